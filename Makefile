@@ -1,0 +1,34 @@
+# Two set-up commands: `make run` and `make test`. Both need only python3 (3.11+) and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?=
+CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
+
+.PHONY: run test demo bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m sync init --if-missing $(CONFIG_ARG)
+	$(PY) -m sync run $(CONFIG_ARG)
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest -q
+
+demo: $(VENV)/.installed
+	$(PY) -m sync.demo --out data/demo.xlsx
+	@echo "Mở data/demo.xlsx, tab 'Tổng hợp' (số liệu tính đến 20/09/2024)."
+
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,246 @@
+"""The local .xlsx workbook (openpyxl): the embedded default backend.
+
+Writes are all-or-nothing: the workbook is saved to a temporary file beside the original and moved over
+it with os.replace, so a crash mid-write leaves the old file whole. A file lock serialises our own
+writers (cron and the daemon), and the file's fingerprint taken at read time is checked again under the
+lock: if someone saved the workbook in between, we raise StaleSnapshot and the pass re-reads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from filelock import FileLock, Timeout
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..errors import StaleSnapshot, Unreachable, UserError
+from ..schema import FLAG_COLOURS, JOB_AUTHOR
+from ..tables import last_used_row
+from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+
+LOCK_TIMEOUT_S = 60
+DATE_FORMAT = "DD/MM/YYYY"
+HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
+STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True), "section": Font(bold=True, size=12),
+               "header": Font(bold=True)}
+
+
+def fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.api_calls = 0
+        self._wb: openpyxl.Workbook | None = None
+        self._token: str | None = None
+
+    def describe(self) -> str:
+        return f"tệp '{self.path}'"
+
+    @property
+    def lock(self) -> FileLock:
+        return FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_S)
+
+    # --- read ---------------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def read(self) -> Snapshot:
+        if not self.path.exists():
+            raise UserError(f"Không tìm thấy {self.describe()} (khóa cấu hình 'local.path'). "
+                            "Chạy 'python -m sync init' để tạo bảng tính từ kế hoạch.")
+        self._wb, self._token = self._load()
+        tabs = {ws.title: _read_sheet(ws) for ws in self._wb.worksheets}
+        return Snapshot(tabs, token=self._token)
+
+    def _load(self) -> tuple[openpyxl.Workbook, str]:
+        if not zipfile.is_zipfile(self.path):
+            raise UserError(f"{self.describe()} không phải tệp Excel .xlsx (khóa cấu hình 'local.path'). "
+                            "Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)'.")
+        token = fingerprint(self.path)
+        try:
+            wb = openpyxl.load_workbook(self.path)
+        except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise UserError(f"Không mở được {self.describe()} như một tệp .xlsx: {exc}. "
+                            "Mở bằng Excel và lưu lại dưới dạng .xlsx.") from None
+        return wb, token
+
+    # --- write --------------------------------------------------------------------------------------
+    def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        try:
+            with self.lock:
+                if self.path.exists():
+                    if fingerprint(self.path) != snapshot.token:
+                        raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác")
+                    if snapshot.token != self._token or self._wb is None:
+                        self._wb, self._token = self._load()
+                    wb = self._wb
+                elif snapshot.token is None:
+                    wb = openpyxl.Workbook()
+                    wb.remove(wb.active)
+                else:
+                    raise StaleSnapshot(f"{self.describe()} vừa bị xóa hoặc đổi tên")
+                apply_changes(wb, changes)
+                self._save_atomically(wb)
+                self.api_calls += 1
+                self._token = fingerprint(self.path)
+                self._wb = wb
+        except Timeout:
+            raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
+                              f"(tệp khóa '{self.path}.lock').") from None
+
+    def _save_atomically(self, wb: openpyxl.Workbook) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        try:
+            wb.save(tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                os.chmod(tmp, self.path.stat().st_mode & 0o7777)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def empty_snapshot(self) -> Snapshot:
+        """For `init` on a workbook that does not exist yet."""
+        return Snapshot({}, token=None)
+
+
+def _read_sheet(ws) -> Tab:
+    rows: list[list[Cell]] = []
+    notes = {}
+    for r, row in enumerate(ws.iter_rows(), start=1):
+        values = []
+        for c, cell in enumerate(row, start=1):
+            values.append(cell.value)
+            if cell.comment is not None:
+                notes[(r, c)] = cell.comment.text
+        rows.append(values)
+    return Tab(ws.title, rows, notes)
+
+
+def put(ws, row: int, col: int, value: Cell) -> None:
+    """Write a value RAW: text that starts with '=' stays text, dates get a Vietnamese date format."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    elif isinstance(value, (dt.date, dt.datetime)):
+        cell.number_format = DATE_FORMAT
+
+
+def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
+    for name in changes.new_tabs:
+        if name not in wb.sheetnames:
+            wb.create_sheet(name)
+    for name, cells in changes.cells.items():
+        ws = wb[name]
+        for (r, c), value in cells.items():
+            put(ws, r, c, value)
+    for name, notes in changes.notes.items():
+        ws = wb[name]
+        for (r, c), text in notes.items():
+            cell = ws.cell(row=r, column=c)
+            if text is None:
+                cell.comment = None
+            else:
+                comment = Comment(text, JOB_AUTHOR)
+                comment.width, comment.height = 320, 40 + 16 * (len(text) // 45 + text.count("\n"))
+                cell.comment = comment
+    for name, styled in changes.replace.items():
+        _replace_sheet(wb, name, styled)
+    for name, rows in changes.append.items():
+        ws = wb[name]
+        start = last_used_row(_read_sheet(ws)) + 1
+        for offset, values in enumerate(rows):
+            for c, value in enumerate(values, start=1):
+                put(ws, start + offset, c, value)
+    for fmt in changes.formats:
+        apply_format(wb[fmt.tab], fmt)
+
+
+def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
+    old = wb[name]
+    index, protection = wb.index(old), old.protection
+    wb.remove(old)
+    ws = wb.create_sheet(name, index)
+    ws.protection = protection
+    for r, values in enumerate(styled.rows, start=1):
+        for c, value in enumerate(values, start=1):
+            put(ws, r, c, value)
+        style = styled.styles.get(r)
+        if style in STYLE_FONTS:
+            for c in range(1, max(len(values), 1) + 1):
+                ws.cell(row=r, column=c).font = STYLE_FONTS[style]
+                if style == "header":
+                    ws.cell(row=r, column=c).fill = HEADER_FILL
+    for c, width in styled.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = width
+
+
+def _our_rule(rule) -> bool:
+    return any(f'SEARCH("{text}"' in f for f in (rule.formula or []) for text, _ in FLAG_COLOURS)
+
+
+def apply_format(ws, fmt: TabFormat) -> None:
+    ws.freeze_panes = f"A{fmt.frozen_rows + 1}" if fmt.frozen_rows else None
+    for c, width in fmt.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for c in range(1, ws.max_column + 1):
+        head = ws.cell(row=fmt.header_row, column=c)
+        if head.value not in (None, ""):
+            head.font, head.fill = Font(bold=True), HEADER_FILL
+            head.alignment = Alignment(wrap_text=True, vertical="center")
+    for c in fmt.wrap_columns:
+        for r in range(fmt.header_row + 1, ws.max_row + 1):
+            ws.cell(row=r, column=c).alignment = Alignment(wrap_text=True, vertical="top")
+    for dd in fmt.dropdowns:
+        formula = '"' + ",".join(dd.values) + '"'
+        ws.data_validations.dataValidation = [v for v in ws.data_validations.dataValidation
+                                              if v.formula1 != formula]
+        rule = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                              errorTitle="Tình trạng không hợp lệ",
+                              error="Chọn một giá trị trong danh sách: " + ", ".join(dd.values))
+        col = get_column_letter(dd.column)
+        rule.add(f"{col}{dd.first_row}:{col}{dd.last_row}")
+        ws.add_data_validation(rule)
+    if fmt.row_colours:
+        kept = ConditionalFormattingList()
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                if not _our_rule(rule):
+                    kept.add(str(cf.sqref), rule)
+        ws.conditional_formatting = kept
+        flag_col = get_column_letter(fmt.colour_column)
+        area = f"A{fmt.header_row + 1}:{get_column_letter(fmt.colour_last_col)}{fmt.colour_last_row}"
+        for text, rgb in fmt.row_colours:
+            ws.conditional_formatting.add(area, FormulaRule(
+                formula=[f'ISNUMBER(SEARCH("{text}",${flag_col}{fmt.header_row + 1}))'],
+                fill=PatternFill(bgColor=rgb, fill_type="solid"), stopIfTrue=True))
+    if fmt.protect_tab:
+        ws.protection.sheet = True
+        for c in fmt.editable_columns:
+            for r in range(fmt.header_row + 1, ws.max_row + 1):
+                ws.cell(row=r, column=c).protection = Protection(locked=False)

@@ -1,0 +1,72 @@
+"""An in-memory workbook: the reference backend, for tests and the benchmark's compute figures.
+
+It applies a WriteSet with the same semantics the real backends must have, so a test that passes here
+and on a real backend proves the two agree.
+"""
+from __future__ import annotations
+
+import copy
+
+from ..errors import StaleSnapshot
+from ..workbook import Cell, Snapshot, Styled, Tab, WriteSet
+
+
+class MemoryBackend:
+    name = "memory"
+
+    def __init__(self, tabs: dict[str, list[list[Cell]]] | None = None):
+        self.tabs: dict[str, Tab] = {n: Tab(n, [list(r) for r in rows]) for n, rows in (tabs or {}).items()}
+        self.version = 0
+        self.api_calls = 0
+        self.formats = []
+        self.styles: dict[str, Styled] = {}
+
+    def describe(self) -> str:
+        return "bảng tính trong bộ nhớ"
+
+    def read(self) -> Snapshot:
+        self.api_calls += 1
+        return Snapshot(copy.deepcopy(self.tabs), token=self.version)
+
+    def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        if snapshot.token != self.version:
+            raise StaleSnapshot("phiên bản đã đổi")
+        self.api_calls += 1
+        tabs = copy.deepcopy(self.tabs)
+        apply(tabs, changes)
+        self.tabs = tabs
+        self.formats = list(changes.formats) or self.formats
+        self.styles.update(changes.replace)
+        self.version += 1
+
+
+def apply(tabs: dict[str, Tab], changes: WriteSet) -> None:
+    """Apply `changes` to plain tabs; shared by the memory backend and the tests' expectations."""
+    for name in changes.new_tabs:
+        tabs.setdefault(name, Tab(name))
+    for name, cells in changes.cells.items():
+        for (r, c), value in cells.items():
+            put(tabs[name], r, c, value)
+    for name, notes in changes.notes.items():
+        for pos, text in notes.items():
+            if text is None:
+                tabs[name].notes.pop(pos, None)
+            else:
+                tabs[name].notes[pos] = text
+    for name, styled in changes.replace.items():
+        tabs[name].rows = [list(r) for r in styled.rows]
+        tabs[name].notes = {}
+    for name, rows in changes.append.items():
+        tab = tabs[name]
+        while tab.rows and not any(v not in (None, "") for v in tab.rows[-1]):
+            tab.rows.pop()
+        tab.rows.extend(list(r) for r in rows)
+
+
+def put(tab: Tab, row: int, col: int, value: Cell) -> None:
+    while len(tab.rows) < row:
+        tab.rows.append([])
+    line = tab.rows[row - 1]
+    while len(line) < col:
+        line.append(None)
+    line[col - 1] = value

@@ -1,0 +1,157 @@
+"""Settings: one YAML file (DESIGN.md §6), checked key by key.
+
+Every problem is reported once, naming its key (`mail.smtp.port`) and the file, so the Office can fix
+the file without reading code. Relative paths are taken from the current directory (cron lines `cd`
+into the project first); the plan is also looked up in the project folder itself.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UserError
+from .schema import LOG_COLUMNS, TABS, TRACKING_COLUMNS, PLAN_COLUMNS, Layout
+from .text import closest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENV_VAR = "CCHC_CONFIG"
+DEFAULT_PATHS = (Path("config/settings.yaml"), Path("config/settings.example.yaml"))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LocalSettings(_Strict):
+    path: Path = Path("data/theo-doi-cchc-2024.xlsx")
+
+
+class GoogleSettings(_Strict):
+    spreadsheet_id: str | None = None
+    credentials_file: Path | None = Path("credentials.json")
+    api_base_url: str | None = None
+    timeout_s: float = Field(30, gt=0)
+    retry_budget_s: float = Field(120, gt=0)
+
+
+class ReportSettings(_Strict):
+    out_dir: Path = Path("reports/out")
+
+
+class SmtpSettings(_Strict):
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = "SMTP_PASSWORD"
+    timeout_s: float = Field(30, gt=0)
+
+
+class MailSettings(_Strict):
+    mode: Literal["outbox", "smtp"] = "outbox"
+    outbox_dir: Path = Path("outbox")
+    from_: str = Field("Văn phòng Sở TT&TT Khánh Hòa <vanphong@example.invalid>", alias="from")
+    report_to: list[str] = []
+    smtp: SmtpSettings = SmtpSettings()
+
+
+class DeadlineSettings(_Strict):
+    quarter_cutoff_day: int = Field(14, ge=1, le=28)
+    due_soon_days: int = Field(7, ge=0, le=90)
+
+
+class StatusSettings(_Strict):
+    max_age_hours: float = Field(26, gt=0)
+
+
+class Settings(_Strict):
+    backend: Literal["local", "google"] = "local"
+    local: LocalSettings = LocalSettings()
+    google: GoogleSettings = GoogleSettings()
+    plan: Path = Path("config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml")
+    state: Path = Path("state/cchc.sqlite")
+    report: ReportSettings = ReportSettings()
+    mail: MailSettings = MailSettings()
+    deadlines: DeadlineSettings = DeadlineSettings()
+    status: StatusSettings = StatusSettings()
+    timezone: str = "Asia/Ho_Chi_Minh"
+    sheet_url: str | None = None
+    tabs: dict[Literal["plan", "tracking", "dashboard", "log"], str] = {}
+    headers: dict[str, str] = {}
+    source: Path | None = Field(None, exclude=True)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout.from_overrides(self.tabs, self.headers)
+
+    def plan_path(self) -> Path:
+        path = self.plan
+        if not path.is_absolute() and not path.exists() and (PROJECT_DIR / path).exists():
+            return PROJECT_DIR / path
+        return path
+
+    def where(self) -> str:
+        """Where the units' data lives, for messages and e-mails."""
+        if self.backend == "google":
+            return self.sheet_url or f"https://docs.google.com/spreadsheets/d/{self.google.spreadsheet_id}"
+        return str(self.local.path.resolve())
+
+
+def find_config(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    for candidate in DEFAULT_PATHS:
+        for base in (Path.cwd(), PROJECT_DIR):
+            if (base / candidate).exists():
+                return base / candidate
+    return DEFAULT_PATHS[-1]
+
+
+def _describe(error: dict, model: type[BaseModel]) -> str:
+    key = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        sub: type[BaseModel] | None = model
+        for part in error["loc"][:-1]:
+            field = sub.model_fields.get(str(part)) if sub else None
+            sub = field.annotation if field and isinstance(field.annotation, type) else None
+        known = [f.alias or n for n, f in sub.model_fields.items()] if sub and issubclass(sub, BaseModel) else []
+        hint = closest(str(error["loc"][-1]), known) if known else None
+        return f"khóa '{key}' không được hỗ trợ" + (f" (có phải '{hint}'?)" if hint else "")
+    if error["type"] == "literal_error":
+        return f"khóa '{key}': giá trị {error['input']!r} không hợp lệ; {error['msg']}"
+    return f"khóa '{key}': {error['msg']} (giá trị {error.get('input')!r})"
+
+
+def load_settings(explicit: str | None = None) -> Settings:
+    path = find_config(explicit)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise UserError(f"Không tìm thấy tệp cấu hình '{path}'. Sao chép config/settings.example.yaml "
+                        f"thành config/settings.yaml, hoặc chỉ định bằng --config hay biến {ENV_VAR}.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
+        raise UserError(f"Tệp cấu hình '{path}' không phải YAML hợp lệ{where}: "
+                        f"{getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"Tệp cấu hình '{path}' phải là một bảng khóa: giá trị (YAML mapping).")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = "\n".join(f"  - {_describe(e, Settings)}" for e in exc.errors())
+        raise UserError(f"Tệp cấu hình '{path}' có lỗi:\n{lines}") from None
+    unknown = [k for k in settings.headers if k not in {**TRACKING_COLUMNS, **PLAN_COLUMNS, **LOG_COLUMNS}]
+    if unknown:
+        raise UserError(f"Tệp cấu hình '{path}': khóa 'headers.{unknown[0]}' không phải tên cột nào "
+                        f"(dùng: {', '.join(TRACKING_COLUMNS)})")
+    if settings.backend == "google" and not settings.google.spreadsheet_id:
+        raise UserError(f"Tệp cấu hình '{path}': backend là 'google' nhưng thiếu khóa 'google.spreadsheet_id'.")
+    settings.source = path
+    return settings

@@ -1,0 +1,219 @@
+"""Deadlines: the plan's Vietnamese "Tiến độ" phrases, typed dates, and the quarterly reporting calendar.
+
+Pure functions, no I/O. A phrase becomes a `Schedule`:
+
+* once      — one due date ("Quý I/2024" → 31/03/2024, "trước ngày 15/6/2024" → 15/06/2024);
+* recurring — a result every period of the year ("Thường xuyên", "hằng tháng", "định kỳ hằng quý");
+* event     — tied to something outside the plan ("Theo tiến độ Đề án"); a date only when the phrase
+              gives an expected one ("dự kiến trong quý II/2024") or the Office sets Hạn hoàn thành;
+* unknown   — anything else; never an exception.
+
+Quarterly results follow Nghị định 09/2019/NĐ-CP: a quarter's data runs from the 15th of the month before
+the quarter to the 14th of its last month, so "Kết quả Quý I" is due by 14/03 (cut-off day configurable).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+
+from .text import fold, nfc
+
+ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
+                  "x": 10, "xi": 11, "xii": 12}
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: str                      # once | recurring | event | unknown
+    due: dt.date | None = None     # once: the date; event: the expected date, if any
+    every: str | None = None       # recurring: month | quarter | year | week
+    until: dt.date | None = None   # recurring: last day it runs
+    expected: bool = False         # event: `due` is an estimate given in the phrase
+    note: str | None = None        # why a phrase is unknown, in Vietnamese
+
+    def to_json(self, phrase: str = "", year: int | None = None) -> dict:
+        out = {"phrase": phrase, "year": year, **asdict(self)}
+        for key in ("due", "until"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+class DateError(ValueError):
+    """A typed date that is not a real date; the message is Vietnamese, for the sheet."""
+
+
+# --- calendar helpers -----------------------------------------------------------------------------------
+
+def month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def quarter_end(year: int, quarter: int) -> dt.date:
+    return month_end(year, quarter * 3)
+
+
+def quarter_of(day: dt.date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def result_period(year: int, quarter: int, cutoff_day: int = 14) -> tuple[dt.date, dt.date]:
+    """First and last day of a quarter's reporting data (ND 09/2019): 15/12 – 14/03 for Q1."""
+    last_month = quarter * 3
+    end = dt.date(year, last_month, cutoff_day)
+    start_month, start_year = (last_month - 3, year) if last_month > 3 else (12, year - 1)
+    start = dt.date(start_year, start_month, cutoff_day) + dt.timedelta(days=1)
+    return start, end
+
+
+def result_due(year: int, quarter: int, cutoff_day: int = 14) -> dt.date:
+    return result_period(year, quarter, cutoff_day)[1]
+
+
+def reporting_quarter(day: dt.date, cutoff_day: int = 14) -> tuple[int, int]:
+    """(year, quarter) whose reporting period contains `day`."""
+    for quarter in (1, 2, 3, 4):
+        start, end = result_period(day.year, quarter, cutoff_day)
+        if start <= day <= end:
+            return day.year, quarter
+    return day.year + 1, 1  # after the Q4 cut-off: next year's Q1 period
+
+
+# --- typed dates ----------------------------------------------------------------------------------------
+
+_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_WORDS = re.compile(r"^ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})$")
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date typed by a unit: a real date cell, a sheet serial number, or dd/mm/yyyy text.
+
+    Returns None for an empty cell; raises DateError for text that is not a real date.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 20000 < value < 80000:  # a date serial number (1954–2119), as Sheets and Excel store dates
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise DateError(f"'{value}' không phải là ngày; nhập theo dạng dd/mm/yyyy")
+    text = fold(value)
+    if not text:
+        return None
+    for pattern, order in ((_DMY, "dmy"), (_YMD, "ymd"), (_WORDS, "dmy")):
+        match = pattern.match(text)
+        if match:
+            parts = [int(p) for p in match.groups()]
+            day, month, year = parts if order == "dmy" else parts[::-1]
+            if year < 100:
+                year += 2000
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                raise DateError(f"'{nfc(value)}' không phải là ngày có thật "
+                                f"(kiểm tra lại ngày và tháng, dạng dd/mm/yyyy)") from None
+    raise DateError(f"Không đọc được ngày '{nfc(value)}'; nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2024")
+
+
+def format_date(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+# --- phrases --------------------------------------------------------------------------------------------
+
+_RECURRING = (
+    (re.compile(r"\b(hang|moi) tuan\b"), "week"),
+    (re.compile(r"\b(hang|moi) thang\b|dinh ky (hang )?thang"), "month"),
+    (re.compile(r"\b(hang|moi) quy\b|dinh ky (hang )?quy|theo quy\b"), "quarter"),
+    (re.compile(r"\b(hang|moi) nam\b"), "year"),
+    (re.compile(r"\bthuong xuyen\b|lien tuc|\bdinh ky\b"), "quarter"),
+)
+_EVENT = re.compile(r"theo tien do|sau khi|khi co (yeu cau|chi dao|van ban)|theo (de nghi|yeu cau|chi dao)"
+                    r"|khi duoc|tuy theo|theo lo trinh|khi co")
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_FULL_DATE = re.compile(r"(?<![\d/])(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?![\d/])")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_WORD_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?")
+_DAY_MONTH = re.compile(r"(?:ngay|truoc|den|han|cham nhat)\s*(?:ngay\s*)?(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
+_QUARTER = re.compile(r"(?:\bquy|\bq)\s*(iv|iii|ii|i|[1-4])\b((?:\s*(?:,|va|-|den)\s*(?:quy\s*)?(?:iv|iii|ii|i|[1-4])\b)*)")
+_MONTH = re.compile(r"\bthang\s*(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i|1[0-2]|0?[1-9])\b")
+_HALF = re.compile(r"\b(6|sau|9|chin) thang (dau|cuoi)?\s*nam\b|\bnua (dau|cuoi) nam\b")
+_WHOLE_YEAR = re.compile(r"\b(trong|ca|cuoi|het) nam\b|\bnam 20\d\d\b|^20\d\d$")
+
+
+def _numeral(token: str) -> int:
+    return ROMAN_NUMERALS[token] if token in ROMAN_NUMERALS else int(token)
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _date_in(text: str, year: int) -> tuple[dt.date | None, str | None]:
+    """The latest due date a phrase (without its recurring/event words) names, or a reason why not."""
+    for match in _FULL_DATE.finditer(text):
+        day, month, yr = (int(g) for g in match.groups())
+        found = _safe_date(yr, month, day)
+        return (found, None) if found else (None, f"ngày {match.group(0)} không có thật")
+    for match in _ISO_DATE.finditer(text):
+        yr, month, day = (int(g) for g in match.groups())
+        found = _safe_date(yr, month, day)
+        return (found, None) if found else (None, f"ngày {match.group(0)} không có thật")
+    for pattern in (_WORD_DATE, _DAY_MONTH):
+        match = pattern.search(text)
+        if match:
+            day, month = int(match.group(1)), int(match.group(2))
+            yr = int(match.group(3)) if match.lastindex and match.lastindex >= 3 and match.group(3) else year
+            found = _safe_date(yr, month, day)
+            return (found, None) if found else (None, f"ngày {day}/{month} không có thật")
+    match = _QUARTER.search(text)
+    if match:
+        quarters = [_numeral(match.group(1))] + [_numeral(q) for q in re.findall(r"iv|iii|ii|i|[1-4]", match.group(2))]
+        return quarter_end(year, max(quarters)), None
+    match = _HALF.search(text)
+    if match:
+        months = 9 if match.group(1) in ("9", "chin") else 6
+        second_half = "cuoi" in (match.group(2) or "", match.group(3) or "")
+        return month_end(year, 12 if second_half else months), None
+    match = _MONTH.search(text)
+    if match:
+        month = _numeral(match.group(1))
+        return month_end(year, month), None
+    if _WHOLE_YEAR.search(text):
+        return dt.date(year, 12, 31), None
+    return None, None
+
+
+def parse(phrase: object, year: int | None = None) -> Schedule:
+    """Parse a Tiến độ phrase. `year` is used when the phrase names none (default: the current year)."""
+    text = fold(phrase)
+    if not text:
+        return Schedule("unknown", note="Chưa có tiến độ")
+    years = [int(y) for y in _YEAR.findall(text)]
+    yr = years[0] if years else (year or dt.date.today().year)
+    main = re.sub(r"\([^)]*\)", " ", text).strip()
+    aside = " ".join(re.findall(r"\(([^)]*)\)", text))
+
+    for pattern, every in _RECURRING:
+        if pattern.search(main):
+            return Schedule("recurring", every=every, until=dt.date(yr, 12, 31))
+    if _EVENT.search(main):
+        due, _ = _date_in(aside, yr) if aside else (None, None)
+        return Schedule("event", due=due, expected=due is not None)
+    due, problem = _date_in(main, yr)
+    if due:
+        return Schedule("once", due=due)
+    if problem:
+        return Schedule("unknown", note=problem)
+    if aside and _EVENT.search(aside):
+        return Schedule("event")
+    return Schedule("unknown", note=f"Không hiểu tiến độ '{nfc(phrase)}'")

@@ -1,0 +1,25 @@
+"""The errors that end a command, each with its documented exit code (DESIGN.md §5).
+
+Messages are for the Office's staff: they name the file, tab, header or config key and say how to fix it.
+"""
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    exit_code = 1
+
+
+class UserError(SyncError):
+    """Bad config, usage or workbook shape: the Office can fix it. Exit 2."""
+
+    exit_code = 2
+
+
+class Unreachable(SyncError):
+    """Backend or mail server unreachable after retries. Exit 3."""
+
+    exit_code = 3
+
+
+class StaleSnapshot(Exception):
+    """The workbook changed between our read and our write; the pass must re-read and redo."""

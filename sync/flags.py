@@ -1,0 +1,71 @@
+"""Deadline flags for the `Cảnh báo` column (DESIGN.md §4). Pure: a checked row and a date in, flags out.
+
+Two kinds of obligation:
+* the task's own deadline (once, or an event with a date): overdue, done late, or due soon;
+* the quarterly result (ND 09/2019): each unit owes "Kết quả Quý N" for every quarter in which the task
+  was active, once that quarter's cut-off (the 14th of its last month) has passed. A task is active from
+  the plan's date until it is done (once/event) or all year (recurring).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .deadlines import result_period
+from .schema import Flag, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
+from .validation import Checked
+
+
+@dataclass(frozen=True)
+class Rules:
+    as_of: dt.date
+    year: int
+    plan_start: dt.date
+    cutoff_day: int = 14
+    due_soon_days: int = 7
+
+
+def flags_for(c: Checked, rules: Rules) -> list[Flag]:
+    if not c.counted or c.status == "cancelled":
+        return []
+    return _deadline_flags(c, rules) + _missing_results(c, rules)
+
+
+def _deadline_flags(c: Checked, rules: Rules) -> list[Flag]:
+    done = c.status == "done"
+    if c.schedule.kind == "recurring":
+        return []
+    if c.due is None:
+        return [] if done else [flag_undated()]
+    if done:
+        if c.done_date and c.done_date > c.due:
+            return [flag_late((c.done_date - c.due).days)]
+        return []
+    left = (c.due - rules.as_of).days
+    if left < 0:
+        return [flag_overdue(-left)]
+    if left <= rules.due_soon_days:
+        return [flag_due_soon(left)]
+    return []
+
+
+def active_in(c: Checked, quarter: int, rules: Rules) -> bool:
+    """Whether the unit owes a result for `quarter` of the plan year."""
+    start, end = result_period(rules.year, quarter, rules.cutoff_day)
+    if rules.plan_start > end:
+        return False
+    if c.schedule.kind == "recurring" or c.status != "done":
+        return True
+    return c.done_date is None or c.done_date >= start
+
+
+def owed_quarters(c: Checked, rules: Rules) -> list[int]:
+    """Quarters whose result is due by `as_of` and owed by this row."""
+    if not c.counted or c.status == "cancelled":
+        return []
+    return [q for q in (1, 2, 3, 4)
+            if result_period(rules.year, q, rules.cutoff_day)[1] < rules.as_of and active_in(c, q, rules)]
+
+
+def _missing_results(c: Checked, rules: Rules) -> list[Flag]:
+    return [flag_missing(q) for q in owed_quarters(c, rules) if q in c.entry.results and not c.entry.results[q]]

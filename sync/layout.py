@@ -1,0 +1,128 @@
+"""What `init` writes: the four tabs laid out from the plan, as a WriteSet.
+
+Pure and idempotent by construction: it compares the plan with what the workbook already holds and adds
+only what is missing (tabs, header cells, plan rows, tracking rows), then (re)states the formatting.
+It never rewrites a cell that holds something, so running it on a workbook full of unit data, after
+the plan changed, adds the new tasks and columns and loses nothing.
+"""
+from __future__ import annotations
+
+from .deadlines import Schedule, format_date
+from .plan import Plan
+from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
+from .tables import as_stt, header_map, last_used_row
+from .workbook import Dropdown, Snapshot, Tab, TabFormat, WriteSet
+
+#: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.
+SPARE_ROWS = 500
+
+PLAN_WIDTHS = {"stt": 6, "task": 50, "results": 36, "schedule": 22, "assignment": 60, "note": 16,
+               "lead": 30, "support": 30, "deadline": 16}
+TRACKING_WIDTHS = {"stt": 6, "task": 45, "unit": 32, "role": 11, "deadline": 14, "status": 17, "q1": 32,
+                   "q2": 32, "q3": 32, "q4": 32, "quantity": 11, "evidence": 28, "done_date": 14, "note": 24,
+                   "check": 45, "flags": 30}
+WRAPPED = ("task", "results", "schedule", "assignment", "q1", "q2", "q3", "q4", "evidence", "note", "check",
+           "flags", "unit", "lead", "support")
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    """How the plan tab shows a parsed deadline; read back by the pass through the same parser."""
+    if schedule.kind == "once" or (schedule.kind == "event" and schedule.due):
+        return format_date(schedule.due)
+    if schedule.kind == "recurring":
+        return {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(schedule.every, "Hằng quý")
+    return ""
+
+
+def plan_rows(plan: Plan) -> list[dict]:
+    names = {u.code: u.name for u in plan.registry.units}
+    return [{"stt": t.stt, "task": t.task, "results": t.results, "schedule": t.schedule,
+             "assignment": t.assignment, "note": t.note,
+             "lead": "; ".join(names[c] for c in t.lead), "support": "; ".join(names[c] for c in t.support),
+             "deadline": describe_schedule(plan.schedule(t))} for t in plan.tasks]
+
+
+def tracking_rows(plan: Plan) -> list[dict]:
+    return [{"stt": task.stt, "task": task.task, "unit": unit.name, "role": ROLES[role]}
+            for task, unit, role in plan.assignments()]
+
+
+def build_init(plan: Plan, snapshot: Snapshot, layout: Layout) -> WriteSet:
+    ws = WriteSet()
+    tabs = layout.tabs
+    plan_tab = _ensure(ws, snapshot, tabs["plan"])
+    track_tab = _ensure(ws, snapshot, tabs["tracking"])
+    dash_tab = _ensure(ws, snapshot, tabs["dashboard"])
+    log_tab = _ensure(ws, snapshot, tabs["log"])
+
+    plan_cols = _ensure_headers(ws, plan_tab, layout.plan_columns)
+    have = {as_stt(plan_tab.cell(r, plan_cols["stt"])) for r in range(2, len(plan_tab.rows) + 1)}
+    _append(ws, plan_tab, plan_cols, [row for row in plan_rows(plan) if row["stt"] not in have])
+
+    track_cols = _ensure_headers(ws, track_tab, layout.tracking_columns)
+    have_pairs = set()
+    for r in range(2, len(track_tab.rows) + 1):
+        unit = plan.registry.match(track_tab.cell(r, track_cols["unit"]))
+        have_pairs.add((as_stt(track_tab.cell(r, track_cols["stt"])), unit.code if unit else None))
+    names = {u.name: u.code for u in plan.registry.units}
+    _append(ws, track_tab, track_cols,
+            [row for row in tracking_rows(plan) if (row["stt"], names[row["unit"]]) not in have_pairs])
+
+    log_cols = _ensure_headers(ws, log_tab, layout.log_columns)
+    if not dash_tab.rows:
+        ws.set(dash_tab.name, 1, 1, "Chưa có số liệu: chạy 'python -m sync run' để tổng hợp.")
+
+    track_rows = max(len(track_tab.rows), 1) + len(ws.cells.get(track_tab.name, {})) + SPARE_ROWS
+    last_col = max(track_cols.values())
+    ws.formats = [
+        TabFormat(plan_tab.name, widths=_widths(plan_cols, PLAN_WIDTHS), wrap_columns=_cols(plan_cols, WRAPPED),
+                  protect_tab=True, editable_columns=_cols(plan_cols, ("deadline", "note"))),
+        TabFormat(track_tab.name, widths=_widths(track_cols, TRACKING_WIDTHS),
+                  wrap_columns=_cols(track_cols, WRAPPED),
+                  dropdowns=(Dropdown(track_cols["status"], 2, track_rows, tuple(STATUSES.values())),),
+                  row_colours=FLAG_COLOURS, colour_column=track_cols["flags"], colour_last_col=last_col,
+                  colour_last_row=track_rows, protect_columns=_cols(track_cols, JOB_COLUMNS)),
+        TabFormat(dash_tab.name, frozen_rows=0, protect_tab=True),
+        TabFormat(log_tab.name, widths={c: 20 for c in log_cols.values()}, protect_tab=True),
+    ]
+    return ws
+
+
+def _ensure(ws: WriteSet, snapshot: Snapshot, name: str) -> Tab:
+    tab = snapshot.find_tab(name)
+    if tab is None:
+        ws.new_tabs.append(name)
+        tab = Tab(name)
+    return tab
+
+
+def _ensure_headers(ws: WriteSet, tab: Tab, headers: dict[str, str]) -> dict[str, int]:
+    """Column of every header, adding the missing ones after the last used header cell."""
+    row, columns = header_map(tab, headers)
+    row = row or 1
+    header = tab.rows[row - 1] if len(tab.rows) >= row else []
+    used = len(header)
+    while used and header[used - 1] in (None, ""):
+        used -= 1
+    for key, name in headers.items():
+        if key not in columns:
+            used += 1
+            columns[key] = used
+            ws.set(tab.name, row, used, name)
+    return columns
+
+
+def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict]) -> None:
+    start = max(last_used_row(tab), 1) + 1
+    for offset, row in enumerate(rows):
+        for key, value in row.items():
+            if key in columns:
+                ws.set(tab.name, start + offset, columns[key], value)
+
+
+def _widths(columns: dict[str, int], widths: dict[str, float]) -> dict[int, float]:
+    return {col: widths[key] for key, col in columns.items() if key in widths}
+
+
+def _cols(columns: dict[str, int], keys) -> tuple[int, ...]:
+    return tuple(columns[k] for k in keys if k in columns)

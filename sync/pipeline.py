@@ -1,0 +1,155 @@
+"""One sync pass end to end: one batched read → compute → one batched write.
+
+`compute` is pure (snapshot in, WriteSet and Summary out); `run_pass` adds the I/O, timing and the
+re-read-and-redo loop for when someone changed the workbook between our read and our write.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import dashboard
+from .errors import StaleSnapshot, Unreachable
+from .flags import Rules
+from .plan import Plan
+from .schema import JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from .tables import Table, as_stt, locate, plan_deadlines, read_entries
+from .text import nfc
+from .validation import check_all, plan_issues
+from .workbook import Backend, Snapshot, WriteSet
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class PassOptions:
+    as_of: dt.date
+    now: dt.datetime
+    cutoff_day: int = 14
+    due_soon_days: int = 7
+    dry_run: bool = False
+    emails_sent: int = 0
+
+
+@dataclass
+class Computed:
+    summary: dashboard.Summary
+    writes: WriteSet
+    rows_read: int
+
+
+@dataclass
+class PassResult:
+    summary: dashboard.Summary
+    writes: WriteSet
+    attempts: int
+    timings: dict = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    def to_json(self, backend: Backend, dry_run: bool) -> dict:
+        k = self.summary.kpis
+        return {**k, "as_of": self.summary.as_of.isoformat(), "backend": backend.name, "dry_run": dry_run,
+                "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
+                "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()}}
+
+
+def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, where: str) -> Computed:
+    tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING, where)
+    plan_table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where)
+    entries = read_entries(tracking)
+    overrides = plan_deadlines(plan_table)
+    checked = check_all(entries, plan, overrides, opts.as_of)
+    rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days)
+    rows = dashboard.evaluate(checked, rules)
+    plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
+    summary = dashboard.summarize(rows, plan, opts.as_of, plan_issues(plan, overrides, plan_rows))
+
+    writes = WriteSet()
+    _job_cells(writes, tracking, rows, layout)
+    _job_notes(writes, tracking, rows, layout)
+    for name in (layout.tabs["dashboard"], layout.tabs["log"]):
+        if snapshot.find_tab(name) is None:
+            writes.new_tabs.append(name)
+    writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = dashboard.render(summary, plan, layout, opts.now)
+    return Computed(summary, writes, len(entries))
+
+
+def _tab_name(snapshot: Snapshot, name: str) -> str:
+    tab = snapshot.find_tab(name)
+    return tab.name if tab else name
+
+
+def _job_cells(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], layout: Layout) -> None:
+    """Kiểm tra and Cảnh báo where they differ from what the sheet shows; stale text on emptied rows cleared."""
+    headers = layout.tracking_columns
+    wanted: dict[int, tuple[str, str]] = {}
+    for r in rows:
+        issues = r.checked.issues
+        check = "\n".join(f"{headers.get(i.column, i.column)}: {i.message}" for i in issues)
+        wanted[r.checked.entry.row] = (check, "; ".join(f.text for f in r.flags))
+    for row in table.rows():
+        check, flags = wanted.get(row, ("", ""))
+        for key, value in (("check", check), ("flags", flags)):
+            if nfc(table.value(row, key)) != value:
+                writes.set(table.tab.name, row, table.columns[key], value)
+
+
+def _job_notes(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], layout: Layout) -> None:
+    """A note on each offending cell; our old notes removed; other people's notes left alone."""
+    wanted: dict[tuple[int, int], str] = {}
+    for r in rows:
+        for issue in r.checked.issues:
+            col = table.columns.get(issue.column) or table.columns["check"]
+            pos = (issue.row, col)
+            wanted[pos] = (wanted[pos] + "\n" if pos in wanted else JOB_NOTE_PREFIX) + issue.message
+    notes = table.tab.notes
+    for pos, text in wanted.items():
+        current = notes.get(pos)
+        if current is None or (current.startswith(JOB_NOTE_PREFIX) and current != text):
+            writes.note(table.tab.name, *pos, text)
+    for pos, current in notes.items():
+        if pos not in wanted and current.startswith(JOB_NOTE_PREFIX) and pos[0] > table.header_row:
+            writes.note(table.tab.name, *pos, None)
+
+
+def log_row(summary: dashboard.Summary, opts: PassOptions, duration: float, rows_read: int) -> list:
+    k = summary.kpis
+    values = {"time": opts.now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": opts.as_of.strftime("%d/%m/%Y"),
+              "rows": rows_read, "errors": k["errors"], "overdue": k["overdue"], "emails": opts.emails_sent,
+              "duration": round(duration, 3)}
+    return [values[key] for key in LOG_COLUMNS]
+
+
+def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
+             clock: Callable[[], float] = time.perf_counter) -> PassResult:
+    """Read, compute, write; on a concurrent change, re-read and redo (at most MAX_ATTEMPTS times)."""
+    started = clock()
+    messages = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        t0 = clock()
+        snapshot = backend.read()
+        t1 = clock()
+        computed = compute(snapshot, plan, layout, opts, backend.describe())
+        t2 = clock()
+        writes = computed.writes
+        writes.append[_tab_name(snapshot, layout.tabs["log"])] = [log_row(computed.summary, opts, t2 - started,
+                                                                          computed.rows_read)]
+        timings = {"read_s": t1 - t0, "compute_s": t2 - t1, "write_s": 0.0}
+        if opts.dry_run:
+            break
+        try:
+            backend.write(snapshot, writes)
+        except StaleSnapshot as exc:
+            messages.append(f"Bảng tính đã thay đổi trong khi chạy ({exc}); đã đọc lại và chạy lại "
+                            f"(lần {attempt + 1}).")
+            continue
+        timings["write_s"] = clock() - t2
+        break
+    else:
+        raise Unreachable(f"{backend.describe()}: bảng tính thay đổi liên tục trong {MAX_ATTEMPTS} lần thử; "
+                          "chưa ghi gì. Chạy lại sau ít phút.")
+    timings["duration_s"] = clock() - started
+    return PassResult(computed.summary, writes, attempt, timings, messages)
+

@@ -1,0 +1,186 @@
+"""The plan as data: tasks, their responsible units and roles, and the unit registry.
+
+Loaded from `config/plans/*.yaml` (see the 2024 plan there). Plain frozen dataclasses; the YAML is
+checked with pydantic so that a typo in the plan file is reported with its key, not as a traceback.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from . import deadlines
+from .errors import UserError
+from .schema import ROLES
+from .text import closest, fold, nfc
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    stt: int
+    task: str
+    results: str
+    schedule: str
+    assignment: str
+    note: str
+    lead: tuple[str, ...]
+    support: tuple[str, ...]
+    partners: tuple[str, ...] = ()
+
+    def units(self) -> list[tuple[str, str]]:
+        """(unit code, role key) pairs: leads first, in plan order."""
+        return [(code, "lead") for code in self.lead] + [(code, "support") for code in self.support]
+
+
+@dataclass(frozen=True)
+class UnitRegistry:
+    units: tuple[Unit, ...]
+
+    @cached_property
+    def _index(self) -> dict[str, Unit]:
+        index = {}
+        for unit in self.units:
+            for spelling in (unit.code, unit.name, *unit.aliases):
+                index.setdefault(fold(spelling), unit)
+        return index
+
+    def by_code(self, code: str) -> Unit:
+        return next(u for u in self.units if u.code == code)
+
+    def match(self, text: object) -> Unit | None:
+        """The unit a typed name means: exact after folding, else a near-certain fuzzy match."""
+        key = fold(text)
+        if not key:
+            return None
+        if key in self._index:
+            return self._index[key]
+        near = closest(key, list(self._index), cutoff=0.92)
+        return self._index[fold(near)] if near else None
+
+    def suggest(self, text: object) -> Unit | None:
+        near = closest(nfc(text), list(self._index), cutoff=0.5)
+        return self._index[fold(near)] if near else None
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    number: str
+    issued: dt.date
+    year: int
+    issuer: str
+    registry: UnitRegistry
+    tasks: tuple[Task, ...]
+    source: str = ""
+
+    @cached_property
+    def by_stt(self) -> dict[int, Task]:
+        return {t.stt: t for t in self.tasks}
+
+    def schedule(self, task: Task) -> deadlines.Schedule:
+        return deadlines.parse(task.schedule, self.year)
+
+    def assignments(self) -> list[tuple[Task, Unit, str]]:
+        """Every (task, unit, role key), in the order `init` lays out the tracking tab."""
+        return [(task, self.registry.by_code(code), role) for task in self.tasks for code, role in task.units()]
+
+    def role_of(self, stt: int, unit_code: str) -> str | None:
+        task = self.by_stt.get(stt)
+        if task is None:
+            return None
+        return next((role for code, role in task.units() if code == unit_code), None)
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+class _Unit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str
+    aliases: list[str] = []
+    email: list[str] | str | None = None
+
+
+class _Task(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stt: int
+    task: str
+    results: str = ""
+    schedule: str = ""
+    assignment: str = ""
+    note: str | None = ""
+    lead: list[str] = []
+    support: list[str] = []
+    partners: list[str] = []
+
+
+class _Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    number: str = ""
+    issued: dt.date
+    year: int
+    issuer: str = ""
+    units: list[_Unit]
+    tasks: list[_Task]
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        codes = [u.code for u in self.units]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"mã đơn vị bị trùng trong 'units': {codes}")
+        stts = [t.stt for t in self.tasks]
+        if len(set(stts)) != len(stts):
+            raise ValueError("số thứ tự 'stt' của nhiệm vụ bị trùng")
+        for t in self.tasks:
+            for code in t.lead + t.support:
+                if code not in codes:
+                    raise ValueError(f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có trong 'units' ({', '.join(codes)})")
+            if not (t.lead or t.support):
+                raise ValueError(f"nhiệm vụ {t.stt}: chưa phân công đơn vị nào ('lead' hoặc 'support')")
+        return self
+
+
+def _emails(value) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def load_plan(path: Path) -> Plan:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"Không tìm thấy tệp kế hoạch '{path}' (khóa cấu hình 'plan').") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"Tệp kế hoạch '{path}' không phải YAML hợp lệ: {exc}") from None
+    try:
+        model = _Plan.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(gốc)'}: {e['msg']}" for e in exc.errors())
+        raise UserError(f"Tệp kế hoạch '{path}' có lỗi: {problems}") from None
+    registry = UnitRegistry(tuple(
+        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email)) for u in model.units))
+    tasks = tuple(
+        Task(t.stt, nfc(t.task), nfc(t.results), nfc(t.schedule), nfc(t.assignment), nfc(t.note),
+             tuple(t.lead), tuple(t.support), tuple(nfc(p) for p in t.partners))
+        for t in sorted(model.tasks, key=lambda t: t.stt))
+    return Plan(nfc(model.title), nfc(model.number), model.issued, model.year, nfc(model.issuer),
+                registry, tasks, str(path))
+
+
+def role_label(role_key: str) -> str:
+    return ROLES[role_key]

@@ -1,0 +1,162 @@
+"""The spreadsheet contract (DESIGN.md §3): tab names, headers, the status vocabulary, flag texts.
+
+This is the one place these facts live. Code refers to columns by the English keys below; the
+Vietnamese header texts are what the sheet shows, and may be renamed in config (`tabs`, `headers`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .text import fold
+
+# --- tabs -------------------------------------------------------------------------------------------
+TABS = {
+    "plan": "Kế hoạch",
+    "tracking": "Theo dõi",
+    "dashboard": "Tổng hợp",
+    "log": "Nhật ký",
+}
+
+# --- headers, in the order `init` lays them out ------------------------------------------------------
+PLAN_COLUMNS = {
+    "stt": "STT",
+    "task": "Nhiệm vụ",
+    "results": "Kết quả/sản phẩm",
+    "schedule": "Tiến độ",
+    "assignment": "Phân công và cách thức thực hiện",
+    "note": "Ghi chú",
+    "lead": "Đơn vị chủ trì",
+    "support": "Đơn vị phối hợp",
+    "deadline": "Hạn hoàn thành",
+}
+
+TRACKING_COLUMNS = {
+    "stt": "STT",
+    "task": "Nhiệm vụ",
+    "unit": "Đơn vị",
+    "role": "Vai trò",
+    "deadline": "Hạn hoàn thành",
+    "status": "Tình trạng",
+    "q1": "Kết quả Quý I",
+    "q2": "Kết quả Quý II",
+    "q3": "Kết quả Quý III",
+    "q4": "Kết quả Quý IV",
+    "quantity": "Số lượng sản phẩm",
+    "evidence": "Minh chứng",
+    "done_date": "Ngày hoàn thành",
+    "note": "Ghi chú",
+    "check": "Kiểm tra",
+    "flags": "Cảnh báo",
+}
+
+LOG_COLUMNS = {
+    "time": "Thời điểm chạy",
+    "as_of": "Số liệu tính đến ngày",
+    "rows": "Số dòng đã đọc",
+    "errors": "Số lỗi nhập liệu",
+    "overdue": "Số việc quá hạn",
+    "emails": "Số email đã gửi",
+    "duration": "Thời gian chạy (giây)",
+}
+
+QUARTER_KEYS = ("q1", "q2", "q3", "q4")
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+#: Columns units (or the Office) type into. The job reads them and never writes them.
+UNIT_COLUMNS = ("status", *QUARTER_KEYS, "quantity", "evidence", "done_date", "note")
+#: Columns `init` fills once from the plan; the Office may edit them afterwards.
+SEEDED_COLUMNS = ("stt", "task", "unit", "role", "deadline")
+#: The only tracking columns a pass writes.
+JOB_COLUMNS = ("check", "flags")
+#: Columns a pass cannot work without (the rest are optional and skipped when absent).
+REQUIRED_TRACKING = ("stt", "unit", "status", "check", "flags")
+
+# --- vocabulary ---------------------------------------------------------------------------------------
+STATUSES = {
+    "not_started": "Chưa thực hiện",
+    "in_progress": "Đang thực hiện",
+    "done": "Hoàn thành",
+    "cancelled": "Không thực hiện",
+}
+#: What units type instead of the dropdown values; used only to suggest the right one.
+STATUS_SYNONYMS = {
+    "xong": "done", "da xong": "done", "da hoan thanh": "done", "hoan tat": "done", "ht": "done",
+    "dang lam": "in_progress", "dang trien khai": "in_progress", "dang thuc hien": "in_progress",
+    "chua lam": "not_started", "chua": "not_started", "chua trien khai": "not_started",
+    "khong lam": "cancelled", "huy": "cancelled", "tam dung": "cancelled",
+}
+ROLES = {"lead": "Chủ trì", "support": "Phối hợp"}
+
+JOB_NOTE_PREFIX = "[Kiểm tra tự động] "
+JOB_AUTHOR = "Văn phòng Sở (tự động)"
+
+
+def status_key(text: str) -> str | None:
+    """The status key for a typed status, or None. Empty counts as not started."""
+    folded = fold(text)
+    if not folded:
+        return "not_started"
+    for key, label in STATUSES.items():
+        if folded == fold(label):
+            return key
+    return None
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One deadline flag on a tracking row; `kind` drives colours and counts, `text` is what users read."""
+
+    kind: str  # overdue | late | due_soon | missing | undated
+    text: str
+    days: int = 0
+    quarter: int = 0
+
+
+def flag_overdue(days: int) -> Flag:
+    return Flag("overdue", f"Quá hạn {days} ngày", days=days)
+
+
+def flag_late(days: int) -> Flag:
+    return Flag("late", f"Hoàn thành trễ {days} ngày", days=days)
+
+
+def flag_due_soon(days: int) -> Flag:
+    return Flag("due_soon", f"Sắp đến hạn (còn {days} ngày)", days=days)
+
+
+def flag_missing(quarter: int) -> Flag:
+    return Flag("missing", f"Thiếu kết quả Quý {ROMAN[quarter]}", quarter=quarter)
+
+
+def flag_undated() -> Flag:
+    return Flag("undated", "Chưa xác định hạn")
+
+
+#: Row colours by flag, most urgent first (text searched in the Cảnh báo cell, fill colour RGB).
+FLAG_COLOURS = (
+    ("Quá hạn", "F4CCCC"),
+    ("Thiếu kết quả", "FCE5CD"),
+    ("Sắp đến hạn", "FFF2CC"),
+    ("Hoàn thành trễ", "D9D2E9"),
+    ("Chưa xác định hạn", "EFEFEF"),
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Tab and header names in force: the defaults above, overridden by config."""
+
+    tabs: dict = field(default_factory=lambda: dict(TABS))
+    plan_columns: dict = field(default_factory=lambda: dict(PLAN_COLUMNS))
+    tracking_columns: dict = field(default_factory=lambda: dict(TRACKING_COLUMNS))
+    log_columns: dict = field(default_factory=lambda: dict(LOG_COLUMNS))
+
+    @classmethod
+    def from_overrides(cls, tabs: dict | None = None, headers: dict | None = None) -> "Layout":
+        layout = cls()
+        layout.tabs.update(tabs or {})
+        for key, name in (headers or {}).items():
+            for table in (layout.plan_columns, layout.tracking_columns):
+                if key in table:
+                    table[key] = name
+        return layout

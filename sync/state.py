@@ -1,0 +1,91 @@
+"""The state file (one SQLite database): the pass log, the history of cells the job wrote, the send ledger.
+
+SQLite because it is one file, transactional and in the standard library; every write here is one
+transaction, so a crash leaves either the old or the new record, never half of one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS passes (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    as_of TEXT,
+    backend TEXT,
+    ok INTEGER NOT NULL,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    rows INTEGER, errors INTEGER, overdue INTEGER, emails_sent INTEGER DEFAULT 0,
+    duration_s REAL, attempts INTEGER,
+    summary TEXT,
+    message TEXT
+);
+CREATE TABLE IF NOT EXISTS cell_history (
+    pass_id INTEGER NOT NULL REFERENCES passes(id),
+    tab TEXT NOT NULL, row INTEGER NOT NULL, col INTEGER NOT NULL,
+    value TEXT
+);
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,          -- report | reminder
+    period TEXT NOT NULL,        -- 2024Q1, or the reminder's unit and date
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL,        -- sending | sent | failed
+    attempted_at TEXT NOT NULL,
+    sent_at TEXT,
+    message_id TEXT,
+    error TEXT,
+    UNIQUE (kind, period, recipient)
+);
+"""
+
+
+class State:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    @contextmanager
+    def connect(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            db.row_factory = sqlite3.Row
+            db.executescript(SCHEMA)
+            with db:
+                yield db
+
+    def record_pass(self, command: str, started_at: dt.datetime, ok: bool, summary: dict | None = None,
+                    message: str = "", cells: dict | None = None) -> int:
+        s = summary or {}
+        with self.connect() as db:
+            cur = db.execute(
+                "INSERT INTO passes (command, started_at, as_of, backend, ok, dry_run, rows, errors, overdue,"
+                " emails_sent, duration_s, attempts, summary, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (command, started_at.isoformat(timespec="seconds"), s.get("as_of"), s.get("backend"), int(ok),
+                 int(bool(s.get("dry_run"))), s.get("rows"), s.get("errors"), s.get("overdue"),
+                 s.get("emails_sent", 0), s.get("duration_s"), s.get("attempts"),
+                 json.dumps(s, ensure_ascii=False, default=str), message))
+            pass_id = cur.lastrowid
+            for tab, values in (cells or {}).items():
+                db.executemany("INSERT INTO cell_history (pass_id, tab, row, col, value) VALUES (?,?,?,?,?)",
+                               [(pass_id, tab, r, c, None if v is None else str(v)) for (r, c), v in values.items()])
+            return pass_id
+
+    def passes(self, limit: int = 10) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with self.connect() as db:
+            rows = db.execute("SELECT * FROM passes ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def last_good_pass(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        with self.connect() as db:
+            row = db.execute("SELECT * FROM passes WHERE ok = 1 AND dry_run = 0 AND command = 'run' "
+                             "ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(row) if row else None

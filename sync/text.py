@@ -1,0 +1,46 @@
+"""Vietnamese text normalisation.
+
+Units type names, statuses and headers by hand, with or without diacritics, with hyphens or en dashes,
+sometimes pasted from OCR'd documents. Everything that matches text goes through `fold`, so that
+"Phòng CNTT – BCVT", "phong cntt-bcvt" and "PHÒNG CNTT - BCVT" are the same key.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+_DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212]+\s*")
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(value: object) -> str:
+    """Text of a cell, NFC-normalised and stripped; None becomes ""."""
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def fold(value: object) -> str:
+    """Matching key: lower case, no diacritics (đ → d), one kind of dash, single spaces."""
+    text = unicodedata.normalize("NFD", nfc(value).lower()).replace("đ", "d")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _DASHES.sub("-", text)
+    text = _SPACES.sub(" ", text)
+    return text.strip(" .,;:")
+
+
+def closest(value: str, choices: list[str], cutoff: float = 0.6) -> str | None:
+    """The choice that looks most like `value` (compared folded), or None."""
+    folded = {fold(c): c for c in choices}
+    hit = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=cutoff)
+    return folded[hit[0]] if hit else None
+
+
+def shorten(text: str, limit: int = 90) -> str:
+    """First line of `text`, cut at a word boundary to at most `limit` characters, with an ellipsis."""
+    line = nfc(text).split("\n", 1)[0]
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"

@@ -1,0 +1,241 @@
+"""Checks on what units typed. Pure: entries and the plan in, `Checked` rows with Vietnamese issues out.
+
+An issue names the column and says what to fix; it goes to the row's `Kiểm tra` cell, a note on the
+offending cell and the dashboard's error list. Nothing here raises on bad input: users' mistakes are
+data, reported in the sheet.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from . import deadlines
+from .deadlines import DateError, Schedule, format_date
+from .plan import Plan, Task, Unit
+from .schema import STATUS_SYNONYMS, STATUSES, status_key
+from .tables import Entry, as_stt
+from .text import closest, fold, nfc
+from .workbook import Cell
+
+FORMULA_START = re.compile(r"^(=|\+|@|\t|\r|-(?!\s))")
+URL_LIKE = re.compile(r"(?i)\b(?:https?|ftp|htt?ps?|hxxps?)\S*|\bwww\.\S+|\S+://\S*")
+THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+@dataclass(frozen=True)
+class Issue:
+    row: int
+    column: str  # column key (schema.TRACKING_COLUMNS)
+    message: str
+    unit: str = ""
+    tab: str = "tracking"
+
+
+@dataclass
+class Checked:
+    """A tracking row, interpreted: the pure core's working record."""
+
+    entry: Entry
+    task: Task | None = None
+    unit: Unit | None = None
+    role: str | None = None
+    status: str | None = None  # key of schema.STATUSES, None when unreadable
+    done_date: dt.date | None = None
+    quantity: int | None = None
+    schedule: Schedule = field(default_factory=lambda: Schedule("unknown"))
+    issues: list[Issue] = field(default_factory=list)
+    counted: bool = True  # False for rows outside the plan and duplicates: no flags, not in totals
+
+    @property
+    def due(self) -> dt.date | None:
+        return self.schedule.due
+
+    def add(self, column: str, message: str) -> None:
+        unit = self.unit.name if self.unit else self.entry.unit
+        self.issues.append(Issue(self.entry.row, column, message, unit))
+
+
+def resolve_schedule(value: Cell, year: int) -> Schedule | None:
+    """A Hạn hoàn thành cell as a schedule: a date, a phrase, or None when empty."""
+    if value is None or nfc(value) == "":
+        return None
+    try:
+        day = deadlines.parse_date(value)
+    except DateError:
+        day = None
+    if day:
+        return Schedule("once", due=day)
+    return deadlines.parse(value, year)
+
+
+def check_all(entries: list[Entry], plan: Plan, plan_overrides: dict[int, Cell], as_of: dt.date) -> list[Checked]:
+    """Validate every row; duplicates are judged across rows, the rest row by row."""
+    plan_schedules = _plan_schedules(plan, plan_overrides)
+    seen: dict[tuple[int, str], int] = {}
+    out = []
+    for entry in entries:
+        checked = _check_row(entry, plan, plan_schedules, as_of)
+        if checked.task and checked.unit:
+            key = (checked.task.stt, checked.unit.code)
+            if key in seen:
+                checked.add("unit", f"Trùng với dòng {seen[key]} (cùng nhiệm vụ {key[0]}, cùng đơn vị): mỗi đơn vị "
+                                    f"chỉ có một dòng cho một nhiệm vụ; gộp nội dung vào dòng {seen[key]} rồi xóa dòng này.")
+                checked.counted = False
+            else:
+                seen[key] = entry.row
+        out.append(checked)
+    return out
+
+
+def plan_issues(plan: Plan, plan_overrides: dict[int, Cell], rows_by_stt: dict[int, int]) -> list[Issue]:
+    """Problems in the plan tab's Hạn hoàn thành, which the Office types."""
+    issues = []
+    for stt, value in plan_overrides.items():
+        schedule = resolve_schedule(value, plan.year)
+        if schedule and schedule.kind == "unknown":
+            issues.append(Issue(rows_by_stt.get(stt, 0), "deadline", _bad_deadline(value), tab="plan"))
+    return issues
+
+
+def _plan_schedules(plan: Plan, overrides: dict[int, Cell]) -> dict[int, Schedule]:
+    out = {}
+    for task in plan.tasks:
+        override = resolve_schedule(overrides.get(task.stt), plan.year)
+        out[task.stt] = override if override and override.kind != "unknown" else plan.schedule(task)
+    return out
+
+
+def _bad_deadline(value: Cell) -> str:
+    return (f"Không hiểu hạn hoàn thành '{nfc(value)}'; ghi ngày dạng dd/mm/yyyy (ví dụ 30/06/2024) "
+            "hoặc một tiến độ như 'Quý II/2024', hoặc để trống để dùng tiến độ của kế hoạch.")
+
+
+def _check_row(entry: Entry, plan: Plan, plan_schedules: dict[int, Schedule], as_of: dt.date) -> Checked:
+    c = Checked(entry)
+    _check_identity(c, plan)
+    if c.task:
+        c.schedule = plan_schedules[c.task.stt]
+        override = resolve_schedule(entry.deadline, plan.year)
+        if override and override.kind == "unknown":
+            c.add("deadline", _bad_deadline(entry.deadline))
+        elif override:
+            c.schedule = override
+    _check_status(c)
+    _check_done_date(c, as_of)
+    _check_quantity(c)
+    _check_evidence(c)
+    _check_formulas(c)
+    return c
+
+
+def _check_identity(c: Checked, plan: Plan) -> None:
+    entry = c.entry
+    stt = as_stt(entry.stt)
+    if stt is None:
+        if nfc(entry.stt):
+            c.add("stt", f"STT '{nfc(entry.stt)}' không phải số thứ tự nhiệm vụ; ghi số như ở tab Kế hoạch "
+                         f"(1–{len(plan.tasks)}).")
+        else:
+            c.add("stt", "Thiếu STT nhiệm vụ; ghi số thứ tự như ở tab Kế hoạch.")
+    elif stt not in plan.by_stt:
+        c.add("stt", f"Nhiệm vụ số {stt} không có trong kế hoạch (chỉ có 1–{len(plan.tasks)}); sửa lại STT.")
+    else:
+        c.task = plan.by_stt[stt]
+    c.unit = plan.registry.match(entry.unit)
+    if c.unit is None:
+        names = ", ".join(u.name for u in plan.registry.units)
+        if not entry.unit:
+            c.add("unit", f"Thiếu tên đơn vị; ghi một trong: {names}.")
+        else:
+            hint = plan.registry.suggest(entry.unit)
+            c.add("unit", f"Không nhận ra đơn vị '{entry.unit}'"
+                          + (f"; có phải '{hint.name}'?" if hint else ".")
+                          + f" Ghi đúng tên một đơn vị thuộc Sở: {names}.")
+    if c.task and c.unit:
+        c.role = plan.role_of(c.task.stt, c.unit.code)
+        if c.role is None:
+            c.add("unit", f"{c.unit.name} không được phân công nhiệm vụ {c.task.stt} trong kế hoạch "
+                          "(dòng không có trong kế hoạch); kiểm tra lại STT hoặc tên đơn vị.")
+    if not (c.task and c.unit and c.role):
+        c.counted = False
+
+
+def _check_status(c: Checked) -> None:
+    text = c.entry.status
+    c.status = status_key(text)
+    if c.status is None:
+        synonym = STATUS_SYNONYMS.get(fold(text))
+        hint = STATUSES[synonym] if synonym else closest(text, list(STATUSES.values()), cutoff=0.5)
+        c.add("status", f"Tình trạng '{text}' không hợp lệ"
+                        + (f"; có phải '{hint}'?" if hint else ".")
+                        + f" Chọn một trong: {', '.join(STATUSES.values())}.")
+    elif c.status == "cancelled" and not c.entry.note:
+        c.add("note", "Tình trạng 'Không thực hiện': ghi lý do vào cột Ghi chú.")
+
+
+def _check_done_date(c: Checked, as_of: dt.date) -> None:
+    raw = c.entry.done_date
+    try:
+        c.done_date = deadlines.parse_date(raw)
+    except DateError as exc:
+        c.add("done_date", f"Ngày hoàn thành: {exc}.")
+        return
+    if c.done_date and c.done_date > as_of:
+        c.add("done_date", f"Ngày hoàn thành {format_date(c.done_date)} ở sau ngày {format_date(as_of)}; "
+                           "không thể hoàn thành trong tương lai, sửa lại ngày.")
+    if c.status == "done":
+        if not c.done_date:
+            c.add("done_date", "Đã 'Hoàn thành' nhưng chưa có Ngày hoàn thành; ghi ngày dạng dd/mm/yyyy.")
+        if not c.entry.evidence:
+            c.add("evidence", "Đã 'Hoàn thành' nhưng chưa có Minh chứng; ghi đường dẫn (https://...) "
+                              "hoặc số văn bản (ví dụ: Số 123/KH-STTTT).")
+    elif c.done_date and c.status in ("not_started", "in_progress"):
+        c.add("status", f"Có Ngày hoàn thành nhưng Tình trạng là '{STATUSES[c.status]}'; chọn 'Hoàn thành' "
+                        "nếu đã xong, hoặc xóa Ngày hoàn thành.")
+
+
+def _check_quantity(c: Checked) -> None:
+    raw = c.entry.quantity
+    if raw is None or nfc(raw) == "":
+        return
+    value: int | None = None
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, (int, float)):
+        value = int(raw) if float(raw).is_integer() else None
+    else:
+        text = nfc(raw).replace(" ", "")
+        if text.isdigit():
+            value = int(text)
+        elif THOUSANDS.match(text):
+            value = int(text.replace(".", ""))
+    if value is None or value < 0:
+        c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' phải là số nguyên không âm (ví dụ: 12); "
+                          "ghi chú thích vào cột Ghi chú.")
+    else:
+        c.quantity = value
+
+
+def bad_link(token: str) -> bool:
+    parts = urlsplit(token.rstrip(".,;)"))
+    host = parts.hostname or ""
+    return (parts.scheme.lower() not in ("http", "https") or "." not in host.strip(".")
+            or any(ch.isspace() for ch in token) or token.lower().startswith("www."))
+
+
+def _check_evidence(c: Checked) -> None:
+    for token in URL_LIKE.findall(c.entry.evidence):
+        if bad_link(token):
+            c.add("evidence", f"Đường dẫn '{token}' không hợp lệ; ghi đầy đủ dạng https://ten-mien.vn/... "
+                              "(sao chép từ thanh địa chỉ của trình duyệt).")
+            return
+
+
+def _check_formulas(c: Checked) -> None:
+    for key, text in c.entry.texts().items():
+        if text and FORMULA_START.match(text):
+            c.add(key, f"Nội dung bắt đầu bằng '{text[0].strip() or 'ký tự điều khiển'}' có thể bị hiểu là công "
+                       "thức khi mở bằng Excel (nguy cơ chèn công thức); bỏ ký tự đầu hoặc thêm dấu nháy đơn (') "
+                       "phía trước.")

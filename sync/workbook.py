@@ -1,0 +1,113 @@
+"""What passes between the core and a workbook backend: plain data, no I/O.
+
+A backend reads a `Snapshot` (every tab as a grid of cell values, plus the job's own cell notes) and
+applies a `WriteSet` to it all-or-nothing. The pipeline never touches openpyxl or gspread; a backend
+never decides what to write. `MemoryBackend` (in tests) is the reference implementation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Union
+
+Cell = Union[str, int, float, bool, dt.date, dt.datetime, None]
+Pos = tuple[int, int]  # (row, column), 1-based like the sheet
+
+
+@dataclass
+class Tab:
+    name: str
+    rows: list[list[Cell]] = field(default_factory=list)
+    notes: dict[Pos, str] = field(default_factory=dict)  # cell notes/comments, all authors
+
+    def cell(self, row: int, col: int) -> Cell:
+        if 1 <= row <= len(self.rows) and 1 <= col <= len(self.rows[row - 1]):
+            return self.rows[row - 1][col - 1]
+        return None
+
+
+@dataclass
+class Snapshot:
+    tabs: dict[str, Tab]
+    token: Any = None  # the backend's notion of "version read", checked before writing
+
+    def find_tab(self, name: str) -> Tab | None:
+        from .text import fold
+        return next((t for n, t in self.tabs.items() if fold(n) == fold(name)), None)
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A whole-tab grid the job owns (the dashboard), with a style per row for the backend to render."""
+
+    rows: list[list[Cell]]
+    styles: dict[int, str] = field(default_factory=dict)  # row (1-based) → title | section | header | total
+    widths: dict[int, float] = field(default_factory=dict)  # column (1-based) → width in characters
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    column: int
+    first_row: int
+    last_row: int
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TabFormat:
+    """Formatting `init` (re)applies; backends replace what they applied before, never add twice."""
+
+    tab: str
+    frozen_rows: int = 1
+    widths: dict[int, float] = field(default_factory=dict)
+    wrap_columns: tuple[int, ...] = ()
+    dropdowns: tuple[Dropdown, ...] = ()
+    row_colours: tuple[tuple[str, str], ...] = ()  # (text in the flag column, fill RGB), first wins
+    colour_column: int = 0  # the column whose text colours its row
+    colour_last_col: int = 0
+    colour_last_row: int = 0
+    protect_columns: tuple[int, ...] = ()  # job-owned columns (editors warned)
+    protect_tab: bool = False  # the whole tab (the plan)
+    editable_columns: tuple[int, ...] = ()  # left editable in a protected tab
+    header_row: int = 1
+
+
+@dataclass
+class WriteSet:
+    """Everything one pass or one `init` writes. Empty parts are skipped."""
+
+    new_tabs: list[str] = field(default_factory=list)
+    cells: dict[str, dict[Pos, Cell]] = field(default_factory=dict)
+    notes: dict[str, dict[Pos, str | None]] = field(default_factory=dict)  # None clears the note
+    replace: dict[str, Styled] = field(default_factory=dict)
+    append: dict[str, list[list[Cell]]] = field(default_factory=dict)
+    formats: list[TabFormat] = field(default_factory=list)
+
+    def set(self, tab: str, row: int, col: int, value: Cell) -> None:
+        self.cells.setdefault(tab, {})[(row, col)] = value
+
+    def note(self, tab: str, row: int, col: int, text: str | None) -> None:
+        self.notes.setdefault(tab, {})[(row, col)] = text
+
+    def cell_count(self) -> int:
+        return sum(len(c) for c in self.cells.values())
+
+    def is_empty(self) -> bool:
+        return not (self.new_tabs or any(self.cells.values()) or any(self.notes.values()) or self.replace
+                    or self.append or self.formats)
+
+
+class Backend(Protocol):
+    """A workbook the job reads and writes: the local .xlsx or the Google Sheet."""
+
+    name: str
+    api_calls: int
+
+    def read(self) -> Snapshot:
+        """Every tab's values and notes, in one go."""
+
+    def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        """Apply `changes` all-or-nothing; raise StaleSnapshot if the workbook moved since `snapshot`."""
+
+    def describe(self) -> str:
+        """Where the workbook is, for messages."""
