@@ -16,7 +16,7 @@ from .flags import Rules
 from .plan import Plan
 from .schema import JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Table, as_stt, locate, plan_deadlines, read_entries
-from .text import nfc
+from .text import fold, nfc
 from .validation import check_all, plan_issues
 from .workbook import Backend, Snapshot, WriteSet
 
@@ -87,13 +87,17 @@ def _job_cells(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], 
     wanted: dict[int, tuple[str, str]] = {}
     for r in rows:
         issues = r.checked.issues
-        check = "\n".join(f"{headers.get(i.column, i.column)}: {i.message}" for i in issues)
+        check = "\n".join(_with_column(headers.get(i.column, i.column), i.message) for i in issues)
         wanted[r.checked.entry.row] = (check, "; ".join(f.text for f in r.flags))
     for row in table.rows():
         check, flags = wanted.get(row, ("", ""))
         for key, value in (("check", check), ("flags", flags)):
             if nfc(table.value(row, key)) != value:
                 writes.set(table.tab.name, row, table.columns[key], value)
+
+
+def _with_column(header: str, message: str) -> str:
+    return message if fold(header) in fold(message) else f"{header}: {message}"
 
 
 def _job_notes(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], layout: Layout) -> None:

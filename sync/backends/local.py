@@ -144,7 +144,7 @@ def _read_sheet(ws) -> Tab:
 def put(ws, row: int, col: int, value: Cell) -> None:
     """Write a value RAW: text that starts with '=' stays text, dates get a Vietnamese date format."""
     cell = ws.cell(row=row, column=col)
-    cell.value = value
+    cell.value = None if value == "" else value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
     elif isinstance(value, (dt.date, dt.datetime)):

@@ -1,0 +1,126 @@
+"""Sample data: a workbook the way units fill it in September 2024, for `make demo`, tests and the bench.
+
+`python -m sync.demo --out data/demo.xlsx` builds the workbook from the 2024 plan, types in realistic
+entries (including the usual mistakes), and runs one pass as of 20/09/2024.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import random
+from pathlib import Path
+
+from .deadlines import format_date
+from .plan import Plan, Task, load_plan
+from .schema import STATUSES
+
+RESULTS = (
+    "Đăng {n} tin, bài tuyên truyền CCHC trên Trang TTĐT của Sở",
+    "Phổ biến tại cuộc họp giao ban CCHC ngày {d}",
+    "Tổ chức {n} hội nghị, tập huấn lồng ghép nội dung CCHC",
+    "Cập nhật {n} văn bản trên Cổng TTĐT tỉnh Khánh Hòa",
+    "Ban hành Công văn số {n}/STTTT-VP triển khai đến các phòng, đơn vị",
+    "Hướng dẫn {n} lượt người dân, doanh nghiệp nộp hồ sơ trực tuyến",
+    "Phối hợp đưa {n} tin trên hệ thống thông tin cơ sở",
+)
+EVIDENCE = ("https://stttt.khanhhoa.gov.vn/tin-tuc/cchc-{n}", "Số {n}/KH-STTTT", "Số {n}/BC-STTTT",
+            "https://khanhhoa.gov.vn/cai-cach-hanh-chinh/{n}")
+MISTAKES = (
+    {"status": "xong"},
+    {"status": "Hoàn thành", "evidence": ""},
+    {"done_date": "31/02/2024"},
+    {"quantity": "5 tin"},
+    {"evidence": "htps://stttt.khanhhoa.gov.vn/bai-viet"},
+    {"q2": "=HYPERLINK(\"http://example.invalid\",\"Xem\")"},
+    {"status": "Hoàn thành", "done_date": "15/12/2024"},
+)
+
+
+def sample_row(task_due: dt.date | None, recurring: bool, as_of: dt.date, rng: random.Random) -> dict:
+    """Unit-typed values for one tracking row, plausible for the row's deadline as of `as_of`."""
+    row: dict = {}
+    quarters = [q for q, cut in ((1, 3), (2, 6), (3, 9), (4, 12)) if dt.date(as_of.year, cut, 14) < as_of]
+    for q in quarters:
+        if rng.random() < 0.85:
+            row[f"q{q}"] = rng.choice(RESULTS).format(n=rng.randint(1, 30),
+                                                      d=format_date(dt.date(as_of.year, 3 * q - 1, rng.randint(1, 28))))
+    due_passed = task_due is not None and task_due < as_of
+    roll = rng.random()
+    if not recurring and due_passed and roll < 0.75:
+        done = task_due + dt.timedelta(days=rng.choice((-20, -10, -3, 0, 0, 4, 12)))
+        row.update(status=STATUSES["done"], done_date=format_date(min(done, as_of)),
+                   evidence=rng.choice(EVIDENCE).format(n=rng.randint(10, 999)), quantity=rng.randint(1, 20))
+    elif roll < 0.9:
+        row.update(status=STATUSES["in_progress"], quantity=rng.randint(0, 40))
+    elif roll < 0.96:
+        row.update(status=STATUSES["not_started"])
+    else:
+        row.update(status=STATUSES["cancelled"], note="Chưa có đề nghị phối hợp của cơ quan chủ trì")
+    return row
+
+
+def fill_values(plan: Plan, as_of: dt.date, seed: int = 2024, mistakes: int = 6) -> list[dict]:
+    """One dict of unit-typed values per plan assignment, in the order `init` lays them out."""
+    rng = random.Random(seed)
+    out = []
+    for task, _unit, _role in plan.assignments():
+        schedule = plan.schedule(task)
+        out.append(sample_row(schedule.due, schedule.kind == "recurring", as_of, rng))
+    for i, mistake in enumerate(MISTAKES[:mistakes]):
+        out[(i * 11 + 5) % len(out)].update(mistake)
+    return out
+
+
+def synthetic_plan(plan: Plan, rows: int) -> Plan:
+    """A plan with enough tasks that `rows` tracking rows are all distinct assignments (for the bench)."""
+    base = plan.tasks
+    tasks = []
+    stt, count = 1, 0
+    while count < rows:
+        model = base[(stt - 1) % len(base)]
+        tasks.append(dataclasses.replace(model, stt=stt))
+        count += len(model.lead) + len(model.support)
+        stt += 1
+    return dataclasses.replace(plan, tasks=tuple(tasks))
+
+
+def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict:
+    from .backends.local import LocalBackend
+    from .layout import build_init
+    from .pipeline import PassOptions, run_pass
+    from .schema import Layout
+    from .tables import locate
+    from .workbook import WriteSet
+
+    plan = load_plan(plan_path)
+    layout = Layout()
+    out.unlink(missing_ok=True)
+    backend = LocalBackend(out)
+    backend.write(backend.empty_snapshot(), build_init(plan, backend.empty_snapshot(), layout))
+    snapshot = backend.read()
+    table = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, ("stt",), "demo")
+    writes = WriteSet()
+    for offset, values in enumerate(fill_values(plan, as_of)):
+        for key, value in values.items():
+            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[key], value)
+    backend.write(snapshot, writes)
+    now = dt.datetime.combine(as_of, dt.time(8, 0))
+    result = run_pass(backend, plan, layout, PassOptions(as_of=as_of, now=now))
+    return result.to_json(backend, False)
+
+
+def main() -> None:
+    from .config import PROJECT_DIR
+    parser = argparse.ArgumentParser(description="Build a demo workbook with sample unit entries.")
+    parser.add_argument("--out", default="data/demo.xlsx")
+    parser.add_argument("--plan", default=str(PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"))
+    parser.add_argument("--as-of", default="2024-09-20")
+    args = parser.parse_args()
+    summary = build_demo(Path(args.out), Path(args.plan), dt.date.fromisoformat(args.as_of))
+    print(f"Đã tạo {args.out}: {summary['rows']} dòng, {summary['done']} hoàn thành, {summary['overdue']} quá hạn, "
+          f"{summary['missing_quarterly']} kết quả quý còn thiếu, {summary['errors']} lỗi nhập liệu.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Bad input: a clear Vietnamese message naming the file, tab, header or key, exit 2, never a traceback."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from sync.config import PROJECT_DIR
+
+from .workbooks import col
+
+
+def test_missing_workbook(project):
+    code, _, err = project.cli("run")
+    assert code == 2 and str(project.workbook) in err and "init" in err
+
+
+def test_not_an_xlsx(project):
+    project.workbook.parent.mkdir(parents=True)
+    project.workbook.write_text("STT;Nhiệm vụ\n1;x\n", encoding="utf-8")
+    code, _, err = project.cli("run")
+    assert code == 2 and ".xlsx" in err and str(project.workbook) in err
+
+
+def test_missing_tab(project):
+    project.cli("init")
+    wb = openpyxl.load_workbook(project.workbook)
+    wb["Theo dõi"].title = "Theo doi cu"
+    wb.save(project.workbook)
+    code, _, err = project.cli("run")
+    assert code == 2 and "'Theo dõi'" in err and "Theo doi cu" in err
+
+
+def test_missing_header_names_the_closest(project):
+    project.cli("init")
+    wb = openpyxl.load_workbook(project.workbook)
+    wb["Theo dõi"].cell(row=1, column=col(project.workbook, "Theo dõi", "Tình trạng")).value = "Tình trạng thực hiện"
+    wb.save(project.workbook)
+    code, _, err = project.cli("run")
+    assert code == 2 and "'Tình trạng'" in err and "'Tình trạng thực hiện'" in err and "Theo dõi" in err
+
+
+def test_headers_match_whatever_the_order_and_spelling(project):
+    project.cli("init")
+    wb = openpyxl.load_workbook(project.workbook)
+    ws = wb["Theo dõi"]
+    ws.cell(row=1, column=col(project.workbook, "Theo dõi", "Tình trạng")).value = "TINH TRANG"
+    ws.move_range("A1:A77", cols=20)  # STT moved to the far right
+    wb.save(project.workbook)
+    summary = project.run_json()
+    assert summary["rows"] == 76 and summary["errors"] == 0
+
+
+def test_bad_yaml(project):
+    project.config.write_text("backend: local\nlocal: {path: [unclosed\n", encoding="utf-8")
+    code, _, err = project.cli("run")
+    assert code == 2 and str(project.config) in err and "dòng" in err
+
+
+def test_unknown_config_key_with_suggestion(project):
+    project.config.write_text("backend: local\nmail:\n  smtp:\n    prot: 25\n", encoding="utf-8")
+    code, _, err = project.cli("run")
+    assert code == 2 and "mail.smtp.prot" in err and "'port'" in err
+
+
+def test_bad_config_value(project):
+    project.config.write_text("backend: excel\ndeadlines: {due_soon_days: -1}\n", encoding="utf-8")
+    code, _, err = project.cli("run")
+    assert code == 2 and "'backend'" in err and "deadlines.due_soon_days" in err
+
+
+def test_missing_config_file(project, capsys):
+    from sync.cli import main
+    assert main(["run", "--config", str(project.root / "nope.yaml")]) == 2
+    assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_bad_usage(project):
+    code, _, err = project.cli("run", "--as-of", "20/13/2024")
+    assert code == 2 and "20/13/2024" in err
+
+
+def test_real_process_has_no_traceback(tmp_path):
+    """The real entry point, as cron runs it."""
+    (tmp_path / "s.yaml").write_text("local: {path: missing.xlsx}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    proc = subprocess.run([sys.executable, "-m", "sync", "run", "--config", str(tmp_path / "s.yaml")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "missing.xlsx" in proc.stderr
+
+
+def test_config_from_environment(project, monkeypatch):
+    monkeypatch.setenv("CCHC_CONFIG", str(project.config))
+    from sync.cli import main
+    assert main(["init"]) == 0
+    assert project.workbook.exists()
+
+
+def test_status_reports_and_alerts(project):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sync.state import State
+    code, out, _ = project.cli("status")
+    assert code != 0 and "Chưa có" in out
+    state = State(project.root / "state.sqlite")
+    now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    state.record_pass("run", now - dt.timedelta(hours=30), True, {"rows": 76, "as_of": "2024-09-20"})
+    code, out, _ = project.cli("status")
+    assert code != 0 and "30.0 giờ" in out
+    state.record_pass("run", now - dt.timedelta(hours=1), False, {}, "không kết nối được")
+    assert project.cli("status")[0] != 0  # a failed pass is not a good pass
+    project.cli("init")
+    project.run_json()
+    code, out, _ = project.cli("status")
+    assert code == 0 and "LỖI" in out and "không kết nối được" in out

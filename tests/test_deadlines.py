@@ -1,0 +1,118 @@
+import datetime as dt
+import json
+
+import pytest
+
+from sync import deadlines
+from sync.cli import main
+from sync.deadlines import DateError, parse, parse_date, result_period
+
+D = dt.date
+
+SEED_PHRASES = [
+    ("Tháng 02/2024", "once", D(2024, 2, 29)),
+    ("Thường xuyên", "recurring", None),
+    ("Quý I/2024", "once", D(2024, 3, 31)),
+    ("Sau khi các Chỉ số được công bố (dự kiến trong quý II/2024)", "event", D(2024, 6, 30)),
+    ("Trong năm 2024", "once", D(2024, 12, 31)),
+    ("Theo tiến độ Kế hoạch", "event", None),
+    ("Thường xuyên cập nhật theo quy định, hướng dẫn của Trung ương", "recurring", None),
+    ("Trong năm 2024 (theo tiến độ Đề án, Kế hoạch)", "once", D(2024, 12, 31)),
+    ("Theo tiến độ của UBND tỉnh triển khai Đề án", "event", None),
+    ("Thường xuyên trong năm 2024", "recurring", None),
+    ("Tổ chức triển khai theo tiến độ Đề án", "event", None),
+]
+
+VARIANTS = [
+    ("quý 2", "once", D(2024, 6, 30)),
+    ("Quý II/2024", "once", D(2024, 6, 30)),
+    ("quy iii nam 2024", "once", D(2024, 9, 30)),
+    ("QUÝ IV NĂM 2024", "once", D(2024, 12, 31)),
+    ("Quý I và II/2024", "once", D(2024, 6, 30)),
+    ("Tháng 3/2024", "once", D(2024, 3, 31)),
+    ("tháng 3 năm 2024", "once", D(2024, 3, 31)),
+    ("Thang 12", "once", D(2024, 12, 31)),
+    ("trước ngày 15/6/2024", "once", D(2024, 6, 15)),
+    ("truoc ngay 15/6/2024", "once", D(2024, 6, 15)),
+    ("Chậm nhất ngày 05/02", "once", D(2024, 2, 5)),
+    ("ngày 15 tháng 6 năm 2024", "once", D(2024, 6, 15)),
+    ("6 tháng đầu năm", "once", D(2024, 6, 30)),
+    ("6 thang cuoi nam 2024", "once", D(2024, 12, 31)),
+    ("9 tháng đầu năm", "once", D(2024, 9, 30)),
+    ("Năm 2025", "once", D(2025, 12, 31)),
+    ("hằng tháng", "recurring", None),
+    ("hàng tháng", "recurring", None),
+    ("định kỳ hằng quý", "recurring", None),
+    ("dinh ky hang quy", "recurring", None),
+    ("Hằng năm", "recurring", None),
+    ("Khi có yêu cầu", "event", None),
+    ("Theo đề nghị của Sở Nội vụ", "event", None),
+]
+
+
+@pytest.mark.parametrize("phrase,kind,due", SEED_PHRASES + VARIANTS)
+def test_phrases(phrase, kind, due):
+    schedule = parse(phrase, 2024)
+    assert (schedule.kind, schedule.due) == (kind, due)
+
+
+def test_recurring_period_and_runs_all_year():
+    assert parse("hằng tháng", 2024).every == "month"
+    assert parse("Định kỳ hằng quý", 2024).every == "quarter"
+    assert parse("Thường xuyên trong năm 2025", 2024).until == D(2025, 12, 31)
+
+
+def test_expected_event_is_marked_expected():
+    schedule = parse("Sau khi các Chỉ số được công bố (dự kiến trong quý II/2024)", 2024)
+    assert schedule.expected and schedule.due == D(2024, 6, 30)
+
+
+@pytest.mark.parametrize("phrase", ["", "   ", "abc xyz", "31/02/2024", "ngày 30/2", "???", "Quý 7/2024", None, 42])
+def test_unknown_never_raises(phrase):
+    schedule = parse(phrase, 2024)
+    assert schedule.kind == "unknown" and schedule.due is None and schedule.note
+
+
+def test_impossible_date_says_why():
+    assert "không có thật" in parse("31/02/2024", 2024).note
+
+
+def test_year_comes_from_the_phrase_before_the_default():
+    assert parse("Quý I/2025", 2024).due == D(2025, 3, 31)
+    assert parse("Quý I", 2023).due == D(2023, 3, 31)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("05/03/2024", D(2024, 3, 5)), ("5/3/2024", D(2024, 3, 5)), ("05-03-2024", D(2024, 3, 5)),
+    ("05.03.2024", D(2024, 3, 5)), ("2024-03-05", D(2024, 3, 5)), (dt.datetime(2024, 3, 5, 9, 30), D(2024, 3, 5)),
+    (D(2024, 3, 5), D(2024, 3, 5)), (45356, D(2024, 3, 5)), ("", None), (None, None),
+    ("ngày 5 tháng 3 năm 2024", D(2024, 3, 5)),
+])
+def test_parse_date(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["31/02/2024", "30/02/2024", "hôm qua", "5/3", "12", 3.5, "2024-13-01"])
+def test_parse_date_rejects(value):
+    with pytest.raises(DateError):
+        parse_date(value)
+
+
+def test_reporting_periods_follow_nd_09_2019():
+    assert result_period(2024, 1) == (D(2023, 12, 15), D(2024, 3, 14))
+    assert result_period(2024, 2) == (D(2024, 3, 15), D(2024, 6, 14))
+    assert result_period(2024, 4) == (D(2024, 9, 15), D(2024, 12, 14))
+    assert result_period(2024, 1, cutoff_day=20) == (D(2023, 12, 21), D(2024, 3, 20))
+    assert deadlines.reporting_quarter(D(2024, 3, 15)) == (2024, 2)
+    assert deadlines.reporting_quarter(D(2024, 12, 20)) == (2025, 1)
+
+
+def test_cli_prints_json(capsys):
+    assert main(["deadline", "Quý I/2024"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "once" and out["due"] == "2024-03-31"
+    assert main(["deadline", "hằng tháng", "--year", "2025"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "recurring" and out["due"] is None and out["until"] == "2025-12-31"
+    assert main(["deadline", "không rõ"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "unknown"

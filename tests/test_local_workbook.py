@@ -1,0 +1,239 @@
+"""The sync job end to end on a real .xlsx file, through the CLI."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from sync.backends.local import LocalBackend
+from sync.errors import StaleSnapshot
+from sync.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS, UNIT_COLUMNS
+
+from .conftest import AS_OF
+from .workbooks import cell_grid, col, edit, header, values
+
+TRACK, PLAN, DASH, LOG = "Theo dõi", "Kế hoạch", "Tổng hợp", "Nhật ký"
+
+
+@pytest.fixture
+def inited(project):
+    code, out, err = project.cli("init")
+    assert code == 0, err
+    return project
+
+
+def test_init_creates_the_four_tabs(inited):
+    wb = openpyxl.load_workbook(inited.workbook)
+    assert wb.sheetnames == [PLAN, TRACK, DASH, LOG]
+    assert header(inited.workbook, TRACK) == list(TRACKING_COLUMNS.values())
+    track = wb[TRACK]
+    assert track.max_row == 1 + 76
+    assert track.freeze_panes == "A2"
+    rules = track.data_validations.dataValidation
+    assert len(rules) == 1 and "Hoàn thành" in rules[0].formula1
+    assert str(rules[0].sqref).startswith("F2:F")
+    formulas = [r.formula[0] for cf in track.conditional_formatting for r in cf.rules]
+    assert any("Quá hạn" in f for f in formulas) and any("Thiếu kết quả" in f for f in formulas)
+    assert track.column_dimensions["B"].width >= 30
+    plan_tab = wb[PLAN]
+    assert plan_tab.max_row == 18 and plan_tab.protection.sheet
+    assert plan_tab.cell(row=2, column=9).value == "29/02/2024"  # Hạn hoàn thành of task 1
+
+
+def test_init_is_idempotent(inited):
+    before = values(inited.workbook)
+    code, out, _ = inited.cli("init")
+    assert code == 0 and "không có gì mới" in out
+    assert values(inited.workbook) == before
+    wb = openpyxl.load_workbook(inited.workbook)
+    assert len(wb[TRACK].data_validations.dataValidation) == 1
+    assert len([r for cf in wb[TRACK].conditional_formatting for r in cf.rules]) == 5
+
+
+def test_init_upgrades_without_deleting(inited, tmp_path, plan):
+    """A workbook with unit data, a changed plan (a new task), and a column the Office removed."""
+    status, q1 = col(inited.workbook, TRACK, "Tình trạng"), col(inited.workbook, TRACK, "Kết quả Quý I")
+    edit(inited.workbook, TRACK, {(2, status): "Hoàn thành", (2, q1): "Đã ban hành kế hoạch", (80, 1): "ghi chú lạc"})
+    wb = openpyxl.load_workbook(inited.workbook)
+    wb[TRACK].delete_cols(col(inited.workbook, TRACK, "Minh chứng"))
+    wb.save(inited.workbook)
+    raw = (plan.source and open(plan.source, encoding="utf-8").read())
+    new_plan = tmp_path / "plan2.yaml"
+    new_plan.write_text(raw + "  - stt: 18\n    task: Nhiệm vụ mới\n    schedule: Quý IV/2024\n"
+                        "    lead: [BBT]\n    support: [VP]\n", encoding="utf-8")
+    inited.write_config({"plan": str(new_plan)})
+    before = cell_grid(inited.workbook, TRACK)
+    assert inited.cli("init")[0] == 0
+    after = cell_grid(inited.workbook, TRACK)
+    assert all(after.get(pos) == v for pos, v in before.items())  # nothing lost or changed
+    assert header(inited.workbook, TRACK)[-1] == "Minh chứng"  # re-added at the end
+    rows = list(openpyxl.load_workbook(inited.workbook)[TRACK].iter_rows(values_only=True))
+    assert [r[:4] for r in rows if r[0] == 18] == [(18, "Nhiệm vụ mới", "Ban Biên tập Trang TTĐT của Sở", "Chủ trì"),
+                                                  (18, "Nhiệm vụ mới", "Văn phòng Sở", "Phối hợp")]
+    assert inited.run_json()["rows"] == 79  # 78 assignments + the stray note row
+
+
+def test_run_writes_flags_dashboard_and_log(inited):
+    summary = inited.run_json()
+    assert {"rows", "tasks", "done", "in_progress", "not_started", "overdue", "due_soon", "missing_quarterly",
+            "errors", "duration_s", "api_calls"} <= set(summary)
+    assert (summary["rows"], summary["tasks"], summary["not_started"]) == (76, 17, 76)
+    wb = openpyxl.load_workbook(inited.workbook)
+    flags = [r[-1] for r in wb[TRACK].iter_rows(min_row=2, values_only=True)]
+    assert flags[0].startswith("Quá hạn 204 ngày")  # task 1, due 29/02/2024
+    assert sum(1 for f in flags if f and "Quá hạn" in f) == summary["overdue"]
+    dash = {r[0]: r[1] for r in wb[DASH].iter_rows(values_only=True) if r and r[0]}
+    assert dash["Số liệu tính đến ngày"] == "20/09/2024"
+    assert dash["Quá hạn"] == summary["overdue"] and dash["Lỗi nhập liệu"] == summary["errors"]
+    log = list(wb[LOG].iter_rows(values_only=True))
+    assert len(log) == 2 and log[1][1] == "20/09/2024" and log[1][2] == 76
+
+
+def test_validation_lands_in_the_sheet_with_notes(inited):
+    status, evidence = col(inited.workbook, TRACK, "Tình trạng"), col(inited.workbook, TRACK, "Minh chứng")
+    check = col(inited.workbook, TRACK, "Kiểm tra")
+    edit(inited.workbook, TRACK, {(3, status): "xong", (4, evidence): "=HYPERLINK(\"x\")"})
+    summary = inited.run_json()
+    assert summary["errors"] == 2
+    ws = openpyxl.load_workbook(inited.workbook)[TRACK]
+    assert "có phải 'Hoàn thành'" in ws.cell(row=3, column=check).value
+    assert ws.cell(row=3, column=status).comment.text.startswith(JOB_NOTE_PREFIX)
+    assert ws.cell(row=4, column=evidence).value == "=HYPERLINK(\"x\")"  # the unit's text, untouched
+    errors_tab = [r for r in openpyxl.load_workbook(inited.workbook)[DASH].iter_rows(values_only=True)
+                  if r and r[0] == TRACK]
+    assert [(r[1], r[2]) for r in errors_tab] == [(3, "Tình trạng"), (4, "Minh chứng")]
+    # fixed → the message, the flag text and our note go away
+    edit(inited.workbook, TRACK, {(3, status): "Đang thực hiện", (4, evidence): "Số 1/KH-STTTT"})
+    assert inited.run_json()["errors"] == 0
+    ws = openpyxl.load_workbook(inited.workbook)[TRACK]
+    assert ws.cell(row=3, column=check).value is None and ws.cell(row=3, column=status).comment is None
+
+
+def test_someone_elses_note_is_kept(inited):
+    wb = openpyxl.load_workbook(inited.workbook)
+    status = col(inited.workbook, TRACK, "Tình trạng")
+    wb[TRACK].cell(row=3, column=status).comment = openpyxl.comments.Comment("Hỏi lại chị Lan", "VP")
+    wb[TRACK].cell(row=3, column=status).value = "xong"
+    wb.save(inited.workbook)
+    inited.run_json()
+    ws = openpyxl.load_workbook(inited.workbook)[TRACK]
+    assert ws.cell(row=3, column=status).comment.text == "Hỏi lại chị Lan"
+
+
+def test_dashboard_text_is_raw(inited):
+    unit = col(inited.workbook, TRACK, "Đơn vị")
+    edit(inited.workbook, TRACK, {(78, 1): 3, (78, unit): "=IMPORTXML(\"http://x\",\"//a\")"})
+    inited.run_json()
+    wb = openpyxl.load_workbook(inited.workbook)
+    cells = [c for row in wb[DASH].iter_rows() for c in row if c.value == "=IMPORTXML(\"http://x\",\"//a\")"]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_second_pass_changes_only_pass_time_and_log(inited):
+    edit(inited.workbook, TRACK, {(3, col(inited.workbook, TRACK, "Tình trạng")): "xong"})
+    inited.run_json()
+    first = values(inited.workbook)
+    inited.run_json()
+    second = values(inited.workbook)
+    assert first[PLAN] == second[PLAN] and first[TRACK] == second[TRACK]
+    diff = [(i, a, b) for i, (a, b) in enumerate(zip(first[DASH], second[DASH])) if a != b]
+    assert len(first[DASH]) == len(second[DASH]) and all(a[0] == "Cập nhật lúc" for _, a, _ in diff)
+    assert second[LOG][:-1] == first[LOG] and len(second[LOG]) == len(first[LOG]) + 1
+
+
+def test_dry_run_writes_nothing(inited):
+    before = inited.workbook.read_bytes()
+    summary = inited.run_json(AS_OF, "--dry-run")
+    assert summary["dry_run"] and summary["overdue"] > 0
+    assert inited.workbook.read_bytes() == before
+
+
+def test_crash_mid_write_leaves_the_old_file_whole(inited, monkeypatch):
+    before = inited.workbook.read_bytes()
+
+    def crash(self, filename):
+        with open(filename, "wb") as fh:
+            fh.write(b"PK\x03\x04 half a workbook")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    code, _, err = inited.cli("run", "--as-of", "2024-09-20")
+    assert code == 1 and "disk full" in err
+    assert inited.workbook.read_bytes() == before
+    assert [p.name for p in inited.workbook.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_change_between_read_and_write_is_redone(inited, monkeypatch, capsys):
+    """A unit saves the file while the pass computes: the pass re-reads and keeps the unit's edit."""
+    status = col(inited.workbook, TRACK, "Tình trạng")
+    original_read = LocalBackend.read
+    calls = []
+
+    def read_then_user_saves(self):
+        snapshot = original_read(self)
+        calls.append(1)
+        if len(calls) == 1:
+            edit(self.path, TRACK, {(2, status): "Đang thực hiện"})
+        return snapshot
+
+    monkeypatch.setattr(LocalBackend, "read", read_then_user_saves)
+    code, out, err = inited.cli("run", "--as-of", "2024-09-20", "--json")
+    assert code == 0 and len(calls) == 2 and "đã đọc lại" in err
+    assert '"attempts": 2' in out
+    ws = openpyxl.load_workbook(inited.workbook)[TRACK]
+    assert ws.cell(row=2, column=status).value == "Đang thực hiện"
+    assert ws.cell(row=2, column=16).value.startswith("Quá hạn")
+
+
+def test_stale_snapshot_is_refused(inited):
+    backend = LocalBackend(inited.workbook)
+    snapshot = backend.read()
+    edit(inited.workbook, TRACK, {(2, 6): "Hoàn thành"})
+    from sync.workbook import WriteSet
+    with pytest.raises(StaleSnapshot):
+        backend.write(snapshot, WriteSet())
+
+
+# --- the safety property, over many generated workbooks -------------------------------------------------
+
+TEXT = st.text(alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyÀÁẢÃẠàáạảãđĐ =+-@/.,0123456789 \n")),
+               max_size=20)
+CELL = st.one_of(st.none(), TEXT, st.integers(-5, 2000), st.floats(0, 50, allow_nan=False),
+                 st.dates(dt.date(2023, 1, 1), dt.date(2025, 12, 31)),
+                 st.sampled_from(["Hoàn thành", "xong", "Đang thực hiện", "31/02/2024", "05/03/2024",
+                                  "https://a.vn/x", "htps://x", "Số 1/KH-STTTT"]))
+UNIT_COLS = [list(TRACKING_COLUMNS).index(k) + 1 for k in UNIT_COLUMNS]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, plan):
+    from sync.layout import build_init
+    from sync.schema import Layout
+    path = tmp_path_factory.mktemp("tpl") / "wb.xlsx"
+    backend = LocalBackend(path)
+    backend.write(backend.empty_snapshot(), build_init(plan, backend.empty_snapshot(), Layout()))
+    return path
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
+                             max_size=40))
+def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
+    from sync.pipeline import PassOptions, run_pass
+    from sync.schema import Layout
+    path = tmp_path / "wb.xlsx"
+    shutil.copy(template, path)
+    edit(path, TRACK, edits)
+    before = values(path)
+    run_pass(LocalBackend(path), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    after = values(path)
+    assert after[PLAN] == before[PLAN]
+    job = {len(TRACKING_COLUMNS) - 1, len(TRACKING_COLUMNS) - 2}  # 0-based Kiểm tra, Cảnh báo
+    for r, (old, new) in enumerate(zip(before[TRACK], after[TRACK])):
+        width = max(len(old), len(new))
+        old, new = old + (None,) * (width - len(old)), new + (None,) * (width - len(new))
+        assert [v for i, v in enumerate(old) if i not in job] == [v for i, v in enumerate(new) if i not in job], r
+    assert len(after[TRACK]) == len(before[TRACK])

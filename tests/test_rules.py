@@ -1,0 +1,191 @@
+"""Validation and flags: the pure core, driven by plain entries."""
+import datetime as dt
+
+import pytest
+
+from sync.dashboard import evaluate, summarize
+from sync.flags import Rules
+from sync.tables import Entry
+from sync.validation import check_all
+
+D = dt.date
+AS_OF = D(2024, 9, 20)
+
+
+def entry(row=2, stt=3, unit="Văn phòng Sở", **kw):
+    return Entry(row=row, stt=stt, unit=unit, **{"results": {1: "", 2: "", 3: "", 4: ""}, **kw})
+
+
+def check(plan, *entries, as_of=AS_OF, overrides=None):
+    return check_all(list(entries), plan, overrides or {}, as_of)
+
+
+def messages(checked):
+    return [(i.column, i.message) for c in checked for i in c.issues]
+
+
+def flags(plan, *entries, as_of=AS_OF, overrides=None):
+    rules = Rules(as_of, 2024, plan.issued, 14, 7)
+    return [[f.text for f in r.flags] for r in evaluate(check(plan, *entries, as_of=as_of, overrides=overrides), rules)]
+
+
+def full(**kw):
+    base = dict(results={1: "a", 2: "b", 3: "c", 4: ""})
+    base.update(kw)
+    return base
+
+
+# --- validation -----------------------------------------------------------------------------------------
+
+def test_clean_row_has_no_issue(plan):
+    assert messages(check(plan, entry(status="Hoàn thành", done_date="20/03/2024", evidence="Số 12/KH-STTTT",
+                                      quantity="3"))) == []
+
+
+@pytest.mark.parametrize("status,suggestion", [("xong", "Hoàn thành"), ("Hoan thanh roi", "Hoàn thành"),
+                                               ("dang lam", "Đang thực hiện"), ("Chưa thực hiẹn xong", "Chưa thực hiện")])
+def test_unknown_status_suggests(plan, status, suggestion):
+    [(col, msg)] = messages(check(plan, entry(status=status)))
+    assert col == "status" and f"'{suggestion}'" in msg and status in msg
+
+
+@pytest.mark.parametrize("status", ["hoàn thành", "HOAN THANH", "Đang  thực hiện", "", "khong thuc hien"])
+def test_status_matches_accent_and_case_insensitively(plan, status):
+    assert [c for c, _ in messages(check(plan, entry(status=status, note="x")))] in ([], ["done_date", "evidence"])
+
+
+def test_done_needs_date_and_evidence(plan):
+    cols = [c for c, _ in messages(check(plan, entry(status="Hoàn thành")))]
+    assert cols == ["done_date", "evidence"]
+
+
+@pytest.mark.parametrize("value,needle", [("31/02/2024", "có thật"), ("hôm qua", "dd/mm/yyyy"),
+                                          ("01/10/2024", "tương lai")])
+def test_bad_completion_dates(plan, value, needle):
+    [(col, msg)] = [m for m in messages(check(plan, entry(status="Hoàn thành", done_date=value, evidence="Số 1/KH")))]
+    assert col == "done_date" and needle in msg
+
+
+def test_date_without_done_status(plan):
+    [(col, msg)] = messages(check(plan, entry(status="Đang thực hiện", done_date="01/03/2024")))
+    assert col == "status" and "Hoàn thành" in msg
+
+
+@pytest.mark.parametrize("value,ok", [("12", True), (12, True), (12.0, True), ("1.000", True), (0, True),
+                                      ("-3", False), (-1, False), (2.5, False), ("5 tin", False), ("abc", False)])
+def test_quantity_whole_non_negative(plan, value, ok):
+    issues = messages(check(plan, entry(quantity=value)))
+    assert (issues == []) == ok
+    if not ok:
+        assert issues[0][0] == "quantity"
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("https://stttt.khanhhoa.gov.vn/tin/1", True), ("Số 123/KH-STTTT", True), ("Công văn 45/STTTT-VP", True),
+    ("htps://stttt.khanhhoa.gov.vn", False), ("http//abc.vn", False), ("https://localhost", False),
+    ("www.khanhhoa.gov.vn", False), ("Số 5/BC; https://a.vn/x", True), ("https:// a.vn", False),
+])
+def test_links(plan, value, ok):
+    issues = messages(check(plan, entry(evidence=value)))
+    assert (issues == []) == ok, issues
+
+
+def test_unknown_unit_and_row_not_in_plan(plan):
+    issues = messages(check(plan, entry(unit="Phòng Tài chính"), entry(row=3, stt=99), entry(row=4, stt="ba"),
+                            entry(row=5, stt=6, unit="Văn phòng Sở")))
+    assert [c for c, _ in issues] == ["unit", "stt", "stt", "unit"]
+    assert "không được phân công" in issues[3][1]
+
+
+def test_unknown_unit_suggests_closest(plan):
+    [(_, msg)] = messages(check(plan, entry(unit="Phong Thong tin Bao chi")))
+    assert "Phòng Thông tin - Báo chí - Xuất bản" in msg
+
+
+def test_duplicate_rows(plan):
+    checked = check(plan, entry(row=2), entry(row=9, unit="VP Sở"))
+    assert checked[0].issues == [] and "dòng 2" in checked[1].issues[0].message
+    assert not checked[1].counted
+
+
+@pytest.mark.parametrize("text,bad", [("=1+1", True), ("+84 905", True), ("@SUM(A1)", True), ("-2+3", True),
+                                      ("- Đăng 5 tin", False), ("Đăng 5 tin", False), ("\t=x", True)])
+def test_formula_injection(plan, text, bad):
+    issues = messages(check(plan, entry(results={1: text, 2: "", 3: "", 4: ""})))
+    assert bool(issues) == bad
+    if bad:
+        assert issues[0][0] == "q1"
+
+
+def test_cancelled_needs_a_reason(plan):
+    assert [c for c, _ in messages(check(plan, entry(status="Không thực hiện")))] == ["note"]
+
+
+def test_bad_deadline_override(plan):
+    [(col, _)] = messages(check(plan, entry(deadline="sớm nhất có thể")))
+    assert col == "deadline"
+
+
+# --- flags ------------------------------------------------------------------------------------------------
+
+def test_overdue_days(plan):
+    assert flags(plan, entry(stt=3, status="Đang thực hiện", **full())) == [["Quá hạn 173 ngày"]]
+
+
+def test_done_late(plan):
+    assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="05/04/2024", evidence="Số 1/KH", **full())) \
+        == [["Hoàn thành trễ 5 ngày"]]
+
+
+def test_done_on_time_has_no_flag(plan):
+    assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="10/03/2024", evidence="Số 1/KH",
+                             results={1: "x", 2: "", 3: "", 4: ""})) == [[]]
+
+
+def test_done_after_the_q1_cutoff_owes_q2(plan):
+    """31/03 lies in Q2's reporting period (15/03–14/06), so the Q2 result is owed too."""
+    assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="31/03/2024", evidence="Số 1/KH",
+                             results={1: "x", 2: "", 3: "", 4: ""})) == [["Thiếu kết quả Quý II"]]
+
+
+def test_due_soon_window(plan):
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 24)) == [["Sắp đến hạn (còn 7 ngày)"]]
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 23)) == [[]]
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 31)) == [["Sắp đến hạn (còn 0 ngày)"]]
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 4, 1)) == [["Quá hạn 1 ngày"]]
+
+
+def test_quarterly_result_due_after_the_cutoff(plan):
+    row = entry(stt=2, unit="Văn phòng Sở")
+    assert flags(plan, row, as_of=D(2024, 3, 14)) == [[]]
+    assert flags(plan, row, as_of=D(2024, 3, 15)) == [["Thiếu kết quả Quý I"]]
+    assert flags(plan, row, as_of=D(2024, 9, 20)) == [["Thiếu kết quả Quý I", "Thiếu kết quả Quý II",
+                                                       "Thiếu kết quả Quý III"]]
+
+
+def test_done_task_owes_no_later_quarter(plan):
+    row = entry(stt=3, status="Hoàn thành", done_date="10/03/2024", evidence="Số 1/KH")
+    assert flags(plan, row) == [["Thiếu kết quả Quý I"]]
+
+
+def test_event_without_date_and_office_override(plan):
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full())) == [["Chưa xác định hạn"]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [["Quá hạn 5 ngày"]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"}) == [[]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"},
+                 as_of=D(2024, 9, 25)) == [["Sắp đến hạn (còn 5 ngày)"]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "30/09/2024"}) == [[]]
+
+
+def test_cancelled_rows_get_no_flags(plan):
+    assert flags(plan, entry(stt=3, status="Không thực hiện", note="Không có đề nghị")) == [[]]
+
+
+def test_summary_counts(plan):
+    rules = Rules(AS_OF, 2024, plan.issued, 14, 7)
+    rows = evaluate(check(plan, entry(row=2, stt=3, status="Hoàn thành", done_date="01/03/2024", evidence="Số 1"),
+                          entry(row=3, stt=3, unit="Ban Biên tập", status="Đang thực hiện", **full()),
+                          entry(row=4, stt=1, unit="X"), entry(row=5, stt=2, status="?")), rules)
+    k = summarize(rows, plan, AS_OF).kpis
+    assert (k["rows"], k["done"], k["in_progress"], k["not_started"], k["unknown_status"]) == (4, 1, 1, 0, 1)
+    assert (k["overdue"], k["errors"], k["on_time_rate"]) == (1, 2, 50.0)

@@ -1,0 +1,33 @@
+"""Helpers to look at and edit .xlsx files the way a user would (openpyxl, no project code)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+
+def values(path: Path) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def header(path: Path, tab: str) -> list:
+    wb = openpyxl.load_workbook(path)
+    return [c.value for c in wb[tab][1]]
+
+
+def col(path: Path, tab: str, name: str) -> int:
+    return header(path, tab).index(name) + 1
+
+
+def edit(path: Path, tab: str, cells: dict[tuple[int, int], object]) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb[tab]
+    for (r, c), v in cells.items():
+        ws.cell(row=r, column=c).value = v
+    wb.save(path)
+
+
+def cell_grid(path: Path, tab: str) -> dict[tuple[int, int], object]:
+    wb = openpyxl.load_workbook(path)
+    return {(c.row, c.column): c.value for row in wb[tab].iter_rows() for c in row if c.value not in (None, "")}
