@@ -62,7 +62,11 @@ class Summary:
 
 
 def evaluate(checked: list[Checked], rules: Rules) -> list[RowResult]:
-    return [RowResult(c, flags_for(c, rules), owed_quarters(c, rules)) for c in checked]
+    out = []
+    for c in checked:
+        owed = owed_quarters(c, rules)
+        out.append(RowResult(c, flags_for(c, rules, owed), owed))
+    return out
 
 
 def _counts(rows: list[RowResult]) -> Counter:
@@ -112,11 +116,18 @@ def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: l
     return Summary(as_of, kpis, _by_unit(rows, plan), _by_task(rows, plan), _overdue(rows), issues, rows)
 
 
+def _group(rows: list[RowResult], key) -> dict:
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(key(r.checked), []).append(r)
+    return groups
+
+
 def _by_unit(rows: list[RowResult], plan: Plan) -> list[dict]:
     out = []
+    groups = _group(rows, lambda c: c.unit.code if c.unit else None)
     for unit in plan.registry.units:
-        mine = [r for r in rows if r.checked.unit is unit]
-        counts = _counts(mine)
+        counts = _counts(groups.get(unit.code, []))
         out.append({"unit": unit.name, "code": unit.code, "rows": counts["rows_counted"], "done": counts["done"],
                     "in_progress": counts["in_progress"], "not_started": counts["not_started"],
                     "cancelled": counts["cancelled"], "overdue": counts["overdue"], "due_soon": counts["due_soon"],
@@ -139,8 +150,9 @@ def task_state(statuses: list[str | None]) -> str:
 
 def _by_task(rows: list[RowResult], plan: Plan) -> list[dict]:
     out = []
+    groups = _group([r for r in rows if r.checked.counted], lambda c: c.task.stt)
     for task in plan.tasks:
-        mine = [r for r in rows if r.checked.counted and r.checked.task is task]
+        mine = groups.get(task.stt, [])
         counts = _counts(mine)
         out.append({"stt": task.stt, "task": task.task, "schedule": task.schedule, "units": len(mine),
                     "done": counts["done"], "overdue": counts["overdue"], "missing": counts["missing"],

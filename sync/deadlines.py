@@ -17,6 +17,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from .text import fold, nfc
 
@@ -59,6 +60,7 @@ def quarter_of(day: dt.date) -> int:
     return (day.month - 1) // 3 + 1
 
 
+@lru_cache(maxsize=256)
 def result_period(year: int, quarter: int, cutoff_day: int = 14) -> tuple[dt.date, dt.date]:
     """First and last day of a quarter's reporting data (ND 09/2019): 15/12 – 14/03 for Q1."""
     last_month = quarter * 3

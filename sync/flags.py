@@ -25,10 +25,13 @@ class Rules:
     due_soon_days: int = 7
 
 
-def flags_for(c: Checked, rules: Rules) -> list[Flag]:
+def flags_for(c: Checked, rules: Rules, owed: list[int] | None = None) -> list[Flag]:
+    """Every flag of a row; `owed` (from owed_quarters) may be passed in when the caller has it already."""
     if not c.counted or c.status == "cancelled":
         return []
-    return _deadline_flags(c, rules) + _missing_results(c, rules)
+    owed = owed_quarters(c, rules) if owed is None else owed
+    return _deadline_flags(c, rules) + [flag_missing(q) for q in owed
+                                        if q in c.entry.results and not c.entry.results[q]]
 
 
 def _deadline_flags(c: Checked, rules: Rules) -> list[Flag]:
@@ -66,6 +69,3 @@ def owed_quarters(c: Checked, rules: Rules) -> list[int]:
     return [q for q in (1, 2, 3, 4)
             if result_period(rules.year, q, rules.cutoff_day)[1] < rules.as_of and active_in(c, q, rules)]
 
-
-def _missing_results(c: Checked, rules: Rules) -> list[Flag]:
-    return [flag_missing(q) for q in owed_quarters(c, rules) if q in c.entry.results and not c.entry.results[q]]

@@ -96,11 +96,12 @@ class Plan:
         """Every (task, unit, role key), in the order `init` lays out the tracking tab."""
         return [(task, self.registry.by_code(code), role) for task in self.tasks for code, role in task.units()]
 
+    @cached_property
+    def _roles(self) -> dict[tuple[int, str], str]:
+        return {(task.stt, code): role for task in self.tasks for code, role in reversed(task.units())}
+
     def role_of(self, stt: int, unit_code: str) -> str | None:
-        task = self.by_stt.get(stt)
-        if task is None:
-            return None
-        return next((role for code, role in task.units() if code == unit_code), None)
+        return self._roles.get((stt, unit_code))
 
 
 # --- loading -------------------------------------------------------------------------------------------

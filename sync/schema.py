@@ -91,15 +91,13 @@ JOB_NOTE_PREFIX = "[Kiểm tra tự động] "
 JOB_AUTHOR = "Văn phòng Sở (tự động)"
 
 
+_STATUS_BY_FOLD = {fold(label): key for key, label in STATUSES.items()}
+
+
 def status_key(text: str) -> str | None:
     """The status key for a typed status, or None. Empty counts as not started."""
     folded = fold(text)
-    if not folded:
-        return "not_started"
-    for key, label in STATUSES.items():
-        if folded == fold(label):
-            return key
-    return None
+    return _STATUS_BY_FOLD.get(folded) if folded else "not_started"
 
 
 @dataclass(frozen=True)

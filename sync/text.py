@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from functools import lru_cache
 
 _DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212]+\s*")
 _SPACES = re.compile(r"\s+")
@@ -23,6 +24,11 @@ def nfc(value: object) -> str:
 
 def fold(value: object) -> str:
     """Matching key: lower case, no diacritics (đ → d), one kind of dash, single spaces."""
+    return _fold(value) if isinstance(value, str) else _fold(nfc(value))
+
+
+@lru_cache(maxsize=8192)  # statuses, unit names and headers repeat on every row
+def _fold(value: str) -> str:
     text = unicodedata.normalize("NFD", nfc(value).lower()).replace("đ", "d")
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _DASHES.sub("-", text)

@@ -1,0 +1,1 @@
+"""Benchmarks (`python -m bench`): figures for the closing notes, never timed tests."""

@@ -1,0 +1,80 @@
+"""One benchmark case in its own process, so that its peak RSS is its own.
+
+    python -m bench.case prepare --rows N --dir D   # build D/wb-N.xlsx with sample entries
+    python -m bench.case measure --rows N --dir D   # one pass over it; prints JSON
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import time
+from pathlib import Path
+
+from sync.backends.local import LocalBackend
+from sync.config import PROJECT_DIR
+from sync.demo import fill_values, synthetic_plan
+from sync.layout import build_init
+from sync.pipeline import PassOptions, compute, run_pass
+from sync.plan import load_plan
+from sync.schema import Layout
+from sync.tables import locate
+from sync.workbook import WriteSet
+
+AS_OF = dt.date(2024, 9, 20)
+PLAN = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
+
+
+def plan_for(rows: int):
+    plan = load_plan(PLAN)
+    return plan if rows <= len(plan.assignments()) else synthetic_plan(plan, rows)
+
+
+def prepare(rows: int, path: Path) -> None:
+    plan = plan_for(rows)
+    path.unlink(missing_ok=True)
+    backend = LocalBackend(path)
+    backend.write(backend.empty_snapshot(), build_init(plan, backend.empty_snapshot(), Layout()))
+    snapshot = backend.read()
+    table = locate(snapshot, "Theo dõi", Layout().tracking_columns, ("stt",), "bench")
+    writes = WriteSet()
+    for offset, values in enumerate(fill_values(plan, AS_OF, mistakes=7)):
+        for key, value in values.items():
+            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[key], value)
+    backend.write(snapshot, writes)
+
+
+def measure(rows: int, path: Path) -> dict:
+    plan = plan_for(rows)
+    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8))
+    backend = LocalBackend(path)
+    result = run_pass(backend, plan, Layout(), opts)
+    # compute alone, repeated on one snapshot: the pure core's cost without file I/O
+    snapshot = backend.read()
+    runs = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        compute(snapshot, plan, Layout(), opts, "bench")
+        runs.append(time.perf_counter() - t0)
+    return {"rows": result.summary.kpis["rows"], "read_s": round(result.timings["read_s"], 3),
+            "compute_s": round(min(runs), 3), "write_s": round(result.timings["write_s"], 3),
+            "pass_s": round(result.timings["duration_s"], 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("action", choices=["prepare", "measure"])
+    parser.add_argument("--rows", type=int, required=True)
+    parser.add_argument("--dir", type=Path, required=True)
+    args = parser.parse_args()
+    path = args.dir / f"wb-{args.rows}.xlsx"
+    if args.action == "prepare":
+        prepare(args.rows, path)
+    else:
+        print(json.dumps(measure(args.rows, path)))
+
+
+if __name__ == "__main__":
+    main()
