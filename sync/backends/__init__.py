@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from ..config import Settings
+from ..errors import UserError
 from ..workbook import Backend
 
 
 def open_backend(settings: Settings) -> Backend:
     if settings.backend == "google":
-        from .google import GoogleBackend
+        try:
+            from .google import GoogleBackend
+        except ImportError:
+            raise UserError("Khóa cấu hình 'backend: google': bản này chưa có kết nối Google Sheets; "
+                            "dùng 'backend: local'.") from None
         return GoogleBackend.from_settings(settings)
     from .local import LocalBackend
     return LocalBackend(settings.local.path)
