@@ -198,6 +198,33 @@ def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
                     ws.cell(row=r, column=c).fill = HEADER_FILL
     for c, width in styled.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
+        for cell in row:
+            if isinstance(cell.value, str) and len(cell.value) > 12 and styled.styles.get(cell.row) is None:
+                cell.alignment = wrap
+    _fit_heights(ws, list(styled.widths), 1, {c: w for c, w in styled.widths.items()})
+    _print_landscape(ws)
+
+
+def _print_landscape(ws) -> None:
+    """A4 landscape, all columns on one page width: how the Office prints a tab."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def _fit_heights(ws, columns, first_row: int, widths: dict[int, float]) -> None:
+    """Row heights for wrapped text: spreadsheet programs do not grow rows that openpyxl wrote."""
+    for r in range(first_row, ws.max_row + 1):
+        lines = 1
+        for c in columns:
+            value = ws.cell(row=r, column=c).value
+            if isinstance(value, str) and value:
+                per_line = max(int(widths.get(c, 10) * 1.15), 1)
+                lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in value.split("\n")))
+        ws.row_dimensions[r].height = min(15 * lines + 2, 409) if lines > 1 else None
 
 
 def _our_rule(rule) -> bool:
@@ -213,9 +240,13 @@ def apply_format(ws, fmt: TabFormat) -> None:
         if head.value not in (None, ""):
             head.font, head.fill = Font(bold=True), HEADER_FILL
             head.alignment = Alignment(wrap_text=True, vertical="center")
-    for c in fmt.wrap_columns:
-        for r in range(fmt.header_row + 1, ws.max_row + 1):
-            ws.cell(row=r, column=c).alignment = Alignment(wrap_text=True, vertical="top")
+    wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    for r in range(fmt.header_row + 1, ws.max_row + 1):
+        for c in range(1, ws.max_column + 1):
+            ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
+    _fit_heights(ws, fmt.wrap_columns, fmt.header_row + 1, fmt.widths)
+    _print_landscape(ws)
+    ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
     for dd in fmt.dropdowns:
         formula = '"' + ",".join(dd.values) + '"'
         ws.data_validations.dataValidation = [v for v in ws.data_validations.dataValidation
