@@ -117,3 +117,17 @@ def test_status_reports_and_alerts(project):
     project.run_json()
     code, out, _ = project.cli("status")
     assert code == 0 and "LỖI" in out and "không kết nối được" in out
+
+
+def test_renamed_tabs_and_headers_from_config(project):
+    project.write_config({"tabs": {"tracking": "Theo dõi 2024"}, "headers": {"status": "Trạng thái"}})
+    assert project.cli("init")[0] == 0
+    wb = openpyxl.load_workbook(project.workbook)
+    assert "Theo dõi 2024" in wb.sheetnames and "Trạng thái" in [c.value for c in wb["Theo dõi 2024"][1]]
+    assert project.run_json()["rows"] == 76
+
+
+def test_unknown_header_key_is_named(project):
+    project.write_config({"headers": {"statuz": "X"}})
+    code, _, err = project.cli("run")
+    assert code == 2 and "headers.statuz" in err
