@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import UserError
-from .schema import LOG_COLUMNS, TABS, TRACKING_COLUMNS, PLAN_COLUMNS, Layout
+from .schema import LOG_COLUMNS, PLAN_COLUMNS, TRACKING_COLUMNS, Layout
 from .text import closest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from . import deadlines
 from .errors import UserError
-from .schema import ROLES
 from .text import closest, fold, nfc
 
 
@@ -182,6 +181,3 @@ def load_plan(path: Path) -> Plan:
     return Plan(nfc(model.title), nfc(model.number), model.issued, model.year, nfc(model.issuer),
                 registry, tasks, str(path))
 
-
-def role_label(role_key: str) -> str:
-    return ROLES[role_key]

@@ -64,8 +64,6 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 #: Columns units (or the Office) type into. The job reads them and never writes them.
 UNIT_COLUMNS = ("status", *QUARTER_KEYS, "quantity", "evidence", "done_date", "note")
-#: Columns `init` fills once from the plan; the Office may edit them afterwards.
-SEEDED_COLUMNS = ("stt", "task", "unit", "role", "deadline")
 #: The only tracking columns a pass writes.
 JOB_COLUMNS = ("check", "flags")
 #: Columns a pass cannot work without (the rest are optional and skipped when absent).
