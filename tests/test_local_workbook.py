@@ -237,3 +237,19 @@ def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
         old, new = old + (None,) * (width - len(old)), new + (None,) * (width - len(new))
         assert [v for i, v in enumerate(old) if i not in job] == [v for i, v in enumerate(new) if i not in job], r
     assert len(after[TRACK]) == len(before[TRACK])
+
+
+def test_office_sets_an_event_deadline_in_the_plan_tab(inited):
+    deadline = col(inited.workbook, PLAN, "Hạn hoàn thành")
+    flags_col = col(inited.workbook, TRACK, "Cảnh báo")
+    task6 = [r for r, row in enumerate(values(inited.workbook)[TRACK], start=1) if row[0] == 6]
+    inited.run_json()
+    assert "Chưa xác định hạn" in values(inited.workbook)[TRACK][task6[0] - 1][flags_col - 1]
+    edit(inited.workbook, PLAN, {(7, deadline): "15/09/2024"})
+    inited.run_json()
+    ws = openpyxl.load_workbook(inited.workbook)[TRACK]
+    assert ws.cell(row=task6[0], column=flags_col).value.startswith("Quá hạn 5 ngày")
+    edit(inited.workbook, PLAN, {(7, deadline): "khi nào xong"})
+    summary = inited.run_json()
+    dash = [r for r in openpyxl.load_workbook(inited.workbook)[DASH].iter_rows(values_only=True) if r and r[0] == PLAN]
+    assert summary["errors"] == 1 and dash[0][1:3] == (7, "Hạn hoàn thành") and "khi nào xong" in dash[0][4]
