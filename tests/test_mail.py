@@ -1,0 +1,90 @@
+"""Mail against a real SMTP server on loopback (aiosmtpd) and the outbox folder."""
+from __future__ import annotations
+
+import email
+import socket
+from email.policy import default as DEFAULT_POLICY
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from sync.config import MailSettings
+from sync.errors import Unreachable, UserError
+from sync.mail import DOCX, Attachment, Outbox, SmtpSender, build_message
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def _message(tmp_path):
+    doc = tmp_path / "bc.docx"
+    doc.write_bytes(b"PK\x03\x04 fake docx bytes \x00\xff")
+    msg = build_message("Văn phòng Sở <vp@example.invalid>", "lanhdao@example.invalid",
+                        "Báo cáo tuyên truyền CCHC Quý III/2024", "Kính gửi lãnh đạo Sở,\nHoàn thành: 13.",
+                        (Attachment(doc, "Báo cáo Quý III-2024.docx"),))
+    return msg, doc
+
+
+def test_smtp_delivery_parses_back(smtp_server, tmp_path):
+    controller, inbox = smtp_server
+    settings = MailSettings(mode="smtp", smtp={"host": "127.0.0.1", "port": controller.port,
+                                               "security": "none", "username": None})
+    msg, doc = _message(tmp_path)
+    SmtpSender(settings).send(msg)
+    [(rcpts, raw)] = inbox.messages
+    got = email.message_from_bytes(raw, policy=DEFAULT_POLICY)
+    assert rcpts == ["lanhdao@example.invalid"]
+    assert got["Subject"] == "Báo cáo tuyên truyền CCHC Quý III/2024"
+    assert "Hoàn thành: 13." in got.get_body(("plain",)).get_content()
+    [part] = list(got.iter_attachments())
+    assert part.get_content_type() == DOCX and part.get_filename() == "Báo cáo Quý III-2024.docx"
+    assert part.get_content() == doc.read_bytes()
+
+
+def test_server_down_is_exit_3(tmp_path):
+    settings = MailSettings(mode="smtp", smtp={"host": "127.0.0.1", "port": 1, "security": "none", "timeout_s": 2})
+    with pytest.raises(Unreachable) as err:
+        SmtpSender(settings).send(_message(tmp_path)[0])
+    assert err.value.exit_code == 3 and "127.0.0.1:1" in str(err.value)
+
+
+def test_password_env_must_be_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("CCHC_TEST_PW", raising=False)
+    settings = MailSettings(mode="smtp", smtp={"username": "vp", "password_env": "CCHC_TEST_PW"})
+    with pytest.raises(UserError, match="CCHC_TEST_PW"):
+        SmtpSender(settings).send(_message(tmp_path)[0])
+
+
+def test_no_header_injection(tmp_path):
+    with pytest.raises(UserError):
+        build_message("vp@example.invalid", "a@example.invalid\nBcc: x@evil.invalid", "x", "y")
+    with pytest.raises(UserError):
+        build_message("vp@example.invalid", "a@example.invalid", "Quý I\r\nBcc: x@evil.invalid", "y")
+
+
+def test_outbox_writes_eml(tmp_path):
+    msg, _ = _message(tmp_path)
+    path = Outbox(tmp_path / "outbox").send(msg)
+    got = email.message_from_bytes(open(path, "rb").read(), policy=DEFAULT_POLICY)
+    assert got["Subject"] == msg["Subject"] and [p.name for p in (tmp_path / "outbox").iterdir()] == [path.split("/")[-1]]
