@@ -173,7 +173,7 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
         _replace_sheet(wb, name, styled)
     for name, rows in changes.append.items():
         ws = wb[name]
-        start = last_used_row(_read_sheet(ws)) + 1
+        start = last_used_row(Tab(ws.title, [list(r) for r in ws.iter_rows(values_only=True)])) + 1
         for offset, values in enumerate(rows):
             for c, value in enumerate(values, start=1):
                 put(ws, start + offset, c, value)
