@@ -48,6 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="in bản tóm tắt dạng JSON")
     status = sub.add_parser("status", parents=[common], help="các lượt chạy gần nhất")
     status.add_argument("--json", action="store_true")
+    report = sub.add_parser("report", parents=[common], help="báo cáo quý (.docx)")
+    report.add_argument("--quarter", default="auto", help="quý báo cáo: 2024Q1, Q1/2024, 'Quý I/2024' hoặc auto "
+                                                          "(quý gần nhất đã qua ngày chốt số liệu)")
+    report.add_argument("--as-of", type=parse_day, help="tính số liệu đến ngày này (mặc định: ngày chốt của quý)")
+    report.add_argument("--send", action="store_true", help="gửi báo cáo qua e-mail (mỗi quý một lần)")
+    report.add_argument("--force", action="store_true", help="tạo lại và gửi lại dù đã gửi")
+    report.add_argument("--pdf", action="store_true", help="chuyển thêm sang PDF bằng LibreOffice")
+    report.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    remind = sub.add_parser("remind", parents=[common], help="thư nhắc từng đơn vị")
+    remind.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
+    remind.add_argument("--send", action="store_true", help="gửi thư (không có: chỉ in ra để xem trước)")
+    remind.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     dl = sub.add_parser("deadline", parents=[common], help="phân tích một cụm từ tiến độ")
     dl.add_argument("phrase")
     dl.add_argument("--year", type=int)
@@ -174,4 +186,118 @@ def cmd_status(args) -> int:
     return 4 if stale else 0
 
 
-COMMANDS = {"init": cmd_init, "run": cmd_run, "status": cmd_status, "deadline": cmd_deadline}
+def cmd_report(args) -> int:
+    from reports import build, content
+    settings, plan, backend, state = _context(args)
+    say = _say(args)
+    now = now_in(settings)
+    today = args.as_of or now.date()
+    quarter = content.parse_quarter(args.quarter, today, settings.deadlines.quarter_cutoff_day)
+    path = build.report_path(settings, quarter)
+    sent = state.sent_to("report", quarter.key)
+    out = {"quarter": quarter.key, "path": str(path), "built": False, "pdf": None}
+    if build.soffice() is None and args.pdf:
+        build.to_pdf(path)  # raises the "install LibreOffice" message before anything is done
+    if sent and path.exists() and not args.force:
+        say(f"Báo cáo {quarter.label}/{quarter.year} đã gửi cho {len(sent)} người nhận; giữ nguyên tệp '{path}' "
+              "(dùng --force để tạo lại).")
+    else:
+        report = build.gather(settings, plan, backend, quarter, args.as_of, today, now)
+        if sent:
+            copy = build.keep_sent_copy(path, now)
+            if copy:
+                say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
+        build.write(report, settings, path)
+        out.update(built=True, as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis)
+        say(f"Đã tạo báo cáo {quarter.label}/{quarter.year} (số liệu tính đến {report.as_of:%d/%m/%Y}): '{path}'."
+              + ("" if report.has_data else " Quý này chưa có số liệu; báo cáo ghi rõ điều đó."))
+    if args.pdf:
+        out["pdf"] = str(build.to_pdf(path))
+        say(f"Đã chuyển sang PDF: '{out['pdf']}'.")
+    if args.send:
+        report = report if out["built"] else build.gather(settings, plan, backend, quarter, args.as_of, today, now)
+        out["emails_sent"] = _send_report(settings, state, report, path, args.force, now, say)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, default=str))
+    return 0
+
+
+def _say(args):
+    """Human messages go to stdout, or to stderr when stdout carries --json."""
+    stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+    return lambda text: print(text, file=stream)
+
+
+def _send_report(settings: Settings, state, report, path, force: bool, now: dt.datetime, say) -> int:
+    from .delivery import Letter, deliver
+    from .letters import report_body, report_subject
+    from .mail import Attachment, open_sender
+    q = report.quarter
+    if not settings.mail.report_to:
+        raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
+    attachment = Attachment(path, f"Báo cáo tuyên truyền CCHC {q.label}-{q.year}.docx")
+    letters = [Letter(to, report_subject(q.label, q.year), report_body(q.label, q.year, report.as_of, report.kpis,
+                                                                      settings.where()), (attachment,))
+               for to in settings.mail.report_to]
+    result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", q.key, letters, now, force)
+    where = f"thư mục '{settings.mail.outbox_dir}'" if settings.mail.mode == "outbox" else "máy chủ thư"
+    if result.sent:
+        say(f"Đã gửi báo cáo {q.label}/{q.year} tới {', '.join(result.sent)} ({where}).")
+    if result.skipped:
+        say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo quý này (dùng --force để gửi lại).")
+    return len(result.sent)
+
+
+def cmd_remind(args) -> int:
+    from .delivery import Letter, deliver
+    from .letters import digests
+    from .mail import open_sender
+    from .pipeline import PassOptions, compute
+    settings, plan, backend, state = _context(args)
+    say = _say(args)
+    now = now_in(settings)
+    as_of = args.as_of or now.date()
+    opts = PassOptions(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
+                       due_soon_days=settings.deadlines.due_soon_days, dry_run=True)
+    summary = compute(backend.read(), plan, settings.layout, opts, backend.describe()).summary
+    interval = settings.remind.interval_days
+    tab = settings.layout.tabs["tracking"]
+    sender = open_sender(settings.mail) if args.send else None
+    out = []
+    for d in digests(summary, plan, settings.layout):
+        item = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing), "errors": len(d.errors),
+                "to": list(d.unit.email), "sent": [], "skipped": None}
+        out.append(item)
+        if d.empty:
+            item["skipped"] = "nothing to fix"
+            continue
+        body = d.body(as_of, settings.where(), tab, interval)
+        if not args.send:
+            say(f"--- {d.subject}\nGửi tới: {', '.join(d.unit.email) or '(chưa có địa chỉ)'}\n\n{body}")
+            continue
+        if not d.unit.email:
+            item["skipped"] = "no address"
+            say(f"Bỏ qua {d.unit.label}: chưa có địa chỉ e-mail (khóa 'email' của đơn vị {d.unit.code} trong "
+                f"tệp kế hoạch {settings.plan_path()}).")
+            continue
+        last = state.last_sent("reminder", f"{d.unit.code}/")
+        if last and 0 <= (as_of - dt.date.fromisoformat(last["period"].split("/", 1)[1])).days < interval:
+            item["skipped"] = f"reminded {last['period'].split('/', 1)[1]}"
+            say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last['period'].split('/', 1)[1]} (mỗi {interval} ngày một lần).")
+            continue
+        letters = [Letter(to, d.subject, body) for to in d.unit.email]
+        result = deliver(state, sender, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
+                         letters, now)
+        item["sent"] = result.sent
+        if result.sent:
+            say(f"Đã gửi thư nhắc cho {d.unit.label} ({', '.join(result.sent)}).")
+    if all(i["skipped"] == "nothing to fix" for i in out):
+        say("Không đơn vị nào cần nhắc: không có việc quá hạn, thiếu kết quả hay lỗi nhập liệu.")
+    if args.json:
+        print(json.dumps({"as_of": as_of.isoformat(), "units": out,
+                          "emails_sent": sum(len(i["sent"]) for i in out)}, ensure_ascii=False))
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "run": cmd_run, "report": cmd_report, "remind": cmd_remind, "status": cmd_status,
+            "deadline": cmd_deadline}

@@ -6,12 +6,14 @@ into the project first); the plan is also looked up in the project folder itself
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
+import string
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import UserError
 from .schema import LOG_COLUMNS, PLAN_COLUMNS, TRACKING_COLUMNS, Layout
@@ -38,8 +40,50 @@ class GoogleSettings(_Strict):
     retry_budget_s: float = Field(120, gt=0)
 
 
+#: Names the Office may use in `report.subject` and `report.opening`, filled in by reports/content.py.
+REPORT_PLACEHOLDERS = ("quarter", "year", "period_from", "period_to", "as_of", "plan_title", "plan_number",
+                       "plan_issued", "issuer")
+
+
+def _placeholders_known(text: str) -> str:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"dấu ngoặc {{ }} không khớp ({exc})") from None
+    unknown = sorted(names - set(REPORT_PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"không có chỗ điền '{{{unknown[0]}}}'; dùng: "
+                         + ", ".join(f"{{{n}}}" for n in REPORT_PLACEHOLDERS))
+    return text
+
+
+class SignerSettings(_Strict):
+    authority: str = "KT. GIÁM ĐỐC"   # "KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC"…; empty when the Director signs
+    title: str = "PHÓ GIÁM ĐỐC"
+    name: str = ""                    # left blank: the Office writes the name by hand
+
+
 class ReportSettings(_Strict):
     out_dir: Path = Path("reports/out")
+    governing_body: str = "UBND TỈNH KHÁNH HÒA"
+    issuer: str = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
+    code: str = "BC-STTTT"
+    place: str = "Khánh Hòa"
+    subject: str = "Kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {quarter} năm {year}"
+    opening: str = ("Thực hiện {plan_title} ({plan_number} ngày {plan_issued}), {issuer} báo cáo kết quả "
+                    "thực hiện {quarter} năm {year} (số liệu từ ngày {period_from} đến ngày {period_to}) "
+                    "như sau:")
+    recipients: list[str] = ["Sở Nội vụ (b/c);", "Giám đốc, các Phó Giám đốc Sở;",
+                             "Các phòng, đơn vị thuộc Sở;", "Lưu: VT, VP."]
+    closing: str = ("Trên đây là báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {quarter} "
+                    "năm {year} của {issuer}./.")
+    signer: SignerSettings = SignerSettings()
+
+    _check_texts = field_validator("subject", "opening", "closing")(_placeholders_known)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {"subject": self.subject, "opening": self.opening, "closing": self.closing}
 
 
 class SmtpSettings(_Strict):
@@ -49,6 +93,8 @@ class SmtpSettings(_Strict):
     username: str | None = None
     password_env: str | None = "SMTP_PASSWORD"
     timeout_s: float = Field(30, gt=0)
+    attempts: int = Field(3, ge=1, le=10)       # tries per message when the server is unreachable
+    retry_wait_s: float = Field(5, ge=0)        # first wait between tries; doubles each time
 
 
 class MailSettings(_Strict):
@@ -62,6 +108,29 @@ class MailSettings(_Strict):
 class DeadlineSettings(_Strict):
     quarter_cutoff_day: int = Field(14, ge=1, le=28)
     due_soon_days: int = Field(7, ge=0, le=90)
+
+
+class RemindSettings(_Strict):
+    interval_days: int = Field(7, ge=1, le=366)   # at most one reminder per unit in this many days
+
+
+class DaemonSettings(_Strict):
+    every_minutes: int = Field(60, ge=1, le=1440)  # a pass this often within working hours
+    work_start: dt.time = dt.time(7, 30)
+    work_end: dt.time = dt.time(17, 30)
+    report_at: dt.time = dt.time(8, 0)             # on the first working day after each quarter's cut-off
+    remind_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday"] = "monday"
+    remind_at: dt.time = dt.time(8, 30)
+    extra_holidays: list[dt.date] = []             # days off the law does not list (decided each year)
+    extra_workdays: list[dt.date] = []             # make-up Saturdays the government announces
+
+    @field_validator("work_start", "work_end", "report_at", "remind_at", mode="before")
+    @classmethod
+    def _quoted_time(cls, value):
+        # YAML 1.1 reads an unquoted 17:30 as the number 1050 (base 60): refuse it rather than guess.
+        if isinstance(value, int):
+            raise ValueError("giờ phải viết trong ngoặc kép, ví dụ \"17:30\"")
+        return value
 
 
 class StatusSettings(_Strict):
@@ -78,6 +147,8 @@ class Settings(_Strict):
     mail: MailSettings = MailSettings()
     deadlines: DeadlineSettings = DeadlineSettings()
     status: StatusSettings = StatusSettings()
+    remind: RemindSettings = RemindSettings()
+    daemon: DaemonSettings = DaemonSettings()
     timezone: str = "Asia/Ho_Chi_Minh"
     sheet_url: str | None = None
     tabs: dict[Literal["plan", "tracking", "dashboard", "log"], str] = {}

@@ -24,6 +24,11 @@ class Unit:
     name: str
     aliases: tuple[str, ...] = ()
     email: tuple[str, ...] = ()
+    short: str = ""  # the name used in narrow report columns and e-mail subjects
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class _Unit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
     name: str
+    short: str = ""
     aliases: list[str] = []
     email: list[str] | str | None = None
 
@@ -173,7 +179,7 @@ def load_plan(path: Path) -> Plan:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(gốc)'}: {e['msg']}" for e in exc.errors())
         raise UserError(f"Tệp kế hoạch '{path}' có lỗi: {problems}") from None
     registry = UnitRegistry(tuple(
-        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email)) for u in model.units))
+        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short)) for u in model.units))
     tasks = tuple(
         Task(t.stt, nfc(t.task), nfc(t.results), nfc(t.schedule), nfc(t.assignment), nfc(t.note),
              tuple(t.lead), tuple(t.support), tuple(nfc(p) for p in t.partners))

@@ -89,3 +89,56 @@ class State:
             row = db.execute("SELECT * FROM passes WHERE ok = 1 AND dry_run = 0 AND command = 'run' "
                              "ORDER BY id DESC LIMIT 1").fetchone()
         return dict(row) if row else None
+
+    # --- the send ledger: one row per (kind, period, recipient) -------------------------------------------
+
+    def send_status(self, kind: str, period: str, recipient: str) -> str | None:
+        with self.connect() as db:
+            row = db.execute("SELECT status FROM sends WHERE kind = ? AND period = ? AND recipient = ?",
+                             (kind, period, recipient)).fetchone()
+        return row["status"] if row else None
+
+    def sent_to(self, kind: str, period: str) -> list[str]:
+        if not self.path.exists():
+            return []
+        with self.connect() as db:
+            rows = db.execute("SELECT recipient FROM sends WHERE kind = ? AND period = ? AND status = 'sent' "
+                              "ORDER BY id", (kind, period)).fetchall()
+        return [r["recipient"] for r in rows]
+
+    def begin_send(self, kind: str, period: str, recipient: str, now: dt.datetime) -> None:
+        """Written (and committed) before the message leaves: a crash mid-send leaves 'sending', never 'sent'."""
+        with self.connect() as db:
+            db.execute("INSERT INTO sends (kind, period, recipient, status, attempted_at) VALUES (?,?,?,'sending',?)"
+                       " ON CONFLICT (kind, period, recipient) DO UPDATE SET status = 'sending',"
+                       " attempted_at = excluded.attempted_at, error = NULL",
+                       (kind, period, recipient, now.isoformat(timespec="seconds")))
+
+    def end_send(self, kind: str, period: str, recipient: str, now: dt.datetime, message_id: str | None = None,
+                 error: str | None = None) -> None:
+        with self.connect() as db:
+            if error is None:
+                db.execute("UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?, error = NULL "
+                           "WHERE kind = ? AND period = ? AND recipient = ?",
+                           (now.isoformat(timespec="seconds"), message_id, kind, period, recipient))
+            else:
+                db.execute("UPDATE sends SET status = 'failed', error = ? WHERE kind = ? AND period = ? "
+                           "AND recipient = ?", (error, kind, period, recipient))
+
+    def last_sent(self, kind: str, period_prefix: str) -> dict | None:
+        """The newest successful send whose period starts with `period_prefix` (reminders: 'VP/')."""
+        if not self.path.exists():
+            return None
+        with self.connect() as db:
+            row = db.execute("SELECT * FROM sends WHERE kind = ? AND status = 'sent' AND substr(period, 1, ?) = ? "
+                             "ORDER BY period DESC LIMIT 1", (kind, len(period_prefix), period_prefix)).fetchone()
+        return dict(row) if row else None
+
+    def sends(self, limit: int = 20) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with self.connect() as db:
+            rows = db.execute("SELECT * FROM sends ORDER BY COALESCE(sent_at, attempted_at) DESC, id DESC LIMIT ?",
+                              (limit,)).fetchall()
+        return [dict(r) for r in rows]
+

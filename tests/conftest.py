@@ -56,3 +56,11 @@ class Project:
 def project(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     return Project(tmp_path, capsys)
+
+
+@pytest.fixture
+def demo_project(project):
+    """A project whose workbook holds the demo's sample entries (76 rows, some late, some wrong)."""
+    from sync.demo import build_demo
+    build_demo(project.workbook, PLAN_PATH, AS_OF)
+    return project

@@ -1,0 +1,46 @@
+"""The report's chart: status of each unit's assignments, as a PNG for python-docx to embed.
+
+matplotlib draws with its bundled DejaVu fonts, which carry every Vietnamese glyph (Times-metric
+Liberation fonts are not guaranteed on the Office's machines, and a missing glyph would print boxes).
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a server; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from sync.schema import STATUSES  # noqa: E402
+
+SERIES = (("done", "#2e7d32"), ("in_progress", "#f9a825"), ("not_started", "#9e9e9e"), ("cancelled", "#5d4037"))
+FONT = "DejaVu Sans"
+
+
+def status_by_unit(by_unit: list[dict], title: str) -> bytes:
+    """A horizontal stacked bar per unit; the overdue count is written at the end of each bar."""
+    labels = [u["label"] for u in by_unit][::-1]
+    rows = by_unit[::-1]
+    with plt.rc_context({"font.family": FONT, "font.size": 9}):
+        fig, ax = plt.subplots(figsize=(6.3, 0.45 * len(rows) + 1.4), dpi=200)
+        left = [0] * len(rows)
+        for key, colour in SERIES:
+            values = [u[key] for u in rows]
+            ax.barh(labels, values, left=left, color=colour, label=STATUSES[key], height=0.6)
+            left = [a + b for a, b in zip(left, values)]
+        for y, (total, u) in enumerate(zip(left, rows)):
+            if u["overdue"]:
+                ax.text(total + 0.2, y, f"{u['overdue']} quá hạn", va="center", color="#c62828", fontsize=8)
+        ax.set_xlabel("Số lượt phân công (đơn vị × nhiệm vụ)")
+        ax.set_title(title, fontsize=10, fontweight="bold")
+        ax.set_xlim(0, max(left + [1]) * 1.25)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(rows) > 3 else -0.4), ncol=4,
+                  frameon=False, fontsize=8)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
+        plt.close(fig)
+    return buf.getvalue()

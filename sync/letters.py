@@ -1,0 +1,95 @@
+"""What the e-mails say. Pure: a pass's Summary in, subjects and bodies out (Vietnamese, plain text).
+
+Two letters: the quarterly report's cover note (figures from the same Summary as the report), and one
+reminder digest per unit listing what that unit has to fix in the sheet.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .dashboard import Summary
+from .deadlines import format_date
+from .plan import Plan, Unit
+from .schema import Layout
+from .text import shorten
+
+SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
+             "nếu có sai sót, xin liên hệ Văn phòng Sở.")
+
+
+def report_subject(quarter_label: str, year: int) -> str:
+    return f"[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính {quarter_label}/{year}"
+
+
+def report_body(quarter_label: str, year: int, as_of: dt.date, kpis: dict, where: str) -> str:
+    rate = "" if kpis.get("on_time_rate") is None else \
+        f"\n- Tỷ lệ hoàn thành đúng hạn: {str(kpis['on_time_rate']).replace('.', ',')}%"
+    return (
+        f"Kính gửi Quý lãnh đạo và cơ quan nhận báo cáo,\n\n"
+        f"Văn phòng Sở gửi kèm báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính "
+        f"{quarter_label} năm {year} (số liệu tính đến ngày {format_date(as_of)}).\n\n"
+        f"Tóm tắt:\n"
+        f"- Hoàn thành: {kpis['done']}/{kpis['rows']} lượt phân công\n"
+        f"- Đang thực hiện: {kpis['in_progress']}; chưa thực hiện: {kpis['not_started']}\n"
+        f"- Quá hạn: {kpis['overdue']}\n"
+        f"- Kết quả quý còn thiếu: {kpis['missing_quarterly']}\n"
+        f"- Lỗi nhập liệu chưa sửa: {kpis['errors']}{rate}\n\n"
+        f"Bảng theo dõi: {where}\n\n{SIGNATURE}\n")
+
+
+@dataclass
+class Digest:
+    unit: Unit
+    overdue: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.missing or self.errors)
+
+    @property
+    def subject(self) -> str:
+        parts = [f"{len(items)} {label}" for items, label in
+                 ((self.overdue, "quá hạn"), (self.missing, "thiếu kết quả quý"), (self.errors, "lỗi nhập liệu"))
+                 if items]
+        return f"[CCHC] Nhắc cập nhật bảng theo dõi - {self.unit.label}: {', '.join(parts)}"
+
+    def body(self, as_of: dt.date, where: str, tab: str, interval_days: int) -> str:
+        sections = []
+        for title, items in (("Nhiệm vụ quá hạn", self.overdue), ("Kết quả quý còn thiếu", self.missing),
+                             ("Lỗi nhập liệu cần sửa", self.errors)):
+            if items:
+                sections.append(f"{len(sections) + 1}. {title} ({len(items)}):\n" + "\n".join(f"   - {i}" for i in items))
+        return (f"Kính gửi: {self.unit.name},\n\n"
+                f"Văn phòng Sở đề nghị đơn vị cập nhật các nội dung sau trong bảng theo dõi Kế hoạch tuyên truyền "
+                f"cải cách hành chính (tính đến ngày {format_date(as_of)}):\n\n"
+                + "\n\n".join(sections)
+                + f"\n\nBảng theo dõi: {where} (tab '{tab}'). Sau khi đơn vị cập nhật, cột Kiểm tra và Cảnh báo "
+                  f"sẽ tự xóa ở lượt kiểm tra tiếp theo.\n"
+                  f"Mỗi đơn vị nhận tối đa một thư nhắc trong {interval_days} ngày.\n\n{SIGNATURE}\n")
+
+
+def digests(summary: Summary, plan: Plan, layout: Layout) -> list[Digest]:
+    """One digest per unit of the registry, in registry order (empty ones included: callers skip them)."""
+    by_code = {u.code: Digest(u) for u in plan.registry.units}
+    for r in summary.results:
+        c = r.checked
+        if not (c.counted and c.unit and c.task):
+            continue
+        d = by_code[c.unit.code]
+        label = f"Nhiệm vụ {c.task.stt} - {shorten(c.task.task, 70)}"
+        for f in r.flags:
+            if f.kind == "overdue":
+                d.overdue.append(f"{label}: hạn {format_date(c.due)}, {f.text.lower()} (dòng {c.entry.row})")
+            elif f.kind == "missing":
+                d.missing.append(f"{label}: {f.text.lower()} (dòng {c.entry.row})")
+    headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
+    for issue in summary.errors:
+        unit = plan.registry.match(issue.unit)
+        if unit is None or issue.tab != "tracking":
+            continue  # rows no unit can be told about stay on the dashboard for the Office
+        column = headers[issue.tab].get(issue.column, issue.column)
+        by_code[unit.code].errors.append(f"Dòng {issue.row}, cột {column}: {issue.message}")
+    return list(by_code.values())

@@ -1,0 +1,310 @@
+"""The quarterly report: reopened with python-docx and held to ND 30/2020, figures held to the dashboard."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import warnings
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from reports import chart
+from reports.content import Quarter, parse_quarter, vn_date
+from sync.dashboard import KPI_LABELS
+from sync.state import State
+
+from .workbooks import values
+
+Q3 = "reports/out/2024-Q3-bao-cao-tuyen-truyen-cchc.docx"
+
+
+def _build(project, *args: str) -> tuple[dict, Document]:
+    code, out, err = project.cli("report", "--json", *args)
+    assert code == 0, err
+    result = json.loads(out)
+    return result, Document(project.root / result["path"])
+
+
+def _mm(length) -> float:
+    return round(length / 36000, 1)  # twips rounding: 15 mm is stored as 14.993 mm
+
+
+def _texts(cell) -> list[str]:
+    return [p.text for p in cell.paragraphs if p.text.strip()]
+
+
+def _has_bottom_rule(paragraph) -> bool:
+    return paragraph._p.find(f"{qn('w:pPr')}/{qn('w:pBdr')}/{qn('w:bottom')}") is not None
+
+
+def _size(paragraph, doc) -> float:
+    sizes = {r.font.size for r in paragraph.runs if r.text.strip()}
+    size = sizes.pop() if len(sizes) == 1 else None
+    return (size or paragraph.style.font.size or doc.styles["Normal"].font.size).pt
+
+
+def _bold(paragraph) -> bool:
+    return all(r.bold for r in paragraph.runs if r.text.strip())
+
+
+# --- quarters and dates --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("2024Q1", Quarter(2024, 1)), ("2024-q3", Quarter(2024, 3)), ("Q2/2024", Quarter(2024, 2)),
+    ("Quý IV/2024", Quarter(2024, 4)), ("quy iii/2024", Quarter(2024, 3)),
+    ("auto", Quarter(2024, 3)),  # 20/09: Q3's cut-off (14/09) has passed, Q4's has not
+])
+def test_quarter_forms(text, expected):
+    assert parse_quarter(text, dt.date(2024, 9, 20)) == expected
+
+
+def test_auto_quarter_on_the_cutoff_day_is_the_previous_one():
+    assert parse_quarter("auto", dt.date(2024, 9, 14)) == Quarter(2024, 2)
+    assert parse_quarter("auto", dt.date(2025, 1, 5)) == Quarter(2024, 4)
+
+
+def test_unknown_quarter_is_exit_2_naming_the_forms(demo_project):
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q5")
+    assert code == 2
+    assert "2024Q5" in err and "2024Q1" in err and "Quý I/2024" in err and "auto" in err
+    assert not (demo_project.root / "reports").exists()
+
+
+@pytest.mark.parametrize("day, text", [
+    (dt.date(2024, 2, 5), "ngày 05 tháng 02 năm 2024"),
+    (dt.date(2024, 1, 15), "ngày 15 tháng 01 năm 2024"),
+    (dt.date(2024, 3, 9), "ngày 09 tháng 3 năm 2024"),
+    (dt.date(2024, 12, 31), "ngày 31 tháng 12 năm 2024"),
+])
+def test_dates_are_written_as_nd30_says(day, text):
+    assert vn_date(day) == text
+
+
+# --- form -----------------------------------------------------------------------------------------------
+
+def test_page_and_body_follow_nd30(demo_project):
+    _, doc = _build(demo_project, "--quarter", "2024Q3")
+    section = doc.sections[0]
+    assert (round(_mm(section.page_width)), round(_mm(section.page_height))) == (210, 297)
+    assert 20 <= _mm(section.top_margin) <= 25 and 20 <= _mm(section.bottom_margin) <= 25
+    assert 30 <= _mm(section.left_margin) <= 35 and 15 <= _mm(section.right_margin) <= 20
+    normal = doc.styles["Normal"]
+    assert normal.font.name == "Times New Roman"
+    assert 13 <= normal.font.size.pt <= 14
+    assert normal.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+    assert 0.9 <= normal.paragraph_format.first_line_indent.cm <= 1.3
+    assert normal.paragraph_format.space_after == Pt(6)
+    paragraphs = list(doc.paragraphs) + [p for t in doc.tables for row in t.rows for c in row.cells
+                                         for p in c.paragraphs]
+    used = {p.style.name: p.style for p in paragraphs}
+    used.update({s.base_style.name: s.base_style for s in list(used.values()) if s.base_style})
+    fonts = {r.font.name for p in paragraphs for r in p.runs} | {s.font.name for s in used.values()}
+    assert fonts <= {None, "Times New Roman"}  # None: inherited from Normal
+    body = [p for p in doc.paragraphs if p.style.name == "Normal" and len(p.text) > 120]
+    assert body and all(p.paragraph_format.alignment in (None, WD_ALIGN_PARAGRAPH.JUSTIFY) for p in body)
+
+
+def test_letterhead_title_and_date(demo_project):
+    _, doc = _build(demo_project, "--quarter", "2024Q1", "--as-of", "2024-02-05")
+    letterhead = doc.tables[0]
+    borders = letterhead._tbl.tblPr.find(qn("w:tblBorders"))
+    assert borders is not None and {e.get(qn("w:val")) for e in borders} == {"nil"}
+    left, right = letterhead.rows[0].cells
+    assert _texts(left) == ["UBND TỈNH KHÁNH HÒA", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "Số:        /BC-STTTT"]
+    governing, issuer = left.paragraphs[0], left.paragraphs[1]
+    assert not any(r.bold for r in governing.runs) and _bold(issuer)
+    assert _has_bottom_rule(left.paragraphs[2])
+    assert _texts(right) == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                             "Khánh Hòa, ngày 05 tháng 02 năm 2024"]
+    nation, motto, _rule, date = right.paragraphs
+    assert _bold(nation) and 12 <= _size(nation, doc) <= 13
+    assert _bold(motto) and 13 <= _size(motto, doc) <= 14
+    assert _has_bottom_rule(_rule)
+    assert all(r.italic for r in date.runs)
+    title = next(p for p in doc.paragraphs if p.text == "BÁO CÁO")
+    subject = next(p for p in doc.paragraphs if p.text.startswith("Kết quả thực hiện Kế hoạch"))
+    for p in (title, subject):
+        assert _bold(p) and p.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert "Quý I năm 2024" in subject.text
+
+
+def test_page_numbers_from_page_two_and_signature(demo_project):
+    _, doc = _build(demo_project, "--quarter", "2024Q3")
+    section = doc.sections[0]
+    assert section.different_first_page_header_footer
+    assert not section.first_page_header.paragraphs[0].text.strip()
+    header = section.header.paragraphs[0]
+    assert header.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert "PAGE" in "".join(t.text for t in header._p.iter(qn("w:instrText")))
+    signature = doc.tables[-1]
+    left, right = signature.rows[0].cells
+    label = left.paragraphs[0]
+    assert label.text == "Nơi nhận:" and _bold(label) and all(r.italic for r in label.runs)
+    assert _size(label, doc) == 12
+    items = [p for p in left.paragraphs[1:] if p.text.strip()]
+    assert items and all(p.text.startswith("- ") and _size(p, doc) == 11 for p in items)
+    assert items[-1].text == "- Lưu: VT, VP."
+    signer = [p for p in right.paragraphs if p.text.strip()]
+    assert [p.text for p in signer[:2]] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"] and all(_bold(p) for p in signer)
+
+
+def test_office_changes_letterhead_and_signer_in_config(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "state": str(demo_project.root / "state.sqlite"),
+                               "report": {"code": "BC-VP", "signer": {"authority": "", "title": "Giám đốc",
+                                                                     "name": "Nguyễn Văn An"},
+                                          "recipients": ["UBND tỉnh (b/c);", "Lưu: VT."],
+                                          "opening": "Thực hiện {plan_title}, báo cáo {quarter} năm {year}:"}})
+    _, doc = _build(demo_project, "--quarter", "2024Q2")
+    assert _texts(doc.tables[0].rows[0].cells[0])[-1] == "Số:        /BC-VP"
+    signer = [p.text for p in doc.tables[-1].rows[0].cells[1].paragraphs if p.text.strip()]
+    assert signer == ["GIÁM ĐỐC", "Nguyễn Văn An"]
+    assert any(p.text.startswith("Thực hiện Kế hoạch tuyên truyền") and p.text.endswith("báo cáo Quý II năm 2024:")
+               for p in doc.paragraphs)
+
+
+def test_unknown_placeholder_in_config_is_exit_2(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "report": {"subject": "Báo cáo {quater}"}})
+    code, _, err = demo_project.cli("report")
+    assert code == 2 and "report.subject" in err and "{quarter}" in err
+
+
+# --- content --------------------------------------------------------------------------------------------
+
+def _kpi_table(doc):
+    return next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
+
+
+def _dashboard_kpis(path) -> dict[str, object]:
+    rows = values(path)["Tổng hợp"]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Chỉ số")
+    out = {}
+    for r in rows[start + 1:]:
+        if not r or r[0] is None:
+            break
+        out[r[0]] = r[1]
+    return out
+
+
+def test_figures_equal_the_dashboards_for_the_same_date(demo_project):
+    cutoff = dt.date(2024, 9, 14)
+    dashboard = demo_project.run_json(cutoff)
+    result, doc = _build(demo_project, "--quarter", "2024Q3")
+    assert result["as_of"] == cutoff.isoformat()
+    shown = _dashboard_kpis(demo_project.workbook)
+    in_report = {r.cells[0].text: r.cells[1].text for r in _kpi_table(doc).rows[1:]}
+    assert list(in_report) == list(KPI_LABELS.values()) == list(shown)
+    for key, label in KPI_LABELS.items():
+        expected = dashboard[key]
+        assert shown[label] == ("" if expected is None else expected) or (shown[label] is None and expected is None)
+        got = in_report[label].replace(",", ".")
+        assert (float(got) if "." in got else int(got)) == expected, label
+    totals = next(p.text for p in doc.paragraphs if p.text.startswith("Tính đến ngày 14 tháng 9 năm 2024"))
+    assert f"thành {dashboard['rows']} lượt" in totals and f"{dashboard['done']} hoàn thành" in totals
+    assert f"{dashboard['overdue']} quá hạn" in totals and f"{dashboard['errors']} lỗi nhập liệu" in totals
+
+
+def test_one_row_per_task_with_units_results_and_summed_products(demo_project, plan):
+    _, doc = _build(demo_project, "--quarter", "2024Q3")
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.columns) == 5
+                 and t.rows[0].cells[4].text == "Kết quả Quý III")
+    body = table.rows[1:]
+    assert [int(r.cells[0].text) for r in body] == [t.stt for t in plan.tasks]
+    grid = values(demo_project.workbook)["Theo dõi"]
+    head = list(grid[0])
+    stt, q3, qty, unit = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm", "Đơn vị"))
+    for row, task in zip(body, plan.tasks):
+        mine = [r for r in grid[1:] if r[stt] == task.stt]
+        cell = row.cells[4].text
+        for r in mine:
+            if r[q3]:
+                assert str(r[q3]).strip() in cell
+        numbers = [int(str(r[qty]).replace(".", "")) for r in mine
+                   if r[qty] not in (None, "") and str(r[qty]).replace(".", "").isdigit()]
+        if numbers:
+            assert f"Số lượng sản phẩm: {sum(numbers):,}".replace(",", ".") in cell
+    lead = {t.stt: t.lead for t in plan.tasks}
+    assert body[0].cells[2].text == "Văn phòng Sở" and lead[1] == ("VP",)
+
+
+def test_problems_and_next_quarter_sections(demo_project):
+    _, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-20")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "II. TỒN TẠI, HẠN CHẾ" in text and "III. NHIỆM VỤ TRỌNG TÂM QUÝ IV NĂM 2024" in text
+    overdue = next(t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn")
+    days = [int(r.cells[-1].text) for r in overdue.rows[1:]]
+    assert days and days == sorted(days, reverse=True)
+    assert re.search(r"- .+: chưa nhập kết quả Quý III của \d+ nhiệm vụ \(số [\d, ]+\)\.", text)
+    errors = next(t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["Dòng", "Đơn vị", "Nội dung"])
+    assert len(errors.rows) > 1
+    assert re.search(r"- Nhiệm vụ \d+ \(Thường xuyên\): .+\. Đơn vị thực hiện: .+\.", text)
+
+
+def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
+    _, doc = _build(demo_project, "--quarter", "2024Q3")
+    [shape] = doc.inline_shapes
+    blip = shape._inline.graphic.graphicData.pic.blipFill.blip
+    image = doc.part.related_parts[blip.embed].blob
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    units = [{"label": n, "done": 1, "in_progress": 2, "not_started": 0, "cancelled": 1, "overdue": 1}
+             for n in ("Phòng CNTT-BCVT", "Trung tâm Cổng TTĐT", "Ban Biên tập")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font" for a box
+        png = chart.status_by_unit(units, "Tình trạng thực hiện theo đơn vị - Quý III/2024 ữẵỹ")
+    assert png[:4] == b"\x89PNG"
+
+
+def test_a_quarter_with_no_data_says_so(project):
+    assert project.cli("init")[0] == 0
+    _, doc = _build(project, "--quarter", "2024Q2")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "chưa nhập số liệu nào cho Quý II năm 2024" in text
+    _, doc = _build(project, "--quarter", "2023Q4")
+    assert "chưa nhập số liệu nào cho Quý IV năm 2023" in "\n".join(p.text for p in doc.paragraphs)
+
+
+# --- files ----------------------------------------------------------------------------------------------
+
+def test_a_sent_report_is_kept_unless_forced(demo_project):
+    path = demo_project.root / Q3
+    first, _ = _build(demo_project, "--quarter", "2024Q3")
+    assert first["built"] and path.exists()
+    state, now = State(demo_project.root / "state.sqlite"), dt.datetime(2024, 9, 16, 8, 0)
+    state.begin_send("report", "2024Q3", "lanhdao@example.invalid", now)
+    state.end_send("report", "2024Q3", "lanhdao@example.invalid", now, "<id@x>")
+    sent_bytes = path.read_bytes()
+    again, _ = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-30")
+    assert not again["built"] and path.read_bytes() == sent_bytes
+    forced, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-30", "--force")
+    assert forced["built"]
+    copies = list(path.parent.glob("2024-Q3-bao-cao-tuyen-truyen-cchc.da-gui-*.docx"))
+    assert len(copies) == 1 and copies[0].read_bytes() == sent_bytes
+    assert any("ngày 30 tháng 9 năm 2024" in p.text for p in doc.paragraphs)
+
+
+def test_pdf_without_libreoffice_is_a_clear_exit_2(demo_project, monkeypatch):
+    monkeypatch.setenv("PATH", str(demo_project.root / "no-bin"))
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--pdf")
+    assert code == 2 and "soffice" in err and "libreoffice-writer-nogui" in err
+    assert not (demo_project.root / Q3).exists()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed here; "
+                                                           ".ci/run installs it on Debian")
+def test_pdf_by_libreoffice_has_pages_and_vietnamese_text(demo_project):
+    from pypdf import PdfReader
+    result, _ = _build(demo_project, "--quarter", "2024Q3", "--pdf")
+    reader = PdfReader(result["pdf"])
+    assert 3 <= len(reader.pages) <= 20
+    first = reader.pages[0].extract_text()
+    for text in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+                 "BÁO CÁO"):
+        assert text in first
+    last = reader.pages[-1].extract_text()
+    assert "Nơi nhận:" in last and "PHÓ GIÁM ĐỐC" in last
