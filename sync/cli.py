@@ -11,11 +11,15 @@ import json
 import os
 import sys
 import traceback
+from contextlib import contextmanager
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from filelock import FileLock, Timeout
 
 from . import deadlines
 from .config import Settings, load_settings
-from .errors import SyncError, UserError
+from .errors import Busy, SyncError, UserError
 from .workbook import Backend
 
 
@@ -60,10 +64,28 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
     remind.add_argument("--send", action="store_true", help="gửi thư (không có: chỉ in ra để xem trước)")
     remind.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    sub.add_parser("daemon", parents=[common], help="chạy thường trực theo lịch (khóa cấu hình 'daemon')")
     dl = sub.add_parser("deadline", parents=[common], help="phân tích một cụm từ tiến độ")
     dl.add_argument("phrase")
     dl.add_argument("--year", type=int)
     return parser
+
+
+@contextmanager
+def job_lock(settings: Settings):
+    """One pass, report or reminder run at a time per state file, whoever started it (cron, daemon, a person)."""
+    path = Path(f"{settings.state}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), timeout=settings.lock_wait_s)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise Busy(f"Bỏ qua: một lượt khác vẫn đang chạy sau {settings.lock_wait_s:g} giây chờ (khóa '{path}'). "
+                   "Nếu không có lượt nào đang chạy, kiểm tra tiến trình treo bằng 'python -m sync status'.") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def now_in(settings: Settings | None) -> dt.datetime:
@@ -74,7 +96,13 @@ def now_in(settings: Settings | None) -> dt.datetime:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        if args.command not in LOCKED:
+            return COMMANDS[args.command](args)
+        with job_lock(load_settings(args.config)):
+            return COMMANDS[args.command](args)
+    except Busy as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
     except SyncError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -160,29 +188,42 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
+    """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
     from .state import State
     settings = load_settings(args.config)
     state = State(settings.state)
-    passes = state.passes(10)
-    last = state.last_good_pass()
+    passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
     now = now_in(settings)
     age_h = None
     if last:
         age_h = (now - dt.datetime.fromisoformat(last["started_at"])).total_seconds() / 3600
     stale = age_h is None or age_h > settings.status.max_age_hours
+    unsent = [x for x in sends if x["status"] != "sent"]
     if args.json:
         print(json.dumps({"last_good_pass": last and last["started_at"], "age_hours": age_h, "stale": stale,
-                          "passes": passes}, ensure_ascii=False, default=str))
+                          "passes": passes, "sends": sends, "unsent": len(unsent)}, ensure_ascii=False, default=str))
+        return 4 if stale else 0
+    print("Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào.")
+    for p in passes:
+        print(f"  {p['started_at']}  {p['command']:<6} {'OK ' if p['ok'] else 'LỖI'}  "
+              f"tính đến {p['as_of'] or '-'}  {p['rows'] or 0} dòng, {p['errors'] or 0} lỗi, "
+              f"{p['overdue'] or 0} quá hạn  {(p['message'] or '').splitlines()[0] if p['message'] else ''}".rstrip())
+    if sends:
+        print("Thư đã gửi gần nhất:")
+        labels = {"sent": "ĐÃ GỬI", "failed": "LỖI", "sending": "ĐANG GỬI (bị ngắt?)"}
+        for x in sends:
+            kind = "báo cáo" if x["kind"] == "report" else "nhắc việc"
+            print(f"  {x['sent_at'] or x['attempted_at']}  {kind} {x['period']} → {x['recipient']}: "
+                  f"{labels.get(x['status'], x['status'])}{'  ' + x['error'] if x['error'] else ''}")
+    if unsent:
+        print(f"{len(unsent)} thư chưa gửi được; lần chạy sau sẽ gửi lại.")
+    if last is None:
+        print(f"Chưa có lượt chạy 'run' nào thành công (tệp trạng thái '{settings.state}').")
     else:
-        for p in passes:
-            print(f"{p['started_at']}  {p['command']:<6} {'OK ' if p['ok'] else 'LỖI'}  "
-                  f"tính đến {p['as_of'] or '-'}  {p['rows'] or 0} dòng, {p['errors'] or 0} lỗi, "
-                  f"{p['overdue'] or 0} quá hạn  {p['message'] or ''}".rstrip())
-        if last is None:
-            print(f"Chưa có lượt chạy 'run' nào thành công (tệp trạng thái '{settings.state}').")
-        else:
-            print(f"Lượt chạy tốt gần nhất: {last['started_at']} ({age_h:.1f} giờ trước; "
-                  f"ngưỡng cảnh báo {settings.status.max_age_hours:g} giờ).")
+        print(f"Lượt chạy tốt gần nhất: {last['started_at']} ({age_h:.1f} giờ trước; "
+              f"ngưỡng cảnh báo {settings.status.max_age_hours:g} giờ).")
+    if stale:
+        print("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
     return 4 if stale else 0
 
 
@@ -299,5 +340,15 @@ def cmd_remind(args) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "run": cmd_run, "report": cmd_report, "remind": cmd_remind, "status": cmd_status,
+def cmd_daemon(args) -> int:
+    from . import daemon
+    from .plan import load_plan
+    settings = load_settings(args.config)
+    plan = load_plan(settings.plan_path())
+    return daemon.main(settings, args.config or str(settings.source), plan.year, lambda: now_in(settings))
+
+
+LOCKED = {"init", "run", "report", "remind"}
+COMMANDS = {"init": cmd_init, "run": cmd_run, "report": cmd_report, "remind": cmd_remind, "daemon": cmd_daemon,
+            "status": cmd_status,
             "deadline": cmd_deadline}

@@ -150,6 +150,7 @@ class Settings(_Strict):
     remind: RemindSettings = RemindSettings()
     daemon: DaemonSettings = DaemonSettings()
     timezone: str = "Asia/Ho_Chi_Minh"
+    lock_wait_s: float = Field(120, ge=0)  # how long a command waits for another pass to finish
     sheet_url: str | None = None
     tabs: dict[Literal["plan", "tracking", "dashboard", "log"], str] = {}
     headers: dict[str, str] = {}

@@ -21,5 +21,13 @@ class Unreachable(SyncError):
     exit_code = 3
 
 
+class Busy(SyncError):
+    """Another pass holds the job lock (cron and daemon together, or a slow pass). Nothing was done.
+
+    Exit 0: skipping an overlapping run is normal operation; `status` alerts if passes stop altogether."""
+
+    exit_code = 0
+
+
 class StaleSnapshot(Exception):
     """The workbook changed between our read and our write; the pass must re-read and redo."""

@@ -12,20 +12,7 @@ from sync.config import MailSettings
 from sync.errors import Unreachable, UserError
 from sync.mail import DOCX, Attachment, Outbox, SmtpSender, build_message
 
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .smtp import Inbox, free_port
 
 
 @pytest.fixture
@@ -62,11 +49,31 @@ def test_smtp_delivery_parses_back(smtp_server, tmp_path):
     assert part.get_content() == doc.read_bytes()
 
 
-def test_server_down_is_exit_3(tmp_path):
-    settings = MailSettings(mode="smtp", smtp={"host": "127.0.0.1", "port": 1, "security": "none", "timeout_s": 2})
+def test_server_down_is_retried_with_backoff_then_exit_3(tmp_path):
+    settings = MailSettings(mode="smtp", smtp={"host": "127.0.0.1", "port": free_port(), "security": "none",
+                                               "timeout_s": 2, "attempts": 4, "retry_wait_s": 5})
+    waits = []
     with pytest.raises(Unreachable) as err:
-        SmtpSender(settings).send(_message(tmp_path)[0])
-    assert err.value.exit_code == 3 and "127.0.0.1:1" in str(err.value)
+        SmtpSender(settings, sleep=waits.append).send(_message(tmp_path)[0])
+    assert err.value.exit_code == 3 and f"127.0.0.1:{settings.smtp.port}" in str(err.value)
+    assert waits == [5, 10, 20]  # three waits between four tries, doubling
+
+
+def test_permanent_refusal_is_not_retried_but_temporary_is(smtp_server, tmp_path):
+    controller, inbox = smtp_server
+    settings = MailSettings(mode="smtp", smtp={"host": "127.0.0.1", "port": controller.port, "security": "none"})
+    msg, _ = _message(tmp_path)
+    del msg["To"]
+    msg["To"] = "nobody@example.invalid"  # the test server answers 550 for this one, 451 for busy@
+    waits = []
+    with pytest.raises(UserError, match="nobody@example.invalid"):
+        SmtpSender(settings, sleep=waits.append).send(msg)
+    assert waits == [] and inbox.messages == []
+    del msg["To"]
+    msg["To"] = "busy@example.invalid"
+    with pytest.raises(Unreachable, match="tạm thời"):
+        SmtpSender(settings, sleep=waits.append).send(msg)
+    assert len(waits) == settings.smtp.attempts - 1
 
 
 def test_password_env_must_be_set(tmp_path, monkeypatch):

@@ -1,0 +1,150 @@
+"""The long-running job: a timetable (package `schedule`) around the same commands cron would run.
+
+* a pass every `daemon.every_minutes` on working days between `work_start` and `work_end`;
+* `report --send` each working day at `report_at` while the last quarter whose cut-off has passed is
+  not yet sent to every recipient: on time it goes out the first working day after the cut-off, and a
+  day missed (machine off, mail server down) is caught up the next working day;
+* `remind --send` weekly on `remind_weekday` at `remind_at` (skipped on a holiday).
+
+Each action runs the CLI command in-process, so the job lock, the state file and the send ledger
+work exactly as from cron. A failing action is logged and the loop goes on; SIGTERM/SIGINT stop it
+between actions. `schedule` reads the process's local clock, so the daemon sets TZ to the configured
+zone at start; tests drive the same loop with a fake clock instead of sleeping.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import logging
+import os
+import signal
+import threading
+import time
+from typing import Callable
+
+import schedule
+
+from .config import Settings
+from .state import State
+from .workdays import WorkCalendar
+
+log = logging.getLogger("cchc.daemon")
+
+Runner = Callable[[list[str]], tuple[int, str]]
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    """Run one command as cron would, keeping its messages for the log line."""
+    from .cli import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+class Daemon:
+    def __init__(self, settings: Settings, config_path: str | None, plan_year: int,
+                 clock: Callable[[], dt.datetime], runner: Runner = run_cli):
+        self.settings = settings
+        self.cfg = settings.daemon
+        self.config_args = ["--config", str(config_path)] if config_path else []
+        self.plan_year = plan_year
+        self.clock = clock
+        self.runner = runner
+        self.calendar = WorkCalendar(frozenset(self.cfg.extra_holidays), frozenset(self.cfg.extra_workdays))
+        self.scheduler = schedule.Scheduler()
+        self.stopping = threading.Event()
+        self.actions: list[tuple[str, int]] = []  # (action, exit code): what ran, for tests and the last log line
+        self.scheduler.every(self.cfg.every_minutes).minutes.do(self._guarded, "run", self.sync_pass)
+        self.scheduler.every().day.at(self.cfg.report_at.strftime("%H:%M")).do(self._guarded, "report", self.report)
+        weekly = getattr(self.scheduler.every(), self.cfg.remind_weekday)
+        weekly.at(self.cfg.remind_at.strftime("%H:%M")).do(self._guarded, "remind", self.remind)
+
+    # --- the actions -----------------------------------------------------------------------------------
+
+    def working_now(self) -> bool:
+        now = self.clock()
+        return self.calendar.is_working_day(now.date()) and self.cfg.work_start <= now.time() <= self.cfg.work_end
+
+    def sync_pass(self) -> str | None:
+        if not self.working_now():
+            return None
+        return self._command("run")
+
+    def report(self) -> str | None:
+        from reports.content import parse_quarter
+        today = self.clock().date()
+        if not self.calendar.is_working_day(today):
+            return None
+        quarter = parse_quarter("auto", today, self.settings.deadlines.quarter_cutoff_day)
+        if quarter.year != self.plan_year:
+            return None  # outside the plan's year: no report owed
+        recipients = set(self.settings.mail.report_to)
+        if recipients and recipients <= set(State(self.settings.state).sent_to("report", quarter.key)):
+            return None
+        return self._command("report", "--quarter", quarter.key, "--send")
+
+    def remind(self) -> str | None:
+        if not self.calendar.is_working_day(self.clock().date()):
+            log.info("remind: hôm nay là ngày nghỉ (%s); bỏ qua tuần này.",
+                     self.calendar.holiday_name(self.clock().date()) or "cuối tuần")
+            return None
+        return self._command("remind", "--send")
+
+    def _command(self, *argv: str) -> str:
+        code, output = self.runner([*argv, *self.config_args])
+        self.actions.append((argv[0], code))
+        last = next((line for line in reversed(output.strip().splitlines()) if line.strip()), "")
+        (log.info if code == 0 else log.error)("%s → mã %d: %s", " ".join(argv), code, last)
+        return last
+
+    def _guarded(self, name: str, action: Callable[[], str | None]) -> None:
+        """A failing action must not end the loop: log it and wait for the next turn."""
+        if self.stopping.is_set():
+            return
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - a bug in one action must not stop the daemon
+            self.actions.append((name, 1))
+            log.exception("%s thất bại: %r; tiếp tục chờ lượt sau.", name, exc)
+
+    # --- the loop -------------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        self.scheduler.run_pending()
+
+    def serve(self, sleep: Callable[[float], bool] | None = None) -> None:
+        """Run until stopped; `sleep` returns True when woken by a stop request."""
+        sleep = sleep or self.stopping.wait
+        log.info("Bắt đầu: lượt kiểm tra mỗi %d phút (%s–%s ngày làm việc), báo cáo lúc %s, nhắc %s lúc %s.",
+                 self.cfg.every_minutes, self.cfg.work_start.strftime("%H:%M"), self.cfg.work_end.strftime("%H:%M"),
+                 self.cfg.report_at.strftime("%H:%M"), self.cfg.remind_weekday, self.cfg.remind_at.strftime("%H:%M"))
+        while not self.stopping.is_set():
+            self.tick()
+            idle = self.scheduler.idle_seconds
+            if sleep(min(max(idle if idle is not None else 60, 1), 60)):
+                break
+        log.info("Đã dừng.")
+
+    def stop(self, signum=None, _frame=None) -> None:
+        if signum is not None:
+            log.info("Nhận tín hiệu %s; dừng sau việc đang làm.", signal.Signals(signum).name)
+        self.stopping.set()
+
+
+def use_zone(zone: str) -> None:
+    """`schedule` works in the process's local time: make that the Office's zone."""
+    os.environ["TZ"] = zone
+    time.tzset()
+
+
+def main(settings: Settings, config_path: str | None, plan_year: int, clock: Callable[[], dt.datetime]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+    use_zone(settings.timezone)
+    daemon = Daemon(settings, config_path, plan_year, clock)
+    signal.signal(signal.SIGTERM, daemon.stop)
+    signal.signal(signal.SIGINT, daemon.stop)
+    daemon.serve()
+    return 0

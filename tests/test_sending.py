@@ -1,0 +1,265 @@
+"""report --send and remind --send through a real SMTP server on loopback, exactly once via the ledger."""
+from __future__ import annotations
+
+import json
+import re
+import ssl
+
+import pytest
+import yaml
+from filelock import FileLock
+
+import sync.mail
+from sync.mail import DOCX
+from sync.state import State
+
+from .conftest import PLAN_PATH
+from .smtp import Inbox, self_signed, start
+from .workbooks import values
+
+LEADERS = ["lanhdao@example.invalid", "sonoivu@example.invalid"]
+UNIT_MAIL = {"VP": "vp@example.invalid", "CNTT": "cntt@example.invalid", "TTBCXB": "ttbcxb@example.invalid",
+             "TTDV": "ttdv@example.invalid", "CONG": "cong@example.invalid", "BBT": ["bbt@example.invalid",
+                                                                                     "bbt2@example.invalid"]}
+
+
+@pytest.fixture
+def inbox():
+    box = Inbox()
+    controller = start(box)
+    yield controller, box
+    controller.stop()
+
+
+def configure(project, port: int | None = None, plan=PLAN_PATH, **smtp) -> None:
+    mail = {"report_to": LEADERS, "from": "Văn phòng Sở <vp@sotttt.example.invalid>",
+            "outbox_dir": str(project.root / "outbox")}
+    if port:
+        mail.update(mode="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none", "attempts": 1,
+                                       **smtp})
+    project.write_config({"local": {"path": str(project.workbook)}, "state": str(project.root / "state.sqlite"),
+                          "plan": str(plan), "mail": mail})
+
+
+def plan_with_emails(tmp_path, **changes):
+    raw = yaml.safe_load(PLAN_PATH.read_text(encoding="utf-8"))
+    for unit in raw["units"]:
+        unit["email"] = UNIT_MAIL[unit["code"]]
+        unit.update(changes.get(unit["code"], {}))
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# --- the quarterly report -------------------------------------------------------------------------------
+
+def test_report_reaches_each_recipient_once_with_the_docx(demo_project, inbox):
+    controller, box = inbox
+    configure(demo_project, controller.port)
+    code, out, err = demo_project.cli("report", "--quarter", "2024Q3", "--send", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["emails_sent"] == 2 and sorted(r for r, _ in box.messages) == [[a] for a in sorted(LEADERS)]
+    docx = (demo_project.root / result["path"]).read_bytes()
+    for msg in box.parsed():
+        assert msg["Subject"] == "[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính Quý III/2024"
+        body = msg.get_body(("plain",)).get_content()
+        assert f"Hoàn thành: {result['done']}/{result['rows']}" in body
+        assert f"Quá hạn: {result['overdue']}" in body and f"còn thiếu: {result['missing_quarterly']}" in body
+        [part] = msg.iter_attachments()
+        assert part.get_content_type() == DOCX
+        assert part.get_filename() == "Báo cáo tuyên truyền CCHC Quý III-2024.docx"
+        assert part.get_content() == docx
+    first_ids = {m["Message-ID"] for m in box.parsed()}
+
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 0 and len(box.messages) == 2
+    code, out, _ = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert "Không gửi lại" in out and len(box.messages) == 2
+
+    code, _, _ = demo_project.cli("report", "--quarter", "2024Q3", "--send", "--force")
+    assert code == 0 and all(box.count_for(a) == 2 for a in LEADERS)
+    assert not first_ids & {m["Message-ID"] for m in box.parsed()[2:]}  # a forced resend is a new message
+
+
+def test_server_down_is_exit_3_and_the_next_call_sends(demo_project, inbox):
+    controller, box = inbox
+    configure(demo_project, controller.port + 1 if controller.port < 65535 else 1)  # nobody listens there
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 3 and "Chưa gửi được" in err
+    state = State(demo_project.root / "state.sqlite")
+    assert state.sent_to("report", "2024Q3") == []
+    assert {state.send_status("report", "2024Q3", a) for a in LEADERS} == {"failed"}
+    configure(demo_project, controller.port)
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert all(box.count_for(a) == 1 for a in LEADERS)
+    assert sorted(state.sent_to("report", "2024Q3")) == sorted(LEADERS)
+
+
+class Crash(BaseException):
+    """The process dying: not an error the program handles."""
+
+
+def test_crash_between_recipients_then_rerun_gives_each_one_copy(demo_project, inbox, monkeypatch):
+    controller, box = inbox
+    configure(demo_project, controller.port)
+    real = sync.mail.open_sender
+
+    def crashing(settings):
+        sender = real(settings)
+        send = sender.send
+
+        def send_then_die(msg):
+            if box.messages:  # the first recipient already has it
+                raise Crash()
+            return send(msg)
+        sender.send = send_then_die
+        return sender
+
+    monkeypatch.setattr(sync.mail, "open_sender", crashing)
+    with pytest.raises(Crash):
+        demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    state = State(demo_project.root / "state.sqlite")
+    assert state.sent_to("report", "2024Q3") == [LEADERS[0]]
+    assert state.send_status("report", "2024Q3", LEADERS[1]) == "sending"  # never marked sent
+    monkeypatch.setattr(sync.mail, "open_sender", real)
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert [box.count_for(a) for a in LEADERS] == [1, 1]
+
+
+def test_no_recipients_is_exit_2_naming_the_key(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)}})
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 2 and "mail.report_to" in err
+
+
+def test_outbox_mode_writes_one_eml_per_recipient_once(demo_project):
+    configure(demo_project)
+    for _ in range(2):
+        assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert len(list((demo_project.root / "outbox").glob("*.eml"))) == 2
+
+
+# --- TLS and AUTH ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tls_inbox(tmp_path, monkeypatch):
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    box = Inbox()
+    controller = start(box, tls=server_tls, users={"vanphong": "mat-khau-dung"})
+    trusting = ssl.create_default_context(cafile=str(cert))
+    yield controller, box, trusting
+    controller.stop()
+
+
+def _trust(monkeypatch, context):
+    real = sync.mail.SmtpSender.__init__
+
+    def init(self, settings, ctx=None, **kw):
+        real(self, settings, context or ctx, **kw)
+    monkeypatch.setattr(sync.mail.SmtpSender, "__init__", init)
+
+
+def test_starttls_and_auth_with_a_self_signed_certificate(demo_project, tls_inbox, monkeypatch):
+    controller, box, trusting = tls_inbox
+    _trust(monkeypatch, trusting)  # the Office would install its server's certificate in the system store
+    monkeypatch.setenv("CCHC_SMTP_PW", "mat-khau-dung")
+    configure(demo_project, controller.port, security="starttls", username="vanphong", password_env="CCHC_SMTP_PW")
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 0, err
+    assert all(box.count_for(a) == 1 for a in LEADERS)
+
+
+def test_auth_refused_is_exit_2_and_nothing_marked_sent(demo_project, tls_inbox, monkeypatch):
+    controller, box, trusting = tls_inbox
+    _trust(monkeypatch, trusting)
+    monkeypatch.setenv("CCHC_SMTP_PW", "sai-mat-khau")
+    configure(demo_project, controller.port, security="starttls", username="vanphong", password_env="CCHC_SMTP_PW")
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 2 and "từ chối đăng nhập" in err and "vanphong" in err
+    assert box.messages == [] and State(demo_project.root / "state.sqlite").sent_to("report", "2024Q3") == []
+
+
+def test_untrusted_certificate_is_a_clear_exit_2(demo_project, tls_inbox):
+    controller, box, _ = tls_inbox
+    configure(demo_project, controller.port, security="starttls")
+    code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 2 and "mail.smtp.security" in err and "chứng chỉ" in err and box.messages == []
+
+
+# --- reminders -------------------------------------------------------------------------------------------
+
+def _digest_counts(demo_project) -> dict[str, dict]:
+    code, out, err = demo_project.cli("remind", "--as-of", "2024-09-20", "--json")
+    assert code == 0, err
+    return {u["unit"]: u for u in json.loads(out)["units"]}
+
+
+def test_reminders_one_digest_per_unit_with_something_to_fix(demo_project, inbox, tmp_path, plan):
+    controller, box = inbox
+    configure(demo_project, controller.port, plan=plan_with_emails(tmp_path))
+    preview = _digest_counts(demo_project)
+    assert box.messages == []  # without --send nothing leaves
+    code, out, err = demo_project.cli("remind", "--as-of", "2024-09-20", "--send", "--json")
+    assert code == 0, err
+    result = {u["unit"]: u for u in json.loads(out)["units"]}
+    for code_, unit in result.items():
+        needs = preview[code_]["overdue"] + preview[code_]["missing"] + preview[code_]["errors"]
+        addresses = UNIT_MAIL[code_] if isinstance(UNIT_MAIL[code_], list) else [UNIT_MAIL[code_]]
+        assert [box.count_for(a) for a in addresses] == [1 if needs else 0] * len(addresses), code_
+    assert any(u["errors"] for u in preview.values()) and any(u["overdue"] for u in preview.values())
+    grid = values(demo_project.workbook)["Theo dõi"]
+    unit_col = grid[0].index("Đơn vị")
+    owner = {a: code_ for code_, mail in UNIT_MAIL.items() for a in ([mail] if isinstance(mail, str) else mail)}
+    for msg in box.parsed():
+        body = msg.get_body(("plain",)).get_content()
+        unit = plan.registry.by_code(owner[msg["To"]])
+        assert body.startswith(f"Kính gửi: {unit.name},") and str(demo_project.workbook.resolve()) in body
+        rows = [int(a or b) for a, b in re.findall(r"\(dòng (\d+)\)|Dòng (\d+),", body)]
+        assert rows
+        for row in rows:  # every row named in a unit's digest is that unit's row
+            assert plan.registry.match(grid[row - 1][unit_col]) == unit
+        assert msg["Subject"].startswith("[CCHC] Nhắc cập nhật bảng theo dõi - ")
+
+
+def test_reminders_at_most_once_per_interval(demo_project, inbox, tmp_path):
+    controller, box = inbox
+    configure(demo_project, controller.port, plan=plan_with_emails(tmp_path))
+    demo_project.cli("remind", "--as-of", "2024-09-20", "--send")
+    first = len(box.messages)
+    assert first > 0
+    code, out, _ = demo_project.cli("remind", "--as-of", "2024-09-26", "--send")
+    assert code == 0 and len(box.messages) == first and "đã nhắc ngày 2024-09-20" in out
+    demo_project.cli("remind", "--as-of", "2024-09-27", "--send")  # 7 days later
+    assert len(box.messages) == 2 * first
+
+
+def test_a_unit_without_address_is_skipped_with_a_message(demo_project, tmp_path):
+    configure(demo_project, plan=plan_with_emails(tmp_path, VP={"email": None}))
+    vp = _digest_counts(demo_project)["VP"]
+    assert vp["overdue"] + vp["missing"] + vp["errors"] > 0  # the demo gives the Office something to fix
+    code, out, _ = demo_project.cli("remind", "--as-of", "2024-09-20", "--send")
+    assert code == 0 and "Bỏ qua Văn phòng Sở: chưa có địa chỉ e-mail" in out
+    assert len(list((demo_project.root / "outbox").glob("*.eml"))) > 0  # the other units still get theirs
+
+
+def test_no_header_injection_through_a_unit_name(demo_project, inbox, tmp_path):
+    controller, box = inbox
+    evil = {code: {"short": "Ban Biên tập\nBcc: everyone@evil.invalid"} for code in UNIT_MAIL}
+    configure(demo_project, controller.port, plan=plan_with_emails(tmp_path, **evil))
+    code, _, err = demo_project.cli("remind", "--as-of", "2024-09-20", "--send")
+    assert code == 2 and "xuống dòng" in err and box.messages == []
+
+
+# --- the job lock ---------------------------------------------------------------------------------------
+
+def test_a_second_pass_waits_for_the_lock_then_skips(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "state": str(demo_project.root / "state.sqlite"), "lock_wait_s": 0})
+    before = demo_project.workbook.read_bytes()
+    with FileLock(str(demo_project.root / "state.sqlite.lock")):
+        code, out, err = demo_project.cli("run", "--as-of", "2024-09-20")
+    assert code == 0 and "Bỏ qua" in err and demo_project.workbook.read_bytes() == before
+    assert demo_project.cli("run", "--as-of", "2024-09-20")[0] == 0
