@@ -2,6 +2,7 @@
 
     python -m bench.case prepare --rows N --dir D   # build D/wb-N.xlsx with sample entries
     python -m bench.case measure --rows N --dir D   # one pass over it; prints JSON
+    python -m bench.case report --rows N --dir D    # the quarterly report from it; prints JSON
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 from sync.backends.local import LocalBackend
-from sync.config import PROJECT_DIR
+from sync.config import PROJECT_DIR, Settings
 from sync.demo import fill_values, synthetic_plan
 from sync.layout import build_init
 from sync.pipeline import PassOptions, compute, run_pass
@@ -63,9 +64,22 @@ def measure(rows: int, path: Path) -> dict:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
+def report(rows: int, path: Path) -> dict:
+    """The quarterly report end to end: read, compute as of the cut-off, chart, .docx saved."""
+    from reports import build, content
+    plan = plan_for(rows)
+    settings = Settings(report={"out_dir": path.parent / f"reports-{rows}"})
+    quarter = content.Quarter(2024, 3)
+    t0 = time.perf_counter()
+    built = build.gather(settings, plan, LocalBackend(path), quarter, None, AS_OF, dt.datetime(2024, 9, 20, 8))
+    out = build.write(built, settings, build.report_path(settings, quarter))
+    return {"report_s": round(time.perf_counter() - t0, 3), "report_kb": out.stat().st_size // 1024,
+            "report_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["prepare", "measure"])
+    parser.add_argument("action", choices=["prepare", "measure", "report"])
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--dir", type=Path, required=True)
     args = parser.parse_args()
@@ -73,7 +87,7 @@ def main() -> None:
     if args.action == "prepare":
         prepare(args.rows, path)
     else:
-        print(json.dumps(measure(args.rows, path)))
+        print(json.dumps((measure if args.action == "measure" else report)(args.rows, path)))
 
 
 if __name__ == "__main__":

@@ -135,14 +135,17 @@ def build(summary: Summary, plan: Plan, quarter: Quarter, issued: dt.date, cutof
     period = quarter.period(cutoff_day)
     in_year = quarter.year == plan.year
     rows = [r for r in summary.results if r.checked.counted and r.checked.task and r.checked.unit]
+    by_task: dict[int, list[RowResult]] = {}
+    for r in rows:
+        by_task.setdefault(r.checked.task.stt, []).append(r)
     report = Report(
         quarter=quarter, period=period, as_of=summary.as_of, issued=issued, plan=plan, kpis=summary.kpis,
-        tasks=[_task_line(t, [r for r in rows if r.checked.task.stt == t.stt], quarter, in_year) for t in plan.tasks],
+        tasks=[_task_line(t, by_task.get(t.stt, []), quarter, in_year) for t in plan.tasks],
         overdue=[{**o, "unit": _label(plan, o["unit"])} for o in summary.overdue],
         not_reported=_not_reported(rows, quarter, rules) if in_year else [],
         errors=[{"row": i.row, "column": i.column, "unit": i.unit, "message": i.message, "tab": i.tab}
                 for i in summary.errors],
-        next_tasks=_next_tasks(plan, rows, quarter),
+        next_tasks=_next_tasks(plan, by_task, quarter),
         by_unit=[{**u, "label": plan.registry.by_code(u["code"]).label} for u in summary.by_unit],
         has_data=in_year and any(_has_entry(r, quarter) for r in rows),
     )
@@ -195,13 +198,13 @@ def _not_reported(rows: list[RowResult], quarter: Quarter, rules: Rules) -> list
     return sorted(missing.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def _next_tasks(plan: Plan, rows: list[RowResult], quarter: Quarter) -> list[dict]:
+def _next_tasks(plan: Plan, by_task: dict[int, list[RowResult]], quarter: Quarter) -> list[dict]:
     """Tasks to focus on next quarter: those due in it, recurring ones, and overdue ones still open."""
     nxt = quarter.next()
     start, end = nxt.calendar()
     out = []
     for task in plan.tasks:
-        mine = [r for r in rows if r.checked.task.stt == task.stt]
+        mine = by_task.get(task.stt, [])
         open_rows = [r for r in mine if r.checked.status not in ("done", "cancelled")]
         schedule = plan.schedule(task)
         due = schedule.due or schedule.expected

@@ -11,7 +11,6 @@ import io
 from typing import Iterable
 
 from docx import Document
-from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -279,14 +278,18 @@ def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
+    style_id = doc.styles[TABLE_STYLE].style_id  # set by id: python-docx's lookup by name is O(styles)
     for values in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, values):
             lines = str(value).split("\n")
-            cell.paragraphs[0].style = doc.styles[TABLE_STYLE]
-            _run(cell.paragraphs[0], lines[0])
+            first = cell.paragraphs[0]
+            first._p.style = style_id
+            _run(first, lines[0])
             for line in lines[1:]:
-                _run(cell.add_paragraph(style=TABLE_STYLE), line)
+                p = cell.add_paragraph()
+                p._p.style = style_id
+                _run(p, line)
     _widths(table, widths)
     _plain(doc, size=6)
     return table

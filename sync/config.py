@@ -119,6 +119,7 @@ class DaemonSettings(_Strict):
     work_start: dt.time = dt.time(7, 30)
     work_end: dt.time = dt.time(17, 30)
     report_at: dt.time = dt.time(8, 0)             # on the first working day after each quarter's cut-off
+    report_catch_up_days: int = Field(7, ge=0, le=60)  # …or this many days later if it could not go then
     remind_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday"] = "monday"
     remind_at: dt.time = dt.time(8, 30)
     extra_holidays: list[dt.date] = []             # days off the law does not list (decided each year)

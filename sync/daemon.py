@@ -1,9 +1,10 @@
 """The long-running job: a timetable (package `schedule`) around the same commands cron would run.
 
 * a pass every `daemon.every_minutes` on working days between `work_start` and `work_end`;
-* `report --send` each working day at `report_at` while the last quarter whose cut-off has passed is
-  not yet sent to every recipient: on time it goes out the first working day after the cut-off, and a
-  day missed (machine off, mail server down) is caught up the next working day;
+* `report --send` on the first working day after each quarter's cut-off, at `report_at`; a day missed
+  (machine off, mail server down) is caught up on the following working days, for up to
+  `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started in
+  September does not surprise anyone with the June report;
 * `remind --send` weekly on `remind_weekday` at `remind_at` (skipped on a holiday).
 
 Each action runs the CLI command in-process, so the job lock, the state file and the send ledger
@@ -70,18 +71,25 @@ class Daemon:
     def sync_pass(self) -> str | None:
         if not self.working_now():
             return None
-        return self._command("run")
+        return self._command("run", "--as-of", self.clock().date().isoformat())
 
     def report(self) -> str | None:
         from reports.content import parse_quarter
         today = self.clock().date()
         if not self.calendar.is_working_day(today):
             return None
-        quarter = parse_quarter("auto", today, self.settings.deadlines.quarter_cutoff_day)
+        cutoff_day = self.settings.deadlines.quarter_cutoff_day
+        quarter = parse_quarter("auto", today, cutoff_day)
         if quarter.year != self.plan_year:
             return None  # outside the plan's year: no report owed
         recipients = set(self.settings.mail.report_to)
         if recipients and recipients <= set(State(self.settings.state).sent_to("report", quarter.key)):
+            return None
+        due = self.calendar.first_working_day_after(quarter.period(cutoff_day)[1])
+        if not due <= today <= due + dt.timedelta(days=self.cfg.report_catch_up_days):
+            log.warning("report: báo cáo %s chưa gửi hết nhưng đã quá hạn gửi tự động (%s + %d ngày); gửi bằng "
+                        "tay: python -m sync report --quarter %s --send", quarter.key, due.strftime("%d/%m/%Y"),
+                        self.cfg.report_catch_up_days, quarter.key)
             return None
         return self._command("report", "--quarter", quarter.key, "--send")
 
@@ -90,7 +98,7 @@ class Daemon:
             log.info("remind: hôm nay là ngày nghỉ (%s); bỏ qua tuần này.",
                      self.calendar.holiday_name(self.clock().date()) or "cuối tuần")
             return None
-        return self._command("remind", "--send")
+        return self._command("remind", "--send", "--as-of", self.clock().date().isoformat())
 
     def _command(self, *argv: str) -> str:
         code, output = self.runner([*argv, *self.config_args])

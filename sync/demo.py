@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 from .deadlines import format_date
-from .plan import Plan, Task, load_plan
+from .plan import Plan, load_plan
 from .schema import STATUSES
 
 RESULTS = (

@@ -6,7 +6,7 @@ checked with pydantic so that a typo in the plan file is reported with its key, 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import openpyxl
-import pytest
+import yaml
 
 from sync.config import PROJECT_DIR
 
@@ -131,3 +131,25 @@ def test_unknown_header_key_is_named(project):
     project.write_config({"headers": {"statuz": "X"}})
     code, _, err = project.cli("run")
     assert code == 2 and "headers.statuz" in err
+
+
+def test_the_example_config_documents_every_key():
+    """settings.example.yaml is the Office's reference: every key the program reads appears in it."""
+    from pydantic import BaseModel
+
+    from sync.config import PROJECT_DIR, Settings
+    raw = yaml.safe_load((PROJECT_DIR / "config/settings.example.yaml").read_text(encoding="utf-8"))
+
+    def missing(model: type[BaseModel], data: dict, prefix: str) -> list[str]:
+        out = []
+        for name, field in model.model_fields.items():
+            if field.exclude:
+                continue
+            key = field.alias or name
+            if key not in data:
+                out.append(prefix + key)
+            elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                out += missing(field.annotation, data[key] or {}, f"{prefix}{key}.")
+        return out
+
+    assert missing(Settings, raw, "") == []

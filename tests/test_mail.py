@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from email.policy import default as DEFAULT_POLICY
 
 import pytest

@@ -205,7 +205,7 @@ def test_reminders_one_digest_per_unit_with_something_to_fix(demo_project, inbox
     code, out, err = demo_project.cli("remind", "--as-of", "2024-09-20", "--send", "--json")
     assert code == 0, err
     result = {u["unit"]: u for u in json.loads(out)["units"]}
-    for code_, unit in result.items():
+    for code_ in result:
         needs = preview[code_]["overdue"] + preview[code_]["missing"] + preview[code_]["errors"]
         addresses = UNIT_MAIL[code_] if isinstance(UNIT_MAIL[code_], list) else [UNIT_MAIL[code_]]
         assert [box.count_for(a) for a in addresses] == [1 if needs else 0] * len(addresses), code_

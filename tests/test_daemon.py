@@ -1,0 +1,145 @@
+"""The daemon's timetable driven by a fake clock (no sleeping), with the real commands behind it."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import types
+
+import schedule
+
+from sync.config import PROJECT_DIR, load_settings
+from sync.daemon import Daemon
+from sync.workdays import WorkCalendar
+
+from .test_sending import LEADERS, configure, plan_with_emails
+
+
+class FakeClock:
+    """The one clock both `schedule` and the daemon read; tests move it forward by hand."""
+
+    def __init__(self, start: dt.datetime):
+        self.current = start
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def install(self, monkeypatch) -> None:
+        clock = self
+
+        class FakeDatetime(dt.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return clock.current if tz is None else clock.current.replace(tzinfo=tz)
+
+        shim = types.SimpleNamespace(**{name: getattr(dt, name) for name in dir(dt) if not name.startswith("_")})
+        shim.datetime = FakeDatetime
+        monkeypatch.setattr(schedule, "datetime", shim)
+
+    def run(self, daemon: Daemon, until: dt.datetime, step=dt.timedelta(minutes=10)) -> None:
+        while self.current < until:
+            self.current += step
+            daemon.tick()
+
+
+def _daemon(project, clock, monkeypatch, runner=None, **daemon_cfg) -> Daemon:
+    clock.install(monkeypatch)
+    settings = load_settings(str(project.config))
+    settings.daemon = settings.daemon.model_copy(update=daemon_cfg)
+    kwargs = {"runner": runner} if runner else {}
+    return Daemon(settings, str(project.config), 2024, clock, **kwargs)
+
+
+def test_working_days_follow_the_law_and_the_config():
+    cal = WorkCalendar()
+    assert not cal.is_working_day(dt.date(2024, 9, 2))   # Quốc khánh
+    assert not cal.is_working_day(dt.date(2024, 4, 29))  # swapped day off
+    assert cal.is_working_day(dt.date(2024, 5, 4))       # the Saturday worked in exchange
+    assert cal.first_working_day_after(dt.date(2024, 9, 14)) == dt.date(2024, 9, 16)
+    custom = WorkCalendar(frozenset({dt.date(2024, 9, 16)}), frozenset({dt.date(2024, 9, 14)}))
+    assert custom.is_working_day(dt.date(2024, 9, 14)) and not custom.is_working_day(dt.date(2024, 9, 16))
+
+
+def test_a_week_of_the_daemon(demo_project, monkeypatch, tmp_path):
+    configure(demo_project, plan=plan_with_emails(tmp_path))
+    clock = FakeClock(dt.datetime(2024, 9, 13, 7, 0))  # Friday; Q3's cut-off is Saturday 14/09
+    daemon = _daemon(demo_project, clock, monkeypatch, every_minutes=120)
+    clock.run(daemon, dt.datetime(2024, 9, 17, 18, 0))  # to Tuesday evening
+    runs = [a for a in daemon.actions if a[0] == "run"]
+    # every 2 h from 07:00: 09, 11, 13, 15, 17 h fall in 07:30–17:30, on Fri, Mon and Tue only
+    assert runs == [("run", 0)] * 15
+    assert [a for a in daemon.actions if a[0] == "report"] == [("report", 0)]
+    assert [a for a in daemon.actions if a[0] == "remind"] == [("remind", 0)]
+    outbox = list((demo_project.root / "outbox").glob("*.eml"))
+    reports = [p for p in outbox if "Báo cáo kết quả" in _subject(p)]
+    assert len(reports) == len(LEADERS)
+    assert (demo_project.root / "reports/out/2024-Q3-bao-cao-tuyen-truyen-cchc.docx").exists()
+
+
+def _subject(path) -> str:
+    import email
+    from email.policy import default
+    return email.message_from_bytes(path.read_bytes(), policy=default)["Subject"]
+
+
+def test_holidays_have_no_passes_and_no_reminders(demo_project, monkeypatch):
+    calls = []
+    clock = FakeClock(dt.datetime(2024, 9, 1, 7, 0))  # Sunday, then Quốc khánh Mon 2 and Tue 3 September
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
+                     every_minutes=60)
+    clock.run(daemon, dt.datetime(2024, 9, 3, 23, 0))
+    assert calls == []
+    clock.run(daemon, dt.datetime(2024, 9, 4, 11, 30))
+    assert [c[0] for c in calls] == ["run"] * 4  # Wednesday 08–11 h
+    assert all(c[c.index("--as-of") + 1] == "2024-09-04" for c in calls)
+
+
+def test_a_failing_action_is_logged_and_the_loop_goes_on(demo_project, monkeypatch, caplog):
+    calls = []
+
+    def flaky(argv):
+        calls.append(argv)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        return (2, "Lỗi: Không tìm thấy tệp") if len(calls) == 2 else (0, "ok")
+
+    clock = FakeClock(dt.datetime(2024, 9, 4, 7, 0))
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=flaky, every_minutes=60)
+    clock.run(daemon, dt.datetime(2024, 9, 4, 11, 30))
+    assert [a for a in daemon.actions] == [("run", 1), ("run", 2), ("run", 0), ("run", 0)]
+    assert "disk full" in caplog.text and "mã 2" in caplog.text
+
+
+def test_report_is_not_sent_long_after_its_cutoff(demo_project, monkeypatch):
+    configure(demo_project)
+    calls = []
+    clock = FakeClock(dt.datetime(2024, 8, 5, 7, 0))  # Q2's report would have been due 17/06
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
+                     every_minutes=600)
+    clock.run(daemon, dt.datetime(2024, 8, 5, 9, 0))
+    assert not [c for c in calls if c[0] == "report"]
+    clock.current = dt.datetime(2024, 6, 20, 7, 0)  # within the catch-up window: it goes
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
+                     every_minutes=600)
+    clock.run(daemon, dt.datetime(2024, 6, 20, 9, 0))
+    assert [c[:3] for c in calls if c[0] == "report"] == [["report", "--quarter", "2024Q2"]]
+
+
+def test_sigterm_stops_the_daemon_cleanly(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "state": str(demo_project.root / "state.sqlite"), "daemon": {"every_minutes": 600}})
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    proc = subprocess.Popen([sys.executable, "-m", "sync", "daemon", "--config", str(demo_project.config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            cwd=demo_project.root)
+    try:
+        first = proc.stdout.readline()
+        assert "Bắt đầu" in first
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "SIGTERM" in rest and "Đã dừng" in rest and "Traceback" not in rest
