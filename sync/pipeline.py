@@ -67,6 +67,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     summary = dashboard.summarize(rows, plan, opts.as_of, plan_issues(plan, overrides, plan_rows))
 
     writes = WriteSet()
+    writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])
     _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
@@ -126,11 +127,20 @@ def log_row(summary: dashboard.Summary, opts: PassOptions, duration: float, rows
     return [values[key] for key in LOG_COLUMNS]
 
 
+def _logged_already(tab, tried: list | None) -> bool:
+    """After a write whose outcome was unknown, the re-read may show that it did land: do not log twice."""
+    if tab is None or tried is None:
+        return False
+    rows = [r for r in tab.rows if any(v not in (None, "") for v in r)]
+    return len(rows) > 1 and [nfc(v) for v in rows[-1][:2]] == [nfc(v) for v in tried[:2]]
+
+
 def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
              clock: Callable[[], float] = time.perf_counter) -> PassResult:
     """Read, compute, write; on a concurrent change, re-read and redo (at most MAX_ATTEMPTS times)."""
     started = clock()
     messages = []
+    tried_log = None  # the log line of an attempt whose write failed, maybe after landing
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
         snapshot = backend.read()
@@ -138,16 +148,18 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
         computed = compute(snapshot, plan, layout, opts, backend.describe())
         t2 = clock()
         writes = computed.writes
-        writes.append[_tab_name(snapshot, layout.tabs["log"])] = [log_row(computed.summary, opts, t2 - started,
-                                                                          computed.rows_read)]
+        log_tab = _tab_name(snapshot, layout.tabs["log"])
+        line = log_row(computed.summary, opts, t2 - started, computed.rows_read)
+        if not _logged_already(snapshot.find_tab(log_tab), tried_log):
+            writes.append[log_tab] = [line]
         timings = {"read_s": t1 - t0, "compute_s": t2 - t1, "write_s": 0.0}
         if opts.dry_run:
             break
         try:
             backend.write(snapshot, writes)
         except StaleSnapshot as exc:
-            messages.append(f"Bảng tính đã thay đổi trong khi chạy ({exc}); đã đọc lại và chạy lại "
-                            f"(lần {attempt + 1}).")
+            tried_log = line
+            messages.append(f"Chưa ghi: {exc}; đã đọc lại và chạy lại (lần {attempt + 1}).")
             continue
         timings["write_s"] = clock() - t2
         break

@@ -82,6 +82,9 @@ class WriteSet:
     replace: dict[str, Styled] = field(default_factory=dict)
     append: dict[str, list[list[Cell]]] = field(default_factory=dict)
     formats: list[TabFormat] = field(default_factory=list)
+    #: Columns that say which row is which (STT, Đơn vị): a backend that cannot lock the workbook re-reads
+    #: them just before writing and refuses (StaleSnapshot) if rows were inserted, deleted or sorted.
+    keys: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def set(self, tab: str, row: int, col: int, value: Cell) -> None:
         self.cells.setdefault(tab, {})[(row, col)] = value

@@ -1,0 +1,524 @@
+"""The shared Google Sheet (gspread over google-auth), behind the same Backend interface as the .xlsx.
+
+A pass is at most four HTTP requests whatever the sheet's size:
+  1. spreadsheets.get — tab names, ids and sizes, formatting we own, and cell notes (field-masked);
+  2. values.batchGet — every tab's values, unformatted (numbers as numbers, dates as serial numbers);
+  3. values.batchGet — the row keys (STT, Đơn vị) again, just before writing: if a unit inserted,
+     deleted or sorted rows meanwhile, we raise StaleSnapshot and the pass re-reads instead of writing
+     flags onto the wrong rows;
+  4. spreadsheets.batchUpdate — every write (cells, notes, the dashboard, the log line, formats) in one
+     request, which Google applies all-or-nothing.
+
+HTTP goes through gspread's HTTPClient with our own retry policy instead of its BackOffHTTPClient (which
+retries forever): 429, 5xx, resets and timeouts are retried with exponential backoff and jitter,
+honouring Retry-After, within `google.retry_budget_s`; every request has `google.timeout_s`. A write
+whose outcome is unknown (timeout or 5xx on batchUpdate) is not blindly resent: the pass re-reads and
+recomputes, which is safe because every write is idempotent (the log line included, see pipeline).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Callable
+
+import requests
+from google.auth import exceptions as auth_errors
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2 import service_account
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from ..errors import StaleSnapshot, SyncError, Unreachable, UserError
+from ..schema import FLAG_COLOURS
+from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheets.googleapis.com
+EPOCH = dt.date(1899, 12, 30)
+PROTECTION_TAG = "[CCHC] "
+META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
+               "conditionalFormats,protectedRanges,data.rowData.values.note)")
+STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
+                 "subtitle": {"textFormat": {"italic": True}},
+                 "section": {"textFormat": {"bold": True, "fontSize": 12}},
+                 "header": {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.851, "green": 0.886,
+                                                                             "blue": 0.953}}}
+PIXELS_PER_CHAR = 7
+
+
+class _Ambiguous(Exception):
+    """A write that may or may not have been applied (timeout or 5xx on batchUpdate)."""
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# --- credentials ----------------------------------------------------------------------------------------
+
+def key_path(configured: Path | None) -> Path:
+    env = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if configured and (configured.exists() or not env):
+        return configured
+    if env:
+        return Path(env)
+    return Path("credentials.json")
+
+
+class _StandInCredentials(service_account.Credentials):
+    """For `google.api_base_url` (offline trials, tests): no side calls to Google's IAM service.
+
+    google-auth looks up a "regional access boundary" at iamcredentials.googleapis.com after each token
+    refresh; against a local stand-in there is no Google to ask, and tests must not leave loopback."""
+
+    def _is_regional_access_boundary_lookup_required(self):
+        return False
+
+
+def load_credentials(path: Path, stand_in: bool = False) -> service_account.Credentials:
+    where = (f"Tệp khóa tài khoản dịch vụ '{path}' (khóa cấu hình 'google.credentials_file' "
+             "hoặc biến GOOGLE_APPLICATION_CREDENTIALS)")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{where} không tồn tại. Tạo khóa JSON cho tài khoản dịch vụ như README hướng dẫn "
+                        "(mục Google Sheets) và lưu vào đường dẫn này.") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{where} không phải JSON hợp lệ ({exc}). Tải lại khóa JSON từ Google Cloud Console.") \
+            from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        kind = info.get("type") if isinstance(info, dict) else type(info).__name__
+        raise UserError(f"{where} không phải khóa của tài khoản dịch vụ ('type' là {kind!r}, cần "
+                        "'service_account'). Khóa OAuth của người dùng không dùng được cho tác vụ chạy tự động.")
+    missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
+    if missing:
+        raise UserError(f"{where} thiếu trường {', '.join(missing)}. Tải lại khóa JSON đầy đủ.")
+    try:
+        cls = _StandInCredentials if stand_in else service_account.Credentials
+        return cls.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{where}: 'private_key' không đọc được ({exc}). Tải lại khóa JSON.") from None
+
+
+# --- HTTP with a bounded retry policy --------------------------------------------------------------------
+
+class BoundedHTTPClient(HTTPClient):
+    """gspread's HTTP layer with timeouts, a retry budget and a request count."""
+
+    def __init__(self, credentials, base_url: str | None, timeout_s: float, budget_s: float,
+                 sleep: Callable[[float], None] = time.sleep):
+        super().__init__(credentials, session=AuthorizedSession(credentials))
+        self.base_url = (base_url or "").rstrip("/")
+        self.timeout = timeout_s
+        self.budget_s = budget_s
+        self.sleep = sleep
+        self.calls = 0
+
+    def request(self, method, endpoint, params=None, data=None, json=None, files=None, headers=None):
+        url = self.base_url + endpoint[len(GOOGLE_ROOT):] if self.base_url and endpoint.startswith(GOOGLE_ROOT) \
+            else endpoint
+        writes = endpoint.endswith(":batchUpdate") and not endpoint.endswith("values:batchUpdate")
+        retrying = Retrying(retry=retry_if_exception(lambda e: isinstance(e, _Transient)), wait=self._wait,
+                            stop=self._out_of_budget, sleep=self.sleep, reraise=True)
+        try:
+            return retrying(self._once, method, url, writes, params=params, data=data, json=json, files=files,
+                            headers=headers)
+        except _Transient as exc:
+            raise Unreachable(f"Google Sheets không phản hồi sau {self.budget_s:g} giây thử lại "
+                              f"(khóa cấu hình 'google.retry_budget_s'): {exc}") from None
+
+    def _once(self, method, url, writes: bool, **kwargs):
+        self.calls += 1
+        try:
+            response = self.session.request(method=method, url=url, timeout=self.timeout, **kwargs)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise _Transient(f"hết thời gian kết nối ({exc.__class__.__name__})") from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            if writes:
+                raise _Ambiguous(f"mất kết nối khi đang ghi ({exc.__class__.__name__})") from None
+            raise _Transient(f"mất kết nối hoặc hết thời gian chờ ({exc.__class__.__name__})") from None
+        except auth_errors.TransportError as exc:
+            raise _Transient(f"không lấy được mã truy cập: {exc}") from None
+        except auth_errors.RefreshError as exc:
+            raise UserError(f"Google từ chối khóa của tài khoản dịch vụ ({exc}); khóa có thể đã bị xóa hoặc "
+                            "vô hiệu hóa. Tạo khóa mới (README, mục Google Sheets).") from None
+        if response.ok:
+            return response
+        status = response.status_code
+        if status in (429, 503) or (status >= 500 and not writes):  # 429/503: refused before any change
+            retry_after = response.headers.get("Retry-After")
+            raise _Transient(f"HTTP {status} {_message(response)}",
+                             float(retry_after) if retry_after and retry_after.replace(".", "").isdigit() else None)
+        if status >= 500:
+            raise _Ambiguous(f"HTTP {status} {_message(response)}")
+        raise APIError(response)
+
+    @staticmethod
+    def _wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception()
+        if getattr(exc, "retry_after", None) is not None:
+            return exc.retry_after
+        return min(1.0 * 2 ** (state.attempt_number - 1), 30.0) + random.uniform(0, 1)
+
+    def _out_of_budget(self, state: RetryCallState) -> bool:
+        spent = max(state.seconds_since_start or 0.0, state.idle_for)
+        return spent + (state.upcoming_sleep or 0.0) > self.budget_s
+
+
+def _message(response) -> str:
+    try:
+        return response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200]
+
+
+# --- the backend -----------------------------------------------------------------------------------------
+
+class GoogleBackend:
+    name = "google"
+
+    def __init__(self, spreadsheet_id: str, credentials, api_base_url: str | None = None, timeout_s: float = 30,
+                 retry_budget_s: float = 120, sleep: Callable[[float], None] = time.sleep):
+        self.spreadsheet_id = spreadsheet_id
+        self.account = getattr(credentials, "service_account_email", "?")
+        self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep)
+        self._meta: dict = {}
+
+    @classmethod
+    def from_settings(cls, settings) -> GoogleBackend:
+        g = settings.google
+        credentials = load_credentials(key_path(g.credentials_file), stand_in=bool(g.api_base_url))
+        return cls(g.spreadsheet_id, credentials, g.api_base_url, g.timeout_s, g.retry_budget_s)
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.calls
+
+    def describe(self) -> str:
+        return f"bảng tính Google '{self.spreadsheet_id}'"
+
+    def exists(self) -> bool:
+        return True  # the Office creates the spreadsheet; `init` fills it
+
+    def empty_snapshot(self) -> Snapshot:
+        return self.read()
+
+    # --- read -----------------------------------------------------------------------------------------
+    def read(self) -> Snapshot:
+        meta = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id,
+                          params={"includeGridData": "true", "fields": META_FIELDS})
+        sheets = sorted(meta.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
+        titles = [s["properties"]["title"] for s in sheets]
+        values = self._call(self.http.values_batch_get, self.spreadsheet_id, [_quote(t) for t in titles],
+                            params={"valueRenderOption": "UNFORMATTED_VALUE",
+                                    "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"})
+        tabs = {}
+        for sheet, vr in zip(sheets, values.get("valueRanges", [])):
+            title = sheet["properties"]["title"]
+            tabs[title] = Tab(title, [list(r) for r in vr.get("values", [])], _notes(sheet))
+        self._meta = {s["properties"]["title"]: s for s in sheets}
+        return Snapshot(tabs, token={t: {k: v for k, v in s["properties"].items()} for t, s in self._meta.items()})
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except _Ambiguous as exc:
+            raise StaleSnapshot(f"không biết lần ghi trước đã được áp dụng hay chưa ({exc})") from None
+        except APIError as exc:
+            raise self._explain(exc) from None
+
+    def _explain(self, exc: APIError) -> SyncError:
+        code = exc.response.status_code
+        if code == 403:
+            return UserError(f"Tài khoản dịch vụ {self.account} chưa có quyền với {self.describe()}. Mở bảng tính "
+                             f"→ Chia sẻ → thêm {self.account} với quyền Người chỉnh sửa.")
+        if code == 404:
+            return UserError(f"Không tìm thấy {self.describe()} (khóa cấu hình 'google.spreadsheet_id'). Id là "
+                             "đoạn giữa '/d/' và '/edit' trong địa chỉ của bảng tính.")
+        if code == 401:
+            return UserError(f"Google không chấp nhận mã truy cập của {self.account}; kiểm tra khóa tài khoản "
+                             "dịch vụ (khóa cấu hình 'google.credentials_file').")
+        return SyncError(f"Google Sheets từ chối yêu cầu (HTTP {code}): {_message(exc.response)}")
+
+    # --- write ----------------------------------------------------------------------------------------
+    def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        if changes.is_empty():
+            return
+        self._check_keys(snapshot, changes)
+        requests_ = _Requests(self._meta, snapshot, self.account).build(changes)
+        if requests_:
+            self._call(self.http.batch_update, self.spreadsheet_id, {"requests": requests_})
+
+    def _check_keys(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        """Re-read the columns that say which row is which; refuse to write if they moved."""
+        ranges, expected = [], []
+        for tab, cols in changes.keys.items():
+            if tab not in self._meta:
+                continue
+            for col in cols:
+                letter = _letters(col)
+                ranges.append(f"{_quote(tab)}!{letter}:{letter}")
+                expected.append([[r[col - 1]] if len(r) >= col and r[col - 1] not in (None, "") else []
+                                 for r in snapshot.tabs[tab].rows])
+        if not ranges:
+            return
+        fresh = self._call(self.http.values_batch_get, self.spreadsheet_id, ranges,
+                           params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
+        for name, want, got in zip(ranges, expected, fresh.get("valueRanges", [])):
+            if _trim(got.get("values", [])) != _trim(want):
+                raise StaleSnapshot(f"các dòng của {name.split('!')[0]} vừa bị thêm, xóa hoặc sắp xếp lại")
+
+
+class _Requests:
+    """Turns a WriteSet into the requests of one spreadsheets.batchUpdate."""
+
+    def __init__(self, meta: dict, snapshot: Snapshot, account: str):
+        self.account = account
+        self.meta = meta
+        self.snapshot = snapshot
+        self.ids = {t: s["properties"]["sheetId"] for t, s in meta.items()}
+        self.size = {t: [s["properties"]["gridProperties"].get("rowCount", 1000),
+                         s["properties"]["gridProperties"].get("columnCount", 26)] for t, s in meta.items()}
+        self.grown: dict[str, list[int]] = {}
+        self.out: list[dict] = []
+
+    def build(self, changes: WriteSet) -> list[dict]:
+        body: list[dict] = []
+        for name in changes.new_tabs:
+            if name not in self.ids:
+                self._add_sheet(name)
+        for tab, cells in changes.cells.items():
+            body += self._cell_runs(tab, {p: {"userEnteredValue": _value(v)} if _value(v) else {}
+                                          for p, v in cells.items()}, "userEnteredValue")
+            body += self._date_formats(tab, cells)
+        for tab, notes in changes.notes.items():
+            body += self._cell_runs(tab, {p: {"note": t} if t else {} for p, t in notes.items()}, "note")
+        for tab, styled in changes.replace.items():
+            body += self._replace(tab, styled)
+        for tab, rows in changes.append.items():
+            self._need(tab, self._last_row(tab) + len(rows), max((len(r) for r in rows), default=1))
+            body.append({"appendCells": {"sheetId": self.ids[tab], "fields": "userEnteredValue",
+                                         "rows": [{"values": [{"userEnteredValue": _value(v)} if _value(v) else {}
+                                                              for v in r]} for r in rows]}})
+        for fmt in changes.formats:
+            body += self._format(fmt)
+        return self.out + self._resizes() + body
+
+    # --- sheets and grid size ---
+    def _add_sheet(self, name: str) -> None:
+        sheet_id = random.randrange(1, 2 ** 31 - 1)
+        while sheet_id in self.ids.values():
+            sheet_id = random.randrange(1, 2 ** 31 - 1)
+        self.ids[name] = sheet_id
+        self.size[name] = [1000, 26]
+        self.out.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": name,
+                                                     "gridProperties": {"rowCount": 1000, "columnCount": 26}}}})
+
+    def _need(self, tab: str, rows: int, cols: int) -> None:
+        size = self.size[tab]
+        if rows > size[0] or cols > size[1]:
+            size[0], size[1] = max(size[0], rows), max(size[1], cols)
+            self.grown[tab] = size
+
+    def _resizes(self) -> list[dict]:
+        return [{"updateSheetProperties": {"properties": {"sheetId": self.ids[t],
+                                                          "gridProperties": {"rowCount": r, "columnCount": c}},
+                                           "fields": "gridProperties.rowCount,gridProperties.columnCount"}}
+                for t, (r, c) in self.grown.items()]
+
+    def _last_row(self, tab: str) -> int:
+        existing = self.snapshot.tabs.get(tab)
+        rows = existing.rows if existing else []
+        n = len(rows)
+        while n and not any(v not in (None, "") for v in rows[n - 1]):
+            n -= 1
+        return n
+
+    # --- cells and notes: one updateCells per run of adjacent rows in a column ---
+    def _cell_runs(self, tab: str, cells: dict[tuple[int, int], dict], fields: str) -> list[dict]:
+        out = []
+        by_col: dict[int, list[int]] = {}
+        for r, c in cells:
+            by_col.setdefault(c, []).append(r)
+        for c, rows in sorted(by_col.items()):
+            rows.sort()
+            start = prev = rows[0]
+            for r in rows[1:] + [None]:
+                if r is not None and r == prev + 1:
+                    prev = r
+                    continue
+                self._need(tab, prev, c)
+                out.append({"updateCells": {
+                    "range": {"sheetId": self.ids[tab], "startRowIndex": start - 1, "endRowIndex": prev,
+                              "startColumnIndex": c - 1, "endColumnIndex": c},
+                    "rows": [{"values": [cells[(i, c)]]} for i in range(start, prev + 1)], "fields": fields}})
+                start = prev = r
+        return out
+
+    def _date_formats(self, tab: str, cells: dict) -> list[dict]:
+        return [{"repeatCell": {"range": _cell_range(self.ids[tab], r, c), "fields": "userEnteredFormat.numberFormat",
+                                "cell": {"userEnteredFormat": {"numberFormat": {"type": "DATE",
+                                                                                "pattern": "dd/mm/yyyy"}}}}}
+                for (r, c), v in cells.items() if isinstance(v, (dt.date, dt.datetime))]
+
+    # --- the dashboard: the whole grid rewritten with its styles ---
+    def _replace(self, tab: str, styled: Styled) -> list[dict]:
+        width = max((len(r) for r in styled.rows), default=1)
+        self._need(tab, len(styled.rows), width)
+        rows_n, cols_n = self.size[tab]
+        rows = []
+        for r, values in enumerate(styled.rows, start=1):
+            fmt = STYLE_FORMATS.get(styled.styles.get(r))
+            cells = []
+            for v in values:
+                cell = {"userEnteredValue": _value(v)} if _value(v) else {}
+                if fmt:
+                    cell["userEnteredFormat"] = fmt
+                elif isinstance(v, str) and len(v) > 12:
+                    cell["userEnteredFormat"] = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+                cells.append(cell)
+            rows.append({"values": cells})
+        out = [{"updateCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": 0, "endRowIndex": rows_n,
+                                          "startColumnIndex": 0, "endColumnIndex": cols_n},
+                                "rows": rows, "fields": "userEnteredValue,userEnteredFormat,note"}}]
+        out += [_width(self.ids[tab], c, w) for c, w in styled.widths.items()]
+        return out
+
+    # --- formats `init` applies ---
+    def _format(self, fmt: TabFormat) -> list[dict]:
+        sid = self.ids[fmt.tab]
+        rows_n = self.size[fmt.tab][0]
+        out: list[dict] = [{"updateSheetProperties": {"properties": {"sheetId": sid, "gridProperties": {
+            "frozenRowCount": fmt.frozen_rows}}, "fields": "gridProperties.frozenRowCount"}}]
+        out += [_width(sid, c, w) for c, w in fmt.widths.items()]
+        header = self.snapshot.tabs.get(fmt.tab)
+        header_cols = max(len(header.rows[0]) if header and header.rows else 0, max(fmt.widths, default=1))
+        out.append({"repeatCell": {"range": {"sheetId": sid, "startRowIndex": fmt.header_row - 1,
+                                             "endRowIndex": fmt.header_row, "startColumnIndex": 0,
+                                             "endColumnIndex": header_cols},
+                                   "cell": {"userEnteredFormat": {**STYLE_FORMATS["header"], "wrapStrategy": "WRAP",
+                                                                  "verticalAlignment": "MIDDLE"}},
+                                   "fields": "userEnteredFormat(textFormat.bold,backgroundColor,wrapStrategy,"
+                                             "verticalAlignment)"}})
+        for c in fmt.wrap_columns:
+            out.append({"repeatCell": {"range": {"sheetId": sid, "startRowIndex": fmt.header_row,
+                                                 "endRowIndex": rows_n, "startColumnIndex": c - 1,
+                                                 "endColumnIndex": c},
+                                       "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP",
+                                                                      "verticalAlignment": "TOP"}},
+                                       "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)"}})
+        for dd in fmt.dropdowns:
+            self._need(fmt.tab, dd.last_row, dd.column)
+            out.append({"setDataValidation": {
+                "range": {"sheetId": sid, "startRowIndex": dd.first_row - 1, "endRowIndex": dd.last_row,
+                          "startColumnIndex": dd.column - 1, "endColumnIndex": dd.column},
+                "rule": {"condition": {"type": "ONE_OF_LIST",
+                                       "values": [{"userEnteredValue": v} for v in dd.values]},
+                         "inputMessage": "Chọn: " + ", ".join(dd.values), "strict": True, "showCustomUi": True}}})
+        if fmt.row_colours:
+            out += self._colours(fmt, sid)
+        out += self._protection(fmt, sid)
+        return out
+
+    def _colours(self, fmt: TabFormat, sid: int) -> list[dict]:
+        old = self.meta.get(fmt.tab, {}).get("conditionalFormats", [])
+        ours = [i for i, rule in enumerate(old) if _is_ours(rule)]
+        out = [{"deleteConditionalFormatRule": {"sheetId": sid, "index": i}} for i in sorted(ours, reverse=True)]
+        self._need(fmt.tab, fmt.colour_last_row, fmt.colour_last_col)
+        area = {"sheetId": sid, "startRowIndex": fmt.header_row, "endRowIndex": fmt.colour_last_row,
+                "startColumnIndex": 0, "endColumnIndex": fmt.colour_last_col}
+        col = _letters(fmt.colour_column)
+        for i, (text, rgb) in enumerate(fmt.row_colours):
+            colour = {k: int(rgb[j:j + 2], 16) / 255 for k, j in (("red", 0), ("green", 2), ("blue", 4))}
+            out.append({"addConditionalFormatRule": {"index": i, "rule": {"ranges": [area], "booleanRule": {
+                "condition": {"type": "CUSTOM_FORMULA", "values": [
+                    {"userEnteredValue": f'=ISNUMBER(SEARCH("{text}",${col}{fmt.header_row + 1}))'}]},
+                "format": {"backgroundColor": colour}}}}})
+        return out
+
+    def _protection(self, fmt: TabFormat, sid: int) -> list[dict]:
+        old = self.meta.get(fmt.tab, {}).get("protectedRanges", [])
+        out = [{"deleteProtectedRange": {"protectedRangeId": p["protectedRangeId"]}} for p in old
+               if (p.get("description") or "").startswith(PROTECTION_TAG)]
+        if fmt.protect_tab:
+            out.append({"addProtectedRange": {"protectedRange": {
+                "range": {"sheetId": sid}, "description": f"{PROTECTION_TAG}Tab do Văn phòng Sở và công cụ quản lý",
+                "warningOnly": False, "editors": {"users": [self.account]},
+                "unprotectedRanges": [{"sheetId": sid, "startRowIndex": fmt.header_row, "startColumnIndex": c - 1,
+                                       "endColumnIndex": c} for c in fmt.editable_columns]}}})
+        for c in fmt.protect_columns:
+            out.append({"addProtectedRange": {"protectedRange": {
+                "range": {"sheetId": sid, "startRowIndex": 0, "startColumnIndex": c - 1, "endColumnIndex": c},
+                "description": f"{PROTECTION_TAG}Cột do công cụ ghi tự động; sửa tay sẽ bị ghi đè",
+                "warningOnly": True}}})
+        return out
+
+
+def _is_ours(rule: dict) -> bool:
+    values = rule.get("booleanRule", {}).get("condition", {}).get("values", [])
+    return any(f'SEARCH("{text}"' in (v.get("userEnteredValue") or "") for v in values for text, _ in FLAG_COLOURS)
+
+
+def _notes(sheet: dict) -> dict[tuple[int, int], str]:
+    notes = {}
+    for block in sheet.get("data", []):
+        r0, c0 = block.get("startRow", 0), block.get("startColumn", 0)
+        for r, row in enumerate(block.get("rowData", []), start=r0 + 1):
+            for c, cell in enumerate(row.get("values", []), start=c0 + 1):
+                if cell.get("note"):
+                    notes[(r, c)] = cell["note"]
+    return notes
+
+
+def _value(v: Cell) -> dict | None:
+    """RAW CellData: text stays text (a leading '=' never becomes a formula), dates become serial numbers."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, (int, float)):
+        return {"numberValue": v}
+    if isinstance(v, dt.datetime):
+        v = v.date()
+    if isinstance(v, dt.date):
+        return {"numberValue": (v - EPOCH).days}
+    return {"stringValue": str(v)}
+
+
+def _width(sid: int, col: int, chars: float) -> dict:
+    return {"updateDimensionProperties": {"range": {"sheetId": sid, "dimension": "COLUMNS", "startIndex": col - 1,
+                                                    "endIndex": col},
+                                          "properties": {"pixelSize": int(chars * PIXELS_PER_CHAR)},
+                                          "fields": "pixelSize"}}
+
+
+def _cell_range(sid: int, r: int, c: int) -> dict:
+    return {"sheetId": sid, "startRowIndex": r - 1, "endRowIndex": r, "startColumnIndex": c - 1, "endColumnIndex": c}
+
+
+def _quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _trim(rows: list[list]) -> list[list]:
+    rows = [[v for v in r if v not in (None, "")] for r in rows]
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+

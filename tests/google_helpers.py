@@ -1,0 +1,26 @@
+"""Helpers for the Google backend tests: the stand-in on a free port and a service-account key for it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+SPREADSHEET_ID = "1CCHCkhanhHoaTheoDoiTuyenTruyen2024abcdefgh"
+ACCOUNT = "cchc-sync@cchc-khanhhoa.iam.gserviceaccount.com"
+
+
+def write_key(path: Path, token_uri: str) -> Path:
+    """A service-account key shaped like Google's, with a real RSA key so google-auth can sign its JWT."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "cchc-khanhhoa", "private_key_id": "0123456789abcdef",
+        "private_key": pem, "client_email": ACCOUNT, "client_id": "100000000000000000000",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri,
+        "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+        "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/cchc-sync",
+        "universe_domain": "googleapis.com"}), encoding="utf-8")
+    return path

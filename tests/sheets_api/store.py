@@ -1,0 +1,517 @@
+"""Spreadsheets kept in memory, with the operations of the Sheets API v4 the job and gspread use.
+
+Cells hold CellData as the API defines it (userEnteredValue, userEnteredFormat, note, dataValidation);
+values are rendered the way the recordings show (FORMATTED_VALUE strings, UNFORMATTED numbers, dates as
+serial numbers or formatted strings). Batch updates run on a copy that replaces the original only if
+every request succeeded: all or nothing, like the real API.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import re
+from dataclasses import dataclass, field
+
+from .contract import BadRequest, mask_paths
+
+EPOCH = dt.date(1899, 12, 30)
+SIMPLE_TITLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass
+class Sheet:
+    sheet_id: int
+    title: str
+    index: int
+    row_count: int = 1000
+    column_count: int = 26
+    frozen_rows: int = 0
+    cells: dict[tuple[int, int], dict] = field(default_factory=dict)  # 0-based (row, col) → CellData
+    conditional_formats: list[dict] = field(default_factory=list)
+    protected_ranges: list[dict] = field(default_factory=list)
+    column_sizes: dict[int, int] = field(default_factory=dict)
+
+    def properties(self) -> dict:
+        grid = {"rowCount": self.row_count, "columnCount": self.column_count}
+        if self.frozen_rows:
+            grid["frozenRowCount"] = self.frozen_rows
+        return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
+                "gridProperties": grid}
+
+    def extent(self) -> tuple[int, int]:
+        """(rows, columns) up to the last cell holding a value."""
+        used = [pos for pos, c in self.cells.items() if "userEnteredValue" in c]
+        return (max(r for r, _ in used) + 1, max(c for _, c in used) + 1) if used else (0, 0)
+
+
+@dataclass
+class Spreadsheet:
+    spreadsheet_id: str
+    title: str
+    sheets: list[Sheet]
+    next_protected_id: int = 1
+
+    def sheet(self, title: str | None = None, sheet_id: int | None = None) -> Sheet:
+        for s in self.sheets:
+            if (sheet_id is not None and s.sheet_id == sheet_id) or (title is not None and s.title == title):
+                return s
+        raise BadRequest(f"Unable to parse range: {title}" if title is not None else f"No grid with id: {sheet_id}")
+
+
+# --- A1 ranges -------------------------------------------------------------------------------------------
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def quote_title(title: str) -> str:
+    return title if SIMPLE_TITLE.match(title) else "'" + title.replace("'", "''") + "'"
+
+
+@dataclass
+class GridRange:
+    sheet: Sheet
+    r0: int
+    r1: int  # exclusive
+    c0: int
+    c1: int
+
+    def a1(self) -> str:
+        return f"{quote_title(self.sheet.title)}!{col_letters(self.c0 + 1)}{self.r0 + 1}:" \
+               f"{col_letters(self.c1)}{self.r1}"
+
+
+_CELL = re.compile(r"^([A-Za-z]*)(\d*)$")
+
+
+def parse_a1(book: Spreadsheet, text: str) -> GridRange:
+    if "!" in text:
+        title, _, cells = text.rpartition("!")
+    elif text.startswith("'") or any(s.title == text for s in book.sheets):
+        title, cells = text, ""
+    else:
+        title, cells = book.sheets[0].title, text
+    if title.startswith("'") and title.endswith("'"):
+        title = title[1:-1].replace("''", "'")
+    sheet = book.sheet(title=title)
+    if not cells:
+        return GridRange(sheet, 0, sheet.row_count, 0, sheet.column_count)
+    first, _, last = cells.partition(":")
+    m1, m2 = _CELL.match(first), _CELL.match(last or first)
+    if not m1 or not m2:
+        raise BadRequest(f"Unable to parse range: {text}")
+    c0 = col_number(m1.group(1)) - 1 if m1.group(1) else 0
+    r0 = int(m1.group(2)) - 1 if m1.group(2) else 0
+    c1 = col_number(m2.group(1)) if m2.group(1) else sheet.column_count
+    r1 = int(m2.group(2)) if m2.group(2) else sheet.row_count
+    return GridRange(sheet, r0, r1, c0, c1)
+
+
+def grid_range(book: Spreadsheet, spec: dict) -> GridRange:
+    sheet = book.sheet(sheet_id=spec.get("sheetId") or 0)
+    return GridRange(sheet, spec.get("startRowIndex") or 0,
+                     spec["endRowIndex"] if spec.get("endRowIndex") is not None else sheet.row_count,
+                     spec.get("startColumnIndex") or 0,
+                     spec["endColumnIndex"] if spec.get("endColumnIndex") is not None else sheet.column_count)
+
+
+def _in_grid(g: GridRange) -> None:
+    if g.r1 > g.sheet.row_count or g.c1 > g.sheet.column_count:
+        raise BadRequest(f"Range ({quote_title(g.sheet.title)}!{col_letters(g.c1)}{g.r1}) exceeds grid limits. "
+                         f"Max rows: {g.sheet.row_count}, max columns: {g.sheet.column_count}")
+
+
+# --- values: input and rendering -------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+DATE_FORMAT = {"numberFormat": {"type": "DATE", "pattern": "dd/mm/yyyy"}}
+
+
+def entered(value: object, user_entered: bool) -> tuple[dict | None, dict | None]:
+    """(userEnteredValue, format) for a value written through the values API."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return {"boolValue": value}, None
+    if isinstance(value, (int, float)):
+        return {"numberValue": value}, None
+    text = str(value)
+    if not user_entered:
+        return {"stringValue": text}, None
+    if text.startswith("="):
+        return {"formulaValue": text}, None
+    if text.startswith("'"):
+        return {"stringValue": text[1:]}, None
+    if text.upper() in ("TRUE", "FALSE"):
+        return {"boolValue": text.upper() == "TRUE"}, None
+    if _NUMBER.match(text.strip()):
+        number = float(text)
+        return {"numberValue": int(number) if number.is_integer() else number}, None
+    for pattern, order in ((_DMY, (2, 1, 0)), (_ISO, (0, 1, 2))):  # the sheet's locale is vi_VN: day first
+        m = pattern.match(text.strip())
+        if m:
+            parts = [int(g) for g in m.groups()]
+            try:
+                day = dt.date(parts[order[0]], parts[order[1]], parts[order[2]])
+            except ValueError:
+                break
+            return {"numberValue": (day - EPOCH).days}, DATE_FORMAT
+    return {"stringValue": text}, None
+
+
+def _number_text(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else repr(float(n))
+
+
+def render(cell: dict, value_option: str, date_option: str) -> object:
+    uev = cell.get("userEnteredValue")
+    if not uev:
+        return ""
+    kind, value = next(iter(uev.items()))
+    is_date = cell.get("userEnteredFormat", {}).get("numberFormat", {}).get("type") in ("DATE", "DATE_TIME")
+    if kind == "formulaValue":
+        return value  # the stand-in does not evaluate formulas; units do not type them
+    if value_option == "FORMULA" or value_option == "UNFORMATTED_VALUE":
+        if kind == "numberValue" and is_date and date_option == "FORMATTED_STRING":
+            return (EPOCH + dt.timedelta(days=int(value))).strftime("%d/%m/%Y")
+        return value
+    if kind == "boolValue":
+        return "TRUE" if value else "FALSE"
+    if kind == "numberValue":
+        return (EPOCH + dt.timedelta(days=int(value))).strftime("%d/%m/%Y") if is_date else _number_text(value)
+    return value
+
+
+def trimmed(rows: list[list]) -> list[list]:
+    out = [list(r) for r in rows]
+    for r in out:
+        while r and r[-1] == "":
+            r.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+# --- the store ---------------------------------------------------------------------------------------------
+
+class Store:
+    def __init__(self, seed: int = 7):
+        self.books: dict[str, Spreadsheet] = {}
+        self.denied: set[str] = set()
+        self.rng = random.Random(seed)
+
+    def book(self, spreadsheet_id: str) -> Spreadsheet:
+        if len(spreadsheet_id) < 20 or not re.fullmatch(r"[A-Za-z0-9_-]+", spreadsheet_id):
+            raise NotFound(spreadsheet_id)
+        if spreadsheet_id not in self.books:  # any well-formed id exists, empty, on first use
+            self.books[spreadsheet_id] = Spreadsheet(spreadsheet_id, "Theo dõi CCHC", [Sheet(0, "Sheet1", 0)])
+        return self.books[spreadsheet_id]
+
+    # --- values API ---
+    def values_get(self, book: Spreadsheet, a1: str, value_option: str = "FORMATTED_VALUE",
+                   date_option: str = "SERIAL_NUMBER", major: str = "ROWS") -> dict:
+        g = parse_a1(book, a1)
+        rows = [[render(g.sheet.cells.get((r, c), {}), value_option, date_option) for c in range(g.c0, g.c1)]
+                for r in range(g.r0, min(g.r1, g.sheet.row_count))]
+        values = trimmed(rows)
+        if major == "COLUMNS":
+            width = max((len(r) for r in values), default=0)
+            values = trimmed([[r[i] if i < len(r) else "" for r in values] for i in range(width)])
+        out = {"range": g.a1(), "majorDimension": major}
+        if values:
+            out["values"] = values
+        return out
+
+    def values_write(self, book: Spreadsheet, a1: str, values: list[list], user_entered: bool) -> dict:
+        g = parse_a1(book, a1)
+        height = len(values)
+        width = max((len(r) for r in values), default=0)
+        target = GridRange(g.sheet, g.r0, g.r0 + height, g.c0, g.c0 + width)
+        _in_grid(target)
+        for i, row in enumerate(values):
+            for j, value in enumerate(row):
+                if value is None:
+                    continue  # null leaves the cell as it is
+                cell = g.sheet.cells.setdefault((g.r0 + i, g.c0 + j), {})
+                uev, fmt = entered(value, user_entered)
+                if uev is None:
+                    cell.pop("userEnteredValue", None)
+                else:
+                    cell["userEnteredValue"] = uev
+                if fmt:
+                    cell.setdefault("userEnteredFormat", {}).update(fmt)
+        return {"spreadsheetId": book.spreadsheet_id, "updatedRange": target.a1() if height else g.a1(),
+                "updatedRows": height, "updatedColumns": width, "updatedCells": sum(len(r) for r in values)}
+
+    def values_append(self, book: Spreadsheet, a1: str, values: list[list], user_entered: bool) -> dict:
+        g = parse_a1(book, a1)
+        last, _ = g.sheet.extent()
+        need = last + len(values)
+        if need > g.sheet.row_count:
+            g.sheet.row_count = need
+        start = f"{quote_title(g.sheet.title)}!{col_letters(g.c0 + 1)}{last + 1}"
+        result = self.values_write(book, start, values, user_entered)
+        out = {"spreadsheetId": book.spreadsheet_id, "updates": result}
+        if last:
+            out["tableRange"] = GridRange(g.sheet, 0, last, 0, g.sheet.extent()[1]).a1()
+        return out
+
+    def values_clear(self, book: Spreadsheet, a1: str) -> str:
+        g = parse_a1(book, a1)
+        for pos in [p for p in g.sheet.cells if g.r0 <= p[0] < g.r1 and g.c0 <= p[1] < g.c1]:
+            g.sheet.cells[pos].pop("userEnteredValue", None)
+        return g.a1()
+
+    # --- spreadsheets.get ---
+    def metadata(self, book: Spreadsheet, include_grid: bool, ranges: list[str]) -> dict:
+        sheets = []
+        wanted = [parse_a1(book, r) for r in ranges]
+        for s in book.sheets:
+            entry = {"properties": s.properties()}
+            if s.conditional_formats:
+                entry["conditionalFormats"] = copy.deepcopy(s.conditional_formats)
+            if s.protected_ranges:
+                entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
+            mine = [g for g in wanted if g.sheet is s]
+            if include_grid or mine:
+                entry["data"] = [self._grid_data(s, g) for g in (mine or [GridRange(s, 0, s.row_count, 0,
+                                                                                     s.column_count)])]
+            if wanted and not mine:
+                continue  # with ranges, only the sheets they name come back
+            sheets.append(entry)
+        return {"spreadsheetId": book.spreadsheet_id,
+                "properties": {"title": book.title, "locale": "vi_VN", "autoRecalc": "ON_CHANGE",
+                               "timeZone": "Asia/Ho_Chi_Minh"},
+                "sheets": sheets,
+                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit"}
+
+    def _grid_data(self, s: Sheet, g: GridRange) -> dict:
+        rows = []
+        r1 = min(g.r1, max((r for r, _ in s.cells), default=-1) + 1)
+        for r in range(g.r0, r1):
+            values = []
+            for c in range(g.c0, g.c1):
+                cell = copy.deepcopy(s.cells.get((r, c), {}))
+                if "userEnteredValue" in cell:
+                    cell["effectiveValue"] = cell["userEnteredValue"]
+                    shown = render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER")
+                    cell["formattedValue"] = shown
+                values.append(cell)
+            while values and not values[-1]:
+                values.pop()
+            rows.append({"values": values} if values else {})
+        while rows and not rows[-1]:
+            rows.pop()
+        data = {}
+        if g.r0:
+            data["startRow"] = g.r0
+        if g.c0:
+            data["startColumn"] = g.c0
+        if rows:
+            data["rowData"] = rows
+        return data
+
+    # --- spreadsheets.batchUpdate ---
+    def batch_update(self, book: Spreadsheet, requests: list[dict]) -> list[dict]:
+        work = copy.deepcopy(book)
+        replies = []
+        for i, request in enumerate(requests):
+            (kind, body), = request.items()
+            handler = getattr(self, f"_req_{kind}", None)
+            if handler is None:
+                raise BadRequest(f"The stand-in does not implement '{kind}' (requests[{i}])", f"requests[{i}]")
+            try:
+                replies.append(handler(work, body) or {})
+            except BadRequest as exc:
+                raise BadRequest(f"Invalid requests[{i}].{kind}: {exc}", f"requests[{i}]") from None
+        book.__dict__.update(work.__dict__)
+        return replies
+
+    def _req_addSheet(self, book, body):
+        props = body.get("properties") or {}
+        title = props.get("title") or f"Sheet{len(book.sheets) + 1}"
+        if any(s.title.lower() == title.lower() for s in book.sheets):
+            raise BadRequest(f"A sheet with the name \"{title}\" already exists. Please enter another name.")
+        sheet_id = props.get("sheetId")
+        if sheet_id is None:
+            sheet_id = self.rng.randrange(1, 2 ** 31)
+        if any(s.sheet_id == sheet_id for s in book.sheets):
+            raise BadRequest(f"A sheet with id {sheet_id} already exists.")
+        grid = props.get("gridProperties") or {}
+        index = props.get("index")
+        index = len(book.sheets) if index is None else index
+        sheet = Sheet(sheet_id, title, index, grid.get("rowCount") or 1000, grid.get("columnCount") or 26,
+                      grid.get("frozenRowCount") or 0)
+        book.sheets.insert(index, sheet)
+        for i, s in enumerate(book.sheets):
+            s.index = i
+        return {"addSheet": {"properties": sheet.properties()}}
+
+    def _req_deleteSheet(self, book, body):
+        sheet = book.sheet(sheet_id=body.get("sheetId"))
+        if len(book.sheets) == 1:
+            raise BadRequest("You can't remove all the sheets in a document.")
+        book.sheets.remove(sheet)
+        for i, s in enumerate(book.sheets):
+            s.index = i
+
+    def _req_updateSheetProperties(self, book, body):
+        props = body["properties"]
+        sheet = book.sheet(sheet_id=props.get("sheetId") or 0)
+        for path in mask_paths(body["fields"]):
+            key = ".".join(path)
+            grid = props.get("gridProperties") or {}
+            if key == "title":
+                sheet.title = props["title"]
+            elif key in ("gridProperties", "gridProperties.rowCount"):
+                sheet.row_count = grid.get("rowCount") or sheet.row_count
+            if key in ("gridProperties", "gridProperties.columnCount"):
+                sheet.column_count = grid.get("columnCount") or sheet.column_count
+            if key in ("gridProperties", "gridProperties.frozenRowCount"):
+                sheet.frozen_rows = grid.get("frozenRowCount") or 0
+        lost = [p for p in sheet.cells if p[0] >= sheet.row_count or p[1] >= sheet.column_count]
+        for p in lost:
+            del sheet.cells[p]
+
+    def _req_updateCells(self, book, body):
+        rows = body.get("rows") or []
+        if body.get("range"):
+            g = grid_range(book, body["range"])
+        elif body.get("start"):
+            start = body["start"]
+            sheet = book.sheet(sheet_id=start.get("sheetId") or 0)
+            r0, c0 = start.get("rowIndex") or 0, start.get("columnIndex") or 0
+            width = max((len(r.get("values") or []) for r in rows), default=0)
+            g = GridRange(sheet, r0, r0 + len(rows), c0, c0 + width)
+        else:
+            raise BadRequest("updateCells needs 'range' or 'start'")
+        _in_grid(g)
+        paths = mask_paths(body["fields"])
+        for r in range(g.r0, g.r1):
+            row = rows[r - g.r0].get("values") or [] if r - g.r0 < len(rows) else []
+            for c in range(g.c0, g.c1):
+                data = row[c - g.c0] if c - g.c0 < len(row) else {}
+                if body.get("start") and c - g.c0 >= len(row):
+                    continue
+                self._set_fields(g.sheet, (r, c), data or {}, paths)
+
+    def _req_appendCells(self, book, body):
+        sheet = book.sheet(sheet_id=body.get("sheetId") or 0)
+        rows = body.get("rows") or []
+        last, _ = sheet.extent()
+        sheet.row_count = max(sheet.row_count, last + len(rows))
+        paths = mask_paths(body["fields"])
+        for i, row in enumerate(rows):
+            for j, data in enumerate(row.get("values") or []):
+                self._set_fields(sheet, (last + i, j), data or {}, paths)
+
+    def _req_repeatCell(self, book, body):
+        g = grid_range(book, body["range"])
+        _in_grid(g)
+        paths = mask_paths(body["fields"])
+        for r in range(g.r0, g.r1):
+            for c in range(g.c0, g.c1):
+                self._set_fields(g.sheet, (r, c), body.get("cell") or {}, paths)
+
+    @staticmethod
+    def _set_fields(sheet: Sheet, pos, data: dict, paths: list[list[str]]) -> None:
+        cell = sheet.cells.setdefault(pos, {})
+        for path in paths if paths != [["*"]] else [["userEnteredValue"], ["userEnteredFormat"], ["note"],
+                                                    ["dataValidation"]]:
+            src, dst = data, cell
+            for part in path[:-1]:
+                src = (src or {}).get(part) or {}
+                dst = dst.setdefault(part, {})
+            value = (src or {}).get(path[-1])
+            if value in (None, "", {}):
+                dst.pop(path[-1], None)
+            else:
+                dst[path[-1]] = copy.deepcopy(value)
+        for key in [k for k, v in cell.items() if v == {}]:
+            del cell[key]
+        if not cell:
+            del sheet.cells[pos]
+
+    def _req_setDataValidation(self, book, body):
+        g = grid_range(book, body["range"])
+        _in_grid(g)
+        for r in range(g.r0, g.r1):
+            for c in range(g.c0, g.c1):
+                self._set_fields(g.sheet, (r, c), {"dataValidation": body.get("rule")}, [["dataValidation"]])
+
+    def _req_addConditionalFormatRule(self, book, body):
+        rule = body["rule"]
+        sheet = book.sheet(sheet_id=(rule.get("ranges") or [{}])[0].get("sheetId") or 0)
+        index = body.get("index") or 0
+        sheet.conditional_formats.insert(index, copy.deepcopy(rule))
+
+    def _req_deleteConditionalFormatRule(self, book, body):
+        sheet = book.sheet(sheet_id=body.get("sheetId") or 0)
+        index = body.get("index") or 0
+        if index >= len(sheet.conditional_formats):
+            raise BadRequest(f"No conditional format on sheet {sheet.sheet_id} at index {index}")
+        sheet.conditional_formats.pop(index)
+
+    def _req_addProtectedRange(self, book, body):
+        pr = copy.deepcopy(body["protectedRange"])
+        sheet = book.sheet(sheet_id=pr.get("range", {}).get("sheetId") or 0)
+        pr["protectedRangeId"] = pr.get("protectedRangeId") or book.next_protected_id
+        book.next_protected_id = max(book.next_protected_id, pr["protectedRangeId"]) + 1
+        pr.setdefault("requestingUserCanEdit", True)
+        sheet.protected_ranges.append(pr)
+        return {"addProtectedRange": {"protectedRange": pr}}
+
+    def _req_deleteProtectedRange(self, book, body):
+        for s in book.sheets:
+            for pr in s.protected_ranges:
+                if pr["protectedRangeId"] == body.get("protectedRangeId"):
+                    s.protected_ranges.remove(pr)
+                    return
+        raise BadRequest(f"No protected range with id: {body.get('protectedRangeId')}")
+
+    def _req_updateDimensionProperties(self, book, body):
+        g = body["range"]
+        sheet = book.sheet(sheet_id=g.get("sheetId") or 0)
+        if g.get("dimension") == "COLUMNS":
+            for c in range(g.get("startIndex") or 0, g.get("endIndex") or sheet.column_count):
+                sheet.column_sizes[c] = (body.get("properties") or {}).get("pixelSize") or 100
+
+    def _req_insertDimension(self, book, body):
+        g = body["range"]
+        sheet = book.sheet(sheet_id=g.get("sheetId") or 0)
+        start, end = g.get("startIndex") or 0, g["endIndex"]
+        n = end - start
+        if g.get("dimension") == "ROWS":
+            sheet.row_count += n
+            sheet.cells = {((r + n if r >= start else r), c): v for (r, c), v in sheet.cells.items()}
+        else:
+            sheet.column_count += n
+            sheet.cells = {(r, (c + n if c >= start else c)): v for (r, c), v in sheet.cells.items()}
+
+    def _req_deleteDimension(self, book, body):
+        g = body["range"]
+        sheet = book.sheet(sheet_id=g.get("sheetId") or 0)
+        start, end = g.get("startIndex") or 0, g["endIndex"]
+        n = end - start
+        if g.get("dimension") == "ROWS":
+            sheet.cells = {((r - n if r >= end else r), c): v for (r, c), v in sheet.cells.items()
+                           if not start <= r < end}
+            sheet.row_count -= n

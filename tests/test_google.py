@@ -1,0 +1,355 @@
+"""The Google backend through the real gspread client, over real HTTP, to the local Sheets API stand-in."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import gspread
+import openpyxl
+import pytest
+
+from sync.backends.google import GoogleBackend, load_credentials
+from sync.backends.local import LocalBackend
+from sync.demo import fill_values
+from sync.errors import Unreachable
+from sync.layout import build_init
+from sync.pipeline import PassOptions, run_pass
+from sync.schema import Layout
+from sync.tables import locate
+from sync.workbook import WriteSet
+
+from .conftest import AS_OF
+from .google_helpers import ACCOUNT, SPREADSHEET_ID, write_key
+from .sheets_api import SheetsAPI, serve
+from .sheets_api.store import render
+
+NOW = dt.datetime(2024, 9, 20, 8, 0)
+OPTS = PassOptions(AS_OF, NOW)
+
+
+@pytest.fixture
+def api():
+    state = SheetsAPI()
+    server, _ = serve(state)
+    state.base_url = f"http://127.0.0.1:{server.server_port}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def key(api, tmp_path):
+    return write_key(tmp_path / "credentials.json", api.base_url + "/token")
+
+
+@pytest.fixture
+def google(project, api, key):
+    """A project configured for `backend: google` against the stand-in."""
+    project.write_config({"backend": "google", "state": str(project.root / "state.sqlite"),
+                          "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
+                                     "api_base_url": api.base_url, "timeout_s": 2, "retry_budget_s": 5}})
+    return project
+
+
+def backend(api, key, sleep=None, **kw) -> GoogleBackend:
+    extra = {"sleep": sleep} if sleep else {}
+    return GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url, kw.get("timeout_s", 2),
+                         kw.get("budget", 5), **extra)
+
+
+def unit_client(api, key) -> gspread.Spreadsheet:
+    """A unit typing in the sheet: plain gspread, pointed at the stand-in."""
+    from sync.backends.google import BoundedHTTPClient
+    creds = load_credentials(key, stand_in=True)
+    client = gspread.Client(creds)
+    client.http_client = BoundedHTTPClient(creds, api.base_url, 2, 5)
+    return client.open_by_key(SPREADSHEET_ID)
+
+
+def _requests_since(api, start: int) -> list:
+    return api.api_requests()[start:]
+
+
+# --- a pass, counted --------------------------------------------------------------------------------------
+
+def test_init_then_run_in_four_requests_with_the_spreadsheets_scope_only(google, api):
+    code, out, err = google.cli("init")
+    assert code == 0, err
+    assert [(e.method, e.path.rsplit("/", 1)[-1]) for e in api.api_requests()] == [
+        ("GET", SPREADSHEET_ID), ("GET", "values:batchGet"), ("POST", f"{SPREADSHEET_ID}:batchUpdate")]
+    start = len(api.api_requests())
+    summary = google.run_json()
+    made = _requests_since(api, start)
+    assert summary["api_calls"] == len(made) == 4
+    assert [e.method for e in made] == ["GET", "GET", "GET", "POST"]
+    assert {c["scope"] for c in api.tokens.values()} == {"https://www.googleapis.com/auth/spreadsheets"}
+    assert {c["iss"] for c in api.tokens.values()} == {ACCOUNT}
+
+
+def test_requests_stay_at_four_whatever_the_rows(api, key, plan):
+    from sync.demo import synthetic_plan
+    for rows in (76, 1500):
+        big = plan if rows == 76 else synthetic_plan(plan, rows)
+        api.store.books.clear()
+        b = backend(api, key)
+        snap = b.read()
+        b.write(snap, build_init(big, snap, Layout()))
+        start = len(api.api_requests())
+        result = run_pass(b, big, Layout(), OPTS)
+        assert result.summary.kpis["rows"] >= rows
+        assert len(_requests_since(api, start)) == 4
+
+
+def test_init_is_idempotent_on_google(google, api):
+    assert google.cli("init")[0] == 0
+    book = api.store.books[SPREADSHEET_ID]
+    before = {s.title: (s.extent(), len(s.protected_ranges), len(s.conditional_formats)) for s in book.sheets}
+    assert google.cli("init")[0] == 0
+    after = {s.title: (s.extent(), len(s.protected_ranges), len(s.conditional_formats)) for s in book.sheets}
+    assert after == before
+    tracking = book.sheet(title="Theo dõi")
+    assert tracking.frozen_rows == 1 and len(tracking.conditional_formats) == 5
+    status_col = [c for (r, c), v in tracking.cells.items() if r == 0
+                  and v.get("userEnteredValue", {}).get("stringValue") == "Tình trạng"][0]
+    rule = tracking.cells[(1, status_col)]["dataValidation"]
+    assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == [
+        "Chưa thực hiện", "Đang thực hiện", "Hoàn thành", "Không thực hiện"]
+    plan_tab = book.sheet(title="Kế hoạch")
+    [whole] = plan_tab.protected_ranges
+    assert whole["editors"]["users"] == [ACCOUNT] and not whole["warningOnly"]
+    job = [p for p in tracking.protected_ranges]
+    assert len(job) == 2 and all(p["warningOnly"] for p in job)
+
+
+# --- errors -----------------------------------------------------------------------------------------------
+
+def test_sheet_not_shared_names_the_service_account(google, api):
+    api.store.denied.add(SPREADSHEET_ID)
+    code, _, err = google.cli("run")
+    assert code == 2 and ACCOUNT in err and "Chia sẻ" in err
+
+
+def test_wrong_id_is_exit_2_naming_the_key(google, api, key):
+    google.write_config({"backend": "google", "google": {"spreadsheet_id": "khong-dung", "credentials_file": str(key),
+                                                         "api_base_url": api.base_url}})
+    code, _, err = google.cli("run")
+    assert code == 2 and "google.spreadsheet_id" in err
+    assert len(api.api_requests()) == 1  # a 404 is not retried
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "không tồn tại"),
+    ("{not json", "không phải JSON"),
+    (json.dumps({"type": "authorized_user", "client_id": "x"}), "không phải khóa của tài khoản dịch vụ"),
+    (json.dumps({"type": "service_account", "client_email": "a@b"}), "thiếu trường private_key, token_uri"),
+    (json.dumps({"type": "service_account", "client_email": "a@b", "private_key": "-----BEGIN nope",
+                 "token_uri": "http://127.0.0.1:1/token"}), "private_key"),
+])
+def test_bad_key_file_is_exit_2_naming_the_file(google, tmp_path, api, content, says):
+    bad = tmp_path / "khoa.json"
+    if content is not None:
+        bad.write_text(content, encoding="utf-8")
+    google.write_config({"backend": "google", "google": {"spreadsheet_id": SPREADSHEET_ID,
+                                                         "credentials_file": str(bad), "api_base_url": api.base_url}})
+    code, _, err = google.cli("run")
+    assert code == 2 and str(bad) in err and says in err and "Traceback" not in err
+
+
+def test_key_from_environment_variable(project, api, key, monkeypatch):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    project.write_config({"backend": "google", "state": str(project.root / "state.sqlite"),
+                          "google": {"spreadsheet_id": SPREADSHEET_ID, "api_base_url": api.base_url}})
+    assert project.cli("init")[0] == 0
+
+
+def test_missing_tab_on_google_is_exit_2_like_local(google):
+    code, _, err = google.cli("run")
+    assert code == 2 and "Theo dõi" in err
+
+
+# --- retries ----------------------------------------------------------------------------------------------
+
+def _ready(api, key, plan):
+    b = backend(api, key)
+    snap = b.read()
+    b.write(snap, build_init(plan, snap, Layout()))
+    return len(api.api_requests())
+
+
+def test_429_is_retried_after_retry_after(api, key, plan):
+    _ready(api, key, plan)
+    api.fault(status=429, retry_after=7, path="values:batchGet")
+    api.fault(status=503, path=":batchUpdate", method="POST")
+    waits = []
+    result = run_pass(backend(api, key, sleep=waits.append, budget=60), plan, Layout(), OPTS)
+    assert waits[0] == 7 and len(waits) == 2 and 1 <= waits[1] <= 2  # Retry-After, then backoff with jitter
+    assert result.attempts == 1
+
+
+def test_server_errors_until_the_budget_ends_are_exit_3(google, api, key, plan):
+    _ready(api, key, plan)
+    api.fault(status=500, path=SPREADSHEET_ID, times=1000)
+    waits = []
+    with pytest.raises(Unreachable) as err:
+        run_pass(backend(api, key, sleep=waits.append, budget=20), plan, Layout(), OPTS)
+    assert "HTTP 500" in str(err.value) and "google.retry_budget_s" in str(err.value)
+    assert sum(waits) <= 20 and len(waits) >= 3
+    assert all(b >= a for a, b in zip(waits, waits[1:-1]))  # growing waits
+
+
+def test_dropped_connection_and_slow_answer_are_retried(api, key, plan):
+    _ready(api, key, plan)
+    api.fault(drop=True, path="values:batchGet")
+    api.fault(delay=0.6, path=SPREADSHEET_ID, method="GET")
+    waits = []
+    b = backend(api, key, sleep=waits.append, timeout_s=0.3)
+    result = run_pass(b, plan, Layout(), OPTS)
+    assert result.attempts == 1 and len(waits) == 2
+    assert b.api_calls == 6  # four requests, two of them sent twice
+
+
+def test_unknown_outcome_of_a_write_is_redone_without_a_second_log_line(api, key, plan):
+    _ready(api, key, plan)
+    api.fault(status=500, path=":batchUpdate", method="POST")
+    result = run_pass(backend(api, key, sleep=lambda s: None), plan, Layout(), OPTS)
+    assert result.attempts == 2 and "đã đọc lại" in result.messages[0]
+    log = api.store.values_get(api.store.books[SPREADSHEET_ID], "'Nhật ký'")["values"]
+    assert len(log) == 2  # header and one line
+
+
+# --- concurrency: a unit inserts a row while the pass runs --------------------------------------------------
+
+def test_row_inserted_before_the_write_does_not_misplace_flags(api, key, plan):
+    _ready(api, key, plan)
+    b = backend(api, key)
+    book = api.store.books[SPREADSHEET_ID]
+    tracking = book.sheet(title="Theo dõi")
+
+    def unit_inserts_a_row(store):
+        store.batch_update(book, [{"insertDimension": {"range": {"sheetId": tracking.sheet_id, "dimension": "ROWS",
+                                                                 "startIndex": 3, "endIndex": 4}}}])
+        store.values_write(book, "'Theo dõi'!A4:C4", [[99, "Nhiệm vụ thêm", "Phòng XYZ"]], False)
+
+    api.fault(before=unit_inserts_a_row, path="values:batchGet", skip=1)  # at the re-read of the row keys
+    result = run_pass(b, plan, Layout(), OPTS)
+    assert result.attempts == 2 and "sắp xếp lại" in result.messages[0]
+    again = run_pass(backend(api, key), plan, Layout(), PassOptions(AS_OF, NOW, dry_run=True))
+    assert again.writes.cells == {}  # every Kiểm tra / Cảnh báo is where a fresh pass would put it
+    tracking = book.sheet(title="Theo dõi")  # batch updates replace the sheet objects
+    check = tracking.cells[(3, _col(book, "Theo dõi", "Kiểm tra"))]["userEnteredValue"]["stringValue"]
+    assert "Phòng XYZ" in check  # the inserted row got its own message, on its own row
+
+
+def _col(book, tab, header) -> int:
+    sheet = book.sheet(title=tab)
+    return next(c for (r, c), v in sheet.cells.items()
+                if r == 0 and v.get("userEnteredValue", {}).get("stringValue") == header)
+
+
+# --- values: RAW out, unformatted in ---------------------------------------------------------------------
+
+def test_formula_text_stays_text_and_dates_typed_by_units_parse(api, key, plan):
+    _ready(api, key, plan)
+    sheet = unit_client(api, key).worksheet("Theo dõi")
+    head = sheet.row_values(1)
+    col = {h: head.index(h) + 1 for h in head}
+    sheet.update_cell(2, col["Tình trạng"], "Hoàn thành")  # gspread default: USER_ENTERED, as in the UI
+    sheet.update_cell(2, col["Ngày hoàn thành"], "20/02/2024")  # becomes a date (serial number)
+    sheet.update_cell(2, col["Minh chứng"], "Số 12/KH-STTTT")
+    sheet.update_cell(3, col["Tình trạng"], "Hoàn thành")
+    sheet.update(values=[["15/02/2024"]], range_name=gspread.utils.rowcol_to_a1(3, col["Ngày hoàn thành"]),
+                 value_input_option="RAW")  # a date left as text
+    sheet.update_cell(3, col["Minh chứng"], "Số 13/KH-STTTT")
+    sheet.update(values=[['=IMPORTXML("http://x.invalid","//a")']],
+                 range_name=gspread.utils.rowcol_to_a1(4, col["Đơn vị"]), value_input_option="RAW")
+    book = api.store.books[SPREADSHEET_ID]
+    assert "numberValue" in book.sheet(title="Theo dõi").cells[(1, col["Ngày hoàn thành"] - 1)]["userEnteredValue"]
+    result = run_pass(backend(api, key), plan, Layout(), OPTS)
+    by_row = {r.checked.entry.row: r.checked for r in result.summary.results}
+    assert by_row[2].done_date == dt.date(2024, 2, 20) and by_row[3].done_date == dt.date(2024, 2, 15)
+    assert not [i for i in by_row[2].issues + by_row[3].issues if i.column == "done_date"]
+    dashboard = book.sheet(title="Tổng hợp")
+    formula_cells = [v["userEnteredValue"] for v in dashboard.cells.values()
+                     if "IMPORTXML" in json.dumps(v.get("userEnteredValue", {}), ensure_ascii=False)]
+    assert formula_cells and all("stringValue" in v for v in formula_cells)
+
+
+# --- the same scenario on both backends, cell for cell ---------------------------------------------------
+
+def scenario(b, plan) -> None:
+    snap = b.read() if not isinstance(b, LocalBackend) else b.empty_snapshot()
+    b.write(snap, build_init(plan, snap, Layout()))
+    snap = b.read()
+    table = locate(snap, "Theo dõi", Layout().tracking_columns, ("stt",), "test")
+    writes = WriteSet()
+    for offset, values in enumerate(fill_values(plan, AS_OF)):
+        for k, v in values.items():
+            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[k], v)
+    b.write(snap, writes)
+    run_pass(b, plan, Layout(), OPTS, clock=lambda: 0.0)
+
+
+def shown(value) -> str:
+    """A cell as a user sees it: what both spreadsheet programs display."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _trimmed(rows):
+    rows = [list(r) for r in rows]
+    for r in rows:
+        while r and r[-1] == "":
+            r.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def local_grid(path):
+    wb = openpyxl.load_workbook(path)
+    grid = {ws.title: _trimmed([[shown(v) for v in row] for row in ws.iter_rows(values_only=True)])
+            for ws in wb.worksheets}
+    notes = {ws.title: {(c.row, c.column): c.comment.text for row in ws.iter_rows() for c in row if c.comment}
+             for ws in wb.worksheets}
+    return grid, notes
+
+
+def google_grid(api):
+    book = api.store.books[SPREADSHEET_ID]
+    grid, notes = {}, {}
+    for sheet in book.sheets:
+        if sheet.title == "Sheet1":
+            continue  # the new spreadsheet's own first tab, which the job leaves alone
+        rows, cols = sheet.extent()
+        grid[sheet.title] = _trimmed([[render(sheet.cells.get((r, c), {}), "FORMATTED_VALUE", "SERIAL_NUMBER")
+                                       for c in range(cols)] for r in range(rows)])
+        notes[sheet.title] = {(r + 1, c + 1): v["note"] for (r, c), v in sheet.cells.items() if v.get("note")}
+    return grid, notes
+
+
+@pytest.mark.parametrize("kind", ["local", "google"])
+def test_scenario_runs_on_each_backend(kind, api, key, plan, tmp_path):
+    b = LocalBackend(tmp_path / "wb.xlsx") if kind == "local" else backend(api, key)
+    scenario(b, plan)
+    grid, notes = local_grid(tmp_path / "wb.xlsx") if kind == "local" else google_grid(api)
+    assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký"]
+    assert len(grid["Theo dõi"]) == 77 and grid["Tổng hợp"][0] == ["TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"]
+    assert any(t.startswith("[Kiểm tra tự động]") for t in notes["Theo dõi"].values())
+
+
+def test_google_and_local_hold_the_same_cells_after_init_and_a_pass(api, key, plan, tmp_path):
+    scenario(LocalBackend(tmp_path / "wb.xlsx"), plan)
+    scenario(backend(api, key), plan)
+    local, local_notes = local_grid(tmp_path / "wb.xlsx")
+    remote, remote_notes = google_grid(api)
+    assert list(local) == list(remote)
+    for tab in local:
+        assert local[tab] == remote[tab], tab
+        assert local_notes[tab] == remote_notes[tab], tab
