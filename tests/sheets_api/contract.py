@@ -93,6 +93,8 @@ def check_body(r: Route, body: object) -> None:
         if body not in (None, {}, b"", ""):
             raise BadRequest("This method takes no request body")
         return
+    if body is None:
+        return  # an empty body is an empty message (values:clear is sent without one)
     if not isinstance(body, dict):
         raise BadRequest("Invalid JSON payload received. Expected an object.")
     _check(body, {"$ref": ref}, "")

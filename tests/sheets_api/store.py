@@ -31,6 +31,7 @@ class Sheet:
     row_count: int = 1000
     column_count: int = 26
     frozen_rows: int = 0
+    frozen_cols: int = 0
     cells: dict[tuple[int, int], dict] = field(default_factory=dict)  # 0-based (row, col) → CellData
     conditional_formats: list[dict] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
@@ -40,6 +41,8 @@ class Sheet:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
         if self.frozen_rows:
             grid["frozenRowCount"] = self.frozen_rows
+        if self.frozen_cols:
+            grid["frozenColumnCount"] = self.frozen_cols
         return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
                 "gridProperties": grid}
 
@@ -143,6 +146,8 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 DATE_FORMAT = {"numberFormat": {"type": "DATE", "pattern": "dd/mm/yyyy"}}
+ISO_DATE_FORMAT = {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}
+_PATTERNS = {"dd/mm/yyyy": "%d/%m/%Y", "yyyy-mm-dd": "%Y-%m-%d"}
 
 
 def entered(value: object, user_entered: bool) -> tuple[dict | None, dict | None]:
@@ -165,15 +170,15 @@ def entered(value: object, user_entered: bool) -> tuple[dict | None, dict | None
     if _NUMBER.match(text.strip()):
         number = float(text)
         return {"numberValue": int(number) if number.is_integer() else number}, None
-    for pattern, order in ((_DMY, (2, 1, 0)), (_ISO, (0, 1, 2))):  # the sheet's locale is vi_VN: day first
-        m = pattern.match(text.strip())
+    for pattern, order, fmt in ((_DMY, (2, 1, 0), DATE_FORMAT), (_ISO, (0, 1, 2), ISO_DATE_FORMAT)):
+        m = pattern.match(text.strip())  # the sheet's locale is vi_VN: day first
         if m:
             parts = [int(g) for g in m.groups()]
             try:
                 day = dt.date(parts[order[0]], parts[order[1]], parts[order[2]])
             except ValueError:
                 break
-            return {"numberValue": (day - EPOCH).days}, DATE_FORMAT
+            return {"numberValue": (day - EPOCH).days}, fmt
     return {"stringValue": text}, None
 
 
@@ -181,22 +186,51 @@ def _number_text(n: float) -> str:
     return str(int(n)) if float(n).is_integer() else repr(float(n))
 
 
+def _arithmetic(formula: str) -> float | None:
+    """=4/2 → 2: the stand-in evaluates plain arithmetic; other formulas are returned as typed."""
+    import ast
+    import operator
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.USub: operator.neg}
+
+    def ev(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in ops:
+            return ops[type(node.op)](ev(node.operand))
+        raise ValueError(formula)
+    try:
+        result = ev(ast.parse(formula[1:], mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError):
+        return None
+    return int(result) if float(result).is_integer() else result
+
+
 def render(cell: dict, value_option: str, date_option: str) -> object:
     uev = cell.get("userEnteredValue")
     if not uev:
         return ""
     kind, value = next(iter(uev.items()))
-    is_date = cell.get("userEnteredFormat", {}).get("numberFormat", {}).get("type") in ("DATE", "DATE_TIME")
+    number_format = cell.get("userEnteredFormat", {}).get("numberFormat", {})
+    is_date = number_format.get("type") in ("DATE", "DATE_TIME")
+    date_text = _PATTERNS.get(number_format.get("pattern", ""), "%d/%m/%Y")
     if kind == "formulaValue":
-        return value  # the stand-in does not evaluate formulas; units do not type them
+        if value_option == "FORMULA":
+            return value
+        result = _arithmetic(value)
+        if result is None:
+            return value
+        kind, value = "numberValue", result
     if value_option == "FORMULA" or value_option == "UNFORMATTED_VALUE":
         if kind == "numberValue" and is_date and date_option == "FORMATTED_STRING":
-            return (EPOCH + dt.timedelta(days=int(value))).strftime("%d/%m/%Y")
+            return (EPOCH + dt.timedelta(days=int(value))).strftime(date_text)
         return value
     if kind == "boolValue":
         return "TRUE" if value else "FALSE"
     if kind == "numberValue":
-        return (EPOCH + dt.timedelta(days=int(value))).strftime("%d/%m/%Y") if is_date else _number_text(value)
+        return (EPOCH + dt.timedelta(days=int(value))).strftime(date_text) if is_date else _number_text(value)
     return value
 
 
@@ -387,6 +421,8 @@ class Store:
                 sheet.column_count = grid.get("columnCount") or sheet.column_count
             if key in ("gridProperties", "gridProperties.frozenRowCount"):
                 sheet.frozen_rows = grid.get("frozenRowCount") or 0
+            if key in ("gridProperties", "gridProperties.frozenColumnCount"):
+                sheet.frozen_cols = grid.get("frozenColumnCount") or 0
         lost = [p for p in sheet.cells if p[0] >= sheet.row_count or p[1] >= sheet.column_count]
         for p in lost:
             del sheet.cells[p]
