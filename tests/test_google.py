@@ -353,3 +353,14 @@ def test_google_and_local_hold_the_same_cells_after_init_and_a_pass(api, key, pl
     for tab in local:
         assert local[tab] == remote[tab], tab
         assert local_notes[tab] == remote_notes[tab], tab
+
+
+def test_report_and_remind_work_on_google(google, api, key, plan):
+    b = backend(api, key)
+    scenario(b, plan)
+    code, out, err = google.cli("report", "--quarter", "2024Q3", "--json")
+    assert code == 0, err
+    assert (google.root / json.loads(out)["path"]).exists() and json.loads(out)["rows"] == 76
+    code, out, err = google.cli("remind", "--as-of", "2024-09-20", "--json")
+    assert code == 0, err
+    assert sum(u["errors"] for u in json.loads(out)["units"]) > 0

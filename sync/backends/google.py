@@ -126,6 +126,8 @@ class BoundedHTTPClient(HTTPClient):
         url = self.base_url + endpoint[len(GOOGLE_ROOT):] if self.base_url and endpoint.startswith(GOOGLE_ROOT) \
             else endpoint
         writes = endpoint.endswith(":batchUpdate") and not endpoint.endswith("values:batchUpdate")
+        if params is None or isinstance(params, dict):
+            params = {**(params or {}), "prettyPrint": "false"}  # compact answers: a third of the bytes
         retrying = Retrying(retry=retry_if_exception(lambda e: isinstance(e, _Transient)), wait=self._wait,
                             stop=self._out_of_budget, sleep=self.sleep, reraise=True)
         try:

@@ -100,7 +100,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: dict | None, headers: dict | None = None, method: str = "",
               path: str = "", query: dict | None = None, body: object = None) -> None:
-        data = b"" if payload is None else json.dumps(payload, ensure_ascii=False, indent=2).encode()
+        compact = (query or {}).get("prettyPrint", ["true"])[0].lower() == "false"
+        data = b"" if payload is None else json.dumps(payload, ensure_ascii=False, indent=None if compact else 2,
+                                                      separators=(",", ":") if compact else None).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
@@ -177,7 +179,13 @@ class Handler(BaseHTTPRequestHandler):
         user_entered = one.get("valueInputOption") == "USER_ENTERED"
         if name == "spreadsheets.get":
             include = one.get("includeGridData", "false").lower() == "true"
-            result = store.metadata(book, include, query.get("ranges", []))
+            cell_fields = None
+            if one.get("fields"):
+                paths = contract.mask_paths(one["fields"])
+                wanted = [p[4] for p in paths if p[:4] == ["sheets", "data", "rowData", "values"] and len(p) > 4]
+                whole = any(p[:4] == ["sheets", "data", "rowData", "values"][:len(p)] and len(p) <= 4 for p in paths)
+                cell_fields = None if whole or not wanted else set(wanted)
+            result = store.metadata(book, include, query.get("ranges", []), cell_fields)
             return field_mask(result, one["fields"]) if one.get("fields") else result
         if name == "spreadsheets.batchUpdate":
             replies = store.batch_update(book, body.get("requests") or [])

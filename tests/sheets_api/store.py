@@ -134,6 +134,20 @@ def grid_range(book: Spreadsheet, spec: dict) -> GridRange:
                      spec["endColumnIndex"] if spec.get("endColumnIndex") is not None else sheet.column_count)
 
 
+def _cells_in(g: GridRange):
+    """The stored cells inside a range, by whichever walk is shorter (a column of a big sheet, or all)."""
+    cells = g.sheet.cells
+    if (min(g.r1, g.sheet.row_count) - g.r0) * (g.c1 - g.c0) < len(cells):
+        for r in range(g.r0, min(g.r1, g.sheet.row_count)):
+            for c in range(g.c0, g.c1):
+                if (r, c) in cells:
+                    yield (r, c), cells[(r, c)]
+    else:
+        for (r, c), cell in cells.items():
+            if g.r0 <= r < g.r1 and g.c0 <= c < g.c1:
+                yield (r, c), cell
+
+
 def _in_grid(g: GridRange) -> None:
     if g.r1 > g.sheet.row_count or g.c1 > g.sheet.column_count:
         raise BadRequest(f"Range ({quote_title(g.sheet.title)}!{col_letters(g.c1)}{g.r1}) exceeds grid limits. "
@@ -235,13 +249,20 @@ def render(cell: dict, value_option: str, date_option: str) -> object:
 
 
 def trimmed(rows: list[list]) -> list[list]:
-    out = [list(r) for r in rows]
+    """Trailing empty cells and rows dropped, as the API answers (changes `rows` in place)."""
+    out = rows
     for r in out:
         while r and r[-1] == "":
             r.pop()
     while out and not out[-1]:
         out.pop()
     return out
+
+
+def _clone(sheet: Sheet) -> Sheet:
+    return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
+                 sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
+                 dict(sheet.column_sizes))
 
 
 # --- the store ---------------------------------------------------------------------------------------------
@@ -263,8 +284,15 @@ class Store:
     def values_get(self, book: Spreadsheet, a1: str, value_option: str = "FORMATTED_VALUE",
                    date_option: str = "SERIAL_NUMBER", major: str = "ROWS") -> dict:
         g = parse_a1(book, a1)
-        rows = [[render(g.sheet.cells.get((r, c), {}), value_option, date_option) for c in range(g.c0, g.c1)]
-                for r in range(g.r0, min(g.r1, g.sheet.row_count))]
+        by_row: dict[int, dict[int, object]] = {}
+        for (r, c), cell in _cells_in(g):
+            if "userEnteredValue" in cell:
+                by_row.setdefault(r, {})[c] = render(cell, value_option, date_option)
+        last = max(by_row, default=g.r0 - 1)
+        rows = []
+        for r in range(g.r0, last + 1):
+            mine = by_row.get(r, {})
+            rows.append([mine.get(c, "") for c in range(g.c0, max(mine, default=g.c0 - 1) + 1)])
         values = trimmed(rows)
         if major == "COLUMNS":
             width = max((len(r) for r in values), default=0)
@@ -315,7 +343,9 @@ class Store:
         return g.a1()
 
     # --- spreadsheets.get ---
-    def metadata(self, book: Spreadsheet, include_grid: bool, ranges: list[str]) -> dict:
+    def metadata(self, book: Spreadsheet, include_grid: bool, ranges: list[str],
+                 cell_fields: set[str] | None = None) -> dict:
+        """`cell_fields`: the CellData fields a `fields=` mask asks for (None: all), so large grids stay cheap."""
         sheets = []
         wanted = [parse_a1(book, r) for r in ranges]
         for s in book.sheets:
@@ -326,8 +356,8 @@ class Store:
                 entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
             mine = [g for g in wanted if g.sheet is s]
             if include_grid or mine:
-                entry["data"] = [self._grid_data(s, g) for g in (mine or [GridRange(s, 0, s.row_count, 0,
-                                                                                     s.column_count)])]
+                entry["data"] = [self._grid_data(s, g, cell_fields)
+                                 for g in (mine or [GridRange(s, 0, s.row_count, 0, s.column_count)])]
             if wanted and not mine:
                 continue  # with ranges, only the sheets they name come back
             sheets.append(entry)
@@ -337,18 +367,21 @@ class Store:
                 "sheets": sheets,
                 "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit"}
 
-    def _grid_data(self, s: Sheet, g: GridRange) -> dict:
+    def _grid_data(self, s: Sheet, g: GridRange, fields: set[str] | None) -> dict:
         rows = []
-        r1 = min(g.r1, max((r for r, _ in s.cells), default=-1) + 1)
+        by_row: dict[int, dict[int, dict]] = {}
+        for (r, c), stored in s.cells.items():
+            if g.r0 <= r < g.r1 and g.c0 <= c < g.c1:
+                cell = {k: v for k, v in stored.items() if fields is None or k in fields}
+                if "userEnteredValue" in stored and (fields is None or fields & {"effectiveValue", "formattedValue"}):
+                    cell["effectiveValue"] = stored["userEnteredValue"]
+                    cell["formattedValue"] = render(stored, "FORMATTED_VALUE", "SERIAL_NUMBER")
+                if cell:
+                    by_row.setdefault(r, {})[c] = cell
+        r1 = min(g.r1, max(by_row, default=-1) + 1)
         for r in range(g.r0, r1):
-            values = []
-            for c in range(g.c0, g.c1):
-                cell = copy.deepcopy(s.cells.get((r, c), {}))
-                if "userEnteredValue" in cell:
-                    cell["effectiveValue"] = cell["userEnteredValue"]
-                    shown = render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER")
-                    cell["formattedValue"] = shown
-                values.append(cell)
+            mine = by_row.get(r, {})
+            values = [mine.get(c, {}) for c in range(g.c0, max(mine, default=g.c0 - 1) + 1)]
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})
@@ -365,7 +398,9 @@ class Store:
 
     # --- spreadsheets.batchUpdate ---
     def batch_update(self, book: Spreadsheet, requests: list[dict]) -> list[dict]:
-        work = copy.deepcopy(book)
+        # A working copy that shares cell dicts with the original: every request replaces a cell's dict
+        # rather than changing it, so dropping `work` on an error leaves `book` untouched.
+        work = Spreadsheet(book.spreadsheet_id, book.title, [_clone(s) for s in book.sheets], book.next_protected_id)
         replies = []
         for i, request in enumerate(requests):
             (kind, body), = request.items()
@@ -469,7 +504,10 @@ class Store:
 
     @staticmethod
     def _set_fields(sheet: Sheet, pos, data: dict, paths: list[list[str]]) -> None:
-        cell = sheet.cells.setdefault(pos, {})
+        if not data and pos not in sheet.cells:
+            return  # clearing a cell that holds nothing
+        cell = copy.deepcopy(sheet.cells.get(pos, {}))
+        sheet.cells[pos] = cell
         for path in paths if paths != [["*"]] else [["userEnteredValue"], ["userEnteredFormat"], ["note"],
                                                     ["dataValidation"]]:
             src, dst = data, cell

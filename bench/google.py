@@ -1,0 +1,159 @@
+"""The Google path through the local Sheets API stand-in with 100 ms added to every answer.
+
+Three ways to do the same pass, from the same sheet state:
+* ours: GoogleBackend + run_pass (metadata, batchGet, key re-read, one batchUpdate);
+* naive: the obvious gspread loop — read the tabs, then `update_cell` for every Kiểm tra/Cảnh báo cell
+  that changed, then the dashboard and the log. One request per cell: above 60 cells it is timed on the
+  first 60 and the rest extrapolated (it would also hit Google's 60-writes-a-minute quota for real);
+* dataframe: gspread-dataframe — `get_as_dataframe` per tab, the job columns set in the frame,
+  `set_with_dataframe` back for the tracking tab and the dashboard, `append_row` for the log.
+
+    python -m bench.google [--rows 76 1000 10000] [--latency 0.1]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import gspread
+from gspread_dataframe import get_as_dataframe, set_with_dataframe
+
+from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
+from sync.demo import fill_values
+from sync.layout import build_init
+from sync.pipeline import PassOptions, compute, run_pass
+from sync.schema import Layout
+from sync.tables import locate
+from sync.workbook import Snapshot, Tab, WriteSet
+from tests.google_helpers import SPREADSHEET_ID, write_key
+from tests.sheets_api import SheetsAPI, serve
+
+from .case import AS_OF, plan_for
+
+NOW = dt.datetime(2024, 9, 20, 8, 0)
+NAIVE_SAMPLE = 60
+
+
+def _prepare(api: SheetsAPI, base: str, key: Path, plan) -> None:
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), base, 120, 120)
+    snap = b.read()
+    b.write(snap, build_init(plan, snap, Layout()))
+    snap = b.read()
+    table = locate(snap, "Theo dõi", Layout().tracking_columns, ("stt",), "bench")
+    writes = WriteSet()
+    for offset, values in enumerate(fill_values(plan, AS_OF, mistakes=7)):
+        for k, v in values.items():
+            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[k], v)
+    b.write(snap, writes)
+
+
+def _client(base: str, key: Path) -> tuple[gspread.Client, BoundedHTTPClient]:
+    creds = load_credentials(key, stand_in=True)
+    client = gspread.Client(creds)
+    client.http_client = BoundedHTTPClient(creds, base, 120, 120)
+    return client, client.http_client
+
+
+def _token(http: BoundedHTTPClient) -> None:
+    """Fetch the OAuth token before the clock starts: every way pays it once, and it is not the Sheets API."""
+    from google.auth.transport.requests import Request
+    http.session.credentials.refresh(Request())
+
+
+def ours(base, key, plan) -> dict:
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), base, 120, 120)
+    _token(b.http)
+    t0 = time.perf_counter()
+    result = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW))
+    return {"requests": b.api_calls, "wall_s": round(time.perf_counter() - t0, 3),
+            "cells_written": result.writes.cell_count()}
+
+
+def _snapshot_of(sh: gspread.Spreadsheet, titles: list[str], grids: dict[str, list[list]]) -> Snapshot:
+    return Snapshot({t: Tab(t, [list(r) for r in grids.get(t, [])]) for t in titles})
+
+
+def naive(base, key, plan) -> dict:
+    client, http = _client(base, key)
+    _token(http)
+    t0 = time.perf_counter()
+    sh = client.open_by_key(SPREADSHEET_ID)
+    titles = [ws.title for ws in sh.worksheets()]
+    grids = {t: sh.worksheet(t).get_all_values() for t in ("Kế hoạch", "Theo dõi")}
+    computed = compute(_snapshot_of(sh, titles, grids), plan, Layout(), PassOptions(AS_OF, NOW), "bench")
+    cells = sorted(computed.writes.cells.get("Theo dõi", {}).items())
+    tracking = sh.worksheet("Theo dõi")
+    t_cells = time.perf_counter()
+    for (r, c), value in cells[:NAIVE_SAMPLE]:
+        tracking.update_cell(r, c, value)
+    per_cell = (time.perf_counter() - t_cells) / max(min(len(cells), NAIVE_SAMPLE), 1)
+    dash = sh.worksheet("Tổng hợp")
+    dash.clear()
+    dash.resize(rows=max(len(computed.writes.replace["Tổng hợp"].rows), dash.row_count))
+    dash.update(values=[[("" if v is None else v) for v in r] for r in computed.writes.replace["Tổng hợp"].rows],
+                range_name="A1", value_input_option="RAW")
+    sh.worksheet("Nhật ký").append_row(["bench"], value_input_option="RAW")
+    wall = time.perf_counter() - t0
+    missing = max(len(cells) - NAIVE_SAMPLE, 0)
+    return {"requests": http.calls + missing, "wall_s": round(wall + missing * per_cell, 1),
+            "extrapolated": missing > 0, "cells_written": len(cells)}
+
+
+def dataframe(base, key, plan) -> dict:
+    client, http = _client(base, key)
+    _token(http)
+    t0 = time.perf_counter()
+    sh = client.open_by_key(SPREADSHEET_ID)
+    frames = {t: get_as_dataframe(sh.worksheet(t), header=None, dtype=str) for t in ("Kế hoạch", "Theo dõi")}
+    grids = {t: f.where(f.notna(), None).values.tolist() for t, f in frames.items()}
+    titles = [ws.title for ws in sh.worksheets()]
+    computed = compute(_snapshot_of(sh, titles, grids), plan, Layout(), PassOptions(AS_OF, NOW), "bench")
+    df = frames["Theo dõi"]
+    for (r, c), value in computed.writes.cells.get("Theo dõi", {}).items():
+        df.iat[r - 1, c - 1] = value
+    set_with_dataframe(sh.worksheet("Theo dõi"), df, include_index=False, include_column_header=False)
+    import pandas as pd
+    rows = computed.writes.replace["Tổng hợp"].rows
+    width = max(len(r) for r in rows)
+    dash = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows])
+    set_with_dataframe(sh.worksheet("Tổng hợp"), dash, include_index=False, include_column_header=False)
+    sh.worksheet("Nhật ký").append_row(["bench"], value_input_option="RAW")
+    return {"requests": http.calls, "wall_s": round(time.perf_counter() - t0, 3)}
+
+
+def run(rows: int, latency: float) -> dict:
+    api = SheetsAPI()
+    server, _ = serve(api)
+    base = f"http://127.0.0.1:{server.server_port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        key = write_key(Path(tmp) / "key.json", base + "/token")
+        plan = plan_for(rows)
+        _prepare(api, base, key, plan)
+        start = copy.deepcopy(api.store.books[SPREADSHEET_ID])
+        out = {}
+        for name, way in (("ours", ours), ("naive_gspread_loop", naive), ("gspread_dataframe", dataframe)):
+            api.store.books[SPREADSHEET_ID] = copy.deepcopy(start)
+            api.latency = latency
+            out[name] = way(base, key, plan)
+            api.latency = 0.0
+            print(f"  {rows} rows, {name}: {out[name]}", file=sys.stderr)
+    server.shutdown()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[76, 1000, 10000])
+    parser.add_argument("--latency", type=float, default=0.1)
+    args = parser.parse_args()
+    print(json.dumps({f"{r}-rows": run(r, args.latency) for r in args.rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
