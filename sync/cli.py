@@ -163,15 +163,17 @@ def cmd_run(args) -> int:
     settings, plan, backend, state = _context(args)
     now = now_in(settings)
     opts = PassOptions(as_of=args.as_of or now.date(), now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
-                       due_soon_days=settings.deadlines.due_soon_days, dry_run=args.dry_run)
+                       due_soon_days=settings.deadlines.due_soon_days, dry_run=args.dry_run,
+                       emails_sent=state.unlogged_sends())
     try:
         result = run_pass(backend, plan, settings.layout, opts)
     except SyncError as exc:
         state.record_pass("run", now, False, {"backend": backend.name, "as_of": opts.as_of.isoformat()}, str(exc))
         raise
-    summary = result.to_json(backend, args.dry_run)
+    summary = {**result.to_json(backend, args.dry_run), "emails_sent": opts.emails_sent}
     if not args.dry_run:
         state.record_pass("run", now, True, summary, "\n".join(result.messages), result.writes.cells)
+        state.mark_logged()
     for message in result.messages:
         print(message, file=sys.stderr)
     if args.json:

@@ -30,7 +30,7 @@ class PassOptions:
     cutoff_day: int = 14
     due_soon_days: int = 7
     dry_run: bool = False
-    emails_sent: int = 0
+    emails_sent: int = 0  # sent since the previous pass, for the Nhật ký line
 
 
 @dataclass

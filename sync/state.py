@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS sends (
     sent_at TEXT,
     message_id TEXT,
     error TEXT,
+    logged INTEGER NOT NULL DEFAULT 0,  -- counted in a pass's Nhật ký line
     UNIQUE (kind, period, recipient)
 );
 """
@@ -55,6 +56,8 @@ class State:
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
             db.row_factory = sqlite3.Row
             db.executescript(SCHEMA)
+            if "logged" not in {r["name"] for r in db.execute("PRAGMA table_info(sends)")}:  # state files of v1
+                db.execute("ALTER TABLE sends ADD COLUMN logged INTEGER NOT NULL DEFAULT 0")
             with db:
                 yield db
 
@@ -118,7 +121,7 @@ class State:
                  error: str | None = None) -> None:
         with self.connect() as db:
             if error is None:
-                db.execute("UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?, error = NULL "
+                db.execute("UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?, error = NULL, logged = 0 "
                            "WHERE kind = ? AND period = ? AND recipient = ?",
                            (now.isoformat(timespec="seconds"), message_id, kind, period, recipient))
             else:
@@ -142,3 +145,13 @@ class State:
                               (limit,)).fetchall()
         return [dict(r) for r in rows]
 
+    def unlogged_sends(self) -> int:
+        """E-mails delivered since the last pass's log line: what the next line reports."""
+        if not self.path.exists():
+            return 0
+        with self.connect() as db:
+            return db.execute("SELECT COUNT(*) AS n FROM sends WHERE status = 'sent' AND logged = 0").fetchone()["n"]
+
+    def mark_logged(self) -> None:
+        with self.connect() as db:
+            db.execute("UPDATE sends SET logged = 1 WHERE status = 'sent' AND logged = 0")

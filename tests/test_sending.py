@@ -11,6 +11,7 @@ from filelock import FileLock
 
 import sync.mail
 from sync.mail import DOCX
+from sync.schema import LOG_COLUMNS
 from sync.state import State
 
 from .conftest import PLAN_PATH
@@ -263,3 +264,45 @@ def test_a_second_pass_waits_for_the_lock_then_skips(demo_project):
         code, out, err = demo_project.cli("run", "--as-of", "2024-09-20")
     assert code == 0 and "Bỏ qua" in err and demo_project.workbook.read_bytes() == before
     assert demo_project.cli("run", "--as-of", "2024-09-20")[0] == 0
+
+
+def test_the_next_pass_logs_the_emails_sent_since_the_last_one(demo_project):
+    configure(demo_project)
+    demo_project.run_json()
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert demo_project.run_json()["emails_sent"] == len(LEADERS)
+    log = values(demo_project.workbook)["Nhật ký"]
+    emails = log[0].index(LOG_COLUMNS["emails"])
+    assert log[-1][emails] == len(LEADERS) and log[-2][emails] == 0
+    assert demo_project.run_json()["emails_sent"] == 0
+
+
+def test_a_state_file_from_before_the_ledger_column_is_upgraded(tmp_path):
+    import sqlite3
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE sends (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, period TEXT NOT NULL, "
+                   "recipient TEXT NOT NULL, status TEXT NOT NULL, attempted_at TEXT NOT NULL, sent_at TEXT, "
+                   "message_id TEXT, error TEXT, UNIQUE (kind, period, recipient))")
+        db.execute("INSERT INTO sends (kind, period, recipient, status, attempted_at, sent_at) VALUES "
+                   "('report', '2024Q2', 'a@example.invalid', 'sent', '2024-06-17', '2024-06-17')")
+    state = State(path)
+    assert state.unlogged_sends() == 1 and state.sent_to("report", "2024Q2") == ["a@example.invalid"]
+    state.mark_logged()
+    assert state.unlogged_sends() == 0
+
+
+def test_status_lists_sends_and_failures(demo_project, inbox):
+    controller, _ = inbox
+    configure(demo_project, controller.port + 1 if controller.port < 65535 else 1)
+    demo_project.run_json()
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 3
+    code, out, _ = demo_project.cli("status")
+    assert code == 0  # the last pass is fresh
+    assert out.count("báo cáo 2024Q3 →") == 2 and "LỖI" in out and "2 thư chưa gửi được" in out
+    code, out, _ = demo_project.cli("status", "--json")
+    result = json.loads(out)
+    assert result["unsent"] == 2 and {s["status"] for s in result["sends"]} == {"failed"}
+    configure(demo_project, controller.port)
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert json.loads(demo_project.cli("status", "--json")[1])["unsent"] == 0
