@@ -15,13 +15,10 @@ from pathlib import Path
 
 from sync.backends.local import LocalBackend
 from sync.config import PROJECT_DIR, Settings
-from sync.demo import fill_values, synthetic_plan
-from sync.layout import build_init
+from sync.demo import seed, synthetic_plan
 from sync.pipeline import PassOptions, compute, run_pass
 from sync.plan import load_plan
 from sync.schema import Layout
-from sync.tables import locate
-from sync.workbook import WriteSet
 
 AS_OF = dt.date(2024, 9, 20)
 PLAN = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
@@ -33,17 +30,8 @@ def plan_for(rows: int):
 
 
 def prepare(rows: int, path: Path) -> None:
-    plan = plan_for(rows)
     path.unlink(missing_ok=True)
-    backend = LocalBackend(path)
-    backend.write(backend.empty_snapshot(), build_init(plan, backend.empty_snapshot(), Layout()))
-    snapshot = backend.read()
-    table = locate(snapshot, "Theo dõi", Layout().tracking_columns, ("stt",), "bench")
-    writes = WriteSet()
-    for offset, values in enumerate(fill_values(plan, AS_OF, mistakes=7)):
-        for key, value in values.items():
-            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[key], value)
-    backend.write(snapshot, writes)
+    seed(LocalBackend(path), plan_for(rows), AS_OF, mistakes=7)
 
 
 def measure(rows: int, path: Path) -> dict:

@@ -25,12 +25,10 @@ import gspread
 from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
 from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
-from sync.demo import fill_values
-from sync.layout import build_init
+from sync.demo import seed
 from sync.pipeline import PassOptions, compute, run_pass
 from sync.schema import Layout
-from sync.tables import locate
-from sync.workbook import Snapshot, Tab, WriteSet
+from sync.workbook import Snapshot, Tab
 from tests.google_helpers import SPREADSHEET_ID, write_key
 from tests.sheets_api import SheetsAPI, serve
 
@@ -40,17 +38,8 @@ NOW = dt.datetime(2024, 9, 20, 8, 0)
 NAIVE_SAMPLE = 60
 
 
-def _prepare(api: SheetsAPI, base: str, key: Path, plan) -> None:
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), base, 120, 120)
-    snap = b.read()
-    b.write(snap, build_init(plan, snap, Layout()))
-    snap = b.read()
-    table = locate(snap, "Theo dõi", Layout().tracking_columns, ("stt",), "bench")
-    writes = WriteSet()
-    for offset, values in enumerate(fill_values(plan, AS_OF, mistakes=7)):
-        for k, v in values.items():
-            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[k], v)
-    b.write(snap, writes)
+def _prepare(base: str, key: Path, plan) -> None:
+    seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), base, 120, 120), plan, AS_OF, mistakes=7)
 
 
 def _client(base: str, key: Path) -> tuple[gspread.Client, BoundedHTTPClient]:
@@ -134,7 +123,7 @@ def run(rows: int, latency: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         key = write_key(Path(tmp) / "key.json", base + "/token")
         plan = plan_for(rows)
-        _prepare(api, base, key, plan)
+        _prepare(base, key, plan)
         start = copy.deepcopy(api.store.books[SPREADSHEET_ID])
         out = {}
         for name, way in (("ours", ours), ("naive_gspread_loop", naive), ("gspread_dataframe", dataframe)):

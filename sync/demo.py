@@ -85,28 +85,36 @@ def synthetic_plan(plan: Plan, rows: int) -> Plan:
     return dataclasses.replace(plan, tasks=tuple(tasks))
 
 
-def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict:
-    from .backends.local import LocalBackend
+def seed(backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> None:
+    """`init` the workbook, then type the sample entries into it through the backend, as units would."""
     from .layout import build_init
-    from .pipeline import PassOptions, run_pass
     from .schema import Layout
     from .tables import locate
     from .workbook import WriteSet
 
-    plan = load_plan(plan_path)
     layout = Layout()
-    out.unlink(missing_ok=True)
-    backend = LocalBackend(out)
-    backend.write(backend.empty_snapshot(), build_init(plan, backend.empty_snapshot(), layout))
+    snapshot = backend.read() if getattr(backend, "exists", lambda: True)() else backend.empty_snapshot()
+    backend.write(snapshot, build_init(plan, snapshot, layout))
     snapshot = backend.read()
     table = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, ("stt",), "demo")
     writes = WriteSet()
-    for offset, values in enumerate(fill_values(plan, as_of)):
+    for offset, values in enumerate(fill_values(plan, as_of, mistakes=mistakes)):
         for key, value in values.items():
             writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[key], value)
     backend.write(snapshot, writes)
+
+
+def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict:
+    from .backends.local import LocalBackend
+    from .pipeline import PassOptions, run_pass
+    from .schema import Layout
+
+    plan = load_plan(plan_path)
+    out.unlink(missing_ok=True)
+    backend = LocalBackend(out)
+    seed(backend, plan, as_of)
     now = dt.datetime.combine(as_of, dt.time(8, 0))
-    result = run_pass(backend, plan, layout, PassOptions(as_of=as_of, now=now))
+    result = run_pass(backend, plan, Layout(), PassOptions(as_of=as_of, now=now))
     return result.to_json(backend, False)
 
 

@@ -10,13 +10,11 @@ import pytest
 
 from sync.backends.google import GoogleBackend, load_credentials
 from sync.backends.local import LocalBackend
-from sync.demo import fill_values
+from sync.demo import seed
 from sync.errors import Unreachable
 from sync.layout import build_init
 from sync.pipeline import PassOptions, run_pass
 from sync.schema import Layout
-from sync.tables import locate
-from sync.workbook import WriteSet
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, write_key
@@ -277,15 +275,7 @@ def test_formula_text_stays_text_and_dates_typed_by_units_parse(api, key, plan):
 # --- the same scenario on both backends, cell for cell ---------------------------------------------------
 
 def scenario(b, plan) -> None:
-    snap = b.read() if not isinstance(b, LocalBackend) else b.empty_snapshot()
-    b.write(snap, build_init(plan, snap, Layout()))
-    snap = b.read()
-    table = locate(snap, "Theo dõi", Layout().tracking_columns, ("stt",), "test")
-    writes = WriteSet()
-    for offset, values in enumerate(fill_values(plan, AS_OF)):
-        for k, v in values.items():
-            writes.set(table.tab.name, table.header_row + 1 + offset, table.columns[k], v)
-    b.write(snap, writes)
+    seed(b, plan, AS_OF)
     run_pass(b, plan, Layout(), OPTS, clock=lambda: 0.0)
 
 
