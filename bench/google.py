@@ -13,7 +13,8 @@ Three ways to do the same pass, from the same sheet state:
 from __future__ import annotations
 
 import argparse
-import copy
+import os
+import subprocess
 import datetime as dt
 import json
 import sys
@@ -30,9 +31,10 @@ from sync.pipeline import PassOptions, compute, run_pass
 from sync.schema import Layout
 from sync.workbook import Snapshot, Tab
 from tests.google_helpers import SPREADSHEET_ID, write_key
-from tests.sheets_api import SheetsAPI, serve
 
 from .case import AS_OF, plan_for
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 NAIVE_SAMPLE = 60
@@ -116,23 +118,34 @@ def dataframe(base, key, plan) -> dict:
     return {"requests": http.calls, "wall_s": round(time.perf_counter() - t0, 3)}
 
 
+class StandIn:
+    """The stand-in in its own process, as Google is another machine: its work does not share our CPU or GC."""
+
+    def __init__(self, latency: float):
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.sheets_api", "--port", "0", "--latency",
+                                      str(latency)], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        line = self.proc.stdout.readline()  # "Sheets API stand-in on http://127.0.0.1:PORT …"
+        self.base = line.split(" on ", 1)[1].split()[0]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
 def run(rows: int, latency: float) -> dict:
-    api = SheetsAPI()
-    server, _ = serve(api)
-    base = f"http://127.0.0.1:{server.server_port}"
+    plan = plan_for(rows)
+    out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        key = write_key(Path(tmp) / "key.json", base + "/token")
-        plan = plan_for(rows)
-        _prepare(base, key, plan)
-        start = copy.deepcopy(api.store.books[SPREADSHEET_ID])
-        out = {}
         for name, way in (("ours", ours), ("naive_gspread_loop", naive), ("gspread_dataframe", dataframe)):
-            api.store.books[SPREADSHEET_ID] = copy.deepcopy(start)
-            api.latency = latency
-            out[name] = way(base, key, plan)
-            api.latency = 0.0
+            server = StandIn(latency)  # a fresh sheet for each way, seeded the same
+            try:
+                key = write_key(Path(tmp) / f"key-{name}.json", server.base + "/token")
+                _prepare(server.base, key, plan)
+                out[name] = way(server.base, key, plan)
+            finally:
+                server.close()
             print(f"  {rows} rows, {name}: {out[name]}", file=sys.stderr)
-    server.shutdown()
     return out
 
 

@@ -354,3 +354,26 @@ def test_report_and_remind_work_on_google(google, api, key, plan):
     code, out, err = google.cli("remind", "--as-of", "2024-09-20", "--json")
     assert code == 0, err
     assert sum(u["errors"] for u in json.loads(out)["units"]) > 0
+
+
+def test_the_stand_in_runs_by_hand_for_an_offline_trial(project, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from sync.config import PROJECT_DIR
+    key_file = tmp_path / "standin-key.json"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.sheets_api", "--port", "0", "--write-key", str(key_file)],
+                            stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+    try:
+        base = proc.stdout.readline().split(" on ", 1)[1].split()[0]
+        assert proc.stdout.readline().startswith("Wrote a key")
+        project.write_config({"backend": "google", "state": str(project.root / "state.sqlite"),
+                              "google": {"spreadsheet_id": "CCHCthuNghiemKhongCanGoogle01",
+                                         "credentials_file": str(key_file), "api_base_url": base}})
+        assert project.cli("init")[0] == 0
+        assert project.run_json()["api_calls"] == 4
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 from pathlib import Path
 
 from .server import SheetsAPI, serve
@@ -14,13 +16,15 @@ def main() -> None:
     parser.add_argument("--write-key", metavar="PATH", help="also write a service-account key for this stand-in")
     args = parser.parse_args()
     server, thread = serve(SheetsAPI(latency=args.latency), args.port)
+    print(f"Sheets API stand-in on http://127.0.0.1:{server.server_port} (token endpoint /token); Ctrl-C stops.",
+          flush=True)
     if args.write_key:
         from ..google_helpers import write_key
         write_key(Path(args.write_key), f"http://127.0.0.1:{server.server_port}/token")
         print(f"Wrote a key for this stand-in to {args.write_key} (fake account, real RSA key).")
-    print(f"Sheets API stand-in on http://127.0.0.1:{server.server_port} (token endpoint /token); Ctrl-C stops.")
     print(f"In config/settings.yaml: backend: google, google: {{api_base_url: http://127.0.0.1:{server.server_port}, "
           "spreadsheet_id: <any 20+ letters>, credentials_file: <a key whose token_uri is .../token>}")
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     try:
         thread.join()
     except KeyboardInterrupt:
