@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .dashboard import Summary
 from .deadlines import format_date
 from .plan import Plan, Unit
-from .schema import Layout
+from .schema import ROMAN, Layout
 from .text import shorten
 
 SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
@@ -82,9 +82,9 @@ def digests(summary: Summary, plan: Plan, layout: Layout) -> list[Digest]:
         label = f"Nhiệm vụ {c.task.stt} - {shorten(c.task.task, 70)}"
         for f in r.flags:
             if f.kind == "overdue":
-                d.overdue.append(f"{label}: hạn {format_date(c.due)}, {f.text.lower()} (dòng {c.entry.row})")
+                d.overdue.append(f"{label}: hạn {format_date(c.due)}, đã quá {f.days} ngày (dòng {c.entry.row})")
             elif f.kind == "missing":
-                d.missing.append(f"{label}: {f.text.lower()} (dòng {c.entry.row})")
+                d.missing.append(f"{label}: chưa nhập Kết quả Quý {ROMAN[f.quarter]} (dòng {c.entry.row})")
     headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
     for issue in summary.errors:
         unit = plan.registry.match(issue.unit)

@@ -214,6 +214,7 @@ def test_reminders_one_digest_per_unit_with_something_to_fix(demo_project, inbox
     grid = values(demo_project.workbook)["Theo dõi"]
     unit_col = grid[0].index("Đơn vị")
     owner = {a: code_ for code_, mail in UNIT_MAIL.items() for a in ([mail] if isinstance(mail, str) else mail)}
+    quarters = set()
     for msg in box.parsed():
         body = msg.get_body(("plain",)).get_content()
         unit = plan.registry.by_code(owner[msg["To"]])
@@ -222,7 +223,9 @@ def test_reminders_one_digest_per_unit_with_something_to_fix(demo_project, inbox
         assert rows
         for row in rows:  # every row named in a unit's digest is that unit's row
             assert plan.registry.match(grid[row - 1][unit_col]) == unit
+    assert quarters and quarters <= {"I", "II", "III", "IV"}  # Roman numerals stay upper case
         assert msg["Subject"].startswith("[CCHC] Nhắc cập nhật bảng theo dõi - ")
+        quarters.update(re.findall(r"chưa nhập Kết quả Quý (\w+) \(dòng", body))
 
 
 def test_reminders_at_most_once_per_interval(demo_project, inbox, tmp_path):
