@@ -40,8 +40,7 @@ def gather(settings: Settings, plan: Plan, backend: Backend, quarter: content.Qu
     """The report's content; `as_of` defaults to the quarter's cut-off (ND 09/2019)."""
     cutoff = settings.deadlines.quarter_cutoff_day
     as_of = as_of or quarter.period(cutoff)[1]
-    opts = PassOptions(as_of=as_of, now=now, cutoff_day=cutoff, due_soon_days=settings.deadlines.due_soon_days,
-                       dry_run=True)
+    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True)
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     return content.build(computed.summary, plan, quarter, issued, cutoff, settings.report.texts)
 

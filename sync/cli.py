@@ -162,9 +162,8 @@ def cmd_run(args) -> int:
     from .pipeline import PassOptions, run_pass
     settings, plan, backend, state = _context(args)
     now = now_in(settings)
-    opts = PassOptions(as_of=args.as_of or now.date(), now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
-                       due_soon_days=settings.deadlines.due_soon_days, dry_run=args.dry_run,
-                       emails_sent=state.unlogged_sends())
+    opts = PassOptions.from_settings(settings, args.as_of or now.date(), now, dry_run=args.dry_run,
+                                     emails_sent=state.unlogged_sends())
     try:
         result = run_pass(backend, plan, settings.layout, opts)
     except SyncError as exc:
@@ -259,7 +258,8 @@ def cmd_report(args) -> int:
         say(f"Đã chuyển sang PDF: '{out['pdf']}'.")
     if args.send:
         report = report if out["built"] else build.gather(settings, plan, backend, quarter, args.as_of, today, now)
-        out["emails_sent"] = _send_report(settings, state, report, path, args.force, now, say)
+        from .notify import send_report
+        out["emails_sent"] = send_report(settings, state, report, path, now, args.force, say)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
     return 0
@@ -271,74 +271,17 @@ def _say(args):
     return lambda text: print(text, file=stream)
 
 
-def _send_report(settings: Settings, state, report, path, force: bool, now: dt.datetime, say) -> int:
-    from .delivery import Letter, deliver
-    from .letters import report_body, report_subject
-    from .mail import Attachment, open_sender
-    q = report.quarter
-    if not settings.mail.report_to:
-        raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
-    attachment = Attachment(path, f"Báo cáo tuyên truyền CCHC {q.label}-{q.year}.docx")
-    letters = [Letter(to, report_subject(q.label, q.year), report_body(q.label, q.year, report.as_of, report.kpis,
-                                                                      settings.where()), (attachment,))
-               for to in settings.mail.report_to]
-    result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", q.key, letters, now, force)
-    where = f"thư mục '{settings.mail.outbox_dir}'" if settings.mail.mode == "outbox" else "máy chủ thư"
-    if result.sent:
-        say(f"Đã gửi báo cáo {q.label}/{q.year} tới {', '.join(result.sent)} ({where}).")
-    if result.skipped:
-        say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo quý này (dùng --force để gửi lại).")
-    return len(result.sent)
-
-
 def cmd_remind(args) -> int:
-    from .delivery import Letter, deliver
-    from .letters import digests
-    from .mail import open_sender
+    from .notify import remind
     from .pipeline import PassOptions, compute
     settings, plan, backend, state = _context(args)
-    say = _say(args)
     now = now_in(settings)
-    as_of = args.as_of or now.date()
-    opts = PassOptions(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
-                       due_soon_days=settings.deadlines.due_soon_days, dry_run=True)
+    opts = PassOptions.from_settings(settings, args.as_of or now.date(), now, dry_run=True)
     summary = compute(backend.read(), plan, settings.layout, opts, backend.describe()).summary
-    interval = settings.remind.interval_days
-    tab = settings.layout.tabs["tracking"]
-    sender = open_sender(settings.mail) if args.send else None
-    out = []
-    for d in digests(summary, plan, settings.layout):
-        item = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing), "errors": len(d.errors),
-                "to": list(d.unit.email), "sent": [], "skipped": None}
-        out.append(item)
-        if d.empty:
-            item["skipped"] = "nothing to fix"
-            continue
-        body = d.body(as_of, settings.where(), tab, interval)
-        if not args.send:
-            say(f"--- {d.subject}\nGửi tới: {', '.join(d.unit.email) or '(chưa có địa chỉ)'}\n\n{body}")
-            continue
-        if not d.unit.email:
-            item["skipped"] = "no address"
-            say(f"Bỏ qua {d.unit.label}: chưa có địa chỉ e-mail (khóa 'email' của đơn vị {d.unit.code} trong "
-                f"tệp kế hoạch {settings.plan_path()}).")
-            continue
-        last = state.last_sent("reminder", f"{d.unit.code}/")
-        if last and 0 <= (as_of - dt.date.fromisoformat(last["period"].split("/", 1)[1])).days < interval:
-            item["skipped"] = f"reminded {last['period'].split('/', 1)[1]}"
-            say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last['period'].split('/', 1)[1]} (mỗi {interval} ngày một lần).")
-            continue
-        letters = [Letter(to, d.subject, body) for to in d.unit.email]
-        result = deliver(state, sender, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
-                         letters, now)
-        item["sent"] = result.sent
-        if result.sent:
-            say(f"Đã gửi thư nhắc cho {d.unit.label} ({', '.join(result.sent)}).")
-    if all(i["skipped"] == "nothing to fix" for i in out):
-        say("Không đơn vị nào cần nhắc: không có việc quá hạn, thiếu kết quả hay lỗi nhập liệu.")
+    units = remind(settings, plan, summary, state, now, args.send, _say(args))
     if args.json:
-        print(json.dumps({"as_of": as_of.isoformat(), "units": out,
-                          "emails_sent": sum(len(i["sent"]) for i in out)}, ensure_ascii=False))
+        print(json.dumps({"as_of": opts.as_of.isoformat(), "units": units,
+                          "emails_sent": sum(len(u["sent"]) for u in units)}, ensure_ascii=False))
     return 0
 
 

@@ -33,6 +33,8 @@ from .workdays import WorkCalendar
 log = logging.getLogger("cchc.daemon")
 
 Runner = Callable[[list[str]], tuple[int, str]]
+WEEKDAYS = {"monday": "thứ Hai", "tuesday": "thứ Ba", "wednesday": "thứ Tư", "thursday": "thứ Năm",
+            "friday": "thứ Sáu"}
 
 
 def run_cli(argv: list[str]) -> tuple[int, str]:
@@ -125,9 +127,10 @@ class Daemon:
     def serve(self, sleep: Callable[[float], bool] | None = None) -> None:
         """Run until stopped; `sleep` returns True when woken by a stop request."""
         sleep = sleep or self.stopping.wait
-        log.info("Bắt đầu: lượt kiểm tra mỗi %d phút (%s–%s ngày làm việc), báo cáo lúc %s, nhắc %s lúc %s.",
+        log.info("Bắt đầu: lượt kiểm tra mỗi %d phút (%s–%s ngày làm việc), báo cáo lúc %s, nhắc việc %s lúc %s.",
                  self.cfg.every_minutes, self.cfg.work_start.strftime("%H:%M"), self.cfg.work_end.strftime("%H:%M"),
-                 self.cfg.report_at.strftime("%H:%M"), self.cfg.remind_weekday, self.cfg.remind_at.strftime("%H:%M"))
+                 self.cfg.report_at.strftime("%H:%M"), WEEKDAYS[self.cfg.remind_weekday],
+                 self.cfg.remind_at.strftime("%H:%M"))
         while not self.stopping.is_set():
             self.tick()
             idle = self.scheduler.idle_seconds

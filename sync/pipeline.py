@@ -32,6 +32,11 @@ class PassOptions:
     dry_run: bool = False
     emails_sent: int = 0  # sent since the previous pass, for the Nhật ký line
 
+    @classmethod
+    def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
+        return cls(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
+                   due_soon_days=settings.deadlines.due_soon_days, **kw)
+
 
 @dataclass
 class Computed:

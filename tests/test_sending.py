@@ -10,6 +10,7 @@ import yaml
 from filelock import FileLock
 
 import sync.mail
+import sync.notify
 from sync.mail import DOCX
 from sync.schema import LOG_COLUMNS
 from sync.state import State
@@ -117,13 +118,13 @@ def test_crash_between_recipients_then_rerun_gives_each_one_copy(demo_project, i
         sender.send = send_then_die
         return sender
 
-    monkeypatch.setattr(sync.mail, "open_sender", crashing)
+    monkeypatch.setattr(sync.notify, "open_sender", crashing)
     with pytest.raises(Crash):
         demo_project.cli("report", "--quarter", "2024Q3", "--send")
     state = State(demo_project.root / "state.sqlite")
     assert state.sent_to("report", "2024Q3") == [LEADERS[0]]
     assert state.send_status("report", "2024Q3", LEADERS[1]) == "sending"  # never marked sent
-    monkeypatch.setattr(sync.mail, "open_sender", real)
+    monkeypatch.setattr(sync.notify, "open_sender", real)
     assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
     assert [box.count_for(a) for a in LEADERS] == [1, 1]
 
@@ -309,3 +310,13 @@ def test_status_lists_sends_and_failures(demo_project, inbox):
     configure(demo_project, controller.port)
     assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
     assert json.loads(demo_project.cli("status", "--json")[1])["unsent"] == 0
+
+
+def test_one_unit_refused_for_now_does_not_stop_the_others(demo_project, inbox, tmp_path):
+    controller, box = inbox
+    configure(demo_project, controller.port, plan=plan_with_emails(tmp_path, VP={"email": "busy@example.invalid"}))
+    code, _, err = demo_project.cli("remind", "--as-of", "2024-09-20", "--send")
+    assert code == 3 and "Văn phòng Sở" in err
+    assert box.count_for("cntt@example.invalid") == 1  # the units after the refused one still got theirs
+    state = State(demo_project.root / "state.sqlite")
+    assert state.send_status("reminder", "VP/2024-09-20", "busy@example.invalid") == "failed"

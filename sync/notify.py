@@ -1,0 +1,88 @@
+"""The two e-mail jobs: the quarterly report to its recipients, and one reminder digest per unit.
+
+Both go through `delivery.deliver`, so each message leaves once per ledger key: (report, 2024Q3,
+recipient) and (reminder, VP/2024-09-20, address). `say` prints progress for the Office.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Callable
+
+from .config import Settings
+from .dashboard import Summary
+from .delivery import Letter, deliver
+from .errors import Unreachable, UserError
+from .letters import digests, report_body, report_subject
+from .mail import Attachment, open_sender
+from .plan import Plan
+from .state import State
+
+Say = Callable[[str], None]
+
+
+def send_report(settings: Settings, state: State, report, path: Path, now: dt.datetime, force: bool,
+                say: Say) -> int:
+    """`report` is reports.content.Report; its figures go in the cover note."""
+    q = report.quarter
+    if not settings.mail.report_to:
+        raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
+    attachment = Attachment(path, f"Báo cáo tuyên truyền CCHC {q.label}-{q.year}.docx")
+    body = report_body(q.label, q.year, report.as_of, report.kpis, settings.where())
+    letters = [Letter(to, report_subject(q.label, q.year), body, (attachment,)) for to in settings.mail.report_to]
+    result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", q.key, letters, now, force)
+    where = f"thư mục '{settings.mail.outbox_dir}'" if settings.mail.mode == "outbox" else "máy chủ thư"
+    if result.sent:
+        say(f"Đã gửi báo cáo {q.label}/{q.year} tới {', '.join(result.sent)} ({where}).")
+    if result.skipped:
+        say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo quý này (dùng --force để gửi lại).")
+    return len(result.sent)
+
+
+def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: dt.datetime, send: bool,
+           say: Say) -> list[dict]:
+    """Preview (send=False) or send each unit's digest; one unit's unreachable server does not stop the rest."""
+    as_of, interval = summary.as_of, settings.remind.interval_days
+    sender = open_sender(settings.mail) if send else None
+    out, failures = [], []
+    for d in digests(summary, plan, settings.layout):
+        item = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing), "errors": len(d.errors),
+                "to": list(d.unit.email), "sent": [], "skipped": None}
+        out.append(item)
+        if d.empty:
+            item["skipped"] = "nothing to fix"
+            continue
+        body = d.body(as_of, settings.where(), settings.layout.tabs["tracking"], interval)
+        if not send:
+            say(f"--- {d.subject}\nGửi tới: {', '.join(d.unit.email) or '(chưa có địa chỉ)'}\n\n{body}")
+            continue
+        if not d.unit.email:
+            item["skipped"] = "no address"
+            say(f"Bỏ qua {d.unit.label}: chưa có địa chỉ e-mail (khóa 'email' của đơn vị {d.unit.code} trong "
+                f"tệp kế hoạch {settings.plan_path()}).")
+            continue
+        last = last_reminded(state, d.unit.code)
+        if last and 0 <= (as_of - last).days < interval:
+            item["skipped"] = f"reminded {last.isoformat()}"
+            say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last.isoformat()} (mỗi {interval} ngày một lần).")
+            continue
+        letters = [Letter(to, d.subject, body) for to in d.unit.email]
+        try:
+            result = deliver(state, sender, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
+                             letters, now)
+        except Unreachable as exc:
+            failures.append(f"{d.unit.label}: {exc}")
+            continue
+        item["sent"] = result.sent
+        if result.sent:
+            say(f"Đã gửi thư nhắc cho {d.unit.label} ({', '.join(result.sent)}).")
+    if all(i["skipped"] == "nothing to fix" for i in out):
+        say("Không đơn vị nào cần nhắc: không có việc quá hạn, thiếu kết quả hay lỗi nhập liệu.")
+    if failures:
+        raise Unreachable("Chưa gửi được thư nhắc cho " + "; ".join(failures))
+    return out
+
+
+def last_reminded(state: State, unit_code: str) -> dt.date | None:
+    last = state.last_sent("reminder", f"{unit_code}/")
+    return dt.date.fromisoformat(last["period"].split("/", 1)[1]) if last else None
