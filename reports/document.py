@@ -31,7 +31,13 @@ MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 TEXT_WIDTH_CM = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 16.5 cm
 TABLE_STYLE = "Bảng - chữ"
 HEADING_STYLE = "Mục"
-ERRORS_LISTED = 30  # the report lists the first ones; the dashboard has them all
+ERRORS_LISTED = 30
+#: w:pPr children that must follow w:pBdr (ECMA-376 order); Word rejects a document with them out of order.
+PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+                    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+                    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+                    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")  # the report lists the first ones; the dashboard has them all
 
 
 def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Document:
@@ -134,7 +140,7 @@ def _rule(container, width_cm: float, box_cm: float) -> None:
     for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
         bottom.set(qn(key), value)
     border.append(bottom)
-    p._p.get_or_add_pPr().append(border)
+    p._p.get_or_add_pPr().insert_element_before(border, *PPR_AFTER_BORDER)  # Word wants schema order
 
 
 def _field(run, instruction: str, size: float | None = None) -> None:

@@ -308,3 +308,22 @@ def test_pdf_by_libreoffice_has_pages_and_vietnamese_text(demo_project):
         assert text in first
     last = reader.pages[-1].extract_text()
     assert "Nơi nhận:" in last and "PHÓ GIÁM ĐỐC" in last
+
+
+def test_properties_are_in_the_order_word_requires(demo_project):
+    """Word refuses a document whose w:pPr / w:tblPr children are out of schema order; LibreOffice does not."""
+    from reports.document import _TBL_PR_ORDER, PPR_AFTER_BORDER
+    ppr_order = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+                 "suppressLineNumbers", "pBdr") + tuple(t.split(":")[1] for t in PPR_AFTER_BORDER)
+    _, doc = _build(demo_project, "--quarter", "2024Q3")
+    parts = [doc.element] + [s.header._element for s in doc.sections] + [s.first_page_header._element
+                                                                        for s in doc.sections]
+    checked = 0
+    for root in parts:
+        for tag, order in ((qn("w:pPr"), ppr_order), (qn("w:tblPr"), _TBL_PR_ORDER)):
+            for props in root.iter(tag):
+                names = [c.tag.split("}")[1] for c in props]
+                ranks = [order.index(n) for n in names]
+                assert ranks == sorted(ranks), names
+                checked += 1
+    assert checked > 100
