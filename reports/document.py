@@ -91,11 +91,13 @@ def _styles(doc: Document) -> None:
     fmt.space_before, fmt.space_after = Pt(0), Pt(6)
     fmt.line_spacing = 1.1
     heading = doc.styles.add_style(HEADING_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    heading.style_id = "CCHCMuc"  # ASCII ids: the Vietnamese names are for the Office's style pane only
     heading.base_style = normal
     heading.font.bold = True
     heading.paragraph_format.keep_with_next = True
     heading.paragraph_format.space_before = Pt(6)
     table = doc.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    table.style_id = "CCHCBang"
     table.base_style = normal
     _set_font(table.font, TABLE_PT)
     tf = table.paragraph_format
