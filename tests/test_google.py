@@ -7,6 +7,7 @@ import json
 import gspread
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from sync.backends.google import GoogleBackend, load_credentials
 from sync.backends.local import LocalBackend
@@ -18,6 +19,7 @@ from sync.schema import Layout
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, write_key
+from .strategies import CELL, UNIT_COLS
 from .sheets_api import SheetsAPI, serve
 from .sheets_api.store import render
 
@@ -377,3 +379,61 @@ def test_the_stand_in_runs_by_hand_for_an_offline_trial(project, tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+# --- the safety property on Google: a pass never changes a cell someone typed ------------------------------
+
+@pytest.fixture(scope="module")
+def google_template(plan, tmp_path_factory):
+    import copy as _copy
+    state = SheetsAPI()
+    server, _ = serve(state)
+    base = f"http://127.0.0.1:{server.server_port}"
+    key_file = write_key(tmp_path_factory.mktemp("key") / "k.json", base + "/token")
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file, stand_in=True), base, 5, 5)
+    snap = b.read()
+    b.write(snap, build_init(plan, snap, Layout()))
+    yield state, base, key_file, _copy.deepcopy(state.store.books[SPREADSHEET_ID])
+    server.shutdown()
+    server.server_close()
+
+
+def _typed(value):
+    """A unit typing `value` in the Sheets UI: dates become date cells, the rest is parsed as the UI does."""
+    from .sheets_api.store import DATE_FORMAT, EPOCH, entered
+    if isinstance(value, dt.date):
+        return {"userEnteredValue": {"numberValue": (value - EPOCH).days}, "userEnteredFormat": DATE_FORMAT}
+    uev, fmt = entered(value, user_entered=True)
+    cell = {"userEnteredValue": uev} if uev else {}
+    if fmt:
+        cell["userEnteredFormat"] = fmt
+    return cell
+
+
+@hsettings(max_examples=int(__import__("os").environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
+                             max_size=40))
+def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
+    import copy as _copy
+    state, base, key_file, template = google_template
+    book = _copy.deepcopy(template)
+    state.store.books[SPREADSHEET_ID] = book
+    tracking = book.sheet(title="Theo dõi")
+    for (r, c), value in edits.items():
+        cell = _typed(value)
+        if cell:
+            tracking.cells[(r - 1, c - 1)] = cell
+        else:
+            tracking.cells.pop((r - 1, c - 1), None)
+    job = {_col(book, "Theo dõi", "Kiểm tra"), _col(book, "Theo dõi", "Cảnh báo")}
+
+    def typed(sheet):
+        return {p: v.get("userEnteredValue") for p, v in sheet.cells.items() if p[1] not in job and
+                v.get("userEnteredValue")}
+
+    before = {t: typed(book.sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file, stand_in=True), base, 5, 5)
+    run_pass(b, plan, Layout(), OPTS)
+    after = {t: typed(state.store.books[SPREADSHEET_ID].sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
+    assert after == before

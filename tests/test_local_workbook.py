@@ -8,9 +8,11 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from .strategies import CELL, UNIT_COLS
+
 from sync.backends.local import LocalBackend
 from sync.errors import StaleSnapshot
-from sync.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS, UNIT_COLUMNS
+from sync.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
 from .conftest import AS_OF
 from .workbooks import cell_grid, col, edit, header, values
@@ -198,15 +200,6 @@ def test_stale_snapshot_is_refused(inited):
 
 
 # --- the safety property, over many generated workbooks -------------------------------------------------
-
-TEXT = st.text(alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyÀÁẢÃẠàáạảãđĐ =+-@/.,0123456789 \n")),
-               max_size=20)
-CELL = st.one_of(st.none(), TEXT, st.integers(-5, 2000), st.floats(0, 50, allow_nan=False),
-                 st.dates(dt.date(2023, 1, 1), dt.date(2025, 12, 31)),
-                 st.sampled_from(["Hoàn thành", "xong", "Đang thực hiện", "31/02/2024", "05/03/2024",
-                                  "https://a.vn/x", "htps://x", "Số 1/KH-STTTT"]))
-UNIT_COLS = [list(TRACKING_COLUMNS).index(k) + 1 for k in UNIT_COLUMNS]
-
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, plan):
