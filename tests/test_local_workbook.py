@@ -8,13 +8,12 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from .strategies import CELL, UNIT_COLS
-
 from sync.backends.local import LocalBackend
 from sync.errors import StaleSnapshot
 from sync.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
 from .conftest import AS_OF
+from .strategies import CELL, UNIT_COLS
 from .workbooks import cell_grid, col, edit, header, values
 
 TRACK, PLAN, DASH, LOG = "Theo dõi", "Kế hoạch", "Tổng hợp", "Nhật ký"
