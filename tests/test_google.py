@@ -200,12 +200,12 @@ def test_server_errors_until_the_budget_ends_are_exit_3(google, api, key, plan):
 def test_dropped_connection_and_slow_answer_are_retried(api, key, plan):
     _ready(api, key, plan)
     api.fault(drop=True, path="values:batchGet")
-    api.fault(delay=0.6, path=SPREADSHEET_ID, method="GET")
+    api.fault(delay=1.5, path=SPREADSHEET_ID, method="GET")
     waits = []
-    b = backend(api, key, sleep=waits.append, timeout_s=0.3)
+    b = backend(api, key, sleep=waits.append, timeout_s=1.0)
     result = run_pass(b, plan, Layout(), OPTS)
-    assert result.attempts == 1 and len(waits) == 2
-    assert b.api_calls == 6  # four requests, two of them sent twice
+    assert result.attempts == 1 and len(waits) >= 2  # (more only if this machine is very slow)
+    assert b.api_calls == 4 + len(waits)  # each retry is one more request
 
 
 def test_unknown_outcome_of_a_write_is_redone_without_a_second_log_line(api, key, plan):
