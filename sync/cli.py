@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
     remind.add_argument("--send", action="store_true", help="gửi thư (không có: chỉ in ra để xem trước)")
     remind.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    plan_cmd = sub.add_parser("plan", help="kế hoạch: nhập từ tệp Word")
+    plan_sub = plan_cmd.add_subparsers(dest="plan_command", required=True, parser_class=_Parser)
+    imp = plan_sub.add_parser("import", parents=[common], help="đọc bảng phụ lục của kế hoạch (.docx) thành tệp YAML")
+    imp.add_argument("file", help="tệp kế hoạch .docx")
+    imp.add_argument("-o", "--output", help="tệp YAML cần ghi (mặc định: in ra màn hình)")
+    imp.add_argument("--force", action="store_true", help="ghi đè tệp YAML đã có")
     sub.add_parser("daemon", parents=[common], help="chạy thường trực theo lịch (khóa cấu hình 'daemon')")
     dl = sub.add_parser("deadline", parents=[common], help="phân tích một cụm từ tiến độ")
     dl.add_argument("phrase")
@@ -285,6 +291,32 @@ def cmd_remind(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    from .plan import load_plan
+    from .plan_import import build_draft, review, to_yaml
+    settings = load_settings(args.config)
+    source = Path(args.file)
+    if not source.exists():
+        raise UserError(f"Không tìm thấy tệp '{source}'.")
+    if args.output and Path(args.output).exists() and not args.force:
+        raise UserError(f"Tệp '{args.output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
+    draft, drafts = build_draft(source, load_plan(settings.plan_path()))
+    text = to_yaml(draft, source, drafts)
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"Đã đọc {len(drafts)} nhiệm vụ từ '{source}' vào '{out}'. Kiểm tra lại đơn vị chủ trì/phối hợp "
+              f"của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {out}' và chạy 'python -m sync init'.")
+    else:
+        print(text, end="")
+    for line in review(draft, drafts):
+        print(f"Cần xem lại: {line}", file=sys.stderr)
+    return 0
+
+
 def cmd_daemon(args) -> int:
     from . import daemon
     from .plan import load_plan
@@ -294,6 +326,6 @@ def cmd_daemon(args) -> int:
 
 
 LOCKED = {"init", "run", "report", "remind"}
-COMMANDS = {"init": cmd_init, "run": cmd_run, "report": cmd_report, "remind": cmd_remind, "daemon": cmd_daemon,
+COMMANDS = {"init": cmd_init, "run": cmd_run, "report": cmd_report, "remind": cmd_remind, "plan": cmd_plan, "daemon": cmd_daemon,
             "status": cmd_status,
             "deadline": cmd_deadline}
