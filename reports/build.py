@@ -78,13 +78,18 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def to_pdf(docx: Path) -> Path:
-    """Convert with LibreOffice in a throw-away profile (a user's open LibreOffice must not block us)."""
+def require_soffice() -> str:
     exe = soffice()
     if exe is None:
         raise UserError("Không tìm thấy LibreOffice (lệnh 'soffice') để chuyển sang PDF. Cài gói "
                         "libreoffice-writer-nogui (Debian/Ubuntu: sudo apt-get install libreoffice-writer-nogui "
                         "fonts-liberation2) hoặc bỏ tùy chọn --pdf; tệp .docx vẫn dùng được.")
+    return exe
+
+
+def to_pdf(docx: Path) -> Path:
+    """Convert with LibreOffice in a throw-away profile (a user's open LibreOffice must not block us)."""
+    exe = require_soffice()
     with tempfile.TemporaryDirectory(prefix="cchc-lo-") as profile:
         cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "pdf",
                "--outdir", str(docx.parent), str(docx)]

@@ -236,35 +236,34 @@ def cmd_status(args) -> int:
 
 def cmd_report(args) -> int:
     from reports import build, content
+
+    from .notify import send_report
     settings, plan, backend, state = _context(args)
-    say = _say(args)
-    now = now_in(settings)
+    say, now = _say(args), now_in(settings)
     today = args.as_of or now.date()
     quarter = content.parse_quarter(args.quarter, today, settings.deadlines.quarter_cutoff_day)
+    if args.pdf:
+        build.require_soffice()  # say so before anything is written
     path = build.report_path(settings, quarter)
     sent = state.sent_to("report", quarter.key)
-    out = {"quarter": quarter.key, "path": str(path), "built": False, "pdf": None}
-    if build.soffice() is None and args.pdf:
-        build.to_pdf(path)  # raises the "install LibreOffice" message before anything is done
-    if sent and path.exists() and not args.force:
+    keep = bool(sent) and path.exists() and not args.force  # never overwrite what was sent, unless asked
+    report = None if keep and not args.send else build.gather(settings, plan, backend, quarter, args.as_of, today,
+                                                               now)
+    out = {"quarter": quarter.key, "path": str(path), "built": not keep, "pdf": None}
+    if keep:
         say(f"Báo cáo {quarter.label}/{quarter.year} đã gửi cho {len(sent)} người nhận; giữ nguyên tệp '{path}' "
-              "(dùng --force để tạo lại).")
+            "(dùng --force để tạo lại).")
     else:
-        report = build.gather(settings, plan, backend, quarter, args.as_of, today, now)
-        if sent:
-            copy = build.keep_sent_copy(path, now)
-            if copy:
-                say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
+        if sent and (copy := build.keep_sent_copy(path, now)):
+            say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
         build.write(report, settings, path)
-        out.update(built=True, as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis)
+        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis)
         say(f"Đã tạo báo cáo {quarter.label}/{quarter.year} (số liệu tính đến {report.as_of:%d/%m/%Y}): '{path}'."
-              + ("" if report.has_data else " Quý này chưa có số liệu; báo cáo ghi rõ điều đó."))
+            + ("" if report.has_data else " Quý này chưa có số liệu; báo cáo ghi rõ điều đó."))
     if args.pdf:
         out["pdf"] = str(build.to_pdf(path))
         say(f"Đã chuyển sang PDF: '{out['pdf']}'.")
     if args.send:
-        report = report if out["built"] else build.gather(settings, plan, backend, quarter, args.as_of, today, now)
-        from .notify import send_report
         out["emails_sent"] = send_report(settings, state, report, path, now, args.force, say)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
