@@ -131,6 +131,7 @@ class Daemon:
                  self.cfg.every_minutes, self.cfg.work_start.strftime("%H:%M"), self.cfg.work_end.strftime("%H:%M"),
                  self.cfg.report_at.strftime("%H:%M"), WEEKDAYS[self.cfg.remind_weekday],
                  self.cfg.remind_at.strftime("%H:%M"))
+        self._guarded("run", self.sync_pass)  # a pass now, if in working hours, not an interval from now
         while not self.stopping.is_set():
             self.tick()
             idle = self.scheduler.idle_seconds

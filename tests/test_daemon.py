@@ -96,6 +96,21 @@ def test_holidays_have_no_passes_and_no_reminders(demo_project, monkeypatch):
     assert all(c[c.index("--as-of") + 1] == "2024-09-04" for c in calls)
 
 
+def test_serve_makes_a_pass_at_start_in_working_hours_and_stops_when_asked(demo_project, monkeypatch):
+    calls = []
+    clock = FakeClock(dt.datetime(2024, 9, 4, 9, 10))  # a Wednesday morning
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")))
+
+    def sleep(seconds):
+        clock.current += dt.timedelta(seconds=seconds)
+        if clock.current >= dt.datetime(2024, 9, 4, 11, 30):
+            daemon.stop()
+        return daemon.stopping.is_set()
+
+    daemon.serve(sleep)
+    assert [c[0] for c in calls] == ["run", "run", "run"]  # 09:10 at start, then 10:10 and 11:10
+
+
 def test_a_failing_action_is_logged_and_the_loop_goes_on(demo_project, monkeypatch, caplog):
     calls = []
 
@@ -129,7 +144,8 @@ def test_report_is_not_sent_long_after_its_cutoff(demo_project, monkeypatch):
 
 def test_sigterm_stops_the_daemon_cleanly(demo_project):
     demo_project.write_config({"local": {"path": str(demo_project.workbook)},
-                               "state": str(demo_project.root / "state.sqlite"), "daemon": {"every_minutes": 600}})
+                               "state": str(demo_project.root / "state.sqlite"),
+                               "daemon": {"every_minutes": 600, "work_start": "00:00", "work_end": "00:00"}})
     env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
     proc = subprocess.Popen([sys.executable, "-m", "sync", "daemon", "--config", str(demo_project.config)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
