@@ -27,7 +27,8 @@ def send_report(settings: Settings, state: State, report, path: Path, now: dt.da
     q = report.quarter
     if not settings.mail.report_to:
         raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
-    attachment = Attachment(path, f"Báo cáo tuyên truyền CCHC {q.label}-{q.year}.docx")
+    # short enough to stay one RFC 2231 parameter: some mail clients do not join continued file names
+    attachment = Attachment(path, f"Báo cáo CCHC {q.label}-{q.year}.docx")
     body = report_body(q.label, q.year, report.as_of, report.kpis, settings.where())
     letters = [Letter(to, report_subject(q.label, q.year), body, (attachment,)) for to in settings.mail.report_to]
     result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", q.key, letters, now, force)
