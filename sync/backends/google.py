@@ -227,7 +227,7 @@ class GoogleBackend:
             title = sheet["properties"]["title"]
             tabs[title] = Tab(title, [list(r) for r in vr.get("values", [])], _notes(sheet))
         self._meta = {s["properties"]["title"]: s for s in sheets}
-        return Snapshot(tabs, token={t: {k: v for k, v in s["properties"].items()} for t, s in self._meta.items()})
+        return Snapshot(tabs, token=tuple(titles))  # staleness is judged by the row keys (see _check_keys)
 
     def _call(self, fn, *args, **kwargs):
         try:
