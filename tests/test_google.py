@@ -21,7 +21,7 @@ from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, write_key
 from .strategies import CELL, UNIT_COLS
 from .sheets_api import SheetsAPI, serve
-from .sheets_api.store import render
+from .sheets_api.store import render, trimmed
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 OPTS = PassOptions(AS_OF, NOW)
@@ -295,13 +295,7 @@ def shown(value) -> str:
 
 
 def _trimmed(rows):
-    rows = [list(r) for r in rows]
-    for r in rows:
-        while r and r[-1] == "":
-            r.pop()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
+    return trimmed([list(r) for r in rows])  # as the API answers: no trailing empty cells or rows
 
 
 def local_grid(path):
