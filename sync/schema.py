@@ -129,6 +129,9 @@ def flag_undated() -> Flag:
 
 
 #: Row colours by flag, most urgent first (text searched in the Cảnh báo cell, fill colour RGB).
+#: Fill of header rows, on every backend.
+HEADER_COLOUR = "D9E2F3"
+
 FLAG_COLOURS = (
     ("Quá hạn", "F4CCCC"),
     ("Thiếu kết quả", "FCE5CD"),

@@ -32,10 +32,11 @@ from google.oauth2 import service_account
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from gspread.utils import absolute_range_name, convert_hex_to_colors_dict, rowcol_to_a1
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ..errors import StaleSnapshot, SyncError, Unreachable, UserError
-from ..schema import FLAG_COLOURS
+from ..schema import FLAG_COLOURS, HEADER_COLOUR
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -47,8 +48,8 @@ META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,i
 STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},
-                 "header": {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.851, "green": 0.886,
-                                                                             "blue": 0.953}}}
+                 "header": {"textFormat": {"bold": True},
+                            "backgroundColor": dict(convert_hex_to_colors_dict(HEADER_COLOUR))}}
 PIXELS_PER_CHAR = 7
 
 
@@ -219,7 +220,7 @@ class GoogleBackend:
                           params={"includeGridData": "true", "fields": META_FIELDS})
         sheets = sorted(meta.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
         titles = [s["properties"]["title"] for s in sheets]
-        values = self._call(self.http.values_batch_get, self.spreadsheet_id, [_quote(t) for t in titles],
+        values = self._call(self.http.values_batch_get, self.spreadsheet_id, [absolute_range_name(t) for t in titles],
                             params={"valueRenderOption": "UNFORMATTED_VALUE",
                                     "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"})
         tabs = {}
@@ -267,7 +268,7 @@ class GoogleBackend:
                 continue
             for col in cols:
                 letter = _letters(col)
-                ranges.append(f"{_quote(tab)}!{letter}:{letter}")
+                ranges.append(absolute_range_name(tab, f"{letter}:{letter}"))
                 expected.append([[r[col - 1]] if len(r) >= col and r[col - 1] not in (None, "") else []
                                  for r in snapshot.tabs[tab].rows])
         if not ranges:
@@ -439,7 +440,7 @@ class _Requests:
                 "startColumnIndex": 0, "endColumnIndex": fmt.colour_last_col}
         col = _letters(fmt.colour_column)
         for i, (text, rgb) in enumerate(fmt.row_colours):
-            colour = {k: int(rgb[j:j + 2], 16) / 255 for k, j in (("red", 0), ("green", 2), ("blue", 4))}
+            colour = dict(convert_hex_to_colors_dict(rgb))
             out.append({"addConditionalFormatRule": {"index": i, "rule": {"ranges": [area], "booleanRule": {
                 "condition": {"type": "CUSTOM_FORMULA", "values": [
                     {"userEnteredValue": f'=ISNUMBER(SEARCH("{text}",${col}{fmt.header_row + 1}))'}]},
@@ -506,16 +507,8 @@ def _cell_range(sid: int, r: int, c: int) -> dict:
     return {"sheetId": sid, "startRowIndex": r - 1, "endRowIndex": r, "startColumnIndex": c - 1, "endColumnIndex": c}
 
 
-def _quote(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
-def _letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+def _letters(col: int) -> str:
+    return rowcol_to_a1(1, col)[:-1]  # "AB1" → "AB"
 
 
 def _trim(rows: list[list]) -> list[list]:

@@ -25,13 +25,13 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import StaleSnapshot, Unreachable, UserError
-from ..schema import FLAG_COLOURS, JOB_AUTHOR
+from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from ..tables import last_used_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 
 LOCK_TIMEOUT_S = 60
 DATE_FORMAT = "DD/MM/YYYY"
-HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True), "section": Font(bold=True, size=12),
                "header": Font(bold=True)}
 
