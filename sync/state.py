@@ -49,15 +49,18 @@ CREATE TABLE IF NOT EXISTS sends (
 class State:
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        self._ready = False  # tables created / upgraded by this instance's first connection
 
     @contextmanager
     def connect(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
             db.row_factory = sqlite3.Row
-            db.executescript(SCHEMA)
-            if "logged" not in {r["name"] for r in db.execute("PRAGMA table_info(sends)")}:  # state files of v1
-                db.execute("ALTER TABLE sends ADD COLUMN logged INTEGER NOT NULL DEFAULT 0")
+            if not self._ready:
+                db.executescript(SCHEMA)
+                if "logged" not in {r["name"] for r in db.execute("PRAGMA table_info(sends)")}:  # files of v1
+                    db.execute("ALTER TABLE sends ADD COLUMN logged INTEGER NOT NULL DEFAULT 0")
+                self._ready = True
             with db:
                 yield db
 
