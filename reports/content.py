@@ -140,8 +140,8 @@ def build(summary: Summary, plan: Plan, quarter: Quarter, issued: dt.date, cutof
         by_task.setdefault(r.checked.task.stt, []).append(r)
     report = Report(
         quarter=quarter, period=period, as_of=summary.as_of, issued=issued, plan=plan, kpis=summary.kpis,
-        tasks=[_task_line(t, by_task.get(t.stt, []), quarter, in_year) for t in plan.tasks],
-        overdue=[{**o, "unit": _label(plan, o["unit"])} for o in summary.overdue],
+        tasks=[_task_line(t, by_task.get(t.stt, []), quarter, in_year, plan) for t in plan.tasks],
+        overdue=[{**o, "unit": plan.registry.by_code(o["code"]).label} for o in summary.overdue],
         not_reported=_not_reported(rows, quarter, rules) if in_year else [],
         errors=[{"row": i.row, "column": i.column, "unit": i.unit, "message": i.message, "tab": i.tab}
                 for i in summary.errors],
@@ -153,9 +153,8 @@ def build(summary: Summary, plan: Plan, quarter: Quarter, issued: dt.date, cutof
     return report
 
 
-def _label(plan: Plan, name: str) -> str:
-    unit = plan.registry.match(name)
-    return unit.label if unit else name
+def _labels(plan: Plan, codes) -> str:
+    return ", ".join(plan.registry.by_code(code).label for code in codes)
 
 
 def _has_entry(r: RowResult, quarter: Quarter) -> bool:
@@ -163,7 +162,7 @@ def _has_entry(r: RowResult, quarter: Quarter) -> bool:
     return bool(e.status or e.results.get(quarter.number) or e.evidence or e.done_date not in (None, ""))
 
 
-def _task_line(task: Task, rows: list[RowResult], quarter: Quarter, in_year: bool) -> TaskLine:
+def _task_line(task: Task, rows: list[RowResult], quarter: Quarter, in_year: bool, plan: Plan) -> TaskLine:
     results, quantities = [], []
     for r in rows:
         text = nfc(r.checked.entry.results.get(quarter.number, "")).strip() if in_year else ""
@@ -171,19 +170,11 @@ def _task_line(task: Task, rows: list[RowResult], quarter: Quarter, in_year: boo
             results.append((r.checked.unit.label, text))
         if r.checked.quantity is not None and in_year:
             quantities.append(r.checked.quantity)
-    lead_units = task.lead or task.support
     return TaskLine(
         stt=task.stt, task=shorten(task.task, 160),
-        lead=", ".join(_unit_label(rows, code) for code in lead_units) + ("" if task.lead else " (phối hợp)"),
+        lead=_labels(plan, task.lead) if task.lead else _labels(plan, task.support) + " (phối hợp)",
         state=task_state([r.checked.status for r in rows]) if in_year else "Chưa có số liệu",
         results=results, quantity=sum(quantities) if quantities else None)
-
-
-def _unit_label(rows: list[RowResult], code: str) -> str:
-    for r in rows:
-        if r.checked.unit.code == code:
-            return r.checked.unit.label
-    return code
 
 
 def _not_reported(rows: list[RowResult], quarter: Quarter, rules: Rules) -> list[tuple[str, list[int]]]:
@@ -207,7 +198,7 @@ def _next_tasks(plan: Plan, by_task: dict[int, list[RowResult]], quarter: Quarte
         mine = by_task.get(task.stt, [])
         open_rows = [r for r in mine if r.checked.status not in ("done", "cancelled")]
         schedule = plan.schedule(task)
-        due = schedule.due or schedule.expected
+        due = schedule.due
         if schedule.kind == "recurring" and nxt.year == plan.year:
             reason = "Thường xuyên"
         elif due and start <= due <= end:
@@ -221,7 +212,7 @@ def _next_tasks(plan: Plan, by_task: dict[int, list[RowResult]], quarter: Quarte
             continue  # every unit has finished it
         out.append({"stt": task.stt, "task": shorten(task.task, 160), "reason": reason,
                     "units": ", ".join(dict.fromkeys(r.checked.unit.label for r in units))
-                    or ", ".join(task.lead + task.support)})
+                    or _labels(plan, task.lead + task.support)})
     return out
 
 

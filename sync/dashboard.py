@@ -166,7 +166,7 @@ def _overdue(rows: list[RowResult]) -> list[dict]:
         for f in r.flags:
             if f.kind == "overdue":
                 c = r.checked
-                items.append({"stt": c.task.stt, "task": c.task.task, "unit": c.unit.name,
+                items.append({"stt": c.task.stt, "task": c.task.task, "unit": c.unit.name, "code": c.unit.code,
                               "role": ROLES.get(c.role, ""), "due": c.due, "days": f.days})
     return sorted(items, key=lambda i: (-i["days"], i["stt"], i["unit"]))
 
