@@ -85,11 +85,7 @@ def _set_font(font, size: float | None = None) -> None:
 def _styles(doc: Document) -> None:
     normal = doc.styles["Normal"]
     _set_font(normal.font, BODY_PT)
-    fmt = normal.paragraph_format
-    fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    fmt.first_line_indent = Cm(1)
-    fmt.space_before, fmt.space_after = Pt(0), Pt(6)
-    fmt.line_spacing = 1.1
+    _shape(normal.paragraph_format, WD_ALIGN_PARAGRAPH.JUSTIFY, indent_cm=1, before=0, after=6, spacing=1.1)
     heading = doc.styles.add_style(HEADING_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     heading.style_id = "CCHCMuc"  # ASCII ids: the Vietnamese names are for the Office's style pane only
     heading.base_style = normal
@@ -100,13 +96,15 @@ def _styles(doc: Document) -> None:
     table.style_id = "CCHCBang"
     table.base_style = normal
     _set_font(table.font, TABLE_PT)
-    tf = table.paragraph_format
-    tf.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    tf.first_line_indent = Cm(0)
-    tf.space_before, tf.space_after = Pt(2), Pt(2)
-    tf.line_spacing = 1.0
+    _shape(table.paragraph_format, WD_ALIGN_PARAGRAPH.LEFT, indent_cm=0, before=2, after=2, spacing=1.0)
     for name in ("Header", "Footer"):
         _set_font(doc.styles[name].font, 13)
+
+
+def _shape(fmt, align, indent_cm: float, before: float, after: float, spacing: float) -> None:
+    """One paragraph format: alignment, first-line indent (cm), space before/after (pt), line spacing."""
+    fmt.alignment, fmt.first_line_indent = align, Cm(indent_cm)
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(before), Pt(after), spacing
 
 
 # --- small builders -----------------------------------------------------------------------------------
@@ -123,9 +121,7 @@ def _plain(container, text: str = "", size: float = 13, bold=False, italic=False
            space_before: float = 0, space_after: float = 0):
     """A paragraph outside the body's rules (letterhead, signature): no indent, explicit spacing."""
     p = container.add_paragraph()
-    fmt = p.paragraph_format
-    fmt.alignment, fmt.first_line_indent = align, Cm(0)
-    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(space_before), Pt(space_after), 1.0
+    _shape(p.paragraph_format, align, indent_cm=0, before=space_before, after=space_after, spacing=1.0)
     if text:
         _run(p, text, size, bold, italic)
     return p
