@@ -94,6 +94,13 @@ def job_lock(settings: Settings):
         lock.release()
 
 
+def _settings(args) -> Settings:
+    """The settings, read once per command (the job lock needs them before the command runs)."""
+    if getattr(args, "settings", None) is None:
+        args.settings = load_settings(args.config)
+    return args.settings
+
+
 def now_in(settings: Settings | None) -> dt.datetime:
     tz = ZoneInfo(settings.timezone if settings else "Asia/Ho_Chi_Minh")
     return dt.datetime.now(tz).replace(microsecond=0)
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command not in LOCKED:
             return COMMANDS[args.command](args)
-        with job_lock(load_settings(args.config)):
+        with job_lock(_settings(args)):
             return COMMANDS[args.command](args)
     except Busy as exc:
         print(str(exc), file=sys.stderr)
@@ -135,7 +142,7 @@ def _context(args):
     from .backends import open_backend
     from .plan import load_plan
     from .state import State
-    settings = load_settings(args.config)
+    settings = _settings(args)
     plan = load_plan(settings.plan_path())
     return settings, plan, open_backend(settings), State(settings.state)
 
@@ -197,7 +204,7 @@ def cmd_run(args) -> int:
 def cmd_status(args) -> int:
     """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
     from .state import State
-    settings = load_settings(args.config)
+    settings = _settings(args)
     state = State(settings.state)
     passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
     now = now_in(settings)
@@ -293,7 +300,7 @@ def cmd_remind(args) -> int:
 def cmd_plan(args) -> int:
     from .plan import load_plan
     from .plan_import import build_draft, review, to_yaml
-    settings = load_settings(args.config)
+    settings = _settings(args)
     source = Path(args.file)
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
@@ -319,7 +326,7 @@ def cmd_plan(args) -> int:
 def cmd_daemon(args) -> int:
     from . import daemon
     from .plan import load_plan
-    settings = load_settings(args.config)
+    settings = _settings(args)
     plan = load_plan(settings.plan_path())
     return daemon.main(settings, args.config or str(settings.source), plan.year, lambda: now_in(settings))
 
