@@ -151,9 +151,9 @@ def header_facts(paragraphs: list[str]) -> dict:
         folded = fold(text)
         if "number" not in facts and re.match(r"^so\s*:", folded):
             facts["number"] = "Số " + text.split(":", 1)[1].strip()
-        if "issued" not in facts and re.search(r"ngay \d{1,2} thang \d{1,2} nam \d{4}", folded):
-            m = re.search(r"ngay \d{1,2} thang \d{1,2} nam \d{4}", folded)
-            facts["issued"] = parse_date(m.group(0))
+        dated = re.search(r"ngay \d{1,2} thang \d{1,2} nam \d{4}", folded)
+        if "issued" not in facts and dated:
+            facts["issued"] = parse_date(dated.group(0))
         if "title" not in facts and folded.startswith("ke hoach") and len(text) > 20:
             facts["title"] = text[:1] + text[1:].lower() if text.isupper() else text
     year = re.search(r"nam (\d{4})", fold(facts.get("title", "")))
