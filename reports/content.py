@@ -15,7 +15,7 @@ from sync.errors import UserError
 from sync.flags import Rules, active_in
 from sync.plan import Plan, Task
 from sync.schema import ROMAN
-from sync.text import fold, nfc, shorten
+from sync.text import fold, nfc, shorten, vn_number
 
 QUARTER_FORMS = "2024Q1, 2024-Q1, Q1/2024, \"Quý I/2024\" hoặc auto"
 _ROMAN_NUMBER = {v.lower(): k for k, v in ROMAN.items()}
@@ -71,15 +71,6 @@ def vn_date(day: dt.date) -> str:
     """"ngày 05 tháng 02 năm 2024": ND 30/2020 writes a leading zero for days below 10 and months 1 and 2."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
-
-
-def vn_number(value: float | int | None) -> str:
-    """Vietnamese decimal comma: 83,3."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return f"{value:,}".replace(",", ".")
 
 
 # --- the report's content -------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from docx.shared import Cm, Mm, Pt
 
 from sync.config import ReportSettings
 from sync.deadlines import format_date
+from sync.text import vn_number
 
-from .content import Report, vn_date, vn_number
+from .content import Report, vn_date
 
 FONT = "Times New Roman"
 BODY_PT = 14

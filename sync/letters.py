@@ -12,7 +12,7 @@ from .dashboard import Summary
 from .deadlines import format_date
 from .plan import Plan, Unit
 from .schema import ROMAN, Layout
-from .text import shorten
+from .text import shorten, vn_number
 
 SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
              "nếu có sai sót, xin liên hệ Văn phòng Sở.")
@@ -24,7 +24,7 @@ def report_subject(quarter_label: str, year: int) -> str:
 
 def report_body(quarter_label: str, year: int, as_of: dt.date, kpis: dict, where: str) -> str:
     rate = "" if kpis.get("on_time_rate") is None else \
-        f"\n- Tỷ lệ hoàn thành đúng hạn: {str(kpis['on_time_rate']).replace('.', ',')}%"
+        f"\n- Tỷ lệ hoàn thành đúng hạn: {vn_number(kpis['on_time_rate'])}%"
     return (
         f"Kính gửi Quý lãnh đạo và cơ quan nhận báo cáo,\n\n"
         f"Văn phòng Sở gửi kèm báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính "

@@ -50,3 +50,12 @@ def shorten(text: str, limit: int = 90) -> str:
         return line
     cut = line[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
     return cut + "…"
+
+
+def vn_number(value: float | int | None) -> str:
+    """Vietnamese decimal comma: 83,3."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return f"{value:,}".replace(",", ".")
