@@ -1,6 +1,7 @@
 """The long-running job: a timetable (package `schedule`) around the same commands cron would run.
 
-* a pass every `daemon.every_minutes` on working days between `work_start` and `work_end`;
+* a pass at start and then every `daemon.every_minutes`, on working days between `work_start` and
+  `work_end`;
 * `report --send` on the first working day after each quarter's cut-off, at `report_at`; a day missed
   (machine off, mail server down) is caught up on the following working days, for up to
   `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started in
