@@ -33,8 +33,7 @@ def api():
     server, _ = serve(state)
     state.base_url = f"http://127.0.0.1:{server.server_port}"
     yield state
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.fixture
@@ -388,8 +387,7 @@ def google_template(plan, tmp_path_factory):
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
     yield state, base, key_file, _copy.deepcopy(state.store.books[SPREADSHEET_ID])
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 def _typed(value):

@@ -28,8 +28,7 @@ def api():
     state.base_url = f"http://127.0.0.1:{server.server_port}"
     state.tokens["test-token"] = {"scope": "https://www.googleapis.com/auth/spreadsheets"}
     yield state
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 def shape(value):

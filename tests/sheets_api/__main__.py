@@ -24,11 +24,11 @@ def main() -> None:
         print(f"Wrote a key for this stand-in to {args.write_key} (fake account, real RSA key).")
     print(f"In config/settings.yaml: backend: google, google: {{api_base_url: http://127.0.0.1:{server.server_port}, "
           "spreadsheet_id: <any 20+ letters>, credentials_file: <a key whose token_uri is .../token>}")
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
     try:
         thread.join()
     except KeyboardInterrupt:
-        server.shutdown()
+        server.stop()
 
 
 if __name__ == "__main__":

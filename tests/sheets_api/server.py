@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -108,13 +109,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        # Logged before the answer leaves: a client that has its answer must find its request in the log.
+        with self.api.lock:
+            self.api.log.append(Logged(method, path, query or {}, status, body))
         self.end_headers()
         try:
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             return  # the client gave up (a timeout we caused on purpose)
-        with self.api.lock:
-            self.api.log.append(Logged(method, path, query or {}, status, body))
 
     def _error(self, status: int, message: str, state: str, **kw) -> None:
         self._send(status, {"error": {"code": status, "message": message, "status": state}}, **kw)
@@ -272,10 +274,25 @@ def _prune(obj: object, tree: dict) -> object:
     return obj
 
 
-def serve(api: SheetsAPI, port: int = 0) -> tuple[ThreadingHTTPServer, threading.Thread]:
+class StandIn(ThreadingHTTPServer):
+    """The HTTP server; `stop()` returns at once instead of waiting for the serve loop's next poll."""
+
+    daemon_threads = True
+
+    def stop(self) -> None:
+        stopper = threading.Thread(target=self.shutdown)
+        stopper.start()
+        try:  # wake the serve loop's select() so it sees the shutdown request now
+            socket.create_connection(self.server_address[:2], timeout=1).close()
+        except OSError:
+            pass
+        stopper.join()
+        self.server_close()
+
+
+def serve(api: SheetsAPI, port: int = 0) -> tuple[StandIn, threading.Thread]:
     handler = type("BoundHandler", (Handler,), {"api": api})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = StandIn(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread
