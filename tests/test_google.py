@@ -46,13 +46,19 @@ def google(project, api, key):
     """A project configured for `backend: google` against the stand-in."""
     project.write_config({"backend": "google", "state": str(project.root / "state.sqlite"),
                           "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
-                                     "api_base_url": api.base_url, "timeout_s": 2, "retry_budget_s": 5}})
+                                     "api_base_url": api.base_url, "timeout_s": PATIENT_S, "retry_budget_s": 5}})
     return project
+
+
+#: Per-request timeout of tests that are not about timeouts: generous, so a loaded machine (a 1,500-row
+#: write under two parallel suites) is never mistaken for a lost answer.
+PATIENT_S = 60
 
 
 def backend(api, key, sleep=None, **kw) -> GoogleBackend:
     extra = {"sleep": sleep} if sleep else {}
-    return GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url, kw.get("timeout_s", 2),
+    return GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url,
+                         kw.get("timeout_s", PATIENT_S),
                          kw.get("budget", 5), **extra)
 
 
