@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("daemon", parents=[common], help="chạy thường trực theo lịch (khóa cấu hình 'daemon')")
     dl = sub.add_parser("deadline", parents=[common], help="phân tích một cụm từ tiến độ")
     dl.add_argument("phrase")
-    dl.add_argument("--year", type=int)
+    dl.add_argument("--year", type=int, help="năm dùng khi cụm từ không ghi năm (mặc định: năm của kế hoạch "
+                                             "trong khóa cấu hình 'plan')")
     return parser
 
 
@@ -133,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
 # --- commands ------------------------------------------------------------------------------------------
 
 def cmd_deadline(args) -> int:
-    year = args.year or dt.date.today().year
+    year = args.year
+    if year is None:  # the plan's year, not the calendar's: in January the plan being read is often last year's
+        from .plan import load_plan
+        try:
+            year = load_plan(_settings(args).plan_path()).year
+        except UserError as exc:
+            raise UserError(f"{exc} Cần năm của kế hoạch để hiểu cụm từ; hoặc ghi rõ --year.") from None
     print(json.dumps(deadlines.parse(args.phrase, year).to_json(args.phrase, year), ensure_ascii=False))
     return 0
 
