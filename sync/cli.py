@@ -306,14 +306,15 @@ def cmd_remind(args) -> int:
 
 def cmd_plan(args) -> int:
     from .plan import load_plan
-    from .plan_import import build_draft, review, to_yaml
+    from .plan_import import import_plan, review, to_yaml
     settings = _settings(args)
     source = Path(args.file)
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
     if args.output and Path(args.output).exists() and not args.force:
         raise UserError(f"Tệp '{args.output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
-    draft, drafts = build_draft(source, load_plan(settings.plan_path()))
+    imported = import_plan(source, load_plan(settings.plan_path()))
+    draft, drafts = imported.plan, imported.drafts
     text = to_yaml(draft, source, drafts)
     if args.output:
         out = Path(args.output)
@@ -325,7 +326,7 @@ def cmd_plan(args) -> int:
               f"của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {out}' và chạy 'python -m sync init'.")
     else:
         print(text, end="")
-    for line in review(draft, drafts):
+    for line in review(draft, drafts, imported):
         print(f"Cần xem lại: {line}", file=sys.stderr)
     return 0
 

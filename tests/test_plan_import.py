@@ -59,7 +59,7 @@ def test_without_output_the_draft_is_printed_and_doubts_are_listed(project, plan
     doc.save(source)
     code, out, err = project.cli("plan", "import", str(source))
     assert code == 0 and "stt: 2" in out
-    assert "nhiệm vụ 2: không nhận ra đơn vị nào" in err and "nhiệm vụ 2: chưa hiểu tiến độ 'Tùy tình hình'" in err
+    assert "nhiệm vụ 2: chưa phân công đơn vị nào" in err and "nhiệm vụ 2: chưa hiểu tiến độ 'Tùy tình hình'" in err
 
 
 def test_bad_inputs_are_exit_2(project, plan, tmp_path):
@@ -70,7 +70,7 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
     empty = tmp_path / "trong.docx"
     Document().save(empty)
     code, _, err = project.cli("plan", "import", str(empty))
-    assert code == 2 and "bảng phụ lục" in err
+    assert code == 2 and "bảng nhiệm vụ (phụ lục)" in err and "gõ lại bảng" in err
     source = write_plan_docx(plan, tmp_path / "kh2.docx")
     existing = tmp_path / "co-roi.yaml"
     existing.write_text("giữ nguyên", encoding="utf-8")
