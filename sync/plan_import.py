@@ -249,9 +249,11 @@ def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft
         if not texts or _is_header_again(row) or _is_column_numbers(row):
             continue
         number = get.get("stt", "").strip()
-        spanning = len(texts) == 1 and len(row) > 2
+        spanning = len({c.text for c in row}) == 1 and len(row) > 2  # merged across: every cell the same
+        heading = not number and not any(get.get(k) for k in ("results", "schedule", "assignment", "lead", "support")) \
+            and all(c.bold for c in row if c.text) and get.get("task", "").isupper()
         body = [get.get(k, "") for k in ("results", "schedule", "assignment", "lead", "support")]
-        if spanning or _SECTION.match(number) or (number and not any(body) and not _PLAIN.match(number)):
+        if spanning or heading or _SECTION.match(number) or (number and not any(body) and not _PLAIN.match(number)):
             group = " ".join(dict.fromkeys(c.text.replace("\n", " ") for c in row if c.text))
             continue
         if not number and drafts:  # the rest of the task above, pushed to the next page
@@ -321,18 +323,18 @@ class UnitReader:
         words = text.split(" ")
         end_word = len(words)
         for n in range(1, len(words)):
-            word = words[n].strip(",;:(")
-            if words[n - 1][-1:] in ",;:(" or any(" ".join(words[n:n + 2]).startswith(v + " ") or word == v
-                                                  for v in VERBS):
+            phrase = " ".join(w.strip(",;:()") for w in words[n:n + 3])
+            if words[n - 1][-1:] in ",;:(" or any(phrase == v or phrase.startswith(v + " ") for v in VERBS):
                 end_word = n
                 break
         name_folded = " ".join(words[:end_word]).rstrip(",;: ")
         if end_word < 2 or name_folded.endswith(OUTSIDE_TAILS):
             return None
-        fuzzy = closest(name_folded, [s for s, _ in self.spellings], cutoff=0.88)
-        if fuzzy:  # OCR damage the aliases do not list
-            return None
-        name = " ".join(raw_words[:end_word]).rstrip(",;: ") if len(raw_words) >= end_word else name_folded
+        if closest(name_folded, [s for s, _ in self.spellings], cutoff=0.88):
+            return None  # a known unit with damage the aliases do not list: not a new one
+        raw = " ".join(raw_words)
+        name = next((raw[:end].rstrip(",;: -–") for end in range(len(raw), 0, -1)
+                     if fold(raw[:end]) == name_folded), name_folded)
         return len(name_folded), name
 
     def fuzzy_at(self, text: str) -> tuple[int, list[str]] | None:
@@ -362,26 +364,27 @@ class UnitReader:
             code, n = f"{base}{n}", n + 1
         return code
 
-    def subjects(self, raw: str) -> tuple[list[tuple[list[str], bool]], str]:
-        """The units a clause starts with, each (codes, is "all units"), and the folded rest (what they do)."""
+    def subjects(self, raw: str) -> tuple[list[tuple[list[str], bool, str]], str]:
+        """The units a clause starts with, each (codes, is "all units", name of a unit the registry does not
+        know), and the folded rest (what they do). Nothing is proposed here: `read_roles` does that."""
         raw = re.sub(r"^\s*(?:[-–+•*]|[a-zđ]\)|\d+[.)])\s*", "", nfc(raw))
         raw = re.sub(r"^(?:giao|đề nghị|de nghi)\s+", "", raw, flags=re.I)
         text = fold(raw)
         raw_words = raw.split()
-        found: list[tuple[list[str], bool]] = []
+        found: list[tuple[list[str], bool, str]] = []
         pos = 0
         while pos < len(text):
             hit = self.known_at(text, pos) or self.fuzzy_at(text[pos:])
             if hit:
                 end, codes = (hit[0], hit[1]) if self.known_at(text, pos) else (pos + hit[0], hit[1])
-                found.append((codes, len(codes) > 1))
+                found.append((codes, len(codes) > 1, ""))
             else:
                 rest_raw = raw_words[len(text[:pos].split()):] if pos else raw_words
                 unknown = self.unknown_at(text[pos:], rest_raw)
                 if not unknown:
                     break
                 end = pos + unknown[0]
-                found.append(([self.propose(unknown[1])], False))
+                found.append(([], False, unknown[1]))
             sep = re.match(r"\s*(?:,|;|-|va\b|\s)\s*", text[end:])
             pos = end + (sep.end() if sep else 0)
             if not sep or not sep.group(0).strip() and not self.known_at(text, pos) and not text[pos:].startswith(INTERNAL):
@@ -417,7 +420,7 @@ def _clauses(text: str, reader: UnitReader) -> list[str]:
     joined: list[str] = []
     for line in lines:
         if joined and _broken_name(joined[-1], line, reader):
-            joined[-1] = joined[-1].rstrip() + " - " + re.sub(r"^\s*[-–]\s*", "", line)
+            joined[-1] = joined[-1].rstrip(" -–") + " - " + re.sub(r"^\s*[-–]\s*", "", line)
         else:
             joined.append(line)
     parts: list[str] = []
@@ -442,8 +445,8 @@ def _clauses(text: str, reader: UnitReader) -> list[str]:
 
 def _broken_name(before: str, after: str, reader: UnitReader) -> bool:
     """Whether a unit name starts at the end of `before` and ends at the start of `after`."""
-    head = fold(re.sub(r"^\s*[-–+•*]\s*", "", before))
-    tail = fold(re.sub(r"^\s*[-–+•*]\s*", "", after))
+    head = fold(re.sub(r"^\s*[-–+•*]\s*", "", before)).rstrip("- ")
+    tail = fold(re.sub(r"^\s*[-–+•*]\s*", "", after)).lstrip("- ")
     if not head or not tail:
         return False
     for spelling, _ in reader.spellings:
@@ -473,7 +476,7 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
     for clause in _clauses(assignment, reader):
         found, rest = reader.subjects(clause)
         verb = rest.strip(" ,;:-")
-        codes = [c for cs, _ in found for c in cs]
+        codes = [c for cs, _, name in found for c in (cs or [reader.propose(name)])]
         if found:
             if verb.startswith("chu tri"):
                 chairs.extend(codes)
@@ -481,11 +484,15 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
                 others.extend(codes)
             elif verb.startswith(PUBLISH):
                 publishers.extend(codes)
-            elif any(all_ for _, all_ in found):
+            elif any(all_ for _, all_, _ in found):
                 everyone_acts = True
                 others.extend(codes)
             else:
                 actors.extend(codes)
+        if not found and rest.startswith("phoi hop voi "):  # "Phối hợp với Y, X chủ trì …": the other order
+            for _, end, cs in reader.mentions(rest):
+                (chairs if rest[end:].lstrip(" ,").startswith("chu tri") else others).extend(cs)
+            continue
         if "phoi hop voi" in rest:  # "… chủ trì, phối hợp với các phòng, đơn vị …"
             for _, _, cs in reader.mentions(rest.split("phoi hop voi", 1)[1]):
                 others.extend(cs)
@@ -572,9 +579,8 @@ def _issuer(facts: dict, lines: list[str]) -> str | None:
     if facts.get("issuer_caps"):
         caps = fold(facts["issuer_caps"])
         for line in lines:  # the same name written in normal case somewhere in the text
-            pos = fold(line).find(caps)
-            if pos >= 0 and not line.isupper():
-                name = _at_folded(line, pos, len(caps))
+            if caps in fold(line) and not line.isupper():
+                name = _at_folded(line, caps)
                 if name and name[:1].isupper():
                     break
                 name = None
@@ -594,12 +600,13 @@ def _issuer(facts: dict, lines: list[str]) -> str | None:
     return f"{name} {province}" if province and fold(province) not in fold(name) else name
 
 
-def _at_folded(line: str, pos: int, length: int) -> str | None:
-    """The part of `line` whose folded form is at [pos, pos+length) of fold(line)."""
+def _at_folded(line: str, target: str) -> str | None:
+    """The part of `line` that folds to `target`, as written."""
     for start in range(len(line)):
-        if fold(line[start:]).startswith(fold(line)[pos:pos + length]) and fold(line[:start]) == fold(line)[:pos].strip():
-            for end in range(start + 1, len(line) + 1):
-                if fold(line[start:end]) == fold(line)[pos:pos + length]:
+        if line[start].isalnum() and (start == 0 or not line[start - 1].isalnum()) \
+                and fold(line[start:]).startswith(target):
+            for end in range(start + len(target) // 2, len(line) + 1):
+                if fold(line[start:end]) == target:
                     return line[start:end]
     return None
 
@@ -644,7 +651,9 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
             for p in reader.proposals.values():
                 if p.code in codes:
                     p.used.append(f"nhiệm vụ {d.stt} ({role})")
-    facts = header_facts(lines + [c.text for t in tables[:1] for r in t[:6] for c in r])
+    letterhead = [line for t in tables if _header(t) is None and len(t) <= 3
+                  for r in t for c in dict.fromkeys(x.text for x in r) for line in c.split("\n") if line.strip()]
+    facts = header_facts(letterhead + lines)
     year = facts["year"] or registry_plan.year + 1
     if not facts["year"]:
         notes.append(f"không thấy năm của kế hoạch trong tiêu đề hay ngày ban hành: đã đặt 'year: {year}'")
