@@ -323,7 +323,8 @@ def cmd_plan(args) -> int:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)
         print(f"Đã đọc {len(drafts)} nhiệm vụ từ '{source}' vào '{out}'. Kiểm tra lại đơn vị chủ trì/phối hợp "
-              f"của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {out}' và chạy 'python -m sync init'.")
+              f"của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {out}', một bảng tính ('local.path' hoặc Google "
+              f"Sheet) và tệp 'state' mới cho năm {draft['year']}, và chạy 'python -m sync init'.")
     else:
         print(text, end="")
     for line in review(draft, drafts, imported):
