@@ -55,7 +55,9 @@ VERBS = ("chu tri", "phoi hop", "thuc hien", "cap nhat", "to chuc", "huong dan",
          "san xuat", "gui", "de xuat", "tap huan", "danh gia", "lam", "ho tro", "tiep tuc", "duy tri", "chi dao")
 # verbs of publishing what others produced: a unit that only does this supports, unless nobody else acts
 PUBLISH = ("cap nhat", "dang")
-INTERNAL = ("phong", "trung tam", "van phong", "ban", "bo phan", "chi cuc", "thanh tra", "to ", "doi ")
+# how the names of a department's own units begin; the next word is capitalised ("Phòng Kế hoạch - Tài chính",
+# "Ban Biên tập"), which tells them from verbs that begin the same ("ban hành", "tổ chức", "phòng, chống")
+INTERNAL = ("phong ", "trung tam ", "van phong ", "ban ", "bo phan ", "chi cuc ", "thanh tra ", "to ", "doi ")
 OUTSIDE_HEADS = ("so ", "ubnd", "uy ban", "cong an", "bo ", "hdnd", "tinh uy", "mat tran", "cac so", "cac co quan",
                  "co quan", "bao ", "dai ")
 OUTSIDE_TAILS = ("tinh", "tinh uy", "huyen", "chinh phu", "trung uong", "thanh pho", "quoc gia")
@@ -211,8 +213,6 @@ def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, i
             width = len(rows[0])
         elif found and rows and len(rows[0]) == width:
             found.append((found[-1][0], rows))
-        else:
-            width = None if not found else width
     if not found:
         raise UserError(f"Không tìm thấy bảng nhiệm vụ (phụ lục) trong '{source}': cần một bảng có hàng tiêu đề "
                         "gồm cột Nhiệm vụ (hoặc Nội dung), Tiến độ (hoặc Thời gian thực hiện) và Phân công (hoặc "
@@ -316,9 +316,10 @@ class UnitReader:
                 pos += 1
         return out
 
-    def unknown_at(self, text: str, raw_words: list[str]) -> tuple[int, str] | None:
-        """(end, name as written) of a unit-like name the registry does not know, at a folded text's start."""
-        if not text.startswith(INTERNAL) or text.startswith(OUTSIDE_HEADS):
+    def unknown_at(self, text: str, raw: str) -> tuple[int, str] | None:
+        """(end, name as written) of a unit-like name the registry does not know, at the start of a folded
+        text (`raw`: the same text as written)."""
+        if not _unit_like(raw):
             return None
         words = text.split(" ")
         end_word = len(words)
@@ -332,7 +333,6 @@ class UnitReader:
             return None
         if closest(name_folded, [s for s, _ in self.spellings], cutoff=0.88):
             return None  # a known unit with damage the aliases do not list: not a new one
-        raw = " ".join(raw_words)
         name = next((raw[:end].rstrip(",;: -–") for end in range(len(raw), 0, -1)
                      if fold(raw[:end]) == name_folded), name_folded)
         return len(name_folded), name
@@ -370,7 +370,6 @@ class UnitReader:
         raw = re.sub(r"^\s*(?:[-–+•*]|[a-zđ]\)|\d+[.)])\s*", "", nfc(raw))
         raw = re.sub(r"^(?:giao|đề nghị|de nghi)\s+", "", raw, flags=re.I)
         text = fold(raw)
-        raw_words = raw.split()
         found: list[tuple[list[str], bool, str]] = []
         pos = 0
         while pos < len(text):
@@ -379,8 +378,7 @@ class UnitReader:
                 end, codes = (hit[0], hit[1]) if self.known_at(text, pos) else (pos + hit[0], hit[1])
                 found.append((codes, len(codes) > 1, ""))
             else:
-                rest_raw = raw_words[len(text[:pos].split()):] if pos else raw_words
-                unknown = self.unknown_at(text[pos:], rest_raw)
+                unknown = self.unknown_at(text[pos:], _raw_at(raw, text[pos:]))
                 if not unknown:
                     break
                 end = pos + unknown[0]
@@ -405,12 +403,31 @@ class UnitReader:
         raw_parts = [p.strip(" -–•") for p in re.split(r"\n|;|,", nfc(text))]
         for part in raw_parts:
             key = fold(part)
-            if key and key in rest and key.startswith(INTERNAL) and not key.startswith(OUTSIDE_HEADS) \
-                    and not key.endswith(OUTSIDE_TAILS) and not self.known_at(key, 0):
+            if key and key in rest and _unit_like(part) and not key.endswith(OUTSIDE_TAILS) \
+                    and not self.known_at(key, 0):
                 code = self.propose(part)
                 if code not in out:
                     out.append(code)
         return out
+
+
+def _unit_like(raw: str) -> bool:
+    """Whether text as written starts like the name of one of the department's own units."""
+    text = fold(raw)
+    head = next((h for h in INTERNAL if text.startswith(h)), None)
+    if head is None or text.startswith(OUTSIDE_HEADS):
+        return False
+    words = nfc(raw).split()
+    after = words[len(head.split())] if len(words) > len(head.split()) else ""
+    return after[:1].isupper()
+
+
+def _raw_at(raw: str, folded_tail: str) -> str:
+    """The end of `raw` whose folded form is `folded_tail`."""
+    for start in range(len(raw)):
+        if raw[start].isalnum() and (start == 0 or not raw[start - 1].isalnum()) and fold(raw[start:]) == folded_tail:
+            return raw[start:]
+    return folded_tail
 
 
 def _clauses(text: str, reader: UnitReader) -> list[str]:
@@ -542,7 +559,12 @@ def header_facts(lines: list[str]) -> dict:
         if "number" not in facts and re.match(r"^so\s*:", folded):
             facts["number"] = "Số " + text.split(":", 1)[1].strip()
         dated = re.search(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})", folded)
+        placed = re.match(r"^[^,]{2,40}, ngay \d", folded)
+        if dated and placed and facts.get("issued_loose"):  # the "<place>, ngày …" line beats a date in passing
+            facts.pop("issued", None), facts.pop("place", None), facts.pop("issued_loose")
         if "issued" not in facts and dated and not folded.startswith(("can cu", "(")):
+            if not placed:
+                facts["issued_loose"] = True
             try:
                 facts["issued"] = parse_date(dated.group(0))
             except ValueError:
@@ -561,6 +583,8 @@ def header_facts(lines: list[str]) -> dict:
                 if not more or f.startswith(("can cu", "thuc hien", "(", "_", "-", "*", "i.")) or len(more) > 160:
                     break
                 parts.append(more)
+                if re.search(r"\bnam 20\d\d$", f):
+                    break  # a plan's title ends with its year
             parts = [p for p in parts if p.strip("_-* ")]
             if parts:
                 title = " ".join(_sentence_case(p) for p in parts)
@@ -568,6 +592,7 @@ def header_facts(lines: list[str]) -> dict:
                 facts["title"] = title[:1].upper() + title[1:] if fold(title).startswith("ke hoach ") else \
                     "Kế hoạch " + title
                 facts["title_caps"] = all(p.isupper() for p in parts)
+    facts.pop("issued_loose", None)
     year = re.search(r"nam (20\d\d)\b", fold(facts.get("title", "")))
     facts["year"] = int(year.group(1)) if year else (facts["issued"].year if facts.get("issued") else None)
     facts["issuer"] = _issuer(facts, lines)
@@ -591,10 +616,9 @@ def _issuer(facts: dict, lines: list[str]) -> str | None:
     if not name:
         return None
     province = None
-    if facts.get("governing"):
-        province = re.sub(r"^(?:UBND|ỦY BAN NHÂN DÂN)\s+", "", facts["governing"], flags=re.I)
-        kind, _, rest = province.partition(" ")
-        province = f"{kind.lower()} {rest.title()}" if rest else None
+    governing = re.match(r"^(?:UBND|ỦY BAN NHÂN DÂN)\s+(TỈNH|THÀNH PHỐ)\s+(.+)$", facts.get("governing", ""), re.I)
+    if governing:
+        province = f"{governing.group(1).lower()} {governing.group(2).title()}"
     elif facts.get("place"):
         province = f"tỉnh {facts['place']}"
     return f"{name} {province}" if province and fold(province) not in fold(name) else name
@@ -619,11 +643,6 @@ class Imported:
     drafts: list[Draft]
     proposals: list[Proposal]
     notes: list[str]
-
-
-def build_draft(path: Path, registry_plan: Plan) -> tuple[dict, list[Draft]]:
-    imported = import_plan(path, registry_plan)
-    return imported.plan, imported.drafts
 
 
 def import_plan(path: Path, registry_plan: Plan) -> Imported:

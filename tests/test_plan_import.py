@@ -6,6 +6,8 @@ import re
 
 import yaml
 from docx import Document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.plan import load_plan
 
@@ -186,3 +188,17 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
     existing.write_text("giữ nguyên", encoding="utf-8")
     code, _, err = project.cli("plan", "import", str(source), "-o", str(existing))
     assert code == 2 and "--force" in err and existing.read_text(encoding="utf-8") == "giữ nguyên"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["Văn phòng Sở", "Phòng CNTT-BCVT", "Ban Biên tập", "Các phòng, đơn vị", "Sở Nội vụ",
+                                 "Phòng Kế hoạch - Tài chính", "chủ trì", "phối hợp với", "phối hợp", "thực hiện",
+                                 "cập nhật", "tổ chức", "Ban hành", ",", ";", "\n- ", "- ", "Phòng Thông tin -",
+                                 "\nBáo chí - Xuất bản", "và", "(", ")", "."]), max_size=14).map(" ".join))
+def test_reading_roles_never_fails_and_never_gives_a_unit_both_roles(plan, text):
+    from sync.plan_import import UnitReader, read_roles
+    reader = UnitReader(plan.registry.units)
+    lead, support, unsure = read_roles(text, reader)
+    assert not set(lead) & set(support)
+    known = set(reader.codes) | {p.code for p in reader.proposals.values()}
+    assert set(lead) | set(support) <= known and unsure == (not (lead or support))
