@@ -101,23 +101,25 @@ class Proposal:
 class Cell:
     text: str
     bold: bool = False
+    numbered: bool = False  # an empty paragraph with Word's own list numbering (an STT column numbered by Word)
 
 
 def _cell(cell) -> Cell:
-    lines, bold = [], True
+    lines, bold, numbered = [], True, False
     for p in cell.paragraphs:
         text = nfc(p.text)
-        if not text:
-            continue
         listed = p._p.pPr is not None and p._p.pPr.numPr is not None
         listed = listed or (p.style is not None and p.style.name.lower().startswith("list"))
+        if not text:
+            numbered = numbered or listed
+            continue
         if text[:1] in "•·▪◦●":
             text = "- " + text[1:].strip()
         elif listed and not re.match(r"^[-–+*]\s", text):
             text = "- " + text
         lines.append(text)
         bold = bold and all(r.bold for r in p.runs if r.text.strip())
-    return Cell("\n".join(lines), bold and bool(lines))
+    return Cell("\n".join(lines), bold and bool(lines), numbered and not lines)
 
 
 def _kind_of(path: Path) -> str:
@@ -243,12 +245,24 @@ def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft
     drafts: list[Draft] = []
     notes: list[str] = []
     group = ""
+    previous = None
     for row in rows:
         get = {k: row[i].text if i < len(row) else "" for k, i in cols.items()}
         texts = {c.text for c in row if c.text}
-        if not texts or _is_header_again(row) or _is_column_numbers(row):
+        stt_cell = row[cols["stt"]] if "stt" in cols and cols["stt"] < len(row) else Cell("")
+        if not (texts or stt_cell.numbered) or _is_header_again(row) or _is_column_numbers(row):
             continue
         number = get.get("stt", "").strip()
+        key, previous = previous, (number, stt_cell.numbered, get.get("task", ""))
+        if drafts and key == previous and previous[2]:  # STT and task merged down over a second row
+            last = drafts[-1]
+            for k in TEXT_KEYS:
+                attr = {"lead": "lead_text", "support": "support_text"}.get(k, k)
+                if get.get(k) and get[k] not in getattr(last, attr):
+                    setattr(last, attr, (getattr(last, attr) + "\n" + get[k]).strip())
+            continue
+        if not number and stt_cell.numbered:  # Word numbers the column itself: the running number
+            number = str(drafts[-1].stt + 1 if drafts else 1)
         spanning = len({c.text for c in row}) == 1 and len(row) > 2  # merged across: every cell the same
         heading = not number and not any(get.get(k) for k in ("results", "schedule", "assignment", "lead", "support")) \
             and all(c.bold for c in row if c.text) and get.get("task", "").isupper()

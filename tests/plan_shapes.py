@@ -136,3 +136,33 @@ def write_sentence_plan(path: Path) -> Path:
                 run.bold = values[0] in ("A.", "B.")
     doc.save(path)
     return path
+
+
+def write_word_numbered_plan(path: Path) -> Path:
+    """STT numbered by Word itself (an empty "List Number" paragraph), and a task whose STT and text cells are
+    merged down over two rows, one unit per row."""
+    doc = Document()
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    table = doc.add_table(rows=1, cols=5)
+    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Thời gian thực hiện", "Đơn vị thực hiện",
+                                                 "Ghi chú"]):
+        cell.text = text
+    for task, schedule, units in (("Tuyên truyền trên Trang TTĐT", "Thường xuyên", ["Ban Biên tập thực hiện"]),
+                                  ("Hội nghị tập huấn CCHC", "Quý III/2025",
+                                   ["Văn phòng Sở chủ trì", "Phòng CNTT-BCVT phối hợp"]),
+                                  ("Báo cáo kết quả", "Tháng 11-12/2025", ["Văn phòng Sở thực hiện"])):
+        first = len(table.rows)
+        for unit in units:
+            cells = table.add_row().cells
+            cells[2].text = schedule
+            cells[3].text = unit
+        top, bottom = table.rows[first].cells, table.rows[len(table.rows) - 1].cells
+        number = top[0].merge(bottom[0]) if len(units) > 1 else top[0]
+        number.paragraphs[0].style = doc.styles["List Number"]
+        text = top[1].merge(bottom[1]) if len(units) > 1 else top[1]
+        text.text = task
+        if len(units) > 1:
+            top[2].merge(bottom[2]).text = schedule
+    doc.save(path)
+    return path

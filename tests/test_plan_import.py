@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 import yaml
 from docx import Document
 from hypothesis import HealthCheck, given, settings
@@ -202,3 +203,30 @@ def test_reading_roles_never_fails_and_never_gives_a_unit_both_roles(plan, text)
     assert not set(lead) & set(support)
     known = set(reader.codes) | {p.code for p in reader.proposals.values()}
     assert set(lead) | set(support) <= known and unsure == (not (lead or support))
+
+
+def test_word_numbered_stt_and_a_task_merged_over_two_rows(project, plan, tmp_path):
+    from .plan_shapes import write_word_numbered_plan
+    out = tmp_path / "kh.yaml"
+    code, _, err = project.cli("plan", "import", str(write_word_numbered_plan(tmp_path / "kh.docx")), "-o", str(out))
+    assert code == 0, err
+    new = load_plan(out)
+    assert [(t.stt, t.task, t.schedule) for t in new.tasks] == [
+        (1, "Tuyên truyền trên Trang TTĐT", "Thường xuyên"), (2, "Hội nghị tập huấn CCHC", "Quý III/2025"),
+        (3, "Báo cáo kết quả", "Tháng 11-12/2025")]
+    assert new.by_stt[2].assignment == "Văn phòng Sở chủ trì\nPhòng CNTT-BCVT phối hợp"
+    assert [(t.lead, t.support) for t in new.tasks] == [(("BBT",), ()), (("VP",), ("CNTT",)), (("VP",), ())]
+
+
+@pytest.mark.parametrize("words,key", [
+    ("STT", "stt"), ("TT", "stt"), ("Nhiệm vụ", "task"), ("Nội dung", "task"), ("Nội dung nhiệm vụ", "task"),
+    ("Nội dung công việc", "task"), ("Kết quả/sản phẩm", "results"), ("Kết quả/ sản phẩm", "results"),
+    ("Sản phẩm", "results"), ("Sản phẩm đầu ra", "results"), ("Tiến độ", "schedule"),
+    ("Thời gian thực hiện", "schedule"), ("Thời gian hoàn thành", "schedule"), ("Phân công", "assignment"),
+    ("Phân công và cách thức thực hiện", "assignment"), ("Đơn vị thực hiện", "assignment"),
+    ("Cơ quan thực hiện", "assignment"), ("Phân công thực hiện", "assignment"), ("Đơn vị chủ trì", "lead"),
+    ("Đơn vị phối hợp", "support"), ("Ghi chú", "note"), ("Kinh phí", None)])
+def test_header_words_departments_use(words, key):
+    from sync.plan_import import _header_key
+    assert _header_key(words) == key
+    assert _header_key(words.upper()) == key
