@@ -155,17 +155,20 @@ class _Plan(BaseModel):
         stts = [t.stt for t in self.tasks]
         if len(set(stts)) != len(stts):
             raise ValueError("số thứ tự 'stt' của nhiệm vụ bị trùng")
+        problems = []  # every one at once: an imported draft may have several things to fill in
         for t in self.tasks:
             for code in t.lead + t.support:
                 if code not in codes:
-                    raise ValueError(f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có trong 'units' ({', '.join(codes)})")
+                    problems.append(f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có trong 'units' ({', '.join(codes)})")
             if not (t.lead or t.support):
-                raise ValueError(unassigned_message(t.stt))
+                problems.append(unassigned_message(t.stt))
         for u in self.units:
             if u.proposed:
                 used = [f"nhiệm vụ {t.stt} ({role})" for t in self.tasks
-                        for role, codes in (("lead", t.lead), ("support", t.support)) if u.code in codes]
-                raise ValueError(proposed_message(u.code, u.name, used))
+                        for role, roles in (("lead", t.lead), ("support", t.support)) if u.code in roles]
+                problems.append(proposed_message(u.code, u.name, used))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -117,6 +117,7 @@ def test_the_unfinished_draft_does_not_load_and_says_what_to_fill_in(project, pl
     project.write_config({"plan": str(out)})
     code, _, err = project.cli("init")
     assert code == 2 and "nhiệm vụ 3: chưa phân công đơn vị nào" in err and "'lead'" in err and "'support'" in err
+    assert "đơn vị 'KHTC'" in err  # every thing to fill in, at once
     raw = yaml.safe_load(out.read_text(encoding="utf-8"))
     raw["tasks"][2]["support"] = ["VP"]  # the Office fills in task 3 …
     out.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
