@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("daemon", parents=[common], help="chạy thường trực theo lịch (khóa cấu hình 'daemon')")
     dl = sub.add_parser("deadline", parents=[common], help="phân tích một cụm từ tiến độ")
     dl.add_argument("phrase")
-    dl.add_argument("--year", type=int)
+    dl.add_argument("--year", type=int, help="năm dùng khi cụm từ không ghi năm (mặc định: năm của kế hoạch "
+                                             "trong khóa cấu hình 'plan')")
     return parser
 
 
@@ -133,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
 # --- commands ------------------------------------------------------------------------------------------
 
 def cmd_deadline(args) -> int:
-    year = args.year or dt.date.today().year
+    year = args.year
+    if year is None:  # the plan's year, not the calendar's: in January the plan being read is often last year's
+        from .plan import load_plan
+        try:
+            year = load_plan(_settings(args).plan_path()).year
+        except UserError as exc:
+            raise UserError(f"{exc} Cần năm của kế hoạch để hiểu cụm từ; hoặc ghi rõ --year.") from None
     print(json.dumps(deadlines.parse(args.phrase, year).to_json(args.phrase, year), ensure_ascii=False))
     return 0
 
@@ -299,14 +306,15 @@ def cmd_remind(args) -> int:
 
 def cmd_plan(args) -> int:
     from .plan import load_plan
-    from .plan_import import build_draft, review, to_yaml
+    from .plan_import import import_plan, review, to_yaml
     settings = _settings(args)
     source = Path(args.file)
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
     if args.output and Path(args.output).exists() and not args.force:
         raise UserError(f"Tệp '{args.output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
-    draft, drafts = build_draft(source, load_plan(settings.plan_path()))
+    imported = import_plan(source, load_plan(settings.plan_path()))
+    draft, drafts = imported.plan, imported.drafts
     text = to_yaml(draft, source, drafts)
     if args.output:
         out = Path(args.output)
@@ -315,10 +323,11 @@ def cmd_plan(args) -> int:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)
         print(f"Đã đọc {len(drafts)} nhiệm vụ từ '{source}' vào '{out}'. Kiểm tra lại đơn vị chủ trì/phối hợp "
-              f"của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {out}' và chạy 'python -m sync init'.")
+              f"của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {out}', một bảng tính ('local.path' hoặc Google "
+              f"Sheet) và tệp 'state' mới cho năm {draft['year']}, và chạy 'python -m sync init'.")
     else:
         print(text, end="")
-    for line in review(draft, drafts):
+    for line in review(draft, drafts, imported):
         print(f"Cần xem lại: {line}", file=sys.stderr)
     return 0
 

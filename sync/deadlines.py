@@ -2,10 +2,14 @@
 
 Pure functions, no I/O. A phrase becomes a `Schedule`:
 
-* once      — one due date ("Quý I/2024" → 31/03/2024, "trước ngày 15/6/2024" → 15/06/2024);
-* recurring — a result every period of the year ("Thường xuyên", "hằng tháng", "định kỳ hằng quý");
-* event     — tied to something outside the plan ("Theo tiến độ Đề án"); a date only when the phrase
-              gives an expected one ("dự kiến trong quý II/2024") or the Office sets Hạn hoàn thành;
+* once      — one due date ("Quý I/2024" → 31/03/2024, "trước ngày 15/6/2024" → 15/06/2024); a range or a
+              list of months or quarters is due at its end ("Tháng 3-4/2024", "Tháng 12/2024 - tháng 01/2025",
+              "Quý II-III/2024"), and `start` says where it begins;
+* recurring — a result every period of the year ("Thường xuyên", "hằng tháng", "định kỳ hằng quý"); `day`
+              when the phrase sets the day of the period's last month ("Hàng quý, trước ngày 10 tháng cuối quý");
+* event     — tied to something outside the plan ("Theo tiến độ Đề án", "Theo Kế hoạch của UBND tỉnh"); a
+              date only when the phrase gives an expected one ("dự kiến trong quý II/2024") or the Office
+              sets Hạn hoàn thành;
 * unknown   — anything else; never an exception.
 
 Quarterly results follow Nghị định 09/2019/NĐ-CP: a quarter's data runs from the 15th of the month before
@@ -34,10 +38,12 @@ class Schedule:
     until: dt.date | None = None   # recurring: last day it runs
     expected: bool = False         # event: `due` is an estimate given in the phrase
     note: str | None = None        # why a phrase is unknown, in Vietnamese
+    day: int | None = None         # recurring: each result is due by this day of the period's last month
+    start: dt.date | None = None   # once: first day of a range of months or quarters
 
     def to_json(self, phrase: str = "", year: int | None = None) -> dict:
         out = {"phrase": phrase, "year": year, **asdict(self)}
-        for key in ("due", "until"):
+        for key in ("due", "until", "start"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
 
@@ -132,12 +138,14 @@ def format_date(day: dt.date | None) -> str:
 _RECURRING = (
     (re.compile(r"\b(hang|moi) tuan\b"), "week"),
     (re.compile(r"\b(hang|moi) thang\b|dinh ky (hang )?thang"), "month"),
-    (re.compile(r"\b(hang|moi) quy\b|dinh ky (hang )?quy|theo quy\b"), "quarter"),
+    (re.compile(r"\b(hang|moi) quy\b|dinh ky (hang )?quy|theo quy\b(?! dinh)"), "quarter"),
     (re.compile(r"\b(hang|moi) nam\b"), "year"),
     (re.compile(r"\bthuong xuyen\b|lien tuc|\bdinh ky\b"), "quarter"),
 )
 _EVENT = re.compile(r"theo tien do|sau khi|khi co (yeu cau|chi dao|van ban)|theo (de nghi|yeu cau|chi dao)"
-                    r"|khi duoc|tuy theo|theo lo trinh|khi co")
+                    r"|khi duoc|tuy theo|theo lo trinh|khi co"
+                    # a body's own document sets the date: "Theo Kế hoạch của UBND tỉnh", "theo văn bản của Bộ"
+                    r"|^theo (ke hoach|van ban|thong bao|huong dan|quyet dinh|cong van|chuong trinh)\b")
 _YEAR = re.compile(r"\b(20\d\d)\b")
 _FULL_DATE = re.compile(r"(?<![\d/])(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?![\d/])")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
@@ -146,6 +154,14 @@ _DAY_MONTH = re.compile(r"(?:ngay|truoc|den|han|cham nhat)\s*(?:ngay\s*)?(\d{1,2
 _QUARTER = re.compile(r"(?:\bquy|\bq)\s*(iv|iii|ii|i|[1-4])\b((?:\s*(?:,|va|-|den)\s*(?:quy\s*)?(?:iv|iii|ii|i|[1-4])\b)*)")
 _MONTH = re.compile(r"\bthang\s*(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i|1[0-2]|0?[1-9])\b")
 _HALF = re.compile(r"\b(6|sau|9|chin) thang (dau|cuoi)?\s*nam\b|\bnua (dau|cuoi) nam\b")
+_M = r"(1[0-2]|0?[1-9])"
+# "Tháng 3-4/2024", "Tháng 3, 4/2024", "Từ tháng 4 đến tháng 6/2024", "tháng 3, 4 và 5 năm 2024"
+_MONTH_LIST = re.compile(r"\bthang\s*" + _M + r"((?:\s*(?:,|-|va|den|toi)\s*(?:thang\s*)?(?:1[0-2]|0?[1-9])\b(?!\s*/\s*\d{1,2}\b))+)"
+                         r"(?:\s*(?:/|nam)\s*(20\d\d))?")
+# "Tháng 12/2024 - tháng 01/2025": a range across the year end, each end with its year
+_MONTH_SPAN = re.compile(r"\bthang\s*" + _M + r"\s*(?:/|nam)\s*(20\d\d)\s*(?:-|den|toi)\s*(?:thang\s*)?" + _M
+                         + r"\s*(?:/|nam)\s*(20\d\d)")
+_RECURRING_DAY = re.compile(r"\bngay\s*(\d{1,2})\b(?!\s*[/.\-]\s*\d)")
 _WHOLE_YEAR = re.compile(r"\b(trong|ca|cuoi|het) nam\b|\bnam 20\d\d\b|^20\d\d$")
 
 
@@ -160,8 +176,29 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+def _months(text: str, year: int) -> tuple[dt.date, dt.date] | None:
+    """(first day, last day) of a range or list of months, the year end crossed where the months say so."""
+    match = _MONTH_SPAN.search(text)
+    if match:
+        m1, y1, m2, y2 = (int(g) for g in match.groups())
+        first, last = dt.date(y1, m1, 1), month_end(y2, m2)
+        return (first, last) if first <= last else None
+    match = _MONTH_LIST.search(text)
+    if not match:
+        return None
+    months = [int(match.group(1))] + [int(m) for m in re.findall(r"1[0-2]|0?[1-9]", match.group(2))]
+    last_year = int(match.group(3)) if match.group(3) else year
+    # the year written at the end belongs to the last month; an earlier month greater than a later one is
+    # in the year before ("tháng 12 - tháng 1/2025")
+    wraps = sum(1 for a, b in zip(months, months[1:]) if b < a)
+    return dt.date(last_year - wraps, months[0], 1), month_end(last_year, months[-1])
+
+
 def _date_in(text: str, year: int) -> tuple[dt.date | None, str | None]:
     """The latest due date a phrase (without its recurring/event words) names, or a reason why not."""
+    span = _months(text, year)
+    if span:
+        return span[1], None
     for match in _FULL_DATE.finditer(text):
         day, month, yr = (int(g) for g in match.groups())
         found = _safe_date(yr, month, day)
@@ -207,13 +244,22 @@ def parse(phrase: object, year: int | None = None) -> Schedule:
 
     for pattern, every in _RECURRING:
         if pattern.search(main):
-            return Schedule("recurring", every=every, until=dt.date(yr, 12, 31))
+            day = _RECURRING_DAY.search(text)
+            day = int(day.group(1)) if day and 1 <= int(day.group(1)) <= (30 if every == "quarter" else 28) else None
+            return Schedule("recurring", every=every, until=dt.date(yr, 12, 31),
+                            day=day if every in ("month", "quarter") else None)
     if _EVENT.search(main):
         due, _ = _date_in(aside, yr) if aside else (None, None)
         return Schedule("event", due=due, expected=due is not None)
     due, problem = _date_in(main, yr)
     if due:
-        return Schedule("once", due=due)
+        span = _months(main, yr)
+        quarters = _QUARTER.search(main)
+        start = span[0] if span else None
+        if start is None and quarters and quarters.group(2):
+            first = _numeral(quarters.group(1))
+            start = dt.date(due.year, first * 3 - 2, 1) if quarter_end(due.year, first) < due else None
+        return Schedule("once", due=due, start=start)
     if problem:
         return Schedule("unknown", note=problem)
     if aside and _EVENT.search(aside):

@@ -62,10 +62,18 @@ def active_in(c: Checked, quarter: int, rules: Rules) -> bool:
     return c.done_date is None or c.done_date >= start
 
 
+def result_deadline(c: Checked, quarter: int, rules: Rules) -> dt.date:
+    """When the quarter's result is due: the day the task's own Tiến độ sets in the quarter's last month
+    ("Hàng quý, trước ngày 10 tháng cuối quý"), else the ND 09/2019 cut-off."""
+    s = c.schedule
+    if s.kind == "recurring" and s.every == "quarter" and s.day:
+        return dt.date(rules.year, quarter * 3, s.day)
+    return result_period(rules.year, quarter, rules.cutoff_day)[1]
+
+
 def owed_quarters(c: Checked, rules: Rules) -> list[int]:
     """Quarters whose result is due by `as_of` and owed by this row."""
     if not c.counted or c.status == "cancelled":
         return []
-    return [q for q in (1, 2, 3, 4)
-            if result_period(rules.year, q, rules.cutoff_day)[1] < rules.as_of and active_in(c, q, rules)]
+    return [q for q in (1, 2, 3, 4) if result_deadline(c, q, rules) < rules.as_of and active_in(c, q, rules)]
 

@@ -30,7 +30,10 @@ def describe_schedule(schedule: Schedule) -> str:
     if schedule.kind == "once" or (schedule.kind == "event" and schedule.due):
         return format_date(schedule.due)
     if schedule.kind == "recurring":
-        return {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(schedule.every, "Hằng quý")
+        every = {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(schedule.every, "Hằng quý")
+        if schedule.day:  # kept, so that the pass reading this cell back still knows the day
+            return f"{every}, trước ngày {schedule.day}" + (" tháng cuối quý" if schedule.every == "quarter" else "")
+        return every
     return ""
 
 

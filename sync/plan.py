@@ -42,6 +42,8 @@ class Task:
     lead: tuple[str, ...]
     support: tuple[str, ...]
     partners: tuple[str, ...] = ()
+    group: str = ""       # the section row above the task in the plan's table ("I. NHIỆM VỤ TRỌNG TÂM")
+    numbering: str = ""   # the plan's own numbering when it is not a plain number ("1.1", "a)")
 
     def units(self) -> list[tuple[str, str]]:
         """(unit code, role key) pairs: leads first, in plan order."""
@@ -117,6 +119,7 @@ class _Unit(BaseModel):
     short: str = ""
     aliases: list[str] = []
     email: list[str] | str | None = None
+    proposed: bool = False  # set by `plan import` for a name it did not recognise; the Office confirms it
 
 
 class _Task(BaseModel):
@@ -130,6 +133,8 @@ class _Task(BaseModel):
     lead: list[str] = []
     support: list[str] = []
     partners: list[str] = []
+    group: str = ""
+    numbering: str = ""
 
 
 class _Plan(BaseModel):
@@ -150,13 +155,34 @@ class _Plan(BaseModel):
         stts = [t.stt for t in self.tasks]
         if len(set(stts)) != len(stts):
             raise ValueError("số thứ tự 'stt' của nhiệm vụ bị trùng")
+        problems = []  # every one at once: an imported draft may have several things to fill in
         for t in self.tasks:
             for code in t.lead + t.support:
                 if code not in codes:
-                    raise ValueError(f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có trong 'units' ({', '.join(codes)})")
+                    problems.append(f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có trong 'units' ({', '.join(codes)})")
             if not (t.lead or t.support):
-                raise ValueError(f"nhiệm vụ {t.stt}: chưa phân công đơn vị nào ('lead' hoặc 'support')")
+                problems.append(unassigned_message(t.stt))
+        for u in self.units:
+            if u.proposed:
+                used = [f"nhiệm vụ {t.stt} ({role})" for t in self.tasks
+                        for role, roles in (("lead", t.lead), ("support", t.support)) if u.code in roles]
+                problems.append(proposed_message(u.code, u.name, used))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+
+def unassigned_message(stt: int) -> str:
+    """What to fill in for a task without units (also the `plan import` review line)."""
+    return (f"nhiệm vụ {stt}: chưa phân công đơn vị nào — điền mã đơn vị chủ trì vào 'lead' và đơn vị phối hợp "
+            f"vào 'support' của nhiệm vụ {stt} (mã trong 'units'), theo cột Phân công")
+
+
+def proposed_message(code: str, name: str, used: list[str]) -> str:
+    """A unit `plan import` proposed and nobody confirmed yet (also the review line)."""
+    where = f", dùng ở {', '.join(used)}" if used else ""
+    return (f"đơn vị '{code}' ({name}) là đơn vị mới do 'plan import' đề xuất{where} — kiểm tra tên, mã và e-mail "
+            f"của đơn vị trong 'units' (hoặc thay bằng mã một đơn vị đã có), rồi xóa dòng 'proposed: true'")
 
 
 def _emails(value) -> tuple[str, ...]:
@@ -176,13 +202,14 @@ def load_plan(path: Path) -> Plan:
     try:
         model = _Plan.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(gốc)'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") if not e["loc"] else
+                             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UserError(f"Tệp kế hoạch '{path}' có lỗi: {problems}") from None
     registry = UnitRegistry(tuple(
         Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short)) for u in model.units))
     tasks = tuple(
         Task(t.stt, nfc(t.task), nfc(t.results), nfc(t.schedule), nfc(t.assignment), nfc(t.note),
-             tuple(t.lead), tuple(t.support), tuple(nfc(p) for p in t.partners))
+             tuple(t.lead), tuple(t.support), tuple(nfc(p) for p in t.partners), nfc(t.group), nfc(t.numbering))
         for t in sorted(model.tasks, key=lambda t: t.stt))
     return Plan(nfc(model.title), nfc(model.number), model.issued, model.year, nfc(model.issuer),
                 registry, tasks, str(path))

@@ -1,9 +1,22 @@
 """`plan import FILE.docx`: a new year's plan from its signed Word file, as a draft plan YAML.
 
-The appendix table (STT · Nhiệm vụ · Kết quả/sản phẩm · Tiến độ · Phân công… · Ghi chú) is found by its
-header text, rows split by page breaks are merged back (a row without STT continues the one above), and
-each task's lead (chủ trì) and supporting (phối hợp) units are read from the assignment sentence. That
-last step is a reading of free Vietnamese text, so the draft says which tasks to check by hand.
+Plans come in several shapes, and the importer reads them as a person would:
+
+* the task table is found by its content wherever it is (not the first table: a letterhead or a signature
+  table may come before it; the appendix may run over several tables), its columns by the header words
+  departments use (`STT`/`TT`, `Nhiệm vụ`/`Nội dung…`, `Kết quả/sản phẩm`/`Sản phẩm…`, `Tiến độ`/`Thời
+  gian…`, `Phân công`/`Đơn vị thực hiện`/`Cơ quan thực hiện`, and a two-row header `Phân công thực hiện`
+  over `Đơn vị chủ trì | Đơn vị phối hợp`, which then gives lead and support directly);
+* section rows (`I.`, `A.`, a bold row spanning the table) become task groups; rows split by page breaks
+  (no STT) are merged back into the task above, mid-sentence joins with a space; bulleted and
+  multi-paragraph cells keep their lines; numbering such as `1.1` or `a)` is kept beside the running STT;
+* the plan's number, date, title, issuer and year come from its first page;
+* unit names are matched to the registry (aliases, OCR damage, a name broken over two lines joined first);
+  a name that matches no unit becomes a proposed unit the Office confirms; outside bodies are partners.
+
+Who leads and who supports is read from the assignment sentence (see `read_roles`). It is a reading of
+free text: the draft lists what to check, and a draft with an unconfirmed unit or a task without units
+does not load until the Office has filled it in.
 """
 from __future__ import annotations
 
@@ -16,12 +29,44 @@ import yaml
 
 from .deadlines import parse_date
 from .errors import UserError
-from .plan import Plan, Unit
-from .text import fold, nfc
+from .plan import Plan, Unit, proposed_message, unassigned_message
+from .text import closest, fold, nfc
 
-HEADERS = {"stt": "stt", "task": "nhiem vu", "results": "ket qua", "schedule": "tien do",
-           "assignment": "phan cong", "note": "ghi chu"}
-ALL_UNITS = ("cac phong, don vi", "cac phong don vi", "cac don vi thuoc so", "phong, don vi")
+# folded header words → column key; the longest match wins ("đơn vị chủ trì" before "đơn vị")
+HEADERS = {
+    "stt": ("stt", "tt", "so tt", "so thu tu"),
+    "task": ("nhiem vu", "noi dung", "noi dung nhiem vu", "noi dung cong viec", "ten nhiem vu", "cong viec"),
+    "results": ("ket qua", "san pham", "san pham dau ra", "ket qua/san pham", "ket qua/ san pham"),
+    "schedule": ("tien do", "thoi gian thuc hien", "thoi gian hoan thanh", "thoi gian", "thoi han"),
+    "assignment": ("phan cong", "don vi thuc hien", "co quan thuc hien", "trach nhiem thuc hien",
+                   "to chuc thuc hien"),
+    "lead": ("don vi chu tri", "chu tri", "co quan chu tri"),
+    "support": ("don vi phoi hop", "phoi hop", "co quan phoi hop"),
+    "note": ("ghi chu",),
+}
+TEXT_KEYS = ("task", "results", "schedule", "assignment", "lead", "support", "note")
+ALL_UNITS = ("cac phong, don vi thuoc so", "cac phong, don vi", "cac phong don vi", "cac don vi thuoc so",
+             "cac phong, ban, don vi", "phong, don vi")
+# words that start what a unit does: a name ends before them
+VERBS = ("chu tri", "phoi hop", "thuc hien", "cap nhat", "to chuc", "huong dan", "tham muu", "trien khai",
+         "xay dung", "dang", "cung cap", "long ghep", "pho bien", "theo doi", "tong hop", "nghien cuu",
+         "truc tiep", "chuan bi", "quan tam", "viet", "bao cao", "ra soat", "tuyen truyen", "phat hanh",
+         "giup", "dam nhiem", "du thao", "soan thao", "tiep nhan", "kiem tra", "dieu phoi", "van hanh",
+         "san xuat", "gui", "de xuat", "tap huan", "danh gia", "lam", "ho tro", "tiep tuc", "duy tri", "chi dao")
+# verbs of publishing what others produced: a unit that only does this supports, unless nobody else acts
+PUBLISH = ("cap nhat", "dang")
+# how the names of a department's own units begin; the next word is capitalised ("Phòng Kế hoạch - Tài chính",
+# "Ban Biên tập"), which tells them from verbs that begin the same ("ban hành", "tổ chức", "phòng, chống")
+INTERNAL = ("phong ", "trung tam ", "van phong ", "ban ", "bo phan ", "chi cuc ", "thanh tra ", "to ", "doi ")
+OUTSIDE_HEADS = ("so ", "ubnd", "uy ban", "cong an", "bo ", "hdnd", "tinh uy", "mat tran", "cac so", "cac co quan",
+                 "co quan", "bao ", "dai ")
+OUTSIDE_TAILS = ("tinh", "tinh uy", "huyen", "chinh phu", "trung uong", "thanh pho", "quoc gia")
+PARTNERS = re.compile(
+    r"(UBND (?:tỉnh|cấp huyện|cấp xã|các huyện[^,;.]*)|Ủy ban nhân dân tỉnh|Công an tỉnh|Ban Tuyên giáo Tỉnh ủy|"
+    r"Ban Chỉ đạo CCHC của Chính phủ|Bộ [A-ZĐ][^\s,;.()]*(?: [a-zđà-ỹ]+| và [A-ZĐ][^\s,;.()]*| [A-ZĐ][^\s,;.()]*){0,3}|"
+    r"Sở (?:Nội vụ|Tư pháp|Tài chính|Y tế|Xây dựng|Công Thương|Ngoại vụ|Kế hoạch và Đầu tư|Khoa học và Công nghệ|"
+    r"Giáo dục và Đào tạo|Lao động - Thương binh và Xã hội|Văn hóa và Thể thao|Du lịch|Tài nguyên và Môi trường|"
+    r"Giao thông vận tải|Nông nghiệp và Phát triển nông thôn|Thông tin và Truyền thông|Dân tộc))")
 
 
 @dataclass
@@ -32,15 +77,71 @@ class Draft:
     schedule: str = ""
     assignment: str = ""
     note: str = ""
+    lead_text: str = ""     # the `Đơn vị chủ trì` column, when the table has one
+    support_text: str = ""  # the `Đơn vị phối hợp` column
+    numbering: str = ""
+    group: str = ""
     lead: list[str] = field(default_factory=list)
     support: list[str] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
     unsure: bool = False
+
+
+@dataclass
+class Proposal:
+    """A unit name the registry does not know: proposed as a new unit for the Office to confirm."""
+    code: str
+    name: str
+    used: list[str] = field(default_factory=list)  # "nhiệm vụ 3 (lead)"
 
 
 # --- reading the Word file ---------------------------------------------------------------------------------
 
-def read_docx(path: Path) -> tuple[list[str], list[list[list[str]]]]:
-    """(paragraph texts, tables as rows of cell texts), NFC."""
+@dataclass
+class Cell:
+    text: str
+    bold: bool = False
+    numbered: bool = False  # an empty paragraph with Word's own list numbering (an STT column numbered by Word)
+
+
+def _cell(cell) -> Cell:
+    lines, bold, numbered = [], True, False
+    for p in cell.paragraphs:
+        text = nfc(p.text)
+        listed = p._p.pPr is not None and p._p.pPr.numPr is not None
+        listed = listed or (p.style is not None and p.style.name.lower().startswith("list"))
+        if not text:
+            numbered = numbered or listed
+            continue
+        if text[:1] in "•·▪◦●":
+            text = "- " + text[1:].strip()
+        elif listed and not re.match(r"^[-–+*]\s", text):
+            text = "- " + text
+        lines.append(text)
+        bold = bold and all(r.bold for r in p.runs if r.text.strip())
+    return Cell("\n".join(lines), bold and bool(lines), numbered and not lines)
+
+
+def _kind_of(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "doc"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    return "docx"
+
+
+def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
+    """(first-page lines, tables as rows of cells), NFC. Paragraphs are split at line breaks."""
+    kind = _kind_of(path)
+    if kind == "doc":
+        raise UserError(f"'{path}' là tệp Word cũ (.doc). Mở bằng Word, chọn Tệp → Lưu thành → 'Word Document "
+                        "(*.docx)', rồi chạy lại 'plan import' với tệp .docx.")
+    if kind == "pdf":
+        raise UserError(f"'{path}' là tệp PDF, không đọc được bảng nhiệm vụ từ PDF (thường là bản scan). Dùng tệp "
+                        "Word (.docx) gốc của kế hoạch; nếu chỉ có bản scan, gõ bảng phụ lục vào Word (các cột STT, "
+                        "Nhiệm vụ, Kết quả/sản phẩm, Tiến độ, Phân công, Ghi chú), lưu .docx rồi chạy lại.")
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
     try:
@@ -48,164 +149,607 @@ def read_docx(path: Path) -> tuple[list[str], list[list[list[str]]]]:
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         raise UserError(f"Không mở được '{path}' như một tệp Word .docx ({exc}). Mở bằng Word và lưu lại "
                         "dưới dạng 'Word Document (*.docx)'.") from None
-    tables = [[[nfc(c.text).strip() for c in row.cells] for row in t.rows] for t in doc.tables]
-    return [nfc(p.text).strip() for p in doc.paragraphs], tables
+    lines = [line.strip() for p in doc.paragraphs for line in nfc(p.text).split("\n")]
+    tables = [[[_cell(c) for c in row.cells] for row in t.rows] for t in doc.tables]
+    return [line for line in lines if line], tables
 
 
-def appendix(tables: list[list[list[str]]], source: Path) -> tuple[dict[str, int], list[list[str]]]:
+# --- finding the task table ----------------------------------------------------------------------------------
+
+def _header_key(text: str) -> str | None:
+    folded = re.sub(r"\s+", " ", fold(text).replace("\n", " ")).strip(" .:")
+    best = None
+    for key, words in HEADERS.items():
+        for word in words:
+            if (folded == word or folded.startswith(word + " ") or folded.startswith(word + "/")
+                    or (len(word) > 3 and folded.startswith(word))) and (best is None or len(word) > best[1]):
+                best = (key, len(word))
+    return best[0] if best else None
+
+
+def _header(rows: list[list[Cell]]) -> tuple[int, dict[str, int]] | None:
+    """(rows the header takes, column of each key) when one of the first rows is a task table's header."""
+    for i, row in enumerate(rows[:4]):
+        keys = [_header_key(c.text) for c in row]
+        if "task" not in keys or not ({"assignment", "lead"} & set(keys)) or not ({"stt", "schedule"} & set(keys)):
+            continue
+        used = 1
+        if i + 1 < len(rows):  # a second header row under merged cells: Đơn vị chủ trì | Đơn vị phối hợp
+            below = [_header_key(c.text) for c in rows[i + 1]]
+            if {"lead", "support"} & set(below):
+                keys = [b if b in ("lead", "support") else k for k, b in zip(keys, below)]
+                used = 2
+        cols: dict[str, int] = {}
+        for n, key in enumerate(keys):
+            if key and key not in cols:
+                cols[key] = n
+        return i + used, cols
+    return None
+
+
+def _is_header_again(row: list[Cell]) -> bool:
+    keys = {_header_key(c.text) for c in row}
+    return "task" in keys and len(keys - {None}) >= 3
+
+
+def _is_column_numbers(row: list[Cell]) -> bool:
+    """The "(1) (2) (3) …" row some tables have under their header."""
+    texts = [re.sub(r"[()\s.]", "", c.text) for c in row]
+    return all(t.isdigit() for t in texts) and [int(t) for t in texts] == list(range(1, len(texts) + 1))
+
+
+def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, int], list[list[Cell]]]:
+    """The task table's columns and its rows: every table whose header reads as a task table, and tables
+    right after one with the same number of columns and no header (the table went on after a break)."""
+    found: list[tuple[dict[str, int], list[list[Cell]]]] = []
+    width = None
     for rows in tables:
-        for i, row in enumerate(rows[:3]):
-            cols = _header_columns(row)
-            if {"stt", "task", "schedule", "assignment"} <= set(cols):
-                return cols, rows[i + 1:]
-    raise UserError(f"Không tìm thấy bảng phụ lục trong '{source}': cần một bảng có các cột STT, Nhiệm vụ, "
-                    "Tiến độ và Phân công.")
+        header = _header(rows)
+        if header:
+            skip, cols = header
+            if found and cols != found[0][0]:
+                if len(found[0][1]) >= len(rows) - skip:
+                    continue  # another, smaller task-like table: keep the first
+                found = []
+            found.append((cols, rows[skip:]))
+            width = len(rows[0])
+        elif found and rows and len(rows[0]) == width:
+            found.append((found[-1][0], rows))
+    if not found:
+        raise UserError(f"Không tìm thấy bảng nhiệm vụ (phụ lục) trong '{source}': cần một bảng có hàng tiêu đề "
+                        "gồm cột Nhiệm vụ (hoặc Nội dung), Tiến độ (hoặc Thời gian thực hiện) và Phân công (hoặc "
+                        "Đơn vị chủ trì / Đơn vị thực hiện). Nếu bảng trong tệp là ảnh scan, gõ lại bảng trong Word "
+                        "rồi lưu .docx và chạy lại.")
+    return found[0][0], [row for _, rows in found for row in rows]
 
 
-def _header_columns(row: list[str]) -> dict[str, int]:
-    cols: dict[str, int] = {}
-    for i, text in enumerate(row):
-        folded = fold(text)
-        for key, start in HEADERS.items():
-            if key not in cols and folded.startswith(start):
-                cols[key] = i
-    return cols
+# --- rows → tasks --------------------------------------------------------------------------------------------
+
+_SECTION = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\s*[.)]?$")
+_PLAIN = re.compile(r"^\s*(\d+)\s*[.)]?\s*$")
 
 
-def merge_rows(cols: dict[str, int], rows: list[list[str]]) -> list[Draft]:
-    """One Draft per numbered row; unnumbered rows (a page break split the task) are appended to it."""
+def _join(before: str, after: str) -> str:
+    """Text cut by a page break: a new line where a sentence or item ended, else a space."""
+    if not before:
+        return after
+    if not after:
+        return before
+    if before.rstrip()[-1:] in ".;:!?" or re.match(r"^[-–+•*]\s", after):
+        return before + "\n" + after
+    return before + " " + after
+
+
+def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft], list[str]]:
+    """Drafts in table order, section rows as their groups; and notes on the numbering for the review."""
     drafts: list[Draft] = []
+    notes: list[str] = []
+    group = ""
+    previous = None
     for row in rows:
-        get = {k: row[i] if i < len(row) else "" for k, i in cols.items()}
-        if len(set(row)) == 1 or _header_columns(row).keys() >= {"stt", "task"}:
-            continue  # a title spanning the table, or the header repeated on a new page
-        number = re.match(r"^\s*(\d+)\s*\.?\s*$", get["stt"])
-        if number:
-            drafts.append(Draft(int(number.group(1)), **{k: get.get(k, "") for k in HEADERS if k != "stt"}))
-        elif drafts and not get["stt"]:
+        get = {k: row[i].text if i < len(row) else "" for k, i in cols.items()}
+        texts = {c.text for c in row if c.text}
+        stt_cell = row[cols["stt"]] if "stt" in cols and cols["stt"] < len(row) else Cell("")
+        if not (texts or stt_cell.numbered) or _is_header_again(row) or _is_column_numbers(row):
+            continue
+        number = get.get("stt", "").strip()
+        key, previous = previous, (number, stt_cell.numbered, get.get("task", ""))
+        if drafts and key == previous and previous[2]:  # STT and task merged down over a second row
             last = drafts[-1]
-            for key in HEADERS:
-                if key != "stt" and get.get(key) and get[key] not in getattr(last, key):
-                    setattr(last, key, (getattr(last, key) + "\n" + get[key]).strip())
-    return drafts
+            for k in TEXT_KEYS:
+                attr = {"lead": "lead_text", "support": "support_text"}.get(k, k)
+                if get.get(k) and get[k] not in getattr(last, attr):
+                    setattr(last, attr, (getattr(last, attr) + "\n" + get[k]).strip())
+            continue
+        if not number and stt_cell.numbered:  # Word numbers the column itself: the running number
+            number = str(drafts[-1].stt + 1 if drafts else 1)
+        spanning = len({c.text for c in row}) == 1 and len(row) > 2  # merged across: every cell the same
+        heading = not number and not any(get.get(k) for k in ("results", "schedule", "assignment", "lead", "support")) \
+            and all(c.bold for c in row if c.text) and get.get("task", "").isupper()
+        body = [get.get(k, "") for k in ("results", "schedule", "assignment", "lead", "support")]
+        if spanning or heading or _SECTION.match(number) or (number and not any(body) and not _PLAIN.match(number)):
+            group = " ".join(dict.fromkeys(c.text.replace("\n", " ") for c in row if c.text))
+            continue
+        if not number and drafts:  # the rest of the task above, pushed to the next page
+            last = drafts[-1]
+            for key in TEXT_KEYS:
+                attr = {"lead": "lead_text", "support": "support_text"}.get(key, key)
+                if get.get(key):
+                    setattr(last, attr, _join(getattr(last, attr), get[key]))
+            continue
+        if not number:
+            continue
+        plain = _PLAIN.match(number)
+        stt = int(plain.group(1)) if plain else (drafts[-1].stt + 1 if drafts else 1)
+        drafts.append(Draft(stt, get.get("task", ""), get.get("results", ""), get.get("schedule", ""),
+                            get.get("assignment", ""), get.get("note", ""), get.get("lead", ""),
+                            get.get("support", ""), "" if plain else number, group))
+    stts = [d.stt for d in drafts]
+    if len(set(stts)) != len(stts) or stts != sorted(stts):  # numbering restarts in each section
+        for n, d in enumerate(drafts, 1):
+            d.numbering = d.numbering or str(d.stt)
+            d.stt = n
+        notes.append("số thứ tự trong bảng bắt đầu lại ở mỗi mục: đã đánh lại STT 1…"
+                     f"{len(drafts)}, số gốc giữ ở 'numbering'")
+    return drafts, notes
 
 
-# --- who leads, who supports -------------------------------------------------------------------------------
+# --- units -------------------------------------------------------------------------------------------------
 
-def _mentions(clause: str, units: tuple[Unit, ...]) -> list[tuple[int, int, list[str]]]:
-    """(start, end, unit codes) of every unit named in a folded clause; "các phòng, đơn vị" names them all."""
-    found = []
-    for unit in units:
-        for name in sorted((unit.name, *unit.aliases), key=len, reverse=True):
-            pos = clause.find(fold(name))
-            if pos >= 0:
-                found.append((pos, pos + len(fold(name)), [unit.code]))
+class UnitReader:
+    """Names in assignment text → unit codes of the registry, proposed units, or partners."""
+
+    def __init__(self, units: tuple[Unit, ...]):
+        self.units = units
+        self.codes = [u.code for u in units]
+        self.spellings = sorted({(fold(s), u.code) for u in units for s in (u.name, *u.aliases, u.short) if s},
+                                key=lambda p: -len(p[0]))
+        self.proposals: dict[str, Proposal] = {}
+
+    def known_at(self, text: str, pos: int) -> tuple[int, list[str]] | None:
+        """(end, codes) of a known unit or "all units" named at `pos` of a folded text."""
+        for phrase in ALL_UNITS:
+            if text.startswith(phrase, pos):
+                end = pos + len(phrase)
+                return end, list(self.codes)
+        for spelling, code in self.spellings:
+            if text.startswith(spelling, pos) and (len(text) == pos + len(spelling)
+                                                   or not text[pos + len(spelling)].isalnum()):
+                return pos + len(spelling), [code]
+        return None
+
+    def mentions(self, text: str) -> list[tuple[int, int, list[str]]]:
+        """Every known unit (or "all units") named anywhere in a folded text."""
+        out, pos = [], 0
+        while pos < len(text):
+            hit = self.known_at(text, pos) if pos == 0 or not text[pos - 1].isalnum() else None
+            if hit:
+                out.append((pos, hit[0], hit[1]))
+                pos = hit[0]
+            else:
+                pos += 1
+        return out
+
+    def unknown_at(self, text: str, raw: str) -> tuple[int, str] | None:
+        """(end, name as written) of a unit-like name the registry does not know, at the start of a folded
+        text (`raw`: the same text as written)."""
+        if not _unit_like(raw):
+            return None
+        words = text.split(" ")
+        end_word = len(words)
+        for n in range(1, len(words)):
+            phrase = " ".join(w.strip(",;:()") for w in words[n:n + 3])
+            if words[n - 1][-1:] in ",;:(" or any(phrase == v or phrase.startswith(v + " ") for v in VERBS):
+                end_word = n
                 break
-    for phrase in ALL_UNITS:
-        pos = clause.find(phrase)
-        if pos >= 0:
-            found.append((pos, pos + len(phrase), [u.code for u in units]))
-            break
-    return sorted(found)
+        name_folded = " ".join(words[:end_word]).rstrip(",;: ")
+        if end_word < 2 or name_folded.endswith(OUTSIDE_TAILS):
+            return None
+        if closest(name_folded, [s for s, _ in self.spellings], cutoff=0.88):
+            return None  # a known unit with damage the aliases do not list: not a new one
+        name = next((raw[:end].rstrip(",;: -–") for end in range(len(raw), 0, -1)
+                     if fold(raw[:end]) == name_folded), name_folded)
+        return len(name_folded), name
+
+    def fuzzy_at(self, text: str) -> tuple[int, list[str]] | None:
+        """A known unit with OCR damage the aliases do not list, at the text's start."""
+        for spelling, code in self.spellings:
+            piece = text[:len(spelling)]
+            if len(spelling) >= 12 and closest(piece, [spelling], cutoff=0.88):
+                return len(piece), [code]
+        return None
+
+    def propose(self, name: str) -> str:
+        key = fold(name)
+        if key not in self.proposals:
+            self.proposals[key] = Proposal(self._code(name), name)
+        return self.proposals[key].code
+
+    def _code(self, name: str) -> str:
+        words = [w for w in re.split(r"[\s\-–/,&]+", fold(name)) if w]
+        if words and words[0] == "phong":
+            words = words[1:]
+        elif words[:2] == ["trung", "tam"]:
+            words = ["t", "t"] + words[2:]
+        code = "".join(w[0] for w in words if w not in ("va", "cua")).upper() or "DV"
+        taken = set(self.codes) | {p.code for p in self.proposals.values()}
+        base, n = code, 2
+        while code in taken:
+            code, n = f"{base}{n}", n + 1
+        return code
+
+    def subjects(self, raw: str) -> tuple[list[tuple[list[str], bool, str]], str]:
+        """The units a clause starts with, each (codes, is "all units", name of a unit the registry does not
+        know), and the folded rest (what they do). Nothing is proposed here: `read_roles` does that."""
+        raw = re.sub(r"^\s*(?:[-–+•*]|[a-zđ]\)|\d+[.)])\s*", "", nfc(raw))
+        raw = re.sub(r"^(?:giao|đề nghị|de nghi)\s+", "", raw, flags=re.I)
+        text = fold(raw)
+        found: list[tuple[list[str], bool, str]] = []
+        pos = 0
+        while pos < len(text):
+            hit = self.known_at(text, pos) or self.fuzzy_at(text[pos:])
+            if hit:
+                end, codes = (hit[0], hit[1]) if self.known_at(text, pos) else (pos + hit[0], hit[1])
+                found.append((codes, len(codes) > 1, ""))
+            else:
+                unknown = self.unknown_at(text[pos:], _raw_at(raw, text[pos:]))
+                if not unknown:
+                    break
+                end = pos + unknown[0]
+                found.append(([], False, unknown[1]))
+            sep = re.match(r"\s*(?:,|;|-|va\b|\s)\s*", text[end:])
+            pos = end + (sep.end() if sep else 0)
+            if not sep or not sep.group(0).strip() and not self.known_at(text, pos) and not text[pos:].startswith(INTERNAL):
+                break
+        return found, text[pos:] if found else text
+
+    def codes_in(self, text: str) -> list[str]:
+        """Every unit a lead/support column names ("Các phòng, đơn vị" is all of them); unknown names proposed."""
+        out: list[str] = []
+        folded = fold(text)
+        rest = folded
+        for _, _, codes in self.mentions(folded):
+            out.extend(c for c in codes if c not in out)
+        for spelling, _ in self.spellings:
+            rest = rest.replace(spelling, " ")
+        for phrase in ALL_UNITS:
+            rest = rest.replace(phrase, " ")
+        raw_parts = [p.strip(" -–•") for p in re.split(r"\n|;|,", nfc(text))]
+        for part in raw_parts:
+            key = fold(part)
+            if key and key in rest and _unit_like(part) and not key.endswith(OUTSIDE_TAILS) \
+                    and not self.known_at(key, 0):
+                code = self.propose(part)
+                if code not in out:
+                    out.append(code)
+        return out
+
+
+def _unit_like(raw: str) -> bool:
+    """Whether text as written starts like the name of one of the department's own units."""
+    text = fold(raw)
+    head = next((h for h in INTERNAL if text.startswith(h)), None)
+    if head is None or text.startswith(OUTSIDE_HEADS):
+        return False
+    words = nfc(raw).split()
+    after = words[len(head.split())] if len(words) > len(head.split()) else ""
+    return after[:1].isupper()
+
+
+def _raw_at(raw: str, folded_tail: str) -> str:
+    """The end of `raw` whose folded form is `folded_tail`."""
+    for start in range(len(raw)):
+        if raw[start].isalnum() and (start == 0 or not raw[start - 1].isalnum()) and fold(raw[start:]) == folded_tail:
+            return raw[start:]
+    return folded_tail
+
+
+def _clauses(text: str, reader: UnitReader) -> list[str]:
+    """Assignment text → clauses: lines and ";"-parts, a unit name broken over two lines joined first, and a
+    part that is only unit names (a list cut by ";") joined to what follows."""
+    lines = [line for line in nfc(text).split("\n") if line.strip()]
+    joined: list[str] = []
+    for line in lines:
+        if joined and _broken_name(joined[-1], line, reader):
+            joined[-1] = joined[-1].rstrip(" -–") + " - " + re.sub(r"^\s*[-–]\s*", "", line)
+        else:
+            joined.append(line)
+    parts: list[str] = []
+    for line in joined:
+        for part in re.split(r";|\.\s+(?=[-–]\s)", line):
+            if part.strip(" .-–"):
+                parts.append(part)
+    out: list[str] = []
+    carry = ""
+    for part in parts:
+        part = (carry + "; " + part) if carry else part
+        found, rest = reader.subjects(part)
+        if found and not rest.strip(" .,;:-"):
+            carry = part
+            continue
+        carry = ""
+        out.append(part)
+    if carry:
+        out.append(carry)
+    return out
+
+
+def _broken_name(before: str, after: str, reader: UnitReader) -> bool:
+    """Whether a unit name starts at the end of `before` and ends at the start of `after`."""
+    head = fold(re.sub(r"^\s*[-–+•*]\s*", "", before)).rstrip("- ")
+    tail = fold(re.sub(r"^\s*[-–+•*]\s*", "", after)).lstrip("- ")
+    if not head or not tail:
+        return False
+    for spelling, _ in reader.spellings:
+        for sep in ("-", " "):
+            text = head + sep + tail
+            pos = text.find(spelling, max(0, len(head) - len(spelling)))
+            if 0 <= pos < len(head) < pos + len(spelling) and not head.endswith(spelling):
+                return True
+    return False
+
+
+def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str], bool]:
+    """(lead, support, unsure), read the way the plans are written.
+
+    Each clause (a line, a ";"-part) starts with the units it is about and then what they do:
+    * "X chủ trì" leads; "phối hợp với Y" in that clause makes Y support;
+    * "X phối hợp …" supports;
+    * without any "chủ trì", the units named that act lead ("X thực hiện", "X hướng dẫn", in any clause),
+      "Các phòng, đơn vị …" lead only when no unit is named that acts, and units that only publish what
+      others produce ("cập nhật", "đăng tin") support unless nobody else acts.
+    `unsure` when no unit is named at all."""
+    chairs: list[str] = []
+    actors: list[str] = []
+    everyone_acts = False
+    publishers: list[str] = []
+    others: list[str] = []
+    for clause in _clauses(assignment, reader):
+        found, rest = reader.subjects(clause)
+        verb = rest.strip(" ,;:-")
+        codes = [c for cs, _, name in found for c in (cs or [reader.propose(name)])]
+        if found:
+            if verb.startswith("chu tri"):
+                chairs.extend(codes)
+            elif verb.startswith("phoi hop"):
+                others.extend(codes)
+            elif verb.startswith(PUBLISH):
+                publishers.extend(codes)
+            elif any(all_ for _, all_, _ in found):
+                everyone_acts = True
+                others.extend(codes)
+            else:
+                actors.extend(codes)
+        if not found and rest.startswith("phoi hop voi "):  # "Phối hợp với Y, X chủ trì …": the other order
+            for _, end, cs in reader.mentions(rest):
+                (chairs if rest[end:].lstrip(" ,").startswith("chu tri") else others).extend(cs)
+            continue
+        if "phoi hop voi" in rest:  # "… chủ trì, phối hợp với các phòng, đơn vị …"
+            for _, _, cs in reader.mentions(rest.split("phoi hop voi", 1)[1]):
+                others.extend(cs)
+    if chairs:
+        lead = chairs
+    elif actors:
+        lead = actors
+    elif everyone_acts:
+        lead = list(reader.codes)
+    else:
+        lead = publishers
+    lead = list(dict.fromkeys(lead))
+    support = [c for c in dict.fromkeys(chairs + actors + publishers + others) if c not in lead]
+    order = reader.codes + [p.code for p in reader.proposals.values()]
+    key = order.index
+    return sorted(lead, key=key), sorted(support, key=key), not (lead or support)
 
 
 def infer_roles(assignment: str, units: tuple[Unit, ...]) -> tuple[list[str], list[str], bool]:
-    """(lead, support, unsure), read the way the plans are written: the units that are the subject of the
-    first clause (or say "chủ trì") lead; units that "phối hợp", or that do their part in a later clause,
-    support. `unsure` when no unit is named at all."""
-    lead: list[str] = []
-    support: list[str] = []
-    lead_clause = None
-    # clauses: split the text as written (fold() would glue "- " bullets to the words around them); a dash
-    # inside a name ("Bộ phận Một cửa - Văn phòng Sở") is not a bullet, only one at a line's or sentence's start
-    for n, raw in enumerate(re.split(r";|\n|\.\s+[-–]\s|^\s*[-–]\s", nfc(assignment))):
-        clause = fold(raw).strip(" .,-")
-        for pos, end, codes in _mentions(clause, units):
-            verb = " ".join(clause[end:].replace(",", " ").split()[:4])  # what the unit does, right after it
-            if pos > 0 and "phoi hop voi" in clause[:pos]:
-                continue  # "X chủ trì, phối hợp với các phòng…": the others support X, counted below
-            if pos > 40 and not verb.startswith(("chu tri", "thuc hien", "phoi hop")):
-                continue  # named deep inside someone else's sentence: not a subject
-            if verb.startswith("phoi hop"):
-                target = support
-            elif verb.startswith("chu tri") or lead_clause in (None, n):
-                target = lead if len(codes) == 1 or not lead else support
-                lead_clause = n if target is lead else lead_clause
-            else:
-                target = support
-            target.extend(c for c in codes if c not in target)
-        if "chu tri" in clause and "phoi hop voi" in clause:
-            for _, _, codes in _mentions(clause.split("phoi hop voi", 1)[1], units):
-                support.extend(c for c in codes if c not in support)
-    support = [c for c in support if c not in lead]
-    order = [u.code for u in units]
-    return sorted(lead, key=order.index), sorted(support, key=order.index), not (lead or support)
+    """`read_roles` against a registry alone (names it does not know are left out)."""
+    reader = UnitReader(units)
+    lead, support, _ = read_roles(assignment, reader)
+    known = set(reader.codes)
+    lead, support = [c for c in lead if c in known], [c for c in support if c in known]
+    return lead, support, not (lead or support)
+
+
+def partners_in(text: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1).strip() for m in PARTNERS.finditer(nfc(text).replace("\n", " "))))
+
+
+# --- the plan's own facts ------------------------------------------------------------------------------------
+
+def _sentence_case(line: str) -> str:
+    if line.isupper():
+        return line.lower()
+    return line[:1].lower() + line[1:] if line[1:2].islower() else line
+
+
+def header_facts(lines: list[str]) -> dict:
+    """Number, date, place, title, issuer and year from the plan's first page (paragraphs and the letterhead
+    table), when they are there."""
+    facts: dict = {}
+    head = lines[:60]
+    for n, text in enumerate(head):
+        folded = fold(text)
+        if "number" not in facts and re.match(r"^so\s*:", folded):
+            facts["number"] = "Số " + text.split(":", 1)[1].strip()
+        dated = re.search(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})", folded)
+        placed = re.match(r"^[^,]{2,40}, ngay \d", folded)
+        if dated and placed and facts.get("issued_loose"):  # the "<place>, ngày …" line beats a date in passing
+            facts.pop("issued", None), facts.pop("place", None), facts.pop("issued_loose")
+        if "issued" not in facts and dated and not folded.startswith(("can cu", "(")):
+            if not placed:
+                facts["issued_loose"] = True
+            try:
+                facts["issued"] = parse_date(dated.group(0))
+            except ValueError:
+                pass
+            place = text.split(",", 1)[0].strip() if "," in text else ""
+            if place and not fold(place).startswith("ngay"):
+                facts["place"] = place
+        if "governing" not in facts and re.match(r"^(ubnd|uy ban nhan dan) (tinh|thanh pho)\b", folded):
+            facts["governing"] = text
+        if "issuer_caps" not in facts and text.isupper() and re.match(r"^(so|ban|chi cuc|van phong) ", folded):
+            facts["issuer_caps"] = text
+        if "title" not in facts and re.match(r"^ke hoach\b", folded) and not folded.startswith("ke hoach so"):
+            parts = [text[len("kế hoạch"):].strip()] if len(folded) > len("ke hoach") + 3 else []
+            for more in head[n + 1:n + 5]:
+                f = fold(more)
+                if not more or f.startswith(("can cu", "thuc hien", "(", "_", "-", "*", "i.")) or len(more) > 160:
+                    break
+                parts.append(more)
+                if re.search(r"\bnam 20\d\d$", f):
+                    break  # a plan's title ends with its year
+            parts = [p for p in parts if p.strip("_-* ")]
+            if parts:
+                title = " ".join(_sentence_case(p) for p in parts)
+                # "KẾ HOẠCH" over a title line that says it again ("Kế hoạch tuyên truyền …")
+                facts["title"] = title[:1].upper() + title[1:] if fold(title).startswith("ke hoach ") else \
+                    "Kế hoạch " + title
+                facts["title_caps"] = all(p.isupper() for p in parts)
+    facts.pop("issued_loose", None)
+    year = re.search(r"nam (20\d\d)\b", fold(facts.get("title", "")))
+    facts["year"] = int(year.group(1)) if year else (facts["issued"].year if facts.get("issued") else None)
+    facts["issuer"] = _issuer(facts, lines)
+    return facts
+
+
+def _issuer(facts: dict, lines: list[str]) -> str | None:
+    name = None
+    if facts.get("issuer_caps"):
+        caps = fold(facts["issuer_caps"])
+        for line in lines:  # the same name written in normal case somewhere in the text
+            if caps in fold(line) and not line.isupper():
+                name = _at_folded(line, caps)
+                if name and name[:1].isupper():
+                    break
+                name = None
+        name = name or facts["issuer_caps"].capitalize()
+    elif facts.get("title"):
+        match = re.search(r"\bcủa ((?:Sở|Ban|Văn phòng|Chi cục) .+?)(?: năm \d{4}|$)", facts["title"])
+        name = match.group(1) if match else None
+    if not name:
+        return None
+    province = None
+    governing = re.match(r"^(?:UBND|ỦY BAN NHÂN DÂN)\s+(TỈNH|THÀNH PHỐ)\s+(.+)$", facts.get("governing", ""), re.I)
+    if governing:
+        province = f"{governing.group(1).lower()} {governing.group(2).title()}"
+    elif facts.get("place"):
+        province = f"tỉnh {facts['place']}"
+    return f"{name} {province}" if province and fold(province) not in fold(name) else name
+
+
+def _at_folded(line: str, target: str) -> str | None:
+    """The part of `line` that folds to `target`, as written."""
+    for start in range(len(line)):
+        if line[start].isalnum() and (start == 0 or not line[start - 1].isalnum()) \
+                and fold(line[start:]).startswith(target):
+            for end in range(start + len(target) // 2, len(line) + 1):
+                if fold(line[start:end]) == target:
+                    return line[start:end]
+    return None
 
 
 # --- the draft -------------------------------------------------------------------------------------------
 
-def header_facts(paragraphs: list[str]) -> dict:
-    """Title, number, date and year from the plan's first page, when they are there."""
-    facts: dict = {}
-    for text in paragraphs[:40]:
-        folded = fold(text)
-        if "number" not in facts and re.match(r"^so\s*:", folded):
-            facts["number"] = "Số " + text.split(":", 1)[1].strip()
-        dated = re.search(r"ngay \d{1,2} thang \d{1,2} nam \d{4}", folded)
-        if "issued" not in facts and dated:
-            facts["issued"] = parse_date(dated.group(0))
-        if "title" not in facts and folded.startswith("ke hoach") and len(text) > 20:
-            facts["title"] = text[:1] + text[1:].lower() if text.isupper() else text
-    year = re.search(r"nam (\d{4})", fold(facts.get("title", "")))
-    facts["year"] = int(year.group(1)) if year else (facts["issued"].year if facts.get("issued") else
-                                                       dt.date.today().year)
-    return facts
+@dataclass
+class Imported:
+    plan: dict
+    drafts: list[Draft]
+    proposals: list[Proposal]
+    notes: list[str]
 
 
-def build_draft(path: Path, registry_plan: Plan) -> tuple[dict, list[Draft]]:
-    paragraphs, tables = read_docx(path)
-    cols, rows = appendix(tables, path)
-    drafts = merge_rows(cols, rows)
+def import_plan(path: Path, registry_plan: Plan) -> Imported:
+    lines, tables = read_docx(path)
+    cols, rows = task_rows(tables, path)
+    drafts, notes = merge_rows(cols, rows)
     if not drafts:
-        raise UserError(f"Bảng phụ lục trong '{path}' không có dòng nhiệm vụ nào có STT.")
+        raise UserError(f"Bảng nhiệm vụ trong '{path}' không có dòng nào có STT: đánh số thứ tự các nhiệm vụ "
+                        "trong cột STT rồi chạy lại.")
     units = registry_plan.registry.units
+    reader = UnitReader(units)
+    by_columns = "lead" in cols or "support" in cols
     for d in drafts:
-        d.lead, d.support, d.unsure = infer_roles(d.assignment, units)
-    facts = header_facts(paragraphs)
+        if by_columns:
+            d.lead = reader.codes_in(d.lead_text)
+            d.support = [c for c in reader.codes_in(d.support_text) if c not in d.lead]
+            d.unsure = not (d.lead or d.support)
+            if not d.assignment:
+                d.assignment = "\n".join(filter(None, (
+                    f"Chủ trì: {d.lead_text}" if d.lead_text else "", f"Phối hợp: {d.support_text}" if d.support_text else "")))
+        else:
+            d.lead, d.support, d.unsure = read_roles(d.assignment, reader)
+        d.partners = partners_in("\n".join((d.assignment, d.lead_text, d.support_text)))
+        for role, codes in (("lead", d.lead), ("support", d.support)):
+            for p in reader.proposals.values():
+                if p.code in codes:
+                    p.used.append(f"nhiệm vụ {d.stt} ({role})")
+    letterhead = [line for t in tables if _header(t) is None and len(t) <= 3
+                  for r in t for c in dict.fromkeys(x.text for x in r) for line in c.split("\n") if line.strip()]
+    facts = header_facts(letterhead + lines)
+    year = facts["year"] or registry_plan.year + 1
+    if not facts["year"]:
+        notes.append(f"không thấy năm của kế hoạch trong tiêu đề hay ngày ban hành: đã đặt 'year: {year}'")
+    if not facts.get("issued"):
+        notes.append("không thấy ngày ban hành ('…, ngày … tháng … năm …'): điền 'issued'")
+    if facts.get("title_caps"):
+        notes.append("tiêu đề viết hoa toàn bộ: kiểm tra chữ hoa của tên riêng trong 'title'")
+    issuer = facts.get("issuer") or registry_plan.issuer
+    if not facts.get("issuer"):
+        notes.append(f"không thấy cơ quan ban hành: giữ '{issuer}' của kế hoạch hiện tại ('issuer')")
+    registry = [{"code": u.code, "name": u.name, "short": u.short, "aliases": list(u.aliases),
+                 "email": list(u.email) or None} for u in units]
+    proposed = [{"code": p.code, "name": p.name, "short": p.name, "aliases": [], "email": None, "proposed": True}
+                for p in reader.proposals.values()]
     plan = {
-        "title": facts.get("title", f"Kế hoạch tuyên truyền cải cách hành chính năm {facts['year']}"),
+        "title": facts.get("title", f"Kế hoạch tuyên truyền cải cách hành chính năm {year}"),
         "number": facts.get("number", ""),
-        "issued": facts.get("issued") or dt.date(facts["year"], 1, 1),
-        "year": facts["year"],
-        "issuer": registry_plan.issuer,
-        "units": [{"code": u.code, "name": u.name, "short": u.short, "aliases": list(u.aliases),
-                   "email": list(u.email) or None} for u in units],
-        "tasks": [{"stt": d.stt, "task": d.task, "results": d.results, "schedule": d.schedule,
-                   "assignment": d.assignment, "note": d.note, "lead": d.lead, "support": d.support}
-                  for d in drafts],
+        "issued": facts.get("issued") or dt.date(year, 1, 1),
+        "year": year,
+        "issuer": issuer,
+        "units": registry + proposed,
+        "tasks": [_task(d) for d in drafts],
     }
-    return plan, drafts
+    return Imported(plan, drafts, list(reader.proposals.values()), notes)
+
+
+def _task(d: Draft) -> dict:
+    out = {"stt": d.stt, "task": d.task, "results": d.results, "schedule": d.schedule,
+           "assignment": d.assignment, "note": d.note, "lead": d.lead, "support": d.support}
+    if d.partners:
+        out["partners"] = d.partners
+    if d.group:
+        out["group"] = d.group
+    if d.numbering:
+        out["numbering"] = d.numbering
+    return out
 
 
 def to_yaml(plan: dict, source: Path, drafts: list[Draft]) -> str:
     unsure = [str(d.stt) for d in drafts if d.unsure]
+    proposed = [u["code"] for u in plan["units"] if u.get("proposed")]
     head = (f"# Draft made by `python -m sync plan import {source.name}` on {dt.date.today():%d/%m/%Y}.\n"
             "# Check every task's `lead` (chủ trì) and `support` (phối hợp) against its `assignment` text:\n"
             "# they were read from the sentence, not known. Units and their e-mails come from the current plan.\n")
     if unsure:
         head += f"# No unit recognised in the assignment of task(s) {', '.join(unsure)}: fill lead/support by hand.\n"
+    if proposed:
+        head += (f"# Proposed new unit(s) {', '.join(proposed)}: check name, code and e-mail, then delete "
+                 "`proposed: true`.\n")
     return head + "\n" + yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=110)
 
 
-def review(plan: dict, drafts: list[Draft]) -> list[str]:
-    """What the Office must look at before using the draft: tasks without units, deadlines not understood."""
+def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) -> list[str]:
+    """What the Office must fill in or look at before using the draft; the same words as the loader's."""
     from .deadlines import parse
-    notes = [f"nhiệm vụ {d.stt}: không nhận ra đơn vị nào trong cột Phân công" for d in drafts if d.unsure]
+    notes = [unassigned_message(d.stt) for d in drafts if d.unsure]
+    for p in (imported.proposals if imported else []):
+        notes.append(proposed_message(p.code, p.name, p.used))
     for d in drafts:
         if parse(d.schedule, plan["year"]).kind == "unknown":
-            notes.append(f"nhiệm vụ {d.stt}: chưa hiểu tiến độ '{d.schedule}' (sẽ là 'Chưa xác định hạn')")
+            notes.append(f"nhiệm vụ {d.stt}: chưa hiểu tiến độ '{d.schedule}' (sẽ là 'Chưa xác định hạn'; "
+                         "Văn phòng có thể nhập ngày vào cột Hạn hoàn thành của tab Kế hoạch)")
     numbers = [d.stt for d in drafts]
     if numbers != list(range(1, len(numbers) + 1)):
         notes.append(f"số thứ tự không liền mạch: {numbers}")
-    return notes
-
+    return notes + (imported.notes if imported else [])

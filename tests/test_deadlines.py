@@ -2,6 +2,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync import deadlines
 from sync.cli import main
@@ -49,8 +51,28 @@ VARIANTS = [
     ("Theo đề nghị của Sở Nội vụ", "event", None),
 ]
 
+# How plans other than 2024's write Tiến độ (issue 13): ranges, lists, the year end crossed, bodies' own plans.
+WRITTEN = [
+    ("Tháng 3-4/2024", "once", D(2024, 4, 30)),
+    ("Tháng 3, 4/2024", "once", D(2024, 4, 30)),
+    ("Tháng 11-12/2024", "once", D(2024, 12, 31)),
+    ("Từ tháng 4 đến tháng 6/2024", "once", D(2024, 6, 30)),
+    ("tháng 3, 4 và 5 năm 2024", "once", D(2024, 5, 31)),
+    ("Tháng 12/2024 - tháng 01/2025", "once", D(2025, 1, 31)),
+    ("Tháng 12 – tháng 1/2025", "once", D(2025, 1, 31)),
+    ("Quý II-III/2024", "once", D(2024, 9, 30)),
+    ("Quý II – Quý III/2024", "once", D(2024, 9, 30)),
+    ("Cuối năm 2024", "once", D(2024, 12, 31)),
+    ("Cuối năm", "once", D(2024, 12, 31)),
+    ("9 tháng đầu năm 2024", "once", D(2024, 9, 30)),
+    ("Hàng quý, trước ngày 10 tháng cuối quý", "recurring", None),
+    ("Theo Kế hoạch của UBND tỉnh", "event", None),
+    ("Theo văn bản hướng dẫn của Bộ Nội vụ", "event", None),
+    ("Theo quy định", "unknown", None),  # not "theo quý": no period is named
+]
 
-@pytest.mark.parametrize("phrase,kind,due", SEED_PHRASES + VARIANTS)
+
+@pytest.mark.parametrize("phrase,kind,due", SEED_PHRASES + VARIANTS + WRITTEN)
 def test_phrases(phrase, kind, due):
     schedule = parse(phrase, 2024)
     assert (schedule.kind, schedule.due) == (kind, due)
@@ -116,3 +138,54 @@ def test_cli_prints_json(capsys):
     assert out["kind"] == "recurring" and out["due"] is None and out["until"] == "2025-12-31"
     assert main(["deadline", "không rõ"]) == 0
     assert json.loads(capsys.readouterr().out)["kind"] == "unknown"
+
+
+@pytest.mark.parametrize("phrase,start", [
+    ("Tháng 3-4/2024", D(2024, 3, 1)), ("Tháng 12/2024 - tháng 01/2025", D(2024, 12, 1)),
+    ("Quý II-III/2024", D(2024, 4, 1)), ("Tháng 4/2024", None), ("Quý II/2024", None)])
+def test_ranges_say_where_they_start(phrase, start):
+    assert parse(phrase, 2024).start == start
+
+
+def test_recurring_keeps_the_day_it_is_due():
+    quarterly = parse("Hàng quý, trước ngày 10 tháng cuối quý", 2024)
+    assert (quarterly.every, quarterly.day) == ("quarter", 10)
+    assert parse("Hằng tháng, trước ngày 25", 2024).day == 25
+    assert parse("Thường xuyên", 2024).day is None
+    # a full date inside a recurring phrase is not the day of the period
+    assert parse("Thường xuyên (theo Nghị định 59/2022/NĐ-CP ngày 05/9/2022)", 2024).day is None
+
+
+def test_a_month_range_is_not_read_as_a_day_and_month():
+    assert parse("Tháng 3-4/2024", 2024).due != D(2024, 4, 3)
+
+
+KINDS = {"once", "recurring", "event", "unknown"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from(list("0123456789/-–,. ()thángquýnămiIvVxXđếntừngàyhàngcuốiđầu")),
+                                    max_size=40),
+                 st.lists(st.sampled_from(["Tháng", "tháng", "Quý", "quý", "II", "III", "IV", "12", "3", "-", "–",
+                                           "/", "2024", "2025", "đến", "từ", "ngày", "31", "Hàng quý", "trước",
+                                           "cuối", "năm", "9", "đầu", "Theo", "Kế hoạch", "(", ")", ",", "và"]),
+                          max_size=12).map(" ".join)),
+       st.one_of(st.none(), st.integers(1990, 2100)))
+def test_parse_never_raises_and_always_gives_a_kind(phrase, year):
+    schedule = parse(phrase, year)
+    assert schedule.kind in KINDS
+    assert schedule.kind != "once" or schedule.due is not None
+    assert schedule.kind != "unknown" or schedule.note
+
+
+def test_cli_year_defaults_to_the_plans_not_the_calendars(project):
+    code, out, _ = project.cli("deadline", "Quý I")
+    assert code == 0 and json.loads(out)["due"] == "2024-03-31"  # the 2024 plan, whatever today is
+    code, out, _ = project.cli("deadline", "Quý I", "--year", "2025")
+    assert code == 0 and json.loads(out)["due"] == "2025-03-31"
+
+
+def test_cli_year_has_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["deadline", "--help"])
+    assert "năm của kế hoạch" in " ".join(capsys.readouterr().out.split())

@@ -189,3 +189,25 @@ def test_summary_counts(plan):
     k = summarize(rows, plan, AS_OF).kpis
     assert (k["rows"], k["done"], k["in_progress"], k["not_started"], k["unknown_status"]) == (4, 1, 1, 0, 1)
     assert (k["overdue"], k["errors"], k["on_time_rate"]) == (1, 2, 50.0)
+
+
+def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
+    """"Hàng quý, trước ngày 10 tháng cuối quý": each quarter's result is owed from the 10th, not the 14th."""
+    row = entry(stt=2, unit="Văn phòng Sở")
+    by_tenth = {2: "Hàng quý, trước ngày 10 tháng cuối quý"}
+    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [[]]
+    assert flags(plan, row, as_of=D(2024, 3, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I"]]
+    assert flags(plan, row, as_of=D(2024, 3, 11)) == [[]]  # the plan's own "Thường xuyên": the 14th
+    assert flags(plan, row, as_of=D(2024, 6, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I",
+                                                                           "Thiếu kết quả Quý II"]]
+
+
+@pytest.mark.parametrize("phrase", ["Hàng quý, trước ngày 10 tháng cuối quý", "Hằng tháng, trước ngày 25",
+                                    "Thường xuyên", "Quý II-III/2024", "Tháng 12/2024 - tháng 01/2025"])
+def test_plan_tab_deadline_reads_back_as_the_same_schedule(phrase):
+    from sync.deadlines import parse
+    from sync.layout import describe_schedule
+    schedule = parse(phrase, 2024)
+    again = parse(describe_schedule(schedule), 2024)
+    assert (again.kind, again.due, again.every, again.day) == (schedule.kind, schedule.due, schedule.every,
+                                                               schedule.day)
