@@ -155,7 +155,7 @@ def cmd_init(args) -> int:
     if args.if_missing and snapshot.find_tab(settings.layout.tabs["tracking"]) is not None:
         print(f"{backend.describe()} đã có tab '{settings.layout.tabs['tracking']}'; bỏ qua khởi tạo.")
         return 0
-    changes = build_init(plan, snapshot, settings.layout)
+    changes = build_init(plan, snapshot, settings.layout, backend.describe())
     backend.write(snapshot, changes)
     added = changes.cell_count()
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added})

@@ -138,7 +138,8 @@ def _read_sheet(ws) -> Tab:
             if cell.comment is not None:
                 notes[(r, c)] = cell.comment.text
         rows.append(values)
-    return Tab(ws.title, rows, notes)
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return Tab(ws.title, rows, notes, merged)
 
 
 def put(ws, row: int, col: int, value: Cell) -> None:
