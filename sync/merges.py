@@ -60,12 +60,13 @@ def row_note(header: str, cell: str, merge: Merge, value: str) -> str:
             f"nội dung cần ghi: {value or '(để trống)'}. Hủy gộp ô để công cụ ghi được.")
 
 
-def message(withheld: list[Withheld], dashboard: str) -> str:
-    """One line for the pass's output."""
+def message(withheld: list[Withheld], dashboard: str | None = None) -> str:
+    """One line for the command's output (a pass also lists them all on the dashboard tab)."""
     shown = ", ".join(f"'{w.tab}'!{w.cell} (vùng {merge_a1(w.merge)})" for w in withheld[:8])
     more = f" và {len(withheld) - 8} ô khác" if len(withheld) > 8 else ""
     return (f"Không ghi được {len(withheld)} ô vì nằm trong vùng ô gộp (chỉ ô trên cùng bên trái của vùng gộp "
-            f"giữ được giá trị): {shown}{more}. {FIX}; danh sách đầy đủ ở tab '{dashboard}'.")
+            f"giữ được giá trị): {shown}{more}. {FIX}"
+            + (f"; danh sách đầy đủ ở tab '{dashboard}'." if dashboard else "."))
 
 
 def with_section(styled: Styled, withheld: list[Withheld]) -> Styled:

@@ -400,3 +400,22 @@ def test_stand_in_merges_follow_the_recorded_exchange(api, key):
 
 def test_tab_merges_default_to_none():
     assert Tab("x").merged == []
+
+
+def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_project):
+    """A unit merged STT down past the table's end: init still adds a new task's rows, leaving out (and
+    naming) the hidden cells instead of crashing on them."""
+    path = demo_project.workbook
+
+    def shape(wb):
+        ws = wb[TRACK]
+        for r in (76, 77):  # the last task's rows taken away: init will add them again
+            for c in range(1, ws.max_column + 1):
+                ws.cell(row=r, column=c).value = None
+        ws.merge_cells(start_row=75, start_column=1, end_row=78, end_column=1)
+    edit_xlsx(path, shape)
+    code, out, err = demo_project.cli("init")
+    assert code == 0, err
+    assert "Không ghi được" in err and "'Theo dõi'!A76 (vùng A75:A78)" in err
+    ws = openpyxl.load_workbook(path)[TRACK]
+    assert ws.cell(row=76, column=3).value and ws.cell(row=77, column=3).value  # the units' rows are back
