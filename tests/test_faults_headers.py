@@ -284,6 +284,23 @@ def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_
         put(after, 3, 15, "x")
 
 
+@pytest.mark.parametrize("change,says", [
+    (lambda rows: rows[0].append("Kiểm  tra"), ["cột O ('Kiểm tra')", "cột Q ('Kiểm  tra')", "chưa ghi gì"]),
+    (lambda rows: rows[0].__setitem__(5, "Trạng thái"), ["cột F có tiêu đề gần giống: 'Trạng thái'",
+                                                          'status: "Trạng thái"']),
+])
+def test_memory_backend_header_faults_stop_before_any_write(plan, change, says):
+    from sync.errors import UserError
+    b = MemoryBackend()
+    seed(b, plan, AS_OF)
+    change(b.tabs[TRACK].rows)
+    version, tabs = b.version, copy.deepcopy(b.tabs)
+    with pytest.raises(UserError) as caught:
+        run_pass(b, plan, Layout(), OPTS)
+    assert caught.value.exit_code == 2 and all(s in str(caught.value) for s in says), str(caught.value)
+    assert b.version == version and b.tabs == tabs
+
+
 # --- Google, through the stand-in ---------------------------------------------------------------------------
 
 def _google_seeded(api, key, plan):
@@ -348,6 +365,7 @@ def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan)
     for r0, r1 in groups:  # gspread's merge_cells: a mergeCells request, as a unit's browser sends it
         ws.merge_cells(f"A{r0 + 1}:A{r1}")
     ws.merge_cells(f"{letters(check + 1)}2:{letters(check + 1)}4")
+    unit_client(api, key).worksheet("Tổng hợp").merge_cells("A1:C2")  # someone tidied the dashboard's title
     sheet = book.sheet(title=TRACK)
     assert len(sheet.merges) == len(groups) + 1
     typed = _typed_google(book)
@@ -360,6 +378,7 @@ def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan)
     assert f"'Theo dõi'!{letters(check + 1)}3 (vùng {letters(check + 1)}2:{letters(check + 1)}4)" in err
     sheet = book.sheet(title=TRACK)
     assert _typed_google(book) == typed
+    assert book.sheet(title="Tổng hợp").merges == []  # the job-owned dashboard is rewritten whole
     covered = {(r, c) for m in sheet.merges for r in range(m["startRowIndex"], m["endRowIndex"])
                for c in range(m["startColumnIndex"], m["endColumnIndex"])
                if (r, c) != (m["startRowIndex"], m["startColumnIndex"])}
