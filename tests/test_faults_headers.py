@@ -438,3 +438,14 @@ def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_p
     assert "Không ghi được" in err and "'Theo dõi'!A76 (vùng A75:A78)" in err
     ws = openpyxl.load_workbook(path)[TRACK]
     assert ws.cell(row=76, column=3).value and ws.cell(row=77, column=3).value  # the units' rows are back
+
+
+def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
+    path = demo_project.workbook
+    last = openpyxl.load_workbook(path)["Nhật ký"].max_row
+    edit_xlsx(path, lambda wb: wb["Nhật ký"].merge_cells(start_row=last + 1, start_column=1, end_row=last + 2,
+                                                        end_column=3))
+    code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 0, err
+    ws = openpyxl.load_workbook(path)["Nhật ký"]
+    assert ws.cell(row=last + 3, column=2).value == AS_OF.strftime("%d/%m/%Y")
