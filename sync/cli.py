@@ -162,8 +162,12 @@ def cmd_init(args) -> int:
     if args.if_missing and snapshot.find_tab(settings.layout.tabs["tracking"]) is not None:
         print(f"{backend.describe()} đã có tab '{settings.layout.tabs['tracking']}'; bỏ qua khởi tạo.")
         return 0
-    changes = build_init(plan, snapshot, settings.layout)
+    changes = build_init(plan, snapshot, settings.layout, backend.describe())
+    from .merges import message, withhold
+    withheld = withhold(changes, snapshot)  # cells a merged range hides cannot take a header or a new row
     backend.write(snapshot, changes)
+    if withheld:
+        print(message(withheld), file=sys.stderr)
     added = changes.cell_count()
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added})
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)

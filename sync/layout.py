@@ -10,7 +10,7 @@ from __future__ import annotations
 from .deadlines import Schedule, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
-from .tables import as_stt, header_map, last_used_row
+from .tables import Table, as_stt, check_headers, last_used_row, merge_index, scan_headers
 from .workbook import Dropdown, Snapshot, Tab, TabFormat, WriteSet
 
 #: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.
@@ -50,7 +50,7 @@ def tracking_rows(plan: Plan) -> list[dict]:
             for task, unit, role in plan.assignments()]
 
 
-def build_init(plan: Plan, snapshot: Snapshot, layout: Layout) -> WriteSet:
+def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "init") -> WriteSet:
     ws = WriteSet()
     tabs = layout.tabs
     plan_tab = _ensure(ws, snapshot, tabs["plan"])
@@ -58,15 +58,18 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout) -> WriteSet:
     dash_tab = _ensure(ws, snapshot, tabs["dashboard"])
     log_tab = _ensure(ws, snapshot, tabs["log"])
 
-    plan_cols = _ensure_headers(ws, plan_tab, layout.plan_columns)
-    have = {as_stt(plan_tab.cell(r, plan_cols["stt"])) for r in range(2, len(plan_tab.rows) + 1)}
+    # Both checked before anything is laid out: a duplicated or renamed header stops init (UserError).
+    plan_cols = _ensure_headers(ws, plan_tab, layout.plan_columns, where)
+    track_cols = _ensure_headers(ws, track_tab, layout.tracking_columns, where)
+    plan_view = Table(plan_tab, 1, plan_cols, merge_index(plan_tab))  # merged cells read as they show
+    have = {as_stt(plan_view.value(r, "stt")) for r in range(2, len(plan_tab.rows) + 1)}
     _append(ws, plan_tab, plan_cols, [row for row in plan_rows(plan) if row["stt"] not in have])
 
-    track_cols = _ensure_headers(ws, track_tab, layout.tracking_columns)
+    track_view = Table(track_tab, 1, track_cols, merge_index(track_tab))
     have_pairs = set()
     for r in range(2, len(track_tab.rows) + 1):
-        unit = plan.registry.match(track_tab.cell(r, track_cols["unit"]))
-        have_pairs.add((as_stt(track_tab.cell(r, track_cols["stt"])), unit.code if unit else None))
+        unit = plan.registry.match(track_view.value(r, "unit"))
+        have_pairs.add((as_stt(track_view.value(r, "stt")), unit.code if unit else None))
     names = {u.name: u.code for u in plan.registry.units}
     _append(ws, track_tab, track_cols,
             [row for row in tracking_rows(plan) if (row["stt"], names[row["unit"]]) not in have_pairs])
@@ -99,9 +102,15 @@ def _ensure(ws: WriteSet, snapshot: Snapshot, name: str) -> Tab:
     return tab
 
 
-def _ensure_headers(ws: WriteSet, tab: Tab, headers: dict[str, str]) -> dict[str, int]:
-    """Column of every header, adding the missing ones after the last used header cell."""
-    row, columns = header_map(tab, headers)
+def _ensure_headers(ws: WriteSet, tab: Tab, headers: dict[str, str], where: str = "") -> dict[str, int]:
+    """Column of every header, adding the missing ones after the last used header cell.
+
+    With `where` (the plan and tracking tabs), a duplicated header or a missing one with a close header
+    present stops init instead: adding an empty twin of a renamed column would make every figure wrong."""
+    scan = scan_headers(tab, headers)
+    if where:
+        check_headers(tab, scan, headers, where)
+    row, columns = scan.row, dict(scan.columns)
     row = row or 1
     header = tab.rows[row - 1] if len(tab.rows) >= row else []
     used = len(header)

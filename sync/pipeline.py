@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import dashboard
+from . import dashboard, merges
 from .errors import StaleSnapshot, Unreachable
 from .flags import Rules
 from .plan import Plan
 from .schema import JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
-from .tables import Table, as_stt, locate, plan_deadlines, read_entries
+from .tables import Table, a1, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
 from .validation import check_all, plan_issues
 from .workbook import Backend, Snapshot, WriteSet
@@ -43,6 +43,7 @@ class Computed:
     summary: dashboard.Summary
     writes: WriteSet
     rows_read: int
+    withheld: list[merges.Withheld] = field(default_factory=list)  # cells a merged range hides
 
 
 @dataclass
@@ -52,11 +53,13 @@ class PassResult:
     attempts: int
     timings: dict = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    withheld: int = 0  # writes left out because a merged range hides their cell
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
         k = self.summary.kpis
         return {**k, "as_of": self.summary.as_of.isoformat(), "backend": backend.name, "dry_run": dry_run,
                 "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
+                "cells_withheld": self.withheld,
                 "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()}}
 
 
@@ -73,13 +76,15 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
 
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])
-    _job_cells(writes, tracking, rows, layout)
+    withheld = _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
+    withheld += merges.withhold(writes, snapshot)
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
         if snapshot.find_tab(name) is None:
             writes.new_tabs.append(name)
-    writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = dashboard.render(summary, plan, layout, opts.now)
-    return Computed(summary, writes, len(entries))
+    writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
+        dashboard.render(summary, plan, layout, opts.now), withheld)
+    return Computed(summary, writes, len(entries), withheld)
 
 
 def _tab_name(snapshot: Snapshot, name: str) -> str:
@@ -87,19 +92,35 @@ def _tab_name(snapshot: Snapshot, name: str) -> str:
     return tab.name if tab else name
 
 
-def _job_cells(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], layout: Layout) -> None:
-    """Kiểm tra and Cảnh báo where they differ from what the sheet shows; stale text on emptied rows cleared."""
+def _job_cells(writes: WriteSet, table: Table, rows: list[dashboard.RowResult],
+               layout: Layout) -> list[merges.Withheld]:
+    """Kiểm tra and Cảnh báo where they differ from what the sheet shows; stale text on emptied rows cleared.
+
+    A cell hidden by a merged range is not written: it is returned, and a hidden Cảnh báo is said in the
+    row's Kiểm tra cell when that one can be written."""
     headers = layout.tracking_columns
     wanted: dict[int, tuple[str, str]] = {}
     for r in rows:
         issues = r.checked.issues
         check = "\n".join(_with_column(headers.get(i.column, i.column), i.message) for i in issues)
         wanted[r.checked.entry.row] = (check, "; ".join(f.text for f in r.flags))
+    withheld = []
+    name = table.tab.name
     for row in table.rows():
         check, flags = wanted.get(row, ("", ""))
+        if not table.writable(row, "flags") and nfc(table.value(row, "flags")) != flags:
+            col = table.columns["flags"]
+            merge = table.covered[(row, col)]
+            if table.writable(row, "check"):
+                check = "\n".join(filter(None, [check, merges.row_note(headers["flags"], a1(row, col), merge, flags)]))
         for key, value in (("check", check), ("flags", flags)):
             if nfc(table.value(row, key)) != value:
-                writes.set(table.tab.name, row, table.columns[key], value)
+                if table.writable(row, key):
+                    writes.set(name, row, table.columns[key], value)
+                else:
+                    col = table.columns[key]
+                    withheld.append(merges.Withheld(name, row, col, table.covered[(row, col)], value))
+    return withheld
 
 
 def _with_column(header: str, message: str) -> str:
@@ -172,5 +193,7 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
         raise Unreachable(f"{backend.describe()}: bảng tính thay đổi liên tục trong {MAX_ATTEMPTS} lần thử; "
                           "chưa ghi gì. Chạy lại sau ít phút.")
     timings["duration_s"] = clock() - started
-    return PassResult(computed.summary, writes, attempt, timings, messages)
+    if computed.withheld:
+        messages.append(merges.message(computed.withheld, _tab_name(snapshot, layout.tabs["dashboard"])))
+    return PassResult(computed.summary, writes, attempt, timings, messages, len(computed.withheld))
 

@@ -62,6 +62,32 @@ LOG_COLUMNS = {
 QUARTER_KEYS = ("q1", "q2", "q3", "q4")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
+#: Other names units and the Office really give the job's columns. A missing header with one of these in
+#: its place (or a typo of it) is a renamed column: the job stops and says so, never adds an empty twin.
+#: Compared folded (case, accents, dashes ignored); the header itself need not be listed.
+HEADER_SYNONYMS = {
+    "stt": ("TT", "Số TT", "Số thứ tự"),
+    "task": ("Tên nhiệm vụ", "Nội dung nhiệm vụ", "Nội dung"),
+    "unit": ("Tên đơn vị", "Đơn vị thực hiện", "Đơn vị phụ trách", "Phòng, đơn vị", "Phòng/đơn vị"),
+    "role": ("Vai trò đơn vị", "Chủ trì/Phối hợp", "Chủ trì/phối hợp"),
+    "deadline": ("Hạn", "Hạn HT", "Thời hạn", "Thời hạn hoàn thành", "Hạn chót"),
+    "status": ("Trạng thái", "Trạng thái thực hiện", "Tình trạng thực hiện", "Tình hình thực hiện"),
+    **{f"q{q}": tuple(f"{head} {quarter}" for head in ("Kết quả", "KQ")
+                      for quarter in (f"Q{q}", f"Quý {q}", f"Quý {ROMAN[q]}", f"Q.{q}"))
+       + (f"Quý {ROMAN[q]}", f"Quý {q}") for q in (1, 2, 3, 4)},
+    "quantity": ("Số lượng", "Số sản phẩm", "SL sản phẩm", "Số lượng SP"),
+    "evidence": ("Tài liệu minh chứng", "Văn bản minh chứng", "Link minh chứng", "Minh chứng kèm theo"),
+    "done_date": ("Ngày HT", "Ngày hoàn thành thực tế", "Thời gian hoàn thành", "Ngày xong"),
+    "note": ("Chú thích",),
+    "check": ("Kiểm tra tự động", "Kiểm tra dữ liệu", "Lỗi nhập liệu"),
+    "flags": ("Cảnh báo hạn", "Cảnh báo tự động"),
+    "results": ("Kết quả, sản phẩm", "Kết quả - sản phẩm", "Sản phẩm"),
+    "schedule": ("Thời gian thực hiện", "Thời gian"),
+    "assignment": ("Phân công", "Cách thức thực hiện", "Phân công thực hiện"),
+    "lead": ("Chủ trì", "Đơn vị chủ trì thực hiện"),
+    "support": ("Phối hợp", "Đơn vị phối hợp thực hiện"),
+}
+
 #: Columns units (or the Office) type into. The job reads them and never writes them.
 UNIT_COLUMNS = ("status", *QUARTER_KEYS, "quantity", "evidence", "done_date", "note")
 #: The only tracking columns a pass writes.

@@ -2,16 +2,23 @@
 
 Headers are matched by folded text, never by position, so the Office may reorder or add columns. A
 missing tab or header is the Office's to fix, so it is a UserError naming the tab, the header and the
-closest header that does exist.
+closest header that does exist. Two columns whose headers fold the same are an error, never a guess; a
+missing header with a close one present (a renamed column, a typo) is an error with both fixes, never
+"repaired" by adding an empty twin. Merged ranges: the top-left value applies to every row the range
+covers (in the top-left's column); only top-left cells can be written.
 """
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass, field
 
 from .errors import UserError
-from .schema import JOB_COLUMNS, QUARTER_KEYS
+from .schema import HEADER_SYNONYMS, JOB_COLUMNS, PLAN_COLUMNS, QUARTER_KEYS, TRACKING_COLUMNS
 from .text import closest, fold, nfc
-from .workbook import Cell, Snapshot, Tab
+from .workbook import Cell, Pos, Snapshot, Tab
+
+Merge = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based, inclusive)
 
 HEADER_SEARCH_ROWS = 10
 
@@ -21,10 +28,20 @@ class Table:
     tab: Tab
     header_row: int
     columns: dict[str, int]  # column key → 1-based column
+    covered: dict[Pos, Merge] = field(default_factory=dict)  # cells a merge hides → that merge
 
     def value(self, row: int, key: str) -> Cell:
         col = self.columns.get(key)
-        return self.tab.cell(row, col) if col else None
+        if not col:
+            return None
+        merge = self.covered.get((row, col))
+        if merge is not None:  # the merged range's value applies to every row it covers, in its first column
+            return self.tab.cell(merge[0], merge[1]) if merge[1] == col else None
+        return self.tab.cell(row, col)
+
+    def writable(self, row: int, key: str) -> bool:
+        """Whether the cell can hold a value (not hidden under a merged range's top-left cell)."""
+        return (row, self.columns[key]) not in self.covered
 
     def text(self, row: int, key: str) -> str:
         return nfc(self.value(row, key))
@@ -53,39 +70,149 @@ def find_tab(snapshot: Snapshot, name: str, where: str) -> Tab:
 
 def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required: tuple[str, ...],
            where: str) -> Table:
-    """The table under its header row in `tab_name`; raise UserError if a required header is missing."""
+    """The table under its header row in `tab_name`.
+
+    Raises UserError when two columns carry the same header, when a header is missing but a column with a
+    close header exists (every header in `headers`), or when a `required` header is missing."""
     tab = find_tab(snapshot, tab_name, where)
-    wanted = {fold(h): key for key, h in headers.items()}
-    best_row, columns = header_map(tab, headers)
-    header = tab.rows[best_row - 1] if best_row else []
-    missing = [k for k in required if k not in columns]
+    scan = scan_headers(tab, headers)
+    check_headers(tab, scan, headers, where)
+    missing = [k for k in required if k not in scan.columns]
     if missing:
         name = headers[missing[0]]
-        present = [nfc(v) for v in header if nfc(v)]
-        hint = closest(name, [p for p in present if fold(p) not in wanted])
+        wanted = {fold(h) for h in headers.values()}
+        present = [text for text in scan.cells.values() if fold(text) not in wanted]
+        hint = closest(name, present)
         raise UserError(
-            f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {best_row})"
+            f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {scan.row})"
             + (f"; cột gần giống nhất là '{hint}' — sửa lại đúng tên '{name}'" if hint else "")
             + ". Chạy 'python -m sync init' để thêm các cột còn thiếu.")
-    return Table(tab, best_row, columns)
+    return Table(tab, scan.row, scan.columns, merge_index(tab))
 
 
-def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
-    """(header row, column key → column) for the row among the first few that names most headers.
+@dataclass
+class HeaderScan:
+    row: int  # the header row (0: no row names any header)
+    columns: dict[str, int]  # column key → its column (the first, when several match)
+    matches: dict[str, list[int]]  # column key → every column whose header folds to it
+    cells: dict[int, str]  # column → text of every non-empty cell of the header row
 
-    The row is 0 when no row names any header (an empty or foreign tab)."""
+
+def scan_headers(tab: Tab, headers: dict[str, str]) -> HeaderScan:
+    """The row among the first few that names most headers, and what each of its cells is."""
     wanted = {fold(h): key for key, h in headers.items()}
     best_row, best_hits = 0, 0
     for r, row in enumerate(tab.rows[:HEADER_SEARCH_ROWS], start=1):
         hits = sum(1 for v in row if fold(v) in wanted)
         if hits > best_hits:
             best_row, best_hits = r, hits
-    columns: dict[str, int] = {}
+    matches: dict[str, list[int]] = {}
+    cells: dict[int, str] = {}
     for c, value in enumerate(tab.rows[best_row - 1] if best_row else [], start=1):
+        if nfc(value):
+            cells[c] = nfc(value)
         key = wanted.get(fold(value))
-        if key and key not in columns:
-            columns[key] = c
-    return best_row, columns
+        if key:
+            matches.setdefault(key, []).append(c)
+    return HeaderScan(best_row, {k: cols[0] for k, cols in matches.items()}, matches, cells)
+
+
+def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
+    """(header row, column key → column); the row is 0 when no row names any header (an empty or foreign tab)."""
+    scan = scan_headers(tab, headers)
+    return scan.row, scan.columns
+
+
+def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
+    """Stop (UserError, before anything is written) on a duplicated header or on a missing header that a
+    column with a close header probably stands for."""
+    for key, cols in scan.matches.items():
+        if len(cols) > 1:
+            both = " và ".join(f"cột {letters(c)} ('{scan.cells[c]}')" for c in cols)
+            raise UserError(
+                f"{where}, tab '{tab.name}': {len(cols)} cột có cùng tiêu đề '{headers[key]}' ở dòng {scan.row}: "
+                f"{both}. Công cụ không đoán cột nào là cột '{headers[key]}' nên dừng lại, chưa ghi gì. "
+                f"Đổi tên cho khác đi hoặc xóa cột thừa (chỉ giữ một cột '{headers[key]}'), rồi chạy lại.")
+    if not scan.row:
+        return
+    taken = {c for cols in scan.matches.values() for c in cols}
+    free = {c: text for c, text in scan.cells.items() if c not in taken}
+    for key, name in headers.items():
+        if key in scan.columns:
+            continue
+        col = next((c for c, text in free.items() if is_close(key, name, text)), None)
+        if col is not None:
+            raise UserError(renamed_message(tab, scan.row, key, name, col, free[col], where))
+
+
+def renamed_message(tab: Tab, row: int, key: str, name: str, col: int, text: str, where: str) -> str:
+    line = f"{key}: {json.dumps(text, ensure_ascii=False)}"
+    shared = key in PLAN_COLUMNS and key in TRACKING_COLUMNS
+    return (f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {row}), nhưng cột "
+            f"{letters(col)} có tiêu đề gần giống: '{text}'. Công cụ không tự thêm một cột '{name}' trống (mọi số "
+            f"liệu sau đó sẽ sai) nên dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
+            f"  1) đổi tên cột {letters(col)} ('{text}') trở lại thành '{name}'; hoặc\n"
+            f"  2) giữ tên '{text}' và khai báo trong tệp cấu hình, mục 'headers:':\n"
+            f"       headers:\n"
+            f"         {line}\n"
+            f"     (tệp đã có mục 'headers:' thì chỉ thêm dòng '{line}' vào đó)"
+            + (f"; lưu ý khóa 'headers.{key}' đổi tên cột này ở cả tab kế hoạch và tab theo dõi" if shared else "")
+            + ".\nRồi chạy lại lệnh.")
+
+
+#: Typo-level likeness (folded, difflib ratio) at or above which a header counts as close.
+CLOSE_RATIO = 0.84
+#: A header followed by at most this many words ("Tình trạng thực hiện") counts as close.
+CLOSE_EXTRA_WORDS = 3
+
+
+def is_close(key: str, name: str, text: str) -> bool:
+    """Whether a header cell `text` probably is the column `name` (key `key`) renamed or mistyped.
+
+    Close: a synonym units use (schema.HEADER_SYNONYMS, and the default header when config renamed it), the
+    same words run together, the header followed by a few words, or a typo (difflib ratio ≥ CLOSE_RATIO).
+    Unrelated columns the Office adds (Người cập nhật, Ngày cập nhật, Link Drive, …) are not close."""
+    got, want = fold(text), fold(name)
+    if not got or got == want:
+        return False
+    defaults = (TRACKING_COLUMNS.get(key), PLAN_COLUMNS.get(key))
+    if got in {fold(s) for s in (*HEADER_SYNONYMS.get(key, ()), *defaults) if s}:
+        return True
+    if got.replace(" ", "") == want.replace(" ", ""):
+        return True
+    got_words, want_words = got.split(), want.split()
+    if want_words == got_words[:len(want_words)] and len(got_words) - len(want_words) <= CLOSE_EXTRA_WORDS:
+        return True
+    return min(len(got), len(want)) >= 4 and difflib.SequenceMatcher(None, got, want).ratio() >= CLOSE_RATIO
+
+
+def letters(col: int) -> str:
+    """Column letters as the sheet shows them: 1 → A, 27 → AA."""
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def a1(row: int, col: int) -> str:
+    return f"{letters(col)}{row}"
+
+
+def merge_a1(merge: Merge) -> str:
+    return f"{a1(merge[0], merge[1])}:{a1(merge[2], merge[3])}"
+
+
+def merge_index(tab: Tab) -> dict[Pos, Merge]:
+    """Every cell a merged range hides (all but its top-left cell) → that range."""
+    covered: dict[Pos, Merge] = {}
+    for merge in tab.merged:
+        r1, c1, r2, c2 = merge
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    covered[(r, c)] = merge
+    return covered
 
 
 def last_used_row(tab: Tab) -> int:

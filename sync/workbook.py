@@ -19,6 +19,9 @@ class Tab:
     name: str
     rows: list[list[Cell]] = field(default_factory=list)
     notes: dict[Pos, str] = field(default_factory=dict)  # cell notes/comments, all authors
+    #: Merged ranges as (first row, first column, last row, last column), 1-based and inclusive. Only the
+    #: top-left cell of a range holds a value; `rows` keeps the other cells empty, as the sheet stores them.
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def cell(self, row: int, col: int) -> Cell:
         if 1 <= row <= len(self.rows) and 1 <= col <= len(self.rows[row - 1]):

@@ -44,7 +44,7 @@ GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheet
 EPOCH = dt.date(1899, 12, 30)
 PROTECTION_TAG = "[CCHC] "
 META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
-               "conditionalFormats,protectedRanges,data.rowData.values.note)")
+               "conditionalFormats,protectedRanges,merges,data.rowData.values.note)")
 STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},
@@ -226,7 +226,7 @@ class GoogleBackend:
         tabs = {}
         for sheet, vr in zip(sheets, values.get("valueRanges", [])):
             title = sheet["properties"]["title"]
-            tabs[title] = Tab(title, [list(r) for r in vr.get("values", [])], _notes(sheet))
+            tabs[title] = Tab(title, [list(r) for r in vr.get("values", [])], _notes(sheet), _merges(sheet))
         self._meta = {s["properties"]["title"]: s for s in sheets}
         return Snapshot(tabs, token=tuple(titles))  # staleness is judged by the row keys (see _check_keys)
 
@@ -389,7 +389,11 @@ class _Requests:
                     cell["userEnteredFormat"] = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
                 cells.append(cell)
             rows.append({"values": cells})
-        out = [{"updateCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": 0, "endRowIndex": rows_n,
+        out = []
+        if self.meta.get(tab, {}).get("merges"):  # the dashboard is job-owned: rewritten whole, merges too
+            out.append({"unmergeCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": 0, "endRowIndex": rows_n,
+                                                   "startColumnIndex": 0, "endColumnIndex": cols_n}}})
+        out += [{"updateCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": 0, "endRowIndex": rows_n,
                                           "startColumnIndex": 0, "endColumnIndex": cols_n},
                                 "rows": rows, "fields": "userEnteredValue,userEnteredFormat,note"}}]
         out += [_width(self.ids[tab], c, w) for c, w in styled.widths.items()]
@@ -479,6 +483,13 @@ def _notes(sheet: dict) -> dict[tuple[int, int], str]:
                 if cell.get("note"):
                     notes[(r, c)] = cell["note"]
     return notes
+
+
+def _merges(sheet: dict) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges, 1-based and inclusive (the API's GridRange is 0-based, end exclusive, and
+    leaves out zero indexes)."""
+    return [(m.get("startRowIndex", 0) + 1, m.get("startColumnIndex", 0) + 1, m.get("endRowIndex", 0),
+             m.get("endColumnIndex", 0)) for m in sheet.get("merges", [])]
 
 
 def _value(v: Cell) -> dict | None:

@@ -138,7 +138,8 @@ def _read_sheet(ws) -> Tab:
             if cell.comment is not None:
                 notes[(r, c)] = cell.comment.text
         rows.append(values)
-    return Tab(ws.title, rows, notes)
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return Tab(ws.title, rows, notes, merged)
 
 
 def put(ws, row: int, col: int, value: Cell) -> None:
@@ -174,6 +175,7 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
     for name, rows in changes.append.items():
         ws = wb[name]
         start = last_used_row(Tab(ws.title, [list(r) for r in ws.iter_rows(values_only=True)])) + 1
+        start = max([start] + [m.max_row + 1 for m in ws.merged_cells.ranges if m.max_row >= start])  # below merges
         for offset, values in enumerate(rows):
             for c, value in enumerate(values, start=1):
                 put(ws, start + offset, c, value)

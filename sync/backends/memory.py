@@ -14,8 +14,10 @@ from ..workbook import Cell, Snapshot, Styled, Tab, WriteSet
 class MemoryBackend:
     name = "memory"
 
-    def __init__(self, tabs: dict[str, list[list[Cell]]] | None = None):
-        self.tabs: dict[str, Tab] = {n: Tab(n, [list(r) for r in rows]) for n, rows in (tabs or {}).items()}
+    def __init__(self, tabs: dict[str, list[list[Cell]]] | None = None,
+                 merged: dict[str, list[tuple[int, int, int, int]]] | None = None):
+        self.tabs: dict[str, Tab] = {n: Tab(n, [list(r) for r in rows], merged=list((merged or {}).get(n, [])))
+                                     for n, rows in (tabs or {}).items()}
         self.version = 0
         self.api_calls = 0
         self.formats = []
@@ -56,6 +58,7 @@ def apply(tabs: dict[str, Tab], changes: WriteSet) -> None:
     for name, styled in changes.replace.items():
         tabs[name].rows = [list(r) for r in styled.rows]
         tabs[name].notes = {}
+        tabs[name].merged = []  # a job-owned tab is rewritten whole, merges included
     for name, rows in changes.append.items():
         tab = tabs[name]
         while tab.rows and not any(v not in (None, "") for v in tab.rows[-1]):
@@ -64,6 +67,9 @@ def apply(tabs: dict[str, Tab], changes: WriteSet) -> None:
 
 
 def put(tab: Tab, row: int, col: int, value: Cell) -> None:
+    for r1, c1, r2, c2 in tab.merged:  # like openpyxl's MergedCell: only a range's top-left holds a value
+        if r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1):
+            raise ValueError(f"'{tab.name}' ({row}, {col}) is hidden by the merged range {(r1, c1, r2, c2)}")
     while len(tab.rows) < row:
         tab.rows.append([])
     line = tab.rows[row - 1]

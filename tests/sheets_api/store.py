@@ -36,6 +36,7 @@ class Sheet:
     conditional_formats: list[dict] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
     column_sizes: dict[int, int] = field(default_factory=dict)
+    merges: list[dict] = field(default_factory=list)  # GridRanges (0-based, end exclusive), as the API lists them
 
     def properties(self) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
@@ -262,7 +263,7 @@ def trimmed(rows: list[list]) -> list[list]:
 def _clone(sheet: Sheet) -> Sheet:
     return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
                  sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
-                 dict(sheet.column_sizes))
+                 dict(sheet.column_sizes), [dict(m) for m in sheet.merges])
 
 
 # --- the store ---------------------------------------------------------------------------------------------
@@ -354,6 +355,8 @@ class Store:
                 entry["conditionalFormats"] = copy.deepcopy(s.conditional_formats)
             if s.protected_ranges:
                 entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
+            if s.merges:  # as recorded: zero indexes (and sheet id 0) left out, like every proto default
+                entry["merges"] = [{k: v for k, v in m.items() if v} for m in s.merges]
             mine = [g for g in wanted if g.sheet is s]
             if include_grid or mine:
                 entry["data"] = [self._grid_data(s, g, cell_fields)
@@ -561,6 +564,46 @@ class Store:
                     return
         raise BadRequest(f"No protected range with id: {body.get('protectedRangeId')}")
 
+    def _req_mergeCells(self, book, body):
+        """MERGE_ALL: one range; MERGE_COLUMNS / MERGE_ROWS: one per column / row. Only the top-left value of
+        each range is kept, as in the Sheets UI and API; merging over an existing merge is refused."""
+        g = grid_range(book, body["range"])
+        _in_grid(g)
+        kind = body.get("mergeType") or "MERGE_ALL"
+        if kind == "MERGE_COLUMNS":
+            parts = [(g.r0, g.r1, c, c + 1) for c in range(g.c0, g.c1)]
+        elif kind == "MERGE_ROWS":
+            parts = [(r, r + 1, g.c0, g.c1) for r in range(g.r0, g.r1)]
+        else:
+            parts = [(g.r0, g.r1, g.c0, g.c1)]
+        for r0, r1, c0, c1 in parts:
+            if (r1 - r0) * (c1 - c0) < 2:
+                continue
+            for m in g.sheet.merges:
+                if r0 < m["endRowIndex"] and m["startRowIndex"] < r1 and c0 < m["endColumnIndex"] \
+                        and m["startColumnIndex"] < c1:
+                    raise BadRequest("You can't merge cells that are already merged; unmerge them first.")
+            g.sheet.merges.append({"sheetId": g.sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
+                                   "startColumnIndex": c0, "endColumnIndex": c1})
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    if (r, c) != (r0, c0):
+                        self._set_fields(g.sheet, (r, c), {}, [["userEnteredValue"]])
+
+    def _req_unmergeCells(self, book, body):
+        g = grid_range(book, body["range"])
+        kept = []
+        for m in g.sheet.merges:
+            inside = g.r0 <= m["startRowIndex"] and m["endRowIndex"] <= g.r1 and g.c0 <= m["startColumnIndex"] \
+                and m["endColumnIndex"] <= g.c1
+            apart = m["endRowIndex"] <= g.r0 or g.r1 <= m["startRowIndex"] or m["endColumnIndex"] <= g.c0 \
+                or g.c1 <= m["startColumnIndex"]
+            if not inside and not apart:
+                raise BadRequest("The range must not partially span any merge.")
+            if apart:
+                kept.append(m)
+        g.sheet.merges = kept
+
     def _req_updateDimensionProperties(self, book, body):
         g = body["range"]
         sheet = book.sheet(sheet_id=g.get("sheetId") or 0)
@@ -579,6 +622,7 @@ class Store:
         else:
             sheet.column_count += n
             sheet.cells = {(r, (c + n if c >= start else c)): v for (r, c), v in sheet.cells.items()}
+        _shift_merges(sheet, g.get("dimension"), start, n)
 
     def _req_deleteDimension(self, book, body):
         g = body["range"]
@@ -589,3 +633,26 @@ class Store:
             sheet.cells = {((r - n if r >= end else r), c): v for (r, c), v in sheet.cells.items()
                            if not start <= r < end}
             sheet.row_count -= n
+            _shift_merges(sheet, "ROWS", end, -n)
+
+
+def _shift_merges(sheet: Sheet, dimension: str | None, at: int, n: int) -> None:
+    """Rows or columns inserted (n > 0) or deleted (n < 0) at `at`: merges below or right of it move, merges
+    across it grow or shrink, merges left with one cell disappear."""
+    first, last = ("startRowIndex", "endRowIndex") if dimension == "ROWS" else ("startColumnIndex", "endColumnIndex")
+    kept = []
+    for m in sheet.merges:
+        m = dict(m)
+        if n > 0:
+            if m[first] >= at:
+                m[first] += n
+            if m[last] > at:
+                m[last] += n
+        else:
+            gone_from, gone_to = at + n, at  # the deleted span [at - |n|, at)
+            def moved(i: int) -> int:
+                return i if i <= gone_from else max(gone_from, i + n) if i < gone_to else i + n
+            m[first], m[last] = moved(m[first]), moved(m[last])
+        if (m["endRowIndex"] - m["startRowIndex"]) * (m["endColumnIndex"] - m["startColumnIndex"]) >= 2:
+            kept.append(m)
+    sheet.merges = kept

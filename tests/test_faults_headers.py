@@ -1,0 +1,451 @@
+"""The shape of the sheet as units really leave it (issue 9, items 4–6), on real .xlsx files, on the Sheets
+API stand-in over real HTTP, and on the memory reference backend.
+
+4. Two columns whose headers fold the same: exit 2 before any write, naming both letters and the header.
+5. A missing header with a close one present: `run` and `init` exit 2 naming that column and both fixes
+   (rename it back, or map it under `headers:`); `init` never adds an empty twin.
+6. Merged cells: read as they show (the range's value for every row it covers), never written into; the
+   pass says in Vietnamese which cells it could not write.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+
+import openpyxl
+import pytest
+import yaml
+
+from sync.backends.memory import MemoryBackend
+from sync.demo import seed
+from sync.pipeline import run_pass
+from sync.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
+from sync.tables import is_close, letters
+from sync.workbook import Tab
+
+from .conftest import AS_OF
+from .google_helpers import SPREADSHEET_ID
+from .test_google import OPTS, api, backend, google, key, unit_client  # noqa: F401  (fixtures)
+from .workbooks import cell_grid, col
+
+TRACK, PLAN = "Theo dõi", "Kế hoạch"
+#: What the job writes in the tracking tab; every other cell there is typed by a unit or the Office.
+JOB_HEADERS = ("Kiểm tra", "Cảnh báo")
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def typed_cells(path) -> dict:
+    """Every cell of the plan and tracking tabs except the job's own two columns."""
+    job = {col(path, TRACK, h) for h in JOB_HEADERS}
+    out = {(PLAN, p): v for p, v in cell_grid(path, PLAN).items()}
+    out.update({(TRACK, p): v for p, v in cell_grid(path, TRACK).items() if p[1] not in job})
+    return out
+
+
+def edit_xlsx(path, fn) -> None:
+    wb = openpyxl.load_workbook(path)
+    fn(wb)
+    wb.save(path)
+
+
+# --- 4. duplicated headers ----------------------------------------------------------------------------------
+
+def test_a_units_own_kiem_tra_column_stops_the_pass_before_any_write(demo_project):
+    path = demo_project.workbook
+    ours = col(path, TRACK, "Kiểm tra")
+
+    def add_twin(wb):
+        ws = wb[TRACK]
+        ws.cell(row=1, column=ws.max_column + 1).value = "KIỂM TRA"
+        for r in range(2, 78):
+            ws.cell(row=r, column=ws.max_column).value = f"Đã rà soát {r}"
+    edit_xlsx(path, add_twin)
+    theirs = len(openpyxl.load_workbook(path)[TRACK][1])
+    before = sha(path)
+    for command in ("run", "init"):
+        code, out, err = demo_project.cli(command, *(("--as-of", AS_OF.isoformat()) if command == "run" else ()))
+        assert code == 2, (command, err)
+        assert f"cột {letters(ours)} ('Kiểm tra')" in err and f"cột {letters(theirs)} ('KIỂM TRA')" in err
+        assert "'Theo dõi'" in err and "chưa ghi gì" in err and "Traceback" not in err
+        assert sha(path) == before  # nothing written: the unit's 76 cells are all still there
+    assert [openpyxl.load_workbook(path)[TRACK].cell(row=r, column=theirs).value for r in (2, 77)] == [
+        "Đã rà soát 2", "Đã rà soát 77"]
+
+
+def test_a_duplicated_header_in_the_plan_tab_is_named_with_both_letters(demo_project):
+    path = demo_project.workbook
+    first = col(path, PLAN, "Hạn hoàn thành")
+
+    def add_twin(wb):
+        ws = wb[PLAN]
+        ws.cell(row=1, column=ws.max_column + 1).value = "HẠN HOÀN  THÀNH"  # folds the same
+    edit_xlsx(path, add_twin)
+    second = len(openpyxl.load_workbook(path)[PLAN][1])
+    before = sha(path)
+    code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 2
+    assert f"cột {letters(first)}" in err and f"cột {letters(second)}" in err and "'Hạn hoàn thành'" in err
+    assert "'Kế hoạch'" in err and sha(path) == before
+
+
+# --- 5. renamed headers -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header,renamed,key", [
+    ("Tình trạng", "Trạng thái", "status"),          # a synonym units use
+    ("Tình trạng", "Tình trạg", "status"),           # a typo
+    ("Tình trạng", "Tình trạng thực hiện", "status"),  # words added
+    ("Kết quả Quý I", "Kết quả Q1", "q1"),          # an optional column: its figures would all go wrong
+    ("Ngày hoàn thành", "Ngày HT", "done_date"),
+    ("Kiểm tra", "Kiem tr", "check"),
+])
+def test_a_renamed_header_stops_run_and_init_with_both_fixes(demo_project, header, renamed, key):
+    path = demo_project.workbook
+    c = col(path, TRACK, header)
+    edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=c), "value", renamed))
+    before, width = sha(path), len(openpyxl.load_workbook(path)[TRACK][1])
+    for command in ("run", "init"):
+        code, _, err = demo_project.cli(command)
+        assert code == 2, (command, err)
+        assert f"thiếu cột '{header}'" in err and f"cột {letters(c)} có tiêu đề gần giống: '{renamed}'" in err
+        assert f"đổi tên cột {letters(c)} ('{renamed}') trở lại thành '{header}'" in err
+        line = f"{key}: {json.dumps(renamed, ensure_ascii=False)}"
+        assert f"       headers:\n         {line}\n" in err
+        assert yaml.safe_load(f"headers:\n  {line}\n") == {"headers": {key: renamed}}  # the line is valid YAML
+        assert sha(path) == before and len(openpyxl.load_workbook(path)[TRACK][1]) == width  # no empty twin
+
+
+def test_both_fixes_work(demo_project):
+    path = demo_project.workbook
+    c = col(path, TRACK, "Tình trạng")
+    baseline = demo_project.run_json()
+    edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=c), "value", "Trạng thái"))
+    assert demo_project.cli("run")[0] == 2
+    demo_project.write_config({"headers": {"status": "Trạng thái"}})  # fix 2: map it
+    mapped = demo_project.run_json()
+    assert demo_project.cli("init")[0] == 0 and len(openpyxl.load_workbook(path)[TRACK][1]) == 16
+    demo_project.write_config({})
+    edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=c), "value", "Tình trạng"))  # fix 1
+    renamed_back = demo_project.run_json()
+    for summary in (mapped, renamed_back):
+        assert {k: summary[k] for k in ("rows", "done", "in_progress", "overdue", "errors")} == {
+            k: baseline[k] for k in ("rows", "done", "in_progress", "overdue", "errors")}
+
+
+#: Columns Offices really add beside the job's: none of them stands for a header the job knows.
+OFFICE_COLUMNS = ["Người cập nhật", "Ngày cập nhật", "Link Drive", "Đánh giá của Văn phòng", "Điểm thi đua",
+                  "Xếp loại", "Kinh phí (triệu đồng)", "Số điện thoại", "Email đầu mối", "Tỷ lệ (%)",
+                  "Người phụ trách", "Ý kiến lãnh đạo", "Năm", "Tháng", "Lĩnh vực", "Mức độ ưu tiên"]
+
+
+@pytest.mark.parametrize("office", OFFICE_COLUMNS)
+def test_unrelated_office_columns_are_not_close_to_any_header(office):
+    for key, header in {**PLAN_COLUMNS, **TRACKING_COLUMNS}.items():
+        assert not is_close(key, header, office), (office, header)
+
+
+def test_close_headers_are_close():
+    for key, header, typed in [("status", "Tình trạng", "TRẠNG THÁI"), ("q3", "Kết quả Quý III", "KQ Quý 3"),
+                               ("stt", "STT", "Số TT"), ("evidence", "Minh chứng", "Minhchứng"),
+                               ("flags", "Cảnh báo", "Canh bá"), ("quantity", "Số lượng sản phẩm", "Số lượng"),
+                               ("status", "Trạng thái", "Tình trạng")]:  # config renamed it: the default is close
+        assert is_close(key, header, typed), (header, typed)
+
+
+def test_office_columns_and_a_deleted_optional_column_do_not_stop_anything(demo_project):
+    """Only a close header stops: with unrelated columns around, a missing optional column is simply skipped,
+    and `init` puts it back."""
+    path = demo_project.workbook
+    gone = col(path, TRACK, "Minh chứng")
+
+    def reshape(wb):
+        ws = wb[TRACK]
+        ws.delete_cols(gone)
+        for i, name in enumerate(OFFICE_COLUMNS[:6]):
+            ws.cell(row=1, column=ws.max_column + 1 + i).value = name
+    edit_xlsx(path, reshape)
+    typed = typed_cells(path)
+    assert demo_project.run_json()["rows"] == 76
+    assert typed_cells(path) == typed
+    code, _, err = demo_project.cli("init")
+    assert code == 0, err
+    assert "Minh chứng" in [c.value for c in openpyxl.load_workbook(path)[TRACK][1]]
+
+
+# --- 6. merged cells ---------------------------------------------------------------------------------------
+
+def task_groups(path) -> list[tuple[int, int]]:
+    """(first row, last row) of each task's unit rows in the tracking tab."""
+    ws = openpyxl.load_workbook(path)[TRACK]
+    groups: list[list[int]] = []
+    for r in range(2, ws.max_row + 1):
+        stt = ws.cell(row=r, column=1).value
+        if groups and ws.cell(row=groups[-1][0], column=1).value == stt:
+            groups[-1][1] = r
+        elif stt is not None:
+            groups.append([r, r])
+    return [tuple(g) for g in groups]
+
+
+def test_merged_stt_over_each_tasks_rows_reads_as_before(demo_project):
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+    groups = [g for g in task_groups(path) if g[1] > g[0]]
+    assert len(groups) >= 10
+
+    def merge(wb):
+        for first, last in groups:
+            wb[TRACK].merge_cells(start_row=first, start_column=1, end_row=last, end_column=1)
+    edit_xlsx(path, merge)
+    typed = typed_cells(path)
+    summary = demo_project.run_json()
+    assert {k: summary[k] for k in ("rows", "done", "overdue", "errors", "missing_quarterly")} == {
+        k: baseline[k] for k in ("rows", "done", "overdue", "errors", "missing_quarterly")}
+    assert typed_cells(path) == typed
+    wb = openpyxl.load_workbook(path)
+    assert len(wb[TRACK].merged_cells.ranges) == len(groups)  # the layout is left as the unit made it
+    code, out, err = demo_project.cli("init")  # no task row is "missing" because its STT is merged
+    assert code == 0 and "không có gì mới" in out, err
+    assert typed_cells(path) == typed
+
+
+def _bad_status(wb, row: int) -> None:
+    wb[TRACK].cell(row=row, column=6).value = "Xong rồi"  # not a status: the row gets a Kiểm tra message
+
+
+def test_a_merged_kiem_tra_range_is_written_where_it_can_and_the_rest_is_named(demo_project):
+    path = demo_project.workbook
+    check = col(path, TRACK, "Kiểm tra")
+    L = letters(check)
+
+    def shape(wb):
+        _bad_status(wb, 3)
+        wb[TRACK].merge_cells(start_row=2, start_column=check, end_row=4, end_column=check)
+    edit_xlsx(path, shape)
+    typed = typed_cells(path)
+    for attempt in (1, 2):  # and again: re-running is safe
+        code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+        assert code == 0, err
+        assert f"'Theo dõi'!{L}3 (vùng {L}2:{L}4)" in err and "Hủy gộp" in err and "Không ghi được" in err
+    assert typed_cells(path) == typed
+    wb = openpyxl.load_workbook(path)
+    assert str(list(wb[TRACK].merged_cells.ranges)[0]) == f"{L}2:{L}4"
+    dash = [list(r) for r in wb["Tổng hợp"].iter_rows(values_only=True)]
+    titles = [r[0] for r in dash]
+    i = titles.index("VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP")
+    listed = [r[:3] for r in dash[i + 2:] if r[0] == TRACK]
+    assert [TRACK, f"{L}3", f"{L}2:{L}4"] in listed
+    assert "Tình trạng" in next(r[3] for r in dash[i + 2:] if r[1] == f"{L}3")  # what it meant to write
+
+
+def test_a_merged_canh_bao_range_is_said_in_the_rows_kiem_tra(demo_project):
+    path = demo_project.workbook
+    flags, check = col(path, TRACK, "Cảnh báo"), col(path, TRACK, "Kiểm tra")
+    ws = openpyxl.load_workbook(path)[TRACK]
+    shown = {r: ws.cell(row=r, column=flags).value for r in range(2, 78)}
+    row = next(r for r in range(3, 77) if shown[r] and shown[r] != shown[r - 1])  # differs from the row above
+    edit_xlsx(path, lambda wb: wb[TRACK].merge_cells(start_row=row - 1, start_column=flags, end_row=row,
+                                                     end_column=flags))
+    typed = typed_cells(path)
+    code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 0, err
+    text = openpyxl.load_workbook(path)[TRACK].cell(row=row, column=check).value
+    assert f"Không ghi được cột 'Cảnh báo' vào ô {letters(flags)}{row}" in text
+    assert f"vùng ô gộp {letters(flags)}{row - 1}:{letters(flags)}{row}" in text and shown[row] in text
+    assert typed_cells(path) == typed
+
+
+def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_one(plan):
+    """The reference backend raises like openpyxl's MergedCell: a pass over merges proves the core withholds."""
+    b = MemoryBackend()
+    seed(b, plan, AS_OF)
+    tab = b.tabs[TRACK]
+    groups, start = [], 2
+    for r in range(3, len(tab.rows) + 2):
+        if r > len(tab.rows) or tab.rows[r - 1][0] != tab.rows[start - 1][0]:
+            if r - 1 > start:
+                groups.append((start, 1, r - 1, 1))
+            start = r
+    for r1, _, r2, _ in groups:
+        for r in range(r1 + 1, r2 + 1):
+            tab.rows[r - 1][0] = None  # only the top-left cell of a merged range holds its value
+    tab.merged = groups + [(2, 15, 4, 16)]  # and Kiểm tra + Cảnh báo merged over three rows
+    typed = {(r, c): v for r, row in enumerate(tab.rows, 1) for c, v in enumerate(row, 1) if c < 15 and v}
+    result = run_pass(b, plan, Layout(), OPTS)
+    assert result.summary.kpis["rows"] == 76 and result.withheld >= 1
+    assert any("Không ghi được" in m and "O2:P4" in m for m in result.messages)
+    after = b.tabs[TRACK]
+    assert {(r, c): v for r, row in enumerate(after.rows, 1) for c, v in enumerate(row, 1) if c < 15 and v} == typed
+    with pytest.raises(ValueError):
+        from sync.backends.memory import put
+        put(after, 3, 15, "x")
+
+
+@pytest.mark.parametrize("change,says", [
+    (lambda rows: rows[0].append("Kiểm  tra"), ["cột O ('Kiểm tra')", "cột Q ('Kiểm  tra')", "chưa ghi gì"]),
+    (lambda rows: rows[0].__setitem__(5, "Trạng thái"), ["cột F có tiêu đề gần giống: 'Trạng thái'",
+                                                          'status: "Trạng thái"']),
+])
+def test_memory_backend_header_faults_stop_before_any_write(plan, change, says):
+    from sync.errors import UserError
+    b = MemoryBackend()
+    seed(b, plan, AS_OF)
+    change(b.tabs[TRACK].rows)
+    version, tabs = b.version, copy.deepcopy(b.tabs)
+    with pytest.raises(UserError) as caught:
+        run_pass(b, plan, Layout(), OPTS)
+    assert caught.value.exit_code == 2 and all(s in str(caught.value) for s in says), str(caught.value)
+    assert b.version == version and b.tabs == tabs
+
+
+# --- Google, through the stand-in ---------------------------------------------------------------------------
+
+def _google_seeded(api, key, plan):
+    seed(backend(api, key), plan, AS_OF)
+    return api.store.books[SPREADSHEET_ID]
+
+
+def _header_col(sheet, text: str) -> int:
+    return next(c for (r, c), v in sheet.cells.items() if r == 0
+                and v.get("userEnteredValue", {}).get("stringValue") == text)
+
+
+def test_google_duplicated_header_is_exit_2_and_nothing_is_sent(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    ws = unit_client(api, key).worksheet(TRACK)
+    ws.update([["KIỂM TRA"]] + [[f"Đã rà soát {r}"] for r in range(2, 78)], "R1:R77")
+    ours = _header_col(book.sheet(title=TRACK), "Kiểm tra") + 1
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    code, _, err = google.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 2 and f"cột {letters(ours)} ('Kiểm tra')" in err and "cột R ('KIỂM TRA')" in err
+    made = api.api_requests()[start:]
+    assert [e.method for e in made] == ["GET", "GET"]  # metadata and values: no write at all
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
+def test_google_renamed_header_stops_run_and_init(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    c = _header_col(book.sheet(title=TRACK), "Tình trạng") + 1
+    unit_client(api, key).worksheet(TRACK).update([["Trạng thái"]], f"{letters(c)}1")
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2 and f"cột {letters(c)} có tiêu đề gần giống: 'Trạng thái'" in err, err
+        assert 'status: "Trạng thái"' in err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
+def _typed_google(book) -> dict:
+    sheet = book.sheet(title=TRACK)
+    job = {_header_col(sheet, h) for h in JOB_HEADERS}
+    return {p: v.get("userEnteredValue") for p, v in sheet.cells.items() if p[1] not in job
+            and "userEnteredValue" in v}
+
+
+def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    baseline = google.run_json()
+    sheet = book.sheet(title=TRACK)
+    stt = {r: sheet.cells.get((r, 0), {}).get("userEnteredValue", {}).get("numberValue") for r in range(1, 77)}
+    groups, first = [], 1
+    for r in range(2, 78):
+        if r == 77 or stt[r] != stt[first]:
+            if r - 1 > first:
+                groups.append((first, r))
+            first = r
+    ws = unit_client(api, key).worksheet(TRACK)
+    check = _header_col(sheet, "Kiểm tra")
+    ws.update([["Xong rồi"]], "F3")  # row 3 gets a Kiểm tra message it cannot show
+    for r0, r1 in groups:  # gspread's merge_cells: a mergeCells request, as a unit's browser sends it
+        ws.merge_cells(f"A{r0 + 1}:A{r1}")
+    ws.merge_cells(f"{letters(check + 1)}2:{letters(check + 1)}4")
+    unit_client(api, key).worksheet("Tổng hợp").merge_cells("A1:C2")  # someone tidied the dashboard's title
+    sheet = book.sheet(title=TRACK)
+    assert len(sheet.merges) == len(groups) + 1
+    typed = _typed_google(book)
+    start = len(api.api_requests())
+    code, out, err = google.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["api_calls"] == len(api.api_requests()[start:]) <= 4
+    assert summary["rows"] == baseline["rows"] == 76 and summary["cells_withheld"] >= 1
+    assert f"'Theo dõi'!{letters(check + 1)}3 (vùng {letters(check + 1)}2:{letters(check + 1)}4)" in err
+    sheet = book.sheet(title=TRACK)
+    assert _typed_google(book) == typed
+    assert book.sheet(title="Tổng hợp").merges == []  # the job-owned dashboard is rewritten whole
+    covered = {(r, c) for m in sheet.merges for r in range(m["startRowIndex"], m["endRowIndex"])
+               for c in range(m["startColumnIndex"], m["endColumnIndex"])
+               if (r, c) != (m["startRowIndex"], m["startColumnIndex"])}
+    assert not any("userEnteredValue" in sheet.cells.get(p, {}) or "note" in sheet.cells.get(p, {}) for p in covered)
+    write = [e for e in api.api_requests()[start:] if e.method == "POST"][0].body["requests"]
+    for req in write:
+        rng = req.get("updateCells", {}).get("range")
+        if rng and rng["sheetId"] == sheet.sheet_id:
+            cells = {(r, c) for r in range(rng["startRowIndex"], rng["endRowIndex"])
+                     for c in range(rng["startColumnIndex"], rng["endColumnIndex"])}
+            assert not cells & covered
+
+
+def test_stand_in_merges_follow_the_recorded_exchange(api, key):
+    """As recorded against the real API (gspread's WorksheetTest.test_get_merge_cells_and_unmerge_cells):
+    merges listed in the sheet's metadata with zero indexes (and sheet id 0) left out, one merge per column
+    for MERGE_COLUMNS and per row for MERGE_ROWS, the top-left value kept, and unmergeCells undoing them."""
+    sh = unit_client(api, key)
+    ws = sh.sheet1
+    ws.resize(4, 4)
+    ws.update([["1", "", "2", "3"], ["", "", "", ""], ["", "4", "", ""], ["", "5", "", ""]], "A1:D4", raw=True)
+    ws.merge_cells("A1:B2")
+    ws.merge_cells("C1:D2", merge_type="MERGE_COLUMNS")
+    ws.merge_cells("B3:C4", merge_type="MERGE_ROWS")
+    assert ws.get("A1:D4") == [["1", "", "2", "3"], [], ["", "4"], ["", "5"]]
+    merges = sh.fetch_sheet_metadata()["sheets"][0]["merges"]
+    assert merges == [{"endRowIndex": 2, "endColumnIndex": 2},
+                      {"endRowIndex": 2, "startColumnIndex": 2, "endColumnIndex": 3},
+                      {"endRowIndex": 2, "startColumnIndex": 3, "endColumnIndex": 4},
+                      {"startRowIndex": 2, "endRowIndex": 3, "startColumnIndex": 1, "endColumnIndex": 3},
+                      {"startRowIndex": 3, "endRowIndex": 4, "startColumnIndex": 1, "endColumnIndex": 3}]
+    with pytest.raises(Exception, match="already merged"):
+        ws.merge_cells("A1:A2")
+    ws.unmerge_cells("A1:D4")
+    assert "merges" not in sh.fetch_sheet_metadata()["sheets"][0]
+    assert ws.get("A1:D4") == [["1", "", "2", "3"], [], ["", "4"], ["", "5"]]
+
+
+def test_tab_merges_default_to_none():
+    assert Tab("x").merged == []
+
+
+def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_project):
+    """A unit merged STT down past the table's end: init still adds a new task's rows, leaving out (and
+    naming) the hidden cells instead of crashing on them."""
+    path = demo_project.workbook
+
+    def shape(wb):
+        ws = wb[TRACK]
+        for r in (76, 77):  # the last task's rows taken away: init will add them again
+            for c in range(1, ws.max_column + 1):
+                ws.cell(row=r, column=c).value = None
+        ws.merge_cells(start_row=75, start_column=1, end_row=78, end_column=1)
+    edit_xlsx(path, shape)
+    code, out, err = demo_project.cli("init")
+    assert code == 0, err
+    assert "Không ghi được" in err and "'Theo dõi'!A76 (vùng A75:A78)" in err
+    ws = openpyxl.load_workbook(path)[TRACK]
+    assert ws.cell(row=76, column=3).value and ws.cell(row=77, column=3).value  # the units' rows are back
+
+
+def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
+    path = demo_project.workbook
+    last = openpyxl.load_workbook(path)["Nhật ký"].max_row
+    edit_xlsx(path, lambda wb: wb["Nhật ký"].merge_cells(start_row=last + 1, start_column=1, end_row=last + 2,
+                                                        end_column=3))
+    code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 0, err
+    ws = openpyxl.load_workbook(path)["Nhật ký"]
+    assert ws.cell(row=last + 3, column=2).value == AS_OF.strftime("%d/%m/%Y")
