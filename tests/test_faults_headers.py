@@ -394,7 +394,7 @@ def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan)
 
 def test_stand_in_merges_follow_the_recorded_exchange(api, key):
     """As recorded against the real API (gspread's WorksheetTest.test_get_merge_cells_and_unmerge_cells):
-    merges listed in the sheet's metadata with zero indexes (and sheet id 0) left out, one merge per column
+    merges listed in the sheet's metadata with every index given (a sheet id of 0 left out), one merge per column
     for MERGE_COLUMNS and per row for MERGE_ROWS, the top-left value kept, and unmergeCells undoing them."""
     sh = unit_client(api, key)
     ws = sh.sheet1
@@ -405,9 +405,9 @@ def test_stand_in_merges_follow_the_recorded_exchange(api, key):
     ws.merge_cells("B3:C4", merge_type="MERGE_ROWS")
     assert ws.get("A1:D4") == [["1", "", "2", "3"], [], ["", "4"], ["", "5"]]
     merges = sh.fetch_sheet_metadata()["sheets"][0]["merges"]
-    assert merges == [{"endRowIndex": 2, "endColumnIndex": 2},
-                      {"endRowIndex": 2, "startColumnIndex": 2, "endColumnIndex": 3},
-                      {"endRowIndex": 2, "startColumnIndex": 3, "endColumnIndex": 4},
+    assert merges == [{"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 0, "endColumnIndex": 2},
+                      {"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 2, "endColumnIndex": 3},
+                      {"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 3, "endColumnIndex": 4},
                       {"startRowIndex": 2, "endRowIndex": 3, "startColumnIndex": 1, "endColumnIndex": 3},
                       {"startRowIndex": 3, "endRowIndex": 4, "startColumnIndex": 1, "endColumnIndex": 3}]
     with pytest.raises(Exception, match="already merged"):

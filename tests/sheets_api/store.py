@@ -355,8 +355,8 @@ class Store:
                 entry["conditionalFormats"] = copy.deepcopy(s.conditional_formats)
             if s.protected_ranges:
                 entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
-            if s.merges:  # as recorded: zero indexes (and sheet id 0) left out, like every proto default
-                entry["merges"] = [{k: v for k, v in m.items() if v} for m in s.merges]
+            if s.merges:  # as recorded: indexes always given, a sheet id of 0 left out
+                entry["merges"] = [{k: v for k, v in m.items() if k != "sheetId" or v} for m in s.merges]
             mine = [g for g in wanted if g.sheet is s]
             if include_grid or mine:
                 entry["data"] = [self._grid_data(s, g, cell_fields)
