@@ -14,7 +14,7 @@ from . import dashboard
 from .errors import StaleSnapshot, Unreachable
 from .flags import Rules
 from .plan import Plan
-from .schema import JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Table, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
 from .validation import check_all, plan_issues
@@ -52,6 +52,7 @@ class PassResult:
     attempts: int
     timings: dict = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    snapshot: Snapshot | None = None  # what the written attempt read (history records its unit cells)
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
         k = self.summary.kpis
@@ -73,6 +74,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
 
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])
+    writes.unit_columns[tracking.tab.name] = tuple(c for k, c in tracking.columns.items() if k not in JOB_COLUMNS)
     _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
@@ -172,5 +174,5 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
         raise Unreachable(f"{backend.describe()}: bảng tính thay đổi liên tục trong {MAX_ATTEMPTS} lần thử; "
                           "chưa ghi gì. Chạy lại sau ít phút.")
     timings["duration_s"] = clock() - started
-    return PassResult(computed.summary, writes, attempt, timings, messages)
+    return PassResult(computed.summary, writes, attempt, timings, messages, snapshot)
 
