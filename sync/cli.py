@@ -160,11 +160,11 @@ def cmd_init(args) -> int:
     changes = build_init(plan, snapshot, settings.layout)
     backend.write(snapshot, changes)
     added = changes.cell_count()
-    pass_id = state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
-                                                        "as_of": started.date().isoformat()})
     from . import history_cli
-    history_cli.record(state, pass_id, started.date(), history_cli.after(snapshot, changes), plan, settings.layout,
-                       backend.describe())
+    state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
+                                              "as_of": started.date().isoformat()},
+                      then=history_cli.recorder(state, started.date(), history_cli.after(snapshot, changes), plan,
+                                                settings.layout, backend.describe()))
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
     print(f"Đã khởi tạo {backend.describe()}: "
           + (f"tạo tab {tabs}; " if tabs else "")
@@ -190,9 +190,9 @@ def cmd_run(args) -> int:
         raise
     summary = {**result.to_json(backend, args.dry_run), "emails_sent": opts.emails_sent}
     if not args.dry_run:
-        pass_id = state.record_pass("run", now, True, summary, "\n".join(result.messages))
-        from .history_cli import record
-        record(state, pass_id, opts.as_of, result.snapshot, plan, settings.layout, backend.describe())
+        from .history_cli import recorder
+        state.record_pass("run", now, True, summary, "\n".join(result.messages),
+                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()))
         state.mark_logged()
     for message in result.messages:
         print(message, file=sys.stderr)

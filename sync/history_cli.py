@@ -49,10 +49,10 @@ def add_parsers(sub, common, parse_day) -> None:
 
 # --- the recorder a pass calls ----------------------------------------------------------------------------
 
-def record(state, pass_id: int, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str,
-           kind: str = "change") -> int:
-    """Record the unit cells of the snapshot a pass read (and wrote on) as pass `pass_id` of date `as_of`."""
-    return HistoryStore(state).record(pass_id, as_of, history.snapshot_rows(snapshot, plan, layout, where), kind)
+def recorder(state, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str):
+    """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
+    recorded as that pass, of date `as_of`, in the pass's own transaction."""
+    return HistoryStore(state).recorder(as_of, history.snapshot_rows(snapshot, plan, layout, where))
 
 
 def after(snapshot: Snapshot, changes: WriteSet) -> Snapshot:
@@ -280,11 +280,16 @@ def cmd_restore(args, settings, plan, backend, state, now: dt.datetime) -> int:
         backend.write(snapshot, writes)
     except StaleSnapshot as exc:
         raise Unreachable(f"Chưa ghi: {exc}. Chạy lại lệnh khôi phục.") from None
-    pass_id = state.record_pass("restore", now, True, {"backend": backend.name, "as_of": today.isoformat(),
-                                                       "cells_written": writes.cell_count()}, text)
-    store.record(pass_id, today, history.rows_of(table, plan))  # what units changed since the last pass, first
-    store.record(pass_id, today, history.snapshot_rows(after(snapshot, writes), plan, layout, backend.describe()),
-                 kind="restore")
+    before = history.rows_of(table, plan)
+    restored = history.snapshot_rows(after(snapshot, writes), plan, layout, backend.describe())
+
+    def record(db, pass_id):  # what units changed since the last pass first, then the restore itself
+        store.record_in(db, pass_id, today, before)
+        store.record_in(db, pass_id, today, restored, kind="restore")
+
+    store.ensure()
+    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": today.isoformat(),
+                                             "cells_written": writes.cell_count()}, text, then=record)
     print(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử và tab '{layout.tabs['log']}'.")
     return 0
 

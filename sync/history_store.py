@@ -71,28 +71,42 @@ class HistoryStore:
 
     # --- writing ------------------------------------------------------------------------------------------
 
+    def ensure(self) -> None:
+        """Create the history tables if this state file has none yet (before a transaction needs them)."""
+        with self._connect():
+            pass
+
+    def recorder(self, as_of: dt.date, rows: list[HistoryRow], kind: str = "change"):
+        """For State.record_pass(then=…): the pass and its history in one transaction, one commit."""
+        self.ensure()
+        return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind)
+
     def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
         """Record what changed since the last recorded state; returns the number of cell records added."""
         with self._connect() as db:
-            first = db.execute("SELECT 1 FROM history_passes LIMIT 1").fetchone() is None
-            db.execute("INSERT OR IGNORE INTO history_passes (pass_id, as_of) VALUES (?, ?)",
-                       (pass_id, as_of.isoformat()))
-            seen = {(r[0], r[1], r[2]): (r[3], r[4])
-                    for r in db.execute("SELECT stt, unit, ordinal, hash, vals FROM history_seen")}
-            found = history.diff(seen, rows, first, kind)
-            if found.changes:
-                db.executemany(
-                    "INSERT INTO history (pass_id, stt, unit, ordinal, col, old, new, kind) VALUES (?,?,?,?,?,?,?,?)",
-                    [(pass_id, *c.key, c.column, c.old, c.new, c.kind) for c in found.changes])
-            if found.current:
-                db.executemany(
-                    "INSERT INTO history_seen (stt, unit, ordinal, hash, vals) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT (stt, unit, ordinal) DO UPDATE SET hash = excluded.hash, vals = excluded.vals",
-                    [(*r.key, r.digest(), json.dumps(r.values, ensure_ascii=False, sort_keys=True))
-                     for r in found.current.values()])
-            if found.gone:
-                db.executemany("DELETE FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?", found.gone)
-            return sum(1 for c in found.changes if c.column)
+            return self.record_in(db, pass_id, as_of, rows, kind)
+
+    @staticmethod
+    def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
+        first = db.execute("SELECT 1 FROM history_passes LIMIT 1").fetchone() is None
+        db.execute("INSERT OR IGNORE INTO history_passes (pass_id, as_of) VALUES (?, ?)",
+                   (pass_id, as_of.isoformat()))
+        seen = {(r[0], r[1], r[2]): (r[3], r[4])
+                for r in db.execute("SELECT stt, unit, ordinal, hash, vals FROM history_seen")}
+        found = history.diff(seen, rows, first, kind)
+        if found.changes:
+            db.executemany(
+                "INSERT INTO history (pass_id, stt, unit, ordinal, col, old, new, kind) VALUES (?,?,?,?,?,?,?,?)",
+                [(pass_id, *c.key, c.column, c.old, c.new, c.kind) for c in found.changes])
+        if found.current:
+            db.executemany(
+                "INSERT INTO history_seen (stt, unit, ordinal, hash, vals) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (stt, unit, ordinal) DO UPDATE SET hash = excluded.hash, vals = excluded.vals",
+                [(*r.key, r.digest(), json.dumps(r.values, ensure_ascii=False, sort_keys=True))
+                 for r in found.current.values()])
+        if found.gone:
+            db.executemany("DELETE FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?", found.gone)
+        return sum(1 for c in found.changes if c.column)
 
     # --- reading ------------------------------------------------------------------------------------------
 

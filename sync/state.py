@@ -11,6 +11,7 @@ import json
 import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passes (
@@ -62,7 +63,8 @@ class State:
                 yield db
 
     def record_pass(self, command: str, started_at: dt.datetime, ok: bool, summary: dict | None = None,
-                    message: str = "") -> int:
+                    message: str = "", then: Callable[[sqlite3.Connection, int], object] | None = None) -> int:
+        """Log a pass; `then(db, pass_id)` runs in the same transaction (history records the pass's cells)."""
         s = summary or {}
         with self.connect() as db:
             cur = db.execute(
@@ -72,6 +74,8 @@ class State:
                  int(bool(s.get("dry_run"))), s.get("rows"), s.get("errors"), s.get("overdue"),
                  s.get("emails_sent", 0), s.get("duration_s"), s.get("attempts"),
                  json.dumps(s, ensure_ascii=False, default=str), message))
+            if then is not None:
+                then(db, cur.lastrowid)
             return cur.lastrowid
 
     def passes(self, limit: int = 10) -> list[dict]:
