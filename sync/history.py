@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from .deadlines import EXCEL_EPOCH
 from .plan import Plan
 from .schema import JOB_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
-from .tables import Entry, Table, as_stt, locate, read_entries
+from .tables import Entry, Table, as_stt, locate
 from .text import nfc
 from .workbook import Cell, Snapshot
 
@@ -154,20 +154,28 @@ def tracking_table(snapshot: Snapshot, layout: Layout, where: str) -> Table:
 
 
 def rows_of(table: Table, plan: Plan) -> list[HistoryRow]:
-    """Every row with something typed in it (as the pass sees rows), keyed by identity."""
+    """Every row with something typed in it (the rows a pass reads as entries), keyed by identity.
+
+    Reads the grid directly rather than through read_entries: it runs after every pass, on every row."""
+    skip = {table.columns[k] for k in JOB_COLUMNS if k in table.columns}
+    wanted = [(k, table.columns[k] - 1) for k in HISTORY_KEYS if k in table.columns]
+    stt_col, unit_col = table.columns["stt"] - 1, table.columns["unit"] - 1
     out, seen = [], {}
-    for entry in read_entries(table):
-        unit = plan.registry.match(entry.unit)
-        base = (stt_key(entry.stt), unit.code if unit else nfc(entry.unit))
+    for r in table.rows():
+        line = table.tab.rows[r - 1]
+        if not any(v is not None and (c + 1) not in skip and (not isinstance(v, str) or v.strip())
+                   for c, v in enumerate(line)):
+            continue
+        unit_text = line[unit_col] if unit_col < len(line) else None
+        unit = plan.registry.match(unit_text)
+        base = (stt_key(line[stt_col] if stt_col < len(line) else None), unit.code if unit else nfc(unit_text))
         ordinal = seen.get(base, 0)
         seen[base] = ordinal + 1
         values = {}
-        for key in HISTORY_KEYS:
-            if key in table.columns:
-                text = encode(table.value(entry.row, key), key)
-                if text is not None:
-                    values[key] = text
-        out.append(HistoryRow((*base, ordinal), values, entry.row))
+        for key, c in wanted:
+            if c < len(line) and (text := encode(line[c], key)) is not None:
+                values[key] = text
+        out.append(HistoryRow((*base, ordinal), values, r))
     return out
 
 
