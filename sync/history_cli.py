@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import history
 from .errors import StaleSnapshot, Unreachable, UserError
-from .history import HISTORY_KEYS, RESTORABLE_KEYS, HistoryRow
+from .history import HISTORY_KEYS, RESTORABLE_KEYS
 from .history_store import HistoryStore
 from .text import fold, nfc
 from .workbook import Snapshot, WriteSet
