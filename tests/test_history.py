@@ -317,6 +317,13 @@ def test_no_backend_writes_a_unit_cell_unless_the_writeset_says_so(tmp_path, pla
         ws.unit_cells = True
         b.write(snap, ws)
         assert b.read().tabs["Theo dõi"].cell(2, 6) == "Hoàn thành"
+    # a pass declares every tracking column but its own two as the units'
+    from sync.pipeline import PassOptions, compute
+    writes = compute(b.read(), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)), "test").writes
+    header = b.read().tabs["Theo dõi"].rows[0]
+    guarded = {header[c - 1] for c in writes.unit_columns["Theo dõi"]}
+    assert {"Tình trạng", "Ngày hoàn thành", "Ghi chú", "STT"} <= guarded and not guarded & {"Kiểm tra", "Cảnh báo"}
+    writes.check_unit_cells()
 
 
 # --- export ------------------------------------------------------------------------------------------------
