@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", help="tệp YAML cần ghi (mặc định: in ra màn hình)")
     imp.add_argument("--force", action="store_true", help="ghi đè tệp YAML đã có")
     sub.add_parser("daemon", parents=[common], help="chạy thường trực theo lịch (khóa cấu hình 'daemon')")
+    from .history_cli import add_parsers
+    add_parsers(sub, common, parse_day)
     dl = sub.add_parser("deadline", parents=[common], help="phân tích một cụm từ tiến độ")
     dl.add_argument("phrase")
     dl.add_argument("--year", type=int, help="năm dùng khi cụm từ không ghi năm (mặc định: năm của kế hoạch "
@@ -169,7 +171,11 @@ def cmd_init(args) -> int:
     if withheld:
         print(message(withheld), file=sys.stderr)
     added = changes.cell_count()
-    state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added})
+    from . import history_cli
+    state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
+                                              "as_of": started.date().isoformat()},
+                      then=history_cli.recorder(state, started.date(), history_cli.after(snapshot, changes), plan,
+                                                settings.layout, backend.describe()))
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
     print(f"Đã khởi tạo {backend.describe()}: "
           + (f"tạo tab {tabs}; " if tabs else "")
@@ -195,7 +201,9 @@ def cmd_run(args) -> int:
         raise
     summary = {**result.to_json(backend, args.dry_run), "emails_sent": opts.emails_sent}
     if not args.dry_run:
-        state.record_pass("run", now, True, summary, "\n".join(result.messages), result.writes.cells)
+        from .history_cli import recorder
+        state.record_pass("run", now, True, summary, "\n".join(result.messages),
+                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()))
         state.mark_logged()
     for message in result.messages:
         print(message, file=sys.stderr)
@@ -344,7 +352,26 @@ def cmd_daemon(args) -> int:
     return daemon.main(settings, args.config or str(settings.source), plan.year, lambda: now_in(settings))
 
 
-LOCKED = {"init", "run", "report", "remind"}
+def cmd_history(args) -> int:
+    from .history_cli import cmd_history as history
+    from .plan import load_plan
+    settings = _settings(args)
+    return history(args, settings, load_plan(settings.plan_path()), now_in(settings).date())
+
+
+def cmd_restore(args) -> int:
+    from .history_cli import cmd_restore as restore
+    settings, plan, backend, state = _context(args)
+    return restore(args, settings, plan, backend, state, now_in(settings))
+
+
+def cmd_export(args) -> int:
+    from .history_cli import cmd_export as export
+    settings, plan, backend, _state = _context(args)
+    return export(args, settings, plan, backend, now_in(settings))
+
+
+LOCKED = {"init", "run", "report", "remind", "restore"}
 COMMANDS = {"init": cmd_init, "run": cmd_run, "report": cmd_report, "remind": cmd_remind, "plan": cmd_plan, "daemon": cmd_daemon,
-            "status": cmd_status,
+            "status": cmd_status, "history": cmd_history, "restore": cmd_restore, "export": cmd_export,
             "deadline": cmd_deadline}

@@ -14,7 +14,7 @@ from . import dashboard, merges
 from .errors import StaleSnapshot, Unreachable
 from .flags import Rules
 from .plan import Plan
-from .schema import JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Table, a1, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
 from .validation import check_all, plan_issues
@@ -54,6 +54,7 @@ class PassResult:
     timings: dict = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     withheld: int = 0  # writes left out because a merged range hides their cell
+    snapshot: Snapshot | None = None  # what the written attempt read (history records its unit cells)
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
         k = self.summary.kpis
@@ -76,6 +77,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
 
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])
+    writes.unit_columns[tracking.tab.name] = tuple(c for k, c in tracking.columns.items() if k not in JOB_COLUMNS)
     withheld = _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
     withheld += merges.withhold(writes, snapshot)
@@ -195,5 +197,5 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     timings["duration_s"] = clock() - started
     if computed.withheld:
         messages.append(merges.message(computed.withheld, _tab_name(snapshot, layout.tabs["dashboard"])))
-    return PassResult(computed.summary, writes, attempt, timings, messages, len(computed.withheld))
+    return PassResult(computed.summary, writes, attempt, timings, messages, len(computed.withheld), snapshot)
 

@@ -1,4 +1,5 @@
-"""The state file (one SQLite database): the pass log, the history of cells the job wrote, the send ledger.
+"""The state file (one SQLite database): the pass log, the send ledger, and the history of `Theo dõi`
+(its tables are in sync/history_store.py).
 
 SQLite because it is one file, transactional and in the standard library; every write here is one
 transaction, so a crash leaves either the old or the new record, never half of one.
@@ -10,6 +11,7 @@ import json
 import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passes (
@@ -24,11 +26,6 @@ CREATE TABLE IF NOT EXISTS passes (
     duration_s REAL, attempts INTEGER,
     summary TEXT,
     message TEXT
-);
-CREATE TABLE IF NOT EXISTS cell_history (
-    pass_id INTEGER NOT NULL REFERENCES passes(id),
-    tab TEXT NOT NULL, row INTEGER NOT NULL, col INTEGER NOT NULL,
-    value TEXT
 );
 CREATE TABLE IF NOT EXISTS sends (
     id INTEGER PRIMARY KEY,
@@ -60,12 +57,14 @@ class State:
                 db.executescript(SCHEMA)
                 if "logged" not in {r["name"] for r in db.execute("PRAGMA table_info(sends)")}:  # files of v1
                     db.execute("ALTER TABLE sends ADD COLUMN logged INTEGER NOT NULL DEFAULT 0")
+                db.execute("DROP TABLE IF EXISTS cell_history")  # v1 kept the job's own cells; nothing read it
                 self._ready = True
             with db:
                 yield db
 
     def record_pass(self, command: str, started_at: dt.datetime, ok: bool, summary: dict | None = None,
-                    message: str = "", cells: dict | None = None) -> int:
+                    message: str = "", then: Callable[[sqlite3.Connection, int], object] | None = None) -> int:
+        """Log a pass; `then(db, pass_id)` runs in the same transaction (history records the pass's cells)."""
         s = summary or {}
         with self.connect() as db:
             cur = db.execute(
@@ -75,11 +74,9 @@ class State:
                  int(bool(s.get("dry_run"))), s.get("rows"), s.get("errors"), s.get("overdue"),
                  s.get("emails_sent", 0), s.get("duration_s"), s.get("attempts"),
                  json.dumps(s, ensure_ascii=False, default=str), message))
-            pass_id = cur.lastrowid
-            for tab, values in (cells or {}).items():
-                db.executemany("INSERT INTO cell_history (pass_id, tab, row, col, value) VALUES (?,?,?,?,?)",
-                               [(pass_id, tab, r, c, None if v is None else str(v)) for (r, c), v in values.items()])
-            return pass_id
+            if then is not None:
+                then(db, cur.lastrowid)
+            return cur.lastrowid
 
     def passes(self, limit: int = 10) -> list[dict]:
         if not self.path.exists():

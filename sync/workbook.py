@@ -88,12 +88,27 @@ class WriteSet:
     #: Columns that say which row is which (STT, Đơn vị): a backend that cannot lock the workbook re-reads
     #: them just before writing and refuses (StaleSnapshot) if rows were inserted, deleted or sorted.
     keys: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: Columns whose cells units (or the Office) own, by tab. Every backend refuses a WriteSet that puts a
+    #: cell there, unless `unit_cells` says it is meant to: only `restore` sets it, to put back what history
+    #: recorded after showing the change and being told `--yes`.
+    unit_columns: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    unit_cells: bool = False
 
     def set(self, tab: str, row: int, col: int, value: Cell) -> None:
         self.cells.setdefault(tab, {})[(row, col)] = value
 
     def note(self, tab: str, row: int, col: int, text: str | None) -> None:
         self.notes.setdefault(tab, {})[(row, col)] = text
+
+    def check_unit_cells(self) -> None:
+        """Raise (a bug: exit 1) if this WriteSet would change a unit's cell without saying it means to."""
+        if self.unit_cells:
+            return
+        for tab, cols in self.unit_columns.items():
+            hit = sorted(pos for pos in self.cells.get(tab, {}) if pos[1] in cols)
+            if hit:
+                raise RuntimeError(f"refusing to write cells units own in '{tab}' at (row, column) {hit[:5]}: "
+                                   "only a WriteSet with unit_cells=True (restore) may")
 
     def cell_count(self) -> int:
         return sum(len(c) for c in self.cells.values())

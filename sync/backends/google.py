@@ -253,6 +253,7 @@ class GoogleBackend:
 
     # --- write ----------------------------------------------------------------------------------------
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        changes.check_unit_cells()
         if changes.is_empty():
             return
         self._check_keys(snapshot, changes)

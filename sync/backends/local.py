@@ -86,6 +86,7 @@ class LocalBackend:
 
     # --- write --------------------------------------------------------------------------------------
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        changes.check_unit_cells()
         try:
             with self.lock:
                 if self.path.exists():

@@ -31,6 +31,7 @@ class MemoryBackend:
         return Snapshot(copy.deepcopy(self.tabs), token=self.version)
 
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        changes.check_unit_cells()
         if snapshot.token != self.version:
             raise StaleSnapshot("phiên bản đã đổi")
         self.api_calls += 1

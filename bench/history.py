@@ -1,0 +1,204 @@
+"""The history of `Theo dõi`: what recording it costs a pass, how the state file grows, how fast `--at` is.
+
+    python -m bench.history overhead --rows N --dir D   # D/wb-N.xlsx (bench.case prepare): pass vs history
+    python -m bench.history year --dir D                # a simulated year of hourly passes on the real plan
+
+Targets: recording adds < 20 ms to a pass at the real 76 rows and < 10 % of a pass at 10,000 rows; a year
+of hourly passes with realistic typing leaves a state file < 5 MB; `history --at` over that year < 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sync import history
+from sync.backends.local import LocalBackend
+from sync.history_store import HistoryStore
+from sync.pipeline import PassOptions, run_pass
+from sync.schema import Layout
+from sync.state import State
+
+from .case import AS_OF, PLAN, plan_for, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _best(fn, repeat: int = 5) -> float:
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return min(runs)
+
+
+def overhead(rows: int, folder: Path) -> dict:
+    """A real pass over the prepared workbook, then the recorder on what that pass read."""
+    plan, layout = plan_for(rows), Layout()
+    path = folder / f"wb-{rows}.xlsx"
+    backend = LocalBackend(path)
+    result = run_pass(backend, plan, layout, PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    snapshot = result.snapshot
+    state_path = folder / f"history-{rows}.sqlite"
+    state_path.unlink(missing_ok=True)
+    state = State(state_path)
+    store = HistoryStore(state)
+
+    summary = result.to_json(backend, False)
+
+    def record(edit=None) -> float:
+        """What history adds to the end of a pass: the pass-log row with history, minus the row alone."""
+        state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary)
+        t0 = time.perf_counter()
+        state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary)
+        alone = time.perf_counter() - t0
+        if edit:
+            edit()
+        t0 = time.perf_counter()
+        state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary,
+                          then=store.recorder(AS_OF, history.snapshot_rows(snapshot, plan, layout)))
+        return max(0.0, time.perf_counter() - t0 - alone)
+
+    baseline_s = record()
+    unchanged_s = statistics.median(record() for _ in range(7))  # the usual pass: nothing typed since the last one
+    table = history.tracking_table(snapshot, layout, "bench")
+    note = table.columns["note"]
+    rng = random.Random(1)
+    rows_here = list(table.rows())
+
+    def edit():  # 1 % of the rows typed into since the last pass
+        for r in rng.sample(rows_here, max(1, len(rows_here) // 100)):
+            line = snapshot.tabs[table.tab.name].rows[r - 1]
+            line.extend([None] * (note - len(line)))
+            line[note - 1] = f"ghi chú {rng.random():.6f}"
+
+    changed_s = statistics.median(record(edit) for _ in range(7))
+    pass_s = result.timings["duration_s"]
+    return {"rows": rows, "pass_s": round(pass_s, 4), "history_baseline_s": round(baseline_s, 4),
+            "history_unchanged_s": round(unchanged_s, 4), "history_1pct_changed_s": round(changed_s, 4),
+            "history_share_of_pass": round(max(unchanged_s, changed_s) / pass_s, 4)}
+
+
+# --- a simulated year ---------------------------------------------------------------------------------------
+
+RESULT_TEXTS = ["Đăng {n} tin, bài tuyên truyền CCHC trên Trang thông tin điện tử của Sở",
+                "Tổ chức {n} hội nghị phổ biến, quán triệt các văn bản về cải cách hành chính",
+                "Phát hành {n} bản tin, tờ gấp về dịch vụ công trực tuyến đến người dân",
+                "Hướng dẫn {n} lượt người dân, doanh nghiệp nộp hồ sơ trực tuyến mức độ toàn trình"]
+
+
+def _type(rng: random.Random, tab, table, day: dt.date, units_busy: bool) -> None:
+    """One unit types into one row, as units do: a status, the quarter's result, evidence, a date, a note."""
+    r = rng.choice(list(table.rows()))
+    line = tab.rows[r - 1]
+
+    def put(key, value):
+        col = table.columns[key]
+        while len(line) < col:
+            line.append(None)
+        line[col - 1] = value
+
+    quarter = (day.month - 1) // 3 + 1
+    for _ in range(rng.randint(1, 3 if units_busy else 2)):
+        what = rng.random()
+        if what < 0.35:
+            put(f"q{quarter}", rng.choice(RESULT_TEXTS).format(n=rng.randint(1, 30)))
+        elif what < 0.55:
+            put("status", rng.choice(["Đang thực hiện", "Hoàn thành", "Chưa thực hiện"]))
+        elif what < 0.70:
+            put("evidence", f"Số {rng.randint(100, 999)}/KH-STTTT ngày {day:%d/%m/%Y}")
+        elif what < 0.80:
+            put("done_date", dt.datetime.combine(day, dt.time()))
+        elif what < 0.90:
+            put("quantity", rng.randint(1, 40))
+        elif what < 0.97:
+            put("note", rng.choice(["Đã báo cáo", "Chờ số liệu", "Đang tổng hợp", ""]))
+        else:
+            put("evidence", None)  # cleared by mistake
+
+
+def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
+    """Hourly passes through 2024 (working hours of working days, or every hour), units typing between them.
+
+    Units type at random hours, more in the two weeks before each quarter's cut-off. Every pass is logged
+    in the state file as a real one is (the pass row with its summary) and records history."""
+    plan, layout = plan_for(76), Layout()
+    path = folder / "wb-76.xlsx"
+    if not path.exists():
+        prepare(76, path)
+    backend = LocalBackend(path)
+    first = run_pass(backend, plan, layout, PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    summary = first.to_json(backend, False)
+    snapshot = first.snapshot
+    table = history.tracking_table(snapshot, layout, "bench")
+    tab = snapshot.tabs[table.tab.name]
+    state_path = folder / f"year-{'24h' if around_the_clock else 'work'}.sqlite"
+    state_path.unlink(missing_ok=True)
+    state = State(state_path)
+    store = HistoryStore(state)
+    rng = random.Random(seed)
+    passes = cells = 0
+    clock = dt.datetime(2024, 1, 2, 0)
+    t0 = time.perf_counter()
+    while clock.year == 2024:
+        clock += dt.timedelta(hours=1)
+        working = clock.weekday() < 5 and 8 <= clock.hour <= 17
+        if not (working or around_the_clock):
+            continue
+        cutoff_soon = clock.month in (3, 6, 9, 12) and 1 <= clock.day <= 14
+        if working and rng.random() < (0.6 if cutoff_soon else 0.25):
+            _type(rng, tab, table, clock.date(), cutoff_soon)
+        s = {**summary, "as_of": clock.date().isoformat(), "duration_s": round(rng.uniform(0.04, 0.09), 3)}
+        pass_id = state.record_pass("run", clock, True, s)
+        cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout))
+        passes += 1
+    simulate_s = time.perf_counter() - t0
+    with state.connect() as db:
+        history_rows = db.execute("SELECT COUNT(*) FROM history").fetchone()[0]
+    at_s = _best(lambda: store.rows_at(dt.date(2024, 9, 14)), 3)
+    config = folder / "year.yaml"
+    config.write_text(f"local: {{path: {path}}}\nstate: {state_path}\nplan: {PLAN}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cli = []
+    for day in ("2024-03-14", "2024-09-14", "2024-12-31"):
+        t1 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sync", "history", "--at", day, "--json", "--config", str(config)],
+                       env=env, check=True, capture_output=True)
+        cli.append(time.perf_counter() - t1)
+    baseline = []  # the same process start to exit for `status`, which reads the state file and little else
+    for _ in range(3):
+        t1 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sync", "status", "--config", str(config)], env=env,
+                       capture_output=True)
+        baseline.append(time.perf_counter() - t1)
+    return {"passes": passes, "cell_records": cells, "history_rows": history_rows,
+            "state_mb": round(state_path.stat().st_size / 1e6, 3), "simulate_s": round(simulate_s, 1),
+            "rows_at_s": round(at_s, 4), "cli_history_at_s": {"median": round(statistics.median(cli), 3),
+                                                               "max": round(max(cli), 3)},
+            "cli_status_s_same_machine": round(statistics.median(baseline), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.history")
+    parser.add_argument("what", choices=["overhead", "year"])
+    parser.add_argument("--rows", type=int, default=76)
+    parser.add_argument("--dir", required=True)
+    args = parser.parse_args()
+    folder = Path(args.dir)
+    if args.what == "overhead":
+        out = overhead(args.rows, folder)
+    else:
+        out = {"working_hours": year(folder, False), "around_the_clock": year(folder, True)}
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The history of `Theo dõi` in the state file: three tables beside the pass log (sync/state.py).
+
+    history_passes  one row per pass that recorded history (run, init, restore): its as-of date
+    history         one row per cell change: row identity, column key, old and new value, kind
+    history_seen    the last-seen values of every live row and their hash, so a pass compares hashes and
+                    never re-reads the whole history
+
+A pass's records and its update of `history_seen` are one transaction: a crash leaves the pass's
+changes for the next pass to record, never half of them. The pure work is in sync/history.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from . import history
+from .history import HistoryRow, RowKey
+from .state import State
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history_passes (
+    pass_id INTEGER PRIMARY KEY REFERENCES passes(id),
+    as_of TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_passes_as_of ON history_passes (as_of, pass_id);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY,
+    pass_id INTEGER NOT NULL REFERENCES passes(id),
+    stt TEXT NOT NULL, unit TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    col TEXT NOT NULL,           -- column key; '' for the row itself (appeared, deleted)
+    old TEXT, new TEXT,          -- typed text (sync.history.encode); NULL for an empty cell
+    kind TEXT NOT NULL           -- baseline | added | change | deleted | restore
+);
+CREATE INDEX IF NOT EXISTS history_by_row ON history (stt, unit, ordinal);
+CREATE TABLE IF NOT EXISTS history_seen (
+    stt TEXT NOT NULL, unit TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    vals TEXT NOT NULL,          -- JSON: column key → typed text
+    PRIMARY KEY (stt, unit, ordinal)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class HistoryPass:
+    pass_id: int
+    as_of: dt.date
+
+
+@dataclass(frozen=True)
+class Record:
+    pass_id: int
+    as_of: dt.date
+    command: str
+    key: RowKey
+    column: str
+    old: str | None
+    new: str | None
+    kind: str
+
+
+class HistoryStore:
+    def __init__(self, state: State):
+        self.state = state
+        self._ready = False
+
+    def _connect(self):
+        ctx = self.state.connect()
+        return _Ready(ctx, self)
+
+    # --- writing ------------------------------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create the history tables if this state file has none yet (before a transaction needs them)."""
+        with self._connect():
+            pass
+
+    def recorder(self, as_of: dt.date, rows: list[HistoryRow], kind: str = "change"):
+        """For State.record_pass(then=…): the pass and its history in one transaction, one commit."""
+        self.ensure()
+        return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind)
+
+    def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
+        """Record what changed since the last recorded state; returns the number of cell records added."""
+        with self._connect() as db:
+            return self.record_in(db, pass_id, as_of, rows, kind)
+
+    @staticmethod
+    def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
+        first = db.execute("SELECT 1 FROM history_passes LIMIT 1").fetchone() is None
+        db.execute("INSERT OR IGNORE INTO history_passes (pass_id, as_of) VALUES (?, ?)",
+                   (pass_id, as_of.isoformat()))
+        seen = {(r[0], r[1], r[2]): (r[3], r[4])
+                for r in db.execute("SELECT stt, unit, ordinal, hash, vals FROM history_seen")}
+        found = history.diff(seen, rows, first, kind)
+        if found.changes:
+            db.executemany(
+                "INSERT INTO history (pass_id, stt, unit, ordinal, col, old, new, kind) VALUES (?,?,?,?,?,?,?,?)",
+                [(pass_id, *c.key, c.column, c.old, c.new, c.kind) for c in found.changes])
+        if found.current:
+            db.executemany(
+                "INSERT INTO history_seen (stt, unit, ordinal, hash, vals) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (stt, unit, ordinal) DO UPDATE SET hash = excluded.hash, vals = excluded.vals",
+                [(*r.key, r.digest(), json.dumps(r.values, ensure_ascii=False, sort_keys=True))
+                 for r in found.current.values()])
+        if found.gone:
+            db.executemany("DELETE FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?", found.gone)
+        return sum(1 for c in found.changes if c.column)
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def passes(self) -> list[HistoryPass]:
+        if not self.state.path.exists():
+            return []
+        with self._connect() as db:
+            return [HistoryPass(r[0], dt.date.fromisoformat(r[1]))
+                    for r in db.execute("SELECT pass_id, as_of FROM history_passes ORDER BY pass_id")]
+
+    def first_date(self) -> dt.date | None:
+        if not self.state.path.exists():
+            return None
+        with self._connect() as db:
+            row = db.execute("SELECT MIN(as_of) FROM history_passes").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def pass_at(self, day: dt.date) -> HistoryPass | None:
+        """The last pass at or before `day` (by as-of date; the later recorded one on a tie)."""
+        if not self.state.path.exists():
+            return None
+        with self._connect() as db:
+            row = db.execute("SELECT pass_id, as_of FROM history_passes WHERE as_of <= ? "
+                             "ORDER BY as_of DESC, pass_id DESC LIMIT 1", (day.isoformat(),)).fetchone()
+        return HistoryPass(row[0], dt.date.fromisoformat(row[1])) if row else None
+
+    def rows_after(self, pass_id: int) -> dict[RowKey, dict[str, str]]:
+        """Every row as it stood once `pass_id` was recorded: key → {column key: typed text}."""
+        with self._connect() as db:
+            cursor = db.execute("SELECT stt, unit, ordinal, col, new, kind FROM history WHERE pass_id <= ? "
+                                "ORDER BY id", (pass_id,))
+            return history.replay(((r[0], r[1], r[2]), r[3], r[4], r[5]) for r in cursor)
+
+    def rows_at(self, day: dt.date) -> tuple[HistoryPass | None, dict[RowKey, dict[str, str]]]:
+        found = self.pass_at(day)
+        return found, (self.rows_after(found.pass_id) if found else {})
+
+    def entries_at(self, day: dt.date, plan):
+        """The entries (sync.tables.Entry) as they stood at `day`, from the last pass at or before it;
+        [] when history does not cover `day`. What a pass would read, for figures of the past."""
+        found, rows = self.rows_at(day)
+        return history.to_entries(rows, plan) if found else []
+
+    def seen(self, key: RowKey) -> dict[str, str] | None:
+        """What the last pass saw in a row (the values `restore` checks the live sheet against)."""
+        with self._connect() as db:
+            row = db.execute("SELECT vals FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?",
+                             key).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def known_rows(self) -> list[RowKey]:
+        """Every row identity history has ever recorded."""
+        if not self.state.path.exists():
+            return []
+        with self._connect() as db:
+            return [(r[0], r[1], r[2]) for r in db.execute("SELECT DISTINCT stt, unit, ordinal FROM history")]
+
+    def records(self, stt: str | None = None, unit: str | None = None, column: str | None = None,
+                since: dt.date | None = None, until: dt.date | None = None) -> list[Record]:
+        where, args = ["h.col != ''"], []
+        for sql, value in (("h.stt = ?", stt), ("h.unit = ?", unit), ("h.col = ?", column)):
+            if value is not None:
+                where.append(sql)
+                args.append(value)
+        if since:
+            where.append("hp.as_of >= ?")
+            args.append(since.isoformat())
+        if until:
+            where.append("hp.as_of <= ?")
+            args.append(until.isoformat())
+        if not self.state.path.exists():
+            return []
+        with self._connect() as db:
+            cursor = db.execute(
+                "SELECT h.pass_id, hp.as_of, p.command, h.stt, h.unit, h.ordinal, h.col, h.old, h.new, h.kind "
+                "FROM history h JOIN history_passes hp ON hp.pass_id = h.pass_id "
+                "LEFT JOIN passes p ON p.id = h.pass_id "
+                f"WHERE {' AND '.join(where)} ORDER BY h.id", args)
+            return [Record(r[0], dt.date.fromisoformat(r[1]), r[2] or "", (r[3], r[4], r[5]), r[6], r[7], r[8], r[9])
+                    for r in cursor]
+
+
+class _Ready:
+    """The state file's connection, with the history tables created on first use by this store."""
+
+    def __init__(self, ctx, store: HistoryStore):
+        self.ctx, self.store = ctx, store
+
+    def __enter__(self):
+        db = self.ctx.__enter__()
+        if not self.store._ready:
+            db.executescript(SCHEMA)
+            self.store._ready = True
+        return db
+
+    def __exit__(self, *exc):
+        return self.ctx.__exit__(*exc)

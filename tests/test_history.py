@@ -1,0 +1,392 @@
+"""The history of `Theo dõi` in the state file, and the commands over it: history, restore, export.
+
+Real files and the real CLI on the local backend; restore's request count and the backends' agreement
+through the Sheets API stand-in over real HTTP.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sqlite3
+
+import openpyxl
+import pytest
+
+from sync import history
+from sync.backends.local import LocalBackend
+from sync.backends.memory import MemoryBackend
+from sync.demo import seed
+from sync.history_store import HistoryStore
+from sync.schema import Layout
+from sync.state import State
+from sync.workbook import WriteSet
+
+from .conftest import AS_OF
+from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
+
+D1, D2, D3 = dt.date(2024, 9, 20), dt.date(2024, 9, 27), dt.date(2024, 10, 4)
+
+
+# --- helpers: a unit typing into the local workbook -------------------------------------------------------
+
+def _sheet(path):
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Theo dõi"]
+    cols = {c.value: c.column for c in ws[1]}
+    return wb, ws, cols
+
+
+def _row_of(ws, cols, stt, unit_name):
+    return next(r for r in range(2, ws.max_row + 1)
+                if ws.cell(r, cols["STT"]).value == stt and unit_name in str(ws.cell(r, cols["Đơn vị"]).value))
+
+
+def type_cells(path, stt, unit_name, **by_header):
+    wb, ws, cols = _sheet(path)
+    r = _row_of(ws, cols, stt, unit_name)
+    for header, value in by_header.items():
+        ws.cell(r, cols[header.replace("_", " ")]).value = value
+    wb.save(path)
+    return r
+
+
+def cell(path, stt, unit_name, header):
+    _wb, ws, cols = _sheet(path)
+    return ws.cell(_row_of(ws, cols, stt, unit_name), cols[header]).value
+
+
+def records(project, **kw):
+    return HistoryStore(State(project.root / "state.sqlite")).records(**kw)
+
+
+def history_json(project, *args):
+    code, out, err = project.cli("history", "--json", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+# --- the pure core ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["Hoàn thành", "=IMPORTXML(1)", " lề ", 7, 2.5, True, dt.date(2024, 3, 14),
+                                   dt.datetime(2024, 3, 14, 9, 30), "2024-03-14", "7"])
+def test_values_keep_their_type_through_the_stored_text(value):
+    text = history.encode(value)
+    assert isinstance(text, str) and history.decode(text) == value
+    assert type(history.decode(text)) is type(value)
+
+
+def test_a_date_cell_is_the_same_value_from_either_backend():
+    google_serial, xlsx_datetime = 45365, dt.datetime(2024, 3, 14)
+    assert history.encode(google_serial, "done_date") == history.encode(xlsx_datetime, "done_date") == "d2024-03-14"
+    assert history.encode(45365, "quantity") == "i45365"  # a number elsewhere stays a number
+    assert history.encode(3.0) == "i3" and history.encode("") is None and history.encode(None) is None
+
+
+def test_diff_skips_rows_whose_hash_matches_and_records_added_changed_deleted():
+    a = history.HistoryRow(("1", "VP", 0), {"status": "sĐang thực hiện"})
+    b = history.HistoryRow(("2", "VP", 0), {"status": "sHoàn thành", "note": "sx"})
+    first = history.diff({}, [a, b], first=True)
+    assert {c.kind for c in first.changes} == {"baseline"} and len(first.current) == 2
+    seen = {r.key: (r.digest(), json.dumps(r.values)) for r in (a, b)}
+    assert history.diff(seen, [a, b], first=False).changes == []
+    a2 = history.HistoryRow(a.key, {"status": "sHoàn thành"})
+    c = history.HistoryRow(("3", "CNTT", 0), {})
+    later = history.diff(seen, [a2, c], first=False)
+    got = {(ch.key[0], ch.column, ch.old, ch.new, ch.kind) for ch in later.changes}
+    assert ("1", "status", "sĐang thực hiện", "sHoàn thành", "change") in got
+    assert ("2", "status", "sHoàn thành", None, "deleted") in got and ("2", "note", "sx", None, "deleted") in got
+    assert ("3", "", None, None, "added") in got and later.gone == [("2", "VP", 0)]
+    rows = history.replay([(ch.key, ch.column, ch.new, ch.kind) for ch in first.changes + later.changes])
+    assert rows == {("1", "VP", 0): {"status": "sHoàn thành"}, ("3", "CNTT", 0): {}}
+
+
+# --- recording on the local backend, through the CLI ---------------------------------------------------------
+
+def test_first_pass_is_a_baseline_and_a_pass_without_changes_adds_no_records(demo_project):
+    p = demo_project
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    base = records(p)
+    assert base and {r.kind for r in base} == {"baseline"}
+    assert len({r.key for r in base}) == 76 and {r.as_of for r in base} == {D1}
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    assert records(p) == base  # a second pass over the same sheet: not one more cell record
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM history_passes").fetchone()[0] == 2
+        assert "cell_history" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+
+
+def test_a_change_is_keyed_by_task_unit_and_column_not_by_row_or_letter(demo_project):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    # sort the rows upside down and move a column: no history
+    wb, ws, _cols = _sheet(p.workbook)
+    body = [list(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+    for r, values in enumerate(reversed(body), start=2):
+        for c, v in enumerate(values, start=1):
+            ws.cell(r, c).value = v
+    ws.insert_cols(2)
+    ws.cell(1, 2).value = "Cột riêng của Văn phòng"
+    wb.save(p.workbook)
+    before = len(records(p))
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    assert len(records(p)) == before
+    type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Đang thực hiện", "Ngày hoàn thành": None})
+    assert p.cli("run", "--as-of", D3.isoformat())[0] == 0
+    got = [(r.key, r.column, history.decode(r.old), history.decode(r.new), r.kind, r.as_of)
+           for r in records(p, since=D3)]
+    assert (("3", "VP", 0), "status", "Hoàn thành", "Đang thực hiện", "change", D3) in got
+    assert any(k == ("3", "VP", 0) and col == "done_date" and new is None for k, col, _o, new, _k, _d in got)
+    assert len(got) == 2
+
+
+def test_deleted_row_is_recorded_with_its_last_values_and_still_stands_at_an_earlier_date(demo_project):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    wb, ws, cols = _sheet(p.workbook)
+    r = _row_of(ws, cols, 3, "Văn phòng")
+    last = {h: ws.cell(r, c).value for h, c in cols.items()}
+    ws.delete_rows(r)
+    wb.save(p.workbook)
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    gone = records(p, stt="3", unit="VP", since=D2)
+    assert gone and {x.kind for x in gone} == {"deleted"} and {history.decode(x.new) for x in gone} == {None}
+    assert {x.column: history.decode(x.old) for x in gone}["status"] == last["Tình trạng"]
+    assert [row for row in history_json(p, "--at", D2.isoformat())["rows"] if row["task"] == "3"
+            and row["unit"] == "VP"] == []
+    earlier = history_json(p, "--at", D1.isoformat(), "--task", "3", "--unit", "VP")["rows"]
+    assert earlier[0]["values"]["status"] == last["Tình trạng"]
+
+
+def test_dry_run_records_nothing(demo_project):
+    p = demo_project
+    assert p.cli("run", "--as-of", D1.isoformat(), "--dry-run")[0] == 0
+    assert records(p) == []
+    assert p.cli("history")[0] == 2  # no history yet: says so
+
+
+def test_init_records_the_rows_it_laid_out(project):
+    assert project.cli("init")[0] == 0
+    got = records(project)
+    assert len({r.key for r in got}) == 76 and {r.kind for r in got} == {"baseline"}
+    assert {r.column for r in got} == {"task", "unit", "role"}  # nothing typed yet
+    assert project.cli("init")[0] == 0
+    assert records(project) == got
+
+
+# --- the history command ----------------------------------------------------------------------------------
+
+def test_timeline_in_vietnamese_with_date_unit_header_old_and_new(demo_project):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    type_cells(p.workbook, 5, "Văn phòng", **{"Kết quả Quý III": "Đăng 9 tin bài"})
+    p.cli("run", "--as-of", D2.isoformat())
+    code, out, _err = p.cli("history", "--since", D2.isoformat())
+    assert code == 0
+    line = next(x for x in out.splitlines() if "Kết quả Quý III" in x)
+    assert line.startswith("27/09/2024") and "Văn phòng Sở" in line and "→ 'Đăng 9 tin bài'" in line
+    code, out, _ = p.cli("history")
+    assert "ghi nhận ban đầu: 76 dòng" in out
+    only = history_json(p, "--column", "q3", "--unit", "VP", "--task", "5")
+    assert only[-1]["new"] == "Đăng 9 tin bài" and only[-1]["header"] == "Kết quả Quý III"
+    first = history_json(p, "--until", D1.isoformat(), "--column", "Tình trạng", "--task", "5", "--unit", "VP")
+    assert [(x["kind"], x["date"], x["old"]) for x in first] == [("baseline", D1.isoformat(), None)]
+
+
+def test_at_gives_the_entries_as_they_stood_typed_as_typed(demo_project):
+    p = demo_project
+    type_cells(p.workbook, 3, "Văn phòng", **{"Ngày hoàn thành": dt.datetime(2024, 3, 14), "Số lượng sản phẩm": 12})
+    p.cli("run", "--as-of", D1.isoformat())
+    type_cells(p.workbook, 3, "Văn phòng", **{"Ngày hoàn thành": dt.datetime(2024, 9, 1), "Số lượng sản phẩm": 13})
+    p.cli("run", "--as-of", D2.isoformat())
+    at = history_json(p, "--at", "2024-09-25", "--task", "3", "--unit", "VP")
+    assert at["pass"]["as_of"] == D1.isoformat()
+    assert at["rows"][0]["values"]["done_date"] == "2024-03-14" and at["rows"][0]["values"]["quantity"] == 12
+    code, out, err = p.cli("history", "--at", "2024-09-25", "-o", str(p.root / "out" / "at.xlsx"))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(p.root / "out" / "at.xlsx")
+    ws = wb["Theo dõi"]
+    head = [c.value for c in ws[1]]
+    assert head == list(Layout().tracking_columns.values())
+    assert ws.max_row == 77 and ws.freeze_panes == "A2"
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == 3 and "Văn phòng" in r[2])
+    assert row[head.index("Ngày hoàn thành")] == dt.datetime(2024, 3, 14)
+    assert row[head.index("Số lượng sản phẩm")] == 12
+    # every unit cell of the workbook as it was at D1 equals the --at workbook's
+    entries = HistoryStore(State(p.root / "state.sqlite")).entries_at(D2, _plan(p))
+    assert len(entries) == 76 and any(e.done_date == dt.date(2024, 9, 1) for e in entries if e.stt == 3)
+
+
+def _plan(p):
+    from .conftest import PLAN_PATH
+    from sync.plan import load_plan
+    return load_plan(PLAN_PATH)
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--task", "99"), ["'99'", "Các STT có: 1, 2, 3"]),
+    (("--unit", "XYZ"), ["'XYZ'", "VP", "CNTT"]),
+    (("--column", "mau"), ["'mau'", "status (Tình trạng)", "done_date"]),
+    (("--at", "2024-01-02"), ["02/01/2024", "20/09/2024"]),
+    (("--at", "2099-01-01"), ["01/01/2099", "tương lai"]),
+])
+def test_bad_input_is_exit_2_naming_the_value_and_what_exists(demo_project, args, says):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    code, out, err = p.cli("history", *args)
+    assert code == 2 and "Traceback" not in err
+    for text in says:
+        assert text in err, (text, err)
+    code, _out, err = p.cli("restore", "--task", "3", "--unit", "VP", *(args if args[0] != "--task" else ()),
+                            *(("--at", D1.isoformat()) if args[0] != "--at" else ()),
+                            *(args if args[0] == "--task" else ()))
+    assert code == 2 and says[0] in err
+
+
+# --- restore -----------------------------------------------------------------------------------------------
+
+def _overwritten(p):
+    """Pass 1 sees VP's row of task 3 as done; someone overwrites it; pass 2 records that."""
+    p.cli("run", "--as-of", D1.isoformat())
+    type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Chưa thực hiện", "Minh chứng": None,
+                                               "Ghi chú": "ghi nhầm dòng"})
+    p.cli("run", "--as-of", D2.isoformat())
+
+
+def test_restore_shows_the_change_and_writes_only_with_yes(demo_project):
+    p = demo_project
+    _overwritten(p)
+    before = p.workbook.read_bytes()
+    code, out, _ = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat())
+    assert code == 0 and "Tình trạng: 'Chưa thực hiện' → 'Hoàn thành'" in out
+    assert "Minh chứng: (trống) → 'Số 603/KH-STTTT'" in out and "Ghi chú: 'ghi nhầm dòng' → (trống)" in out
+    assert "--yes" in out and p.workbook.read_bytes() == before
+    assert p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--yes", "--dry-run")[0] == 0
+    assert p.workbook.read_bytes() == before
+    code, out, err = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--yes")
+    assert code == 0, err
+    assert cell(p.workbook, 3, "Văn phòng", "Tình trạng") == "Hoàn thành"
+    assert cell(p.workbook, 3, "Văn phòng", "Minh chứng") == "Số 603/KH-STTTT"
+    assert cell(p.workbook, 3, "Văn phòng", "Ghi chú") is None
+    restored = [r for r in records(p, stt="3", unit="VP") if r.kind == "restore"]
+    assert {r.column for r in restored} == {"status", "evidence", "note"} and {r.command for r in restored} == {"restore"}
+    log = [r for r in openpyxl.load_workbook(p.workbook)["Nhật ký"].iter_rows(values_only=True)]
+    assert "Khôi phục nhiệm vụ 3, đơn vị VP" in (log[-1][7] or "")
+    # the next pass sees the restored row as history last saw it: nothing new
+    n = len(records(p))
+    p.cli("run", "--as-of", D3.isoformat())
+    assert len(records(p)) == n
+
+
+def test_restore_of_one_column_leaves_the_others(demo_project):
+    p = demo_project
+    _overwritten(p)
+    code, _out, err = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--column", "status",
+                            "--yes")
+    assert code == 0, err
+    assert cell(p.workbook, 3, "Văn phòng", "Tình trạng") == "Hoàn thành"
+    assert cell(p.workbook, 3, "Văn phòng", "Ghi chú") == "ghi nhầm dòng"
+
+
+def test_restore_refuses_a_cell_changed_since_the_last_pass_unless_forced(demo_project):
+    p = demo_project
+    _overwritten(p)
+    type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Đang thực hiện"})  # after the last pass
+    before = p.workbook.read_bytes()
+    code, _out, err = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--yes")
+    assert code == 2 and "Tình trạng" in err and "'Chưa thực hiện'" in err and "'Đang thực hiện'" in err
+    assert "--force" in err and p.workbook.read_bytes() == before
+    code, _out, err = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--yes", "--force")
+    assert code == 0, err
+    assert cell(p.workbook, 3, "Văn phòng", "Tình trạng") == "Hoàn thành"
+    # the overwritten value is in history too, before the restore
+    got = [(history.decode(r.old), history.decode(r.new), r.kind) for r in records(p, stt="3", unit="VP",
+                                                                                  column="status")]
+    assert got[-2:] == [("Chưa thực hiện", "Đang thực hiện", "change"), ("Đang thực hiện", "Hoàn thành", "restore")]
+
+
+def test_no_backend_writes_a_unit_cell_unless_the_writeset_says_so(tmp_path, plan):
+    for b in (MemoryBackend(), LocalBackend(tmp_path / "wb.xlsx")):
+        seed(b, plan, AS_OF)
+        snap = b.read()
+        ws = WriteSet()
+        ws.unit_columns["Theo dõi"] = (6,)
+        ws.set("Theo dõi", 2, 6, "Hoàn thành")
+        with pytest.raises(RuntimeError, match="units own"):
+            b.write(snap, ws)
+        ws.unit_cells = True
+        b.write(snap, ws)
+        assert b.read().tabs["Theo dõi"].cell(2, 6) == "Hoàn thành"
+    # a pass declares every tracking column but its own two as the units'
+    from sync.pipeline import PassOptions, compute
+    writes = compute(b.read(), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)), "test").writes
+    header = b.read().tabs["Theo dõi"].rows[0]
+    guarded = {header[c - 1] for c in writes.unit_columns["Theo dõi"]}
+    assert {"Tình trạng", "Ngày hoàn thành", "Ghi chú", "STT"} <= guarded and not guarded & {"Kiểm tra", "Cảnh báo"}
+    writes.check_unit_cells()
+
+
+# --- export ------------------------------------------------------------------------------------------------
+
+def test_export_is_one_flat_table_with_deadline_state_and_flags(demo_project):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    code, out, err = p.cli("export", "-o", str(p.root / "x.csv"))
+    assert code == 0, err
+    with open(p.root / "x.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 76
+    vp3 = next(r for r in rows if r["STT"] == "3" and r["Mã đơn vị"] == "VP")
+    assert vp3["Tình trạng"] == "Hoàn thành" and vp3["Hạn hoàn thành (tính được)"]
+    assert any(r["Cảnh báo"].startswith("Quá hạn") and r["Số ngày quá hạn"] for r in rows)
+    code, out, err = p.cli("export", "--at", D1.isoformat(), "-o", str(p.root / "x.xlsx"))
+    assert code == 0, err
+    ws = openpyxl.load_workbook(p.root / "x.xlsx").active
+    assert ws.max_row == 77 and ws.cell(2, ws.max_column).value.date() == D1
+    flags = [c.value for c in ws[1]].index("Cảnh báo") + 1
+    at_d1 = [ws.cell(r, flags).value or "" for r in range(2, 78)]
+    assert sum(1 for f in at_d1 if f.startswith("Quá hạn")) == 4  # the pass of D1 counted 4 overdue
+    assert p.cli("export", "-o", str(p.root / "x.txt"))[0] == 2
+
+
+# --- Google: the same history, restore within the request budget ------------------------------------------
+
+def test_google_and_local_record_the_same_history(api, key, plan, tmp_path):  # noqa: F811
+    rows = {}
+    for kind, b in (("local", LocalBackend(tmp_path / "wb.xlsx")), ("google", backend(api, key))):
+        seed(b, plan, AS_OF)
+        if kind == "local":  # a real date cell in each program: a datetime in .xlsx, a serial number in Sheets
+            type_cells(tmp_path / "wb.xlsx", 3, "Văn phòng", **{"Ngày hoàn thành": dt.datetime(2024, 3, 14)})
+        else:
+            sheet = unit_client(api, key).worksheet("Theo dõi")
+            head = sheet.row_values(1)
+            r = next(i for i, (s, u) in enumerate(zip(sheet.col_values(head.index("STT") + 1),
+                                                      sheet.col_values(head.index("Đơn vị") + 1)), start=1)
+                     if s == "3" and "Văn phòng" in u)
+            sheet.update_cell(r, head.index("Ngày hoàn thành") + 1, "14/03/2024")  # USER_ENTERED: a date
+        state = State(tmp_path / f"{kind}.sqlite")
+        store = HistoryStore(state)
+        pass_id = state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, {"as_of": D1.isoformat()})
+        store.record(pass_id, D1, history.snapshot_rows(b.read(), plan, Layout()))
+        rows[kind] = store.rows_at(D1)[1]
+    assert rows["local"] == rows["google"]
+    assert rows["google"][("3", "VP", 0)]["done_date"] == "d2024-03-14"
+
+
+def test_restore_on_google_stays_within_four_requests(google, api, key, plan):  # noqa: F811
+    seed(backend(api, key), plan, AS_OF)
+    assert google.cli("run", "--as-of", D1.isoformat())[0] == 0
+    sheet = unit_client(api, key).worksheet("Theo dõi")
+    head = sheet.row_values(1)
+    stt, units = head.index("STT") + 1, head.index("Đơn vị") + 1
+    r = next(i for i, (s, u) in enumerate(zip(sheet.col_values(stt), sheet.col_values(units)), start=1)
+             if s == "3" and "Văn phòng" in u)
+    sheet.update_cell(r, head.index("Tình trạng") + 1, "Chưa thực hiện")
+    assert google.cli("run", "--as-of", D2.isoformat())[0] == 0
+    start = len(api.api_requests())
+    code, out, err = google.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--yes")
+    assert code == 0, err
+    assert len(api.api_requests()) - start <= 4
+    assert sheet.cell(r, head.index("Tình trạng") + 1).value == "Hoàn thành"
+    log = unit_client(api, key).worksheet("Nhật ký").get_all_values()
+    assert "Khôi phục nhiệm vụ 3" in log[-1][7]
