@@ -57,6 +57,7 @@ LOG_COLUMNS = {
     "overdue": "Số việc quá hạn",
     "emails": "Số email đã gửi",
     "duration": "Thời gian chạy (giây)",
+    "pass_id": "Mã lượt chạy",  # the pass's identity: a retried write never logs a pass twice
 }
 
 QUARTER_KEYS = ("q1", "q2", "q3", "q4")
