@@ -161,6 +161,24 @@ def test_three_late_writes_exit_3_saying_what_landed(google, api, key):
     assert unit_cells(api) == before
 
 
+def test_giving_up_after_an_unanswered_write_says_its_outcome_is_unknown(google, api, key, waits):
+    configure(google, api, key, timeout_s=0.3)
+    before, start = unit_cells(api), len(api.api_requests())
+    late = api.fault(late=True, method="POST", path=":batchUpdate")
+    api.fault(status=429, retry_after=100, method="GET", path="/v4/", skip=3)  # the re-read: come back later
+    code, out, err = run(google)
+    assert late.done.acquire(timeout=30)  # join the late write before looking at the sheet
+    assert code == 3 and out == "" and waits == []
+    assert "yêu cầu chờ 100 giây (Retry-After)" in err
+    assert 0 < float(re.search(r"chỉ còn ([\d.]+) giây", err).group(1)) <= 20  # what the late write left of it
+    pass_id = PASS_ID.search(err).group(1)
+    assert (f"Lượt chạy mã {pass_id}: không rõ lần ghi 1 đã được áp dụng hay chưa (nếu đã áp dụng, tab 'Nhật ký' "
+            f"có dòng mã {pass_id}).") in err and "chưa ghi gì" not in err
+    assert len(requests_since(api, start)) == 5
+    assert len(lines_of(api, pass_id)) == 1 and len(log_lines(api)) == 1  # it had landed: the message said maybe
+    assert unit_cells(api) == before
+
+
 def test_a_cut_answer_to_the_write_is_checked_by_re_reading(google, api):
     before, start = unit_cells(api), len(api.api_requests())
     api.fault(truncate=12, method="POST", path=":batchUpdate")  # applied, then its answer cut mid-body
