@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .errors import WriteUnknown
+from .errors import Unreachable, WriteUnknown
 from .text import fold
 from .workbook import Tab, WriteSet
 
@@ -83,6 +83,15 @@ class Outcome:
                 self.carrying = attempt
         else:
             self.moved += 1
+
+    def guard(self, action, *args, attempt: int | None = None, carried_line: bool = False):
+        """Run a backend read or write; if it ends the pass (exit 3), say what the pass wrote."""
+        try:
+            return action(*args)
+        except Unreachable as exc:
+            if attempt is not None:
+                self.failed(attempt, exc, carried_line)
+            raise Unreachable(f"{exc} {self.written()}") from None
 
     def written(self) -> str:
         """What this pass wrote, truly, in one Vietnamese sentence."""

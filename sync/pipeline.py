@@ -144,43 +144,35 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     started = clock()
     messages = []
     pass_id = opts.pass_id or new_pass_id()
-    outcome = Outcome(pass_id, layout.tabs["log"])
-    try:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            t0 = clock()
-            snapshot = backend.read()
-            t1 = clock()
-            computed = compute(snapshot, plan, layout, opts, backend.describe())
-            t2 = clock()
-            writes = computed.writes
-            log_tab = _tab_name(snapshot, layout.tabs["log"])
-            line = log_row(computed.summary, opts, t2 - started, computed.rows_read, pass_id)
-            logged = logged_already(snapshot.find_tab(log_tab), pass_id)
-            if (landed := outcome.seen(logged)) is not None:
-                messages.append(landed)
-            if not logged:
-                add_line(writes, snapshot.find_tab(log_tab), log_tab, layout.log_columns, line)
-            timings = {"read_s": t1 - t0, "compute_s": t2 - t1, "write_s": 0.0}
-            if opts.dry_run:
-                break
-            try:
-                backend.write(snapshot, writes)
-            except StaleSnapshot as exc:
-                outcome.failed(attempt, exc, carried_line=not logged)
-                messages.append(_redo_message(exc, attempt))
-                continue
-            except Unreachable as exc:
-                outcome.failed(attempt, exc, carried_line=not logged)
-                raise
-            timings["write_s"] = clock() - t2
+    outcome = Outcome(pass_id, layout.tabs["log"])  # what the attempts wrote, for a truthful exit 3
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        t0 = clock()
+        snapshot = outcome.guard(backend.read)
+        t1 = clock()
+        computed = compute(snapshot, plan, layout, opts, backend.describe())
+        t2 = clock()
+        writes = computed.writes
+        log_tab = _tab_name(snapshot, layout.tabs["log"])
+        line = log_row(computed.summary, opts, t2 - started, computed.rows_read, pass_id)
+        logged = logged_already(snapshot.find_tab(log_tab), pass_id)
+        if (landed := outcome.seen(logged)) is not None:
+            messages.append(landed)
+        if not logged:
+            add_line(writes, snapshot.find_tab(log_tab), log_tab, layout.log_columns, line)
+        timings = {"read_s": t1 - t0, "compute_s": t2 - t1, "write_s": 0.0}
+        if opts.dry_run:
             break
-        else:
-            raise Unreachable(f"{backend.describe()}: {outcome.reason(MAX_ATTEMPTS)}. {outcome.written()} "
-                              "Chạy lại sau ít phút.")
-    except Unreachable as exc:
-        if outcome.pass_id in str(exc):
-            raise
-        raise Unreachable(f"{exc} {outcome.written()}") from None
+        try:
+            outcome.guard(backend.write, snapshot, writes, attempt=attempt, carried_line=not logged)
+        except StaleSnapshot as exc:
+            outcome.failed(attempt, exc, carried_line=not logged)
+            messages.append(_redo_message(exc, attempt))
+            continue
+        timings["write_s"] = clock() - t2
+        break
+    else:
+        raise Unreachable(f"{backend.describe()}: {outcome.reason(MAX_ATTEMPTS)}. {outcome.written()} "
+                          "Chạy lại sau ít phút.")
     timings["duration_s"] = clock() - started
     return PassResult(computed.summary, writes, attempt, timings, messages, pass_id)
 
