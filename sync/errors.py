@@ -31,3 +31,12 @@ class Busy(SyncError):
 
 class StaleSnapshot(Exception):
     """The workbook changed between our read and our write; the pass must re-read and redo."""
+
+
+class WriteUnknown(StaleSnapshot):
+    """A write whose outcome is unknown (it timed out, its connection dropped or its answer was cut, or the
+    server failed): it may have landed. The pass re-reads to find out before writing again."""
+
+    def __init__(self, message: str, server_error: bool = False):
+        super().__init__(message)
+        self.server_error = server_error

@@ -17,6 +17,8 @@ from . import history
 from .errors import StaleSnapshot, Unreachable, UserError
 from .history import HISTORY_KEYS, RESTORABLE_KEYS
 from .history_store import HistoryStore
+from .passlog import new_pass_id
+from .schema import LOG_COLUMNS
 from .text import fold, nfc
 from .workbook import Snapshot, WriteSet
 
@@ -274,8 +276,9 @@ def cmd_restore(args, settings, plan, backend, state, now: dt.datetime) -> int:
     text = (f"Khôi phục nhiệm vụ {stt}, đơn vị {unit} về ngày {args.at:%d/%m/%Y}: "
             + ", ".join(_header(layout, k) for k, _o, _n in changes))
     if log is not None:
-        writes.append[log.name] = [[now.strftime("%d/%m/%Y %H:%M:%S"), today.strftime("%d/%m/%Y"), 1, None, None, 0,
-                                    None, text]]
+        line = {"time": now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": today.strftime("%d/%m/%Y"), "rows": 1,
+                "emails": 0, "pass_id": new_pass_id(), "note": text}
+        writes.append[log.name] = [[line.get(key) for key in LOG_COLUMNS]]
     try:
         backend.write(snapshot, writes)
     except StaleSnapshot as exc:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import dashboard, merges
-from .errors import StaleSnapshot, Unreachable
+from .errors import StaleSnapshot, Unreachable, WriteUnknown
+from .passlog import Outcome, add_line, logged_already, new_pass_id
 from .flags import Rules
 from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
@@ -31,6 +32,7 @@ class PassOptions:
     due_soon_days: int = 7
     dry_run: bool = False
     emails_sent: int = 0  # sent since the previous pass, for the Nhật ký line
+    pass_id: str | None = None  # None: run_pass gives the pass a new id
 
     @classmethod
     def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
@@ -55,10 +57,12 @@ class PassResult:
     messages: list[str] = field(default_factory=list)
     withheld: int = 0  # writes left out because a merged range hides their cell
     snapshot: Snapshot | None = None  # what the written attempt read (history records its unit cells)
+    pass_id: str = ""
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
         k = self.summary.kpis
         return {**k, "as_of": self.summary.as_of.isoformat(), "backend": backend.name, "dry_run": dry_run,
+                "pass_id": self.pass_id,
                 "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
                 "cells_withheld": self.withheld,
                 "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()}}
@@ -147,55 +151,59 @@ def _job_notes(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], 
             writes.note(table.tab.name, *pos, None)
 
 
-def log_row(summary: dashboard.Summary, opts: PassOptions, duration: float, rows_read: int) -> list:
+def log_row(summary: dashboard.Summary, opts: PassOptions, duration: float, rows_read: int,
+            pass_id: str = "") -> list:
     k = summary.kpis
     values = {"time": opts.now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": opts.as_of.strftime("%d/%m/%Y"),
               "rows": rows_read, "errors": k["errors"], "overdue": k["overdue"], "emails": opts.emails_sent,
-              "duration": round(duration, 3)}
+              "duration": round(duration, 3), "pass_id": pass_id, "note": None}
     return [values[key] for key in LOG_COLUMNS]
-
-
-def _logged_already(tab, tried: list | None) -> bool:
-    """After a write whose outcome was unknown, the re-read may show that it did land: do not log twice."""
-    if tab is None or tried is None:
-        return False
-    rows = [r for r in tab.rows if any(v not in (None, "") for v in r)]
-    return len(rows) > 1 and [nfc(v) for v in rows[-1][:2]] == [nfc(v) for v in tried[:2]]
 
 
 def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
              clock: Callable[[], float] = time.perf_counter) -> PassResult:
-    """Read, compute, write; on a concurrent change, re-read and redo (at most MAX_ATTEMPTS times)."""
+    """Read, compute, write; on a concurrent change or a write of unknown outcome, re-read and redo (at most
+    MAX_ATTEMPTS times). The pass's id, kept across attempts, makes its Nhật ký line appear once."""
     started = clock()
     messages = []
-    tried_log = None  # the log line of an attempt whose write failed, maybe after landing
+    pass_id = opts.pass_id or new_pass_id()
+    outcome = Outcome(pass_id, layout.tabs["log"])  # what the attempts wrote, for a truthful exit 3
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
-        snapshot = backend.read()
+        snapshot = outcome.guard(backend.read)
         t1 = clock()
         computed = compute(snapshot, plan, layout, opts, backend.describe())
         t2 = clock()
         writes = computed.writes
         log_tab = _tab_name(snapshot, layout.tabs["log"])
-        line = log_row(computed.summary, opts, t2 - started, computed.rows_read)
-        if not _logged_already(snapshot.find_tab(log_tab), tried_log):
-            writes.append[log_tab] = [line]
+        line = log_row(computed.summary, opts, t2 - started, computed.rows_read, pass_id)
+        logged = logged_already(snapshot.find_tab(log_tab), pass_id)
+        if (landed := outcome.seen(logged)) is not None:
+            messages.append(landed)
+        if not logged:
+            add_line(writes, snapshot.find_tab(log_tab), log_tab, layout.log_columns, line)
         timings = {"read_s": t1 - t0, "compute_s": t2 - t1, "write_s": 0.0}
         if opts.dry_run:
             break
         try:
-            backend.write(snapshot, writes)
+            outcome.guard(backend.write, snapshot, writes, attempt=attempt, carried_line=not logged)
         except StaleSnapshot as exc:
-            tried_log = line
-            messages.append(f"Chưa ghi: {exc}; đã đọc lại và chạy lại (lần {attempt + 1}).")
+            outcome.failed(attempt, exc, carried_line=not logged)
+            messages.append(_redo_message(exc, attempt))
             continue
         timings["write_s"] = clock() - t2
         break
     else:
-        raise Unreachable(f"{backend.describe()}: bảng tính thay đổi liên tục trong {MAX_ATTEMPTS} lần thử; "
-                          "chưa ghi gì. Chạy lại sau ít phút.")
+        raise Unreachable(f"{backend.describe()}: {outcome.reason(MAX_ATTEMPTS)}. {outcome.written()} "
+                          "Chạy lại sau ít phút.")
     timings["duration_s"] = clock() - started
     if computed.withheld:
         messages.append(merges.message(computed.withheld, _tab_name(snapshot, layout.tabs["dashboard"])))
-    return PassResult(computed.summary, writes, attempt, timings, messages, len(computed.withheld), snapshot)
+    return PassResult(computed.summary, writes, attempt, timings, messages, len(computed.withheld), snapshot,
+                      pass_id)
 
+
+def _redo_message(exc: StaleSnapshot, attempt: int) -> str:
+    if isinstance(exc, WriteUnknown):
+        return f"Lần ghi {attempt}: {exc}; đã đọc lại để kiểm tra và chạy lại (lần {attempt + 1})."
+    return f"Chưa ghi: {exc}; đã đọc lại và chạy lại (lần {attempt + 1})."

@@ -283,7 +283,7 @@ def test_formula_text_stays_text_and_dates_typed_by_units_parse(api, key, plan):
 
 def scenario(b, plan) -> None:
     seed(b, plan, AS_OF)
-    run_pass(b, plan, Layout(), OPTS, clock=lambda: 0.0)
+    run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW, pass_id="a1b2c3d4e5f6"), clock=lambda: 0.0)  # ids are random
 
 
 def shown(value) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -37,7 +38,8 @@ def test_local_and_memory_backends_agree_cell_for_cell(plan, tmp_path):
     memory, local = MemoryBackend(), LocalBackend(tmp_path / "wb.xlsx")
     for backend in (memory, local):
         _init(backend, plan)
-        run_pass(backend, plan, Layout(), OPTS, clock=lambda: 0.0)  # same logged duration on both
+        run_pass(backend, plan, Layout(), replace(OPTS, pass_id="a1b2c3d4e5f6"),  # same id and duration on both
+                 clock=lambda: 0.0)
     assert _grid(memory) == _grid(local)
     assert len(_grid(local)["Theo dõi"]) == 77
 

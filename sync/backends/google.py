@@ -10,22 +10,28 @@ A pass is at most four HTTP requests whatever the sheet's size:
      request, which Google applies all-or-nothing.
 
 HTTP goes through gspread's HTTPClient with our own retry policy instead of its BackOffHTTPClient (which
-retries forever): 429, 5xx, resets and timeouts are retried with exponential backoff and jitter,
-honouring Retry-After, within `google.retry_budget_s`; every request has `google.timeout_s`. A write
-whose outcome is unknown (timeout or 5xx on batchUpdate) is not blindly resent: the pass re-reads and
-recomputes, which is safe because every write is idempotent (the log line included, see pipeline).
+retries forever): 429, 5xx, resets, timeouts and answers cut mid-body are retried with exponential backoff
+and jitter, honouring Retry-After, within `google.retry_budget_s` — one budget for the whole command
+(sync.budget.Deadline), not one per request; a Retry-After longer than what is left gives up at once.
+Every request has `google.timeout_s`. A write whose outcome is unknown (timeout, dropped or cut answer,
+5xx on batchUpdate) is not blindly resent: after a server error it waits (growing, jittered), then the
+pass re-reads and recomputes, which is safe because every write is idempotent (the log line carries the
+pass id, see pipeline).
 """
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 import requests
+import urllib3
 from google.auth import exceptions as auth_errors
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
@@ -35,7 +41,8 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, convert_hex_to_colors_dict, rowcol_to_a1
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from ..errors import StaleSnapshot, SyncError, Unreachable, UserError
+from ..budget import Deadline
+from ..errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
 from ..schema import FLAG_COLOURS, HEADER_COLOUR
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 
@@ -54,13 +61,23 @@ PIXELS_PER_CHAR = 7
 
 
 class _Ambiguous(Exception):
-    """A write that may or may not have been applied (timeout or 5xx on batchUpdate)."""
+    """A write that may or may not have been applied (timeout, dropped connection, cut answer or 5xx on
+    batchUpdate)."""
+
+    def __init__(self, message: str, server_error: bool = False):
+        super().__init__(message)
+        self.server_error = server_error
 
 
 class _Transient(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+#: An answer cut mid-body: retried like a dropped connection.
+CUT_ANSWER = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+              http.client.IncompleteRead, urllib3.exceptions.ProtocolError)
 
 
 # --- credentials ----------------------------------------------------------------------------------------
@@ -109,19 +126,34 @@ def load_credentials(path: Path, stand_in: bool = False) -> service_account.Cred
         raise UserError(f"{where}: 'private_key' không đọc được ({exc}). Tải lại khóa JSON.") from None
 
 
+def warn_if_shared(path: Path, stream=None) -> bool:
+    """Warn (stderr) when other users may read the key file; the command goes on. True if warned."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    if os.name != "posix" or not mode & 0o077:
+        return False
+    print(f"Cảnh báo: tệp khóa tài khoản dịch vụ '{path}' có quyền {mode & 0o777:03o}, người dùng khác trên máy "
+          f"có thể đọc hoặc sửa khóa bí mật. Chạy 'chmod 600 {path}' để chỉ chủ tệp đọc được.",
+          file=stream or sys.stderr)
+    return True
+
+
 # --- HTTP with a bounded retry policy --------------------------------------------------------------------
 
 class BoundedHTTPClient(HTTPClient):
-    """gspread's HTTP layer with timeouts, a retry budget and a request count."""
+    """gspread's HTTP layer with timeouts, one retry budget for the whole command and a request count."""
 
     def __init__(self, credentials, base_url: str | None, timeout_s: float, budget_s: float,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         super().__init__(credentials, session=AuthorizedSession(credentials))
         self.base_url = (base_url or "").rstrip("/")
         self.timeout = timeout_s
         self.budget_s = budget_s
-        self.sleep = sleep
+        self.deadline = Deadline(budget_s, clock, sleep)  # shared by every request of this client
         self.calls = 0
+        self.write_failures = 0  # server errors answered to our writes, for their growing waits
 
     def request(self, method, endpoint, params=None, data=None, json=None, files=None, headers=None):
         url = self.base_url + endpoint[len(GOOGLE_ROOT):] if self.base_url and endpoint.startswith(GOOGLE_ROOT) \
@@ -130,13 +162,39 @@ class BoundedHTTPClient(HTTPClient):
         if params is None or isinstance(params, dict):
             params = {**(params or {}), "prettyPrint": "false"}  # compact answers: a third of the bytes
         retrying = Retrying(retry=retry_if_exception(lambda e: isinstance(e, _Transient)), wait=self._wait,
-                            stop=self._out_of_budget, sleep=self.sleep, reraise=True)
+                            stop=self._out_of_budget, sleep=self.deadline.sleep, reraise=True)
         try:
             return retrying(self._once, method, url, writes, params=params, data=data, json=json, files=files,
                             headers=headers)
         except _Transient as exc:
-            raise Unreachable(f"Google Sheets không phản hồi sau {self.budget_s:g} giây thử lại "
-                              f"(khóa cấu hình 'google.retry_budget_s'): {exc}") from None
+            raise Unreachable(self._giving_up(exc)) from None
+        except _Ambiguous as exc:
+            if exc.server_error:
+                self._back_off_after_write(exc)
+            raise
+
+    def _budget(self) -> str:
+        return f"khóa cấu hình 'google.retry_budget_s': {self.budget_s:g} giây cho cả lệnh"
+
+    def _giving_up(self, exc: _Transient) -> str:
+        left = self.deadline.left()
+        if exc.retry_after is not None and exc.retry_after > left:
+            return (f"Google Sheets yêu cầu chờ {exc.retry_after:g} giây (Retry-After) rồi mới thử lại, nhưng thời "
+                    f"gian thử lại của lệnh chỉ còn {_seconds(left)} giây ({self._budget()}); dừng ngay thay vì chờ. "
+                    f"Câu trả lời cuối của Google: {exc}")
+        return (f"Google Sheets không phản hồi sau {_seconds(self.deadline.spent())} giây thử lại "
+                f"({self._budget()}): {exc}")
+
+    def _back_off_after_write(self, exc: _Ambiguous) -> None:
+        """A server error answered to a write: wait (growing, jittered) before the pass re-reads and redoes."""
+        self.write_failures += 1
+        wait = min(1.0 * 2 ** (self.write_failures - 1), 30.0) + random.uniform(0, 1)
+        if not self.deadline.allows(wait):
+            err = Unreachable(f"Google Sheets trả lỗi máy chủ khi ghi ({exc}) và hết thời gian thử lại "
+                              f"({self._budget()}); không rõ lần ghi này đã được áp dụng hay chưa.")
+            err.write_unknown = True
+            raise err from None
+        self.deadline.sleep(wait)
 
     def _once(self, method, url, writes: bool, **kwargs):
         self.calls += 1
@@ -144,9 +202,14 @@ class BoundedHTTPClient(HTTPClient):
             response = self.session.request(method=method, url=url, timeout=self.timeout, **kwargs)
         except requests.exceptions.ConnectTimeout as exc:
             raise _Transient(f"hết thời gian kết nối ({exc.__class__.__name__})") from None
+        except CUT_ANSWER as exc:
+            if writes:
+                raise _Ambiguous(f"câu trả lời cho lần ghi bị cắt giữa chừng ({exc.__class__.__name__})") from None
+            raise _Transient(f"câu trả lời bị cắt giữa chừng ({exc.__class__.__name__})") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             if writes:
-                raise _Ambiguous(f"mất kết nối khi đang ghi ({exc.__class__.__name__})") from None
+                raise _Ambiguous(f"mất kết nối hoặc hết thời gian chờ khi đang ghi ({exc.__class__.__name__})") \
+                    from None
             raise _Transient(f"mất kết nối hoặc hết thời gian chờ ({exc.__class__.__name__})") from None
         except auth_errors.TransportError as exc:
             raise _Transient(f"không lấy được mã truy cập: {exc}") from None
@@ -161,7 +224,7 @@ class BoundedHTTPClient(HTTPClient):
             raise _Transient(f"HTTP {status} {_message(response)}",
                              float(retry_after) if retry_after and retry_after.replace(".", "").isdigit() else None)
         if status >= 500:
-            raise _Ambiguous(f"HTTP {status} {_message(response)}")
+            raise _Ambiguous(f"lỗi máy chủ Google HTTP {status} {_message(response)}", server_error=True)
         raise APIError(response)
 
     @staticmethod
@@ -172,8 +235,11 @@ class BoundedHTTPClient(HTTPClient):
         return min(1.0 * 2 ** (state.attempt_number - 1), 30.0) + random.uniform(0, 1)
 
     def _out_of_budget(self, state: RetryCallState) -> bool:
-        spent = max(state.seconds_since_start or 0.0, state.idle_for)
-        return spent + (state.upcoming_sleep or 0.0) > self.budget_s
+        return not self.deadline.allows(state.upcoming_sleep or 0.0)
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g}"
 
 
 def _message(response) -> str:
@@ -189,17 +255,21 @@ class GoogleBackend:
     name = "google"
 
     def __init__(self, spreadsheet_id: str, credentials, api_base_url: str | None = None, timeout_s: float = 30,
-                 retry_budget_s: float = 120, sleep: Callable[[float], None] = time.sleep):
+                 retry_budget_s: float = 120, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
         self.spreadsheet_id = spreadsheet_id
         self.account = getattr(credentials, "service_account_email", "?")
-        self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep)
+        self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep, clock)
         self._meta: dict = {}
 
     @classmethod
-    def from_settings(cls, settings) -> GoogleBackend:
+    def from_settings(cls, settings, **kw) -> GoogleBackend:
+        """`kw` (sleep, clock) lets tests drive the retry budget without waiting."""
         g = settings.google
-        credentials = load_credentials(key_path(g.credentials_file), stand_in=bool(g.api_base_url))
-        return cls(g.spreadsheet_id, credentials, g.api_base_url, g.timeout_s, g.retry_budget_s)
+        path = key_path(g.credentials_file)
+        credentials = load_credentials(path, stand_in=bool(g.api_base_url))
+        warn_if_shared(path)
+        return cls(g.spreadsheet_id, credentials, g.api_base_url, g.timeout_s, g.retry_budget_s, **kw)
 
     @property
     def api_calls(self) -> int:
@@ -234,7 +304,7 @@ class GoogleBackend:
         try:
             return fn(*args, **kwargs)
         except _Ambiguous as exc:
-            raise StaleSnapshot(f"không biết lần ghi trước đã được áp dụng hay chưa ({exc})") from None
+            raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
         except APIError as exc:
             raise self._explain(exc) from None
 

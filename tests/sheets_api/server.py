@@ -1,12 +1,14 @@
 """The HTTP side of the stand-in: real sockets on 127.0.0.1, the API's paths and envelopes, OAuth at /token,
 a log of every request, and faults a test can switch on (429 with Retry-After, 5xx, slow answers, a
-dropped connection, or any change to the sheet — a unit inserting a row — at a chosen moment).
+dropped connection, an answer cut mid-body, a write that lands only after the client gave up waiting, or
+any change to the sheet — a unit inserting a row — at a chosen moment).
 """
 from __future__ import annotations
 
 import base64
 import json
 import secrets
+import select
 import socket
 import threading
 import time
@@ -30,11 +32,18 @@ class Fault:
     retry_after: float | None = None  # with a Retry-After header (seconds)
     delay: float = 0.0               # wait before answering (a slow server)
     drop: bool = False               # close the connection without answering
+    truncate: int | None = None      # handle the request, send the headers, then only this many body bytes
+    late: bool = False               # handle the request only once the client has hung up (it timed out)
     before: Callable[[Store], None] | None = None  # change the sheet before handling (someone typing)
     path: str | None = None
     method: str | None = None
     times: int = 1
     skip: int = 0                    # let this many matching requests through first
+    #: Called before handling, outside the stand-in's lock: a test holds a request here until something it
+    #: waits for has happened (e.g. a late write has landed), so that the order of events is certain.
+    hold: Callable[[], object] | None = None
+    #: Released once per request this fault caught, after it was handled and logged.
+    done: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0), repr=False)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or self.path in path)
@@ -112,16 +121,42 @@ class Handler(BaseHTTPRequestHandler):
         # Logged before the answer leaves: a client that has its answer must find its request in the log.
         with self.api.lock:
             self.api.log.append(Logged(method, path, query or {}, status, body))
-        self.end_headers()
+        fault = getattr(self, "fault", None)
+        if fault is not None and fault.truncate is not None:
+            data = data[:fault.truncate]  # Content-Length still announces the whole body
+            self.close_connection = True
         try:
+            self.end_headers()
             self.wfile.write(data)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
             return  # the client gave up (a timeout we caused on purpose)
 
     def _error(self, status: int, message: str, state: str, **kw) -> None:
         self._send(status, {"error": {"code": status, "message": message, "status": state}}, **kw)
 
     def _handle(self, method: str) -> None:
+        self.fault = None
+        try:
+            self._handle_request(method)
+        finally:
+            if self.fault is not None:
+                self.fault.done.release()
+
+    def _await_hangup(self, limit: float = 30.0) -> None:
+        """Wait until the client closes its end of the connection (its read timed out), at most `limit` s."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.connection], [], [], 0.5)
+            if ready:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return
+                except OSError:
+                    return
+
+    def _handle_request(self, method: str) -> None:
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
@@ -130,8 +165,13 @@ class Handler(BaseHTTPRequestHandler):
             return self._token(raw)
         if self.api.latency:
             time.sleep(self.api.latency)
-        fault = self.api.take_fault(method, path)
+        fault = self.fault = self.api.take_fault(method, path)
         if fault:
+            if fault.hold:
+                fault.hold()
+            if fault.late:
+                self._await_hangup()
+                self.close_connection = True
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.drop:

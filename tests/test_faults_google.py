@@ -1,0 +1,357 @@
+"""Faults of the network around the Google Sheet, through the real gspread client over real HTTP to the stand-in.
+
+Each case injects a fault in the stand-in (429 storms, late-landing writes, answers cut mid-body, server
+errors on the write) and asserts the exit code, the message, the number of requests, that each pass has
+exactly one `Nhật ký` line, and that no cell a unit typed changed. Waits go through a fake sleep (counted,
+never waited for); the order of concurrent events is made certain by the stand-in's `hold`/`done` hooks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+
+import openpyxl
+import pytest
+
+from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
+from sync.backends.local import LocalBackend
+from sync.demo import seed
+from sync.errors import Unreachable
+from sync.pipeline import PassOptions, run_pass
+from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
+
+from .conftest import AS_OF
+from .google_helpers import SPREADSHEET_ID, write_key
+from .sheets_api import SheetsAPI, serve
+
+NOW = dt.datetime(2024, 9, 20, 8, 0)
+PASS_ID = re.compile(r"mã ([0-9a-f]{12})")
+ID_HEADER = LOG_COLUMNS["pass_id"]
+
+
+@pytest.fixture
+def api():
+    state = SheetsAPI()
+    server, _ = serve(state)
+    state.base_url = f"http://127.0.0.1:{server.server_port}"
+    yield state
+    server.stop()
+
+
+@pytest.fixture
+def key(api, tmp_path):
+    path = write_key(tmp_path / "credentials.json", api.base_url + "/token")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def waits(monkeypatch) -> list[float]:
+    """Every wait the Google backend takes during a command, recorded instead of slept."""
+    taken: list[float] = []
+    original = GoogleBackend.from_settings.__func__
+    monkeypatch.setattr(GoogleBackend, "from_settings",
+                        classmethod(lambda cls, settings: original(cls, settings, sleep=taken.append)))
+    return taken
+
+
+@pytest.fixture
+def google(project, api, key, plan, waits):
+    """A project on `backend: google` against the stand-in, its sheet seeded with the units' sample entries."""
+    configure(project, api, key)
+    seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url), plan, AS_OF)
+    return project
+
+
+def configure(project, api, key, **google) -> None:
+    project.write_config({"backend": "google", "state": str(project.root / "state.sqlite"),
+                          "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
+                                     "api_base_url": api.base_url, "timeout_s": 2, "retry_budget_s": 20,
+                                     **google}})
+
+
+def values(api, tab: str) -> list[list]:
+    return api.store.values_get(api.store.books[SPREADSHEET_ID], f"'{tab}'")["values"]
+
+
+def unit_cells(api) -> dict:
+    """Every cell of the columns units type in (and the row keys), by row and header."""
+    rows = values(api, "Theo dõi")
+    head = rows[0]
+    keep = {TRACKING_COLUMNS[k] for k in (*UNIT_COLUMNS, "stt", "unit", "task")}
+    return {(r, h): v for r, row in enumerate(rows[1:], start=2) for h, v in zip(head, row)
+            if h in keep and v not in ("", None)}  # rows come back ragged: an empty cell is ""
+
+
+def log_lines(api) -> list[list]:
+    return values(api, "Nhật ký")[1:]
+
+
+def lines_of(api, pass_id: str) -> list[list]:
+    return [line for line in log_lines(api) if pass_id in line]
+
+
+def run(project, *extra: str) -> tuple[int, str, str]:
+    return project.cli("run", "--as-of", AS_OF.isoformat(), "--json", *extra)
+
+
+def requests_since(api, start: int) -> list:
+    return api.api_requests()[start:]
+
+
+# --- a normal pass ---------------------------------------------------------------------------------------
+
+def test_a_normal_pass_is_four_requests_and_logs_its_id(google, api):
+    before, start = unit_cells(api), len(api.api_requests())
+    code, out, err = run(google)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["api_calls"] == len(requests_since(api, start)) == 4
+    assert re.fullmatch(r"[0-9a-f]{12}", summary["pass_id"])
+    assert values(api, "Nhật ký")[0][-1] == ID_HEADER
+    [line] = log_lines(api)
+    assert line[-1] == summary["pass_id"] and line[1] == AS_OF.strftime("%d/%m/%Y")
+    code, out, _ = run(google)
+    assert code == 0 and json.loads(out)["pass_id"] != summary["pass_id"]  # a new pass, a new id
+    assert len(log_lines(api)) == 2
+    assert unit_cells(api) == before
+
+
+# --- writes that land although we got no answer ------------------------------------------------------------
+
+def _order_rereads(api, late, gets_to_hold: set[int]):
+    """Hold the n-th GET (n in gets_to_hold) until one more late write has landed: re-read after it."""
+    count = iter(range(1, 10 ** 6))
+    api.fault(method="GET", path="/v4/", times=10 ** 6,
+              hold=lambda: next(count) in gets_to_hold and late.done.acquire(timeout=30))
+
+
+def test_a_write_landing_after_the_timeout_is_logged_once(google, api, key):
+    configure(google, api, key, timeout_s=0.3)
+    before, start = unit_cells(api), len(api.api_requests())
+    late = api.fault(late=True, method="POST", path=":batchUpdate")
+    _order_rereads(api, late, {4})  # attempt 2's first GET comes after the late write landed
+    code, out, err = run(google)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["attempts"] == 2 and summary["api_calls"] == 8
+    assert len(requests_since(api, start)) == 8
+    assert "Lần ghi 1 đã được áp dụng dù không nhận được trả lời" in err and summary["pass_id"] in err
+    assert len(lines_of(api, summary["pass_id"])) == 1 and len(log_lines(api)) == 1
+    assert unit_cells(api) == before
+
+
+def test_three_late_writes_exit_3_saying_what_landed(google, api, key):
+    configure(google, api, key, timeout_s=0.3)
+    before, start = unit_cells(api), len(api.api_requests())
+    late = api.fault(late=True, method="POST", path=":batchUpdate", times=3)
+    _order_rereads(api, late, {4, 7})
+    code, out, err = run(google)
+    assert late.done.acquire(timeout=30)  # the third write lands after the command gave up: wait for it
+    assert code == 3 and out == ""
+    pass_id = PASS_ID.search(err).group(1)
+    assert "lần ghi không nhận được trả lời (3/3 lần thử" in err
+    assert (f"Lượt chạy mã {pass_id}: lần ghi 1 đã được áp dụng (dòng mã {pass_id} có trong tab 'Nhật ký'); "
+            "không rõ lần ghi 2, 3 đã được áp dụng hay chưa.") in err
+    assert "chưa ghi gì" not in err and "thay đổi liên tục" not in err
+    assert len(requests_since(api, start)) == 12
+    assert len(lines_of(api, pass_id)) == 1 and len(log_lines(api)) == 1
+    assert unit_cells(api) == before
+
+
+def test_giving_up_after_an_unanswered_write_says_its_outcome_is_unknown(google, api, key, waits):
+    configure(google, api, key, timeout_s=0.3)
+    before, start = unit_cells(api), len(api.api_requests())
+    late = api.fault(late=True, method="POST", path=":batchUpdate")
+    api.fault(status=429, retry_after=100, method="GET", path="/v4/", skip=3)  # the re-read: come back later
+    code, out, err = run(google)
+    assert late.done.acquire(timeout=30)  # join the late write before looking at the sheet
+    assert code == 3 and out == "" and waits == []
+    assert "yêu cầu chờ 100 giây (Retry-After)" in err
+    assert 0 < float(re.search(r"chỉ còn ([\d.]+) giây", err).group(1)) <= 20  # what the late write left of it
+    pass_id = PASS_ID.search(err).group(1)
+    assert (f"Lượt chạy mã {pass_id}: không rõ lần ghi 1 đã được áp dụng hay chưa (nếu đã áp dụng, tab 'Nhật ký' "
+            f"có dòng mã {pass_id}).") in err and "chưa ghi gì" not in err
+    assert len(requests_since(api, start)) == 5
+    assert len(lines_of(api, pass_id)) == 1 and len(log_lines(api)) == 1  # it had landed: the message said maybe
+    assert unit_cells(api) == before
+
+
+def test_a_cut_answer_to_the_write_is_checked_by_re_reading(google, api):
+    before, start = unit_cells(api), len(api.api_requests())
+    api.fault(truncate=12, method="POST", path=":batchUpdate")  # applied, then its answer cut mid-body
+    code, out, err = run(google)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["attempts"] == 2 and summary["api_calls"] == len(requests_since(api, start)) == 8
+    assert "câu trả lời cho lần ghi bị cắt giữa chừng (ChunkedEncodingError)" in err
+    assert "Lần ghi 1 đã được áp dụng" in err
+    assert len(log_lines(api)) == 1 and lines_of(api, summary["pass_id"])
+    assert unit_cells(api) == before
+
+
+def test_a_cut_answer_to_a_read_is_retried_like_a_dropped_connection(google, api, waits):
+    start = len(api.api_requests())
+    api.fault(truncate=30, path="values:batchGet")
+    code, out, err = run(google)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["attempts"] == 1 and summary["api_calls"] == len(requests_since(api, start)) == 5
+    assert len(waits) == 1 and 1 <= waits[0] <= 2
+    assert len(log_lines(api)) == 1
+
+
+# --- the retry budget is the command's --------------------------------------------------------------------
+
+def test_429_storm_stops_when_retry_after_exceeds_what_is_left(google, api, waits):
+    before, start = unit_cells(api), len(api.api_requests())
+    api.fault(status=429, retry_after=6, method="GET", path="/v4/", times=3)  # the tab list, three times
+    api.fault(status=429, retry_after=6, path="values:batchGet", times=6)  # the values and the row keys
+    api.fault(status=429, retry_after=6, method="POST", path=":batchUpdate", times=3)  # the write
+    code, out, err = run(google)
+    assert code == 3 and out == ""
+    assert waits == [6, 6, 6]  # the first request's three waits: 18 of the 20 s
+    assert ("Google Sheets yêu cầu chờ 6 giây (Retry-After) rồi mới thử lại, nhưng thời gian thử lại của lệnh "
+            "chỉ còn 2 giây (khóa cấu hình 'google.retry_budget_s': 20 giây cho cả lệnh); dừng ngay thay vì chờ.") \
+        in err
+    assert "chưa ghi gì vào bảng tính" in err
+    made = requests_since(api, start)
+    assert [(e.method, e.status) for e in made] == [("GET", 429)] * 3 + [("GET", 200), ("GET", 429)]
+    assert log_lines(api) == [] and unit_cells(api) == before
+
+
+def test_budget_is_shared_by_every_request_of_the_command(google, api, waits):
+    start = len(api.api_requests())
+    api.fault(status=503, method="GET", path="/v4/", times=10 ** 6)  # every read refused: backoff to the end
+    code, _, err = run(google)
+    assert code == 3 and "google.retry_budget_s': 20 giây cho cả lệnh" in err and "HTTP 503" in err
+    assert sum(waits) <= 20 and len(requests_since(api, start)) == len(waits) + 1
+    assert all(b >= a - 1 for a, b in zip(waits, waits[1:]))  # growing (jitter below 1 s)
+
+
+# --- server errors on the write -------------------------------------------------------------------------
+
+def test_a_server_error_on_the_write_backs_off_and_redoes_once(google, api, waits):
+    before, start = unit_cells(api), len(api.api_requests())
+    api.fault(status=500, method="POST", path=":batchUpdate")
+    code, out, err = run(google)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["attempts"] == 2 and summary["api_calls"] == len(requests_since(api, start)) == 8
+    assert len(waits) == 1 and 1 <= waits[0] <= 2
+    assert "lỗi máy chủ Google HTTP 500" in err and "đã đọc lại" in err
+    assert len(log_lines(api)) == 1 and lines_of(api, summary["pass_id"])
+    assert unit_cells(api) == before
+
+
+def test_server_errors_on_every_write_are_reported_as_such(google, api, waits):
+    before, start = unit_cells(api), len(api.api_requests())
+    api.fault(status=500, method="POST", path=":batchUpdate", times=10 ** 6)
+    code, out, err = run(google)
+    assert code == 3 and out == ""
+    assert "Google trả lỗi máy chủ khi ghi (3/3 lần thử; lần cuối: không rõ lần ghi đã được áp dụng hay chưa: " \
+           "lỗi máy chủ Google HTTP 500 Internal error.)" in err
+    pass_id = PASS_ID.search(err).group(1)
+    assert f"không rõ lần ghi 3 đã được áp dụng hay chưa (nếu đã áp dụng, tab 'Nhật ký' có dòng mã {pass_id})" in err
+    assert "thay đổi liên tục" not in err
+    assert len(waits) == 3 and all(b > a for a, b in zip(waits, waits[1:]))
+    assert len(requests_since(api, start)) == 12
+    assert log_lines(api) == [] and unit_cells(api) == before
+
+
+def test_server_errors_on_the_write_past_the_budget_say_the_outcome_is_unknown(google, api, key, waits):
+    configure(google, api, key, retry_budget_s=1.5)
+    api.fault(status=500, method="POST", path=":batchUpdate", times=10 ** 6)
+    code, _, err = run(google)
+    assert code == 3
+    pass_id = PASS_ID.search(err).group(1)
+    assert "trả lỗi máy chủ khi ghi" in err and "HTTP 500" in err and "hết thời gian thử lại" in err
+    assert f"không rõ lần ghi" in err and pass_id in err and "chưa ghi gì" not in err
+    assert sum(waits) <= 1.5 and log_lines(api) == []
+
+
+# --- two passes on one workbook ---------------------------------------------------------------------------
+
+def test_two_passes_of_the_same_second_keep_their_own_lines(api, key, plan):
+    """Two state files, one sheet: the second pass's unknown write must not mistake the first's line for its own."""
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url, sleep=lambda s: None)
+    seed(b, plan, AS_OF)
+    first = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW), clock=lambda: 0.0)
+    api.fault(status=500, method="POST", path=":batchUpdate")  # the second pass's write: outcome unknown
+    second = run_pass(GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url,
+                                    sleep=lambda s: None), plan, Layout(), PassOptions(AS_OF, NOW), clock=lambda: 0.0)
+    assert second.attempts == 2 and first.pass_id != second.pass_id
+    lines = log_lines(api)
+    assert [line[-1] for line in lines] == [first.pass_id, second.pass_id]
+    assert lines[0][:-1] == lines[1][:-1]  # same time, as-of and figures: only the id tells them apart
+
+
+# --- old workbooks: the id column is added, old lines kept --------------------------------------------------
+
+OLD_HEADERS = [h for k, h in LOG_COLUMNS.items() if k != "pass_id"]
+OLD_LINES = [["01/09/2024 08:00:00", "01/09/2024", 76, 3, 2, 0, 1.2],
+             ["02/09/2024 08:00:00", "02/09/2024", 76, 3, 2, 0, 1.3]]
+OLD_SHOWN = [[str(v) for v in line] for line in OLD_LINES]  # as the sheet shows them (formatted values)
+
+
+def _make_old_log(api, key, plan):
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url)
+    seed(b, plan, AS_OF)
+    book = api.store.books[SPREADSHEET_ID]
+    api.store.values_clear(book, "'Nhật ký'")
+    api.store.values_write(book, "'Nhật ký'!A1", [OLD_HEADERS, *OLD_LINES], False)
+    assert values(api, "Nhật ký") == [OLD_HEADERS, *OLD_SHOWN]
+
+
+@pytest.mark.parametrize("first", ["init", "run"])
+def test_an_old_google_log_gets_the_id_column_and_keeps_its_lines(project, api, key, plan, waits, first):
+    configure(project, api, key)
+    _make_old_log(api, key, plan)
+    before = unit_cells(api)
+    if first == "init":
+        assert project.cli("init")[0] == 0
+        assert values(api, "Nhật ký") == [OLD_HEADERS + [ID_HEADER], *OLD_SHOWN]
+    code, out, err = run(project)
+    assert code == 0, err
+    rows = values(api, "Nhật ký")
+    assert rows[0] == OLD_HEADERS + [ID_HEADER] and rows[1:3] == OLD_SHOWN  # old lines as they were, no id
+    assert len(rows) == 4 and rows[3][-1] == json.loads(out)["pass_id"]
+    assert unit_cells(api) == before
+
+
+def test_an_old_local_log_gets_the_id_column_and_one_line_per_pass(project, plan):
+    from sync.layout import build_init
+    wb_path = project.workbook
+    wb_path.parent.mkdir(parents=True)
+    local = LocalBackend(wb_path)
+    seed(local, plan, AS_OF)
+    wb = openpyxl.load_workbook(wb_path)
+    log = wb["Nhật ký"]
+    log.delete_rows(1, log.max_row)
+    for row in [OLD_HEADERS, *OLD_LINES]:
+        log.append(row)
+    wb.save(wb_path)
+    assert project.cli("init")[0] == 0
+    ids = [json.loads(run(project)[1])["pass_id"] for _ in range(2)]
+    rows = [list(r) for r in openpyxl.load_workbook(wb_path)["Nhật ký"].iter_rows(values_only=True)]
+    assert rows[0] == OLD_HEADERS + [ID_HEADER]
+    assert [r[:7] for r in rows[1:3]] == OLD_LINES and all(r[7] is None for r in rows[1:3])
+    assert [r[7] for r in rows[3:]] == ids and ids[0] != ids[1]
+    assert build_init(plan, local.read(), Layout()).cells.get("Nhật ký") is None  # nothing left to add
+
+
+# --- the service-account key file -----------------------------------------------------------------------------
+
+def test_a_key_file_others_can_read_gets_a_warning_and_the_command_goes_on(google, key):
+    key.chmod(0o644)
+    code, out, err = run(google)
+    assert code == 0 and json.loads(out)["pass_id"]
+    assert f"tệp khóa tài khoản dịch vụ '{key}' có quyền 644" in err and f"chmod 600 {key}" in err
+    key.chmod(0o600)
+    code, _, err = run(google)
+    assert code == 0 and "chmod 600" not in err
+    key.chmod(0o620)  # writable by the group is as bad
+    said = io.StringIO()
+    assert warn_if_shared(key, said) is True and "có quyền 620" in said.getvalue()
