@@ -57,8 +57,8 @@ LOG_COLUMNS = {
     "overdue": "Số việc quá hạn",
     "emails": "Số email đã gửi",
     "duration": "Thời gian chạy (giây)",
-    "pass_id": "Mã lượt chạy",  # the pass's identity: a retried write never logs a pass twice
     "note": "Ghi chú",  # what a line other than a pass did (a restore: which row and cells)
+    "pass_id": "Mã lượt chạy",  # the pass's identity, last: a retried write never logs a pass twice
 }
 
 QUARTER_KEYS = ("q1", "q2", "q3", "q4")

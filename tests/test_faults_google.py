@@ -290,7 +290,9 @@ def test_two_passes_of_the_same_second_keep_their_own_lines(api, key, plan):
 
 # --- old workbooks: the id column is added, old lines kept --------------------------------------------------
 
-OLD_HEADERS = [h for k, h in LOG_COLUMNS.items() if k != "pass_id"]
+NEWER = ("note", "pass_id")  # log columns added since the first release
+OLD_HEADERS = [h for k, h in LOG_COLUMNS.items() if k not in NEWER]
+NEW_HEADERS = [LOG_COLUMNS[k] for k in NEWER]
 OLD_LINES = [["01/09/2024 08:00:00", "01/09/2024", 76, 3, 2, 0, 1.2],
              ["02/09/2024 08:00:00", "02/09/2024", 76, 3, 2, 0, 1.3]]
 OLD_SHOWN = [[str(v) for v in line] for line in OLD_LINES]  # as the sheet shows them (formatted values)
@@ -312,11 +314,11 @@ def test_an_old_google_log_gets_the_id_column_and_keeps_its_lines(project, api, 
     before = unit_cells(api)
     if first == "init":
         assert project.cli("init")[0] == 0
-        assert values(api, "Nhật ký") == [OLD_HEADERS + [ID_HEADER], *OLD_SHOWN]
+        assert values(api, "Nhật ký") == [OLD_HEADERS + NEW_HEADERS, *OLD_SHOWN]
     code, out, err = run(project)
     assert code == 0, err
     rows = values(api, "Nhật ký")
-    assert rows[0] == OLD_HEADERS + [ID_HEADER] and rows[1:3] == OLD_SHOWN  # old lines as they were, no id
+    assert rows[0] == OLD_HEADERS + NEW_HEADERS and rows[1:3] == OLD_SHOWN  # old lines as they were, no id
     assert len(rows) == 4 and rows[3][-1] == json.loads(out)["pass_id"]
     assert unit_cells(api) == before
 
@@ -336,9 +338,10 @@ def test_an_old_local_log_gets_the_id_column_and_one_line_per_pass(project, plan
     assert project.cli("init")[0] == 0
     ids = [json.loads(run(project)[1])["pass_id"] for _ in range(2)]
     rows = [list(r) for r in openpyxl.load_workbook(wb_path)["Nhật ký"].iter_rows(values_only=True)]
-    assert rows[0] == OLD_HEADERS + [ID_HEADER]
-    assert [r[:7] for r in rows[1:3]] == OLD_LINES and all(r[7] is None for r in rows[1:3])
-    assert [r[7] for r in rows[3:]] == ids and ids[0] != ids[1]
+    assert rows[0] == OLD_HEADERS + NEW_HEADERS
+    at = rows[0].index(ID_HEADER)
+    assert [r[:7] for r in rows[1:3]] == OLD_LINES and all(r[at] is None for r in rows[1:3])
+    assert [r[at] for r in rows[3:]] == ids and ids[0] != ids[1]
     assert build_init(plan, local.read(), Layout()).cells.get("Nhật ký") is None  # nothing left to add
 
 

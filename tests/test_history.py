@@ -18,7 +18,7 @@ from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
 from sync.demo import seed
 from sync.history_store import HistoryStore
-from sync.schema import Layout
+from sync.schema import LOG_COLUMNS, Layout
 from sync.state import State
 from sync.workbook import WriteSet
 
@@ -271,7 +271,8 @@ def test_restore_shows_the_change_and_writes_only_with_yes(demo_project):
     restored = [r for r in records(p, stt="3", unit="VP") if r.kind == "restore"]
     assert {r.column for r in restored} == {"status", "evidence", "note"} and {r.command for r in restored} == {"restore"}
     log = [r for r in openpyxl.load_workbook(p.workbook)["Nhật ký"].iter_rows(values_only=True)]
-    assert "Khôi phục nhiệm vụ 3, đơn vị VP" in (log[-1][7] or "")
+    note = log[0].index(LOG_COLUMNS["note"])
+    assert "Khôi phục nhiệm vụ 3, đơn vị VP" in (log[-1][note] or "") and log[-1][note - 1]  # with a pass id
     # the next pass sees the restored row as history last saw it: nothing new
     n = len(records(p))
     p.cli("run", "--as-of", D3.isoformat())
@@ -389,4 +390,4 @@ def test_restore_on_google_stays_within_four_requests(google, api, key, plan):  
     assert len(api.api_requests()) - start <= 4
     assert sheet.cell(r, head.index("Tình trạng") + 1).value == "Hoàn thành"
     log = unit_client(api, key).worksheet("Nhật ký").get_all_values()
-    assert "Khôi phục nhiệm vụ 3" in log[-1][7]
+    assert "Khôi phục nhiệm vụ 3" in log[-1][log[0].index(LOG_COLUMNS["note"])]
