@@ -1,0 +1,295 @@
+"""Faults of the environment and of the Office's files: exact exit codes, Vietnamese messages naming the
+file, key or line and the fix, never a traceback — through the real entry point (`python -m sync`).
+
+State-file faults also prove the order of a pass: the state file is checked (a 'started' row written)
+before the workbook is, so a broken state file leaves the workbook byte for byte as it was.
+Tests run as root, whom permission bits do not stop: the read-only cases run twice, once as root (the
+job's own check of the bits) and once as root without the capabilities that bypass the bits
+(CAP_DAC_OVERRIDE…, dropped with `setpriv`), which the OS then treats like any owner: what a normal
+Office user sees.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from sync.config import PROJECT_DIR
+
+from .conftest import PLAN_PATH
+
+AS_OF = "2024-09-20"
+BYPASS = "dac_override,dac_read_search,fowner"
+UNPRIVILEGED = ["setpriv", f"--bounding-set=-{BYPASS.replace(',', ',-')}", f"--inh-caps=-{BYPASS.replace(',', ',-')}"]
+
+
+def python(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("CCHC_DEBUG", None)
+    prefix = UNPRIVILEGED if unprivileged else []
+    return subprocess.run([*prefix, sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def sync(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
+    """`python -m sync ARGS` as cron runs it."""
+    return python("-m", "sync", *args, cwd=cwd, unprivileged=unprivileged)
+
+
+class Site:
+    """A project folder: settings, a workbook after `init` and one pass, the state file in `st/`."""
+
+    def __init__(self, root: Path, unprivileged: bool = False):
+        self.root, self.unprivileged = root, unprivileged
+        self.workbook = root / "wb.xlsx"
+        self.state = root / "st" / "state.sqlite"
+        self.config = root / "settings.yaml"
+        self.config.write_text(yaml.safe_dump({"local": {"path": str(self.workbook)}, "state": str(self.state),
+                                               "plan": str(PLAN_PATH), "lock_wait_s": 5}), encoding="utf-8")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return sync(*args, "--config", str(self.config), cwd=self.root, unprivileged=self.unprivileged)
+
+    def prepare(self) -> None:
+        assert self.cli("init").returncode == 0
+        proc = self.cli("run", "--as-of", AS_OF)
+        assert proc.returncode == 0, proc.stderr
+
+    def copy_of(self, template: Site) -> Site:
+        """The template's workbook and state file (after `init` and one pass), without running them again."""
+        shutil.copy2(template.workbook, self.workbook)
+        shutil.copytree(template.state.parent, self.state.parent)
+        return self
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.workbook.read_bytes()).hexdigest()
+
+    def log_lines(self) -> int:
+        ws = openpyxl.load_workbook(self.workbook)["Nhật ký"]
+        return sum(1 for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Site:
+    s = Site(tmp_path_factory.mktemp("template"))
+    s.prepare()
+    return s
+
+
+@pytest.fixture
+def site(tmp_path, template) -> Site:
+    return Site(tmp_path).copy_of(template)
+
+
+@pytest.fixture
+def office_site(tmp_path, template):
+    """The same, run without the power to ignore permission bits: the OS refuses what the bits say."""
+    if os.geteuid() == 0 and (not shutil.which("setpriv") or python("-c", "", cwd=tmp_path, unprivileged=True).returncode):
+        pytest.skip("setpriv cannot drop capabilities here")
+    return Site(tmp_path, unprivileged=True).copy_of(template)
+
+
+def assert_clean(proc: subprocess.CompletedProcess, code: int, *words: str) -> str:
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == code, text
+    assert "Traceback" not in text and "Error" not in text, text
+    for word in words:
+        assert word in text, f"{word!r} not in {text!r}"
+    return text
+
+
+# --- the state file (config key `state`) ----------------------------------------------------------------
+
+def _garbage(s: Site) -> None:
+    s.state.write_bytes(b"khong phai SQLite " * 500)
+
+
+def _truncated(s: Site) -> None:
+    data = s.state.read_bytes()
+    s.state.write_bytes(data[:len(data) // 2 if len(data) > 8192 else 100])
+
+
+def _damaged_inside(s: Site) -> None:
+    """A damaged page in the middle: a single insert would not notice, SQLite's quick check does."""
+    with sqlite3.connect(s.state) as db:  # grow the history so that there are pages to damage
+        db.executemany("INSERT INTO cell_history (pass_id, tab, row, col, value) VALUES (1, 'x', ?, 1, ?)",
+                       [(i, "giá trị " * 20) for i in range(3000)])
+    data = bytearray(s.state.read_bytes())
+    page = 4096
+    assert len(data) > 20 * page
+    data[10 * page:11 * page] = bytes(range(256)) * 16
+    s.state.write_bytes(bytes(data))
+
+
+def _directory(s: Site) -> None:
+    s.state.unlink()
+    s.state.mkdir()
+
+
+def _read_only(s: Site) -> None:
+    s.state.chmod(0o444)
+
+
+def _read_only_folder(s: Site) -> None:
+    s.state.parent.chmod(0o555)
+
+
+STATE_FAULTS = {
+    "garbage": (_garbage, "không phải tệp SQLite"),
+    "truncated": (_truncated, "bị hỏng"),
+    "damaged inside": (_damaged_inside, "bị hỏng"),
+    "a directory": (_directory, "là một thư mục"),
+    "read-only file": (_read_only, "chỉ đọc"),
+    "read-only folder": (_read_only_folder, "không ghi được"),
+}
+
+
+@pytest.mark.parametrize("fault", list(STATE_FAULTS))
+def test_a_broken_state_file_stops_the_pass_before_the_workbook_is_written(site, fault):
+    damage, words = STATE_FAULTS[fault]
+    before, lines = site.fingerprint(), site.log_lines()
+    damage(site)
+    try:
+        proc = site.cli("run", "--as-of", AS_OF)
+        text = assert_clean(proc, 2, str(site.state), "'state'", words, "Sửa:")
+        assert "trước khi ghi gì vào bảng tính" in text
+        assert site.fingerprint() == before and site.log_lines() == lines == 1
+        # `status` still reports, names the file, exits 2
+        status = site.cli("status")
+        assert_clean(status, 2, str(site.state), "'state'", words)
+        init = site.cli("init")
+        assert_clean(init, 2, str(site.state), "'state'")
+        assert site.fingerprint() == before
+    finally:
+        site.state.parent.chmod(0o755)
+
+
+def test_status_of_a_read_only_state_still_lists_the_passes(site):
+    site.state.chmod(0o444)
+    proc = site.cli("status")
+    text = assert_clean(proc, 2, "Các lượt chạy gần nhất", "76 dòng", "chỉ đọc", f"chmod u+w {site.state}")
+    assert "run" in text
+    as_json = site.cli("status", "--json")
+    assert as_json.returncode == 2
+    data = json.loads(as_json.stdout)
+    assert "chỉ đọc" in data["problem"] and data["passes"][0]["rows"] == 76
+
+
+def test_a_file_where_the_state_folder_should_be(site, tmp_path):
+    blocker = tmp_path / "st2"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    cfg = yaml.safe_load(site.config.read_text(encoding="utf-8"))
+    cfg["state"] = str(blocker / "state.sqlite")
+    site.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    before = site.fingerprint()
+    proc = site.cli("run", "--as-of", AS_OF)
+    assert_clean(proc, 2, str(blocker), "'state'")
+    assert site.fingerprint() == before
+
+
+def test_a_state_file_locked_by_another_program_is_busy_exit_3(site, monkeypatch):
+    """Another program holds SQLite's write lock longer than the busy wait: exit 3 (try again), not 1."""
+    import datetime as dt
+
+    from sync.errors import Unreachable
+    from sync.state import State
+    holder = sqlite3.connect(site.state, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    connect = sqlite3.connect
+    # the file's real lock, without waiting the job's 30 s for it
+    monkeypatch.setattr(sqlite3, "connect", lambda path, timeout=5.0, **kw: connect(path, timeout=0.05, **kw))
+    try:
+        with pytest.raises(Unreachable) as caught:
+            State(site.state).begin_pass("run", dt.datetime(2024, 9, 20, 8, 0))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert caught.value.exit_code == 3 and str(site.state) in str(caught.value) and "khóa" in str(caught.value)
+
+
+# --- as a normal user: the OS refuses, the job says what to fix ---------------------------------------
+
+def test_office_user_read_only_state_file(office_site):
+    s = office_site
+    s.state.chmod(0o444)
+    before = s.fingerprint()
+    proc = s.cli("run", "--as-of", AS_OF)
+    assert_clean(proc, 2, str(s.state), "'state'", "chỉ đọc", "chown")
+    assert s.fingerprint() == before and s.log_lines() == 1
+    assert_clean(s.cli("status"), 2, "76 dòng", "chỉ đọc")
+    s.state.chmod(0o644)
+    assert s.cli("run", "--as-of", AS_OF).returncode == 0 and s.log_lines() == 2  # fixed: the next pass runs
+
+
+def test_office_user_read_only_state_folder(office_site):
+    s = office_site
+    s.state.parent.chmod(0o555)
+    try:
+        before = s.fingerprint()
+        proc = s.cli("run", "--as-of", AS_OF)
+        assert_clean(proc, 2, str(s.state.parent), "'state'", "không ghi được")
+        assert s.fingerprint() == before and s.log_lines() == 1
+    finally:
+        s.state.parent.chmod(0o755)
+
+
+def test_office_user_lock_file_cannot_be_created(office_site):
+    s = office_site
+    (s.root / "st" / "state.sqlite.lock").unlink(missing_ok=True)
+    s.state.parent.chmod(0o555)
+    try:
+        proc = s.cli("run", "--as-of", AS_OF)
+        assert_clean(proc, 2, str(s.state.parent), "'state'", "không ghi được")
+    finally:
+        s.state.parent.chmod(0o755)
+
+
+@pytest.mark.parametrize("case", ["file", "folder"])
+def test_sqlite_refusals_seen_by_a_normal_user_are_named(office_site, case):
+    """Below the job's own check: SQLite's refusal itself (SQLITE_READONLY…) becomes exit 2, not a bug."""
+    s = office_site
+    if case == "file":
+        s.state.chmod(0o444)
+    else:
+        s.state.parent.chmod(0o555)
+    script = ("import datetime, sys\nfrom sync.state import State\nfrom sync.errors import SyncError\n"
+              f"try:\n    State({str(s.state)!r}).record_pass('run', datetime.datetime(2024, 9, 20), True, {{}})\n"
+              "except SyncError as exc:\n    print(exc.exit_code, exc)\n")
+    try:
+        proc = python("-c", script, cwd=s.root, unprivileged=True)
+    finally:
+        s.state.parent.chmod(0o755)
+    assert proc.stdout.startswith("2 "), proc.stdout + proc.stderr
+    assert ("chỉ đọc" if case == "file" else "không ghi được") in proc.stdout
+
+
+# --- status of failed and unfinished passes ------------------------------------------------------------
+
+def test_status_shows_why_a_pass_failed_not_zero_rows(site):
+    wb = openpyxl.load_workbook(site.workbook)
+    wb["Theo dõi"].title = "Theo doi cu"
+    wb.save(site.workbook)
+    proc = site.cli("run", "--as-of", AS_OF)
+    assert proc.returncode == 2
+    status = site.cli("status")
+    text = assert_clean(status, 0, "LỖI")
+    failed = next(line for line in text.splitlines() if "LỖI" in line)
+    assert "Theo dõi" in failed and "0 dòng" not in failed
+
+
+def test_a_pass_that_never_ended_shows_as_unfinished(site):
+    import datetime as dt
+
+    from sync.state import State
+    State(site.state).begin_pass("run", dt.datetime(2024, 9, 20, 9, 0).astimezone())  # then killed
+    text = assert_clean(site.cli("status"), 0, "DỞ", "chưa xong")
+    assert "0 dòng" not in next(line for line in text.splitlines() if "DỞ" in line)
