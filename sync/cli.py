@@ -23,10 +23,22 @@ from .errors import Busy, SyncError, UserError
 from .workbook import Backend
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):  # argparse's own headings, in Vietnamese
+        super().__init__(*args, **{"formatter_class": _Formatter, **kwargs})
+        self._positionals.title, self._optionals.title = "tham số", "tùy chọn"
+        if "-h" in self._option_string_actions:
+            self._option_string_actions["-h"].help = "in hướng dẫn này rồi thoát"
+
     def error(self, message: str):  # usage errors: exit 2 with the message, like every bad input
+        from .problems import argparse_message
         self.print_usage(sys.stderr)
-        raise UserError(f"{self.prog}: {message}")
+        raise UserError(f"{self.prog}: {argparse_message(message)}")
 
 
 def parse_day(text: str) -> dt.date:

@@ -293,3 +293,137 @@ def test_a_pass_that_never_ended_shows_as_unfinished(site):
     State(site.state).begin_pass("run", dt.datetime(2024, 9, 20, 9, 0).astimezone())  # then killed
     text = assert_clean(site.cli("status"), 0, "DỞ", "chưa xong")
     assert "0 dòng" not in next(line for line in text.splitlines() if "DỞ" in line)
+
+
+# --- every message in Vietnamese: settings, plan file, command line -----------------------------------
+
+ENGLISH = ("Input should", "Extra inputs", "Field required", "found character", "mapping values", "could not find",
+           "invalid choice", "unrecognized arguments", "the following arguments", "expected one argument",
+           "invalid int value", "usage:", "options:", "positional arguments", "show this help", "Value error",
+           "Traceback")
+
+
+def assert_vietnamese(proc: subprocess.CompletedProcess, code: int, *words: str) -> str:
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == code, text
+    for phrase in ENGLISH:
+        assert phrase not in text, f"{phrase!r} in {text!r}"
+    for word in words:
+        assert word in text, f"{word!r} not in {text!r}"
+    return text
+
+
+def line_of(text: str, fragment: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def test_a_tab_in_the_settings_names_the_line_and_the_fix(tmp_path):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("backend: local\nlocal:\n\tpath: wb.xlsx\n", encoding="utf-8")
+    proc = sync("run", "--config", str(cfg), cwd=tmp_path)
+    assert_vietnamese(proc, 2, str(cfg), "dòng 3", "Tab", "dấu cách", "Sửa:")
+
+
+def test_settings_of_the_wrong_shape_one_vietnamese_line_per_key(tmp_path):
+    cfg = tmp_path / "s.yaml"
+    text = ("backend: local\nlocal: [wb.xlsx]\nmail:\n  report_to: lanhdao@example.invalid\n  smtp:\n"
+            "    port: hai lăm\n    securty: ssl\ndeadlines:\n  due_soon_days: 7.5\nstatus: 26\n")
+    cfg.write_text(text, encoding="utf-8")
+    out = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
+    expect = {"local": ("local: [", "phải là một bảng"), "mail.report_to": ("report_to", "phải là một danh sách"),
+              "mail.smtp.port": ("port:", "phải là một số nguyên"),
+              "mail.smtp.securty": ("securty", "có phải 'security'?"),
+              "deadlines.due_soon_days": ("due_soon_days", "số nguyên"), "status": ("status:", "phải là một bảng")}
+    for key, (fragment, words) in expect.items():
+        line = next(x for x in out.splitlines() if f"khóa '{key}'" in x)
+        assert f"dòng {line_of(text, fragment)}," in line and words in line, line
+
+
+def test_a_misspelt_key_in_the_plan_file(tmp_path):
+    plan_text = PLAN_PATH.read_text(encoding="utf-8")
+    lead = line_of(plan_text, "    lead:")
+    lines = plan_text.splitlines()
+    lines[lead - 1] = lines[lead - 1].replace("lead:", "leed:")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump({"plan": str(plan), "local": {"path": str(tmp_path / "wb.xlsx")},
+                                   "state": str(tmp_path / "st.sqlite")}), encoding="utf-8")
+    proc = sync("init", "--config", str(cfg), cwd=tmp_path)
+    assert_vietnamese(proc, 2, str(plan), "'plan'", f"dòng {lead}", "tasks[0].leed", "có phải 'lead'?",
+                      "sửa chính tả")
+    assert not (tmp_path / "wb.xlsx").exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("- một\n- hai\n", ("dòng 1", "toàn bộ tệp", "phải là một bảng")),
+    ("title: KH\nissued: 2024-02-30\nyear: 2024\nunits: []\ntasks: []\n", ("dòng 2", "ngày không có thật")),
+    ("title: KH\nissued: 2024-02-05\nyear: năm nay\nunits:\n  - code: VP\n    name: Văn phòng\n"
+     "tasks:\n  - stt: 1\n    task: Một việc\n    lead: VP\n",
+     ("dòng 3, khóa 'year': phải là một số nguyên (đang là 'năm nay')",
+      "dòng 10, khóa 'tasks[0].lead': phải là một danh sách")),
+    ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+     "tasks:\n  - stt: 1\n    task: Một việc\n    lead: [CNTT]\n",
+     ("mã đơn vị 'CNTT' không có trong 'units'",)),
+    ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+     "    email: {to: vp@example.invalid}\ntasks: []\n",
+     ("dòng 7, khóa 'units[0].email': phải là một danh sách (ví dụ [a, b], hoặc mỗi mục một dòng bắt đầu "
+      "bằng '- ') hoặc một chuỗi chữ",)),
+])
+def test_plan_files_of_the_wrong_shape(tmp_path, text, words):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(text, encoding="utf-8")
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump({"plan": str(plan), "local": {"path": str(tmp_path / "wb.xlsx")},
+                                   "state": str(tmp_path / "st.sqlite")}), encoding="utf-8")
+    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), *words)
+
+
+PASSWORD = "Mk@2024 bí-mật!"
+
+
+@pytest.mark.parametrize("value", [PASSWORD, [PASSWORD], 'Mk2024*bimat'], ids=["text", "a list", "plain"])
+def test_a_password_pasted_into_password_env_is_never_echoed(tmp_path, value):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump({"mail": {"mode": "smtp", "smtp": {"username": "vp", "password_env": value}}},
+                                  allow_unicode=True), encoding="utf-8")
+    secret = value[0] if isinstance(value, list) else value
+    for command in (["run"], ["status"], ["report", "--send"]):
+        proc = sync(*command, "--config", str(cfg), cwd=tmp_path)
+        text = assert_vietnamese(proc, 2, "mail.smtp.password_env", "TÊN của một biến môi trường")
+        assert secret not in text and "Mk2024" not in text and "bí-mật" not in text
+
+
+def test_a_password_that_breaks_the_yaml_is_not_echoed_either(tmp_path):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("mail:\n  smtp:\n    password_env: *Secr3t:x\n", encoding="utf-8")
+    text = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "dòng 3", "Sửa:")
+    assert "Secr3t" not in text
+
+
+def test_a_variable_name_in_password_env_is_accepted(tmp_path):
+    from sync.config import load_settings
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("mail:\n  smtp:\n    password_env: CCHC_SMTP_PASSWORD_2\n", encoding="utf-8")
+    assert load_settings(str(cfg)).mail.smtp.password_env == "CCHC_SMTP_PASSWORD_2"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["rn"], ("lựa chọn 'rn' không có", "có phải 'run'?")),
+    (["run", "--foo"], ("tham số không nhận ra: --foo",)),
+    (["deadline"], ("thiếu tham số bắt buộc: phrase",)),
+    ([], ("thiếu tham số bắt buộc: LỆNH",)),
+    (["plan"], ("thiếu tham số bắt buộc: LỆNH",)),
+    (["deadline", "Quý I/2024", "--year", "hai"], ("tham số --year: giá trị 'hai' không hợp lệ (cần một số nguyên)",)),
+    (["run", "--as-of"], ("tham số --as-of: cần một giá trị đi kèm",)),
+    (["run", "--as-of", "31/02/2024"], ("ngày '31/02/2024' không hợp lệ",)),
+])
+def test_usage_errors_in_vietnamese(tmp_path, argv, words):
+    assert_vietnamese(sync(*argv, cwd=tmp_path), 2, "cách dùng:", *words)
+
+
+def test_help_headings_in_vietnamese(tmp_path):
+    for argv in (["--help"], ["run", "--help"], ["plan", "import", "--help"]):
+        text = assert_vietnamese(sync(*argv, cwd=tmp_path), 0, "cách dùng:", "tùy chọn:",
+                                 "in hướng dẫn này rồi thoát")
+        assert text.count("tùy chọn:") == 1
