@@ -427,3 +427,56 @@ def test_help_headings_in_vietnamese(tmp_path):
         text = assert_vietnamese(sync(*argv, cwd=tmp_path), 0, "cách dùng:", "tùy chọn:",
                                  "in hướng dẫn này rồi thoát")
         assert text.count("tùy chọn:") == 1
+
+
+# --- the daemon's log: figures for each action, and what comes next -------------------------------------
+
+def test_the_daemon_says_at_start_when_it_will_act(demo_project, monkeypatch, caplog):
+    import datetime as dt
+    import logging
+
+    from .test_daemon import FakeClock, _daemon
+    clock = FakeClock(dt.datetime(2024, 8, 30, 18, 0))  # Friday evening before Quốc khánh (2–3 September)
+    daemon = _daemon(demo_project, clock, monkeypatch)
+    caplog.set_level(logging.INFO, logger="cchc.daemon")
+    daemon.serve(lambda seconds: True)  # stop at the first wait
+    start = next(r.getMessage() for r in caplog.records if "Lịch tới" in r.getMessage())
+    assert "lượt kiểm tra từ 07:30 ngày 04/09/2024" in start               # Sat, Sun, 2/9 and 3/9 off
+    assert "báo cáo 08:00 ngày 16/09/2024 (sau ngày chốt số liệu 14/09/2024)" in start
+    assert "nhắc việc 08:30 ngày 09/09/2024" in start                     # Monday 2/9 is a holiday
+    assert daemon.actions == []
+
+
+def test_the_daemon_logs_each_action_with_its_figures(demo_project, monkeypatch, caplog, tmp_path):
+    import datetime as dt
+    import logging
+
+    from .test_daemon import FakeClock, _daemon
+    from .test_sending import LEADERS, configure, plan_with_emails
+    configure(demo_project, plan=plan_with_emails(tmp_path))
+    clock = FakeClock(dt.datetime(2024, 9, 16, 8, 0))  # Monday after Q3's cut-off
+    daemon = _daemon(demo_project, clock, monkeypatch)
+    caplog.set_level(logging.INFO, logger="cchc.daemon")
+    daemon.sync_pass()
+    daemon.report()
+    daemon.remind()
+    assert [a for a in daemon.actions] == [("run", 0), ("report", 0), ("remind", 0)]
+    run, report, remind = [r.getMessage() for r in caplog.records if "(mã 0)" in r.getMessage()]
+    assert "xong" in run and "76 dòng" in run and "quá hạn" in run and "lỗi nhập liệu" in run
+    assert "Đã gửi báo cáo" in report and all(address in report for address in LEADERS)
+    assert remind.count("Đã gửi thư nhắc cho") >= 1
+
+
+def test_the_daemon_logs_a_failure_with_its_message(demo_project, monkeypatch, caplog):
+    import datetime as dt
+    import logging
+
+    from .test_daemon import FakeClock, _daemon
+    demo_project.workbook.unlink()
+    clock = FakeClock(dt.datetime(2024, 9, 16, 9, 0))
+    daemon = _daemon(demo_project, clock, monkeypatch)
+    caplog.set_level(logging.INFO, logger="cchc.daemon")
+    daemon.sync_pass()
+    failed = next(r for r in caplog.records if "thất bại" in r.getMessage())
+    assert failed.levelno == logging.ERROR and "(mã 2)" in failed.getMessage()
+    assert str(demo_project.workbook.name) in failed.getMessage() and "init" in failed.getMessage()
