@@ -1,7 +1,8 @@
 """The command line (DESIGN.md §5): `python -m sync COMMAND [--config PATH]`. Thin: parse, call, print.
 
-Exit codes: 0 done (data problems are reported in the sheet), 2 bad config or usage, 3 backend or mail
-server unreachable, 1 a bug.
+Exit codes: 0 done (data problems are reported in the sheet; also a run skipped by the job lock), 2 bad config,
+usage, workbook shape or state file, 3 backend, state file or mail server unreachable or busy, 4 `status`: no
+good pass for too long, 1 a bug.
 """
 from __future__ import annotations
 
