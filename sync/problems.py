@@ -72,7 +72,16 @@ def yaml_problem(exc: yaml.YAMLError, path: Path, what: str, key: str | None = N
 
 def load_yaml(path: Path, what: str, key: str | None = None):
     """The file's data, or a Vietnamese UserError for bad YAML (FileNotFoundError passes through)."""
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise UserError(f"{_label(path, what, key)} là một thư mục, không phải tệp. Sửa: chỉ đến tệp .yaml.") from None
+    except PermissionError:
+        raise UserError(f"{_label(path, what, key)}: người chạy chương trình không có quyền đọc tệp này. Sửa: "
+                        f"'chmod a+r {path}' hoặc 'chown' cho người dùng chạy cron/daemon.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{_label(path, what, key)} không phải văn bản UTF-8 (byte thứ {exc.start + 1}). Sửa: mở "
+                        "tệp bằng trình soạn thảo và lưu lại với bảng mã UTF-8.") from None
     try:
         return yaml.safe_load(text), text
     except yaml.YAMLError as exc:
@@ -104,8 +113,7 @@ def _bad_date_line(text: str) -> int | None:
 
 def _is_tag(part) -> bool:
     """Parts of pydantic's `loc` that name a union member or a dict key, not a key of the file."""
-    return isinstance(part, str) and (part in {"str", "int", "float", "bool", "none", "list", "dict", "date",
-                                               "time", "[key]"} or "[" in part or "(" in part)
+    return isinstance(part, str) and (part in {"str", "int", "float", "bool", "none"} or "[" in part or "(" in part)
 
 
 def _key(loc: tuple) -> str:
@@ -268,7 +276,7 @@ def argparse_message(message: str) -> str:
         if found:
             parts = {k: _TYPE_NAMES.get(v, v) for k, v in found.groupdict().items()}
             if pattern.startswith("invalid choice"):
-                hint = closest(parts["v"].strip("'"), re.findall(r"'([^']*)'", parts["c"]))
+                hint = closest(parts["v"].strip("'"), [c.strip(" '") for c in parts["c"].split(",")])
                 parts["c"] += f" (có phải '{hint}'?)" if hint else ""
             if "a" in parts and pattern.startswith("the following"):
                 parts["a"] = re.sub(r"\b(plan_)?command\b", "LỆNH", parts["a"])

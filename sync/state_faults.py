@@ -57,7 +57,7 @@ def directory(path: Path) -> StateFileError:
 def read_only_file(path: Path) -> StateFileError:
     return StateFileError(f"{_where(path)} chỉ đọc: người chạy chương trình không ghi được vào đó. Sửa: cấp quyền "
                           f"ghi ('chmod u+w {path}', và 'chown' cho đúng người dùng chạy cron/daemon), hoặc đặt "
-                          f"khóa {KEY} sang một tệp ở thư mục ghi được.")
+                          f"khóa {KEY} sang một tệp ở thư mục ghi được (không nằm trên ổ đĩa chỉ đọc).")
 
 
 def read_only_folder(path: Path, folder: Path) -> StateFileError:

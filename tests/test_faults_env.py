@@ -480,3 +480,25 @@ def test_the_daemon_logs_a_failure_with_its_message(demo_project, monkeypatch, c
     failed = next(r for r in caplog.records if "thất bại" in r.getMessage())
     assert failed.levelno == logging.ERROR and "(mã 2)" in failed.getMessage()
     assert str(demo_project.workbook.name) in failed.getMessage() and "init" in failed.getMessage()
+
+
+@pytest.mark.parametrize("case", ["a folder", "not UTF-8"])
+def test_a_settings_file_that_cannot_be_read_as_text(tmp_path, case):
+    cfg = tmp_path / "s.yaml"
+    if case == "a folder":
+        cfg.mkdir()
+        words = ("là một thư mục",)
+    else:
+        cfg.write_bytes("local: {path: bảng.xlsx}\n".encode("utf-16"))  # saved as "Unicode" by Notepad
+        words = ("không phải văn bản UTF-8", "lưu lại với bảng mã UTF-8")
+    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg), *words)
+
+
+@pytest.mark.parametrize("message", [
+    "argument command: invalid choice: 'rn' (choose from 'init', 'run', 'status')",   # Python 3.11
+    "argument command: invalid choice: 'rn' (choose from init, run, status)",         # Python 3.12.8+
+])
+def test_argparse_wordings_of_other_python_versions(message):
+    from sync.problems import argparse_message
+    text = argparse_message(message)
+    assert text.startswith("tham số LỆNH: lựa chọn 'rn' không có") and "có phải 'run'?" in text
