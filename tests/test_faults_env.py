@@ -35,7 +35,7 @@ UNPRIVILEGED = ["setpriv", f"--bounding-set=-{BYPASS.replace(',', ',-')}", f"--i
 def python(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("CCHC_DEBUG", None)
-    prefix = UNPRIVILEGED if unprivileged else []
+    prefix = UNPRIVILEGED if unprivileged and os.geteuid() == 0 else []  # a normal user is unprivileged already
     return subprocess.run([*prefix, sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -93,7 +93,8 @@ def site(tmp_path, template) -> Site:
 @pytest.fixture
 def office_site(tmp_path, template):
     """The same, run without the power to ignore permission bits: the OS refuses what the bits say."""
-    if os.geteuid() == 0 and (not shutil.which("setpriv") or python("-c", "", cwd=tmp_path, unprivileged=True).returncode):
+    if os.geteuid() == 0 and (not shutil.which("setpriv")
+                              or python("-c", "", cwd=tmp_path, unprivileged=True).returncode):
         pytest.skip("setpriv cannot drop capabilities here")
     return Site(tmp_path, unprivileged=True).copy_of(template)
 
