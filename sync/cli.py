@@ -240,15 +240,19 @@ def _record_failure(state, command: str, started: dt.datetime, pass_id: int | No
 
 def cmd_status(args) -> int:
     """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
+    import sqlite3
+
     from .state import STARTED, State
     from .state_faults import StateFileBusy, StateFileError
     settings = _settings(args)
     state = State(settings.state)
+    problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
     try:
         passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
-        problem = state.problem()  # what would stop the next pass (read-only, damaged): said now, exit 2
-    except (StateFileError, StateFileBusy) as exc:
-        passes, sends, last, problem = None, [], None, exc
+    except (StateFileError, StateFileBusy, sqlite3.Error) as exc:
+        if problem is None and not isinstance(exc, SyncError):
+            raise
+        passes, sends, last, problem = None, [], None, problem or exc
     now = now_in(settings)
     age_h = None
     if last:

@@ -88,11 +88,24 @@ def check_writable(path: Path) -> None:
         raise read_only_folder(path, folder)
 
 
+#: Columns the job cannot do without, per table: a SQLite file lacking them belongs to another program.
+REQUIRED_COLUMNS = {"passes": {"id", "command", "started_at", "ok", "message"},
+                    "sends": {"kind", "period", "recipient", "status"},
+                    "cell_history": {"pass_id", "tab", "row", "col", "value"}}
+
+
 def check_intact(db: sqlite3.Connection, path: Path) -> None:
-    """SQLite's quick check: finds damage inside the file that a single insert would not touch."""
+    """SQLite's quick check (damage inside the file that a single insert would not touch), then the tables."""
     row = db.execute("PRAGMA quick_check(1)").fetchone()
     if row is None or row[0] != "ok":
         raise damaged(path, "bị hỏng (kiểm tra nội bộ của SQLite không đạt)")
+    for table, needed in REQUIRED_COLUMNS.items():
+        missing = needed - {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        if missing:
+            raise StateFileError(f"{_where(path)} là tệp SQLite của một chương trình khác: bảng '{table}' thiếu "
+                                 f"cột {', '.join(sorted(missing))}. Sửa: đặt khóa {KEY} sang tệp trạng thái của "
+                                 "chương trình này (mặc định 'state/cchc.sqlite'); không dùng chung tệp với chương "
+                                 "trình khác.")
 
 
 def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError | None:

@@ -144,7 +144,14 @@ def _read_only_folder(s: Site) -> None:
     s.state.parent.chmod(0o555)
 
 
+def _another_programs(s: Site) -> None:
+    s.state.unlink()
+    with sqlite3.connect(s.state) as db:
+        db.execute("CREATE TABLE passes (id INTEGER PRIMARY KEY, player TEXT, score INTEGER)")
+
+
 STATE_FAULTS = {
+    "another program's": (_another_programs, "của một chương trình khác"),
     "garbage": (_garbage, "không phải tệp SQLite"),
     "truncated": (_truncated, "bị hỏng"),
     "damaged inside": (_damaged_inside, "bị hỏng"),
