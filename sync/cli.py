@@ -1,7 +1,8 @@
 """The command line (DESIGN.md §5): `python -m sync COMMAND [--config PATH]`. Thin: parse, call, print.
 
-Exit codes: 0 done (data problems are reported in the sheet), 2 bad config or usage, 3 backend or mail
-server unreachable, 1 a bug.
+Exit codes: 0 done (data problems are reported in the sheet; also a run skipped by the job lock), 2 bad config,
+usage, workbook shape or state file, 3 backend, state file or mail server unreachable or busy, 4 `status`: no
+good pass for too long, 1 a bug.
 """
 from __future__ import annotations
 
@@ -23,10 +24,22 @@ from .errors import Busy, SyncError, UserError
 from .workbook import Backend
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):  # argparse's own headings, in Vietnamese
+        super().__init__(*args, **{"formatter_class": _Formatter, **kwargs})
+        self._positionals.title, self._optionals.title = "tham số", "tùy chọn"
+        if "-h" in self._option_string_actions:
+            self._option_string_actions["-h"].help = "in hướng dẫn này rồi thoát"
+
     def error(self, message: str):  # usage errors: exit 2 with the message, like every bad input
+        from .problems import argparse_message
         self.print_usage(sys.stderr)
-        raise UserError(f"{self.prog}: {message}")
+        raise UserError(f"{self.prog}: {argparse_message(message)}")
 
 
 def parse_day(text: str) -> dt.date:
@@ -84,13 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
 def job_lock(settings: Settings):
     """One pass, report or reminder run at a time per state file, whoever started it (cron, daemon, a person)."""
     path = Path(f"{settings.state}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path), timeout=settings.lock_wait_s)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise Busy(f"Bỏ qua: một lượt khác vẫn đang chạy sau {settings.lock_wait_s:g} giây chờ (khóa '{path}'). "
                    "Nếu không có lượt nào đang chạy, kiểm tra tiến trình treo bằng 'python -m sync status'.") from None
+    except OSError as exc:  # a read-only folder refuses the lock file: the state file's fix, exit 2
+        from .state_faults import lock_error
+        raise lock_error(exc, path, settings.state) from None
     try:
         yield
     finally:
@@ -167,7 +183,12 @@ def cmd_init(args) -> int:
     changes = build_init(plan, snapshot, settings.layout, backend.describe())
     from .merges import message, withhold
     withheld = withhold(changes, snapshot)  # cells a merged range hides cannot take a header or a new row
-    backend.write(snapshot, changes)
+    row = state.begin_pass("init", started)  # the state file takes the record before the workbook is written
+    try:
+        backend.write(snapshot, changes)
+    except Exception as exc:
+        _record_failure(state, "init", started, row, {"backend": backend.name}, exc)
+        raise
     if withheld:
         print(message(withheld), file=sys.stderr)
     added = changes.cell_count()
@@ -175,7 +196,8 @@ def cmd_init(args) -> int:
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
                                               "as_of": started.date().isoformat()},
                       then=history_cli.recorder(state, started.date(), history_cli.after(snapshot, changes), plan,
-                                                settings.layout, backend.describe()))
+                                                settings.layout, backend.describe()),
+                      started_row=row)
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
     print(f"Đã khởi tạo {backend.describe()}: "
           + (f"tạo tab {tabs}; " if tabs else "")
@@ -190,20 +212,27 @@ def _exists(backend: Backend) -> bool:
 
 def cmd_run(args) -> int:
     from .pipeline import PassOptions, run_pass
-    settings, plan, backend, state = _context(args)
-    now = now_in(settings)
-    opts = PassOptions.from_settings(settings, args.as_of or now.date(), now, dry_run=args.dry_run,
-                                     emails_sent=state.unlogged_sends())
+    from .state import State
+    settings = _settings(args)
+    now, state = now_in(settings), State(settings.state)
+    # The state file takes this pass's record before anything else: broken, it stops the pass (exit 2)
+    # before the workbook gains a log line; after this, every failure is recorded with its message.
+    row = None if args.dry_run else state.begin_pass("run", now)
+    as_of = args.as_of or now.date()
     try:
+        settings, plan, backend, _ = _context(args)
+        opts = PassOptions.from_settings(settings, as_of, now, dry_run=args.dry_run, emails_sent=state.unlogged_sends())
         result = run_pass(backend, plan, settings.layout, opts)
-    except SyncError as exc:
-        state.record_pass("run", now, False, {"backend": backend.name, "as_of": opts.as_of.isoformat()}, str(exc))
+    except Exception as exc:
+        _record_failure(state, "run", now, row, {"backend": settings.backend, "as_of": as_of.isoformat(),
+                                                     "dry_run": args.dry_run}, exc)
         raise
     summary = {**result.to_json(backend, args.dry_run), "emails_sent": opts.emails_sent}
     if not args.dry_run:
         from .history_cli import recorder
         state.record_pass("run", now, True, summary, "\n".join(result.messages),
-                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()))
+                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()),
+                          started_row=row)
         state.mark_logged()
     for message in result.messages:
         print(message, file=sys.stderr)
@@ -220,12 +249,31 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _record_failure(state, command: str, started: dt.datetime, row: int | None, summary: dict,
+                    exc: Exception) -> None:
+    """A failed pass is recorded with its message, for `status` (unless the state file itself failed)."""
+    from .state_faults import StateFileBusy, StateFileError
+    if isinstance(exc, (StateFileError, StateFileBusy)):
+        return
+    message = str(exc) if isinstance(exc, SyncError) else f"Lỗi trong chương trình: {exc!r}"
+    state.record_pass(command, started, False, summary, message, started_row=row)
+
+
 def cmd_status(args) -> int:
     """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
-    from .state import State
+    import sqlite3
+
+    from .state import STARTED, State
+    from .state_faults import StateFileBusy, StateFileError
     settings = _settings(args)
     state = State(settings.state)
-    passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
+    problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
+    try:
+        passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
+    except (StateFileError, StateFileBusy, sqlite3.Error) as exc:
+        if problem is None and not isinstance(exc, SyncError):
+            raise
+        passes, sends, last, problem = None, [], None, problem or exc
     now = now_in(settings)
     age_h = None
     if last:
@@ -234,13 +282,19 @@ def cmd_status(args) -> int:
     unsent = [x for x in sends if x["status"] != "sent"]
     if args.json:
         print(json.dumps({"last_good_pass": last and last["started_at"], "age_hours": age_h, "stale": stale,
-                          "passes": passes, "sends": sends, "unsent": len(unsent)}, ensure_ascii=False, default=str))
-        return 4 if stale else 0
-    print("Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào.")
-    for p in passes:
-        print(f"  {p['started_at']}  {p['command']:<6} {'OK ' if p['ok'] else 'LỖI'}  "
-              f"tính đến {p['as_of'] or '-'}  {p['rows'] or 0} dòng, {p['errors'] or 0} lỗi, "
-              f"{p['overdue'] or 0} quá hạn  {(p['message'] or '').splitlines()[0] if p['message'] else ''}".rstrip())
+                          "passes": passes, "sends": sends, "unsent": len(unsent),
+                          "problem": problem and str(problem)}, ensure_ascii=False, default=str))
+        return problem.exit_code if problem else 4 if stale else 0
+    print("Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào." if passes is not None
+          else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới).")
+    for p in passes or ():
+        first = (p["message"] or "").splitlines()[0] if p["message"] else ""
+        if p["ok"]:
+            print(f"  {p['started_at']}  {p['command']:<6} OK   tính đến {p['as_of'] or '-'}  {p['rows'] or 0} dòng, "
+                  f"{p['errors'] or 0} lỗi, {p['overdue'] or 0} quá hạn  {first}".rstrip())
+        else:  # a failed pass shows why, not figures it never had
+            print(f"  {p['started_at']}  {p['command']:<6} {'DỞ ' if first == STARTED else 'LỖI'}  "
+                  f"tính đến {p['as_of'] or '-'}  {first}".rstrip())
     if sends:
         print("Thư đã gửi gần nhất:")
         labels = {"sent": "ĐÃ GỬI", "failed": "LỖI", "sending": "ĐANG GỬI (bị ngắt?)"}
@@ -250,13 +304,16 @@ def cmd_status(args) -> int:
                   f"{labels.get(x['status'], x['status'])}{'  ' + x['error'] if x['error'] else ''}")
     if unsent:
         print(f"{len(unsent)} thư chưa gửi được; lần chạy sau sẽ gửi lại.")
-    if last is None:
+    if last is None and passes is not None:
         print(f"Chưa có lượt chạy 'run' nào thành công (tệp trạng thái '{settings.state}').")
-    else:
+    elif last is not None:
         print(f"Lượt chạy tốt gần nhất: {last['started_at']} ({age_h:.1f} giờ trước; "
               f"ngưỡng cảnh báo {settings.status.max_age_hours:g} giờ).")
-    if stale:
+    if stale and passes is not None:
         print("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
+    if problem:
+        print(f"Lỗi: {problem}", file=sys.stderr)
+        return problem.exit_code
     return 4 if stale else 0
 
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import string
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import UserError
+from .problems import load_yaml, validation_problems
 from .schema import LOG_COLUMNS, PLAN_COLUMNS, TRACKING_COLUMNS, Layout
-from .text import closest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "CCHC_CONFIG"
@@ -95,6 +95,16 @@ class SmtpSettings(_Strict):
     timeout_s: float = Field(30, gt=0)
     attempts: int = Field(3, ge=1, le=10)       # tries per message when the server is unreachable
     retry_wait_s: float = Field(5, ge=0)        # first wait between tries; doubles each time
+
+    @field_validator("password_env", mode="before")
+    @classmethod
+    def _a_variable_name(cls, value):
+        # Never repeat the value: it may be the password itself, pasted here by mistake.
+        if value is not None and not (isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value)):
+            raise ValueError("phải là TÊN của một biến môi trường (chữ, số, dấu gạch dưới; ví dụ SMTP_PASSWORD), "
+                             "không phải mật khẩu. Giá trị hiện có không được in ra vì có thể là mật khẩu dán nhầm: "
+                             "nếu đúng vậy, hãy đổi mật khẩu đó, đặt nó vào biến môi trường và ghi tên biến ở đây")
+        return value
 
 
 class MailSettings(_Strict):
@@ -186,39 +196,20 @@ def find_config(explicit: str | None) -> Path:
     return DEFAULT_PATHS[-1]
 
 
-def _describe(error: dict, model: type[BaseModel]) -> str:
-    key = ".".join(str(p) for p in error["loc"])
-    if error["type"] == "extra_forbidden":
-        sub: type[BaseModel] | None = model
-        for part in error["loc"][:-1]:
-            field = sub.model_fields.get(str(part)) if sub else None
-            sub = field.annotation if field and isinstance(field.annotation, type) else None
-        known = [f.alias or n for n, f in sub.model_fields.items()] if sub and issubclass(sub, BaseModel) else []
-        hint = closest(str(error["loc"][-1]), known) if known else None
-        return f"khóa '{key}' không được hỗ trợ" + (f" (có phải '{hint}'?)" if hint else "")
-    if error["type"] == "literal_error":
-        return f"khóa '{key}': giá trị {error['input']!r} không hợp lệ; {error['msg']}"
-    return f"khóa '{key}': {error['msg']} (giá trị {error.get('input')!r})"
-
-
 def load_settings(explicit: str | None = None) -> Settings:
     path = find_config(explicit)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw, text = load_yaml(path, "Tệp cấu hình")
     except FileNotFoundError:
         raise UserError(f"Không tìm thấy tệp cấu hình '{path}'. Sao chép config/settings.example.yaml "
                         f"thành config/settings.yaml, hoặc chỉ định bằng --config hay biến {ENV_VAR}.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
-        raise UserError(f"Tệp cấu hình '{path}' không phải YAML hợp lệ{where}: "
-                        f"{getattr(exc, 'problem', exc)}") from None
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise UserError(f"Tệp cấu hình '{path}' phải là một bảng khóa: giá trị (YAML mapping).")
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        lines = "\n".join(f"  - {_describe(e, Settings)}" for e in exc.errors())
+        lines = "\n".join(f"  - {line}" for line in validation_problems(exc, Settings, text))
         raise UserError(f"Tệp cấu hình '{path}' có lỗi:\n{lines}") from None
     unknown = [k for k in settings.headers if k not in {**TRACKING_COLUMNS, **PLAN_COLUMNS, **LOG_COLUMNS}]
     if unknown:

@@ -106,8 +106,12 @@ class Daemon:
     def _command(self, *argv: str) -> str:
         code, output = self.runner([*argv, *self.config_args])
         self.actions.append((argv[0], code))
-        last = next((line for line in reversed(output.strip().splitlines()) if line.strip()), "")
-        (log.info if code == 0 else log.error)("%s → mã %d: %s", " ".join(argv), code, last)
+        lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+        last = lines[-1] if lines else ""
+        # every line the command printed: its figures (rows, overdue, errors), the reports and reminders sent
+        (log.info if code == 0 else log.error)("%s → %s (mã %d): %s", " ".join(argv),
+                                               "xong" if code == 0 else "thất bại", code,
+                                               " | ".join(lines) or "(không có thông báo)")
         return last
 
     def _guarded(self, name: str, action: Callable[[], str | None]) -> None:
@@ -119,6 +123,56 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 - a bug in one action must not stop the daemon
             self.actions.append((name, 1))
             log.exception("%s thất bại: %r; tiếp tục chờ lượt sau.", name, exc)
+
+    # --- what comes next (for the start-up log line) -----------------------------------------------------
+
+    def next_actions(self) -> str:
+        """When the daemon will next make a pass, send a report and send reminders, in words."""
+        now = self.clock()
+        try:
+            report = self._next_report(now)
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken state file: said here, the loop still starts
+            report = f"chưa biết ({exc})"
+        return f"lượt kiểm tra {self._next_pass(now)}; báo cáo {report}; nhắc việc {self._next_remind(now)}"
+
+    def _next_working(self, now: dt.datetime, at: dt.time, weekday: int | None = None) -> dt.datetime:
+        day = now.date() if now.time() <= at else now.date() + dt.timedelta(days=1)
+        while not self.calendar.is_working_day(day) or (weekday is not None and day.weekday() != weekday):
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, at, tzinfo=now.tzinfo)
+
+    def _next_pass(self, now: dt.datetime) -> str:
+        if self.working_now():
+            return f"ngay bây giờ, rồi mỗi {self.cfg.every_minutes} phút"
+        return f"từ {_when(self._next_working(now, self.cfg.work_start))}"
+
+    def _next_report(self, now: dt.datetime) -> str:
+        cutoff_day = self.settings.deadlines.quarter_cutoff_day
+        at = self.cfg.report_at
+        for year in (now.year - 1, now.year, now.year + 1):
+            for month in (3, 6, 9, 12):
+                cutoff = dt.date(year, month, cutoff_day)
+                due = self.calendar.first_working_day_after(cutoff)
+                last = due + dt.timedelta(days=self.cfg.report_catch_up_days)
+                first = dt.datetime.combine(due, at, tzinfo=now.tzinfo)
+                if first >= now or (now.date() <= last and self._report_pending(cutoff)):
+                    when = first if first >= now else self._next_working(now, at)
+                    if when.date() > last:
+                        continue
+                    if year != self.plan_year:
+                        return f"không có (ngày chốt {cutoff:%d/%m/%Y} ngoài năm kế hoạch {self.plan_year})"
+                    return f"{_when(when)} (sau ngày chốt số liệu {cutoff:%d/%m/%Y})"
+        return "không có"
+
+    def _report_pending(self, cutoff: dt.date) -> bool:
+        from reports.content import parse_quarter
+        quarter = parse_quarter("auto", cutoff + dt.timedelta(days=1), self.settings.deadlines.quarter_cutoff_day)
+        recipients = set(self.settings.mail.report_to)
+        return not recipients or not recipients <= set(State(self.settings.state).sent_to("report", quarter.key))
+
+    def _next_remind(self, now: dt.datetime) -> str:
+        weekday = list(WEEKDAYS).index(self.cfg.remind_weekday)
+        return _when(self._next_working(now, self.cfg.remind_at, weekday))
 
     # --- the loop -------------------------------------------------------------------------------------
 
@@ -132,6 +186,7 @@ class Daemon:
                  self.cfg.every_minutes, self.cfg.work_start.strftime("%H:%M"), self.cfg.work_end.strftime("%H:%M"),
                  self.cfg.report_at.strftime("%H:%M"), WEEKDAYS[self.cfg.remind_weekday],
                  self.cfg.remind_at.strftime("%H:%M"))
+        log.info("Lịch tới: %s.", self.next_actions())
         self._guarded("run", self.sync_pass)  # a pass now, if in working hours, not an interval from now
         while not self.stopping.is_set():
             self.tick()
@@ -144,6 +199,10 @@ class Daemon:
         if signum is not None:
             log.info("Nhận tín hiệu %s; dừng sau việc đang làm.", signal.Signals(signum).name)
         self.stopping.set()
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{moment:%H:%M} ngày {moment:%d/%m/%Y}"
 
 
 def use_zone(zone: str) -> None:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from . import deadlines
 from .errors import UserError
+from .problems import load_yaml, validation_problems
 from .text import closest, fold, nfc
 
 
@@ -194,17 +194,14 @@ def _emails(value) -> tuple[str, ...]:
 def load_plan(path: Path) -> Plan:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw, text = load_yaml(path, "Tệp kế hoạch", "plan")
     except FileNotFoundError:
         raise UserError(f"Không tìm thấy tệp kế hoạch '{path}' (khóa cấu hình 'plan').") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"Tệp kế hoạch '{path}' không phải YAML hợp lệ: {exc}") from None
     try:
         model = _Plan.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(e["msg"].removeprefix("Value error, ") if not e["loc"] else
-                             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise UserError(f"Tệp kế hoạch '{path}' có lỗi: {problems}") from None
+        lines = "\n".join(f"  - {line}" for line in validation_problems(exc, _Plan, text))
+        raise UserError(f"Tệp kế hoạch '{path}' (khóa cấu hình 'plan') có lỗi:\n{lines}") from None
     registry = UnitRegistry(tuple(
         Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short)) for u in model.units))
     tasks = tuple(

@@ -13,6 +13,9 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Callable
 
+from . import state_faults
+from .errors import SyncError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passes (
     id INTEGER PRIMARY KEY,
@@ -43,6 +46,10 @@ CREATE TABLE IF NOT EXISTS sends (
 """
 
 
+#: The message of a pass that began and has not ended (still running, or killed).
+STARTED = "chưa xong: đang chạy, hoặc đã bị ngắt giữa chừng"
+
+
 class State:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -50,6 +57,18 @@ class State:
 
     @contextmanager
     def connect(self):
+        """A connection in one transaction; a fault of the file becomes the Office's message (exit 2 or 3)."""
+        try:
+            with self._open() as db:
+                yield db
+        except (sqlite3.Error, OSError) as exc:
+            fault = state_faults.explain(exc, self.path)
+            if fault is None:
+                raise
+            raise fault from exc
+
+    @contextmanager
+    def _open(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
             db.row_factory = sqlite3.Row
@@ -62,15 +81,44 @@ class State:
             with db:
                 yield db
 
+    def begin_pass(self, command: str, started_at: dt.datetime) -> int:
+        """Before a pass touches the workbook: prove the state file takes its record (a 'started' row).
+
+        A state file that is damaged, read-only or a folder fails here (exit 2), so the workbook never
+        gains a log line for a pass that could not be recorded. The row is completed by `record_pass`
+        (started_row=…); a pass killed meanwhile stays visible in `status` as unfinished."""
+        try:
+            state_faults.check_writable(self.path)
+            with self.connect() as db:
+                state_faults.check_intact(db, self.path)
+                return db.execute("INSERT INTO passes (command, started_at, ok, message) VALUES (?,?,0,?)",
+                                  (command, started_at.isoformat(timespec="seconds"), STARTED)).lastrowid
+        except (state_faults.StateFileError, state_faults.StateFileBusy) as exc:
+            raise type(exc)(f"{exc} Lượt chạy dừng trước khi ghi gì vào bảng tính.") from exc
+
+    def problem(self) -> Exception | None:
+        """Why the next pass could not be recorded (for `status`), or None."""
+        try:
+            state_faults.check_writable(self.path)
+            if self.path.exists():
+                with self.connect() as db:
+                    state_faults.check_intact(db, self.path)
+        except SyncError as exc:
+            return exc
+        return None
+
     def record_pass(self, command: str, started_at: dt.datetime, ok: bool, summary: dict | None = None,
-                    message: str = "", then: Callable[[sqlite3.Connection, int], object] | None = None) -> int:
-        """Log a pass; `then(db, pass_id)` runs in the same transaction (history records the pass's cells)."""
+                    message: str = "", then: Callable[[sqlite3.Connection, int], object] | None = None,
+                    started_row: int | None = None) -> int:
+        """Log a pass, completing its `begin_pass` row when given; `then(db, row id)` runs in the same
+        transaction (history records the pass's cells)."""
         s = summary or {}
         with self.connect() as db:
-            cur = db.execute(
-                "INSERT INTO passes (command, started_at, as_of, backend, ok, dry_run, rows, errors, overdue,"
-                " emails_sent, duration_s, attempts, summary, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (command, started_at.isoformat(timespec="seconds"), s.get("as_of"), s.get("backend"), int(ok),
+            cur = db.execute(  # started_row: completes the row of begin_pass
+                "INSERT OR REPLACE INTO passes (id, command, started_at, as_of, backend, ok, dry_run, rows, errors,"
+                " overdue, emails_sent, duration_s, attempts, summary, message)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (started_row, command, started_at.isoformat(timespec="seconds"), s.get("as_of"), s.get("backend"), int(ok),
                  int(bool(s.get("dry_run"))), s.get("rows"), s.get("errors"), s.get("overdue"),
                  s.get("emails_sent", 0), s.get("duration_s"), s.get("attempts"),
                  json.dumps(s, ensure_ascii=False, default=str), message))
@@ -111,6 +159,7 @@ class State:
 
     def begin_send(self, kind: str, period: str, recipient: str, now: dt.datetime) -> None:
         """Written (and committed) before the message leaves: a crash mid-send leaves 'sending', never 'sent'."""
+        state_faults.check_writable(self.path)
         with self.connect() as db:
             db.execute("INSERT INTO sends (kind, period, recipient, status, attempted_at) VALUES (?,?,?,'sending',?)"
                        " ON CONFLICT (kind, period, recipient) DO UPDATE SET status = 'sending',"

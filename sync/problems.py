@@ -1,0 +1,284 @@
+"""Errors of the libraries (YAML, pydantic, argparse) told in Vietnamese: the file, the line, the key, the fix.
+
+One translator serves the settings file (config.py) and the plan file (plan.py): a problem reads
+`dòng 12, khóa 'mail.smtp.port': phải là một số nguyên (đang là 'abc')`. The line comes from the
+YAML itself (each node keeps its mark), so it points at the key the Office has to change.
+Values are echoed to help find them, except for keys that may hold a secret pasted by mistake.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import UserError
+from .text import closest
+
+#: Keys whose value is never repeated in a message (a password may have been pasted there).
+SECRET_KEYS = frozenset({"mail.smtp.password_env"})
+
+
+# --- YAML ----------------------------------------------------------------------------------------------
+
+_YAML_PROBLEMS = (  # (start of PyYAML's problem text, what it means, how to fix it)
+    ("found character '\\t'", "có ký tự Tab", "YAML chỉ cho thụt lề bằng dấu cách: thay mọi Tab bằng dấu cách"),
+    ("found character", "có ký tự không được phép ở đầu một giá trị",
+     "đặt giá trị trong ngoặc kép, ví dụ \"@abc\""),
+    ("mapping values are not allowed", "có dấu ':' ở chỗ không được phép",
+     "đặt giá trị chứa ': ' trong ngoặc kép, hoặc xuống dòng và thụt lề đúng dưới khóa cha"),
+    ("could not find expected ':'", "thiếu dấu ':' sau tên khóa", "viết 'khóa: giá trị'"),
+    ("did not find expected key", "thụt lề không khớp với các khóa phía trên",
+     "thụt lề khóa này bằng đúng số dấu cách như các khóa cùng cấp"),
+    ("did not find expected '-' indicator", "danh sách thụt lề không khớp", "mỗi mục bắt đầu bằng '- ' thẳng cột"),
+    ("expected <block end>", "thụt lề không khớp với các khóa phía trên",
+     "thụt lề khóa này bằng đúng số dấu cách như các khóa cùng cấp"),
+    ("did not find expected ',' or ']'", "thiếu dấu ']' hoặc ',' trong danh sách [ ]", "đóng ngoặc ']'"),
+    ("did not find expected ',' or '}'", "thiếu dấu '}' hoặc ',' trong bảng { }", "đóng ngoặc '}'"),
+    ("expected ',' or ']'", "thiếu dấu ']' hoặc ',' trong danh sách [ ]", "đóng ngoặc ']'"),
+    ("expected ',' or '}'", "thiếu dấu '}' hoặc ',' trong bảng { }", "đóng ngoặc '}'"),
+    ("found unexpected end of stream", "chuỗi trong ngoặc kép chưa được đóng", "thêm dấu ngoặc kép đóng"),
+    ("found unexpected end", "tệp kết thúc giữa chừng (thiếu ngoặc đóng?)", "đóng mọi ngoặc và dấu nháy"),
+    ("found undefined alias", "có dấu '*' ở đầu giá trị (YAML hiểu là tham chiếu)",
+     "đặt giá trị trong ngoặc kép"),
+    ("found unknown escape character", "có dấu '\\' không hợp lệ trong chuỗi ngoặc kép",
+     "dùng ngoặc đơn '…' hoặc viết '\\\\'"),
+    ("found duplicate anchor", "có dấu '&' ở đầu giá trị", "đặt giá trị trong ngoặc kép"),
+    ("expected alphabetic or numeric character", "có dấu '&' hoặc '*' ở đầu giá trị",
+     "đặt giá trị trong ngoặc kép"),
+    ("found a tab character", "có ký tự Tab", "YAML chỉ cho thụt lề bằng dấu cách: thay mọi Tab bằng dấu cách"),
+)
+
+
+def _label(path: Path, what: str, key: str | None) -> str:
+    return f"{what} '{path}'" + (f" (khóa cấu hình '{key}')" if key else "")
+
+
+def yaml_problem(exc: yaml.YAMLError, path: Path, what: str, key: str | None = None) -> UserError:
+    """`what` names the file for the Office ("Tệp cấu hình", "Tệp kế hoạch"); `key`, the setting naming it.
+
+    The text around the fault is never repeated (it may hold a secret); the line and column say where."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
+    problem = str(getattr(exc, "problem", "") or "")
+    meaning, fix = "cú pháp YAML sai", "so với config/settings.example.yaml hoặc một tệp mẫu"
+    for start, text, how in _YAML_PROBLEMS:
+        if problem.startswith(start):
+            meaning, fix = text, how
+            break
+    return UserError(f"{_label(path, what, key)} không phải YAML hợp lệ{where}: {meaning}. Sửa: {fix}.")
+
+
+def load_yaml(path: Path, what: str, key: str | None = None):
+    """The file's data, or a Vietnamese UserError for bad YAML (FileNotFoundError passes through)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise UserError(f"{_label(path, what, key)} là một thư mục, không phải tệp. Sửa: chỉ đến tệp .yaml.") from None
+    except PermissionError:
+        raise UserError(f"{_label(path, what, key)}: người chạy chương trình không có quyền đọc tệp này. Sửa: "
+                        f"'chmod a+r {path}' hoặc 'chown' cho người dùng chạy cron/daemon.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{_label(path, what, key)} không phải văn bản UTF-8 (byte thứ {exc.start + 1}). Sửa: mở "
+                        "tệp bằng trình soạn thảo và lưu lại với bảng mã UTF-8.") from None
+    try:
+        return yaml.safe_load(text), text
+    except yaml.YAMLError as exc:
+        raise yaml_problem(exc, path, what, key) from None
+    except ValueError:  # a date that does not exist (2024-02-30): PyYAML's date constructor refuses it
+        line = _bad_date_line(text)
+        raise UserError(f"{_label(path, what, key)}{f' ở dòng {line}' if line else ''}: ngày không có thật trên lịch. "
+                        "Sửa: viết một ngày có thật, dạng YYYY-MM-DD (ví dụ 2024-02-29).") from None
+
+
+def _bad_date_line(text: str) -> int | None:
+    loader = yaml.SafeLoader("")
+    todo = [yaml.compose(text, Loader=yaml.SafeLoader)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            todo.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                loader.construct_yaml_timestamp(node)
+            except ValueError:
+                return node.start_mark.line + 1
+    return None
+
+
+# --- pydantic -------------------------------------------------------------------------------------------
+
+def _is_tag(part) -> bool:
+    """Parts of pydantic's `loc` that name a union member or a dict key, not a key of the file."""
+    return isinstance(part, str) and (part in {"str", "int", "float", "bool", "none"} or "[" in part or "(" in part)
+
+
+def _key(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if _is_tag(part):
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line(root: yaml.Node | None, loc: tuple, key_itself: bool) -> int | None:
+    """The 1-based line of the value at `loc` (or of its key, for an unknown key); the nearest parent's
+    line when the key is missing."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        if _is_tag(part) or node is None:
+            break
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)),
+                         None)
+            if found is None:
+                break
+            line = (found[0] if key_itself and part == loc[-1] else found[1]).start_mark.line + 1
+            node = found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that holds the last part of `loc` (for suggesting a misspelt key)."""
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int) or _is_tag(part):
+            continue
+        field = model.model_fields.get(str(part)) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else next(
+            (a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return model
+
+
+def _shown(value) -> str:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        text = repr(value) if not isinstance(value, bool) else str(value).lower()
+        return text if len(text) <= 60 else text[:57] + "…'"
+    return {dict: "một bảng khóa", list: "một danh sách"}.get(type(value), "giá trị khác")
+
+
+def _expected(ctx: dict) -> str:
+    return ", ".join(re.findall(r"'[^']*'|\d+", str(ctx.get("expected", ""))))
+
+
+_TYPES = {  # pydantic error type → what the value must be
+    "dict_type": "phải là một bảng 'khóa: giá trị' (các khóa con thụt lề bên dưới)",
+    "model_type": "phải là một bảng 'khóa: giá trị' (các khóa con thụt lề bên dưới)",
+    "model_attributes_type": "phải là một bảng 'khóa: giá trị' (các khóa con thụt lề bên dưới)",
+    "list_type": "phải là một danh sách (ví dụ [a, b], hoặc mỗi mục một dòng bắt đầu bằng '- ')",
+    "string_type": "phải là một chuỗi chữ",
+    "int_type": "phải là một số nguyên", "int_parsing": "phải là một số nguyên",
+    "int_from_float": "phải là một số nguyên (không có phần thập phân)",
+    "float_type": "phải là một số", "float_parsing": "phải là một số",
+    "bool_type": "phải là true hoặc false", "bool_parsing": "phải là true hoặc false",
+    "date_type": "phải là một ngày dạng YYYY-MM-DD (ví dụ 2024-09-20)",
+    "date_parsing": "phải là một ngày dạng YYYY-MM-DD (ví dụ 2024-09-20)",
+    "date_from_datetime_parsing": "phải là một ngày dạng YYYY-MM-DD (ví dụ 2024-09-20)",
+    "date_from_datetime_inexact": "phải là một ngày, không kèm giờ (YYYY-MM-DD)",
+    "time_type": "phải là giờ dạng \"HH:MM\" trong ngoặc kép (ví dụ \"17:30\")",
+    "time_parsing": "phải là giờ dạng \"HH:MM\" trong ngoặc kép (ví dụ \"17:30\")",
+    "path_type": "phải là một đường dẫn tệp",
+    "none_required": "phải để trống",
+    "string_too_short": "không được để trống",
+    "too_short": "cần ít nhất một mục",
+}
+
+
+def _what(error: dict, model: type[BaseModel] | None, key: str) -> str:
+    kind, ctx, loc = error["type"], error.get("ctx") or {}, error["loc"]
+    if kind == "missing":
+        return "thiếu khóa bắt buộc này. Sửa: thêm khóa (xem tệp mẫu)"
+    if kind == "extra_forbidden":
+        holder = _model_at(model, tuple(loc))
+        known = [f.alias or n for n, f in holder.model_fields.items()] if holder else []
+        hint = closest(str(loc[-1]), known) if known else None
+        return ("khóa này không được hỗ trợ" + (f" (có phải '{hint}'?)" if hint else "")
+                + ". Sửa: sửa chính tả hoặc xóa khóa")
+    if kind in ("literal_error", "enum"):
+        return f"giá trị không hợp lệ; chọn một trong: {_expected(ctx)}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
+        return {"greater_than": f"phải lớn hơn {bound}", "greater_than_equal": f"phải từ {bound} trở lên",
+                "less_than": f"phải nhỏ hơn {bound}", "less_than_equal": f"không được lớn hơn {bound}"}[kind]
+    if kind in ("value_error", "assertion_error"):
+        msg = str(ctx.get("error", error.get("msg", "")))
+        return re.sub(r"^(Value error|Assertion failed), ", "", msg)
+    return _TYPES.get(kind, f"giá trị không hợp lệ (loại lỗi '{kind}')")
+
+
+def validation_problems(exc: ValidationError, model: type[BaseModel] | None, text: str = "") -> list[str]:
+    """One Vietnamese line per problem: the line in the file, the key, what is wrong and how to fix it."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader) if text else None
+    except yaml.YAMLError:
+        root = None
+    lines: dict[str, list] = {}
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = _key(loc)
+        what = _what(error, model, key)
+        entry = lines.setdefault(key, [_line(root, loc, error["type"] == "extra_forbidden"), [], error])
+        if what not in entry[1]:
+            entry[1].append(what)
+    out = []
+    for key, (line, whats, error) in sorted(lines.items(), key=lambda item: item[1][0] or 0):
+        where = (f"dòng {line}, " if line else "") + (f"khóa '{key}'" if key else "toàn bộ tệp")
+        value = ""
+        if key not in SECRET_KEYS and error["type"] not in ("missing", "extra_forbidden") and "input" in error:
+            value = f" (đang là {_shown(error['input'])})"
+        # a union (e.g. a string or a list) fails once per member: one line saying either will do
+        what = whats[0] if len(whats) == 1 else " hoặc ".join(w.removeprefix("phải là ") if i else w
+                                                               for i, w in enumerate(whats))
+        out.append(f"{where}: {what}{value}")
+    return out
+
+
+# --- argparse --------------------------------------------------------------------------------------------
+
+_ARGPARSE = (  # Python's argparse messages (3.11–3.13) → Vietnamese
+    (r"the following arguments are required: (?P<a>.+)", "thiếu tham số bắt buộc: {a}"),
+    (r"unrecognized arguments: (?P<a>.+)", "tham số không nhận ra: {a}. Xem danh sách bằng --help"),
+    (r"invalid choice: (?P<v>.+?) \(choose from (?P<c>.+)\)", "lựa chọn {v} không có; chọn một trong: {c}"),
+    (r"invalid (?P<t>\w+) value: (?P<v>.+)", "giá trị {v} không hợp lệ (cần {t})"),
+    (r"expected one argument", "cần một giá trị đi kèm"),
+    (r"expected at most one argument", "chỉ nhận tối đa một giá trị"),
+    (r"expected at least one argument", "cần ít nhất một giá trị"),
+    (r"expected (?P<n>\d+) arguments?", "cần {n} giá trị"),
+    (r"ambiguous option: (?P<o>\S+) could match (?P<m>.+)", "tùy chọn {o} không rõ, có thể là: {m}"),
+    (r"not allowed with argument (?P<a>.+)", "không dùng chung được với {a}"),
+    (r"ignored explicit argument (?P<a>.+)", "không nhận giá trị {a}"),
+    (r"one of the arguments (?P<a>.+) is required", "cần một trong các tham số: {a}"),
+)
+_TYPE_NAMES = {"int": "một số nguyên", "float": "một số"}
+
+
+def argparse_message(message: str) -> str:
+    """argparse's usage error in Vietnamese (its own text when it is unknown, e.g. a type's message)."""
+    prefix = ""
+    m = re.match(r"argument (?P<name>[^:]+): (?P<rest>.*)", message, re.S)
+    if m:
+        prefix, message = f"tham số {re.sub(r'^(plan_)?command$', 'LỆNH', m['name'])}: ", m["rest"]
+    for pattern, text in _ARGPARSE:
+        found = re.fullmatch(pattern, message, re.S)
+        if found:
+            parts = {k: _TYPE_NAMES.get(v, v) for k, v in found.groupdict().items()}
+            if pattern.startswith("invalid choice"):
+                hint = closest(parts["v"].strip("'"), [c.strip(" '") for c in parts["c"].split(",")])
+                parts["c"] += f" (có phải '{hint}'?)" if hint else ""
+            if "a" in parts and pattern.startswith("the following"):
+                parts["a"] = re.sub(r"\b(plan_)?command\b", "LỆNH", parts["a"])
+            return prefix + text.format(**parts)
+    return prefix + message
