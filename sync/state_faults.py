@@ -90,8 +90,7 @@ def check_writable(path: Path) -> None:
 
 #: Columns the job cannot do without, per table: a SQLite file lacking them belongs to another program.
 REQUIRED_COLUMNS = {"passes": {"id", "command", "started_at", "ok", "message"},
-                    "sends": {"kind", "period", "recipient", "status"},
-                    "cell_history": {"pass_id", "tab", "row", "col", "value"}}
+                    "sends": {"kind", "period", "recipient", "status"}}
 
 
 def check_intact(db: sqlite3.Connection, path: Path) -> None:

@@ -121,9 +121,9 @@ def _truncated(s: Site) -> None:
 
 def _damaged_inside(s: Site) -> None:
     """A damaged page in the middle: a single insert would not notice, SQLite's quick check does."""
-    with sqlite3.connect(s.state) as db:  # grow the history so that there are pages to damage
-        db.executemany("INSERT INTO cell_history (pass_id, tab, row, col, value) VALUES (1, 'x', ?, 1, ?)",
-                       [(i, "giá trị " * 20) for i in range(3000)])
+    with sqlite3.connect(s.state) as db:  # grow the pass log so that there are pages to damage
+        db.executemany("INSERT INTO passes (command, started_at, ok, message) VALUES ('run', ?, 1, ?)",
+                       [(f"2024-09-{1 + i % 28:02d}T08:00:00+07:00", "giá trị " * 20) for i in range(3000)])
     data = bytearray(s.state.read_bytes())
     page = 4096
     assert len(data) > 20 * page
