@@ -37,7 +37,7 @@ TABLE_STYLE = "Bảng - chữ"
 HEADING_STYLE = "Mục"
 RULE_SHARE = 0.4  # a short rule is 1/3 to 1/2 of the line above it (ND 30): 2/5 sits between
 LANDSCAPE_WIDTH_CM = (297 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25.2 cm: the appendix
-TASK_COLUMNS_CM = (1.2, 7.3, 3.6, 2.6, 8.3, 2.2)  # sums to LANDSCAPE_WIDTH_CM
+TASK_COLUMNS_CM = (1.3, 7.3, 3.6, 2.6, 7.8, 2.6)  # sums to LANDSCAPE_WIDTH_CM
 #: w:pPr children that must follow w:pBdr (ECMA-376 order); Word rejects a document with them out of order.
 PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
