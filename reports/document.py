@@ -8,6 +8,8 @@ A4, margins 20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1 cm fi
 from __future__ import annotations
 
 import io
+import re
+from xml.sax.saxutils import escape
 from typing import Iterable
 
 from docx import Document
@@ -15,8 +17,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
 from sync.config import ReportSettings
@@ -319,6 +321,18 @@ def _para(doc: Document, text: str, style: str | None = None, bold: bool = False
     return p
 
 
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
+    cells = []
+    for value, width in zip(values, twips):
+        paragraphs = "".join(f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr><w:r><w:t xml:space="preserve">'
+                             f'{escape(_XML_BAD.sub("", line))}</w:t></w:r></w:p>' for line in str(value).split("\n"))
+        cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{paragraphs}</w:tc>')
+    return f"<w:tr>{'<w:trPr><w:cantSplit/></w:trPr>' if keep else ''}{''.join(cells)}</w:tr>"
+
+
 def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[float], keep_rows: bool = False):
     """A bordered table whose header row repeats on each page; `keep_rows`: a row never splits over pages."""
     table = doc.add_table(rows=1, cols=len(header))
@@ -332,22 +346,13 @@ def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
-    style_id = doc.styles[TABLE_STYLE].style_id  # set by id: python-docx's lookup by name is O(styles)
-    for values in rows:
-        row = table.add_row()
-        if keep_rows:
-            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-        cells = row.cells
-        for cell, value in zip(cells, values):
-            lines = str(value).split("\n")
-            first = cell.paragraphs[0]
-            first._p.style = style_id
-            _run(first, lines[0])
-            for line in lines[1:]:
-                p = cell.add_paragraph()
-                p._p.style = style_id
-                _run(p, line)
     _widths(table, widths)
+    style_id = doc.styles[TABLE_STYLE].style_id
+    twips = [int(Cm(w).twips) for w in widths]
+    # the body rows as one XML fragment: python-docx's cell-by-cell API is O(rows × cells) objects and took
+    # most of a 10,000-row report's time
+    body = "".join(_row_xml(values, twips, style_id, keep_rows) for values in rows)
+    table._tbl.extend(parse_xml(f"<w:tbl {nsdecls('w')}>{body}</w:tbl>"))
     _plain(doc, size=6)
     return table
 
