@@ -263,7 +263,7 @@ def _letterhead(doc: Document, report: Report, s: ReportSettings) -> None:
     _plain(right, f"{s.place}, {vn_date(report.issued)}", 14, italic=True, space_before=6)
 
 
-def bind_tail(subject: str, words: int = 3) -> str:
+def bind_tail(subject: str, words: int = 4) -> str:
     """Join the last words with no-break spaces: the subject's last line never holds one word or the year
     alone ("… hành chính quý III năm 2024" keeps "quý III năm 2024" together)."""
     parts = subject.split(" ")
