@@ -259,7 +259,7 @@ def _letterhead(doc: Document, report: Report, s: ReportSettings) -> None:
     motto = "Độc lập - Tự do - Hạnh phúc"
     _plain(right, NATION, 12, bold=True)
     _plain(right, motto, 13, bold=True)
-    _rule(right, rule_width(motto, 13, True), right_cm)
+    _rule(right, round(measure.width_cm(motto, 13, True), 2), right_cm)  # ND 30: as long as the motto
     _plain(right, f"{s.place}, {vn_date(report.issued)}", 14, italic=True, space_before=6)
 
 

@@ -217,7 +217,8 @@ def cmd_status(args) -> int:
     unsent = [x for x in sends if x["status"] != "sent"]
     if args.json:
         print(json.dumps({"last_good_pass": last and last["started_at"], "age_hours": age_h, "stale": stale,
-                          "passes": passes, "sends": sends, "unsent": len(unsent)}, ensure_ascii=False, default=str))
+                          "passes": passes, "sends": sends, "unsent": len(unsent),
+                          "new_plan_needed": _new_plan_needed(settings, now.date())}, ensure_ascii=False, default=str))
         return 4 if stale else 0
     print("Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào.")
     for p in passes:

@@ -149,6 +149,8 @@ def test_after_the_annual_report_is_sent_auto_stops_and_status_asks_for_next_yea
     assert "Cần kế hoạch năm 2025" in out and "plan import" in out and len(_outbox(demo_project)) == outbox
     code, out, _ = demo_project.cli("status")
     assert "cần kế hoạch năm 2025" in out and "plan import" in out
+    code, out, _ = demo_project.cli("status", "--json")
+    assert "năm 2025" in json.loads(out)["new_plan_needed"]
 
 
 def test_daemon_sends_the_annual_report_once_and_then_nothing_more(demo_project, monkeypatch):
