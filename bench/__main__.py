@@ -3,9 +3,9 @@
 Each case is prepared in one process and measured in another, so peak RSS is the pass's own. Then the
 whole CLI is timed from process start to exit on the real plan, as cron runs it. Prints one JSON object.
 Targets (2-core machine): compute over 10,000 rows < 0.5 s; peak memory < 300 MB; CLI pass < 2 s;
-the quarterly report (read, compute, chart, .docx) over 10,000 rows < 10 s; through the Sheets API
-stand-in with 100 ms per request, ours flat at <= 4 requests and < 2 s at 10,000 rows (bench/google.py,
-beside the naive gspread loop and gspread-dataframe).
+the 6-month and annual reports (read, compute, chart, .docx with its appendix) over 10,000 rows < 10 s
+each; through the Sheets API stand-in with 100 ms per request, ours flat at <= 4 requests and < 2 s at
+10,000 rows (bench/google.py, beside the naive gspread loop and gspread-dataframe).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     python -m bench.case prepare --rows N --dir D   # build D/wb-N.xlsx with sample entries
     python -m bench.case measure --rows N --dir D   # one pass over it; prints JSON
-    python -m bench.case report --rows N --dir D    # the quarterly report from it; prints JSON
+    python -m bench.case report --rows N --dir D    # the 6-month and annual reports from it; prints JSON
 """
 from __future__ import annotations
 
