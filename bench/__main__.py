@@ -3,11 +3,11 @@
 Each case is prepared in one process and measured in another, so peak RSS is the pass's own. Then the
 whole CLI is timed from process start to exit on the real plan, as cron runs it. Prints one JSON object.
 Targets (2-core machine): compute over 10,000 rows < 0.5 s; peak memory < 300 MB; CLI pass < 2 s;
-the quarterly report (read, compute, chart, .docx) over 10,000 rows < 10 s; through the Sheets API
-stand-in with 100 ms per request, ours flat at <= 4 requests and < 2 s at 10,000 rows (bench/google.py,
-beside the naive gspread loop and gspread-dataframe). History (bench/history.py): recording adds < 20 ms
-to a pass at 76 rows and < 10 % of a pass at 10,000 rows; a simulated year of hourly passes leaves a state
-file < 5 MB; `history --at` over that year < 1 s.
+the 6-month and annual reports (read, compute, chart, .docx with its appendix) over 10,000 rows < 10 s
+each; through the Sheets API stand-in with 100 ms per request, ours flat at <= 4 requests and < 2 s at
+10,000 rows (bench/google.py, beside the naive gspread loop and gspread-dataframe). History
+(bench/history.py): recording adds < 20 ms to a pass at 76 rows and < 10 % of a pass at 10,000 rows; a
+simulated year of hourly passes leaves a state file < 5 MB; `history --at` over that year < 1 s.
 """
 from __future__ import annotations
 

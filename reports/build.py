@@ -1,11 +1,14 @@
-"""Build the quarter's report end to end: read the sheet, compute as of the cut-off, render, save.
+"""Build a period's report end to end: read the sheet, compute as of the data date, render, save.
 
 The figures come from `sync.pipeline.compute`, the same function a `run` pass uses, so the report
 equals the dashboard for the same date. Nothing is written to the sheet.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -15,13 +18,15 @@ from pathlib import Path
 
 from sync.config import Settings
 from sync.errors import UserError
+from sync.periods import Period
 from sync.pipeline import PassOptions, compute
 from sync.plan import Plan
 from sync.workbook import Backend
 
 from . import chart, content, document
 
-FILE_NAME = "{year}-Q{n}-bao-cao-tuyen-truyen-cchc.docx"
+FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
+ANNEX_SUFFIX = ".noi-bo-loi-nhap-lieu.csv"
 PDF_TIMEOUT_S = 180
 
 
@@ -31,25 +36,55 @@ class Built:
     path: Path
 
 
-def report_path(settings: Settings, quarter: content.Quarter) -> Path:
-    return settings.report.out_dir / FILE_NAME.format(year=quarter.year, n=quarter.number)
+def identity(settings: Settings) -> str:
+    """Six hex digits naming the plan file and the workbook: two configurations sharing `report.out_dir`
+    never write the same file."""
+    key = f"{settings.plan_path().resolve()}|{settings.where()}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
 
 
-def gather(settings: Settings, plan: Plan, backend: Backend, quarter: content.Quarter, as_of: dt.date | None,
-           issued: dt.date, now: dt.datetime) -> content.Report:
-    """The report's content; `as_of` defaults to the quarter's cut-off (ND 09/2019)."""
+def report_path(settings: Settings, period: Period) -> Path:
+    return settings.report.out_dir / FILE_NAME.format(key=period.key, identity=identity(settings))
+
+
+def annex_path(path: Path) -> Path:
+    """The internal list of input errors, for the Office only (never attached to the report's e-mail)."""
+    return path.with_name(path.stem + ANNEX_SUFFIX)
+
+
+def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_of: dt.date, issued: dt.date,
+           now: dt.datetime) -> content.Report:
+    """The report's content, every figure of `as_of`; a past date reads today's entries as they stood then."""
     cutoff = settings.deadlines.quarter_cutoff_day
-    as_of = as_of or quarter.period(cutoff)[1]
-    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True)
+    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, view_as_of=as_of < now.date())
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
-    return content.build(computed.summary, plan, quarter, issued, cutoff, settings.report.texts)
+    return content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
 
 
 def write(report: content.Report, settings: Settings, path: Path) -> Path:
     """Render and save atomically: a crash leaves the previous file or none, never half a document."""
-    png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.quarter.label}/"
-                                               f"{report.quarter.year}")
-    data = document.to_bytes(document.render(report, settings.report, png))
+    png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
+    _atomic(path, document.to_bytes(document.render(report, settings.report, png)))
+    annex = annex_path(path)
+    if report.errors:
+        _atomic(annex, _annex_csv(report))
+    else:
+        annex.unlink(missing_ok=True)
+    return path
+
+
+def _annex_csv(report: content.Report) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f"Lỗi nhập liệu trong bảng theo dõi, tính đến {report.as_of:%d/%m/%Y} "
+                     f"(tài liệu nội bộ của Văn phòng, không gửi kèm báo cáo {report.period.name})"])
+    writer.writerow(["Tab", "Dòng", "Đơn vị", "Cột", "Nội dung"])
+    for e in report.errors:
+        writer.writerow([e["tab"], e["row"], e["unit"], e["column"], e["message"]])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
+
+
+def _atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -62,15 +97,17 @@ def write(report: content.Report, settings: Settings, path: Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def keep_sent_copy(path: Path, now: dt.datetime) -> Path | None:
-    """Before a forced rebuild of a report already sent, keep what was sent next to it."""
+    """Before a rebuild of a report already sent, keep what was sent next to it (its PDF too)."""
     if not path.exists():
         return None
     copy = path.with_name(f"{path.stem}.da-gui-{now:%Y%m%d-%H%M%S}{path.suffix}")
     shutil.copy2(path, copy)
+    pdf = path.with_suffix(".pdf")
+    if pdf.exists():
+        shutil.copy2(pdf, copy.with_suffix(".pdf"))
     return copy
 
 
@@ -88,16 +125,20 @@ def require_soffice() -> str:
 
 
 def to_pdf(docx: Path) -> Path:
-    """Convert with LibreOffice in a throw-away profile (a user's open LibreOffice must not block us)."""
+    """Convert with LibreOffice in a throw-away profile (a user's open LibreOffice must not block us), into a
+    temporary folder first: the PDF beside the .docx is replaced whole, or left as it was on failure."""
     exe = require_soffice()
-    with tempfile.TemporaryDirectory(prefix="cchc-lo-") as profile:
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "pdf",
-               "--outdir", str(docx.parent), str(docx)]
+    pdf = docx.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix="cchc-lo-") as work:
+        profile, out = Path(work) / "profile", Path(work) / "out"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+               "--outdir", str(out), str(docx)]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=PDF_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise UserError(f"LibreOffice không chuyển xong '{docx}' sang PDF sau {PDF_TIMEOUT_S} giây.") from None
-    pdf = docx.with_suffix(".pdf")
-    if done.returncode != 0 or not pdf.exists():
-        raise UserError(f"LibreOffice không chuyển được '{docx}' sang PDF: {(done.stderr or done.stdout).strip()}")
+        made = out / pdf.name
+        if done.returncode != 0 or not made.exists():
+            raise UserError(f"LibreOffice không chuyển được '{docx}' sang PDF: {(done.stderr or done.stdout).strip()}")
+        _atomic(pdf, made.read_bytes())
     return pdf

@@ -8,21 +8,26 @@ A4, margins 20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1 cm fi
 from __future__ import annotations
 
 import io
+import re
+from xml.sax.saxutils import escape
 from typing import Iterable
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
 from sync.config import ReportSettings
 from sync.deadlines import format_date
-from sync.text import vn_number
+from sync.periods import ROMAN
+from sync.text import shorten, vn_number
 
-from .content import Report, vn_date
+from . import measure
+from .content import Report, results_text, vn_date
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -32,7 +37,9 @@ MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 TEXT_WIDTH_CM = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 16.5 cm
 TABLE_STYLE = "Bảng - chữ"
 HEADING_STYLE = "Mục"
-ERRORS_LISTED = 30
+RULE_SHARE = 0.4  # a short rule is 1/3 to 1/2 of the line above it (ND 30): 2/5 sits between
+LANDSCAPE_WIDTH_CM = (297 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25.2 cm: the appendix
+TASK_COLUMNS_CM = (1.3, 7.3, 3.6, 2.6, 7.8, 2.6)  # sums to LANDSCAPE_WIDTH_CM
 #: w:pPr children that must follow w:pBdr (ECMA-376 order); Word rejects a document with them out of order.
 PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
@@ -46,9 +53,10 @@ def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Docume
     _page(doc.sections[0])
     _styles(doc)
     _letterhead(doc, report, settings)
-    _title(doc, report)
+    _title(doc, report, settings)
     _body(doc, report, chart_png)
     _signature(doc, settings)
+    _appendix(doc, report, settings)
     return doc
 
 
@@ -218,31 +226,73 @@ def _clear(cell):
 
 # --- letterhead, title, signature ---------------------------------------------------------------------
 
-LEFT_CM, RIGHT_CM = 8.0, TEXT_WIDTH_CM - 8.0 + 0.6  # the letterhead reaches 6 mm into the left margin
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+NATION_CM = 8.9  # the national title at 12 pt bold (8.8 cm) on one line
+
+
+def letterhead_widths(s: ReportSettings) -> tuple[float, float]:
+    """The two letterhead columns, inside the text area: the left one as wide as the agency's name needs
+    (a longer name wraps onto a second line), the right one the rest, never narrower than the nation's title."""
+    needed = max(measure.width_cm(s.issuer.upper(), LETTERHEAD_PT, True),
+                 measure.width_cm(s.governing_body.upper(), LETTERHEAD_PT)) + 0.3
+    left = round(min(max(needed, 6.0), TEXT_WIDTH_CM - NATION_CM), 2)
+    return left, round(TEXT_WIDTH_CM - left, 2)
+
+
+def rule_width(text: str, size_pt: float, bold: bool) -> float:
+    """A short rule under a line: 2/5 of the line's width as Times New Roman sets it."""
+    return round(RULE_SHARE * measure.width_cm(text, size_pt, bold), 2)
 
 
 def _letterhead(doc: Document, report: Report, s: ReportSettings) -> None:
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
     _no_cell_margins(table)
-    _indent(table, -0.6)
-    _widths(table, (LEFT_CM, RIGHT_CM))
+    left_cm, right_cm = letterhead_widths(s)
+    _widths(table, (left_cm, right_cm))
     left, right = (_clear(c) for c in table.rows[0].cells)
+    issuer = s.issuer.upper()
     _plain(left, s.governing_body.upper(), LETTERHEAD_PT)
-    _plain(left, s.issuer.upper(), LETTERHEAD_PT, bold=True)
-    _rule(left, 2.2, LEFT_CM)
+    _plain(left, issuer, LETTERHEAD_PT, bold=True)
+    _rule(left, rule_width(issuer, LETTERHEAD_PT, True), left_cm)
     _plain(left, f"Số:        /{s.code}", 13, space_before=6)
-    _plain(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True)
-    _plain(right, "Độc lập - Tự do - Hạnh phúc", 13, bold=True)
-    _rule(right, 5.6, RIGHT_CM)
+    motto = "Độc lập - Tự do - Hạnh phúc"
+    _plain(right, NATION, 12, bold=True)
+    _plain(right, motto, 13, bold=True)
+    _rule(right, round(measure.width_cm(motto, 13, True), 2), right_cm)  # ND 30: as long as the motto
     _plain(right, f"{s.place}, {vn_date(report.issued)}", 14, italic=True, space_before=6)
 
 
-def _title(doc: Document, report: Report) -> None:
+def bind_tail(subject: str, words: int = 4) -> str:
+    """Join the last words with no-break spaces: the subject's last line never holds one word or the year
+    alone ("… hành chính quý III năm 2024" keeps "quý III năm 2024" together)."""
+    parts = subject.split(" ")
+    if len(parts) <= words:
+        return "\u00a0".join(parts)
+    return " ".join(parts[:-words]) + " " + "\u00a0".join(parts[-words:])
+
+
+def _title(doc: Document, report: Report, s: ReportSettings) -> None:
+    subject = report.texts["subject"]
     _plain(doc, "BÁO CÁO", 14, bold=True, space_before=18)
-    _plain(doc, report.texts["subject"], 14, bold=True)
-    _rule(doc, 4.5, TEXT_WIDTH_CM)
-    _plain(doc, space_after=6)
+    _plain(doc, bind_tail(subject), 14, bold=True)
+    longest = max(measure.wrap(subject, 14, True, TEXT_WIDTH_CM), key=lambda line: measure.width_cm(line, 14, True))
+    _rule(doc, rule_width(longest, 14, True), TEXT_WIDTH_CM)
+    _addressees(doc, s.addressees)
+
+
+def _addressees(doc: Document, names: list[str]) -> None:
+    """ND 30: one addressee on the "Kính gửi:" line; several one per line, "- …;" and the last with "."."""
+    names = [n.rstrip(" .;") for n in names]
+    if len(names) == 1:
+        p = _plain(doc, space_before=12, space_after=6)
+        _run(p, f"Kính gửi: {names[0]}.", 14)
+        return
+    _plain(doc, "Kính gửi:", 14, space_before=12)
+    for i, name in enumerate(names):
+        p = _plain(doc, f"- {name}{'.' if i == len(names) - 1 else ';'}", 14, align=WD_ALIGN_PARAGRAPH.LEFT,
+                   space_after=6 if i == len(names) - 1 else 0)
+        p.paragraph_format.left_indent = Cm(6.0)
 
 
 def _signature(doc: Document, s: ReportSettings) -> None:
@@ -271,7 +321,20 @@ def _para(doc: Document, text: str, style: str | None = None, bold: bool = False
     return p
 
 
-def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[float]):
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
+    cells = []
+    for value, width in zip(values, twips):
+        paragraphs = "".join(f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr><w:r><w:t xml:space="preserve">'
+                             f'{escape(_XML_BAD.sub("", line))}</w:t></w:r></w:p>' for line in str(value).split("\n"))
+        cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{paragraphs}</w:tc>')
+    return f"<w:tr>{'<w:trPr><w:cantSplit/></w:trPr>' if keep else ''}{''.join(cells)}</w:tr>"
+
+
+def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[float], keep_rows: bool = False):
+    """A bordered table whose header row repeats on each page; `keep_rows`: a row never splits over pages."""
     table = doc.add_table(rows=1, cols=len(header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -283,36 +346,34 @@ def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
-    style_id = doc.styles[TABLE_STYLE].style_id  # set by id: python-docx's lookup by name is O(styles)
-    for values in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values):
-            lines = str(value).split("\n")
-            first = cell.paragraphs[0]
-            first._p.style = style_id
-            _run(first, lines[0])
-            for line in lines[1:]:
-                p = cell.add_paragraph()
-                p._p.style = style_id
-                _run(p, line)
     _widths(table, widths)
+    style_id = doc.styles[TABLE_STYLE].style_id
+    twips = [int(Cm(w).twips) for w in widths]
+    # the body rows as one XML fragment: python-docx's cell-by-cell API is O(rows × cells) objects and took
+    # most of a 10,000-row report's time
+    body = "".join(_row_xml(values, twips, style_id, keep_rows) for values in rows)
+    table._tbl.extend(parse_xml(f"<w:tbl {nsdecls('w')}>{body}</w:tbl>"))
     _plain(doc, size=6)
     return table
 
 
 def _body(doc: Document, r: Report, chart_png: bytes) -> None:
+    p, name = r.period, r.period.name
     _para(doc, r.texts["opening"])
-    _para(doc, r.totals_paragraph())
 
-    _para(doc, "I. KẾT QUẢ THỰC HIỆN", HEADING_STYLE)
+    _para(doc, f"I. KẾT QUẢ THỰC HIỆN {name.upper()}", HEADING_STYLE)
     _para(doc, "1. Số liệu tổng hợp", HEADING_STYLE)
-    _grid(doc, ["Chỉ số", "Giá trị"], [list(row) for row in r.kpi_rows], [11.5, 4.0])
-    _para(doc, f"2. Kết quả thực hiện từng nhiệm vụ trong {r.quarter.label} năm {r.quarter.year}", HEADING_STYLE)
-    _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Tình trạng", f"Kết quả {r.quarter.label}"],
-          [[t.stt, t.task, t.lead, t.state, _results_cell(t)] for t in r.tasks], [1.3, 4.5, 2.8, 2.3, 5.6])
+    _para(doc, r.totals_paragraph())
+    _grid(doc, ["Chỉ số", "Số liệu"], [list(row) for row in r.kpi_rows], [12.0, 4.5])
+    _para(doc, r.source_sentence(), italic=True)
+    _para(doc, f"2. Kết quả thực hiện từng nhiệm vụ {name}", HEADING_STYLE)
+    reported = sum(1 for t in r.tasks if t.results)
+    _para(doc, f"Trong {name}, các đơn vị đã báo cáo kết quả của {reported}/{len(r.tasks)} nhiệm vụ. Kết quả chi "
+               "tiết của từng nhiệm vụ tại Phụ lục kèm theo Báo cáo này.")
     _para(doc, "3. Tình trạng thực hiện theo đơn vị", HEADING_STYLE)
     pic = doc.add_paragraph()
     pic.alignment, pic.paragraph_format.first_line_indent = WD_ALIGN_PARAGRAPH.CENTER, Cm(0)
+    pic.paragraph_format.keep_with_next = True
     pic.add_run().add_picture(io.BytesIO(chart_png), width=Cm(15.5))
     _plain(doc, f"Biểu đồ: Tình trạng thực hiện nhiệm vụ theo đơn vị (tính đến ngày {format_date(r.as_of)})",
            13, italic=True, space_after=6)
@@ -322,43 +383,63 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
     if r.overdue:
         _para(doc, f"Có {len(r.overdue)} lượt nhiệm vụ đã quá hạn nhưng chưa hoàn thành:")
         _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị", "Hạn hoàn thành", "Số ngày quá hạn"],
-              [[o["stt"], o["task"][:160], o["unit"], format_date(o["due"]), o["days"]] for o in r.overdue],
+              [[o["stt"], shorten(o["task"], 160), o["unit"], format_date(o["due"]), o["days"]] for o in r.overdue],
               [1.3, 6.4, 4.2, 2.4, 2.2])
     else:
         _para(doc, "Không có nhiệm vụ nào quá hạn.")
-    _para(doc, f"2. Đơn vị chưa báo cáo kết quả {r.quarter.label}", HEADING_STYLE)
-    if r.not_reported:
-        for unit, stts in r.not_reported:
-            _para(doc, f"- {unit}: chưa nhập kết quả {r.quarter.label} của {len(stts)} nhiệm vụ "
-                       f"(số {', '.join(map(str, stts))}).")
+    _para(doc, "2. Đơn vị chưa báo cáo kết quả", HEADING_STYLE)
+    if r.missing:
+        _para(doc, f"Đến {vn_date(r.as_of)}, còn {r.missing_count} kết quả quý đã đến hạn mà đơn vị chưa báo cáo:")
+        for unit, items in r.missing:
+            _para(doc, f"- {unit}: {len(items)} kết quả ({_missing_items(items)}).")
     elif r.has_data:
-        _para(doc, f"Các đơn vị đã báo cáo đầy đủ kết quả {r.quarter.label}.")
+        _para(doc, "Các đơn vị đã báo cáo đầy đủ kết quả quý đã đến hạn.")
     else:
-        _para(doc, f"Chưa có số liệu của {r.quarter.label} năm {r.quarter.year}.")
-    _para(doc, "3. Lỗi nhập liệu chưa được sửa", HEADING_STYLE)
-    if r.errors:
-        shown = r.errors[:ERRORS_LISTED]
-        more = len(r.errors) - len(shown)
-        _para(doc, f"Bảng theo dõi còn {len(r.errors)} lỗi nhập liệu; các đơn vị cần sửa theo ghi chú tại "
-                   "cột Kiểm tra" + (f" (dưới đây liệt kê {len(shown)} lỗi đầu tiên):" if more else ":"))
-        _grid(doc, ["Dòng", "Đơn vị", "Nội dung"],
-              [[e["row"], e["unit"], e["message"]] for e in shown], [1.5, 4.5, 10.5])
-    else:
-        _para(doc, "Không còn lỗi nhập liệu.")
+        _para(doc, f"Chưa có số liệu của {name}.")
+    if r.kpis["errors"]:
+        _para(doc, f"Bảng theo dõi còn {r.kpis['errors']} nội dung nhập chưa đúng quy định; Văn phòng Sở đã đề nghị "
+                   "các đơn vị rà soát, chỉnh sửa.")
 
-    nxt = r.quarter.next()
-    _para(doc, f"III. NHIỆM VỤ TRỌNG TÂM {nxt.label.upper()} NĂM {nxt.year}", HEADING_STYLE)
-    if r.next_tasks:
-        for t in r.next_tasks:
-            _para(doc, f"- Nhiệm vụ {t['stt']} ({t['reason']}): {t['task'].rstrip('.')}. Đơn vị thực hiện: "
-                       f"{t['units']}.")
+    heading = (f"III. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}" if p.kind == "Y"
+               else f"III. NHIỆM VỤ TRỌNG TÂM {p.next_name.upper()}")
+    _para(doc, heading, HEADING_STYLE)
+    if r.open_tasks:
+        _para(doc, f"Tiếp tục thực hiện {len(r.open_tasks)} nhiệm vụ chưa hoàn thành của Kế hoạch:")
+        for t in r.open_tasks:
+            _para(doc, f"- Nhiệm vụ {t['stt']} ({t['reason']}): {t['task'].rstrip('.')}. Đơn vị chủ trì: {t['lead']}.")
     else:
-        _para(doc, "Không có nhiệm vụ đến hạn trong quý tới theo Kế hoạch.")
+        _para(doc, "Các nhiệm vụ của Kế hoạch đã hoàn thành.")
     _para(doc, r.texts["closing"])
 
 
-def _results_cell(t) -> str:
-    lines = [f"- {unit}: {text}" for unit, text in t.results] or ["(Chưa có đơn vị báo cáo)"]
-    if t.quantity is not None:
-        lines.append(f"Số lượng sản phẩm: {vn_number(t.quantity)}")
-    return "\n".join(lines)
+def _missing_items(items: list[tuple[int, int]]) -> str:
+    by_quarter: dict[int, list[int]] = {}
+    for quarter, stt in items:
+        by_quarter.setdefault(quarter, []).append(stt)
+    return "; ".join(f"quý {ROMAN[q]}: nhiệm vụ {', '.join(map(str, stts))}" for q, stts in sorted(by_quarter.items()))
+
+
+# --- the appendix: one row per task, landscape, numbered on its own (ND 30) -----------------------------
+
+def _appendix(doc: Document, r: Report, s: ReportSettings) -> None:
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+    number = OxmlElement("w:pgNumType")
+    number.set(qn("w:start"), "1")
+    section._sectPr.insert_element_before(number, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
+                                          "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
+                                          "w:docGrid", "w:printerSettings", "w:sectPrChange")
+    _plain(doc, "Phụ lục", 14, bold=True)
+    _plain(doc, f"KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ {r.period.name.upper()}", 14, bold=True)
+    _plain(doc, f"(Kèm theo Báo cáo số        /{s.code} {vn_date(r.issued)} của {r.plan.issuer})", 14, italic=True)
+    _rule(doc, rule_width("KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ", 14, True), LANDSCAPE_WIDTH_CM)
+    _plain(doc, space_after=6)
+    products = f"Số sản phẩm (lũy kế đến {format_date(r.as_of)})"
+    _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị chủ trì", f"Tình trạng đến {format_date(r.as_of)}",
+                f"Kết quả {r.period.name}", products],
+          [[t.stt, t.task, t.lead, t.state, "\n".join(results_text(t, r.period.single_quarter)),
+            "" if t.quantity is None else vn_number(t.quantity)] for t in r.tasks],
+          list(TASK_COLUMNS_CM), keep_rows=True)

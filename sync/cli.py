@@ -65,11 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="in bản tóm tắt dạng JSON")
     status = sub.add_parser("status", parents=[common], help="các lượt chạy gần nhất")
     status.add_argument("--json", action="store_true")
-    report = sub.add_parser("report", parents=[common], help="báo cáo quý (.docx)")
-    report.add_argument("--quarter", default="auto", help="quý báo cáo: 2024Q1, Q1/2024, 'Quý I/2024' hoặc auto "
-                                                          "(quý gần nhất đã qua ngày chốt số liệu)")
-    report.add_argument("--as-of", type=parse_day, help="tính số liệu đến ngày này (mặc định: ngày chốt của quý)")
-    report.add_argument("--send", action="store_true", help="gửi báo cáo qua e-mail (mỗi quý một lần)")
+    report = sub.add_parser("report", parents=[common], help="báo cáo kỳ: quý I, 6 tháng, quý III, năm (.docx)")
+    report.add_argument("--period", "--quarter", dest="period", default="auto",
+                        help="kỳ báo cáo: 2024Q1, 2024H1 ('6 tháng đầu năm 2024'), 2024Q3, 2024M9, 2024Y "
+                             "('năm 2024'), Q1/2024 hoặc auto (kỳ gần nhất đã qua ngày chốt số liệu)")
+    report.add_argument("--date", type=parse_day, help="ngày ban hành báo cáo (mặc định: hôm nay)")
+    report.add_argument("--as-of", type=parse_day, help="tính số liệu đến ngày này (mặc định: ngày chốt của kỳ)")
+    report.add_argument("--send", action="store_true", help="gửi báo cáo qua e-mail (mỗi kỳ một lần)")
     report.add_argument("--force", action="store_true", help="tạo lại và gửi lại dù đã gửi")
     report.add_argument("--pdf", action="store_true", help="chuyển thêm sang PDF bằng LibreOffice")
     report.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
@@ -283,7 +285,9 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps({"last_good_pass": last and last["started_at"], "age_hours": age_h, "stale": stale,
                           "passes": passes, "sends": sends, "unsent": len(unsent),
-                          "problem": problem and str(problem)}, ensure_ascii=False, default=str))
+                          "problem": problem and str(problem),
+                          "new_plan_needed": _new_plan_needed(settings, now.date())},
+                         ensure_ascii=False, default=str))
         return problem.exit_code if problem else 4 if stale else 0
     print("Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào." if passes is not None
           else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới).")
@@ -311,46 +315,121 @@ def cmd_status(args) -> int:
               f"ngưỡng cảnh báo {settings.status.max_age_hours:g} giờ).")
     if stale and passes is not None:
         print("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
+    if (needed := _new_plan_needed(settings, now.date())):
+        print(needed)
     if problem:
         print(f"Lỗi: {problem}", file=sys.stderr)
         return problem.exit_code
     return 4 if stale else 0
 
 
-def cmd_report(args) -> int:
-    from reports import build, content
+def _new_plan_needed(settings: Settings, today: dt.date) -> str | None:
+    """After the plan year's last cut-off no report is owed any more: say that next year's plan is needed."""
+    from . import periods
+    from .plan import load_plan
+    try:
+        year = load_plan(settings.plan_path()).year
+    except SyncError:
+        return None  # the plan's own problem is reported by the commands that read it
+    last = periods.last(year, settings.report.cycle, settings.report.third)
+    if today <= last.cutoff(settings.deadlines.quarter_cutoff_day):
+        return None
+    return (f"Kế hoạch năm {year} đã qua kỳ báo cáo cuối ({last.name}); cần kế hoạch năm {year + 1}: "
+            "python -m sync plan import <tệp kế hoạch .docx> -o <tệp .yaml>, rồi đặt khóa cấu hình 'plan'.")
 
+
+def cmd_report(args) -> int:
+    from reports import build
+    from reports.content import vn_date
+
+    from . import periods
     from .notify import send_report
+    from .witness import Witness
     settings, plan, backend, state = _context(args)
-    say, now = _say(args), now_in(settings)
-    today = args.as_of or now.date()
-    quarter = content.parse_quarter(args.quarter, today, settings.deadlines.quarter_cutoff_day)
-    if args.pdf:
+    say, now, rs = _say(args), now_in(settings), settings.report
+    issued = args.date or now.date()
+    cutoff_day = settings.deadlines.quarter_cutoff_day
+    if periods.is_auto(args.period):
+        period = periods.auto(issued, plan.year, cutoff_day, rs.cycle, rs.third)
+        if period is None:
+            first = periods.first(plan.year, rs.cycle, rs.third)
+            say(f"Chưa đến kỳ báo cáo nào của Kế hoạch năm {plan.year}: kỳ đầu tiên ({first.name}) chốt số liệu "
+                f"ngày {first.cutoff(cutoff_day):%d/%m/%Y}.")
+            return 0
+        if period == periods.last(plan.year, rs.cycle, rs.third) and args.send and not args.force \
+                and _all_sent(settings, state, period):
+            say(f"Báo cáo {period.name} đã gửi; Kế hoạch năm {plan.year} không còn kỳ báo cáo nào. Cần kế hoạch "
+                f"năm {plan.year + 1}: python -m sync plan import <tệp kế hoạch .docx> -o <tệp .yaml>, rồi đặt "
+                "khóa cấu hình 'plan'.")
+            return 0
+    else:
+        period = periods.parse(args.period, rs.cycle, rs.third)
+        if period.year != plan.year:
+            raise UserError(f"Kỳ báo cáo {period.name} không thuộc năm của Kế hoạch ({plan.year}, tệp "
+                            f"'{settings.plan_path()}'): năm {period.year} khác năm {plan.year}. Chọn một kỳ của năm "
+                            f"{plan.year} ({periods.FORMS}), hoặc nhập kế hoạch năm {period.year} bằng "
+                            "'python -m sync plan import'.")
+    as_of = args.as_of or period.cutoff(cutoff_day)
+    if issued < as_of:
+        raise UserError(f"Ngày ban hành {issued:%d/%m/%Y} (--date) ở trước ngày số liệu {as_of:%d/%m/%Y} "
+                        f"({'--as-of' if args.as_of else 'ngày chốt của ' + period.name}); báo cáo không thể ban "
+                        "hành trước khi có số liệu. Dùng --date YYYY-MM-DD hoặc dd/mm/yyyy không trước ngày số liệu (hoặc "
+                        "--as-of để xem trước số liệu đến một ngày sớm hơn).")
+    pdf_wanted = args.pdf or rs.pdf
+    if pdf_wanted:
         build.require_soffice()  # say so before anything is written
-    path = build.report_path(settings, quarter)
-    sent = state.sent_to("report", quarter.key)
-    keep = bool(sent) and path.exists() and not args.force  # never overwrite what was sent, unless asked
-    report = None if keep and not args.send else build.gather(settings, plan, backend, quarter, args.as_of, today,
-                                                               now)
-    out = {"quarter": quarter.key, "path": str(path), "built": not keep, "pdf": None}
+    path = build.report_path(settings, period)
+    witness = Witness(path, period.key)
+    ledger = state.sent_to("report", period.key)
+    lost = witness.unknown_to(ledger)
+    if args.send and lost and not args.force:
+        raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(lost)} (ghi nhận tại '{witness.path}') nhưng "
+                        f"tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa hoặc thay?). Không gửi "
+                        "lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
+    sent = bool(ledger or witness.sent())
+    keep = sent and path.exists() and not args.force  # never overwrite what was sent, unless asked
+    report = None if keep and not args.send else build.gather(settings, plan, backend, period, as_of, issued, now)
+    out = {"period": period.key, "quarter": period.key, "path": str(path), "built": not keep, "pdf": None,
+           "issued": issued.isoformat(), "annex": None}
+    pdf = path.with_suffix(".pdf")
     if keep:
-        say(f"Báo cáo {quarter.label}/{quarter.year} đã gửi cho {len(sent)} người nhận; giữ nguyên tệp '{path}' "
-            "(dùng --force để tạo lại).")
+        say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
     else:
         if sent and (copy := build.keep_sent_copy(path, now)):
             say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
         build.write(report, settings, path)
-        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis)
-        say(f"Đã tạo báo cáo {quarter.label}/{quarter.year} (số liệu tính đến {report.as_of:%d/%m/%Y}): '{path}'."
-            + ("" if report.has_data else " Quý này chưa có số liệu; báo cáo ghi rõ điều đó."))
-    if args.pdf:
+        annex = build.annex_path(path)
+        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis,
+                   missing_listed=report.missing_count, annex=str(annex) if annex.exists() else None)
+        say(f"Đã tạo báo cáo {period.name} (ban hành {vn_date(issued)}, số liệu tính đến {report.as_of:%d/%m/%Y}): "
+            f"'{path}'." + ("" if report.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))
+        if out["annex"]:
+            say(f"Danh sách {len(report.errors)} lỗi nhập liệu (nội bộ, không gửi kèm): '{annex}'.")
+        if pdf.exists() and not pdf_wanted:
+            pdf.unlink()  # never a PDF older than its .docx beside it
+            say(f"Đã xóa '{pdf}' cũ (không còn khớp với tệp .docx mới; dùng --pdf để tạo lại).")
+    if pdf_wanted and (not keep or not pdf.exists() or pdf.stat().st_mtime < path.stat().st_mtime):
         out["pdf"] = str(build.to_pdf(path))
         say(f"Đã chuyển sang PDF: '{out['pdf']}'.")
+    elif pdf_wanted:
+        out["pdf"] = str(pdf)
     if args.send:
-        out["emails_sent"] = send_report(settings, state, report, path, now, args.force, say)
+        files = [path] + ([pdf] if pdf_wanted else [])
+        out["emails_sent"] = send_report(settings, state, report, files, now, args.force, say, witness)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
     return 0
+
+
+def _all_sent(settings: Settings, state, period) -> bool:
+    """Every recipient has the period's report, by the ledger or by the witness beside the report."""
+    from reports import build
+
+    from .witness import Witness
+    wanted = {r.lower() for r in settings.mail.report_to}
+    have = {r.lower() for r in state.sent_to("report", period.key)}
+    have |= set(Witness(build.report_path(settings, period), period.key).sent())
+    return bool(wanted) and wanted <= have
 
 
 def _say(args):

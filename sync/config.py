@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import string
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
@@ -41,8 +42,8 @@ class GoogleSettings(_Strict):
 
 
 #: Names the Office may use in `report.subject` and `report.opening`, filled in by reports/content.py.
-REPORT_PLACEHOLDERS = ("quarter", "year", "period_from", "period_to", "as_of", "plan_title", "plan_number",
-                       "plan_issued", "issuer")
+REPORT_PLACEHOLDERS = ("period", "quarter", "year", "period_from", "period_to", "as_of", "plan_title",
+                       "plan_ref", "plan_number", "plan_issued", "issuer")
 
 
 def _placeholders_known(text: str) -> str:
@@ -57,6 +58,13 @@ def _placeholders_known(text: str) -> str:
     return text
 
 
+def _non_empty_lines(items: list[str]) -> list[str]:
+    lines = [unicodedata.normalize("NFC", str(item)).strip() for item in items]
+    if not lines or any(not line for line in lines):
+        raise ValueError("cần ít nhất một dòng, và không dòng nào để trống")
+    return lines
+
+
 class SignerSettings(_Strict):
     authority: str = "KT. GIÁM ĐỐC"   # "KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC"…; empty when the Director signs
     title: str = "PHÓ GIÁM ĐỐC"
@@ -69,17 +77,23 @@ class ReportSettings(_Strict):
     issuer: str = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
     code: str = "BC-STTTT"
     place: str = "Khánh Hòa"
-    subject: str = "Kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {quarter} năm {year}"
-    opening: str = ("Thực hiện {plan_title} ({plan_number} ngày {plan_issued}), {issuer} báo cáo kết quả "
-                    "thực hiện {quarter} năm {year} (số liệu từ ngày {period_from} đến ngày {period_to}) "
-                    "như sau:")
-    recipients: list[str] = ["Sở Nội vụ (b/c);", "Giám đốc, các Phó Giám đốc Sở;",
+    subject: str = "Kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {period}"
+    opening: str = ("Thực hiện {plan_title}{plan_ref}, {issuer} báo cáo kết quả thực hiện {period} "
+                    "(số liệu từ ngày {period_from} đến ngày {period_to}) như sau:")
+    # "Kính gửi:" (ND 30/2020: a report goes up to a higher body); the plan sends its reports to UBND tỉnh
+    # through Sở Nội vụ
+    addressees: list[str] = ["Ủy ban nhân dân tỉnh Khánh Hòa (qua Sở Nội vụ)"]
+    recipients: list[str] = ["Như trên;", "UBND tỉnh (qua Sở Nội vụ) (b/c);", "Giám đốc, các Phó Giám đốc Sở;",
                              "Các phòng, đơn vị thuộc Sở;", "Lưu: VT, VP."]
-    closing: str = ("Trên đây là báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {quarter} "
-                    "năm {year} của {issuer}./.")
+    closing: str = ("Trên đây là báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {period} "
+                    "của {issuer}./.")
+    cycle: Literal["cchc", "quarterly"] = "cchc"          # Quý I, 6 tháng, Quý III, năm | four quarters
+    third: Literal["quarter", "nine_months"] = "quarter"  # the third report: Quý III or 9 tháng đầu năm
+    pdf: bool = False                                      # also a PDF (LibreOffice), sent with the .docx
     signer: SignerSettings = SignerSettings()
 
     _check_texts = field_validator("subject", "opening", "closing")(_placeholders_known)
+    _check_lists = field_validator("addressees", "recipients")(_non_empty_lines)
 
     @property
     def texts(self) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 * a pass at start and then every `daemon.every_minutes`, on working days between `work_start` and
   `work_end`;
-* `report --send` on the first working day after each quarter's cut-off, at `report_at`; a day missed
+* `report --send` on the first working day after each period's cut-off (Quý I, 6 tháng, Quý III, năm:
+  sync/periods.py), at `report_at`; a day missed
   (machine off, mail server down) is caught up on the following working days, for up to
   `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started in
   September does not surprise anyone with the June report;
@@ -77,24 +78,34 @@ class Daemon:
         return self._command("run", "--as-of", self.clock().date().isoformat())
 
     def report(self) -> str | None:
-        from reports.content import parse_quarter
+        """The period `auto` names today, on the first working day after its cut-off (or a few days later
+        when that day was missed). Never a period outside the plan's year; nothing after the annual report."""
+        from reports.build import report_path
+
+        from . import periods
+        from .witness import Witness
         today = self.clock().date()
         if not self.calendar.is_working_day(today):
             return None
-        cutoff_day = self.settings.deadlines.quarter_cutoff_day
-        quarter = parse_quarter("auto", today, cutoff_day)
-        if quarter.year != self.plan_year:
-            return None  # outside the plan's year: no report owed
-        recipients = set(self.settings.mail.report_to)
-        if recipients and recipients <= set(State(self.settings.state).sent_to("report", quarter.key)):
+        cutoff_day, rs = self.settings.deadlines.quarter_cutoff_day, self.settings.report
+        period = periods.auto(today, self.plan_year, cutoff_day, rs.cycle, rs.third)
+        if period is None:
+            return None  # before the plan year's first cut-off: no report owed yet
+        recipients = {r.lower() for r in self.settings.mail.report_to}
+        sent = {r.lower() for r in State(self.settings.state).sent_to("report", period.key)}
+        sent |= set(Witness(report_path(self.settings, period), period.key).sent())
+        if recipients and recipients <= sent:
+            if period == periods.last(self.plan_year, rs.cycle, rs.third):
+                log.info("report: báo cáo %s đã gửi; cần kế hoạch năm %d (python -m sync plan import).",
+                         period.name, self.plan_year + 1)
             return None
-        due = self.calendar.first_working_day_after(quarter.period(cutoff_day)[1])
+        due = self.calendar.first_working_day_after(period.cutoff(cutoff_day))
         if not due <= today <= due + dt.timedelta(days=self.cfg.report_catch_up_days):
             log.warning("report: báo cáo %s chưa gửi hết nhưng đã quá hạn gửi tự động (%s + %d ngày); gửi bằng "
-                        "tay: python -m sync report --quarter %s --send", quarter.key, due.strftime("%d/%m/%Y"),
-                        self.cfg.report_catch_up_days, quarter.key)
+                        "tay: python -m sync report --period %s --send", period.name, due.strftime("%d/%m/%Y"),
+                        self.cfg.report_catch_up_days, period.key)
             return None
-        return self._command("report", "--quarter", quarter.key, "--send")
+        return self._command("report", "--period", period.key, "--send", "--date", today.isoformat())
 
     def remind(self) -> str | None:
         if not self.calendar.is_working_day(self.clock().date()):

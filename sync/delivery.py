@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from typing import Protocol
+from typing import Callable, Protocol
 
 from .errors import Unreachable, UserError
 from .mail import Attachment, build_message
@@ -45,8 +45,10 @@ def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: st
 
 
 def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str, letters: list[Letter],
-            now: dt.datetime, force: bool = False) -> Delivery:
-    """Send each letter not yet sent; raise Unreachable (exit 3) after trying them all if the server was down."""
+            now: dt.datetime, force: bool = False,
+            on_sent: Callable[[str, str], None] | None = None) -> Delivery:
+    """Send each letter not yet sent; raise Unreachable (exit 3) after trying them all if the server was down.
+    `on_sent(recipient, message_id)` runs after each accepted message (the report's second witness)."""
     result = Delivery()
     for letter in letters:
         if not force and state.send_status(kind, period, letter.recipient) == "sent":
@@ -65,6 +67,8 @@ def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str
             result.failed.append((letter.recipient, str(exc)))
             continue
         state.end_send(kind, period, letter.recipient, now, message_id=msg["Message-ID"])
+        if on_sent is not None:
+            on_sent(letter.recipient, msg["Message-ID"])
         result.sent.append(letter.recipient)
     if result.failed:
         who = ", ".join(r for r, _ in result.failed)

@@ -18,23 +18,25 @@ SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCH
              "nếu có sai sót, xin liên hệ Văn phòng Sở.")
 
 
-def report_subject(quarter_label: str, year: int) -> str:
-    return f"[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính {quarter_label}/{year}"
+def report_subject(period_name: str) -> str:
+    return f"[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính {period_name}"
 
 
-def report_body(quarter_label: str, year: int, as_of: dt.date, kpis: dict, where: str) -> str:
+def report_body(period_name: str, as_of: dt.date, kpis: dict, where: str, missing: int) -> str:
+    """The report's figures as the report prints them (same data date, same totals)."""
     rate = "" if kpis.get("on_time_rate") is None else \
         f"\n- Tỷ lệ hoàn thành đúng hạn: {vn_number(kpis['on_time_rate'])}%"
+    unknown = f"; chưa rõ tình trạng: {kpis['unknown_status']}" if kpis.get("unknown_status") else ""
     return (
         f"Kính gửi Quý lãnh đạo và cơ quan nhận báo cáo,\n\n"
         f"Văn phòng Sở gửi kèm báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính "
-        f"{quarter_label} năm {year} (số liệu tính đến ngày {format_date(as_of)}).\n\n"
+        f"{period_name} (số liệu tính đến ngày {format_date(as_of)}).\n\n"
         f"Tóm tắt:\n"
         f"- Hoàn thành: {kpis['done']}/{kpis['rows']} lượt phân công\n"
-        f"- Đang thực hiện: {kpis['in_progress']}; chưa thực hiện: {kpis['not_started']}\n"
+        f"- Đang thực hiện: {kpis['in_progress']}; chưa thực hiện: {kpis['not_started']}; "
+        f"không thực hiện: {kpis['cancelled']}{unknown}\n"
         f"- Quá hạn: {kpis['overdue']}\n"
-        f"- Kết quả quý còn thiếu: {kpis['missing_quarterly']}\n"
-        f"- Lỗi nhập liệu chưa sửa: {kpis['errors']}{rate}\n\n"
+        f"- Kết quả quý các đơn vị còn thiếu: {missing}{rate}\n\n"
         f"Bảng theo dõi: {where}\n\n{SIGNATURE}\n")
 
 

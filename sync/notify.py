@@ -17,26 +17,37 @@ from .letters import digests, report_body, report_subject
 from .mail import Attachment, open_sender
 from .plan import Plan
 from .state import State
+from .witness import Witness
 
 Say = Callable[[str], None]
 
 
-def send_report(settings: Settings, state: State, report, path: Path, now: dt.datetime, force: bool,
-                say: Say) -> int:
-    """`report` is reports.content.Report; its figures go in the cover note."""
-    q = report.quarter
+def public_where(settings: Settings) -> str:
+    """The workbook as recipients may see it: its address, or its file name (never a path on our server)."""
+    if settings.sheet_url or settings.backend == "google":
+        return settings.where()
+    return f"tệp {settings.local.path.name}"
+
+
+def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
+                say: Say, witness: Witness | None = None) -> int:
+    """`report` is reports.content.Report; its figures go in the cover note. `files`: the .docx, then
+    the PDF when there is one; the internal annex is never among them."""
+    p = report.period
     if not settings.mail.report_to:
         raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
     # short enough to stay one RFC 2231 parameter: some mail clients do not join continued file names
-    attachment = Attachment(path, f"Báo cáo CCHC {q.label}-{q.year}.docx")
-    body = report_body(q.label, q.year, report.as_of, report.kpis, settings.where())
-    letters = [Letter(to, report_subject(q.label, q.year), body, (attachment,)) for to in settings.mail.report_to]
-    result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", q.key, letters, now, force)
+    attachments = tuple(Attachment(f, f"Báo cáo CCHC {p.short}{f.suffix}") for f in files)
+    body = report_body(p.name, report.as_of, report.kpis, public_where(settings), report.missing_count)
+    letters = [Letter(to, report_subject(p.name), body, attachments) for to in settings.mail.report_to]
+    on_sent = (lambda to, mid: witness.record(to, now, mid)) if witness else None
+    result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", p.key, letters, now, force,
+                     on_sent)
     where = f"thư mục '{settings.mail.outbox_dir}'" if settings.mail.mode == "outbox" else "máy chủ thư"
     if result.sent:
-        say(f"Đã gửi báo cáo {q.label}/{q.year} tới {', '.join(result.sent)} ({where}).")
+        say(f"Đã gửi báo cáo {p.name} tới {', '.join(result.sent)} ({where}).")
     if result.skipped:
-        say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo quý này (dùng --force để gửi lại).")
+        say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo kỳ này (dùng --force để gửi lại).")
     return len(result.sent)
 
 
@@ -53,7 +64,7 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
         if d.empty:
             item["skipped"] = "nothing to fix"
             continue
-        body = d.body(as_of, settings.where(), settings.layout.tabs["tracking"], interval)
+        body = d.body(as_of, public_where(settings), settings.layout.tabs["tracking"], interval)
         if not send:
             say(f"--- {d.subject}\nGửi tới: {', '.join(d.unit.email) or '(chưa có địa chỉ)'}\n\n{body}")
             continue

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import dashboard, merges
+from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WriteUnknown
 from .passlog import Outcome, add_line, logged_already, new_pass_id
 from .flags import Rules
@@ -33,6 +34,7 @@ class PassOptions:
     dry_run: bool = False
     emails_sent: int = 0  # sent since the previous pass, for the Nhật ký line
     pass_id: str | None = None  # None: run_pass gives the pass a new id
+    view_as_of: bool = False  # read today's entries as they stood on as_of (sync.asof), for past dates
 
     @classmethod
     def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
@@ -72,6 +74,8 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING, where)
     plan_table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where)
     entries = read_entries(tracking)
+    if opts.view_as_of:
+        entries = entries_as_of(entries, opts.as_of, plan.year, opts.cutoff_day)
     overrides = plan_deadlines(plan_table)
     checked = check_all(entries, plan, overrides, opts.as_of)
     rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days)

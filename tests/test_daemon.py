@@ -9,6 +9,7 @@ import sys
 import types
 
 import schedule
+from docx import Document
 
 from sync.config import PROJECT_DIR, load_settings
 from sync.daemon import Daemon
@@ -75,7 +76,9 @@ def test_a_week_of_the_daemon(demo_project, monkeypatch, tmp_path):
     outbox = list((demo_project.root / "outbox").glob("*.eml"))
     reports = [p for p in outbox if "Báo cáo kết quả" in _subject(p)]
     assert len(reports) == len(LEADERS)
-    assert (demo_project.root / "reports/out/2024-Q3-bao-cao-tuyen-truyen-cchc.docx").exists()
+    [built] = (demo_project.root / "reports/out").glob("2024Q3-bao-cao-tuyen-truyen-cchc-*.docx")
+    assert any("ngày 16 tháng 9 năm 2024" in p.text for c in Document(built).tables[0].rows[0].cells
+               for p in c.paragraphs)  # issued the day it went
 
 
 def _subject(path) -> str:
@@ -139,7 +142,7 @@ def test_report_is_not_sent_long_after_its_cutoff(demo_project, monkeypatch):
     daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
                      every_minutes=600)
     clock.run(daemon, dt.datetime(2024, 6, 20, 9, 0))
-    assert [c[:3] for c in calls if c[0] == "report"] == [["report", "--quarter", "2024Q2"]]
+    assert [c[:3] for c in calls if c[0] == "report"] == [["report", "--period", "2024H1"]]
 
 
 def test_sigterm_stops_the_daemon_cleanly(demo_project):

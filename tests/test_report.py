@@ -14,13 +14,13 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from reports import chart
-from reports.content import Quarter, parse_quarter, vn_date
-from sync.dashboard import KPI_LABELS
+from reports.content import vn_date
+from sync import periods
 from sync.state import State
+from sync.text import nfc
 
 from .workbooks import values
 
-Q3 = "reports/out/2024-Q3-bao-cao-tuyen-truyen-cchc.docx"
 
 
 def _build(project, *args: str) -> tuple[dict, Document]:
@@ -54,24 +54,78 @@ def _bold(paragraph) -> bool:
 
 # --- quarters and dates --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("2024Q1", Quarter(2024, 1)), ("2024-q3", Quarter(2024, 3)), ("Q2/2024", Quarter(2024, 2)),
-    ("Quý IV/2024", Quarter(2024, 4)), ("quy iii/2024", Quarter(2024, 3)),
-    ("auto", Quarter(2024, 3)),  # 20/09: Q3's cut-off (14/09) has passed, Q4's has not
+@pytest.mark.parametrize("text, key", [
+    ("2024Q1", "2024Q1"), ("2024-q1", "2024Q1"), ("Q1/2024", "2024Q1"), ("Quý I/2024", "2024Q1"),
+    ("quý I năm 2024", "2024Q1"), ("2024H1", "2024H1"), ("6 tháng đầu năm 2024", "2024H1"), ("H1/2024", "2024H1"),
+    ("2024Q2", "2024H1"), ("Quý II/2024", "2024H1"), ("quy iii/2024", "2024Q3"), ("2024M9", "2024M9"),
+    ("9 tháng đầu năm 2024", "2024M9"), ("2024Y", "2024Y"), ("năm 2024", "2024Y"), ("NĂM 2024", "2024Y"),
+    ("2024Q4", "2024Y"), ("Quý IV/2024", "2024Y"),
 ])
-def test_quarter_forms(text, expected):
-    assert parse_quarter(text, dt.date(2024, 9, 20)) == expected
+def test_period_forms_in_the_cchc_cycle(text, key):
+    assert periods.parse(text).key == key
 
 
-def test_auto_quarter_on_the_cutoff_day_is_the_previous_one():
-    assert parse_quarter("auto", dt.date(2024, 9, 14)) == Quarter(2024, 2)
-    assert parse_quarter("auto", dt.date(2025, 1, 5)) == Quarter(2024, 4)
+def test_quarterly_cycle_keeps_four_quarters_and_nine_months_replaces_q3():
+    assert [periods.parse(t, "quarterly").key for t in ("2024Q2", "2024Q4")] == ["2024Q2", "2024Q4"]
+    assert periods.parse("2024Q3", "cchc", "nine_months").key == "2024M9"
+    assert [p.key for p in periods.cycle(2024)] == ["2024Q1", "2024H1", "2024Q3", "2024Y"]
+    assert [p.key for p in periods.cycle(2024, "cchc", "nine_months")] == ["2024Q1", "2024H1", "2024M9", "2024Y"]
 
 
-def test_unknown_quarter_is_exit_2_naming_the_forms(demo_project):
+@pytest.mark.parametrize("key, cutoff_day, window, name, next_name", [
+    ("2024Q1", 14, ("2023-12-15", "2024-03-14"), "quý I năm 2024", "quý II năm 2024"),
+    ("2024H1", 14, ("2023-12-15", "2024-06-14"), "6 tháng đầu năm 2024", "6 tháng cuối năm 2024"),
+    ("2024Q3", 14, ("2024-06-15", "2024-09-14"), "quý III năm 2024", "quý IV năm 2024"),
+    ("2024M9", 14, ("2023-12-15", "2024-09-14"), "9 tháng đầu năm 2024", "quý IV năm 2024"),
+    ("2024Y", 14, ("2023-12-15", "2024-12-14"), "năm 2024", "năm 2025"),
+    ("2024H1", 20, ("2023-12-21", "2024-06-20"), "6 tháng đầu năm 2024", "6 tháng cuối năm 2024"),
+])
+def test_windows_follow_nd09_with_the_configured_cutoff(key, cutoff_day, window, name, next_name):
+    period = periods.parse(key)
+    assert tuple(d.isoformat() for d in period.window(cutoff_day)) == window
+    assert (period.name, period.next_name) == (name, next_name)
+
+
+@pytest.mark.parametrize("today, key", [
+    ("2024-03-14", None), ("2024-03-15", "2024Q1"), ("2024-06-14", "2024Q1"), ("2024-06-15", "2024H1"),
+    ("2024-09-20", "2024Q3"), ("2024-12-15", "2024Y"), ("2025-01-05", "2024Y"), ("2026-07-01", "2024Y"),
+    ("2023-12-30", None),
+])
+def test_auto_is_the_last_period_of_the_plans_year_whose_cutoff_passed(today, key):
+    period = periods.auto(dt.date.fromisoformat(today), 2024)
+    assert (period.key if period else None) == key
+
+
+def test_unknown_period_is_exit_2_naming_the_forms(demo_project):
     code, _, err = demo_project.cli("report", "--quarter", "2024Q5")
     assert code == 2
-    assert "2024Q5" in err and "2024Q1" in err and "Quý I/2024" in err and "auto" in err
+    assert "2024Q5" in err and "2024Q1" in err and "6 tháng đầu năm 2024" in err and "năm 2024" in err and "auto" in err
+    assert not (demo_project.root / "reports").exists()
+
+
+def test_a_period_of_another_year_is_exit_2_naming_both_years(demo_project):
+    code, _, err = demo_project.cli("report", "--period", "năm 2025")
+    assert code == 2 and "2025" in err and "2024" in err and "plan import" in err
+    assert not (demo_project.root / "reports").exists()
+
+
+def test_issue_date_before_the_data_date_is_exit_2(demo_project):
+    code, _, err = demo_project.cli("report", "--period", "2024H1", "--date", "2024-06-10")
+    assert code == 2 and "10/06/2024" in err and "14/06/2024" in err and "--date" in err
+    code, _, err = demo_project.cli("report", "--period", "2024H1", "--date", "10/06/24")
+    assert code == 2 and "10/06/24" in err
+    assert not (demo_project.root / "reports").exists()
+
+
+def test_auto_after_the_year_never_leaves_the_plans_year(demo_project):
+    result, doc = _build(demo_project, "--date", "2025-01-06")
+    assert result["period"] == "2024Y" and result["as_of"] == "2024-12-14"
+    assert any("PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025" in p.text for p in doc.paragraphs)
+
+
+def test_auto_before_the_first_cutoff_builds_nothing(demo_project):
+    code, out, _ = demo_project.cli("report", "--date", "2024-03-01")
+    assert code == 0 and "quý I năm 2024" in out and "14/03/2024" in out
     assert not (demo_project.root / "reports").exists()
 
 
@@ -110,7 +164,7 @@ def test_page_and_body_follow_nd30(demo_project):
 
 
 def test_letterhead_title_and_date(demo_project):
-    _, doc = _build(demo_project, "--quarter", "2024Q1", "--as-of", "2024-02-05")
+    _, doc = _build(demo_project, "--period", "2024Q1", "--as-of", "2024-02-05", "--date", "2024-02-05")
     letterhead = doc.tables[0]
     borders = letterhead._tbl.tblPr.find(qn("w:tblBorders"))
     assert borders is not None and {e.get(qn("w:val")) for e in borders} == {"nil"}
@@ -130,7 +184,7 @@ def test_letterhead_title_and_date(demo_project):
     subject = next(p for p in doc.paragraphs if p.text.startswith("Kết quả thực hiện Kế hoạch"))
     for p in (title, subject):
         assert _bold(p) and p.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
-    assert "Quý I năm 2024" in subject.text
+    assert subject.text.endswith(" quý\u00a0I\u00a0năm\u00a02024")  # kept together on the last line
 
 
 def test_page_numbers_from_page_two_and_signature(demo_project):
@@ -141,7 +195,7 @@ def test_page_numbers_from_page_two_and_signature(demo_project):
     header = section.header.paragraphs[0]
     assert header.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert "PAGE" in "".join(t.text for t in header._p.iter(qn("w:instrText")))
-    signature = doc.tables[-1]
+    signature = _signature_table(doc)
     left, right = signature.rows[0].cells
     label = left.paragraphs[0]
     assert label.text == "Nơi nhận:" and _bold(label) and all(r.italic for r in label.runs)
@@ -153,18 +207,22 @@ def test_page_numbers_from_page_two_and_signature(demo_project):
     assert [p.text for p in signer[:2]] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"] and all(_bold(p) for p in signer)
 
 
+def _signature_table(doc):
+    return next(t for t in doc.tables if t.rows[0].cells[0].paragraphs[0].text == "Nơi nhận:")
+
+
 def test_office_changes_letterhead_and_signer_in_config(demo_project):
     demo_project.write_config({"local": {"path": str(demo_project.workbook)},
                                "state": str(demo_project.root / "state.sqlite"),
                                "report": {"code": "BC-VP", "signer": {"authority": "", "title": "Giám đốc",
                                                                      "name": "Nguyễn Văn An"},
                                           "recipients": ["UBND tỉnh (b/c);", "Lưu: VT."],
-                                          "opening": "Thực hiện {plan_title}, báo cáo {quarter} năm {year}:"}})
+                                          "opening": "Thực hiện {plan_title}, báo cáo {period}:"}})
     _, doc = _build(demo_project, "--quarter", "2024Q2")
     assert _texts(doc.tables[0].rows[0].cells[0])[-1] == "Số:        /BC-VP"
-    signer = [p.text for p in doc.tables[-1].rows[0].cells[1].paragraphs if p.text.strip()]
+    signer = [p.text for p in _signature_table(doc).rows[0].cells[1].paragraphs if p.text.strip()]
     assert signer == ["GIÁM ĐỐC", "Nguyễn Văn An"]
-    assert any(p.text.startswith("Thực hiện Kế hoạch tuyên truyền") and p.text.endswith("báo cáo Quý II năm 2024:")
+    assert any(p.text.startswith("Thực hiện Kế hoạch tuyên truyền") and p.text.endswith("báo cáo 6 tháng đầu năm 2024:")
                for p in doc.paragraphs)
 
 
@@ -172,7 +230,7 @@ def test_unknown_placeholder_in_config_is_exit_2(demo_project):
     demo_project.write_config({"local": {"path": str(demo_project.workbook)},
                                "report": {"subject": "Báo cáo {quater}"}})
     code, _, err = demo_project.cli("report")
-    assert code == 2 and "report.subject" in err and "{quarter}" in err
+    assert code == 2 and "report.subject" in err and "{period}" in err
 
 
 # --- content --------------------------------------------------------------------------------------------
@@ -181,44 +239,41 @@ def _kpi_table(doc):
     return next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
 
 
-def _dashboard_kpis(path) -> dict[str, object]:
-    rows = values(path)["Tổng hợp"]
-    start = next(i for i, r in enumerate(rows) if r[0] == "Chỉ số")
-    out = {}
-    for r in rows[start + 1:]:
-        if not r or r[0] is None:
-            break
-        out[r[0]] = r[1]
-    return out
+def _task_table(doc):
+    return next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and t.rows[0].cells[1].text == "Nhiệm vụ"
+                and t.rows[0].cells[4].text.startswith("Kết quả"))
 
 
 def test_figures_equal_the_dashboards_for_the_same_date(demo_project):
     cutoff = dt.date(2024, 9, 14)
     dashboard = demo_project.run_json(cutoff)
-    result, doc = _build(demo_project, "--quarter", "2024Q3")
-    assert result["as_of"] == cutoff.isoformat()
-    shown = _dashboard_kpis(demo_project.workbook)
+    result, doc = _build(demo_project, "--quarter", "2024Q3", "--date", "2024-09-16")
+    assert result["as_of"] == cutoff.isoformat() and result["issued"] == "2024-09-16"
+    for key in ("rows", "done", "in_progress", "not_started", "cancelled", "unknown_status", "overdue", "due_soon",
+                "late", "undated", "missing_quarterly", "errors", "on_time_rate"):
+        assert result[key] == dashboard[key], key
     in_report = {r.cells[0].text: r.cells[1].text for r in _kpi_table(doc).rows[1:]}
-    assert list(in_report) == list(KPI_LABELS.values()) == list(shown)
-    for key, label in KPI_LABELS.items():
-        expected = dashboard[key]
-        assert shown[label] == ("" if expected is None else expected) or (shown[label] is None and expected is None)
-        got = in_report[label].replace(",", ".")
-        assert (float(got) if "." in got else int(got)) == expected, label
+    assert in_report["Số lượt phân công (đơn vị × nhiệm vụ)"] == str(dashboard["rows"])
+    assert in_report["- Hoàn thành"] == str(dashboard["done"])
+    assert in_report["Kết quả quý các đơn vị còn thiếu"] == str(dashboard["missing_quarterly"])
+    statuses = [int(v) for k, v in in_report.items() if k.startswith("- ")]
+    assert sum(statuses) == dashboard["rows"]
     totals = next(p.text for p in doc.paragraphs if p.text.startswith("Tính đến ngày 14 tháng 9 năm 2024"))
     assert f"thành {dashboard['rows']} lượt" in totals and f"{dashboard['done']} hoàn thành" in totals
-    assert f"{dashboard['overdue']} quá hạn" in totals and f"{dashboard['errors']} lỗi nhập liệu" in totals
+    assert f"{dashboard['overdue']} lượt quá hạn" in totals
+    assert any(p.text == "Số liệu hiện có trong bảng theo dõi, tính đến ngày 14 tháng 9 năm 2024." for p in doc.paragraphs)
 
 
 def test_one_row_per_task_with_units_results_and_summed_products(demo_project, plan):
-    _, doc = _build(demo_project, "--quarter", "2024Q3")
-    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.columns) == 5
-                 and t.rows[0].cells[4].text == "Kết quả Quý III")
+    _, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-20")
+    table = _task_table(doc)
+    assert table.rows[0].cells[4].text == "Kết quả quý III năm 2024"
     body = table.rows[1:]
     assert [int(r.cells[0].text) for r in body] == [t.stt for t in plan.tasks]
+    assert [r.cells[1].text for r in body] == [nfc(t.task) for t in plan.tasks]  # names in full
     grid = values(demo_project.workbook)["Theo dõi"]
     head = list(grid[0])
-    stt, q3, qty, unit = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm", "Đơn vị"))
+    stt, q3, qty = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm"))
     for row, task in zip(body, plan.tasks):
         mine = [r for r in grid[1:] if r[stt] == task.stt]
         cell = row.cells[4].text
@@ -228,22 +283,42 @@ def test_one_row_per_task_with_units_results_and_summed_products(demo_project, p
         numbers = [int(str(r[qty]).replace(".", "")) for r in mine
                    if r[qty] not in (None, "") and str(r[qty]).replace(".", "").isdigit()]
         if numbers:
-            assert f"Số lượng sản phẩm: {sum(numbers):,}".replace(",", ".") in cell
+            assert row.cells[5].text == f"{sum(numbers):,}".replace(",", ".")
+    assert table.rows[0].cells[5].text == "Số sản phẩm (lũy kế đến 20/09/2024)"
     lead = {t.stt: t.lead for t in plan.tasks}
     assert body[0].cells[2].text == "Văn phòng Sở" and lead[1] == ("VP",)
 
 
-def test_problems_and_next_quarter_sections(demo_project):
-    _, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-20")
+def test_six_month_report_covers_both_quarters(demo_project):
+    _, doc = _build(demo_project, "--period", "6 tháng đầu năm 2024", "--date", "2024-06-20")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "I. KẾT QUẢ THỰC HIỆN 6 THÁNG ĐẦU NĂM 2024" in text
+    assert "III. NHIỆM VỤ TRỌNG TÂM 6 THÁNG CUỐI NĂM 2024" in text
+    assert "từ ngày 15/12/2023 đến ngày 14/06/2024" in text
+    assert any(p.text == "Khánh Hòa, ngày 20 tháng 6 năm 2024" for c in doc.tables[0].rows[0].cells
+               for p in c.paragraphs)
+    cells = "\n".join(r.cells[4].text for r in _task_table(doc).rows[1:])
+    assert "(quý I):" in cells and "(quý II):" in cells and "(quý III)" not in cells
+
+
+def test_problems_and_next_period_sections(demo_project):
+    result, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-20")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "II. TỒN TẠI, HẠN CHẾ" in text and "III. NHIỆM VỤ TRỌNG TÂM QUÝ IV NĂM 2024" in text
     overdue = next(t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn")
     days = [int(r.cells[-1].text) for r in overdue.rows[1:]]
-    assert days and days == sorted(days, reverse=True)
-    assert re.search(r"- .+: chưa nhập kết quả Quý III của \d+ nhiệm vụ \(số [\d, ]+\)\.", text)
-    errors = next(t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["Dòng", "Đơn vị", "Nội dung"])
-    assert len(errors.rows) > 1
-    assert re.search(r"- Nhiệm vụ \d+ \(Thường xuyên\): .+\. Đơn vị thực hiện: .+\.", text)
+    assert days and days == sorted(days, reverse=True) and len(days) == result["overdue"]
+    listed = [int(n) for n in re.findall(r"^- .+: (\d+) kết quả \(quý [IV]+: nhiệm vụ [\d, ;quýIV:nhiệmvụ]+\)\.$",
+                                          text, re.M)]
+    assert listed and sum(listed) == result["missing_quarterly"]
+    # input errors: one sentence in the body, the list in the internal annex only
+    assert not any([c.text for c in t.rows[0].cells] == ["Dòng", "Đơn vị", "Nội dung"] for t in doc.tables)
+    assert f"còn {result['errors']} nội dung nhập chưa đúng quy định" in text
+    annex = (demo_project.root / result["annex"]).read_text(encoding="utf-8-sig").splitlines()
+    assert len(annex) == 2 + result["errors"]
+    # section III: every unfinished task, with its lead unit, also those without a deadline
+    assert re.search(r"- Nhiệm vụ \d+ \(thường xuyên\): .+\. Đơn vị chủ trì: .+\.", text)
+    assert re.search(r"- Nhiệm vụ \d+ \(chưa xác định hạn\): .+\. Đơn vị chủ trì: .+\.", text)
 
 
 def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
@@ -260,20 +335,18 @@ def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
     assert png[:4] == b"\x89PNG"
 
 
-def test_a_quarter_with_no_data_says_so(project):
+def test_a_period_with_no_data_says_so(project):
     assert project.cli("init")[0] == 0
-    _, doc = _build(project, "--quarter", "2024Q2")
+    _, doc = _build(project, "--period", "2024H1")
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "chưa nhập số liệu nào cho Quý II năm 2024" in text
-    _, doc = _build(project, "--quarter", "2023Q4")
-    assert "chưa nhập số liệu nào cho Quý IV năm 2023" in "\n".join(p.text for p in doc.paragraphs)
+    assert "chưa nhập số liệu nào cho 6 tháng đầu năm 2024" in text
 
 
 # --- files ----------------------------------------------------------------------------------------------
 
 def test_a_sent_report_is_kept_unless_forced(demo_project):
-    path = demo_project.root / Q3
     first, _ = _build(demo_project, "--quarter", "2024Q3")
+    path = demo_project.root / first["path"]
     assert first["built"] and path.exists()
     state, now = State(demo_project.root / "state.sqlite"), dt.datetime(2024, 9, 16, 8, 0)
     state.begin_send("report", "2024Q3", "lanhdao@example.invalid", now)
@@ -283,16 +356,27 @@ def test_a_sent_report_is_kept_unless_forced(demo_project):
     assert not again["built"] and path.read_bytes() == sent_bytes
     forced, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-30", "--force")
     assert forced["built"]
-    copies = list(path.parent.glob("2024-Q3-bao-cao-tuyen-truyen-cchc.da-gui-*.docx"))
+    copies = list(path.parent.glob(f"{path.stem}.da-gui-*.docx"))
     assert len(copies) == 1 and copies[0].read_bytes() == sent_bytes
     assert any("ngày 30 tháng 9 năm 2024" in p.text for p in doc.paragraphs)
+
+
+def test_two_configurations_sharing_out_dir_never_overwrite_each_other(demo_project, tmp_path):
+    first, _ = _build(demo_project, "--period", "2024Q3")
+    other = tmp_path / "other.xlsx"
+    shutil.copy(demo_project.workbook, other)
+    demo_project.write_config({"local": {"path": str(other)}, "state": str(tmp_path / "other.sqlite")})
+    second, _ = _build(demo_project, "--period", "2024Q3")
+    assert first["path"] != second["path"]
+    assert "2024Q3" in first["path"] and "2024Q3" in second["path"]
+    assert (demo_project.root / first["path"]).exists() and (demo_project.root / second["path"]).exists()
 
 
 def test_pdf_without_libreoffice_is_a_clear_exit_2(demo_project, monkeypatch):
     monkeypatch.setenv("PATH", str(demo_project.root / "no-bin"))
     code, _, err = demo_project.cli("report", "--quarter", "2024Q3", "--pdf")
     assert code == 2 and "soffice" in err and "libreoffice-writer-nogui" in err
-    assert not (demo_project.root / Q3).exists()
+    assert not (demo_project.root / "reports").exists()
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed here; "
@@ -306,8 +390,9 @@ def test_pdf_by_libreoffice_has_pages_and_vietnamese_text(demo_project):
     for text in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
                  "BÁO CÁO"):
         assert text in first
-    last = reader.pages[-1].extract_text()
-    assert "Nơi nhận:" in last and "PHÓ GIÁM ĐỐC" in last
+    texts = [page.extract_text() for page in reader.pages]
+    appendix = next(i for i, t in enumerate(texts) if t.lstrip().startswith("Phụ lục"))
+    assert "Nơi nhận:" in texts[appendix - 1] and "PHÓ GIÁM ĐỐC" in texts[appendix - 1]
 
 
 def test_properties_are_in_the_order_word_requires(demo_project):

@@ -1,0 +1,168 @@
+"""The form of the report (ND 30/2020), checked by machine: the .docx read back with python-docx and,
+where LibreOffice is installed, the PDF's text lines and their positions read with pypdf."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from reports import measure
+from reports.document import LANDSCAPE_WIDTH_CM, TEXT_WIDTH_CM
+
+PT_PER_MM = 72 / 25.4
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
+                                   reason="LibreOffice (soffice) is not installed here")
+
+
+def _build(project, *args: str) -> tuple[dict, Document]:
+    code, out, err = project.cli("report", "--json", *args)
+    assert code == 0, err
+    result = json.loads(out)
+    return result, Document(project.root / result["path"])
+
+
+def _cm(twips_or_emu) -> float:
+    return twips_or_emu / 360000
+
+
+def _rule(paragraph) -> bool:
+    return paragraph._p.find(f"{qn('w:pPr')}/{qn('w:pBdr')}/{qn('w:bottom')}") is not None
+
+
+def _rule_width(paragraph, box_cm: float) -> float:
+    fmt = paragraph.paragraph_format
+    return box_cm - _cm(fmt.left_indent or 0) - _cm(fmt.right_indent or 0)
+
+
+def _size_bold(paragraph) -> tuple[float, bool]:
+    run = next(r for r in paragraph.runs if r.text.strip())
+    return run.font.size.pt, bool(run.bold)
+
+
+def _line_width(paragraph) -> float:
+    size, bold = _size_bold(paragraph)
+    return measure.width_cm(paragraph.text.replace("\u00a0", " "), size, bold)
+
+
+def test_letterhead_stays_inside_the_text_area_and_its_rules_have_nd30_lengths(demo_project):
+    _, doc = _build(demo_project, "--period", "2024Q3")
+    letterhead = doc.tables[0]
+    indent = letterhead._tbl.tblPr.find(qn("w:tblInd"))
+    assert indent is None or int(indent.get(qn("w:w"))) >= 0
+    widths = [_cm(c.width) for c in letterhead.rows[0].cells]
+    assert sum(widths) <= TEXT_WIDTH_CM + 0.01
+    shares = []
+    for cell, width in zip(letterhead.rows[0].cells, widths):
+        paragraphs = cell.paragraphs
+        [i] = [k for k, p in enumerate(paragraphs) if _rule(p)]
+        above = paragraphs[i - 1]
+        assert _line_width(above) <= width  # the agency's name and the motto fit on one line
+        shares.append(_rule_width(paragraphs[i], width) / _line_width(above))
+    agency, motto = shares
+    assert 1 / 3 <= agency <= 1 / 2  # ND 30: 1/3 to 1/2 of the agency's name
+    assert 0.97 <= motto <= 1.03     # ND 30: as long as the motto
+
+
+@pytest.mark.parametrize("subject", [
+    None,  # the default
+    "Kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính và chuyển đổi số của các phòng {period}",
+    "Báo cáo {period}",
+])
+def test_subject_rule_and_last_line(demo_project, subject):
+    if subject:
+        demo_project.write_config({"report": {"subject": subject}})
+    _, doc = _build(demo_project, "--period", "2024Y")
+    paragraphs = doc.paragraphs
+    i = next(k for k, p in enumerate(paragraphs) if p.text == "BÁO CÁO")
+    title, rule = paragraphs[i + 1], paragraphs[i + 2]
+    assert _rule(rule)
+    lines = measure.wrap(title.text, 14, True, TEXT_WIDTH_CM)  # "words" here are joined by no-break spaces
+    last = lines[-1].replace("\u00a0", " ").split()
+    assert len(last) >= 2 and not re.fullmatch(r"(năm )?\d{4}", " ".join(last))
+    longest = max(measure.width_cm(line.replace("\u00a0", " "), 14, True) for line in lines)
+    assert 1 / 3 <= _rule_width(rule, TEXT_WIDTH_CM) / longest <= 1 / 2
+
+
+@pytest.mark.parametrize("addressees, lines", [
+    (["Sở Nội vụ tỉnh Khánh Hòa"], ["Kính gửi: Sở Nội vụ tỉnh Khánh Hòa."]),
+    (["Ủy ban nhân dân tỉnh Khánh Hòa;", "Sở Nội vụ"], ["Kính gửi:", "- Ủy ban nhân dân tỉnh Khánh Hòa;", "- Sở Nội vụ."]),
+])
+def test_addressees_follow_nd30(demo_project, addressees, lines):
+    demo_project.write_config({"report": {"addressees": addressees}})
+    _, doc = _build(demo_project, "--period", "2024Q1")
+    texts = [p.text for p in doc.paragraphs]
+    start = next(k for k, t in enumerate(texts) if t.startswith("Kính gửi:"))
+    assert texts[start:start + len(lines)] == lines
+
+
+def test_task_table_is_an_appendix_in_landscape_numbered_on_its_own(demo_project):
+    _, doc = _build(demo_project, "--period", "2024H1")
+    main, appendix = doc.sections
+    assert main.page_width < main.page_height and appendix.page_width > appendix.page_height
+    start = appendix._sectPr.find(qn("w:pgNumType"))
+    assert start is not None and start.get(qn("w:start")) == "1"
+    assert appendix.different_first_page_header_footer
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.columns) == 6)
+    header = table.rows[0]._tr.trPr
+    assert header is not None and header.find(qn("w:tblHeader")) is not None
+    assert all(r._tr.trPr is not None and r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows[1:])
+    widths = [_cm(c.width) for c in table.rows[0].cells]
+    assert sum(widths) <= LANDSCAPE_WIDTH_CM + 0.01 and min(widths) >= 1.0
+    # each header word fits its column: no word broken letter by letter
+    for cell, width in zip(table.rows[0].cells, widths):
+        for word in cell.text.split():
+            assert measure.width_cm(word, 12, True) <= width - 0.4, word  # cell margins: 2 × 0.19 cm
+    body = [p.text for p in doc.paragraphs]
+    assert body[body.index("Phụ lục") + 1] == "KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ 6 THÁNG ĐẦU NĂM 2024"
+
+
+# --- the PDF, as LibreOffice lays it out ----------------------------------------------------------------
+
+def _pdf_lines(path) -> list[dict]:
+    """Per page: its size and its text chunks with their start position (points, origin bottom left)."""
+    from pypdf import PdfReader
+    pages = []
+    for page in PdfReader(path).pages:
+        chunks = []
+
+        def visit(text, cm, tm, _font, _size, chunks=chunks):
+            if text.strip():
+                x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
+                y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
+                chunks.append((x, y, text.strip()))
+        text = page.extract_text(visitor_text=visit)
+        pages.append({"width": float(page.mediabox.width), "height": float(page.mediabox.height),
+                      "chunks": chunks, "lines": [line.strip() for line in text.splitlines() if line.strip()]})
+    return pages
+
+
+@needs_soffice
+def test_pdf_letterhead_subject_appendix_and_page_numbers(demo_project):
+    result, _ = _build(demo_project, "--period", "2024Q3", "--pdf", "--date", "2024-09-16")
+    pages = _pdf_lines(result["pdf"])
+    first = pages[0]
+    left_margin, right_edge = 30 * PT_PER_MM, first["width"] - 15 * PT_PER_MM
+    assert "SỞ THÔNG TIN VÀ TRUYỀN THÔNG" in first["lines"]  # the agency's name on one line
+    for page in pages:
+        portrait = page["width"] < page["height"]
+        for x, _y, text in page["chunks"]:
+            assert x >= left_margin - 1, (portrait, text)
+    for text, size, bold in (("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, True), ("Độc lập - Tự do - Hạnh phúc", 13, True),
+                             ("Khánh Hòa, ngày 16 tháng 9 năm 2024", 14, False)):
+        [x] = [x for x, _, t in first["chunks"] if t == text]
+        assert x + measure.width_cm(text, size, bold) / 2.54 * 72 <= right_edge + 1, text
+    lines = first["lines"]
+    start, end = lines.index("BÁO CÁO"), next(k for k, t in enumerate(lines) if t.startswith("Kính gửi"))
+    subject = lines[start + 1:end]
+    assert subject and len(subject[-1].split()) >= 2 and not re.fullmatch(r"(năm )?\d{4}", subject[-1])
+    appendix = next(k for k, p in enumerate(pages) if p["lines"] and p["lines"][0] == "Phụ lục")
+    assert appendix > 0 and all(p["width"] > p["height"] for p in pages[appendix:])
+    assert all(p["width"] < p["height"] for p in pages[:appendix])
+    for number, page in enumerate(pages[appendix:], start=1):
+        assert any(t == "STT" for _, _, t in page["chunks"]) and any(t == "Nhiệm vụ" for _, _, t in page["chunks"])
+        top = [t for _, y, t in page["chunks"] if y > page["height"] - 50]
+        assert (str(number) in top) == (number > 1), (number, top)  # its own numbers, none on its first page
