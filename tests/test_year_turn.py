@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import yaml
 
@@ -71,6 +72,7 @@ def test_the_year_turns(tmp_path, capsys, monkeypatch):
         k: last_year[k] for k in ("tasks", "rows", "overdue", "missing_quarterly")}
     code, out, err = cli(old_config, "status", "--json")
     assert code == 0, err
-    code, out, err = cli(old_config, "report", "--quarter", "2024Q4")
-    assert code == 0 and "Quý IV/2024" in out, err
-    assert (tmp_path / "reports/out/2024-Q4-bao-cao-tuyen-truyen-cchc.docx").exists()
+    code, out, err = cli(old_config, "report", "--period", "2024Y", "--json")
+    assert code == 0, err
+    built = json.loads(out)
+    assert built["period"] == "2024Y" and Path(built["path"]).exists()
