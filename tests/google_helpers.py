@@ -23,4 +23,5 @@ def write_key(path: Path, token_uri: str) -> Path:
         "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
         "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/cchc-sync",
         "universe_domain": "googleapis.com"}), encoding="utf-8")
+    path.chmod(0o600)  # as README tells the Office to keep it (a wider mode is warned about)
     return path
