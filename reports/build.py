@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync import past
 from sync.config import Settings
 from sync.errors import UserError
 from sync.periods import Period
@@ -54,11 +55,14 @@ def annex_path(path: Path) -> Path:
 
 def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_of: dt.date, issued: dt.date,
            now: dt.datetime) -> content.Report:
-    """The report's content, every figure of `as_of`; a past date reads today's entries as they stood then."""
+    """The report's content, every figure of `as_of`; a past date from history when it covers it (sync.past)."""
     cutoff = settings.deadlines.quarter_cutoff_day
-    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, view_as_of=as_of < now.date())
+    source = past.source_for(settings.state, plan, as_of, now.date())
+    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, **source.options())
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
-    return content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
+    report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
+    report.source = source.sentence()
+    return report
 
 
 def write(report: content.Report, settings: Settings, path: Path) -> Path:

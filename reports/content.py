@@ -58,6 +58,7 @@ class Report:
     by_unit: list[dict]
     has_data: bool
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
+    source: str = ""  # which entries the figures come from (sync.past), said under the figures
 
     @property
     def missing_count(self) -> int:
@@ -97,7 +98,7 @@ class Report:
                 "overdue = listed": (self.kpis["overdue"], len(self.overdue))}
 
     def source_sentence(self) -> str:
-        return SOURCE_SENTENCE.format(date=vn_date(self.as_of))
+        return self.source or SOURCE_SENTENCE.format(date=vn_date(self.as_of))
 
     def totals_paragraph(self) -> str:
         k, s, p = self.kpis, self.status_counts, self.period

@@ -223,13 +223,21 @@ def cmd_run(args) -> int:
     as_of = args.as_of or now.date()
     try:
         settings, plan, backend, _ = _context(args)
-        opts = PassOptions.from_settings(settings, as_of, now, dry_run=args.dry_run, emails_sent=state.unlogged_sends())
+        source = None
+        if args.dry_run:  # a past date, computed and not written: from history when it covers the date
+            from .past import source_for
+            source = source_for(settings.state, plan, as_of, now.date())
+        opts = PassOptions.from_settings(settings, as_of, now, dry_run=args.dry_run, emails_sent=state.unlogged_sends(),
+                                         **(source.options() if source else {}))
         result = run_pass(backend, plan, settings.layout, opts)
     except Exception as exc:
         _record_failure(state, "run", now, row, {"backend": settings.backend, "as_of": as_of.isoformat(),
                                                      "dry_run": args.dry_run}, exc)
         raise
     summary = {**result.to_json(backend, args.dry_run), "emails_sent": opts.emails_sent}
+    if source is not None:
+        summary["source"] = source.kind
+        print(source.sentence(), file=sys.stderr if args.json else sys.stdout)
     if not args.dry_run:
         from .history_cli import recorder
         state.record_pass("run", now, True, summary, "\n".join(result.messages),

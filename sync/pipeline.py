@@ -35,6 +35,9 @@ class PassOptions:
     emails_sent: int = 0  # sent since the previous pass, for the Nhật ký line
     pass_id: str | None = None  # None: run_pass gives the pass a new id
     view_as_of: bool = False  # read today's entries as they stood on as_of (sync.asof), for past dates
+    #: The entries history recorded for a past as-of date (sync.past), read instead of the sheet's. Such a
+    #: computation is never written: its rows are not the sheet's rows.
+    entries: tuple | None = None
 
     @classmethod
     def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
@@ -73,7 +76,7 @@ class PassResult:
 def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, where: str) -> Computed:
     tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING, where)
     plan_table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where)
-    entries = read_entries(tracking)
+    entries = read_entries(tracking) if opts.entries is None else list(opts.entries)
     if opts.view_as_of:
         entries = entries_as_of(entries, opts.as_of, plan.year, opts.cutoff_day)
     overrides = plan_deadlines(plan_table)
@@ -168,6 +171,8 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
              clock: Callable[[], float] = time.perf_counter) -> PassResult:
     """Read, compute, write; on a concurrent change or a write of unknown outcome, re-read and redo (at most
     MAX_ATTEMPTS times). The pass's id, kept across attempts, makes its Nhật ký line appear once."""
+    if opts.entries is not None and not opts.dry_run:
+        raise ValueError("entries of a past date are computed, never written (use dry_run)")
     started = clock()
     messages = []
     pass_id = opts.pass_id or new_pass_id()

@@ -1,0 +1,56 @@
+"""Which entries a figure of a past date is computed from, and the sentence that says so.
+
+A figure for a date must come out the same whenever it is computed. When the state file's history
+covers the date (a pass at or before it), the entries are those history recorded at that pass: what
+units had typed then, whatever they typed, corrected or cleared since. When it does not (no pass that
+early, e.g. a state file started mid-year), today's entries are read with as-of semantics
+(`sync.asof`): a completion dated after the date counts as in progress, a quarterly result whose
+cut-off is after the date is not counted. A date that is today needs neither.
+
+Used by `run --as-of D --dry-run` and `report`; both print `Source.sentence()` so the reader knows which.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .plan import Plan
+from .tables import Entry
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # "today" | "history" | "as_of"
+    as_of: dt.date
+    pass_date: dt.date | None = None  # the history pass the entries come from
+    entries: tuple[Entry, ...] | None = None
+
+    def sentence(self) -> str:
+        day = f"{self.as_of:%d/%m/%Y}"
+        if self.kind == "history":
+            return (f"Số liệu tính đến ngày {day}, từ các mục các đơn vị đã nhập như lưu trong lịch sử tại lượt "
+                    f"chạy ngày {self.pass_date:%d/%m/%Y}.")
+        if self.kind == "as_of":
+            return (f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay (lịch sử chưa có lượt chạy nào "
+                    "đến ngày đó): việc hoàn thành sau ngày này được tính là đang thực hiện.")
+        return f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay."
+
+    def options(self) -> dict:
+        """What `PassOptions` needs to compute from this source."""
+        if self.kind == "history":
+            return {"entries": self.entries}
+        return {"view_as_of": self.kind == "as_of"}
+
+
+def source_for(state_path: Path, plan: Plan, as_of: dt.date, today: dt.date) -> Source:
+    """History when it covers `as_of` (a date before today), else today's entries seen as of the date."""
+    if as_of >= today:
+        return Source("today", as_of)
+    from .history_store import HistoryStore
+    from .state import State
+    store = HistoryStore(State(state_path))
+    found = store.pass_at(as_of)
+    if found is None:
+        return Source("as_of", as_of)
+    return Source("history", as_of, found.as_of, tuple(store.entries_at(as_of, plan)))
