@@ -157,6 +157,8 @@ def cmd_init(args) -> int:
         return 0
     changes = build_init(plan, snapshot, settings.layout)
     backend.write(snapshot, changes)
+    for note in getattr(backend, "notes", ()):
+        print(note, file=sys.stderr)
     added = changes.cell_count()
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added})
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
@@ -183,7 +185,13 @@ def cmd_run(args) -> int:
         state.record_pass("run", now, False, {"backend": backend.name, "as_of": opts.as_of.isoformat()}, str(exc))
         raise
     summary = {**result.to_json(backend, args.dry_run), "emails_sent": opts.emails_sent}
-    if not args.dry_run:
+    held = result.held
+    summary["written"] = not (args.dry_run or held)
+    if held:  # computed, not written: the figures still go out, the exit code says "try later"
+        summary["cells_written"] = 0
+        summary["not_written_reason"] = str(held)
+        state.record_pass("run", now, False, summary, str(held))
+    elif not args.dry_run:
         state.record_pass("run", now, True, summary, "\n".join(result.messages), result.writes.cells)
         state.mark_logged()
     for message in result.messages:
@@ -192,12 +200,16 @@ def cmd_run(args) -> int:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         k = summary
-        print(f"{'[Chạy thử, không ghi] ' if args.dry_run else ''}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
+        prefix = "[Chạy thử, không ghi] " if args.dry_run else "[Chưa ghi] " if held else ""
+        print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
               f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện; "
               f"{k['overdue']} quá hạn, {k['due_soon']} sắp đến hạn, {k['missing_quarterly']} kết quả quý còn thiếu, "
               f"{k['errors']} lỗi nhập liệu.")
-        if not args.dry_run:
+        if not (args.dry_run or held):
             print(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
+    if held:
+        print(f"Lỗi: {held}", file=sys.stderr)
+        return held.exit_code
     return 0
 
 

@@ -31,3 +31,7 @@ class Busy(SyncError):
 
 class StaleSnapshot(Exception):
     """The workbook changed between our read and our write; the pass must re-read and redo."""
+
+
+class WorkbookHeld(Unreachable):
+    """The workbook is open in an office program (its owner file is beside it): computed, not written. Exit 3."""

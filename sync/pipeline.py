@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import dashboard
-from .errors import StaleSnapshot, Unreachable
+from .errors import StaleSnapshot, Unreachable, WorkbookHeld
 from .flags import Rules
 from .plan import Plan
 from .schema import JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
@@ -52,6 +52,7 @@ class PassResult:
     attempts: int
     timings: dict = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    held: WorkbookHeld | None = None  # computed, but the workbook is open in an office program: nothing written
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
         k = self.summary.kpis
@@ -146,6 +147,7 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     started = clock()
     messages = []
     tried_log = None  # the log line of an attempt whose write failed, maybe after landing
+    held = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
         snapshot = backend.read()
@@ -166,11 +168,15 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
             tried_log = line
             messages.append(f"Chưa ghi: {exc}; đã đọc lại và chạy lại (lần {attempt + 1}).")
             continue
+        except WorkbookHeld as exc:
+            held = exc
+            break
         timings["write_s"] = clock() - t2
         break
     else:
         raise Unreachable(f"{backend.describe()}: bảng tính thay đổi liên tục trong {MAX_ATTEMPTS} lần thử; "
                           "chưa ghi gì. Chạy lại sau ít phút.")
     timings["duration_s"] = clock() - started
-    return PassResult(computed.summary, writes, attempt, timings, messages)
+    messages.extend(getattr(backend, "notes", ()))
+    return PassResult(computed.summary, writes, attempt, timings, messages, held)
 
