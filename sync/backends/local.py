@@ -114,8 +114,6 @@ class LocalBackend:
                               f"(tệp khóa '{self.path}.lock').") from None
 
     def _save_atomically(self, wb: openpyxl.Workbook, token) -> xlsx_file.Fingerprint:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
         def last_checks(tmp: Path) -> None:
             """After the new file is whole on disk, immediately before it replaces the old one."""
             self._temp_written(tmp)
@@ -129,6 +127,7 @@ class LocalBackend:
                 raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác trong lúc chương trình ghi")
 
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             return xlsx_file.replace_atomically(self.path, wb.save, last_checks)
         except OSError as exc:
             raise xlsx_file.os_error(exc, self.path) from None

@@ -115,6 +115,8 @@ def _allowed(path: Path, mode: int) -> bool:
 
 def check_writable(path: Path) -> None:
     folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # a new workbook: the folder that will hold it
+        folder = folder.parent
     if path.is_dir():
         check_readable(path)
     if path.exists() and not _allowed(path, os.W_OK):
