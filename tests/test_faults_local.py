@@ -348,16 +348,27 @@ def test_read_only_workbook_is_not_replaced_behind_its_owner(typed, restore_mode
     assert code == 0 and "76 dòng" in out
 
 
-def test_damaged_sheet_xml(typed):
+@pytest.mark.parametrize("part, damage, words", [
+    ("xl/worksheets/sheet2.xml", "half", ("xl/worksheets/sheet2.xml", "bị hỏng")),  # the tracking tab, cut
+    ("xl/styles.xml", "garbage", ("xl/styles.xml", "bị hỏng")),
+    ("docProps/core.xml", "half", ("docProps/core.xml", "bị hỏng")),
+    ("xl/workbook.xml", "missing", ("xl/workbook.xml", "Không mở được")),
+    ("xl/styles.xml", "missing", ("Không mở được",)),
+])
+def test_damaged_xml_inside_the_xlsx(typed, part, damage, words):
     path = typed.workbook
     damaged = path.with_name("tmp-damaged.xlsx")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
         for name in src.namelist():
             data = src.read(name)
-            dst.writestr(name, data[: len(data) // 2] if name == "xl/worksheets/sheet2.xml" else data)
+            if name == part:
+                if damage == "missing":
+                    continue
+                data = data[: len(data) // 2] if damage == "half" else b"\x00\xff not xml"
+            dst.writestr(name, data)
     os.replace(damaged, path)
     before = path.read_bytes()
-    _assert_refused(typed, 2, str(path), "xl/worksheets/sheet2.xml", "bị hỏng")
+    _assert_refused(typed, 2, str(path), *words)
     _assert_refused(typed, 2, str(path), command=("init",))
     assert path.read_bytes() == before
 

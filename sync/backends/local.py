@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import zipfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import openpyxl
@@ -22,7 +20,6 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
@@ -74,14 +71,17 @@ class LocalBackend:
         token = fingerprint(self.path)
         try:
             wb = openpyxl.load_workbook(self.path)
-        except ET.ParseError:
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the file is what to fix
             part = xlsx_file.damaged_part(self.path)
-            raise UserError(f"{xlsx_file.where(self.path)} bị hỏng: phần '{part or 'XML'}' bên trong không đọc được. "
-                            "Mở bằng Excel (Excel sẽ đề nghị sửa tệp) rồi lưu lại, hoặc dùng bản sao lưu gần nhất."
-                            ) from None
-        except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise UserError(f"Không mở được {xlsx_file.where(self.path)} như một tệp .xlsx: {exc}. "
-                            "Mở bằng Excel và lưu lại dưới dạng .xlsx.") from None
+            if part or isinstance(exc, SyntaxError):  # ET.ParseError and lxml's XMLSyntaxError alike
+                raise UserError(f"{xlsx_file.where(self.path)} bị hỏng: phần '{part or 'XML'}' bên trong không đọc "
+                                "được. Mở bằng Excel (Excel sẽ đề nghị sửa tệp) rồi lưu lại, hoặc dùng bản sao lưu "
+                                "gần nhất.") from None
+            raise UserError(f"Không mở được {xlsx_file.where(self.path)} như một tệp .xlsx ({type(exc).__name__}: "
+                            f"{exc}). Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)', hoặc dùng bản "
+                            "sao lưu gần nhất.") from None
         return wb, token
 
     # --- write --------------------------------------------------------------------------------------
