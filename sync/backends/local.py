@@ -86,10 +86,10 @@ class LocalBackend:
 
     # --- write --------------------------------------------------------------------------------------
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        xlsx_file.check_writable(self.path)  # before the lock file, which a read-only folder refuses too
         try:
             with self.lock:
                 locked_at = time.time()
-                xlsx_file.check_writable(self.path)
                 self._refuse_if_held()
                 for left in xlsx_file.remove_leftovers(self.path, locked_at):
                     self.notes.append(f"Đã xóa tệp tạm '{left.name}' do một lượt chạy bị ngắt trước đó để lại.")
@@ -112,6 +112,8 @@ class LocalBackend:
         except Timeout:
             raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
                               f"(tệp khóa '{self.path}.lock').") from None
+        except OSError as exc:  # the lock file itself (a folder that became read-only, a full disk)
+            raise xlsx_file.os_error(exc, self.path) from None
 
     def _save_atomically(self, wb: openpyxl.Workbook, token) -> xlsx_file.Fingerprint:
         def last_checks(tmp: Path) -> None:
