@@ -438,9 +438,13 @@ def test_temp_file_of_a_killed_pass_is_removed_by_the_next(typed):
     others = [path.with_name(".wb.xlsx.abc.tmp"), path.with_name("ghi-chu.tmp"), path.with_name("~$khac.xlsx")]
     for other in others:
         other.write_text("không phải của chương trình", encoding="utf-8")
+    newer = path.with_name(f"{xlsx_file.temp_prefix(path)}1-00000000{xlsx_file.TEMP_SUFFIX}")
+    newer.write_bytes(b"")  # ours by name, but written after the next pass took the lock: not touched
+    os.utime(newer, (time.time() + 3600,) * 2)
+    others.append(newer)
     code, _, err = typed.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 0 and left.name in err
-    assert not left.exists() and all(o.exists() for o in others) and temps(path) == []
+    assert not left.exists() and all(o.exists() for o in others) and temps(path) == [newer.name]
 
 
 @pytest.fixture
