@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -219,7 +220,7 @@ def test_fingerprint_sees_a_same_size_same_mtime_rewrite(tmp_path):
 
 def excel_owner_file(user: str) -> bytes:
     """An Excel owner file as Excel writes it (165 bytes; see sync/backends/owner_files.py)."""
-    acp = user.encode("cp1258", errors="replace")[:52]
+    acp = unicodedata.normalize("NFD", user).encode("cp1258", errors="replace")[:52]  # tone marks apart
     data = bytes([len(acp)]) + acp
     data += b" " * (55 - len(data))
     data += len(user).to_bytes(2, "little") + user.encode("utf-16-le")
@@ -237,6 +238,9 @@ def test_excel_owner_file_parses():
     assert owner_files.parse_excel_owner(excel_owner_file("Nguyễn Thị Lan")) == "Nguyễn Thị Lan"
     assert owner_files.parse_excel_owner(excel_owner_file("lan")) == "lan"
     assert owner_files.parse_excel_owner(b"") is None and owner_files.parse_excel_owner(b"\x00" * 165) is None
+    word = bytes([3]) + b"lan" + b"\x00" * 50 + (3).to_bytes(2, "little") + "Lan".encode("utf-16-le")
+    assert owner_files.parse_excel_owner(word + b"\x00" * (162 - len(word))) == "Lan"  # Word's layout
+    assert owner_files.parse_excel_owner(bytes([3]) + b"lan" + b" " * 51) == "lan"  # no UTF-16 copy
 
 
 def test_libreoffice_lock_parses():

@@ -15,6 +15,7 @@ An owner file older than `local.owner_file_max_age_hours` is taken as left over 
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,16 +78,16 @@ def parse_excel_owner(data: bytes) -> str | None:
     for at in (55, 54):  # Excel and PowerPoint, then Word
         if at + 2 > len(data):
             continue
-        m = data[at] | (data[at + 1] << 8)
-        if m == n and at + 2 + 2 * m <= len(data):
+        m = data[at] | (data[at + 1] << 8)  # in characters; the 8-bit copy's length may differ (cp1258)
+        if 0 < m <= 52 and at + 2 + 2 * m <= len(data):
             try:
                 name = data[at + 2: at + 2 + 2 * m].decode("utf-16-le").strip()
             except UnicodeDecodeError:
                 continue
-            if name:
-                return name
+            if name and name.isprintable():
+                return unicodedata.normalize("NFC", name)
     try:
-        return data[1:1 + n].decode("cp1258").strip() or None
+        return unicodedata.normalize("NFC", data[1:1 + n].decode("cp1258")).strip() or None
     except UnicodeDecodeError:
         return None
 
