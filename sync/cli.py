@@ -191,6 +191,8 @@ def cmd_init(args) -> int:
     except Exception as exc:
         _record_failure(state, "init", started, row, {"backend": backend.name}, exc)
         raise
+    for note in getattr(backend, "notes", ()):
+        print(note, file=sys.stderr)
     if withheld:
         print(message(withheld), file=sys.stderr)
     added = changes.cell_count()
@@ -238,7 +240,13 @@ def cmd_run(args) -> int:
     if source is not None:
         summary["source"] = source.kind
         print(source.sentence(), file=sys.stderr if args.json else sys.stdout)
-    if not args.dry_run:
+    held = result.held
+    summary["written"] = not (args.dry_run or held)
+    if held:  # computed, not written: the figures still go out, the exit code says "try later"
+        summary["cells_written"] = 0
+        summary["not_written_reason"] = str(held)
+        state.record_pass("run", now, False, summary, str(held), started_row=row)
+    elif not args.dry_run:
         from .history_cli import recorder
         state.record_pass("run", now, True, summary, "\n".join(result.messages),
                           then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()),
@@ -250,12 +258,16 @@ def cmd_run(args) -> int:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         k = summary
-        print(f"{'[Chạy thử, không ghi] ' if args.dry_run else ''}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
+        prefix = "[Chạy thử, không ghi] " if args.dry_run else "[Chưa ghi] " if held else ""
+        print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
               f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện; "
               f"{k['overdue']} quá hạn, {k['due_soon']} sắp đến hạn, {k['missing_quarterly']} kết quả quý còn thiếu, "
               f"{k['errors']} lỗi nhập liệu.")
-        if not args.dry_run:
+        if not (args.dry_run or held):
             print(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
+    if held:
+        print(f"Lỗi: {held}", file=sys.stderr)
+        return held.exit_code
     return 0
 
 

@@ -31,6 +31,7 @@ class _Strict(BaseModel):
 
 class LocalSettings(_Strict):
     path: Path = Path("data/theo-doi-cchc-2024.xlsx")
+    owner_file_max_age_hours: float = Field(12, gt=0)  # an Excel/LibreOffice owner file older than this is stale
 
 
 class GoogleSettings(_Strict):

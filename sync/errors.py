@@ -40,3 +40,7 @@ class WriteUnknown(StaleSnapshot):
     def __init__(self, message: str, server_error: bool = False):
         super().__init__(message)
         self.server_error = server_error
+
+
+class WorkbookHeld(Unreachable):
+    """The workbook is open in an office program (its owner file is beside it): computed, not written. Exit 3."""

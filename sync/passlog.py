@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .errors import Unreachable, WriteUnknown
+from .errors import Unreachable, WorkbookHeld, WriteUnknown
 from .text import fold
 from .workbook import Tab, WriteSet
 
@@ -92,6 +92,8 @@ class Outcome:
         """Run a backend read or write; if it ends the pass (exit 3), say what the pass wrote."""
         try:
             return action(*args)
+        except WorkbookHeld:
+            raise  # refused before anything was written: its message says so
         except Unreachable as exc:
             if attempt is not None:
                 self.failed(attempt, exc, carried_line)

@@ -12,7 +12,7 @@ from typing import Callable
 
 from . import dashboard, merges
 from .asof import entries_as_of
-from .errors import StaleSnapshot, Unreachable, WriteUnknown
+from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from .passlog import Outcome, add_line, logged_already, new_pass_id
 from .flags import Rules
 from .plan import Plan
@@ -63,6 +63,7 @@ class PassResult:
     withheld: int = 0  # writes left out because a merged range hides their cell
     snapshot: Snapshot | None = None  # what the written attempt read (history records its unit cells)
     pass_id: str = ""
+    held: WorkbookHeld | None = None  # computed, but the workbook is open in an office program: nothing written
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
         k = self.summary.kpis
@@ -177,6 +178,7 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     messages = []
     pass_id = opts.pass_id or new_pass_id()
     outcome = Outcome(pass_id, layout.tabs["log"])  # what the attempts wrote, for a truthful exit 3
+    held = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
         snapshot = outcome.guard(backend.read)
@@ -200,6 +202,9 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
             outcome.failed(attempt, exc, carried_line=not logged)
             messages.append(_redo_message(exc, attempt))
             continue
+        except WorkbookHeld as exc:
+            held = exc
+            break
         timings["write_s"] = clock() - t2
         break
     else:
@@ -208,8 +213,9 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     timings["duration_s"] = clock() - started
     if computed.withheld:
         messages.append(merges.message(computed.withheld, _tab_name(snapshot, layout.tabs["dashboard"])))
+    messages.extend(getattr(backend, "notes", ()))
     return PassResult(computed.summary, writes, attempt, timings, messages, len(computed.withheld), snapshot,
-                      pass_id)
+                      pass_id, held)
 
 
 def _redo_message(exc: StaleSnapshot, attempt: int) -> str:

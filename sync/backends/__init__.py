@@ -15,4 +15,4 @@ def open_backend(settings: Settings) -> Backend:
                             "dùng 'backend: local'.") from None
         return GoogleBackend.from_settings(settings)
     from .local import LocalBackend
-    return LocalBackend(settings.local.path)
+    return LocalBackend(settings.local.path, settings.local.owner_file_max_age_hours)

@@ -1,17 +1,16 @@
 """The local .xlsx workbook (openpyxl): the embedded default backend.
 
 Writes are all-or-nothing: the workbook is saved to a temporary file beside the original and moved over
-it with os.replace, so a crash mid-write leaves the old file whole. A file lock serialises our own
-writers (cron and the daemon), and the file's fingerprint taken at read time is checked again under the
-lock: if someone saved the workbook in between, we raise StaleSnapshot and the pass re-reads.
+it with os.replace, so a crash mid-write leaves the old file whole (xlsx_file.py). A file lock serialises
+our own writers (cron and the daemon), and the file's fingerprint taken at read time is checked again
+under the lock and once more after the new file is fully written, just before the replace: if someone
+saved the workbook in between, we raise StaleSnapshot and the pass re-reads. While Excel or LibreOffice
+has the workbook open (owner_files.py), nothing is written: WorkbookHeld, exit 3.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import tempfile
-import zipfile
+import time
 from pathlib import Path
 
 import openpyxl
@@ -21,13 +20,14 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..errors import StaleSnapshot, Unreachable, UserError
+from ..errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
 from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from ..tables import last_used_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+from . import owner_files, xlsx_file
+from .xlsx_file import fingerprint
 
 LOCK_TIMEOUT_S = 60
 DATE_FORMAT = "DD/MM/YYYY"
@@ -36,22 +36,16 @@ STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "header": Font(bold=True)}
 
 
-def fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class LocalBackend:
     name = "local"
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, owner_file_max_age_hours: float = 12):
         self.path = Path(path)
+        self.owner_file_max_age_hours = owner_file_max_age_hours
         self.api_calls = 0
+        self.notes: list[str] = []  # said to the user after the command (stale owner files, leftovers removed)
         self._wb: openpyxl.Workbook | None = None
-        self._token: str | None = None
+        self._token: xlsx_file.Fingerprint | None = None
 
     def describe(self) -> str:
         return f"tệp '{self.path}'"
@@ -72,23 +66,34 @@ class LocalBackend:
         tabs = {ws.title: _read_sheet(ws) for ws in self._wb.worksheets}
         return Snapshot(tabs, token=self._token)
 
-    def _load(self) -> tuple[openpyxl.Workbook, str]:
-        if not zipfile.is_zipfile(self.path):
-            raise UserError(f"{self.describe()} không phải tệp Excel .xlsx (khóa cấu hình 'local.path'). "
-                            "Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)'.")
+    def _load(self) -> tuple[openpyxl.Workbook, xlsx_file.Fingerprint]:
+        xlsx_file.check_readable(self.path)
         token = fingerprint(self.path)
         try:
             wb = openpyxl.load_workbook(self.path)
-        except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise UserError(f"Không mở được {self.describe()} như một tệp .xlsx: {exc}. "
-                            "Mở bằng Excel và lưu lại dưới dạng .xlsx.") from None
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the file is what to fix
+            part = xlsx_file.damaged_part(self.path)
+            if part or isinstance(exc, SyntaxError):  # ET.ParseError and lxml's XMLSyntaxError alike
+                raise UserError(f"{xlsx_file.where(self.path)} bị hỏng: phần '{part or 'XML'}' bên trong không đọc "
+                                "được. Mở bằng Excel (Excel sẽ đề nghị sửa tệp) rồi lưu lại, hoặc dùng bản sao lưu "
+                                "gần nhất.") from None
+            raise UserError(f"Không mở được {xlsx_file.where(self.path)} như một tệp .xlsx ({type(exc).__name__}: "
+                            f"{exc}). Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)', hoặc dùng bản "
+                            "sao lưu gần nhất.") from None
         return wb, token
 
     # --- write --------------------------------------------------------------------------------------
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
         changes.check_unit_cells()
+        xlsx_file.check_writable(self.path)  # before the lock file, which a read-only folder refuses too
         try:
             with self.lock:
+                locked_at = time.time()
+                self._refuse_if_held()
+                for left in xlsx_file.remove_leftovers(self.path, locked_at):
+                    self.notes.append(f"Đã xóa tệp tạm '{left.name}' do một lượt chạy bị ngắt trước đó để lại.")
                 if self.path.exists():
                     if fingerprint(self.path) != snapshot.token:
                         raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác")
@@ -101,28 +106,50 @@ class LocalBackend:
                 else:
                     raise StaleSnapshot(f"{self.describe()} vừa bị xóa hoặc đổi tên")
                 apply_changes(wb, changes)
-                self._save_atomically(wb)
+                self._wb, self._token = None, None  # changed in memory: good again only once it is on disk
+                self._token = self._save_atomically(wb, snapshot.token)
                 self.api_calls += 1
-                self._token = fingerprint(self.path)
                 self._wb = wb
         except Timeout:
             raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
                               f"(tệp khóa '{self.path}.lock').") from None
+        except OSError as exc:  # the lock file itself (a folder that became read-only, a full disk)
+            raise xlsx_file.os_error(exc, self.path) from None
 
-    def _save_atomically(self, wb: openpyxl.Workbook) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
+    def _save_atomically(self, wb: openpyxl.Workbook, token) -> xlsx_file.Fingerprint:
+        def last_checks(tmp: Path) -> None:
+            """After the new file is whole on disk, immediately before it replaces the old one."""
+            self._temp_written(tmp)
+            self._refuse_if_held()
+            if token is None:
+                if self.path.exists():
+                    raise StaleSnapshot(f"{self.describe()} vừa được tạo bởi người khác")
+            elif not self.path.exists():
+                raise StaleSnapshot(f"{self.describe()} vừa bị xóa hoặc đổi tên")
+            elif fingerprint(self.path) != token:
+                raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác trong lúc chương trình ghi")
+
         try:
-            wb.save(tmp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            if self.path.exists():
-                os.chmod(tmp, self.path.stat().st_mode & 0o7777)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return xlsx_file.replace_atomically(self.path, wb.save, last_checks)
+        except OSError as exc:
+            raise xlsx_file.os_error(exc, self.path) from None
+
+    def _temp_written(self, tmp: Path) -> None:
+        """Seam for tests: called when the new workbook is fully written to `tmp`, before the last checks."""
+
+    def _refuse_if_held(self) -> None:
+        """Exit 3 while Excel or LibreOffice has the workbook open; stale owner files only get a note."""
+        for owner in owner_files.find_owners(self.path):
+            if owner.age_hours < self.owner_file_max_age_hours:
+                raise WorkbookHeld(
+                    f"{xlsx_file.where(self.path)} đang được mở trong {owner.program} bởi {owner.who()} "
+                    f"(tệp khóa '{owner.path.name}'); chưa ghi gì vào bảng tính để không ghi đè lên người đang "
+                    "sửa. Lượt sau (cron/daemon) sẽ thử lại; hoặc đóng tệp rồi chạy lại.")
+            note = (f"Bỏ qua tệp khóa cũ '{owner.path.name}' ({owner.program}, {owner.age_hours:.0f} giờ, quá "
+                    f"'local.owner_file_max_age_hours' = {self.owner_file_max_age_hours:g}); có thể xóa tệp này.")
+            if note not in self.notes:
+                self.notes.append(note)
 
     def empty_snapshot(self) -> Snapshot:
         """For `init` on a workbook that does not exist yet."""

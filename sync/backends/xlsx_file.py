@@ -1,0 +1,228 @@
+"""The workbook file itself: what it is, whether we may write it, and the one atomic way we replace it.
+
+* `fingerprint` says which version of the file we read: device, inode, size, mtime in nanoseconds and a
+  SHA-256 of the content. A save by someone else changes at least one of them even within the same
+  second (a replace gets a new inode; a save in place changes the content). ~3 ms at 10,000 rows.
+* `check_readable` / `check_writable` turn what the environment does wrong (a directory, a file that is
+  not an .xlsx, a password-protected workbook, a read-only file or folder) into messages naming the
+  path and the config key, instead of tracebacks.
+* `replace_atomically` writes the new content to a temporary file beside the workbook, syncs it, and
+  only then — after checking once more that nobody saved the workbook meanwhile — moves it over the
+  original. Temporary files are named `.<name>.cchc-<pid>-<random>.tmp`; ones left by a killed pass
+  are removed by the next (`remove_leftovers`).
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError, Unreachable
+
+KEY = "local.path"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+TEMP_MARK = ".cchc-"
+TEMP_SUFFIX = ".tmp"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def fingerprint(path: Path | str) -> Fingerprint:
+    with open(path, "rb") as fh:
+        before = os.fstat(fh.fileno())
+        digest = hashlib.sha256()
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return Fingerprint(before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns, digest.hexdigest())
+
+
+def where(path: Path) -> str:
+    return f"tệp '{path}' (khóa cấu hình '{KEY}')"
+
+
+# --- what the file is --------------------------------------------------------------------------------
+
+def check_readable(path: Path) -> None:
+    """Refuse, with a message saying what to do, anything that is not a readable .xlsx file."""
+    if path.is_dir():
+        raise UserError(f"{where(path)} là một thư mục, không phải tệp .xlsx. Đặt 'local.path' thành đường dẫn "
+                        "của tệp bảng tính (ví dụ data/theo-doi-cchc-2024.xlsx), hoặc đổi tên thư mục đó.")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except PermissionError:
+        raise UserError(f"Không có quyền đọc {where(path)}. Cấp quyền đọc cho người dùng chạy chương trình "
+                        "(ví dụ 'chmod u+r').") from None
+    if head == OLE2_MAGIC:
+        if is_encrypted(path):
+            raise UserError(f"{where(path)} được đặt mật khẩu (tệp Excel mã hóa), chương trình không đọc được. "
+                            "Mở bằng Excel, gỡ mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật "
+                            "khẩu, để trống) rồi lưu lại; dùng bảo vệ trang tính nếu cần chống sửa nhầm.")
+        raise UserError(f"{where(path)} là tệp Excel đời cũ (.xls), không phải .xlsx. Mở bằng Excel và lưu lại "
+                        "dưới dạng 'Excel Workbook (*.xlsx)'.")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{where(path)} không phải tệp Excel .xlsx. "
+                        "Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)'.")
+
+
+def is_encrypted(path: Path) -> bool:
+    """An OLE2 compound file holding an `EncryptedPackage` stream is an .xlsx with a password (MS-OFFCRYPTO)."""
+    with open(path, "rb") as fh:
+        return ENCRYPTED_STREAM in fh.read(4 << 20)
+
+
+def damaged_part(path: Path) -> str | None:
+    """The first XML part of the .xlsx that does not parse, to name it in the message."""
+    import xml.etree.ElementTree as ET
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.endswith((".xml", ".rels")):
+                    try:
+                        ET.fromstring(zf.read(name))
+                    except ET.ParseError:
+                        return name
+    except (zipfile.BadZipFile, OSError):
+        return None
+    return None
+
+
+# --- whether we may write ----------------------------------------------------------------------------
+
+def _allowed(path: Path, mode: int) -> bool:
+    """os.access, plus the permission bits themselves: root passes os.access whatever they say, yet a
+    file or folder with no write bit at all was made read-only on purpose and is left alone."""
+    if not os.access(path, mode):
+        return False
+    if os.geteuid() == 0 and mode & os.W_OK:
+        return bool(path.stat().st_mode & 0o222)
+    return True
+
+
+def check_writable(path: Path) -> None:
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # a new workbook: the folder that will hold it
+        folder = folder.parent
+    if path.is_dir():
+        check_readable(path)
+    if path.exists() and not _allowed(path, os.W_OK):
+        raise UserError(f"{where(path)} đang ở chế độ chỉ đọc: chương trình không ghi đè tệp mà chủ của nó đã "
+                        "khóa ghi. Bỏ thuộc tính chỉ đọc (ví dụ 'chmod u+w') nếu muốn chương trình cập nhật tệp, "
+                        "hoặc đặt 'local.path' sang một bản sao có quyền ghi.")
+    if folder.exists() and not _allowed(folder, os.W_OK | os.X_OK):
+        raise UserError(f"Thư mục '{folder}' của {where(path)} không cho phép ghi: chương trình cần tạo tệp tạm "
+                        "cạnh bảng tính rồi thay thế. Cấp quyền ghi cho thư mục (ví dụ 'chmod u+w') hoặc đặt "
+                        "'local.path' vào một thư mục có quyền ghi.")
+
+
+def os_error(exc: OSError, path: Path) -> Exception:
+    """An OSError while writing, as the error the Office can act on (or the original when it is a bug)."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return UserError(f"Không ghi được {where(path)}: {exc.strerror}. Kiểm tra quyền ghi của tệp và thư mục "
+                         f"'{path.parent}' (hoặc ổ đĩa chỉ đọc).")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ESTALE, errno.ETIMEDOUT):
+        return Unreachable(f"Không ghi được {where(path)}: {exc.strerror}. Tệp cũ vẫn nguyên vẹn; "
+                           "giải phóng chỗ trống hoặc kiểm tra ổ đĩa mạng rồi chạy lại.")
+    return exc
+
+
+# --- temporary files and the replace --------------------------------------------------------------------
+
+def temp_prefix(path: Path) -> str:
+    return f".{path.name}{TEMP_MARK}"
+
+
+def new_temp(path: Path) -> Path:
+    """A new empty file beside `path`, created with the mode the umask gives (not mkstemp's 0600)."""
+    while True:
+        tmp = path.with_name(f"{temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def remove_leftovers(path: Path, older_than: float) -> list[Path]:
+    """Our temporary files beside `path` last written before `older_than` (epoch seconds): left by a pass
+    that was killed. Called under the workbook lock, so no pass of ours is writing one right now."""
+    removed = []
+    prefix = temp_prefix(path)
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return removed
+    for p in candidates:
+        try:
+            if p.is_file() and not p.is_symlink() and p.stat().st_mtime < older_than:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
+
+
+def keep_owner_and_mode(tmp: Path, original: os.stat_result) -> None:
+    os.chmod(tmp, stat.S_IMODE(original.st_mode))
+    current = tmp.stat()
+    if (current.st_uid, current.st_gid) != (original.st_uid, original.st_gid):
+        try:
+            os.chown(tmp, original.st_uid, original.st_gid)
+        except OSError:  # only root may give a file away; the group may still be kept
+            try:
+                os.chown(tmp, -1, original.st_gid)
+            except OSError:
+                pass
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def replace_atomically(path: Path, save: Callable[[Path], None], before_replace: Callable[[Path], None]) -> Fingerprint:
+    """Write the new workbook with `save(tmp)`, sync it, keep the original's mode and owner, call
+    `before_replace(tmp)` (the last checks; it raises to abandon the write), then move it over `path`.
+    Returns the fingerprint of what is now at `path`. On any failure the temporary file is removed and
+    the original is untouched."""
+    tmp = new_temp(path)
+    try:
+        save(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            original = path.stat()
+        except FileNotFoundError:
+            original = None
+        if original is not None:
+            keep_owner_and_mode(tmp, original)
+        written = fingerprint(tmp)
+        before_replace(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return written
