@@ -203,7 +203,8 @@ def write_workbook(out: Path, grid: list[list], plan, layout) -> None:
     """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
     import openpyxl
 
-    from .backends.local import LocalBackend, apply_changes
+    from .backends import xlsx_file
+    from .backends.local import apply_changes
     from .layout import build_init
     name = layout.tabs["tracking"]
     init = build_init(plan, Snapshot({}), layout)
@@ -215,7 +216,11 @@ def write_workbook(out: Path, grid: list[list], plan, layout) -> None:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     apply_changes(wb, changes)
-    LocalBackend(out)._save_atomically(wb)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        xlsx_file.replace_atomically(out, wb.save, lambda tmp: None)
+    except OSError as exc:
+        raise xlsx_file.os_error(exc, out) from None
 
 
 # --- restore -------------------------------------------------------------------------------------------
