@@ -142,11 +142,14 @@ def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
         raise UserError(f"'{path}' là tệp PDF, không đọc được bảng nhiệm vụ từ PDF (thường là bản scan). Dùng tệp "
                         "Word (.docx) gốc của kế hoạch; nếu chỉ có bản scan, gõ bảng phụ lục vào Word (các cột STT, "
                         "Nhiệm vụ, Kết quả/sản phẩm, Tiến độ, Phân công, Ghi chú), lưu .docx rồi chạy lại.")
+    import zipfile
+
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
     try:
         doc = Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+    except (PackageNotFoundError, KeyError, ValueError, OSError, zipfile.BadZipFile, LxmlError) as exc:
         raise UserError(f"Không mở được '{path}' như một tệp Word .docx ({exc}). Mở bằng Word và lưu lại "
                         "dưới dạng 'Word Document (*.docx)'.") from None
     lines = [line.strip() for p in doc.paragraphs for line in nfc(p.text).split("\n")]

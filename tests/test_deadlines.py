@@ -189,3 +189,11 @@ def test_cli_year_has_help(capsys):
     with pytest.raises(SystemExit):
         main(["deadline", "--help"])
     assert "năm của kế hoạch" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("year", ["99999", "-5", "0", "1899", "2101"])
+def test_cli_year_out_of_range_is_exit_2_in_vietnamese(project, year):
+    """Finding 7: `--year` outside 2000–2100 is a usage error (exit 2), never a crash or the calendar's year."""
+    code, out, err = project.cli("deadline", "Quý I", "--year", year)
+    assert code == 2 and not out, (code, out, err)
+    assert "--year" in err and "2000" in err and "2100" in err

@@ -231,3 +231,17 @@ def test_header_words_departments_use(words, key):
     from sync.plan_import import _header_key
     assert _header_key(words) == key
     assert _header_key(words.upper()) == key
+
+
+def test_a_damaged_docx_is_exit_2_with_the_save_again_message(project, plan, tmp_path):
+    """A valid zip whose document.xml is cut in half (finding 4): not a bug, the Office saves it again."""
+    import zipfile
+    whole = write_plan_docx(plan, tmp_path / "nguyen.docx")
+    damaged = tmp_path / "hong.docx"
+    with zipfile.ZipFile(whole) as zin, zipfile.ZipFile(damaged, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info, data[:len(data) // 2] if info.filename == "word/document.xml" else data)
+    code, _, err = project.cli("plan", "import", str(damaged))
+    assert code == 2, err
+    assert "Không mở được" in err and "Word Document (*.docx)" in err
