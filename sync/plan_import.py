@@ -492,26 +492,77 @@ def _broken_name(before: str, after: str, reader: UnitReader) -> bool:
     return False
 
 
+_LABEL = re.compile(r"^\s*(?:[-–+•*]\s*)?(?:(?:don vi|co quan) )?(chu tri|phoi hop)\s*:")
+_WITH = re.compile(r"\bphoi hop(?: voi)?\b")
+_EXCEPT = re.compile(r"^(?:ngoai tru|tru|khong ke)\b")
+_CHAIR_AFTER = re.compile(r"^\s*[,(]?\s*(?:la )?(?:don vi )?chu tri\b")
+
+
+def _labelled(assignment: str, reader: UnitReader) -> tuple[str, list[str], list[str]] | None:
+    """The form "Chủ trì: X; Phối hợp: Y" (the importer writes it when the table has the two columns):
+    (text before the first label, lead, support); None when no line starts with a label. A line without a
+    label after one goes on with it (a list of names over several lines)."""
+    parts = [p for line in nfc(assignment).split("\n") for p in line.split(";") if p.strip()]
+    if not any(_LABEL.match(fold(p)) for p in parts):
+        return None
+    before: list[str] = []
+    roles: dict[str, list[str]] = {"chu tri": [], "phoi hop": []}
+    current = None
+    for part in parts:
+        label = _LABEL.match(fold(part))
+        if label:
+            current, part = label.group(1), part.split(":", 1)[1]
+        if current is None:
+            before.append(part)
+            continue
+        roles[current].extend(c for c in reader.codes_in(part) if c not in roles[current])
+    return "\n".join(before), roles["chu tri"], roles["phoi hop"]
+
+
+def _excluded(verb: str, reader: UnitReader) -> tuple[list[str], str]:
+    """"trừ Ban Biên tập, Phòng X thực hiện …" after "các phòng, đơn vị": (the units left out, the rest)."""
+    match = _EXCEPT.match(verb)
+    if not match:
+        return [], verb
+    codes: list[str] = []
+    end = match.end()
+    for start, stop, cs in reader.mentions(verb):
+        if start < end or verb[end:start].strip(" ,-") not in ("", "va"):
+            break
+        codes.extend(cs)
+        end = stop
+    return codes, verb[end:].strip(" ,;:-")
+
+
 def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str], bool]:
     """(lead, support, unsure), read the way the plans are written.
 
     Each clause (a line, a ";"-part) starts with the units it is about and then what they do:
-    * "X chủ trì" leads; "phối hợp với Y" in that clause makes Y support;
+    * "X chủ trì" (or "X (chủ trì)") leads; "phối hợp Y" / "phối hợp với Y" in that clause makes Y support,
+      unless Y is marked "(chủ trì)";
     * "X phối hợp …" supports;
+    * "Chủ trì: X; Phối hợp: Y" (labelled lines) gives both directly;
+    * "Các phòng, đơn vị thuộc Sở, trừ Y" is every unit but Y;
     * without any "chủ trì", the units named that act lead ("X thực hiện", "X hướng dẫn", in any clause),
       "Các phòng, đơn vị …" lead only when no unit is named that acts, and units that only publish what
       others produce ("cập nhật", "đăng tin") support unless nobody else acts.
-    `unsure` when no unit is named at all."""
+    `unsure` when no unit is named at all; `role_doubts` says what else a person should check."""
     chairs: list[str] = []
     actors: list[str] = []
-    everyone_acts = False
+    everyone: list[str] = []
     publishers: list[str] = []
     others: list[str] = []
+    labelled = _labelled(assignment, reader)
+    if labelled:
+        assignment, chairs, others = labelled[0], list(labelled[1]), list(labelled[2])
     for clause in _clauses(assignment, reader):
         found, rest = reader.subjects(clause)
-        verb = rest.strip(" ,;:-")
+        verb = rest.strip(" ,;:-(")
         codes = [c for cs, _, name in found for c in (cs or [reader.propose(name)])]
         if found:
+            if any(all_ for _, all_, _ in found):
+                left_out, verb = _excluded(verb, reader)
+                codes = [c for c in codes if c not in left_out]
             if verb.startswith("chu tri"):
                 chairs.extend(codes)
             elif verb.startswith("phoi hop"):
@@ -519,23 +570,21 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
             elif verb.startswith(PUBLISH):
                 publishers.extend(codes)
             elif any(all_ for _, all_, _ in found):
-                everyone_acts = True
+                everyone.extend(codes)
                 others.extend(codes)
             else:
                 actors.extend(codes)
-        if not found and rest.startswith("phoi hop voi "):  # "Phối hợp với Y, X chủ trì …": the other order
-            for _, end, cs in reader.mentions(rest):
-                (chairs if rest[end:].lstrip(" ,").startswith("chu tri") else others).extend(cs)
-            continue
-        if "phoi hop voi" in rest:  # "… chủ trì, phối hợp với các phòng, đơn vị …"
-            for _, _, cs in reader.mentions(rest.split("phoi hop voi", 1)[1]):
-                others.extend(cs)
+        partners = _WITH.search(rest)
+        if partners:  # "… chủ trì, phối hợp (với) Y": Y supports, unless "Y (chủ trì)"; also the other order
+            tail = rest[partners.end():]
+            for _, end, cs in reader.mentions(tail):
+                (chairs if _CHAIR_AFTER.match(tail[end:]) else others).extend(cs)
     if chairs:
         lead = chairs
     elif actors:
         lead = actors
-    elif everyone_acts:
-        lead = list(reader.codes)
+    elif everyone:
+        lead = everyone
     else:
         lead = publishers
     lead = list(dict.fromkeys(lead))
@@ -543,6 +592,25 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
     order = reader.codes + [p.code for p in reader.proposals.values()]
     key = order.index
     return sorted(lead, key=key), sorted(support, key=key), not (lead or support)
+
+
+def role_doubts(assignment: str, reader: UnitReader, lead: list[str], support: list[str]) -> list[str]:
+    """What `read_roles` could not read in full, for the review list: a unit named in the text that got no
+    role, or "chủ trì" written with no lead read (and no outside body to lead)."""
+    doubts: list[str] = []
+    text = fold(assignment)
+    left_out: set[str] = set()
+    for match in re.finditer(r"\b(?:ngoai tru|tru|khong ke)\b", text):
+        left_out.update(_excluded(text[match.start():], reader)[0])
+    names = {u.code: u.short or u.name for u in reader.units}
+    missing = [c for _, _, cs in reader.mentions(text) if len(cs) == 1 for c in cs
+               if c not in lead and c not in support and c not in left_out]
+    for code in dict.fromkeys(missing):
+        doubts.append(f"'{names.get(code, code)}' ({code}) có trong câu phân công nhưng không đọc được vai trò: "
+                      "điền vào 'lead' hoặc 'support'")
+    if re.search(r"\bchu tri\b", text) and not lead and not partners_in(assignment) and (lead or support):
+        doubts.append("câu phân công có 'chủ trì' nhưng không đọc được đơn vị chủ trì: điền 'lead'")
+    return doubts
 
 
 def infer_roles(assignment: str, units: tuple[Unit, ...]) -> tuple[list[str], list[str], bool]:
@@ -682,6 +750,9 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
                     f"Chủ trì: {d.lead_text}" if d.lead_text else "", f"Phối hợp: {d.support_text}" if d.support_text else "")))
         else:
             d.lead, d.support, d.unsure = read_roles(d.assignment, reader)
+            if not d.unsure:
+                doubts = role_doubts(d.assignment, reader, d.lead, d.support)
+                notes.extend(f"nhiệm vụ {d.stt}: {doubt}" for doubt in doubts)
         d.partners = partners_in("\n".join((d.assignment, d.lead_text, d.support_text)))
         for role, codes in (("lead", d.lead), ("support", d.support)):
             for p in reader.proposals.values():

@@ -245,3 +245,49 @@ def test_a_damaged_docx_is_exit_2_with_the_save_again_message(project, plan, tmp
     code, _, err = project.cli("plan", "import", str(damaged))
     assert code == 2, err
     assert "Không mở được" in err and "Word Document (*.docx)" in err
+
+
+ALL_BUT_VP = ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]
+
+
+@pytest.mark.parametrize("text,lead,support", [
+    ("Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp với Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp các phòng, đơn vị thuộc Sở", ["VP"], ALL_BUT_VP),
+    ("Giao Văn phòng Sở chủ trì, phối hợp Trung tâm Cổng TTĐT", ["VP"], ["CONG"]),
+    ("Phòng CNTT-BCVT phối hợp với Văn phòng Sở (chủ trì)", ["VP"], ["CNTT"]),
+    ("Các phòng, đơn vị thuộc Sở, trừ Ban Biên tap", ["VP", "CNTT", "TTBCXB", "TTDV", "CONG"], []),
+    ("Các phòng, đơn vị thuộc Sở, trừ Ban Biên tập thực hiện", ["VP", "CNTT", "TTBCXB", "TTDV", "CONG"], []),
+    ("Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Chủ trì: Văn phòng Sở\nPhối hợp: Phòng CNTT-BCVT, Ban Biên tập", ["VP"], ["CNTT", "BBT"]),
+    ("Đơn vị chủ trì: Văn phòng Sở\nBan Biên tập\nĐơn vị phối hợp: Phòng CNTT-BCVT", ["VP", "BBT"], ["CNTT"]),
+    ("VĂN PHÒNG SỞ CHỦ TRÌ, PHỐI HỢP PHÒNG CNTT-BCVT", ["VP"], ["CNTT"]),
+])
+def test_roles_of_the_phrasings_plans_use(plan, text, lead, support):
+    """Finding 1: support after "phối hợp" with or without "với", "(chủ trì)" after a name, "trừ …", and the
+    labelled form the importer itself writes into `assignment`."""
+    from sync.plan_import import UnitReader, read_roles
+    assert read_roles(text, UnitReader(plan.registry.units)) == (lead, support, False)
+
+
+@pytest.mark.parametrize("text", [
+    "Văn phòng Sở chủ trì, Phòng CNTT-BCVT tham gia ý kiến",   # a unit named, with no role read
+    "Ban Biên tập phối hợp; đơn vị chủ trì do Giám đốc Sở phân công",  # "chủ trì" written, no lead read
+])
+def test_what_roles_cannot_be_read_from_is_a_review_line(plan, text):
+    from sync.plan_import import UnitReader, read_roles, role_doubts
+    reader = UnitReader(plan.registry.units)
+    lead, support, _ = read_roles(text, reader)
+    assert role_doubts(text, reader, lead, support)
+
+
+@pytest.mark.parametrize("text", [
+    "Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT",
+    "Ban Biên tập thực hiện",
+    "Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT",
+])
+def test_roles_read_in_full_raise_no_doubt(plan, text):
+    from sync.plan_import import UnitReader, read_roles, role_doubts
+    reader = UnitReader(plan.registry.units)
+    lead, support, _ = read_roles(text, reader)
+    assert role_doubts(text, reader, lead, support) == []
