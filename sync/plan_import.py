@@ -820,9 +820,13 @@ def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) ->
     for p in (imported.proposals if imported else []):
         notes.append(proposed_message(p.code, p.name, p.used))
     for d in drafts:
-        if parse(d.schedule, plan["year"]).kind == "unknown":
+        schedule = parse(d.schedule, plan["year"])
+        if schedule.kind == "unknown":
             notes.append(f"nhiệm vụ {d.stt}: chưa hiểu tiến độ '{d.schedule}' (sẽ là 'Chưa xác định hạn'; "
                          "Văn phòng có thể nhập ngày vào cột Hạn hoàn thành của tab Kế hoạch)")
+        elif schedule.note:  # read, but not all of it
+            notes.append(f"nhiệm vụ {d.stt}: tiến độ '{d.schedule}': {schedule.note}; Văn phòng có thể nhập hạn "
+                         "vào cột Hạn hoàn thành của tab Kế hoạch")
     numbers = [d.stt for d in drafts]
     if numbers != list(range(1, len(numbers) + 1)):
         notes.append(f"số thứ tự không liền mạch: {numbers}")

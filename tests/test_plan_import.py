@@ -291,3 +291,21 @@ def test_roles_read_in_full_raise_no_doubt(plan, text):
     reader = UnitReader(plan.registry.units)
     lead, support, _ = read_roles(text, reader)
     assert role_doubts(text, reader, lead, support) == []
+
+
+def test_deadlines_read_with_a_remark_are_review_lines(project, plan, tmp_path):
+    """Finding 6: a Tiến độ the parser reads only in part ends in the review list, not silently in the draft."""
+    doc = Document()
+    table = doc.add_table(rows=3, cols=6)
+    for row, values in zip(table.rows, (
+            ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
+            ["1", "Tuyên truyền", "Tin bài", "Hàng quý, trước ngày 20 tháng giữa quý", "Ban Biên tập thực hiện", ""],
+            ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Văn phòng Sở chủ trì", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
+    assert code == 0, err
+    assert "nhiệm vụ 1: tiến độ 'Hàng quý, trước ngày 20 tháng giữa quý'" in err
+    assert "nhiệm vụ 2: tiến độ" not in err
