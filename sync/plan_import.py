@@ -102,6 +102,7 @@ class Cell:
     text: str
     bold: bool = False
     numbered: bool = False  # an empty paragraph with Word's own list numbering (an STT column numbered by Word)
+    repeat: bool = False    # a grid column covered by the cell to its left (merged across): no text of its own
 
 
 def _cell(cell) -> Cell:
@@ -153,8 +154,34 @@ def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
         raise UserError(f"Không mở được '{path}' như một tệp Word .docx ({exc}). Mở bằng Word và lưu lại "
                         "dưới dạng 'Word Document (*.docx)'.") from None
     lines = [line.strip() for p in doc.paragraphs for line in nfc(p.text).split("\n")]
-    tables = [[[_cell(c) for c in row.cells] for row in t.rows] for t in doc.tables]
+    tables = [[_row(row) for row in t.rows] for t in _all_tables(doc.tables)]
     return [line for line in lines if line], tables
+
+
+def _row(row) -> list[Cell]:
+    """One Cell per grid column. Word gives a cell merged across columns once per column: its text goes to
+    the first, the others are `repeat`, so that a task's text never fills the results and schedule too.
+    (A cell merged down keeps its text in each row: `merge_rows` reads that as one task over two rows.)"""
+    out: list[Cell] = []
+    previous = None
+    for c in row.cells:
+        out.append(Cell("", repeat=True) if c._tc is previous else _cell(c))
+        previous = c._tc
+    return out
+
+
+def _all_tables(tables) -> list:
+    """Every table in document order, a table nested in another's cell (a layout table) right after it."""
+    out = []
+    for table in tables:
+        out.append(table)
+        seen = set()
+        for row in table.rows:
+            for c in row.cells:
+                if c._tc not in seen:
+                    seen.add(c._tc)
+                    out.extend(_all_tables(c.tables))
+    return out
 
 
 # --- finding the task table ----------------------------------------------------------------------------------
@@ -266,7 +293,8 @@ def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft
             continue
         if not number and stt_cell.numbered:  # Word numbers the column itself: the running number
             number = str(drafts[-1].stt + 1 if drafts else 1)
-        spanning = len({c.text for c in row}) == 1 and len(row) > 2  # merged across: every cell the same
+        # merged across (the other columns repeat the first), or every cell typed the same
+        spanning = len(row) > 2 and (all(c.repeat for c in row[1:]) or len({c.text for c in row}) == 1)
         heading = not number and not any(get.get(k) for k in ("results", "schedule", "assignment", "lead", "support")) \
             and all(c.bold for c in row if c.text) and get.get("task", "").isupper()
         body = [get.get(k, "") for k in ("results", "schedule", "assignment", "lead", "support")]

@@ -309,3 +309,21 @@ def test_deadlines_read_with_a_remark_are_review_lines(project, plan, tmp_path):
     assert code == 0, err
     assert "nhiệm vụ 1: tiến độ 'Hàng quý, trước ngày 20 tháng giữa quý'" in err
     assert "nhiệm vụ 2: tiến độ" not in err
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_merged_cells_are_read_once_and_a_nested_table_is_found(project, plan, tmp_path, nested):
+    """Finding 9: a cell merged across columns gives its text to its first column only, never repeated into
+    the others. Finding 8: the task table inside a one-cell layout table is found (issue 13: wherever it is)."""
+    from .plan_shapes import write_merged_cells_plan
+    out = tmp_path / "kh.yaml"
+    source = write_merged_cells_plan(tmp_path / "kh.docx", nested=nested)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    new = load_plan(out)
+    assert [(t.stt, t.task, t.results, t.schedule) for t in new.tasks] == [
+        (1, "Tuyên truyền CCHC", "Tin bài", "Quý I/2025"), (2, "Hội nghị", "", "Quý II/2025"),
+        (3, "Báo cáo", "Báo cáo", "Tháng 3-4/2025")]
+    assert (new.by_stt[3].assignment, new.by_stt[3].note) == ("Ban Biên tập thực hiện", "")
+    assert [t.group for t in new.tasks] == ["I. NHIỆM VỤ CHUNG"] * 3
+    assert [(t.lead, t.support) for t in new.tasks] == [(("VP",), ("CNTT",)), (("TTBCXB",), ()), (("BBT",), ())]
