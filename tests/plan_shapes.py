@@ -202,3 +202,31 @@ def write_merged_cells_plan(path: Path, nested: bool = False) -> Path:
     merged.text = "Ban Biên tập thực hiện"
     doc.save(path)
     return path
+
+
+# (assignment as written, lead, support) — how departments phrase who does what (review of issue 13, finding 1)
+PHRASINGS = [
+    ("Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp các phòng, đơn vị thuộc Sở", ["VP"], ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]),
+    ("Giao Văn phòng Sở chủ trì, phối hợp Trung tâm Cổng TTĐT", ["VP"], ["CONG"]),
+    ("Phòng CNTT-BCVT phối hợp với Văn phòng Sở (chủ trì)", ["VP"], ["CNTT"]),
+    ("Các phòng, đơn vị thuộc Sở, trừ Ban Biên tập", ["VP", "CNTT", "TTBCXB", "TTDV", "CONG"], []),
+    ("Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, Ban Biên tập góp ý", ["VP"], []),  # BBT's part is not a role: a review line
+]
+
+
+def write_phrasings_plan(path: Path) -> Path:
+    """One task per phrasing in PHRASINGS, in a plain one-row-header table."""
+    doc = Document()
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    table = doc.add_table(rows=1, cols=6)
+    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"]):
+        cell.text = text
+    for n, (assignment, _, _) in enumerate(PHRASINGS, 1):
+        for cell, text in zip(table.add_row().cells, [str(n), f"Nhiệm vụ {n}", "Tin bài", "Quý II/2025", assignment,
+                                                       ""]):
+            cell.text = text
+    doc.save(path)
+    return path

@@ -327,3 +327,16 @@ def test_merged_cells_are_read_once_and_a_nested_table_is_found(project, plan, t
     assert (new.by_stt[3].assignment, new.by_stt[3].note) == ("Ban Biên tập thực hiện", "")
     assert [t.group for t in new.tasks] == ["I. NHIỆM VỤ CHUNG"] * 3
     assert [(t.lead, t.support) for t in new.tasks] == [(("VP",), ("CNTT",)), (("TTBCXB",), ()), (("BBT",), ())]
+
+
+def test_phrasings_plan_reads_back_the_expected_roles(project, plan, tmp_path):
+    """Finding 18: a generated shape checked against the roles its author meant, not against the import's own
+    reading; what cannot be read is a review line naming the task and the unit."""
+    from .plan_shapes import PHRASINGS, write_phrasings_plan
+    out = tmp_path / "kh.yaml"
+    code, _, err = project.cli("plan", "import", str(write_phrasings_plan(tmp_path / "kh.docx")), "-o", str(out))
+    assert code == 0, err
+    raw = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert [(t["lead"], t["support"]) for t in raw["tasks"]] == [(lead, support) for _, lead, support in PHRASINGS]
+    doubts = [line for line in err.splitlines() if line.startswith("Cần xem lại: nhiệm vụ")]
+    assert len(doubts) == 1 and "nhiệm vụ 7:" in doubts[0] and "(BBT)" in doubts[0], err
