@@ -830,14 +830,16 @@ def _task(d: Draft) -> dict:
 def to_yaml(plan: dict, source: Path, drafts: list[Draft]) -> str:
     unsure = [str(d.stt) for d in drafts if d.unsure]
     proposed = [u["code"] for u in plan["units"] if u.get("proposed")]
-    head = (f"# Draft made by `python -m sync plan import {source.name}` on {dt.date.today():%d/%m/%Y}.\n"
-            "# Check every task's `lead` (chủ trì) and `support` (phối hợp) against its `assignment` text:\n"
-            "# they were read from the sentence, not known. Units and their e-mails come from the current plan.\n")
+    head = (f"# Bản nháp do lệnh `python -m sync plan import {source.name}` lập ngày {dt.date.today():%d/%m/%Y}.\n"
+            "# Kiểm tra 'lead' (đơn vị chủ trì) và 'support' (đơn vị phối hợp) của từng nhiệm vụ với câu phân công "
+            "'assignment':\n# chúng được đọc ra từ câu chữ, không phải biết chắc. Danh sách đơn vị và e-mail lấy từ "
+            "kế hoạch hiện tại.\n")
     if unsure:
-        head += f"# No unit recognised in the assignment of task(s) {', '.join(unsure)}: fill lead/support by hand.\n"
+        head += (f"# Chưa nhận ra đơn vị nào trong phân công của nhiệm vụ {', '.join(unsure)}: điền 'lead'/'support' "
+                 "bằng tay.\n")
     if proposed:
-        head += (f"# Proposed new unit(s) {', '.join(proposed)}: check name, code and e-mail, then delete "
-                 "`proposed: true`.\n")
+        head += (f"# Đơn vị mới đề xuất {', '.join(proposed)}: kiểm tra tên, mã và e-mail, rồi xóa dòng "
+                 "'proposed: true'.\n")
     return head + "\n" + yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=110)
 
 

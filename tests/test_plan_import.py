@@ -26,7 +26,7 @@ def test_the_2024_plan_comes_back_from_its_word_file(project, plan, tmp_path):
     out = tmp_path / "plans" / "ke-hoach.yaml"
     code, stdout, err = project.cli("plan", "import", str(source), "-o", str(out))
     assert code == 0, err
-    assert "17 nhiệm vụ" in stdout and out.read_text(encoding="utf-8").startswith("# Draft made by")
+    assert "17 nhiệm vụ" in stdout and out.read_text(encoding="utf-8").startswith("# Bản nháp do lệnh")
     imported = load_plan(out)  # a plan the job accepts as it is
     assert (imported.title, imported.number, imported.issued, imported.year) == (
         plan.title, plan.number, plan.issued, plan.year)
@@ -340,3 +340,14 @@ def test_phrasings_plan_reads_back_the_expected_roles(project, plan, tmp_path):
     assert [(t["lead"], t["support"]) for t in raw["tasks"]] == [(lead, support) for _, lead, support in PHRASINGS]
     doubts = [line for line in err.splitlines() if line.startswith("Cần xem lại: nhiệm vụ")]
     assert len(doubts) == 1 and "nhiệm vụ 7:" in doubts[0] and "(BBT)" in doubts[0], err
+
+
+def test_the_drafts_own_comments_are_in_vietnamese(project, plan, tmp_path):
+    """Finding 15: the Office reads the draft's head comments; they explain themselves in Vietnamese."""
+    out = tmp_path / "kh.yaml"
+    assert project.cli("plan", "import", str(write_sentence_plan(tmp_path / "kh.docx")), "-o", str(out))[0] == 0
+    head = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    text = "\n".join(head)
+    assert "Bản nháp" in text and "chủ trì" in text and "nhiệm vụ 3" in text and "KHTC" in text, text
+    for english in ("Draft", "Check", "Proposed", "task(s)", "fill", "delete", "unit(s)"):
+        assert english not in text, (english, text)
