@@ -228,19 +228,25 @@ def _is_column_numbers(row: list[Cell]) -> bool:
     return all(t.isdigit() for t in texts) and [int(t) for t in texts] == list(range(1, len(texts) + 1))
 
 
-def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, int], list[list[Cell]]]:
+def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, int], list[list[Cell]], list[str]]:
     """The task table's columns and its rows: every table whose header reads as a task table, and tables
     right after one with the same number of columns and no header (the table went on after a break)."""
     found: list[tuple[dict[str, int], list[list[Cell]]]] = []
+    first = 0  # the number of the table `found` starts with
+    notes: list[str] = []
     width = None
-    for rows in tables:
+    for n, rows in enumerate(tables, 1):
         header = _header(rows)
         if header:
             skip, cols = header
             if found and cols != found[0][0]:
                 if len(found[0][1]) >= len(rows) - skip:
-                    continue  # another, smaller task-like table: keep the first
+                    notes.append(_dropped(n, rows[skip:], cols))  # another, smaller task-like table: keep the first
+                    continue
+                notes.append(_dropped(first, [r for _, part in found for r in part], found[0][0]))
                 found = []
+            if not found:
+                first = n
             found.append((cols, rows[skip:]))
             width = len(rows[0])
         elif found and rows and len(rows[0]) == width:
@@ -250,7 +256,15 @@ def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, i
                         "gồm cột Nhiệm vụ (hoặc Nội dung), Tiến độ (hoặc Thời gian thực hiện) và Phân công (hoặc "
                         "Đơn vị chủ trì / Đơn vị thực hiện). Nếu bảng trong tệp là ảnh scan, gõ lại bảng trong Word "
                         "rồi lưu .docx và chạy lại.")
-    return found[0][0], [row for _, rows in found for row in rows]
+    return found[0][0], [row for _, rows in found for row in rows], notes
+
+
+def _dropped(number: int, rows: list[list[Cell]], cols: dict[str, int]) -> str:
+    """The review line for a task-like table left out in favour of a bigger one."""
+    tasks = [row[cols["task"]].text.split("\n")[0] for row in rows if cols["task"] < len(row) and row[cols["task"]].text]
+    sample = f", bắt đầu bằng '{tasks[0][:60]}'" if tasks else ""
+    return (f"bảng thứ {number} trong tệp cũng có dạng bảng nhiệm vụ ({len(rows)} dòng{sample}) nhưng khác cột với "
+            "bảng lớn hơn: đã bỏ qua; nếu đó là nhiệm vụ của kế hoạch, chép vào bảng chính rồi nhập lại")
 
 
 # --- rows → tasks --------------------------------------------------------------------------------------------
@@ -662,9 +676,10 @@ def _sentence_case(line: str) -> str:
     return line[:1].lower() + line[1:] if line[1:2].islower() else line
 
 
-def header_facts(lines: list[str]) -> dict:
+def header_facts(lines: list[str], known: tuple[str, ...] = ()) -> dict:
     """Number, date, place, title, issuer and year from the plan's first page (paragraphs and the letterhead
-    table), when they are there."""
+    table), when they are there. `known`: names written in normal case elsewhere (the current plan's issuer),
+    to restore the capitals of an issuer the letterhead gives only in capitals."""
     facts: dict = {}
     head = lines[:60]
     for n, text in enumerate(head):
@@ -680,8 +695,8 @@ def header_facts(lines: list[str]) -> dict:
                 facts["issued_loose"] = True
             try:
                 facts["issued"] = parse_date(dated.group(0))
-            except ValueError:
-                pass
+            except ValueError:  # "ngày 31 tháng 02 năm 2025": named in the review, not "not found"
+                facts.setdefault("bad_date", _at_folded(text, dated.group(0)) or dated.group(0))
             place = text.split(",", 1)[0].strip() if "," in text else ""
             if place and not fold(place).startswith("ngay"):
                 facts["place"] = place
@@ -708,21 +723,23 @@ def header_facts(lines: list[str]) -> dict:
     facts.pop("issued_loose", None)
     year = re.search(r"nam (20\d\d)\b", fold(facts.get("title", "")))
     facts["year"] = int(year.group(1)) if year else (facts["issued"].year if facts.get("issued") else None)
-    facts["issuer"] = _issuer(facts, lines)
+    facts["issuer"] = _issuer(facts, lines, known)
     return facts
 
 
-def _issuer(facts: dict, lines: list[str]) -> str | None:
+def _issuer(facts: dict, lines: list[str], known: tuple[str, ...] = ()) -> str | None:
     name = None
     if facts.get("issuer_caps"):
         caps = fold(facts["issuer_caps"])
-        for line in lines:  # the same name written in normal case somewhere in the text
+        for line in [*lines, *known]:  # the same name written in normal case in the text, else as we know it
             if caps in fold(line) and not line.isupper():
                 name = _at_folded(line, caps)
                 if name and name[:1].isupper():
                     break
                 name = None
-        name = name or facts["issuer_caps"].capitalize()
+        if not name:  # only capitals to go by: "Sở nội vụ", which the Office must check
+            name = facts["issuer_caps"].capitalize()
+            facts["issuer_from_caps"] = True
     elif facts.get("title"):
         match = re.search(r"\bcủa ((?:Sở|Ban|Văn phòng|Chi cục) .+?)(?: năm \d{4}|$)", facts["title"])
         name = match.group(1) if match else None
@@ -760,8 +777,9 @@ class Imported:
 
 def import_plan(path: Path, registry_plan: Plan) -> Imported:
     lines, tables = read_docx(path)
-    cols, rows = task_rows(tables, path)
+    cols, rows, dropped = task_rows(tables, path)
     drafts, notes = merge_rows(cols, rows)
+    notes = dropped + notes
     if not drafts:
         raise UserError(f"Bảng nhiệm vụ trong '{path}' không có dòng nào có STT: đánh số thứ tự các nhiệm vụ "
                         "trong cột STT rồi chạy lại.")
@@ -788,15 +806,20 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
                     p.used.append(f"nhiệm vụ {d.stt} ({role})")
     letterhead = [line for t in tables if _header(t) is None and len(t) <= 3
                   for r in t for c in dict.fromkeys(x.text for x in r) for line in c.split("\n") if line.strip()]
-    facts = header_facts(letterhead + lines)
+    facts = header_facts(letterhead + lines, (registry_plan.issuer,))
     year = facts["year"] or registry_plan.year + 1
     if not facts["year"]:
         notes.append(f"không thấy năm của kế hoạch trong tiêu đề hay ngày ban hành: đã đặt 'year: {year}'")
-    if not facts.get("issued"):
+    if not facts.get("issued") and facts.get("bad_date"):
+        notes.append(f"ngày ban hành '{facts['bad_date']}' không có thật: điền 'issued' đúng ngày ký")
+    elif not facts.get("issued"):
         notes.append("không thấy ngày ban hành ('…, ngày … tháng … năm …'): điền 'issued'")
     if facts.get("title_caps"):
         notes.append("tiêu đề viết hoa toàn bộ: kiểm tra chữ hoa của tên riêng trong 'title'")
     issuer = facts.get("issuer") or registry_plan.issuer
+    if facts.get("issuer_from_caps"):
+        notes.append(f"cơ quan ban hành '{issuer}' chỉ có chữ in hoa trong văn bản: kiểm tra chữ hoa của tên riêng "
+                     "trong 'issuer'")
     if not facts.get("issuer"):
         notes.append(f"không thấy cơ quan ban hành: giữ '{issuer}' của kế hoạch hiện tại ('issuer')")
     registry = [{"code": u.code, "name": u.name, "short": u.short, "aliases": list(u.aliases),

@@ -351,3 +351,79 @@ def test_the_drafts_own_comments_are_in_vietnamese(project, plan, tmp_path):
     assert "Bản nháp" in text and "chủ trì" in text and "nhiệm vụ 3" in text and "KHTC" in text, text
     for english in ("Draft", "Check", "Proposed", "task(s)", "fill", "delete", "unit(s)"):
         assert english not in text, (english, text)
+
+
+def test_a_smaller_task_like_table_dropped_is_a_review_line(project, plan, tmp_path):
+    """Finding 10: of two task tables with different columns the smaller is left out, and the review says so."""
+    doc = Document()
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    for rows in ([["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
+                  ["1", "Tuyên truyền", "Tin bài", "Quý I/2025", "Văn phòng Sở thực hiện", ""],
+                  ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Ban Biên tập thực hiện", ""]],
+                 [["TT", "Nội dung", "Thời gian thực hiện", "Đơn vị thực hiện"],
+                  ["1", "Việc khác", "Quý III/2025", "Văn phòng Sở"]]):
+        table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+        for row, values in zip(table.rows, rows):
+            for cell, text in zip(row.cells, values):
+                cell.text = text
+        doc.add_paragraph("")
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
+    assert code == 0, err
+    assert "bảng thứ 2" in err and "1 dòng" in err and "Việc khác" in err, err
+
+
+def test_an_impossible_issue_date_is_named(project, plan, tmp_path):
+    """Finding 17: "ngày 31 tháng 02 năm 2025" is reported as a date that does not exist, not as missing."""
+    doc = Document()
+    doc.add_paragraph("Số: 1/KH-STTTT")
+    doc.add_paragraph("Khánh Hòa, ngày 31 tháng 02 năm 2025")
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    table = doc.add_table(rows=2, cols=5)
+    for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
+    assert code == 0, err
+    assert "ngày 31 tháng 02 năm 2025" in err and "không có thật" in err and "không thấy ngày ban hành" not in err
+
+
+def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
+    """Finding 16: a letterhead in capitals with no normal-case spelling in the text: the proper-name capitals
+    are restored from the registry's words where it can, and the review asks to check the rest."""
+    doc = Document()
+    for line in ("UBND TỈNH KHÁNH HÒA", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "Số: 3/KH-STTTT",
+                 "Khánh Hòa, ngày 05 tháng 01 năm 2025", "KẾ HOẠCH", "Tuyên truyền cải cách hành chính năm 2025"):
+        doc.add_paragraph(line)
+    table = doc.add_table(rows=2, cols=5)
+    for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    out = tmp_path / "kh.yaml"
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    assert load_plan(out).issuer == "Sở Thông tin và Truyền thông tỉnh Khánh Hòa"  # as the current plan writes it
+    assert "cơ quan ban hành" not in err
+
+    doc = Document()
+    for line in ("UBND TỈNH KHÁNH HÒA", "SỞ NỘI VỤ", "Khánh Hòa, ngày 05 tháng 01 năm 2025", "KẾ HOẠCH",
+                 "Tuyên truyền cải cách hành chính năm 2025"):
+        doc.add_paragraph(line)
+    table = doc.add_table(rows=2, cols=5)
+    for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    doc.save(source)
+    out.unlink()
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    assert "cơ quan ban hành" in err and "chữ in hoa" in err and "'issuer'" in err
