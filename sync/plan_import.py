@@ -30,20 +30,27 @@ import yaml
 from .deadlines import parse_date
 from .errors import UserError
 from .plan import Plan, Unit, proposed_message, unassigned_message
+from .schema import HEADER_SYNONYMS, PLAN_COLUMNS
 from .text import closest, fold, nfc
 
-# folded header words → column key; the longest match wins ("đơn vị chủ trì" before "đơn vị")
-HEADERS = {
-    "stt": ("stt", "tt", "so tt", "so thu tu"),
-    "task": ("nhiem vu", "noi dung", "noi dung nhiem vu", "noi dung cong viec", "ten nhiem vu", "cong viec"),
-    "results": ("ket qua", "san pham", "san pham dau ra", "ket qua/san pham", "ket qua/ san pham"),
-    "schedule": ("tien do", "thoi gian thuc hien", "thoi gian hoan thanh", "thoi gian", "thoi han"),
-    "assignment": ("phan cong", "don vi thuc hien", "co quan thuc hien", "trach nhiem thuc hien",
-                   "to chuc thuc hien"),
-    "lead": ("don vi chu tri", "chu tri", "co quan chu tri"),
-    "support": ("don vi phoi hop", "phoi hop", "co quan phoi hop"),
-    "note": ("ghi chu",),
+# The plan's columns are named once, in `schema` (PLAN_COLUMNS and HEADER_SYNONYMS: what the sheet's
+# `Kế hoạch` tab is called and what the Office renames it to); a Word appendix is read with those names and
+# with the words below, which only Word plans use. One word differs on purpose: "Thời hạn" heads the Tiến độ
+# phrase in a Word plan (`schedule`), while in the sheet it is a renamed `Hạn hoàn thành` (`deadline`, a date
+# the Office types, which a Word appendix does not have).
+WORD_HEADERS = {
+    "stt": ("tt", "so tt", "so thu tu"),
+    "task": ("noi dung", "noi dung nhiem vu", "noi dung cong viec", "ten nhiem vu", "cong viec"),
+    "results": ("ket qua", "san pham", "san pham dau ra", "ket qua/ san pham"),
+    "schedule": ("thoi gian thuc hien", "thoi gian hoan thanh", "thoi gian", "thoi han"),
+    "assignment": ("phan cong", "don vi thuc hien", "co quan thuc hien", "trach nhiem thuc hien", "to chuc thuc hien"),
+    "lead": ("chu tri", "co quan chu tri"),
+    "support": ("phoi hop", "co quan phoi hop"),
+    "note": (),
 }
+# folded header words → column key; the longest match wins ("đơn vị chủ trì" before "đơn vị")
+HEADERS = {key: tuple(dict.fromkeys(fold(w) for w in (PLAN_COLUMNS[key], *HEADER_SYNONYMS.get(key, ()), *words)))
+           for key, words in WORD_HEADERS.items()}
 TEXT_KEYS = ("task", "results", "schedule", "assignment", "lead", "support", "note")
 ALL_UNITS = ("cac phong, don vi thuoc so", "cac phong, don vi", "cac phong don vi", "cac don vi thuoc so",
              "cac phong, ban, don vi", "phong, don vi")

@@ -427,3 +427,15 @@ def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
     code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
     assert code == 0, err
     assert "cơ quan ban hành" in err and "chữ in hoa" in err and "'issuer'" in err
+
+
+def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
+    """Finding 19: one list of the plan's column names (schema) serves the sheet and the import; the import only
+    adds words Word plans use. "Thời hạn" differs on purpose: in a Word plan it heads the Tiến độ phrase
+    (schedule), in the sheet it is a renamed `Hạn hoàn thành` (a date, `deadline`, which the import has not)."""
+    from sync.plan_import import _header_key
+    from sync.schema import HEADER_SYNONYMS, PLAN_COLUMNS
+    for key in ("stt", "task", "results", "schedule", "assignment", "lead", "support", "note"):
+        for words in (PLAN_COLUMNS[key], *HEADER_SYNONYMS[key]):
+            assert _header_key(words) == key, (words, key)
+    assert _header_key("Thời hạn") == "schedule" and "Thời hạn" in HEADER_SYNONYMS["deadline"]
