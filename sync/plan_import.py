@@ -628,6 +628,12 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
             tail = rest[partners.end():]
             for _, end, cs in reader.mentions(tail):
                 (chairs if _CHAIR_AFTER.match(tail[end:]) else others).extend(cs)
+            others.extend(_unknown_units(tail, clause, reader))
+        folded = fold(clause)
+        for _, end, cs in reader.mentions(folded):  # "Văn phòng Sở (chủ trì), Phòng CNTT-BCVT (phối hợp)"
+            marked = re.match(r"\s*\(\s*(chu tri|phoi hop)\s*\)", folded[end:])
+            if marked:
+                (chairs if marked.group(1) == "chu tri" else others).extend(cs)
     if chairs:
         lead = chairs
     elif actors:
@@ -641,6 +647,21 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
     order = reader.codes + [p.code for p in reader.proposals.values()]
     key = order.index
     return sorted(lead, key=key), sorted(support, key=key), not (lead or support)
+
+
+def _unknown_units(tail: str, clause: str, reader: UnitReader) -> list[str]:
+    """Codes proposed for the names the registry does not know in a folded list of units ("phối hợp Phòng Kế
+    hoạch - Tài chính, Văn phòng Sở …"), read from the clause as written."""
+    raw = _raw_at(nfc(clause), tail.strip(" ,:"))
+    codes: list[str] = []
+    for piece in re.split(r",|;|\bvà\b", raw):
+        piece = piece.strip(" .-–()")
+        if not piece or reader.known_at(fold(piece), 0):
+            continue
+        unknown = reader.unknown_at(fold(piece), piece)
+        if unknown:
+            codes.append(reader.propose(unknown[1]))
+    return codes
 
 
 def role_doubts(assignment: str, reader: UnitReader, lead: list[str], support: list[str]) -> list[str]:

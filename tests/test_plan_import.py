@@ -262,6 +262,8 @@ ALL_BUT_VP = ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]
     ("Chủ trì: Văn phòng Sở\nPhối hợp: Phòng CNTT-BCVT, Ban Biên tập", ["VP"], ["CNTT", "BBT"]),
     ("Đơn vị chủ trì: Văn phòng Sở\nBan Biên tập\nĐơn vị phối hợp: Phòng CNTT-BCVT", ["VP", "BBT"], ["CNTT"]),
     ("VĂN PHÒNG SỞ CHỦ TRÌ, PHỐI HỢP PHÒNG CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở (chủ trì), Phòng CNTT-BCVT (phối hợp)", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp Phòng Kế hoạch - Tài chính xây dựng dự toán", ["VP"], ["KHTC"]),  # proposed
 ])
 def test_roles_of_the_phrasings_plans_use(plan, text, lead, support):
     """Finding 1: support after "phối hợp" with or without "với", "(chủ trì)" after a name, "trừ …", and the
