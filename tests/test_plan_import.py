@@ -196,7 +196,8 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
 @given(st.lists(st.sampled_from(["Văn phòng Sở", "Phòng CNTT-BCVT", "Ban Biên tập", "Các phòng, đơn vị", "Sở Nội vụ",
                                  "Phòng Kế hoạch - Tài chính", "chủ trì", "phối hợp với", "phối hợp", "thực hiện",
                                  "cập nhật", "tổ chức", "Ban hành", ",", ";", "\n- ", "- ", "Phòng Thông tin -",
-                                 "\nBáo chí - Xuất bản", "và", "(", ")", "."]), max_size=14).map(" ".join))
+                                 "\nBáo chí - Xuất bản", "và", "(", ")", ".", "trừ", "Chủ trì:", "phối hợp:",
+                                 "(chủ trì)", "Giao"]), max_size=14).map(" ".join))
 def test_reading_roles_never_fails_and_never_gives_a_unit_both_roles(plan, text):
     from sync.plan_import import UnitReader, read_roles
     reader = UnitReader(plan.registry.units)
