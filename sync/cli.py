@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_deadline(args) -> int:
     year = args.year
+    if year is not None and not 2000 <= year <= 2100:
+        raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
     if year is None:  # the plan's year, not the calendar's: in January the plan being read is often last year's
         from .plan import load_plan
         try:

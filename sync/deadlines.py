@@ -6,7 +6,9 @@ Pure functions, no I/O. A phrase becomes a `Schedule`:
               list of months or quarters is due at its end ("Tháng 3-4/2024", "Tháng 12/2024 - tháng 01/2025",
               "Quý II-III/2024"), and `start` says where it begins;
 * recurring — a result every period of the year ("Thường xuyên", "hằng tháng", "định kỳ hằng quý"); `day`
-              when the phrase sets the day of the period's last month ("Hàng quý, trước ngày 10 tháng cuối quý");
+              when the phrase sets the day of the period's last month ("Hàng quý, trước ngày 10 tháng cuối quý"),
+              or with `next_period` of the next period's first month ("trước ngày 20 tháng đầu quý sau"); a
+              day it cannot place is dropped with a `note`;
 * event     — tied to something outside the plan ("Theo tiến độ Đề án", "Theo Kế hoạch của UBND tỉnh"); a
               date only when the phrase gives an expected one ("dự kiến trong quý II/2024") or the Office
               sets Hạn hoàn thành;
@@ -37,9 +39,10 @@ class Schedule:
     every: str | None = None       # recurring: month | quarter | year | week
     until: dt.date | None = None   # recurring: last day it runs
     expected: bool = False         # event: `due` is an estimate given in the phrase
-    note: str | None = None        # why a phrase is unknown, in Vietnamese
+    note: str | None = None        # why a phrase is unknown, or what of it was not understood, in Vietnamese
     day: int | None = None         # recurring: each result is due by this day of the period's last month
     start: dt.date | None = None   # once: first day of a range of months or quarters
+    next_period: bool = False      # recurring: `day` is in the first month of the next period instead
 
     def to_json(self, phrase: str = "", year: int | None = None) -> dict:
         out = {"phrase": phrase, "year": year, **asdict(self)}
@@ -194,11 +197,56 @@ def _months(text: str, year: int) -> tuple[dt.date, dt.date] | None:
     return dt.date(last_year - wraps, months[0], 1), month_end(last_year, months[-1])
 
 
+_OWN_YEAR = re.compile(r"\s*(?:/|nam)\s*(20\d\d)")
+
+
+def _own_year(text: str, end: int, year: int) -> int:
+    """The year written right after a month or quarter ("tháng 9/2024", "quý I năm 2025"), else `year`."""
+    match = _OWN_YEAR.match(text, end)
+    return int(match.group(1)) if match else year
+
+
+def _periods(text: str, year: int) -> tuple[dt.date | None, dt.date] | None:
+    """(first day, last day) of the months, quarters and halves a phrase names: the latest end, and the
+    earliest start when it names more than one period (a range, a list, "Đợt 1: tháng 3; đợt 2: tháng 9")."""
+    spans: list[tuple[dt.date, dt.date]] = []
+    rest = text
+    match = _MONTH_SPAN.search(rest) or _MONTH_LIST.search(rest)
+    months = _months(rest, year) if match else None
+    if match and months:
+        spans.append(months)
+        rest = rest[:match.start()] + " " * (match.end() - match.start()) + rest[match.end():]
+    for match in _MONTH.finditer(rest):
+        yr = _own_year(rest, match.end(), year)
+        month = _numeral(match.group(1))
+        spans.append((dt.date(yr, month, 1), month_end(yr, month)))
+    for match in _QUARTER.finditer(rest):
+        quarters = [_numeral(match.group(1))] + [_numeral(q) for q in re.findall(r"iv|iii|ii|i|[1-4]", match.group(2))]
+        if max(quarters) > 4:
+            continue
+        yr = _own_year(rest, match.end(), year)
+        wraps = sum(1 for a, b in zip(quarters, quarters[1:]) if b < a)  # "Quý IV - Quý I/2025"
+        spans.append((dt.date(yr - wraps, quarters[0] * 3 - 2, 1), quarter_end(yr, quarters[-1])))
+        if len(quarters) > 1:
+            spans.append((spans[-1][0], spans[-1][0]))  # a range: its start counts even when alone
+    for match in _HALF.finditer(rest):
+        length = 9 if match.group(1) in ("9", "chin") else 6
+        second_half = "cuoi" in (match.group(2) or "", match.group(3) or "")
+        spans.append((dt.date(year, 7 if second_half else 1, 1), month_end(year, 12 if second_half else length)))
+    if not spans:
+        return None
+    start = min(s for s, _ in spans)
+    end = max(e for _, e in spans)
+    several = len(spans) > 1 or (months is not None and months[0].month != months[1].month)
+    return (start if several and start < end else None), end
+
+
 def _date_in(text: str, year: int) -> tuple[dt.date | None, str | None]:
     """The latest due date a phrase (without its recurring/event words) names, or a reason why not."""
-    span = _months(text, year)
-    if span:
-        return span[1], None
+    if _MONTH_SPAN.search(text) or _MONTH_LIST.search(text):  # "Tháng 3-4/2024" is not the 3rd of April
+        span = _periods(text, year)
+        if span:
+            return span[1], None
     for match in _FULL_DATE.finditer(text):
         day, month, yr = (int(g) for g in match.groups())
         found = _safe_date(yr, month, day)
@@ -214,22 +262,36 @@ def _date_in(text: str, year: int) -> tuple[dt.date | None, str | None]:
             yr = int(match.group(3)) if match.lastindex and match.lastindex >= 3 and match.group(3) else year
             found = _safe_date(yr, month, day)
             return (found, None) if found else (None, f"ngày {day}/{month} không có thật")
-    match = _QUARTER.search(text)
-    if match:
-        quarters = [_numeral(match.group(1))] + [_numeral(q) for q in re.findall(r"iv|iii|ii|i|[1-4]", match.group(2))]
-        return quarter_end(year, max(quarters)), None
-    match = _HALF.search(text)
-    if match:
-        months = 9 if match.group(1) in ("9", "chin") else 6
-        second_half = "cuoi" in (match.group(2) or "", match.group(3) or "")
-        return month_end(year, 12 if second_half else months), None
-    match = _MONTH.search(text)
-    if match:
-        month = _numeral(match.group(1))
-        return month_end(year, month), None
+    span = _periods(text, year)
+    if span:
+        return span[1], None
     if _WHOLE_YEAR.search(text):
         return dt.date(year, 12, 31), None
     return None, None
+
+
+_NEXT_PERIOD = {"quarter": re.compile(r"\b(?:thang dau (?:cua )?)?quy (?:sau|tiep theo|ke tiep)\b"),
+                "month": re.compile(r"\bthang (?:sau|tiep theo|ke tiep)\b")}
+_LAST_MONTH = re.compile(r"\bthang cuoi (?:cua )?quy\b")
+
+
+def _recurring_day(text: str, every: str) -> tuple[int | None, bool, str | None]:
+    """(day, in the next period, remark) of "trước ngày N …" in a recurring phrase."""
+    match = _RECURRING_DAY.search(text)
+    if not match:
+        return None, False, None
+    day = int(match.group(1))
+    after = re.split(r"[;,(]", text[match.end():], maxsplit=1)[0]
+    dropped = f"chưa hiểu 'ngày {day}' trong tiến độ: hạn nộp kết quả theo mốc chung (ngày 14 tháng cuối quý)"
+    if every not in ("month", "quarter"):
+        return None, False, dropped
+    if not 1 <= day <= 31:
+        return None, False, f"ngày {day} không có thật: hạn nộp kết quả theo mốc chung (ngày 14 tháng cuối quý)"
+    if _NEXT_PERIOD[every].search(after):
+        return day, True, None
+    if every == "quarter" and re.search(r"\b(?:thang|quy)\b", after) and not _LAST_MONTH.search(after):
+        return None, False, dropped  # "tháng giữa quý", "tháng đầu quý": not a day this model can hold
+    return day, False, None
 
 
 def parse(phrase: object, year: int | None = None) -> Schedule:
@@ -244,22 +306,16 @@ def parse(phrase: object, year: int | None = None) -> Schedule:
 
     for pattern, every in _RECURRING:
         if pattern.search(main):
-            day = _RECURRING_DAY.search(text)
-            day = int(day.group(1)) if day and 1 <= int(day.group(1)) <= (30 if every == "quarter" else 28) else None
-            return Schedule("recurring", every=every, until=dt.date(yr, 12, 31),
-                            day=day if every in ("month", "quarter") else None)
+            day, next_period, note = _recurring_day(text, every)
+            return Schedule("recurring", every=every, until=dt.date(yr, 12, 31), day=day, next_period=next_period,
+                            note=note)
     if _EVENT.search(main):
         due, _ = _date_in(aside, yr) if aside else (None, None)
         return Schedule("event", due=due, expected=due is not None)
     due, problem = _date_in(main, yr)
     if due:
-        span = _months(main, yr)
-        quarters = _QUARTER.search(main)
-        start = span[0] if span else None
-        if start is None and quarters and quarters.group(2):
-            first = _numeral(quarters.group(1))
-            start = dt.date(due.year, first * 3 - 2, 1) if quarter_end(due.year, first) < due else None
-        return Schedule("once", due=due, start=start)
+        span = _periods(main, yr)
+        return Schedule("once", due=due, start=span[0] if span and span[1] == due else None)
     if problem:
         return Schedule("unknown", note=problem)
     if aside and _EVENT.search(aside):

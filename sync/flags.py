@@ -8,6 +8,7 @@ Two kinds of obligation:
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -67,7 +68,9 @@ def result_deadline(c: Checked, quarter: int, rules: Rules) -> dt.date:
     ("Hàng quý, trước ngày 10 tháng cuối quý"), else the ND 09/2019 cut-off."""
     s = c.schedule
     if s.kind == "recurring" and s.every == "quarter" and s.day:
-        return dt.date(rules.year, quarter * 3, s.day)
+        month = quarter * 3 + (1 if s.next_period else 0)  # "tháng đầu quý sau": Q4's is in January
+        year, month = rules.year + (month - 1) // 12, (month - 1) % 12 + 1
+        return dt.date(year, month, min(s.day, calendar.monthrange(year, month)[1]))  # "ngày 31": month's end
     return result_period(rules.year, quarter, rules.cutoff_day)[1]
 
 

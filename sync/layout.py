@@ -32,7 +32,9 @@ def describe_schedule(schedule: Schedule) -> str:
     if schedule.kind == "recurring":
         every = {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(schedule.every, "Hằng quý")
         if schedule.day:  # kept, so that the pass reading this cell back still knows the day
-            return f"{every}, trước ngày {schedule.day}" + (" tháng cuối quý" if schedule.every == "quarter" else "")
+            month = {("quarter", False): " tháng cuối quý", ("quarter", True): " tháng đầu quý sau",
+                     ("month", True): " tháng sau"}.get((schedule.every, schedule.next_period), "")
+            return f"{every}, trước ngày {schedule.day}{month}"
         return every
     return ""
 

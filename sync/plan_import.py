@@ -30,20 +30,27 @@ import yaml
 from .deadlines import parse_date
 from .errors import UserError
 from .plan import Plan, Unit, proposed_message, unassigned_message
+from .schema import HEADER_SYNONYMS, PLAN_COLUMNS
 from .text import closest, fold, nfc
 
-# folded header words → column key; the longest match wins ("đơn vị chủ trì" before "đơn vị")
-HEADERS = {
-    "stt": ("stt", "tt", "so tt", "so thu tu"),
-    "task": ("nhiem vu", "noi dung", "noi dung nhiem vu", "noi dung cong viec", "ten nhiem vu", "cong viec"),
-    "results": ("ket qua", "san pham", "san pham dau ra", "ket qua/san pham", "ket qua/ san pham"),
-    "schedule": ("tien do", "thoi gian thuc hien", "thoi gian hoan thanh", "thoi gian", "thoi han"),
-    "assignment": ("phan cong", "don vi thuc hien", "co quan thuc hien", "trach nhiem thuc hien",
-                   "to chuc thuc hien"),
-    "lead": ("don vi chu tri", "chu tri", "co quan chu tri"),
-    "support": ("don vi phoi hop", "phoi hop", "co quan phoi hop"),
-    "note": ("ghi chu",),
+# The plan's columns are named once, in `schema` (PLAN_COLUMNS and HEADER_SYNONYMS: what the sheet's
+# `Kế hoạch` tab is called and what the Office renames it to); a Word appendix is read with those names and
+# with the words below, which only Word plans use. One word differs on purpose: "Thời hạn" heads the Tiến độ
+# phrase in a Word plan (`schedule`), while in the sheet it is a renamed `Hạn hoàn thành` (`deadline`, a date
+# the Office types, which a Word appendix does not have).
+WORD_HEADERS = {
+    "stt": ("tt", "so tt", "so thu tu"),
+    "task": ("noi dung", "noi dung nhiem vu", "noi dung cong viec", "ten nhiem vu", "cong viec"),
+    "results": ("ket qua", "san pham", "san pham dau ra", "ket qua/ san pham"),
+    "schedule": ("thoi gian thuc hien", "thoi gian hoan thanh", "thoi gian", "thoi han"),
+    "assignment": ("phan cong", "don vi thuc hien", "co quan thuc hien", "trach nhiem thuc hien", "to chuc thuc hien"),
+    "lead": ("chu tri", "co quan chu tri"),
+    "support": ("phoi hop", "co quan phoi hop"),
+    "note": (),
 }
+# folded header words → column key; the longest match wins ("đơn vị chủ trì" before "đơn vị")
+HEADERS = {key: tuple(dict.fromkeys(fold(w) for w in (PLAN_COLUMNS[key], *HEADER_SYNONYMS.get(key, ()), *words)))
+           for key, words in WORD_HEADERS.items()}
 TEXT_KEYS = ("task", "results", "schedule", "assignment", "lead", "support", "note")
 ALL_UNITS = ("cac phong, don vi thuoc so", "cac phong, don vi", "cac phong don vi", "cac don vi thuoc so",
              "cac phong, ban, don vi", "phong, don vi")
@@ -102,6 +109,7 @@ class Cell:
     text: str
     bold: bool = False
     numbered: bool = False  # an empty paragraph with Word's own list numbering (an STT column numbered by Word)
+    repeat: bool = False    # a grid column covered by the cell to its left (merged across): no text of its own
 
 
 def _cell(cell) -> Cell:
@@ -142,16 +150,45 @@ def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
         raise UserError(f"'{path}' là tệp PDF, không đọc được bảng nhiệm vụ từ PDF (thường là bản scan). Dùng tệp "
                         "Word (.docx) gốc của kế hoạch; nếu chỉ có bản scan, gõ bảng phụ lục vào Word (các cột STT, "
                         "Nhiệm vụ, Kết quả/sản phẩm, Tiến độ, Phân công, Ghi chú), lưu .docx rồi chạy lại.")
+    import zipfile
+
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
     try:
         doc = Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+    except (PackageNotFoundError, KeyError, ValueError, OSError, zipfile.BadZipFile, LxmlError) as exc:
         raise UserError(f"Không mở được '{path}' như một tệp Word .docx ({exc}). Mở bằng Word và lưu lại "
                         "dưới dạng 'Word Document (*.docx)'.") from None
     lines = [line.strip() for p in doc.paragraphs for line in nfc(p.text).split("\n")]
-    tables = [[[_cell(c) for c in row.cells] for row in t.rows] for t in doc.tables]
+    tables = [[_row(row) for row in t.rows] for t in _all_tables(doc.tables)]
     return [line for line in lines if line], tables
+
+
+def _row(row) -> list[Cell]:
+    """One Cell per grid column. Word gives a cell merged across columns once per column: its text goes to
+    the first, the others are `repeat`, so that a task's text never fills the results and schedule too.
+    (A cell merged down keeps its text in each row: `merge_rows` reads that as one task over two rows.)"""
+    out: list[Cell] = []
+    previous = None
+    for c in row.cells:
+        out.append(Cell("", repeat=True) if c._tc is previous else _cell(c))
+        previous = c._tc
+    return out
+
+
+def _all_tables(tables) -> list:
+    """Every table in document order, a table nested in another's cell (a layout table) right after it."""
+    out = []
+    for table in tables:
+        out.append(table)
+        seen = set()
+        for row in table.rows:
+            for c in row.cells:
+                if c._tc not in seen:
+                    seen.add(c._tc)
+                    out.extend(_all_tables(c.tables))
+    return out
 
 
 # --- finding the task table ----------------------------------------------------------------------------------
@@ -198,19 +235,25 @@ def _is_column_numbers(row: list[Cell]) -> bool:
     return all(t.isdigit() for t in texts) and [int(t) for t in texts] == list(range(1, len(texts) + 1))
 
 
-def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, int], list[list[Cell]]]:
+def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, int], list[list[Cell]], list[str]]:
     """The task table's columns and its rows: every table whose header reads as a task table, and tables
     right after one with the same number of columns and no header (the table went on after a break)."""
     found: list[tuple[dict[str, int], list[list[Cell]]]] = []
+    first = 0  # the number of the table `found` starts with
+    notes: list[str] = []
     width = None
-    for rows in tables:
+    for n, rows in enumerate(tables, 1):
         header = _header(rows)
         if header:
             skip, cols = header
             if found and cols != found[0][0]:
                 if len(found[0][1]) >= len(rows) - skip:
-                    continue  # another, smaller task-like table: keep the first
+                    notes.append(_dropped(n, rows[skip:], cols))  # another, smaller task-like table: keep the first
+                    continue
+                notes.append(_dropped(first, [r for _, part in found for r in part], found[0][0]))
                 found = []
+            if not found:
+                first = n
             found.append((cols, rows[skip:]))
             width = len(rows[0])
         elif found and rows and len(rows[0]) == width:
@@ -220,7 +263,15 @@ def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, i
                         "gồm cột Nhiệm vụ (hoặc Nội dung), Tiến độ (hoặc Thời gian thực hiện) và Phân công (hoặc "
                         "Đơn vị chủ trì / Đơn vị thực hiện). Nếu bảng trong tệp là ảnh scan, gõ lại bảng trong Word "
                         "rồi lưu .docx và chạy lại.")
-    return found[0][0], [row for _, rows in found for row in rows]
+    return found[0][0], [row for _, rows in found for row in rows], notes
+
+
+def _dropped(number: int, rows: list[list[Cell]], cols: dict[str, int]) -> str:
+    """The review line for a task-like table left out in favour of a bigger one."""
+    tasks = [row[cols["task"]].text.split("\n")[0] for row in rows if cols["task"] < len(row) and row[cols["task"]].text]
+    sample = f", bắt đầu bằng '{tasks[0][:60]}'" if tasks else ""
+    return (f"bảng thứ {number} trong tệp cũng có dạng bảng nhiệm vụ ({len(rows)} dòng{sample}) nhưng khác cột với "
+            "bảng lớn hơn: đã bỏ qua; nếu đó là nhiệm vụ của kế hoạch, chép vào bảng chính rồi nhập lại")
 
 
 # --- rows → tasks --------------------------------------------------------------------------------------------
@@ -263,7 +314,8 @@ def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft
             continue
         if not number and stt_cell.numbered:  # Word numbers the column itself: the running number
             number = str(drafts[-1].stt + 1 if drafts else 1)
-        spanning = len({c.text for c in row}) == 1 and len(row) > 2  # merged across: every cell the same
+        # merged across (the other columns repeat the first), or every cell typed the same
+        spanning = len(row) > 2 and (all(c.repeat for c in row[1:]) or len({c.text for c in row}) == 1)
         heading = not number and not any(get.get(k) for k in ("results", "schedule", "assignment", "lead", "support")) \
             and all(c.bold for c in row if c.text) and get.get("task", "").isupper()
         body = [get.get(k, "") for k in ("results", "schedule", "assignment", "lead", "support")]
@@ -489,26 +541,77 @@ def _broken_name(before: str, after: str, reader: UnitReader) -> bool:
     return False
 
 
+_LABEL = re.compile(r"^\s*(?:[-–+•*]\s*)?(?:(?:don vi|co quan) )?(chu tri|phoi hop)\s*:")
+_WITH = re.compile(r"\bphoi hop(?: voi)?\b")
+_EXCEPT = re.compile(r"^(?:ngoai tru|tru|khong ke)\b")
+_CHAIR_AFTER = re.compile(r"^\s*[,(]?\s*(?:la )?(?:don vi )?chu tri\b")
+
+
+def _labelled(assignment: str, reader: UnitReader) -> tuple[str, list[str], list[str]] | None:
+    """The form "Chủ trì: X; Phối hợp: Y" (the importer writes it when the table has the two columns):
+    (text before the first label, lead, support); None when no line starts with a label. A line without a
+    label after one goes on with it (a list of names over several lines)."""
+    parts = [p for line in nfc(assignment).split("\n") for p in line.split(";") if p.strip()]
+    if not any(_LABEL.match(fold(p)) for p in parts):
+        return None
+    before: list[str] = []
+    roles: dict[str, list[str]] = {"chu tri": [], "phoi hop": []}
+    current = None
+    for part in parts:
+        label = _LABEL.match(fold(part))
+        if label:
+            current, part = label.group(1), part.split(":", 1)[1]
+        if current is None:
+            before.append(part)
+            continue
+        roles[current].extend(c for c in reader.codes_in(part) if c not in roles[current])
+    return "\n".join(before), roles["chu tri"], roles["phoi hop"]
+
+
+def _excluded(verb: str, reader: UnitReader) -> tuple[list[str], str]:
+    """"trừ Ban Biên tập, Phòng X thực hiện …" after "các phòng, đơn vị": (the units left out, the rest)."""
+    match = _EXCEPT.match(verb)
+    if not match:
+        return [], verb
+    codes: list[str] = []
+    end = match.end()
+    for start, stop, cs in reader.mentions(verb):
+        if start < end or verb[end:start].strip(" ,-") not in ("", "va"):
+            break
+        codes.extend(cs)
+        end = stop
+    return codes, verb[end:].strip(" ,;:-")
+
+
 def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str], bool]:
     """(lead, support, unsure), read the way the plans are written.
 
     Each clause (a line, a ";"-part) starts with the units it is about and then what they do:
-    * "X chủ trì" leads; "phối hợp với Y" in that clause makes Y support;
+    * "X chủ trì" (or "X (chủ trì)") leads; "phối hợp Y" / "phối hợp với Y" in that clause makes Y support,
+      unless Y is marked "(chủ trì)";
     * "X phối hợp …" supports;
+    * "Chủ trì: X; Phối hợp: Y" (labelled lines) gives both directly;
+    * "Các phòng, đơn vị thuộc Sở, trừ Y" is every unit but Y;
     * without any "chủ trì", the units named that act lead ("X thực hiện", "X hướng dẫn", in any clause),
       "Các phòng, đơn vị …" lead only when no unit is named that acts, and units that only publish what
       others produce ("cập nhật", "đăng tin") support unless nobody else acts.
-    `unsure` when no unit is named at all."""
+    `unsure` when no unit is named at all; `role_doubts` says what else a person should check."""
     chairs: list[str] = []
     actors: list[str] = []
-    everyone_acts = False
+    everyone: list[str] = []
     publishers: list[str] = []
     others: list[str] = []
+    labelled = _labelled(assignment, reader)
+    if labelled:
+        assignment, chairs, others = labelled[0], list(labelled[1]), list(labelled[2])
     for clause in _clauses(assignment, reader):
         found, rest = reader.subjects(clause)
-        verb = rest.strip(" ,;:-")
+        verb = rest.strip(" ,;:-(")
         codes = [c for cs, _, name in found for c in (cs or [reader.propose(name)])]
         if found:
+            if any(all_ for _, all_, _ in found):
+                left_out, verb = _excluded(verb, reader)
+                codes = [c for c in codes if c not in left_out]
             if verb.startswith("chu tri"):
                 chairs.extend(codes)
             elif verb.startswith("phoi hop"):
@@ -516,23 +619,27 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
             elif verb.startswith(PUBLISH):
                 publishers.extend(codes)
             elif any(all_ for _, all_, _ in found):
-                everyone_acts = True
+                everyone.extend(codes)
                 others.extend(codes)
             else:
                 actors.extend(codes)
-        if not found and rest.startswith("phoi hop voi "):  # "Phối hợp với Y, X chủ trì …": the other order
-            for _, end, cs in reader.mentions(rest):
-                (chairs if rest[end:].lstrip(" ,").startswith("chu tri") else others).extend(cs)
-            continue
-        if "phoi hop voi" in rest:  # "… chủ trì, phối hợp với các phòng, đơn vị …"
-            for _, _, cs in reader.mentions(rest.split("phoi hop voi", 1)[1]):
-                others.extend(cs)
+        partners = _WITH.search(rest)
+        if partners:  # "… chủ trì, phối hợp (với) Y": Y supports, unless "Y (chủ trì)"; also the other order
+            tail = rest[partners.end():]
+            for _, end, cs in reader.mentions(tail):
+                (chairs if _CHAIR_AFTER.match(tail[end:]) else others).extend(cs)
+            others.extend(_unknown_units(tail, clause, reader))
+        folded = fold(clause)
+        for _, end, cs in reader.mentions(folded):  # "Văn phòng Sở (chủ trì), Phòng CNTT-BCVT (phối hợp)"
+            marked = re.match(r"\s*\(\s*(chu tri|phoi hop)\s*\)", folded[end:])
+            if marked:
+                (chairs if marked.group(1) == "chu tri" else others).extend(cs)
     if chairs:
         lead = chairs
     elif actors:
         lead = actors
-    elif everyone_acts:
-        lead = list(reader.codes)
+    elif everyone:
+        lead = everyone
     else:
         lead = publishers
     lead = list(dict.fromkeys(lead))
@@ -540,6 +647,40 @@ def read_roles(assignment: str, reader: UnitReader) -> tuple[list[str], list[str
     order = reader.codes + [p.code for p in reader.proposals.values()]
     key = order.index
     return sorted(lead, key=key), sorted(support, key=key), not (lead or support)
+
+
+def _unknown_units(tail: str, clause: str, reader: UnitReader) -> list[str]:
+    """Codes proposed for the names the registry does not know in a folded list of units ("phối hợp Phòng Kế
+    hoạch - Tài chính, Văn phòng Sở …"), read from the clause as written."""
+    raw = _raw_at(nfc(clause), tail.strip(" ,:"))
+    codes: list[str] = []
+    for piece in re.split(r",|;|\bvà\b", raw):
+        piece = piece.strip(" .-–()")
+        if not piece or reader.known_at(fold(piece), 0):
+            continue
+        unknown = reader.unknown_at(fold(piece), piece)
+        if unknown:
+            codes.append(reader.propose(unknown[1]))
+    return codes
+
+
+def role_doubts(assignment: str, reader: UnitReader, lead: list[str], support: list[str]) -> list[str]:
+    """What `read_roles` could not read in full, for the review list: a unit named in the text that got no
+    role, or "chủ trì" written with no lead read (and no outside body to lead)."""
+    doubts: list[str] = []
+    text = fold(assignment)
+    left_out: set[str] = set()
+    for match in re.finditer(r"\b(?:ngoai tru|tru|khong ke)\b", text):
+        left_out.update(_excluded(text[match.start():], reader)[0])
+    names = {u.code: u.short or u.name for u in reader.units}
+    missing = [c for _, _, cs in reader.mentions(text) if len(cs) == 1 for c in cs
+               if c not in lead and c not in support and c not in left_out]
+    for code in dict.fromkeys(missing):
+        doubts.append(f"'{names.get(code, code)}' ({code}) có trong câu phân công nhưng không đọc được vai trò: "
+                      "điền vào 'lead' hoặc 'support'")
+    if re.search(r"\bchu tri\b", text) and not lead and not partners_in(assignment) and (lead or support):
+        doubts.append("câu phân công có 'chủ trì' nhưng không đọc được đơn vị chủ trì: điền 'lead'")
+    return doubts
 
 
 def infer_roles(assignment: str, units: tuple[Unit, ...]) -> tuple[list[str], list[str], bool]:
@@ -563,9 +704,10 @@ def _sentence_case(line: str) -> str:
     return line[:1].lower() + line[1:] if line[1:2].islower() else line
 
 
-def header_facts(lines: list[str]) -> dict:
+def header_facts(lines: list[str], known: tuple[str, ...] = ()) -> dict:
     """Number, date, place, title, issuer and year from the plan's first page (paragraphs and the letterhead
-    table), when they are there."""
+    table), when they are there. `known`: names written in normal case elsewhere (the current plan's issuer),
+    to restore the capitals of an issuer the letterhead gives only in capitals."""
     facts: dict = {}
     head = lines[:60]
     for n, text in enumerate(head):
@@ -581,8 +723,8 @@ def header_facts(lines: list[str]) -> dict:
                 facts["issued_loose"] = True
             try:
                 facts["issued"] = parse_date(dated.group(0))
-            except ValueError:
-                pass
+            except ValueError:  # "ngày 31 tháng 02 năm 2025": named in the review, not "not found"
+                facts.setdefault("bad_date", _at_folded(text, dated.group(0)) or dated.group(0))
             place = text.split(",", 1)[0].strip() if "," in text else ""
             if place and not fold(place).startswith("ngay"):
                 facts["place"] = place
@@ -609,21 +751,23 @@ def header_facts(lines: list[str]) -> dict:
     facts.pop("issued_loose", None)
     year = re.search(r"nam (20\d\d)\b", fold(facts.get("title", "")))
     facts["year"] = int(year.group(1)) if year else (facts["issued"].year if facts.get("issued") else None)
-    facts["issuer"] = _issuer(facts, lines)
+    facts["issuer"] = _issuer(facts, lines, known)
     return facts
 
 
-def _issuer(facts: dict, lines: list[str]) -> str | None:
+def _issuer(facts: dict, lines: list[str], known: tuple[str, ...] = ()) -> str | None:
     name = None
     if facts.get("issuer_caps"):
         caps = fold(facts["issuer_caps"])
-        for line in lines:  # the same name written in normal case somewhere in the text
+        for line in [*lines, *known]:  # the same name written in normal case in the text, else as we know it
             if caps in fold(line) and not line.isupper():
                 name = _at_folded(line, caps)
                 if name and name[:1].isupper():
                     break
                 name = None
-        name = name or facts["issuer_caps"].capitalize()
+        if not name:  # only capitals to go by: "Sở nội vụ", which the Office must check
+            name = facts["issuer_caps"].capitalize()
+            facts["issuer_from_caps"] = True
     elif facts.get("title"):
         match = re.search(r"\bcủa ((?:Sở|Ban|Văn phòng|Chi cục) .+?)(?: năm \d{4}|$)", facts["title"])
         name = match.group(1) if match else None
@@ -661,8 +805,9 @@ class Imported:
 
 def import_plan(path: Path, registry_plan: Plan) -> Imported:
     lines, tables = read_docx(path)
-    cols, rows = task_rows(tables, path)
+    cols, rows, dropped = task_rows(tables, path)
     drafts, notes = merge_rows(cols, rows)
+    notes = dropped + notes
     if not drafts:
         raise UserError(f"Bảng nhiệm vụ trong '{path}' không có dòng nào có STT: đánh số thứ tự các nhiệm vụ "
                         "trong cột STT rồi chạy lại.")
@@ -679,6 +824,9 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
                     f"Chủ trì: {d.lead_text}" if d.lead_text else "", f"Phối hợp: {d.support_text}" if d.support_text else "")))
         else:
             d.lead, d.support, d.unsure = read_roles(d.assignment, reader)
+            if not d.unsure:
+                doubts = role_doubts(d.assignment, reader, d.lead, d.support)
+                notes.extend(f"nhiệm vụ {d.stt}: {doubt}" for doubt in doubts)
         d.partners = partners_in("\n".join((d.assignment, d.lead_text, d.support_text)))
         for role, codes in (("lead", d.lead), ("support", d.support)):
             for p in reader.proposals.values():
@@ -686,15 +834,20 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
                     p.used.append(f"nhiệm vụ {d.stt} ({role})")
     letterhead = [line for t in tables if _header(t) is None and len(t) <= 3
                   for r in t for c in dict.fromkeys(x.text for x in r) for line in c.split("\n") if line.strip()]
-    facts = header_facts(letterhead + lines)
+    facts = header_facts(letterhead + lines, (registry_plan.issuer,))
     year = facts["year"] or registry_plan.year + 1
     if not facts["year"]:
         notes.append(f"không thấy năm của kế hoạch trong tiêu đề hay ngày ban hành: đã đặt 'year: {year}'")
-    if not facts.get("issued"):
+    if not facts.get("issued") and facts.get("bad_date"):
+        notes.append(f"ngày ban hành '{facts['bad_date']}' không có thật: điền 'issued' đúng ngày ký")
+    elif not facts.get("issued"):
         notes.append("không thấy ngày ban hành ('…, ngày … tháng … năm …'): điền 'issued'")
     if facts.get("title_caps"):
         notes.append("tiêu đề viết hoa toàn bộ: kiểm tra chữ hoa của tên riêng trong 'title'")
     issuer = facts.get("issuer") or registry_plan.issuer
+    if facts.get("issuer_from_caps"):
+        notes.append(f"cơ quan ban hành '{issuer}' chỉ có chữ in hoa trong văn bản: kiểm tra chữ hoa của tên riêng "
+                     "trong 'issuer'")
     if not facts.get("issuer"):
         notes.append(f"không thấy cơ quan ban hành: giữ '{issuer}' của kế hoạch hiện tại ('issuer')")
     registry = [{"code": u.code, "name": u.name, "short": u.short, "aliases": list(u.aliases),
@@ -728,14 +881,16 @@ def _task(d: Draft) -> dict:
 def to_yaml(plan: dict, source: Path, drafts: list[Draft]) -> str:
     unsure = [str(d.stt) for d in drafts if d.unsure]
     proposed = [u["code"] for u in plan["units"] if u.get("proposed")]
-    head = (f"# Draft made by `python -m sync plan import {source.name}` on {dt.date.today():%d/%m/%Y}.\n"
-            "# Check every task's `lead` (chủ trì) and `support` (phối hợp) against its `assignment` text:\n"
-            "# they were read from the sentence, not known. Units and their e-mails come from the current plan.\n")
+    head = (f"# Bản nháp do lệnh `python -m sync plan import {source.name}` lập ngày {dt.date.today():%d/%m/%Y}.\n"
+            "# Kiểm tra 'lead' (đơn vị chủ trì) và 'support' (đơn vị phối hợp) của từng nhiệm vụ với câu phân công "
+            "'assignment':\n# chúng được đọc ra từ câu chữ, không phải biết chắc. Danh sách đơn vị và e-mail lấy từ "
+            "kế hoạch hiện tại.\n")
     if unsure:
-        head += f"# No unit recognised in the assignment of task(s) {', '.join(unsure)}: fill lead/support by hand.\n"
+        head += (f"# Chưa nhận ra đơn vị nào trong phân công của nhiệm vụ {', '.join(unsure)}: điền 'lead'/'support' "
+                 "bằng tay.\n")
     if proposed:
-        head += (f"# Proposed new unit(s) {', '.join(proposed)}: check name, code and e-mail, then delete "
-                 "`proposed: true`.\n")
+        head += (f"# Đơn vị mới đề xuất {', '.join(proposed)}: kiểm tra tên, mã và e-mail, rồi xóa dòng "
+                 "'proposed: true'.\n")
     return head + "\n" + yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=110)
 
 
@@ -746,9 +901,13 @@ def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) ->
     for p in (imported.proposals if imported else []):
         notes.append(proposed_message(p.code, p.name, p.used))
     for d in drafts:
-        if parse(d.schedule, plan["year"]).kind == "unknown":
+        schedule = parse(d.schedule, plan["year"])
+        if schedule.kind == "unknown":
             notes.append(f"nhiệm vụ {d.stt}: chưa hiểu tiến độ '{d.schedule}' (sẽ là 'Chưa xác định hạn'; "
                          "Văn phòng có thể nhập ngày vào cột Hạn hoàn thành của tab Kế hoạch)")
+        elif schedule.note:  # read, but not all of it
+            notes.append(f"nhiệm vụ {d.stt}: tiến độ '{d.schedule}': {schedule.note}; Văn phòng có thể nhập hạn "
+                         "vào cột Hạn hoàn thành của tab Kế hoạch")
     numbers = [d.stt for d in drafts]
     if numbers != list(range(1, len(numbers) + 1)):
         notes.append(f"số thứ tự không liền mạch: {numbers}")

@@ -166,3 +166,67 @@ def write_word_numbered_plan(path: Path) -> Path:
             top[2].merge(bottom[2]).text = schedule
     doc.save(path)
     return path
+
+
+def write_merged_cells_plan(path: Path, nested: bool = False) -> Path:
+    """Cells merged across columns inside task rows (a task whose text runs over Kết quả and Tiến độ), a
+    section row merged across the table; with `nested`, the whole task table sits inside a one-cell layout
+    table, as some departments lay out their appendix."""
+    doc = Document()
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    if nested:
+        host = doc.add_table(rows=1, cols=1).rows[0].cells[0]
+        table = host.add_table(rows=1, cols=6)
+    else:
+        table = doc.add_table(rows=1, cols=6)
+    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả/sản phẩm", "Tiến độ", "Phân công",
+                                                 "Ghi chú"]):
+        cell.text = text
+    rows = [
+        ["I. NHIỆM VỤ CHUNG"] * 6,
+        ["1", "Tuyên truyền CCHC", "Tin bài", "Quý I/2025", "Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT", ""],
+        ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Phòng TT-BC-XB chủ trì", ""],
+        ["3", "Báo cáo", "Báo cáo", "Tháng 3-4/2025", "Ban Biên tập thực hiện", "Ghi chú riêng"],
+    ]
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, values):
+            cell.text = text
+    section, task2, task3 = table.rows[1], table.rows[3], table.rows[4]
+    merged = section.cells[0].merge(section.cells[5])
+    merged.text = "I. NHIỆM VỤ CHUNG"
+    merged = task2.cells[1].merge(task2.cells[2])  # the task's text runs over the results column
+    merged.text = "Hội nghị"
+    merged = task3.cells[4].merge(task3.cells[5])  # the assignment runs over Ghi chú
+    merged.text = "Ban Biên tập thực hiện"
+    doc.save(path)
+    return path
+
+
+# (assignment as written, lead, support) — how departments phrase who does what (review of issue 13, finding 1)
+PHRASINGS = [
+    ("Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp các phòng, đơn vị thuộc Sở", ["VP"], ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]),
+    ("Giao Văn phòng Sở chủ trì, phối hợp Trung tâm Cổng TTĐT", ["VP"], ["CONG"]),
+    ("Phòng CNTT-BCVT phối hợp với Văn phòng Sở (chủ trì)", ["VP"], ["CNTT"]),
+    ("Các phòng, đơn vị thuộc Sở, trừ Ban Biên tập", ["VP", "CNTT", "TTBCXB", "TTDV", "CONG"], []),
+    ("Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, Ban Biên tập góp ý", ["VP"], []),  # BBT's part is not a role: a review line
+]
+
+
+def write_phrasings_plan(path: Path) -> Path:
+    """One task per phrasing in PHRASINGS, in a plain one-row-header table."""
+    doc = Document()
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    table = doc.add_table(rows=1, cols=6)
+    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"]):
+        cell.text = text
+    for n, (assignment, _, _) in enumerate(PHRASINGS, 1):
+        for cell, text in zip(table.add_row().cells, [str(n), f"Nhiệm vụ {n}", "Tin bài", "Quý II/2025", assignment,
+                                                       ""]):
+            cell.text = text
+    doc.save(path)
+    return path

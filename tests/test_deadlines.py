@@ -189,3 +189,62 @@ def test_cli_year_has_help(capsys):
     with pytest.raises(SystemExit):
         main(["deadline", "--help"])
     assert "năm của kế hoạch" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("year", ["99999", "-5", "0", "1899", "2101"])
+def test_cli_year_out_of_range_is_exit_2_in_vietnamese(project, year):
+    """Finding 7: `--year` outside 2000–2100 is a usage error (exit 2), never a crash or the calendar's year."""
+    code, out, err = project.cli("deadline", "Quý I", "--year", year)
+    assert code == 2 and not out, (code, out, err)
+    assert "--year" in err and "2000" in err and "2100" in err
+
+
+@pytest.mark.parametrize("phrase,due,start", [
+    ("Quý IV/2024 - Quý I/2025", D(2025, 3, 31), D(2024, 10, 1)),     # a quarter range across the year end
+    ("Quý IV/2024 đến Quý I/2025", D(2025, 3, 31), D(2024, 10, 1)),
+    ("Quý IV - Quý I/2025", D(2025, 3, 31), D(2024, 10, 1)),
+    ("Đợt 1: tháng 3; đợt 2: tháng 9/2024", D(2024, 9, 30), D(2024, 3, 1)),  # the latest date, from the earliest
+    ("Đợt 1: quý I; đợt 2: quý III/2024", D(2024, 9, 30), D(2024, 1, 1)),
+    ("Tháng 3/2024; tháng 9/2024", D(2024, 9, 30), D(2024, 3, 1)),
+    ("Tháng 3-4/2024; tháng 9/2024", D(2024, 9, 30), D(2024, 3, 1)),
+])
+def test_ranges_and_lists_are_due_at_their_latest_date(phrase, due, start):
+    schedule = parse(phrase, 2024)
+    assert (schedule.kind, schedule.due, schedule.start) == ("once", due, start)
+
+
+def test_recurring_day_in_the_next_quarters_first_month():
+    """"trước ngày 20 tháng đầu quý sau": the 20th of the next quarter's first month, not of this quarter's last."""
+    from sync.flags import result_deadline
+    schedule = parse("Hàng quý, trước ngày 20 tháng đầu quý sau", 2024)
+    assert (schedule.kind, schedule.every, schedule.day, schedule.next_period) == ("recurring", "quarter", 20, True)
+
+    class Row:  # what result_deadline reads
+        pass
+    row, rules = Row(), Row()
+    row.schedule, rules.year, rules.cutoff_day = schedule, 2024, 14
+    assert [result_deadline(row, q, rules) for q in (1, 2, 3, 4)] == [
+        D(2024, 4, 20), D(2024, 7, 20), D(2024, 10, 20), D(2025, 1, 20)]
+    last = parse("Hàng quý, trước ngày 10 tháng cuối quý", 2024)
+    row.schedule = last
+    assert not last.next_period and result_deadline(row, 1, rules) == D(2024, 3, 10)
+
+
+def test_recurring_day_31_is_the_months_last_day_not_dropped():
+    from sync.flags import result_deadline
+    schedule = parse("Hàng quý, trước ngày 31 tháng cuối quý", 2024)
+    assert schedule.day == 31
+
+    class Row:
+        pass
+    row, rules = Row(), Row()
+    row.schedule, rules.year, rules.cutoff_day = schedule, 2024, 14
+    assert [result_deadline(row, q, rules) for q in (1, 2, 3, 4)] == [
+        D(2024, 3, 31), D(2024, 6, 30), D(2024, 9, 30), D(2024, 12, 31)]
+
+
+@pytest.mark.parametrize("phrase", ["Hàng quý, trước ngày 20 tháng giữa quý", "Hàng quý, trước ngày 45",
+                                    "Hằng tháng, trước ngày 40"])
+def test_a_recurring_day_not_understood_is_dropped_with_a_note(phrase):
+    schedule = parse(phrase, 2024)
+    assert schedule.kind == "recurring" and schedule.day is None and schedule.note

@@ -26,7 +26,7 @@ def test_the_2024_plan_comes_back_from_its_word_file(project, plan, tmp_path):
     out = tmp_path / "plans" / "ke-hoach.yaml"
     code, stdout, err = project.cli("plan", "import", str(source), "-o", str(out))
     assert code == 0, err
-    assert "17 nhiệm vụ" in stdout and out.read_text(encoding="utf-8").startswith("# Draft made by")
+    assert "17 nhiệm vụ" in stdout and out.read_text(encoding="utf-8").startswith("# Bản nháp do lệnh")
     imported = load_plan(out)  # a plan the job accepts as it is
     assert (imported.title, imported.number, imported.issued, imported.year) == (
         plan.title, plan.number, plan.issued, plan.year)
@@ -196,7 +196,8 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
 @given(st.lists(st.sampled_from(["Văn phòng Sở", "Phòng CNTT-BCVT", "Ban Biên tập", "Các phòng, đơn vị", "Sở Nội vụ",
                                  "Phòng Kế hoạch - Tài chính", "chủ trì", "phối hợp với", "phối hợp", "thực hiện",
                                  "cập nhật", "tổ chức", "Ban hành", ",", ";", "\n- ", "- ", "Phòng Thông tin -",
-                                 "\nBáo chí - Xuất bản", "và", "(", ")", "."]), max_size=14).map(" ".join))
+                                 "\nBáo chí - Xuất bản", "và", "(", ")", ".", "trừ", "Chủ trì:", "phối hợp:",
+                                 "(chủ trì)", "Giao"]), max_size=14).map(" ".join))
 def test_reading_roles_never_fails_and_never_gives_a_unit_both_roles(plan, text):
     from sync.plan_import import UnitReader, read_roles
     reader = UnitReader(plan.registry.units)
@@ -231,3 +232,213 @@ def test_header_words_departments_use(words, key):
     from sync.plan_import import _header_key
     assert _header_key(words) == key
     assert _header_key(words.upper()) == key
+
+
+def test_a_damaged_docx_is_exit_2_with_the_save_again_message(project, plan, tmp_path):
+    """A valid zip whose document.xml is cut in half (finding 4): not a bug, the Office saves it again."""
+    import zipfile
+    whole = write_plan_docx(plan, tmp_path / "nguyen.docx")
+    damaged = tmp_path / "hong.docx"
+    with zipfile.ZipFile(whole) as zin, zipfile.ZipFile(damaged, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info, data[:len(data) // 2] if info.filename == "word/document.xml" else data)
+    code, _, err = project.cli("plan", "import", str(damaged))
+    assert code == 2, err
+    assert "Không mở được" in err and "Word Document (*.docx)" in err
+
+
+ALL_BUT_VP = ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]
+
+
+@pytest.mark.parametrize("text,lead,support", [
+    ("Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp với Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp các phòng, đơn vị thuộc Sở", ["VP"], ALL_BUT_VP),
+    ("Giao Văn phòng Sở chủ trì, phối hợp Trung tâm Cổng TTĐT", ["VP"], ["CONG"]),
+    ("Phòng CNTT-BCVT phối hợp với Văn phòng Sở (chủ trì)", ["VP"], ["CNTT"]),
+    ("Các phòng, đơn vị thuộc Sở, trừ Ban Biên tap", ["VP", "CNTT", "TTBCXB", "TTDV", "CONG"], []),
+    ("Các phòng, đơn vị thuộc Sở, trừ Ban Biên tập thực hiện", ["VP", "CNTT", "TTBCXB", "TTDV", "CONG"], []),
+    ("Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Chủ trì: Văn phòng Sở\nPhối hợp: Phòng CNTT-BCVT, Ban Biên tập", ["VP"], ["CNTT", "BBT"]),
+    ("Đơn vị chủ trì: Văn phòng Sở\nBan Biên tập\nĐơn vị phối hợp: Phòng CNTT-BCVT", ["VP", "BBT"], ["CNTT"]),
+    ("VĂN PHÒNG SỞ CHỦ TRÌ, PHỐI HỢP PHÒNG CNTT-BCVT", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở (chủ trì), Phòng CNTT-BCVT (phối hợp)", ["VP"], ["CNTT"]),
+    ("Văn phòng Sở chủ trì, phối hợp Phòng Kế hoạch - Tài chính xây dựng dự toán", ["VP"], ["KHTC"]),  # proposed
+])
+def test_roles_of_the_phrasings_plans_use(plan, text, lead, support):
+    """Finding 1: support after "phối hợp" with or without "với", "(chủ trì)" after a name, "trừ …", and the
+    labelled form the importer itself writes into `assignment`."""
+    from sync.plan_import import UnitReader, read_roles
+    assert read_roles(text, UnitReader(plan.registry.units)) == (lead, support, False)
+
+
+@pytest.mark.parametrize("text", [
+    "Văn phòng Sở chủ trì, Phòng CNTT-BCVT tham gia ý kiến",   # a unit named, with no role read
+    "Ban Biên tập phối hợp; đơn vị chủ trì do Giám đốc Sở phân công",  # "chủ trì" written, no lead read
+])
+def test_what_roles_cannot_be_read_from_is_a_review_line(plan, text):
+    from sync.plan_import import UnitReader, read_roles, role_doubts
+    reader = UnitReader(plan.registry.units)
+    lead, support, _ = read_roles(text, reader)
+    assert role_doubts(text, reader, lead, support)
+
+
+@pytest.mark.parametrize("text", [
+    "Văn phòng Sở chủ trì, phối hợp Phòng CNTT-BCVT",
+    "Ban Biên tập thực hiện",
+    "Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT",
+])
+def test_roles_read_in_full_raise_no_doubt(plan, text):
+    from sync.plan_import import UnitReader, read_roles, role_doubts
+    reader = UnitReader(plan.registry.units)
+    lead, support, _ = read_roles(text, reader)
+    assert role_doubts(text, reader, lead, support) == []
+
+
+def test_deadlines_read_with_a_remark_are_review_lines(project, plan, tmp_path):
+    """Finding 6: a Tiến độ the parser reads only in part ends in the review list, not silently in the draft."""
+    doc = Document()
+    table = doc.add_table(rows=3, cols=6)
+    for row, values in zip(table.rows, (
+            ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
+            ["1", "Tuyên truyền", "Tin bài", "Hàng quý, trước ngày 20 tháng giữa quý", "Ban Biên tập thực hiện", ""],
+            ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Văn phòng Sở chủ trì", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
+    assert code == 0, err
+    assert "nhiệm vụ 1: tiến độ 'Hàng quý, trước ngày 20 tháng giữa quý'" in err
+    assert "nhiệm vụ 2: tiến độ" not in err
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_merged_cells_are_read_once_and_a_nested_table_is_found(project, plan, tmp_path, nested):
+    """Finding 9: a cell merged across columns gives its text to its first column only, never repeated into
+    the others. Finding 8: the task table inside a one-cell layout table is found (issue 13: wherever it is)."""
+    from .plan_shapes import write_merged_cells_plan
+    out = tmp_path / "kh.yaml"
+    source = write_merged_cells_plan(tmp_path / "kh.docx", nested=nested)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    new = load_plan(out)
+    assert [(t.stt, t.task, t.results, t.schedule) for t in new.tasks] == [
+        (1, "Tuyên truyền CCHC", "Tin bài", "Quý I/2025"), (2, "Hội nghị", "", "Quý II/2025"),
+        (3, "Báo cáo", "Báo cáo", "Tháng 3-4/2025")]
+    assert (new.by_stt[3].assignment, new.by_stt[3].note) == ("Ban Biên tập thực hiện", "")
+    assert [t.group for t in new.tasks] == ["I. NHIỆM VỤ CHUNG"] * 3
+    assert [(t.lead, t.support) for t in new.tasks] == [(("VP",), ("CNTT",)), (("TTBCXB",), ()), (("BBT",), ())]
+
+
+def test_phrasings_plan_reads_back_the_expected_roles(project, plan, tmp_path):
+    """Finding 18: a generated shape checked against the roles its author meant, not against the import's own
+    reading; what cannot be read is a review line naming the task and the unit."""
+    from .plan_shapes import PHRASINGS, write_phrasings_plan
+    out = tmp_path / "kh.yaml"
+    code, _, err = project.cli("plan", "import", str(write_phrasings_plan(tmp_path / "kh.docx")), "-o", str(out))
+    assert code == 0, err
+    raw = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert [(t["lead"], t["support"]) for t in raw["tasks"]] == [(lead, support) for _, lead, support in PHRASINGS]
+    doubts = [line for line in err.splitlines() if line.startswith("Cần xem lại: nhiệm vụ")]
+    assert len(doubts) == 1 and "nhiệm vụ 7:" in doubts[0] and "(BBT)" in doubts[0], err
+
+
+def test_the_drafts_own_comments_are_in_vietnamese(project, plan, tmp_path):
+    """Finding 15: the Office reads the draft's head comments; they explain themselves in Vietnamese."""
+    out = tmp_path / "kh.yaml"
+    assert project.cli("plan", "import", str(write_sentence_plan(tmp_path / "kh.docx")), "-o", str(out))[0] == 0
+    head = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    text = "\n".join(head)
+    assert "Bản nháp" in text and "chủ trì" in text and "nhiệm vụ 3" in text and "KHTC" in text, text
+    for english in ("Draft", "Check", "Proposed", "task(s)", "fill", "delete", "unit(s)"):
+        assert english not in text, (english, text)
+
+
+def test_a_smaller_task_like_table_dropped_is_a_review_line(project, plan, tmp_path):
+    """Finding 10: of two task tables with different columns the smaller is left out, and the review says so."""
+    doc = Document()
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    for rows in ([["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
+                  ["1", "Tuyên truyền", "Tin bài", "Quý I/2025", "Văn phòng Sở thực hiện", ""],
+                  ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Ban Biên tập thực hiện", ""]],
+                 [["TT", "Nội dung", "Thời gian thực hiện", "Đơn vị thực hiện"],
+                  ["1", "Việc khác", "Quý III/2025", "Văn phòng Sở"]]):
+        table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+        for row, values in zip(table.rows, rows):
+            for cell, text in zip(row.cells, values):
+                cell.text = text
+        doc.add_paragraph("")
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
+    assert code == 0, err
+    assert "bảng thứ 2" in err and "1 dòng" in err and "Việc khác" in err, err
+
+
+def test_an_impossible_issue_date_is_named(project, plan, tmp_path):
+    """Finding 17: "ngày 31 tháng 02 năm 2025" is reported as a date that does not exist, not as missing."""
+    doc = Document()
+    doc.add_paragraph("Số: 1/KH-STTTT")
+    doc.add_paragraph("Khánh Hòa, ngày 31 tháng 02 năm 2025")
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
+    table = doc.add_table(rows=2, cols=5)
+    for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
+    assert code == 0, err
+    assert "ngày 31 tháng 02 năm 2025" in err and "không có thật" in err and "không thấy ngày ban hành" not in err
+
+
+def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
+    """Finding 16: a letterhead in capitals with no normal-case spelling in the text: the proper-name capitals
+    are restored from the registry's words where it can, and the review asks to check the rest."""
+    doc = Document()
+    for line in ("UBND TỈNH KHÁNH HÒA", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "Số: 3/KH-STTTT",
+                 "Khánh Hòa, ngày 05 tháng 01 năm 2025", "KẾ HOẠCH", "Tuyên truyền cải cách hành chính năm 2025"):
+        doc.add_paragraph(line)
+    table = doc.add_table(rows=2, cols=5)
+    for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    source = tmp_path / "kh.docx"
+    doc.save(source)
+    out = tmp_path / "kh.yaml"
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    assert load_plan(out).issuer == "Sở Thông tin và Truyền thông tỉnh Khánh Hòa"  # as the current plan writes it
+    assert "cơ quan ban hành" not in err
+
+    doc = Document()
+    for line in ("UBND TỈNH KHÁNH HÒA", "SỞ NỘI VỤ", "Khánh Hòa, ngày 05 tháng 01 năm 2025", "KẾ HOẠCH",
+                 "Tuyên truyền cải cách hành chính năm 2025"):
+        doc.add_paragraph(line)
+    table = doc.add_table(rows=2, cols=5)
+    for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+    doc.save(source)
+    out.unlink()
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    assert "cơ quan ban hành" in err and "chữ in hoa" in err and "'issuer'" in err
+
+
+def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
+    """Finding 19: one list of the plan's column names (schema) serves the sheet and the import; the import only
+    adds words Word plans use. "Thời hạn" differs on purpose: in a Word plan it heads the Tiến độ phrase
+    (schedule), in the sheet it is a renamed `Hạn hoàn thành` (a date, `deadline`, which the import has not)."""
+    from sync.plan_import import _header_key
+    from sync.schema import HEADER_SYNONYMS, PLAN_COLUMNS
+    for key in ("stt", "task", "results", "schedule", "assignment", "lead", "support", "note"):
+        for words in (PLAN_COLUMNS[key], *HEADER_SYNONYMS[key]):
+            assert _header_key(words) == key, (words, key)
+    assert _header_key("Thời hạn") == "schedule" and "Thời hạn" in HEADER_SYNONYMS["deadline"]

@@ -203,11 +203,13 @@ def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
 
 
 @pytest.mark.parametrize("phrase", ["Hàng quý, trước ngày 10 tháng cuối quý", "Hằng tháng, trước ngày 25",
-                                    "Thường xuyên", "Quý II-III/2024", "Tháng 12/2024 - tháng 01/2025"])
+                                    "Thường xuyên", "Quý II-III/2024", "Tháng 12/2024 - tháng 01/2025",
+                                    "Hàng quý, trước ngày 20 tháng đầu quý sau", "Hằng tháng, trước ngày 5 tháng sau",
+                                    "Quý IV/2024 - Quý I/2025"])
 def test_plan_tab_deadline_reads_back_as_the_same_schedule(phrase):
     from sync.deadlines import parse
     from sync.layout import describe_schedule
     schedule = parse(phrase, 2024)
     again = parse(describe_schedule(schedule), 2024)
-    assert (again.kind, again.due, again.every, again.day) == (schedule.kind, schedule.due, schedule.every,
-                                                               schedule.day)
+    assert (again.kind, again.due, again.every, again.day, again.next_period) == (
+        schedule.kind, schedule.due, schedule.every, schedule.day, schedule.next_period)

@@ -48,6 +48,10 @@ def test_the_year_turns(tmp_path, capsys, monkeypatch):
     assert "5 nhiệm vụ" in out and "nhiệm vụ" not in err  # nothing to fill in: every unit was recognised
     plan = load_plan(new_plan)
     assert (plan.year, plan.number) == (2025, "Số 45/KH-STTTT")
+    # the roles as the Word file gives them, not as the import read them (tests/plan_shapes.py TWO_ROW_TASKS)
+    assert {t.stt: (t.lead, t.support) for t in plan.tasks} == {
+        1: (("VP",), ("CNTT", "TTBCXB", "TTDV", "CONG", "BBT")), 2: (("CNTT",), ("TTBCXB", "CONG")),
+        3: (("TTDV",), ("BBT",)), 4: (("VP",), ("BBT",)), 5: (("TTBCXB",), ())}
 
     new_config = tmp_path / "config" / "settings.yaml"
     new_config.write_text(yaml.safe_dump({"plan": str(new_plan), "local": {"path": "data/theo-doi-cchc-2025.xlsx"},
@@ -57,7 +61,7 @@ def test_the_year_turns(tmp_path, capsys, monkeypatch):
     code, out, err = cli(new_config, "run", "--as-of", "2025-03-11", "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert (summary["tasks"], summary["rows"]) == (5, sum(len(t.lead) + len(t.support) for t in plan.tasks))
+    assert (summary["tasks"], summary["rows"]) == (5, 6 + 3 + 2 + 2 + 1)  # one row per (task, unit) above
     # task 3 is "Hàng quý, trước ngày 10 tháng cuối quý": its two units owe Quý I from 11/03, before the 14th
     assert summary["missing_quarterly"] == 2
     code, out, _ = cli(new_config, "deadline", "Quý I")
