@@ -18,7 +18,7 @@ from reports.content import Quarter, parse_quarter, vn_date
 from sync.dashboard import KPI_LABELS
 from sync.state import State
 
-from .workbooks import values
+from .workbooks import labelled, values
 
 Q3 = "reports/out/2024-Q3-bao-cao-tuyen-truyen-cchc.docx"
 
@@ -183,12 +183,12 @@ def _kpi_table(doc):
 
 def _dashboard_kpis(path) -> dict[str, object]:
     rows = values(path)["Tổng hợp"]
-    start = next(i for i, r in enumerate(rows) if r[0] == "Chỉ số")
+    start = next(i for i, r in enumerate(rows) if "Chỉ số" in r)
     out = {}
     for r in rows[start + 1:]:
-        if not r or r[0] is None:
+        if not any(v not in (None, "") for v in r):
             break
-        out[r[0]] = r[1]
+        out.update(labelled([r]))
     return out
 
 

@@ -1,0 +1,89 @@
+"""Rendering a job-owned `Styled` grid (the dashboard) into an openpyxl worksheet.
+
+Widths, merges, wrapping, alignment (headers centred, numbers right, all vertically centred), row
+heights for wrapped text (spreadsheet programs do not grow rows that openpyxl wrote) and the stacked bar
+chart. Kept apart from the backend's file handling so both can change independently.
+"""
+from __future__ import annotations
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from ..schema import HEADER_COLOUR
+from ..workbook import Chart, Styled
+
+LINE_HEIGHT_PT = 14.5
+STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
+               "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
+THIN = Side(style="thin", color="BFBFBF")
+GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+PX_PER_CM = 37.8
+
+
+def render_styled(ws, styled: Styled, put) -> None:
+    """Write `styled` into the empty sheet `ws`; `put` writes one value the backend's way (RAW, dates)."""
+    for r, values in enumerate(styled.rows, start=1):
+        style = styled.styles.get(r)
+        for c, value in enumerate(values, start=1):
+            put(ws, r, c, value)
+            cell = ws.cell(row=r, column=c)
+            if style in STYLE_FONTS:
+                cell.font = STYLE_FONTS[style]
+            if style == "header":
+                cell.fill = HEADER_FILL
+            if style in ("header", "total", None) and _in_table(styled, r):
+                cell.border = GRID_BORDER
+            fmt = styled.number_formats.get((r, c))
+            if fmt:
+                cell.number_format = fmt
+            cell.alignment = Alignment(horizontal=styled.alignment(r, c), vertical="center",
+                                       wrap_text=(r, c) in styled.wrap)
+    for r1, c1, r2, c2 in styled.merges:
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    for c, width in styled.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for r, lines in styled.lines.items():
+        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409)
+    if styled.chart:
+        ws.add_chart(bar_chart(styled.chart, ws), f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}")
+
+
+def _in_table(styled: Styled, row: int) -> bool:
+    """Rows of a section's table (under a header row, up to the next blank row) get cell borders."""
+    r = row
+    while r >= 1 and styled.rows[r - 1]:
+        if styled.styles.get(r) == "header":
+            return True
+        if styled.styles.get(r) in ("section", "title", "subtitle"):
+            return False
+        r -= 1
+    return False
+
+
+def bar_chart(spec: Chart, ws) -> BarChart:
+    chart = BarChart()
+    chart.type = "bar"  # horizontal bars: unit names stay readable
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.gapWidth = 60
+    chart.title = spec.title
+    chart.style = 10
+    chart.y_axis.title = spec.axis_title
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.scaling.orientation = "maxMin"  # first unit on top, as in the table
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.width = spec.width_px / PX_PER_CM
+    chart.height = spec.height_px / PX_PER_CM
+    cats = Reference(ws, min_col=spec.category_column, min_row=spec.first_row, max_row=spec.last_row)
+    for i, col in enumerate(spec.series_columns):
+        data = Reference(ws, min_col=col, min_row=spec.header_row, max_row=spec.last_row)
+        chart.add_data(data, titles_from_data=True)
+        if i < len(spec.colours):
+            chart.series[-1].graphicalProperties.solidFill = spec.colours[i]
+            chart.series[-1].graphicalProperties.line.solidFill = spec.colours[i]
+    chart.set_categories(cats)
+    return chart
