@@ -36,6 +36,8 @@ class Sheet:
     conditional_formats: list[dict] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
     column_sizes: dict[int, int] = field(default_factory=dict)
+    merges: list[dict] = field(default_factory=list)  # GridRange objects, as the API lists them
+    charts: list[dict] = field(default_factory=list)  # EmbeddedChart objects
 
     def properties(self) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
@@ -262,7 +264,7 @@ def trimmed(rows: list[list]) -> list[list]:
 def _clone(sheet: Sheet) -> Sheet:
     return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
                  sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
-                 dict(sheet.column_sizes))
+                 dict(sheet.column_sizes), list(sheet.merges), list(sheet.charts))
 
 
 # --- the store ---------------------------------------------------------------------------------------------
@@ -354,6 +356,10 @@ class Store:
                 entry["conditionalFormats"] = copy.deepcopy(s.conditional_formats)
             if s.protected_ranges:
                 entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
+            if s.merges:
+                entry["merges"] = copy.deepcopy(s.merges)
+            if s.charts:
+                entry["charts"] = copy.deepcopy(s.charts)
             mine = [g for g in wanted if g.sheet is s]
             if include_grid or mine:
                 entry["data"] = [self._grid_data(s, g, cell_fields)
@@ -589,3 +595,84 @@ class Store:
             sheet.cells = {((r - n if r >= end else r), c): v for (r, c), v in sheet.cells.items()
                            if not start <= r < end}
             sheet.row_count -= n
+
+    # --- merges and embedded charts (the dashboard) ---
+    @staticmethod
+    def _bounds(m: dict) -> tuple[int, int, int, int]:
+        return m.get("startRowIndex") or 0, m["endRowIndex"], m.get("startColumnIndex") or 0, m["endColumnIndex"]
+
+    def _req_mergeCells(self, book, body):
+        g = grid_range(book, body["range"])
+        _in_grid(g)
+        if body.get("mergeType", "MERGE_ALL") != "MERGE_ALL":
+            raise BadRequest("The stand-in merges only with mergeType MERGE_ALL")
+        if (g.r1 - g.r0) * (g.c1 - g.c0) < 2:
+            raise BadRequest("Must merge at least 2 cells.")
+        for m in g.sheet.merges:
+            r0, r1, c0, c1 = self._bounds(m)
+            if r0 < g.r1 and g.r0 < r1 and c0 < g.c1 and g.c0 < c1:
+                raise BadRequest("You can't merge cells that overlap an existing merge.")
+        g.sheet.merges.append({"sheetId": g.sheet.sheet_id, "startRowIndex": g.r0, "endRowIndex": g.r1,
+                               "startColumnIndex": g.c0, "endColumnIndex": g.c1})
+        for r in range(g.r0, g.r1):  # like Sheets: only the top-left cell keeps its value
+            for c in range(g.c0, g.c1):
+                if (r, c) != (g.r0, g.c0) and "userEnteredValue" in g.sheet.cells.get((r, c), {}):
+                    self._set_fields(g.sheet, (r, c), {}, [["userEnteredValue"]])
+
+    def _req_unmergeCells(self, book, body):
+        g = grid_range(book, body["range"])
+        kept = []
+        for m in g.sheet.merges:
+            r0, r1, c0, c1 = self._bounds(m)
+            inside = g.r0 <= r0 and r1 <= g.r1 and g.c0 <= c0 and c1 <= g.c1
+            overlaps = r0 < g.r1 and g.r0 < r1 and c0 < g.c1 and g.c0 < c1
+            if overlaps and not inside:
+                raise BadRequest("You must select all cells in a merged range to merge or unmerge them.")
+            if not inside:
+                kept.append(m)
+        g.sheet.merges = kept
+
+    def _chart(self, book, chart_id):
+        for s in book.sheets:
+            for chart in s.charts:
+                if chart["chartId"] == chart_id:
+                    return s, chart
+        raise BadRequest(f"No chart with id: {chart_id}")
+
+    def _check_chart_spec(self, book, spec: dict) -> None:
+        """The sources must be ranges of existing sheets, inside their grids (the API checks as much)."""
+        basic = spec.get("basicChart")
+        if not basic:
+            raise BadRequest("The stand-in keeps only basic charts (spec.basicChart)")
+        parts = [d.get("domain") for d in basic.get("domains") or []] + \
+                [s.get("series") for s in basic.get("series") or []]
+        if not basic.get("series"):
+            raise BadRequest("A basic chart needs at least one series")
+        for data in parts:
+            for src in ((data or {}).get("sourceRange") or {}).get("sources") or []:
+                _in_grid(grid_range(book, src))
+
+    def _req_addChart(self, book, body):
+        chart = copy.deepcopy(body["chart"])
+        anchor = ((chart.get("position") or {}).get("overlayPosition") or {}).get("anchorCell")
+        if not anchor:
+            raise BadRequest("The stand-in places charts only by position.overlayPosition.anchorCell")
+        sheet = book.sheet(sheet_id=anchor.get("sheetId") or 0)
+        self._check_chart_spec(book, chart.get("spec") or {})
+        taken = {c["chartId"] for s in book.sheets for c in s.charts}
+        if chart.get("chartId") in taken:
+            raise BadRequest(f"An object with id {chart['chartId']} already exists.")
+        if chart.get("chartId") is None:
+            chart["chartId"] = self.rng.randrange(1, 2 ** 31)
+        sheet.charts.append(chart)
+        return {"addChart": {"chart": chart}}
+
+    def _req_updateChartSpec(self, book, body):
+        sheet, chart = self._chart(book, body.get("chartId"))
+        self._check_chart_spec(book, body.get("spec") or {})
+        updated = {**chart, "spec": copy.deepcopy(body["spec"])}
+        sheet.charts = [updated if c is chart else c for c in sheet.charts]
+
+    def _req_deleteEmbeddedObject(self, book, body):
+        sheet, chart = self._chart(book, body.get("objectId"))
+        sheet.charts = [c for c in sheet.charts if c is not chart]
