@@ -239,3 +239,36 @@ def test_google_chart_deleted_by_hand_comes_back_and_copies_go(api, key, plan): 
     sheet.charts.clear()  # deleted by hand
     run_pass(b, plan, Layout(), OPTS)
     assert len(api.store.books[b.spreadsheet_id].sheet(title=DASH).charts) == 1
+
+
+# --- the tracking tab: flags with their dates, colours still found, several messages readable --------------
+
+def test_flag_texts_carry_the_date_and_still_pick_their_row_colour():
+    from sync.schema import FLAG_COLOURS, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
+    day = dt.date(2024, 6, 14)
+    expected = {"overdue": "Quá hạn", "missing": "Thiếu kết quả", "due_soon": "Sắp đến hạn",
+                "late": "Hoàn thành trễ", "undated": "Chưa xác định hạn"}
+    flags = [flag_overdue(204, dt.date(2024, 2, 29)), flag_due_soon(3, day), flag_missing(2, day),
+             flag_late(5, day), flag_undated()]
+    assert [f.text for f in flags[:3]] == ["Quá hạn 204 ngày (hạn 29/02/2024)", "Sắp đến hạn (còn 3 ngày, hạn 14/06/2024)",
+                                           "Thiếu kết quả Quý II (hạn 14/06/2024)"]
+    for f in flags:  # the first rule whose text the cell contains (SEARCH is case-insensitive) colours the row
+        first = next(text for text, _ in FLAG_COLOURS if text.lower() in f.text.lower())
+        assert first == expected[f.kind], f.text
+
+
+def test_a_check_cell_with_several_messages_shows_them_all(local_demo):
+    ws = openpyxl.load_workbook(local_demo)["Theo dõi"]
+    header = [c.value for c in ws[1]]
+    check, flags = header.index("Kiểm tra") + 1, header.index("Cảnh báo") + 1
+    width = ws.column_dimensions[openpyxl.utils.get_column_letter(check)].width
+    several = [r for r in range(2, ws.max_row + 1) if "\n" in (ws.cell(row=r, column=check).value or "")]
+    assert several
+    for r in several:
+        cell = ws.cell(row=r, column=check)
+        assert cell.alignment.wrap_text
+        lines = sum(math.ceil(len(part) / width) for part in cell.value.split("\n"))
+        assert (ws.row_dimensions[r].height or 15) >= 12 * lines, f"row {r}"
+    overdue = [ws.cell(row=r, column=flags).value for r in range(2, ws.max_row + 1)
+               if "Quá hạn" in (ws.cell(row=r, column=flags).value or "")]
+    assert overdue and all("(hạn " in text for text in overdue)

@@ -28,7 +28,7 @@ from ..errors import StaleSnapshot, Unreachable, UserError
 from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from ..tables import last_used_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
-from .local_render import render_styled
+from .local_render import fit_rows, render_styled
 
 LOCK_TIMEOUT_S = 60
 DATE_FORMAT = "DD/MM/YYYY"
@@ -158,6 +158,7 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
         ws = wb[name]
         for (r, c), value in cells.items():
             put(ws, r, c, value)
+        fit_rows(ws, cells)
     for name, notes in changes.notes.items():
         ws = wb[name]
         for (r, c), text in notes.items():

@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..schema import HEADER_COLOUR
+from ..sheet_grid import wrapped_lines
 from ..workbook import Chart, Styled
 
 LINE_HEIGHT_PT = 14.5
@@ -87,3 +88,21 @@ def bar_chart(spec: Chart, ws) -> BarChart:
             chart.series[-1].graphicalProperties.line.solidFill = spec.colours[i]
     chart.set_categories(cats)
     return chart
+
+
+def fit_rows(ws, positions) -> None:
+    """After a pass wrote cells (Kiểm tra, Cảnh báo): text of several lines wraps, and each row written is as
+    tall as its longest wrapped cell, so every message of a multi-message cell shows."""
+    rows = set()
+    for r, c in positions:
+        cell = ws.cell(row=r, column=c)
+        if isinstance(cell.value, str) and "\n" in cell.value and not cell.alignment.wrap_text:
+            cell.alignment = Alignment(wrap_text=True, vertical=cell.alignment.vertical or "top")
+        rows.add(r)
+    for r in rows:
+        lines = 1
+        for cell in ws[r]:
+            if cell.alignment.wrap_text and isinstance(cell.value, str) and cell.value:
+                width = ws.column_dimensions[cell.column_letter].width or 8.43
+                lines = max(lines, wrapped_lines(cell.value, width))
+        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409) if lines > 1 else None
