@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .deadlines import format_date
 from .flags import Rules, flags_for, owed_quarters
 from .plan import Plan
-from .schema import ROLES, STATUSES, Flag, Layout
+from .schema import FLAG_COLOURS, ROLES, STATUSES, Flag, Layout
 from .text import shorten
 from .validation import Checked, Issue
 from .sheet_grid import Grid
@@ -235,14 +235,14 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     kpi_first = _section(g, "I. CHỈ SỐ CHÍNH", [("TT", 1), ("Chỉ số", 1), ("Giá trị", 1)])
     for n, (key, label) in enumerate(KPI_LABELS.items(), start=1):
         value = "" if k.get(key) is None else k[key]
-        g.row([(n, 1), (label, 1), (value, 1)], formats={2: "0.0"} if key == "on_time_rate" else {})
+        g.row([(n, 1), (label, 1), (value, 1)], formats={2: "0.0"} if key == "on_time_rate" else {}, ordinal=True)
     kpi_last = g.last_row
 
     unit_keys = list(UNIT_HEADERS)
     header = _section(g, "II. THEO ĐƠN VỊ", [("TT", 1), ("Đơn vị", 1)] + [(UNIT_HEADERS[key], 1) for key in unit_keys])
     first = header + 1
     for n, u in enumerate(summary.by_unit, start=1):
-        g.row([(n, 1), (labels.get(u["code"], u["unit"]), 1)] + [(u[key], 1) for key in unit_keys])
+        g.row([(n, 1), (labels.get(u["code"], u["unit"]), 1)] + [(u[key], 1) for key in unit_keys], ordinal=True)
     last = g.last_row
     if summary.by_unit:
         g.row([("", 1), ("Tổng cộng", 1)] + [(sum(u[key] for u in summary.by_unit), 1) for key in unit_keys],
@@ -254,17 +254,21 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
                         colours=tuple(STATUS_COLOURS[key] for key in STATUS_LINES))
 
     _section(g, "III. THEO NHIỆM VỤ", [("STT", 1), ("Nhiệm vụ", 1), ("Số đơn vị", 1), ("Hoàn thành", 1),
-                                        ("Quá hạn", 1), ("Thiếu kết quả quý", 1), ("Tiến độ", 2),
-                                        ("Tình hình chung", 4)])
+                                        ("Quá hạn", 1), ("Thiếu kết quả quý", 1), ("Tiến độ", 3),
+                                        ("Tình hình chung", 3)])
+    state_col = FIRST_NARROW + 7
     for t, text in zip(summary.by_task, tasks):
-        g.row([(t["stt"], 1), (text, 1), (t["units"], 1), (t["done"], 1), (t["overdue"], 1), (t["missing"], 1),
-               (t["schedule"], 2), (t["state"], 4)])
+        r = g.row([(t["stt"], 1), (text, 1), (t["units"], 1), (t["done"], 1), (t["overdue"], 1), (t["missing"], 1),
+                   (t["schedule"], 3), (t["state"], 3)], ordinal=True)
+        colour = next((rgb for flag, rgb in FLAG_COLOURS if t["state"].startswith(flag)), None)
+        if colour:
+            g.fills[(r, state_col)] = colour
 
     _section(g, "IV. DANH SÁCH QUÁ HẠN", [("TT", 1), ("Nhiệm vụ", 1), ("STT nhiệm vụ", 1), ("Đơn vị", 3),
                                            ("Vai trò", 1), ("Hạn hoàn thành", 1), ("Số ngày quá hạn", 1)])
     for n, o in enumerate(summary.overdue, start=1):
         g.row([(n, 1), (shorten(o["task"]), 1), (o["stt"], 1), (labels.get(o["code"], o["unit"]), 3),
-               (o["role"], 1), (o["due"], 1), (o["days"], 1)])
+               (o["role"], 1), (o["due"], 1), (o["days"], 1)], ordinal=True)
     if not summary.overdue:
         g.row([("", 1), (NONE_ROW, 1)])
 
@@ -274,7 +278,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     for n, i in enumerate(summary.errors, start=1):
         unit = plan.registry.match(i.unit) if i.unit else None
         g.row([(n, 1), (i.message, 1), (layout.tabs[i.tab], 1), (i.row, 1),
-               (headers[i.tab].get(i.column, i.column), 2), (unit.label if unit else i.unit, 4)])
+               (headers[i.tab].get(i.column, i.column), 2), (unit.label if unit else i.unit, 4)], ordinal=True)
     if not summary.errors:
         g.row([("", 1), (NONE_ROW, 1)])
     return g.styled()

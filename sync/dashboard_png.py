@@ -17,7 +17,7 @@ import openpyxl
 
 from .errors import UserError
 
-RESOLUTION_DPI = 80
+RESOLUTION_DPI = 100
 TIMEOUT_S = 180
 
 
@@ -55,7 +55,7 @@ def _stack(pages: list[Path], out: Path) -> None:
     for im in images:  # drop the page margins: one continuous tab
         box = ImageChops.difference(im, Image.new("RGB", im.size, "white")).getbbox()
         cropped.append(im.crop((0, box[1], im.width, box[3])) if box else im)
-    width, gap = max(im.width for im in cropped), 8
+    width, gap = max(im.width for im in cropped), 0
     sheet = Image.new("RGB", (width, sum(im.height for im in cropped) + gap * (len(cropped) - 1)), "white")
     y = 0
     for im in cropped:

@@ -14,6 +14,9 @@ from .workbook import Cell, Chart, Styled
 #: How much wider than plain text each row style is drawn (bold, larger fonts).
 STYLE_SCALE = {"title": 1.45, "section": 1.25, "header": 1.12, "total": 1.12, "subtitle": 1.05}
 PADDING = 1.5  # characters of cell padding a spreadsheet program leaves
+#: Average width of running Vietnamese text in width units (a unit is the width of a digit): for wrapped line
+#: counts only; whether a value fits unwrapped is judged at full width, never optimistically.
+TEXT_DENSITY = 0.88
 
 
 def shown_text(value: Cell, number_format: str | None = None) -> str:
@@ -31,7 +34,7 @@ def shown_text(value: Cell, number_format: str | None = None) -> str:
 
 def wrapped_lines(text: str, width: float, scale: float = 1.0) -> int:
     """Lines `text` takes in a wrapping cell `width` characters wide (greedy word wrap)."""
-    room = max((width - PADDING) / scale, 1.0)
+    room = max((width - PADDING) / (scale * TEXT_DENSITY), 1.0)
     lines = 0
     for paragraph in text.split("\n"):
         used, count = 0.0, 1
@@ -62,6 +65,8 @@ class Grid:
         self.formats: dict[tuple[int, int], str] = {}
         self.lines: dict[int, int] = {}
         self.chart: Chart | None = None
+        self.fills: dict[tuple[int, int], str] = {}
+        self.centred: set[tuple[int, int]] = set()
 
     @property
     def last_row(self) -> int:
@@ -70,8 +75,10 @@ class Grid:
     def blank(self) -> None:
         self.rows.append([])
 
-    def row(self, cells: list[tuple[Cell, int]], style: str | None = None, formats: dict[int, str] = ()) -> int:
-        """Append a row of (value, span) cells from column A; returns its number."""
+    def row(self, cells: list[tuple[Cell, int]], style: str | None = None, formats: dict[int, str] = (),
+            ordinal: bool = False) -> int:
+        """Append a row of (value, span) cells from column A; returns its number. `ordinal`: the first cell is
+        the row's place in its list (STT), centred as in Vietnamese administrative tables."""
         r = len(self.rows) + 1
         values: list[Cell] = []
         most = 1
@@ -91,6 +98,8 @@ class Grid:
                 self.wrap.add((r, col))
                 most = max(most, wrapped_lines(text, width, scale))
         self.rows.append(values)
+        if ordinal and values and values[0] not in (None, ""):
+            self.centred.add((r, 1))
         if style:
             self.styles[r] = style
         if most > 1:
@@ -99,4 +108,4 @@ class Grid:
 
     def styled(self) -> Styled:
         return Styled(self.rows, self.styles, self.widths, tuple(self.merges), frozenset(self.wrap),
-                      self.formats, self.lines, self.chart)
+                      self.formats, self.lines, self.chart, self.fills, frozenset(self.centred))

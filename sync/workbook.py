@@ -58,8 +58,8 @@ class Styled:
     """A whole-tab grid the job owns (the dashboard), with a style per row for the backend to render.
 
     Layout beyond the row styles (all optional): merged ranges, cells whose text wraps, number formats,
-    row heights in lines, and one chart. Alignment is a rule every backend applies through `alignment`:
-    headers centred, numbers right, text left, everything vertically centred."""
+    row heights in lines, one chart, cell fills. Alignment is a rule every backend applies through
+    `alignment`: headers and ordinals centred, numbers right, text left, everything vertically centred."""
 
     rows: list[list[Cell]]
     styles: dict[int, str] = field(default_factory=dict)  # row (1-based) → title | section | header | total
@@ -69,10 +69,12 @@ class Styled:
     number_formats: dict[Pos, str] = field(default_factory=dict)  # e.g. "0.0"
     lines: dict[int, int] = field(default_factory=dict)  # row → text lines it must show (heights)
     chart: Chart | None = None
+    fills: dict[Pos, str] = field(default_factory=dict)  # background RGB of single cells
+    centred: frozenset = frozenset()  # positions centred whatever they hold (a list's STT)
 
     def alignment(self, row: int, col: int) -> str:
-        """"center" for header cells, "right" for numbers, "left" for the rest."""
-        if self.styles.get(row) == "header":
+        """"center" for header cells and ordinals, "right" for numbers, "left" for the rest."""
+        if self.styles.get(row) == "header" or (row, col) in self.centred:
             return "center"
         value = self.rows[row - 1][col - 1] if row <= len(self.rows) and col <= len(self.rows[row - 1]) else None
         if isinstance(value, (int, float)) and not isinstance(value, bool):

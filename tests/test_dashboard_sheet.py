@@ -118,8 +118,8 @@ def check_layout(p: Picture) -> None:
         assert cell.vertical == "center", f"{cell.text!r} in row {r} is not vertically centred"
         if isinstance(cell.value, (int, float, dt.date)) and not isinstance(cell.value, bool):
             assert cell.horizontal in ("right", "center"), f"number {cell.text} in row {r} is not right-aligned"
-            if cell.horizontal == "center":
-                assert cell.bold  # only header cells are centred
+            if cell.horizontal == "center":  # only headers and a list's STT in column A are centred
+                assert cell.bold or c == 1, f"number {cell.text} in row {r} is centred"
     texts = [c.text for c in p.cells.values()]
     assert "Tab" not in texts and "Trang tính" in texts
 

@@ -26,6 +26,8 @@ DATE_PATTERN = "dd/mm/yyyy"
 
 def cell_format(styled: Styled, r: int, c: int, value) -> dict:
     fmt = dict(STYLE_FORMATS.get(styled.styles.get(r), {}))
+    if (r, c) in styled.fills:
+        fmt["backgroundColor"] = dict(convert_hex_to_colors_dict(styled.fills[(r, c)]))
     fmt["horizontalAlignment"] = ALIGN[styled.alignment(r, c)]
     fmt["verticalAlignment"] = "MIDDLE"
     fmt["wrapStrategy"] = "WRAP" if (r, c) in styled.wrap else "CLIP"

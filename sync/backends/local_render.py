@@ -14,7 +14,7 @@ from ..schema import HEADER_COLOUR
 from ..sheet_grid import wrapped_lines
 from ..workbook import Chart, Styled
 
-LINE_HEIGHT_PT = 14.5
+LINE_HEIGHT_PT = 13.5
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
@@ -34,19 +34,22 @@ def render_styled(ws, styled: Styled, put) -> None:
                 cell.font = STYLE_FONTS[style]
             if style == "header":
                 cell.fill = HEADER_FILL
+            elif (r, c) in styled.fills:
+                cell.fill = PatternFill("solid", fgColor=styled.fills[(r, c)])
             if style in ("header", "total", None) and _in_table(styled, r):
                 cell.border = GRID_BORDER
             fmt = styled.number_formats.get((r, c))
             if fmt:
                 cell.number_format = fmt
-            cell.alignment = Alignment(horizontal=styled.alignment(r, c), vertical="center",
-                                       wrap_text=(r, c) in styled.wrap)
+            horizontal = styled.alignment(r, c)
+            cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=(r, c) in styled.wrap,
+                                       indent=1 if horizontal == "left" and style is None else 0)
     for r1, c1, r2, c2 in styled.merges:
         ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
     for c, width in styled.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, lines in styled.lines.items():
-        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409)
+        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 3, 409)
     if styled.chart:
         ws.add_chart(bar_chart(styled.chart, ws), f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}")
 
