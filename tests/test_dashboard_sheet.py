@@ -112,8 +112,8 @@ def check_layout(p: Picture) -> None:
             assert "\n" not in cell.text and len(cell.text) * scale + 1 <= width, \
                 f"'{cell.text}' ({len(cell.text)} chars) does not fit column {c} ({width:.0f}) in row {r} and does " \
                 "not wrap"
-        elif p.heights:  # local: the row was made tall enough for the wrapped text
-            least = math.ceil(len(cell.text) * scale / width)
+        elif p.heights:  # local: the row was made tall enough for the wrapped text (running text is at least
+            least = math.ceil(len(cell.text) * scale * 0.8 / width)  # 0.8 digit widths a character on average)
             assert p.heights.get(r, 15) >= 12 * least, f"row {r} too short for '{cell.text[:30]}…'"
         assert cell.vertical == "center", f"{cell.text!r} in row {r} is not vertically centred"
         if isinstance(cell.value, (int, float, dt.date)) and not isinstance(cell.value, bool):
