@@ -25,6 +25,7 @@ PX_PER_CM = 37.8
 
 def render_styled(ws, styled: Styled, put) -> None:
     """Write `styled` into the empty sheet `ws`; `put` writes one value the backend's way (RAW, dates)."""
+    in_table = _table_rows(styled)
     for r, values in enumerate(styled.rows, start=1):
         style = styled.styles.get(r)
         for c, value in enumerate(values, start=1):
@@ -36,7 +37,7 @@ def render_styled(ws, styled: Styled, put) -> None:
                 cell.fill = HEADER_FILL
             elif (r, c) in styled.fills:
                 cell.fill = PatternFill("solid", fgColor=styled.fills[(r, c)])
-            if style in ("header", "total", None) and _in_table(styled, r):
+            if r in in_table:
                 cell.border = GRID_BORDER
             fmt = styled.number_formats.get((r, c))
             if fmt:
@@ -54,16 +55,18 @@ def render_styled(ws, styled: Styled, put) -> None:
         ws.add_chart(bar_chart(styled.chart, ws), f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}")
 
 
-def _in_table(styled: Styled, row: int) -> bool:
-    """Rows of a section's table (under a header row, up to the next blank row) get cell borders."""
-    r = row
-    while r >= 1 and styled.rows[r - 1]:
-        if styled.styles.get(r) == "header":
-            return True
-        if styled.styles.get(r) in ("section", "title", "subtitle"):
-            return False
-        r -= 1
-    return False
+def _table_rows(styled: Styled) -> set[int]:
+    """Rows of a section's table (a header row and the rows under it, up to the next blank row) get borders."""
+    rows, inside = set(), False
+    for r, values in enumerate(styled.rows, start=1):
+        style = styled.styles.get(r)
+        if style == "header":
+            inside = True
+        elif not values or style in ("section", "title", "subtitle"):
+            inside = False
+        if inside:
+            rows.add(r)
+    return rows
 
 
 def bar_chart(spec: Chart, ws) -> BarChart:
