@@ -90,7 +90,7 @@ def google_picture(sheet) -> Picture:
         cells[(r + 1, c + 1)] = Shown(value, _text(value, number.get("pattern")), bool(text_format.get("bold")),
                                       float(text_format.get("fontSize", 10)) * 1.1,  # Sheets' 10 pt ≈ Calc's 11
                                       fmt.get("wrapStrategy") == "WRAP",
-                                      GOOGLE_ALIGN.get(fmt.get("horizontalAlignment")),
+                                      GOOGLE_ALIGN.get(fmt.get("horizontalAlignment", "LEFT")),  # the default
                                       GOOGLE_ALIGN.get(fmt.get("verticalAlignment")))
     widths = {c + 1: px / PX_PER_CHAR for c, px in sheet.column_sizes.items()}
     merges = [(m["startRowIndex"] + 1, m["startColumnIndex"] + 1, m["endRowIndex"], m["endColumnIndex"])

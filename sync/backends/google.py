@@ -384,7 +384,9 @@ class _Requests:
             cells = []
             for c, v in enumerate(values, start=1):
                 cell = {"userEnteredValue": _value(v)} if _value(v) else {}
-                cell["userEnteredFormat"] = render.cell_format(styled, r, c, v)
+                fmt = render.cell_format(styled, r, c, v)
+                if fmt:
+                    cell["userEnteredFormat"] = fmt
                 cells.append(cell)
             rows.append({"values": cells})
         old = self.meta.get(tab, {})

@@ -24,13 +24,20 @@ ALIGN = {"left": "LEFT", "right": "RIGHT", "center": "CENTER"}
 DATE_PATTERN = "dd/mm/yyyy"
 
 
-def cell_format(styled: Styled, r: int, c: int, value) -> dict:
-    fmt = dict(STYLE_FORMATS.get(styled.styles.get(r), {}))
+def cell_format(styled: Styled, r: int, c: int, value) -> dict | None:
+    """The cell's userEnteredFormat; None for an empty plain cell (the write clears what it had)."""
+    style = styled.styles.get(r)
+    if value in (None, "") and style is None and (r, c) not in styled.fills:
+        return None
+    fmt = dict(STYLE_FORMATS.get(style, {}))
     if (r, c) in styled.fills:
         fmt["backgroundColor"] = dict(convert_hex_to_colors_dict(styled.fills[(r, c)]))
-    fmt["horizontalAlignment"] = ALIGN[styled.alignment(r, c)]
+    align = styled.alignment(r, c)
+    if align != "left":  # the default, left out: the request of a big dashboard stays small
+        fmt["horizontalAlignment"] = ALIGN[align]
     fmt["verticalAlignment"] = "MIDDLE"
-    fmt["wrapStrategy"] = "WRAP" if (r, c) in styled.wrap else "CLIP"
+    if (r, c) in styled.wrap:
+        fmt["wrapStrategy"] = "WRAP"
     pattern = styled.number_formats.get((r, c))
     if isinstance(value, (dt.date, dt.datetime)):
         fmt["numberFormat"] = {"type": "DATE", "pattern": DATE_PATTERN}

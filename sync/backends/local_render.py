@@ -6,9 +6,13 @@ chart. Kept apart from the backend's file handling so both can change independen
 """
 from __future__ import annotations
 
+from copy import copy
+
+from openpyxl.cell.cell import MergedCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.merge import MergedCellRange
 
 from ..schema import HEADER_COLOUR
 from ..sheet_grid import wrapped_lines
@@ -26,11 +30,22 @@ PX_PER_CM = 37.8
 def render_styled(ws, styled: Styled, put) -> None:
     """Write `styled` into the empty sheet `ws`; `put` writes one value the backend's way (RAW, dates)."""
     in_table = _table_rows(styled)
-    for r, values in enumerate(styled.rows, start=1):
+    covered = {(r, c) for r1, c1, r2, c2 in styled.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+               if (r, c) != (r1, c1)}
+    looks: dict[tuple, object] = {}  # one openpyxl style per distinct look, copied: setting styles one by
+    for r, values in enumerate(styled.rows, start=1):  # one hashes them per cell (seconds on a big tab)
         style = styled.styles.get(r)
         for c, value in enumerate(values, start=1):
+            if value is None and (r, c) in covered:
+                continue  # the merge below makes it a merged cell
             put(ws, r, c, value)
             cell = ws.cell(row=r, column=c)
+            horizontal = styled.alignment(r, c)
+            look = (style, styled.fills.get((r, c)), r in in_table, styled.number_formats.get((r, c)),
+                    cell.number_format, horizontal, (r, c) in styled.wrap)
+            if look in looks:
+                cell._style = copy(looks[look])
+                continue
             if style in STYLE_FONTS:
                 cell.font = STYLE_FONTS[style]
             if style == "header":
@@ -42,17 +57,36 @@ def render_styled(ws, styled: Styled, put) -> None:
             fmt = styled.number_formats.get((r, c))
             if fmt:
                 cell.number_format = fmt
-            horizontal = styled.alignment(r, c)
             cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=(r, c) in styled.wrap,
                                        indent=1 if horizontal == "left" and style is None else 0)
-    for r1, c1, r2, c2 in styled.merges:
-        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+            looks[look] = copy(cell._style)
+    _merge(ws, styled.merges, in_table)
     for c, width in styled.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, lines in styled.lines.items():
         ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 3, 409)
     if styled.chart:
         ws.add_chart(bar_chart(styled.chart, ws), f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}")
+
+
+def _merge(ws, merges, in_table: set[int]) -> None:
+    """What ws.merge_cells() does, without its costs on a long tab: it checks each new range against every
+    earlier one (ours never overlap) and sums borders cell by cell. Covered cells become merged cells; in a
+    table they carry the grid border so the merged cell's edges are drawn."""
+    bordered = None
+    for r1, c1, r2, c2 in merges:
+        ws.merged_cells.ranges.add(MergedCellRange(ws, f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"))
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) == (r1, c1):
+                    continue
+                cell = MergedCell(ws, row=r, column=c)
+                if r in in_table:
+                    if bordered is None:
+                        cell.border = GRID_BORDER
+                        bordered = copy(cell._style)
+                    cell._style = copy(bordered)
+                ws._cells[(r, c)] = cell
 
 
 def _table_rows(styled: Styled) -> set[int]:
@@ -105,10 +139,12 @@ def fit_rows(ws, positions) -> None:
         if isinstance(cell.value, str) and "\n" in cell.value and not cell.alignment.wrap_text:
             cell.alignment = Alignment(wrap_text=True, vertical=cell.alignment.vertical or "top")
         rows.add(r)
+    last_col = ws.max_column  # computed over every cell: once, not per row
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1)}
     for r in rows:
         lines = 1
-        for cell in ws[r]:
-            if cell.alignment.wrap_text and isinstance(cell.value, str) and cell.value:
-                width = ws.column_dimensions[cell.column_letter].width or 8.43
-                lines = max(lines, wrapped_lines(cell.value, width))
+        for c in range(1, last_col + 1):
+            cell = ws.cell(row=r, column=c)
+            if isinstance(cell.value, str) and cell.value and cell.alignment.wrap_text:
+                lines = max(lines, wrapped_lines(cell.value, widths[c]))
         ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409) if lines > 1 else None
