@@ -141,10 +141,14 @@ def fit_rows(ws, positions) -> None:
         rows.add(r)
     last_col = ws.max_column  # computed over every cell: once, not per row
     widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1)}
+    cells = ws._cells  # looked up, not ws.cell(): that would create an empty cell at every position
     for r in rows:
         lines = 1
         for c in range(1, last_col + 1):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(cell.value, str) and cell.value and cell.alignment.wrap_text:
-                lines = max(lines, wrapped_lines(cell.value, widths[c]))
+            cell = cells.get((r, c))
+            value = cell.value if cell is not None else None
+            if not isinstance(value, str) or not value or (len(value) + 2 < widths[c] and "\n" not in value):
+                continue  # empty, or short enough for one line whatever the font
+            if cell.alignment.wrap_text:
+                lines = max(lines, wrapped_lines(value, widths[c]))
         ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409) if lines > 1 else None
