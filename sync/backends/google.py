@@ -45,7 +45,7 @@ GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheet
 EPOCH = dt.date(1899, 12, 30)
 PROTECTION_TAG = "[CCHC] "
 META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
-               "conditionalFormats,protectedRanges,data.rowData.values.note,merges,charts(chartId,spec.title))")
+               "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title))")
 STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},

@@ -36,7 +36,7 @@ class Sheet:
     conditional_formats: list[dict] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
     column_sizes: dict[int, int] = field(default_factory=dict)
-    merges: list[dict] = field(default_factory=list)  # GridRange objects, as the API lists them
+    merges: list[dict] = field(default_factory=list)  # GridRanges (0-based, end exclusive), as the API lists them
     charts: list[dict] = field(default_factory=list)  # EmbeddedChart objects
 
     def properties(self) -> dict:
@@ -264,7 +264,7 @@ def trimmed(rows: list[list]) -> list[list]:
 def _clone(sheet: Sheet) -> Sheet:
     return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
                  sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
-                 dict(sheet.column_sizes), list(sheet.merges), list(sheet.charts))
+                 dict(sheet.column_sizes), [dict(m) for m in sheet.merges], list(sheet.charts))
 
 
 # --- the store ---------------------------------------------------------------------------------------------
@@ -356,8 +356,8 @@ class Store:
                 entry["conditionalFormats"] = copy.deepcopy(s.conditional_formats)
             if s.protected_ranges:
                 entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
-            if s.merges:
-                entry["merges"] = copy.deepcopy(s.merges)
+            if s.merges:  # as recorded: indexes always given, a sheet id of 0 left out
+                entry["merges"] = [{k: v for k, v in m.items() if k != "sheetId" or v} for m in s.merges]
             if s.charts:
                 entry["charts"] = copy.deepcopy(s.charts)
             mine = [g for g in wanted if g.sheet is s]
@@ -597,38 +597,43 @@ class Store:
             sheet.row_count -= n
 
     # --- merges and embedded charts (the dashboard) ---
-    @staticmethod
-    def _bounds(m: dict) -> tuple[int, int, int, int]:
-        return m.get("startRowIndex") or 0, m["endRowIndex"], m.get("startColumnIndex") or 0, m["endColumnIndex"]
-
     def _req_mergeCells(self, book, body):
+        """MERGE_ALL: one range; MERGE_COLUMNS / MERGE_ROWS: one per column / row. Only the top-left value of
+        each range is kept, as in the Sheets UI and API; merging over an existing merge is refused."""
         g = grid_range(book, body["range"])
         _in_grid(g)
-        if body.get("mergeType", "MERGE_ALL") != "MERGE_ALL":
-            raise BadRequest("The stand-in merges only with mergeType MERGE_ALL")
-        if (g.r1 - g.r0) * (g.c1 - g.c0) < 2:
-            raise BadRequest("Must merge at least 2 cells.")
-        for m in g.sheet.merges:
-            r0, r1, c0, c1 = self._bounds(m)
-            if r0 < g.r1 and g.r0 < r1 and c0 < g.c1 and g.c0 < c1:
-                raise BadRequest("You can't merge cells that overlap an existing merge.")
-        g.sheet.merges.append({"sheetId": g.sheet.sheet_id, "startRowIndex": g.r0, "endRowIndex": g.r1,
-                               "startColumnIndex": g.c0, "endColumnIndex": g.c1})
-        for r in range(g.r0, g.r1):  # like Sheets: only the top-left cell keeps its value
-            for c in range(g.c0, g.c1):
-                if (r, c) != (g.r0, g.c0) and "userEnteredValue" in g.sheet.cells.get((r, c), {}):
-                    self._set_fields(g.sheet, (r, c), {}, [["userEnteredValue"]])
+        kind = body.get("mergeType") or "MERGE_ALL"
+        if kind == "MERGE_COLUMNS":
+            parts = [(g.r0, g.r1, c, c + 1) for c in range(g.c0, g.c1)]
+        elif kind == "MERGE_ROWS":
+            parts = [(r, r + 1, g.c0, g.c1) for r in range(g.r0, g.r1)]
+        else:
+            parts = [(g.r0, g.r1, g.c0, g.c1)]
+        for r0, r1, c0, c1 in parts:
+            if (r1 - r0) * (c1 - c0) < 2:
+                continue
+            for m in g.sheet.merges:
+                if r0 < m["endRowIndex"] and m["startRowIndex"] < r1 and c0 < m["endColumnIndex"] \
+                        and m["startColumnIndex"] < c1:
+                    raise BadRequest("You can't merge cells that are already merged; unmerge them first.")
+            g.sheet.merges.append({"sheetId": g.sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
+                                   "startColumnIndex": c0, "endColumnIndex": c1})
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    if (r, c) != (r0, c0):
+                        self._set_fields(g.sheet, (r, c), {}, [["userEnteredValue"]])
 
     def _req_unmergeCells(self, book, body):
         g = grid_range(book, body["range"])
         kept = []
         for m in g.sheet.merges:
-            r0, r1, c0, c1 = self._bounds(m)
-            inside = g.r0 <= r0 and r1 <= g.r1 and g.c0 <= c0 and c1 <= g.c1
-            overlaps = r0 < g.r1 and g.r0 < r1 and c0 < g.c1 and g.c0 < c1
-            if overlaps and not inside:
-                raise BadRequest("You must select all cells in a merged range to merge or unmerge them.")
-            if not inside:
+            inside = g.r0 <= m["startRowIndex"] and m["endRowIndex"] <= g.r1 and g.c0 <= m["startColumnIndex"] \
+                and m["endColumnIndex"] <= g.c1
+            apart = m["endRowIndex"] <= g.r0 or g.r1 <= m["startRowIndex"] or m["endColumnIndex"] <= g.c0 \
+                or g.c1 <= m["startColumnIndex"]
+            if not inside and not apart:
+                raise BadRequest("The range must not partially span any merge.")
+            if apart:
                 kept.append(m)
         g.sheet.merges = kept
 
