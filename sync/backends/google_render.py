@@ -55,9 +55,23 @@ def unmerge_requests(sid: int, old_merges: list[dict], size: tuple[int, int]) ->
 
 
 def merge_requests(sid: int, styled: Styled) -> list[dict]:
-    return [{"mergeCells": {"mergeType": "MERGE_ALL", "range": {
+    """One mergeCells per run of consecutive rows merged over the same columns (MERGE_ROWS: a merge per row),
+    so a long list costs a few requests, not one per row."""
+    runs: list[list[int]] = []  # [first row, last row, first col, last col]
+    multi = []
+    for r1, c1, r2, c2 in sorted(styled.merges, key=lambda m: (m[1], m[3], m[0])):
+        if r1 != r2:
+            multi.append((r1, c1, r2, c2))
+        elif runs and runs[-1][2:] == [c1, c2] and runs[-1][1] == r1 - 1:
+            runs[-1][1] = r1
+        else:
+            runs.append([r1, r1, c1, c2])
+    out = [{"mergeCells": {"mergeType": "MERGE_ROWS", "range": {
         "sheetId": sid, "startRowIndex": r1 - 1, "endRowIndex": r2, "startColumnIndex": c1 - 1,
-        "endColumnIndex": c2}}} for r1, c1, r2, c2 in styled.merges]
+        "endColumnIndex": c2}}} for r1, r2, c1, c2 in runs]
+    return out + [{"mergeCells": {"mergeType": "MERGE_ALL", "range": {
+        "sheetId": sid, "startRowIndex": r1 - 1, "endRowIndex": r2, "startColumnIndex": c1 - 1,
+        "endColumnIndex": c2}}} for r1, c1, r2, c2 in multi]
 
 
 def width_request(sid: int, col: int, chars: float) -> dict:

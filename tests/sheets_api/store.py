@@ -609,10 +609,12 @@ class Store:
             parts = [(r, r + 1, g.c0, g.c1) for r in range(g.r0, g.r1)]
         else:
             parts = [(g.r0, g.r1, g.c0, g.c1)]
+        near = [m for m in g.sheet.merges if g.r0 < m["endRowIndex"] and m["startRowIndex"] < g.r1
+                and g.c0 < m["endColumnIndex"] and m["startColumnIndex"] < g.c1]  # the parts never overlap
         for r0, r1, c0, c1 in parts:
             if (r1 - r0) * (c1 - c0) < 2:
                 continue
-            for m in g.sheet.merges:
+            for m in near:
                 if r0 < m["endRowIndex"] and m["startRowIndex"] < r1 and c0 < m["endColumnIndex"] \
                         and m["startColumnIndex"] < c1:
                     raise BadRequest("You can't merge cells that are already merged; unmerge them first.")
