@@ -96,8 +96,7 @@ def chart_spec(sid: int, chart: Chart) -> dict:
     return {"title": chart.title, "basicChart": {
         "chartType": "BAR", "stackedType": "STACKED", "legendPosition": "BOTTOM_LEGEND", "headerCount": 1,
         "axis": [{"position": "BOTTOM_AXIS", "title": chart.axis_title}],
-        "domains": [{"domain": _source(sid, chart.category_column, chart.header_row, chart.last_row),
-                     "reversed": True}],
+        "domains": [{"domain": _source(sid, chart.category_column, chart.header_row, chart.last_row)}],
         "series": series}}
 
 
