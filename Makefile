@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CONFIG ?=
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test demo bench clean
+.PHONY: run test demo dashboard-png bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(VENV)/.dev-installed
 demo: $(VENV)/.installed
 	$(PY) -m sync.demo --out data/demo.xlsx
 	@echo "Mở data/demo.xlsx, tab 'Tổng hợp' (số liệu tính đến 20/09/2024)."
+
+# docs/dashboard.png: the demo's Tổng hợp tab as LibreOffice Calc draws it (needs soffice and pdftoppm)
+dashboard-png: $(VENV)/.installed
+	$(PY) -m sync.dashboard_png --out docs/dashboard.png
 
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench

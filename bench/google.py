@@ -87,13 +87,20 @@ def naive(base, key, plan) -> dict:
     dash = sh.worksheet("Tổng hợp")
     dash.clear()
     dash.resize(rows=max(len(computed.writes.replace["Tổng hợp"].rows), dash.row_count))
-    dash.update(values=[[("" if v is None else v) for v in r] for r in computed.writes.replace["Tổng hợp"].rows],
+    dash.update(values=[[_plain(v) for v in r] for r in computed.writes.replace["Tổng hợp"].rows],
                 range_name="A1", value_input_option="RAW")
     sh.worksheet("Nhật ký").append_row(["bench"], value_input_option="RAW")
     wall = time.perf_counter() - t0
     missing = max(len(cells) - NAIVE_SAMPLE, 0)
     return {"requests": http.calls + missing, "wall_s": round(wall + missing * per_cell, 1),
             "extrapolated": missing > 0, "cells_written": len(cells)}
+
+
+def _plain(value):
+    """A dashboard value as the peers send it through the values API (JSON: dates as dd/mm/yyyy text)."""
+    if value is None:
+        return ""
+    return value.strftime("%d/%m/%Y") if isinstance(value, (dt.date, dt.datetime)) else value
 
 
 def dataframe(base, key, plan) -> dict:
@@ -112,7 +119,7 @@ def dataframe(base, key, plan) -> dict:
     import pandas as pd
     rows = computed.writes.replace["Tổng hợp"].rows
     width = max(len(r) for r in rows)
-    dash = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows])
+    dash = pd.DataFrame([[_plain(v) for v in r] + [None] * (width - len(r)) for r in rows])
     set_with_dataframe(sh.worksheet("Tổng hợp"), dash, include_index=False, include_column_header=False)
     sh.worksheet("Nhật ký").append_row(["bench"], value_input_option="RAW")
     return {"requests": http.calls, "wall_s": round(time.perf_counter() - t0, 3)}

@@ -262,7 +262,9 @@ def cmd_run(args) -> int:
         k = summary
         prefix = "[Chạy thử, không ghi] " if args.dry_run else "[Chưa ghi] " if held else ""
         print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
-              f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện; "
+              f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện, "
+              f"{k['cancelled']} không thực hiện, {k['unknown_status']} chưa rõ tình trạng"
+              f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k['not_counted']) else ''}; "
               f"{k['overdue']} quá hạn, {k['due_soon']} sắp đến hạn, {k['missing_quarterly']} kết quả quý còn thiếu, "
               f"{k['errors']} lỗi nhập liệu.")
         if not (args.dry_run or held):

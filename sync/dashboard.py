@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from .deadlines import format_date
 from .flags import Rules, flags_for, owed_quarters
 from .plan import Plan
-from .schema import ROLES, STATUSES, Flag, Layout
+from .schema import FLAG_COLOURS, ROLES, STATUSES, Flag, Layout
 from .text import shorten
 from .validation import Checked, Issue
-from .workbook import Styled
+from .sheet_grid import Grid
+from .workbook import Chart, Styled
 
 KPI_LABELS = {
     "tasks": "Số nhiệm vụ trong kế hoạch",
@@ -24,6 +25,8 @@ KPI_LABELS = {
     "in_progress": "Đang thực hiện",
     "not_started": "Chưa thực hiện",
     "cancelled": "Không thực hiện",
+    "unknown_status": "Chưa rõ tình trạng",
+    "not_counted": "Dòng ngoài kế hoạch hoặc trùng (không tính)",
     "overdue": "Quá hạn",
     "due_soon": "Sắp đến hạn",
     "late": "Hoàn thành trễ hạn",
@@ -32,12 +35,8 @@ KPI_LABELS = {
     "errors": "Lỗi nhập liệu",
     "on_time_rate": "Tỷ lệ hoàn thành đúng hạn (%)",
 }
-UNIT_COLUMNS = ("Đơn vị", "Số nhiệm vụ", "Hoàn thành", "Đang thực hiện", "Chưa thực hiện", "Quá hạn",
-                "Sắp đến hạn", "Thiếu kết quả quý", "Lỗi nhập liệu")
-TASK_COLUMNS = ("STT", "Nhiệm vụ", "Tiến độ", "Số đơn vị", "Hoàn thành", "Quá hạn", "Thiếu kết quả quý",
-                "Tình hình chung")
-OVERDUE_COLUMNS = ("STT", "Nhiệm vụ", "Đơn vị", "Vai trò", "Hạn hoàn thành", "Số ngày quá hạn")
-ERROR_COLUMNS = ("Tab", "Dòng", "Cột", "Đơn vị", "Nội dung")
+#: Every status a row can be counted under, in the order the dashboard lists them; they sum to the rows.
+STATUS_LINES = ("done", "in_progress", "not_started", "cancelled", "unknown_status")
 
 
 @dataclass
@@ -105,6 +104,7 @@ def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: l
         "not_started": counts["not_started"],
         "cancelled": counts["cancelled"],
         "unknown_status": counts["unknown_status"],
+        "not_counted": len(rows) - counts["rows_counted"],
         "overdue": counts["overdue"],
         "due_soon": counts["due_soon"],
         "late": counts["late"],
@@ -130,7 +130,8 @@ def _by_unit(rows: list[RowResult], plan: Plan) -> list[dict]:
         counts = _counts(groups.get(unit.code, []))
         out.append({"unit": unit.name, "code": unit.code, "rows": counts["rows_counted"], "done": counts["done"],
                     "in_progress": counts["in_progress"], "not_started": counts["not_started"],
-                    "cancelled": counts["cancelled"], "overdue": counts["overdue"], "due_soon": counts["due_soon"],
+                    "cancelled": counts["cancelled"], "unknown_status": counts["unknown_status"],
+                    "overdue": counts["overdue"], "due_soon": counts["due_soon"],
                     "missing": counts["missing"], "errors": counts["errors"]})
     return out
 
@@ -148,6 +149,26 @@ def task_state(statuses: list[str | None]) -> str:
     return STATUSES["not_started"]
 
 
+def task_condition(rows: list[RowResult]) -> str:
+    """A task's state across its units, saying the worst that is true: "Quá hạn (3/6 đơn vị)"."""
+    n = len(rows)
+    if not n:
+        return "Chưa có đơn vị nhập"
+    for kind, label in (("overdue", "Quá hạn"), ("missing", "Thiếu kết quả quý"), ("due_soon", "Sắp đến hạn")):
+        k = sum(1 for r in rows if r.has(kind))
+        if k:
+            return f"{label} ({k}/{n} đơn vị)"
+    unknown = sum(1 for r in rows if r.checked.status is None)
+    if unknown:
+        return f"Chưa rõ tình trạng ({unknown}/{n} đơn vị)"
+    state = task_state([r.checked.status for r in rows])
+    if state == STATUSES["in_progress"]:
+        done = sum(1 for r in rows if r.checked.status == "done")
+        live = sum(1 for r in rows if r.checked.status != "cancelled")
+        return f"{state} ({done}/{live} đơn vị hoàn thành)" if done else state
+    return state
+
+
 def _by_task(rows: list[RowResult], plan: Plan) -> list[dict]:
     out = []
     groups = _group([r for r in rows if r.checked.counted], lambda c: c.task.stt)
@@ -155,8 +176,10 @@ def _by_task(rows: list[RowResult], plan: Plan) -> list[dict]:
         mine = groups.get(task.stt, [])
         counts = _counts(mine)
         out.append({"stt": task.stt, "task": task.task, "schedule": task.schedule, "units": len(mine),
-                    "done": counts["done"], "overdue": counts["overdue"], "missing": counts["missing"],
-                    "state": task_state([r.checked.status for r in mine])})
+                    "done": counts["done"], "in_progress": counts["in_progress"],
+                    "not_started": counts["not_started"], "cancelled": counts["cancelled"],
+                    "unknown_status": counts["unknown_status"], "overdue": counts["overdue"],
+                    "missing": counts["missing"], "state": task_condition(mine)})
     return out
 
 
@@ -172,44 +195,97 @@ def _overdue(rows: list[RowResult]) -> list[dict]:
 
 
 # --- the Tổng hợp tab --------------------------------------------------------------------------------
+#
+# One column grid for every section: A the place in the list, B the section's main text (a KPI, a unit, a
+# task, an error message), C–L narrow columns for figures and short values; longer values span several
+# narrow columns (merged) and wrap when they still do not fit. The chart sits beside the key figures.
+
+INDEX_COL, MAIN_COL, FIRST_NARROW, NARROW = 1, 2, 3, 10
+LAST_COL = FIRST_NARROW + NARROW - 1
+NARROW_WIDTH = 12
+UNIT_HEADERS = {"rows": "Số dòng phân công", "done": "Hoàn thành", "in_progress": "Đang thực hiện",
+                "not_started": "Chưa thực hiện", "cancelled": "Không thực hiện",
+                "unknown_status": "Chưa rõ tình trạng", "overdue": "Quá hạn", "due_soon": "Sắp đến hạn",
+                "missing": "Thiếu kết quả quý", "errors": "Lỗi nhập liệu"}
+STATUS_COLOURS = {"done": "6AA84F", "in_progress": "3C78D8", "not_started": "F1C232", "cancelled": "999999",
+                  "unknown_status": "CC0000"}
+CHART_TITLE = "Tình trạng thực hiện theo đơn vị"
+NONE_ROW = "(không có)"
+
+
+def _widths(summary: Summary, plan: Plan, texts: list[str]) -> dict[int, float]:
+    index = max(len(str(max(len(summary.errors), len(summary.overdue), len(plan.tasks), 1))) + 3, 6)
+    main = min(max([len(t) for t in texts] + [30]) + 2, 50)
+    return {INDEX_COL: index, MAIN_COL: main, **{c: NARROW_WIDTH for c in range(FIRST_NARROW, LAST_COL + 1)}}
+
 
 def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> Styled:
-    rows: list[list] = []
-    styles: dict[int, str] = {}
+    labels = {u.code: u.label for u in plan.registry.units}
+    tasks = [shorten(t["task"]) for t in summary.by_task]
+    main_texts = [*KPI_LABELS.values(), *labels.values(), *tasks, "Tổng cộng"]
+    g = Grid(_widths(summary, plan, main_texts))
+    every = LAST_COL
 
-    def add(values, style=None):
-        rows.append(list(values))
-        if style:
-            styles[len(rows)] = style
+    g.row([("TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH", every)], "title")
+    g.row([(plan.title, every)], "subtitle")
+    g.row([("Cập nhật lúc", 2), (now.strftime("%d/%m/%Y %H:%M:%S"), 2)])
+    g.row([("Số liệu tính đến ngày", 2), (format_date(summary.as_of), 2)])
 
-    def table(title, columns, body):
-        add([])
-        add([title], "section")
-        add(columns, "header")
-        for line in body:
-            add(line)
-        if not body:
-            add(["(không có)"])
-
-    add(["TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"], "title")
-    add([plan.title], "subtitle")
-    add(["Cập nhật lúc", now.strftime("%d/%m/%Y %H:%M:%S")])
-    add(["Số liệu tính đến ngày", format_date(summary.as_of)])
     k = summary.kpis
-    table("I. CHỈ SỐ CHÍNH", ("Chỉ số", "Giá trị"),
-          [[label, "" if k[key] is None else k[key]] for key, label in KPI_LABELS.items()])
-    table("II. THEO ĐƠN VỊ", UNIT_COLUMNS,
-          [[u["unit"], u["rows"], u["done"], u["in_progress"], u["not_started"], u["overdue"], u["due_soon"],
-            u["missing"], u["errors"]] for u in summary.by_unit])
-    table("III. THEO NHIỆM VỤ", TASK_COLUMNS,
-          [[t["stt"], shorten(t["task"]), t["schedule"], t["units"], t["done"], t["overdue"], t["missing"],
-            t["state"]] for t in summary.by_task])
-    table("IV. DANH SÁCH QUÁ HẠN", OVERDUE_COLUMNS,
-          [[o["stt"], shorten(o["task"]), o["unit"], o["role"], format_date(o["due"]), o["days"]]
-           for o in summary.overdue])
+    kpi_first = _section(g, "I. CHỈ SỐ CHÍNH", [("TT", 1), ("Chỉ số", 1), ("Giá trị", 1)])
+    for n, (key, label) in enumerate(KPI_LABELS.items(), start=1):
+        value = "" if k.get(key) is None else k[key]
+        g.row([(n, 1), (label, 1), (value, 1)], formats={2: "0.0"} if key == "on_time_rate" else {}, ordinal=True)
+    kpi_last = g.last_row
+
+    unit_keys = list(UNIT_HEADERS)
+    header = _section(g, "II. THEO ĐƠN VỊ", [("TT", 1), ("Đơn vị", 1)] + [(UNIT_HEADERS[key], 1) for key in unit_keys])
+    first = header + 1
+    for n, u in enumerate(summary.by_unit, start=1):
+        g.row([(n, 1), (labels.get(u["code"], u["unit"]), 1)] + [(u[key], 1) for key in unit_keys], ordinal=True)
+    last = g.last_row
+    if summary.by_unit:
+        g.row([("", 1), ("Tổng cộng", 1)] + [(sum(u[key] for u in summary.by_unit), 1) for key in unit_keys],
+              "total")
+        series = tuple(FIRST_NARROW + unit_keys.index(key) for key in STATUS_LINES)
+        g.chart = Chart(CHART_TITLE, header, first, last, MAIN_COL, series, anchor=(kpi_first, FIRST_NARROW + 2),
+                        width_px=int(sum(g.widths[c] for c in range(FIRST_NARROW + 2, LAST_COL + 1)) * 7),
+                        height_px=max(kpi_last - kpi_first + 1, 12) * 20, axis_title="Số dòng phân công",
+                        colours=tuple(STATUS_COLOURS[key] for key in STATUS_LINES))
+
+    _section(g, "III. THEO NHIỆM VỤ", [("STT", 1), ("Nhiệm vụ", 1), ("Số đơn vị", 1), ("Hoàn thành", 1),
+                                        ("Quá hạn", 1), ("Thiếu kết quả quý", 1), ("Tiến độ", 3),
+                                        ("Tình hình chung", 3)])
+    state_col = FIRST_NARROW + 7
+    for t, text in zip(summary.by_task, tasks):
+        r = g.row([(t["stt"], 1), (text, 1), (t["units"], 1), (t["done"], 1), (t["overdue"], 1), (t["missing"], 1),
+                   (t["schedule"], 3), (t["state"], 3)], ordinal=True)
+        colour = next((rgb for flag, rgb in FLAG_COLOURS if t["state"].startswith(flag)), None)
+        if colour:
+            g.fills[(r, state_col)] = colour
+
+    _section(g, "IV. DANH SÁCH QUÁ HẠN", [("TT", 1), ("Nhiệm vụ", 1), ("STT nhiệm vụ", 1), ("Đơn vị", 3),
+                                           ("Vai trò", 1), ("Hạn hoàn thành", 1), ("Số ngày quá hạn", 1)])
+    for n, o in enumerate(summary.overdue, start=1):
+        g.row([(n, 1), (shorten(o["task"]), 1), (o["stt"], 1), (labels.get(o["code"], o["unit"]), 3),
+               (o["role"], 1), (o["due"], 1), (o["days"], 1)], ordinal=True)
+    if not summary.overdue:
+        g.row([("", 1), (NONE_ROW, 1)])
+
     headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
-    table("V. LỖI NHẬP LIỆU CẦN SỬA", ERROR_COLUMNS,
-          [[layout.tabs[i.tab], i.row, headers[i.tab].get(i.column, i.column), i.unit, i.message]
-           for i in summary.errors])
-    widths = {1: 44, 2: 60, 3: 30, 4: 14, 5: 60, 6: 14, 7: 14, 8: 18, 9: 14}
-    return Styled(rows, styles, widths)
+    _section(g, "V. LỖI NHẬP LIỆU CẦN SỬA", [("TT", 1), ("Nội dung", 1), ("Trang tính", 1), ("Dòng", 1),
+                                               ("Cột", 2), ("Đơn vị", 4)])
+    for n, i in enumerate(summary.errors, start=1):
+        unit = plan.registry.match(i.unit) if i.unit else None
+        g.row([(n, 1), (i.message, 1), (layout.tabs[i.tab], 1), (i.row, 1),
+               (headers[i.tab].get(i.column, i.column), 2), (unit.label if unit else i.unit, 4)], ordinal=True)
+    if not summary.errors:
+        g.row([("", 1), (NONE_ROW, 1)])
+    return g.styled()
+
+
+def _section(g: Grid, title: str, columns: list[tuple[str, int]]) -> int:
+    """A blank row, the section's title and its header row; returns the header row."""
+    g.blank()
+    g.row([(title, LAST_COL)], "section")
+    return g.row(columns, "header")

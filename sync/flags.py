@@ -12,7 +12,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from .deadlines import result_period
+from .deadlines import result_due, result_period
 from .schema import Flag, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
 from .validation import Checked
 
@@ -31,7 +31,7 @@ def flags_for(c: Checked, rules: Rules, owed: list[int] | None = None) -> list[F
     if not c.counted or c.status == "cancelled":
         return []
     owed = owed_quarters(c, rules) if owed is None else owed
-    return _deadline_flags(c, rules) + [flag_missing(q) for q in owed
+    return _deadline_flags(c, rules) + [flag_missing(q, result_due(rules.year, q, rules.cutoff_day)) for q in owed
                                         if q in c.entry.results and not c.entry.results[q]]
 
 
@@ -43,13 +43,13 @@ def _deadline_flags(c: Checked, rules: Rules) -> list[Flag]:
         return [] if done else [flag_undated()]
     if done:
         if c.done_date and c.done_date > c.due:
-            return [flag_late((c.done_date - c.due).days)]
+            return [flag_late((c.done_date - c.due).days, c.due)]
         return []
     left = (c.due - rules.as_of).days
     if left < 0:
-        return [flag_overdue(-left)]
+        return [flag_overdue(-left, c.due)]
     if left <= rules.due_soon_days:
-        return [flag_due_soon(left)]
+        return [flag_due_soon(left, c.due)]
     return []
 
 

@@ -5,6 +5,7 @@ Vietnamese header texts are what the sheet shows, and may be renamed in config (
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from .text import fold
@@ -134,22 +135,31 @@ class Flag:
     text: str
     days: int = 0
     quarter: int = 0
+    due: dt.date | None = None  # the deadline the flag is about (the quarter's cut-off for "missing")
 
 
-def flag_overdue(days: int) -> Flag:
-    return Flag("overdue", f"Quá hạn {days} ngày", days=days)
+def _dmy(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
 
 
-def flag_late(days: int) -> Flag:
-    return Flag("late", f"Hoàn thành trễ {days} ngày", days=days)
+def flag_overdue(days: int, due: dt.date | None = None) -> Flag:
+    when = f" (hạn {_dmy(due)})" if due else ""
+    return Flag("overdue", f"Quá hạn {days} ngày{when}", days=days, due=due)
 
 
-def flag_due_soon(days: int) -> Flag:
-    return Flag("due_soon", f"Sắp đến hạn (còn {days} ngày)", days=days)
+def flag_late(days: int, due: dt.date | None = None) -> Flag:
+    when = f" (hạn {_dmy(due)})" if due else ""
+    return Flag("late", f"Hoàn thành trễ {days} ngày{when}", days=days, due=due)
 
 
-def flag_missing(quarter: int) -> Flag:
-    return Flag("missing", f"Thiếu kết quả Quý {ROMAN[quarter]}", quarter=quarter)
+def flag_due_soon(days: int, due: dt.date | None = None) -> Flag:
+    when = f", hạn {_dmy(due)}" if due else ""
+    return Flag("due_soon", f"Sắp đến hạn (còn {days} ngày{when})", days=days, due=due)
+
+
+def flag_missing(quarter: int, due: dt.date | None = None) -> Flag:
+    when = f" (hạn {_dmy(due)})" if due else ""
+    return Flag("missing", f"Thiếu kết quả Quý {ROMAN[quarter]}{when}", quarter=quarter, due=due)
 
 
 def flag_undated() -> Flag:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from . import deadlines
 from .deadlines import DateError, Schedule, format_date
 from .plan import Plan, Task, Unit
-from .schema import STATUS_SYNONYMS, STATUSES, status_key
+from .schema import ROMAN, STATUS_SYNONYMS, STATUSES, status_key
 from .tables import Entry, as_stt
 from .text import closest, fold, nfc
 from .workbook import Cell
@@ -124,6 +124,7 @@ def _check_row(entry: Entry, plan: Plan, plan_schedules: dict[int, Schedule], as
             c.schedule = override
     _check_status(c)
     _check_done_date(c, as_of)
+    _check_results_against_status(c)
     _check_quantity(c)
     _check_evidence(c)
     _check_formulas(c)
@@ -194,6 +195,22 @@ def _check_done_date(c: Checked, as_of: dt.date) -> None:
     elif c.done_date and c.status in ("not_started", "in_progress"):
         c.add("status", f"Có Ngày hoàn thành nhưng Tình trạng là '{STATUSES[c.status]}'; chọn 'Hoàn thành' "
                         "nếu đã xong, hoặc xóa Ngày hoàn thành.")
+
+
+def _check_results_against_status(c: Checked) -> None:
+    """Quarterly results typed on a row whose status says nothing was done: one of the two is wrong."""
+    if c.status not in ("not_started", "cancelled") or not nfc(c.entry.status):
+        return  # an empty status is read as "not started" but says nothing the results could contradict
+    typed = [q for q, text in sorted(c.entry.results.items()) if nfc(text)]
+    if not typed:
+        return
+    quarters = ", ".join(f"Quý {ROMAN[q]}" for q in typed)
+    if c.status == "cancelled":
+        c.add("status", f"Tình trạng là 'Không thực hiện' nhưng đã ghi Kết quả {quarters}; chọn 'Đang thực hiện' "
+                        "hoặc 'Hoàn thành' nếu đã triển khai, hoặc xóa kết quả.")
+    else:
+        c.add("status", f"Tình trạng là 'Chưa thực hiện' nhưng đã ghi Kết quả {quarters}; chọn 'Đang thực hiện' "
+                        "hoặc 'Hoàn thành' nếu đã triển khai, hoặc xóa kết quả.")
 
 
 def _check_quantity(c: Checked) -> None:

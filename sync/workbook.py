@@ -40,12 +40,51 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A stacked bar chart over a block of the grid: one bar per row, one series per column."""
+
+    title: str
+    header_row: int  # the row holding the series names (and the category column's header)
+    first_row: int
+    last_row: int
+    category_column: int
+    series_columns: tuple[int, ...]
+    anchor: Pos  # the cell its top-left corner sits on
+    width_px: int = 640
+    height_px: int = 320
+    axis_title: str = ""
+    colours: tuple[str, ...] = ()  # RGB per series
+
+
+@dataclass(frozen=True)
 class Styled:
-    """A whole-tab grid the job owns (the dashboard), with a style per row for the backend to render."""
+    """A whole-tab grid the job owns (the dashboard), with a style per row for the backend to render.
+
+    Layout beyond the row styles (all optional): merged ranges, cells whose text wraps, number formats,
+    row heights in lines, one chart, cell fills. Alignment is a rule every backend applies through
+    `alignment`: headers and ordinals centred, numbers right, text left, everything vertically centred."""
 
     rows: list[list[Cell]]
     styles: dict[int, str] = field(default_factory=dict)  # row (1-based) → title | section | header | total
     widths: dict[int, float] = field(default_factory=dict)  # column (1-based) → width in characters
+    merges: tuple[tuple[int, int, int, int], ...] = ()  # (row, col, last row, last col), 1-based, inclusive
+    wrap: frozenset = frozenset()  # positions whose text wraps
+    number_formats: dict[Pos, str] = field(default_factory=dict)  # e.g. "0.0"
+    lines: dict[int, int] = field(default_factory=dict)  # row → text lines it must show (heights)
+    chart: Chart | None = None
+    fills: dict[Pos, str] = field(default_factory=dict)  # background RGB of single cells
+    centred: frozenset = frozenset()  # positions centred whatever they hold (a list's STT)
+
+    def alignment(self, row: int, col: int) -> str:
+        """"center" for header cells and ordinals, "right" for numbers, "left" for the rest."""
+        if self.styles.get(row) == "header" or (row, col) in self.centred:
+            return "center"
+        value = self.rows[row - 1][col - 1] if row <= len(self.rows) and col <= len(self.rows[row - 1]) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return "right"
+        if isinstance(value, (dt.date, dt.datetime)):
+            return "right"
+        return "left"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sync.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
 from .conftest import AS_OF
 from .strategies import CELL, UNIT_COLS
-from .workbooks import cell_grid, col, edit, header, values
+from .workbooks import cell_grid, col, edit, header, labelled, values
 
 TRACK, PLAN, DASH, LOG = "Theo dõi", "Kế hoạch", "Tổng hợp", "Nhật ký"
 
@@ -86,7 +86,7 @@ def test_run_writes_flags_dashboard_and_log(inited):
     flags = [r[-1] for r in wb[TRACK].iter_rows(min_row=2, values_only=True)]
     assert flags[0].startswith("Quá hạn 204 ngày")  # task 1, due 29/02/2024
     assert sum(1 for f in flags if f and "Quá hạn" in f) == summary["overdue"]
-    dash = {r[0]: r[1] for r in wb[DASH].iter_rows(values_only=True) if r and r[0]}
+    dash = labelled(wb[DASH].iter_rows(values_only=True))
     assert dash["Số liệu tính đến ngày"] == "20/09/2024"
     assert dash["Quá hạn"] == summary["overdue"] and dash["Lỗi nhập liệu"] == summary["errors"]
     log = list(wb[LOG].iter_rows(values_only=True))
@@ -104,8 +104,8 @@ def test_validation_lands_in_the_sheet_with_notes(inited):
     assert ws.cell(row=3, column=status).comment.text.startswith(JOB_NOTE_PREFIX)
     assert ws.cell(row=4, column=evidence).value == "=HYPERLINK(\"x\")"  # the unit's text, untouched
     errors_tab = [r for r in openpyxl.load_workbook(inited.workbook)[DASH].iter_rows(values_only=True)
-                  if r and r[0] == TRACK]
-    assert [(r[1], r[2]) for r in errors_tab] == [(3, "Tình trạng"), (4, "Minh chứng")]
+                  if len(r) > 4 and r[2] == TRACK]
+    assert [(r[3], r[4]) for r in errors_tab] == [(3, "Tình trạng"), (4, "Minh chứng")]
     # fixed → the message, the flag text and our note go away
     edit(inited.workbook, TRACK, {(3, status): "Đang thực hiện", (4, evidence): "Số 1/KH-STTTT"})
     assert inited.run_json()["errors"] == 0

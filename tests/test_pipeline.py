@@ -29,7 +29,8 @@ def _grid(backend):
         rows = [tuple(v for v in row) for row in tab.rows]
         while rows and not any(v not in (None, "") for v in rows[-1]):
             rows.pop()
-        out[name] = [tuple(None if v == "" else v for v in r) for r in rows]
+        out[name] = [tuple(None if v == "" else v.date() if isinstance(v, dt.datetime) else v for v in r)
+                     for r in rows]  # a date cell reads back from a file as a datetime at midnight
         out[name] = [r[: max((i + 1 for i, v in enumerate(r) if v is not None), default=0)] for r in out[name]]
     return out
 

@@ -19,7 +19,7 @@ from sync import periods
 from sync.state import State
 from sync.text import nfc
 
-from .workbooks import values
+from .workbooks import labelled, values
 
 
 
@@ -242,6 +242,17 @@ def _kpi_table(doc):
 def _task_table(doc):
     return next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and t.rows[0].cells[1].text == "Nhiệm vụ"
                 and t.rows[0].cells[4].text.startswith("Kết quả"))
+
+
+def _dashboard_kpis(path) -> dict[str, object]:
+    rows = values(path)["Tổng hợp"]
+    start = next(i for i, r in enumerate(rows) if "Chỉ số" in r)
+    out = {}
+    for r in rows[start + 1:]:
+        if not any(v not in (None, "") for v in r):
+            break
+        out.update(labelled([r]))
+    return out
 
 
 def test_figures_equal_the_dashboards_for_the_same_date(demo_project):

@@ -129,12 +129,12 @@ def test_bad_deadline_override(plan):
 # --- flags ------------------------------------------------------------------------------------------------
 
 def test_overdue_days(plan):
-    assert flags(plan, entry(stt=3, status="Đang thực hiện", **full())) == [["Quá hạn 173 ngày"]]
+    assert flags(plan, entry(stt=3, status="Đang thực hiện", **full())) == [["Quá hạn 173 ngày (hạn 31/03/2024)"]]
 
 
 def test_done_late(plan):
     assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="05/04/2024", evidence="Số 1/KH", **full())) \
-        == [["Hoàn thành trễ 5 ngày"]]
+        == [["Hoàn thành trễ 5 ngày (hạn 31/03/2024)"]]
 
 
 def test_done_on_time_has_no_flag(plan):
@@ -145,35 +145,36 @@ def test_done_on_time_has_no_flag(plan):
 def test_done_after_the_q1_cutoff_owes_q2(plan):
     """31/03 lies in Q2's reporting period (15/03–14/06), so the Q2 result is owed too."""
     assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="31/03/2024", evidence="Số 1/KH",
-                             results={1: "x", 2: "", 3: "", 4: ""})) == [["Thiếu kết quả Quý II"]]
+                             results={1: "x", 2: "", 3: "", 4: ""})) == [["Thiếu kết quả Quý II (hạn 14/06/2024)"]]
 
 
 def test_due_soon_window(plan):
-    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 24)) == [["Sắp đến hạn (còn 7 ngày)"]]
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 24)) == [["Sắp đến hạn (còn 7 ngày, hạn 31/03/2024)"]]
     assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 23)) == [[]]
-    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 31)) == [["Sắp đến hạn (còn 0 ngày)"]]
-    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 4, 1)) == [["Quá hạn 1 ngày"]]
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 3, 31)) == [["Sắp đến hạn (còn 0 ngày, hạn 31/03/2024)"]]
+    assert flags(plan, entry(stt=3, **full()), as_of=D(2024, 4, 1)) == [["Quá hạn 1 ngày (hạn 31/03/2024)"]]
 
 
 def test_quarterly_result_due_after_the_cutoff(plan):
     row = entry(stt=2, unit="Văn phòng Sở")
     assert flags(plan, row, as_of=D(2024, 3, 14)) == [[]]
-    assert flags(plan, row, as_of=D(2024, 3, 15)) == [["Thiếu kết quả Quý I"]]
-    assert flags(plan, row, as_of=D(2024, 9, 20)) == [["Thiếu kết quả Quý I", "Thiếu kết quả Quý II",
-                                                       "Thiếu kết quả Quý III"]]
+    assert flags(plan, row, as_of=D(2024, 3, 15)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
+    assert flags(plan, row, as_of=D(2024, 9, 20)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)",
+                                                       "Thiếu kết quả Quý II (hạn 14/06/2024)",
+                                                       "Thiếu kết quả Quý III (hạn 14/09/2024)"]]
 
 
 def test_done_task_owes_no_later_quarter(plan):
     row = entry(stt=3, status="Hoàn thành", done_date="10/03/2024", evidence="Số 1/KH")
-    assert flags(plan, row) == [["Thiếu kết quả Quý I"]]
+    assert flags(plan, row) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
 
 
 def test_event_without_date_and_office_override(plan):
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full())) == [["Chưa xác định hạn"]]
-    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [["Quá hạn 5 ngày"]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [["Quá hạn 5 ngày (hạn 15/09/2024)"]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"}) == [[]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"},
-                 as_of=D(2024, 9, 25)) == [["Sắp đến hạn (còn 5 ngày)"]]
+                 as_of=D(2024, 9, 25)) == [["Sắp đến hạn (còn 5 ngày, hạn 30/09/2024)"]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "30/09/2024"}) == [[]]
 
 
@@ -213,3 +214,26 @@ def test_plan_tab_deadline_reads_back_as_the_same_schedule(phrase):
     again = parse(describe_schedule(schedule), 2024)
     assert (again.kind, again.due, again.every, again.day, again.next_period) == (
         schedule.kind, schedule.due, schedule.every, schedule.day, schedule.next_period)
+
+
+# --- contradictions between the status and what else was typed ---------------------------------------------
+
+def test_not_started_with_results_or_completion_date(plan):
+    with_results = messages(check(plan, entry(status="Chưa thực hiện", results={1: "Đã đăng 3 tin", 2: "",
+                                                                               3: "Hội nghị", 4: ""})))
+    assert [c for c, _ in with_results] == ["status"]
+    assert "Chưa thực hiện" in with_results[0][1] and "Quý I, Quý III" in with_results[0][1]
+    with_date = messages(check(plan, entry(status="Chưa thực hiện", done_date="01/03/2024")))
+    assert [c for c, _ in with_date] == ["status"] and "Ngày hoàn thành" in with_date[0][1]
+
+
+def test_cancelled_with_results(plan):
+    found = messages(check(plan, entry(status="Không thực hiện", note="Không còn kinh phí",
+                                       results={1: "", 2: "Đã in tờ rơi", 3: "", 4: ""})))
+    assert [c for c, _ in found] == ["status"] and "Không thực hiện" in found[0][1] and "Quý II" in found[0][1]
+
+
+def test_status_agreeing_with_results_passes(plan):
+    for status in ("Đang thực hiện", "Chưa thực hiện", "Không thực hiện"):
+        results = {1: "x", 2: "", 3: "", 4: ""} if status == "Đang thực hiện" else {1: "", 2: "", 3: "", 4: ""}
+        assert messages(check(plan, entry(status=status, note="lý do", results=results))) == []

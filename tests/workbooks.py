@@ -31,3 +31,14 @@ def edit(path: Path, tab: str, cells: dict[tuple[int, int], object]) -> None:
 def cell_grid(path: Path, tab: str) -> dict[tuple[int, int], object]:
     wb = openpyxl.load_workbook(path)
     return {(c.row, c.column): c.value for row in wb[tab].iter_rows() for c in row if c.value not in (None, "")}
+
+
+def labelled(rows) -> dict[str, object]:
+    """A dashboard's label → value pairs as a reader sees them: each row's first text, then the next value."""
+    out: dict[str, object] = {}
+    for r in rows:
+        cells = [v for v in r if v not in (None, "")]
+        first = next((i for i, v in enumerate(cells) if isinstance(v, str)), None)
+        if first is not None and first + 1 < len(cells):
+            out.setdefault(cells[first], cells[first + 1])
+    return out

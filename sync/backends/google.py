@@ -45,13 +45,14 @@ from ..budget import Deadline
 from ..errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
 from ..schema import FLAG_COLOURS, HEADER_COLOUR
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+from . import google_render as render
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheets.googleapis.com
 EPOCH = dt.date(1899, 12, 30)
 PROTECTION_TAG = "[CCHC] "
 META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
-               "conditionalFormats,protectedRanges,merges,data.rowData.values.note)")
+               "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title))")
 STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},
@@ -443,31 +444,30 @@ class _Requests:
                                                                                 "pattern": "dd/mm/yyyy"}}}}}
                 for (r, c), v in cells.items() if isinstance(v, (dt.date, dt.datetime))]
 
-    # --- the dashboard: the whole grid rewritten with its styles ---
+    # --- the dashboard: the whole grid rewritten with its styles (google_render) ---
     def _replace(self, tab: str, styled: Styled) -> list[dict]:
         width = max((len(r) for r in styled.rows), default=1)
-        self._need(tab, len(styled.rows), width)
+        self._need(tab, len(styled.rows), max(width, max(styled.widths, default=1)))
         rows_n, cols_n = self.size[tab]
+        sid = self.ids[tab]
         rows = []
         for r, values in enumerate(styled.rows, start=1):
-            fmt = STYLE_FORMATS.get(styled.styles.get(r))
             cells = []
-            for v in values:
+            for c, v in enumerate(values, start=1):
                 cell = {"userEnteredValue": _value(v)} if _value(v) else {}
+                fmt = render.cell_format(styled, r, c, v)
                 if fmt:
                     cell["userEnteredFormat"] = fmt
-                elif isinstance(v, str) and len(v) > 12:
-                    cell["userEnteredFormat"] = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
                 cells.append(cell)
             rows.append({"values": cells})
-        out = []
-        if self.meta.get(tab, {}).get("merges"):  # the dashboard is job-owned: rewritten whole, merges too
-            out.append({"unmergeCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": 0, "endRowIndex": rows_n,
-                                                   "startColumnIndex": 0, "endColumnIndex": cols_n}}})
-        out += [{"updateCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": 0, "endRowIndex": rows_n,
-                                          "startColumnIndex": 0, "endColumnIndex": cols_n},
-                                "rows": rows, "fields": "userEnteredValue,userEnteredFormat,note"}}]
-        out += [_width(self.ids[tab], c, w) for c, w in styled.widths.items()]
+        old = self.meta.get(tab, {})
+        out = render.unmerge_requests(sid, old.get("merges", []), (rows_n, cols_n))
+        out.append({"updateCells": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": rows_n,
+                                              "startColumnIndex": 0, "endColumnIndex": cols_n},
+                                    "rows": rows, "fields": "userEnteredValue,userEnteredFormat,note"}})
+        out += render.merge_requests(sid, styled)
+        out += [_width(sid, c, w) for c, w in styled.widths.items()]
+        out += render.chart_requests(sid, styled.chart, old.get("charts", []))
         return out
 
     # --- formats `init` applies ---

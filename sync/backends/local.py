@@ -27,13 +27,12 @@ from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from ..tables import last_used_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import owner_files, xlsx_file
+from .local_render import fit_rows, render_styled
 from .xlsx_file import fingerprint
 
 LOCK_TIMEOUT_S = 60
 DATE_FORMAT = "DD/MM/YYYY"
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
-STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True), "section": Font(bold=True, size=12),
-               "header": Font(bold=True)}
 
 
 class LocalBackend:
@@ -188,6 +187,7 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
         ws = wb[name]
         for (r, c), value in cells.items():
             put(ws, r, c, value)
+        fit_rows(ws, cells)
     for name, notes in changes.notes.items():
         ws = wb[name]
         for (r, c), text in notes.items():
@@ -217,23 +217,7 @@ def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
     wb.remove(old)
     ws = wb.create_sheet(name, index)
     ws.protection = protection
-    for r, values in enumerate(styled.rows, start=1):
-        for c, value in enumerate(values, start=1):
-            put(ws, r, c, value)
-        style = styled.styles.get(r)
-        if style in STYLE_FONTS:
-            for c in range(1, max(len(values), 1) + 1):
-                ws.cell(row=r, column=c).font = STYLE_FONTS[style]
-                if style == "header":
-                    ws.cell(row=r, column=c).fill = HEADER_FILL
-    for c, width in styled.widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
-        for cell in row:
-            if isinstance(cell.value, str) and len(cell.value) > 12 and styled.styles.get(cell.row) is None:
-                cell.alignment = wrap
-    _fit_heights(ws, list(styled.widths), 1, {c: w for c, w in styled.widths.items()})
+    render_styled(ws, styled, put)
     _print_landscape(ws)
 
 

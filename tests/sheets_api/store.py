@@ -37,6 +37,7 @@ class Sheet:
     protected_ranges: list[dict] = field(default_factory=list)
     column_sizes: dict[int, int] = field(default_factory=dict)
     merges: list[dict] = field(default_factory=list)  # GridRanges (0-based, end exclusive), as the API lists them
+    charts: list[dict] = field(default_factory=list)  # EmbeddedChart objects
 
     def properties(self) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
@@ -263,7 +264,7 @@ def trimmed(rows: list[list]) -> list[list]:
 def _clone(sheet: Sheet) -> Sheet:
     return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
                  sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
-                 dict(sheet.column_sizes), [dict(m) for m in sheet.merges])
+                 dict(sheet.column_sizes), [dict(m) for m in sheet.merges], list(sheet.charts))
 
 
 # --- the store ---------------------------------------------------------------------------------------------
@@ -357,6 +358,8 @@ class Store:
                 entry["protectedRanges"] = copy.deepcopy(s.protected_ranges)
             if s.merges:  # as recorded: indexes always given, a sheet id of 0 left out
                 entry["merges"] = [{k: v for k, v in m.items() if k != "sheetId" or v} for m in s.merges]
+            if s.charts:
+                entry["charts"] = copy.deepcopy(s.charts)
             mine = [g for g in wanted if g.sheet is s]
             if include_grid or mine:
                 entry["data"] = [self._grid_data(s, g, cell_fields)
@@ -564,46 +567,6 @@ class Store:
                     return
         raise BadRequest(f"No protected range with id: {body.get('protectedRangeId')}")
 
-    def _req_mergeCells(self, book, body):
-        """MERGE_ALL: one range; MERGE_COLUMNS / MERGE_ROWS: one per column / row. Only the top-left value of
-        each range is kept, as in the Sheets UI and API; merging over an existing merge is refused."""
-        g = grid_range(book, body["range"])
-        _in_grid(g)
-        kind = body.get("mergeType") or "MERGE_ALL"
-        if kind == "MERGE_COLUMNS":
-            parts = [(g.r0, g.r1, c, c + 1) for c in range(g.c0, g.c1)]
-        elif kind == "MERGE_ROWS":
-            parts = [(r, r + 1, g.c0, g.c1) for r in range(g.r0, g.r1)]
-        else:
-            parts = [(g.r0, g.r1, g.c0, g.c1)]
-        for r0, r1, c0, c1 in parts:
-            if (r1 - r0) * (c1 - c0) < 2:
-                continue
-            for m in g.sheet.merges:
-                if r0 < m["endRowIndex"] and m["startRowIndex"] < r1 and c0 < m["endColumnIndex"] \
-                        and m["startColumnIndex"] < c1:
-                    raise BadRequest("You can't merge cells that are already merged; unmerge them first.")
-            g.sheet.merges.append({"sheetId": g.sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
-                                   "startColumnIndex": c0, "endColumnIndex": c1})
-            for r in range(r0, r1):
-                for c in range(c0, c1):
-                    if (r, c) != (r0, c0):
-                        self._set_fields(g.sheet, (r, c), {}, [["userEnteredValue"]])
-
-    def _req_unmergeCells(self, book, body):
-        g = grid_range(book, body["range"])
-        kept = []
-        for m in g.sheet.merges:
-            inside = g.r0 <= m["startRowIndex"] and m["endRowIndex"] <= g.r1 and g.c0 <= m["startColumnIndex"] \
-                and m["endColumnIndex"] <= g.c1
-            apart = m["endRowIndex"] <= g.r0 or g.r1 <= m["startRowIndex"] or m["endColumnIndex"] <= g.c0 \
-                or g.c1 <= m["startColumnIndex"]
-            if not inside and not apart:
-                raise BadRequest("The range must not partially span any merge.")
-            if apart:
-                kept.append(m)
-        g.sheet.merges = kept
-
     def _req_updateDimensionProperties(self, book, body):
         g = body["range"]
         sheet = book.sheet(sheet_id=g.get("sheetId") or 0)
@@ -634,6 +597,94 @@ class Store:
                            if not start <= r < end}
             sheet.row_count -= n
             _shift_merges(sheet, "ROWS", end, -n)
+
+    # --- merges and embedded charts (the dashboard) ---
+    def _req_mergeCells(self, book, body):
+        """MERGE_ALL: one range; MERGE_COLUMNS / MERGE_ROWS: one per column / row. Only the top-left value of
+        each range is kept, as in the Sheets UI and API; merging over an existing merge is refused."""
+        g = grid_range(book, body["range"])
+        _in_grid(g)
+        kind = body.get("mergeType") or "MERGE_ALL"
+        if kind == "MERGE_COLUMNS":
+            parts = [(g.r0, g.r1, c, c + 1) for c in range(g.c0, g.c1)]
+        elif kind == "MERGE_ROWS":
+            parts = [(r, r + 1, g.c0, g.c1) for r in range(g.r0, g.r1)]
+        else:
+            parts = [(g.r0, g.r1, g.c0, g.c1)]
+        near = [m for m in g.sheet.merges if g.r0 < m["endRowIndex"] and m["startRowIndex"] < g.r1
+                and g.c0 < m["endColumnIndex"] and m["startColumnIndex"] < g.c1]  # the parts never overlap
+        for r0, r1, c0, c1 in parts:
+            if (r1 - r0) * (c1 - c0) < 2:
+                continue
+            for m in near:
+                if r0 < m["endRowIndex"] and m["startRowIndex"] < r1 and c0 < m["endColumnIndex"] \
+                        and m["startColumnIndex"] < c1:
+                    raise BadRequest("You can't merge cells that are already merged; unmerge them first.")
+            g.sheet.merges.append({"sheetId": g.sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
+                                   "startColumnIndex": c0, "endColumnIndex": c1})
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    if (r, c) != (r0, c0):
+                        self._set_fields(g.sheet, (r, c), {}, [["userEnteredValue"]])
+
+    def _req_unmergeCells(self, book, body):
+        g = grid_range(book, body["range"])
+        kept = []
+        for m in g.sheet.merges:
+            inside = g.r0 <= m["startRowIndex"] and m["endRowIndex"] <= g.r1 and g.c0 <= m["startColumnIndex"] \
+                and m["endColumnIndex"] <= g.c1
+            apart = m["endRowIndex"] <= g.r0 or g.r1 <= m["startRowIndex"] or m["endColumnIndex"] <= g.c0 \
+                or g.c1 <= m["startColumnIndex"]
+            if not inside and not apart:
+                raise BadRequest("The range must not partially span any merge.")
+            if apart:
+                kept.append(m)
+        g.sheet.merges = kept
+
+    def _chart(self, book, chart_id):
+        for s in book.sheets:
+            for chart in s.charts:
+                if chart["chartId"] == chart_id:
+                    return s, chart
+        raise BadRequest(f"No chart with id: {chart_id}")
+
+    def _check_chart_spec(self, book, spec: dict) -> None:
+        """The sources must be ranges of existing sheets, inside their grids (the API checks as much)."""
+        basic = spec.get("basicChart")
+        if not basic:
+            raise BadRequest("The stand-in keeps only basic charts (spec.basicChart)")
+        parts = [d.get("domain") for d in basic.get("domains") or []] + \
+                [s.get("series") for s in basic.get("series") or []]
+        if not basic.get("series"):
+            raise BadRequest("A basic chart needs at least one series")
+        for data in parts:
+            for src in ((data or {}).get("sourceRange") or {}).get("sources") or []:
+                _in_grid(grid_range(book, src))
+
+    def _req_addChart(self, book, body):
+        chart = copy.deepcopy(body["chart"])
+        anchor = ((chart.get("position") or {}).get("overlayPosition") or {}).get("anchorCell")
+        if not anchor:
+            raise BadRequest("The stand-in places charts only by position.overlayPosition.anchorCell")
+        sheet = book.sheet(sheet_id=anchor.get("sheetId") or 0)
+        self._check_chart_spec(book, chart.get("spec") or {})
+        taken = {c["chartId"] for s in book.sheets for c in s.charts}
+        if chart.get("chartId") in taken:
+            raise BadRequest(f"An object with id {chart['chartId']} already exists.")
+        if chart.get("chartId") is None:
+            chart["chartId"] = self.rng.randrange(1, 2 ** 31)
+        sheet.charts.append(chart)
+        return {"addChart": {"chart": chart}}
+
+    def _req_updateChartSpec(self, book, body):
+        sheet, chart = self._chart(book, body.get("chartId"))
+        self._check_chart_spec(book, body.get("spec") or {})
+        updated = {**chart, "spec": copy.deepcopy(body["spec"])}
+        sheet.charts = [updated if c is chart else c for c in sheet.charts]
+
+    def _req_deleteEmbeddedObject(self, book, body):
+        sheet, chart = self._chart(book, body.get("objectId"))
+        sheet.charts = [c for c in sheet.charts if c is not chart]
 
 
 def _shift_merges(sheet: Sheet, dimension: str | None, at: int, n: int) -> None:

@@ -1,0 +1,154 @@
+"""Rendering a job-owned `Styled` grid (the dashboard) into an openpyxl worksheet.
+
+Widths, merges, wrapping, alignment (headers centred, numbers right, all vertically centred), row
+heights for wrapped text (spreadsheet programs do not grow rows that openpyxl wrote) and the stacked bar
+chart. Kept apart from the backend's file handling so both can change independently.
+"""
+from __future__ import annotations
+
+from copy import copy
+
+from openpyxl.cell.cell import MergedCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.merge import MergedCellRange
+
+from ..schema import HEADER_COLOUR
+from ..sheet_grid import wrapped_lines
+from ..workbook import Chart, Styled
+
+LINE_HEIGHT_PT = 13.5
+STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
+               "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
+THIN = Side(style="thin", color="BFBFBF")
+GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+PX_PER_CM = 37.8
+
+
+def render_styled(ws, styled: Styled, put) -> None:
+    """Write `styled` into the empty sheet `ws`; `put` writes one value the backend's way (RAW, dates)."""
+    in_table = _table_rows(styled)
+    covered = {(r, c) for r1, c1, r2, c2 in styled.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+               if (r, c) != (r1, c1)}
+    looks: dict[tuple, object] = {}  # one openpyxl style per distinct look, copied: setting styles one by
+    for r, values in enumerate(styled.rows, start=1):  # one hashes them per cell (seconds on a big tab)
+        style = styled.styles.get(r)
+        for c, value in enumerate(values, start=1):
+            if value is None and (r, c) in covered:
+                continue  # the merge below makes it a merged cell
+            put(ws, r, c, value)
+            cell = ws.cell(row=r, column=c)
+            horizontal = styled.alignment(r, c)
+            look = (style, styled.fills.get((r, c)), r in in_table, styled.number_formats.get((r, c)),
+                    cell.number_format, horizontal, (r, c) in styled.wrap)
+            if look in looks:
+                cell._style = copy(looks[look])
+                continue
+            if style in STYLE_FONTS:
+                cell.font = STYLE_FONTS[style]
+            if style == "header":
+                cell.fill = HEADER_FILL
+            elif (r, c) in styled.fills:
+                cell.fill = PatternFill("solid", fgColor=styled.fills[(r, c)])
+            if r in in_table:
+                cell.border = GRID_BORDER
+            fmt = styled.number_formats.get((r, c))
+            if fmt:
+                cell.number_format = fmt
+            cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=(r, c) in styled.wrap,
+                                       indent=1 if horizontal == "left" and style is None else 0)
+            looks[look] = copy(cell._style)
+    _merge(ws, styled.merges, in_table)
+    for c, width in styled.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for r, lines in styled.lines.items():
+        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 3, 409)
+    if styled.chart:
+        ws.add_chart(bar_chart(styled.chart, ws), f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}")
+
+
+def _merge(ws, merges, in_table: set[int]) -> None:
+    """What ws.merge_cells() does, without its costs on a long tab: it checks each new range against every
+    earlier one (ours never overlap) and sums borders cell by cell. Covered cells become merged cells; in a
+    table they carry the grid border so the merged cell's edges are drawn."""
+    bordered = None
+    for r1, c1, r2, c2 in merges:
+        ws.merged_cells.ranges.add(MergedCellRange(ws, f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"))
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) == (r1, c1):
+                    continue
+                cell = MergedCell(ws, row=r, column=c)
+                if r in in_table:
+                    if bordered is None:
+                        cell.border = GRID_BORDER
+                        bordered = copy(cell._style)
+                    cell._style = copy(bordered)
+                ws._cells[(r, c)] = cell
+
+
+def _table_rows(styled: Styled) -> set[int]:
+    """Rows of a section's table (a header row and the rows under it, up to the next blank row) get borders."""
+    rows, inside = set(), False
+    for r, values in enumerate(styled.rows, start=1):
+        style = styled.styles.get(r)
+        if style == "header":
+            inside = True
+        elif not values or style in ("section", "title", "subtitle"):
+            inside = False
+        if inside:
+            rows.add(r)
+    return rows
+
+
+def bar_chart(spec: Chart, ws) -> BarChart:
+    chart = BarChart()
+    chart.type = "bar"  # horizontal bars: unit names stay readable
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.gapWidth = 60
+    chart.title = spec.title
+    chart.style = 10
+    chart.y_axis.title = spec.axis_title
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.scaling.orientation = "maxMin"  # first unit on top, as in the table
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.width = spec.width_px / PX_PER_CM
+    chart.height = spec.height_px / PX_PER_CM
+    cats = Reference(ws, min_col=spec.category_column, min_row=spec.first_row, max_row=spec.last_row)
+    for i, col in enumerate(spec.series_columns):
+        data = Reference(ws, min_col=col, min_row=spec.header_row, max_row=spec.last_row)
+        chart.add_data(data, titles_from_data=True)
+        if i < len(spec.colours):
+            chart.series[-1].graphicalProperties.solidFill = spec.colours[i]
+            chart.series[-1].graphicalProperties.line.solidFill = spec.colours[i]
+    chart.set_categories(cats)
+    return chart
+
+
+def fit_rows(ws, positions) -> None:
+    """After a pass wrote cells (Kiểm tra, Cảnh báo): text of several lines wraps, and each row written is as
+    tall as its longest wrapped cell, so every message of a multi-message cell shows."""
+    rows = set()
+    for r, c in positions:
+        cell = ws.cell(row=r, column=c)
+        if isinstance(cell.value, str) and "\n" in cell.value and not cell.alignment.wrap_text:
+            cell.alignment = Alignment(wrap_text=True, vertical=cell.alignment.vertical or "top")
+        rows.add(r)
+    last_col = ws.max_column  # computed over every cell: once, not per row
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1)}
+    cells = ws._cells  # looked up, not ws.cell(): that would create an empty cell at every position
+    for r in rows:
+        lines = 1
+        for c in range(1, last_col + 1):
+            cell = cells.get((r, c))
+            value = cell.value if cell is not None else None
+            if not isinstance(value, str) or not value or (len(value) + 2 < widths[c] and "\n" not in value):
+                continue  # empty, or short enough for one line whatever the font
+            if cell.alignment.wrap_text:
+                lines = max(lines, wrapped_lines(value, widths[c]))
+        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409) if lines > 1 else None

@@ -1,0 +1,141 @@
+"""The dashboard's figures add up, a task's state says the worst that is true, and the `Tổng hợp` grid
+the pure core lays out shows what the summary holds (generated sheets, no I/O)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from sync.dashboard import KPI_LABELS, STATUS_LINES, UNIT_HEADERS, evaluate, render, summarize
+from sync.flags import Rules
+from sync.schema import Layout
+from sync.tables import Entry
+from sync.validation import check_all
+
+from .conftest import AS_OF
+
+NOW = dt.datetime(2024, 9, 20, 8, 0)
+UNIT_NAMES = ["Văn phòng Sở", "Phòng CNTT-BCVT", "Phòng TT-BC-XB", "Trung tâm Cổng TTĐT", "Ban Biên tập",
+              "Trung tâm Công nghệ thông tin và Dịch vụ hành chính công trực tuyến", "Phòng Kế toán", ""]
+STATUS_TEXTS = ["", "Hoàn thành", "Đang thực hiện", "Chưa thực hiện", "Không thực hiện", "xong", "đang làm",
+                "???", "hoàn  thành"]
+RESULT = st.sampled_from(["", "", "Đăng 3 tin", "Hội nghị"])
+ENTRY = st.fixed_dictionaries({
+    "stt": st.one_of(st.integers(0, 19), st.none(), st.sampled_from(["3", "x"])),
+    "unit": st.sampled_from(UNIT_NAMES),
+    "status": st.sampled_from(STATUS_TEXTS),
+    "results": st.fixed_dictionaries({1: RESULT, 2: RESULT, 3: RESULT, 4: RESULT}),
+    "done_date": st.one_of(st.none(), st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+                           st.sampled_from(["31/02/2024", "05/03/2024"])),
+    "evidence": st.sampled_from(["", "Số 1/KH-STTTT", "htps://x"]),
+    "deadline": st.one_of(st.none(), st.sampled_from(["15/09/2024", "Quý II/2024", "sớm"])),
+})
+
+
+def pipeline(plan, typed: list[dict], as_of: dt.date = AS_OF):
+    entries = [Entry(row=i + 2, **e) for i, e in enumerate(typed)]
+    rows = evaluate(check_all(entries, plan, {}, as_of), Rules(as_of, plan.year, plan.issued, 14, 7))
+    return summarize(rows, plan, as_of)
+
+
+def sections(styled) -> dict[str, list[list]]:
+    """The body rows of each section of the rendered grid, by the section's title (header row first)."""
+    out: dict[str, list[list]] = {}
+    current = None
+    for r, values in enumerate(styled.rows, start=1):
+        if styled.styles.get(r) == "section":
+            current = out.setdefault(values[0], [])
+        elif current is not None and values:
+            current.append(values)
+    return out
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(typed=st.lists(ENTRY, max_size=40))
+def test_figures_add_up_per_unit_per_task_and_overall(plan, typed):
+    summary = pipeline(plan, typed)
+    k = summary.kpis
+    counted = k["rows"] - k["not_counted"]
+    assert k["rows"] == len(typed)
+    assert sum(k[s] for s in STATUS_LINES) == counted
+    for u in summary.by_unit:
+        assert sum(u[s] for s in STATUS_LINES) == u["rows"]
+    assert sum(u["rows"] for u in summary.by_unit) == counted
+    for t in summary.by_task:
+        assert sum(t[s] for s in STATUS_LINES) == t["units"]
+        assert ("Quá hạn" in t["state"]) == (t["overdue"] > 0)
+        if t["state"] == "Hoàn thành":
+            assert t["done"] + t["cancelled"] == t["units"] and t["done"] > 0
+    assert sum(t["units"] for t in summary.by_task) == counted
+    for key in ("overdue", "done", "in_progress", "not_started", "cancelled", "unknown_status", "errors"):
+        assert sum(u[key] for u in summary.by_unit) == (k[key] if key != "errors" else
+                                                         sum(len(r.checked.issues) for r in summary.results
+                                                             if r.checked.unit))
+
+    # the grid shows the same figures, and its total row is the sum of the unit rows
+    grid = sections(render(summary, plan, Layout(), NOW))
+    shown = {row[1]: row[2] for row in grid["I. CHỈ SỐ CHÍNH"][1:]}
+    assert shown == {label: ("" if k[key] is None else k[key]) for key, label in KPI_LABELS.items()}
+    header, *units = grid["II. THEO ĐƠN VỊ"]
+    total = units.pop()
+    keys = list(UNIT_HEADERS)
+    assert header[2:] == [UNIT_HEADERS[key] for key in keys]
+    assert [row[2:] for row in units] == [[u[key] for key in keys] for u in summary.by_unit]
+    assert total[1] == "Tổng cộng" and total[2:] == [sum(row[i] for row in units) for i in range(2, len(header))]
+    status_cols = [header.index(UNIT_HEADERS[s]) for s in STATUS_LINES]
+    for row in units + [total]:
+        assert sum(row[i] for i in status_cols) == row[header.index("Số dòng phân công")]
+
+
+def test_unknown_status_has_its_line(plan):
+    summary = pipeline(plan, [{"stt": 2, "unit": "Văn phòng Sở", "status": "???"},
+                              {"stt": 2, "unit": "Ban Biên tập", "status": "Hoàn thành"}])
+    assert summary.kpis["unknown_status"] == 1 and summary.kpis["rows"] == 2
+    vp = next(u for u in summary.by_unit if u["code"] == "VP")
+    assert vp["unknown_status"] == 1 and vp["rows"] == 1
+
+
+def _task(summary, stt):
+    return next(t for t in summary.by_task if t["stt"] == stt)
+
+
+def test_task_state_says_the_worst_that_is_true(plan):
+    # task 1 (due 29/02/2024) has six units; three of them still at work in September are overdue
+    typed = [{"stt": 1, "unit": u, "status": "Hoàn thành", "done_date": "20/02/2024", "evidence": "Số 1/KH",
+              "results": {1: "x", 2: "", 3: "", 4: ""}} for u in UNIT_NAMES[:3]]
+    typed += [{"stt": 1, "unit": u, "status": "Đang thực hiện", "results": {1: "x", 2: "x", 3: "x", 4: ""}}
+              for u in UNIT_NAMES[3:6]]
+    assert _task(pipeline(plan, typed), 1)["state"] == "Quá hạn (3/6 đơn vị)"
+    for e in typed[3:]:
+        e.update(status="Hoàn thành", done_date="25/02/2024", evidence="Số 2/KH", results={1: "x", 2: "", 3: "",
+                                                                                           4: ""})
+    assert _task(pipeline(plan, typed), 1)["state"] == "Hoàn thành"
+    typed[0].update(status="Không thực hiện", note="Không còn kinh phí", done_date=None, results={})
+    assert _task(pipeline(plan, typed), 1)["state"] == "Hoàn thành"  # done by all who do it
+
+
+@pytest.mark.parametrize("as_of,state", [(dt.date(2024, 3, 10), "Đang thực hiện (1/6 đơn vị hoàn thành)"),
+                                         (dt.date(2024, 3, 26), "Sắp đến hạn (5/6 đơn vị)"),
+                                         (dt.date(2024, 4, 2), "Quá hạn (5/6 đơn vị)")])
+def test_task_state_moves_with_the_date(plan, as_of, state):
+    # task 3 is due 31/03/2024; one unit done early, five at work
+    typed = [{"stt": 3, "unit": UNIT_NAMES[0], "status": "Hoàn thành", "done_date": "01/03/2024",
+              "evidence": "Số 1/KH", "results": {1: "x", 2: "", 3: "", 4: ""}}]
+    typed += [{"stt": 3, "unit": u, "status": "Đang thực hiện", "results": {1: "x", 2: "", 3: "", 4: ""}}
+              for u in UNIT_NAMES[1:6]]
+    assert _task(pipeline(plan, typed, as_of), 3)["state"] == state
+
+
+def test_lists_are_numbered_by_place_with_the_task_number_apart(plan):
+    typed = [{"stt": stt, "unit": "Văn phòng Sở", "status": "Đang thực hiện", "results": {1: "x", 2: "x", 3: "x",
+                                                                                           4: ""}}
+             for stt in (3, 1)] + [{"stt": 3, "unit": "Văn phòng Sở", "status": "xong"}]
+    grid = sections(render(pipeline(plan, typed), plan, Layout(), NOW))
+    header, *overdue = grid["IV. DANH SÁCH QUÁ HẠN"]
+    assert header[:3] == ["TT", "Nhiệm vụ", "STT nhiệm vụ"]
+    assert [row[0] for row in overdue] == [1, 2] and [row[2] for row in overdue] == [1, 3]
+    header, *errors = grid["V. LỖI NHẬP LIỆU CẦN SỬA"]
+    assert "Tab" not in header and "Trang tính" in header
+    assert [row[0] for row in errors] == list(range(1, len(errors) + 1))
