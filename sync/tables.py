@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
 from .errors import UserError
@@ -175,6 +176,10 @@ def is_close(key: str, name: str, text: str) -> bool:
     got, want = fold(text), fold(name)
     if not got or got == want:
         return False
+    if key in QUARTER_KEYS:  # a quarter's column, however its quarter is written, and never another quarter's
+        said = quarter_said(got)
+        if said is not None:
+            return said == int(key[1])
     defaults = (TRACKING_COLUMNS.get(key), PLAN_COLUMNS.get(key))
     if got in {fold(s) for s in (*HEADER_SYNONYMS.get(key, ()), *defaults) if s}:
         return True
@@ -184,6 +189,35 @@ def is_close(key: str, name: str, text: str) -> bool:
     if want_words == got_words[:len(want_words)] and len(got_words) - len(want_words) <= CLOSE_EXTRA_WORDS:
         return True
     return min(len(got), len(want)) >= 4 and difflib.SequenceMatcher(None, got, want).ratio() >= CLOSE_RATIO
+
+
+_TOKENS = re.compile(r"[a-z0-9]+")
+_QUARTER_NUMBERS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
+_QUARTER_JOINED = re.compile(r"q(1|2|3|4|i|ii|iii|iv)")
+#: Words of a quarter-result header besides the quarter itself ("Kết quả thực hiện Quý I", "Tình hình …").
+_RESULT_WORDS = {"ket", "qua", "kq", "thuc", "hien", "tinh", "hinh", "bao", "cao", "don", "vi", "ghi", "nam"}
+
+
+def quarter_said(folded: str) -> int | None:
+    """The quarter a folded header names as a quarter's result (Quý I, quý 1, Q1, Q.1, Quý I/2024, Kết quả
+    thực hiện quý 3 năm 2024, …), or None: no quarter, several, or other words around it ("Kinh phí Quý I"
+    is the Office's own figure, not a result column)."""
+    tokens = _TOKENS.findall(folded)
+    found, rest, i = set(), [], 0
+    while i < len(tokens):
+        tok, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
+        if tok in ("quy", "q") and nxt in _QUARTER_NUMBERS:
+            found.add(_QUARTER_NUMBERS[nxt])
+            i += 2
+            continue
+        if (m := _QUARTER_JOINED.fullmatch(tok)):
+            found.add(_QUARTER_NUMBERS[m.group(1)])
+        elif not (tok.isdigit() and len(tok) == 4):  # a year
+            rest.append(tok)
+        i += 1
+    if len(found) != 1 or not set(rest) <= _RESULT_WORDS:
+        return None
+    return found.pop()
 
 
 def letters(col: int) -> str:

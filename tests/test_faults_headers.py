@@ -101,6 +101,12 @@ def test_a_duplicated_header_in_the_plan_tab_is_named_with_both_letters(demo_pro
     ("Kết quả Quý I", "Kết quả Q1", "q1"),          # an optional column: its figures would all go wrong
     ("Ngày hoàn thành", "Ngày HT", "done_date"),
     ("Kiểm tra", "Kiem tr", "check"),
+    # a quarter's result column, however the quarter is written (review finding 2)
+    ("Kết quả Quý I", "Kết quả thực hiện Quý I", "q1"),
+    ("Kết quả Quý I", "KQ thực hiện quý I", "q1"),
+    ("Kết quả Quý I", "Kết quả quý 1 (đơn vị ghi)", "q1"),
+    ("Kết quả Quý I", "Quý I/2024", "q1"),
+    ("Kết quả Quý III", "Kết quả thực hiện quý 3 năm 2024", "q3"),
 ])
 def test_a_renamed_header_stops_run_and_init_with_both_fixes(demo_project, header, renamed, key):
     path = demo_project.workbook
@@ -139,6 +145,17 @@ def test_both_fixes_work(demo_project):
 OFFICE_COLUMNS = ["Người cập nhật", "Ngày cập nhật", "Link Drive", "Đánh giá của Văn phòng", "Điểm thi đua",
                   "Xếp loại", "Kinh phí (triệu đồng)", "Số điện thoại", "Email đầu mối", "Tỷ lệ (%)",
                   "Người phụ trách", "Ý kiến lãnh đạo", "Năm", "Tháng", "Lĩnh vực", "Mức độ ưu tiên"]
+
+
+def test_a_quarter_header_is_close_to_its_own_quarter_only():
+    for typed, q in [("Kết quả thực hiện Quý I", 1), ("KQ thực hiện quý I", 1), ("Kết quả quý 1 (đơn vị ghi)", 1),
+                     ("Quý I/2024", 1), ("Quý II/2024", 2), ("Kết quả Q3", 3), ("Kết quả Quý 4", 4),
+                     ("Tình hình thực hiện Quý IV", 4), ("Kết quả Quý I năm 2024", 1)]:
+        for other in (1, 2, 3, 4):
+            key, header = f"q{other}", TRACKING_COLUMNS[f"q{other}"]
+            assert is_close(key, header, typed) == (other == q), (typed, header)
+    for office in ("Kinh phí Quý I", "Số tin bài Quý II", "Ghi chú quý 3"):  # an Office's own quarterly figures
+        assert not any(is_close(f"q{q}", TRACKING_COLUMNS[f"q{q}"], office) for q in (1, 2, 3, 4)), office
 
 
 @pytest.mark.parametrize("office", OFFICE_COLUMNS)
