@@ -10,7 +10,7 @@ from __future__ import annotations
 from .deadlines import Schedule, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
-from .tables import Table, as_stt, check_headers, last_used_row, merge_index, scan_headers
+from .tables import Table, as_stt, below_merges, check_headers, last_used_row, merge_index, scan_headers
 from .workbook import Dropdown, Snapshot, Tab, TabFormat, WriteSet
 
 #: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.
@@ -125,7 +125,11 @@ def _ensure_headers(ws: WriteSet, tab: Tab, headers: dict[str, str], where: str 
 
 
 def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict]) -> None:
-    start = max(last_used_row(tab), 1) + 1
+    """New rows after the last used one and below every merged range that reaches that far (a merge's hidden
+    cells cannot hold a value: a row written into one would be cut in half, its task or unit lost)."""
+    if not rows:
+        return
+    start = below_merges(tab, max(last_used_row(tab), 1) + 1)
     for offset, row in enumerate(rows):
         for key, value in row.items():
             if key in columns:

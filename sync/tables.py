@@ -256,6 +256,12 @@ def last_used_row(tab: Tab) -> int:
     return 0
 
 
+def below_merges(tab: Tab, start: int) -> int:
+    """The first row at or after `start` below every merged range that reaches `start` or further down: where
+    whole new rows can go without a cell of theirs hidden by a merge."""
+    return max([start] + [m[2] + 1 for m in tab.merged if m[2] >= start])
+
+
 @dataclass
 class Entry:
     """One tracking row as typed: raw cell values, nothing interpreted yet."""

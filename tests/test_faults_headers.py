@@ -438,9 +438,9 @@ def test_tab_merges_default_to_none():
     assert Tab("x").merged == []
 
 
-def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_project):
-    """A unit merged STT down past the table's end: init still adds a new task's rows, leaving out (and
-    naming) the hidden cells instead of crashing on them."""
+def test_init_adds_rows_below_a_merge_that_reaches_below_the_last_row(demo_project):
+    """A unit merged STT down past the table's end: init adds the missing rows below the merged range, whole,
+    instead of writing half rows into it."""
     path = demo_project.workbook
 
     def shape(wb):
@@ -450,11 +450,44 @@ def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_p
                 ws.cell(row=r, column=c).value = None
         ws.merge_cells(start_row=75, start_column=1, end_row=78, end_column=1)
     edit_xlsx(path, shape)
+    typed = typed_cells(path)
     code, out, err = demo_project.cli("init")
     assert code == 0, err
-    assert "Không ghi được" in err and "'Theo dõi'!A76 (vùng A75:A78)" in err
+    assert "Không ghi được" not in err and "ghi 8 ô mới" in out  # STT, Nhiệm vụ, Đơn vị, Vai trò × 2 rows
     ws = openpyxl.load_workbook(path)[TRACK]
-    assert ws.cell(row=76, column=3).value and ws.cell(row=77, column=3).value  # the units' rows are back
+    assert [ws.cell(row=r, column=1).value for r in (79, 80)] == [17, 17]
+    assert all(ws.cell(row=r, column=3).value for r in (79, 80))  # the units' rows are back, whole
+    after = typed_cells(path)
+    assert {p: after[p] for p in typed} == typed
+    assert demo_project.run_json()["rows"] == 76
+
+
+def test_init_never_writes_half_rows_into_a_merged_area_below_the_table(demo_project):
+    """Review finding 3: rows 70–79 deleted and A70:E75 merged; init used to write one half row into the
+    merge and lose the others (exit 0). Now every lost assignment row comes back whole, below the merge."""
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+
+    def shape(wb):
+        ws = wb[TRACK]
+        ws.delete_rows(70, 10)
+        ws.merge_cells("A70:E75")
+    edit_xlsx(path, shape)
+    typed = typed_cells(path)
+    code, out, err = demo_project.cli("init")
+    assert code == 0, err
+    assert "Không ghi được" not in err
+    ws = openpyxl.load_workbook(path)[TRACK]
+    assert all(ws.cell(row=r, column=c).value is None for r in range(70, 76) for c in range(1, 6))
+    added = [(ws.cell(row=r, column=1).value, ws.cell(row=r, column=3).value) for r in range(76, 84)]
+    assert all(stt and unit for stt, unit in added) and ws.cell(row=84, column=1).value is None
+    after = typed_cells(path)
+    assert {p: after[p] for p in typed} == typed  # nothing anyone typed changed
+    summary = demo_project.run_json()
+    assert summary["rows"] == baseline["rows"] == 76
+    checks = [ws.cell(row=r, column=col(path, TRACK, "Kiểm tra")).value
+              for r in range(76, 84) for ws in [openpyxl.load_workbook(path)[TRACK]]]
+    assert not any(c and "Thiếu tên đơn vị" in c for c in checks)
 
 
 def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
