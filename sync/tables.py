@@ -125,8 +125,10 @@ def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
 
 
 def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
-    """Stop (UserError, before anything is written) on a duplicated header or on a missing header that a
-    column with a close header probably stands for."""
+    """Stop (UserError, before anything is written) on a merged range over the header row, on a duplicated
+    header, or on a missing header that a column with a close header probably stands for."""
+    if scan.row:
+        check_header_merges(tab, scan, headers, where)
     for key, cols in scan.matches.items():
         if len(cols) > 1:
             both = " và ".join(f"cột {letters(c)} ('{scan.cells[c]}')" for c in cols)
@@ -144,6 +146,56 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
         col = next((c for c, text in free.items() if is_close(key, name, text)), None)
         if col is not None:
             raise UserError(renamed_message(tab, scan.row, key, name, col, free[col], where))
+
+
+#: How to unmerge, in both programs units use.
+UNMERGE_HOWTO = "Google Trang tính: Định dạng → Gộp ô → Hủy gộp; Excel: Trang đầu → Gộp và căn giữa → Hủy gộp ô"
+
+
+def check_header_merges(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
+    """A merged range over the header row, within the table's columns, hides a header (merged across) or
+    makes the header text the value of data rows (merged down): neither can be read right, and `init` cannot
+    write a header into a hidden cell, so the Office unmerges it."""
+    h = scan.row
+    last = max([*scan.cells, *(c for cols in scan.matches.values() for c in cols)], default=0)
+    for merge in sorted(tab.merged):
+        r1, c1, r2, c2 = merge
+        if not (r1 <= h <= r2 and c1 <= last):
+            continue
+        rng = merge_a1(merge)
+        top = nfc(tab.cell(r1, c1))
+        what = []
+        hidden = [a1(h, c) for c in range(c1, c2 + 1) if (h, c) != (r1, c1)]
+        if hidden:
+            what.append(f"che ô tiêu đề {', '.join(hidden)}" if c2 > c1 or r1 < h else "")
+        if r2 > h:
+            rows = f"{h + 1}" if r2 == h + 1 else f"{h + 1}–{r2}"
+            what.append(f"kéo xuống dòng dữ liệu {rows}, nên công cụ sẽ đọc '{top}' làm giá trị của các ô "
+                        f"{a1(h + 1, c1)}:{a1(r2, c2)}")
+        retype = [f"'{headers[k]}' vào ô {a1(h, c)}" for k, c in _expected_cols(scan, headers, c1, c2)]
+        raise UserError(
+            f"{where}, tab '{tab.name}': vùng ô gộp {rng} nằm trên dòng tiêu đề (dòng {h}) và "
+            + "; ".join(w for w in what if w)
+            + ". Công cụ không đọc đúng được bảng khi dòng tiêu đề bị gộp nên dừng lại, chưa ghi gì. "
+            f"Hủy gộp vùng {rng} ({UNMERGE_HOWTO})"
+            + (f", gõ lại giá trị đúng vào các ô {a1(h + 1, c1)}:{a1(r2, c2)}" if r2 > h else "")
+            + (f", gõ lại tiêu đề {', '.join(retype)} (hoặc chạy 'python -m sync init' sau khi hủy gộp để "
+               "thêm tiêu đề còn thiếu)" if retype else "")
+            + ", rồi chạy lại lệnh.")
+
+
+def _expected_cols(scan: HeaderScan, headers: dict[str, str], c1: int, c2: int) -> list[tuple[str, int]]:
+    """Missing headers whose usual place (the column after the previous header, in layout order) falls in
+    columns c1..c2 of a merged range: the header the merge most likely hid."""
+    out, prev = [], 0
+    for key in headers:
+        if key in scan.columns:
+            prev = scan.columns[key]
+        else:
+            prev += 1
+            if c1 <= prev <= c2 and prev not in scan.cells:
+                out.append((key, prev))
+    return out
 
 
 def renamed_message(tab: Tab, row: int, key: str, name: str, col: int, text: str, where: str) -> str:

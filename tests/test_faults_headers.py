@@ -275,6 +275,47 @@ def test_a_merged_canh_bao_range_is_said_in_the_rows_kiem_tra(demo_project):
     assert typed_cells(path) == typed
 
 
+@pytest.mark.parametrize("first,last,says", [
+    # review finding 5: Kiểm tra + Cảnh báo merged in the header row used to send run and init round in a loop
+    ("Kiểm tra", "Cảnh báo", "che ô tiêu đề P1"),
+    # review finding 13: the STT header merged down over two data rows used to be read as their STT
+    ("A1", "A3", "kéo xuống dòng dữ liệu 2–3"),
+])
+def test_a_merged_header_cell_stops_run_and_init_naming_the_range(demo_project, first, last, says):
+    path = demo_project.workbook
+    if first == "Kiểm tra":
+        first, last = f"{letters(col(path, TRACK, first))}1", f"{letters(col(path, TRACK, last))}1"
+    rng = f"{first}:{last}"
+    assert rng in ("O1:P1", "A1:A3")
+    edit_xlsx(path, lambda wb: wb[TRACK].merge_cells(rng))
+    before = sha(path)
+    for command in ("run", "init", "run"):
+        code, out, err = demo_project.cli(command, *(("--as-of", AS_OF.isoformat()) if command == "run" else ()))
+        assert code == 2, (command, out, err)
+        assert f"tab 'Theo dõi': vùng ô gộp {rng}" in err and says in err and "Hủy gộp vùng " + rng in err, err
+        assert "chưa ghi gì" in err and "Traceback" not in err and "Chạy 'python -m sync init'" not in err
+        assert sha(path) == before
+    edit_xlsx(path, lambda wb: wb[TRACK].unmerge_cells(rng))  # the fix the message gives
+    if rng == "O1:P1":
+        assert demo_project.cli("init")[0] == 0  # puts the lost header back (P1)
+        assert openpyxl.load_workbook(path)[TRACK]["P1"].value == "Cảnh báo"
+        assert demo_project.run_json()["rows"] == 76
+
+
+def test_google_merged_header_cell_is_exit_2_naming_the_range(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    check = _header_col(book.sheet(title=TRACK), "Kiểm tra") + 1
+    rng = f"{letters(check)}1:{letters(check + 1)}1"
+    unit_client(api, key).worksheet(TRACK).merge_cells(rng)
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2 and f"vùng ô gộp {rng}" in err and f"Hủy gộp vùng {rng}" in err, err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
 def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_one(plan):
     """The reference backend raises like openpyxl's MergedCell: a pass over merges proves the core withholds."""
     b = MemoryBackend()
