@@ -30,6 +30,7 @@ class Table:
     header_row: int
     columns: dict[str, int]  # column key → 1-based column
     covered: dict[Pos, Merge] = field(default_factory=dict)  # cells a merge hides → that merge
+    where: str = ""  # the workbook, for messages
 
     def value(self, row: int, key: str) -> Cell:
         col = self.columns.get(key)
@@ -88,7 +89,7 @@ def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required:
             f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {scan.row})"
             + (f"; cột gần giống nhất là '{hint}' — sửa lại đúng tên '{name}'" if hint else "")
             + ". Chạy 'python -m sync init' để thêm các cột còn thiếu.")
-    return Table(tab, scan.row, scan.columns, merge_index(tab))
+    return Table(tab, scan.row, scan.columns, merge_index(tab), where)
 
 
 @dataclass
@@ -365,10 +366,33 @@ def read_entries(table: Table) -> list[Entry]:
     return entries
 
 
+def one_row_per_task(table: Table) -> None:
+    """The plan tab holds one task per row: an STT merged over several rows that hold something would give
+    them all the first one's number (tasks lost, another task's deadline taken). Stop, naming the range."""
+    col = table.columns.get("stt")
+    for merge in sorted(table.tab.merged):
+        r1, c1, r2, c2 = merge
+        if not col or not (c1 <= col <= c2) or r2 <= r1 or r2 <= table.header_row:
+            continue
+        if all(table.is_blank(r) for r in range(max(r1 + 1, table.header_row + 1), r2 + 1)):
+            continue  # nothing under the merge: no task lost
+        rng, name = merge_a1(merge), table.tab.name
+        header = nfc(table.tab.cell(table.header_row, col)) or "STT"
+        raise UserError(
+            f"{table.where}, tab '{name}': vùng ô gộp {rng} gộp cột '{header}' của {r2 - r1 + 1} dòng "
+            f"(dòng {r1}–{r2}); mỗi dòng của tab này là một nhiệm vụ, nên các nhiệm vụ ở dòng {r1 + 1}–{r2} sẽ "
+            f"bị đọc thành nhiệm vụ ở dòng {r1} (mất nhiệm vụ, lấy nhầm hạn). Công cụ dừng lại, chưa ghi gì. "
+            f"Hủy gộp vùng {rng} ({UNMERGE_HOWTO}), gõ lại STT vào các ô {a1(r1 + 1, col)}:{a1(r2, col)}, rồi "
+            "chạy lại lệnh.")
+
+
 def plan_deadlines(table: Table | None) -> dict[int, Cell]:
     """Hạn hoàn thành typed in the plan tab, by STT: the Office's per-task override."""
     out: dict[int, Cell] = {}
-    if table is None or "deadline" not in table.columns:
+    if table is None:
+        return out
+    one_row_per_task(table)
+    if "deadline" not in table.columns:
         return out
     for r in table.rows():
         stt = as_stt(table.value(r, "stt"))

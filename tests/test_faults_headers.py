@@ -316,6 +316,32 @@ def test_google_merged_header_cell_is_exit_2_naming_the_range(google, api, key, 
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
+def test_an_stt_merged_across_tasks_in_the_plan_tab_stops_run_and_init(demo_project):
+    """Review finding 14: A2:A4 merged in `Kế hoạch` made init append tasks 2 and 3 again and gave task 1 task
+    3's deadline (overdue 16 instead of 4), exit 0. One row is one task there: exit 2 naming the range."""
+    path = demo_project.workbook
+    edit_xlsx(path, lambda wb: wb[PLAN].merge_cells("A2:A4"))
+    before = sha(path)
+    for command in ("run", "init", "export"):
+        code, out, err = demo_project.cli(command, *(("--as-of", AS_OF.isoformat()) if command == "run" else ()))
+        assert code == 2, (command, out, err)
+        assert "tab 'Kế hoạch': vùng ô gộp A2:A4 gộp cột 'STT' của 3 dòng (dòng 2–4)" in err, err
+        assert "Hủy gộp vùng A2:A4" in err and "gõ lại STT vào các ô A3:A4" in err and "chưa ghi gì" in err
+        assert sha(path) == before
+
+
+def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    unit_client(api, key).worksheet(PLAN).merge_cells("A2:A4")
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2 and "tab 'Kế hoạch': vùng ô gộp A2:A4" in err and "Hủy gộp vùng A2:A4" in err, err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
 def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_one(plan):
     """The reference backend raises like openpyxl's MergedCell: a pass over merges proves the core withholds."""
     b = MemoryBackend()
