@@ -31,6 +31,7 @@ class Table:
     columns: dict[str, int]  # column key → 1-based column
     covered: dict[Pos, Merge] = field(default_factory=dict)  # cells a merge hides → that merge
     where: str = ""  # the workbook, for messages
+    warnings: list[str] = field(default_factory=list)  # said in the output, nothing stopped (an empty twin)
 
     def value(self, row: int, key: str) -> Cell:
         col = self.columns.get(key)
@@ -78,7 +79,7 @@ def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required:
     close header exists (every header in `headers`), or when a `required` header is missing."""
     tab = find_tab(snapshot, tab_name, where)
     scan = scan_headers(tab, headers)
-    check_headers(tab, scan, headers, where)
+    warnings = check_headers(tab, scan, headers, where)
     missing = [k for k in required if k not in scan.columns]
     if missing:
         name = headers[missing[0]]
@@ -89,7 +90,7 @@ def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required:
             f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {scan.row})"
             + (f"; cột gần giống nhất là '{hint}' — sửa lại đúng tên '{name}'" if hint else "")
             + ". Chạy 'python -m sync init' để thêm các cột còn thiếu.")
-    return Table(tab, scan.row, scan.columns, merge_index(tab), where)
+    return Table(tab, scan.row, scan.columns, merge_index(tab), where, warnings)
 
 
 @dataclass
@@ -125,7 +126,7 @@ def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
     return scan.row, scan.columns
 
 
-def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
+def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> list[str]:
     """Stop (UserError, before anything is written) on a merged range over the header row, on a duplicated
     header, or on a missing header that a column with a close header probably stands for."""
     if scan.row:
@@ -147,6 +148,37 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
         col = next((c for c, text in free.items() if is_close(key, name, text)), None)
         if col is not None:
             raise UserError(renamed_message(tab, scan.row, key, name, col, free[col], where))
+    warnings = []
+    for key, name in headers.items():  # a twin: a column close to one the job reads, beside it
+        ours = scan.columns.get(key)
+        if ours is None:
+            continue
+        for col, text in free.items():
+            if not is_close(key, name, text):
+                continue
+            filled = [(r, tab.cell(r, col)) for r in range(scan.row + 1, len(tab.rows) + 1) if nfc(tab.cell(r, col))]
+            if filled:
+                raise UserError(twin_message(tab, key, name, ours, col, text, filled, scan, where))
+            warnings.append(
+                f"Lưu ý: {where}, tab '{tab.name}': cột {letters(col)} ('{text}') còn trống và có tiêu đề gần giống "
+                f"cột {letters(ours)} ('{scan.cells[ours]}'); công cụ chỉ đọc cột {letters(ours)}. Xóa cột "
+                f"{letters(col)} hoặc đổi tiêu đề của nó cho khác hẳn, để đơn vị không gõ nhầm vào đó.")
+    return warnings
+
+
+def twin_message(tab: Tab, key: str, name: str, ours: int, col: int, text: str, filled: list, scan: HeaderScan,
+                 where: str) -> str:
+    r, v = filled[0]
+    mine, theirs = letters(ours), letters(col)
+    return (f"{where}, tab '{tab.name}': cột {mine} ('{scan.cells[ours]}') và cột {theirs} ('{text}') có tiêu đề "
+            f"cùng nghĩa, và cột {theirs} có dữ liệu ({len(filled)} ô, ví dụ {theirs}{r}: '{nfc(v)[:60]}'). Công "
+            f"cụ chỉ đọc cột {mine} làm cột '{name}', nên những gì gõ ở cột {theirs} sẽ bị bỏ qua và số liệu sai; "
+            f"công cụ dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
+            + (f"  1) cột {mine} do công cụ ghi: chép nội dung cột {theirs} sang nơi khác nếu cần, rồi xóa cột "
+               f"{theirs}; hoặc\n" if key in JOB_COLUMNS else
+               f"  1) chuyển dữ liệu của cột {theirs} sang cột {mine} rồi xóa cột {theirs}; hoặc\n")
+            + f"  2) nếu cột {theirs} ghi nội dung khác, đổi tiêu đề '{text}' thành một tên khác hẳn "
+            f"(không giống '{name}').\nRồi chạy lại lệnh.")
 
 
 #: How to unmerge, in both programs units use.

@@ -141,6 +141,62 @@ def test_both_fixes_work(demo_project):
             k: baseline[k] for k in ("rows", "done", "in_progress", "overdue", "errors")}
 
 
+def test_a_filled_twin_of_a_known_column_stops_run_and_init_naming_both(demo_project):
+    """Review finding 12: `Tình trạng` and `Trạng thái` side by side, units typing into both: the job read one
+    and ignored the other's values (exit 0). Now exit 2 naming both columns; nothing written."""
+    path = demo_project.workbook
+    status = col(path, TRACK, "Tình trạng")
+
+    def twin(wb):
+        ws = wb[TRACK]
+        c = ws.max_column + 1
+        ws.cell(row=1, column=c).value = "Trạng thái"
+        ws.cell(row=3, column=c).value = "Hoàn thành"
+    edit_xlsx(path, twin)
+    theirs = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    before = sha(path)
+    for command in ("run", "init"):
+        code, out, err = demo_project.cli(command)
+        assert code == 2, (command, out, err)
+        assert f"cột {letters(status)} ('Tình trạng') và cột {theirs} ('Trạng thái') có tiêu đề cùng nghĩa" in err
+        assert f"cột {theirs} có dữ liệu (1 ô, ví dụ {theirs}3: 'Hoàn thành')" in err and "chưa ghi gì" in err
+        assert f"chuyển dữ liệu của cột {theirs} sang cột {letters(status)}" in err
+        assert sha(path) == before
+
+
+def test_a_mapped_header_beside_the_filled_default_column_stops(demo_project):
+    """`headers: {status: "Trạng thái"}` while a filled `Tình trạng` column is still there: exit 2."""
+    path = demo_project.workbook
+    status = col(path, TRACK, "Tình trạng")
+
+    def twin(wb):
+        ws = wb[TRACK]
+        ws.cell(row=1, column=ws.max_column + 1).value = "Trạng thái"
+    edit_xlsx(path, twin)
+    ours = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    demo_project.write_config({"headers": {"status": "Trạng thái"}})
+    before = sha(path)
+    code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 2, err
+    assert f"cột {ours} ('Trạng thái') và cột {letters(status)} ('Tình trạng') có tiêu đề cùng nghĩa" in err, err
+    assert sha(path) == before
+
+
+def test_an_empty_twin_is_only_a_warning(demo_project):
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+    status = col(path, TRACK, "Tình trạng")
+    edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=wb[TRACK].max_column + 1), "value",
+                                       "Trạng thái"))
+    theirs = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    typed = typed_cells(path)
+    code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    assert f"cột {theirs} ('Trạng thái') còn trống và có tiêu đề gần giống cột {letters(status)} ('Tình trạng')" \
+        in err, err
+    assert json.loads(out)["rows"] == baseline["rows"] and typed_cells(path) == typed
+
+
 #: Columns Offices really add beside the job's: none of them stands for a header the job knows.
 OFFICE_COLUMNS = ["Người cập nhật", "Ngày cập nhật", "Link Drive", "Đánh giá của Văn phòng", "Điểm thi đua",
                   "Xếp loại", "Kinh phí (triệu đồng)", "Số điện thoại", "Email đầu mối", "Tỷ lệ (%)",
