@@ -622,3 +622,42 @@ def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
     assert code == 0, err
     ws = openpyxl.load_workbook(path)["Nhật ký"]
     assert ws.cell(row=last + 3, column=2).value == AS_OF.strftime("%d/%m/%Y")
+
+
+def test_a_log_tab_merged_over_its_header_and_below_takes_the_lines_below_the_merge(demo_project):
+    """Review finding 11 (local side): A1:H30 merged in `Nhật ký` hides the header cell H1 ('Ghi chú'); a pass
+    used to crash writing it (exit 1). Lines now go below the merge, one per pass, the hidden cell left alone."""
+    path = demo_project.workbook
+    edit_xlsx(path, lambda wb: wb["Nhật ký"].merge_cells("A1:H30"))
+    ids = []
+    for _ in (1, 2):
+        code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+        assert code == 0, err
+        ids.append(json.loads(out)["pass_id"])
+    ws = openpyxl.load_workbook(path)["Nhật ký"]
+    assert [str(m) for m in ws.merged_cells.ranges] == ["A1:H30"]
+    assert [ws.cell(row=r, column=9).value for r in (31, 32)] == ids
+    assert ws.cell(row=31, column=2).value == AS_OF.strftime("%d/%m/%Y") and ws.max_row == 32
+
+
+def test_google_log_line_goes_below_a_merged_range_in_the_log_tab(google, api, key, plan):
+    """Review finding 11: on the stand-in, with A1:H30 merged in `Nhật ký`, the lines used to land in rows 2–4,
+    inside the merge. They now go to rows 31, 32, nothing is written into the merge, and a pass stays ≤ 4 requests."""
+    book = _google_seeded(api, key, plan)
+    google.run_json()
+    unit_client(api, key).worksheet("Nhật ký").merge_cells("A1:H30")
+    log = book.sheet(title="Nhật ký")
+    covered = {(r, c) for r in range(30) for c in range(8)} - {(0, 0)}
+    ids = []
+    for _ in (1, 2):
+        start = len(api.api_requests())
+        code, out, err = google.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["api_calls"] == len(api.api_requests()[start:]) <= 4
+        ids.append(summary["pass_id"])
+    log = book.sheet(title="Nhật ký")
+    value = lambda r, c: log.cells.get((r, c), {}).get("userEnteredValue", {}).get("stringValue")  # noqa: E731
+    assert [value(r, 8) for r in (30, 31)] == ids
+    assert not any("userEnteredValue" in log.cells.get(p, {}) for p in covered)
+    assert len(log.merges) == 1
