@@ -377,7 +377,7 @@ def read_entries(table: Table) -> list[Entry]:
     """Every row with something typed in it (a row holding only the job's old messages is not an entry)."""
     entries = []
     for r in table.rows():
-        if table.is_blank(r, ignore=JOB_COLUMNS):
+        if table.is_blank(r, ignore=JOB_COLUMNS) or is_section_heading(table, r):
             continue
         entries.append(Entry(
             row=r,
@@ -416,6 +416,16 @@ def one_row_per_task(table: Table) -> None:
             f"bị đọc thành nhiệm vụ ở dòng {r1} (mất nhiệm vụ, lấy nhầm hạn). Công cụ dừng lại, chưa ghi gì. "
             f"Hủy gộp vùng {rng} ({UNMERGE_HOWTO}), gõ lại STT vào các ô {a1(r1 + 1, col)}:{a1(r2, col)}, rồi "
             "chạy lại lệnh.")
+
+
+def is_section_heading(table: Table, row: int) -> bool:
+    """A heading row between tasks ("I. TUYÊN TRUYỀN CHUNG"): its STT cell starts a range merged across the
+    table to at least the unit column, holds no task number, and the row names no unit."""
+    stt, unit = table.columns.get("stt"), table.columns.get("unit")
+    if not stt or not unit:
+        return False
+    merge = next((m for m in table.tab.merged if m[0] == row and m[1] <= stt <= m[3] and m[3] >= unit), None)
+    return merge is not None and as_stt(table.tab.cell(merge[0], merge[1])) is None and not table.text(row, "unit")
 
 
 def plan_deadlines(table: Table | None) -> dict[int, Cell]:

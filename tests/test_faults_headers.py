@@ -398,6 +398,28 @@ def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, k
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
+def test_a_merged_section_heading_row_is_not_an_entry(demo_project):
+    """Review finding 20: a whole-row heading (`I. TUYÊN TRUYỀN CHUNG` merged across the table) gave two input
+    errors (STT không phải số, thiếu tên đơn vị). It is a heading: no error, not counted, nothing withheld."""
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+
+    def heading(wb):
+        ws = wb[TRACK]
+        ws.insert_rows(2)
+        ws.cell(row=2, column=1).value = "I. TUYÊN TRUYỀN CHUNG"
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ws.max_column)
+    edit_xlsx(path, heading)
+    typed = typed_cells(path)
+    code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert {k: summary[k] for k in ("rows", "errors", "overdue", "missing_quarterly")} == {
+        k: baseline[k] for k in ("rows", "errors", "overdue", "missing_quarterly")}
+    assert summary["cells_withheld"] == 0 and "Không ghi được" not in err
+    assert typed_cells(path) == typed
+
+
 def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_one(plan):
     """The reference backend raises like openpyxl's MergedCell: a pass over merges proves the core withholds."""
     b = MemoryBackend()
