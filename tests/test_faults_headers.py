@@ -22,7 +22,6 @@ from sync.demo import seed
 from sync.pipeline import run_pass
 from sync.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
 from sync.tables import is_close, letters
-from sync.workbook import Tab
 
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID
@@ -536,7 +535,16 @@ def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["api_calls"] == len(api.api_requests()[start:]) <= 4
-    assert summary["rows"] == baseline["rows"] == 76 and summary["cells_withheld"] >= 1
+    assert summary["rows"] == baseline["rows"] == 76
+    L = letters(check + 1)
+    assert summary["cells_withheld"] == 1  # exactly the one cell: row 3's Kiểm tra message, hidden by L2:L4
+    assert (f"Không ghi được 1 ô vì nằm trong vùng ô gộp (chỉ ô trên cùng bên trái của vùng gộp giữ được giá trị): "
+            f"'Theo dõi'!{L}3 (vùng {L}2:{L}4). Hủy gộp") in err
+    dash = book.sheet(title="Tổng hợp")
+    shown = lambda r, c: dash.cells.get((r, c), {}).get("userEnteredValue", {}).get("stringValue")  # noqa: E731
+    title = next(r for r in range(dash.extent()[0]) if shown(r, 0) == "VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP")
+    listed = [[shown(r, c) for c in range(3)] for r in range(title + 2, dash.extent()[0]) if shown(r, 0) == TRACK]
+    assert listed == [[TRACK, f"{L}3", f"{L}2:{L}4"]]
     assert f"'Theo dõi'!{letters(check + 1)}3 (vùng {letters(check + 1)}2:{letters(check + 1)}4)" in err
     sheet = book.sheet(title=TRACK)
     assert _typed_google(book) == typed
@@ -577,10 +585,6 @@ def test_stand_in_merges_follow_the_recorded_exchange(api, key):
     ws.unmerge_cells("A1:D4")
     assert "merges" not in sh.fetch_sheet_metadata()["sheets"][0]
     assert ws.get("A1:D4") == [["1", "", "2", "3"], [], ["", "4"], ["", "5"]]
-
-
-def test_tab_merges_default_to_none():
-    assert Tab("x").merged == []
 
 
 def test_init_adds_rows_below_a_merge_that_reaches_below_the_last_row(demo_project):
