@@ -687,3 +687,15 @@ def test_google_log_line_goes_below_a_merged_range_in_the_log_tab(google, api, k
     assert [value(r, 8) for r in (30, 31)] == ids
     assert not any("userEnteredValue" in log.cells.get(p, {}) for p in covered)
     assert len(log.merges) == 1
+
+
+def test_memory_backend_appends_the_log_line_below_a_merge_like_the_real_backends(plan):
+    b = MemoryBackend()
+    seed(b, plan, AS_OF)
+    log = b.tabs["Nhật ký"]
+    log.rows = [log.rows[0][:1]]  # A1:H30 merged: only the top-left keeps its value
+    log.merged = [(1, 1, 30, 8)]
+    result = run_pass(b, plan, Layout(), OPTS)
+    rows = b.tabs["Nhật ký"].rows
+    assert len(rows) == 31 and rows[30][8] == result.pass_id
+    assert not any(v not in (None, "") for row in rows[1:30] for v in row)
