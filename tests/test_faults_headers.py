@@ -502,6 +502,21 @@ def test_google_renamed_header_stops_run_and_init(google, api, key, plan):
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
+def test_google_filled_twin_column_stops_run_and_init(google, api, key, plan):
+    """Review finding 12 on the stand-in: `Trạng thái` beside `Tình trạng`, with a value typed in it."""
+    book = _google_seeded(api, key, plan)
+    status = letters(_header_col(book.sheet(title=TRACK), "Tình trạng") + 1)
+    unit_client(api, key).worksheet(TRACK).update([["Trạng thái"], [""], ["Hoàn thành"]], "R1:R3")
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2, err
+        assert f"cột {status} ('Tình trạng') và cột R ('Trạng thái') có tiêu đề cùng nghĩa" in err, err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
 def _typed_google(book) -> dict:
     sheet = book.sheet(title=TRACK)
     job = {_header_col(sheet, h) for h in JOB_HEADERS}
