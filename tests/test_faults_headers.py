@@ -517,6 +517,20 @@ def test_google_filled_twin_column_stops_run_and_init(google, api, key, plan):
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
+def test_google_init_adds_rows_below_a_merge_reaching_past_the_table(google, api, key, plan):
+    """Review finding 3 on the stand-in: init's new rows go below the merged range, whole."""
+    book = _google_seeded(api, key, plan)
+    ws = unit_client(api, key).worksheet(TRACK)
+    ws.batch_clear(["A76:P77"])
+    ws.merge_cells("A75:A78")
+    code, out, err = google.cli("init")
+    assert code == 0 and "Không ghi được" not in err, err
+    sheet = book.sheet(title=TRACK)
+    value = lambda r, c: next(iter(sheet.cells.get((r, c), {}).get("userEnteredValue", {}).values()), None)  # noqa: E731
+    assert [value(r, 0) for r in (78, 79)] == [17, 17] and all(value(r, 2) for r in (78, 79))
+    assert not any("userEnteredValue" in sheet.cells.get((r, 0), {}) for r in (75, 76, 77))
+
+
 def _typed_google(book) -> dict:
     sheet = book.sheet(title=TRACK)
     job = {_header_col(sheet, h) for h in JOB_HEADERS}
