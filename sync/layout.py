@@ -10,7 +10,8 @@ from __future__ import annotations
 from .deadlines import Schedule, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
-from .tables import Table, as_stt, check_headers, last_used_row, merge_index, scan_headers
+from .tables import (Table, as_stt, below_merges, check_headers, last_used_row, merge_index, one_row_per_task,
+                     scan_headers)
 from .workbook import Dropdown, Snapshot, Tab, TabFormat, WriteSet
 
 #: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.
@@ -63,7 +64,8 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
     # Both checked before anything is laid out: a duplicated or renamed header stops init (UserError).
     plan_cols = _ensure_headers(ws, plan_tab, layout.plan_columns, where)
     track_cols = _ensure_headers(ws, track_tab, layout.tracking_columns, where)
-    plan_view = Table(plan_tab, 1, plan_cols, merge_index(plan_tab))  # merged cells read as they show
+    plan_view = Table(plan_tab, 1, plan_cols, merge_index(plan_tab), where)  # merged cells read as they show
+    one_row_per_task(plan_view)  # an STT merged across tasks stops init (UserError)
     have = {as_stt(plan_view.value(r, "stt")) for r in range(2, len(plan_tab.rows) + 1)}
     _append(ws, plan_tab, plan_cols, [row for row in plan_rows(plan) if row["stt"] not in have])
 
@@ -127,7 +129,11 @@ def _ensure_headers(ws: WriteSet, tab: Tab, headers: dict[str, str], where: str 
 
 
 def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict]) -> None:
-    start = max(last_used_row(tab), 1) + 1
+    """New rows after the last used one and below every merged range that reaches that far (a merge's hidden
+    cells cannot hold a value: a row written into one would be cut in half, its task or unit lost)."""
+    if not rows:
+        return
+    start = below_merges(tab, max(last_used_row(tab), 1) + 1)
     for offset, row in enumerate(rows):
         for key, value in row.items():
             if key in columns:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .tables import Merge, a1, merge_a1, merge_index
+from .tables import UNMERGE_HOWTO, Merge, a1, merge_a1, merge_index
 from .text import shorten
 from .workbook import Cell, Snapshot, Styled, WriteSet
 
 SECTION_TITLE = "VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP"
 SECTION_COLUMNS = ("Tab", "Ô", "Vùng ô gộp", "Nội dung cần ghi")
-FIX = ("Hủy gộp các ô đó (Google Trang tính: Định dạng → Gộp ô → Hủy gộp; Excel: Trang đầu → Gộp và căn "
-       "giữa → Hủy gộp ô) để công cụ ghi được")
+FIX = f"Hủy gộp các ô đó ({UNMERGE_HOWTO}) để công cụ ghi được"
 
 
 @dataclass(frozen=True)

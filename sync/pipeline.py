@@ -51,6 +51,7 @@ class Computed:
     writes: WriteSet
     rows_read: int
     withheld: list[merges.Withheld] = field(default_factory=list)  # cells a merged range hides
+    warnings: list[str] = field(default_factory=list)  # for the output (an empty twin of a column)
 
 
 @dataclass
@@ -98,7 +99,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
             writes.new_tabs.append(name)
     writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
         dashboard.render(summary, plan, layout, opts.now), withheld)
-    return Computed(summary, writes, len(entries), withheld)
+    return Computed(summary, writes, len(entries), withheld, tracking.warnings + plan_table.warnings)
 
 
 def _tab_name(snapshot: Snapshot, name: str) -> str:
@@ -211,6 +212,7 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
         raise Unreachable(f"{backend.describe()}: {outcome.reason(MAX_ATTEMPTS)}. {outcome.written()} "
                           "Chạy lại sau ít phút.")
     timings["duration_s"] = clock() - started
+    messages += computed.warnings
     if computed.withheld:
         messages.append(merges.message(computed.withheld, _tab_name(snapshot, layout.tabs["dashboard"])))
     messages.extend(getattr(backend, "notes", ()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
 from .errors import UserError
@@ -29,6 +30,8 @@ class Table:
     header_row: int
     columns: dict[str, int]  # column key → 1-based column
     covered: dict[Pos, Merge] = field(default_factory=dict)  # cells a merge hides → that merge
+    where: str = ""  # the workbook, for messages
+    warnings: list[str] = field(default_factory=list)  # said in the output, nothing stopped (an empty twin)
 
     def value(self, row: int, key: str) -> Cell:
         col = self.columns.get(key)
@@ -76,7 +79,7 @@ def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required:
     close header exists (every header in `headers`), or when a `required` header is missing."""
     tab = find_tab(snapshot, tab_name, where)
     scan = scan_headers(tab, headers)
-    check_headers(tab, scan, headers, where)
+    warnings = check_headers(tab, scan, headers, where)
     missing = [k for k in required if k not in scan.columns]
     if missing:
         name = headers[missing[0]]
@@ -87,7 +90,7 @@ def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required:
             f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {scan.row})"
             + (f"; cột gần giống nhất là '{hint}' — sửa lại đúng tên '{name}'" if hint else "")
             + ". Chạy 'python -m sync init' để thêm các cột còn thiếu.")
-    return Table(tab, scan.row, scan.columns, merge_index(tab))
+    return Table(tab, scan.row, scan.columns, merge_index(tab), where, warnings)
 
 
 @dataclass
@@ -123,9 +126,11 @@ def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
     return scan.row, scan.columns
 
 
-def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
-    """Stop (UserError, before anything is written) on a duplicated header or on a missing header that a
-    column with a close header probably stands for."""
+def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> list[str]:
+    """Stop (UserError, before anything is written) on a merged range over the header row, on a duplicated
+    header, or on a missing header that a column with a close header probably stands for."""
+    if scan.row:
+        check_header_merges(tab, scan, headers, where)
     for key, cols in scan.matches.items():
         if len(cols) > 1:
             both = " và ".join(f"cột {letters(c)} ('{scan.cells[c]}')" for c in cols)
@@ -143,6 +148,87 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
         col = next((c for c, text in free.items() if is_close(key, name, text)), None)
         if col is not None:
             raise UserError(renamed_message(tab, scan.row, key, name, col, free[col], where))
+    warnings = []
+    for key, name in headers.items():  # a twin: a column close to one the job reads, beside it
+        ours = scan.columns.get(key)
+        if ours is None:
+            continue
+        for col, text in free.items():
+            if not is_close(key, name, text):
+                continue
+            filled = [(r, tab.cell(r, col)) for r in range(scan.row + 1, len(tab.rows) + 1) if nfc(tab.cell(r, col))]
+            if filled:
+                raise UserError(twin_message(tab, key, name, ours, col, text, filled, scan, where))
+            warnings.append(
+                f"Lưu ý: {where}, tab '{tab.name}': cột {letters(col)} ('{text}') còn trống và có tiêu đề gần giống "
+                f"cột {letters(ours)} ('{scan.cells[ours]}'); công cụ chỉ đọc cột {letters(ours)}. Xóa cột "
+                f"{letters(col)} hoặc đổi tiêu đề của nó cho khác hẳn, để đơn vị không gõ nhầm vào đó.")
+    return warnings
+
+
+def twin_message(tab: Tab, key: str, name: str, ours: int, col: int, text: str, filled: list, scan: HeaderScan,
+                 where: str) -> str:
+    r, v = filled[0]
+    mine, theirs = letters(ours), letters(col)
+    return (f"{where}, tab '{tab.name}': cột {mine} ('{scan.cells[ours]}') và cột {theirs} ('{text}') có tiêu đề "
+            f"cùng nghĩa, và cột {theirs} có dữ liệu ({len(filled)} ô, ví dụ {theirs}{r}: '{nfc(v)[:60]}'). Công "
+            f"cụ chỉ đọc cột {mine} làm cột '{name}', nên những gì gõ ở cột {theirs} sẽ bị bỏ qua và số liệu sai; "
+            f"công cụ dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
+            + (f"  1) cột {mine} do công cụ ghi: chép nội dung cột {theirs} sang nơi khác nếu cần, rồi xóa cột "
+               f"{theirs}; hoặc\n" if key in JOB_COLUMNS else
+               f"  1) chuyển dữ liệu của cột {theirs} sang cột {mine} rồi xóa cột {theirs}; hoặc\n")
+            + f"  2) nếu cột {theirs} ghi nội dung khác, đổi tiêu đề '{text}' thành một tên khác hẳn "
+            f"(không giống '{name}').\nRồi chạy lại lệnh.")
+
+
+#: How to unmerge, in both programs units use.
+UNMERGE_HOWTO = "Google Trang tính: Định dạng → Gộp ô → Hủy gộp; Excel: Trang đầu → Gộp và căn giữa → Hủy gộp ô"
+
+
+def check_header_merges(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
+    """A merged range over the header row, within the table's columns, hides a header (merged across) or
+    makes the header text the value of data rows (merged down): neither can be read right, and `init` cannot
+    write a header into a hidden cell, so the Office unmerges it."""
+    h = scan.row
+    last = max([*scan.cells, *(c for cols in scan.matches.values() for c in cols)], default=0)
+    for merge in sorted(tab.merged):
+        r1, c1, r2, c2 = merge
+        if not (r1 <= h <= r2 and c1 <= last):
+            continue
+        rng = merge_a1(merge)
+        top = nfc(tab.cell(r1, c1))
+        what = []
+        hidden = [a1(h, c) for c in range(c1, c2 + 1) if (h, c) != (r1, c1)]
+        if hidden:
+            what.append(f"che ô tiêu đề {', '.join(hidden)}" if c2 > c1 or r1 < h else "")
+        if r2 > h:
+            rows = f"{h + 1}" if r2 == h + 1 else f"{h + 1}–{r2}"
+            what.append(f"kéo xuống dòng dữ liệu {rows}, nên công cụ sẽ đọc '{top}' làm giá trị của các ô "
+                        f"{a1(h + 1, c1)}:{a1(r2, c2)}")
+        retype = [f"'{headers[k]}' vào ô {a1(h, c)}" for k, c in _expected_cols(scan, headers, c1, c2)]
+        raise UserError(
+            f"{where}, tab '{tab.name}': vùng ô gộp {rng} nằm trên dòng tiêu đề (dòng {h}) và "
+            + "; ".join(w for w in what if w)
+            + ". Công cụ không đọc đúng được bảng khi dòng tiêu đề bị gộp nên dừng lại, chưa ghi gì. "
+            f"Hủy gộp vùng {rng} ({UNMERGE_HOWTO})"
+            + (f", gõ lại giá trị đúng vào các ô {a1(h + 1, c1)}:{a1(r2, c2)}" if r2 > h else "")
+            + (f", gõ lại tiêu đề {', '.join(retype)} (hoặc chạy 'python -m sync init' sau khi hủy gộp để "
+               "thêm tiêu đề còn thiếu)" if retype else "")
+            + ", rồi chạy lại lệnh.")
+
+
+def _expected_cols(scan: HeaderScan, headers: dict[str, str], c1: int, c2: int) -> list[tuple[str, int]]:
+    """Missing headers whose usual place (the column after the previous header, in layout order) falls in
+    columns c1..c2 of a merged range: the header the merge most likely hid."""
+    out, prev = [], 0
+    for key in headers:
+        if key in scan.columns:
+            prev = scan.columns[key]
+        else:
+            prev += 1
+            if c1 <= prev <= c2 and prev not in scan.cells:
+                out.append((key, prev))
+    return out
 
 
 def renamed_message(tab: Tab, row: int, key: str, name: str, col: int, text: str, where: str) -> str:
@@ -175,6 +261,10 @@ def is_close(key: str, name: str, text: str) -> bool:
     got, want = fold(text), fold(name)
     if not got or got == want:
         return False
+    if key in QUARTER_KEYS:  # a quarter's column, however its quarter is written, and never another quarter's
+        said = quarter_said(got)
+        if said is not None:
+            return said == int(key[1])
     defaults = (TRACKING_COLUMNS.get(key), PLAN_COLUMNS.get(key))
     if got in {fold(s) for s in (*HEADER_SYNONYMS.get(key, ()), *defaults) if s}:
         return True
@@ -184,6 +274,35 @@ def is_close(key: str, name: str, text: str) -> bool:
     if want_words == got_words[:len(want_words)] and len(got_words) - len(want_words) <= CLOSE_EXTRA_WORDS:
         return True
     return min(len(got), len(want)) >= 4 and difflib.SequenceMatcher(None, got, want).ratio() >= CLOSE_RATIO
+
+
+_TOKENS = re.compile(r"[a-z0-9]+")
+_QUARTER_NUMBERS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
+_QUARTER_JOINED = re.compile(r"q(1|2|3|4|i|ii|iii|iv)")
+#: Words of a quarter-result header besides the quarter itself ("Kết quả thực hiện Quý I", "Tình hình …").
+_RESULT_WORDS = {"ket", "qua", "kq", "thuc", "hien", "tinh", "hinh", "bao", "cao", "don", "vi", "ghi", "nam"}
+
+
+def quarter_said(folded: str) -> int | None:
+    """The quarter a folded header names as a quarter's result (Quý I, quý 1, Q1, Q.1, Quý I/2024, Kết quả
+    thực hiện quý 3 năm 2024, …), or None: no quarter, several, or other words around it ("Kinh phí Quý I"
+    is the Office's own figure, not a result column)."""
+    tokens = _TOKENS.findall(folded)
+    found, rest, i = set(), [], 0
+    while i < len(tokens):
+        tok, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
+        if tok in ("quy", "q") and nxt in _QUARTER_NUMBERS:
+            found.add(_QUARTER_NUMBERS[nxt])
+            i += 2
+            continue
+        if (m := _QUARTER_JOINED.fullmatch(tok)):
+            found.add(_QUARTER_NUMBERS[m.group(1)])
+        elif not (tok.isdigit() and len(tok) == 4):  # a year
+            rest.append(tok)
+        i += 1
+    if len(found) != 1 or not set(rest) <= _RESULT_WORDS:
+        return None
+    return found.pop()
 
 
 def letters(col: int) -> str:
@@ -222,6 +341,12 @@ def last_used_row(tab: Tab) -> int:
     return 0
 
 
+def below_merges(tab: Tab, start: int) -> int:
+    """The first row at or after `start` below every merged range that reaches `start` or further down: where
+    whole new rows can go without a cell of theirs hidden by a merge."""
+    return max([start] + [m[2] + 1 for m in tab.merged if m[2] >= start])
+
+
 @dataclass
 class Entry:
     """One tracking row as typed: raw cell values, nothing interpreted yet."""
@@ -252,7 +377,7 @@ def read_entries(table: Table) -> list[Entry]:
     """Every row with something typed in it (a row holding only the job's old messages is not an entry)."""
     entries = []
     for r in table.rows():
-        if table.is_blank(r, ignore=JOB_COLUMNS):
+        if table.is_blank(r, ignore=JOB_COLUMNS) or is_section_heading(table, r):
             continue
         entries.append(Entry(
             row=r,
@@ -273,10 +398,43 @@ def read_entries(table: Table) -> list[Entry]:
     return entries
 
 
+def one_row_per_task(table: Table) -> None:
+    """The plan tab holds one task per row: an STT merged over several rows that hold something would give
+    them all the first one's number (tasks lost, another task's deadline taken). Stop, naming the range."""
+    col = table.columns.get("stt")
+    for merge in sorted(table.tab.merged):
+        r1, c1, r2, c2 = merge
+        if not col or not (c1 <= col <= c2) or r2 <= r1 or r2 <= table.header_row:
+            continue
+        if all(table.is_blank(r) for r in range(max(r1 + 1, table.header_row + 1), r2 + 1)):
+            continue  # nothing under the merge: no task lost
+        rng, name = merge_a1(merge), table.tab.name
+        header = nfc(table.tab.cell(table.header_row, col)) or "STT"
+        raise UserError(
+            f"{table.where}, tab '{name}': vùng ô gộp {rng} gộp cột '{header}' của {r2 - r1 + 1} dòng "
+            f"(dòng {r1}–{r2}); mỗi dòng của tab này là một nhiệm vụ, nên các nhiệm vụ ở dòng {r1 + 1}–{r2} sẽ "
+            f"bị đọc thành nhiệm vụ ở dòng {r1} (mất nhiệm vụ, lấy nhầm hạn). Công cụ dừng lại, chưa ghi gì. "
+            f"Hủy gộp vùng {rng} ({UNMERGE_HOWTO}), gõ lại STT vào các ô {a1(r1 + 1, col)}:{a1(r2, col)}, rồi "
+            "chạy lại lệnh.")
+
+
+def is_section_heading(table: Table, row: int) -> bool:
+    """A heading row between tasks ("I. TUYÊN TRUYỀN CHUNG"): its STT cell starts a range merged across the
+    table to at least the unit column, holds no task number, and the row names no unit."""
+    stt, unit = table.columns.get("stt"), table.columns.get("unit")
+    if not stt or not unit:
+        return False
+    merge = next((m for m in table.tab.merged if m[0] == row and m[1] <= stt <= m[3] and m[3] >= unit), None)
+    return merge is not None and as_stt(table.tab.cell(merge[0], merge[1])) is None and not table.text(row, "unit")
+
+
 def plan_deadlines(table: Table | None) -> dict[int, Cell]:
     """Hạn hoàn thành typed in the plan tab, by STT: the Office's per-task override."""
     out: dict[int, Cell] = {}
-    if table is None or "deadline" not in table.columns:
+    if table is None:
+        return out
+    one_row_per_task(table)
+    if "deadline" not in table.columns:
         return out
     for r in table.rows():
         stt = as_stt(table.value(r, "stt"))

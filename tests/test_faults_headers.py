@@ -22,7 +22,6 @@ from sync.demo import seed
 from sync.pipeline import run_pass
 from sync.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
 from sync.tables import is_close, letters
-from sync.workbook import Tab
 
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID
@@ -101,6 +100,12 @@ def test_a_duplicated_header_in_the_plan_tab_is_named_with_both_letters(demo_pro
     ("Kết quả Quý I", "Kết quả Q1", "q1"),          # an optional column: its figures would all go wrong
     ("Ngày hoàn thành", "Ngày HT", "done_date"),
     ("Kiểm tra", "Kiem tr", "check"),
+    # a quarter's result column, however the quarter is written (review finding 2)
+    ("Kết quả Quý I", "Kết quả thực hiện Quý I", "q1"),
+    ("Kết quả Quý I", "KQ thực hiện quý I", "q1"),
+    ("Kết quả Quý I", "Kết quả quý 1 (đơn vị ghi)", "q1"),
+    ("Kết quả Quý I", "Quý I/2024", "q1"),
+    ("Kết quả Quý III", "Kết quả thực hiện quý 3 năm 2024", "q3"),
 ])
 def test_a_renamed_header_stops_run_and_init_with_both_fixes(demo_project, header, renamed, key):
     path = demo_project.workbook
@@ -135,10 +140,77 @@ def test_both_fixes_work(demo_project):
             k: baseline[k] for k in ("rows", "done", "in_progress", "overdue", "errors")}
 
 
+def test_a_filled_twin_of_a_known_column_stops_run_and_init_naming_both(demo_project):
+    """Review finding 12: `Tình trạng` and `Trạng thái` side by side, units typing into both: the job read one
+    and ignored the other's values (exit 0). Now exit 2 naming both columns; nothing written."""
+    path = demo_project.workbook
+    status = col(path, TRACK, "Tình trạng")
+
+    def twin(wb):
+        ws = wb[TRACK]
+        c = ws.max_column + 1
+        ws.cell(row=1, column=c).value = "Trạng thái"
+        ws.cell(row=3, column=c).value = "Hoàn thành"
+    edit_xlsx(path, twin)
+    theirs = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    before = sha(path)
+    for command in ("run", "init"):
+        code, out, err = demo_project.cli(command)
+        assert code == 2, (command, out, err)
+        assert f"cột {letters(status)} ('Tình trạng') và cột {theirs} ('Trạng thái') có tiêu đề cùng nghĩa" in err
+        assert f"cột {theirs} có dữ liệu (1 ô, ví dụ {theirs}3: 'Hoàn thành')" in err and "chưa ghi gì" in err
+        assert f"chuyển dữ liệu của cột {theirs} sang cột {letters(status)}" in err
+        assert sha(path) == before
+
+
+def test_a_mapped_header_beside_the_filled_default_column_stops(demo_project):
+    """`headers: {status: "Trạng thái"}` while a filled `Tình trạng` column is still there: exit 2."""
+    path = demo_project.workbook
+    status = col(path, TRACK, "Tình trạng")
+
+    def twin(wb):
+        ws = wb[TRACK]
+        ws.cell(row=1, column=ws.max_column + 1).value = "Trạng thái"
+    edit_xlsx(path, twin)
+    ours = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    demo_project.write_config({"headers": {"status": "Trạng thái"}})
+    before = sha(path)
+    code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 2, err
+    assert f"cột {ours} ('Trạng thái') và cột {letters(status)} ('Tình trạng') có tiêu đề cùng nghĩa" in err, err
+    assert sha(path) == before
+
+
+def test_an_empty_twin_is_only_a_warning(demo_project):
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+    status = col(path, TRACK, "Tình trạng")
+    edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=wb[TRACK].max_column + 1), "value",
+                                       "Trạng thái"))
+    theirs = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    typed = typed_cells(path)
+    code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    assert f"cột {theirs} ('Trạng thái') còn trống và có tiêu đề gần giống cột {letters(status)} ('Tình trạng')" \
+        in err, err
+    assert json.loads(out)["rows"] == baseline["rows"] and typed_cells(path) == typed
+
+
 #: Columns Offices really add beside the job's: none of them stands for a header the job knows.
 OFFICE_COLUMNS = ["Người cập nhật", "Ngày cập nhật", "Link Drive", "Đánh giá của Văn phòng", "Điểm thi đua",
                   "Xếp loại", "Kinh phí (triệu đồng)", "Số điện thoại", "Email đầu mối", "Tỷ lệ (%)",
                   "Người phụ trách", "Ý kiến lãnh đạo", "Năm", "Tháng", "Lĩnh vực", "Mức độ ưu tiên"]
+
+
+def test_a_quarter_header_is_close_to_its_own_quarter_only():
+    for typed, q in [("Kết quả thực hiện Quý I", 1), ("KQ thực hiện quý I", 1), ("Kết quả quý 1 (đơn vị ghi)", 1),
+                     ("Quý I/2024", 1), ("Quý II/2024", 2), ("Kết quả Q3", 3), ("Kết quả Quý 4", 4),
+                     ("Tình hình thực hiện Quý IV", 4), ("Kết quả Quý I năm 2024", 1)]:
+        for other in (1, 2, 3, 4):
+            key, header = f"q{other}", TRACKING_COLUMNS[f"q{other}"]
+            assert is_close(key, header, typed) == (other == q), (typed, header)
+    for office in ("Kinh phí Quý I", "Số tin bài Quý II", "Ghi chú quý 3"):  # an Office's own quarterly figures
+        assert not any(is_close(f"q{q}", TRACKING_COLUMNS[f"q{q}"], office) for q in (1, 2, 3, 4)), office
 
 
 @pytest.mark.parametrize("office", OFFICE_COLUMNS)
@@ -258,6 +330,95 @@ def test_a_merged_canh_bao_range_is_said_in_the_rows_kiem_tra(demo_project):
     assert typed_cells(path) == typed
 
 
+@pytest.mark.parametrize("first,last,says", [
+    # review finding 5: Kiểm tra + Cảnh báo merged in the header row used to send run and init round in a loop
+    ("Kiểm tra", "Cảnh báo", "che ô tiêu đề P1"),
+    # review finding 13: the STT header merged down over two data rows used to be read as their STT
+    ("A1", "A3", "kéo xuống dòng dữ liệu 2–3"),
+])
+def test_a_merged_header_cell_stops_run_and_init_naming_the_range(demo_project, first, last, says):
+    path = demo_project.workbook
+    if first == "Kiểm tra":
+        first, last = f"{letters(col(path, TRACK, first))}1", f"{letters(col(path, TRACK, last))}1"
+    rng = f"{first}:{last}"
+    assert rng in ("O1:P1", "A1:A3")
+    edit_xlsx(path, lambda wb: wb[TRACK].merge_cells(rng))
+    before = sha(path)
+    for command in ("run", "init", "run"):
+        code, out, err = demo_project.cli(command, *(("--as-of", AS_OF.isoformat()) if command == "run" else ()))
+        assert code == 2, (command, out, err)
+        assert f"tab 'Theo dõi': vùng ô gộp {rng}" in err and says in err and "Hủy gộp vùng " + rng in err, err
+        assert "chưa ghi gì" in err and "Traceback" not in err and "Chạy 'python -m sync init'" not in err
+        assert sha(path) == before
+    edit_xlsx(path, lambda wb: wb[TRACK].unmerge_cells(rng))  # the fix the message gives
+    if rng == "O1:P1":
+        assert demo_project.cli("init")[0] == 0  # puts the lost header back (P1)
+        assert openpyxl.load_workbook(path)[TRACK]["P1"].value == "Cảnh báo"
+        assert demo_project.run_json()["rows"] == 76
+
+
+def test_google_merged_header_cell_is_exit_2_naming_the_range(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    check = _header_col(book.sheet(title=TRACK), "Kiểm tra") + 1
+    rng = f"{letters(check)}1:{letters(check + 1)}1"
+    unit_client(api, key).worksheet(TRACK).merge_cells(rng)
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2 and f"vùng ô gộp {rng}" in err and f"Hủy gộp vùng {rng}" in err, err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
+def test_an_stt_merged_across_tasks_in_the_plan_tab_stops_run_and_init(demo_project):
+    """Review finding 14: A2:A4 merged in `Kế hoạch` made init append tasks 2 and 3 again and gave task 1 task
+    3's deadline (overdue 16 instead of 4), exit 0. One row is one task there: exit 2 naming the range."""
+    path = demo_project.workbook
+    edit_xlsx(path, lambda wb: wb[PLAN].merge_cells("A2:A4"))
+    before = sha(path)
+    for command in ("run", "init", "export"):
+        code, out, err = demo_project.cli(command, *(("--as-of", AS_OF.isoformat()) if command == "run" else ()))
+        assert code == 2, (command, out, err)
+        assert "tab 'Kế hoạch': vùng ô gộp A2:A4 gộp cột 'STT' của 3 dòng (dòng 2–4)" in err, err
+        assert "Hủy gộp vùng A2:A4" in err and "gõ lại STT vào các ô A3:A4" in err and "chưa ghi gì" in err
+        assert sha(path) == before
+
+
+def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, key, plan):
+    book = _google_seeded(api, key, plan)
+    unit_client(api, key).worksheet(PLAN).merge_cells("A2:A4")
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2 and "tab 'Kế hoạch': vùng ô gộp A2:A4" in err and "Hủy gộp vùng A2:A4" in err, err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
+def test_a_merged_section_heading_row_is_not_an_entry(demo_project):
+    """Review finding 20: a whole-row heading (`I. TUYÊN TRUYỀN CHUNG` merged across the table) gave two input
+    errors (STT không phải số, thiếu tên đơn vị). It is a heading: no error, not counted, nothing withheld."""
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+
+    def heading(wb):
+        ws = wb[TRACK]
+        ws.insert_rows(2)
+        ws.cell(row=2, column=1).value = "I. TUYÊN TRUYỀN CHUNG"
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ws.max_column)
+    edit_xlsx(path, heading)
+    typed = typed_cells(path)
+    code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert {k: summary[k] for k in ("rows", "errors", "overdue", "missing_quarterly")} == {
+        k: baseline[k] for k in ("rows", "errors", "overdue", "missing_quarterly")}
+    assert summary["cells_withheld"] == 0 and "Không ghi được" not in err
+    assert typed_cells(path) == typed
+
+
 def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_one(plan):
     """The reference backend raises like openpyxl's MergedCell: a pass over merges proves the core withholds."""
     b = MemoryBackend()
@@ -341,6 +502,35 @@ def test_google_renamed_header_stops_run_and_init(google, api, key, plan):
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
+def test_google_filled_twin_column_stops_run_and_init(google, api, key, plan):
+    """Review finding 12 on the stand-in: `Trạng thái` beside `Tình trạng`, with a value typed in it."""
+    book = _google_seeded(api, key, plan)
+    status = letters(_header_col(book.sheet(title=TRACK), "Tình trạng") + 1)
+    unit_client(api, key).worksheet(TRACK).update([["Trạng thái"], [""], ["Hoàn thành"]], "R1:R3")
+    cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
+    start = len(api.api_requests())
+    for command in ("run", "init"):
+        code, _, err = google.cli(command)
+        assert code == 2, err
+        assert f"cột {status} ('Tình trạng') và cột R ('Trạng thái') có tiêu đề cùng nghĩa" in err, err
+    assert all(e.method == "GET" for e in api.api_requests()[start:])
+    assert {s.title: s.cells for s in book.sheets} == cells
+
+
+def test_google_init_adds_rows_below_a_merge_reaching_past_the_table(google, api, key, plan):
+    """Review finding 3 on the stand-in: init's new rows go below the merged range, whole."""
+    book = _google_seeded(api, key, plan)
+    ws = unit_client(api, key).worksheet(TRACK)
+    ws.batch_clear(["A76:P77"])
+    ws.merge_cells("A75:A78")
+    code, out, err = google.cli("init")
+    assert code == 0 and "Không ghi được" not in err, err
+    sheet = book.sheet(title=TRACK)
+    value = lambda r, c: next(iter(sheet.cells.get((r, c), {}).get("userEnteredValue", {}).values()), None)  # noqa: E731
+    assert [value(r, 0) for r in (78, 79)] == [17, 17] and all(value(r, 2) for r in (78, 79))
+    assert not any("userEnteredValue" in sheet.cells.get((r, 0), {}) for r in (75, 76, 77))
+
+
 def _typed_google(book) -> dict:
     sheet = book.sheet(title=TRACK)
     job = {_header_col(sheet, h) for h in JOB_HEADERS}
@@ -376,7 +566,16 @@ def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["api_calls"] == len(api.api_requests()[start:]) <= 4
-    assert summary["rows"] == baseline["rows"] == 76 and summary["cells_withheld"] >= 1
+    assert summary["rows"] == baseline["rows"] == 76
+    L = letters(check + 1)
+    assert summary["cells_withheld"] == 1  # exactly the one cell: row 3's Kiểm tra message, hidden by L2:L4
+    assert (f"Không ghi được 1 ô vì nằm trong vùng ô gộp (chỉ ô trên cùng bên trái của vùng gộp giữ được giá trị): "
+            f"'Theo dõi'!{L}3 (vùng {L}2:{L}4). Hủy gộp") in err
+    dash = book.sheet(title="Tổng hợp")
+    shown = lambda r, c: dash.cells.get((r, c), {}).get("userEnteredValue", {}).get("stringValue")  # noqa: E731
+    title = next(r for r in range(dash.extent()[0]) if shown(r, 0) == "VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP")
+    listed = [[shown(r, c) for c in range(3)] for r in range(title + 2, dash.extent()[0]) if shown(r, 0) == TRACK]
+    assert listed == [[TRACK, f"{L}3", f"{L}2:{L}4"]]
     assert f"'Theo dõi'!{letters(check + 1)}3 (vùng {letters(check + 1)}2:{letters(check + 1)}4)" in err
     sheet = book.sheet(title=TRACK)
     assert _typed_google(book) == typed
@@ -419,13 +618,9 @@ def test_stand_in_merges_follow_the_recorded_exchange(api, key):
     assert ws.get("A1:D4") == [["1", "", "2", "3"], [], ["", "4"], ["", "5"]]
 
 
-def test_tab_merges_default_to_none():
-    assert Tab("x").merged == []
-
-
-def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_project):
-    """A unit merged STT down past the table's end: init still adds a new task's rows, leaving out (and
-    naming) the hidden cells instead of crashing on them."""
+def test_init_adds_rows_below_a_merge_that_reaches_below_the_last_row(demo_project):
+    """A unit merged STT down past the table's end: init adds the missing rows below the merged range, whole,
+    instead of writing half rows into it."""
     path = demo_project.workbook
 
     def shape(wb):
@@ -435,11 +630,44 @@ def test_init_does_not_write_into_a_merge_that_reaches_below_the_last_row(demo_p
                 ws.cell(row=r, column=c).value = None
         ws.merge_cells(start_row=75, start_column=1, end_row=78, end_column=1)
     edit_xlsx(path, shape)
+    typed = typed_cells(path)
     code, out, err = demo_project.cli("init")
     assert code == 0, err
-    assert "Không ghi được" in err and "'Theo dõi'!A76 (vùng A75:A78)" in err
+    assert "Không ghi được" not in err and "ghi 8 ô mới" in out  # STT, Nhiệm vụ, Đơn vị, Vai trò × 2 rows
     ws = openpyxl.load_workbook(path)[TRACK]
-    assert ws.cell(row=76, column=3).value and ws.cell(row=77, column=3).value  # the units' rows are back
+    assert [ws.cell(row=r, column=1).value for r in (79, 80)] == [17, 17]
+    assert all(ws.cell(row=r, column=3).value for r in (79, 80))  # the units' rows are back, whole
+    after = typed_cells(path)
+    assert {p: after[p] for p in typed} == typed
+    assert demo_project.run_json()["rows"] == 76
+
+
+def test_init_never_writes_half_rows_into_a_merged_area_below_the_table(demo_project):
+    """Review finding 3: rows 70–79 deleted and A70:E75 merged; init used to write one half row into the
+    merge and lose the others (exit 0). Now every lost assignment row comes back whole, below the merge."""
+    path = demo_project.workbook
+    baseline = demo_project.run_json()
+
+    def shape(wb):
+        ws = wb[TRACK]
+        ws.delete_rows(70, 10)
+        ws.merge_cells("A70:E75")
+    edit_xlsx(path, shape)
+    typed = typed_cells(path)
+    code, out, err = demo_project.cli("init")
+    assert code == 0, err
+    assert "Không ghi được" not in err
+    ws = openpyxl.load_workbook(path)[TRACK]
+    assert all(ws.cell(row=r, column=c).value is None for r in range(70, 76) for c in range(1, 6))
+    added = [(ws.cell(row=r, column=1).value, ws.cell(row=r, column=3).value) for r in range(76, 84)]
+    assert all(stt and unit for stt, unit in added) and ws.cell(row=84, column=1).value is None
+    after = typed_cells(path)
+    assert {p: after[p] for p in typed} == typed  # nothing anyone typed changed
+    summary = demo_project.run_json()
+    assert summary["rows"] == baseline["rows"] == 76
+    checks = [ws.cell(row=r, column=col(path, TRACK, "Kiểm tra")).value
+              for r in range(76, 84) for ws in [openpyxl.load_workbook(path)[TRACK]]]
+    assert not any(c and "Thiếu tên đơn vị" in c for c in checks)
 
 
 def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
@@ -451,3 +679,54 @@ def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
     assert code == 0, err
     ws = openpyxl.load_workbook(path)["Nhật ký"]
     assert ws.cell(row=last + 3, column=2).value == AS_OF.strftime("%d/%m/%Y")
+
+
+def test_a_log_tab_merged_over_its_header_and_below_takes_the_lines_below_the_merge(demo_project):
+    """Review finding 11 (local side): A1:H30 merged in `Nhật ký` hides the header cell H1 ('Ghi chú'); a pass
+    used to crash writing it (exit 1). Lines now go below the merge, one per pass, the hidden cell left alone."""
+    path = demo_project.workbook
+    edit_xlsx(path, lambda wb: wb["Nhật ký"].merge_cells("A1:H30"))
+    ids = []
+    for _ in (1, 2):
+        code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+        assert code == 0, err
+        ids.append(json.loads(out)["pass_id"])
+    ws = openpyxl.load_workbook(path)["Nhật ký"]
+    assert [str(m) for m in ws.merged_cells.ranges] == ["A1:H30"]
+    assert [ws.cell(row=r, column=9).value for r in (31, 32)] == ids
+    assert ws.cell(row=31, column=2).value == AS_OF.strftime("%d/%m/%Y") and ws.max_row == 32
+
+
+def test_google_log_line_goes_below_a_merged_range_in_the_log_tab(google, api, key, plan):
+    """Review finding 11: on the stand-in, with A1:H30 merged in `Nhật ký`, the lines used to land in rows 2–4,
+    inside the merge. They now go to rows 31, 32, nothing is written into the merge, and a pass stays ≤ 4 requests."""
+    book = _google_seeded(api, key, plan)
+    google.run_json()
+    unit_client(api, key).worksheet("Nhật ký").merge_cells("A1:H30")
+    log = book.sheet(title="Nhật ký")
+    covered = {(r, c) for r in range(30) for c in range(8)} - {(0, 0)}
+    ids = []
+    for _ in (1, 2):
+        start = len(api.api_requests())
+        code, out, err = google.cli("run", "--as-of", AS_OF.isoformat(), "--json")
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["api_calls"] == len(api.api_requests()[start:]) <= 4
+        ids.append(summary["pass_id"])
+    log = book.sheet(title="Nhật ký")
+    value = lambda r, c: log.cells.get((r, c), {}).get("userEnteredValue", {}).get("stringValue")  # noqa: E731
+    assert [value(r, 8) for r in (30, 31)] == ids
+    assert not any("userEnteredValue" in log.cells.get(p, {}) for p in covered)
+    assert len(log.merges) == 1
+
+
+def test_memory_backend_appends_the_log_line_below_a_merge_like_the_real_backends(plan):
+    b = MemoryBackend()
+    seed(b, plan, AS_OF)
+    log = b.tabs["Nhật ký"]
+    log.rows = [log.rows[0][:1]]  # A1:H30 merged: only the top-left keeps its value
+    log.merged = [(1, 1, 30, 8)]
+    result = run_pass(b, plan, Layout(), OPTS)
+    rows = b.tabs["Nhật ký"].rows
+    assert len(rows) == 31 and rows[30][8] == result.pass_id
+    assert not any(v not in (None, "") for row in rows[1:30] for v in row)

@@ -38,12 +38,13 @@ from google.oauth2 import service_account
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
-from gspread.utils import absolute_range_name, convert_hex_to_colors_dict, rowcol_to_a1
+from gspread.utils import absolute_range_name, convert_hex_to_colors_dict
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ..budget import Deadline
 from ..errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
 from ..schema import FLAG_COLOURS, HEADER_COLOUR
+from ..tables import below_merges, letters
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import google_render as render
 
@@ -339,7 +340,7 @@ class GoogleBackend:
             if tab not in self._meta:
                 continue
             for col in cols:
-                letter = _letters(col)
+                letter = letters(col)
                 ranges.append(absolute_range_name(tab, f"{letter}:{letter}"))
                 expected.append([[r[col - 1]] if len(r) >= col and r[col - 1] not in (None, "") else []
                                  for r in snapshot.tabs[tab].rows])
@@ -379,10 +380,19 @@ class _Requests:
         for tab, styled in changes.replace.items():
             body += self._replace(tab, styled)
         for tab, rows in changes.append.items():
-            self._need(tab, self._last_row(tab) + len(rows), max((len(r) for r in rows), default=1))
-            body.append({"appendCells": {"sheetId": self.ids[tab], "fields": "userEnteredValue",
-                                         "rows": [{"values": [{"userEnteredValue": _value(v)} if _value(v) else {}
-                                                              for v in r]} for r in rows]}})
+            width = max((len(r) for r in rows), default=1)
+            data = [{"values": [{"userEnteredValue": _value(v)} if _value(v) else {} for v in r]} for r in rows]
+            last = self._last_row(tab)
+            existing = self.snapshot.tabs.get(tab)
+            start = below_merges(existing, last + 1) if existing else last + 1
+            self._need(tab, start - 1 + len(rows), width)
+            if start == last + 1:
+                body.append({"appendCells": {"sheetId": self.ids[tab], "fields": "userEnteredValue", "rows": data}})
+            else:  # appendCells would write after the last row with data, inside a merge: below it, explicitly
+                body.append({"updateCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": start - 1,
+                                                       "endRowIndex": start - 1 + len(rows), "startColumnIndex": 0,
+                                                       "endColumnIndex": width},
+                                             "rows": data, "fields": "userEnteredValue"}})
         for fmt in changes.formats:
             body += self._format(fmt)
         return self.out + self._resizes() + body
@@ -513,7 +523,7 @@ class _Requests:
         self._need(fmt.tab, fmt.colour_last_row, fmt.colour_last_col)
         area = {"sheetId": sid, "startRowIndex": fmt.header_row, "endRowIndex": fmt.colour_last_row,
                 "startColumnIndex": 0, "endColumnIndex": fmt.colour_last_col}
-        col = _letters(fmt.colour_column)
+        col = letters(fmt.colour_column)
         for i, (text, rgb) in enumerate(fmt.row_colours):
             colour = dict(convert_hex_to_colors_dict(rgb))
             out.append({"addConditionalFormatRule": {"index": i, "rule": {"ranges": [area], "booleanRule": {
@@ -587,10 +597,6 @@ def _width(sid: int, col: int, chars: float) -> dict:
 
 def _cell_range(sid: int, r: int, c: int) -> dict:
     return {"sheetId": sid, "startRowIndex": r - 1, "endRowIndex": r, "startColumnIndex": c - 1, "endColumnIndex": c}
-
-
-def _letters(col: int) -> str:
-    return rowcol_to_a1(1, col)[:-1]  # "AB1" → "AB"
 
 
 def _trim(rows: list[list]) -> list[list]:

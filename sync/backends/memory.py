@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 
 from ..errors import StaleSnapshot
+from ..tables import below_merges
 from ..workbook import Cell, Snapshot, Styled, Tab, WriteSet
 
 
@@ -64,7 +65,10 @@ def apply(tabs: dict[str, Tab], changes: WriteSet) -> None:
         tab = tabs[name]
         while tab.rows and not any(v not in (None, "") for v in tab.rows[-1]):
             tab.rows.pop()
-        tab.rows.extend(list(r) for r in rows)
+        start = below_merges(tab, len(tab.rows) + 1)  # like the real backends: below a merge reaching the end
+        for offset, values in enumerate(rows):
+            for c, value in enumerate(values, start=1):
+                put(tab, start + offset, c, value)
 
 
 def put(tab: Tab, row: int, col: int, value: Cell) -> None:
