@@ -39,14 +39,8 @@ def _build(project, *args: str) -> dict:
 
 
 def _dashboard(path) -> dict[str, object]:
-    rows = values(path)["Tổng hợp"]
-    start = next(i for i, r in enumerate(rows) if r[0] == "Chỉ số")
-    out = {}
-    for r in rows[start + 1:]:
-        if not r or r[0] is None:
-            break
-        out[r[0]] = r[1]
-    return out
+    from .test_report import _dashboard_kpis
+    return _dashboard_kpis(path)
 
 
 def _outbox(project) -> list:
