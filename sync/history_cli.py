@@ -57,6 +57,16 @@ def recorder(state, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str
     return HistoryStore(state).recorder(as_of, history.snapshot_rows(snapshot, plan, layout, where))
 
 
+def not_recorded(state, as_of: dt.date) -> str | None:
+    """Why a pass of date `as_of` records no history (dated before the last recorded pass), or None."""
+    return HistoryStore(state).refusal(as_of)
+
+
+def record_date(state, today: dt.date) -> dt.date:
+    """The history date of a change made now (`init`, `restore`): never before the last recorded pass."""
+    return HistoryStore(state).record_date(today)
+
+
 def after(snapshot: Snapshot, changes: WriteSet) -> Snapshot:
     """The snapshot with `changes` applied, as the workbook now holds it (no second read)."""
     from .backends.memory import apply
@@ -291,14 +301,18 @@ def cmd_restore(args, settings, plan, backend, state, now: dt.datetime) -> int:
     before = history.rows_of(table, plan)
     restored = history.snapshot_rows(after(snapshot, writes), plan, layout, backend.describe())
 
+    day = store.record_date(today)  # history's dates never go back: today, or the last recorded date if later
+
     def record(db, pass_id):  # what units changed since the last pass first, then the restore itself
-        store.record_in(db, pass_id, today, before)
-        store.record_in(db, pass_id, today, restored, kind="restore")
+        store.record_in(db, pass_id, day, before)
+        store.record_in(db, pass_id, day, restored, kind="restore")
 
     store.ensure()
-    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": today.isoformat(),
+    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": day.isoformat(),
                                              "cells_written": writes.cell_count()}, text, then=record)
-    print(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử và tab '{layout.tabs['log']}'.")
+    print(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử (ngày {day:%d/%m/%Y}) và tab '{layout.tabs['log']}'.")
+    print(f"Cột '{_header(layout, 'check')}' và '{_header(layout, 'flags')}' của dòng này vẫn là của lượt chạy "
+          "trước: chạy 'python -m sync run' để cập nhật Kiểm tra/Cảnh báo.")
     return 0
 
 
