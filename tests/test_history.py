@@ -469,3 +469,70 @@ def test_a_state_file_with_a_pass_dated_back_reads_it_at_the_latest_date_before_
     assert store.rows_at(D3)[1] == {("1", "VP", 0): {"note": "sc"}}
     assert [r.as_of for r in store.records()] == [D1, D3, D3]
     assert store.record(state.record_pass("run", dt.datetime(2024, 10, 6, 8), True), D2, row("d")) == -1
+
+
+# --- export: its columns, and the same figures as the dashboard of the same date ----------------------------
+
+def _export(p, *args):
+    out = p.root / "export.csv"
+    code, said, err = p.cli("export", *args, "-o", str(out))
+    assert code == 0, err
+    with open(out, encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh)), said
+
+
+def test_export_columns_say_missing_quarters_yes_no_and_roman_numerals(demo_project):
+    p = demo_project
+    dashboard = p.run_json(D1)
+    rows, _ = _export(p, "--at", D1.isoformat())
+    missing = [r["Quý thiếu kết quả"] for r in rows]
+    flagged = [", ".join(f"Quý {f.split('Quý ')[1]}" for f in r["Cảnh báo"].split("; ") if f.startswith("Thiếu kết quả"))
+               for r in rows]
+    assert missing == flagged  # the quarters flagged missing, not every quarter owed
+    assert sum(len(m.split(", ")) for m in missing if m) == dashboard["missing_quarterly"] > 0
+    assert sum(1 for m in missing if m) < len(rows) // 2  # most rows owe quarters; few miss one
+    assert {q for m in missing if m for q in m.split(", ")} <= {"Quý I", "Quý II", "Quý III", "Quý IV"}
+    assert {r["Được tính"] for r in rows} <= {"Có", "Không"} and any(r["Được tính"] == "Có" for r in rows)
+
+
+def test_export_at_a_past_date_agrees_with_the_dashboard_of_that_date_after_a_later_completion(demo_project):
+    p = demo_project
+    p.run_json(D1)
+    before, _ = _export(p, "--at", D1.isoformat())
+    late = next(r for r in before if r["Tình trạng"] == "Đang thực hiện" and r["Cảnh báo"].startswith("Quá hạn"))
+    unit_name = late["Đơn vị"]
+    type_cells(p.workbook, int(late["STT"]), unit_name, **{"Tình trạng": "Hoàn thành",
+                                                             "Ngày hoàn thành": dt.datetime(2024, 9, 30),
+                                                             "Minh chứng": "Số 9/BC-STTTT"})
+    p.run_json(D3)  # the completion, recorded on 04/10
+
+    def same(day: dt.date, source: str):
+        code, out, err = p.cli("run", "--as-of", day.isoformat(), "--dry-run", "--json")
+        assert code == 0, err
+        dry = json.loads(out)
+        rows, said = _export(p, "--at", day.isoformat())
+        assert dry["source"] == source and said.splitlines()[0] in err  # the same sentence, the same source
+        counted = [r for r in rows if r["Được tính"] == "Có"]
+        assert len(rows) == dry["rows"]
+        assert sum(1 for r in counted if r["Tình trạng"] == "Hoàn thành") == dry["done"]
+        assert sum(1 for r in counted if r["Cảnh báo"].startswith("Quá hạn")) == dry["overdue"]
+        assert sum(len(r["Quý thiếu kết quả"].split(", ")) for r in rows if r["Quý thiếu kết quả"]) == \
+            dry["missing_quarterly"]
+        return next(r for r in rows if r["STT"] == late["STT"] and r["Đơn vị"] == unit_name), dry
+
+    row, dry = same(D2, "history")  # between the two passes: from history at 20/09, still in progress
+    assert row["Tình trạng"] == "Đang thực hiện" and row["Cảnh báo"].startswith("Quá hạn")
+    row, dry_d3 = same(D3, "history")
+    assert row["Tình trạng"] == "Hoàn thành" and dry_d3["done"] == dry["done"] + 1
+    row, _ = same(dt.date(2024, 9, 1), "as_of")  # before history: today's entries as of the date
+    assert row["Tình trạng"] == "Đang thực hiện"  # the completion of 30/09 had not happened
+
+
+@pytest.mark.parametrize("args", [("--since", "2024-10-01", "--until", "2024-09-01"), ("--since", "2099-01-01"),
+                                  ("--until", "2099-01-01", "--since", "2099-01-01")])
+def test_history_since_after_until_or_in_the_future_is_exit_2(demo_project, args):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    code, out, err = p.cli("history", *args)
+    assert code == 2 and "Traceback" not in err and out == ""
+    assert "--since" in err and "01/" in err
