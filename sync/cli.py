@@ -199,9 +199,10 @@ def cmd_init(args) -> int:
         print(message(withheld), file=sys.stderr)
     added = changes.cell_count()
     from . import history_cli
+    day = history_cli.record_date(state, started.date())  # history's dates never go back
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
-                                              "as_of": started.date().isoformat()},
-                      then=history_cli.recorder(state, started.date(), history_cli.after(snapshot, changes), plan,
+                                              "as_of": day.isoformat()},
+                      then=history_cli.recorder(state, day, history_cli.after(snapshot, changes), plan,
                                                 settings.layout, backend.describe()),
                       started_row=row)
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
@@ -249,11 +250,16 @@ def cmd_run(args) -> int:
         summary["not_written_reason"] = str(held)
         state.record_pass("run", now, False, summary, str(held), started_row=row)
     elif not args.dry_run:
-        from .history_cli import recorder
-        state.record_pass("run", now, True, summary, "\n".join(result.messages),
-                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()),
+        from .history_cli import not_recorded, recorder
+        skipped = not_recorded(state, opts.as_of)  # dated before the last recorded pass: history stays as it is
+        summary["history_recorded"] = skipped is None
+        state.record_pass("run", now, True, summary, "\n".join([*result.messages, *filter(None, [skipped])]),
+                          then=None if skipped else recorder(state, opts.as_of, result.snapshot, plan,
+                                                             settings.layout, backend.describe()),
                           started_row=row)
         state.mark_logged()
+        if skipped:
+            result.messages.append(skipped)
     for message in result.messages:
         print(message, file=sys.stderr)
     if args.json:

@@ -57,6 +57,16 @@ def recorder(state, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str
     return HistoryStore(state).recorder(as_of, history.snapshot_rows(snapshot, plan, layout, where))
 
 
+def not_recorded(state, as_of: dt.date) -> str | None:
+    """Why a pass of date `as_of` records no history (dated before the last recorded pass), or None."""
+    return HistoryStore(state).refusal(as_of)
+
+
+def record_date(state, today: dt.date) -> dt.date:
+    """The history date of a change made now (`init`, `restore`): never before the last recorded pass."""
+    return HistoryStore(state).record_date(today)
+
+
 def after(snapshot: Snapshot, changes: WriteSet) -> Snapshot:
     """The snapshot with `changes` applied, as the workbook now holds it (no second read)."""
     from .backends.memory import apply
@@ -140,6 +150,11 @@ def cmd_history(args, settings, plan, today: dt.date) -> int:
         return _history_at(args, settings, plan, store, today, stt, unit, column)
     if args.output:
         raise UserError("-o chỉ dùng cùng --at (ghi các dòng tại một ngày thành tệp .xlsx).")
+    if args.since and args.until and args.since > args.until:
+        raise UserError(f"--since {args.since:%d/%m/%Y} sau --until {args.until:%d/%m/%Y}: không có ngày nào ở giữa; "
+                        "đặt --since trước hoặc bằng --until.")
+    if args.since and args.since > today:
+        raise UserError(f"--since {args.since:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
     records = store.records(stt, unit, column, args.since, args.until)
     if args.json:
         print(json.dumps([{"date": r.as_of.isoformat(), "pass_id": r.pass_id, "command": r.command,
@@ -291,14 +306,18 @@ def cmd_restore(args, settings, plan, backend, state, now: dt.datetime) -> int:
     before = history.rows_of(table, plan)
     restored = history.snapshot_rows(after(snapshot, writes), plan, layout, backend.describe())
 
+    day = store.record_date(today)  # history's dates never go back: today, or the last recorded date if later
+
     def record(db, pass_id):  # what units changed since the last pass first, then the restore itself
-        store.record_in(db, pass_id, today, before)
-        store.record_in(db, pass_id, today, restored, kind="restore")
+        store.record_in(db, pass_id, day, before)
+        store.record_in(db, pass_id, day, restored, kind="restore")
 
     store.ensure()
-    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": today.isoformat(),
+    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": day.isoformat(),
                                              "cells_written": writes.cell_count()}, text, then=record)
-    print(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử và tab '{layout.tabs['log']}'.")
+    print(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử (ngày {day:%d/%m/%Y}) và tab '{layout.tabs['log']}'.")
+    print(f"Cột '{_header(layout, 'check')}' và '{_header(layout, 'flags')}' của dòng này vẫn là của lượt chạy "
+          "trước: chạy 'python -m sync run' để cập nhật Kiểm tra/Cảnh báo.")
     return 0
 
 
@@ -308,14 +327,14 @@ EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn 
                   "status": "Tình trạng", "deadline": "Hạn hoàn thành (tính được)", "done_date": "Ngày hoàn thành",
                   "quantity": "Số lượng sản phẩm", "q1": "Kết quả Quý I", "q2": "Kết quả Quý II",
                   "q3": "Kết quả Quý III", "q4": "Kết quả Quý IV", "evidence": "Minh chứng",
-                  "flags": "Cảnh báo", "overdue_days": "Số ngày quá hạn", "owed_quarters": "Quý thiếu kết quả",
+                  "flags": "Cảnh báo", "overdue_days": "Số ngày quá hạn", "missing_quarters": "Quý thiếu kết quả",
                   "errors": "Lỗi nhập liệu", "counted": "Được tính", "as_of": "Tính đến ngày"}
 
 
 def export_rows(entries, plan, overrides, as_of: dt.date, settings) -> list[dict]:
     from . import dashboard
     from .flags import Rules
-    from .schema import ROLES, STATUSES
+    from .schema import ROLES, ROMAN, STATUSES
     from .validation import check_all
     checked = check_all(entries, plan, overrides, as_of)
     rules = Rules(as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
@@ -332,8 +351,9 @@ def export_rows(entries, plan, overrides, as_of: dt.date, settings) -> list[dict
             **{f"q{q}": e.results.get(q, "") for q in range(1, 5)}, "evidence": e.evidence,
             "flags": "; ".join(f.text for f in r.flags),
             "overdue_days": next((f.days for f in r.flags if f.kind == "overdue"), None),
-            "owed_quarters": ", ".join(f"Quý {q}" for q in r.owed),
-            "errors": "\n".join(i.message for i in c.issues), "counted": c.counted, "as_of": as_of})
+            "missing_quarters": ", ".join(f"Quý {ROMAN[f.quarter]}" for f in r.flags if f.kind == "missing"),
+            "errors": "\n".join(i.message for i in c.issues), "counted": "Có" if c.counted else "Không",
+            "as_of": as_of})
     return out
 
 
@@ -348,14 +368,23 @@ def cmd_export(args, settings, plan, backend, now: dt.datetime) -> int:
     plan_tab = snapshot.find_tab(layout.tabs["plan"])
     overrides = plan_deadlines(locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",),
                                       backend.describe())) if plan_tab else {}
-    if args.at is not None:
-        store = _store(settings)
-        _day(args.at, store, today)
-        entries, as_of = store.entries_at(args.at, plan), args.at
+    as_of, source = args.at or today, None
+    if as_of > today:
+        raise UserError(f"--at {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
+    if args.at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/past.py)
+        from .past import source_for
+        source = source_for(settings.state, plan, as_of, today)
+    if source is not None and source.kind == "history":
+        entries = list(source.entries)
     else:
         tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING,
                           backend.describe())
-        entries, as_of = read_entries(tracking), today
+        entries = read_entries(tracking)
+        if source is not None and source.kind == "as_of":
+            from .asof import entries_as_of
+            entries = entries_as_of(entries, as_of, plan.year, settings.deadlines.quarter_cutoff_day)
+    if source is not None:
+        print(source.sentence(), file=sys.stdout if args.output else sys.stderr)
     frame = pd.DataFrame(export_rows(entries, plan, overrides, as_of, settings), columns=list(EXPORT_COLUMNS))
     for key in ("quantity", "overdue_days"):
         frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty

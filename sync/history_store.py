@@ -7,6 +7,14 @@
 
 A pass's records and its update of `history_seen` are one transaction: a crash leaves the pass's
 changes for the next pass to record, never half of them. The pure work is in sync/history.py.
+
+History is the sequence of passes in the order they ran, each dated by its as-of date, and the dates
+never go back: a pass dated before the last recorded one records nothing (its caller says so; the
+changes it saw are recorded by the next pass dated from then on), and `init` and `restore`, which act
+now, are dated today or the last recorded date if that is later (`record_date`). So "the rows at D" is
+the replay of every pass up to the last one dated D or earlier, one rule for `--at`, the timeline and
+every figure of a past date. A state file written before this rule may hold a pass dated back; it is
+read as dated at the latest date recorded before it (`_DATED`), never as rewriting the past.
 """
 from __future__ import annotations
 
@@ -40,6 +48,11 @@ CREATE TABLE IF NOT EXISTS history_seen (
     PRIMARY KEY (stt, unit, ordinal)
 ) WITHOUT ROWID;
 """
+
+
+#: history_passes with each pass's date as read: its as-of, or a later date recorded before it (see above).
+_DATED = ("WITH hp AS (SELECT pass_id, MAX(as_of) OVER (ORDER BY pass_id ROWS UNBOUNDED PRECEDING) AS as_of "
+          "FROM history_passes) ")
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,12 @@ class HistoryStore:
 
     @staticmethod
     def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
-        first = db.execute("SELECT 1 FROM history_passes LIMIT 1").fetchone() is None
+        """Records nothing (returns -1) for a pass dated before the last recorded one: the caller says so
+        (`refusal`); this is the guard inside the transaction."""
+        last = db.execute("SELECT MAX(as_of) FROM history_passes").fetchone()[0]
+        if last is not None and as_of.isoformat() < last:
+            return -1
+        first = last is None
         db.execute("INSERT OR IGNORE INTO history_passes (pass_id, as_of) VALUES (?, ?)",
                    (pass_id, as_of.isoformat()))
         seen = {(r[0], r[1], r[2]): (r[3], r[4])
@@ -108,6 +126,28 @@ class HistoryStore:
             db.executemany("DELETE FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?", found.gone)
         return sum(1 for c in found.changes if c.column)
 
+    def last_date(self) -> dt.date | None:
+        """The date of the last recorded pass (the latest date history has)."""
+        if not self.state.path.exists():
+            return None
+        with self._connect() as db:
+            row = db.execute("SELECT MAX(as_of) FROM history_passes").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def record_date(self, today: dt.date) -> dt.date:
+        """The date of a change made now (`init`, `restore`): today, or the last recorded date if later."""
+        last = self.last_date()
+        return max(today, last) if last else today
+
+    def refusal(self, as_of: dt.date) -> str | None:
+        """Why a pass of date `as_of` will not be recorded (dated before the last recorded pass), or None."""
+        last = self.last_date()
+        if last is None or as_of >= last:
+            return None
+        return (f"Lịch sử không ghi lượt này: ngày số liệu {as_of:%d/%m/%Y} trước lượt đã ghi gần nhất "
+                f"({last:%d/%m/%Y}), mà lịch sử chỉ đi tới, không viết lại quá khứ. Lượt chạy vẫn được thực hiện; "
+                f"thay đổi các đơn vị đã nhập sẽ được ghi ở lượt chạy kế tiếp có ngày từ {last:%d/%m/%Y} trở đi.")
+
     # --- reading ------------------------------------------------------------------------------------------
 
     def passes(self) -> list[HistoryPass]:
@@ -115,22 +155,22 @@ class HistoryStore:
             return []
         with self._connect() as db:
             return [HistoryPass(r[0], dt.date.fromisoformat(r[1]))
-                    for r in db.execute("SELECT pass_id, as_of FROM history_passes ORDER BY pass_id")]
+                    for r in db.execute(_DATED + "SELECT pass_id, as_of FROM hp ORDER BY pass_id")]
 
     def first_date(self) -> dt.date | None:
         if not self.state.path.exists():
             return None
         with self._connect() as db:
-            row = db.execute("SELECT MIN(as_of) FROM history_passes").fetchone()
+            row = db.execute("SELECT as_of FROM history_passes ORDER BY pass_id LIMIT 1").fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
     def pass_at(self, day: dt.date) -> HistoryPass | None:
-        """The last pass at or before `day` (by as-of date; the later recorded one on a tie)."""
+        """The last pass, in the order they ran, dated `day` or earlier: the rows at `day` are those it left."""
         if not self.state.path.exists():
             return None
         with self._connect() as db:
-            row = db.execute("SELECT pass_id, as_of FROM history_passes WHERE as_of <= ? "
-                             "ORDER BY as_of DESC, pass_id DESC LIMIT 1", (day.isoformat(),)).fetchone()
+            row = db.execute(_DATED + "SELECT pass_id, as_of FROM hp WHERE as_of <= ? ORDER BY pass_id DESC LIMIT 1",
+                             (day.isoformat(),)).fetchone()
         return HistoryPass(row[0], dt.date.fromisoformat(row[1])) if row else None
 
     def rows_after(self, pass_id: int) -> dict[RowKey, dict[str, str]]:
@@ -181,8 +221,8 @@ class HistoryStore:
             return []
         with self._connect() as db:
             cursor = db.execute(
-                "SELECT h.pass_id, hp.as_of, p.command, h.stt, h.unit, h.ordinal, h.col, h.old, h.new, h.kind "
-                "FROM history h JOIN history_passes hp ON hp.pass_id = h.pass_id "
+                _DATED + "SELECT h.pass_id, hp.as_of, p.command, h.stt, h.unit, h.ordinal, h.col, h.old, h.new, h.kind "
+                "FROM history h JOIN hp ON hp.pass_id = h.pass_id "
                 "LEFT JOIN passes p ON p.id = h.pass_id "
                 f"WHERE {' AND '.join(where)} ORDER BY h.id", args)
             return [Record(r[0], dt.date.fromisoformat(r[1]), r[2] or "", (r[3], r[4], r[5]), r[6], r[7], r[8], r[9])

@@ -392,3 +392,147 @@ def test_restore_on_google_stays_within_four_requests(google, api, key, plan):  
     assert sheet.cell(r, head.index("Tình trạng") + 1).value == "Hoàn thành"
     log = unit_client(api, key).worksheet("Nhật ký").get_all_values()
     assert "Khôi phục nhiệm vụ 3" in log[-1][log[0].index(LOG_COLUMNS["note"])]
+
+
+# --- a pass dated before the last recorded one (history's dates never go back) ----------------------------
+
+def _delete_row(path, stt, unit_name):
+    wb, ws, cols = _sheet(path)
+    ws.delete_rows(_row_of(ws, cols, stt, unit_name))
+    wb.save(path)
+
+
+def test_a_pass_dated_before_the_last_recorded_one_records_nothing_and_at_stays_true(demo_project):
+    p = demo_project
+    days = [dt.date(2024, 9, 20), dt.date(2024, 9, 27), dt.date(2024, 9, 30), dt.date(2024, 10, 4),
+            dt.date(2024, 10, 11)]
+    original_note = cell(p.workbook, 3, "Văn phòng", "Ghi chú")
+    for day in days:
+        if day == days[1]:
+            type_cells(p.workbook, 3, "Văn phòng", **{"Ghi chú": "ghi nhầm dòng"})
+        if day == days[-1]:
+            _delete_row(p.workbook, 5, "Văn phòng")
+        assert p.cli("run", "--as-of", day.isoformat())[0] == 0
+    code, out, err = p.cli("restore", "--task", "3", "--unit", "VP", "--at", days[0].isoformat(), "--yes")
+    assert code == 0, err
+    assert "chạy 'python -m sync run' để cập nhật Kiểm tra/Cảnh báo" in out  # the job's cells are the last pass's
+    restore_day = HistoryStore(State(p.root / "state.sqlite")).last_date()
+    assert restore_day >= dt.date.today() - dt.timedelta(days=1)  # dated now (today in Asia/Ho_Chi_Minh)
+    n = len(records(p))
+    type_cells(p.workbook, 7, "Văn phòng", **{"Ghi chú": "sửa sau khôi phục"})
+    for early in ("2024-10-18", "2024-09-25"):  # the pass runs and says history does not record it
+        code, out, err = p.cli("run", "--as-of", early, "--json")
+        assert code == 0, err
+        assert "Lịch sử không ghi lượt này" in err and f"{restore_day:%d/%m/%Y}" in err
+        assert json.loads(out)["history_recorded"] is False
+    assert len(records(p)) == n
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        dated = [dt.date.fromisoformat(r[0]) for r in db.execute("SELECT as_of FROM history_passes ORDER BY pass_id")]
+    assert dated == sorted(dated) and len(dated) == 6
+
+    def at(day):
+        got = history_json(p, "--at", day)
+        return got, {(r["task"], r["unit"]): r["values"] for r in got["rows"]}
+
+    got, rows = at("2024-09-25")
+    assert got["pass"]["as_of"] == "2024-09-20" and len(rows) == 76
+    assert rows[("3", "VP")].get("note") == original_note and ("5", "VP") in rows
+    got, rows = at("2024-09-27")
+    assert got["pass"]["as_of"] == "2024-09-27" and len(rows) == 76 and rows[("3", "VP")]["note"] == "ghi nhầm dòng"
+    got, rows = at("2024-10-11")
+    assert len(rows) == 75 and ("5", "VP") not in rows and rows[("3", "VP")]["note"] == "ghi nhầm dòng"
+    got, rows = at(restore_day.isoformat())  # the latest: the restore's state
+    assert got["pass"]["as_of"] == restore_day.isoformat() and len(rows) == 75
+    assert rows[("3", "VP")].get("note") == original_note and rows[("7", "VP")].get("note") != "sửa sau khôi phục"
+    timeline = [dt.date.fromisoformat(x["date"]) for x in history_json(p)]
+    assert timeline == sorted(timeline) and timeline[-1] == restore_day
+    # the next pass dated from the last recorded date on records what the refused passes saw
+    assert p.cli("run", "--as-of", restore_day.isoformat())[0] == 0
+    later = records(p, stt="7", unit="VP", column="note")
+    assert history.decode(later[-1].new) == "sửa sau khôi phục" and later[-1].as_of == restore_day
+
+
+def test_a_state_file_with_a_pass_dated_back_reads_it_at_the_latest_date_before_it(tmp_path, plan):
+    """Written before the rule: the dated-back pass stands at the date before it, never rewriting the past."""
+    state = State(tmp_path / "s.sqlite")
+    store = HistoryStore(state)
+    store.ensure()
+    row = lambda note: [history.HistoryRow(("1", "VP", 0), {"note": "s" + note})]  # noqa: E731
+    for day, note in ((D1, "a"), (D3, "b")):
+        store.record(state.record_pass("run", dt.datetime(2024, 10, 4, 8), True), day, row(note))
+    late = state.record_pass("run", dt.datetime(2024, 10, 5, 8), True)
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:  # what the old recorder wrote for `run --as-of D2`
+        db.execute("INSERT INTO history_passes (pass_id, as_of) VALUES (?, ?)", (late, D2.isoformat()))
+        db.execute("INSERT INTO history (pass_id, stt, unit, ordinal, col, old, new, kind) "
+                   "VALUES (?, '1', 'VP', 0, 'note', 'sb', 'sc', 'change')", (late,))
+    assert store.rows_at(D2)[1] == {("1", "VP", 0): {"note": "sa"}}
+    assert store.rows_at(D3)[1] == {("1", "VP", 0): {"note": "sc"}}
+    assert [r.as_of for r in store.records()] == [D1, D3, D3]
+    assert store.record(state.record_pass("run", dt.datetime(2024, 10, 6, 8), True), D2, row("d")) == -1
+
+
+# --- export: its columns, and the same figures as the dashboard of the same date ----------------------------
+
+def _export(p, *args):
+    out = p.root / "export.csv"
+    code, said, err = p.cli("export", *args, "-o", str(out))
+    assert code == 0, err
+    with open(out, encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh)), said
+
+
+def test_export_columns_say_missing_quarters_yes_no_and_roman_numerals(demo_project):
+    p = demo_project
+    dashboard = p.run_json(D1)
+    rows, _ = _export(p, "--at", D1.isoformat())
+    missing = [r["Quý thiếu kết quả"] for r in rows]
+    flagged = [", ".join(f"Quý {f.split('Quý ')[1]}" for f in r["Cảnh báo"].split("; ") if f.startswith("Thiếu kết quả"))
+               for r in rows]
+    assert missing == flagged  # the quarters flagged missing, not every quarter owed
+    assert sum(len(m.split(", ")) for m in missing if m) == dashboard["missing_quarterly"] > 0
+    assert sum(1 for m in missing if m) < len(rows) // 2  # most rows owe quarters; few miss one
+    assert {q for m in missing if m for q in m.split(", ")} <= {"Quý I", "Quý II", "Quý III", "Quý IV"}
+    assert {r["Được tính"] for r in rows} <= {"Có", "Không"} and any(r["Được tính"] == "Có" for r in rows)
+
+
+def test_export_at_a_past_date_agrees_with_the_dashboard_of_that_date_after_a_later_completion(demo_project):
+    p = demo_project
+    p.run_json(D1)
+    before, _ = _export(p, "--at", D1.isoformat())
+    late = next(r for r in before if r["Tình trạng"] == "Đang thực hiện" and r["Cảnh báo"].startswith("Quá hạn"))
+    unit_name = late["Đơn vị"]
+    type_cells(p.workbook, int(late["STT"]), unit_name, **{"Tình trạng": "Hoàn thành",
+                                                             "Ngày hoàn thành": dt.datetime(2024, 9, 30),
+                                                             "Minh chứng": "Số 9/BC-STTTT"})
+    p.run_json(D3)  # the completion, recorded on 04/10
+
+    def same(day: dt.date, source: str):
+        code, out, err = p.cli("run", "--as-of", day.isoformat(), "--dry-run", "--json")
+        assert code == 0, err
+        dry = json.loads(out)
+        rows, said = _export(p, "--at", day.isoformat())
+        assert dry["source"] == source and said.splitlines()[0] in err  # the same sentence, the same source
+        counted = [r for r in rows if r["Được tính"] == "Có"]
+        assert len(rows) == dry["rows"]
+        assert sum(1 for r in counted if r["Tình trạng"] == "Hoàn thành") == dry["done"]
+        assert sum(1 for r in counted if r["Cảnh báo"].startswith("Quá hạn")) == dry["overdue"]
+        assert sum(len(r["Quý thiếu kết quả"].split(", ")) for r in rows if r["Quý thiếu kết quả"]) == \
+            dry["missing_quarterly"]
+        return next(r for r in rows if r["STT"] == late["STT"] and r["Đơn vị"] == unit_name), dry
+
+    row, dry = same(D2, "history")  # between the two passes: from history at 20/09, still in progress
+    assert row["Tình trạng"] == "Đang thực hiện" and row["Cảnh báo"].startswith("Quá hạn")
+    row, dry_d3 = same(D3, "history")
+    assert row["Tình trạng"] == "Hoàn thành" and dry_d3["done"] == dry["done"] + 1
+    row, _ = same(dt.date(2024, 9, 1), "as_of")  # before history: today's entries as of the date
+    assert row["Tình trạng"] == "Đang thực hiện"  # the completion of 30/09 had not happened
+
+
+@pytest.mark.parametrize("args", [("--since", "2024-10-01", "--until", "2024-09-01"), ("--since", "2099-01-01"),
+                                  ("--until", "2099-01-01", "--since", "2099-01-01")])
+def test_history_since_after_until_or_in_the_future_is_exit_2(demo_project, args):
+    p = demo_project
+    p.cli("run", "--as-of", D1.isoformat())
+    code, out, err = p.cli("history", *args)
+    assert code == 2 and "Traceback" not in err and out == ""
+    assert "--since" in err and "01/" in err
