@@ -213,10 +213,26 @@ def _what(error: dict, model: type[BaseModel] | None, key: str) -> str:
         bound = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
         return {"greater_than": f"phải lớn hơn {bound}", "greater_than_equal": f"phải từ {bound} trở lên",
                 "less_than": f"phải nhỏ hơn {bound}", "less_than_equal": f"không được lớn hơn {bound}"}[kind]
+    if kind.startswith("cchc_"):  # this project's own PydanticCustomError: its message is the Office's text
+        return str(error.get("msg", ""))
     if kind in ("value_error", "assertion_error"):
         msg = str(ctx.get("error", error.get("msg", "")))
         return re.sub(r"^(Value error|Assertion failed), ", "", msg)
     return _TYPES.get(kind, f"giá trị không hợp lệ (loại lỗi '{kind}')")
+
+
+def _located(errors: list[dict]) -> list[dict]:
+    """A check across keys (a model validator) reports each of its problems with the key it is about, in the
+    context's `problems` as (loc, message) pairs: one error per problem, at that key, instead of one error at the
+    whole file."""
+    out = []
+    for error in errors:
+        located = (error.get("ctx") or {}).get("problems")
+        if not located:
+            out.append(error)
+            continue
+        out.extend({"type": "cchc_located", "loc": tuple(loc), "msg": msg} for loc, msg in located)
+    return out
 
 
 def validation_problems(exc: ValidationError, model: type[BaseModel] | None, text: str = "") -> list[str]:
@@ -226,7 +242,7 @@ def validation_problems(exc: ValidationError, model: type[BaseModel] | None, tex
     except yaml.YAMLError:
         root = None
     lines: dict[str, list] = {}
-    for error in exc.errors():
+    for error in _located(exc.errors()):
         loc = tuple(error["loc"])
         key = _key(loc)
         what = _what(error, model, key)
