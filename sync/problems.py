@@ -70,6 +70,33 @@ def yaml_problem(exc: yaml.YAMLError, path: Path, what: str, key: str | None = N
     return UserError(f"{_label(path, what, key)} không phải YAML hợp lệ{where}: {meaning}. Sửa: {fix}.")
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A key written twice in one mapping: PyYAML keeps the last silently; the Office meant one of them."""
+
+    def __init__(self, key: str, first: int, second: int):
+        super().__init__(f"duplicate key {key!r} at lines {first} and {second}")
+        self.key, self.first, self.second = key, first, second
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark.line + 1)
+                except TypeError:  # an unhashable key: PyYAML's own check reports it
+                    continue
+                if first != key_node.start_mark.line + 1:
+                    raise DuplicateKey(str(key), first, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: Path, what: str, key: str | None = None):
     """The file's data, or a Vietnamese UserError for bad YAML (FileNotFoundError passes through)."""
     try:
@@ -83,7 +110,11 @@ def load_yaml(path: Path, what: str, key: str | None = None):
         raise UserError(f"{_label(path, what, key)} không phải văn bản UTF-8 (byte thứ {exc.start + 1}). Sửa: mở "
                         "tệp bằng trình soạn thảo và lưu lại với bảng mã UTF-8.") from None
     try:
-        return yaml.safe_load(text), text
+        return yaml.load(text, Loader=_UniqueKeyLoader), text
+    except DuplicateKey as exc:
+        raise UserError(f"{_label(path, what, key)}: khóa '{exc.key}' được viết hai lần, ở dòng {exc.first} và dòng "
+                        f"{exc.second} (chỉ được viết một lần; không rõ giá trị nào là đúng). Sửa: giữ một dòng, xóa "
+                        "dòng kia.") from None
     except yaml.YAMLError as exc:
         raise yaml_problem(exc, path, what, key) from None
     except ValueError:  # a date that does not exist (2024-02-30): PyYAML's date constructor refuses it

@@ -398,6 +398,23 @@ def test_plan_files_of_the_wrong_shape(tmp_path, text, words):
         assert "toàn bộ tệp" not in out and len(problems) == len(words), out
 
 
+def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path):
+    wb = tmp_path / "wb.xlsx"
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"local: {{path: {wb}}}\nstate: st.sqlite\nplan: {PLAN_PATH}\nstate: other.sqlite\n",
+                   encoding="utf-8")
+    for command in ("run", "status"):
+        assert_vietnamese(sync(command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "khóa 'state'",
+                          "dòng 2 và dòng 4", "Sửa:")
+    assert not (tmp_path / "other.sqlite").exists() and not (tmp_path / "st.sqlite").exists()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+                    "    name: Văn phòng Sở\ntasks: []\n", encoding="utf-8")
+    cfg.write_text(f"local: {{path: {wb}}}\nplan: {plan}\n", encoding="utf-8")
+    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), "khóa 'name'",
+                      "dòng 6 và dòng 7")
+
+
 PASSWORD = "Mk@2024 bí-mật!"
 
 
