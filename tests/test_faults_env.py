@@ -199,8 +199,9 @@ def test_a_file_where_the_state_folder_should_be(site, tmp_path):
     cfg["state"] = str(blocker / "state.sqlite")
     site.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     before = site.fingerprint()
-    proc = site.cli("run", "--as-of", AS_OF)
-    assert_clean(proc, 2, str(blocker), "'state'")
+    for command in (["run", "--as-of", AS_OF], ["status"]):  # the job lock's fault, then the state file's
+        text = assert_clean(site.cli(*command), 2, f"'{blocker}' là một tệp, không phải thư mục", "'state'")
+        assert "không ghi được" not in text, text
     assert site.fingerprint() == before
 
 
@@ -236,6 +237,18 @@ def test_office_user_read_only_state_file(office_site):
     assert_clean(s.cli("status"), 2, "76 dòng", "chỉ đọc")
     s.state.chmod(0o644)
     assert s.cli("run", "--as-of", AS_OF).returncode == 0 and s.log_lines() == 2  # fixed: the next pass runs
+
+
+@pytest.mark.parametrize("mode", [0o200, 0o000])
+def test_office_user_unreadable_state_file_is_not_called_read_only(office_site, mode):
+    s = office_site
+    s.state.chmod(mode)
+    try:
+        for command in (["run", "--as-of", AS_OF], ["status"]):
+            text = assert_clean(s.cli(*command), 2, str(s.state), "'state'", "không có quyền đọc", "chmod u+rw")
+            assert "chỉ đọc" not in text, text
+    finally:
+        s.state.chmod(0o644)
 
 
 def test_office_user_read_only_state_folder(office_site):
