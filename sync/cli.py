@@ -293,6 +293,8 @@ def cmd_status(args) -> int:
     state = State(settings.state)
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
     try:
+        if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
+            raise problem
         passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
     except (StateFileError, StateFileBusy, sqlite3.Error) as exc:
         if problem is None and not isinstance(exc, SyncError):

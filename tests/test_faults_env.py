@@ -225,6 +225,28 @@ def test_a_state_file_locked_by_another_program_is_busy_exit_3(site, monkeypatch
     assert caught.value.exit_code == 3 and str(site.state) in str(caught.value) and "khóa" in str(caught.value)
 
 
+def test_status_of_a_busy_state_file_waits_once(site, monkeypatch, capsys):
+    """`status` on a state file another program holds: one busy wait (the message says how long), not two."""
+    from sync import cli
+    holder = sqlite3.connect(site.state, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    connect, waits = sqlite3.connect, []
+
+    def short_wait(path, timeout=5.0, **kw):  # the file's real lock, without waiting the job's 30 s for it
+        if Path(path) == site.state:
+            waits.append(timeout)
+        return connect(path, timeout=0.05, **kw)
+    monkeypatch.setattr(sqlite3, "connect", short_wait)
+    try:
+        code = cli.main(["status", "--config", str(site.config)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert code == 3 and "30 giây" in err and str(site.state) in err, err
+    assert waits == [30], waits
+
+
 # --- as a normal user: the OS refuses, the job says what to fix ---------------------------------------
 
 def test_office_user_read_only_state_file(office_site):
