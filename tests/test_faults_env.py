@@ -247,6 +247,20 @@ def test_status_of_a_busy_state_file_waits_once(site, monkeypatch, capsys):
     assert waits == [30], waits
 
 
+@pytest.mark.parametrize("command", [["status"], ["export"], ["run", "--as-of", AS_OF]])
+def test_a_reader_that_stops_early_is_not_a_bug(site, command):
+    """`status | head -5`: the reader closes the pipe. Closed before the command writes, deterministically."""
+    read_end, write_end = os.pipe()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("CCHC_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "sync", *command, "--config", str(site.config)], cwd=site.root,
+                            env=env, stdout=write_end, stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    os.close(read_end)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and err == "", err
+
+
 # --- as a normal user: the OS refuses, the job says what to fix ---------------------------------------
 
 def test_office_user_read_only_state_file(office_site):
