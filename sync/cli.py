@@ -370,7 +370,11 @@ def cmd_status(args) -> int:
           else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới).")
     for p in passes or ():
         first = (p["message"] or "").splitlines()[0] if p["message"] else ""
-        if p["ok"]:
+        if p["ok"] and p["command"] != "run":  # init, restore: what they wrote, not figures they never computed
+            written = (json.loads(p["summary"] or "{}") or {}).get("cells_written")
+            what = f"ghi {written} ô" if written else "không ghi ô nào" if written == 0 else ""
+            print(f"  {p['started_at']}  {p['command']:<6} OK   {what}  {first}".rstrip())
+        elif p["ok"]:
             print(f"  {p['started_at']}  {p['command']:<6} OK   tính đến {p['as_of'] or '-'}  {p['rows'] or 0} dòng, "
                   f"{p['errors'] or 0} lỗi, {p['overdue'] or 0} quá hạn  {first}".rstrip())
         else:  # a failed pass shows why, not figures it never had

@@ -343,6 +343,18 @@ def test_status_shows_why_a_pass_failed_not_zero_rows(site):
     assert "Theo dõi" in failed and "0 dòng" not in failed
 
 
+def test_status_shows_what_init_wrote_not_figures_it_never_computed(tmp_path):
+    s = Site(tmp_path)
+    assert s.cli("init").returncode == 0
+    assert s.cli("init").returncode == 0  # the second finds everything in place
+    text = assert_clean(s.cli("status"), 4, "init")
+    first, second = [line for line in text.splitlines() if " init " in line][::-1]
+    assert first.split("OK", 1)[1].strip().startswith("ghi ") and first.rstrip().endswith(" ô"), first
+    assert "không ghi ô nào" in second, second
+    for line in (first, second):
+        assert "dòng" not in line and "lỗi" not in line and "quá hạn" not in line and "tính đến" not in line, line
+
+
 def test_a_pass_that_never_ended_shows_as_unfinished(site):
     import datetime as dt
 
