@@ -127,7 +127,58 @@ def now_in(settings: Settings | None) -> dt.datetime:
     return dt.datetime.now(tz).replace(microsecond=0)
 
 
+class _Output:
+    """stdout for a reader that may stop early (`status | head -5`): once it has closed the pipe, the rest of
+    the output goes to /dev/null (as Python's docs on SIGPIPE advise) and the command finishes with its own
+    exit code. A closed pipe is not a fault of the job, and never a bug (exit 1)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # what is still buffered now goes nowhere, without a second error
+        os.close(devnull)
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command's exit code (DESIGN §5). Output to a pipe its reader closed is dropped (see _Output)."""
+    stdout = sys.stdout
+    if not isinstance(stdout, _Output) and hasattr(stdout, "fileno"):
+        try:
+            stdout.fileno()
+            sys.stdout = _Output(stdout)
+        except (OSError, ValueError):  # captured by a test harness: no file to redirect
+            pass
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not as a message at the interpreter's exit
+        return code
+    except BrokenPipeError:  # written around sys.stdout (its binary buffer): the work was done, the reader left
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        return 0
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command not in LOCKED:
@@ -142,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # a bug: say so plainly, keep the details for whoever fixes it
         print(f"Lỗi trong chương trình (xin báo cho người phát triển): {exc!r}", file=sys.stderr)
         if os.environ.get("CCHC_DEBUG"):
@@ -301,6 +354,8 @@ def cmd_status(args) -> int:
     state = State(settings.state)
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
     try:
+        if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
+            raise problem
         passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
     except (StateFileError, StateFileBusy, sqlite3.Error) as exc:
         if problem is None and not isinstance(exc, SyncError):
@@ -323,7 +378,11 @@ def cmd_status(args) -> int:
           else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới).")
     for p in passes or ():
         first = (p["message"] or "").splitlines()[0] if p["message"] else ""
-        if p["ok"]:
+        if p["ok"] and p["command"] != "run":  # init, restore: what they wrote, not figures they never computed
+            written = (json.loads(p["summary"] or "{}") or {}).get("cells_written")
+            what = f"ghi {written} ô" if written else "không ghi ô nào" if written == 0 else ""
+            print(f"  {p['started_at']}  {p['command']:<6} OK   {what}  {first}".rstrip())
+        elif p["ok"]:
             print(f"  {p['started_at']}  {p['command']:<6} OK   tính đến {p['as_of'] or '-'}  {p['rows'] or 0} dòng, "
                   f"{p['errors'] or 0} lỗi, {p['overdue'] or 0} quá hạn  {first}".rstrip())
         else:  # a failed pass shows why, not figures it never had

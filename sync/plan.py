@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from . import deadlines
 from .errors import UserError
@@ -112,13 +115,22 @@ class Plan:
 
 # --- loading -------------------------------------------------------------------------------------------
 
+def _email_shape(value):
+    """One address or a list of addresses (or null): one message for a value that is neither, not one per
+    alternative of the union."""
+    if value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return value
+    raise PydanticCustomError("cchc_email", "phải là một địa chỉ e-mail hoặc danh sách địa chỉ e-mail (ví dụ "
+                                            "vp@example.gov.vn, hoặc [a@x.vn, b@x.vn]), hoặc null")
+
+
 class _Unit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
     name: str
     short: str = ""
     aliases: list[str] = []
-    email: list[str] | str | None = None
+    email: Annotated[list[str] | str | None, BeforeValidator(_email_shape)] = None
     proposed: bool = False  # set by `plan import` for a name it did not recognise; the Office confirms it
 
 
@@ -149,26 +161,38 @@ class _Plan(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
+        """Checks across keys. Each problem keeps the key it is about (`tasks[3].lead[0]`), so the message names
+        its line; every one is reported at once: an imported draft may have several things to fill in."""
+        problems: list[tuple[tuple, str]] = []
         codes = [u.code for u in self.units]
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"mã đơn vị bị trùng trong 'units': {codes}")
-        stts = [t.stt for t in self.tasks]
-        if len(set(stts)) != len(stts):
-            raise ValueError("số thứ tự 'stt' của nhiệm vụ bị trùng")
-        problems = []  # every one at once: an imported draft may have several things to fill in
-        for t in self.tasks:
-            for code in t.lead + t.support:
-                if code not in codes:
-                    problems.append(f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có trong 'units' ({', '.join(codes)})")
+        first_code: dict[str, int] = {}
+        for i, u in enumerate(self.units):
+            if u.code in first_code:
+                problems.append((("units", i, "code"), f"mã đơn vị '{u.code}' bị trùng với units[{first_code[u.code]}]"
+                                                       " — mỗi đơn vị một mã riêng"))
+            first_code.setdefault(u.code, i)
+        first_stt: dict[int, int] = {}
+        for i, t in enumerate(self.tasks):
+            if t.stt in first_stt:
+                problems.append((("tasks", i, "stt"), f"số thứ tự 'stt' {t.stt} bị trùng với tasks[{first_stt[t.stt]}]"
+                                                      " — mỗi nhiệm vụ một số riêng"))
+            first_stt.setdefault(t.stt, i)
+        for i, t in enumerate(self.tasks):
+            for role in ("lead", "support"):
+                for j, code in enumerate(getattr(t, role)):
+                    if code not in codes:
+                        problems.append(((("tasks", i, role, j)), f"nhiệm vụ {t.stt}: mã đơn vị '{code}' không có "
+                                                                  f"trong 'units' ({', '.join(codes)})"))
             if not (t.lead or t.support):
-                problems.append(unassigned_message(t.stt))
-        for u in self.units:
+                problems.append((("tasks", i), unassigned_message(t.stt)))
+        for i, u in enumerate(self.units):
             if u.proposed:
                 used = [f"nhiệm vụ {t.stt} ({role})" for t in self.tasks
                         for role, roles in (("lead", t.lead), ("support", t.support)) if u.code in roles]
-                problems.append(proposed_message(u.code, u.name, used))
+                problems.append((("units", i, "proposed"), proposed_message(u.code, u.name, used)))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise PydanticCustomError("cchc_located", "{summary}",
+                                      {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
         return self
 
 

@@ -70,6 +70,33 @@ def yaml_problem(exc: yaml.YAMLError, path: Path, what: str, key: str | None = N
     return UserError(f"{_label(path, what, key)} không phải YAML hợp lệ{where}: {meaning}. Sửa: {fix}.")
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A key written twice in one mapping: PyYAML keeps the last silently; the Office meant one of them."""
+
+    def __init__(self, key: str, first: int, second: int):
+        super().__init__(f"duplicate key {key!r} at lines {first} and {second}")
+        self.key, self.first, self.second = key, first, second
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark.line + 1)
+                except TypeError:  # an unhashable key: PyYAML's own check reports it
+                    continue
+                if first != key_node.start_mark.line + 1:
+                    raise DuplicateKey(str(key), first, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: Path, what: str, key: str | None = None):
     """The file's data, or a Vietnamese UserError for bad YAML (FileNotFoundError passes through)."""
     try:
@@ -83,7 +110,11 @@ def load_yaml(path: Path, what: str, key: str | None = None):
         raise UserError(f"{_label(path, what, key)} không phải văn bản UTF-8 (byte thứ {exc.start + 1}). Sửa: mở "
                         "tệp bằng trình soạn thảo và lưu lại với bảng mã UTF-8.") from None
     try:
-        return yaml.safe_load(text), text
+        return yaml.load(text, Loader=_UniqueKeyLoader), text
+    except DuplicateKey as exc:
+        raise UserError(f"{_label(path, what, key)}: khóa '{exc.key}' được viết hai lần, ở dòng {exc.first} và dòng "
+                        f"{exc.second} (chỉ được viết một lần; không rõ giá trị nào là đúng). Sửa: giữ một dòng, xóa "
+                        "dòng kia.") from None
     except yaml.YAMLError as exc:
         raise yaml_problem(exc, path, what, key) from None
     except ValueError:  # a date that does not exist (2024-02-30): PyYAML's date constructor refuses it
@@ -213,10 +244,26 @@ def _what(error: dict, model: type[BaseModel] | None, key: str) -> str:
         bound = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
         return {"greater_than": f"phải lớn hơn {bound}", "greater_than_equal": f"phải từ {bound} trở lên",
                 "less_than": f"phải nhỏ hơn {bound}", "less_than_equal": f"không được lớn hơn {bound}"}[kind]
+    if kind.startswith("cchc_"):  # this project's own PydanticCustomError: its message is the Office's text
+        return str(error.get("msg", ""))
     if kind in ("value_error", "assertion_error"):
         msg = str(ctx.get("error", error.get("msg", "")))
         return re.sub(r"^(Value error|Assertion failed), ", "", msg)
     return _TYPES.get(kind, f"giá trị không hợp lệ (loại lỗi '{kind}')")
+
+
+def _located(errors: list[dict]) -> list[dict]:
+    """A check across keys (a model validator) reports each of its problems with the key it is about, in the
+    context's `problems` as (loc, message) pairs: one error per problem, at that key, instead of one error at the
+    whole file."""
+    out = []
+    for error in errors:
+        located = (error.get("ctx") or {}).get("problems")
+        if not located:
+            out.append(error)
+            continue
+        out.extend({"type": "cchc_located", "loc": tuple(loc), "msg": msg} for loc, msg in located)
+    return out
 
 
 def validation_problems(exc: ValidationError, model: type[BaseModel] | None, text: str = "") -> list[str]:
@@ -226,7 +273,7 @@ def validation_problems(exc: ValidationError, model: type[BaseModel] | None, tex
     except yaml.YAMLError:
         root = None
     lines: dict[str, list] = {}
-    for error in exc.errors():
+    for error in _located(exc.errors()):
         loc = tuple(error["loc"])
         key = _key(loc)
         what = _what(error, model, key)

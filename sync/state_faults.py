@@ -41,6 +41,15 @@ def _may_write(path: Path) -> bool:
     return os.access(path, os.W_OK) and (os.geteuid() != 0 or bool(mode & 0o222))
 
 
+def _may_read(path: Path) -> bool:
+    """As `_may_write`, for reading: a file without any read bit is unreadable for root too."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return os.access(path, os.R_OK) and (os.geteuid() != 0 or bool(mode & 0o444))
+
+
 def _folder(path: Path) -> Path:
     """The nearest existing folder of `path` (where the file, its journal or its folders would be created)."""
     folder = path.parent
@@ -52,6 +61,15 @@ def _folder(path: Path) -> Path:
 def directory(path: Path) -> StateFileError:
     return StateFileError(f"{_where(path)} là một thư mục, không phải tệp. Sửa: đặt khóa {KEY} thành đường dẫn "
                           f"của một tệp (ví dụ 'state/cchc.sqlite'), hoặc đổi tên thư mục '{path}'.")
+
+
+def unreadable(path: Path) -> StateFileError:
+    return StateFileError(f"{_where(path)}: người chạy chương trình không có quyền đọc tệp này. Sửa: "
+                          f"'chown' tệp cho người dùng chạy cron/daemon, hoặc 'chmod u+rw {path}'.")
+
+
+def a_file_not_a_folder(path: Path, culprit: Path) -> StateFileError:
+    return StateFileError(f"{_where(path)}: '{culprit}' là một tệp, không phải thư mục. Sửa đường dẫn ở khóa {KEY}.")
 
 
 def read_only_file(path: Path) -> StateFileError:
@@ -78,12 +96,13 @@ def check_writable(path: Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise directory(path)
+    if path.exists() and not _may_read(path):
+        raise unreadable(path)
     if path.exists() and not _may_write(path):
         raise read_only_file(path)
     folder = _folder(path)
     if not folder.is_dir():
-        raise StateFileError(f"{_where(path)}: '{folder}' là một tệp, không phải thư mục. Sửa đường dẫn ở khóa "
-                             f"{KEY}.")
+        raise a_file_not_a_folder(path, folder)
     if not _may_write(folder):
         raise read_only_folder(path, folder)
 
@@ -117,8 +136,7 @@ def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError 
         if culprit is None or not (culprit == path or culprit in path.parents):
             return None
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
-            return StateFileError(f"{_where(path)}: '{culprit}' là một tệp, không phải thư mục. Sửa đường dẫn ở "
-                                  f"khóa {KEY}.")
+            return a_file_not_a_folder(path, culprit)
         if isinstance(exc, PermissionError):
             return read_only_folder(path, _folder(culprit))
         return StateFileBusy(f"{_where(path)}: không tạo được thư mục '{culprit}' ({exc.strerror}). Kiểm tra ổ "
@@ -133,9 +151,8 @@ def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError 
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
         if path.is_dir():
             return directory(path)
-        if path.exists() and not os.access(path, os.R_OK):
-            return StateFileError(f"{_where(path)}: người chạy chương trình không có quyền đọc tệp này. Sửa: "
-                                  f"'chown' tệp cho người dùng chạy cron/daemon, hoặc 'chmod u+rw {path}'.")
+        if path.exists() and not _may_read(path):
+            return unreadable(path)
         if path.exists() and not _may_write(path):
             return read_only_file(path)
         folder = _folder(path)
@@ -160,6 +177,8 @@ def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError 
 def lock_error(exc: OSError, lock: Path, path: Path) -> StateFileError:
     """The job lock lives beside the state file: the same folder, the same fix."""
     folder = lock.parent
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):  # a file where a folder of the path should be
+        return a_file_not_a_folder(path, next((p for p in reversed(lock.parents) if p.is_file()), folder))
     if lock.is_dir():
         return StateFileError(f"Tệp khóa '{lock}' (bên cạnh tệp trạng thái, khóa cấu hình {KEY}) là một thư mục. "
                               "Sửa: xóa hoặc đổi tên thư mục đó.")

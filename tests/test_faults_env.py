@@ -199,8 +199,9 @@ def test_a_file_where_the_state_folder_should_be(site, tmp_path):
     cfg["state"] = str(blocker / "state.sqlite")
     site.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     before = site.fingerprint()
-    proc = site.cli("run", "--as-of", AS_OF)
-    assert_clean(proc, 2, str(blocker), "'state'")
+    for command in (["run", "--as-of", AS_OF], ["status"]):  # the job lock's fault, then the state file's
+        text = assert_clean(site.cli(*command), 2, f"'{blocker}' là một tệp, không phải thư mục", "'state'")
+        assert "không ghi được" not in text, text
     assert site.fingerprint() == before
 
 
@@ -224,6 +225,42 @@ def test_a_state_file_locked_by_another_program_is_busy_exit_3(site, monkeypatch
     assert caught.value.exit_code == 3 and str(site.state) in str(caught.value) and "khóa" in str(caught.value)
 
 
+def test_status_of_a_busy_state_file_waits_once(site, monkeypatch, capsys):
+    """`status` on a state file another program holds: one busy wait (the message says how long), not two."""
+    from sync import cli
+    holder = sqlite3.connect(site.state, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    connect, waits = sqlite3.connect, []
+
+    def short_wait(path, timeout=5.0, **kw):  # the file's real lock, without waiting the job's 30 s for it
+        if Path(path) == site.state:
+            waits.append(timeout)
+        return connect(path, timeout=0.05, **kw)
+    monkeypatch.setattr(sqlite3, "connect", short_wait)
+    try:
+        code = cli.main(["status", "--config", str(site.config)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert code == 3 and "30 giây" in err and str(site.state) in err, err
+    assert waits == [30], waits
+
+
+@pytest.mark.parametrize("command", [["status"], ["export"], ["run", "--as-of", AS_OF]])
+def test_a_reader_that_stops_early_is_not_a_bug(site, command):
+    """`status | head -5`: the reader closes the pipe. Closed before the command writes, deterministically."""
+    read_end, write_end = os.pipe()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("CCHC_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "sync", *command, "--config", str(site.config)], cwd=site.root,
+                            env=env, stdout=write_end, stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    os.close(read_end)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and err == "", err
+
+
 # --- as a normal user: the OS refuses, the job says what to fix ---------------------------------------
 
 def test_office_user_read_only_state_file(office_site):
@@ -236,6 +273,18 @@ def test_office_user_read_only_state_file(office_site):
     assert_clean(s.cli("status"), 2, "76 dòng", "chỉ đọc")
     s.state.chmod(0o644)
     assert s.cli("run", "--as-of", AS_OF).returncode == 0 and s.log_lines() == 2  # fixed: the next pass runs
+
+
+@pytest.mark.parametrize("mode", [0o200, 0o000])
+def test_office_user_unreadable_state_file_is_not_called_read_only(office_site, mode):
+    s = office_site
+    s.state.chmod(mode)
+    try:
+        for command in (["run", "--as-of", AS_OF], ["status"]):
+            text = assert_clean(s.cli(*command), 2, str(s.state), "'state'", "không có quyền đọc", "chmod u+rw")
+            assert "chỉ đọc" not in text, text
+    finally:
+        s.state.chmod(0o644)
 
 
 def test_office_user_read_only_state_folder(office_site):
@@ -292,6 +341,18 @@ def test_status_shows_why_a_pass_failed_not_zero_rows(site):
     text = assert_clean(status, 0, "LỖI")
     failed = next(line for line in text.splitlines() if "LỖI" in line)
     assert "Theo dõi" in failed and "0 dòng" not in failed
+
+
+def test_status_shows_what_init_wrote_not_figures_it_never_computed(tmp_path):
+    s = Site(tmp_path)
+    assert s.cli("init").returncode == 0
+    assert s.cli("init").returncode == 0  # the second finds everything in place
+    text = assert_clean(s.cli("status"), 4, "init")
+    first, second = [line for line in text.splitlines() if " init " in line][::-1]
+    assert first.split("OK", 1)[1].strip().startswith("ghi ") and first.rstrip().endswith(" ô"), first
+    assert "không ghi ô nào" in second, second
+    for line in (first, second):
+        assert "dòng" not in line and "lỗi" not in line and "quá hạn" not in line and "tính đến" not in line, line
 
 
 def test_a_pass_that_never_ended_shows_as_unfinished(site):
@@ -371,12 +432,20 @@ def test_a_misspelt_key_in_the_plan_file(tmp_path):
      ("dòng 3, khóa 'year': phải là một số nguyên (đang là 'năm nay')",
       "dòng 10, khóa 'tasks[0].lead': phải là một danh sách")),
     ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
-     "tasks:\n  - stt: 1\n    task: Một việc\n    lead: [CNTT]\n",
-     ("mã đơn vị 'CNTT' không có trong 'units'",)),
+     "tasks:\n  - stt: 1\n    task: Một việc\n    lead: [VP]\n    support:\n      - VP\n      - CNTT\n",
+     ("dòng 13, khóa 'tasks[0].support[1]': nhiệm vụ 1: mã đơn vị 'CNTT' không có trong 'units' (VP)",)),
+    ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+     "tasks:\n  - stt: 1\n    task: Một việc\n    lead: [VP]\n  - stt: 1\n    task: Việc khác\n    lead: [VP]\n",
+     ("dòng 11, khóa 'tasks[1].stt': số thứ tự 'stt' 1 bị trùng với tasks[0]",)),
+    ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+     "  - code: VP\n    name: Văn phòng 2\ntasks: []\n",
+     ("dòng 7, khóa 'units[1].code': mã đơn vị 'VP' bị trùng với units[0]",)),
     ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
      "    email: {to: vp@example.invalid}\ntasks: []\n",
-     ("dòng 7, khóa 'units[0].email': phải là một danh sách (ví dụ [a, b], hoặc mỗi mục một dòng bắt đầu "
-      "bằng '- ') hoặc một chuỗi chữ",)),
+     ("dòng 7, khóa 'units[0].email': phải là một địa chỉ e-mail hoặc danh sách địa chỉ e-mail",)),
+    ("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+     "    email: [1, 2]\ntasks: []\n",
+     ("dòng 7, khóa 'units[0].email': phải là một địa chỉ e-mail hoặc danh sách địa chỉ e-mail",)),
 ])
 def test_plan_files_of_the_wrong_shape(tmp_path, text, words):
     plan = tmp_path / "plan.yaml"
@@ -384,7 +453,27 @@ def test_plan_files_of_the_wrong_shape(tmp_path, text, words):
     cfg = tmp_path / "s.yaml"
     cfg.write_text(yaml.safe_dump({"plan": str(plan), "local": {"path": str(tmp_path / "wb.xlsx")},
                                    "state": str(tmp_path / "st.sqlite")}), encoding="utf-8")
-    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), *words)
+    out = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), *words)
+    if all(", khóa '" in w for w in words):  # a check about one key names that key, once
+        problems = [x for x in out.splitlines() if x.startswith("  - ")]
+        assert "toàn bộ tệp" not in out and len(problems) == len(words), out
+
+
+def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path):
+    wb = tmp_path / "wb.xlsx"
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"local: {{path: {wb}}}\nstate: st.sqlite\nplan: {PLAN_PATH}\nstate: other.sqlite\n",
+                   encoding="utf-8")
+    for command in ("run", "status"):
+        assert_vietnamese(sync(command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "khóa 'state'",
+                          "dòng 2 và dòng 4", "Sửa:")
+    assert not (tmp_path / "other.sqlite").exists() and not (tmp_path / "st.sqlite").exists()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
+                    "    name: Văn phòng Sở\ntasks: []\n", encoding="utf-8")
+    cfg.write_text(f"local: {{path: {wb}}}\nplan: {plan}\n", encoding="utf-8")
+    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), "khóa 'name'",
+                      "dòng 6 và dòng 7")
 
 
 PASSWORD = "Mk@2024 bí-mật!"
