@@ -346,6 +346,58 @@ def test_server_errors_on_the_write_past_the_budget_say_the_outcome_is_unknown(g
     assert sum(waits) <= 1.5 and log_lines(api) == []
 
 
+# --- refusals and give-up wording ------------------------------------------------------------------------
+
+def test_a_refused_write_is_the_sheets_state_exit_2_saying_what_to_check(google, api):
+    before = unit_cells(api)
+    api.fault(status=400, method="POST", path=":batchUpdate")  # e.g. a protected range
+    code, out, err = run(google)
+    assert code == 2 and out == ""
+    assert "Google Sheets từ chối yêu cầu (HTTP 400): You are trying to edit a protected cell or object" in err
+    assert "được bảo vệ" in err and "sửa rồi chạy lại" in err
+    assert log_lines(api) == [] and unit_cells(api) == before
+
+
+def test_a_conflict_answered_to_the_write_is_exit_3(google, api):
+    api.fault(status=409, message="The operation was aborted.", method="POST", path=":batchUpdate")
+    code, _, err = run(google)
+    assert code == 3 and "HTTP 409" in err and "Chạy lại sau ít phút" in err
+
+
+@pytest.mark.parametrize("fault, said", [
+    (dict(status=429, method="GET", path="/v4/", times=10 ** 6), "HTTP 429"),
+    (dict(status=502, path="values:batchGet", times=10 ** 6), "HTTP 502"),
+], ids=["429-without-retry-after", "502-to-reads"])
+def test_giving_up_on_error_answers_says_google_answered(google, api, waits, fault, said):
+    api.fault(**fault)
+    code, _, err = run(google)
+    assert code == 3
+    assert re.search(rf"Google Sheets trả lỗi {said} liên tục trong [\d.]+ giây thử lại \(khóa cấu hình "
+                     r"'google.retry_budget_s': 20 giây cho cả lệnh\); câu trả lời cuối: HTTP \d+ [^\n]*[^.]\. "
+                     r"Lượt chạy mã [0-9a-f]{12} chưa ghi gì vào bảng tính\.", err), err
+    assert "không phản hồi" not in err
+
+
+def test_giving_up_on_dropped_connections_ends_its_sentence(google, api, waits):
+    api.fault(drop=True, method="GET", path="/v4/", times=10 ** 6)
+    code, _, err = run(google)
+    assert code == 3
+    assert re.search(r"Google Sheets không phản hồi sau [\d.]+ giây thử lại \([^)]*\): mất kết nối hoặc hết thời "
+                     r"gian chờ \(\w+\)\. Lượt chạy mã [0-9a-f]{12} chưa ghi gì", err), err
+
+
+def test_a_slow_server_cannot_stretch_the_command_past_its_budget(google, api, key, waits):
+    """timeout_s 15, retry_budget_s 1: the first request is cut at what is left of the budget (its floor,
+    1 s), not at 15 s; the command gives up within the budget. The stand-in answers only once we hung up."""
+    configure(google, api, key, timeout_s=15, retry_budget_s=1)
+    api.fault(late=True, method="GET", path="/v4/", times=10 ** 6)
+    started = time.monotonic()
+    code, _, err = run(google)
+    took = time.monotonic() - started
+    assert code == 3 and "hết thời gian chờ (ReadTimeout)" in err
+    assert float(re.search(r"không phản hồi sau ([\d.]+) giây", err).group(1)) < 5 and took < 10
+
+
 # --- two passes on one workbook ---------------------------------------------------------------------------
 
 def test_two_passes_of_the_same_second_keep_their_own_lines(api, key, plan):
