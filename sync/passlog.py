@@ -2,11 +2,13 @@
 
 Every pass gets a short random id, generated once and kept across its re-read attempts. Its `Nhật ký` line
 carries the id (column `Mã lượt chạy`), so "is this pass already logged?" is answered by the id alone: a
-write that landed after our timeout is seen on the re-read and the redo does not append a second line,
+write that landed after our timeout is seen on the re-read and the redo does not write a second line (and one
+that lands after the re-read is overwritten in place: the Google backend writes the line at a fixed row),
 and two passes with different state files on one workbook never mistake each other's lines.
 
 `Outcome` follows each attempt's write — certainly not written (the workbook moved), landed (a re-read
-shows the pass's line) or unknown (timeout, cut answer, server error) — so that a pass which gives up
+shows the pass's line) or unknown (timeout, cut answer, server error; a re-read that does not show the line
+leaves it unknown, since it may land later) — so that a pass which gives up
 (exit 3) says truly what it wrote. Backend-neutral: it only looks at snapshots and exceptions.
 """
 from __future__ import annotations
@@ -46,6 +48,14 @@ def add_line(writes: WriteSet, tab: Tab | None, tab_name: str, headers: dict[str
     writes.append[tab_name] = [line]
 
 
+def id_column(tab: Tab | None, headers: dict[str, str]) -> int | None:
+    """The column (1-based) of the log tab's `Mã lượt chạy` header, if it has one."""
+    if tab is None or not tab.rows:
+        return None
+    want = fold(headers["pass_id"])
+    return next((c for c, v in enumerate(tab.rows[0], start=1) if isinstance(v, str) and fold(v) == want), None)
+
+
 #: Log columns added after the first release (pass id, note): a pass gives an old log tab their headers.
 _NEWER = 2
 
@@ -56,26 +66,26 @@ class Outcome:
 
     pass_id: str
     log_tab: str
-    landed: int | None = None        # the attempt whose write a re-read showed to have landed
-    carrying: int | None = None      # the attempt whose write carried the log line, not yet checked
-    unresolved: list[int] = field(default_factory=list)  # attempts whose outcome no re-read can tell
+    landed: str | None = None        # the attempt(s) whose write a re-read showed to have landed
+    #: Attempts whose write got no answer. A re-read that does not show the line does not settle them: the
+    #: write may still land after it. Only a re-read showing the pass's line settles one (as landed).
+    unresolved: list[int] = field(default_factory=list)
+    carriers: list[int] = field(default_factory=list)  # the unresolved attempts whose write carried the line
     server_errors: int = 0
     unanswered: int = 0
     moved: int = 0
     last: Exception | None = None
 
     def seen(self, logged: bool) -> str | None:
-        """After a re-read: settle the attempt that carried the line. Returns a message when it had landed."""
-        attempt, self.carrying = self.carrying, None
-        if attempt is None:
-            return None
-        if attempt in self.unresolved:
-            self.unresolved.remove(attempt)
-        if logged and self.landed is None:
-            self.landed = attempt
-            return (f"Lần ghi {attempt} đã được áp dụng dù không nhận được trả lời: dòng mã {self.pass_id} đã có "
-                    f"trong tab '{self.log_tab}'; không ghi thêm dòng nào.")
-        return None
+        """After a re-read: settle the attempts that carried the line. Returns a message when one had landed."""
+        if not logged or self.landed is not None or not self.carriers:
+            return None  # not seen yet: a write with no answer may land later, so it stays "không rõ"
+        # The line is at one fixed row whichever unanswered write put it there: with several, say so.
+        self.landed = " hoặc ".join(str(a) for a in self.carriers)
+        self.unresolved = [a for a in self.unresolved if a not in self.carriers]
+        self.carriers = []
+        return (f"Lần ghi {self.landed} đã được áp dụng dù không nhận được trả lời: dòng mã {self.pass_id} đã có "
+                f"trong tab '{self.log_tab}'; không ghi thêm dòng nào.")
 
     def failed(self, attempt: int, exc: Exception, carried_line: bool) -> None:
         self.last = exc
@@ -86,7 +96,7 @@ class Outcome:
             else:
                 self.unanswered += 1
             if carried_line:
-                self.carrying = attempt
+                self.carriers.append(attempt)
         else:
             self.moved += 1
 

@@ -13,7 +13,7 @@ from typing import Callable
 from . import dashboard, merges
 from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
-from .passlog import Outcome, add_line, logged_already, new_pass_id
+from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .flags import Rules
 from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
@@ -194,6 +194,8 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
             messages.append(landed)
         if not logged:
             add_line(writes, snapshot.find_tab(log_tab), log_tab, layout.log_columns, line)
+        if (ids := id_column(snapshot.find_tab(log_tab), layout.log_columns)) is not None:
+            writes.keys[log_tab] = (ids,)  # a line that landed since the read (a late write of ours): re-read
         timings = {"read_s": t1 - t0, "compute_s": t2 - t1, "write_s": 0.0}
         if opts.dry_run:
             break

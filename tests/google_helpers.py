@@ -25,3 +25,14 @@ def write_key(path: Path, token_uri: str) -> Path:
         "universe_domain": "googleapis.com"}), encoding="utf-8")
     path.chmod(0o600)  # as README tells the Office to keep it (a wider mode is warned about)
     return path
+
+
+class Waits(list):
+    """Waits recorded instead of slept, and a clock that moves by them as if they had been slept."""
+
+    def sleep(self, seconds: float) -> None:
+        self.append(seconds)
+
+    def clock(self) -> float:
+        import time
+        return time.monotonic() + sum(self)

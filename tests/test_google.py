@@ -18,7 +18,7 @@ from sync.pipeline import PassOptions, run_pass
 from sync.schema import Layout
 
 from .conftest import AS_OF
-from .google_helpers import ACCOUNT, SPREADSHEET_ID, write_key
+from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, write_key
 from .strategies import CELL, UNIT_COLS
 from .sheets_api import SheetsAPI, serve
 from .sheets_api.store import render, trimmed
@@ -55,8 +55,8 @@ def google(project, api, key):
 PATIENT_S = 60
 
 
-def backend(api, key, sleep=None, **kw) -> GoogleBackend:
-    extra = {"sleep": sleep} if sleep else {}
+def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
+    extra = {"sleep": waits.sleep, "clock": waits.clock} if waits is not None else {}
     return GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url,
                          kw.get("timeout_s", PATIENT_S),
                          kw.get("budget", 5), **extra)
@@ -185,8 +185,8 @@ def test_429_is_retried_after_retry_after(api, key, plan):
     _ready(api, key, plan)
     api.fault(status=429, retry_after=7, path="values:batchGet")
     api.fault(status=503, path=":batchUpdate", method="POST")
-    waits = []
-    result = run_pass(backend(api, key, sleep=waits.append, budget=60), plan, Layout(), OPTS)
+    waits = Waits()
+    result = run_pass(backend(api, key, waits=waits, budget=60), plan, Layout(), OPTS)
     assert waits[0] == 7 and len(waits) == 2 and 1 <= waits[1] <= 2  # Retry-After, then backoff with jitter
     assert result.attempts == 1
 
@@ -194,9 +194,9 @@ def test_429_is_retried_after_retry_after(api, key, plan):
 def test_server_errors_until_the_budget_ends_are_exit_3(google, api, key, plan):
     _ready(api, key, plan)
     api.fault(status=500, path=SPREADSHEET_ID, times=1000)
-    waits = []
+    waits = Waits()
     with pytest.raises(Unreachable) as err:
-        run_pass(backend(api, key, sleep=waits.append, budget=20), plan, Layout(), OPTS)
+        run_pass(backend(api, key, waits=waits, budget=20), plan, Layout(), OPTS)
     assert "HTTP 500" in str(err.value) and "google.retry_budget_s" in str(err.value)
     assert sum(waits) <= 20 and len(waits) >= 3
     assert all(b >= a for a, b in zip(waits, waits[1:-1]))  # growing waits
@@ -206,8 +206,8 @@ def test_dropped_connection_and_slow_answer_are_retried(api, key, plan):
     _ready(api, key, plan)
     api.fault(drop=True, path="values:batchGet")
     api.fault(delay=1.5, path=SPREADSHEET_ID, method="GET")
-    waits = []
-    b = backend(api, key, sleep=waits.append, timeout_s=1.0)
+    waits = Waits()
+    b = backend(api, key, waits=waits, timeout_s=1.0)
     result = run_pass(b, plan, Layout(), OPTS)
     assert result.attempts == 1 and len(waits) >= 2  # (more only if this machine is very slow)
     assert b.api_calls == 4 + len(waits)  # each retry is one more request
@@ -216,7 +216,7 @@ def test_dropped_connection_and_slow_answer_are_retried(api, key, plan):
 def test_unknown_outcome_of_a_write_is_redone_without_a_second_log_line(api, key, plan):
     _ready(api, key, plan)
     api.fault(status=500, path=":batchUpdate", method="POST")
-    result = run_pass(backend(api, key, sleep=lambda s: None), plan, Layout(), OPTS)
+    result = run_pass(backend(api, key, waits=Waits()), plan, Layout(), OPTS)
     assert result.attempts == 2 and "đã đọc lại" in result.messages[0]
     log = api.store.values_get(api.store.books[SPREADSHEET_ID], "'Nhật ký'")["values"]
     assert len(log) == 2  # header and one line

@@ -15,8 +15,11 @@ and jitter, honouring Retry-After, within `google.retry_budget_s` — one budget
 (sync.budget.Deadline), not one per request; a Retry-After longer than what is left gives up at once.
 Every request has `google.timeout_s`. A write whose outcome is unknown (timeout, dropped or cut answer,
 5xx on batchUpdate) is not blindly resent: after a server error it waits (growing, jittered), then the
-pass re-reads and recomputes, which is safe because every write is idempotent (the log line carries the
-pass id, see pipeline).
+pass re-reads and recomputes, which is safe because every write is idempotent: cells are set, never added
+to, and the log line goes to a fixed row (the one below the last the read showed) and carries the pass id
+(sync.passlog), so a write landing after its redo's re-read overwrites the same cells. The row-key re-read
+also re-reads the log's id column, and an addSheet refused because the tab now exists is a moved workbook.
+Every request's timeout is capped at what is left of the budget, so the whole command is bounded.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import http.client
 import json
 import os
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,7 +48,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from ..budget import Deadline
 from ..errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
 from ..schema import FLAG_COLOURS, HEADER_COLOUR
-from ..tables import below_merges, letters
+from ..tables import below_merges, last_used_row, letters
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import google_render as render
 
@@ -72,9 +76,10 @@ class _Ambiguous(Exception):
 
 
 class _Transient(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the HTTP status Google answered, None when no answer came
 
 
 #: An answer cut mid-body: retried like a dropped connection.
@@ -183,9 +188,13 @@ class BoundedHTTPClient(HTTPClient):
         if exc.retry_after is not None and exc.retry_after > left:
             return (f"Google Sheets yêu cầu chờ {exc.retry_after:g} giây (Retry-After) rồi mới thử lại, nhưng thời "
                     f"gian thử lại của lệnh chỉ còn {_seconds(left)} giây ({self._budget()}); dừng ngay thay vì chờ. "
-                    f"Câu trả lời cuối của Google: {exc}")
+                    f"Câu trả lời cuối của Google: {str(exc).rstrip('.')}.")
+        said = str(exc).rstrip(".")
+        if exc.status is not None:
+            return (f"Google Sheets trả lỗi HTTP {exc.status} liên tục trong {_seconds(self.deadline.spent())} giây "
+                    f"thử lại ({self._budget()}); câu trả lời cuối: {said}.")
         return (f"Google Sheets không phản hồi sau {_seconds(self.deadline.spent())} giây thử lại "
-                f"({self._budget()}): {exc}")
+                f"({self._budget()}): {said}.")
 
     def _back_off_after_write(self, exc: _Ambiguous) -> None:
         """A server error answered to a write: wait (growing, jittered) before the pass re-reads and redoes."""
@@ -201,7 +210,8 @@ class BoundedHTTPClient(HTTPClient):
     def _once(self, method, url, writes: bool, **kwargs):
         self.calls += 1
         try:
-            response = self.session.request(method=method, url=url, timeout=self.timeout, **kwargs)
+            response = self.session.request(method=method, url=url, timeout=self.deadline.cap(self.timeout),
+                                            **kwargs)
         except requests.exceptions.ConnectTimeout as exc:
             raise _Transient(f"hết thời gian kết nối ({exc.__class__.__name__})") from None
         except CUT_ANSWER as exc:
@@ -224,7 +234,8 @@ class BoundedHTTPClient(HTTPClient):
         if status in (429, 503) or (status >= 500 and not writes):  # 429/503: refused before any change
             retry_after = response.headers.get("Retry-After")
             raise _Transient(f"HTTP {status} {_message(response)}",
-                             float(retry_after) if retry_after and retry_after.replace(".", "").isdigit() else None)
+                             float(retry_after) if retry_after and retry_after.replace(".", "").isdigit() else None,
+                             status)
         if status >= 500:
             raise _Ambiguous(f"lỗi máy chủ Google HTTP {status} {_message(response)}", server_error=True)
         raise APIError(response)
@@ -321,7 +332,15 @@ class GoogleBackend:
         if code == 401:
             return UserError(f"Google không chấp nhận mã truy cập của {self.account}; kiểm tra khóa tài khoản "
                              "dịch vụ (khóa cấu hình 'google.credentials_file').")
-        return SyncError(f"Google Sheets từ chối yêu cầu (HTTP {code}): {_message(exc.response)}")
+        said = _message(exc.response).rstrip(".")
+        if code in (408, 409) or code >= 500:  # timed out or aborted by a concurrent change: try again later
+            return Unreachable(f"Google Sheets không hoàn tất yêu cầu (HTTP {code}): {said}. Chạy lại sau ít phút.")
+        # Our requests' shape is checked by the tests against the API's rules: a refusal here comes from the
+        # sheet's state (a protected range, a tab renamed or removed, the sheet's size limit).
+        return UserError(f"Google Sheets từ chối yêu cầu (HTTP {code}): {said}. Bảng tính đang không cho phép thao "
+                         f"tác này: kiểm tra {self.describe()} — vùng hoặc tab được bảo vệ (Dữ liệu → Trang tính và "
+                         f"dải ô được bảo vệ) có cho {self.account} sửa không, các tab có bị đổi tên hoặc xóa không, "
+                         "bảng tính có vượt giới hạn 10 triệu ô không; sửa rồi chạy lại.")
 
     # --- write ----------------------------------------------------------------------------------------
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
@@ -331,7 +350,12 @@ class GoogleBackend:
         self._check_keys(snapshot, changes)
         requests_ = _Requests(self._meta, snapshot, self.account).build(changes)
         if requests_:
-            self._call(self.http.batch_update, self.spreadsheet_id, {"requests": requests_})
+            try:
+                self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
+            except _Ambiguous as exc:
+                raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
+            except APIError as exc:
+                raise _tab_appeared(exc, requests_) or self._explain(exc) from None
 
     def _check_keys(self, snapshot: Snapshot, changes: WriteSet) -> None:
         """Re-read the columns that say which row is which; refuse to write if they moved."""
@@ -351,6 +375,18 @@ class GoogleBackend:
         for name, want, got in zip(ranges, expected, fresh.get("valueRanges", [])):
             if _trim(got.get("values", [])) != _trim(want):
                 raise StaleSnapshot(f"các dòng của {name.split('!')[0]} vừa bị thêm, xóa hoặc sắp xếp lại")
+
+
+def _tab_appeared(exc: APIError, requests_: list[dict]) -> StaleSnapshot | None:
+    """A refused addSheet of a tab that now exists (someone, or a late write of ours, made it meanwhile): the
+    workbook moved, so the pass re-reads and redoes; nothing was applied (batchUpdate is all-or-nothing)."""
+    if exc.response.status_code != 400:
+        return None
+    found = re.search(r"requests\[(\d+)\]\.addSheet", _message(exc.response))
+    if not found or int(found.group(1)) >= len(requests_) or "addSheet" not in requests_[int(found.group(1))]:
+        return None
+    title = requests_[int(found.group(1))]["addSheet"]["properties"]["title"]
+    return StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy")
 
 
 class _Requests:
@@ -380,19 +416,7 @@ class _Requests:
         for tab, styled in changes.replace.items():
             body += self._replace(tab, styled)
         for tab, rows in changes.append.items():
-            width = max((len(r) for r in rows), default=1)
-            data = [{"values": [{"userEnteredValue": _value(v)} if _value(v) else {} for v in r]} for r in rows]
-            last = self._last_row(tab)
-            existing = self.snapshot.tabs.get(tab)
-            start = below_merges(existing, last + 1) if existing else last + 1
-            self._need(tab, start - 1 + len(rows), width)
-            if start == last + 1:
-                body.append({"appendCells": {"sheetId": self.ids[tab], "fields": "userEnteredValue", "rows": data}})
-            else:  # appendCells would write after the last row with data, inside a merge: below it, explicitly
-                body.append({"updateCells": {"range": {"sheetId": self.ids[tab], "startRowIndex": start - 1,
-                                                       "endRowIndex": start - 1 + len(rows), "startColumnIndex": 0,
-                                                       "endColumnIndex": width},
-                                             "rows": data, "fields": "userEnteredValue"}})
+            body += self._append(tab, rows)
         for fmt in changes.formats:
             body += self._format(fmt)
         return self.out + self._resizes() + body
@@ -419,13 +443,19 @@ class _Requests:
                                            "fields": "gridProperties.rowCount,gridProperties.columnCount"}}
                 for t, (r, c) in self.grown.items()]
 
-    def _last_row(self, tab: str) -> int:
-        existing = self.snapshot.tabs.get(tab)
-        rows = existing.rows if existing else []
-        n = len(rows)
-        while n and not any(v not in (None, "") for v in rows[n - 1]):
-            n -= 1
-        return n
+    def _append(self, tab: str, rows: list[list[Cell]]) -> list[dict]:
+        """Rows added below the last row the snapshot shows, at that fixed place (updateCells, not appendCells):
+        the same write sent again, or landing late after a redo sent it again, overwrites the same cells instead
+        of adding a second copy (a pass's Nhật ký line appears once whatever its write's fate)."""
+        existing = self.snapshot.tabs.get(tab)  # the rows go below its last used row, and below a merge past it
+        first = below_merges(existing, last_used_row(existing) + 1) - 1 if existing else 0  # 0-based start
+        width = max((len(r) for r in rows), default=1)
+        self._need(tab, first + len(rows), width)
+        return [{"updateCells": {
+            "range": {"sheetId": self.ids[tab], "startRowIndex": first, "endRowIndex": first + len(rows),
+                      "startColumnIndex": 0, "endColumnIndex": width},
+            "rows": [{"values": [{"userEnteredValue": _value(v)} if _value(v) else {} for v in r]} for r in rows],
+            "fields": "userEnteredValue"}}]
 
     # --- cells and notes: one updateCells per run of adjacent rows in a column ---
     def _cell_runs(self, tab: str, cells: dict[tuple[int, int], dict], fields: str) -> list[dict]:

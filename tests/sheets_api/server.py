@@ -30,6 +30,7 @@ class Fault:
 
     status: int | None = None        # answer with this error instead
     retry_after: float | None = None  # with a Retry-After header (seconds)
+    message: str | None = None       # the error's message (default: what Google says for that status)
     delay: float = 0.0               # wait before answering (a slow server)
     drop: bool = False               # close the connection without answering
     truncate: int | None = None      # handle the request, send the headers, then only this many body bytes
@@ -183,8 +184,12 @@ class Handler(BaseHTTPRequestHandler):
                     fault.before(self.api.store)
             if fault.status:
                 headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                state = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}.get(fault.status, "UNKNOWN")
-                message = {429: "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per "
+                state = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+                         503: "UNAVAILABLE"}.get(fault.status, "UNKNOWN")
+                message = fault.message or {
+                           400: "You are trying to edit a protected cell or object. Please contact the spreadsheet "
+                                "owner to remove protection if you need to edit.",
+                           429: "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per "
                                 "minute per user' of service 'sheets.googleapis.com'.",
                            503: "The service is currently unavailable."}.get(fault.status, "Internal error.")
                 return self._error(fault.status, message, state, headers=headers, method=method, path=path,
