@@ -23,13 +23,15 @@ import openpyxl
 import pytest
 
 from sync import history
+from sync.backends.local import LocalBackend
 from sync.history import HISTORY_KEYS
+from sync.pipeline import PassOptions, compute
 from sync.plan import load_plan
 from sync.schema import JOB_COLUMNS, STATUSES, Layout
 
 from .conftest import PLAN_PATH
 from .google_helpers import SPREADSHEET_ID
-from .test_google import PATIENT_S, api, key, unit_client  # noqa: F401  (fixtures and helpers)
+from .test_google import PATIENT_S, api, backend, key, unit_client  # noqa: F401  (fixtures and helpers)
 
 YEAR = 2024
 FRIDAYS = [dt.date(YEAR, 1, 5) + dt.timedelta(weeks=w) for w in range(52)]  # 05/01 … 27/12
@@ -79,13 +81,14 @@ class LocalSheet:
         """The sheet's values now, kept for later: a copy of the file."""
         copy = root / f"at-{label}.xlsx"
         shutil.copy(self.path, copy)
-        return LocalSheet(copy).read()
+        return (*LocalSheet(copy).read(), LocalBackend(copy).read())
 
 
 class GoogleSheet:
     """`Theo dõi` in the stand-in, read and written by a unit's own gspread client (USER_ENTERED, as typing)."""
 
     def __init__(self, api, key):  # noqa: F811
+        self.api, self.key = api, key
         self.ws = unit_client(api, key).worksheet(LAYOUT.tabs["tracking"])
 
     def _values(self, dates: str) -> tuple[list, list[list]]:
@@ -111,7 +114,8 @@ class GoogleSheet:
         return f"{day:%d/%m/%Y}"  # typed into Sheets: a real date cell
 
     def saved(self, root, label):
-        return self._values("SERIAL_NUMBER")  # what a pass reads: a date cell is its serial number
+        # the values (a date cell is its serial number, as a pass reads it), and the sheet as the job reads it
+        return (*self._values("SERIAL_NUMBER"), backend(self.api, self.key).read())
 
 
 # --- the generator of unit actions --------------------------------------------------------------------------------
@@ -237,8 +241,12 @@ def simulate(project, sheet, plan, label: str, seed: int = 2024) -> dict:
         following = FRIDAYS[index + 1] if index + 1 < len(FRIDAYS) else dt.date(YEAR + 1, 1, 1)
         for period, cutoff in PERIODS.items():
             if friday <= cutoff < following:  # this pass is the last one the cut-off sees
-                header, rows = sheet.saved(project.root, period)
+                header, rows, snapshot = sheet.saved(project.root, period)
                 at_cutoff[period] = (figures(project, period, cutoff), typed_rows(header, rows, plan))
+                # the report (from history) says what the sheet as it stood says, computed directly
+                now = dt.datetime.combine(cutoff, dt.time(17))
+                direct = compute(snapshot, plan, LAYOUT, PassOptions(cutoff, now), "saved").summary.kpis
+                assert at_cutoff[period][0] == {k: direct[k] for k in FIGURES}, period
     units.week(len(FRIDAYS), dt.date(YEAR, 12, 31))  # and more typing after the last pass
     assert set(at_cutoff) == set(PERIODS)
     assert {"delete", "re-add", "sort", "correct", "clear", "complete"} <= set(units.counts), units.counts
@@ -276,7 +284,7 @@ def test_a_simulated_year_on_google(project, api, key, year_plan):  # noqa: F811
 
     class LazySheet(GoogleSheet):  # the spreadsheet exists once `init` ran
         def __init__(self):
-            self._ws = None
+            self.api, self.key, self._ws = api, key, None
 
         @property
         def ws(self):
