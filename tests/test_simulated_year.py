@@ -253,6 +253,10 @@ def simulate(project, sheet, plan, label: str, seed: int = 2024) -> dict:
     for period, cutoff in PERIODS.items():
         expected_figures, expected_rows = at_cutoff[period]
         assert figures(project, period, cutoff, "--force") == expected_figures, period
+        code, out, err = project.cli("run", "--as-of", cutoff.isoformat(), "--dry-run", "--json")
+        assert code == 0, err
+        replayed = json.loads(out)
+        assert replayed["source"] == "history" and {k: replayed[k] for k in FIGURES} == expected_figures, period
         code, out, err = project.cli("history", "--at", cutoff.isoformat(), "--json")
         assert code == 0, err
         got = {(r["task"], r["unit"], r["ordinal"]): r["values"] for r in json.loads(out)["rows"]}
