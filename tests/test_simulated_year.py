@@ -88,8 +88,13 @@ class GoogleSheet:
     """`Theo dõi` in the stand-in, read and written by a unit's own gspread client (USER_ENTERED, as typing)."""
 
     def __init__(self, api, key):  # noqa: F811
-        self.api, self.key = api, key
-        self.ws = unit_client(api, key).worksheet(LAYOUT.tabs["tracking"])
+        self.api, self.key, self._ws = api, key, None
+
+    @property
+    def ws(self):  # opened on first use: the spreadsheet's tabs exist once `init` ran
+        if self._ws is None:
+            self._ws = unit_client(self.api, self.key).worksheet(LAYOUT.tabs["tracking"])
+        return self._ws
 
     def _values(self, dates: str) -> tuple[list, list[list]]:
         rows = self.ws.get_all_values(value_render_option="UNFORMATTED_VALUE", date_time_render_option=dates)
@@ -285,15 +290,4 @@ def test_a_simulated_year_on_google(project, api, key, year_plan):  # noqa: F811
     project.write_config({"backend": "google", "report": {"out_dir": str(project.root / "reports")},
                           "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
                                      "api_base_url": api.base_url, "timeout_s": PATIENT_S, "retry_budget_s": 5}})
-
-    class LazySheet(GoogleSheet):  # the spreadsheet exists once `init` ran
-        def __init__(self):
-            self.api, self.key, self._ws = api, key, None
-
-        @property
-        def ws(self):
-            if self._ws is None:
-                self._ws = unit_client(api, key).worksheet(LAYOUT.tabs["tracking"])
-            return self._ws
-
-    simulate(project, LazySheet(), year_plan, "google")
+    simulate(project, GoogleSheet(api, key), year_plan, "google")
