@@ -252,11 +252,11 @@ def cmd_init(args) -> int:
         print(message(withheld), file=sys.stderr)
     added = changes.cell_count()
     from . import history_cli
-    day = history_cli.record_date(state, started.date())  # history's dates never go back
+    laid_out = history_cli.after(snapshot, changes)
+    day = history_cli.init_date(state, plan, laid_out, settings.layout, started.date())
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
                                               "as_of": day.isoformat()},
-                      then=history_cli.recorder(state, day, history_cli.after(snapshot, changes), plan,
-                                                settings.layout, backend.describe()),
+                      then=history_cli.recorder(state, day, laid_out, plan, settings.layout, backend.describe()),
                       started_row=row)
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
     print(f"Đã khởi tạo {backend.describe()}: "

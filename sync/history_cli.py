@@ -18,7 +18,7 @@ from .errors import StaleSnapshot, Unreachable, UserError
 from .history import HISTORY_KEYS, RESTORABLE_KEYS
 from .history_store import HistoryStore
 from .passlog import new_pass_id
-from .schema import LOG_COLUMNS
+from .schema import LOG_COLUMNS, UNIT_COLUMNS
 from .text import fold, nfc
 from .workbook import Snapshot, WriteSet
 
@@ -60,6 +60,20 @@ def recorder(state, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str
 def not_recorded(state, as_of: dt.date) -> str | None:
     """Why a pass of date `as_of` records no history (dated before the last recorded pass), or None."""
     return HistoryStore(state).refusal(as_of)
+
+
+def init_date(state, plan, laid_out: Snapshot, layout, today: dt.date) -> dt.date:
+    """The history date of what `init` lays out (headers, the plan's rows: the Office's, not a unit's).
+
+    Never after what history already has, so that init does not move history's clock forward and a replay
+    of earlier dates with `run --as-of` stays recordable: the last recorded date, if any; before the first
+    pass, the plan's date when no unit has typed anything yet (true then: the rows stood empty), else today."""
+    last = HistoryStore(state).last_date()
+    if last is not None:
+        return last
+    rows = history.snapshot_rows(laid_out, plan, layout)
+    typed = any(k in UNIT_COLUMNS for row in rows for k in row.values)
+    return today if typed or plan.issued is None else min(today, plan.issued)
 
 
 def record_date(state, today: dt.date) -> dt.date:
