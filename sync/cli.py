@@ -410,7 +410,8 @@ def cmd_report(args) -> int:
                         "lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not args.force  # never overwrite what was sent, unless asked
-    report = None if keep and not args.send else build.gather(settings, plan, backend, period, as_of, issued, now)
+    # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
+    report = None if keep else build.gather(settings, plan, backend, period, as_of, issued, now)
     out = {"period": period.key, "quarter": period.key, "path": str(path), "built": not keep, "pdf": None,
            "issued": issued.isoformat(), "annex": None}
     pdf = path.with_suffix(".pdf")
@@ -437,7 +438,8 @@ def cmd_report(args) -> int:
         out["pdf"] = str(pdf)
     if args.send:
         files = [path] + ([pdf] if pdf_wanted else [])
-        out["emails_sent"] = send_report(settings, state, report, files, now, args.force, say, witness)
+        figures = build.saved_figures(path, period) if keep else report
+        out["emails_sent"] = send_report(settings, state, figures, files, now, args.force, say, witness)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
     return 0
