@@ -188,6 +188,32 @@ def test_a_later_recipient_gets_the_figures_of_the_file_attached(demo_project):
     assert _mail_and_attachment(first)[0] == _mail_and_attachment(latest)[0]
 
 
+def test_a_moved_project_folder_still_knows_what_was_sent(demo_project, tmp_path_factory):
+    """The folder is copied elsewhere with its paths updated and without its state file: the witness
+    beside the sent report still stops a second round of e-mails (exit 2 naming it)."""
+    import shutil
+
+    from .conftest import Project
+
+    def settings_for(root):
+        return {"local": {"path": str(root / "data" / "wb.xlsx")}, "state": str(root / "state.sqlite"),
+                "plan": str(PLAN_PATH), "report": {"out_dir": str(root / "out")},
+                "mail": {"report_to": LEADERS, "from": "vp@sotttt.example.invalid", "outbox_dir": str(root / "outbox")}}
+    demo_project.write_config(settings_for(demo_project.root))
+    assert demo_project.cli("report", "--period", "2024Q3", "--send")[0] == 0
+    moved = tmp_path_factory.mktemp("elsewhere") / "p3"
+    shutil.copytree(demo_project.root, moved)
+    (moved / "state.sqlite").unlink()
+    elsewhere = Project(moved, demo_project.capsys)
+    elsewhere.write_config(settings_for(moved))
+    before = sorted((moved / "outbox").glob("*.eml"))
+    code, out, err = elsewhere.cli("report", "--period", "2024Q3", "--send")
+    assert code == 2 and ".da-gui.json" in err, (code, out, err)
+    assert sorted((moved / "outbox").glob("*.eml")) == before
+    assert sorted(p.name for p in (moved / "out").glob("*.docx")) == \
+        sorted(p.name for p in (demo_project.root / "out").glob("*.docx"))
+
+
 # --- TLS and AUTH ----------------------------------------------------------------------------------------
 
 @pytest.fixture
