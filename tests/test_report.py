@@ -413,3 +413,16 @@ def test_properties_are_in_the_order_word_requires(demo_project):
                 assert ranks == sorted(ranks), names
                 checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("key, quarter", [("2024Q3", 3), ("2024H1", 2)])
+def test_a_period_lists_its_own_quarters_missing_results(demo_project, key, quarter):
+    """The report's data date is the cut-off: a result due by that day and still empty at its end is
+    missing, and the report counts what a pass of the same date counts."""
+    result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    listed = " ".join(re.findall(r"^- .+: \d+ kết quả \((.*)\)\.$", text, re.M))
+    assert f"quý {periods.ROMAN[quarter]}:" in listed, listed
+    code, out, err = demo_project.cli("run", "--as-of", result["as_of"], "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
