@@ -446,14 +446,8 @@ def cmd_report(args) -> int:
 
 
 def _all_sent(settings: Settings, state, period) -> bool:
-    """Every recipient has the period's report, by the ledger or by the witness beside the report."""
-    from reports import build
-
-    from .witness import Witness
-    wanted = {r.lower() for r in settings.mail.report_to}
-    have = {r.lower() for r in state.sent_to("report", period.key)}
-    have |= set(Witness(build.report_path(settings, period), period.key).sent())
-    return bool(wanted) and wanted <= have
+    from .notify import report_all_sent
+    return report_all_sent(settings, state, period)
 
 
 def _say(args):

@@ -29,6 +29,25 @@ def public_where(settings: Settings) -> str:
     return f"tệp {settings.local.path.name}"
 
 
+def report_witness(settings: Settings, period) -> Witness:
+    """The witness beside the period's report file (sync.witness)."""
+    from reports.build import report_path
+    return Witness(report_path(settings, period), period.key)
+
+
+def report_received_by(settings: Settings, state: State, period) -> set[str]:
+    """Who has the period's report (lower case), by the send ledger or by the witness beside the report:
+    the one answer to "already sent?" for the CLI and the daemon."""
+    have = {r.lower() for r in state.sent_to("report", period.key)}
+    return have | set(report_witness(settings, period).sent())
+
+
+def report_all_sent(settings: Settings, state: State, period) -> bool:
+    """Every configured recipient has the period's report."""
+    wanted = {r.lower() for r in settings.mail.report_to}
+    return bool(wanted) and wanted <= report_received_by(settings, state, period)
+
+
 def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
                 say: Say, witness: Witness | None = None) -> int:
     """`report` is reports.content.Report; its figures go in the cover note. `files`: the .docx, then
