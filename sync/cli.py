@@ -392,6 +392,11 @@ def cmd_report(args) -> int:
                             f"{plan.year} ({periods.FORMS}), hoặc nhập kế hoạch năm {period.year} bằng "
                             "'python -m sync plan import'.")
     as_of = args.as_of or period.cutoff(cutoff_day)
+    start = period.window(cutoff_day)[0]
+    if as_of < start:
+        raise UserError(f"Ngày số liệu {as_of:%d/%m/%Y} (--as-of) ở trước kỳ báo cáo {period.name} (số liệu từ "
+                        f"{start:%d/%m/%Y} đến {period.cutoff(cutoff_day):%d/%m/%Y}); báo cáo không thể mang số liệu "
+                        "của trước kỳ. Bỏ --as-of (mặc định là ngày chốt của kỳ) hoặc chọn một ngày trong kỳ.")
     if issued < as_of:
         raise UserError(f"Ngày ban hành {issued:%d/%m/%Y} (--date) ở trước ngày số liệu {as_of:%d/%m/%Y} "
                         f"({'--as-of' if args.as_of else 'ngày chốt của ' + period.name}); báo cáo không thể ban "

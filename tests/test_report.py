@@ -117,6 +117,21 @@ def test_issue_date_before_the_data_date_is_exit_2(demo_project):
     assert not (demo_project.root / "reports").exists()
 
 
+def test_a_data_date_before_the_periods_window_is_exit_2(demo_project):
+    code, _, err = demo_project.cli("report", "--period", "2024Q1", "--as-of", "2023-12-01", "--date", "2024-01-01")
+    assert code == 2 and "01/12/2023" in err and "15/12/2023" in err and "--as-of" in err
+    assert not (demo_project.root / "reports").exists()
+
+
+def test_a_period_outside_the_configured_cycle_is_exit_2_naming_the_forms(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)}, "report": {"cycle": "quarterly"}})
+    for text in ("2024H1", "9 tháng đầu năm 2024", "năm 2024"):
+        code, _, err = demo_project.cli("report", "--period", text)
+        assert code == 2 and "report.cycle" in err and "2024Q2" in err, (text, err)
+    assert not (demo_project.root / "reports").exists()
+    assert _build(demo_project, "--period", "2024Q2")[0]["period"] == "2024Q2"
+
+
 def test_auto_after_the_year_never_leaves_the_plans_year(demo_project):
     result, doc = _build(demo_project, "--date", "2025-01-06")
     assert result["period"] == "2024Y" and result["as_of"] == "2024-12-14"
