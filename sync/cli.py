@@ -409,10 +409,18 @@ def cmd_report(args) -> int:
     witness = Witness(path, period.key)
     ledger = state.sent_to("report", period.key)
     lost = witness.unknown_to(ledger)
+    recipients = None  # everyone in mail.report_to (the ledger still skips who has it)
     if args.send and lost and not args.force:
-        raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(lost)} (ghi nhận tại '{witness.path}') nhưng "
-                        f"tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa hoặc thay?). Không gửi "
-                        "lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
+        # the witness is per recipient: refuse only those it lists, send to the others
+        recipients = [r for r in settings.mail.report_to if r.lower() not in lost]
+        known = {r.lower() for r in ledger}
+        if not any(r.lower() not in known for r in recipients):
+            raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(lost)} (ghi nhận tại '{witness.path}') "
+                            f"nhưng tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa hoặc thay?). "
+                            "Không gửi lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
+        say(f"Không gửi lại cho {', '.join(lost)}: tệp ghi nhận '{witness.path}' cho biết họ đã nhận báo cáo "
+            f"{period.name} (tệp trạng thái '{settings.state}' không ghi lần gửi đó). Chỉ gửi cho người nhận chưa có "
+            "trong tệp ghi nhận; dùng --force nếu thật sự cần gửi lại cho mọi người.")
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not args.force  # never overwrite what was sent, unless asked
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
@@ -444,7 +452,7 @@ def cmd_report(args) -> int:
     if args.send:
         files = [path] + ([pdf] if pdf_wanted else [])
         figures = build.saved_figures(path, period) if keep else report
-        out["emails_sent"] = send_report(settings, state, figures, files, now, args.force, say, witness)
+        out["emails_sent"] = send_report(settings, state, figures, files, now, args.force, say, witness, recipients)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
     return 0

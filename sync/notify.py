@@ -49,16 +49,18 @@ def report_all_sent(settings: Settings, state: State, period) -> bool:
 
 
 def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
-                say: Say, witness: Witness | None = None) -> int:
+                say: Say, witness: Witness | None = None, recipients: list[str] | None = None) -> int:
     """`report` is reports.content.Report; its figures go in the cover note. `files`: the .docx, then
-    the PDF when there is one; the internal annex is never among them."""
+    the PDF when there is one; the internal annex is never among them. `recipients`: a part of
+    `mail.report_to` (those the witness does not list), else all of it."""
     p = report.period
     if not settings.mail.report_to:
         raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
     # short enough to stay one RFC 2231 parameter: some mail clients do not join continued file names
     attachments = tuple(Attachment(f, f"Báo cáo CCHC {p.short}{f.suffix}") for f in files)
     body = report_body(p.name, report.as_of, report.kpis, public_where(settings), report.missing_count)
-    letters = [Letter(to, report_subject(p.name), body, attachments) for to in settings.mail.report_to]
+    letters = [Letter(to, report_subject(p.name), body, attachments)
+               for to in (settings.mail.report_to if recipients is None else recipients)]
     on_sent = (lambda to, mid: witness.record(to, now, mid)) if witness else None
     result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", p.key, letters, now, force,
                      on_sent)

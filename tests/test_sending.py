@@ -214,6 +214,27 @@ def test_a_moved_project_folder_still_knows_what_was_sent(demo_project, tmp_path
         sorted(p.name for p in (demo_project.root / "out").glob("*.docx"))
 
 
+def test_after_a_lost_state_file_only_recipients_the_witness_does_not_list_get_the_report(demo_project):
+    """The witness is per recipient: a recipient added after the state file was lost gets the report,
+    those the witness lists do not (and the command says so); with nobody new it is exit 2 naming it."""
+    configure(demo_project)
+    assert demo_project.cli("report", "--period", "2024Q3", "--send")[0] == 0
+    (demo_project.root / "state.sqlite").unlink()
+    late = "c@example.invalid"
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "state": str(demo_project.root / "state.sqlite"), "plan": str(PLAN_PATH),
+                               "mail": {"report_to": LEADERS + [late], "from": "vp@sotttt.example.invalid",
+                                        "outbox_dir": str(demo_project.root / "outbox")}})
+    code, out, err = demo_project.cli("report", "--period", "2024Q3", "--send")
+    assert code == 0, err
+    emls = [e.read_text(errors="replace") for e in (demo_project.root / "outbox").glob("*.eml")]
+    assert [sum(f"To: {a}" in t for t in emls) for a in LEADERS + [late]] == [1, 1, 1]
+    assert ".da-gui.json" in out and all(a in out for a in LEADERS), out
+    code, out, err = demo_project.cli("report", "--period", "2024Q3", "--send")
+    assert code == 2 and ".da-gui.json" in err
+    assert len(list((demo_project.root / "outbox").glob("*.eml"))) == 3
+
+
 # --- TLS and AUTH ----------------------------------------------------------------------------------------
 
 @pytest.fixture
