@@ -441,3 +441,17 @@ def test_a_period_lists_its_own_quarters_missing_results(demo_project, key, quar
     code, out, err = demo_project.cli("run", "--as-of", result["as_of"], "--dry-run", "--json")
     assert code == 0, err
     assert json.loads(out)["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
+
+
+def test_section_three_reads_well_and_names_the_lead_unit_as_the_appendix_does(demo_project):
+    _, doc = _build(demo_project, "--period", "2024Q3", "--date", "2024-09-20")
+    lines = [p.text for p in doc.paragraphs if p.text.startswith("- Nhiệm vụ ")]
+    assert lines
+    for line in lines:
+        assert not re.search(r"[:;,…]\.|\.\.", line), line
+    appendix = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.rows[0].cells) > 3
+                    and t.rows[0].cells[2].text == "Đơn vị chủ trì")
+    lead = {int(r.cells[0].text): r.cells[2].text for r in appendix.rows[1:] if r.cells[0].text.isdigit()}
+    for line in lines:
+        stt = int(re.match(r"- Nhiệm vụ (\d+)", line).group(1))
+        assert line.endswith(f"Đơn vị chủ trì: {lead[stt]}."), (line, lead[stt])
