@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from . import chart, content, document
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = ".noi-bo-loi-nhap-lieu.csv"
+FIGURES_SUFFIX = ".so-lieu.json"
 PDF_TIMEOUT_S = 180
 
 
@@ -39,8 +41,10 @@ class Built:
 
 def identity(settings: Settings) -> str:
     """Six hex digits naming the plan file and the workbook: two configurations sharing `report.out_dir`
-    never write the same file."""
-    key = f"{settings.plan_path().resolve()}|{settings.where()}"
+    never write the same file. Names, never absolute paths: a project folder moved or copied elsewhere keeps
+    its reports and the witnesses of their sends (sync.witness)."""
+    where = settings.google.spreadsheet_id if settings.backend == "google" else settings.local.path.name
+    key = f"{settings.plan_path().name}|{settings.backend}|{where}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
 
 
@@ -51,6 +55,35 @@ def report_path(settings: Settings, period: Period) -> Path:
 def annex_path(path: Path) -> Path:
     """The internal list of input errors, for the Office only (never attached to the report's e-mail)."""
     return path.with_name(path.stem + ANNEX_SUFFIX)
+
+
+def figures_path(path: Path) -> Path:
+    """The figures the .docx prints, saved beside it: the e-mail of a kept (already sent) report says these."""
+    return path.with_name(path.stem + FIGURES_SUFFIX)
+
+
+@dataclass
+class Figures:
+    """What a report's e-mail needs (reports.content.Report has the same attributes)."""
+    period: Period
+    as_of: dt.date
+    kpis: dict
+    missing_count: int
+
+
+def saved_figures(path: Path, period: Period) -> Figures:
+    """The figures of the report file at `path`, as written with it."""
+    where = figures_path(path)
+    try:
+        data = json.loads(where.read_text(encoding="utf-8"))
+        return Figures(period, dt.date.fromisoformat(data["as_of"]), dict(data["kpis"]), int(data["missing_count"]))
+    except FileNotFoundError:
+        raise UserError(f"Thiếu tệp số liệu '{where}' của báo cáo đã gửi '{path}': không thể viết thư kèm đúng số "
+                        "liệu của tệp đó. Dùng --force để tạo lại báo cáo (số liệu mới) và gửi lại cho mọi người "
+                        "nhận.") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"Không đọc được tệp số liệu '{where}' của báo cáo '{path}' ({exc}); sửa nó, hoặc dùng "
+                        "--force để tạo lại báo cáo.") from None
 
 
 def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_of: dt.date, issued: dt.date,
@@ -69,6 +102,9 @@ def write(report: content.Report, settings: Settings, path: Path) -> Path:
     """Render and save atomically: a crash leaves the previous file or none, never half a document."""
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
     _atomic(path, document.to_bytes(document.render(report, settings.report, png)))
+    figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis,
+               "missing_count": report.missing_count}
+    _atomic(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
     annex = annex_path(path)
     if report.errors:
         _atomic(annex, _annex_csv(report))
@@ -112,6 +148,8 @@ def keep_sent_copy(path: Path, now: dt.datetime) -> Path | None:
     pdf = path.with_suffix(".pdf")
     if pdf.exists():
         shutil.copy2(pdf, copy.with_suffix(".pdf"))
+    if figures_path(path).exists():
+        shutil.copy2(figures_path(path), figures_path(copy))
     return copy
 
 

@@ -16,7 +16,18 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sync.schema import STATUSES  # noqa: E402
 
 SERIES = (("done", "#2e7d32"), ("in_progress", "#f9a825"), ("not_started", "#9e9e9e"), ("cancelled", "#5d4037"))
+UNKNOWN = ("Chưa rõ tình trạng", "#e57373")  # a status typed wrong, waiting for the unit to fix it
 FONT = "DejaVu Sans"
+
+
+def series(by_unit: list[dict]) -> list[tuple[str, str, list[int]]]:
+    """(legend, colour, one value per unit) for each stacked part; a unit's parts add up to its rows, the
+    rows whose status cannot be read included (their own part, shown only when there are some)."""
+    out = [(STATUSES[key], colour, [u[key] for u in by_unit]) for key, colour in SERIES]
+    unknown = [u.get("unknown_status", u.get("rows", 0) - sum(u[key] for key, _ in SERIES)) for u in by_unit]
+    if any(unknown):
+        out.append((*UNKNOWN, unknown))
+    return out
 
 
 def status_by_unit(by_unit: list[dict], title: str) -> bytes:
@@ -26,9 +37,8 @@ def status_by_unit(by_unit: list[dict], title: str) -> bytes:
     with plt.rc_context({"font.family": FONT, "font.size": 9}):
         fig, ax = plt.subplots(figsize=(6.3, 0.45 * len(rows) + 1.4), dpi=200)
         left = [0] * len(rows)
-        for key, colour in SERIES:
-            values = [u[key] for u in rows]
-            ax.barh(labels, values, left=left, color=colour, label=STATUSES[key], height=0.6)
+        for name, colour, values in series(rows):
+            ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
             left = [a + b for a, b in zip(left, values)]
         for y, (total, u) in enumerate(zip(left, rows)):
             if u["overdue"]:
@@ -38,7 +48,7 @@ def status_by_unit(by_unit: list[dict], title: str) -> bytes:
         ax.set_xlim(0, max(left + [1]) * 1.25)
         ax.spines[["top", "right"]].set_visible(False)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(rows) > 3 else -0.4), ncol=4,
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(rows) > 3 else -0.4), ncol=3 if len(ax.get_legend_handles_labels()[1]) > 4 else 4,
                   frameon=False, fontsize=8)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)

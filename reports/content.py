@@ -139,6 +139,18 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
     return report
 
 
+def lead_units(plan: Plan, task: Task) -> str:
+    """The one rule for the lead unit, in the appendix and in section III: the plan's lead units, or, for a
+    task without one, its supporting units marked "(phối hợp)"."""
+    return _labels(plan, task.lead) if task.lead else _labels(plan, task.support) + " (phối hợp)"
+
+
+def end_sentence(text: str) -> str:
+    """A task's name as a sentence: one full stop, never after ':' or ';' nor after a shortening's '…'."""
+    text = text.rstrip().rstrip(".:;,").rstrip()
+    return text if text.endswith("…") else text + "."
+
+
 def _labels(plan: Plan, codes) -> str:
     return ", ".join(plan.registry.by_code(code).label for code in codes)
 
@@ -160,7 +172,7 @@ def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Pla
             quantities.append(r.checked.quantity)
     return TaskLine(
         stt=task.stt, task=nfc(task.task),  # in full: the appendix has the room
-        lead=_labels(plan, task.lead) if task.lead else _labels(plan, task.support) + " (phối hợp)",
+        lead=lead_units(plan, task),
         state=task_state([r.checked.status for r in rows]),
         results=results, quantity=sum(quantities) if quantities else None)
 
@@ -199,7 +211,7 @@ def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period,
             reason = "chưa xác định hạn"
         units = [r.checked.unit.label for r in open_rows]
         out.append({"stt": task.stt, "task": shorten(task.task, TASK_NAME_LIMIT), "reason": reason,
-                    "lead": _labels(plan, task.lead) if task.lead else _labels(plan, task.support),
+                    "lead": lead_units(plan, task),
                     "units": ", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)})
     return out
 

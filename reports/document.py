@@ -27,7 +27,7 @@ from sync.periods import ROMAN
 from sync.text import shorten, vn_number
 
 from . import measure
-from .content import Report, results_text, vn_date
+from .content import Report, end_sentence, results_text, vn_date
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -406,7 +406,7 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
     if r.open_tasks:
         _para(doc, f"Tiếp tục thực hiện {len(r.open_tasks)} nhiệm vụ chưa hoàn thành của Kế hoạch:")
         for t in r.open_tasks:
-            _para(doc, f"- Nhiệm vụ {t['stt']} ({t['reason']}): {t['task'].rstrip('.')}. Đơn vị chủ trì: {t['lead']}.")
+            _para(doc, f"- Nhiệm vụ {t['stt']} ({t['reason']}): {end_sentence(t['task'])} Đơn vị chủ trì: {t['lead']}.")
     else:
         _para(doc, "Các nhiệm vụ của Kế hoạch đã hoàn thành.")
     _para(doc, r.texts["closing"])

@@ -459,6 +459,11 @@ def cmd_report(args) -> int:
                             f"{plan.year} ({periods.FORMS}), hoặc nhập kế hoạch năm {period.year} bằng "
                             "'python -m sync plan import'.")
     as_of = args.as_of or period.cutoff(cutoff_day)
+    start = period.window(cutoff_day)[0]
+    if as_of < start:
+        raise UserError(f"Ngày số liệu {as_of:%d/%m/%Y} (--as-of) ở trước kỳ báo cáo {period.name} (số liệu từ "
+                        f"{start:%d/%m/%Y} đến {period.cutoff(cutoff_day):%d/%m/%Y}); báo cáo không thể mang số liệu "
+                        "của trước kỳ. Bỏ --as-of (mặc định là ngày chốt của kỳ) hoặc chọn một ngày trong kỳ.")
     if issued < as_of:
         raise UserError(f"Ngày ban hành {issued:%d/%m/%Y} (--date) ở trước ngày số liệu {as_of:%d/%m/%Y} "
                         f"({'--as-of' if args.as_of else 'ngày chốt của ' + period.name}); báo cáo không thể ban "
@@ -471,13 +476,22 @@ def cmd_report(args) -> int:
     witness = Witness(path, period.key)
     ledger = state.sent_to("report", period.key)
     lost = witness.unknown_to(ledger)
+    recipients = None  # everyone in mail.report_to (the ledger still skips who has it)
     if args.send and lost and not args.force:
-        raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(lost)} (ghi nhận tại '{witness.path}') nhưng "
-                        f"tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa hoặc thay?). Không gửi "
-                        "lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
+        # the witness is per recipient: refuse only those it lists, send to the others
+        recipients = [r for r in settings.mail.report_to if r.lower() not in lost]
+        known = {r.lower() for r in ledger}
+        if not any(r.lower() not in known for r in recipients):
+            raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(lost)} (ghi nhận tại '{witness.path}') "
+                            f"nhưng tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa hoặc thay?). "
+                            "Không gửi lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
+        say(f"Không gửi lại cho {', '.join(lost)}: tệp ghi nhận '{witness.path}' cho biết họ đã nhận báo cáo "
+            f"{period.name} (tệp trạng thái '{settings.state}' không ghi lần gửi đó). Chỉ gửi cho người nhận chưa có "
+            "trong tệp ghi nhận; dùng --force nếu thật sự cần gửi lại cho mọi người.")
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not args.force  # never overwrite what was sent, unless asked
-    report = None if keep and not args.send else build.gather(settings, plan, backend, period, as_of, issued, now)
+    # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
+    report = None if keep else build.gather(settings, plan, backend, period, as_of, issued, now)
     out = {"period": period.key, "quarter": period.key, "path": str(path), "built": not keep, "pdf": None,
            "issued": issued.isoformat(), "annex": None}
     pdf = path.with_suffix(".pdf")
@@ -504,21 +518,16 @@ def cmd_report(args) -> int:
         out["pdf"] = str(pdf)
     if args.send:
         files = [path] + ([pdf] if pdf_wanted else [])
-        out["emails_sent"] = send_report(settings, state, report, files, now, args.force, say, witness)
+        figures = build.saved_figures(path, period) if keep else report
+        out["emails_sent"] = send_report(settings, state, figures, files, now, args.force, say, witness, recipients)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
     return 0
 
 
 def _all_sent(settings: Settings, state, period) -> bool:
-    """Every recipient has the period's report, by the ledger or by the witness beside the report."""
-    from reports import build
-
-    from .witness import Witness
-    wanted = {r.lower() for r in settings.mail.report_to}
-    have = {r.lower() for r in state.sent_to("report", period.key)}
-    have |= set(Witness(build.report_path(settings, period), period.key).sent())
-    return bool(wanted) and wanted <= have
+    from .notify import report_all_sent
+    return report_all_sent(settings, state, period)
 
 
 def _say(args):

@@ -80,10 +80,8 @@ class Daemon:
     def report(self) -> str | None:
         """The period `auto` names today, on the first working day after its cut-off (or a few days later
         when that day was missed). Never a period outside the plan's year; nothing after the annual report."""
-        from reports.build import report_path
-
         from . import periods
-        from .witness import Witness
+        from .notify import report_all_sent
         today = self.clock().date()
         if not self.calendar.is_working_day(today):
             return None
@@ -91,10 +89,7 @@ class Daemon:
         period = periods.auto(today, self.plan_year, cutoff_day, rs.cycle, rs.third)
         if period is None:
             return None  # before the plan year's first cut-off: no report owed yet
-        recipients = {r.lower() for r in self.settings.mail.report_to}
-        sent = {r.lower() for r in State(self.settings.state).sent_to("report", period.key)}
-        sent |= set(Witness(report_path(self.settings, period), period.key).sent())
-        if recipients and recipients <= sent:
+        if report_all_sent(self.settings, State(self.settings.state), period):
             if period == periods.last(self.plan_year, rs.cycle, rs.third):
                 log.info("report: báo cáo %s đã gửi; cần kế hoạch năm %d (python -m sync plan import).",
                          period.name, self.plan_year + 1)
@@ -158,28 +153,24 @@ class Daemon:
         return f"từ {_when(self._next_working(now, self.cfg.work_start))}"
 
     def _next_report(self, now: dt.datetime) -> str:
-        cutoff_day = self.settings.deadlines.quarter_cutoff_day
-        at = self.cfg.report_at
-        for year in (now.year - 1, now.year, now.year + 1):
-            for month in (3, 6, 9, 12):
-                cutoff = dt.date(year, month, cutoff_day)
-                due = self.calendar.first_working_day_after(cutoff)
-                last = due + dt.timedelta(days=self.cfg.report_catch_up_days)
-                first = dt.datetime.combine(due, at, tzinfo=now.tzinfo)
-                if first >= now or (now.date() <= last and self._report_pending(cutoff)):
-                    when = first if first >= now else self._next_working(now, at)
-                    if when.date() > last:
-                        continue
-                    if year != self.plan_year:
-                        return f"không có (ngày chốt {cutoff:%d/%m/%Y} ngoài năm kế hoạch {self.plan_year})"
-                    return f"{_when(when)} (sau ngày chốt số liệu {cutoff:%d/%m/%Y})"
-        return "không có"
+        """The next report the loop would send: the periods of the plan's cycle (sync.periods), each from the
+        first working day after its cut-off for `report_catch_up_days`, unless already sent."""
+        from . import periods
+        cutoff_day, rs, at = self.settings.deadlines.quarter_cutoff_day, self.settings.report, self.cfg.report_at
+        for period in periods.cycle(self.plan_year, rs.cycle, rs.third):
+            cutoff = period.cutoff(cutoff_day)
+            due = self.calendar.first_working_day_after(cutoff)
+            last = due + dt.timedelta(days=self.cfg.report_catch_up_days)
+            first = dt.datetime.combine(due, at, tzinfo=now.tzinfo)
+            when = first if first >= now else self._next_working(now, at)
+            if when.date() > last or self._report_sent(period):
+                continue
+            return f"{_when(when)} (sau ngày chốt số liệu {cutoff:%d/%m/%Y})"
+        return f"không có (các kỳ báo cáo của kế hoạch năm {self.plan_year} đã gửi hoặc đã quá hạn gửi tự động)"
 
-    def _report_pending(self, cutoff: dt.date) -> bool:
-        from reports.content import parse_quarter
-        quarter = parse_quarter("auto", cutoff + dt.timedelta(days=1), self.settings.deadlines.quarter_cutoff_day)
-        recipients = set(self.settings.mail.report_to)
-        return not recipients or not recipients <= set(State(self.settings.state).sent_to("report", quarter.key))
+    def _report_sent(self, period) -> bool:
+        from .notify import report_all_sent
+        return report_all_sent(self.settings, State(self.settings.state), period)
 
     def _next_remind(self, now: dt.datetime) -> str:
         weekday = list(WEEKDAYS).index(self.cfg.remind_weekday)

@@ -5,6 +5,10 @@ Two kinds of obligation:
 * the quarterly result (ND 09/2019): each unit owes "Kết quả Quý N" for every quarter in which the task
   was active, once that quarter's cut-off (the 14th of its last month) has passed. A task is active from
   the plan's date until it is done (once/event) or all year (recurring).
+
+Figures "as of D" are the sheet at the end of day D: a result due by D and still empty then is missing
+(so the report, whose data date is the cut-off, lists its own quarter's missing results, and a pass or
+dashboard of the same date says the same). This module is the one place that rule lives.
 """
 from __future__ import annotations
 
@@ -75,8 +79,8 @@ def result_deadline(c: Checked, quarter: int, rules: Rules) -> dt.date:
 
 
 def owed_quarters(c: Checked, rules: Rules) -> list[int]:
-    """Quarters whose result is due by `as_of` and owed by this row."""
+    """Quarters whose result was due by the end of `as_of` (on or before it) and is owed by this row."""
     if not c.counted or c.status == "cancelled":
         return []
-    return [q for q in (1, 2, 3, 4) if result_deadline(c, q, rules) < rules.as_of and active_in(c, q, rules)]
+    return [q for q in (1, 2, 3, 4) if result_deadline(c, q, rules) <= rules.as_of and active_in(c, q, rules)]
 

@@ -29,17 +29,38 @@ def public_where(settings: Settings) -> str:
     return f"tệp {settings.local.path.name}"
 
 
+def report_witness(settings: Settings, period) -> Witness:
+    """The witness beside the period's report file (sync.witness)."""
+    from reports.build import report_path
+    return Witness(report_path(settings, period), period.key)
+
+
+def report_received_by(settings: Settings, state: State, period) -> set[str]:
+    """Who has the period's report (lower case), by the send ledger or by the witness beside the report:
+    the one answer to "already sent?" for the CLI and the daemon."""
+    have = {r.lower() for r in state.sent_to("report", period.key)}
+    return have | set(report_witness(settings, period).sent())
+
+
+def report_all_sent(settings: Settings, state: State, period) -> bool:
+    """Every configured recipient has the period's report."""
+    wanted = {r.lower() for r in settings.mail.report_to}
+    return bool(wanted) and wanted <= report_received_by(settings, state, period)
+
+
 def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
-                say: Say, witness: Witness | None = None) -> int:
+                say: Say, witness: Witness | None = None, recipients: list[str] | None = None) -> int:
     """`report` is reports.content.Report; its figures go in the cover note. `files`: the .docx, then
-    the PDF when there is one; the internal annex is never among them."""
+    the PDF when there is one; the internal annex is never among them. `recipients`: a part of
+    `mail.report_to` (those the witness does not list), else all of it."""
     p = report.period
     if not settings.mail.report_to:
         raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
     # short enough to stay one RFC 2231 parameter: some mail clients do not join continued file names
     attachments = tuple(Attachment(f, f"Báo cáo CCHC {p.short}{f.suffix}") for f in files)
     body = report_body(p.name, report.as_of, report.kpis, public_where(settings), report.missing_count)
-    letters = [Letter(to, report_subject(p.name), body, attachments) for to in settings.mail.report_to]
+    letters = [Letter(to, report_subject(p.name), body, attachments)
+               for to in (settings.mail.report_to if recipients is None else recipients)]
     on_sent = (lambda to, mid: witness.record(to, now, mid)) if witness else None
     result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", p.key, letters, now, force,
                      on_sent)

@@ -115,10 +115,18 @@ def cycle(year: int, kind_of_cycle: str = "cchc", third: str = "quarter") -> lis
     return [Period(year, k) for k in ("Q1", "H1", "M9" if third == "nine_months" else "Q3", "Y")]
 
 
+FORMS_QUARTERLY = "2024Q1, Q1/2024, \"Quý I/2024\"; 2024Q2; 2024Q3; 2024Q4; hoặc auto"
+
+
 def in_cycle(period: Period, kind_of_cycle: str = "cchc", third: str = "quarter") -> Period:
     """`--quarter 2024Q2` and `2024Q4` mean the 6-month and annual reports in the CCHC cycle; `2024Q3`
-    means the 9-month one when the Office reports nine months."""
+    means the 9-month one when the Office reports nine months. The quarterly cycle reports quarters only:
+    a 6-month, 9-month or annual period would be a second report (and a second e-mail) of the same data."""
     if kind_of_cycle != "cchc":
+        if not period.kind.startswith("Q"):
+            raise UserError(f"Kỳ báo cáo {period.name} không thuộc chu kỳ báo cáo theo quý (khóa cấu hình "
+                            f"'report.cycle: quarterly'); dùng một quý: {FORMS_QUARTERLY.replace('2024', str(period.year))}, "
+                            "hoặc đặt 'report.cycle: cchc' để báo cáo 6 tháng và năm.")
         return period
     mapped = {"Q2": "H1", "Q4": "Y", "Q3": "M9" if third == "nine_months" else "Q3"}.get(period.kind, period.kind)
     return Period(period.year, mapped)

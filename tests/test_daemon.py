@@ -162,3 +162,19 @@ def test_sigterm_stops_the_daemon_cleanly(demo_project):
         proc.kill()
     assert proc.returncode == 0
     assert "SIGTERM" in rest and "Đã dừng" in rest and "Traceback" not in rest
+
+
+def test_next_actions_inside_a_catch_up_window_knows_the_period_and_its_sends(demo_project, monkeypatch):
+    """17/06/2024 10:00, the 6-month report not sent yet: the start-up line names the next try, in
+    Vietnamese; once the ledger or the witness beside the report says it went, the next is Quý III."""
+    from zoneinfo import ZoneInfo
+    configure(demo_project)
+    clock = FakeClock(dt.datetime(2024, 6, 17, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    daemon = _daemon(demo_project, clock, monkeypatch)
+    line = daemon.next_actions()
+    assert "chưa biết" not in line and "import" not in line, line
+    assert "báo cáo 08:00 ngày 18/06/2024 (sau ngày chốt số liệu 14/06/2024)" in line, line
+    assert demo_project.cli("report", "--period", "2024H1", "--date", "2024-06-17", "--send")[0] == 0
+    assert "ngày chốt số liệu 14/09/2024" in daemon.next_actions()
+    (demo_project.root / "state.sqlite").unlink()  # the witness beside the report still knows
+    assert "ngày chốt số liệu 14/09/2024" in daemon.next_actions()

@@ -117,6 +117,21 @@ def test_issue_date_before_the_data_date_is_exit_2(demo_project):
     assert not (demo_project.root / "reports").exists()
 
 
+def test_a_data_date_before_the_periods_window_is_exit_2(demo_project):
+    code, _, err = demo_project.cli("report", "--period", "2024Q1", "--as-of", "2023-12-01", "--date", "2024-01-01")
+    assert code == 2 and "01/12/2023" in err and "15/12/2023" in err and "--as-of" in err
+    assert not (demo_project.root / "reports").exists()
+
+
+def test_a_period_outside_the_configured_cycle_is_exit_2_naming_the_forms(demo_project):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)}, "report": {"cycle": "quarterly"}})
+    for text in ("2024H1", "9 tháng đầu năm 2024", "năm 2024"):
+        code, _, err = demo_project.cli("report", "--period", text)
+        assert code == 2 and "report.cycle" in err and "2024Q2" in err, (text, err)
+    assert not (demo_project.root / "reports").exists()
+    assert _build(demo_project, "--period", "2024Q2")[0]["period"] == "2024Q2"
+
+
 def test_auto_after_the_year_never_leaves_the_plans_year(demo_project):
     result, doc = _build(demo_project, "--date", "2025-01-06")
     assert result["period"] == "2024Y" and result["as_of"] == "2024-12-14"
@@ -424,3 +439,30 @@ def test_properties_are_in_the_order_word_requires(demo_project):
                 assert ranks == sorted(ranks), names
                 checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("key, quarter", [("2024Q3", 3), ("2024H1", 2)])
+def test_a_period_lists_its_own_quarters_missing_results(demo_project, key, quarter):
+    """The report's data date is the cut-off: a result due by that day and still empty at its end is
+    missing, and the report counts what a pass of the same date counts."""
+    result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    listed = " ".join(re.findall(r"^- .+: \d+ kết quả \((.*)\)\.$", text, re.M))
+    assert f"quý {periods.ROMAN[quarter]}:" in listed, listed
+    code, out, err = demo_project.cli("run", "--as-of", result["as_of"], "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
+
+
+def test_section_three_reads_well_and_names_the_lead_unit_as_the_appendix_does(demo_project):
+    _, doc = _build(demo_project, "--period", "2024Q3", "--date", "2024-09-20")
+    lines = [p.text for p in doc.paragraphs if p.text.startswith("- Nhiệm vụ ")]
+    assert lines
+    for line in lines:
+        assert not re.search(r"[:;,…]\.|\.\.", line), line
+    appendix = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.rows[0].cells) > 3
+                    and t.rows[0].cells[2].text == "Đơn vị chủ trì")
+    lead = {int(r.cells[0].text): r.cells[2].text for r in appendix.rows[1:] if r.cells[0].text.isdigit()}
+    for line in lines:
+        stt = int(re.match(r"- Nhiệm vụ (\d+)", line).group(1))
+        assert line.endswith(f"Đơn vị chủ trì: {lead[stt]}."), (line, lead[stt])

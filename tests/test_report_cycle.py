@@ -301,3 +301,20 @@ def test_the_plans_number_is_cited_when_the_plan_file_knows_it(demo_project, tmp
     opening = next(p.text for p in Document(demo_project.root / result["path"]).paragraphs
                    if p.text.startswith("Thực hiện"))
     assert "(Kế hoạch số 35/KH-STTTT ngày 28/02/2024)" in opening
+
+
+def test_the_charts_bars_add_up_to_every_counted_row_with_an_unknown_status_bar(demo_project, plan):
+    """The demo has a status no one can read: the chart shows it as "Chưa rõ tình trạng", so each unit's
+    bar is its rows and all bars together are the report's counted rows."""
+    from reports import chart
+    settings = Settings(report={"out_dir": demo_project.root / "out"}, local={"path": demo_project.workbook})
+    now = dt.datetime(2024, 9, 20, 8, 0)
+    report = build.gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),
+                          dt.date(2024, 9, 14), now.date(), now)
+    assert report.kpis["unknown_status"], "the demo should carry one unreadable status"
+    bars = chart.series(report.by_unit)
+    assert "Chưa rõ tình trạng" in [name for name, _, _ in bars]
+    per_unit = [sum(values[i] for _, _, values in bars) for i in range(len(report.by_unit))]
+    assert per_unit == [u["rows"] for u in report.by_unit]
+    counts = report.status_counts
+    assert sum(per_unit) == report.kpis["rows"] - counts["not_counted"]

@@ -156,9 +156,10 @@ def test_due_soon_window(plan):
 
 
 def test_quarterly_result_due_after_the_cutoff(plan):
+    """Figures as of a day are the sheet at that day's end: due by 14/03 and empty then is missing."""
     row = entry(stt=2, unit="Văn phòng Sở")
-    assert flags(plan, row, as_of=D(2024, 3, 14)) == [[]]
-    assert flags(plan, row, as_of=D(2024, 3, 15)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
+    assert flags(plan, row, as_of=D(2024, 3, 13)) == [[]]
+    assert flags(plan, row, as_of=D(2024, 3, 14)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
     assert flags(plan, row, as_of=D(2024, 9, 20)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)",
                                                        "Thiếu kết quả Quý II (hạn 14/06/2024)",
                                                        "Thiếu kết quả Quý III (hạn 14/09/2024)"]]
@@ -193,12 +194,13 @@ def test_summary_counts(plan):
 
 
 def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
-    """"Hàng quý, trước ngày 10 tháng cuối quý": each quarter's result is owed from the 10th, not the 14th."""
+    """"Hàng quý, trước ngày 10 tháng cuối quý": each quarter's result is missing at the end of the 10th, not
+    of the 14th."""
     row = entry(stt=2, unit="Văn phòng Sở")
     by_tenth = {2: "Hàng quý, trước ngày 10 tháng cuối quý"}
-    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [[]]
-    assert flags(plan, row, as_of=D(2024, 3, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I"]]
-    assert flags(plan, row, as_of=D(2024, 3, 11)) == [[]]  # the plan's own "Thường xuyên": the 14th
+    assert flags(plan, row, as_of=D(2024, 3, 9), overrides=by_tenth) == [[]]
+    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [["Thiếu kết quả Quý I"]]
+    assert flags(plan, row, as_of=D(2024, 3, 10)) == [[]]  # the plan's own "Thường xuyên": the 14th
     assert flags(plan, row, as_of=D(2024, 6, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I",
                                                                            "Thiếu kết quả Quý II"]]
 

@@ -143,6 +143,98 @@ def test_outbox_mode_writes_one_eml_per_recipient_once(demo_project):
     assert len(list((demo_project.root / "outbox").glob("*.eml"))) == 2
 
 
+def _mail_and_attachment(eml) -> tuple[str, dict[str, str]]:
+    """The e-mail's text and the key-figure table of the .docx attached to that same message."""
+    import email
+    import io
+    from email import policy
+
+    from docx import Document
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    body = msg.get_body(preferencelist=("plain",)).get_content()
+    docx = next(p for p in msg.iter_attachments() if p.get_content_type() == DOCX)
+    doc = Document(io.BytesIO(docx.get_content()))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
+    return body, {r.cells[0].text: r.cells[1].text for r in table.rows[1:]}
+
+
+def test_a_later_recipient_gets_the_figures_of_the_file_attached(demo_project):
+    """The report was sent and is kept as sent; the sheet changes; a recipient added later gets the kept
+    file, and the e-mail's figures must be that file's, not today's sheet's."""
+    from .workbooks import col, edit
+    configure(demo_project)
+    assert demo_project.cli("report", "--period", "2024Q3", "--date", "2024-09-20", "--send")[0] == 0
+    tab = "Theo dõi"
+    status, done_on = col(demo_project.workbook, tab, "Tình trạng"), col(demo_project.workbook, tab, "Ngày hoàn thành")
+    rows = [i + 1 for i, r in enumerate(values(demo_project.workbook)[tab]) if i and r[status - 1] != "Hoàn thành"][:5]
+    edit(demo_project.workbook, tab, {**{(r, status): "Hoàn thành" for r in rows},
+                                      **{(r, done_on): "10/09/2024" for r in rows}})
+    late = "c@example.invalid"
+    mail = {"report_to": LEADERS + [late], "from": "Văn phòng Sở <vp@sotttt.example.invalid>",
+            "outbox_dir": str(demo_project.root / "outbox")}
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "state": str(demo_project.root / "state.sqlite"), "plan": str(PLAN_PATH), "mail": mail})
+    code, out, err = demo_project.cli("report", "--period", "2024Q3", "--date", "2024-09-20", "--send")
+    assert code == 0, err
+    emls = {e: e.read_text(errors="replace") for e in (demo_project.root / "outbox").glob("*.eml")}
+    first = next(e for e, t in emls.items() if LEADERS[0] in t)
+    latest = next(e for e, t in emls.items() if late in t)
+    for eml in (first, latest):
+        body, figures = _mail_and_attachment(eml)
+        done = re.search(r"Hoàn thành: (\d+)/(\d+)", body)
+        assert done.groups() == (figures["- Hoàn thành"], figures["Số lượt phân công (đơn vị × nhiệm vụ)"]), eml
+        assert f"Quá hạn: {figures['Quá hạn, chưa hoàn thành']}\r\n" in body
+        assert f"còn thiếu: {figures['Kết quả quý các đơn vị còn thiếu']}" in body
+    assert _mail_and_attachment(first)[0] == _mail_and_attachment(latest)[0]
+
+
+def test_a_moved_project_folder_still_knows_what_was_sent(demo_project, tmp_path_factory):
+    """The folder is copied elsewhere with its paths updated and without its state file: the witness
+    beside the sent report still stops a second round of e-mails (exit 2 naming it)."""
+    import shutil
+
+    from .conftest import Project
+
+    def settings_for(root):
+        return {"local": {"path": str(root / "data" / "wb.xlsx")}, "state": str(root / "state.sqlite"),
+                "plan": str(PLAN_PATH), "report": {"out_dir": str(root / "out")},
+                "mail": {"report_to": LEADERS, "from": "vp@sotttt.example.invalid", "outbox_dir": str(root / "outbox")}}
+    demo_project.write_config(settings_for(demo_project.root))
+    assert demo_project.cli("report", "--period", "2024Q3", "--send")[0] == 0
+    moved = tmp_path_factory.mktemp("elsewhere") / "p3"
+    shutil.copytree(demo_project.root, moved)
+    (moved / "state.sqlite").unlink()
+    elsewhere = Project(moved, demo_project.capsys)
+    elsewhere.write_config(settings_for(moved))
+    before = sorted((moved / "outbox").glob("*.eml"))
+    code, out, err = elsewhere.cli("report", "--period", "2024Q3", "--send")
+    assert code == 2 and ".da-gui.json" in err, (code, out, err)
+    assert sorted((moved / "outbox").glob("*.eml")) == before
+    assert sorted(p.name for p in (moved / "out").glob("*.docx")) == \
+        sorted(p.name for p in (demo_project.root / "out").glob("*.docx"))
+
+
+def test_after_a_lost_state_file_only_recipients_the_witness_does_not_list_get_the_report(demo_project):
+    """The witness is per recipient: a recipient added after the state file was lost gets the report,
+    those the witness lists do not (and the command says so); with nobody new it is exit 2 naming it."""
+    configure(demo_project)
+    assert demo_project.cli("report", "--period", "2024Q3", "--send")[0] == 0
+    (demo_project.root / "state.sqlite").unlink()
+    late = "c@example.invalid"
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
+                               "state": str(demo_project.root / "state.sqlite"), "plan": str(PLAN_PATH),
+                               "mail": {"report_to": LEADERS + [late], "from": "vp@sotttt.example.invalid",
+                                        "outbox_dir": str(demo_project.root / "outbox")}})
+    code, out, err = demo_project.cli("report", "--period", "2024Q3", "--send")
+    assert code == 0, err
+    emls = [e.read_text(errors="replace") for e in (demo_project.root / "outbox").glob("*.eml")]
+    assert [sum(f"To: {a}" in t for t in emls) for a in LEADERS + [late]] == [1, 1, 1]
+    assert ".da-gui.json" in out and all(a in out for a in LEADERS), out
+    code, out, err = demo_project.cli("report", "--period", "2024Q3", "--send")
+    assert code == 2 and ".da-gui.json" in err
+    assert len(list((demo_project.root / "outbox").glob("*.eml"))) == 3
+
+
 # --- TLS and AUTH ----------------------------------------------------------------------------------------
 
 @pytest.fixture
