@@ -16,7 +16,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from .deadlines import result_due, result_period
+from .deadlines import result_period
 from .schema import Flag, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
 from .validation import Checked
 
@@ -35,7 +35,7 @@ def flags_for(c: Checked, rules: Rules, owed: list[int] | None = None) -> list[F
     if not c.counted or c.status == "cancelled":
         return []
     owed = owed_quarters(c, rules) if owed is None else owed
-    return _deadline_flags(c, rules) + [flag_missing(q, result_due(rules.year, q, rules.cutoff_day)) for q in owed
+    return _deadline_flags(c, rules) + [flag_missing(q, result_deadline(c, q, rules)) for q in owed
                                         if q in c.entry.results and not c.entry.results[q]]
 
 

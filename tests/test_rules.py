@@ -199,10 +199,10 @@ def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
     row = entry(stt=2, unit="Văn phòng Sở")
     by_tenth = {2: "Hàng quý, trước ngày 10 tháng cuối quý"}
     assert flags(plan, row, as_of=D(2024, 3, 9), overrides=by_tenth) == [[]]
-    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [["Thiếu kết quả Quý I"]]
+    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [["Thiếu kết quả Quý I (hạn 10/03/2024)"]]
     assert flags(plan, row, as_of=D(2024, 3, 10)) == [[]]  # the plan's own "Thường xuyên": the 14th
-    assert flags(plan, row, as_of=D(2024, 6, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I",
-                                                                           "Thiếu kết quả Quý II"]]
+    assert flags(plan, row, as_of=D(2024, 6, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I (hạn 10/03/2024)",
+                                                                           "Thiếu kết quả Quý II (hạn 10/06/2024)"]]
 
 
 @pytest.mark.parametrize("phrase", ["Hàng quý, trước ngày 10 tháng cuối quý", "Hằng tháng, trước ngày 25",

@@ -501,7 +501,7 @@ class _Requests:
                 cells.append(cell)
             rows.append({"values": cells})
         old = self.meta.get(tab, {})
-        out = render.unmerge_requests(sid, old.get("merges", []), (rows_n, cols_n))
+        out = render.unmerge_requests(sid, (rows_n, cols_n))
         out.append({"updateCells": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": rows_n,
                                               "startColumnIndex": 0, "endColumnIndex": cols_n},
                                     "rows": rows, "fields": "userEnteredValue,userEnteredFormat,note"}})

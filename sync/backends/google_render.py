@@ -46,10 +46,9 @@ def cell_format(styled: Styled, r: int, c: int, value) -> dict | None:
     return fmt
 
 
-def unmerge_requests(sid: int, old_merges: list[dict], size: tuple[int, int]) -> list[dict]:
-    """Undo the merges the tab has (from the metadata read), if any: this pass's grid may differ."""
-    if not old_merges:
-        return []
+def unmerge_requests(sid: int, size: tuple[int, int]) -> list[dict]:
+    """Undo the tab's merges before this pass's grid lays its own: always, not only when the metadata read
+    showed some, since a write of ours that landed late (after that read) may have merged cells since."""
     return [{"unmergeCells": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": size[0],
                                         "startColumnIndex": 0, "endColumnIndex": size[1]}}}]
 
