@@ -9,6 +9,8 @@ section of the dashboard.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 from .tables import UNMERGE_HOWTO, Merge, a1, merge_a1, merge_index
@@ -16,7 +18,7 @@ from .text import shorten
 from .workbook import Cell, Snapshot, Styled, WriteSet
 
 SECTION_TITLE = "VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP"
-SECTION_COLUMNS = ("Tab", "Ô", "Vùng ô gộp", "Nội dung cần ghi")
+SECTION_COLUMNS = ("Trang tính", "Ô", "Vùng ô gộp", "Nội dung cần ghi")
 FIX = f"Hủy gộp các ô đó ({UNMERGE_HOWTO}) để công cụ ghi được"
 
 
@@ -82,4 +84,6 @@ def with_section(styled: Styled, withheld: list[Withheld]) -> Styled:
     for w in withheld:
         rows.append([w.tab, w.cell, merge_a1(w.merge), shorten(str(w.value or "(để trống)"), 200)])
     rows.append([FIX + "."])
-    return Styled(rows, styles, dict(styled.widths))
+    first = len(styled.rows) + 4  # the listed cells keep the dashboard's own layout, chart included
+    wrap = styled.wrap | {(r, 4) for r in range(first, len(rows))}
+    return dataclasses.replace(styled, rows=rows, styles=styles, wrap=wrap)
