@@ -275,6 +275,10 @@ def cmd_run(args) -> int:
     from .state import State
     settings = _settings(args)
     now, state = now_in(settings), State(settings.state)
+    if args.as_of and args.as_of > now.date() and not args.dry_run:  # a typo would stop history for years
+        raise UserError(f"--as-of {args.as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một lượt "
+                        "ghi vào bảng tính không được đề ngày tương lai. Kiểm tra lại ngày, hoặc thêm --dry-run để "
+                        "chỉ tính thử.")
     # The state file takes this pass's record before anything else: broken, it stops the pass (exit 2)
     # before the workbook gains a log line; after this, every failure is recorded with its message.
     row = None if args.dry_run else state.begin_pass("run", now)

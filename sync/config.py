@@ -182,6 +182,16 @@ class Settings(_Strict):
     headers: dict[str, str] = {}
     source: Path | None = Field(None, exclude=True)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"không có múi giờ '{value}'; dùng tên IANA, ví dụ \"Asia/Ho_Chi_Minh\"") from None
+        return value
+
     @property
     def layout(self) -> Layout:
         return Layout.from_overrides(self.tabs, self.headers)

@@ -153,3 +153,17 @@ def test_the_example_config_documents_every_key():
         return out
 
     assert missing(Settings, raw, "") == []
+
+
+def test_a_writing_pass_dated_in_the_future_is_refused(project):
+    """A mistyped --as-of (2042) would stop history from recording until then: refused; a dry run may look."""
+    assert project.cli("init")[0] == 0
+    code, _out, err = project.cli("run", "--as-of", "2042-09-20")
+    assert code == 2 and "20/09/2042" in err and "--dry-run" in err
+    assert project.cli("run", "--as-of", "2042-09-20", "--dry-run")[0] == 0
+
+
+def test_an_unknown_time_zone_is_exit_2_naming_the_key(project):
+    project.write_config({"timezone": "Mars/Olympus"})
+    code, _out, err = project.cli("status")
+    assert code == 2 and "'timezone'" in err and "Mars/Olympus" in err and "Asia/Ho_Chi_Minh" in err
