@@ -476,6 +476,9 @@ def cmd_report(args) -> int:
     pdf_wanted = args.pdf or rs.pdf
     if pdf_wanted:
         build.require_soffice()  # say so before anything is written
+    if args.send and not settings.mail.report_to:  # before anything is built, not after
+        from .notify import NO_RECIPIENTS
+        raise UserError(NO_RECIPIENTS)
     path = build.report_path(settings, period)
     witness = Witness(path, period.key)
     ledger = state.sent_to("report", period.key)

@@ -48,6 +48,9 @@ def report_all_sent(settings: Settings, state: State, period) -> bool:
     return bool(wanted) and wanted <= report_received_by(settings, state, period)
 
 
+NO_RECIPIENTS = "Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'."
+
+
 def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
                 say: Say, witness: Witness | None = None, recipients: list[str] | None = None) -> int:
     """`report` is reports.content.Report; its figures go in the cover note. `files`: the .docx, then
@@ -55,7 +58,7 @@ def send_report(settings: Settings, state: State, report, files: list[Path], now
     `mail.report_to` (those the witness does not list), else all of it."""
     p = report.period
     if not settings.mail.report_to:
-        raise UserError("Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'.")
+        raise UserError(NO_RECIPIENTS)
     # short enough to stay one RFC 2231 parameter: some mail clients do not join continued file names
     attachments = tuple(Attachment(f, f"Báo cáo CCHC {p.short}{f.suffix}") for f in files)
     body = report_body(p.name, report.as_of, report.kpis, public_where(settings), report.missing_count)

@@ -167,3 +167,9 @@ def test_an_unknown_time_zone_is_exit_2_naming_the_key(project):
     project.write_config({"timezone": "Mars/Olympus"})
     code, _out, err = project.cli("status")
     assert code == 2 and "'timezone'" in err and "Mars/Olympus" in err and "Asia/Ho_Chi_Minh" in err
+
+
+def test_report_send_without_recipients_stops_before_building_anything(demo_project):
+    code, _out, err = demo_project.cli("report", "--period", "2024Q1", "--send")
+    assert code == 2 and "'mail.report_to'" in err
+    assert not (demo_project.root / "reports").exists()  # no .docx, annex or figures file left behind
