@@ -279,6 +279,10 @@ def cmd_run(args) -> int:
         raise UserError(f"--as-of {args.as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một lượt "
                         "ghi vào bảng tính không được đề ngày tương lai. Kiểm tra lại ngày, hoặc thêm --dry-run để "
                         "chỉ tính thử.")
+    if args.as_of and not args.dry_run:
+        from .history_cli import not_recorded
+        if refused := not_recorded(state, args.as_of):
+            raise UserError(refused)
     # The state file takes this pass's record before anything else: broken, it stops the pass (exit 2)
     # before the workbook gains a log line; after this, every failure is recorded with its message.
     row = None if args.dry_run else state.begin_pass("run", now)
@@ -307,16 +311,11 @@ def cmd_run(args) -> int:
         summary["not_written_reason"] = str(held)
         state.record_pass("run", now, False, summary, str(held), started_row=row)
     elif not args.dry_run:
-        from .history_cli import not_recorded, recorder
-        skipped = not_recorded(state, opts.as_of)  # dated before the last recorded pass: history stays as it is
-        summary["history_recorded"] = skipped is None
-        state.record_pass("run", now, True, summary, "\n".join([*result.messages, *filter(None, [skipped])]),
-                          then=None if skipped else recorder(state, opts.as_of, result.snapshot, plan,
-                                                             settings.layout, backend.describe()),
+        from .history_cli import recorder
+        state.record_pass("run", now, True, summary, "\n".join(result.messages),
+                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()),
                           started_row=row)
         state.mark_logged()
-        if skipped:
-            result.messages.append(skipped)
     for message in result.messages:
         print(message, file=sys.stderr)
     if args.json:

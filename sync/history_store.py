@@ -140,13 +140,16 @@ class HistoryStore:
         return max(today, last) if last else today
 
     def refusal(self, as_of: dt.date) -> str | None:
-        """Why a pass of date `as_of` will not be recorded (dated before the last recorded pass), or None."""
+        """Why a writing pass of date `as_of` is refused (dated before the last recorded pass), or None: it
+        could record no history, and its dashboard would mix today's entries with a past date."""
         last = self.last_date()
         if last is None or as_of >= last:
             return None
-        return (f"Lịch sử không ghi lượt này: ngày số liệu {as_of:%d/%m/%Y} trước lượt đã ghi gần nhất "
-                f"({last:%d/%m/%Y}), mà lịch sử chỉ đi tới, không viết lại quá khứ. Lượt chạy vẫn được thực hiện; "
-                f"thay đổi các đơn vị đã nhập sẽ được ghi ở lượt chạy kế tiếp có ngày từ {last:%d/%m/%Y} trở đi.")
+        return (f"Không chạy lượt ghi ngày {as_of:%d/%m/%Y}: ngày này trước lượt đã ghi lịch sử gần nhất "
+                f"({last:%d/%m/%Y}), mà lịch sử chỉ đi tới, không viết lại quá khứ; bảng tổng hợp của ngày cũ tính "
+                "từ các mục hiện nay sẽ khác số liệu của chính ngày đó. Xem số liệu ngày đó bằng "
+                f"'python -m sync run --as-of {as_of:%Y-%m-%d} --dry-run' (tính từ lịch sử), hoặc chạy lượt ghi "
+                f"với ngày từ {last:%d/%m/%Y} trở đi.")
 
     # --- reading ------------------------------------------------------------------------------------------
 

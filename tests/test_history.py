@@ -402,7 +402,7 @@ def _delete_row(path, stt, unit_name):
     wb.save(path)
 
 
-def test_a_pass_dated_before_the_last_recorded_one_records_nothing_and_at_stays_true(demo_project):
+def test_a_writing_pass_dated_before_the_last_recorded_one_is_refused_and_at_stays_true(demo_project):
     p = demo_project
     days = [dt.date(2024, 9, 20), dt.date(2024, 9, 27), dt.date(2024, 9, 30), dt.date(2024, 10, 4),
             dt.date(2024, 10, 11)]
@@ -420,12 +420,12 @@ def test_a_pass_dated_before_the_last_recorded_one_records_nothing_and_at_stays_
     assert restore_day >= dt.date.today() - dt.timedelta(days=1)  # dated now (today in Asia/Ho_Chi_Minh)
     n = len(records(p))
     type_cells(p.workbook, 7, "Văn phòng", **{"Ghi chú": "sửa sau khôi phục"})
-    for early in ("2024-10-18", "2024-09-25"):  # the pass runs and says history does not record it
+    before = p.workbook.read_bytes()
+    for early in ("2024-10-18", "2024-09-25"):  # a writing pass dated back is refused; a dry run may look
         code, out, err = p.cli("run", "--as-of", early, "--json")
-        assert code == 0, err
-        assert "Lịch sử không ghi lượt này" in err and f"{restore_day:%d/%m/%Y}" in err
-        assert json.loads(out)["history_recorded"] is False
-    assert len(records(p)) == n
+        assert code == 2 and "Không chạy lượt ghi" in err and f"{restore_day:%d/%m/%Y}" in err and "--dry-run" in err
+        assert p.cli("run", "--as-of", early, "--dry-run")[0] == 0
+    assert len(records(p)) == n and p.workbook.read_bytes() == before
     with sqlite3.connect(p.root / "state.sqlite") as db:
         dated = [dt.date.fromisoformat(r[0]) for r in db.execute("SELECT as_of FROM history_passes ORDER BY pass_id")]
     assert dated == sorted(dated) and len(dated) == 6
