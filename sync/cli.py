@@ -255,8 +255,9 @@ def cmd_init(args) -> int:
     laid_out = history_cli.after(snapshot, changes)
     day = history_cli.init_date(state, plan, laid_out, settings.layout, started.date())
     state.record_pass("init", started, True, {"backend": backend.name, "cells_written": added,
-                                              "as_of": day.isoformat()},
-                      then=history_cli.recorder(state, day, laid_out, plan, settings.layout, backend.describe()),
+                                              "as_of": (day or started.date()).isoformat()},
+                      then=day and history_cli.recorder(state, day, laid_out, plan, settings.layout,
+                                                        backend.describe()),
                       started_row=row)
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
     print(f"Đã khởi tạo {backend.describe()}: "

@@ -62,19 +62,20 @@ def not_recorded(state, as_of: dt.date) -> str | None:
     return HistoryStore(state).refusal(as_of)
 
 
-def init_date(state, plan, laid_out: Snapshot, layout, today: dt.date) -> dt.date:
+def init_date(state, plan, laid_out: Snapshot, layout, today: dt.date) -> dt.date | None:
     """The history date of what `init` lays out (headers, the plan's rows: the Office's, not a unit's).
 
     Never after what history already has, so that init does not move history's clock forward and a replay
     of earlier dates with `run --as-of` stays recordable: the last recorded date, if any; before the first
     pass, when no unit has typed anything yet (true then: the rows stood empty), the start of the plan's
-    reporting year (1 December before it, ahead of ND 09/2019's first window from 15/12); else today."""
+    reporting year (1 December before it, ahead of ND 09/2019's first window from 15/12); else None: init
+    records nothing and the first pass, of its own date, is the baseline (no date would be true for it)."""
     last = HistoryStore(state).last_date()
     if last is not None:
         return last
     rows = history.snapshot_rows(laid_out, plan, layout)
     typed = any(k in UNIT_COLUMNS for row in rows for k in row.values)
-    return today if typed else min(today, dt.date(plan.year - 1, 12, 1))
+    return None if typed else min(today, dt.date(plan.year - 1, 12, 1))
 
 
 def record_date(state, today: dt.date) -> dt.date:

@@ -27,26 +27,11 @@ from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID, Waits, write_key
 from .sheets_api import SheetsAPI, serve
+from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 PASS_ID = re.compile(r"mã ([0-9a-f]{12})")
 ID_HEADER = LOG_COLUMNS["pass_id"]
-
-
-@pytest.fixture
-def api():
-    state = SheetsAPI()
-    server, _ = serve(state)
-    state.base_url = f"http://127.0.0.1:{server.server_port}"
-    yield state
-    server.stop()
-
-
-@pytest.fixture
-def key(api, tmp_path):
-    path = write_key(tmp_path / "credentials.json", api.base_url + "/token")
-    path.chmod(0o600)
-    return path
 
 
 @pytest.fixture
