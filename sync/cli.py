@@ -280,15 +280,15 @@ def cmd_run(args) -> int:
         raise UserError(f"--as-of {args.as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một lượt "
                         "ghi vào bảng tính không được đề ngày tương lai. Kiểm tra lại ngày, hoặc thêm --dry-run để "
                         "chỉ tính thử.")
-    if args.as_of and not args.dry_run:
-        from .history_cli import not_recorded
-        if refused := not_recorded(state, args.as_of):
-            raise UserError(refused)
     # The state file takes this pass's record before anything else: broken, it stops the pass (exit 2)
     # before the workbook gains a log line; after this, every failure is recorded with its message.
     row = None if args.dry_run else state.begin_pass("run", now)
     as_of = args.as_of or now.date()
     try:
+        if args.as_of and not args.dry_run:  # after begin_pass: a broken state file is named as such first
+            from .history_cli import not_recorded
+            if refused := not_recorded(state, args.as_of):
+                raise UserError(refused)
         settings, plan, backend, _ = _context(args)
         source = None
         if args.dry_run:  # a past date, computed and not written: from history when it covers the date
