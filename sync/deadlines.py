@@ -79,10 +79,6 @@ def result_period(year: int, quarter: int, cutoff_day: int = 14) -> tuple[dt.dat
     return start, end
 
 
-def result_due(year: int, quarter: int, cutoff_day: int = 14) -> dt.date:
-    return result_period(year, quarter, cutoff_day)[1]
-
-
 def reporting_quarter(day: dt.date, cutoff_day: int = 14) -> tuple[int, int]:
     """(year, quarter) whose reporting period contains `day`."""
     for quarter in (1, 2, 3, 4):

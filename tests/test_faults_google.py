@@ -20,7 +20,6 @@ import pytest
 from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
 from sync.demo import seed
-from sync.errors import Unreachable
 from sync.pipeline import PassOptions, run_pass
 from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 
