@@ -48,7 +48,7 @@ def waits(monkeypatch) -> list[float]:
 def google(project, api, key, plan, waits):
     """A project on `backend: google` against the stand-in, its sheet seeded with the units' sample entries."""
     configure(project, api, key)
-    seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url), plan, AS_OF)
+    seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url), plan, AS_OF)
     return project
 
 
@@ -386,11 +386,11 @@ def test_a_slow_server_cannot_stretch_the_command_past_its_budget(google, api, k
 
 def test_two_passes_of_the_same_second_keep_their_own_lines(api, key, plan):
     """Two state files, one sheet: the second pass's unknown write must not mistake the first's line for its own."""
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url, sleep=lambda s: None)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url, sleep=lambda s: None)
     seed(b, plan, AS_OF)
     first = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW), clock=lambda: 0.0)
     api.fault(status=500, method="POST", path=":batchUpdate")  # the second pass's write: outcome unknown
-    second = run_pass(GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url,
+    second = run_pass(GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url,
                                     sleep=lambda s: None), plan, Layout(), PassOptions(AS_OF, NOW), clock=lambda: 0.0)
     assert second.attempts == 2 and first.pass_id != second.pass_id
     lines = log_lines(api)
@@ -409,7 +409,7 @@ OLD_SHOWN = [[str(v) for v in line] for line in OLD_LINES]  # as the sheet shows
 
 
 def _make_old_log(api, key, plan):
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url)
     seed(b, plan, AS_OF)
     book = api.store.books[SPREADSHEET_ID]
     api.store.values_clear(book, "'Nhật ký'")

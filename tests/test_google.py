@@ -57,7 +57,7 @@ PATIENT_S = 60
 
 def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
     extra = {"sleep": waits.sleep, "clock": waits.clock} if waits is not None else {}
-    return GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url,
+    return GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url,
                          kw.get("timeout_s", PATIENT_S),
                          kw.get("budget", 5), **extra)
 
@@ -65,7 +65,7 @@ def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
 def unit_client(api, key) -> gspread.Spreadsheet:
     """A unit typing in the sheet: plain gspread, pointed at the stand-in."""
     from sync.backends.google import BoundedHTTPClient
-    creds = load_credentials(key, stand_in=True)
+    creds = load_credentials(key)
     client = gspread.Client(creds)
     client.http_client = BoundedHTTPClient(creds, api.base_url, 2, 5)
     return client.open_by_key(SPREADSHEET_ID)
@@ -389,7 +389,7 @@ def google_template(plan, tmp_path_factory):
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
     key_file = write_key(tmp_path_factory.mktemp("key") / "k.json", base + "/token")
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file, stand_in=True), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
     yield state, base, key_file, _copy.deepcopy(state.store.books[SPREADSHEET_ID])
@@ -431,7 +431,7 @@ def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
                 v.get("userEnteredValue")}
 
     before = {t: typed(book.sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file, stand_in=True), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
     run_pass(b, plan, Layout(), OPTS)
     after = {t: typed(state.store.books[SPREADSHEET_ID].sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
     assert after == before

@@ -7,6 +7,7 @@ updated in place (updateChartSpec) when the tab has it, added (addChart) when no
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from gspread.utils import convert_hex_to_colors_dict
 
@@ -14,7 +15,7 @@ from ..schema import HEADER_COLOUR
 from ..workbook import Chart, Styled
 
 PIXELS_PER_CHAR = 7
-STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
+STYLE_FORMATS: dict[str, dict[str, Any]] = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},
                  "header": {"textFormat": {"bold": True},
@@ -29,7 +30,7 @@ def cell_format(styled: Styled, r: int, c: int, value) -> dict | None:
     style = styled.styles.get(r)
     if value in (None, "") and style is None and (r, c) not in styled.fills:
         return None
-    fmt = dict(STYLE_FORMATS.get(style, {}))
+    fmt = dict(STYLE_FORMATS.get(style or "", {}))
     if (r, c) in styled.fills:
         fmt["backgroundColor"] = dict(convert_hex_to_colors_dict(styled.fills[(r, c)]))
     align = styled.alignment(r, c)
