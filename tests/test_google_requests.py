@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import types
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from sync.backends import google_requests as bodies
 from sync.backends.google import GoogleBackend
@@ -30,6 +34,7 @@ from sync.workbook import Chart, Snapshot, Styled, Tab, WriteSet
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
 from .sheets_api import contract
+from .strategies import CELL, UNIT_COLS
 from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -234,6 +239,35 @@ def test_a_real_init_and_pass_build_bodies_the_api_takes(seeded, plan):
     snap = seeded.read()
     out = built(snap, compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "bảng tính").writes)
     assert "addChart" in kinds(out) and "addSheet" not in kinds(out)
+
+
+# --- the safety property below HTTP: a pass's values never go into a cell someone typed ---------------------
+
+@hsettings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from([*UNIT_COLS, 1, 3, 5])), CELL,
+                             max_size=40))
+def test_a_pass_sends_no_value_into_a_typed_cell(seeded, plan, edits):
+    """Whatever units typed, the bodies of a pass set values in Kế hoạch and Theo dõi only in the job's own
+    columns (notes on offending cells are the job's too); the same property over HTTP is test_google's."""
+    snap = seeded.read()
+    tracking = snap.tabs["Theo dõi"]
+    for (r, c), value in edits.items():
+        while len(tracking.rows) < r:
+            tracking.rows.append([])
+        row = tracking.rows[r - 1]
+        row.extend([None] * (c - len(row)))
+        row[c - 1] = value
+    job = {tracking.rows[0].index("Kiểm tra") + 1, tracking.rows[0].index("Cảnh báo") + 1}
+    meta = meta_of(snap)
+    guarded = {meta["Kế hoạch"]["properties"]["sheetId"]: set(), meta["Theo dõi"]["properties"]["sheetId"]: job}
+    out = built(snap, compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "bảng tính").writes)
+    for request in out:
+        body = request.get("updateCells") or request.get("repeatCell") or {}
+        rng = body.get("range", {})
+        if rng.get("sheetId") in guarded and "userEnteredValue" in body.get("fields", "") + json.dumps(body):
+            cols = set(range(rng["startColumnIndex"] + 1, rng["endColumnIndex"] + 1))
+            assert cols <= guarded[rng["sheetId"]], request
 
 
 # --- the row keys re-read before writing ---------------------------------------------------------------------
