@@ -64,7 +64,7 @@ class Transient(Exception):
 
 def backoff(attempt: int) -> float:
     """The wait before try `attempt + 1`: 1, 2, 4 … s up to MAX_BACKOFF_S, plus up to 1 s of jitter."""
-    return min(1.0 * 2 ** (attempt - 1), MAX_BACKOFF_S) + random.uniform(0, 1)
+    return float(min(2.0 ** (attempt - 1), MAX_BACKOFF_S) + random.uniform(0, 1))
 
 
 class BoundedHTTPClient(HTTPClient):
