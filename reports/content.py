@@ -7,13 +7,14 @@ report prints is the length of the list printed under it (`Report.identities` st
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sync.asof import SOURCE_SENTENCE
-from sync.dashboard import RowResult, Summary, task_state
-from sync.deadlines import format_date
+from sync.dashboard import Kpis, OverdueLine, RowResult, Summary, UnitLine, task_state
+from sync.deadlines import ScheduleKind, format_date
 from sync.periods import ROMAN, Period
 from sync.plan import Plan, Task
+from sync.schema import FlagKind, Status
 from sync.text import nfc, shorten, vn_number
 
 TASK_NAME_LIMIT = 400  # task names are printed in full up to this; longer ones end at a word with "…"
@@ -49,13 +50,13 @@ class Report:
     as_of: dt.date
     issued: dt.date
     plan: Plan
-    kpis: dict
+    kpis: Kpis
     tasks: list[TaskLine]
-    overdue: list[dict]
+    overdue: list[OverdueLine]  # `unit` is the unit's label
     missing: list[tuple[str, list[tuple[int, int]]]]  # (unit, [(quarter, task number)]) owed and empty
     errors: list[dict]      # for the internal annex only, never in the body
     open_tasks: list[dict]  # section III: every task not finished, with its lead unit
-    by_unit: list[dict]
+    by_unit: list[UnitLine]
     has_data: bool
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
     source: str = ""  # which entries the figures come from (sync.past), said under the figures
@@ -66,36 +67,39 @@ class Report:
 
     @property
     def status_counts(self) -> dict[str, int]:
+        """Rows by status value, "unknown_status" and "not_counted": they add up to the rows."""
         k = self.kpis
-        counts = {key: k[key] for key in ("done", "in_progress", "not_started", "cancelled")}
-        counts["unknown_status"] = k.get("unknown_status", 0)
-        counts["not_counted"] = k["rows"] - sum(counts.values())  # outside the plan or duplicated rows
+        counts = {status.value: k.status_count(status) for status in
+                  (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED)}
+        counts["unknown_status"] = k.unknown_status
+        counts["not_counted"] = k.rows - sum(counts.values())  # outside the plan or duplicated rows
         return counts
 
     @property
     def kpi_rows(self) -> list[tuple[str, str]]:
         """The key-figure table: each line a figure of the data date, the statuses adding up to the rows."""
         k, s = self.kpis, self.status_counts
-        rows = [("Số nhiệm vụ trong Kế hoạch", k["tasks"]),
-                ("Số lượt phân công (đơn vị × nhiệm vụ)", k["rows"]),
+        rows: list[tuple[str, int | float | None]] = [
+                ("Số nhiệm vụ trong Kế hoạch", k.tasks),
+                ("Số lượt phân công (đơn vị × nhiệm vụ)", k.rows),
                 ("- Hoàn thành", s["done"]), ("- Đang thực hiện", s["in_progress"]),
                 ("- Chưa thực hiện", s["not_started"]), ("- Không thực hiện", s["cancelled"])]
         if s["unknown_status"]:
             rows.append(("- Chưa rõ tình trạng (ghi sai, chờ đơn vị sửa)", s["unknown_status"]))
         if s["not_counted"]:
             rows.append(("- Dòng ngoài Kế hoạch hoặc trùng lặp (không tính)", s["not_counted"]))
-        rows += [("Quá hạn, chưa hoàn thành", k["overdue"]), ("Sắp đến hạn", k["due_soon"]),
-                 ("Hoàn thành trễ hạn", k["late"]), ("Chưa xác định hạn", k["undated"]),
-                 ("Kết quả quý các đơn vị còn thiếu", k["missing_quarterly"]),
-                 ("Tỷ lệ hoàn thành đúng hạn (%)", k["on_time_rate"])]
+        rows += [("Quá hạn, chưa hoàn thành", k.overdue), ("Sắp đến hạn", k.due_soon),
+                 ("Hoàn thành trễ hạn", k.late), ("Chưa xác định hạn", k.undated),
+                 ("Kết quả quý các đơn vị còn thiếu", k.missing_quarterly),
+                 ("Tỷ lệ hoàn thành đúng hạn (%)", k.on_time_rate)]
         return [(label, vn_number(value)) for label, value in rows]
 
     def identities(self) -> dict[str, tuple[int, int]]:
         """Each printed total against the list it sums: equal in every report (tests check them)."""
         s = self.status_counts
-        return {"statuses = rows": (sum(s.values()), self.kpis["rows"]),
-                "missing = listed": (self.kpis["missing_quarterly"], self.missing_count),
-                "overdue = listed": (self.kpis["overdue"], len(self.overdue))}
+        return {"statuses = rows": (sum(s.values()), self.kpis.rows),
+                "missing = listed": (self.kpis.missing_quarterly, self.missing_count),
+                "overdue = listed": (self.kpis.overdue, len(self.overdue))}
 
     def source_sentence(self) -> str:
         return self.source or SOURCE_SENTENCE.format(date=vn_date(self.as_of))
@@ -105,14 +109,14 @@ class Report:
         if not self.has_data:
             return (f"Tính đến {vn_date(self.as_of)}, các đơn vị chưa nhập số liệu nào cho {p.name} vào bảng "
                     "theo dõi; báo cáo này chưa có kết quả để tổng hợp.")
-        rate = (f" Tỷ lệ hoàn thành đúng hạn (các nhiệm vụ đã đến hạn): {vn_number(k['on_time_rate'])}%."
-                if k["on_time_rate"] is not None else "")
+        rate = (f" Tỷ lệ hoàn thành đúng hạn (các nhiệm vụ đã đến hạn): {vn_number(k.on_time_rate)}%."
+                if k.on_time_rate is not None else "")
         unknown = f", {s['unknown_status']} chưa rõ tình trạng" if s["unknown_status"] else ""
         extra = f" ({s['not_counted']} dòng ngoài Kế hoạch hoặc trùng lặp không tính)" if s["not_counted"] else ""
-        return (f"Tính đến {vn_date(self.as_of)}, {k['tasks']} nhiệm vụ của Kế hoạch được phân công thành "
-                f"{k['rows']} lượt thực hiện (đơn vị × nhiệm vụ){extra}: {s['done']} hoàn thành, "
+        return (f"Tính đến {vn_date(self.as_of)}, {k.tasks} nhiệm vụ của Kế hoạch được phân công thành "
+                f"{k.rows} lượt thực hiện (đơn vị × nhiệm vụ){extra}: {s['done']} hoàn thành, "
                 f"{s['in_progress']} đang thực hiện, {s['not_started']} chưa thực hiện, {s['cancelled']} không "
-                f"thực hiện{unknown}; {k['overdue']} lượt quá hạn, {k['due_soon']} sắp đến hạn, {k['late']} hoàn "
+                f"thực hiện{unknown}; {k.overdue} lượt quá hạn, {k.due_soon} sắp đến hạn, {k.late} hoàn "
                 f"thành trễ hạn; {self.missing_count} kết quả quý các đơn vị còn thiếu.{rate}")
 
 
@@ -127,12 +131,12 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
         period=period, window=period.window(cutoff_day), as_of=summary.as_of, issued=issued, plan=plan,
         kpis=summary.kpis,
         tasks=[_task_line(t, by_task.get(t.stt, []), quarters, plan) for t in plan.tasks],
-        overdue=[{**o, "unit": plan.registry.by_code(o["code"]).label} for o in summary.overdue],
+        overdue=[replace(o, unit=plan.registry.by_code(o.code).label) for o in summary.overdue],
         missing=_missing(rows),
         errors=[{"row": i.row, "column": i.column, "unit": i.unit, "message": i.message, "tab": i.tab}
                 for i in summary.errors],
         open_tasks=_open_tasks(plan, by_task, period, summary.as_of),
-        by_unit=[{**u, "label": plan.registry.by_code(u["code"]).label} for u in summary.by_unit],
+        by_unit=list(summary.by_unit),
         has_data=any(_has_entry(r, quarters) for r in rows),
     )
     report.texts = _fill_texts(texts, report)
@@ -182,7 +186,7 @@ def _missing(rows: list[RowResult]) -> list[tuple[str, list[tuple[int, int]]]]:
     missing: dict[str, list[tuple[int, int]]] = {}
     for r in rows:
         for f in r.flags:
-            if f.kind == "missing":
+            if f.kind == FlagKind.MISSING:
                 missing.setdefault(r.checked.unit.label, []).append((f.quarter, r.checked.task.stt))
     return sorted(((unit, sorted(items)) for unit, items in missing.items()), key=lambda kv: (-len(kv[1]), kv[0]))
 
@@ -194,12 +198,12 @@ def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period,
     out = []
     for task in plan.tasks:
         mine = by_task.get(task.stt, [])
-        open_rows = [r for r in mine if r.checked.status not in ("done", "cancelled")]
+        open_rows = [r for r in mine if r.checked.status not in (Status.DONE, Status.CANCELLED)]
         if mine and not open_rows:
             continue  # every unit has finished it (or it was dropped)
         schedule = plan.schedule(task)
         due = schedule.due
-        if schedule.kind == "recurring":
+        if schedule.kind == ScheduleKind.RECURRING:
             reason = "thường xuyên"
         elif due and due < as_of:
             reason = f"quá hạn từ {format_date(due)}, tiếp tục thực hiện"

@@ -383,7 +383,7 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
     if r.overdue:
         _para(doc, f"Có {len(r.overdue)} lượt nhiệm vụ đã quá hạn nhưng chưa hoàn thành:")
         _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị", "Hạn hoàn thành", "Số ngày quá hạn"],
-              [[o["stt"], shorten(o["task"], 160), o["unit"], format_date(o["due"]), o["days"]] for o in r.overdue],
+              [[o.stt, shorten(o.task, 160), o.unit, format_date(o.due), o.days] for o in r.overdue],
               [1.3, 6.4, 4.2, 2.4, 2.2])
     else:
         _para(doc, "Không có nhiệm vụ nào quá hạn.")
@@ -396,8 +396,8 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
         _para(doc, "Các đơn vị đã báo cáo đầy đủ kết quả quý đã đến hạn.")
     else:
         _para(doc, f"Chưa có số liệu của {name}.")
-    if r.kpis["errors"]:
-        _para(doc, f"Bảng theo dõi còn {r.kpis['errors']} nội dung nhập chưa đúng quy định; Văn phòng Sở đã đề nghị "
+    if r.kpis.errors:
+        _para(doc, f"Bảng theo dõi còn {r.kpis.errors} nội dung nhập chưa đúng quy định; Văn phòng Sở đã đề nghị "
                    "các đơn vị rà soát, chỉnh sửa.")
 
     heading = (f"III. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}" if p.kind == "Y"

@@ -509,7 +509,7 @@ def cmd_report(args) -> int:
             say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
         build.write(report, settings, path)
         annex = build.annex_path(path)
-        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis,
+        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis.to_json(),
                    missing_listed=report.missing_count, annex=str(annex) if annex.exists() else None)
         say(f"Đã tạo báo cáo {period.name} (ban hành {vn_date(issued)}, số liệu tính đến {report.as_of:%d/%m/%Y}): "
             f"'{path}'." + ("" if report.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))
