@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from xml.sax.saxutils import escape
-from typing import Iterable
 
 from docx import Document
-from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement, parse_xml
@@ -41,11 +41,12 @@ RULE_SHARE = 0.4  # a short rule is 1/3 to 1/2 of the line above it (ND 30): 2/5
 LANDSCAPE_WIDTH_CM = (297 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25.2 cm: the appendix
 TASK_COLUMNS_CM = (1.3, 7.3, 3.6, 2.6, 7.8, 2.6)  # sums to LANDSCAPE_WIDTH_CM
 #: w:pPr children that must follow w:pBdr (ECMA-376 order); Word rejects a document with them out of order.
+#: The report lists the first ones; the dashboard has them all.
 PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
                     "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
                     "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-                    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")  # the report lists the first ones; the dashboard has them all
+                    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Document:
@@ -212,9 +213,9 @@ def _widths(table, widths_cm: Iterable[float]) -> None:
     table.autofit = False
     widths = list(widths_cm)
     for row in table.rows:
-        for cell, width in zip(row.cells, widths):
+        for cell, width in zip(row.cells, widths, strict=False):
             cell.width = Cm(width)
-    for col, width in zip(table.columns, widths):
+    for col, width in zip(table.columns, widths, strict=False):
         col.width = Cm(width)
 
 
@@ -326,7 +327,7 @@ _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
     cells = []
-    for value, width in zip(values, twips):
+    for value, width in zip(values, twips, strict=False):
         paragraphs = "".join(f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr><w:r><w:t xml:space="preserve">'
                              f'{escape(_XML_BAD.sub("", line))}</w:t></w:r></w:p>' for line in str(value).split("\n"))
         cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{paragraphs}</w:tc>')
@@ -338,7 +339,7 @@ def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[
     table = doc.add_table(rows=1, cols=len(header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, header):
+    for cell, text in zip(table.rows[0].cells, header, strict=False):
         p = cell.paragraphs[0]
         p.style = doc.styles[TABLE_STYLE]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER

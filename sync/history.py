@@ -200,7 +200,8 @@ def diff(seen: dict[RowKey, tuple[str, str]], rows: list[HistoryRow], first: boo
         out.current[row.key] = row
         if before is None:
             row_kind = "baseline" if first else ("added" if kind == "change" else kind)
-            out.changes.extend(Change(row.key, c, None, v, row_kind) for c, v in sorted(row.values.items(), key=_by_column))
+            out.changes.extend(Change(row.key, c, None, v, row_kind)
+                               for c, v in sorted(row.values.items(), key=_by_column))
             out.changes.append(Change(row.key, "", None, None, row_kind))  # the row itself
             continue
         old = json.loads(before[1])

@@ -62,7 +62,8 @@ class Digest:
         for title, items in (("Nhiệm vụ quá hạn", self.overdue), ("Kết quả quý còn thiếu", self.missing),
                              ("Lỗi nhập liệu cần sửa", self.errors)):
             if items:
-                sections.append(f"{len(sections) + 1}. {title} ({len(items)}):\n" + "\n".join(f"   - {i}" for i in items))
+                sections.append(f"{len(sections) + 1}. {title} ({len(items)}):\n"
+                                + "\n".join(f"   - {i}" for i in items))
         return (f"Kính gửi: {self.unit.name},\n\n"
                 f"Văn phòng Sở đề nghị đơn vị cập nhật các nội dung sau trong bảng theo dõi Kế hoạch tuyên truyền "
                 f"cải cách hành chính (tính đến ngày {format_date(as_of)}):\n\n"

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import dashboard, merges
 from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
-from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .flags import Rules
+from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Table, a1, as_stt, locate, plan_deadlines, read_entries
@@ -67,8 +67,8 @@ class PassResult:
     held: WorkbookHeld | None = None  # computed, but the workbook is open in an office program: nothing written
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
-        return {**self.summary.kpis.to_json(), "as_of": self.summary.as_of.isoformat(), "backend": backend.name, "dry_run": dry_run,
-                "pass_id": self.pass_id,
+        return {**self.summary.kpis.to_json(), "as_of": self.summary.as_of.isoformat(), "backend": backend.name,
+                "dry_run": dry_run, "pass_id": self.pass_id,
                 "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
                 "cells_withheld": self.withheld,
                 "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()}}

@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
@@ -227,7 +226,8 @@ def load_plan(path: Path) -> Plan:
         lines = "\n".join(f"  - {line}" for line in validation_problems(exc, _Plan, text))
         raise UserError(f"Tệp kế hoạch '{path}' (khóa cấu hình 'plan') có lỗi:\n{lines}") from None
     registry = UnitRegistry(tuple(
-        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short)) for u in model.units))
+        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short))
+        for u in model.units))
     tasks = tuple(
         Task(t.stt, nfc(t.task), nfc(t.results), nfc(t.schedule), nfc(t.assignment), nfc(t.note),
              tuple(t.lead), tuple(t.support), tuple(nfc(p) for p in t.partners), nfc(t.group), nfc(t.numbering))

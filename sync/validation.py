@@ -80,8 +80,9 @@ def check_all(entries: list[Entry], plan: Plan, plan_overrides: dict[int, Cell],
         if checked.task and checked.unit:
             key = (checked.task.stt, checked.unit.code)
             if key in seen:
-                checked.add("unit", f"Trùng với dòng {seen[key]} (cùng nhiệm vụ {key[0]}, cùng đơn vị): mỗi đơn vị "
-                                    f"chỉ có một dòng cho một nhiệm vụ; gộp nội dung vào dòng {seen[key]} rồi xóa dòng này.")
+                checked.add("unit", f"Trùng với dòng {seen[key]} (cùng nhiệm vụ {key[0]}, cùng đơn vị): mỗi đơn "
+                                    f"vị chỉ có một dòng cho một nhiệm vụ; gộp nội dung vào dòng {seen[key]} rồi xóa "
+                                    "dòng này.")
                 checked.counted = False
             else:
                 seen[key] = entry.row

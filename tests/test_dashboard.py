@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.dashboard import KPI_LABELS, STATUS_LINES, UNIT_HEADERS, evaluate, render, summarize
 from sync.flags import Rules

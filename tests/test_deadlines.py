@@ -164,8 +164,9 @@ KINDS = {"once", "recurring", "event", "unknown"}
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from(list("0123456789/-–,. ()thángquýnămiIvVxXđếntừngàyhàngcuốiđầu")),
-                                    max_size=40),
+@given(st.one_of(st.text(),
+                 st.text(alphabet=st.sampled_from(list("0123456789/-–,. ()thángquýnămiIvVxXđếntừngàyhàngcuốiđầu")),
+                         max_size=40),
                  st.lists(st.sampled_from(["Tháng", "tháng", "Quý", "quý", "II", "III", "IV", "12", "3", "-", "–",
                                            "/", "2024", "2025", "đến", "từ", "ngày", "31", "Hàng quý", "trước",
                                            "cuối", "năm", "9", "đầu", "Theo", "Kế hoạch", "(", ")", ",", "và"]),

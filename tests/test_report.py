@@ -23,7 +23,6 @@ from sync.text import nfc
 from .workbooks import labelled, values
 
 
-
 def _build(project, *args: str) -> tuple[dict, Document]:
     code, out, err = project.cli("report", "--json", *args)
     assert code == 0, err
@@ -302,7 +301,7 @@ def test_one_row_per_task_with_units_results_and_summed_products(demo_project, p
     grid = values(demo_project.workbook)["Theo dõi"]
     head = list(grid[0])
     stt, q3, qty = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm"))
-    for row, task in zip(body, plan.tasks):
+    for row, task in zip(body, plan.tasks, strict=False):
         mine = [r for r in grid[1:] if r[stt] == task.stt]
         cell = row.cells[4].text
         for r in mine:

@@ -44,7 +44,8 @@ def test_clean_row_has_no_issue(plan):
 
 
 @pytest.mark.parametrize("status,suggestion", [("xong", "Hoàn thành"), ("Hoan thanh roi", "Hoàn thành"),
-                                               ("dang lam", "Đang thực hiện"), ("Chưa thực hiẹn xong", "Chưa thực hiện")])
+                                               ("dang lam", "Đang thực hiện"),
+                                               ("Chưa thực hiẹn xong", "Chưa thực hiện")])
 def test_unknown_status_suggests(plan, status, suggestion):
     [(col, msg)] = messages(check(plan, entry(status=status)))
     assert col == "status" and f"'{suggestion}'" in msg and status in msg
@@ -189,7 +190,8 @@ def test_done_task_owes_no_later_quarter(plan):
 
 def test_event_without_date_and_office_override(plan):
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full())) == [["Chưa xác định hạn"]]
-    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [["Quá hạn 5 ngày (hạn 15/09/2024)"]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [
+        ["Quá hạn 5 ngày (hạn 15/09/2024)"]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"}) == [[]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"},
                  as_of=D(2024, 9, 25)) == [["Sắp đến hạn (còn 5 ngày, hạn 30/09/2024)"]]
