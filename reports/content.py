@@ -125,7 +125,8 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
     rows = [r for r in summary.results if r.checked.counted and r.checked.task and r.checked.unit]
     by_task: dict[int, list[RowResult]] = {}
     for r in rows:
-        by_task.setdefault(r.checked.task.stt, []).append(r)
+        if r.checked.task:
+            by_task.setdefault(r.checked.task.stt, []).append(r)
     quarters = [q for q in period.quarters]
     report = Report(
         period=period, window=period.window(cutoff_day), as_of=summary.as_of, issued=issued, plan=plan,
@@ -166,11 +167,12 @@ def _has_entry(r: RowResult, quarters: list[int]) -> bool:
 
 
 def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Plan) -> TaskLine:
-    results, quantities = [], []
+    results: list[tuple[str, int, str]] = []
+    quantities: list[int] = []
     for r in rows:
         for q in quarters:
             text = nfc(r.checked.entry.results.get(q, "")).strip()
-            if text:
+            if text and r.checked.unit:
                 results.append((r.checked.unit.label, q, text))
         if r.checked.quantity is not None:
             quantities.append(r.checked.quantity)
@@ -185,9 +187,12 @@ def _missing(rows: list[RowResult]) -> list[tuple[str, list[tuple[int, int]]]]:
     """The quarterly results owed by the data date and left empty: the very flags the dashboard counts."""
     missing: dict[str, list[tuple[int, int]]] = {}
     for r in rows:
+        unit, task = r.checked.unit, r.checked.task
+        if unit is None or task is None:
+            continue  # not counted: owes nothing
         for f in r.flags:
             if f.kind == FlagKind.MISSING:
-                missing.setdefault(r.checked.unit.label, []).append((f.quarter, r.checked.task.stt))
+                missing.setdefault(unit.label, []).append((f.quarter, task.stt))
     return sorted(((unit, sorted(items)) for unit, items in missing.items()), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
@@ -213,7 +218,7 @@ def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period,
             reason = f"hạn {format_date(due)}"
         else:
             reason = "chưa xác định hạn"
-        units = [r.checked.unit.label for r in open_rows]
+        units = [r.checked.unit.label for r in open_rows if r.checked.unit]
         out.append({"stt": task.stt, "task": shorten(task.task, TASK_NAME_LIMIT), "reason": reason,
                     "lead": lead_units(plan, task),
                     "units": ", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)})

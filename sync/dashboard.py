@@ -18,7 +18,7 @@ from .schema import FLAG_COLOURS, FLAG_PREFIXES, ROLES, STATUSES, Flag, FlagKind
 from .sheet_grid import Grid
 from .text import shorten
 from .validation import Checked, Issue
-from .workbook import Chart, Styled
+from .workbook import Cell, Chart, Styled
 
 KPI_LABELS = {
     "tasks": "Số nhiệm vụ trong kế hoạch",
@@ -354,10 +354,12 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     kpi_last = g.last_row
 
     unit_keys = list(UNIT_HEADERS)
-    header = _section(g, "II. THEO ĐƠN VỊ", [("TT", 1), ("Đơn vị", 1)] + [(UNIT_HEADERS[key], 1) for key in unit_keys])
+    unit_columns: list[tuple[Cell, int]] = [("TT", 1), ("Đơn vị", 1)]
+    header = _section(g, "II. THEO ĐƠN VỊ", unit_columns + [(UNIT_HEADERS[key], 1) for key in unit_keys])
     first = header + 1
     for n, u in enumerate(summary.by_unit, start=1):
-        g.row([(n, 1), (labels.get(u.code, u.unit), 1)] + [(getattr(u, key), 1) for key in unit_keys], ordinal=True)
+        cells: list[tuple[Cell, int]] = [(n, 1), (labels.get(u.code, u.unit), 1)]
+        g.row(cells + [(getattr(u, key), 1) for key in unit_keys], ordinal=True)
     last = g.last_row
     if summary.by_unit:
         g.row([("", 1), ("Tổng cộng", 1)] + [(sum(getattr(u, key) for u in summary.by_unit), 1) for key in unit_keys],
@@ -399,7 +401,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     return g.styled()
 
 
-def _section(g: Grid, title: str, columns: list[tuple[str, int]]) -> int:
+def _section(g: Grid, title: str, columns: list[tuple[Cell, int]]) -> int:
     """A blank row, the section's title and its header row; returns the header row."""
     g.blank()
     g.row([(title, LAST_COL)], "section")

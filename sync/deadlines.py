@@ -25,6 +25,7 @@ import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from .text import fold, nfc
 
@@ -54,7 +55,7 @@ class Schedule:
     start: dt.date | None = None   # once: first day of a range of months or quarters
     next_period: bool = False      # recurring: `day` is in the first month of the next period instead
 
-    def to_json(self, phrase: str = "", year: int | None = None) -> dict:
+    def to_json(self, phrase: str = "", year: int | None = None) -> dict[str, Any]:
         out = {"phrase": phrase, "year": year, **asdict(self), "kind": self.kind.value}
         for key in ("due", "until", "start"):
             out[key] = out[key].isoformat() if out[key] else None
@@ -276,10 +277,10 @@ def _date_in(text: str, year: int) -> tuple[dt.date | None, str | None]:
         found = _safe_date(yr, month, day)
         return (found, None) if found else (None, f"ngày {match.group(0)} không có thật")
     for pattern in (_WORD_DATE, _DAY_MONTH):
-        match = pattern.search(text)
-        if match:
-            day, month = int(match.group(1)), int(match.group(2))
-            yr = int(match.group(3)) if match.lastindex and match.lastindex >= 3 and match.group(3) else year
+        words = pattern.search(text)
+        if words:
+            day, month = int(words.group(1)), int(words.group(2))
+            yr = int(words.group(3)) if words.lastindex and words.lastindex >= 3 and words.group(3) else year
             found = _safe_date(yr, month, day)
             return (found, None) if found else (None, f"ngày {day}/{month} không có thật")
     span = _periods(text, year)

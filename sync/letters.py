@@ -58,7 +58,7 @@ class Digest:
         return f"[CCHC] Nhắc cập nhật bảng theo dõi - {self.unit.label}: {', '.join(parts)}"
 
     def body(self, as_of: dt.date, where: str, tab: str, interval_days: int) -> str:
-        sections = []
+        sections: list[str] = []
         for title, items in (("Nhiệm vụ quá hạn", self.overdue), ("Kết quả quý còn thiếu", self.missing),
                              ("Lỗi nhập liệu cần sửa", self.errors)):
             if items:

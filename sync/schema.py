@@ -213,13 +213,13 @@ FLAG_COLOURS = tuple((prefix, _FLAG_FILLS[kind]) for kind, prefix in FLAG_PREFIX
 class Layout:
     """Tab and header names in force: the defaults above, overridden by config."""
 
-    tabs: dict = field(default_factory=lambda: dict(TABS))
-    plan_columns: dict = field(default_factory=lambda: dict(PLAN_COLUMNS))
-    tracking_columns: dict = field(default_factory=lambda: dict(TRACKING_COLUMNS))
-    log_columns: dict = field(default_factory=lambda: dict(LOG_COLUMNS))
+    tabs: dict[str, str] = field(default_factory=lambda: dict(TABS))
+    plan_columns: dict[str, str] = field(default_factory=lambda: dict(PLAN_COLUMNS))
+    tracking_columns: dict[str, str] = field(default_factory=lambda: dict(TRACKING_COLUMNS))
+    log_columns: dict[str, str] = field(default_factory=lambda: dict(LOG_COLUMNS))
 
     @classmethod
-    def from_overrides(cls, tabs: dict | None = None, headers: dict | None = None) -> Layout:
+    def from_overrides(cls, tabs: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Layout:
         layout = cls()
         layout.tabs.update(tabs or {})
         for key, name in (headers or {}).items():
