@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -49,7 +50,7 @@ PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:
                     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
-def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Document:
+def render(report: Report, settings: ReportSettings, chart_png: bytes) -> DocxDocument:
     doc = Document()
     _page(doc.sections[0])
     _styles(doc)
@@ -61,7 +62,7 @@ def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Docume
     return doc
 
 
-def to_bytes(doc: Document) -> bytes:
+def to_bytes(doc: DocxDocument) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -92,7 +93,7 @@ def _set_font(font, size: float | None = None) -> None:
         font.size = Pt(size)
 
 
-def _styles(doc: Document) -> None:
+def _styles(doc: DocxDocument) -> None:
     normal = doc.styles["Normal"]
     _set_font(normal.font, BODY_PT)
     _shape(normal.paragraph_format, WD_ALIGN_PARAGRAPH.JUSTIFY, indent_cm=1, before=0, after=6, spacing=1.1)
@@ -245,7 +246,7 @@ def rule_width(text: str, size_pt: float, bold: bool) -> float:
     return round(RULE_SHARE * measure.width_cm(text, size_pt, bold), 2)
 
 
-def _letterhead(doc: Document, report: Report, s: ReportSettings) -> None:
+def _letterhead(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
     _no_cell_margins(table)
@@ -273,7 +274,7 @@ def bind_tail(subject: str, words: int = 4) -> str:
     return " ".join(parts[:-words]) + " " + "\u00a0".join(parts[-words:])
 
 
-def _title(doc: Document, report: Report, s: ReportSettings) -> None:
+def _title(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     subject = report.texts["subject"]
     _plain(doc, "BÁO CÁO", 14, bold=True, space_before=18)
     _plain(doc, bind_tail(subject), 14, bold=True)
@@ -282,7 +283,7 @@ def _title(doc: Document, report: Report, s: ReportSettings) -> None:
     _addressees(doc, s.addressees)
 
 
-def _addressees(doc: Document, names: list[str]) -> None:
+def _addressees(doc: DocxDocument, names: list[str]) -> None:
     """ND 30: one addressee on the "Kính gửi:" line; several one per line, "- …;" and the last with "."."""
     names = [n.rstrip(" .;") for n in names]
     if len(names) == 1:
@@ -296,7 +297,7 @@ def _addressees(doc: Document, names: list[str]) -> None:
         p.paragraph_format.left_indent = Cm(6.0)
 
 
-def _signature(doc: Document, s: ReportSettings) -> None:
+def _signature(doc: DocxDocument, s: ReportSettings) -> None:
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
     _widths(table, (8.0, TEXT_WIDTH_CM - 8.0))
@@ -316,7 +317,7 @@ def _signature(doc: Document, s: ReportSettings) -> None:
 
 # --- the body -------------------------------------------------------------------------------------------
 
-def _para(doc: Document, text: str, style: str | None = None, bold: bool = False, italic: bool = False):
+def _para(doc: DocxDocument, text: str, style: str | None = None, bold: bool = False, italic: bool = False):
     p = doc.add_paragraph(style=style)
     _run(p, text, bold=bold, italic=italic)
     return p
@@ -334,7 +335,8 @@ def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
     return f"<w:tr>{'<w:trPr><w:cantSplit/></w:trPr>' if keep else ''}{''.join(cells)}</w:tr>"
 
 
-def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[float], keep_rows: bool = False):
+def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]], widths: list[float],
+          keep_rows: bool = False):
     """A bordered table whose header row repeats on each page; `keep_rows`: a row never splits over pages."""
     table = doc.add_table(rows=1, cols=len(header))
     table.style = doc.styles["Table Grid"]
@@ -358,7 +360,7 @@ def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[
     return table
 
 
-def _body(doc: Document, r: Report, chart_png: bytes) -> None:
+def _body(doc: DocxDocument, r: Report, chart_png: bytes) -> None:
     p, name = r.period, r.period.name
     _para(doc, r.texts["opening"])
 
@@ -422,7 +424,7 @@ def _missing_items(items: list[tuple[int, int]]) -> str:
 
 # --- the appendix: one row per task, landscape, numbered on its own (ND 30) -----------------------------
 
-def _appendix(doc: Document, r: Report, s: ReportSettings) -> None:
+def _appendix(doc: DocxDocument, r: Report, s: ReportSettings) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
