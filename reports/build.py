@@ -121,7 +121,7 @@ def _annex_csv(report: content.Report) -> bytes:
                      f"(tài liệu nội bộ của Văn phòng, không gửi kèm báo cáo {report.period.name})"])
     writer.writerow(["Tab", "Dòng", "Đơn vị", "Cột", "Nội dung"])
     for e in report.errors:
-        writer.writerow([e["tab"], e["row"], e["unit"], e["column"], e["message"]])
+        writer.writerow([e.tab, e.row, e.unit, e.column, e.message])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 

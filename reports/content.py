@@ -16,6 +16,7 @@ from sync.periods import ROMAN, Period
 from sync.plan import Plan, Task
 from sync.schema import FlagKind, Status
 from sync.text import nfc, shorten, vn_number
+from sync.validation import Issue
 
 TASK_NAME_LIMIT = 400  # task names are printed in full up to this; longer ones end at a word with "…"
 
@@ -43,6 +44,17 @@ class TaskLine:
     quantity: int | None                    # products to the data date, summed over units that gave a number
 
 
+@dataclass(frozen=True)
+class OpenTask:
+    """A task not finished by the data date (section III), and why it matters next."""
+
+    stt: int
+    task: str
+    reason: str  # "thường xuyên", "hạn 30/06/2024", "quá hạn từ …", "chưa xác định hạn"
+    lead: str    # lead_units
+    units: str   # the units still at work on it
+
+
 @dataclass
 class Report:
     period: Period
@@ -54,8 +66,8 @@ class Report:
     tasks: list[TaskLine]
     overdue: list[OverdueLine]  # `unit` is the unit's label
     missing: list[tuple[str, list[tuple[int, int]]]]  # (unit, [(quarter, task number)]) owed and empty
-    errors: list[dict]      # for the internal annex only, never in the body
-    open_tasks: list[dict]  # section III: every task not finished, with its lead unit
+    errors: list[Issue]          # for the internal annex only, never in the body
+    open_tasks: list[OpenTask]  # section III: every task not finished, with its lead unit
     by_unit: list[UnitLine]
     has_data: bool
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
@@ -134,8 +146,7 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
         tasks=[_task_line(t, by_task.get(t.stt, []), quarters, plan) for t in plan.tasks],
         overdue=[replace(o, unit=plan.registry.by_code(o.code).label) for o in summary.overdue],
         missing=_missing(rows),
-        errors=[{"row": i.row, "column": i.column, "unit": i.unit, "message": i.message, "tab": i.tab}
-                for i in summary.errors],
+        errors=list(summary.errors),
         open_tasks=_open_tasks(plan, by_task, period, summary.as_of),
         by_unit=list(summary.by_unit),
         has_data=any(_has_entry(r, quarters) for r in rows),
@@ -196,7 +207,7 @@ def _missing(rows: list[RowResult]) -> list[tuple[str, list[tuple[int, int]]]]:
     return sorted(((unit, sorted(items)) for unit, items in missing.items()), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period, as_of: dt.date) -> list[dict]:
+def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period, as_of: dt.date) -> list[OpenTask]:
     """Section III: every task not finished by the data date (with or without a deadline), its lead unit,
     and why it matters next: due in the next period, recurring, overdue, or no deadline yet."""
     start, end = period.next_months()
@@ -219,9 +230,9 @@ def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period,
         else:
             reason = "chưa xác định hạn"
         units = [r.checked.unit.label for r in open_rows if r.checked.unit]
-        out.append({"stt": task.stt, "task": shorten(task.task, TASK_NAME_LIMIT), "reason": reason,
-                    "lead": lead_units(plan, task),
-                    "units": ", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)})
+        out.append(OpenTask(stt=task.stt, task=shorten(task.task, TASK_NAME_LIMIT), reason=reason,
+                            lead=lead_units(plan, task),
+                            units=", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)))
     return out
 
 

@@ -409,7 +409,7 @@ def _body(doc: DocxDocument, r: Report, chart_png: bytes) -> None:
     if r.open_tasks:
         _para(doc, f"Tiếp tục thực hiện {len(r.open_tasks)} nhiệm vụ chưa hoàn thành của Kế hoạch:")
         for t in r.open_tasks:
-            _para(doc, f"- Nhiệm vụ {t['stt']} ({t['reason']}): {end_sentence(t['task'])} Đơn vị chủ trì: {t['lead']}.")
+            _para(doc, f"- Nhiệm vụ {t.stt} ({t.reason}): {end_sentence(t.task)} Đơn vị chủ trì: {t.lead}.")
     else:
         _para(doc, "Các nhiệm vụ của Kế hoạch đã hoàn thành.")
     _para(doc, r.texts["closing"])

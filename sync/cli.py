@@ -322,14 +322,14 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        k = summary
+        k = result.summary.kpis
         prefix = "[Chạy thử, không ghi] " if args.dry_run else "[Chưa ghi] " if held else ""
-        print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
-              f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện, "
-              f"{k['cancelled']} không thực hiện, {k['unknown_status']} chưa rõ tình trạng"
-              f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k['not_counted']) else ''}; "
-              f"{k['overdue']} quá hạn, {k['due_soon']} sắp đến hạn, {k['missing_quarterly']} kết quả quý còn thiếu, "
-              f"{k['errors']} lỗi nhập liệu.")
+        print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k.rows} dòng, "
+              f"{k.done} hoàn thành, {k.in_progress} đang thực hiện, {k.not_started} chưa thực hiện, "
+              f"{k.cancelled} không thực hiện, {k.unknown_status} chưa rõ tình trạng"
+              f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k.not_counted) else ''}; "
+              f"{k.overdue} quá hạn, {k.due_soon} sắp đến hạn, {k.missing_quarterly} kết quả quý còn thiếu, "
+              f"{k.errors} lỗi nhập liệu.")
         if not (args.dry_run or held):
             print(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
     if held:
