@@ -14,10 +14,12 @@ from sync.dashboard import Kpis, OverdueLine, RowResult, Summary, UnitLine, task
 from sync.deadlines import ScheduleKind, format_date
 from sync.periods import ROMAN, Period
 from sync.plan import Plan, Task
-from sync.schema import FlagKind, Status
+from sync.schema import STATUSES, FlagKind, Status
 from sync.text import nfc, shorten, vn_number
 from sync.validation import Issue
 
+#: The statuses in the order the report counts them.
+STATUS_ORDER = (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED)
 TASK_NAME_LIMIT = 400  # task names are printed in full up to this; longer ones end at a word with "…"
 
 
@@ -81,8 +83,7 @@ class Report:
     def status_counts(self) -> dict[str, int]:
         """Rows by status value, "unknown_status" and "not_counted": they add up to the rows."""
         k = self.kpis
-        counts = {status.value: k.status_count(status) for status in
-                  (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED)}
+        counts = {status.value: k.status_count(status) for status in STATUS_ORDER}
         counts["unknown_status"] = k.unknown_status
         counts["not_counted"] = k.rows - sum(counts.values())  # outside the plan or duplicated rows
         return counts
@@ -94,8 +95,7 @@ class Report:
         rows: list[tuple[str, int | float | None]] = [
                 ("Số nhiệm vụ trong Kế hoạch", k.tasks),
                 ("Số lượt phân công (đơn vị × nhiệm vụ)", k.rows),
-                ("- Hoàn thành", s["done"]), ("- Đang thực hiện", s["in_progress"]),
-                ("- Chưa thực hiện", s["not_started"]), ("- Không thực hiện", s["cancelled"])]
+                *((f"- {STATUSES[status]}", s[status.value]) for status in STATUS_ORDER)]
         if s["unknown_status"]:
             rows.append(("- Chưa rõ tình trạng (ghi sai, chờ đơn vị sửa)", s["unknown_status"]))
         if s["not_counted"]:

@@ -23,22 +23,21 @@ from .workbook import Cell, Chart, Styled
 KPI_LABELS = {
     "tasks": "Số nhiệm vụ trong kế hoạch",
     "rows": "Số dòng phân công (đơn vị × nhiệm vụ)",
-    "done": "Hoàn thành",
-    "in_progress": "Đang thực hiện",
-    "not_started": "Chưa thực hiện",
-    "cancelled": "Không thực hiện",
+    **{status.value: STATUSES[status] for status in (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED,
+                                                      Status.CANCELLED)},
     "unknown_status": "Chưa rõ tình trạng",
     "not_counted": "Dòng ngoài kế hoạch hoặc trùng (không tính)",
-    "overdue": "Quá hạn",
-    "due_soon": "Sắp đến hạn",
-    "late": "Hoàn thành trễ hạn",
-    "undated": "Chưa xác định hạn",
+    "overdue": FLAG_PREFIXES[FlagKind.OVERDUE],
+    "due_soon": FLAG_PREFIXES[FlagKind.DUE_SOON],
+    "late": f"{FLAG_PREFIXES[FlagKind.LATE]} hạn",
+    "undated": FLAG_PREFIXES[FlagKind.UNDATED],
     "missing_quarterly": "Kết quả quý còn thiếu",
     "errors": "Lỗi nhập liệu",
     "on_time_rate": "Tỷ lệ hoàn thành đúng hạn (%)",
 }
 #: Every status a row can be counted under, in the order the dashboard lists them; they sum to the rows.
-STATUS_LINES = ("done", "in_progress", "not_started", "cancelled", "unknown_status")
+STATUS_LINES = (Status.DONE.value, Status.IN_PROGRESS.value, Status.NOT_STARTED.value, Status.CANCELLED.value,
+                "unknown_status")
 
 
 @dataclass(frozen=True)
@@ -316,13 +315,15 @@ def _overdue(rows: list[RowResult]) -> list[OverdueLine]:
 INDEX_COL, MAIN_COL, FIRST_NARROW, NARROW = 1, 2, 3, 10
 LAST_COL = FIRST_NARROW + NARROW - 1
 NARROW_WIDTH = 12
-UNIT_HEADERS = {"rows": "Số dòng phân công", "done": "Hoàn thành", "in_progress": "Đang thực hiện",
-                "not_started": "Chưa thực hiện", "cancelled": "Không thực hiện",
-                "unknown_status": "Chưa rõ tình trạng", "overdue": "Quá hạn", "due_soon": "Sắp đến hạn",
-                "missing": "Thiếu kết quả quý", "errors": "Lỗi nhập liệu"}
+UNIT_HEADERS = {"rows": "Số dòng phân công",
+                **{key: KPI_LABELS[key] for key in STATUS_LINES if key != "unknown_status"},
+                "unknown_status": "Chưa rõ tình trạng", "overdue": KPI_LABELS["overdue"],
+                "due_soon": KPI_LABELS["due_soon"], "missing": f"{FLAG_PREFIXES[FlagKind.MISSING]} quý",
+                "errors": KPI_LABELS["errors"]}
 #: UNIT_HEADERS and KPI_LABELS are keyed by the field names of UnitLine and Kpis (checked here, at import).
 assert set(UNIT_HEADERS) <= set(UnitLine.__dataclass_fields__) and list(KPI_LABELS) == list(Kpis.__dataclass_fields__)
-STATUS_COLOURS = {"done": "6AA84F", "in_progress": "3C78D8", "not_started": "F1C232", "cancelled": "999999",
+STATUS_COLOURS = {Status.DONE.value: "6AA84F", Status.IN_PROGRESS.value: "3C78D8", Status.NOT_STARTED.value: "F1C232",
+                  Status.CANCELLED.value: "999999",
                   "unknown_status": "CC0000"}
 CHART_TITLE = "Tình trạng thực hiện theo đơn vị"
 NONE_ROW = "(không có)"
