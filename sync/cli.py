@@ -322,14 +322,14 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        k = summary
+        k = result.summary.kpis
         prefix = "[Chạy thử, không ghi] " if args.dry_run else "[Chưa ghi] " if held else ""
-        print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
-              f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện, "
-              f"{k['cancelled']} không thực hiện, {k['unknown_status']} chưa rõ tình trạng"
-              f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k['not_counted']) else ''}; "
-              f"{k['overdue']} quá hạn, {k['due_soon']} sắp đến hạn, {k['missing_quarterly']} kết quả quý còn thiếu, "
-              f"{k['errors']} lỗi nhập liệu.")
+        print(f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k.rows} dòng, "
+              f"{k.done} hoàn thành, {k.in_progress} đang thực hiện, {k.not_started} chưa thực hiện, "
+              f"{k.cancelled} không thực hiện, {k.unknown_status} chưa rõ tình trạng"
+              f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k.not_counted) else ''}; "
+              f"{k.overdue} quá hạn, {k.due_soon} sắp đến hạn, {k.missing_quarterly} kết quả quý còn thiếu, "
+              f"{k.errors} lỗi nhập liệu.")
         if not (args.dry_run or held):
             print(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
     if held:
@@ -509,7 +509,7 @@ def cmd_report(args) -> int:
             say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
         build.write(report, settings, path)
         annex = build.annex_path(path)
-        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis,
+        out.update(as_of=report.as_of.isoformat(), has_data=report.has_data, **report.kpis.to_json(),
                    missing_listed=report.missing_count, annex=str(annex) if annex.exists() else None)
         say(f"Đã tạo báo cáo {period.name} (ban hành {vn_date(issued)}, số liệu tính đến {report.as_of:%d/%m/%Y}): "
             f"'{path}'." + ("" if report.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))

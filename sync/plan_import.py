@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from .deadlines import parse_date
+from .deadlines import ScheduleKind, parse_date
 from .errors import UserError
 from .plan import Plan, Unit, proposed_message, unassigned_message
 from .schema import HEADER_SYNONYMS, PLAN_COLUMNS
@@ -931,7 +931,7 @@ def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) ->
         notes.append(proposed_message(p.code, p.name, p.used))
     for d in drafts:
         schedule = parse(d.schedule, plan["year"])
-        if schedule.kind == "unknown":
+        if schedule.kind == ScheduleKind.UNKNOWN:
             notes.append(f"nhiệm vụ {d.stt}: chưa hiểu tiến độ '{d.schedule}' (sẽ là 'Chưa xác định hạn'; "
                          "Văn phòng có thể nhập ngày vào cột Hạn hoàn thành của tab Kế hoạch)")
         elif schedule.note:  # read, but not all of it

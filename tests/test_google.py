@@ -103,7 +103,7 @@ def test_requests_stay_at_four_whatever_the_rows(api, key, plan):
         b.write(snap, build_init(big, snap, Layout()))
         start = len(api.api_requests())
         result = run_pass(b, big, Layout(), OPTS)
-        assert result.summary.kpis["rows"] >= rows
+        assert result.summary.kpis.rows >= rows
         assert len(_requests_since(api, start)) == 4
 
 
