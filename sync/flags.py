@@ -8,7 +8,8 @@ Two kinds of obligation:
 
 A due day is over only once the as-of date is after it (`deadlines.day_over`): a task due on D is not
 overdue on D, and a result due on D is not missing on D. Overdue flags and owed results use that one
-predicate, so a pass, the dashboard and a report of the same date say the same.
+predicate. A report's figures are "tính đến" its data date, i.e. at the end of that day (`Rules.as_of_ended`):
+what is due on the cut-off and not there is overdue or missing in the report, as on the next day's dashboard.
 """
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ class Rules:
     plan_start: dt.date
     cutoff_day: int = 14
     due_soon_days: int = 7
+    #: True for figures "as of the end of as_of" (a report's data date, "tính đến"): deadlines are then
+    #: judged as on the next morning; False for a pass during the day
+    as_of_ended: bool = False
+
+    @property
+    def today(self) -> dt.date:
+        """The day deadlines are judged on: as_of, or the day after when as_of has ended."""
+        return self.as_of + dt.timedelta(days=1) if self.as_of_ended else self.as_of
 
 
 def flags_for(c: Checked, rules: Rules, owed: list[int] | None = None) -> list[Flag]:
@@ -48,8 +57,8 @@ def _deadline_flags(c: Checked, rules: Rules) -> list[Flag]:
         if c.done_date and c.done_date > c.due:
             return [flag_late((c.done_date - c.due).days, c.due)]
         return []
-    left = (c.due - rules.as_of).days
-    if day_over(c.due, rules.as_of):
+    left = (c.due - rules.today).days
+    if day_over(c.due, rules.today):
         return [flag_overdue(-left, c.due)]
     if left <= rules.due_soon_days:
         return [flag_due_soon(left, c.due)]
@@ -75,6 +84,6 @@ def owed_quarters(c: Checked, rules: Rules) -> list[int]:
     """Quarters whose result's due day is over on `as_of` (before it) and is owed by this row."""
     if not c.counted or c.status == Status.CANCELLED:
         return []
-    return [q for q in (1, 2, 3, 4) if day_over(result_deadline(c, q, rules), rules.as_of)
+    return [q for q in (1, 2, 3, 4) if day_over(result_deadline(c, q, rules), rules.today)
             and active_in(c, q, rules)]
 

@@ -38,6 +38,8 @@ class PassOptions:
     #: The entries history recorded for a past as-of date (sync.past), read instead of the sheet's. Such a
     #: computation is never written: its rows are not the sheet's rows.
     entries: tuple | None = None
+    #: Figures as of the end of `as_of` (a report's data date "tính đến"), not during it (flags.Rules)
+    as_of_ended: bool = False
 
     @classmethod
     def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
@@ -82,7 +84,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     if opts.view_as_of:
         entries = entries_as_of(entries, opts.as_of, plan.year, opts.cutoff_day, plan, overrides)
     checked = check_all(entries, plan, overrides, opts.as_of)
-    rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days)
+    rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days, opts.as_of_ended)
     rows = dashboard.evaluate(checked, rules)
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
     summary = dashboard.summarize(rows, plan, opts.as_of, plan_issues(plan, overrides, plan_rows))

@@ -53,15 +53,17 @@ def _outbox(project) -> list:
 @pytest.mark.parametrize("rows, mistakes", [(76, 6), (400, 0)])
 @pytest.mark.parametrize("kind", ["Q1", "H1", "Q3", "Y"])
 def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, plan, rows, mistakes, kind):
-    """On generated sheets: a pass on the cut-off writes the dashboard; the report built days later (as-of
-    view) prints the same figures, each total equals the list under it, and the e-mail says the same."""
+    """On generated sheets: a pass the morning after the cut-off writes the dashboard; the report of the cut-off
+    (and the same report built days later, as-of view) prints the same figures, each total equals the list under it, and the e-mail says the same."""
     period = Period(2024, kind)
     cutoff = period.cutoff()
     the_plan = plan if rows == 76 else synthetic_plan(plan, rows)
     path = tmp_path / "wb.xlsx"
     backend = LocalBackend(path)
     seed(backend, the_plan, cutoff, mistakes=mistakes)
-    run_pass(backend, the_plan, Layout(), PassOptions(cutoff, dt.datetime.combine(cutoff, dt.time(17))))
+    # the report's figures are "tính đến" the cut-off, at the end of that day: the next morning's dashboard
+    morning = cutoff + dt.timedelta(days=1)
+    run_pass(backend, the_plan, Layout(), PassOptions(morning, dt.datetime.combine(morning, dt.time(7))))
     settings = Settings(report={"out_dir": tmp_path / "out"}, local={"path": path})
     on_the_day = dt.datetime.combine(cutoff, dt.time(17, 30))
     report = build.gather(settings, the_plan, backend, period, cutoff, cutoff, on_the_day)
@@ -139,8 +141,9 @@ def test_a_past_data_date_turns_a_later_completion_into_work_in_progress_not_an_
     code, out, err = demo_project.cli("run", "--as-of", as_of.isoformat(), "--dry-run", "--json")
     dry = json.loads(out)  # the dashboard of that date, computed: the same source, the same figures
     assert code == 0 and dry["source"] == "as_of"
-    assert {k: dry[k] for k in ("done", "errors", "missing_quarterly")} == {
-        k: report[k] for k in ("done", "errors", "missing_quarterly")}
+    assert {k: dry[k] for k in ("done", "errors")} == {k: report[k] for k in ("done", "errors")}
+    # during 14/03 the results due that day are not missing yet; at its end, the report's "tính đến", they are
+    assert dry["missing_quarterly"] < report["missing_quarterly"]
 
 
 # --- the plan's year, auto, the daemon, status ------------------------------------------------------------
