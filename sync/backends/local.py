@@ -12,19 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+from typing import cast
 
 import openpyxl
 from filelock import FileLock, Timeout
 from openpyxl.comments import Comment
-from openpyxl.formatting.rule import FormulaRule
 from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
 from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
-from ..tables import last_used_row
+from ..tables import append_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import owner_files, xlsx_file
 from .local_render import fit_rows, render_styled
@@ -202,13 +203,19 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
         _replace_sheet(wb, name, styled)
     for name, rows in changes.append.items():
         ws = wb[name]
-        start = last_used_row(Tab(ws.title, [list(r) for r in ws.iter_rows(values_only=True)])) + 1
-        start = max([start] + [m.max_row + 1 for m in ws.merged_cells.ranges if m.max_row >= start])  # below merges
+        start = append_row(_values(ws))
         for offset, values in enumerate(rows):
             for c, value in enumerate(values, start=1):
                 put(ws, start + offset, c, value)
     for fmt in changes.formats:
         apply_format(wb[fmt.tab], fmt)
+
+
+def _values(ws) -> Tab:
+    """The sheet's values and merged ranges, without its notes: enough to find where appended rows go."""
+    rows = cast("list[list[Cell]]", [list(r) for r in ws.iter_rows(values_only=True)])
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return Tab(ws.title, rows, merged=merged)
 
 
 def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
