@@ -28,7 +28,7 @@ from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from ..tables import append_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import owner_files, xlsx_file
-from .local_render import fit_rows, render_styled
+from .local_render import fit_heights, fit_rows, render_styled
 from .xlsx_file import fingerprint
 
 LOCK_TIMEOUT_S = 60
@@ -236,18 +236,6 @@ def _print_landscape(ws) -> None:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
-def _fit_heights(ws, columns, first_row: int, widths: dict[int, float]) -> None:
-    """Row heights for wrapped text: spreadsheet programs do not grow rows that openpyxl wrote."""
-    for r in range(first_row, ws.max_row + 1):
-        lines = 1
-        for c in columns:
-            value = ws.cell(row=r, column=c).value
-            if isinstance(value, str) and value:
-                per_line = max(int(widths.get(c, 10) * 1.15), 1)
-                lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in value.split("\n")))
-        ws.row_dimensions[r].height = min(15 * lines + 2, 409) if lines > 1 else None
-
-
 def _our_rule(rule) -> bool:
     return any(f'SEARCH("{text}"' in f for f in (rule.formula or []) for text, _ in FLAG_COLOURS)
 
@@ -265,7 +253,7 @@ def apply_format(ws, fmt: TabFormat) -> None:
     for r in range(fmt.header_row + 1, ws.max_row + 1):
         for c in range(1, ws.max_column + 1):
             ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
-    _fit_heights(ws, fmt.wrap_columns, fmt.header_row + 1, fmt.widths)
+    fit_heights(ws, range(fmt.header_row + 1, ws.max_row + 1))
     _print_landscape(ws)
     ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
     for dd in fmt.dropdowns:
