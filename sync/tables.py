@@ -120,12 +120,6 @@ def scan_headers(tab: Tab, headers: dict[str, str]) -> HeaderScan:
     return HeaderScan(best_row, {k: cols[0] for k, cols in matches.items()}, matches, cells)
 
 
-def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
-    """(header row, column key → column); the row is 0 when no row names any header (an empty or foreign tab)."""
-    scan = scan_headers(tab, headers)
-    return scan.row, scan.columns
-
-
 def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> list[str]:
     """Stop (UserError, before anything is written) on a merged range over the header row, on a duplicated
     header, or on a missing header that a column with a close header probably stands for."""
