@@ -262,7 +262,7 @@ def test_one_row_height_formula_for_a_pass_init_and_the_dashboard():
     assert expected is not None and expected > (row_height(2) or 0)  # several lines: taller than two
 
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     for name in ("A", "B"):
         ws = wb.create_sheet(name)
         ws.column_dimensions["A"].width = width
