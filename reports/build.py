@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,10 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
 
 
 def write(report: content.Report, settings: Settings, path: Path) -> Path:
-    """Render and save atomically: a crash leaves the previous file or none, never half a document."""
+    """Render and save atomically: a crash leaves the previous file or none, never half a document. Temporary
+    files a killed build left beside these files (an hour old or more: no build takes that long) are removed."""
+    for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf")):
+        files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
     files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png)))
     figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),

@@ -26,6 +26,9 @@ from pathlib import Path
 
 TEMP_MARK = ".cchc-"
 TEMP_SUFFIX = ".tmp"
+#: A temporary file this old (seconds) is a killed run's leftover, not one being written: for writers that
+#: hold no lock on their file (the workbook's leftovers are removed under its lock, at any age).
+LEFTOVER_AGE_S = 3600
 
 
 def temp_prefix(path: Path) -> str:

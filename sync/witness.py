@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 
 from . import files
@@ -45,6 +46,7 @@ class Witness:
         """Called after each accepted message; atomic, so a crash leaves the previous record or this one."""
         data = self._load()
         data["sent"][recipient.lower()] = {"at": at.isoformat(), "message_id": message_id}
+        files.remove_leftovers(self.path, time.time() - files.LEFTOVER_AGE_S)
         files.write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
 
     def unknown_to(self, ledger: list[str]) -> list[str]:

@@ -139,3 +139,26 @@ def test_leftovers_of_a_killed_run_are_recognised_and_only_they_are_removed(tmp_
     removed = files.remove_leftovers(target, older_than=2_000_000)
     assert removed == [leftover] and not leftover.exists()
     assert recent.exists() and all(p.exists() for p in others)
+
+
+def test_a_killed_builds_leftovers_beside_the_report_are_removed_by_the_next(project):
+    """The report, its figures and the witness of its sends are written by sync.files, whose temporary files
+    are named so the next build recognises a killed one's and removes them (an hour old: none is being written)."""
+    import json
+
+    assert project.cli("init")[0] == 0
+    code, out, err = project.cli("report", "--period", "2024H1", "--date", "2024-06-17", "--json")
+    assert code == 0, err
+    report = project.root / json.loads(out)["path"]
+    folder = report.parent
+    old = [folder / f"{files.temp_prefix(report)}999-0badc0de{files.TEMP_SUFFIX}",
+           folder / f"{files.temp_prefix(report.with_name(report.stem + '.so-lieu.json'))}999-1{files.TEMP_SUFFIX}"]
+    fresh = folder / f"{files.temp_prefix(report)}998-0000beef{files.TEMP_SUFFIX}"  # another build, writing now
+    foreign = folder / f".{report.name}.tmp"  # not named by us: never touched
+    for p in (*old, fresh, foreign):
+        p.write_bytes(b"PK\x03\x04 half a document")
+    for p in old:
+        os.utime(p, (p.stat().st_atime, p.stat().st_mtime - files.LEFTOVER_AGE_S - 60))
+    code, _, err = project.cli("report", "--period", "2024H1", "--date", "2024-06-17", "--force")
+    assert code == 0, err
+    assert not any(p.exists() for p in old) and fresh.exists() and foreign.exists()
