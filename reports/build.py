@@ -71,7 +71,8 @@ def saved_figures(path: Path, period: Period) -> Figures:
     where = figures_path(path)
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
-        return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]), int(data["missing_count"]))
+        return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]),
+                       int(data["missing_count"]))
     except FileNotFoundError:
         raise UserError(f"Thiếu tệp số liệu '{where}' của báo cáo đã gửi '{path}': không thể viết thư kèm đúng số "
                         "liệu của tệp đó. Dùng --force để tạo lại báo cáo (số liệu mới) và gửi lại cho mọi người "

@@ -205,7 +205,8 @@ class Settings(_Strict):
 
     @property
     def layout(self) -> Layout:
-        return Layout.from_overrides(self.tabs, self.headers)
+        tabs: dict[str, str] = {str(key): name for key, name in self.tabs.items()}
+        return Layout.from_overrides(tabs, self.headers)
 
     def plan_path(self) -> Path:
         path = self.plan
