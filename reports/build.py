@@ -10,14 +10,14 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync import past
+from sync import files, past
 from sync.config import Settings
 from sync.dashboard import Kpis
 from sync.errors import UserError
@@ -32,12 +32,6 @@ FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = ".noi-bo-loi-nhap-lieu.csv"
 FIGURES_SUFFIX = ".so-lieu.json"
 PDF_TIMEOUT_S = 180
-
-
-@dataclass
-class Built:
-    report: content.Report
-    path: Path
 
 
 def identity(settings: Settings) -> str:
@@ -77,7 +71,8 @@ def saved_figures(path: Path, period: Period) -> Figures:
     where = figures_path(path)
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
-        return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]), int(data["missing_count"]))
+        return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]),
+                       int(data["missing_count"]))
     except FileNotFoundError:
         raise UserError(f"Thiếu tệp số liệu '{where}' của báo cáo đã gửi '{path}': không thể viết thư kèm đúng số "
                         "liệu của tệp đó. Dùng --force để tạo lại báo cáo (số liệu mới) và gửi lại cho mọi người "
@@ -100,15 +95,18 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
 
 
 def write(report: content.Report, settings: Settings, path: Path) -> Path:
-    """Render and save atomically: a crash leaves the previous file or none, never half a document."""
+    """Render and save atomically: a crash leaves the previous file or none, never half a document. Temporary
+    files a killed build left beside these files (an hour old or more: no build takes that long) are removed."""
+    for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf")):
+        files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
-    _atomic(path, document.to_bytes(document.render(report, settings.report, png)))
+    files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png)))
     figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),
                "missing_count": report.missing_count}
-    _atomic(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+    files.write_text(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str))
     annex = annex_path(path)
     if report.errors:
-        _atomic(annex, _annex_csv(report))
+        files.write_bytes(annex, _annex_csv(report))
     else:
         annex.unlink(missing_ok=True)
     return path
@@ -123,21 +121,6 @@ def _annex_csv(report: content.Report) -> bytes:
     for e in report.errors:
         writer.writerow([e.tab, e.row, e.unit, e.column, e.message])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
-
-
-def _atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def keep_sent_copy(path: Path, now: dt.datetime) -> Path | None:
@@ -183,5 +166,5 @@ def to_pdf(docx: Path) -> Path:
         made = out / pdf.name
         if done.returncode != 0 or not made.exists():
             raise UserError(f"LibreOffice không chuyển được '{docx}' sang PDF: {(done.stderr or done.stdout).strip()}")
-        _atomic(pdf, made.read_bytes())
+        files.write_bytes(pdf, made.read_bytes())
     return pdf

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import UserError
 from .problems import load_yaml, validation_problems
 from .schema import LOG_COLUMNS, PLAN_COLUMNS, TRACKING_COLUMNS, Layout
+from .text import closest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "CCHC_CONFIG"
@@ -31,15 +33,15 @@ class _Strict(BaseModel):
 
 class LocalSettings(_Strict):
     path: Path = Path("data/theo-doi-cchc-2024.xlsx")
-    owner_file_max_age_hours: float = Field(12, gt=0)  # an Excel/LibreOffice owner file older than this is stale
+    owner_file_max_age_hours: float = Field(default=12, gt=0)  # an Excel/LibreOffice owner file older is stale
 
 
 class GoogleSettings(_Strict):
     spreadsheet_id: str | None = None
     credentials_file: Path | None = Path("credentials.json")
     api_base_url: str | None = None
-    timeout_s: float = Field(30, gt=0)
-    retry_budget_s: float = Field(120, gt=0)
+    timeout_s: float = Field(default=30, gt=0)
+    retry_budget_s: float = Field(default=120, gt=0)
 
 
 #: Names the Office may use in `report.subject` and `report.opening`, filled in by reports/content.py.
@@ -103,13 +105,13 @@ class ReportSettings(_Strict):
 
 class SmtpSettings(_Strict):
     host: str = "localhost"
-    port: int = Field(587, ge=1, le=65535)
+    port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password_env: str | None = "SMTP_PASSWORD"
-    timeout_s: float = Field(30, gt=0)
-    attempts: int = Field(3, ge=1, le=10)       # tries per message when the server is unreachable
-    retry_wait_s: float = Field(5, ge=0)        # first wait between tries; doubles each time
+    timeout_s: float = Field(default=30, gt=0)
+    attempts: int = Field(default=3, ge=1, le=10)       # tries per message when the server is unreachable
+    retry_wait_s: float = Field(default=5, ge=0)        # first wait between tries; doubles each time
 
     @field_validator("password_env", mode="before")
     @classmethod
@@ -125,26 +127,26 @@ class SmtpSettings(_Strict):
 class MailSettings(_Strict):
     mode: Literal["outbox", "smtp"] = "outbox"
     outbox_dir: Path = Path("outbox")
-    from_: str = Field("Văn phòng Sở TT&TT Khánh Hòa <vanphong@example.invalid>", alias="from")
+    from_: str = Field(default="Văn phòng Sở TT&TT Khánh Hòa <vanphong@example.invalid>", alias="from")
     report_to: list[str] = []
     smtp: SmtpSettings = SmtpSettings()
 
 
 class DeadlineSettings(_Strict):
-    quarter_cutoff_day: int = Field(14, ge=1, le=28)
-    due_soon_days: int = Field(7, ge=0, le=90)
+    quarter_cutoff_day: int = Field(default=14, ge=1, le=28)
+    due_soon_days: int = Field(default=7, ge=0, le=90)
 
 
 class RemindSettings(_Strict):
-    interval_days: int = Field(7, ge=1, le=366)   # at most one reminder per unit in this many days
+    interval_days: int = Field(default=7, ge=1, le=366)   # at most one reminder per unit in this many days
 
 
 class DaemonSettings(_Strict):
-    every_minutes: int = Field(60, ge=1, le=1440)  # a pass this often within working hours
+    every_minutes: int = Field(default=60, ge=1, le=1440)  # a pass this often within working hours
     work_start: dt.time = dt.time(7, 30)
     work_end: dt.time = dt.time(17, 30)
     report_at: dt.time = dt.time(8, 0)             # on the first working day after each quarter's cut-off
-    report_catch_up_days: int = Field(7, ge=0, le=60)  # …or this many days later if it could not go then
+    report_catch_up_days: int = Field(default=7, ge=0, le=60)  # …or this many days later if it could not go then
     remind_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday"] = "monday"
     remind_at: dt.time = dt.time(8, 30)
     extra_holidays: list[dt.date] = []             # days off the law does not list (decided each year)
@@ -160,7 +162,7 @@ class DaemonSettings(_Strict):
 
 
 class StatusSettings(_Strict):
-    max_age_hours: float = Field(26, gt=0)
+    max_age_hours: float = Field(default=26, gt=0)
 
 
 class Settings(_Strict):
@@ -176,11 +178,20 @@ class Settings(_Strict):
     remind: RemindSettings = RemindSettings()
     daemon: DaemonSettings = DaemonSettings()
     timezone: str = "Asia/Ho_Chi_Minh"
-    lock_wait_s: float = Field(120, ge=0)  # how long a command waits for another pass to finish
+    lock_wait_s: float = Field(default=120, ge=0)  # how long a command waits for another pass to finish
     sheet_url: str | None = None
     tabs: dict[Literal["plan", "tracking", "dashboard", "log"], str] = {}
     headers: dict[str, str] = {}
-    source: Path | None = Field(None, exclude=True)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_honoured(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = [(("headers", key), msg) for key in value if (msg := header_key_problem(key))]
+        if problems:
+            raise PydanticCustomError("cchc_located", "{summary}",
+                                      {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -194,7 +205,8 @@ class Settings(_Strict):
 
     @property
     def layout(self) -> Layout:
-        return Layout.from_overrides(self.tabs, self.headers)
+        tabs: dict[str, str] = {str(key): name for key, name in self.tabs.items()}
+        return Layout.from_overrides(tabs, self.headers)
 
     def plan_path(self) -> Path:
         path = self.plan
@@ -207,6 +219,23 @@ class Settings(_Strict):
         if self.backend == "google":
             return self.sheet_url or f"https://docs.google.com/spreadsheets/d/{self.google.spreadsheet_id}"
         return str(self.local.path.resolve())
+
+
+#: The column keys `headers:` may rename: the plan tab's and the tracking tab's (sync/schema.py), in their order.
+HEADER_KEYS = tuple(dict.fromkeys([*PLAN_COLUMNS, *TRACKING_COLUMNS]))
+
+
+def header_key_problem(key: str) -> str | None:
+    """What is wrong with `key` under `headers:`, or None for a column `Layout.from_overrides` renames. The
+    columns of the log tab are the job's own record (its pass id column included): not renamed, so refused."""
+    if key in HEADER_KEYS:
+        return None
+    allowed = "dùng một trong: " + ", ".join(HEADER_KEYS)
+    if key in LOG_COLUMNS:
+        return (f"'{key}' là cột '{LOG_COLUMNS[key]}' của tab nhật ký, do công cụ tự ghi và không đổi tên được; "
+                f"mục 'headers:' chỉ đổi tên cột của tab kế hoạch và tab theo dõi ({allowed}). Xóa dòng này")
+    hint = closest(key, list(HEADER_KEYS))
+    return (f"'{key}' không phải tên cột nào" + (f" (có phải '{hint}'?)" if hint else "") + f"; {allowed}")
 
 
 def find_config(explicit: str | None) -> Path:
@@ -236,10 +265,6 @@ def load_settings(explicit: str | None = None) -> Settings:
     except ValidationError as exc:
         lines = "\n".join(f"  - {line}" for line in validation_problems(exc, Settings, text))
         raise UserError(f"Tệp cấu hình '{path}' có lỗi:\n{lines}") from None
-    unknown = [k for k in settings.headers if k not in {**TRACKING_COLUMNS, **PLAN_COLUMNS, **LOG_COLUMNS}]
-    if unknown:
-        raise UserError(f"Tệp cấu hình '{path}': khóa 'headers.{unknown[0]}' không phải tên cột nào "
-                        f"(dùng: {', '.join(TRACKING_COLUMNS)})")
     if settings.backend == "google" and not settings.google.spreadsheet_id:
         raise UserError(f"Tệp cấu hình '{path}': backend là 'google' nhưng thiếu khóa 'google.spreadsheet_id'.")
     settings.source = path

@@ -12,15 +12,16 @@ import smtplib
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Callable
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from . import files
 from .config import MailSettings
 from .errors import Unreachable, UserError
 
@@ -63,11 +64,8 @@ class Outbox:
         self.folder = Path(folder)
 
     def send(self, msg: EmailMessage) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{uuid.uuid4().hex}.eml"
-        tmp = final.with_suffix(".tmp")
-        tmp.write_bytes(msg.as_bytes())
-        os.replace(tmp, final)
+        files.write_bytes(final, msg.as_bytes())  # a mail program watching the folder never sees half a message
         return str(final)
 
 
@@ -100,6 +98,7 @@ class SmtpSender:
     def _send_once(self, msg: EmailMessage, password: str | None) -> str:
         cfg = self.cfg
         try:
+            client: smtplib.SMTP
             if cfg.security == "ssl":
                 client = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s, context=self.context)
             else:
@@ -108,7 +107,7 @@ class SmtpSender:
                 if cfg.security == "starttls":
                     client.starttls(context=self.context)
                 if cfg.username:
-                    client.login(cfg.username, password)
+                    client.login(cfg.username, password or "")
                 client.send_message(msg)
         except smtplib.SMTPAuthenticationError as exc:
             raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối đăng nhập của '{cfg.username}' "

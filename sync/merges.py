@@ -10,7 +10,6 @@ section of the dashboard.
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 
 from .tables import UNMERGE_HOWTO, Merge, a1, merge_a1, merge_index

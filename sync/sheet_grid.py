@@ -17,6 +17,9 @@ PADDING = 1.5  # characters of cell padding a spreadsheet program leaves
 #: Average width of running Vietnamese text in width units (a unit is the width of a digit): for wrapped line
 #: counts only; whether a value fits unwrapped is judged at full width, never optimistically.
 TEXT_DENSITY = 0.88
+LINE_HEIGHT_PT = 13.5  # one line of 11 pt text, in points
+ROW_PADDING_PT = 4  # above and below the text of a row
+MAX_ROW_HEIGHT_PT = 409  # the tallest row a spreadsheet program allows
 
 
 def shown_text(value: Cell, number_format: str | None = None) -> str:
@@ -51,6 +54,12 @@ def wrapped_lines(text: str, width: float, scale: float = 1.0) -> int:
     return max(lines, 1)
 
 
+def row_height(lines: int) -> float | None:
+    """Points for a row that must show `lines` lines of wrapped text; None (the program's own height) for one.
+    The one row-height formula: dashboard rows, rows a pass writes and rows `init` formats all use it."""
+    return min(LINE_HEIGHT_PT * lines + ROW_PADDING_PT, MAX_ROW_HEIGHT_PT) if lines > 1 else None
+
+
 def fits(text: str, width: float, scale: float = 1.0) -> bool:
     return "\n" not in text and len(text) * scale + PADDING <= width
 
@@ -75,21 +84,21 @@ class Grid:
     def blank(self) -> None:
         self.rows.append([])
 
-    def row(self, cells: list[tuple[Cell, int]], style: str | None = None, formats: dict[int, str] = (),
+    def row(self, cells: list[tuple[Cell, int]], style: str | None = None, formats: dict[int, str] | None = None,
             ordinal: bool = False) -> int:
         """Append a row of (value, span) cells from column A; returns its number. `ordinal`: the first cell is
         the row's place in its list (STT), centred as in Vietnamese administrative tables."""
         r = len(self.rows) + 1
         values: list[Cell] = []
         most = 1
-        scale = STYLE_SCALE.get(style, 1.0)
+        scale = STYLE_SCALE.get(style, 1.0) if style else 1.0
         for i, (value, span) in enumerate(cells):
             col = len(values) + 1
             values.append(value)
             values.extend([None] * (span - 1))
             if span > 1:
                 self.merges.append((r, col, r, col + span - 1))
-            fmt = dict(formats).get(i)
+            fmt = (formats or {}).get(i)
             if fmt:
                 self.formats[(r, col)] = fmt
             text = shown_text(value, fmt)

@@ -120,12 +120,6 @@ def scan_headers(tab: Tab, headers: dict[str, str]) -> HeaderScan:
     return HeaderScan(best_row, {k: cols[0] for k, cols in matches.items()}, matches, cells)
 
 
-def header_map(tab: Tab, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
-    """(header row, column key → column); the row is 0 when no row names any header (an empty or foreign tab)."""
-    scan = scan_headers(tab, headers)
-    return scan.row, scan.columns
-
-
 def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> list[str]:
     """Stop (UserError, before anything is written) on a merged range over the header row, on a duplicated
     header, or on a missing header that a column with a close header probably stands for."""
@@ -139,7 +133,7 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
                 f"{both}. Công cụ không đoán cột nào là cột '{headers[key]}' nên dừng lại, chưa ghi gì. "
                 f"Đổi tên cho khác đi hoặc xóa cột thừa (chỉ giữ một cột '{headers[key]}'), rồi chạy lại.")
     if not scan.row:
-        return
+        return []
     taken = {c for cols in scan.matches.values() for c in cols}
     free = {c: text for c, text in scan.cells.items() if c not in taken}
     for key, name in headers.items():
@@ -166,8 +160,8 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
     return warnings
 
 
-def twin_message(tab: Tab, key: str, name: str, ours: int, col: int, text: str, filled: list, scan: HeaderScan,
-                 where: str) -> str:
+def twin_message(tab: Tab, key: str, name: str, ours: int, col: int, text: str, filled: list[tuple[int, Cell]],
+                 scan: HeaderScan, where: str) -> str:
     r, v = filled[0]
     mine, theirs = letters(ours), letters(col)
     return (f"{where}, tab '{tab.name}': cột {mine} ('{scan.cells[ours]}') và cột {theirs} ('{text}') có tiêu đề "
@@ -335,6 +329,8 @@ def merge_index(tab: Tab) -> dict[Pos, Merge]:
 
 
 def last_used_row(tab: Tab) -> int:
+    """The last row holding any text (a cell of spaces counts as empty), 0 for an empty tab: the one answer
+    every backend and the layout use for where a tab's content ends."""
     for r in range(len(tab.rows), 0, -1):
         if any(nfc(v) for v in tab.rows[r - 1]):
             return r
@@ -345,6 +341,12 @@ def below_merges(tab: Tab, start: int) -> int:
     """The first row at or after `start` below every merged range that reaches `start` or further down: where
     whole new rows can go without a cell of theirs hidden by a merge."""
     return max([start] + [m[2] + 1 for m in tab.merged if m[2] >= start])
+
+
+def append_row(tab: Tab) -> int:
+    """Where rows appended to `tab` (a Nhật ký line) go: right after its last used row, and below every merged
+    range that reaches that far."""
+    return below_merges(tab, last_used_row(tab) + 1)
 
 
 @dataclass

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
+import time
 from pathlib import Path
 
+from . import files
 from .errors import UserError
 
 SUFFIX = ".da-gui.json"
@@ -32,7 +32,8 @@ class Witness:
             return {"period": self.period, "report": self.report.name, "sent": {}}
         except (OSError, ValueError) as exc:
             raise UserError(f"Không đọc được tệp ghi nhận thư đã gửi '{self.path}' ({exc}). Tệp này chứng "
-                            "nhận báo cáo đã gửi cho ai; sửa hoặc xóa nó (nếu chắc chắn chưa gửi) rồi chạy lại.") from None
+                            "nhận báo cáo đã gửi cho ai; sửa hoặc xóa nó (nếu chắc chắn chưa gửi) rồi chạy "
+                            "lại.") from None
         if not isinstance(data, dict) or not isinstance(data.get("sent"), dict):
             raise UserError(f"Tệp ghi nhận thư đã gửi '{self.path}' không đúng dạng; sửa hoặc xóa nó rồi chạy lại.")
         return data
@@ -45,18 +46,8 @@ class Witness:
         """Called after each accepted message; atomic, so a crash leaves the previous record or this one."""
         data = self._load()
         data["sent"][recipient.lower()] = {"at": at.isoformat(), "message_id": message_id}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        files.remove_leftovers(self.path, time.time() - files.LEFTOVER_AGE_S)
+        files.write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
 
     def unknown_to(self, ledger: list[str]) -> list[str]:
         """Recipients the witness shows as sent and the ledger does not: the state file lost them."""

@@ -505,6 +505,41 @@ def test_a_variable_name_in_password_env_is_accepted(tmp_path):
     assert load_settings(str(cfg)).mail.smtp.password_env == "CCHC_SMTP_PASSWORD_2"
 
 
+@pytest.mark.parametrize("key", ["pass_id", "time", "emails"])
+def test_a_log_column_under_headers_is_refused_not_ignored(tmp_path, key):
+    """`headers:` renames plan and tracking columns only; a Nhật ký column key was accepted and then ignored."""
+    from sync.schema import LOG_COLUMNS
+    cfg, workbook = tmp_path / "s.yaml", tmp_path / "wb.xlsx"
+    text = (f"local:\n  path: {workbook}\nstate: {tmp_path / 'st.sqlite'}\nheaders:\n  status: Trạng thái\n"
+            f"  {key}: Cột khác\n")
+    cfg.write_text(text, encoding="utf-8")
+    for command in (["init"], ["run"]):
+        out = assert_vietnamese(sync(*command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
+        line = next(x for x in out.splitlines() if f"khóa 'headers.{key}'" in x)
+        assert "dòng 6," in line and f"cột '{LOG_COLUMNS[key]}' của tab nhật ký" in line, line
+        assert "không đổi tên được" in line and "dùng một trong: stt, task," in line and "done_date" in line, line
+        assert "headers.status" not in out  # a key it honours is not named
+    assert not workbook.exists()  # refused before anything was written
+
+
+def test_an_unknown_key_under_headers_names_the_closest_one(tmp_path):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("headers:\n  statuz: Trạng thái\n  ngay_xong: Ngày xong\n", encoding="utf-8")
+    out = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
+    lines = {key: next(x for x in out.splitlines() if f"khóa 'headers.{key}'" in x) for key in ("statuz", "ngay_xong")}
+    assert "dòng 2," in lines["statuz"] and "(có phải 'status'?)" in lines["statuz"]
+    assert "dòng 3," in lines["ngay_xong"] and "không phải tên cột nào" in lines["ngay_xong"]
+    assert all("dùng một trong: stt," in x for x in lines.values())
+
+
+def test_every_header_key_the_config_accepts_renames_a_column():
+    """Accepted means honoured: each key `headers:` takes changes the layout the job reads and writes."""
+    from sync.config import HEADER_KEYS, Settings
+    for key in HEADER_KEYS:
+        layout = Settings.model_validate({"headers": {key: "Tên mới"}}).layout
+        assert "Tên mới" in {*layout.plan_columns.values(), *layout.tracking_columns.values()}, key
+
+
 @pytest.mark.parametrize("argv, words", [
     (["rn"], ("lựa chọn 'rn' không có", "có phải 'run'?")),
     (["run", "--foo"], ("tham số không nhận ra: --foo",)),

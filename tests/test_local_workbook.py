@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.backends.local import LocalBackend
 from sync.errors import StaleSnapshot
@@ -140,7 +142,7 @@ def test_second_pass_changes_only_pass_time_and_log(inited):
     inited.run_json()
     second = values(inited.workbook)
     assert first[PLAN] == second[PLAN] and first[TRACK] == second[TRACK]
-    diff = [(i, a, b) for i, (a, b) in enumerate(zip(first[DASH], second[DASH])) if a != b]
+    diff = [(i, a, b) for i, (a, b) in enumerate(zip(first[DASH], second[DASH], strict=False)) if a != b]
     assert len(first[DASH]) == len(second[DASH]) and all(a[0] == "Cập nhật lúc" for _, a, _ in diff)
     assert second[LOG][:-1] == first[LOG] and len(second[LOG]) == len(first[LOG]) + 1
 
@@ -210,7 +212,8 @@ def template(tmp_path_factory, plan):
     return path
 
 
-@settings(max_examples=int(__import__("os").environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
                              max_size=40))
 def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
@@ -225,7 +228,7 @@ def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
     assert after[PLAN] == before[PLAN]
     job = {len(TRACKING_COLUMNS) - 1, len(TRACKING_COLUMNS) - 2}  # 0-based Kiểm tra, Cảnh báo
     assert len(after[TRACK]) == len(before[TRACK])
-    for r, (old, new) in enumerate(zip(before[TRACK], after[TRACK])):
+    for r, (old, new) in enumerate(zip(before[TRACK], after[TRACK], strict=False)):
         width = max(len(old), len(new))
         old, new = old + (None,) * (width - len(old)), new + (None,) * (width - len(new))
         assert [v for i, v in enumerate(old) if i not in job] == [v for i, v in enumerate(new) if i not in job], r
@@ -240,3 +243,38 @@ def _visible(tabs: dict) -> dict:
             rows.pop()
         out[name] = rows
     return out
+
+
+def test_one_row_height_formula_for_a_pass_init_and_the_dashboard():
+    """The rows a pass writes (tab A), the rows `init` formats (B) and the dashboard's rows (C) get the height of
+    their lines by one formula (sheet_grid.row_height of wrapped_lines); a row of one-line cells keeps the
+    program's default."""
+    from openpyxl.styles import Alignment
+
+    from sync.backends.local import apply_changes
+    from sync.sheet_grid import Grid, row_height, wrapped_lines
+    from sync.workbook import TabFormat, WriteSet
+
+    width = 30.0
+    text = ("Thiếu minh chứng: ghi số văn bản hoặc đường dẫn tới sản phẩm.\n"
+            "Ngày hoàn thành 31/02/2024 không hợp lệ; nhập theo dạng dd/mm/yyyy.")
+    expected = row_height(wrapped_lines(text, width))
+    assert expected is not None and expected > (row_height(2) or 0)  # several lines: taller than two
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.worksheets[0])
+    for name in ("A", "B"):
+        ws = wb.create_sheet(name)
+        ws.column_dimensions["A"].width = width
+    wb["A"].cell(row=2, column=1).alignment = Alignment(wrap_text=True)
+    wb["B"].cell(row=2, column=1).value = text
+    wb["B"].cell(row=3, column=1).value = "Ngắn"
+    wb.create_sheet("C")
+    grid = Grid({1: width})
+    grid.row([(text, 1)])
+    grid.row([("Ngắn", 1)])
+    apply_changes(wb, WriteSet(cells={"A": {(2, 1): text, (3, 1): "Ngắn"}}, replace={"C": grid.styled()},
+                               formats=[TabFormat("B", widths={1: width}, wrap_columns=(1,))]))
+    rows = {"A": (2, 3), "B": (2, 3), "C": (1, 2)}
+    heights = {name: tuple(wb[name].row_dimensions[r].height for r in rs) for name, rs in rows.items()}
+    assert heights == {name: (expected, None) for name in rows}

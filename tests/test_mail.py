@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import email
+import os
+import stat
 from email.policy import default as DEFAULT_POLICY
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -91,6 +94,26 @@ def test_no_header_injection(tmp_path):
 
 def test_outbox_writes_eml(tmp_path):
     msg, _ = _message(tmp_path)
-    path = Outbox(tmp_path / "outbox").send(msg)
-    got = email.message_from_bytes(open(path, "rb").read(), policy=DEFAULT_POLICY)
-    assert got["Subject"] == msg["Subject"] and [p.name for p in (tmp_path / "outbox").iterdir()] == [path.split("/")[-1]]
+    path = Path(Outbox(tmp_path / "outbox").send(msg))
+    got = email.message_from_bytes(path.read_bytes(), policy=DEFAULT_POLICY)
+    assert got["Subject"] == msg["Subject"]
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [path.name]  # no temporary file left beside it
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # shared like any file the Office saves
+
+
+def test_outbox_never_shows_half_a_message(tmp_path, monkeypatch):
+    """A failure while the .eml is written (a full disk) leaves no message, whole or partial, in the outbox."""
+    msg, _ = _message(tmp_path)
+    outbox = tmp_path / "outbox"
+
+    def full_disk(self, data):
+        with open(self, "wb") as fh:
+            fh.write(data[:100])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(OSError):
+        Outbox(outbox).send(msg)
+    assert list(outbox.iterdir()) == []

@@ -12,22 +12,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+from typing import cast
 
 import openpyxl
 from filelock import FileLock, Timeout
 from openpyxl.comments import Comment
-from openpyxl.formatting.rule import FormulaRule
 from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
 from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
-from ..tables import last_used_row
+from ..tables import append_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import owner_files, xlsx_file
-from .local_render import fit_rows, render_styled
+from .local_render import fit_heights, fit_rows, render_styled
 from .xlsx_file import fingerprint
 
 LOCK_TIMEOUT_S = 60
@@ -202,13 +203,19 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
         _replace_sheet(wb, name, styled)
     for name, rows in changes.append.items():
         ws = wb[name]
-        start = last_used_row(Tab(ws.title, [list(r) for r in ws.iter_rows(values_only=True)])) + 1
-        start = max([start] + [m.max_row + 1 for m in ws.merged_cells.ranges if m.max_row >= start])  # below merges
+        start = append_row(_values(ws))
         for offset, values in enumerate(rows):
             for c, value in enumerate(values, start=1):
                 put(ws, start + offset, c, value)
     for fmt in changes.formats:
         apply_format(wb[fmt.tab], fmt)
+
+
+def _values(ws) -> Tab:
+    """The sheet's values and merged ranges, without its notes: enough to find where appended rows go."""
+    rows = cast("list[list[Cell]]", [list(r) for r in ws.iter_rows(values_only=True)])
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return Tab(ws.title, rows, merged=merged)
 
 
 def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
@@ -229,18 +236,6 @@ def _print_landscape(ws) -> None:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
-def _fit_heights(ws, columns, first_row: int, widths: dict[int, float]) -> None:
-    """Row heights for wrapped text: spreadsheet programs do not grow rows that openpyxl wrote."""
-    for r in range(first_row, ws.max_row + 1):
-        lines = 1
-        for c in columns:
-            value = ws.cell(row=r, column=c).value
-            if isinstance(value, str) and value:
-                per_line = max(int(widths.get(c, 10) * 1.15), 1)
-                lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in value.split("\n")))
-        ws.row_dimensions[r].height = min(15 * lines + 2, 409) if lines > 1 else None
-
-
 def _our_rule(rule) -> bool:
     return any(f'SEARCH("{text}"' in f for f in (rule.formula or []) for text, _ in FLAG_COLOURS)
 
@@ -258,7 +253,7 @@ def apply_format(ws, fmt: TabFormat) -> None:
     for r in range(fmt.header_row + 1, ws.max_row + 1):
         for c in range(1, ws.max_column + 1):
             ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
-    _fit_heights(ws, fmt.wrap_columns, fmt.header_row + 1, fmt.widths)
+    fit_heights(ws, range(fmt.header_row + 1, ws.max_row + 1))
     _print_landscape(ws)
     ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
     for dd in fmt.dropdowns:

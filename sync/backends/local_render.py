@@ -6,7 +6,9 @@ chart. Kept apart from the backend's file handling so both can change independen
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import copy
+from typing import Any
 
 from openpyxl.cell.cell import MergedCell
 from openpyxl.chart import BarChart, Reference
@@ -15,10 +17,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 
 from ..schema import HEADER_COLOUR
-from ..sheet_grid import wrapped_lines
+from ..sheet_grid import row_height, wrapped_lines
 from ..workbook import Chart, Styled
 
-LINE_HEIGHT_PT = 13.5
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
@@ -64,9 +65,10 @@ def render_styled(ws, styled: Styled, put) -> None:
     for c, width in styled.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, lines in styled.lines.items():
-        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 3, 409)
+        ws.row_dimensions[r].height = row_height(lines)
     if styled.chart:
-        ws.add_chart(bar_chart(styled.chart, ws), f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}")
+        anchor = f"{get_column_letter(styled.chart.anchor[1])}{styled.chart.anchor[0]}"
+        ws.add_chart(bar_chart(styled.chart, ws), anchor)
 
 
 def _merge(ws, merges, in_table: set[int]) -> None:
@@ -80,7 +82,7 @@ def _merge(ws, merges, in_table: set[int]) -> None:
             for c in range(c1, c2 + 1):
                 if (r, c) == (r1, c1):
                     continue
-                cell = MergedCell(ws, row=r, column=c)
+                cell: Any = MergedCell(ws, row=r, column=c)  # Any: openpyxl's stubs omit the `_style` it has
                 if r in in_table:
                     if bordered is None:
                         cell.border = GRID_BORDER
@@ -117,7 +119,7 @@ def bar_chart(spec: Chart, ws) -> BarChart:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
-    chart.width = spec.width_px / PX_PER_CM
+    chart.width = spec.width_px / PX_PER_CM  # type: ignore[assignment]  # centimetres; the stubs say int
     chart.height = spec.height_px / PX_PER_CM
     cats = Reference(ws, min_col=spec.category_column, min_row=spec.first_row, max_row=spec.last_row)
     for i, col in enumerate(spec.series_columns):
@@ -130,7 +132,7 @@ def bar_chart(spec: Chart, ws) -> BarChart:
     return chart
 
 
-def fit_rows(ws, positions) -> None:
+def fit_rows(ws, positions: Iterable[tuple[int, int]]) -> None:
     """After a pass wrote cells (Kiểm tra, Cảnh báo): text of several lines wraps, and each row written is as
     tall as its longest wrapped cell, so every message of a multi-message cell shows."""
     rows = set()
@@ -139,6 +141,12 @@ def fit_rows(ws, positions) -> None:
         if isinstance(cell.value, str) and "\n" in cell.value and not cell.alignment.wrap_text:
             cell.alignment = Alignment(wrap_text=True, vertical=cell.alignment.vertical or "top")
         rows.add(r)
+    fit_heights(ws, rows)
+
+
+def fit_heights(ws, rows: Iterable[int]) -> None:
+    """Each of `rows` as tall as its longest wrapping cell (spreadsheet programs do not grow rows that openpyxl
+    wrote), by the one formula of sync.sheet_grid; a row of one-line cells gets the program's own height."""
     last_col = ws.max_column  # computed over every cell: once, not per row
     widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1)}
     cells = ws._cells  # looked up, not ws.cell(): that would create an empty cell at every position
@@ -151,4 +159,4 @@ def fit_rows(ws, positions) -> None:
                 continue  # empty, or short enough for one line whatever the font
             if cell.alignment.wrap_text:
                 lines = max(lines, wrapped_lines(value, widths[c]))
-        ws.row_dimensions[r].height = min(LINE_HEIGHT_PT * lines + 4, 409) if lines > 1 else None
+        ws.row_dimensions[r].height = row_height(lines)

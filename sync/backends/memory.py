@@ -8,8 +8,8 @@ from __future__ import annotations
 import copy
 
 from ..errors import StaleSnapshot
-from ..tables import below_merges
-from ..workbook import Cell, Snapshot, Styled, Tab, WriteSet
+from ..tables import append_row, last_used_row
+from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 
 
 class MemoryBackend:
@@ -21,7 +21,7 @@ class MemoryBackend:
                                      for n, rows in (tabs or {}).items()}
         self.version = 0
         self.api_calls = 0
-        self.formats = []
+        self.formats: list[TabFormat] = []
         self.styles: dict[str, Styled] = {}
 
     def describe(self) -> str:
@@ -63,9 +63,8 @@ def apply(tabs: dict[str, Tab], changes: WriteSet) -> None:
         tabs[name].merged = []  # a job-owned tab is rewritten whole, merges included
     for name, rows in changes.append.items():
         tab = tabs[name]
-        while tab.rows and not any(v not in (None, "") for v in tab.rows[-1]):
-            tab.rows.pop()
-        start = below_merges(tab, len(tab.rows) + 1)  # like the real backends: below a merge reaching the end
+        del tab.rows[last_used_row(tab):]  # trailing empty rows: a spreadsheet program shows none
+        start = append_row(tab)  # the real backends' place: after the last used row, below a merge reaching it
         for offset, values in enumerate(rows):
             for c, value in enumerate(values, start=1):
                 put(tab, start + offset, c, value)

@@ -6,30 +6,32 @@
 * `check_readable` / `check_writable` turn what the environment does wrong (a directory, a file that is
   not an .xlsx, a password-protected workbook, a read-only file or folder) into messages naming the
   path and the config key, instead of tracebacks.
-* `replace_atomically` writes the new content to a temporary file beside the workbook, syncs it, and
-  only then — after checking once more that nobody saved the workbook meanwhile — moves it over the
-  original. Temporary files are named `.<name>.cchc-<pid>-<random>.tmp`; ones left by a killed pass
-  are removed by the next (`remove_leftovers`).
+* `replace_atomically` writes the new content through the project's one atomic write (`sync.files`):
+  a temporary file beside the workbook, synced, and only then — after checking once more that nobody
+  saved the workbook meanwhile — moved over the original. Temporary files are named
+  `.<name>.cchc-<pid>-<random>.tmp`; ones left by a killed pass are removed by the next
+  (`files.remove_leftovers`, under the workbook lock).
 """
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
-import secrets
-import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from ..errors import UserError, Unreachable
+from .. import files
+from ..errors import Unreachable, UserError
+from ..files import TEMP_SUFFIX, remove_leftovers, temp_prefix
+
+__all__ = ["TEMP_SUFFIX", "Fingerprint", "check_readable", "check_writable", "damaged_part", "fingerprint",
+           "os_error", "remove_leftovers", "replace_atomically", "temp_prefix", "where"]
 
 KEY = "local.path"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-TEMP_MARK = ".cchc-"
-TEMP_SUFFIX = ".tmp"
 
 
 @dataclass(frozen=True)
@@ -140,89 +142,18 @@ def os_error(exc: OSError, path: Path) -> Exception:
     return exc
 
 
-# --- temporary files and the replace --------------------------------------------------------------------
-
-def temp_prefix(path: Path) -> str:
-    return f".{path.name}{TEMP_MARK}"
-
-
-def new_temp(path: Path) -> Path:
-    """A new empty file beside `path`, created with the mode the umask gives (not mkstemp's 0600)."""
-    while True:
-        tmp = path.with_name(f"{temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-
-
-def remove_leftovers(path: Path, older_than: float) -> list[Path]:
-    """Our temporary files beside `path` last written before `older_than` (epoch seconds): left by a pass
-    that was killed. Called under the workbook lock, so no pass of ours is writing one right now."""
-    removed = []
-    prefix = temp_prefix(path)
-    try:
-        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
-    except OSError:
-        return removed
-    for p in candidates:
-        try:
-            if p.is_file() and not p.is_symlink() and p.stat().st_mtime < older_than:
-                p.unlink()
-                removed.append(p)
-        except OSError:
-            continue
-    return removed
-
-
-def keep_owner_and_mode(tmp: Path, original: os.stat_result) -> None:
-    os.chmod(tmp, stat.S_IMODE(original.st_mode))
-    current = tmp.stat()
-    if (current.st_uid, current.st_gid) != (original.st_uid, original.st_gid):
-        try:
-            os.chown(tmp, original.st_uid, original.st_gid)
-        except OSError:  # only root may give a file away; the group may still be kept
-            try:
-                os.chown(tmp, -1, original.st_gid)
-            except OSError:
-                pass
-
-
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
+# --- the replace -----------------------------------------------------------------------------------------
 
 def replace_atomically(path: Path, save: Callable[[Path], None], before_replace: Callable[[Path], None]) -> Fingerprint:
-    """Write the new workbook with `save(tmp)`, sync it, keep the original's mode and owner, call
-    `before_replace(tmp)` (the last checks; it raises to abandon the write), then move it over `path`.
-    Returns the fingerprint of what is now at `path`. On any failure the temporary file is removed and
-    the original is untouched."""
-    tmp = new_temp(path)
-    try:
-        save(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        try:
-            original = path.stat()
-        except FileNotFoundError:
-            original = None
-        if original is not None:
-            keep_owner_and_mode(tmp, original)
-        written = fingerprint(tmp)
+    """Write the new workbook with `save(tmp)` through the project's one atomic write (sync.files.replace:
+    synced, the original's mode and owner kept), call `before_replace(tmp)` (the last checks; it raises to
+    abandon the write), then move it over `path`. Returns the fingerprint of what is now at `path`. On any
+    failure the temporary file is removed and the original is untouched."""
+    written: list[Fingerprint] = []
+
+    def last_checks(tmp: Path) -> None:
+        written.append(fingerprint(tmp))  # a rename keeps inode, size, mtime and content: the file at `path`
         before_replace(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-    return written
+
+    files.replace(path, save, last_checks)
+    return written[0]
