@@ -13,10 +13,10 @@ Three ways to do the same pass, from the same sheet state:
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import datetime as dt
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time

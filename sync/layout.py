@@ -10,8 +10,16 @@ from __future__ import annotations
 from .deadlines import Schedule, ScheduleKind, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
-from .tables import (Table, as_stt, below_merges, check_headers, last_used_row, merge_index, one_row_per_task,
-                     scan_headers)
+from .tables import (
+    Table,
+    as_stt,
+    below_merges,
+    check_headers,
+    last_used_row,
+    merge_index,
+    one_row_per_task,
+    scan_headers,
+)
 from .workbook import Dropdown, Snapshot, Tab, TabFormat, WriteSet
 
 #: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.

@@ -221,7 +221,7 @@ def _header(rows: list[list[Cell]]) -> tuple[int, dict[str, int]] | None:
         if i + 1 < len(rows):  # a second header row under merged cells: Đơn vị chủ trì | Đơn vị phối hợp
             below = [_header_key(c.text) for c in rows[i + 1]]
             if {"lead", "support"} & set(below):
-                keys = [b if b in ("lead", "support") else k for k, b in zip(keys, below)]
+                keys = [b if b in ("lead", "support") else k for k, b in zip(keys, below, strict=True)]
                 used = 2
         cols: dict[str, int] = {}
         for n, key in enumerate(keys):

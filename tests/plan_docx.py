@@ -23,7 +23,7 @@ def write_plan_docx(plan: Plan, path: Path, split: int | None = 3) -> Path:
     doc.add_paragraph(f"(Ban hành ngày {format_date(plan.issued)})")
     doc.add_paragraph("PHỤ LỤC")
     table = doc.add_table(rows=1, cols=len(HEADER))
-    for cell, text in zip(table.rows[0].cells, HEADER):
+    for cell, text in zip(table.rows[0].cells, HEADER, strict=True):
         cell.text = text
     title = table.add_row().cells
     for cell in title:
@@ -32,13 +32,13 @@ def write_plan_docx(plan: Plan, path: Path, split: int | None = 3) -> Path:
         values = [str(task.stt), task.task, task.results, task.schedule, task.assignment, task.note]
         if task.stt == split:  # long texts run on to the next page, at a word; short ones stay whole
             cut = [v.rfind(" ", 0, len(v) // 2) if len(v) > 40 else len(v) for v in values]
-            first = [v[:c] if c > 0 else v for v, c in zip(values, cut)]
-            rest = [""] + [v[c:].strip() if c > 0 else "" for v, c in zip(values[1:], cut[1:])]
+            first = [v[:c] if c > 0 else v for v, c in zip(values, cut, strict=True)]
+            rest = [""] + [v[c:].strip() if c > 0 else "" for v, c in zip(values[1:], cut[1:], strict=True)]
             for row in (first, HEADER, rest):  # the header repeats at the top of the new page
-                for cell, text in zip(table.add_row().cells, row):
+                for cell, text in zip(table.add_row().cells, row, strict=True):
                     cell.text = text
             continue
-        for cell, text in zip(table.add_row().cells, values):
+        for cell, text in zip(table.add_row().cells, values, strict=True):
             cell.text = text
     doc.save(path)
     return path

@@ -70,7 +70,7 @@ def write_two_row_plan(path: Path, split_task: str = "3") -> Path:
         table = doc.add_table(rows=2, cols=7)
         _two_row_header(table)
         if part == 1:
-            for cell, text in zip(table.add_row().cells, [f"({n})" for n in range(1, 8)]):
+            for cell, text in zip(table.add_row().cells, [f"({n})" for n in range(1, 8)], strict=True):
                 cell.text = text
         for section, stt, task, results, schedule, lead, support in tasks:
             if section:
@@ -81,7 +81,7 @@ def write_two_row_plan(path: Path, split_task: str = "3") -> Path:
                 words = task.split()
                 values[1] = " ".join(words[:len(words) // 2])
             cells = table.add_row().cells
-            for cell, value in zip(cells, values):
+            for cell, value in zip(cells, values, strict=True):
                 if value is not None:
                     cell.text = value
             cells[2].text = ""
@@ -111,7 +111,7 @@ def write_sentence_plan(path: Path) -> Path:
     doc.add_table(rows=1, cols=2).rows[0].cells[0].text = "Nơi nhận:"  # an unrelated table first
     table = doc.add_table(rows=1, cols=6)
     for cell, text in zip(table.rows[0].cells, ["TT", "Nội dung", "Kết quả", "Thời gian hoàn thành",
-                                                 "Cơ quan thực hiện", "Ghi chú"]):
+                                                 "Cơ quan thực hiện", "Ghi chú"], strict=True):
         cell.text = text
     rows = [
         ("A.", "NHIỆM VỤ CHUNG", "", "", "", ""),
@@ -128,7 +128,7 @@ def write_sentence_plan(path: Path) -> Path:
     ]
     for values in rows:
         cells = table.add_row().cells
-        for cell, text in zip(cells, values):
+        for cell, text in zip(cells, values, strict=True):
             cell.text = ""
             for n, line in enumerate(text.split("\n")):
                 p = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
@@ -146,7 +146,7 @@ def write_word_numbered_plan(path: Path) -> Path:
     doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
     table = doc.add_table(rows=1, cols=5)
     for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Thời gian thực hiện", "Đơn vị thực hiện",
-                                                 "Ghi chú"]):
+                                                 "Ghi chú"], strict=True):
         cell.text = text
     for task, schedule, units in (("Tuyên truyền trên Trang TTĐT", "Thường xuyên", ["Ban Biên tập thực hiện"]),
                                   ("Hội nghị tập huấn CCHC", "Quý III/2025",
@@ -181,7 +181,7 @@ def write_merged_cells_plan(path: Path, nested: bool = False) -> Path:
     else:
         table = doc.add_table(rows=1, cols=6)
     for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả/sản phẩm", "Tiến độ", "Phân công",
-                                                 "Ghi chú"]):
+                                                 "Ghi chú"], strict=True):
         cell.text = text
     rows = [
         ["I. NHIỆM VỤ CHUNG"] * 6,
@@ -191,7 +191,7 @@ def write_merged_cells_plan(path: Path, nested: bool = False) -> Path:
     ]
     for values in rows:
         cells = table.add_row().cells
-        for cell, text in zip(cells, values):
+        for cell, text in zip(cells, values, strict=True):
             cell.text = text
     section, task2, task3 = table.rows[1], table.rows[3], table.rows[4]
     merged = section.cells[0].merge(section.cells[5])
@@ -222,11 +222,11 @@ def write_phrasings_plan(path: Path) -> Path:
     doc.add_paragraph("KẾ HOẠCH")
     doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
     table = doc.add_table(rows=1, cols=6)
-    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"]):
+    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"], strict=True):
         cell.text = text
     for n, (assignment, _, _) in enumerate(PHRASINGS, 1):
         for cell, text in zip(table.add_row().cells, [str(n), f"Nhiệm vụ {n}", "Tin bài", "Quý II/2025", assignment,
-                                                       ""]):
+                                                       ""], strict=True):
             cell.text = text
     doc.save(path)
     return path

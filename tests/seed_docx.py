@@ -71,7 +71,7 @@ def write_seed_docx(path: Path) -> Path:
     table = doc.add_table(rows=0, cols=6)
     for cells in rows:
         new = table.add_row().cells
-        for cell, raw in zip(new, cells + [""] * (6 - len(cells))):
+        for cell, raw in zip(new, cells + [""] * (6 - len(cells)), strict=True):
             _fill(cell, cell_paragraphs(raw))
     doc.save(path)
     return path

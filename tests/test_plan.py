@@ -1,7 +1,7 @@
 import pytest
 
-from sync.plan import load_plan
 from sync.errors import UserError
+from sync.plan import load_plan
 from sync.text import fold
 
 

@@ -31,10 +31,10 @@ def test_the_2024_plan_comes_back_from_its_word_file(project, plan, tmp_path):
     assert (imported.title, imported.number, imported.issued, imported.year) == (
         plan.title, plan.number, plan.issued, plan.year)
     assert [t.stt for t in imported.tasks] == [t.stt for t in plan.tasks]
-    for new, old in zip(imported.tasks, plan.tasks):
+    for new, old in zip(imported.tasks, plan.tasks, strict=True):
         assert new.schedule == old.schedule and _same_text(new.task, old.task), old.stt
         assert _same_text(new.assignment, old.assignment) and _same_text(new.results, old.results), old.stt
-    roles = [(t.lead, t.support) == (o.lead, o.support) for t, o in zip(imported.tasks, plan.tasks)]
+    roles = [(t.lead, t.support) == (o.lead, o.support) for t, o in zip(imported.tasks, plan.tasks, strict=True)]
     assert sum(roles) == 17  # two leads in separate clauses (5, 8, 17) included
     assert imported.registry == plan.registry
     assert imported.tasks[0].group == "I. NHIỆM VỤ TRỌNG TÂM"  # the title row is a group, not a task
@@ -51,9 +51,9 @@ def test_the_signed_2024_plan_reads_back_as_transcribed(project, plan, tmp_path)
     assert (imported.title, imported.number, imported.issued, imported.year, imported.issuer) == (
         plan.title, plan.number, plan.issued, plan.year, plan.issuer)
     assert [t.stt for t in imported.tasks] == list(range(1, 18))
-    agree = [t.stt for t, o in zip(imported.tasks, plan.tasks) if (t.lead, t.support) == (o.lead, o.support)]
+    agree = [t.stt for t, o in zip(imported.tasks, plan.tasks, strict=True) if (t.lead, t.support) == (o.lead, o.support)]
     assert agree == list(range(1, 18))
-    for new, old in zip(imported.tasks, plan.tasks):
+    for new, old in zip(imported.tasks, plan.tasks, strict=True):
         assert new.schedule == old.schedule, old.stt
         for key in ("task", "results", "assignment"):
             assert _same_text(getattr(new, key), getattr(old, key)), (old.stt, key)
@@ -158,8 +158,8 @@ def test_without_output_the_draft_is_printed_and_doubts_are_listed(project, plan
     for row, values in zip(table.rows, (
             ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
             ["1", "Tuyên truyền", "Tin bài", "Quý II/2025", "Ban Biên tập thực hiện", ""],
-            ["2", "Hội nghị", "Hội nghị", "Tùy tình hình", "Sở Nội vụ chủ trì", ""])):
-        for cell, text in zip(row.cells, values):
+            ["2", "Hội nghị", "Hội nghị", "Tùy tình hình", "Sở Nội vụ chủ trì", ""]), strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     source = tmp_path / "kh.docx"
     doc.save(source)
@@ -303,8 +303,8 @@ def test_deadlines_read_with_a_remark_are_review_lines(project, plan, tmp_path):
     for row, values in zip(table.rows, (
             ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
             ["1", "Tuyên truyền", "Tin bài", "Hàng quý, trước ngày 20 tháng giữa quý", "Ban Biên tập thực hiện", ""],
-            ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Văn phòng Sở chủ trì", ""])):
-        for cell, text in zip(row.cells, values):
+            ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Văn phòng Sở chủ trì", ""]), strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     source = tmp_path / "kh.docx"
     doc.save(source)
@@ -366,8 +366,8 @@ def test_a_smaller_task_like_table_dropped_is_a_review_line(project, plan, tmp_p
                  [["TT", "Nội dung", "Thời gian thực hiện", "Đơn vị thực hiện"],
                   ["1", "Việc khác", "Quý III/2025", "Văn phòng Sở"]]):
         table = doc.add_table(rows=len(rows), cols=len(rows[0]))
-        for row, values in zip(table.rows, rows):
-            for cell, text in zip(row.cells, values):
+        for row, values in zip(table.rows, rows, strict=True):
+            for cell, text in zip(row.cells, values, strict=True):
                 cell.text = text
         doc.add_paragraph("")
     source = tmp_path / "kh.docx"
@@ -386,8 +386,8 @@ def test_an_impossible_issue_date_is_named(project, plan, tmp_path):
     doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
     table = doc.add_table(rows=2, cols=5)
     for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
-                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
-        for cell, text in zip(row.cells, values):
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]), strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     source = tmp_path / "kh.docx"
     doc.save(source)
@@ -405,8 +405,8 @@ def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
         doc.add_paragraph(line)
     table = doc.add_table(rows=2, cols=5)
     for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
-                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
-        for cell, text in zip(row.cells, values):
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]), strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     source = tmp_path / "kh.docx"
     doc.save(source)
@@ -422,8 +422,8 @@ def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
         doc.add_paragraph(line)
     table = doc.add_table(rows=2, cols=5)
     for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
-                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""])):
-        for cell, text in zip(row.cells, values):
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]), strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     doc.save(source)
     out.unlink()

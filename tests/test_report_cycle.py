@@ -28,6 +28,7 @@ from .workbooks import values
 
 def _plan(project):
     from sync.plan import load_plan
+
     from .conftest import PLAN_PATH
     return load_plan(PLAN_PATH)
 

@@ -56,7 +56,7 @@ def test_letterhead_stays_inside_the_text_area_and_its_rules_have_nd30_lengths(d
     widths = [_cm(c.width) for c in letterhead.rows[0].cells]
     assert sum(widths) <= TEXT_WIDTH_CM + 0.01
     shares = []
-    for cell, width in zip(letterhead.rows[0].cells, widths):
+    for cell, width in zip(letterhead.rows[0].cells, widths, strict=True):
         paragraphs = cell.paragraphs
         [i] = [k for k, p in enumerate(paragraphs) if _rule(p)]
         above = paragraphs[i - 1]
@@ -113,7 +113,7 @@ def test_task_table_is_an_appendix_in_landscape_numbered_on_its_own(demo_project
     widths = [_cm(c.width) for c in table.rows[0].cells]
     assert sum(widths) <= LANDSCAPE_WIDTH_CM + 0.01 and min(widths) >= 1.0
     # each header word fits its column: no word broken letter by letter
-    for cell, width in zip(table.rows[0].cells, widths):
+    for cell, width in zip(table.rows[0].cells, widths, strict=True):
         for word in cell.text.split():
             assert measure.width_cm(word, 12, True) <= width - 0.4, word  # cell margins: 2 × 0.19 cm
     body = [p.text for p in doc.paragraphs]

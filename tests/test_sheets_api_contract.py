@@ -53,7 +53,7 @@ def remap(value, ids: dict):
 
 
 def learn_ids(recorded, got, ids: dict) -> None:
-    for mine, theirs in zip((got or {}).get("replies", []), (recorded or {}).get("replies", [])):
+    for mine, theirs in zip((got or {}).get("replies", []), (recorded or {}).get("replies", []), strict=True):
         if "addSheet" in theirs and "addSheet" in mine:
             ids[theirs["addSheet"]["properties"]["sheetId"]] = mine["addSheet"]["properties"]["sheetId"]
 
