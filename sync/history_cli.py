@@ -26,8 +26,7 @@ KIND_LABELS = {"baseline": "ghi nhận ban đầu", "added": "dòng mới", "del
                "restore": "khôi phục", "change": ""}
 
 
-def add_parsers(sub, common, parse_day) -> None:
-    h = sub.add_parser("history", parents=[common], help="lịch sử các ô đơn vị đã nhập trong tab theo dõi")
+def _history_args(h, parse_day) -> None:
     h.add_argument("--task", help="chỉ nhiệm vụ có STT này")
     h.add_argument("--unit", help="chỉ đơn vị này (mã đơn vị trong kế hoạch, hoặc tên)")
     h.add_argument("--column", help="chỉ cột này (khóa cột, ví dụ status, q1, done_date, hoặc tên cột)")
@@ -36,7 +35,9 @@ def add_parsers(sub, common, parse_day) -> None:
     h.add_argument("--at", type=parse_day, help="các dòng như đã có tại ngày này (từ lượt chạy cuối cùng đến ngày đó)")
     h.add_argument("-o", "--output", help="với --at: ghi thành tệp .xlsx bố cục như tab theo dõi")
     h.add_argument("--json", action="store_true", help="in dạng JSON")
-    r = sub.add_parser("restore", parents=[common], help="đưa các ô của một dòng về giá trị tại một ngày")
+
+
+def _restore_args(r, parse_day) -> None:
     r.add_argument("--task", required=True, help="STT của nhiệm vụ")
     r.add_argument("--unit", required=True, help="mã đơn vị (hoặc tên)")
     r.add_argument("--at", required=True, type=parse_day, help="ngày có giá trị cần khôi phục")
@@ -44,9 +45,15 @@ def add_parsers(sub, common, parse_day) -> None:
     r.add_argument("--dry-run", action="store_true", help="chỉ cho xem thay đổi, không ghi")
     r.add_argument("--yes", action="store_true", help="ghi thật (không có: chỉ cho xem thay đổi)")
     r.add_argument("--force", action="store_true", help="ghi cả ô đã bị sửa sau lượt chạy gần nhất")
-    e = sub.add_parser("export", parents=[common], help="bảng phẳng mọi dòng theo dõi (.csv hoặc .xlsx)")
+
+
+def _export_args(e, parse_day) -> None:
     e.add_argument("--at", type=parse_day, help="các dòng như đã có tại ngày này, tính đến ngày đó")
     e.add_argument("-o", "--output", help="tệp .csv hoặc .xlsx (mặc định: in CSV ra màn hình)")
+
+
+#: The arguments of each history command (sync/cli.py's command table names them).
+ARGUMENTS = {"history": _history_args, "restore": _restore_args, "export": _export_args}
 
 
 # --- the recorder a pass calls ----------------------------------------------------------------------------
