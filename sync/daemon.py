@@ -11,8 +11,9 @@
 
 Each action calls the same use case as its command (sync.services.perform), so the job lock, the state
 file and the send ledger work exactly as from cron; the daemon never goes through the command line. A
-failing action is logged and the loop goes on; SIGTERM/SIGINT stop it between actions. `schedule` reads the process's local clock, so the daemon sets TZ to the configured
-zone at start; tests drive the same loop with a fake clock instead of sleeping.
+failing action is logged and the loop goes on; SIGTERM/SIGINT stop it between actions. `schedule` reads the
+process's local clock, so the daemon sets TZ to the configured zone at start; tests drive the same loop
+with a fake clock instead of sleeping.
 """
 from __future__ import annotations
 
