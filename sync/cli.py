@@ -93,6 +93,32 @@ def _plan_import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="ghi đè tệp YAML đã có")
 
 
+def _history_args(h: argparse.ArgumentParser) -> None:
+    h.add_argument("--task", help="chỉ nhiệm vụ có STT này")
+    h.add_argument("--unit", help="chỉ đơn vị này (mã đơn vị trong kế hoạch, hoặc tên)")
+    h.add_argument("--column", help="chỉ cột này (khóa cột, ví dụ status, q1, done_date, hoặc tên cột)")
+    h.add_argument("--since", type=parse_day, help="từ ngày (theo ngày số liệu của lượt chạy)")
+    h.add_argument("--until", type=parse_day, help="đến ngày")
+    h.add_argument("--at", type=parse_day, help="các dòng như đã có tại ngày này (từ lượt chạy cuối cùng đến ngày đó)")
+    h.add_argument("-o", "--output", help="với --at: ghi thành tệp .xlsx bố cục như tab theo dõi")
+    h.add_argument("--json", action="store_true", help="in dạng JSON")
+
+
+def _restore_args(r: argparse.ArgumentParser) -> None:
+    r.add_argument("--task", required=True, help="STT của nhiệm vụ")
+    r.add_argument("--unit", required=True, help="mã đơn vị (hoặc tên)")
+    r.add_argument("--at", required=True, type=parse_day, help="ngày có giá trị cần khôi phục")
+    r.add_argument("--column", help="chỉ khôi phục cột này (khóa cột hoặc tên cột)")
+    r.add_argument("--dry-run", action="store_true", help="chỉ cho xem thay đổi, không ghi")
+    r.add_argument("--yes", action="store_true", help="ghi thật (không có: chỉ cho xem thay đổi)")
+    r.add_argument("--force", action="store_true", help="ghi cả ô đã bị sửa sau lượt chạy gần nhất")
+
+
+def _export_args(e: argparse.ArgumentParser) -> None:
+    e.add_argument("--at", type=parse_day, help="các dòng như đã có tại ngày này, tính đến ngày đó")
+    e.add_argument("-o", "--output", help="tệp .csv hoặc .xlsx (mặc định: in CSV ra màn hình)")
+
+
 def _deadline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("phrase")
     p.add_argument("--year", type=int, help="năm dùng khi cụm từ không ghi năm (mặc định: năm của kế hoạch "
@@ -308,24 +334,34 @@ def cmd_daemon(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from .history_cli import cmd_history as history
     from .plan import load_plan
     settings = _settings(args)
-    return history(args, settings, load_plan(settings.plan_path()), now_in(settings).date())
+    query = services.HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
+                                  Path(args.output) if args.output else None)
+    result = services.history_of(settings, load_plan(settings.plan_path()), now_in(settings).date(), query,
+                                 _lines(args))
+    if args.json:
+        _json(result.data)
+    else:
+        for text in result.text:
+            print(text)
+    return 0
 
 
 def cmd_restore(args) -> int:
-    from .history_cli import cmd_restore as restore
     settings = _settings(args)
-    ports = services.open_ports(settings)
-    return restore(args, settings, ports.plan, ports.backend, ports.state, now_in(settings))
+    request = services.RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
+    services.restore(settings, services.open_ports(settings), now_in(settings), request, _lines(args))
+    return 0
 
 
 def cmd_export(args) -> int:
-    from .history_cli import cmd_export as export
     settings = _settings(args)
-    ports = services.open_ports(settings)
-    return export(args, settings, ports.plan, ports.backend, now_in(settings))
+    result = services.export(settings, services.open_ports(settings), now_in(settings), args.at,
+                             Path(args.output) if args.output else None, _lines(args))
+    if result.csv is not None:
+        sys.stdout.write(result.csv)
+    return 0
 
 
 @dataclass(frozen=True)
@@ -333,13 +369,6 @@ class Command:
     handler: Callable[[argparse.Namespace], int]
     help: str
     arguments: Callable[[argparse.ArgumentParser], None] | None = None
-
-
-def _history_arguments(name: str) -> Callable[[argparse.ArgumentParser], None]:
-    def add(p: argparse.ArgumentParser) -> None:
-        from .history_cli import ARGUMENTS
-        ARGUMENTS[name](p, parse_day)
-    return add
 
 
 #: Groups of sub-commands (`plan import`), with their help.
@@ -356,8 +385,8 @@ COMMANDS: dict[str, Command] = {
     "plan import": Command(cmd_plan_import, "đọc bảng phụ lục của kế hoạch (.docx) thành tệp YAML",
                            _plan_import_args),
     "daemon": Command(cmd_daemon, "chạy thường trực theo lịch (khóa cấu hình 'daemon')"),
-    "history": Command(cmd_history, "lịch sử các ô đơn vị đã nhập trong tab theo dõi", _history_arguments("history")),
-    "restore": Command(cmd_restore, "đưa các ô của một dòng về giá trị tại một ngày", _history_arguments("restore")),
-    "export": Command(cmd_export, "bảng phẳng mọi dòng theo dõi (.csv hoặc .xlsx)", _history_arguments("export")),
+    "history": Command(cmd_history, "lịch sử các ô đơn vị đã nhập trong tab theo dõi", _history_args),
+    "restore": Command(cmd_restore, "đưa các ô của một dòng về giá trị tại một ngày", _restore_args),
+    "export": Command(cmd_export, "bảng phẳng mọi dòng theo dõi (.csv hoặc .xlsx)", _export_args),
     "deadline": Command(cmd_deadline, "phân tích một cụm từ tiến độ", _deadline_args),
 }

@@ -12,10 +12,12 @@ The dependency direction is core ← services ← entry points (tests/test_archi
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,15 +25,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import periods
+from . import history, periods
 from .config import MailSettings, Settings
 from .errors import Busy, StaleSnapshot, SyncError, Unreachable, UserError
+from .history import HISTORY_KEYS, RESTORABLE_KEYS
 from .plan import Plan
-from .workbook import Backend
+from .schema import Layout
+from .workbook import Backend, Cell, Snapshot, WriteSet
 
 if TYPE_CHECKING:
     from .delivery import Sender
+    from .history_store import HistoryStore
     from .state import State
+    from .tables import Entry
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 LOCKED = frozenset({"init", "run", "report", "remind", "restore"})
@@ -161,7 +167,6 @@ class InitResult:
 
 def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = False,
          lines: Lines | None = None) -> InitResult:
-    from . import history_cli
     from .layout import build_init
     from .merges import message, withhold
     lines = lines or Lines()
@@ -187,11 +192,11 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
     if withheld:
         lines.warn(message(withheld))
     added = changes.cell_count()
-    laid_out = history_cli.after(snapshot, changes)
-    day = history_cli.init_date(state, plan, laid_out, settings.layout, now.date())
+    laid_out = after(snapshot, changes)
+    day = init_date(state, plan, laid_out, settings.layout, now.date())
     state.record_pass("init", now, True, {"backend": backend.name, "cells_written": added,
                                           "as_of": (day or now.date()).isoformat()},
-                      then=history_cli.recorder(state, day, laid_out, plan, settings.layout, backend.describe())
+                      then=recorder(state, day, laid_out, plan, settings.layout, backend.describe())
                       if day else None,
                       started_row=row)
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
@@ -229,7 +234,6 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
     day = as_of or now.date()
     try:
         if as_of and not dry_run:  # after begin_pass: a broken state file is named as such first
-            from .history_cli import not_recorded
             if refused := not_recorded(state, as_of):
                 raise UserError(refused)
         opened = (ports or (lambda: open_ports(settings)))()
@@ -256,7 +260,6 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         summary["not_written_reason"] = str(held)
         state.record_pass("run", now, False, summary, str(held), started_row=row)
     elif not dry_run:
-        from .history_cli import recorder
         read = result.snapshot
         assert read is not None  # a written pass keeps what it read
         state.record_pass("run", now, True, summary, "\n".join(result.messages),
@@ -641,3 +644,441 @@ def reloader(settings: Settings) -> Callable[[], Settings]:
     from .config import load_settings
     source = settings.source
     return (lambda: load_settings(str(source))) if source is not None else (lambda: settings)
+
+
+# --- history, restore, export ------------------------------------------------------------------------------
+
+def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layout: Layout,
+             where: str) -> Callable[[sqlite3.Connection, int], object]:
+    """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
+    recorded as that pass, of date `as_of`, in the pass's own transaction."""
+    from .history_store import HistoryStore
+    record: Callable[[sqlite3.Connection, int], object] = HistoryStore(state).recorder(
+        as_of, history.snapshot_rows(snapshot, plan, layout, where))
+    return record
+
+
+def not_recorded(state: State, as_of: dt.date) -> str | None:
+    """Why a pass of date `as_of` records no history (dated before the last recorded pass), or None."""
+    from .history_store import HistoryStore
+    return HistoryStore(state).refusal(as_of)
+
+
+def init_date(state: State, plan: Plan, laid_out: Snapshot, layout: Layout, today: dt.date) -> dt.date | None:
+    """The history date of what `init` lays out (headers, the plan's rows: the Office's, not a unit's).
+
+    Never after what history already has, so that init does not move history's clock forward and a replay
+    of earlier dates with `run --as-of` stays recordable: the last recorded date, if any; before the first
+    pass, when no unit has typed anything yet (true then: the rows stood empty), the start of the plan's
+    reporting year (1 December before it, ahead of ND 09/2019's first window from 15/12); else None: init
+    records nothing and the first pass, of its own date, is the baseline (no date would be true for it)."""
+    from .history_store import HistoryStore
+    from .schema import UNIT_COLUMNS
+    last = HistoryStore(state).last_date()
+    if last is not None:
+        return last
+    rows = history.snapshot_rows(laid_out, plan, layout)
+    typed = any(k in UNIT_COLUMNS for row in rows for k in row.values)
+    return None if typed else min(today, dt.date(plan.year - 1, 12, 1))
+
+
+def after(snapshot: Snapshot, changes: WriteSet) -> Snapshot:
+    """The snapshot with `changes` applied, as the workbook now holds it (no second read)."""
+    from .backends.memory import apply
+    tabs = copy.deepcopy(snapshot.tabs)
+    apply(tabs, changes)
+    return Snapshot(tabs, snapshot.token)
+
+
+KIND_LABELS = {"baseline": "ghi nhận ban đầu", "added": "dòng mới", "deleted": "dòng bị xóa",
+               "restore": "khôi phục", "change": ""}
+
+
+def _store(settings: Settings) -> HistoryStore:
+    from .history_store import HistoryStore
+    from .state import State
+    store = HistoryStore(State(settings.state))
+    if store.first_date() is None:
+        raise UserError(f"Chưa có lịch sử trong tệp trạng thái '{settings.state}': lịch sử bắt đầu từ lượt "
+                        "'python -m sync run' (hoặc 'init') đầu tiên có ghi.")
+    return store
+
+
+def _task(text: str | None, plan: Plan, store: HistoryStore) -> str | None:
+    if text is None:
+        return None
+    key = history.stt_key(text)
+    known = {str(t.stt) for t in plan.tasks} | {k[0] for k in store.known_rows()}
+    if key not in known:
+        shown = sorted(known, key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0, s))
+        raise UserError(f"Không có nhiệm vụ STT '{text}'. Các STT có: {', '.join(s or '(trống)' for s in shown)}.")
+    return key
+
+
+def _unit(text: str | None, plan: Plan, store: HistoryStore) -> str | None:
+    if text is None:
+        return None
+    codes = [u.code for u in plan.registry.units]
+    if text in codes or text in {k[1] for k in store.known_rows()}:
+        return text
+    unit = plan.registry.match(text)
+    if unit:
+        return unit.code
+    raise UserError(f"Không có đơn vị '{text}'. Mã đơn vị trong kế hoạch: {', '.join(codes)}.")
+
+
+def _column(text: str | None, layout: Layout, allowed: tuple[str, ...]) -> str | None:
+    from .text import fold
+    if text is None:
+        return None
+    if text in allowed:
+        return text
+    by_header = {fold(layout.tracking_columns[k]): k for k in allowed if k in layout.tracking_columns}
+    if fold(text) in by_header:
+        return by_header[fold(text)]
+    raise UserError(f"Không có cột '{text}'. Các khóa cột: "
+                    + ", ".join(f"{k} ({layout.tracking_columns.get(k, k)})" for k in allowed) + ".")
+
+
+def _day(day: dt.date, store: HistoryStore, today: dt.date, option: str = "--at") -> None:
+    first = store.first_date()
+    if day > today:
+        raise UserError(f"{option} {day:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
+    if first is None or day < first:
+        since = f"{first:%d/%m/%Y}" if first else "-"
+        raise UserError(f"{option} {day:%d/%m/%Y} trước lượt chạy đầu tiên có lịch sử ({since}); "
+                        f"chọn một ngày từ {since} trở đi.")
+
+
+def _unit_label(plan: Plan, code: str | None) -> str:
+    unit = next((u for u in plan.registry.units if u.code == code), None)
+    return unit.label if unit else str(code)
+
+
+def _header(layout: Layout, key: str) -> str:
+    return str(layout.tracking_columns.get(key, key))
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    task: str | None = None
+    unit: str | None = None
+    column: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    at: dt.date | None = None
+    output: Path | None = None  # with `at`: the rows as a workbook laid out like the tracking tab
+
+
+@dataclass(frozen=True)
+class HistoryResult:
+    data: Any  # the --json output
+    text: tuple[str, ...]  # the text output
+    lines: tuple[Line, ...]
+
+
+def history_of(settings: Settings, plan: Plan, today: dt.date, query: HistoryQuery,
+               lines: Lines | None = None) -> HistoryResult:
+    """What units typed in the tracking tab: the changes that match `query`, or the rows at a day."""
+    lines = lines or Lines()
+    layout = settings.layout
+    store = _store(settings)
+    stt, unit = _task(query.task, plan, store), _unit(query.unit, plan, store)
+    column = _column(query.column, layout, HISTORY_KEYS)
+    if query.at is not None:
+        return _history_at(settings, plan, store, today, query.at, query.output, stt, unit, column, lines)
+    if query.output:
+        raise UserError("-o chỉ dùng cùng --at (ghi các dòng tại một ngày thành tệp .xlsx).")
+    if query.since and query.until and query.since > query.until:
+        raise UserError(f"--since {query.since:%d/%m/%Y} sau --until {query.until:%d/%m/%Y}: không có ngày nào ở "
+                        "giữa; đặt --since trước hoặc bằng --until.")
+    if query.since and query.since > today:
+        raise UserError(f"--since {query.since:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
+    records = store.records(stt, unit, column, query.since, query.until)
+    data = [{"date": r.as_of.isoformat(), "pass_id": r.pass_id, "command": r.command,
+             "task": r.key[0], "unit": r.key[1], "ordinal": r.key[2], "column": r.column,
+             "header": _header(layout, r.column), "old": history.to_json(r.old),
+             "new": history.to_json(r.new), "kind": r.kind} for r in records]
+    if not records:
+        return HistoryResult(data, ("Không có thay đổi nào khớp điều kiện.",), lines.all())
+    collapse = stt is None and unit is None and column is None
+    baseline: set[tuple[int, dt.date]] = set()
+    text = [f"Lịch sử tab '{layout.tabs['tracking']}' ({len(records)} ghi nhận):"]
+    for r in records:
+        if collapse and r.kind == "baseline":
+            if (r.pass_id, r.as_of) not in baseline:
+                baseline.add((r.pass_id, r.as_of))
+                rows = {x.key for x in records if x.pass_id == r.pass_id and x.kind == "baseline"}
+                cells = sum(1 for x in records if x.pass_id == r.pass_id and x.kind == "baseline")
+                text.append(f"{r.as_of:%d/%m/%Y}  ghi nhận ban đầu: {len(rows)} dòng, {cells} ô có nội dung "
+                            "(xem từng ô với --task/--unit)")
+            continue
+        label = KIND_LABELS.get(r.kind, r.kind)
+        who = f"NV {r.key[0] or '(trống)'} · {_unit_label(plan, r.key[1])}" + (f" (dòng trùng {r.key[2] + 1})"
+                                                                                if r.key[2] else "")
+        text.append(f"{r.as_of:%d/%m/%Y}  {who}  {_header(layout, r.column)}: {history.shown(r.old)} → "
+                    f"{history.shown(r.new)}" + (f"  [{label}]" if label else ""))
+    return HistoryResult(data, tuple(text), lines.all())
+
+
+def _history_at(settings: Settings, plan: Plan, store: HistoryStore, today: dt.date, at: dt.date,
+                output: Path | None, stt: str | None, unit: str | None, column: str | None,
+                lines: Lines) -> HistoryResult:
+    layout = settings.layout
+    _day(at, store, today)
+    found, rows = store.rows_at(at)
+    assert found is not None  # `at` is on or after the first recorded pass (_day)
+    rows = {k: v for k, v in rows.items() if (stt is None or k[0] == stt) and (unit is None or k[1] == unit)}
+    if column:
+        rows = {k: {c: t for c, t in v.items() if c == column} for k, v in rows.items()}
+    if output is not None:
+        if output.suffix.lower() != ".xlsx":
+            raise UserError(f"Tệp '{output}': --at ghi tệp .xlsx (đặt tên kết thúc bằng .xlsx).")
+        write_workbook(output, history.grid(rows, plan, layout), plan, layout)
+        lines.say(f"Đã ghi {len(rows)} dòng như tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}) "
+                  f"vào '{output}'.")
+    data = {"at": at.isoformat(), "pass": {"id": found.pass_id, "as_of": found.as_of.isoformat()},
+            "rows": [{"task": k[0], "unit": k[1], "ordinal": k[2],
+                      "values": {c: history.to_json(t) for c, t in v.items()}}
+                     for k, v in history.ordered(rows, plan)]}
+    text: list[str] = []
+    if output is None:
+        text.append(f"Các dòng như tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}), {len(rows)} dòng:")
+        for k, v in history.ordered(rows, plan):
+            cells = "; ".join(f"{_header(layout, c)} {history.shown(t)}" for c, t in v.items()
+                              if c not in ("task", "unit", "role"))
+            text.append(f"  NV {k[0]} · {_unit_label(plan, k[1])}: {cells or '(chưa nhập gì)'}")
+    return HistoryResult(data, tuple(text), lines.all())
+
+
+def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout) -> None:
+    """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
+    import openpyxl
+
+    from .backends import xlsx_file
+    from .backends.local import apply_changes
+    from .layout import build_init
+    name = layout.tabs["tracking"]
+    init = build_init(plan, Snapshot({}), layout)
+    changes = WriteSet(new_tabs=[name], formats=[f for f in init.formats if f.tab == name])
+    for r, line in enumerate(grid, start=1):
+        for c, value in enumerate(line, start=1):
+            if value is not None:
+                changes.set(name, r, c, value)
+    wb = openpyxl.Workbook()
+    if wb.active is not None:
+        wb.remove(wb.active)
+    apply_changes(wb, changes)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        xlsx_file.replace_atomically(out, wb.save, lambda tmp: None)
+    except OSError as exc:
+        raise xlsx_file.os_error(exc, out) from None
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    task: str
+    unit: str
+    at: dt.date
+    column: str | None = None
+    dry_run: bool = False
+    yes: bool = False  # write (without it: only show the change)
+    force: bool = False  # also cells changed after the last pass
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    cells: int  # cells that differ from the day's values (restored when `written`)
+    written: bool
+    lines: tuple[Line, ...]
+
+
+def restore(settings: Settings, ports: Ports, now: dt.datetime, request: RestoreRequest,
+            lines: Lines | None = None) -> RestoreResult:
+    """Put a row's cells back to what history recorded at a day: shown first, written with `yes`, recorded."""
+    from .passlog import new_pass_id
+    from .schema import LOG_COLUMNS
+    lines = lines or Lines()
+    say = lines.say
+    layout, plan, backend, state = settings.layout, ports.plan, ports.backend, ports.state
+    store = _store(settings)
+    stt, unit = _task(request.task, plan, store), _unit(request.unit, plan, store)
+    column = _column(request.column, layout, RESTORABLE_KEYS)
+    today, at = now.date(), request.at
+    _day(at, store, today)
+    key = (stt, unit, 0)
+    found, rows = store.rows_at(at)
+    assert found is not None  # `at` is on or after the first recorded pass (_day)
+    if key not in rows:
+        raise UserError(f"Tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}) không có dòng của nhiệm vụ "
+                        f"{stt}, đơn vị {unit}: không có gì để khôi phục.")
+    target = rows[key]
+    snapshot = backend.read()
+    table = history.tracking_table(snapshot, layout, backend.describe())
+    live = next((r for r in history.rows_of(table, plan) if r.key == key), None)
+    if live is None:
+        raise UserError(f"{backend.describe()}: tab '{table.tab.name}' không còn dòng của nhiệm vụ {stt}, đơn vị "
+                        f"{unit}. Chạy 'python -m sync init' để tạo lại dòng đó, rồi chạy lại lệnh khôi phục.")
+    seen = store.seen(key) or {}
+    keys = [column] if column else [k for k in RESTORABLE_KEYS if k in table.columns]
+    if column and column not in table.columns:
+        raise UserError(f"{backend.describe()}: tab '{table.tab.name}' không có cột '{_header(layout, column)}'.")
+    changes: list[tuple[str, str | None, str | None]] = []
+    conflicts: list[tuple[str, str | None, str | None]] = []
+    for k in keys:
+        want, now_value = target.get(k), live.values.get(k)
+        if want == now_value:
+            continue
+        changes.append((k, now_value, want))
+        if now_value != seen.get(k):
+            conflicts.append((k, seen.get(k), now_value))
+    who = f"nhiệm vụ {stt}, {_unit_label(plan, unit)} (dòng {live.row} của tab '{table.tab.name}')"
+    if not changes:
+        say(f"Không có gì để khôi phục: {who} đã giống như tại {at:%d/%m/%Y}.")
+        return RestoreResult(0, False, lines.all())
+    say(f"Khôi phục {who} về giá trị tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}):")
+    for k, old, new in changes:
+        say(f"  {_header(layout, k)}: {history.shown(old)} → {history.shown(new)}")
+    if conflicts and not request.force:
+        said = "; ".join(f"'{_header(layout, k)}' lượt chạy gần nhất thấy {history.shown(s)}, nay là "
+                         f"{history.shown(n)}" for k, s, n in conflicts)
+        raise UserError(f"Không khôi phục: có ô đã bị sửa sau lượt chạy gần nhất ({said}). Chạy 'python -m sync run' "
+                        "để ghi nhận thay đổi đó rồi xem lại, hoặc thêm --force để ghi đè.")
+    if request.dry_run or not request.yes:
+        say("Chưa ghi gì" + (" (chạy thử)." if request.dry_run else ": thêm --yes để ghi."))
+        return RestoreResult(len(changes), False, lines.all())
+    writes = WriteSet(unit_cells=True)
+    writes.keys[table.tab.name] = (table.columns["stt"], table.columns["unit"])
+    writes.unit_columns[table.tab.name] = tuple(table.columns[k] for k in RESTORABLE_KEYS if k in table.columns)
+    for k, _old, new in changes:
+        value = history.decode(new)
+        writes.set(table.tab.name, live.row, table.columns[k], "" if value is None else value)
+    log = snapshot.find_tab(layout.tabs["log"])
+    text = (f"Khôi phục nhiệm vụ {stt}, đơn vị {unit} về ngày {at:%d/%m/%Y}: "
+            + ", ".join(_header(layout, k) for k, _o, _n in changes))
+    if log is not None:
+        line: dict[str, Cell] = {"time": now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": today.strftime("%d/%m/%Y"),
+                                 "rows": 1, "emails": 0, "pass_id": new_pass_id(), "note": text}
+        writes.append[log.name] = [[line.get(key) for key in LOG_COLUMNS]]
+    try:
+        backend.write(snapshot, writes)
+    except StaleSnapshot as exc:
+        raise Unreachable(f"Chưa ghi: {exc}. Chạy lại lệnh khôi phục.") from None
+    before = history.rows_of(table, plan)
+    restored = history.snapshot_rows(after(snapshot, writes), plan, layout, backend.describe())
+
+    day = store.record_date(today)  # history's dates never go back: today, or the last recorded date if later
+
+    def record(db: sqlite3.Connection, pass_id: int) -> None:  # what units changed since the last pass first
+        store.record_in(db, pass_id, day, before)
+        store.record_in(db, pass_id, day, restored, kind="restore")
+
+    store.ensure()
+    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": day.isoformat(),
+                                             "cells_written": writes.cell_count()}, text, then=record)
+    say(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử (ngày {day:%d/%m/%Y}) và tab '{layout.tabs['log']}'.")
+    say(f"Cột '{_header(layout, 'check')}' và '{_header(layout, 'flags')}' của dòng này vẫn là của lượt chạy "
+        "trước: chạy 'python -m sync run' để cập nhật Kiểm tra/Cảnh báo.")
+    return RestoreResult(len(changes), True, lines.all())
+
+
+EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn vị", "unit": "Đơn vị", "role": "Vai trò",
+                  "status": "Tình trạng", "deadline": "Hạn hoàn thành (tính được)", "done_date": "Ngày hoàn thành",
+                  "quantity": "Số lượng sản phẩm", "q1": "Kết quả Quý I", "q2": "Kết quả Quý II",
+                  "q3": "Kết quả Quý III", "q4": "Kết quả Quý IV", "evidence": "Minh chứng",
+                  "flags": "Cảnh báo", "overdue_days": "Số ngày quá hạn", "missing_quarters": "Quý thiếu kết quả",
+                  "errors": "Lỗi nhập liệu", "counted": "Được tính", "as_of": "Tính đến ngày"}
+
+
+def export_rows(entries: list[Entry], plan: Plan, overrides: dict[int, Cell], as_of: dt.date,
+                settings: Settings) -> list[dict[str, Any]]:
+    from . import dashboard
+    from .flags import Rules
+    from .schema import ROLES, ROMAN, STATUSES
+    from .text import nfc
+    from .validation import check_all
+    checked = check_all(entries, plan, overrides, as_of)
+    rules = Rules(as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
+                  settings.deadlines.due_soon_days)
+    out = []
+    for r in dashboard.evaluate(checked, rules):
+        c, e = r.checked, r.checked.entry
+        out.append({
+            "stt": c.task.stt if c.task else nfc(e.stt), "task": c.task.task if c.task else e.task,
+            "unit_code": c.unit.code if c.unit else "", "unit": c.unit.name if c.unit else e.unit,
+            "role": ROLES.get(c.role, "") if c.role else e.role,
+            "status": STATUSES.get(c.status, e.status) if c.status else e.status,
+            "deadline": c.due, "done_date": c.done_date, "quantity": c.quantity,
+            **{f"q{q}": e.results.get(q, "") for q in range(1, 5)}, "evidence": e.evidence,
+            "flags": "; ".join(f.text for f in r.flags),
+            "overdue_days": next((f.days for f in r.flags if f.kind == "overdue"), None),
+            "missing_quarters": ", ".join(f"Quý {ROMAN[f.quarter]}" for f in r.flags if f.kind == "missing"),
+            "errors": "\n".join(i.message for i in c.issues), "counted": "Có" if c.counted else "Không",
+            "as_of": as_of})
+    return out
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    rows: int
+    as_of: dt.date
+    csv: str | None  # the CSV when no file was asked for (for the CLI to print)
+    output: Path | None
+    lines: tuple[Line, ...]
+
+
+def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | None = None,
+           output: Path | None = None, lines: Lines | None = None) -> ExportResult:
+    """Every tracking row flat, with its computed deadline, flags and errors, as of today or of `at`."""
+    import pandas as pd  # only here: the pass does not pay for it
+
+    from .schema import REQUIRED_TRACKING
+    from .tables import locate, plan_deadlines, read_entries
+    lines = lines or Lines()
+    layout, plan, backend = settings.layout, ports.plan, ports.backend
+    today = now.date()
+    snapshot = backend.read()
+    plan_tab = snapshot.find_tab(layout.tabs["plan"])
+    overrides = plan_deadlines(locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",),
+                                      backend.describe())) if plan_tab else {}
+    as_of, source = at or today, None
+    if as_of > today:
+        raise UserError(f"--at {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
+    if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/past.py)
+        from .past import source_for
+        source = source_for(settings.state, plan, as_of, today)
+    if source is not None and source.kind == "history":
+        entries = list(source.entries or ())
+    else:
+        tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING,
+                          backend.describe())
+        entries = read_entries(tracking)
+        if source is not None and source.kind == "as_of":
+            from .asof import entries_as_of
+            entries = entries_as_of(entries, as_of, plan.year, settings.deadlines.quarter_cutoff_day)
+    if source is not None:
+        (lines.say if output else lines.warn)(source.sentence())
+    frame = pd.DataFrame(export_rows(entries, plan, overrides, as_of, settings), columns=list(EXPORT_COLUMNS))
+    for key in ("quantity", "overdue_days"):
+        frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty
+    frame = frame.rename(columns=EXPORT_COLUMNS)
+    if output is None:
+        return ExportResult(len(frame), as_of, frame.to_csv(index=False), None, lines.all())
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserError(f"Tệp '{output}': export ghi tệp .csv hoặc .xlsx (đặt tên kết thúc bằng một trong hai).")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=suffix, dir=output.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # the BOM lets Excel read Vietnamese
+        else:
+            frame.to_excel(tmp, index=False, sheet_name="Xuất dữ liệu", engine="openpyxl")
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    lines.say(f"Đã xuất {len(frame)} dòng (tính đến {as_of:%d/%m/%Y}) vào '{output}'.")
+    return ExportResult(len(frame), as_of, None, output, lines.all())
