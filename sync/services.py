@@ -34,10 +34,14 @@ from .schema import Layout
 from .workbook import Backend, Cell, Snapshot, WriteSet
 
 if TYPE_CHECKING:
+    from reports.build import Figures
+    from reports.content import Report
+
     from .delivery import Sender
     from .history_store import HistoryStore
     from .state import State
     from .tables import Entry
+    from .witness import Witness
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 LOCKED = frozenset({"init", "run", "report", "remind", "restore"})
@@ -420,7 +424,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     from reports import build
     from reports.content import vn_date
 
-    from .notify import NO_RECIPIENTS, report_all_sent, send_report
+    from .notify import report_all_sent
     from .witness import Witness
     lines = lines or Lines()
     say = lines.say
@@ -462,21 +466,11 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     pdf_wanted = request.pdf or rs.pdf
     if pdf_wanted:
         build.require_soffice()  # say so before anything is written
-    if request.send and not settings.mail.report_to:  # before anything is built, not after
-        raise UserError(NO_RECIPIENTS)
     path = build.report_path(settings, period)
     witness = Witness(path, period.key)
+    # who it goes to is settled before anything is built: a refusal leaves the files as they were
+    audience = _audience(settings, state, period, witness, request.force, say) if request.send else None
     ledger = state.sent_to("report", period.key)
-    recipients = report_recipients(settings.mail.report_to, ledger, witness.unknown_to(ledger), request.force) \
-        if request.send else Recipients(None, [], False)
-    if recipients.refused:
-        raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(recipients.lost)} (ghi nhận tại "
-                        f"'{witness.path}') nhưng tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa "
-                        "hoặc thay?). Không gửi lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
-    if recipients.to is not None:
-        say(f"Không gửi lại cho {', '.join(recipients.lost)}: tệp ghi nhận '{witness.path}' cho biết họ đã nhận báo "
-            f"cáo {period.name} (tệp trạng thái '{settings.state}' không ghi lần gửi đó). Chỉ gửi cho người nhận chưa "
-            "có trong tệp ghi nhận; dùng --force nếu thật sự cần gửi lại cho mọi người.")
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not request.force  # never overwrite what was sent, unless asked
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
@@ -506,13 +500,53 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     elif pdf_wanted:
         out["pdf"] = str(pdf)
     emails = 0
-    if request.send:
+    if audience is not None:
         files = [path] + ([pdf] if pdf_wanted else [])
         figures = build.saved_figures(path, period) if built is None else built
-        emails = send_report(settings, state, figures, files, now, request.force, say, witness, recipients.to,
-                             sender=sender(settings.mail) if sender else None)
+        emails = _deliver(settings, state, figures, files, now, request.force, witness, audience, sender, say)
         out["emails_sent"] = emails
     return ReportResult(out, emails, lines.all())
+
+
+def send_report(settings: Settings, state: State, figures: Figures, files: list[Path], now: dt.datetime,
+                force: bool = False, sender: SenderFactory | None = None, lines: Lines | None = None) -> int:
+    """E-mail a built report (`files`: the .docx first, then its PDF) to each recipient of `mail.report_to` once:
+    the send ledger in the state file and the witness beside the report both say who has it (a lost state file
+    sends nobody twice); `force` sends to everyone again. The number of messages sent."""
+    from reports.build import report_path
+
+    from .witness import Witness
+    lines = lines or Lines()
+    witness = Witness(report_path(settings, figures.period), figures.period.key)
+    audience = _audience(settings, state, figures.period, witness, force, lines.say)
+    return _deliver(settings, state, figures, files, now, force, witness, audience, sender, lines.say)
+
+
+def _audience(settings: Settings, state: State, period: periods.Period, witness: Witness, force: bool,
+              say: Callable[[str], None]) -> Recipients:
+    """Who a sending of the period's report may go to: refused (exit 2) when all left have it by the witness."""
+    from .notify import NO_RECIPIENTS
+    if not settings.mail.report_to:
+        raise UserError(NO_RECIPIENTS)
+    ledger = state.sent_to("report", period.key)
+    recipients = report_recipients(settings.mail.report_to, ledger, witness.unknown_to(ledger), force)
+    if recipients.refused:
+        raise UserError(f"Báo cáo {period.name} đã gửi cho {', '.join(recipients.lost)} (ghi nhận tại "
+                        f"'{witness.path}') nhưng tệp trạng thái '{settings.state}' không ghi lần gửi đó (tệp bị xóa "
+                        "hoặc thay?). Không gửi lại để tránh gửi trùng; nếu thật sự cần gửi lại, chạy lại với --force.")
+    if recipients.to is not None:
+        say(f"Không gửi lại cho {', '.join(recipients.lost)}: tệp ghi nhận '{witness.path}' cho biết họ đã nhận báo "
+            f"cáo {period.name} (tệp trạng thái '{settings.state}' không ghi lần gửi đó). Chỉ gửi cho người nhận chưa "
+            "có trong tệp ghi nhận; dùng --force nếu thật sự cần gửi lại cho mọi người.")
+    return recipients
+
+
+def _deliver(settings: Settings, state: State, figures: Figures | Report, files: list[Path], now: dt.datetime,
+             force: bool, witness: Witness, audience: Recipients, sender: SenderFactory | None,
+             say: Callable[[str], None]) -> int:
+    from .notify import send_report as send
+    return send(settings, state, figures, files, now, force, say, witness, audience.to,
+                sender=sender(settings.mail) if sender else None)
 
 
 # --- remind ----------------------------------------------------------------------------------------------
