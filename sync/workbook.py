@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
-Cell = Union[str, int, float, bool, dt.date, dt.datetime, None]
+Cell = str | int | float | bool | dt.date | dt.datetime | None
 Pos = tuple[int, int]  # (row, column), 1-based like the sheet
 
 
