@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import deadlines, services
 from .config import Settings, load_settings
@@ -128,11 +129,11 @@ def _deadline_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The parser, one sub-command per entry of COMMANDS (in its order)."""
     parser = _Parser(prog="python -m sync", description="Theo dõi kế hoạch tuyên truyền CCHC.")
-    common = _Parser(add_help=False)  # only lends its --config to each command
+    common = argparse.ArgumentParser(add_help=False)  # lends --config to each command (its headings stay out)
     common.add_argument("--config", help="tệp cấu hình (mặc định: $CCHC_CONFIG, config/settings.yaml, "
                                          "config/settings.example.yaml)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    groups: dict[str, argparse._SubParsersAction[_Parser]] = {}
+    sub: Any = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    groups: dict[str, Any] = {}
     for name, command in COMMANDS.items():
         group, _, leaf = name.rpartition(" ")
         if group:  # `plan import`: a sub-command of its own group
