@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -44,11 +45,14 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_day(text: str) -> dt.date:
     """A day on the command line, read by the core's one date reader (sync.deadlines.parse_date): 2024-09-20
-    or 20/09/2024."""
-    try:
-        day = deadlines.parse_date(text)
-    except deadlines.DateError:
-        day = None
+    or 20/09/2024. The year is written in full here (a unit's "20/9/24" in the sheet is read, a command's is not:
+    a typo in a command dates a pass or a report)."""
+    day = None
+    if re.search(r"(?<!\d)\d{4}(?!\d)", text):  # a year in full
+        try:
+            day = deadlines.parse_date(text)
+        except deadlines.DateError:
+            day = None
     if day is None:
         raise argparse.ArgumentTypeError(f"ngày '{text}' không hợp lệ; dùng YYYY-MM-DD hoặc dd/mm/yyyy")
     return day
