@@ -46,7 +46,7 @@ def measure(rows: int, path: Path) -> dict:
         t0 = time.perf_counter()
         compute(snapshot, plan, Layout(), opts, "bench")
         runs.append(time.perf_counter() - t0)
-    return {"rows": result.summary.kpis["rows"], "read_s": round(result.timings["read_s"], 3),
+    return {"rows": result.summary.kpis.rows, "read_s": round(result.timings["read_s"], 3),
             "compute_s": round(min(runs), 3), "write_s": round(result.timings["write_s"], 3),
             "pass_s": round(result.timings["duration_s"], 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

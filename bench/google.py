@@ -41,11 +41,11 @@ NAIVE_SAMPLE = 60
 
 
 def _prepare(base: str, key: Path, plan) -> None:
-    seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), base, 120, 120), plan, AS_OF, mistakes=7)
+    seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key), base, 120, 120), plan, AS_OF, mistakes=7)
 
 
 def _client(base: str, key: Path) -> tuple[gspread.Client, BoundedHTTPClient]:
-    creds = load_credentials(key, stand_in=True)
+    creds = load_credentials(key)
     client = gspread.Client(creds)
     client.http_client = BoundedHTTPClient(creds, base, 120, 120)
     return client, client.http_client
@@ -58,7 +58,7 @@ def _token(http: BoundedHTTPClient) -> None:
 
 
 def ours(base, key, plan) -> dict:
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), base, 120, 120)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), base, 120, 120)
     _token(b.http)
     t0 = time.perf_counter()
     result = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW))

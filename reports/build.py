@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sync import past
 from sync.config import Settings
+from sync.dashboard import Kpis
 from sync.errors import UserError
 from sync.periods import Period
 from sync.pipeline import PassOptions, compute
@@ -67,7 +68,7 @@ class Figures:
     """What a report's e-mail needs (reports.content.Report has the same attributes)."""
     period: Period
     as_of: dt.date
-    kpis: dict
+    kpis: Kpis
     missing_count: int
 
 
@@ -76,7 +77,7 @@ def saved_figures(path: Path, period: Period) -> Figures:
     where = figures_path(path)
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
-        return Figures(period, dt.date.fromisoformat(data["as_of"]), dict(data["kpis"]), int(data["missing_count"]))
+        return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]), int(data["missing_count"]))
     except FileNotFoundError:
         raise UserError(f"Thiếu tệp số liệu '{where}' của báo cáo đã gửi '{path}': không thể viết thư kèm đúng số "
                         "liệu của tệp đó. Dùng --force để tạo lại báo cáo (số liệu mới) và gửi lại cho mọi người "
@@ -102,7 +103,7 @@ def write(report: content.Report, settings: Settings, path: Path) -> Path:
     """Render and save atomically: a crash leaves the previous file or none, never half a document."""
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
     _atomic(path, document.to_bytes(document.render(report, settings.report, png)))
-    figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis,
+    figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),
                "missing_count": report.missing_count}
     _atomic(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
     annex = annex_path(path)
@@ -120,7 +121,7 @@ def _annex_csv(report: content.Report) -> bytes:
                      f"(tài liệu nội bộ của Văn phòng, không gửi kèm báo cáo {report.period.name})"])
     writer.writerow(["Tab", "Dòng", "Đơn vị", "Cột", "Nội dung"])
     for e in report.errors:
-        writer.writerow([e["tab"], e["row"], e["unit"], e["column"], e["message"]])
+        writer.writerow([e.tab, e.row, e.unit, e.column, e.message])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 

@@ -13,26 +13,28 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from sync.schema import STATUSES  # noqa: E402
+from sync.dashboard import UnitLine  # noqa: E402
+from sync.schema import STATUSES, Status  # noqa: E402
 
-SERIES = (("done", "#2e7d32"), ("in_progress", "#f9a825"), ("not_started", "#9e9e9e"), ("cancelled", "#5d4037"))
+SERIES = ((Status.DONE, "#2e7d32"), (Status.IN_PROGRESS, "#f9a825"), (Status.NOT_STARTED, "#9e9e9e"),
+          (Status.CANCELLED, "#5d4037"))
 UNKNOWN = ("Chưa rõ tình trạng", "#e57373")  # a status typed wrong, waiting for the unit to fix it
 FONT = "DejaVu Sans"
 
 
-def series(by_unit: list[dict]) -> list[tuple[str, str, list[int]]]:
+def series(by_unit: list[UnitLine]) -> list[tuple[str, str, list[int]]]:
     """(legend, colour, one value per unit) for each stacked part; a unit's parts add up to its rows, the
     rows whose status cannot be read included (their own part, shown only when there are some)."""
-    out = [(STATUSES[key], colour, [u[key] for u in by_unit]) for key, colour in SERIES]
-    unknown = [u.get("unknown_status", u.get("rows", 0) - sum(u[key] for key, _ in SERIES)) for u in by_unit]
+    out = [(STATUSES[key], colour, [u.status_count(key) for u in by_unit]) for key, colour in SERIES]
+    unknown = [u.unknown_status for u in by_unit]
     if any(unknown):
         out.append((*UNKNOWN, unknown))
     return out
 
 
-def status_by_unit(by_unit: list[dict], title: str) -> bytes:
+def status_by_unit(by_unit: list[UnitLine], title: str) -> bytes:
     """A horizontal stacked bar per unit; the overdue count is written at the end of each bar."""
-    labels = [u["label"] for u in by_unit][::-1]
+    labels = [u.label for u in by_unit][::-1]
     rows = by_unit[::-1]
     with plt.rc_context({"font.family": FONT, "font.size": 9}):
         fig, ax = plt.subplots(figsize=(6.3, 0.45 * len(rows) + 1.4), dpi=200)
@@ -41,8 +43,8 @@ def status_by_unit(by_unit: list[dict], title: str) -> bytes:
             ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
             left = [a + b for a, b in zip(left, values)]
         for y, (total, u) in enumerate(zip(left, rows)):
-            if u["overdue"]:
-                ax.text(total + 0.2, y, f"{u['overdue']} quá hạn", va="center", color="#c62828", fontsize=8)
+            if u.overdue:
+                ax.text(total + 0.2, y, f"{u.overdue} quá hạn", va="center", color="#c62828", fontsize=8)
         ax.set_xlabel("Số lượt phân công (đơn vị × nhiệm vụ)")
         ax.set_title(title, fontsize=10, fontweight="bold")
         ax.set_xlim(0, max(left + [1]) * 1.25)

@@ -7,15 +7,19 @@ report prints is the length of the list printed under it (`Report.identities` st
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sync.asof import SOURCE_SENTENCE
-from sync.dashboard import RowResult, Summary, task_state
-from sync.deadlines import format_date
+from sync.dashboard import Kpis, OverdueLine, RowResult, Summary, UnitLine, task_state
+from sync.deadlines import ScheduleKind, format_date
 from sync.periods import ROMAN, Period
 from sync.plan import Plan, Task
+from sync.schema import STATUSES, FlagKind, Status
 from sync.text import nfc, shorten, vn_number
+from sync.validation import Issue
 
+#: The statuses in the order the report counts them.
+STATUS_ORDER = (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED)
 TASK_NAME_LIMIT = 400  # task names are printed in full up to this; longer ones end at a word with "…"
 
 
@@ -42,6 +46,17 @@ class TaskLine:
     quantity: int | None                    # products to the data date, summed over units that gave a number
 
 
+@dataclass(frozen=True)
+class OpenTask:
+    """A task not finished by the data date (section III), and why it matters next."""
+
+    stt: int
+    task: str
+    reason: str  # "thường xuyên", "hạn 30/06/2024", "quá hạn từ …", "chưa xác định hạn"
+    lead: str    # lead_units
+    units: str   # the units still at work on it
+
+
 @dataclass
 class Report:
     period: Period
@@ -49,13 +64,13 @@ class Report:
     as_of: dt.date
     issued: dt.date
     plan: Plan
-    kpis: dict
+    kpis: Kpis
     tasks: list[TaskLine]
-    overdue: list[dict]
+    overdue: list[OverdueLine]  # `unit` is the unit's label
     missing: list[tuple[str, list[tuple[int, int]]]]  # (unit, [(quarter, task number)]) owed and empty
-    errors: list[dict]      # for the internal annex only, never in the body
-    open_tasks: list[dict]  # section III: every task not finished, with its lead unit
-    by_unit: list[dict]
+    errors: list[Issue]          # for the internal annex only, never in the body
+    open_tasks: list[OpenTask]  # section III: every task not finished, with its lead unit
+    by_unit: list[UnitLine]
     has_data: bool
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
     source: str = ""  # which entries the figures come from (sync.past), said under the figures
@@ -66,36 +81,37 @@ class Report:
 
     @property
     def status_counts(self) -> dict[str, int]:
+        """Rows by status value, "unknown_status" and "not_counted": they add up to the rows."""
         k = self.kpis
-        counts = {key: k[key] for key in ("done", "in_progress", "not_started", "cancelled")}
-        counts["unknown_status"] = k.get("unknown_status", 0)
-        counts["not_counted"] = k["rows"] - sum(counts.values())  # outside the plan or duplicated rows
+        counts = {status.value: k.status_count(status) for status in STATUS_ORDER}
+        counts["unknown_status"] = k.unknown_status
+        counts["not_counted"] = k.rows - sum(counts.values())  # outside the plan or duplicated rows
         return counts
 
     @property
     def kpi_rows(self) -> list[tuple[str, str]]:
         """The key-figure table: each line a figure of the data date, the statuses adding up to the rows."""
         k, s = self.kpis, self.status_counts
-        rows = [("Số nhiệm vụ trong Kế hoạch", k["tasks"]),
-                ("Số lượt phân công (đơn vị × nhiệm vụ)", k["rows"]),
-                ("- Hoàn thành", s["done"]), ("- Đang thực hiện", s["in_progress"]),
-                ("- Chưa thực hiện", s["not_started"]), ("- Không thực hiện", s["cancelled"])]
+        rows: list[tuple[str, int | float | None]] = [
+                ("Số nhiệm vụ trong Kế hoạch", k.tasks),
+                ("Số lượt phân công (đơn vị × nhiệm vụ)", k.rows),
+                *((f"- {STATUSES[status]}", s[status.value]) for status in STATUS_ORDER)]
         if s["unknown_status"]:
             rows.append(("- Chưa rõ tình trạng (ghi sai, chờ đơn vị sửa)", s["unknown_status"]))
         if s["not_counted"]:
             rows.append(("- Dòng ngoài Kế hoạch hoặc trùng lặp (không tính)", s["not_counted"]))
-        rows += [("Quá hạn, chưa hoàn thành", k["overdue"]), ("Sắp đến hạn", k["due_soon"]),
-                 ("Hoàn thành trễ hạn", k["late"]), ("Chưa xác định hạn", k["undated"]),
-                 ("Kết quả quý các đơn vị còn thiếu", k["missing_quarterly"]),
-                 ("Tỷ lệ hoàn thành đúng hạn (%)", k["on_time_rate"])]
+        rows += [("Quá hạn, chưa hoàn thành", k.overdue), ("Sắp đến hạn", k.due_soon),
+                 ("Hoàn thành trễ hạn", k.late), ("Chưa xác định hạn", k.undated),
+                 ("Kết quả quý các đơn vị còn thiếu", k.missing_quarterly),
+                 ("Tỷ lệ hoàn thành đúng hạn (%)", k.on_time_rate)]
         return [(label, vn_number(value)) for label, value in rows]
 
     def identities(self) -> dict[str, tuple[int, int]]:
         """Each printed total against the list it sums: equal in every report (tests check them)."""
         s = self.status_counts
-        return {"statuses = rows": (sum(s.values()), self.kpis["rows"]),
-                "missing = listed": (self.kpis["missing_quarterly"], self.missing_count),
-                "overdue = listed": (self.kpis["overdue"], len(self.overdue))}
+        return {"statuses = rows": (sum(s.values()), self.kpis.rows),
+                "missing = listed": (self.kpis.missing_quarterly, self.missing_count),
+                "overdue = listed": (self.kpis.overdue, len(self.overdue))}
 
     def source_sentence(self) -> str:
         return self.source or SOURCE_SENTENCE.format(date=vn_date(self.as_of))
@@ -105,14 +121,14 @@ class Report:
         if not self.has_data:
             return (f"Tính đến {vn_date(self.as_of)}, các đơn vị chưa nhập số liệu nào cho {p.name} vào bảng "
                     "theo dõi; báo cáo này chưa có kết quả để tổng hợp.")
-        rate = (f" Tỷ lệ hoàn thành đúng hạn (các nhiệm vụ đã đến hạn): {vn_number(k['on_time_rate'])}%."
-                if k["on_time_rate"] is not None else "")
+        rate = (f" Tỷ lệ hoàn thành đúng hạn (các nhiệm vụ đã đến hạn): {vn_number(k.on_time_rate)}%."
+                if k.on_time_rate is not None else "")
         unknown = f", {s['unknown_status']} chưa rõ tình trạng" if s["unknown_status"] else ""
         extra = f" ({s['not_counted']} dòng ngoài Kế hoạch hoặc trùng lặp không tính)" if s["not_counted"] else ""
-        return (f"Tính đến {vn_date(self.as_of)}, {k['tasks']} nhiệm vụ của Kế hoạch được phân công thành "
-                f"{k['rows']} lượt thực hiện (đơn vị × nhiệm vụ){extra}: {s['done']} hoàn thành, "
+        return (f"Tính đến {vn_date(self.as_of)}, {k.tasks} nhiệm vụ của Kế hoạch được phân công thành "
+                f"{k.rows} lượt thực hiện (đơn vị × nhiệm vụ){extra}: {s['done']} hoàn thành, "
                 f"{s['in_progress']} đang thực hiện, {s['not_started']} chưa thực hiện, {s['cancelled']} không "
-                f"thực hiện{unknown}; {k['overdue']} lượt quá hạn, {k['due_soon']} sắp đến hạn, {k['late']} hoàn "
+                f"thực hiện{unknown}; {k.overdue} lượt quá hạn, {k.due_soon} sắp đến hạn, {k.late} hoàn "
                 f"thành trễ hạn; {self.missing_count} kết quả quý các đơn vị còn thiếu.{rate}")
 
 
@@ -121,18 +137,18 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
     rows = [r for r in summary.results if r.checked.counted and r.checked.task and r.checked.unit]
     by_task: dict[int, list[RowResult]] = {}
     for r in rows:
-        by_task.setdefault(r.checked.task.stt, []).append(r)
+        if r.checked.task:
+            by_task.setdefault(r.checked.task.stt, []).append(r)
     quarters = [q for q in period.quarters]
     report = Report(
         period=period, window=period.window(cutoff_day), as_of=summary.as_of, issued=issued, plan=plan,
         kpis=summary.kpis,
         tasks=[_task_line(t, by_task.get(t.stt, []), quarters, plan) for t in plan.tasks],
-        overdue=[{**o, "unit": plan.registry.by_code(o["code"]).label} for o in summary.overdue],
+        overdue=[replace(o, unit=plan.registry.by_code(o.code).label) for o in summary.overdue],
         missing=_missing(rows),
-        errors=[{"row": i.row, "column": i.column, "unit": i.unit, "message": i.message, "tab": i.tab}
-                for i in summary.errors],
+        errors=list(summary.errors),
         open_tasks=_open_tasks(plan, by_task, period, summary.as_of),
-        by_unit=[{**u, "label": plan.registry.by_code(u["code"]).label} for u in summary.by_unit],
+        by_unit=list(summary.by_unit),
         has_data=any(_has_entry(r, quarters) for r in rows),
     )
     report.texts = _fill_texts(texts, report)
@@ -162,11 +178,12 @@ def _has_entry(r: RowResult, quarters: list[int]) -> bool:
 
 
 def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Plan) -> TaskLine:
-    results, quantities = [], []
+    results: list[tuple[str, int, str]] = []
+    quantities: list[int] = []
     for r in rows:
         for q in quarters:
             text = nfc(r.checked.entry.results.get(q, "")).strip()
-            if text:
+            if text and r.checked.unit:
                 results.append((r.checked.unit.label, q, text))
         if r.checked.quantity is not None:
             quantities.append(r.checked.quantity)
@@ -181,25 +198,28 @@ def _missing(rows: list[RowResult]) -> list[tuple[str, list[tuple[int, int]]]]:
     """The quarterly results owed by the data date and left empty: the very flags the dashboard counts."""
     missing: dict[str, list[tuple[int, int]]] = {}
     for r in rows:
+        unit, task = r.checked.unit, r.checked.task
+        if unit is None or task is None:
+            continue  # not counted: owes nothing
         for f in r.flags:
-            if f.kind == "missing":
-                missing.setdefault(r.checked.unit.label, []).append((f.quarter, r.checked.task.stt))
+            if f.kind == FlagKind.MISSING:
+                missing.setdefault(unit.label, []).append((f.quarter, task.stt))
     return sorted(((unit, sorted(items)) for unit, items in missing.items()), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period, as_of: dt.date) -> list[dict]:
+def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period, as_of: dt.date) -> list[OpenTask]:
     """Section III: every task not finished by the data date (with or without a deadline), its lead unit,
     and why it matters next: due in the next period, recurring, overdue, or no deadline yet."""
     start, end = period.next_months()
     out = []
     for task in plan.tasks:
         mine = by_task.get(task.stt, [])
-        open_rows = [r for r in mine if r.checked.status not in ("done", "cancelled")]
+        open_rows = [r for r in mine if r.checked.status not in (Status.DONE, Status.CANCELLED)]
         if mine and not open_rows:
             continue  # every unit has finished it (or it was dropped)
         schedule = plan.schedule(task)
         due = schedule.due
-        if schedule.kind == "recurring":
+        if schedule.kind == ScheduleKind.RECURRING:
             reason = "thường xuyên"
         elif due and due < as_of:
             reason = f"quá hạn từ {format_date(due)}, tiếp tục thực hiện"
@@ -209,10 +229,10 @@ def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period,
             reason = f"hạn {format_date(due)}"
         else:
             reason = "chưa xác định hạn"
-        units = [r.checked.unit.label for r in open_rows]
-        out.append({"stt": task.stt, "task": shorten(task.task, TASK_NAME_LIMIT), "reason": reason,
-                    "lead": lead_units(plan, task),
-                    "units": ", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)})
+        units = [r.checked.unit.label for r in open_rows if r.checked.unit]
+        out.append(OpenTask(stt=task.stt, task=shorten(task.task, TASK_NAME_LIMIT), reason=reason,
+                            lead=lead_units(plan, task),
+                            units=", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)))
     return out
 
 

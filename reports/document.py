@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
-from typing import Iterable
 
 from docx import Document
-from docx.enum.style import WD_STYLE_TYPE
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement, parse_xml
@@ -41,14 +42,15 @@ RULE_SHARE = 0.4  # a short rule is 1/3 to 1/2 of the line above it (ND 30): 2/5
 LANDSCAPE_WIDTH_CM = (297 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25.2 cm: the appendix
 TASK_COLUMNS_CM = (1.3, 7.3, 3.6, 2.6, 7.8, 2.6)  # sums to LANDSCAPE_WIDTH_CM
 #: w:pPr children that must follow w:pBdr (ECMA-376 order); Word rejects a document with them out of order.
+#: The report lists the first ones; the dashboard has them all.
 PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
                     "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
                     "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-                    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")  # the report lists the first ones; the dashboard has them all
+                    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
-def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Document:
+def render(report: Report, settings: ReportSettings, chart_png: bytes) -> DocxDocument:
     doc = Document()
     _page(doc.sections[0])
     _styles(doc)
@@ -60,7 +62,7 @@ def render(report: Report, settings: ReportSettings, chart_png: bytes) -> Docume
     return doc
 
 
-def to_bytes(doc: Document) -> bytes:
+def to_bytes(doc: DocxDocument) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -91,7 +93,7 @@ def _set_font(font, size: float | None = None) -> None:
         font.size = Pt(size)
 
 
-def _styles(doc: Document) -> None:
+def _styles(doc: DocxDocument) -> None:
     normal = doc.styles["Normal"]
     _set_font(normal.font, BODY_PT)
     _shape(normal.paragraph_format, WD_ALIGN_PARAGRAPH.JUSTIFY, indent_cm=1, before=0, after=6, spacing=1.1)
@@ -212,9 +214,9 @@ def _widths(table, widths_cm: Iterable[float]) -> None:
     table.autofit = False
     widths = list(widths_cm)
     for row in table.rows:
-        for cell, width in zip(row.cells, widths):
+        for cell, width in zip(row.cells, widths, strict=False):
             cell.width = Cm(width)
-    for col, width in zip(table.columns, widths):
+    for col, width in zip(table.columns, widths, strict=False):
         col.width = Cm(width)
 
 
@@ -244,7 +246,7 @@ def rule_width(text: str, size_pt: float, bold: bool) -> float:
     return round(RULE_SHARE * measure.width_cm(text, size_pt, bold), 2)
 
 
-def _letterhead(doc: Document, report: Report, s: ReportSettings) -> None:
+def _letterhead(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
     _no_cell_margins(table)
@@ -272,7 +274,7 @@ def bind_tail(subject: str, words: int = 4) -> str:
     return " ".join(parts[:-words]) + " " + "\u00a0".join(parts[-words:])
 
 
-def _title(doc: Document, report: Report, s: ReportSettings) -> None:
+def _title(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     subject = report.texts["subject"]
     _plain(doc, "BÁO CÁO", 14, bold=True, space_before=18)
     _plain(doc, bind_tail(subject), 14, bold=True)
@@ -281,7 +283,7 @@ def _title(doc: Document, report: Report, s: ReportSettings) -> None:
     _addressees(doc, s.addressees)
 
 
-def _addressees(doc: Document, names: list[str]) -> None:
+def _addressees(doc: DocxDocument, names: list[str]) -> None:
     """ND 30: one addressee on the "Kính gửi:" line; several one per line, "- …;" and the last with "."."""
     names = [n.rstrip(" .;") for n in names]
     if len(names) == 1:
@@ -295,7 +297,7 @@ def _addressees(doc: Document, names: list[str]) -> None:
         p.paragraph_format.left_indent = Cm(6.0)
 
 
-def _signature(doc: Document, s: ReportSettings) -> None:
+def _signature(doc: DocxDocument, s: ReportSettings) -> None:
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
     _widths(table, (8.0, TEXT_WIDTH_CM - 8.0))
@@ -315,7 +317,7 @@ def _signature(doc: Document, s: ReportSettings) -> None:
 
 # --- the body -------------------------------------------------------------------------------------------
 
-def _para(doc: Document, text: str, style: str | None = None, bold: bool = False, italic: bool = False):
+def _para(doc: DocxDocument, text: str, style: str | None = None, bold: bool = False, italic: bool = False):
     p = doc.add_paragraph(style=style)
     _run(p, text, bold=bold, italic=italic)
     return p
@@ -326,19 +328,20 @@ _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
     cells = []
-    for value, width in zip(values, twips):
+    for value, width in zip(values, twips, strict=False):
         paragraphs = "".join(f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr><w:r><w:t xml:space="preserve">'
                              f'{escape(_XML_BAD.sub("", line))}</w:t></w:r></w:p>' for line in str(value).split("\n"))
         cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{paragraphs}</w:tc>')
     return f"<w:tr>{'<w:trPr><w:cantSplit/></w:trPr>' if keep else ''}{''.join(cells)}</w:tr>"
 
 
-def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[float], keep_rows: bool = False):
+def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]], widths: list[float],
+          keep_rows: bool = False):
     """A bordered table whose header row repeats on each page; `keep_rows`: a row never splits over pages."""
     table = doc.add_table(rows=1, cols=len(header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, header):
+    for cell, text in zip(table.rows[0].cells, header, strict=False):
         p = cell.paragraphs[0]
         p.style = doc.styles[TABLE_STYLE]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -357,7 +360,7 @@ def _grid(doc: Document, header: list[str], rows: list[list[str]], widths: list[
     return table
 
 
-def _body(doc: Document, r: Report, chart_png: bytes) -> None:
+def _body(doc: DocxDocument, r: Report, chart_png: bytes) -> None:
     p, name = r.period, r.period.name
     _para(doc, r.texts["opening"])
 
@@ -383,7 +386,7 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
     if r.overdue:
         _para(doc, f"Có {len(r.overdue)} lượt nhiệm vụ đã quá hạn nhưng chưa hoàn thành:")
         _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị", "Hạn hoàn thành", "Số ngày quá hạn"],
-              [[o["stt"], shorten(o["task"], 160), o["unit"], format_date(o["due"]), o["days"]] for o in r.overdue],
+              [[o.stt, shorten(o.task, 160), o.unit, format_date(o.due), o.days] for o in r.overdue],
               [1.3, 6.4, 4.2, 2.4, 2.2])
     else:
         _para(doc, "Không có nhiệm vụ nào quá hạn.")
@@ -396,8 +399,8 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
         _para(doc, "Các đơn vị đã báo cáo đầy đủ kết quả quý đã đến hạn.")
     else:
         _para(doc, f"Chưa có số liệu của {name}.")
-    if r.kpis["errors"]:
-        _para(doc, f"Bảng theo dõi còn {r.kpis['errors']} nội dung nhập chưa đúng quy định; Văn phòng Sở đã đề nghị "
+    if r.kpis.errors:
+        _para(doc, f"Bảng theo dõi còn {r.kpis.errors} nội dung nhập chưa đúng quy định; Văn phòng Sở đã đề nghị "
                    "các đơn vị rà soát, chỉnh sửa.")
 
     heading = (f"III. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}" if p.kind == "Y"
@@ -406,7 +409,7 @@ def _body(doc: Document, r: Report, chart_png: bytes) -> None:
     if r.open_tasks:
         _para(doc, f"Tiếp tục thực hiện {len(r.open_tasks)} nhiệm vụ chưa hoàn thành của Kế hoạch:")
         for t in r.open_tasks:
-            _para(doc, f"- Nhiệm vụ {t['stt']} ({t['reason']}): {end_sentence(t['task'])} Đơn vị chủ trì: {t['lead']}.")
+            _para(doc, f"- Nhiệm vụ {t.stt} ({t.reason}): {end_sentence(t.task)} Đơn vị chủ trì: {t.lead}.")
     else:
         _para(doc, "Các nhiệm vụ của Kế hoạch đã hoàn thành.")
     _para(doc, r.texts["closing"])
@@ -421,7 +424,7 @@ def _missing_items(items: list[tuple[int, int]]) -> str:
 
 # --- the appendix: one row per task, landscape, numbered on its own (ND 30) -----------------------------
 
-def _appendix(doc: Document, r: Report, s: ReportSettings) -> None:
+def _appendix(doc: DocxDocument, r: Report, s: ReportSettings) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)

@@ -10,7 +10,7 @@ moves by the waits it took), so production code has one notion of time.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 #: The least time a request is given, even when the budget is (nearly) spent: one last try can still answer.
 MIN_REQUEST_S = 1.0

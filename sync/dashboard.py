@@ -7,36 +7,135 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from .deadlines import format_date
+from .deadlines import ScheduleKind, format_date
 from .flags import Rules, flags_for, owed_quarters
 from .plan import Plan
-from .schema import FLAG_COLOURS, ROLES, STATUSES, Flag, Layout
+from .schema import FLAG_COLOURS, FLAG_PREFIXES, ROLES, STATUSES, Flag, FlagKind, Layout, Status
+from .sheet_grid import Grid
 from .text import shorten
 from .validation import Checked, Issue
-from .sheet_grid import Grid
-from .workbook import Chart, Styled
+from .workbook import Cell, Chart, Styled
 
 KPI_LABELS = {
     "tasks": "Số nhiệm vụ trong kế hoạch",
     "rows": "Số dòng phân công (đơn vị × nhiệm vụ)",
-    "done": "Hoàn thành",
-    "in_progress": "Đang thực hiện",
-    "not_started": "Chưa thực hiện",
-    "cancelled": "Không thực hiện",
+    **{status.value: STATUSES[status] for status in (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED,
+                                                      Status.CANCELLED)},
     "unknown_status": "Chưa rõ tình trạng",
     "not_counted": "Dòng ngoài kế hoạch hoặc trùng (không tính)",
-    "overdue": "Quá hạn",
-    "due_soon": "Sắp đến hạn",
-    "late": "Hoàn thành trễ hạn",
-    "undated": "Chưa xác định hạn",
+    "overdue": FLAG_PREFIXES[FlagKind.OVERDUE],
+    "due_soon": FLAG_PREFIXES[FlagKind.DUE_SOON],
+    "late": f"{FLAG_PREFIXES[FlagKind.LATE]} hạn",
+    "undated": FLAG_PREFIXES[FlagKind.UNDATED],
     "missing_quarterly": "Kết quả quý còn thiếu",
     "errors": "Lỗi nhập liệu",
     "on_time_rate": "Tỷ lệ hoàn thành đúng hạn (%)",
 }
 #: Every status a row can be counted under, in the order the dashboard lists them; they sum to the rows.
-STATUS_LINES = ("done", "in_progress", "not_started", "cancelled", "unknown_status")
+STATUS_LINES = (Status.DONE.value, Status.IN_PROGRESS.value, Status.NOT_STARTED.value, Status.CANCELLED.value,
+                "unknown_status")
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The key figures of a pass (KPI_LABELS names them in Vietnamese, in this order)."""
+
+    tasks: int
+    rows: int
+    done: int
+    in_progress: int
+    not_started: int
+    cancelled: int
+    unknown_status: int
+    not_counted: int
+    overdue: int
+    due_soon: int
+    late: int
+    undated: int
+    missing_quarterly: int
+    errors: int
+    on_time_rate: float | None
+
+    def status_count(self, status: Status) -> int:
+        """Rows counted under `status` (the field of the same name)."""
+        count: int = getattr(self, status.value)
+        return count
+
+    def to_json(self) -> dict[str, int | float | None]:
+        """The figures under the keys of `run --json` and `report --json` (a contract, DESIGN.md)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Kpis:
+        """The figures as `to_json` wrote them (a report's saved figures); KeyError when one is missing."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One unit's counts over its counted rows (the per-unit table and the report's chart)."""
+
+    unit: str  # the unit's name
+    code: str
+    label: str  # how documents name it
+    rows: int
+    done: int
+    in_progress: int
+    not_started: int
+    cancelled: int
+    unknown_status: int
+    overdue: int
+    due_soon: int
+    missing: int
+    errors: int
+
+    def status_count(self, status: Status) -> int:
+        count: int = getattr(self, status.value)
+        return count
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One task's counts over its units' counted rows, and its state in words."""
+
+    stt: int
+    task: str
+    schedule: str  # the plan's Tiến độ phrase
+    units: int
+    done: int
+    in_progress: int
+    not_started: int
+    cancelled: int
+    unknown_status: int
+    overdue: int
+    missing: int
+    state: str  # task_condition: "Quá hạn (3/6 đơn vị)"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class OverdueLine:
+    """One overdue row: a unit's task past its deadline and not done."""
+
+    stt: int
+    task: str
+    unit: str  # the unit's name (its label in the report)
+    code: str
+    role: str  # in Vietnamese (schema.ROLES)
+    due: dt.date | None
+    days: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "due": self.due.isoformat() if self.due else None}
 
 
 @dataclass
@@ -45,17 +144,17 @@ class RowResult:
     flags: list[Flag]
     owed: list[int]  # quarters whose result is due and owed
 
-    def has(self, kind: str) -> bool:
+    def has(self, kind: FlagKind) -> bool:
         return any(f.kind == kind for f in self.flags)
 
 
 @dataclass
 class Summary:
     as_of: dt.date
-    kpis: dict
-    by_unit: list[dict] = field(default_factory=list)
-    by_task: list[dict] = field(default_factory=list)
-    overdue: list[dict] = field(default_factory=list)
+    kpis: Kpis
+    by_unit: list[UnitLine] = field(default_factory=list)
+    by_task: list[TaskLine] = field(default_factory=list)
+    overdue: list[OverdueLine] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
 
@@ -68,85 +167,95 @@ def evaluate(checked: list[Checked], rules: Rules) -> list[RowResult]:
     return out
 
 
-def _counts(rows: list[RowResult]) -> Counter:
-    counts: Counter = Counter()
+def _counts(rows: Sequence[RowResult]) -> Counter[str]:
+    """Counts by status value, flag kind value, "errors", "rows_counted" and "unknown_status"."""
+    counts: Counter[str] = Counter()
     for r in rows:
         c = r.checked
         counts["errors"] += len(c.issues)
         if not c.counted:
             continue
         counts["rows_counted"] += 1
-        counts[c.status or "unknown_status"] += 1
+        counts[c.status.value if c.status else "unknown_status"] += 1
         for f in r.flags:
-            counts[f.kind] += 1
+            counts[f.kind.value] += 1
     return counts
 
 
 def on_time_rate(rows: list[RowResult], as_of: dt.date) -> float | None:
     """Done on or before the due date, over rows done or already due (cancelled and undated excluded)."""
-    due_rows = [r.checked for r in rows if r.checked.counted and r.checked.due and r.checked.status != "cancelled"
-                and r.checked.schedule.kind != "recurring"]
-    considered = [c for c in due_rows if c.status == "done" or c.due < as_of]
+    due_rows = [(r.checked, r.checked.due) for r in rows
+                if r.checked.counted and r.checked.due and r.checked.status != Status.CANCELLED
+                and r.checked.schedule.kind != ScheduleKind.RECURRING]
+    considered = [(c, due) for c, due in due_rows if due and (c.status == Status.DONE or due < as_of)]
     if not considered:
         return None
-    on_time = sum(1 for c in considered if c.status == "done" and c.done_date and c.done_date <= c.due)
+    on_time = sum(1 for c, due in considered if c.status == Status.DONE and c.done_date and c.done_date <= due)
     return round(100 * on_time / len(considered), 1)
 
 
-def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: list[Issue] = ()) -> Summary:
+def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: Sequence[Issue] = ()) -> Summary:
     counts = _counts(rows)
     issues = [i for r in rows for i in r.checked.issues] + list(extra_issues)
-    kpis = {
-        "tasks": len(plan.tasks),
-        "rows": len(rows),
-        "done": counts["done"],
-        "in_progress": counts["in_progress"],
-        "not_started": counts["not_started"],
-        "cancelled": counts["cancelled"],
-        "unknown_status": counts["unknown_status"],
-        "not_counted": len(rows) - counts["rows_counted"],
-        "overdue": counts["overdue"],
-        "due_soon": counts["due_soon"],
-        "late": counts["late"],
-        "undated": counts["undated"],
-        "missing_quarterly": counts["missing"],
-        "errors": len(issues),
-        "on_time_rate": on_time_rate(rows, as_of),
-    }
+    kpis = Kpis(
+        tasks=len(plan.tasks),
+        rows=len(rows),
+        done=counts[Status.DONE.value],
+        in_progress=counts[Status.IN_PROGRESS.value],
+        not_started=counts[Status.NOT_STARTED.value],
+        cancelled=counts[Status.CANCELLED.value],
+        unknown_status=counts["unknown_status"],
+        not_counted=len(rows) - counts["rows_counted"],
+        overdue=counts[FlagKind.OVERDUE.value],
+        due_soon=counts[FlagKind.DUE_SOON.value],
+        late=counts[FlagKind.LATE.value],
+        undated=counts[FlagKind.UNDATED.value],
+        missing_quarterly=counts[FlagKind.MISSING.value],
+        errors=len(issues),
+        on_time_rate=on_time_rate(rows, as_of),
+    )
     return Summary(as_of, kpis, _by_unit(rows, plan), _by_task(rows, plan), _overdue(rows), issues, rows)
 
 
-def _group(rows: list[RowResult], key) -> dict:
-    groups: dict = {}
+def _group(rows: list[RowResult], key: Callable[[Checked], Hashable]) -> dict[Hashable, list[RowResult]]:
+    groups: dict[Hashable, list[RowResult]] = {}
     for r in rows:
         groups.setdefault(key(r.checked), []).append(r)
     return groups
 
 
-def _by_unit(rows: list[RowResult], plan: Plan) -> list[dict]:
+def _by_unit(rows: list[RowResult], plan: Plan) -> list[UnitLine]:
     out = []
     groups = _group(rows, lambda c: c.unit.code if c.unit else None)
     for unit in plan.registry.units:
         counts = _counts(groups.get(unit.code, []))
-        out.append({"unit": unit.name, "code": unit.code, "rows": counts["rows_counted"], "done": counts["done"],
-                    "in_progress": counts["in_progress"], "not_started": counts["not_started"],
-                    "cancelled": counts["cancelled"], "unknown_status": counts["unknown_status"],
-                    "overdue": counts["overdue"], "due_soon": counts["due_soon"],
-                    "missing": counts["missing"], "errors": counts["errors"]})
+        out.append(UnitLine(
+            unit=unit.name, code=unit.code, label=unit.label, rows=counts["rows_counted"],
+            done=counts[Status.DONE.value], in_progress=counts[Status.IN_PROGRESS.value],
+            not_started=counts[Status.NOT_STARTED.value], cancelled=counts[Status.CANCELLED.value],
+            unknown_status=counts["unknown_status"], overdue=counts[FlagKind.OVERDUE.value],
+            due_soon=counts[FlagKind.DUE_SOON.value], missing=counts[FlagKind.MISSING.value],
+            errors=counts["errors"]))
     return out
 
 
-def task_state(statuses: list[str | None]) -> str:
-    live = [s for s in statuses if s != "cancelled"]
+def task_state(statuses: Sequence[Status | None]) -> str:
+    live = [s for s in statuses if s != Status.CANCELLED]
     if not statuses:
         return "Chưa có đơn vị nhập"
     if not live:
-        return STATUSES["cancelled"]
-    if all(s == "done" for s in live):
-        return STATUSES["done"]
-    if any(s in ("done", "in_progress") for s in live):
-        return STATUSES["in_progress"]
-    return STATUSES["not_started"]
+        return STATUSES[Status.CANCELLED]
+    if all(s == Status.DONE for s in live):
+        return STATUSES[Status.DONE]
+    if any(s in (Status.DONE, Status.IN_PROGRESS) for s in live):
+        return STATUSES[Status.IN_PROGRESS]
+    return STATUSES[Status.NOT_STARTED]
+
+
+#: What a task's state says when some of its units carry a flag, worst first (the flag's own prefix).
+CONDITION_LABELS = ((FlagKind.OVERDUE, FLAG_PREFIXES[FlagKind.OVERDUE]),
+                    (FlagKind.MISSING, f"{FLAG_PREFIXES[FlagKind.MISSING]} quý"),
+                    (FlagKind.DUE_SOON, FLAG_PREFIXES[FlagKind.DUE_SOON]))
 
 
 def task_condition(rows: list[RowResult]) -> str:
@@ -154,7 +263,7 @@ def task_condition(rows: list[RowResult]) -> str:
     n = len(rows)
     if not n:
         return "Chưa có đơn vị nhập"
-    for kind, label in (("overdue", "Quá hạn"), ("missing", "Thiếu kết quả quý"), ("due_soon", "Sắp đến hạn")):
+    for kind, label in CONDITION_LABELS:
         k = sum(1 for r in rows if r.has(kind))
         if k:
             return f"{label} ({k}/{n} đơn vị)"
@@ -162,36 +271,39 @@ def task_condition(rows: list[RowResult]) -> str:
     if unknown:
         return f"Chưa rõ tình trạng ({unknown}/{n} đơn vị)"
     state = task_state([r.checked.status for r in rows])
-    if state == STATUSES["in_progress"]:
-        done = sum(1 for r in rows if r.checked.status == "done")
-        live = sum(1 for r in rows if r.checked.status != "cancelled")
+    if state == STATUSES[Status.IN_PROGRESS]:
+        done = sum(1 for r in rows if r.checked.status == Status.DONE)
+        live = sum(1 for r in rows if r.checked.status != Status.CANCELLED)
         return f"{state} ({done}/{live} đơn vị hoàn thành)" if done else state
     return state
 
 
-def _by_task(rows: list[RowResult], plan: Plan) -> list[dict]:
+def _by_task(rows: list[RowResult], plan: Plan) -> list[TaskLine]:
     out = []
-    groups = _group([r for r in rows if r.checked.counted], lambda c: c.task.stt)
+    groups = _group([r for r in rows if r.checked.counted], lambda c: c.task.stt if c.task else None)
     for task in plan.tasks:
         mine = groups.get(task.stt, [])
         counts = _counts(mine)
-        out.append({"stt": task.stt, "task": task.task, "schedule": task.schedule, "units": len(mine),
-                    "done": counts["done"], "in_progress": counts["in_progress"],
-                    "not_started": counts["not_started"], "cancelled": counts["cancelled"],
-                    "unknown_status": counts["unknown_status"], "overdue": counts["overdue"],
-                    "missing": counts["missing"], "state": task_condition(mine)})
+        out.append(TaskLine(
+            stt=task.stt, task=task.task, schedule=task.schedule, units=len(mine),
+            done=counts[Status.DONE.value], in_progress=counts[Status.IN_PROGRESS.value],
+            not_started=counts[Status.NOT_STARTED.value], cancelled=counts[Status.CANCELLED.value],
+            unknown_status=counts["unknown_status"], overdue=counts[FlagKind.OVERDUE.value],
+            missing=counts[FlagKind.MISSING.value], state=task_condition(mine)))
     return out
 
 
-def _overdue(rows: list[RowResult]) -> list[dict]:
+def _overdue(rows: list[RowResult]) -> list[OverdueLine]:
     items = []
     for r in rows:
+        c = r.checked
+        if not (c.task and c.unit):
+            continue
         for f in r.flags:
-            if f.kind == "overdue":
-                c = r.checked
-                items.append({"stt": c.task.stt, "task": c.task.task, "unit": c.unit.name, "code": c.unit.code,
-                              "role": ROLES.get(c.role, ""), "due": c.due, "days": f.days})
-    return sorted(items, key=lambda i: (-i["days"], i["stt"], i["unit"]))
+            if f.kind == FlagKind.OVERDUE:
+                items.append(OverdueLine(stt=c.task.stt, task=c.task.task, unit=c.unit.name, code=c.unit.code,
+                                         role=ROLES.get(c.role, "") if c.role else "", due=c.due, days=f.days))
+    return sorted(items, key=lambda i: (-i.days, i.stt, i.unit))
 
 
 # --- the Tổng hợp tab --------------------------------------------------------------------------------
@@ -203,11 +315,15 @@ def _overdue(rows: list[RowResult]) -> list[dict]:
 INDEX_COL, MAIN_COL, FIRST_NARROW, NARROW = 1, 2, 3, 10
 LAST_COL = FIRST_NARROW + NARROW - 1
 NARROW_WIDTH = 12
-UNIT_HEADERS = {"rows": "Số dòng phân công", "done": "Hoàn thành", "in_progress": "Đang thực hiện",
-                "not_started": "Chưa thực hiện", "cancelled": "Không thực hiện",
-                "unknown_status": "Chưa rõ tình trạng", "overdue": "Quá hạn", "due_soon": "Sắp đến hạn",
-                "missing": "Thiếu kết quả quý", "errors": "Lỗi nhập liệu"}
-STATUS_COLOURS = {"done": "6AA84F", "in_progress": "3C78D8", "not_started": "F1C232", "cancelled": "999999",
+UNIT_HEADERS = {"rows": "Số dòng phân công",
+                **{key: KPI_LABELS[key] for key in STATUS_LINES if key != "unknown_status"},
+                "unknown_status": "Chưa rõ tình trạng", "overdue": KPI_LABELS["overdue"],
+                "due_soon": KPI_LABELS["due_soon"], "missing": f"{FLAG_PREFIXES[FlagKind.MISSING]} quý",
+                "errors": KPI_LABELS["errors"]}
+#: UNIT_HEADERS and KPI_LABELS are keyed by the field names of UnitLine and Kpis (checked here, at import).
+assert set(UNIT_HEADERS) <= set(UnitLine.__dataclass_fields__) and list(KPI_LABELS) == list(Kpis.__dataclass_fields__)
+STATUS_COLOURS = {Status.DONE.value: "6AA84F", Status.IN_PROGRESS.value: "3C78D8", Status.NOT_STARTED.value: "F1C232",
+                  Status.CANCELLED.value: "999999",
                   "unknown_status": "CC0000"}
 CHART_TITLE = "Tình trạng thực hiện theo đơn vị"
 NONE_ROW = "(không có)"
@@ -221,7 +337,7 @@ def _widths(summary: Summary, plan: Plan, texts: list[str]) -> dict[int, float]:
 
 def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> Styled:
     labels = {u.code: u.label for u in plan.registry.units}
-    tasks = [shorten(t["task"]) for t in summary.by_task]
+    tasks = [shorten(t.task) for t in summary.by_task]
     main_texts = [*KPI_LABELS.values(), *labels.values(), *tasks, "Tổng cộng"]
     g = Grid(_widths(summary, plan, main_texts))
     every = LAST_COL
@@ -231,7 +347,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     g.row([("Cập nhật lúc", 2), (now.strftime("%d/%m/%Y %H:%M:%S"), 2)])
     g.row([("Số liệu tính đến ngày", 2), (format_date(summary.as_of), 2)])
 
-    k = summary.kpis
+    k = summary.kpis.to_json()  # KPI_LABELS has the same keys, in the same order
     kpi_first = _section(g, "I. CHỈ SỐ CHÍNH", [("TT", 1), ("Chỉ số", 1), ("Giá trị", 1)])
     for n, (key, label) in enumerate(KPI_LABELS.items(), start=1):
         value = "" if k.get(key) is None else k[key]
@@ -239,13 +355,15 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     kpi_last = g.last_row
 
     unit_keys = list(UNIT_HEADERS)
-    header = _section(g, "II. THEO ĐƠN VỊ", [("TT", 1), ("Đơn vị", 1)] + [(UNIT_HEADERS[key], 1) for key in unit_keys])
+    unit_columns: list[tuple[Cell, int]] = [("TT", 1), ("Đơn vị", 1)]
+    header = _section(g, "II. THEO ĐƠN VỊ", unit_columns + [(UNIT_HEADERS[key], 1) for key in unit_keys])
     first = header + 1
     for n, u in enumerate(summary.by_unit, start=1):
-        g.row([(n, 1), (labels.get(u["code"], u["unit"]), 1)] + [(u[key], 1) for key in unit_keys], ordinal=True)
+        cells: list[tuple[Cell, int]] = [(n, 1), (labels.get(u.code, u.unit), 1)]
+        g.row(cells + [(getattr(u, key), 1) for key in unit_keys], ordinal=True)
     last = g.last_row
     if summary.by_unit:
-        g.row([("", 1), ("Tổng cộng", 1)] + [(sum(u[key] for u in summary.by_unit), 1) for key in unit_keys],
+        g.row([("", 1), ("Tổng cộng", 1)] + [(sum(getattr(u, key) for u in summary.by_unit), 1) for key in unit_keys],
               "total")
         series = tuple(FIRST_NARROW + unit_keys.index(key) for key in STATUS_LINES)
         g.chart = Chart(CHART_TITLE, header, first, last, MAIN_COL, series, anchor=(kpi_first, FIRST_NARROW + 2),
@@ -257,18 +375,18 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
                                         ("Quá hạn", 1), ("Thiếu kết quả quý", 1), ("Tiến độ", 3),
                                         ("Tình hình chung", 3)])
     state_col = FIRST_NARROW + 7
-    for t, text in zip(summary.by_task, tasks):
-        r = g.row([(t["stt"], 1), (text, 1), (t["units"], 1), (t["done"], 1), (t["overdue"], 1), (t["missing"], 1),
-                   (t["schedule"], 3), (t["state"], 3)], ordinal=True)
-        colour = next((rgb for flag, rgb in FLAG_COLOURS if t["state"].startswith(flag)), None)
+    for t, text in zip(summary.by_task, tasks, strict=True):
+        r = g.row([(t.stt, 1), (text, 1), (t.units, 1), (t.done, 1), (t.overdue, 1), (t.missing, 1),
+                   (t.schedule, 3), (t.state, 3)], ordinal=True)
+        colour = next((rgb for flag, rgb in FLAG_COLOURS if t.state.startswith(flag)), None)
         if colour:
             g.fills[(r, state_col)] = colour
 
     _section(g, "IV. DANH SÁCH QUÁ HẠN", [("TT", 1), ("Nhiệm vụ", 1), ("STT nhiệm vụ", 1), ("Đơn vị", 3),
                                            ("Vai trò", 1), ("Hạn hoàn thành", 1), ("Số ngày quá hạn", 1)])
     for n, o in enumerate(summary.overdue, start=1):
-        g.row([(n, 1), (shorten(o["task"]), 1), (o["stt"], 1), (labels.get(o["code"], o["unit"]), 3),
-               (o["role"], 1), (o["due"], 1), (o["days"], 1)], ordinal=True)
+        g.row([(n, 1), (shorten(o.task), 1), (o.stt, 1), (labels.get(o.code, o.unit), 3),
+               (o.role, 1), (o.due, 1), (o.days, 1)], ordinal=True)
     if not summary.overdue:
         g.row([("", 1), (NONE_ROW, 1)])
 
@@ -284,7 +402,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
     return g.styled()
 
 
-def _section(g: Grid, title: str, columns: list[tuple[str, int]]) -> int:
+def _section(g: Grid, title: str, columns: list[tuple[Cell, int]]) -> int:
     """A blank row, the section's title and its header row; returns the header row."""
     g.blank()
     g.row([(title, LAST_COL)], "section")

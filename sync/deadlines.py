@@ -23,7 +23,9 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from .text import fold, nfc
 
@@ -32,9 +34,18 @@ ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7,
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+class ScheduleKind(StrEnum):
+    """How a Tiến độ phrase sets a deadline (see the module's docstring)."""
+
+    ONCE = "once"
+    RECURRING = "recurring"
+    EVENT = "event"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class Schedule:
-    kind: str                      # once | recurring | event | unknown
+    kind: ScheduleKind
     due: dt.date | None = None     # once: the date; event: the expected date, if any
     every: str | None = None       # recurring: month | quarter | year | week
     until: dt.date | None = None   # recurring: last day it runs
@@ -44,8 +55,8 @@ class Schedule:
     start: dt.date | None = None   # once: first day of a range of months or quarters
     next_period: bool = False      # recurring: `day` is in the first month of the next period instead
 
-    def to_json(self, phrase: str = "", year: int | None = None) -> dict:
-        out = {"phrase": phrase, "year": year, **asdict(self)}
+    def to_json(self, phrase: str = "", year: int | None = None) -> dict[str, Any]:
+        out = {"phrase": phrase, "year": year, **asdict(self), "kind": self.kind.value}
         for key in ("due", "until", "start"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
@@ -65,8 +76,10 @@ def quarter_end(year: int, quarter: int) -> dt.date:
     return month_end(year, quarter * 3)
 
 
-def quarter_of(day: dt.date) -> int:
-    return (day.month - 1) // 3 + 1
+def day_over(due: dt.date, as_of: dt.date) -> bool:
+    """Whether a due day is over on `as_of`: only once the date is after it. Something due on D is neither
+    overdue nor missing during D itself. The one rule for overdue flags and owed quarterly results."""
+    return as_of > due
 
 
 @lru_cache(maxsize=256)
@@ -77,6 +90,16 @@ def result_period(year: int, quarter: int, cutoff_day: int = 14) -> tuple[dt.dat
     start_month, start_year = (last_month - 3, year) if last_month > 3 else (12, year - 1)
     start = dt.date(start_year, start_month, cutoff_day) + dt.timedelta(days=1)
     return start, end
+
+
+def quarter_result_due(schedule: Schedule, year: int, quarter: int, cutoff_day: int = 14) -> dt.date:
+    """When a quarter's result is due: the day the task's own Tiến độ sets in the quarter's last month
+    ("Hàng quý, trước ngày 10 tháng cuối quý"), else the ND 09/2019 cut-off."""
+    if schedule.kind == ScheduleKind.RECURRING and schedule.every == "quarter" and schedule.day:
+        month = quarter * 3 + (1 if schedule.next_period else 0)  # "tháng đầu quý sau": Q4's is in January
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+        return dt.date(year, month, min(schedule.day, calendar.monthrange(year, month)[1]))  # "ngày 31": month's end
+    return result_period(year, quarter, cutoff_day)[1]
 
 
 def reporting_quarter(day: dt.date, cutoff_day: int = 14) -> tuple[int, int]:
@@ -150,12 +173,14 @@ _FULL_DATE = re.compile(r"(?<![\d/])(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _WORD_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?")
 _DAY_MONTH = re.compile(r"(?:ngay|truoc|den|han|cham nhat)\s*(?:ngay\s*)?(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
-_QUARTER = re.compile(r"(?:\bquy|\bq)\s*(iv|iii|ii|i|[1-4])\b((?:\s*(?:,|va|-|den)\s*(?:quy\s*)?(?:iv|iii|ii|i|[1-4])\b)*)")
+_QUARTER = re.compile(r"(?:\bquy|\bq)\s*(iv|iii|ii|i|[1-4])\b"
+                      r"((?:\s*(?:,|va|-|den)\s*(?:quy\s*)?(?:iv|iii|ii|i|[1-4])\b)*)")
 _MONTH = re.compile(r"\bthang\s*(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i|1[0-2]|0?[1-9])\b")
 _HALF = re.compile(r"\b(6|sau|9|chin) thang (dau|cuoi)?\s*nam\b|\bnua (dau|cuoi) nam\b")
 _M = r"(1[0-2]|0?[1-9])"
 # "Tháng 3-4/2024", "Tháng 3, 4/2024", "Từ tháng 4 đến tháng 6/2024", "tháng 3, 4 và 5 năm 2024"
-_MONTH_LIST = re.compile(r"\bthang\s*" + _M + r"((?:\s*(?:,|-|va|den|toi)\s*(?:thang\s*)?(?:1[0-2]|0?[1-9])\b(?!\s*/\s*\d{1,2}\b))+)"
+_MONTH_LIST = re.compile(r"\bthang\s*" + _M
+                         + r"((?:\s*(?:,|-|va|den|toi)\s*(?:thang\s*)?(?:1[0-2]|0?[1-9])\b(?!\s*/\s*\d{1,2}\b))+)"
                          r"(?:\s*(?:/|nam)\s*(20\d\d))?")
 # "Tháng 12/2024 - tháng 01/2025": a range across the year end, each end with its year
 _MONTH_SPAN = re.compile(r"\bthang\s*" + _M + r"\s*(?:/|nam)\s*(20\d\d)\s*(?:-|den|toi)\s*(?:thang\s*)?" + _M
@@ -189,7 +214,7 @@ def _months(text: str, year: int) -> tuple[dt.date, dt.date] | None:
     last_year = int(match.group(3)) if match.group(3) else year
     # the year written at the end belongs to the last month; an earlier month greater than a later one is
     # in the year before ("tháng 12 - tháng 1/2025")
-    wraps = sum(1 for a, b in zip(months, months[1:]) if b < a)
+    wraps = sum(1 for a, b in zip(months, months[1:], strict=False) if b < a)
     return dt.date(last_year - wraps, months[0], 1), month_end(last_year, months[-1])
 
 
@@ -221,7 +246,7 @@ def _periods(text: str, year: int) -> tuple[dt.date | None, dt.date] | None:
         if max(quarters) > 4:
             continue
         yr = _own_year(rest, match.end(), year)
-        wraps = sum(1 for a, b in zip(quarters, quarters[1:]) if b < a)  # "Quý IV - Quý I/2025"
+        wraps = sum(1 for a, b in zip(quarters, quarters[1:], strict=False) if b < a)  # "Quý IV - Quý I/2025"
         spans.append((dt.date(yr - wraps, quarters[0] * 3 - 2, 1), quarter_end(yr, quarters[-1])))
         if len(quarters) > 1:
             spans.append((spans[-1][0], spans[-1][0]))  # a range: its start counts even when alone
@@ -252,10 +277,10 @@ def _date_in(text: str, year: int) -> tuple[dt.date | None, str | None]:
         found = _safe_date(yr, month, day)
         return (found, None) if found else (None, f"ngày {match.group(0)} không có thật")
     for pattern in (_WORD_DATE, _DAY_MONTH):
-        match = pattern.search(text)
-        if match:
-            day, month = int(match.group(1)), int(match.group(2))
-            yr = int(match.group(3)) if match.lastindex and match.lastindex >= 3 and match.group(3) else year
+        words = pattern.search(text)
+        if words:
+            day, month = int(words.group(1)), int(words.group(2))
+            yr = int(words.group(3)) if words.lastindex and words.lastindex >= 3 and words.group(3) else year
             found = _safe_date(yr, month, day)
             return (found, None) if found else (None, f"ngày {day}/{month} không có thật")
     span = _periods(text, year)
@@ -294,7 +319,7 @@ def parse(phrase: object, year: int | None = None) -> Schedule:
     """Parse a Tiến độ phrase. `year` is used when the phrase names none (default: the current year)."""
     text = fold(phrase)
     if not text:
-        return Schedule("unknown", note="Chưa có tiến độ")
+        return Schedule(ScheduleKind.UNKNOWN, note="Chưa có tiến độ")
     years = [int(y) for y in _YEAR.findall(text)]
     yr = years[0] if years else (year or dt.date.today().year)
     main = re.sub(r"\([^)]*\)", " ", text).strip()
@@ -303,17 +328,17 @@ def parse(phrase: object, year: int | None = None) -> Schedule:
     for pattern, every in _RECURRING:
         if pattern.search(main):
             day, next_period, note = _recurring_day(text, every)
-            return Schedule("recurring", every=every, until=dt.date(yr, 12, 31), day=day, next_period=next_period,
-                            note=note)
+            return Schedule(ScheduleKind.RECURRING, every=every, until=dt.date(yr, 12, 31), day=day,
+                            next_period=next_period, note=note)
     if _EVENT.search(main):
         due, _ = _date_in(aside, yr) if aside else (None, None)
-        return Schedule("event", due=due, expected=due is not None)
+        return Schedule(ScheduleKind.EVENT, due=due, expected=due is not None)
     due, problem = _date_in(main, yr)
     if due:
         span = _periods(main, yr)
-        return Schedule("once", due=due, start=span[0] if span and span[1] == due else None)
+        return Schedule(ScheduleKind.ONCE, due=due, start=span[0] if span and span[1] == due else None)
     if problem:
-        return Schedule("unknown", note=problem)
+        return Schedule(ScheduleKind.UNKNOWN, note=problem)
     if aside and _EVENT.search(aside):
-        return Schedule("event")
-    return Schedule("unknown", note=f"Không hiểu tiến độ '{nfc(phrase)}'")
+        return Schedule(ScheduleKind.EVENT)
+    return Schedule(ScheduleKind.UNKNOWN, note=f"Không hiểu tiến độ '{nfc(phrase)}'")

@@ -11,9 +11,9 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from .deadlines import format_date
+from .deadlines import ScheduleKind, format_date
 from .plan import Plan, load_plan
-from .schema import STATUSES
+from .schema import STATUSES, Status
 
 RESULTS = (
     "Đăng {n} tin, bài tuyên truyền CCHC trên Trang TTĐT của Sở",
@@ -49,14 +49,14 @@ def sample_row(task_due: dt.date | None, recurring: bool, as_of: dt.date, rng: r
     roll = rng.random()
     if not recurring and due_passed and roll < 0.75:
         done = task_due + dt.timedelta(days=rng.choice((-20, -10, -3, 0, 0, 4, 12)))
-        row.update(status=STATUSES["done"], done_date=format_date(min(done, as_of)),
+        row.update(status=STATUSES[Status.DONE], done_date=format_date(min(done, as_of)),
                    evidence=rng.choice(EVIDENCE).format(n=rng.randint(10, 999)), quantity=rng.randint(1, 20))
     elif roll < 0.9:
-        row.update(status=STATUSES["in_progress"], quantity=rng.randint(0, 40))
+        row.update(status=STATUSES[Status.IN_PROGRESS], quantity=rng.randint(0, 40))
     elif roll < 0.96:
-        row.update(status=STATUSES["not_started"])
+        row.update(status=STATUSES[Status.NOT_STARTED])
     else:
-        row.update(status=STATUSES["cancelled"], note="Chưa có đề nghị phối hợp của cơ quan chủ trì")
+        row.update(status=STATUSES[Status.CANCELLED], note="Chưa có đề nghị phối hợp của cơ quan chủ trì")
     return row
 
 
@@ -66,7 +66,7 @@ def fill_values(plan: Plan, as_of: dt.date, seed: int = 2024, mistakes: int = 6)
     out = []
     for task, _unit, _role in plan.assignments():
         schedule = plan.schedule(task)
-        out.append(sample_row(schedule.due, schedule.kind == "recurring", as_of, rng))
+        out.append(sample_row(schedule.due, schedule.kind == ScheduleKind.RECURRING, as_of, rng))
     for i, mistake in enumerate(MISTAKES[:mistakes]):
         out[(i * 11 + 5) % len(out)].update(mistake)
     return out

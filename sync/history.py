@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .deadlines import EXCEL_EPOCH
@@ -114,7 +115,7 @@ def decode(text: str | None) -> Cell:
     raise ValueError(f"unknown history value {text!r}")
 
 
-def to_json(text: str | None):
+def to_json(text: str | None) -> str | int | float | bool | None:
     """A value for JSON output: dates as ISO text, numbers as numbers."""
     value = decode(text)
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
@@ -160,7 +161,8 @@ def rows_of(table: Table, plan: Plan) -> list[HistoryRow]:
     skip = {table.columns[k] for k in JOB_COLUMNS if k in table.columns}
     wanted = [(k, table.columns[k] - 1) for k in HISTORY_KEYS if k in table.columns]
     stt_col, unit_col = table.columns["stt"] - 1, table.columns["unit"] - 1
-    out, seen = [], {}
+    out: list[HistoryRow] = []
+    seen: dict[tuple[str, str], int] = {}
     for r in table.rows():
         line = table.tab.rows[r - 1]
         if not any(v is not None and (c + 1) not in skip and (not isinstance(v, str) or v.strip())
@@ -200,11 +202,12 @@ def diff(seen: dict[RowKey, tuple[str, str]], rows: list[HistoryRow], first: boo
         out.current[row.key] = row
         if before is None:
             row_kind = "baseline" if first else ("added" if kind == "change" else kind)
-            out.changes.extend(Change(row.key, c, None, v, row_kind) for c, v in sorted(row.values.items(), key=_by_column))
+            out.changes.extend(Change(row.key, c, None, v, row_kind)
+                               for c, v in sorted(row.values.items(), key=_by_column))
             out.changes.append(Change(row.key, "", None, None, row_kind))  # the row itself
             continue
         old = json.loads(before[1])
-        for col in sorted(set(old) | set(row.values), key=_ORDER.get):
+        for col in sorted(set(old) | set(row.values), key=lambda c: _ORDER.get(c, len(_ORDER))):
             if old.get(col) != row.values.get(col):
                 out.changes.append(Change(row.key, col, old.get(col), row.values.get(col), kind))
     for key, (_digest, stored) in seen.items():
@@ -217,11 +220,12 @@ def diff(seen: dict[RowKey, tuple[str, str]], rows: list[HistoryRow], first: boo
     return out
 
 
-def _by_column(item) -> int:
+def _by_column(item: tuple[str, object]) -> int:
     return _ORDER.get(item[0], len(_ORDER))
 
 
-def replay(records, rows: dict[RowKey, dict[str, str]] | None = None) -> dict[RowKey, dict[str, str]]:
+def replay(records: Iterable[tuple[RowKey, str, str | None, str]],
+           rows: dict[RowKey, dict[str, str]] | None = None) -> dict[RowKey, dict[str, str]]:
     """Fold (key, column, new value, kind) records, oldest first, into rows: key → {column: value}."""
     rows = {} if rows is None else rows
     for key, column, new, kind in records:
@@ -244,7 +248,7 @@ def ordered(rows: dict[RowKey, dict[str, str]], plan: Plan) -> list[tuple[RowKey
     """Rows in the order `init` lays them out (plan order), then rows outside the plan by STT and unit."""
     place = {(str(task.stt), unit.code): i for i, (task, unit, _role) in enumerate(plan.assignments())}
 
-    def sort_key(item):
+    def sort_key(item: tuple[RowKey, dict[str, str]]) -> tuple[int, int, str, str, int]:
         (stt, unit, ordinal), _values = item
         number = as_stt(stt)
         return (place.get((stt, unit), len(place)), number if number is not None else 1 << 30, stt, unit, ordinal)
@@ -273,7 +277,7 @@ def grid(rows: dict[RowKey, dict[str, str]], plan: Plan, layout: Layout) -> list
     out: list[list[Cell]] = [[layout.tracking_columns[k] for k in keys]]
     for (stt, _unit, _ordinal), values in ordered(rows, plan):
         number = as_stt(stt)
-        line = []
+        line: list[Cell] = []
         for k in keys:
             if k == "stt":
                 line.append(number if number is not None else (stt or None))

@@ -7,7 +7,7 @@ the plan changed, adds the new tasks and columns and loses nothing.
 """
 from __future__ import annotations
 
-from .deadlines import Schedule, format_date
+from .deadlines import Schedule, ScheduleKind, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
 from .tables import (Table, as_stt, below_merges, check_headers, last_used_row, merge_index, one_row_per_task,
@@ -28,9 +28,9 @@ WRAPPED = ("task", "results", "schedule", "assignment", "q1", "q2", "q3", "q4", 
 
 def describe_schedule(schedule: Schedule) -> str:
     """How the plan tab shows a parsed deadline; read back by the pass through the same parser."""
-    if schedule.kind == "once" or (schedule.kind == "event" and schedule.due):
+    if schedule.kind == ScheduleKind.ONCE or (schedule.kind == ScheduleKind.EVENT and schedule.due):
         return format_date(schedule.due)
-    if schedule.kind == "recurring":
+    if schedule.kind == ScheduleKind.RECURRING:
         every = {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(schedule.every, "Hằng quý")
         if schedule.day:  # kept, so that the pass reading this cell back still knows the day
             month = {("quarter", False): " tháng cuối quý", ("quarter", True): " tháng đầu quý sau",

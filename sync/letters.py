@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .dashboard import Summary
+from .dashboard import Kpis, Summary
 from .deadlines import format_date
 from .plan import Plan, Unit
-from .schema import ROMAN, Layout
+from .schema import ROMAN, FlagKind, Layout
 from .text import shorten, vn_number
 
 SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
@@ -22,20 +22,19 @@ def report_subject(period_name: str) -> str:
     return f"[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính {period_name}"
 
 
-def report_body(period_name: str, as_of: dt.date, kpis: dict, where: str, missing: int) -> str:
+def report_body(period_name: str, as_of: dt.date, kpis: Kpis, where: str, missing: int) -> str:
     """The report's figures as the report prints them (same data date, same totals)."""
-    rate = "" if kpis.get("on_time_rate") is None else \
-        f"\n- Tỷ lệ hoàn thành đúng hạn: {vn_number(kpis['on_time_rate'])}%"
-    unknown = f"; chưa rõ tình trạng: {kpis['unknown_status']}" if kpis.get("unknown_status") else ""
+    rate = "" if kpis.on_time_rate is None else f"\n- Tỷ lệ hoàn thành đúng hạn: {vn_number(kpis.on_time_rate)}%"
+    unknown = f"; chưa rõ tình trạng: {kpis.unknown_status}" if kpis.unknown_status else ""
     return (
         f"Kính gửi Quý lãnh đạo và cơ quan nhận báo cáo,\n\n"
         f"Văn phòng Sở gửi kèm báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính "
         f"{period_name} (số liệu tính đến ngày {format_date(as_of)}).\n\n"
         f"Tóm tắt:\n"
-        f"- Hoàn thành: {kpis['done']}/{kpis['rows']} lượt phân công\n"
-        f"- Đang thực hiện: {kpis['in_progress']}; chưa thực hiện: {kpis['not_started']}; "
-        f"không thực hiện: {kpis['cancelled']}{unknown}\n"
-        f"- Quá hạn: {kpis['overdue']}\n"
+        f"- Hoàn thành: {kpis.done}/{kpis.rows} lượt phân công\n"
+        f"- Đang thực hiện: {kpis.in_progress}; chưa thực hiện: {kpis.not_started}; "
+        f"không thực hiện: {kpis.cancelled}{unknown}\n"
+        f"- Quá hạn: {kpis.overdue}\n"
         f"- Kết quả quý các đơn vị còn thiếu: {missing}{rate}\n\n"
         f"Bảng theo dõi: {where}\n\n{SIGNATURE}\n")
 
@@ -59,11 +58,12 @@ class Digest:
         return f"[CCHC] Nhắc cập nhật bảng theo dõi - {self.unit.label}: {', '.join(parts)}"
 
     def body(self, as_of: dt.date, where: str, tab: str, interval_days: int) -> str:
-        sections = []
+        sections: list[str] = []
         for title, items in (("Nhiệm vụ quá hạn", self.overdue), ("Kết quả quý còn thiếu", self.missing),
                              ("Lỗi nhập liệu cần sửa", self.errors)):
             if items:
-                sections.append(f"{len(sections) + 1}. {title} ({len(items)}):\n" + "\n".join(f"   - {i}" for i in items))
+                sections.append(f"{len(sections) + 1}. {title} ({len(items)}):\n"
+                                + "\n".join(f"   - {i}" for i in items))
         return (f"Kính gửi: {self.unit.name},\n\n"
                 f"Văn phòng Sở đề nghị đơn vị cập nhật các nội dung sau trong bảng theo dõi Kế hoạch tuyên truyền "
                 f"cải cách hành chính (tính đến ngày {format_date(as_of)}):\n\n"
@@ -83,9 +83,9 @@ def digests(summary: Summary, plan: Plan, layout: Layout) -> list[Digest]:
         d = by_code[c.unit.code]
         label = f"Nhiệm vụ {c.task.stt} - {shorten(c.task.task, 70)}"
         for f in r.flags:
-            if f.kind == "overdue":
+            if f.kind == FlagKind.OVERDUE:
                 d.overdue.append(f"{label}: hạn {format_date(c.due)}, đã quá {f.days} ngày (dòng {c.entry.row})")
-            elif f.kind == "missing":
+            elif f.kind == FlagKind.MISSING:
                 d.missing.append(f"{label}: chưa nhập Kết quả Quý {ROMAN[f.quarter]} (dòng {c.entry.row})")
     headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
     for issue in summary.errors:

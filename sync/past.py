@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .plan import Plan
 from .tables import Entry
@@ -36,7 +37,7 @@ class Source:
                     "đến ngày đó): việc hoàn thành sau ngày này được tính là đang thực hiện.")
         return f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay."
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, Any]:
         """What `PassOptions` needs to compute from this source."""
         if self.kind == "history":
             return {"entries": self.entries}

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import dashboard, merges
 from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
-from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .flags import Rules
+from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Table, a1, as_stt, locate, plan_deadlines, read_entries
@@ -67,9 +67,8 @@ class PassResult:
     held: WorkbookHeld | None = None  # computed, but the workbook is open in an office program: nothing written
 
     def to_json(self, backend: Backend, dry_run: bool) -> dict:
-        k = self.summary.kpis
-        return {**k, "as_of": self.summary.as_of.isoformat(), "backend": backend.name, "dry_run": dry_run,
-                "pass_id": self.pass_id,
+        return {**self.summary.kpis.to_json(), "as_of": self.summary.as_of.isoformat(), "backend": backend.name,
+                "dry_run": dry_run, "pass_id": self.pass_id,
                 "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
                 "cells_withheld": self.withheld,
                 "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()}}
@@ -79,9 +78,9 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING, where)
     plan_table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where)
     entries = read_entries(tracking) if opts.entries is None else list(opts.entries)
-    if opts.view_as_of:
-        entries = entries_as_of(entries, opts.as_of, plan.year, opts.cutoff_day)
     overrides = plan_deadlines(plan_table)
+    if opts.view_as_of:
+        entries = entries_as_of(entries, opts.as_of, plan.year, opts.cutoff_day, plan, overrides)
     checked = check_all(entries, plan, overrides, opts.as_of)
     rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days)
     rows = dashboard.evaluate(checked, rules)
@@ -164,7 +163,7 @@ def log_row(summary: dashboard.Summary, opts: PassOptions, duration: float, rows
             pass_id: str = "") -> list:
     k = summary.kpis
     values = {"time": opts.now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": opts.as_of.strftime("%d/%m/%Y"),
-              "rows": rows_read, "errors": k["errors"], "overdue": k["overdue"], "emails": opts.emails_sent,
+              "rows": rows_read, "errors": k.errors, "overdue": k.overdue, "emails": opts.emails_sent,
               "duration": round(duration, 3), "pass_id": pass_id, "note": None}
     return [values[key] for key in LOG_COLUMNS]
 

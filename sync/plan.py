@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
@@ -59,7 +58,7 @@ class UnitRegistry:
 
     @cached_property
     def _index(self) -> dict[str, Unit]:
-        index = {}
+        index: dict[str, Unit] = {}
         for unit in self.units:
             for spelling in (unit.code, unit.name, *unit.aliases):
                 index.setdefault(fold(spelling), unit)
@@ -115,7 +114,7 @@ class Plan:
 
 # --- loading -------------------------------------------------------------------------------------------
 
-def _email_shape(value):
+def _email_shape(value: object) -> object:
     """One address or a list of addresses (or null): one message for a value that is neither, not one per
     alternative of the union."""
     if value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
@@ -160,10 +159,10 @@ class _Plan(BaseModel):
     tasks: list[_Task]
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> _Plan:
         """Checks across keys. Each problem keeps the key it is about (`tasks[3].lead[0]`), so the message names
         its line; every one is reported at once: an imported draft may have several things to fill in."""
-        problems: list[tuple[tuple, str]] = []
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         codes = [u.code for u in self.units]
         first_code: dict[str, int] = {}
         for i, u in enumerate(self.units):
@@ -209,7 +208,7 @@ def proposed_message(code: str, name: str, used: list[str]) -> str:
             f"của đơn vị trong 'units' (hoặc thay bằng mã một đơn vị đã có), rồi xóa dòng 'proposed: true'")
 
 
-def _emails(value) -> tuple[str, ...]:
+def _emails(value: str | list[str] | None) -> tuple[str, ...]:
     if not value:
         return ()
     return (value,) if isinstance(value, str) else tuple(value)
@@ -227,7 +226,8 @@ def load_plan(path: Path) -> Plan:
         lines = "\n".join(f"  - {line}" for line in validation_problems(exc, _Plan, text))
         raise UserError(f"Tệp kế hoạch '{path}' (khóa cấu hình 'plan') có lỗi:\n{lines}") from None
     registry = UnitRegistry(tuple(
-        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short)) for u in model.units))
+        Unit(u.code, nfc(u.name), tuple(nfc(a) for a in u.aliases), _emails(u.email), nfc(u.short))
+        for u in model.units))
     tasks = tuple(
         Task(t.stt, nfc(t.task), nfc(t.results), nfc(t.schedule), nfc(t.assignment), nfc(t.note),
              tuple(t.lead), tuple(t.support), tuple(nfc(p) for p in t.partners), nfc(t.group), nfc(t.numbering))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from .deadlines import parse_date
+from .deadlines import ScheduleKind, parse_date
 from .errors import UserError
 from .plan import Plan, Unit, proposed_message, unassigned_message
 from .schema import HEADER_SYNONYMS, PLAN_COLUMNS
@@ -73,7 +73,14 @@ PARTNERS = re.compile(
     r"Ban Chỉ đạo CCHC của Chính phủ|Bộ [A-ZĐ][^\s,;.()]*(?: [a-zđà-ỹ]+| và [A-ZĐ][^\s,;.()]*| [A-ZĐ][^\s,;.()]*){0,3}|"
     r"Sở (?:Nội vụ|Tư pháp|Tài chính|Y tế|Xây dựng|Công Thương|Ngoại vụ|Kế hoạch và Đầu tư|Khoa học và Công nghệ|"
     r"Giáo dục và Đào tạo|Lao động - Thương binh và Xã hội|Văn hóa và Thể thao|Du lịch|Tài nguyên và Môi trường|"
-    r"Giao thông vận tải|Nông nghiệp và Phát triển nông thôn|Thông tin và Truyền thông|Dân tộc))")
+    r"Giao thông vận tải|Nông nghiệp và Phát triển nông thôn|Thông tin và Truyền thông|Dân tộc)|"
+    r"(?:Báo|Tạp chí) [A-ZĐ][^\s,;.()]*(?: [A-ZĐ][^\s,;.()]*)*|"
+    r"Đài Phát thanh (?:và|-|–) Truyền hình(?: [A-ZĐ][^\s,;.()]*)*)")
+# what begins the name of a body outside the department that PARTNERS may not know ("Hội Nhà báo tỉnh", "Cục
+# Thống kê"): such a name is not dropped in silence, it goes to the review list
+OUTSIDE_NAME = re.compile(r"(?<![\w-])(?:Sở|Bộ|Báo|Đài|Tạp chí|Cục|Tổng cục|Viện|Hội|Liên đoàn|Hiệp hội|Trường|"
+                          r"Bệnh viện|Ngân hàng|Kho bạc|Tòa án|Viện kiểm sát|Công an)"
+                          r"(?: [A-ZĐ][^\s,;.()]*| (?:và|thanh|hình|nhà|báo)(?= \S)| (?:tỉnh|huyện)(?!\w))+")
 
 
 @dataclass
@@ -696,6 +703,20 @@ def partners_in(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(1).strip() for m in PARTNERS.finditer(nfc(text).replace("\n", " "))))
 
 
+def unread_bodies(d: Draft, reader: UnitReader) -> list[str]:
+    """Names of outside bodies in a task's assignment that are neither partners read nor units of the
+    registry (nor proposed): the importer does not drop them in silence."""
+    text = nfc("\n".join((d.assignment, d.lead_text, d.support_text))).replace("\n", " ")
+    out = []
+    for match in OUTSIDE_NAME.finditer(text):
+        name = match.group(0).strip()
+        if any(name in p or p in name for p in d.partners) or reader.known_at(fold(name), 0) \
+                or fold(name) in {fold(p.name) for p in reader.proposals.values()} or len(name.split()) < 2:
+            continue
+        out.append(name)
+    return list(dict.fromkeys(out))
+
+
 # --- the plan's own facts ------------------------------------------------------------------------------------
 
 def _sentence_case(line: str) -> str:
@@ -828,6 +849,9 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
                 doubts = role_doubts(d.assignment, reader, d.lead, d.support)
                 notes.extend(f"nhiệm vụ {d.stt}: {doubt}" for doubt in doubts)
         d.partners = partners_in("\n".join((d.assignment, d.lead_text, d.support_text)))
+        notes.extend(f"nhiệm vụ {d.stt}: '{name}' có vẻ là cơ quan ngoài Sở nhưng chưa được đọc thành đơn vị hay "
+                     "đối tác: nếu cơ quan này phối hợp thực hiện, ghi vào 'partners' của nhiệm vụ"
+                     for name in unread_bodies(d, reader))
         for role, codes in (("lead", d.lead), ("support", d.support)):
             for p in reader.proposals.values():
                 if p.code in codes:
@@ -878,10 +902,15 @@ def _task(d: Draft) -> dict:
     return out
 
 
-def to_yaml(plan: dict, source: Path, drafts: list[Draft]) -> str:
+def to_yaml(plan: dict, source: Path, drafts: list[Draft], today: dt.date | None = None) -> str:
+    """The draft as YAML, headed by what the Office must check; dated `today` (default: the date in Vietnam,
+    whatever the machine's zone)."""
+    if today is None:
+        from zoneinfo import ZoneInfo
+        today = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
     unsure = [str(d.stt) for d in drafts if d.unsure]
     proposed = [u["code"] for u in plan["units"] if u.get("proposed")]
-    head = (f"# Bản nháp do lệnh `python -m sync plan import {source.name}` lập ngày {dt.date.today():%d/%m/%Y}.\n"
+    head = (f"# Bản nháp do lệnh `python -m sync plan import {source.name}` lập ngày {today:%d/%m/%Y}.\n"
             "# Kiểm tra 'lead' (đơn vị chủ trì) và 'support' (đơn vị phối hợp) của từng nhiệm vụ với câu phân công "
             "'assignment':\n# chúng được đọc ra từ câu chữ, không phải biết chắc. Danh sách đơn vị và e-mail lấy từ "
             "kế hoạch hiện tại.\n")
@@ -902,7 +931,7 @@ def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) ->
         notes.append(proposed_message(p.code, p.name, p.used))
     for d in drafts:
         schedule = parse(d.schedule, plan["year"])
-        if schedule.kind == "unknown":
+        if schedule.kind == ScheduleKind.UNKNOWN:
             notes.append(f"nhiệm vụ {d.stt}: chưa hiểu tiến độ '{d.schedule}' (sẽ là 'Chưa xác định hạn'; "
                          "Văn phòng có thể nhập ngày vào cột Hạn hoàn thành của tab Kế hoạch)")
         elif schedule.note:  # read, but not all of it

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .text import fold
 
@@ -99,18 +100,29 @@ JOB_COLUMNS = ("check", "flags")
 REQUIRED_TRACKING = ("stt", "unit", "status", "check", "flags")
 
 # --- vocabulary ---------------------------------------------------------------------------------------
-STATUSES = {
-    "not_started": "Chưa thực hiện",
-    "in_progress": "Đang thực hiện",
-    "done": "Hoàn thành",
-    "cancelled": "Không thực hiện",
+class Status(StrEnum):
+    """What a unit says of its row (the `Tình trạng` dropdown); the words the sheet shows are in STATUSES."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+#: The sheet's words for each status, in the dropdown's order.
+STATUSES: dict[Status, str] = {
+    Status.NOT_STARTED: "Chưa thực hiện",
+    Status.IN_PROGRESS: "Đang thực hiện",
+    Status.DONE: "Hoàn thành",
+    Status.CANCELLED: "Không thực hiện",
 }
 #: What units type instead of the dropdown values; used only to suggest the right one.
-STATUS_SYNONYMS = {
-    "xong": "done", "da xong": "done", "da hoan thanh": "done", "hoan tat": "done", "ht": "done",
-    "dang lam": "in_progress", "dang trien khai": "in_progress", "dang thuc hien": "in_progress",
-    "chua lam": "not_started", "chua": "not_started", "chua trien khai": "not_started",
-    "khong lam": "cancelled", "huy": "cancelled", "tam dung": "cancelled",
+STATUS_SYNONYMS: dict[str, Status] = {
+    "xong": Status.DONE, "da xong": Status.DONE, "da hoan thanh": Status.DONE, "hoan tat": Status.DONE,
+    "ht": Status.DONE,
+    "dang lam": Status.IN_PROGRESS, "dang trien khai": Status.IN_PROGRESS, "dang thuc hien": Status.IN_PROGRESS,
+    "chua lam": Status.NOT_STARTED, "chua": Status.NOT_STARTED, "chua trien khai": Status.NOT_STARTED,
+    "khong lam": Status.CANCELLED, "huy": Status.CANCELLED, "tam dung": Status.CANCELLED,
 }
 ROLES = {"lead": "Chủ trì", "support": "Phối hợp"}
 
@@ -121,17 +133,38 @@ JOB_AUTHOR = "Văn phòng Sở (tự động)"
 _STATUS_BY_FOLD = {fold(label): key for key, label in STATUSES.items()}
 
 
-def status_key(text: str) -> str | None:
+def status_key(text: str) -> Status | None:
     """The status key for a typed status, or None. Empty counts as not started."""
     folded = fold(text)
-    return _STATUS_BY_FOLD.get(folded) if folded else "not_started"
+    return _STATUS_BY_FOLD.get(folded) if folded else Status.NOT_STARTED
+
+
+class FlagKind(StrEnum):
+    """What a deadline flag says; drives colours and counts."""
+
+    OVERDUE = "overdue"
+    LATE = "late"
+    DUE_SOON = "due_soon"
+    MISSING = "missing"
+    UNDATED = "undated"
+
+
+#: How each flag's text in `Cảnh báo` begins, most urgent first: the one place these words live (the flag
+#: texts, the row colours and the dashboard's task states all start with them).
+FLAG_PREFIXES: dict[FlagKind, str] = {
+    FlagKind.OVERDUE: "Quá hạn",
+    FlagKind.MISSING: "Thiếu kết quả",
+    FlagKind.DUE_SOON: "Sắp đến hạn",
+    FlagKind.LATE: "Hoàn thành trễ",
+    FlagKind.UNDATED: "Chưa xác định hạn",
+}
 
 
 @dataclass(frozen=True)
 class Flag:
     """One deadline flag on a tracking row; `kind` drives colours and counts, `text` is what users read."""
 
-    kind: str  # overdue | late | due_soon | missing | undated
+    kind: FlagKind
     text: str
     days: int = 0
     quarter: int = 0
@@ -144,52 +177,49 @@ def _dmy(day: dt.date | None) -> str:
 
 def flag_overdue(days: int, due: dt.date | None = None) -> Flag:
     when = f" (hạn {_dmy(due)})" if due else ""
-    return Flag("overdue", f"Quá hạn {days} ngày{when}", days=days, due=due)
+    return Flag(FlagKind.OVERDUE, f"{FLAG_PREFIXES[FlagKind.OVERDUE]} {days} ngày{when}", days=days, due=due)
 
 
 def flag_late(days: int, due: dt.date | None = None) -> Flag:
     when = f" (hạn {_dmy(due)})" if due else ""
-    return Flag("late", f"Hoàn thành trễ {days} ngày{when}", days=days, due=due)
+    return Flag(FlagKind.LATE, f"{FLAG_PREFIXES[FlagKind.LATE]} {days} ngày{when}", days=days, due=due)
 
 
 def flag_due_soon(days: int, due: dt.date | None = None) -> Flag:
     when = f", hạn {_dmy(due)}" if due else ""
-    return Flag("due_soon", f"Sắp đến hạn (còn {days} ngày{when})", days=days, due=due)
+    return Flag(FlagKind.DUE_SOON, f"{FLAG_PREFIXES[FlagKind.DUE_SOON]} (còn {days} ngày{when})", days=days, due=due)
 
 
 def flag_missing(quarter: int, due: dt.date | None = None) -> Flag:
     when = f" (hạn {_dmy(due)})" if due else ""
-    return Flag("missing", f"Thiếu kết quả Quý {ROMAN[quarter]}{when}", quarter=quarter, due=due)
+    return Flag(FlagKind.MISSING, f"{FLAG_PREFIXES[FlagKind.MISSING]} Quý {ROMAN[quarter]}{when}", quarter=quarter,
+                due=due)
 
 
 def flag_undated() -> Flag:
-    return Flag("undated", "Chưa xác định hạn")
+    return Flag(FlagKind.UNDATED, FLAG_PREFIXES[FlagKind.UNDATED])
 
 
-#: Row colours by flag, most urgent first (text searched in the Cảnh báo cell, fill colour RGB).
 #: Fill of header rows, on every backend.
 HEADER_COLOUR = "D9E2F3"
 
-FLAG_COLOURS = (
-    ("Quá hạn", "F4CCCC"),
-    ("Thiếu kết quả", "FCE5CD"),
-    ("Sắp đến hạn", "FFF2CC"),
-    ("Hoàn thành trễ", "D9D2E9"),
-    ("Chưa xác định hạn", "EFEFEF"),
-)
+_FLAG_FILLS = {FlagKind.OVERDUE: "F4CCCC", FlagKind.MISSING: "FCE5CD", FlagKind.DUE_SOON: "FFF2CC",
+               FlagKind.LATE: "D9D2E9", FlagKind.UNDATED: "EFEFEF"}
+#: Row colours by flag, most urgent first (text searched in the Cảnh báo cell, fill colour RGB).
+FLAG_COLOURS = tuple((prefix, _FLAG_FILLS[kind]) for kind, prefix in FLAG_PREFIXES.items())
 
 
 @dataclass(frozen=True)
 class Layout:
     """Tab and header names in force: the defaults above, overridden by config."""
 
-    tabs: dict = field(default_factory=lambda: dict(TABS))
-    plan_columns: dict = field(default_factory=lambda: dict(PLAN_COLUMNS))
-    tracking_columns: dict = field(default_factory=lambda: dict(TRACKING_COLUMNS))
-    log_columns: dict = field(default_factory=lambda: dict(LOG_COLUMNS))
+    tabs: dict[str, str] = field(default_factory=lambda: dict(TABS))
+    plan_columns: dict[str, str] = field(default_factory=lambda: dict(PLAN_COLUMNS))
+    tracking_columns: dict[str, str] = field(default_factory=lambda: dict(TRACKING_COLUMNS))
+    log_columns: dict[str, str] = field(default_factory=lambda: dict(LOG_COLUMNS))
 
     @classmethod
-    def from_overrides(cls, tabs: dict | None = None, headers: dict | None = None) -> "Layout":
+    def from_overrides(cls, tabs: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Layout:
         layout = cls()
         layout.tabs.update(tabs or {})
         for key, name in (headers or {}).items():

@@ -363,8 +363,6 @@ class Entry:
     done_date: Cell = None
     note: str = ""
     task: str = ""
-    check: str = ""  # what the job wrote last time
-    flags: str = ""
 
     def texts(self) -> dict[str, str]:
         """The free-text cells a unit typed, by column key (checked for formula injection)."""
@@ -392,8 +390,6 @@ def read_entries(table: Table) -> list[Entry]:
             done_date=table.value(r, "done_date"),
             note=table.text(r, "note"),
             task=table.text(r, "task"),
-            check=table.text(r, "check"),
-            flags=table.text(r, "flags"),
         ))
     return entries
 

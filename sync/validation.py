@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import deadlines
-from .deadlines import DateError, Schedule, format_date
+from .deadlines import DateError, Schedule, ScheduleKind, format_date
 from .plan import Plan, Task, Unit
-from .schema import ROMAN, STATUS_SYNONYMS, STATUSES, status_key
+from .schema import ROMAN, STATUS_SYNONYMS, STATUSES, Status, status_key
 from .tables import Entry, as_stt
 from .text import closest, fold, nfc
 from .workbook import Cell
@@ -41,10 +41,10 @@ class Checked:
     task: Task | None = None
     unit: Unit | None = None
     role: str | None = None
-    status: str | None = None  # key of schema.STATUSES, None when unreadable
+    status: Status | None = None  # None when unreadable
     done_date: dt.date | None = None
     quantity: int | None = None
-    schedule: Schedule = field(default_factory=lambda: Schedule("unknown"))
+    schedule: Schedule = field(default_factory=lambda: Schedule(ScheduleKind.UNKNOWN))
     issues: list[Issue] = field(default_factory=list)
     counted: bool = True  # False for rows outside the plan and duplicates: no flags, not in totals
 
@@ -66,22 +66,23 @@ def resolve_schedule(value: Cell, year: int) -> Schedule | None:
     except DateError:
         day = None
     if day:
-        return Schedule("once", due=day)
+        return Schedule(ScheduleKind.ONCE, due=day)
     return deadlines.parse(value, year)
 
 
 def check_all(entries: list[Entry], plan: Plan, plan_overrides: dict[int, Cell], as_of: dt.date) -> list[Checked]:
     """Validate every row; duplicates are judged across rows, the rest row by row."""
-    plan_schedules = _plan_schedules(plan, plan_overrides)
+    schedules = plan_schedules(plan, plan_overrides)
     seen: dict[tuple[int, str], int] = {}
     out = []
     for entry in entries:
-        checked = _check_row(entry, plan, plan_schedules, as_of)
+        checked = _check_row(entry, plan, schedules, as_of)
         if checked.task and checked.unit:
             key = (checked.task.stt, checked.unit.code)
             if key in seen:
-                checked.add("unit", f"Trùng với dòng {seen[key]} (cùng nhiệm vụ {key[0]}, cùng đơn vị): mỗi đơn vị "
-                                    f"chỉ có một dòng cho một nhiệm vụ; gộp nội dung vào dòng {seen[key]} rồi xóa dòng này.")
+                checked.add("unit", f"Trùng với dòng {seen[key]} (cùng nhiệm vụ {key[0]}, cùng đơn vị): mỗi đơn "
+                                    f"vị chỉ có một dòng cho một nhiệm vụ; gộp nội dung vào dòng {seen[key]} rồi xóa "
+                                    "dòng này.")
                 checked.counted = False
             else:
                 seen[key] = entry.row
@@ -94,17 +95,27 @@ def plan_issues(plan: Plan, plan_overrides: dict[int, Cell], rows_by_stt: dict[i
     issues = []
     for stt, value in plan_overrides.items():
         schedule = resolve_schedule(value, plan.year)
-        if schedule and schedule.kind == "unknown":
+        if schedule and schedule.kind == ScheduleKind.UNKNOWN:
             issues.append(Issue(rows_by_stt.get(stt, 0), "deadline", _bad_deadline(value), tab="plan"))
     return issues
 
 
-def _plan_schedules(plan: Plan, overrides: dict[int, Cell]) -> dict[int, Schedule]:
+def plan_schedules(plan: Plan, overrides: dict[int, Cell]) -> dict[int, Schedule]:
+    """Each task's schedule: the plan tab's Hạn hoàn thành when it is readable, else the plan's Tiến độ."""
     out = {}
     for task in plan.tasks:
         override = resolve_schedule(overrides.get(task.stt), plan.year)
-        out[task.stt] = override if override and override.kind != "unknown" else plan.schedule(task)
+        out[task.stt] = override if override and override.kind != ScheduleKind.UNKNOWN else plan.schedule(task)
     return out
+
+
+def row_schedule(entry: Entry, schedules: dict[int, Schedule], year: int) -> Schedule | None:
+    """The schedule a row is judged by: its own readable Hạn hoàn thành, else its task's (None: no task)."""
+    override = resolve_schedule(entry.deadline, year)
+    if override and override.kind != ScheduleKind.UNKNOWN:
+        return override
+    stt = as_stt(entry.stt)
+    return schedules.get(stt) if stt is not None else None
 
 
 def _bad_deadline(value: Cell) -> str:
@@ -112,13 +123,13 @@ def _bad_deadline(value: Cell) -> str:
             "hoặc một tiến độ như 'Quý II/2024', hoặc để trống để dùng tiến độ của kế hoạch.")
 
 
-def _check_row(entry: Entry, plan: Plan, plan_schedules: dict[int, Schedule], as_of: dt.date) -> Checked:
+def _check_row(entry: Entry, plan: Plan, schedules: dict[int, Schedule], as_of: dt.date) -> Checked:
     c = Checked(entry)
     _check_identity(c, plan)
     if c.task:
-        c.schedule = plan_schedules[c.task.stt]
+        c.schedule = schedules[c.task.stt]
         override = resolve_schedule(entry.deadline, plan.year)
-        if override and override.kind == "unknown":
+        if override and override.kind == ScheduleKind.UNKNOWN:
             c.add("deadline", _bad_deadline(entry.deadline))
         elif override:
             c.schedule = override
@@ -172,7 +183,7 @@ def _check_status(c: Checked) -> None:
         c.add("status", f"Tình trạng '{text}' không hợp lệ"
                         + (f"; có phải '{hint}'?" if hint else ".")
                         + f" Chọn một trong: {', '.join(STATUSES.values())}.")
-    elif c.status == "cancelled" and not c.entry.note:
+    elif c.status == Status.CANCELLED and not c.entry.note:
         c.add("note", "Tình trạng 'Không thực hiện': ghi lý do vào cột Ghi chú.")
 
 
@@ -186,26 +197,29 @@ def _check_done_date(c: Checked, as_of: dt.date) -> None:
     if c.done_date and c.done_date > as_of:
         c.add("done_date", f"Ngày hoàn thành {format_date(c.done_date)} ở sau ngày {format_date(as_of)}; "
                            "không thể hoàn thành trong tương lai, sửa lại ngày.")
-    if c.status == "done":
+    if c.status == Status.DONE:
         if not c.done_date:
             c.add("done_date", "Đã 'Hoàn thành' nhưng chưa có Ngày hoàn thành; ghi ngày dạng dd/mm/yyyy.")
         if not c.entry.evidence:
             c.add("evidence", "Đã 'Hoàn thành' nhưng chưa có Minh chứng; ghi đường dẫn (https://...) "
                               "hoặc số văn bản (ví dụ: Số 123/KH-STTTT).")
-    elif c.done_date and c.status in ("not_started", "in_progress"):
+    elif c.done_date and c.status == Status.CANCELLED:
+        c.add("status", f"Có Ngày hoàn thành {format_date(c.done_date)} nhưng Tình trạng là "
+                        f"'{STATUSES[Status.CANCELLED]}'; chọn 'Hoàn thành' nếu đã xong, hoặc xóa Ngày hoàn thành.")
+    elif c.done_date and c.status in (Status.NOT_STARTED, Status.IN_PROGRESS):
         c.add("status", f"Có Ngày hoàn thành nhưng Tình trạng là '{STATUSES[c.status]}'; chọn 'Hoàn thành' "
                         "nếu đã xong, hoặc xóa Ngày hoàn thành.")
 
 
 def _check_results_against_status(c: Checked) -> None:
     """Quarterly results typed on a row whose status says nothing was done: one of the two is wrong."""
-    if c.status not in ("not_started", "cancelled") or not nfc(c.entry.status):
+    if c.status not in (Status.NOT_STARTED, Status.CANCELLED) or not nfc(c.entry.status):
         return  # an empty status is read as "not started" but says nothing the results could contradict
     typed = [q for q, text in sorted(c.entry.results.items()) if nfc(text)]
     if not typed:
         return
     quarters = ", ".join(f"Quý {ROMAN[q]}" for q in typed)
-    if c.status == "cancelled":
+    if c.status == Status.CANCELLED:
         c.add("status", f"Tình trạng là 'Không thực hiện' nhưng đã ghi Kết quả {quarters}; chọn 'Đang thực hiện' "
                         "hoặc 'Hoàn thành' nếu đã triển khai, hoặc xóa kết quả.")
     else:

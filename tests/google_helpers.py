@@ -1,6 +1,7 @@
 """Helpers for the Google backend tests: the stand-in on a free port and a service-account key for it."""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -11,11 +12,18 @@ SPREADSHEET_ID = "1CCHCkhanhHoaTheoDoiTuyenTruyen2024abcdefgh"
 ACCOUNT = "cchc-sync@cchc-khanhhoa.iam.gserviceaccount.com"
 
 
+@functools.cache
+def _pem() -> str:
+    """One real RSA key per test process: generating a 2048-bit key costs a tenth of a second or more, and every
+    key file of the suite may share it (each test still writes its own file, with its own token_uri)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
 def write_key(path: Path, token_uri: str) -> Path:
     """A service-account key shaped like Google's, with a real RSA key so google-auth can sign its JWT."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = _pem()
     path.write_text(json.dumps({
         "type": "service_account", "project_id": "cchc-khanhhoa", "private_key_id": "0123456789abcdef",
         "private_key": pem, "client_email": ACCOUNT, "client_id": "100000000000000000000",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.dashboard import KPI_LABELS, STATUS_LINES, UNIT_HEADERS, evaluate, render, summarize
 from sync.flags import Rules
@@ -56,23 +57,24 @@ def sections(styled) -> dict[str, list[list]]:
 @given(typed=st.lists(ENTRY, max_size=40))
 def test_figures_add_up_per_unit_per_task_and_overall(plan, typed):
     summary = pipeline(plan, typed)
-    k = summary.kpis
-    counted = k["rows"] - k["not_counted"]
-    assert k["rows"] == len(typed)
+    k = summary.kpis.to_json()
+    counted = summary.kpis.rows - summary.kpis.not_counted
+    assert summary.kpis.rows == len(typed)
     assert sum(k[s] for s in STATUS_LINES) == counted
-    for u in summary.by_unit:
+    units = [u.to_json() for u in summary.by_unit]
+    for u in units:
         assert sum(u[s] for s in STATUS_LINES) == u["rows"]
-    assert sum(u["rows"] for u in summary.by_unit) == counted
+    assert sum(u.rows for u in summary.by_unit) == counted
     for t in summary.by_task:
-        assert sum(t[s] for s in STATUS_LINES) == t["units"]
-        assert ("Quá hạn" in t["state"]) == (t["overdue"] > 0)
-        if t["state"] == "Hoàn thành":
-            assert t["done"] + t["cancelled"] == t["units"] and t["done"] > 0
-    assert sum(t["units"] for t in summary.by_task) == counted
+        assert sum(t.to_json()[s] for s in STATUS_LINES) == t.units
+        assert ("Quá hạn" in t.state) == (t.overdue > 0)
+        if t.state == "Hoàn thành":
+            assert t.done + t.cancelled == t.units and t.done > 0
+    assert sum(t.units for t in summary.by_task) == counted
     for key in ("overdue", "done", "in_progress", "not_started", "cancelled", "unknown_status", "errors"):
-        assert sum(u[key] for u in summary.by_unit) == (k[key] if key != "errors" else
-                                                         sum(len(r.checked.issues) for r in summary.results
-                                                             if r.checked.unit))
+        assert sum(u[key] for u in units) == (k[key] if key != "errors" else
+                                              sum(len(r.checked.issues) for r in summary.results
+                                                  if r.checked.unit))
 
     # the grid shows the same figures, and its total row is the sum of the unit rows
     grid = sections(render(summary, plan, Layout(), NOW))
@@ -82,7 +84,7 @@ def test_figures_add_up_per_unit_per_task_and_overall(plan, typed):
     total = units.pop()
     keys = list(UNIT_HEADERS)
     assert header[2:] == [UNIT_HEADERS[key] for key in keys]
-    assert [row[2:] for row in units] == [[u[key] for key in keys] for u in summary.by_unit]
+    assert [row[2:] for row in units] == [[u.to_json()[key] for key in keys] for u in summary.by_unit]
     assert total[1] == "Tổng cộng" and total[2:] == [sum(row[i] for row in units) for i in range(2, len(header))]
     status_cols = [header.index(UNIT_HEADERS[s]) for s in STATUS_LINES]
     for row in units + [total]:
@@ -92,13 +94,13 @@ def test_figures_add_up_per_unit_per_task_and_overall(plan, typed):
 def test_unknown_status_has_its_line(plan):
     summary = pipeline(plan, [{"stt": 2, "unit": "Văn phòng Sở", "status": "???"},
                               {"stt": 2, "unit": "Ban Biên tập", "status": "Hoàn thành"}])
-    assert summary.kpis["unknown_status"] == 1 and summary.kpis["rows"] == 2
-    vp = next(u for u in summary.by_unit if u["code"] == "VP")
-    assert vp["unknown_status"] == 1 and vp["rows"] == 1
+    assert summary.kpis.unknown_status == 1 and summary.kpis.rows == 2
+    vp = next(u for u in summary.by_unit if u.code == "VP")
+    assert vp.unknown_status == 1 and vp.rows == 1
 
 
 def _task(summary, stt):
-    return next(t for t in summary.by_task if t["stt"] == stt)
+    return next(t for t in summary.by_task if t.stt == stt)
 
 
 def test_task_state_says_the_worst_that_is_true(plan):
@@ -107,13 +109,13 @@ def test_task_state_says_the_worst_that_is_true(plan):
               "results": {1: "x", 2: "", 3: "", 4: ""}} for u in UNIT_NAMES[:3]]
     typed += [{"stt": 1, "unit": u, "status": "Đang thực hiện", "results": {1: "x", 2: "x", 3: "x", 4: ""}}
               for u in UNIT_NAMES[3:6]]
-    assert _task(pipeline(plan, typed), 1)["state"] == "Quá hạn (3/6 đơn vị)"
+    assert _task(pipeline(plan, typed), 1).state == "Quá hạn (3/6 đơn vị)"
     for e in typed[3:]:
         e.update(status="Hoàn thành", done_date="25/02/2024", evidence="Số 2/KH", results={1: "x", 2: "", 3: "",
                                                                                            4: ""})
-    assert _task(pipeline(plan, typed), 1)["state"] == "Hoàn thành"
+    assert _task(pipeline(plan, typed), 1).state == "Hoàn thành"
     typed[0].update(status="Không thực hiện", note="Không còn kinh phí", done_date=None, results={})
-    assert _task(pipeline(plan, typed), 1)["state"] == "Hoàn thành"  # done by all who do it
+    assert _task(pipeline(plan, typed), 1).state == "Hoàn thành"  # done by all who do it
 
 
 @pytest.mark.parametrize("as_of,state", [(dt.date(2024, 3, 10), "Đang thực hiện (1/6 đơn vị hoàn thành)"),
@@ -125,7 +127,7 @@ def test_task_state_moves_with_the_date(plan, as_of, state):
               "evidence": "Số 1/KH", "results": {1: "x", 2: "", 3: "", 4: ""}}]
     typed += [{"stt": 3, "unit": u, "status": "Đang thực hiện", "results": {1: "x", 2: "", 3: "", 4: ""}}
               for u in UNIT_NAMES[1:6]]
-    assert _task(pipeline(plan, typed, as_of), 3)["state"] == state
+    assert _task(pipeline(plan, typed, as_of), 3).state == state
 
 
 def test_lists_are_numbered_by_place_with_the_task_number_apart(plan):

@@ -164,8 +164,9 @@ KINDS = {"once", "recurring", "event", "unknown"}
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from(list("0123456789/-–,. ()thángquýnămiIvVxXđếntừngàyhàngcuốiđầu")),
-                                    max_size=40),
+@given(st.one_of(st.text(),
+                 st.text(alphabet=st.sampled_from(list("0123456789/-–,. ()thángquýnămiIvVxXđếntừngàyhàngcuốiđầu")),
+                         max_size=40),
                  st.lists(st.sampled_from(["Tháng", "tháng", "Quý", "quý", "II", "III", "IV", "12", "3", "-", "–",
                                            "/", "2024", "2025", "đến", "từ", "ngày", "31", "Hàng quý", "trước",
                                            "cuối", "năm", "9", "đầu", "Theo", "Kế hoạch", "(", ")", ",", "và"]),
@@ -225,6 +226,8 @@ def test_recurring_day_in_the_next_quarters_first_month():
     row.schedule, rules.year, rules.cutoff_day = schedule, 2024, 14
     assert [result_deadline(row, q, rules) for q in (1, 2, 3, 4)] == [
         D(2024, 4, 20), D(2024, 7, 20), D(2024, 10, 20), D(2025, 1, 20)]
+    assert [deadlines.quarter_result_due(schedule, 2024, q) for q in (1, 2, 3, 4)] == [
+        D(2024, 4, 20), D(2024, 7, 20), D(2024, 10, 20), D(2025, 1, 20)]
     last = parse("Hàng quý, trước ngày 10 tháng cuối quý", 2024)
     row.schedule = last
     assert not last.next_period and result_deadline(row, 1, rules) == D(2024, 3, 10)
@@ -241,6 +244,25 @@ def test_recurring_day_31_is_the_months_last_day_not_dropped():
     row.schedule, rules.year, rules.cutoff_day = schedule, 2024, 14
     assert [result_deadline(row, q, rules) for q in (1, 2, 3, 4)] == [
         D(2024, 3, 31), D(2024, 6, 30), D(2024, 9, 30), D(2024, 12, 31)]
+
+
+def test_a_past_date_reads_a_result_as_due_on_the_rows_own_day(plan):
+    """sync.asof: a result typed for a quarter counts on a past date when its due day (the task's own, as the
+    flags use) is on or before that date; here the 10th, not the ND 09/2019 cut-off (the 14th)."""
+    from sync.asof import entries_as_of
+    from sync.tables import Entry
+    typed = Entry(row=2, stt=2, unit="Văn phòng Sở", status="Đang thực hiện", results={1: "Đã đăng 3 tin", 2: "",
+                                                                                      3: "", 4: ""})
+    by_tenth = {2: "Hàng quý, trước ngày 10 tháng cuối quý"}
+    [seen] = entries_as_of([typed], D(2024, 3, 12), 2024, 14, plan, by_tenth)
+    assert seen.results[1] == "Đã đăng 3 tin"  # due 10/03: owed, and typed, by 12/03
+    [seen] = entries_as_of([typed], D(2024, 3, 9), 2024, 14, plan, by_tenth)
+    assert seen.results[1] == ""  # not due yet on 09/03: not counted
+    [seen] = entries_as_of([typed], D(2024, 3, 12), 2024, 14, plan)
+    assert seen.results[1] == ""  # the plan's own "Thường xuyên": due on the 14th
+    row = Entry(row=2, stt=2, unit="Văn phòng Sở", deadline="Hàng quý, trước ngày 10 tháng cuối quý",
+                results={1: "x"})
+    assert entries_as_of([row], D(2024, 3, 12), 2024, 14, plan)[0].results[1] == "x"  # the row's own Hạn
 
 
 @pytest.mark.parametrize("phrase", ["Hàng quý, trước ngày 20 tháng giữa quý", "Hàng quý, trước ngày 45",

@@ -436,7 +436,7 @@ def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_
     tab.merged = groups + [(2, 15, 4, 16)]  # and Kiểm tra + Cảnh báo merged over three rows
     typed = {(r, c): v for r, row in enumerate(tab.rows, 1) for c, v in enumerate(row, 1) if c < 15 and v}
     result = run_pass(b, plan, Layout(), OPTS)
-    assert result.summary.kpis["rows"] == 76 and result.withheld >= 1
+    assert result.summary.kpis.rows == 76 and result.withheld >= 1
     assert any("Không ghi được" in m and "O2:P4" in m for m in result.messages)
     after = b.tabs[TRACK]
     assert {(r, c): v for r, row in enumerate(after.rows, 1) for c, v in enumerate(row, 1) if c < 15 and v} == typed

@@ -1,27 +1,29 @@
 """The Google backend through the real gspread client, over real HTTP, to the local Sheets API stand-in."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 
 import gspread
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from sync.backends.google import GoogleBackend, load_credentials
 from sync.backends.local import LocalBackend
 from sync.demo import seed
-from sync.errors import Unreachable
 from sync.layout import build_init
 from sync.pipeline import PassOptions, run_pass
 from sync.schema import Layout
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, write_key
-from .strategies import CELL, UNIT_COLS
 from .sheets_api import SheetsAPI, serve
 from .sheets_api.store import render, trimmed
+from .strategies import CELL, UNIT_COLS
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 OPTS = PassOptions(AS_OF, NOW)
@@ -57,7 +59,7 @@ PATIENT_S = 60
 
 def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
     extra = {"sleep": waits.sleep, "clock": waits.clock} if waits is not None else {}
-    return GoogleBackend(SPREADSHEET_ID, load_credentials(key, stand_in=True), api.base_url,
+    return GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url,
                          kw.get("timeout_s", PATIENT_S),
                          kw.get("budget", 5), **extra)
 
@@ -65,7 +67,7 @@ def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
 def unit_client(api, key) -> gspread.Spreadsheet:
     """A unit typing in the sheet: plain gspread, pointed at the stand-in."""
     from sync.backends.google import BoundedHTTPClient
-    creds = load_credentials(key, stand_in=True)
+    creds = load_credentials(key)
     client = gspread.Client(creds)
     client.http_client = BoundedHTTPClient(creds, api.base_url, 2, 5)
     return client.open_by_key(SPREADSHEET_ID)
@@ -101,7 +103,7 @@ def test_requests_stay_at_four_whatever_the_rows(api, key, plan):
         b.write(snap, build_init(big, snap, Layout()))
         start = len(api.api_requests())
         result = run_pass(b, big, Layout(), OPTS)
-        assert result.summary.kpis["rows"] >= rows
+        assert result.summary.kpis.rows >= rows
         assert len(_requests_since(api, start)) == 4
 
 
@@ -174,58 +176,24 @@ def test_missing_tab_on_google_is_exit_2_like_local(google):
 
 # --- retries ----------------------------------------------------------------------------------------------
 
-def _ready(api, key, plan):
-    b = backend(api, key)
-    snap = b.read()
-    b.write(snap, build_init(plan, snap, Layout()))
-    return len(api.api_requests())
+def _ready(api, google_template) -> None:
+    """The sheet right after `init` (a copy of the module's, made once through the backend)."""
+    api.store.books[SPREADSHEET_ID] = copy.deepcopy(google_template[3])
 
 
-def test_429_is_retried_after_retry_after(api, key, plan):
-    _ready(api, key, plan)
-    api.fault(status=429, retry_after=7, path="values:batchGet")
-    api.fault(status=503, path=":batchUpdate", method="POST")
-    waits = Waits()
-    result = run_pass(backend(api, key, waits=waits, budget=60), plan, Layout(), OPTS)
-    assert waits[0] == 7 and len(waits) == 2 and 1 <= waits[1] <= 2  # Retry-After, then backoff with jitter
-    assert result.attempts == 1
-
-
-def test_server_errors_until_the_budget_ends_are_exit_3(google, api, key, plan):
-    _ready(api, key, plan)
-    api.fault(status=500, path=SPREADSHEET_ID, times=1000)
-    waits = Waits()
-    with pytest.raises(Unreachable) as err:
-        run_pass(backend(api, key, waits=waits, budget=20), plan, Layout(), OPTS)
-    assert "HTTP 500" in str(err.value) and "google.retry_budget_s" in str(err.value)
-    assert sum(waits) <= 20 and len(waits) >= 3
-    assert all(b >= a for a, b in zip(waits, waits[1:-1]))  # growing waits
-
-
-def test_dropped_connection_and_slow_answer_are_retried(api, key, plan):
-    _ready(api, key, plan)
+def test_dropped_connection_and_slow_answer_are_retried(api, key, plan, google_template):
+    _ready(api, google_template)
     api.fault(drop=True, path="values:batchGet")
-    api.fault(delay=1.5, path=SPREADSHEET_ID, method="GET")
+    api.fault(delay=0.8, path=SPREADSHEET_ID, method="GET")  # answered after the client gave up
     waits = Waits()
-    b = backend(api, key, waits=waits, timeout_s=1.0)
+    b = backend(api, key, waits=waits, timeout_s=0.5)
     result = run_pass(b, plan, Layout(), OPTS)
     assert result.attempts == 1 and len(waits) >= 2  # (more only if this machine is very slow)
     assert b.api_calls == 4 + len(waits)  # each retry is one more request
 
 
-def test_unknown_outcome_of_a_write_is_redone_without_a_second_log_line(api, key, plan):
-    _ready(api, key, plan)
-    api.fault(status=500, path=":batchUpdate", method="POST")
-    result = run_pass(backend(api, key, waits=Waits()), plan, Layout(), OPTS)
-    assert result.attempts == 2 and "đã đọc lại" in result.messages[0]
-    log = api.store.values_get(api.store.books[SPREADSHEET_ID], "'Nhật ký'")["values"]
-    assert len(log) == 2  # header and one line
-
-
-# --- concurrency: a unit inserts a row while the pass runs --------------------------------------------------
-
-def test_row_inserted_before_the_write_does_not_misplace_flags(api, key, plan):
-    _ready(api, key, plan)
+def test_row_inserted_before_the_write_does_not_misplace_flags(api, key, plan, google_template):
+    _ready(api, google_template)
     b = backend(api, key)
     book = api.store.books[SPREADSHEET_ID]
     tracking = book.sheet(title="Theo dõi")
@@ -253,8 +221,8 @@ def _col(book, tab, header) -> int:
 
 # --- values: RAW out, unformatted in ---------------------------------------------------------------------
 
-def test_formula_text_stays_text_and_dates_typed_by_units_parse(api, key, plan):
-    _ready(api, key, plan)
+def test_formula_text_stays_text_and_dates_typed_by_units_parse(api, key, plan, google_template):
+    _ready(api, google_template)
     sheet = unit_client(api, key).worksheet("Theo dõi")
     head = sheet.row_values(1)
     col = {h: head.index(h) + 1 for h in head}
@@ -389,7 +357,7 @@ def google_template(plan, tmp_path_factory):
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
     key_file = write_key(tmp_path_factory.mktemp("key") / "k.json", base + "/token")
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file, stand_in=True), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
     yield state, base, key_file, _copy.deepcopy(state.store.books[SPREADSHEET_ID])
@@ -408,7 +376,12 @@ def _typed(value):
     return cell
 
 
-@hsettings(max_examples=int(__import__("os").environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+#: A pass over HTTP per example: the property is proven on many examples below HTTP
+#: (test_google_requests.test_a_pass_sends_no_value_into_a_typed_cell); here a few show the API keeps to it.
+GOOGLE_EXAMPLES = int(__import__("os").environ.get("GOOGLE_HYPOTHESIS_EXAMPLES", "8"))
+
+
+@hsettings(max_examples=GOOGLE_EXAMPLES, deadline=None,
            suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
                              max_size=40))
@@ -431,7 +404,7 @@ def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
                 v.get("userEnteredValue")}
 
     before = {t: typed(book.sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file, stand_in=True), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
     run_pass(b, plan, Layout(), OPTS)
     after = {t: typed(state.store.books[SPREADSHEET_ID].sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
     assert after == before

@@ -71,3 +71,18 @@ def test_fake_clock_drives_the_timings(plan):
     ticks = iter(range(100))
     result = run_pass(backend, plan, Layout(), OPTS, clock=lambda: float(next(ticks)))
     assert result.timings == {"read_s": 1.0, "compute_s": 1.0, "write_s": 1.0, "duration_s": 5.0}
+
+
+def test_the_json_summary_keeps_its_keys_in_order(plan):
+    """`run --json` is a contract (DESIGN.md §5): the typed summary writes exactly these keys, in this order."""
+    backend = MemoryBackend()
+    _init(backend, plan)
+    ticks = iter(range(100))
+    result = run_pass(backend, plan, Layout(), OPTS, clock=lambda: float(next(ticks)))
+    out = result.to_json(backend, dry_run=False)
+    assert list(out) == ["tasks", "rows", "done", "in_progress", "not_started", "cancelled", "unknown_status",
+                         "not_counted", "overdue", "due_soon", "late", "undated", "missing_quarterly", "errors",
+                         "on_time_rate", "as_of", "backend", "dry_run", "pass_id", "attempts", "cells_written",
+                         "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "duration_s"]
+    assert all(type(out[k]) is int for k in ("tasks", "rows", "done", "overdue", "missing_quarterly", "errors"))
+    assert out["tasks"] == 17 and out["as_of"] == AS_OF.isoformat()

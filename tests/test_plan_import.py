@@ -442,3 +442,25 @@ def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
         for words in (PLAN_COLUMNS[key], *HEADER_SYNONYMS[key]):
             assert _header_key(words) == key, (words, key)
     assert _header_key("Thời hạn") == "schedule" and "Thời hạn" in HEADER_SYNONYMS["deadline"]
+
+
+def test_an_outside_body_the_importer_does_not_know_is_a_partner_or_a_review_line(project, plan, tmp_path):
+    doc = Document()
+    table = doc.add_table(rows=3, cols=6)
+    for row, values in zip(table.rows, (
+            ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
+            ["1", "Tuyên truyền", "Tin bài", "Quý II/2025",
+             "Ban Biên tập chủ trì, phối hợp Báo Khánh Hòa và Đài Phát thanh và Truyền hình Khánh Hòa", ""],
+            ["2", "Hội nghị", "Hội nghị", "Quý III/2025", "Văn phòng Sở chủ trì, phối hợp Hội Nhà báo tỉnh", ""]),
+            strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
+            cell.text = text
+    source, out = tmp_path / "kh.docx", tmp_path / "kh.yaml"
+    doc.save(source)
+    code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
+    assert code == 0, err
+    tasks = {t["stt"]: t for t in yaml.safe_load(out.read_text(encoding="utf-8"))["tasks"]}
+    assert tasks[1]["partners"] == ["Báo Khánh Hòa", "Đài Phát thanh và Truyền hình Khánh Hòa"]
+    assert (tasks[2]["lead"], "partners" in tasks[2]) == (["VP"], False)
+    assert "nhiệm vụ 2: 'Hội Nhà báo tỉnh' có vẻ là cơ quan ngoài Sở" in err and "'partners'" in err
+    assert "nhiệm vụ 1: 'Báo" not in err  # read as partners: nothing to review

@@ -16,11 +16,11 @@ from docx.shared import Pt
 from reports import chart
 from reports.content import vn_date
 from sync import periods
+from sync.dashboard import UnitLine
 from sync.state import State
 from sync.text import nfc
 
 from .workbooks import labelled, values
-
 
 
 def _build(project, *args: str) -> tuple[dict, Document]:
@@ -301,7 +301,7 @@ def test_one_row_per_task_with_units_results_and_summed_products(demo_project, p
     grid = values(demo_project.workbook)["Theo dõi"]
     head = list(grid[0])
     stt, q3, qty = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm"))
-    for row, task in zip(body, plan.tasks):
+    for row, task in zip(body, plan.tasks, strict=False):
         mine = [r for r in grid[1:] if r[stt] == task.stt]
         cell = row.cells[4].text
         for r in mine:
@@ -354,7 +354,8 @@ def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
     blip = shape._inline.graphic.graphicData.pic.blipFill.blip
     image = doc.part.related_parts[blip.embed].blob
     assert image[:8] == b"\x89PNG\r\n\x1a\n"
-    units = [{"label": n, "done": 1, "in_progress": 2, "not_started": 0, "cancelled": 1, "overdue": 1}
+    units = [UnitLine(unit=n, code=n, label=n, rows=4, done=1, in_progress=2, not_started=0, cancelled=1,
+                      unknown_status=0, overdue=1, due_soon=0, missing=0, errors=0)
              for n in ("Phòng CNTT-BCVT", "Trung tâm Cổng TTĐT", "Ban Biên tập")]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font" for a box
@@ -443,15 +444,18 @@ def test_properties_are_in_the_order_word_requires(demo_project):
 
 @pytest.mark.parametrize("key, quarter", [("2024Q3", 3), ("2024H1", 2)])
 def test_a_period_lists_its_own_quarters_missing_results(demo_project, key, quarter):
-    """The report's data date is the cut-off: a result due by that day and still empty at its end is
-    missing, and the report counts what a pass of the same date counts."""
-    result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20")
-    text = "\n".join(p.text for p in doc.paragraphs)
-    listed = " ".join(re.findall(r"^- .+: \d+ kết quả \((.*)\)\.$", text, re.M))
-    assert f"quý {periods.ROMAN[quarter]}:" in listed, listed
-    code, out, err = demo_project.cli("run", "--as-of", result["as_of"], "--dry-run", "--json")
-    assert code == 0, err
-    assert json.loads(out)["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
+    """A result due on the cut-off is missing once that day is over (flags.owed_quarters, deadlines.day_over):
+    not in a report whose data date is the cut-off, in one of the day after; the report counts what a pass of
+    the same date counts."""
+    for as_of, listed_then in ((periods.parse(key).cutoff(14), False),
+                               (periods.parse(key).cutoff(14) + dt.timedelta(days=1), True)):
+        result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20", "--as-of", as_of.isoformat())
+        text = "\n".join(p.text for p in doc.paragraphs)
+        listed = " ".join(re.findall(r"^- .+: \d+ kết quả \((.*)\)\.$", text, re.M))
+        assert (f"quý {periods.ROMAN[quarter]}:" in listed) == listed_then, (as_of, listed)
+        code, out, err = demo_project.cli("run", "--as-of", result["as_of"], "--dry-run", "--json")
+        assert code == 0, err
+        assert json.loads(out)["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
 
 
 def test_section_three_reads_well_and_names_the_lead_unit_as_the_appendix_does(demo_project):

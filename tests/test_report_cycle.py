@@ -67,7 +67,7 @@ def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, p
     report = build.gather(settings, the_plan, backend, period, cutoff, cutoff, on_the_day)
     shown = _dashboard(path)
     for key, label in KPI_LABELS.items():
-        expected = report.kpis[key]
+        expected = report.kpis.to_json()[key]
         assert shown[label] == expected or (shown[label] in ("", None) and expected is None), label
     # built days later, today's entries are read as they stood on the cut-off: the same identities hold
     later = dt.datetime.combine(cutoff + dt.timedelta(days=9), dt.time(8))
@@ -76,22 +76,22 @@ def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, p
             assert total == listed, name
 
     body = report_body(period.name, report.as_of, report.kpis, "tệp wb.xlsx", report.missing_count)
-    assert f"Hoàn thành: {report.kpis['done']}/{report.kpis['rows']}" in body
-    assert f"Quá hạn: {report.kpis['overdue']}\n" in body
-    assert f"còn thiếu: {report.kpis['missing_quarterly']}" in body
+    assert f"Hoàn thành: {report.kpis.done}/{report.kpis.rows}" in body
+    assert f"Quá hạn: {report.kpis.overdue}\n" in body
+    assert f"còn thiếu: {report.kpis.missing_quarterly}" in body
 
     doc = Document(build.write(report, settings, build.report_path(settings, period)))
     text = "\n".join(p.text for p in doc.paragraphs)
     listed = [int(n) for n in re.findall(r"^- .+: (\d+) kết quả \(quý ", text, re.M)]
-    assert sum(listed) == report.kpis["missing_quarterly"]
-    if report.kpis["missing_quarterly"]:
+    assert sum(listed) == report.kpis.missing_quarterly
+    if report.kpis.missing_quarterly:
         assert f"còn {sum(listed)} kết quả quý đã đến hạn" in text
     kpi = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
     parts = {r.cells[0].text: int(r.cells[1].text.replace(".", "")) for r in kpi.rows[1:] if r.cells[0].text.startswith("- ")}
-    assert sum(parts.values()) == report.kpis["rows"]
-    assert ("- Chưa rõ tình trạng (ghi sai, chờ đơn vị sửa)" in parts) == bool(report.kpis["unknown_status"])
+    assert sum(parts.values()) == report.kpis.rows
+    assert ("- Chưa rõ tình trạng (ghi sai, chờ đơn vị sửa)" in parts) == bool(report.kpis.unknown_status)
     overdue = [t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn"]
-    assert (len(overdue[0].rows) - 1 if overdue else 0) == report.kpis["overdue"]
+    assert (len(overdue[0].rows) - 1 if overdue else 0) == report.kpis.overdue
 
 
 def test_as_of_view_counts_a_later_completion_as_in_progress_and_drops_later_results():
@@ -130,9 +130,9 @@ def test_a_past_data_date_turns_a_later_completion_into_work_in_progress_not_an_
     today_rules = run_pass(LocalBackend(demo_project.workbook), plan, Layout(),  # later dates: input errors
                            PassOptions(as_of, dt.datetime(2024, 3, 14, 8), dry_run=True)).summary.kpis
     report = _build(demo_project, "--period", "2024Q1", "--date", "2024-03-20")
-    assert report["done"] == today_rules["done"] - later_done
-    assert report["errors"] < today_rules["errors"]
-    assert report["rows"] == today_rules["rows"]
+    assert report["done"] == today_rules.done - later_done
+    assert report["errors"] < today_rules.errors
+    assert report["rows"] == today_rules.rows
     doc = Document(demo_project.root / report["path"])
     said = [p.text for p in doc.paragraphs if p.text.startswith("Số liệu tính đến ngày 14/03/2024")]
     assert said and "bảng theo dõi hiện nay" in said[0]  # no pass that early: today's entries, as of the date
@@ -311,10 +311,10 @@ def test_the_charts_bars_add_up_to_every_counted_row_with_an_unknown_status_bar(
     now = dt.datetime(2024, 9, 20, 8, 0)
     report = build.gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),
                           dt.date(2024, 9, 14), now.date(), now)
-    assert report.kpis["unknown_status"], "the demo should carry one unreadable status"
+    assert report.kpis.unknown_status, "the demo should carry one unreadable status"
     bars = chart.series(report.by_unit)
     assert "Chưa rõ tình trạng" in [name for name, _, _ in bars]
     per_unit = [sum(values[i] for _, _, values in bars) for i in range(len(report.by_unit))]
-    assert per_unit == [u["rows"] for u in report.by_unit]
+    assert per_unit == [u.rows for u in report.by_unit]
     counts = report.status_counts
-    assert sum(per_unit) == report.kpis["rows"] - counts["not_counted"]
+    assert sum(per_unit) == report.kpis.rows - counts["not_counted"]

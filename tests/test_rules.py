@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from sync.dashboard import evaluate, summarize
+from sync.deadlines import day_over
 from sync.flags import Rules
 from sync.tables import Entry
 from sync.validation import check_all
@@ -43,7 +44,8 @@ def test_clean_row_has_no_issue(plan):
 
 
 @pytest.mark.parametrize("status,suggestion", [("xong", "Hoàn thành"), ("Hoan thanh roi", "Hoàn thành"),
-                                               ("dang lam", "Đang thực hiện"), ("Chưa thực hiẹn xong", "Chưa thực hiện")])
+                                               ("dang lam", "Đang thực hiện"),
+                                               ("Chưa thực hiẹn xong", "Chưa thực hiện")])
 def test_unknown_status_suggests(plan, status, suggestion):
     [(col, msg)] = messages(check(plan, entry(status=status)))
     assert col == "status" and f"'{suggestion}'" in msg and status in msg
@@ -156,13 +158,29 @@ def test_due_soon_window(plan):
 
 
 def test_quarterly_result_due_after_the_cutoff(plan):
-    """Figures as of a day are the sheet at that day's end: due by 14/03 and empty then is missing."""
+    """A result due on 14/03 is not missing during 14/03 itself, only from the day after."""
     row = entry(stt=2, unit="Văn phòng Sở")
     assert flags(plan, row, as_of=D(2024, 3, 13)) == [[]]
-    assert flags(plan, row, as_of=D(2024, 3, 14)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
+    assert flags(plan, row, as_of=D(2024, 3, 14)) == [[]]  # its own due day
+    assert flags(plan, row, as_of=D(2024, 3, 15)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
     assert flags(plan, row, as_of=D(2024, 9, 20)) == [["Thiếu kết quả Quý I (hạn 14/03/2024)",
                                                        "Thiếu kết quả Quý II (hạn 14/06/2024)",
                                                        "Thiếu kết quả Quý III (hạn 14/09/2024)"]]
+
+
+def test_due_day_is_over_the_same_way_for_overdue_and_missing(plan):
+    """One predicate: on the due day neither flag, on the day after both (task 3 is due 31/03; a result due by
+    "ngày 31 tháng cuối quý" falls on the same day)."""
+    row = entry(stt=3, status="Đang thực hiện", results={1: "", 2: "", 3: "", 4: ""})
+    same_day = {3: "Hàng quý, trước ngày 31 tháng cuối quý"}
+    assert flags(plan, row, as_of=D(2024, 3, 31)) == [["Sắp đến hạn (còn 0 ngày, hạn 31/03/2024)",
+                                                       "Thiếu kết quả Quý I (hạn 14/03/2024)"]]
+    assert flags(plan, row, as_of=D(2024, 4, 1)) == [["Quá hạn 1 ngày (hạn 31/03/2024)",
+                                                      "Thiếu kết quả Quý I (hạn 14/03/2024)"]]
+    recurring = entry(stt=3, status="Đang thực hiện", results={1: "", 2: "", 3: "", 4: ""})
+    assert flags(plan, recurring, as_of=D(2024, 3, 31), overrides=same_day) == [[]]
+    assert flags(plan, recurring, as_of=D(2024, 4, 1), overrides=same_day) == [["Thiếu kết quả Quý I (hạn 31/03/2024)"]]
+    assert day_over(D(2024, 3, 31), D(2024, 4, 1)) and not day_over(D(2024, 3, 31), D(2024, 3, 31))
 
 
 def test_done_task_owes_no_later_quarter(plan):
@@ -172,7 +190,8 @@ def test_done_task_owes_no_later_quarter(plan):
 
 def test_event_without_date_and_office_override(plan):
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full())) == [["Chưa xác định hạn"]]
-    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [["Quá hạn 5 ngày (hạn 15/09/2024)"]]
+    assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", deadline="15/09/2024", **full())) == [
+        ["Quá hạn 5 ngày (hạn 15/09/2024)"]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"}) == [[]]
     assert flags(plan, entry(stt=6, unit="Phòng TT-BC-XB", **full()), overrides={6: "Quý III/2024"},
                  as_of=D(2024, 9, 25)) == [["Sắp đến hạn (còn 5 ngày, hạn 30/09/2024)"]]
@@ -189,18 +208,17 @@ def test_summary_counts(plan):
                           entry(row=3, stt=3, unit="Ban Biên tập", status="Đang thực hiện", **full()),
                           entry(row=4, stt=1, unit="X"), entry(row=5, stt=2, status="?")), rules)
     k = summarize(rows, plan, AS_OF).kpis
-    assert (k["rows"], k["done"], k["in_progress"], k["not_started"], k["unknown_status"]) == (4, 1, 1, 0, 1)
-    assert (k["overdue"], k["errors"], k["on_time_rate"]) == (1, 2, 50.0)
+    assert (k.rows, k.done, k.in_progress, k.not_started, k.unknown_status) == (4, 1, 1, 0, 1)
+    assert (k.overdue, k.errors, k.on_time_rate) == (1, 2, 50.0)
 
 
 def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
-    """"Hàng quý, trước ngày 10 tháng cuối quý": each quarter's result is missing at the end of the 10th, not
-    of the 14th."""
+    """"Hàng quý, trước ngày 10 tháng cuối quý": each quarter's result is missing from the 11th, not the 15th."""
     row = entry(stt=2, unit="Văn phòng Sở")
     by_tenth = {2: "Hàng quý, trước ngày 10 tháng cuối quý"}
-    assert flags(plan, row, as_of=D(2024, 3, 9), overrides=by_tenth) == [[]]
-    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [["Thiếu kết quả Quý I (hạn 10/03/2024)"]]
-    assert flags(plan, row, as_of=D(2024, 3, 10)) == [[]]  # the plan's own "Thường xuyên": the 14th
+    assert flags(plan, row, as_of=D(2024, 3, 10), overrides=by_tenth) == [[]]
+    assert flags(plan, row, as_of=D(2024, 3, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I (hạn 10/03/2024)"]]
+    assert flags(plan, row, as_of=D(2024, 3, 11)) == [[]]  # the plan's own "Thường xuyên": the 14th
     assert flags(plan, row, as_of=D(2024, 6, 11), overrides=by_tenth) == [["Thiếu kết quả Quý I (hạn 10/03/2024)",
                                                                            "Thiếu kết quả Quý II (hạn 10/06/2024)"]]
 
@@ -233,6 +251,14 @@ def test_cancelled_with_results(plan):
     found = messages(check(plan, entry(status="Không thực hiện", note="Không còn kinh phí",
                                        results={1: "", 2: "Đã in tờ rơi", 3: "", 4: ""})))
     assert [c for c, _ in found] == ["status"] and "Không thực hiện" in found[0][1] and "Quý II" in found[0][1]
+
+
+def test_cancelled_with_completion_date(plan):
+    found = messages(check(plan, entry(status="Không thực hiện", note="Không còn kinh phí", done_date="01/03/2024")))
+    assert [c for c, _ in found] == ["status"]
+    assert found[0][1] == ("Có Ngày hoàn thành 01/03/2024 nhưng Tình trạng là 'Không thực hiện'; chọn 'Hoàn thành' "
+                           "nếu đã xong, hoặc xóa Ngày hoàn thành.")
+    assert messages(check(plan, entry(status="Không thực hiện", note="Không còn kinh phí"))) == []
 
 
 def test_status_agreeing_with_results_passes(plan):

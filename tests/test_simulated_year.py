@@ -248,7 +248,7 @@ def simulate(project, sheet, plan, label: str, seed: int = 2024) -> dict:
                 at_cutoff[period] = (figures(project, period, cutoff), typed_rows(header, rows, plan))
                 # the report (from history) says what the sheet as it stood says, computed directly
                 now = dt.datetime.combine(cutoff, dt.time(17))
-                direct = compute(snapshot, plan, LAYOUT, PassOptions(cutoff, now), "saved").summary.kpis
+                direct = compute(snapshot, plan, LAYOUT, PassOptions(cutoff, now), "saved").summary.kpis.to_json()
                 assert at_cutoff[period][0] == {k: direct[k] for k in FIGURES}, period
     units.week(len(FRIDAYS), dt.date(YEAR, 12, 31))  # and more typing after the last pass
     assert set(at_cutoff) == set(PERIODS)

@@ -7,14 +7,17 @@ updated in place (updateChartSpec) when the tab has it, added (addChart) when no
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from gspread.utils import convert_hex_to_colors_dict
 
 from ..schema import HEADER_COLOUR
-from ..workbook import Chart, Styled
+from ..workbook import Cell, Chart, Styled
+
+Json = dict[str, Any]
 
 PIXELS_PER_CHAR = 7
-STYLE_FORMATS = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
+STYLE_FORMATS: dict[str, dict[str, Any]] = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},
                  "header": {"textFormat": {"bold": True},
@@ -24,12 +27,12 @@ ALIGN = {"left": "LEFT", "right": "RIGHT", "center": "CENTER"}
 DATE_PATTERN = "dd/mm/yyyy"
 
 
-def cell_format(styled: Styled, r: int, c: int, value) -> dict | None:
+def cell_format(styled: Styled, r: int, c: int, value: Cell) -> dict[str, Any] | None:
     """The cell's userEnteredFormat; None for an empty plain cell (the write clears what it had)."""
     style = styled.styles.get(r)
     if value in (None, "") and style is None and (r, c) not in styled.fills:
         return None
-    fmt = dict(STYLE_FORMATS.get(style, {}))
+    fmt = dict(STYLE_FORMATS.get(style or "", {}))
     if (r, c) in styled.fills:
         fmt["backgroundColor"] = dict(convert_hex_to_colors_dict(styled.fills[(r, c)]))
     align = styled.alignment(r, c)
@@ -46,14 +49,14 @@ def cell_format(styled: Styled, r: int, c: int, value) -> dict | None:
     return fmt
 
 
-def unmerge_requests(sid: int, size: tuple[int, int]) -> list[dict]:
+def unmerge_requests(sid: int, size: tuple[int, int]) -> list[Json]:
     """Undo the tab's merges before this pass's grid lays its own: always, not only when the metadata read
     showed some, since a write of ours that landed late (after that read) may have merged cells since."""
     return [{"unmergeCells": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": size[0],
                                         "startColumnIndex": 0, "endColumnIndex": size[1]}}}]
 
 
-def merge_requests(sid: int, styled: Styled) -> list[dict]:
+def merge_requests(sid: int, styled: Styled) -> list[Json]:
     """One mergeCells per run of consecutive rows merged over the same columns (MERGE_ROWS: a merge per row),
     so a long list costs a few requests, not one per row."""
     runs: list[list[int]] = []  # [first row, last row, first col, last col]
@@ -73,19 +76,19 @@ def merge_requests(sid: int, styled: Styled) -> list[dict]:
         "endColumnIndex": c2}}} for r1, c1, r2, c2 in multi]
 
 
-def width_request(sid: int, col: int, chars: float) -> dict:
+def width_request(sid: int, col: int, chars: float) -> Json:
     return {"updateDimensionProperties": {"range": {"sheetId": sid, "dimension": "COLUMNS", "startIndex": col - 1,
                                                     "endIndex": col},
                                           "properties": {"pixelSize": int(chars * PIXELS_PER_CHAR)},
                                           "fields": "pixelSize"}}
 
 
-def _source(sid: int, col: int, first_row: int, last_row: int) -> dict:
+def _source(sid: int, col: int, first_row: int, last_row: int) -> Json:
     return {"sourceRange": {"sources": [{"sheetId": sid, "startRowIndex": first_row - 1, "endRowIndex": last_row,
                                          "startColumnIndex": col - 1, "endColumnIndex": col}]}}
 
 
-def chart_spec(sid: int, chart: Chart) -> dict:
+def chart_spec(sid: int, chart: Chart) -> Json:
     series = []
     for i, col in enumerate(chart.series_columns):
         one = {"series": _source(sid, col, chart.header_row, chart.last_row), "targetAxis": "BOTTOM_AXIS"}
@@ -99,7 +102,7 @@ def chart_spec(sid: int, chart: Chart) -> dict:
         "series": series}}
 
 
-def chart_requests(sid: int, chart: Chart | None, existing: list[dict]) -> list[dict]:
+def chart_requests(sid: int, chart: Chart | None, existing: list[Json]) -> list[Json]:
     """Keep one chart of this title on the tab: update the first found, delete copies, add when none."""
     same = [c for c in existing if (c.get("spec") or {}).get("title") == (chart.title if chart else None)]
     out = [{"deleteEmbeddedObject": {"objectId": c["chartId"]}} for c in same[1:]]

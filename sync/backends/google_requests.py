@@ -1,0 +1,315 @@
+"""The Sheets API request bodies of a pass: pure, no HTTP, no gspread objects.
+
+Given what the read saw (the spreadsheets.get metadata as plain JSON, and the Snapshot) and a WriteSet, these
+are the requests of the pass's one spreadsheets.batchUpdate (`build`), the row-key ranges re-read just before
+it (`key_ranges`) and how to tell whether they moved (`keys_moved`), and what a refused batch means when it
+names an addSheet (`tab_appeared`). The dashboard's grid is drawn by google_render. Unit-tested in
+tests/test_google_requests.py; the stand-in (tests/sheets_api) checks every body against the API's schema.
+
+Values are RAW CellData: text stays text (a leading '=' never becomes a formula), dates become serial numbers
+of the one sheet epoch (sync.deadlines.EXCEL_EPOCH).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from gspread.utils import absolute_range_name, convert_hex_to_colors_dict
+
+from ..deadlines import EXCEL_EPOCH
+from ..schema import FLAG_COLOURS
+from ..tables import below_merges, last_used_row, letters
+from ..workbook import Cell, Snapshot, Styled, TabFormat, WriteSet
+from . import google_render as render
+
+Json = dict[str, Any]
+
+PROTECTION_TAG = "[CCHC] "
+#: spreadsheets.get of a pass: tabs, their sizes, what formatting we own, merges, notes and charts.
+META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
+               "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title))")
+META_PARAMS = {"includeGridData": "true", "fields": META_FIELDS}
+#: values.batchGet: numbers as numbers, dates as serial numbers.
+VALUES_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                 "majorDimension": "ROWS"}
+KEYS_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+NEW_TAB_SIZE = (1000, 26)  # rows, columns: what the Sheets UI gives a new tab
+DATE_FORMAT = {"numberFormat": {"type": "DATE", "pattern": render.DATE_PATTERN}}
+
+
+def cell_data(v: Cell) -> Json | None:
+    """RAW ExtendedValue: text stays text (a leading '=' never becomes a formula), dates become serial numbers."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, (int, float)):
+        return {"numberValue": v}
+    if isinstance(v, dt.datetime):
+        v = v.date()
+    if isinstance(v, dt.date):
+        return {"numberValue": (v - EXCEL_EPOCH).days}
+    return {"stringValue": str(v)}
+
+
+def _entered(v: Cell) -> Json:
+    value = cell_data(v)
+    return {"userEnteredValue": value} if value else {}
+
+
+def new_sheet_id() -> int:
+    return random.randrange(1, 2 ** 31 - 1)
+
+
+def build(meta: dict[str, Json], snapshot: Snapshot, changes: WriteSet, account: str,
+          sheet_id: Callable[[], int] = new_sheet_id) -> list[Json]:
+    """The requests of one spreadsheets.batchUpdate applying `changes`: new tabs and grid growth first, then the
+    cells, notes, the dashboard, appended rows and formats. `meta` is the read's sheets by title; `account` the
+    service account (the editor of the plan's protected tab); `sheet_id` draws the id of a new tab."""
+    return _Builder(meta, snapshot, account, sheet_id).build(changes)
+
+
+class _Builder:
+    def __init__(self, meta: dict[str, Json], snapshot: Snapshot, account: str, sheet_id: Callable[[], int]):
+        self.account = account
+        self.meta = meta
+        self.snapshot = snapshot
+        self.sheet_id = sheet_id
+        self.ids: dict[str, int] = {t: s["properties"]["sheetId"] for t, s in meta.items()}
+        self.size: dict[str, list[int]] = {
+            t: [s["properties"]["gridProperties"].get("rowCount", 1000),
+                s["properties"]["gridProperties"].get("columnCount", 26)] for t, s in meta.items()}
+        self.grown: dict[str, list[int]] = {}
+        self.out: list[Json] = []
+
+    def build(self, changes: WriteSet) -> list[Json]:
+        body: list[Json] = []
+        for name in changes.new_tabs:
+            if name not in self.ids:
+                self._add_sheet(name)
+        for tab, cells in changes.cells.items():
+            body += self._cell_runs(tab, {p: _entered(v) for p, v in cells.items()}, "userEnteredValue")
+            body += self._date_formats(tab, cells)
+        for tab, notes in changes.notes.items():
+            body += self._cell_runs(tab, {p: {"note": t} if t else {} for p, t in notes.items()}, "note")
+        for tab, styled in changes.replace.items():
+            body += self._replace(tab, styled)
+        for tab, rows in changes.append.items():
+            body += self._append(tab, rows)
+        for fmt in changes.formats:
+            body += self._format(fmt)
+        return self.out + self._resizes() + body
+
+    # --- sheets and grid size ---
+    def _add_sheet(self, name: str) -> None:
+        sheet_id = self.sheet_id()
+        while sheet_id in self.ids.values():
+            sheet_id = self.sheet_id()
+        self.ids[name] = sheet_id
+        self.size[name] = list(NEW_TAB_SIZE)
+        self.out.append({"addSheet": {"properties": {
+            "sheetId": sheet_id, "title": name,
+            "gridProperties": {"rowCount": NEW_TAB_SIZE[0], "columnCount": NEW_TAB_SIZE[1]}}}})
+
+    def _need(self, tab: str, rows: int, cols: int) -> None:
+        size = self.size[tab]
+        if rows > size[0] or cols > size[1]:
+            size[0], size[1] = max(size[0], rows), max(size[1], cols)
+            self.grown[tab] = size
+
+    def _resizes(self) -> list[Json]:
+        return [{"updateSheetProperties": {"properties": {"sheetId": self.ids[t],
+                                                          "gridProperties": {"rowCount": r, "columnCount": c}},
+                                           "fields": "gridProperties.rowCount,gridProperties.columnCount"}}
+                for t, (r, c) in self.grown.items()]
+
+    def _append(self, tab: str, rows: list[list[Cell]]) -> list[Json]:
+        """Rows added below the last row the snapshot shows, at that fixed place (updateCells, not appendCells):
+        the same write sent again, or landing late after a redo sent it again, overwrites the same cells instead
+        of adding a second copy (a pass's Nhật ký line appears once whatever its write's fate)."""
+        existing = self.snapshot.tabs.get(tab)  # the rows go below its last used row, and below a merge past it
+        first = below_merges(existing, last_used_row(existing) + 1) - 1 if existing else 0  # 0-based start
+        width = max((len(r) for r in rows), default=1)
+        self._need(tab, first + len(rows), width)
+        return [{"updateCells": {
+            "range": {"sheetId": self.ids[tab], "startRowIndex": first, "endRowIndex": first + len(rows),
+                      "startColumnIndex": 0, "endColumnIndex": width},
+            "rows": [{"values": [_entered(v) for v in r]} for r in rows],
+            "fields": "userEnteredValue"}}]
+
+    # --- cells and notes: one updateCells per run of adjacent rows in a column ---
+    def _cell_runs(self, tab: str, cells: dict[tuple[int, int], Json], fields: str) -> list[Json]:
+        out: list[Json] = []
+        by_col: dict[int, list[int]] = {}
+        for r, c in cells:
+            by_col.setdefault(c, []).append(r)
+        for c, rows in sorted(by_col.items()):
+            rows.sort()
+            runs = [[rows[0], rows[0]]]  # first and last row of each run
+            for r in rows[1:]:
+                if r == runs[-1][1] + 1:
+                    runs[-1][1] = r
+                else:
+                    runs.append([r, r])
+            for start, last in runs:
+                self._need(tab, last, c)
+                out.append({"updateCells": {
+                    "range": {"sheetId": self.ids[tab], "startRowIndex": start - 1, "endRowIndex": last,
+                              "startColumnIndex": c - 1, "endColumnIndex": c},
+                    "rows": [{"values": [cells[(i, c)]]} for i in range(start, last + 1)], "fields": fields}})
+        return out
+
+    def _date_formats(self, tab: str, cells: dict[tuple[int, int], Cell]) -> list[Json]:
+        return [{"repeatCell": {"range": _cell_range(self.ids[tab], r, c), "fields": "userEnteredFormat.numberFormat",
+                                "cell": {"userEnteredFormat": DATE_FORMAT}}}
+                for (r, c), v in cells.items() if isinstance(v, (dt.date, dt.datetime))]
+
+    # --- the dashboard: the whole grid rewritten with its styles (google_render) ---
+    def _replace(self, tab: str, styled: Styled) -> list[Json]:
+        width = max((len(r) for r in styled.rows), default=1)
+        self._need(tab, len(styled.rows), max(width, max(styled.widths, default=1)))
+        rows_n, cols_n = self.size[tab]
+        sid = self.ids[tab]
+        rows = []
+        for r, values in enumerate(styled.rows, start=1):
+            cells = []
+            for c, v in enumerate(values, start=1):
+                cell = _entered(v)
+                fmt = render.cell_format(styled, r, c, v)
+                if fmt:
+                    cell["userEnteredFormat"] = fmt
+                cells.append(cell)
+            rows.append({"values": cells})
+        out = render.unmerge_requests(sid, (rows_n, cols_n))
+        out.append({"updateCells": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": rows_n,
+                                              "startColumnIndex": 0, "endColumnIndex": cols_n},
+                                    "rows": rows, "fields": "userEnteredValue,userEnteredFormat,note"}})
+        out += render.merge_requests(sid, styled)
+        out += [render.width_request(sid, c, w) for c, w in styled.widths.items()]
+        out += render.chart_requests(sid, styled.chart, self.meta.get(tab, {}).get("charts", []))
+        return out
+
+    # --- formats `init` applies ---
+    def _format(self, fmt: TabFormat) -> list[Json]:
+        sid = self.ids[fmt.tab]
+        rows_n = self.size[fmt.tab][0]
+        out: list[Json] = [{"updateSheetProperties": {"properties": {"sheetId": sid, "gridProperties": {
+            "frozenRowCount": fmt.frozen_rows}}, "fields": "gridProperties.frozenRowCount"}}]
+        out += [render.width_request(sid, c, w) for c, w in fmt.widths.items()]
+        header = self.snapshot.tabs.get(fmt.tab)
+        header_cols = max(len(header.rows[0]) if header and header.rows else 0, max(fmt.widths, default=1))
+        out.append({"repeatCell": {"range": {"sheetId": sid, "startRowIndex": fmt.header_row - 1,
+                                             "endRowIndex": fmt.header_row, "startColumnIndex": 0,
+                                             "endColumnIndex": header_cols},
+                                   "cell": {"userEnteredFormat": {**render.STYLE_FORMATS["header"],
+                                                                  "wrapStrategy": "WRAP",
+                                                                  "verticalAlignment": "MIDDLE"}},
+                                   "fields": "userEnteredFormat(textFormat.bold,backgroundColor,wrapStrategy,"
+                                             "verticalAlignment)"}})
+        for c in fmt.wrap_columns:
+            out.append({"repeatCell": {"range": {"sheetId": sid, "startRowIndex": fmt.header_row,
+                                                 "endRowIndex": rows_n, "startColumnIndex": c - 1,
+                                                 "endColumnIndex": c},
+                                       "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP",
+                                                                      "verticalAlignment": "TOP"}},
+                                       "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)"}})
+        for dd in fmt.dropdowns:
+            self._need(fmt.tab, dd.last_row, dd.column)
+            out.append({"setDataValidation": {
+                "range": {"sheetId": sid, "startRowIndex": dd.first_row - 1, "endRowIndex": dd.last_row,
+                          "startColumnIndex": dd.column - 1, "endColumnIndex": dd.column},
+                "rule": {"condition": {"type": "ONE_OF_LIST",
+                                       "values": [{"userEnteredValue": v} for v in dd.values]},
+                         "inputMessage": "Chọn: " + ", ".join(dd.values), "strict": True, "showCustomUi": True}}})
+        if fmt.row_colours:
+            out += self._colours(fmt, sid)
+        out += self._protection(fmt, sid)
+        return out
+
+    def _colours(self, fmt: TabFormat, sid: int) -> list[Json]:
+        old = self.meta.get(fmt.tab, {}).get("conditionalFormats", [])
+        ours = [i for i, rule in enumerate(old) if _is_ours(rule)]
+        out: list[Json] = [{"deleteConditionalFormatRule": {"sheetId": sid, "index": i}}
+                           for i in sorted(ours, reverse=True)]
+        self._need(fmt.tab, fmt.colour_last_row, fmt.colour_last_col)
+        area = {"sheetId": sid, "startRowIndex": fmt.header_row, "endRowIndex": fmt.colour_last_row,
+                "startColumnIndex": 0, "endColumnIndex": fmt.colour_last_col}
+        col = letters(fmt.colour_column)
+        for i, (text, rgb) in enumerate(fmt.row_colours):
+            colour = dict(convert_hex_to_colors_dict(rgb))
+            out.append({"addConditionalFormatRule": {"index": i, "rule": {"ranges": [area], "booleanRule": {
+                "condition": {"type": "CUSTOM_FORMULA", "values": [
+                    {"userEnteredValue": f'=ISNUMBER(SEARCH("{text}",${col}{fmt.header_row + 1}))'}]},
+                "format": {"backgroundColor": colour}}}}})
+        return out
+
+    def _protection(self, fmt: TabFormat, sid: int) -> list[Json]:
+        old = self.meta.get(fmt.tab, {}).get("protectedRanges", [])
+        out: list[Json] = [{"deleteProtectedRange": {"protectedRangeId": p["protectedRangeId"]}} for p in old
+                           if (p.get("description") or "").startswith(PROTECTION_TAG)]
+        if fmt.protect_tab:
+            out.append({"addProtectedRange": {"protectedRange": {
+                "range": {"sheetId": sid}, "description": f"{PROTECTION_TAG}Tab do Văn phòng Sở và công cụ quản lý",
+                "warningOnly": False, "editors": {"users": [self.account]},
+                "unprotectedRanges": [{"sheetId": sid, "startRowIndex": fmt.header_row, "startColumnIndex": c - 1,
+                                       "endColumnIndex": c} for c in fmt.editable_columns]}}})
+        for c in fmt.protect_columns:
+            out.append({"addProtectedRange": {"protectedRange": {
+                "range": {"sheetId": sid, "startRowIndex": 0, "startColumnIndex": c - 1, "endColumnIndex": c},
+                "description": f"{PROTECTION_TAG}Cột do công cụ ghi tự động; sửa tay sẽ bị ghi đè",
+                "warningOnly": True}}})
+        return out
+
+
+def _is_ours(rule: Json) -> bool:
+    values = rule.get("booleanRule", {}).get("condition", {}).get("values", [])
+    return any(f'SEARCH("{text}"' in (v.get("userEnteredValue") or "") for v in values for text, _ in FLAG_COLOURS)
+
+
+def _cell_range(sid: int, r: int, c: int) -> Json:
+    return {"sheetId": sid, "startRowIndex": r - 1, "endRowIndex": r, "startColumnIndex": c - 1, "endColumnIndex": c}
+
+
+# --- the row keys, re-read just before writing ------------------------------------------------------------
+
+def key_ranges(meta: dict[str, Json], snapshot: Snapshot, changes: WriteSet) -> list[tuple[str, list[list[Cell]]]]:
+    """The whole-column ranges of the row keys (STT, Đơn vị, the log's id) of tabs the read saw, each with the
+    values the snapshot holds there, as values.batchGet answers a column (one value per row, none for empty)."""
+    out = []
+    for tab, cols in changes.keys.items():
+        if tab not in meta:
+            continue
+        for col in cols:
+            letter = letters(col)
+            out.append((absolute_range_name(tab, f"{letter}:{letter}"),
+                        [[r[col - 1]] if len(r) >= col and r[col - 1] not in (None, "") else []
+                         for r in snapshot.tabs[tab].rows]))
+    return out
+
+
+def keys_moved(expected: list[tuple[str, list[list[Cell]]]], answer: Json) -> str | None:
+    """The tab whose key column the fresh values.batchGet `answer` shows changed, None if none did."""
+    for (name, want), got in zip(expected, answer.get("valueRanges", []), strict=False):
+        if _trim(got.get("values", [])) != _trim(want):
+            return name.split("!")[0]
+    return None
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
+    rows = [[v for v in r if v not in (None, "")] for r in rows]
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def tab_appeared(message: str, requests_: list[Json]) -> str | None:
+    """The title of the tab whose addSheet a 400 answer (`message`) refused, if it names one of ours: the tab
+    now exists (someone, or a late write of ours, made it meanwhile), so nothing was applied and the pass
+    re-reads and redoes."""
+    found = re.search(r"requests\[(\d+)\]\.addSheet", message)
+    if not found or int(found.group(1)) >= len(requests_) or "addSheet" not in requests_[int(found.group(1))]:
+        return None
+    return str(requests_[int(found.group(1))]["addSheet"]["properties"]["title"])
