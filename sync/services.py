@@ -272,14 +272,14 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         state.mark_logged()
     for message in result.messages:
         lines.warn(message)
-    k = summary
+    k = result.summary.kpis
     prefix = "[Chạy thử, không ghi] " if dry_run else "[Chưa ghi] " if held else ""
-    text = [f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k['rows']} dòng, "
-            f"{k['done']} hoàn thành, {k['in_progress']} đang thực hiện, {k['not_started']} chưa thực hiện, "
-            f"{k['cancelled']} không thực hiện, {k['unknown_status']} chưa rõ tình trạng"
-            f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k['not_counted']) else ''}; "
-            f"{k['overdue']} quá hạn, {k['due_soon']} sắp đến hạn, {k['missing_quarterly']} kết quả quý còn thiếu, "
-            f"{k['errors']} lỗi nhập liệu."]
+    text = [f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k.rows} dòng, "
+            f"{k.done} hoàn thành, {k.in_progress} đang thực hiện, {k.not_started} chưa thực hiện, "
+            f"{k.cancelled} không thực hiện, {k.unknown_status} chưa rõ tình trạng"
+            f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k.not_counted) else ''}; "
+            f"{k.overdue} quá hạn, {k.due_soon} sắp đến hạn, {k.missing_quarterly} kết quả quý còn thiếu, "
+            f"{k.errors} lỗi nhập liệu."]
     if not (dry_run or held):
         text.append(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
     return RunResult(summary, tuple(text), str(held) if held else None, held.exit_code if held else 0, lines.all())
@@ -485,7 +485,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
             say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
         build.write(built, settings, path)
         annex = build.annex_path(path)
-        out.update(as_of=built.as_of.isoformat(), has_data=built.has_data, **built.kpis,
+        out.update(as_of=built.as_of.isoformat(), has_data=built.has_data, **built.kpis.to_json(),
                    missing_listed=built.missing_count, annex=str(annex) if annex.exists() else None)
         say(f"Đã tạo báo cáo {period.name} (ban hành {vn_date(issued)}, số liệu tính đến {built.as_of:%d/%m/%Y}): "
             f"'{path}'." + ("" if built.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))

@@ -161,7 +161,10 @@ class Backend(Protocol):
     """A workbook the job reads and writes: the local .xlsx or the Google Sheet."""
 
     name: str
-    api_calls: int
+
+    @property
+    def api_calls(self) -> int:
+        """Requests made so far (for the JSON summary); read-only for the job."""
 
     def exists(self) -> bool:
         """Whether the workbook is there to read (`init` creates a local file that is not)."""

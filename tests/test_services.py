@@ -12,6 +12,7 @@ from reports.build import Figures
 from sync import services
 from sync.backends.memory import MemoryBackend
 from sync.config import Settings
+from sync.dashboard import Kpis
 from sync.errors import StaleSnapshot, Unreachable, UserError
 from sync.periods import Period
 from sync.services import Job, Lines, Outcome, Ports
@@ -22,8 +23,8 @@ from .conftest import PLAN_PATH
 LEADERS = ["lanhdao@example.invalid", "sonoivu@example.invalid", "ubnd@example.invalid"]
 NOW = dt.datetime(2024, 9, 16, 8, 0)
 Q3 = Period(2024, "Q3")
-KPIS = {"rows": 76, "done": 30, "in_progress": 20, "not_started": 20, "cancelled": 2, "unknown_status": 4,
-        "overdue": 9, "on_time_rate": 80.0}
+KPIS = Kpis(tasks=17, rows=76, done=30, in_progress=20, not_started=20, cancelled=2, unknown_status=4, not_counted=0,
+            overdue=9, due_soon=3, late=2, undated=1, missing_quarterly=5, errors=6, on_time_rate=80.0)
 
 
 class FakeSender:
