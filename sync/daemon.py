@@ -9,54 +9,46 @@
   September does not surprise anyone with the June report;
 * `remind --send` weekly on `remind_weekday` at `remind_at` (skipped on a holiday).
 
-Each action runs the CLI command in-process, so the job lock, the state file and the send ledger
-work exactly as from cron. A failing action is logged and the loop goes on; SIGTERM/SIGINT stop it
-between actions. `schedule` reads the process's local clock, so the daemon sets TZ to the configured
-zone at start; tests drive the same loop with a fake clock instead of sleeping.
+Each action calls the same use case as its command (sync.services.perform), so the job lock, the state
+file and the send ledger work exactly as from cron; the daemon never goes through the command line. A
+failing action is logged and the loop goes on; SIGTERM/SIGINT stop it between actions. `schedule` reads the
+process's local clock, so the daemon sets TZ to the configured zone at start; tests drive the same loop
+with a fake clock instead of sleeping.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
 import logging
 import os
 import signal
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import schedule
 
+from . import services
 from .config import Settings
+from .services import Job, Outcome
 from .state import State
 from .workdays import WorkCalendar
 
 log = logging.getLogger("cchc.daemon")
 
-Runner = Callable[[list[str]], tuple[int, str]]
+Runner = Callable[[Job], Outcome]
 WEEKDAYS = {"monday": "thứ Hai", "tuesday": "thứ Ba", "wednesday": "thứ Tư", "thursday": "thứ Năm",
             "friday": "thứ Sáu"}
 
 
-def run_cli(argv: list[str]) -> tuple[int, str]:
-    """Run one command as cron would, keeping its messages for the log line."""
-    from .cli import main
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(argv)
-    return code, out.getvalue()
-
-
 class Daemon:
-    def __init__(self, settings: Settings, config_path: str | None, plan_year: int,
-                 clock: Callable[[], dt.datetime], runner: Runner = run_cli):
+    def __init__(self, settings: Settings, plan_year: int, clock: Callable[[], dt.datetime],
+                 runner: Runner | None = None):
         self.settings = settings
         self.cfg = settings.daemon
-        self.config_args = ["--config", str(config_path)] if config_path else []
         self.plan_year = plan_year
         self.clock = clock
-        self.runner = runner
+        load = services.reloader(settings)
+        self.runner: Runner = runner or (lambda job: services.perform(load, job, clock))
         self.calendar = WorkCalendar(frozenset(self.cfg.extra_holidays), frozenset(self.cfg.extra_workdays))
         self.scheduler = schedule.Scheduler()
         self.stopping = threading.Event()
@@ -75,7 +67,7 @@ class Daemon:
     def sync_pass(self) -> str | None:
         if not self.working_now():
             return None
-        return self._command("run", "--as-of", self.clock().date().isoformat())
+        return self._command(Job("run", as_of=self.clock().date()))
 
     def report(self) -> str | None:
         """The period `auto` names today, on the first working day after its cut-off (or a few days later
@@ -100,22 +92,23 @@ class Daemon:
                         "tay: python -m sync report --period %s --send", period.name, due.strftime("%d/%m/%Y"),
                         self.cfg.report_catch_up_days, period.key)
             return None
-        return self._command("report", "--period", period.key, "--send", "--date", today.isoformat())
+        return self._command(Job("report", period=period.key, send=True, issued=today))
 
     def remind(self) -> str | None:
         if not self.calendar.is_working_day(self.clock().date()):
             log.info("remind: hôm nay là ngày nghỉ (%s); bỏ qua tuần này.",
                      self.calendar.holiday_name(self.clock().date()) or "cuối tuần")
             return None
-        return self._command("remind", "--send", "--as-of", self.clock().date().isoformat())
+        return self._command(Job("remind", send=True, as_of=self.clock().date()))
 
-    def _command(self, *argv: str) -> str:
-        code, output = self.runner([*argv, *self.config_args])
-        self.actions.append((argv[0], code))
-        lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    def _command(self, job: Job) -> str:
+        outcome = self.runner(job)
+        code = outcome.exit_code
+        self.actions.append((job.command, code))
+        lines = [line.strip() for said in outcome.lines for line in said.splitlines() if line.strip()]
         last = lines[-1] if lines else ""
-        # every line the command printed: its figures (rows, overdue, errors), the reports and reminders sent
-        (log.info if code == 0 else log.error)("%s → %s (mã %d): %s", " ".join(argv),
+        # every line the command said: its figures (rows, overdue, errors), the reports and reminders sent
+        (log.info if code == 0 else log.error)("%s → %s (mã %d): %s", " ".join(job.argv()),
                                                "xong" if code == 0 else "thất bại", code,
                                                " | ".join(lines) or "(không có thông báo)")
         return last
@@ -213,11 +206,11 @@ def use_zone(zone: str) -> None:
     time.tzset()
 
 
-def main(settings: Settings, config_path: str | None, plan_year: int, clock: Callable[[], dt.datetime]) -> int:
+def main(settings: Settings, plan_year: int, clock: Callable[[], dt.datetime]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
     use_zone(settings.timezone)
-    daemon = Daemon(settings, config_path, plan_year, clock)
+    daemon = Daemon(settings, plan_year, clock)
     signal.signal(signal.SIGTERM, daemon.stop)
     signal.signal(signal.SIGINT, daemon.stop)
     daemon.serve()

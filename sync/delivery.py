@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .errors import Unreachable, UserError
 from .mail import Attachment, build_message

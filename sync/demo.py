@@ -93,7 +93,7 @@ def seed(backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> None:
     from .workbook import WriteSet
 
     layout = Layout()
-    snapshot = backend.read() if getattr(backend, "exists", lambda: True)() else backend.empty_snapshot()
+    snapshot = backend.read() if backend.exists() else backend.empty_snapshot()
     backend.write(snapshot, build_init(plan, snapshot, layout))
     snapshot = backend.read()
     table = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, ("stt",), "demo")

@@ -6,12 +6,12 @@ recipient) and (reminder, VP/2024-09-20, address). `say` prints progress for the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .config import Settings
 from .dashboard import Summary
-from .delivery import Letter, deliver
+from .delivery import Letter, Sender, deliver
 from .errors import Unreachable, UserError
 from .letters import digests, report_body, report_subject
 from .mail import Attachment, open_sender
@@ -52,10 +52,12 @@ NO_RECIPIENTS = "Chưa có người nhận báo cáo: thêm địa chỉ vào kh
 
 
 def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
-                say: Say, witness: Witness | None = None, recipients: list[str] | None = None) -> int:
+                say: Say, witness: Witness | None = None, recipients: list[str] | None = None,
+                sender: Sender | None = None) -> int:
     """`report` is reports.content.Report; its figures go in the cover note. `files`: the .docx, then
     the PDF when there is one; the internal annex is never among them. `recipients`: a part of
-    `mail.report_to` (those the witness does not list), else all of it."""
+    `mail.report_to` (those the witness does not list), else all of it. `sender`: by default the configured
+    one (sync.mail.open_sender)."""
     p = report.period
     if not settings.mail.report_to:
         raise UserError(NO_RECIPIENTS)
@@ -65,8 +67,8 @@ def send_report(settings: Settings, state: State, report, files: list[Path], now
     letters = [Letter(to, report_subject(p.name), body, attachments)
                for to in (settings.mail.report_to if recipients is None else recipients)]
     on_sent = (lambda to, mid: witness.record(to, now, mid)) if witness else None
-    result = deliver(state, open_sender(settings.mail), settings.mail.from_, "report", p.key, letters, now, force,
-                     on_sent)
+    result = deliver(state, sender or open_sender(settings.mail), settings.mail.from_, "report", p.key, letters, now,
+                     force, on_sent)
     where = f"thư mục '{settings.mail.outbox_dir}'" if settings.mail.mode == "outbox" else "máy chủ thư"
     if result.sent:
         say(f"Đã gửi báo cáo {p.name} tới {', '.join(result.sent)} ({where}).")
@@ -76,10 +78,11 @@ def send_report(settings: Settings, state: State, report, files: list[Path], now
 
 
 def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: dt.datetime, send: bool,
-           say: Say) -> list[dict]:
-    """Preview (send=False) or send each unit's digest; one unit's unreachable server does not stop the rest."""
+           say: Say, sender: Callable[[], Sender] | None = None) -> list[dict]:
+    """Preview (send=False) or send each unit's digest; one unit's unreachable server does not stop the rest.
+    `sender` opens the mail sender (by default the configured one, sync.mail.open_sender)."""
     as_of, interval = summary.as_of, settings.remind.interval_days
-    sender = open_sender(settings.mail) if send else None
+    mailer = (sender or (lambda: open_sender(settings.mail)))() if send else None
     out, failures = [], []
     for d in digests(summary, plan, settings.layout):
         item = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing), "errors": len(d.errors),
@@ -103,8 +106,9 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
             say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last.isoformat()} (mỗi {interval} ngày một lần).")
             continue
         letters = [Letter(to, d.subject, body) for to in d.unit.email]
+        assert mailer is not None  # opened above when sending
         try:
-            result = deliver(state, sender, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
+            result = deliver(state, mailer, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
                              letters, now)
         except Unreachable as exc:
             failures.append(f"{d.unit.label}: {exc}")

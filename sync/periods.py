@@ -124,8 +124,9 @@ def in_cycle(period: Period, kind_of_cycle: str = "cchc", third: str = "quarter"
     a 6-month, 9-month or annual period would be a second report (and a second e-mail) of the same data."""
     if kind_of_cycle != "cchc":
         if not period.kind.startswith("Q"):
+            forms = FORMS_QUARTERLY.replace("2024", str(period.year))
             raise UserError(f"Kỳ báo cáo {period.name} không thuộc chu kỳ báo cáo theo quý (khóa cấu hình "
-                            f"'report.cycle: quarterly'); dùng một quý: {FORMS_QUARTERLY.replace('2024', str(period.year))}, "
+                            f"'report.cycle: quarterly'); dùng một quý: {forms}, "
                             "hoặc đặt 'report.cycle: cchc' để báo cáo 6 tháng và năm.")
         return period
     mapped = {"Q2": "H1", "Q4": "Y", "Q3": "M9" if third == "nine_months" else "Q3"}.get(period.kind, period.kind)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
-Cell = Union[str, int, float, bool, dt.date, dt.datetime, None]
+Cell = str | int | float | bool | dt.date | dt.datetime | None
 Pos = tuple[int, int]  # (row, column), 1-based like the sheet
 
 
@@ -68,12 +68,12 @@ class Styled:
     styles: dict[int, str] = field(default_factory=dict)  # row (1-based) → title | section | header | total
     widths: dict[int, float] = field(default_factory=dict)  # column (1-based) → width in characters
     merges: tuple[tuple[int, int, int, int], ...] = ()  # (row, col, last row, last col), 1-based, inclusive
-    wrap: frozenset = frozenset()  # positions whose text wraps
+    wrap: frozenset[Pos] = frozenset()  # positions whose text wraps
     number_formats: dict[Pos, str] = field(default_factory=dict)  # e.g. "0.0"
     lines: dict[int, int] = field(default_factory=dict)  # row → text lines it must show (heights)
     chart: Chart | None = None
     fills: dict[Pos, str] = field(default_factory=dict)  # background RGB of single cells
-    centred: frozenset = frozenset()  # positions centred whatever they hold (a list's STT)
+    centred: frozenset[Pos] = frozenset()  # positions centred whatever they hold (a list's STT)
 
     def alignment(self, row: int, col: int) -> str:
         """"center" for header cells and ordinals, "right" for numbers, "left" for the rest."""
@@ -161,7 +161,16 @@ class Backend(Protocol):
     """A workbook the job reads and writes: the local .xlsx or the Google Sheet."""
 
     name: str
-    api_calls: int
+
+    @property
+    def api_calls(self) -> int:
+        """Requests made so far (for the JSON summary); read-only for the job."""
+
+    def exists(self) -> bool:
+        """Whether the workbook is there to read (`init` creates a local file that is not)."""
+
+    def empty_snapshot(self) -> Snapshot:
+        """What `init` starts from when the workbook does not exist yet."""
 
     def read(self) -> Snapshot:
         """Every tab's values and notes, in one go."""

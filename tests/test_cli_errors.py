@@ -1,6 +1,8 @@
 """Bad input: a clear Vietnamese message naming the file, tab, header or key, exit 2, never a traceback."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -80,7 +82,28 @@ def test_missing_config_file(project, capsys):
 
 def test_bad_usage(project):
     code, _, err = project.cli("run", "--as-of", "20/13/2024")
-    assert code == 2 and "20/13/2024" in err
+    assert code == 2 and "20/13/2024" in err and "--as-of" in err and "dd/mm/yyyy" in err
+
+
+def test_a_day_in_either_form_is_the_same_day(project):
+    """The command line reads days with the core's date reader: ISO or the Vietnamese dd/mm/yyyy."""
+    project.cli("init")
+    iso = project.run_json(dt.date(2024, 9, 20), "--dry-run")
+    code, out, err = project.cli("run", "--as-of", "20/09/2024", "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["as_of"] == iso["as_of"] == "2024-09-20"
+
+
+def test_a_workbook_changed_during_init_is_exit_3_not_a_bug(project, monkeypatch):
+    from sync.backends.local import LocalBackend
+    from sync.errors import StaleSnapshot
+
+    def moved(self, snapshot, changes):
+        raise StaleSnapshot("bảng tính vừa được sửa")
+    monkeypatch.setattr(LocalBackend, "write", moved)
+    code, _, err = project.cli("init")
+    assert code == 3 and "bảng tính vừa được sửa" in err and "python -m sync init" in err
+    assert "Lỗi trong chương trình" not in err
 
 
 def test_real_process_has_no_traceback(tmp_path):
@@ -105,14 +128,14 @@ def test_status_reports_and_alerts(project):
 
     from sync.state import State
     code, out, _ = project.cli("status")
-    assert code != 0 and "Chưa có" in out
+    assert code == 4 and "Chưa có" in out  # no good pass yet: stale
     state = State(project.root / "state.sqlite")
     now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
     state.record_pass("run", now - dt.timedelta(hours=30), True, {"rows": 76, "as_of": "2024-09-20"})
     code, out, _ = project.cli("status")
-    assert code != 0 and "30.0 giờ" in out
+    assert code == 4 and "30.0 giờ" in out
     state.record_pass("run", now - dt.timedelta(hours=1), False, {}, "không kết nối được")
-    assert project.cli("status")[0] != 0  # a failed pass is not a good pass
+    assert project.cli("status")[0] == 4  # a failed pass is not a good pass
     project.cli("init")
     project.run_json()
     code, out, _ = project.cli("status")

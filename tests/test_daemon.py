@@ -13,6 +13,7 @@ from docx import Document
 
 from sync.config import PROJECT_DIR, load_settings
 from sync.daemon import Daemon
+from sync.services import Job, Outcome
 from sync.workdays import WorkCalendar
 
 from .test_sending import LEADERS, configure, plan_with_emails
@@ -49,8 +50,12 @@ def _daemon(project, clock, monkeypatch, runner=None, **daemon_cfg) -> Daemon:
     clock.install(monkeypatch)
     settings = load_settings(str(project.config))
     settings.daemon = settings.daemon.model_copy(update=daemon_cfg)
-    kwargs = {"runner": runner} if runner else {}
-    return Daemon(settings, str(project.config), 2024, clock, **kwargs)
+    return Daemon(settings, 2024, clock, runner)
+
+
+def _recorder(calls: list[Job]):
+    """A runner that only notes what the daemon asked for."""
+    return lambda job: (calls.append(job) or Outcome(0, ("ok",)))
 
 
 def test_working_days_follow_the_law_and_the_config():
@@ -90,19 +95,19 @@ def _subject(path) -> str:
 def test_holidays_have_no_passes_and_no_reminders(demo_project, monkeypatch):
     calls = []
     clock = FakeClock(dt.datetime(2024, 9, 1, 7, 0))  # Sunday, then Quốc khánh Mon 2 and Tue 3 September
-    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=_recorder(calls),
                      every_minutes=60)
     clock.run(daemon, dt.datetime(2024, 9, 3, 23, 0))
     assert calls == []
     clock.run(daemon, dt.datetime(2024, 9, 4, 11, 30))
-    assert [c[0] for c in calls] == ["run"] * 4  # Wednesday 08–11 h
-    assert all(c[c.index("--as-of") + 1] == "2024-09-04" for c in calls)
+    assert [c.command for c in calls] == ["run"] * 4  # Wednesday 08–11 h
+    assert all(c.as_of == dt.date(2024, 9, 4) for c in calls)
 
 
 def test_serve_makes_a_pass_at_start_in_working_hours_and_stops_when_asked(demo_project, monkeypatch):
     calls = []
     clock = FakeClock(dt.datetime(2024, 9, 4, 9, 10))  # a Wednesday morning
-    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")))
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=_recorder(calls))
 
     def sleep(seconds):
         clock.current += dt.timedelta(seconds=seconds)
@@ -111,17 +116,17 @@ def test_serve_makes_a_pass_at_start_in_working_hours_and_stops_when_asked(demo_
         return daemon.stopping.is_set()
 
     daemon.serve(sleep)
-    assert [c[0] for c in calls] == ["run", "run", "run"]  # 09:10 at start, then 10:10 and 11:10
+    assert [c.command for c in calls] == ["run", "run", "run"]  # 09:10 at start, then 10:10 and 11:10
 
 
 def test_a_failing_action_is_logged_and_the_loop_goes_on(demo_project, monkeypatch, caplog):
     calls = []
 
-    def flaky(argv):
-        calls.append(argv)
+    def flaky(job):
+        calls.append(job)
         if len(calls) == 1:
             raise RuntimeError("disk full")
-        return (2, "Lỗi: Không tìm thấy tệp") if len(calls) == 2 else (0, "ok")
+        return Outcome(2, ("Lỗi: Không tìm thấy tệp",)) if len(calls) == 2 else Outcome(0, ("ok",))
 
     clock = FakeClock(dt.datetime(2024, 9, 4, 7, 0))
     daemon = _daemon(demo_project, clock, monkeypatch, runner=flaky, every_minutes=60)
@@ -134,15 +139,15 @@ def test_report_is_not_sent_long_after_its_cutoff(demo_project, monkeypatch):
     configure(demo_project)
     calls = []
     clock = FakeClock(dt.datetime(2024, 8, 5, 7, 0))  # Q2's report would have been due 17/06
-    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=_recorder(calls),
                      every_minutes=600)
     clock.run(daemon, dt.datetime(2024, 8, 5, 9, 0))
-    assert not [c for c in calls if c[0] == "report"]
+    assert not [c for c in calls if c.command == "report"]
     clock.current = dt.datetime(2024, 6, 20, 7, 0)  # within the catch-up window: it goes
-    daemon = _daemon(demo_project, clock, monkeypatch, runner=lambda argv: (calls.append(argv) or (0, "ok")),
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=_recorder(calls),
                      every_minutes=600)
     clock.run(daemon, dt.datetime(2024, 6, 20, 9, 0))
-    assert [c[:3] for c in calls if c[0] == "report"] == [["report", "--period", "2024H1"]]
+    assert [(c.command, c.period, c.send) for c in calls if c.command == "report"] == [("report", "2024H1", True)]
 
 
 def test_sigterm_stops_the_daemon_cleanly(demo_project):

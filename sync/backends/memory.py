@@ -27,6 +27,12 @@ class MemoryBackend:
     def describe(self) -> str:
         return "bảng tính trong bộ nhớ"
 
+    def exists(self) -> bool:
+        return True  # held in memory: there from the start
+
+    def empty_snapshot(self) -> Snapshot:
+        return self.read()
+
     def read(self) -> Snapshot:
         self.api_calls += 1
         return Snapshot(copy.deepcopy(self.tabs), token=self.version)
