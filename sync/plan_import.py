@@ -78,7 +78,7 @@ PARTNERS = re.compile(
     r"Đài Phát thanh (?:và|-|–) Truyền hình(?: [A-ZĐ][^\s,;.()]*)*)")
 # what begins the name of a body outside the department that PARTNERS may not know ("Hội Nhà báo tỉnh", "Cục
 # Thống kê"): such a name is not dropped in silence, it goes to the review list
-OUTSIDE_NAME = re.compile(r"(?<![\w-])(?:Sở|Bộ|Báo|Đài|Tạp chí|Cục|Tổng cục|Viện|Hội|Liên đoàn|Hiệp hội|Trường|"
+OUTSIDE_NAME = re.compile(r"(?<![\w-])(?<!phòng )(?<!thuộc )(?<!của )(?:Sở|Bộ|Báo|Đài|Tạp chí|Cục|Tổng cục|Viện|Hội|Liên đoàn|Hiệp hội|Trường|"
                           r"Bệnh viện|Ngân hàng|Kho bạc|Tòa án|Viện kiểm sát|Công an)"
                           r"(?: [A-ZĐ][^\s,;.()]*| (?:và|thanh|hình|nhà|báo)(?= \S)| (?:tỉnh|huyện)(?!\w))+")
 
@@ -706,9 +706,9 @@ def partners_in(text: str) -> list[str]:
 def unread_bodies(d: Draft, reader: UnitReader) -> list[str]:
     """Names of outside bodies in a task's assignment that are neither partners read nor units of the
     registry (nor proposed): the importer does not drop them in silence."""
-    text = nfc("\n".join((d.assignment, d.lead_text, d.support_text))).replace("\n", " ")
+    lines = nfc("\n".join((d.assignment, d.lead_text, d.support_text))).splitlines()
     out = []
-    for match in OUTSIDE_NAME.finditer(text):
+    for match in (m for line in lines for m in OUTSIDE_NAME.finditer(line)):
         name = match.group(0).strip()
         if any(name in p or p in name for p in d.partners) or reader.known_at(fold(name), 0) \
                 or fold(name) in {fold(p.name) for p in reader.proposals.values()} or len(name.split()) < 2:
