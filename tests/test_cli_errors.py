@@ -105,14 +105,14 @@ def test_status_reports_and_alerts(project):
 
     from sync.state import State
     code, out, _ = project.cli("status")
-    assert code != 0 and "Chưa có" in out
+    assert code == 4 and "Chưa có" in out  # no good pass at all: stale
     state = State(project.root / "state.sqlite")
     now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
     state.record_pass("run", now - dt.timedelta(hours=30), True, {"rows": 76, "as_of": "2024-09-20"})
     code, out, _ = project.cli("status")
-    assert code != 0 and "30.0 giờ" in out
+    assert code == 4 and "30.0 giờ" in out
     state.record_pass("run", now - dt.timedelta(hours=1), False, {}, "không kết nối được")
-    assert project.cli("status")[0] != 0  # a failed pass is not a good pass
+    assert project.cli("status")[0] == 4  # a failed pass is not a good pass
     project.cli("init")
     project.run_json()
     code, out, _ = project.cli("status")
