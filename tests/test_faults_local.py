@@ -26,7 +26,9 @@ import pytest
 from sync.backends import owner_files, xlsx_file
 from sync.backends.local import LocalBackend
 from sync.config import PROJECT_DIR
-from sync.plan import Plan
+from sync.errors import StaleSnapshot
+from sync.layout import build_init
+from sync.plan import Plan, load_plan
 from sync.schema import Layout
 
 from .conftest import AS_OF, PLAN_PATH
@@ -169,6 +171,49 @@ def test_a_workbook_that_keeps_changing_is_left_alone(typed, monkeypatch):
     assert ws.cell(row=5, column=q2).value == f"{UNIT_TEXT} (3)"  # the unit's last save is what stands
     assert ws.cell(row=3, column=col(path, TRACK, "Kiểm tra")).value is None  # none of ours landed
     assert temps(path) == []
+
+
+# --- the workbook read() loaded is the one write() changes: one load per pass, never a lost save ---------------
+
+def _count_loads(monkeypatch) -> list[Path]:
+    loads: list[Path] = []
+    real = openpyxl.load_workbook
+
+    def counting(path, *args, **kwargs):
+        loads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr("sync.backends.local.openpyxl.load_workbook", counting)  # (openpyxl's own attribute)
+    return loads
+
+
+def test_a_pass_loads_the_workbook_once(typed, monkeypatch):
+    loads = _count_loads(monkeypatch)
+    assert typed.run_json()["written"] is True
+    assert loads == [typed.workbook]  # read() loaded it; write() changed that same Workbook and saved it
+
+
+@pytest.mark.parametrize("how", ["replace", "in-place-same-mtime"])
+def test_a_save_between_read_and_write_is_not_lost_to_the_kept_workbook(typed, monkeypatch, how):
+    """The Workbook kept from read() is stale once a unit saves: write() refuses it (the fingerprint, even
+    for a save in place that puts the old mtime back) and the next read loads the unit's file."""
+    path = typed.workbook
+    q2 = col(path, TRACK, "Kết quả Quý II")
+    loads = _count_loads(monkeypatch)
+    backend = LocalBackend(path)
+    snapshot = backend.read()
+    unit = Unit(path, 6, q2, "replace" if how == "replace" else "inplace")
+    unit.save_now()
+    unit.close()
+    saved = path.read_bytes()
+    changes = build_init(load_plan(PLAN_PATH), snapshot, Layout())
+    with pytest.raises(StaleSnapshot):
+        backend.write(snapshot, changes)
+    assert path.read_bytes() == saved and temps(path) == []  # nothing of ours landed
+    fresh = backend.read()
+    backend.write(fresh, build_init(load_plan(PLAN_PATH), fresh, Layout()))
+    assert loads == [path, path]  # the stale Workbook was never saved; each read loaded the file once
+    assert openpyxl.load_workbook(path)[TRACK].cell(row=6, column=q2).value == UNIT_TEXT
 
 
 def build_big_workbook(path: Path, plan) -> None:
