@@ -159,7 +159,7 @@ class Units:
             self._count("delete")
         for item in [d for d in self.deleted if d[0] <= index]:
             self.deleted.remove(item)
-            back = [None] * len(header)
+            back: list = [None] * len(header)
             for k in ("stt", "task", "unit", "role"):  # the Office adds the row back; the unit retypes its status
                 back[col[k]] = item[1][col[k]]
             back[col["status"]] = STATUSES["in_progress"]
@@ -219,7 +219,8 @@ class Units:
 def typed_rows(header: list, rows: list[list], plan) -> dict:
     """Saved sheet values as `history --at --json` gives them: (task, unit code, ordinal) → {column key: value}."""
     col = {k: header.index(h) for k, h in HEAD.items()}
-    out, seen = {}, {}
+    out: dict = {}
+    seen: dict[tuple, int] = {}
     for line in rows:
         if not any(v is not None and (not isinstance(v, str) or v.strip())
                    for k, c in col.items() if k not in JOB_COLUMNS for v in (line[c],)):
