@@ -95,7 +95,7 @@ def test_flags_do_not_get_better_as_the_date_advances(typed, earlier, days):
             if fb.kind == "overdue":
                 assert fa.days == fb.days + days  # overdue by exactly as many more days as went by
     kb, ka = summarize(before, PLAN, earlier).kpis, summarize(after, PLAN, later).kpis
-    assert ka["overdue"] >= kb["overdue"] and ka["missing_quarterly"] >= kb["missing_quarterly"]
+    assert ka.overdue >= kb.overdue and ka.missing_quarterly >= kb.missing_quarterly
 
 
 # --- the summary's identities --------------------------------------------------------------------------------
@@ -106,27 +106,26 @@ def test_summary_identities_hold(typed, as_of):
     summary = summarize(results, PLAN, as_of)
     k = summary.kpis
     counted = [r for r in results if r.checked.counted]
-    assert k["rows"] == len(typed) and k["rows"] - k["not_counted"] == len(counted)
+    assert k.rows == len(typed) and k.rows - k.not_counted == len(counted)
     # the statuses sum to the rows, overall, per unit and per task
-    assert sum(k[s] for s in STATUS_LINES) == len(counted)
+    assert sum(getattr(k, s) for s in STATUS_LINES) == len(counted)
     for unit in summary.by_unit:
-        assert sum(unit[s] for s in STATUS_LINES) == unit["rows"]
+        assert sum(getattr(unit, s) for s in STATUS_LINES) == unit.rows
     for task in summary.by_task:
-        assert sum(task[s] for s in STATUS_LINES) == task["units"]
-    assert sum(u["rows"] for u in summary.by_unit) == len(counted) == sum(t["units"] for t in summary.by_task)
+        assert sum(getattr(task, s) for s in STATUS_LINES) == task.units
+    assert sum(u.rows for u in summary.by_unit) == len(counted) == sum(t.units for t in summary.by_task)
     # each total equals its list
-    assert k["overdue"] == len(summary.overdue) == sum(u["overdue"] for u in summary.by_unit)
-    assert k["overdue"] == sum(t["overdue"] for t in summary.by_task)
-    assert k["errors"] == len(summary.errors) == sum(len(r.checked.issues) for r in results)
-    assert k["missing_quarterly"] == sum(u["missing"] for u in summary.by_unit) == sum(t["missing"] for t in
-                                                                                       summary.by_task)
-    assert k["missing_quarterly"] == sum(1 for r in counted for f in r.flags if f.kind == "missing")
+    assert k.overdue == len(summary.overdue) == sum(u.overdue for u in summary.by_unit)
+    assert k.overdue == sum(t.overdue for t in summary.by_task)
+    assert k.errors == len(summary.errors) == sum(len(r.checked.issues) for r in results)
+    assert k.missing_quarterly == sum(u.missing for u in summary.by_unit) == sum(t.missing for t in summary.by_task)
+    assert k.missing_quarterly == sum(1 for r in counted for f in r.flags if f.kind == "missing")
     for kind in ("due_soon", "late", "undated"):
-        assert k[kind] == sum(1 for r in counted for f in r.flags if f.kind == kind)
-    assert k["tasks"] == len(PLAN.tasks) == len(summary.by_task)
-    assert [u["code"] for u in summary.by_unit] == [u.code for u in PLAN.registry.units]
-    assert [o["days"] for o in summary.overdue] == sorted((o["days"] for o in summary.overdue), reverse=True)
-    assert k["on_time_rate"] is None or 0 <= k["on_time_rate"] <= 100
+        assert getattr(k, kind) == sum(1 for r in counted for f in r.flags if f.kind == kind)
+    assert k.tasks == len(PLAN.tasks) == len(summary.by_task)
+    assert [u.code for u in summary.by_unit] == [u.code for u in PLAN.registry.units]
+    assert [o.days for o in summary.overdue] == sorted((o.days for o in summary.overdue), reverse=True)
+    assert k.on_time_rate is None or 0 <= k.on_time_rate <= 100
 
 
 # --- validation is idempotent --------------------------------------------------------------------------------
