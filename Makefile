@@ -20,8 +20,11 @@ run: $(VENV)/.installed
 	$(PY) -m sync init --if-missing $(CONFIG_ARG)
 	$(PY) -m sync run $(CONFIG_ARG)
 
+# Both cores (pytest-xdist; worksteal so that the few long tests do not queue behind each other), and the
+# ten slowest tests listed at the end. One process: `$(PY) -m pytest -q -x tests/test_X.py`.
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=10
 
 demo: $(VENV)/.installed
 	$(PY) -m sync.demo --out data/demo.xlsx

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from sync.cli import main
 from sync.config import PROJECT_DIR
@@ -14,6 +17,12 @@ from sync.plan import load_plan
 
 PLAN_PATH = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
 AS_OF = dt.date(2024, 9, 20)
+
+# Hypothesis: properties of the pure core run 200 examples each, here and in CI (`make test`); a test that
+# goes through files or HTTP says its own smaller number. `HYPOTHESIS_PROFILE=thorough` for a deeper search.
+settings.register_profile("cchc", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", settings.get_profile("cchc"), max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cchc"))
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +67,39 @@ def project(tmp_path, capsys, monkeypatch):
     return Project(tmp_path, capsys)
 
 
-@pytest.fixture
-def demo_project(project):
-    """A project whose workbook holds the demo's sample entries (76 rows, some late, some wrong)."""
+@pytest.fixture(scope="session")
+def demo_workbook(tmp_path_factory) -> Path:
+    """The demo workbook, built once per test process (seed and a pass); tests get their own copy."""
     from sync.demo import build_demo
-    build_demo(project.workbook, PLAN_PATH, AS_OF)
+    path = tmp_path_factory.mktemp("demo-template") / "wb.xlsx"
+    build_demo(path, PLAN_PATH, AS_OF)
+    return path
+
+
+@pytest.fixture(scope="session")
+def inited_template(tmp_path_factory) -> Path:
+    """A folder where `init` ran once per test process: its workbook and state file, to be copied."""
+    root = tmp_path_factory.mktemp("init-template")
+    template = Project(root, None)
+    assert main(["init", "--config", str(template.config)]) == 0
+    return root
+
+
+@pytest.fixture
+def demo_project(project, demo_workbook):
+    """A project whose workbook holds the demo's sample entries (76 rows, some late, some wrong)."""
+    project.workbook.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_workbook, project.workbook)
+    return project
+
+
+@pytest.fixture
+def inited_project(project, inited_template):
+    """A project just after `python -m sync init`: the workbook and the state file init left (copied)."""
+    template = Project(inited_template, None)
+    project.workbook.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template.workbook, project.workbook)
+    state = inited_template / "state.sqlite"
+    if state.exists():
+        shutil.copyfile(state, project.root / "state.sqlite")
     return project

@@ -27,8 +27,8 @@ def test_not_an_xlsx(project):
     assert code == 2 and ".xlsx" in err and str(project.workbook) in err
 
 
-def test_missing_tab(project):
-    project.cli("init")
+def test_missing_tab(inited_project):
+    project = inited_project
     wb = openpyxl.load_workbook(project.workbook)
     wb["Theo dõi"].title = "Theo doi cu"
     wb.save(project.workbook)
@@ -36,8 +36,8 @@ def test_missing_tab(project):
     assert code == 2 and "'Theo dõi'" in err and "Theo doi cu" in err
 
 
-def test_missing_header_names_the_closest(project):
-    project.cli("init")
+def test_missing_header_names_the_closest(inited_project):
+    project = inited_project
     wb = openpyxl.load_workbook(project.workbook)
     wb["Theo dõi"].cell(row=1, column=col(project.workbook, "Theo dõi", "Tình trạng")).value = "Tình trạng thực hiện"
     wb.save(project.workbook)
@@ -45,8 +45,8 @@ def test_missing_header_names_the_closest(project):
     assert code == 2 and "'Tình trạng'" in err and "'Tình trạng thực hiện'" in err and "Theo dõi" in err
 
 
-def test_headers_match_whatever_the_order_and_spelling(project):
-    project.cli("init")
+def test_headers_match_whatever_the_order_and_spelling(inited_project):
+    project = inited_project
     wb = openpyxl.load_workbook(project.workbook)
     ws = wb["Theo dõi"]
     ws.cell(row=1, column=col(project.workbook, "Theo dõi", "Tình trạng")).value = "TINH TRANG"
@@ -178,9 +178,9 @@ def test_the_example_config_documents_every_key():
     assert missing(Settings, raw, "") == []
 
 
-def test_a_writing_pass_dated_in_the_future_is_refused(project):
+def test_a_writing_pass_dated_in_the_future_is_refused(inited_project):
     """A mistyped --as-of (2042) would stop history from recording until then: refused; a dry run may look."""
-    assert project.cli("init")[0] == 0
+    project = inited_project
     code, _out, err = project.cli("run", "--as-of", "2042-09-20")
     assert code == 2 and "20/09/2042" in err and "--dry-run" in err
     assert project.cli("run", "--as-of", "2042-09-20", "--dry-run")[0] == 0

@@ -22,10 +22,9 @@ TRACK, PLAN, DASH, LOG = "Theo dõi", "Kế hoạch", "Tổng hợp", "Nhật k�
 
 
 @pytest.fixture
-def inited(project):
-    code, out, err = project.cli("init")
-    assert code == 0, err
-    return project
+def inited(inited_project):
+    """After `init` (its workbook and state file, built once per test process and copied)."""
+    return inited_project
 
 
 def test_init_creates_the_four_tabs(inited):

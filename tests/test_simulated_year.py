@@ -56,14 +56,23 @@ class LocalSheet:
 
     def __init__(self, path):
         self.path = path
+        self._open: tuple[tuple, openpyxl.Workbook] | None = None  # what read() loaded, and the file's stamp
+
+    def _stamp(self) -> tuple:
+        st = self.path.stat()
+        return st.st_ino, st.st_size, st.st_mtime_ns
 
     def read(self) -> tuple[list, list[list]]:
-        ws = openpyxl.load_workbook(self.path)[LAYOUT.tabs["tracking"]]
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        wb = openpyxl.load_workbook(self.path)
+        self._open = (self._stamp(), wb)
+        rows = [list(r) for r in wb[LAYOUT.tabs["tracking"]].iter_rows(values_only=True)]
         return list(rows[0]), [r for r in rows[1:]]
 
     def write(self, header: list, before: int, rows: list[list]) -> None:
-        wb = openpyxl.load_workbook(self.path)
+        # like a unit's Excel, the workbook it has open: the one read() loaded, unless the file changed since
+        # (loading a workbook is most of the year's cost: the dashboard's merged ranges)
+        opened, self._open = self._open, None
+        wb = opened[1] if opened and opened[0] == self._stamp() else openpyxl.load_workbook(self.path)
         ws = wb[LAYOUT.tabs["tracking"]]
         cols = [header.index(HEAD[k]) for k in TYPED]
         for r in range(max(before, len(rows))):
@@ -150,7 +159,7 @@ class Units:
             self._count("delete")
         for item in [d for d in self.deleted if d[0] <= index]:
             self.deleted.remove(item)
-            back = [None] * len(header)
+            back: list = [None] * len(header)
             for k in ("stt", "task", "unit", "role"):  # the Office adds the row back; the unit retypes its status
                 back[col[k]] = item[1][col[k]]
             back[col["status"]] = STATUSES["in_progress"]
@@ -210,7 +219,8 @@ class Units:
 def typed_rows(header: list, rows: list[list], plan) -> dict:
     """Saved sheet values as `history --at --json` gives them: (task, unit code, ordinal) → {column key: value}."""
     col = {k: header.index(h) for k, h in HEAD.items()}
-    out, seen = {}, {}
+    out: dict = {}
+    seen: dict[tuple, int] = {}
     for line in rows:
         if not any(v is not None and (not isinstance(v, str) or v.strip())
                    for k, c in col.items() if k not in JOB_COLUMNS for v in (line[c],)):
@@ -272,7 +282,8 @@ def simulate(project, sheet, plan, label: str, seed: int = 2024) -> dict:
             assert got[row_key] == values, (period, row_key)
     # the year did happen: figures moved between periods
     assert len({json.dumps(f, sort_keys=True) for f, _rows in at_cutoff.values()}) == len(PERIODS)
-    print(f"\nsimulated year, {label}: {time.perf_counter() - started:.1f} s, actions {units.counts}")  # no timed assert
+    # the runtime is printed (`pytest -s`), never asserted
+    print(f"\nsimulated year, {label}: {time.perf_counter() - started:.1f} s, actions {units.counts}")
     return at_cutoff
 
 

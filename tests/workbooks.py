@@ -1,26 +1,37 @@
 """Helpers to look at and edit .xlsx files the way a user would (openpyxl, no project code)."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
 
 def values(path: Path) -> dict[str, list[tuple]]:
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    """Every tab's values, row by row. Read-only mode: the values a full load gives (openpyxl pads rows to
+    the sheet's dimension either way), at a third of the cost, since merged ranges are not bound to cells."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    finally:
+        wb.close()
 
 
 def header(path: Path, tab: str) -> list:
-    wb = openpyxl.load_workbook(path)
-    return [c.value for c in wb[tab][1]]
+    """The first row of `tab` (read-only mode: the header of a 10,000-row workbook without loading its rows)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(next(wb[tab].iter_rows(min_row=1, max_row=1, values_only=True), ()))
+    finally:
+        wb.close()
 
 
 def col(path: Path, tab: str, name: str) -> int:
     return header(path, tab).index(name) + 1
 
 
-def edit(path: Path, tab: str, cells: dict[tuple[int, int], object]) -> None:
+def edit(path: Path, tab: str, cells: dict[tuple[int, int], Any]) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[tab]
     for (r, c), v in cells.items():
@@ -42,3 +53,30 @@ def labelled(rows) -> dict[str, object]:
         if first is not None and first + 1 < len(cells):
             out.setdefault(cells[first], cells[first + 1])
     return out
+
+
+def write_fast(path: Path, tabs: dict[str, list[list]]) -> None:
+    """Values only, in openpyxl's write-only mode (streamed, no cell objects kept): a large workbook in
+    seconds. Dates get a date format so that they read back as dates; text starting with '=' stays text.
+    No widths, dropdowns or colours: only for tests whose point is the values and the file's size."""
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = openpyxl.Workbook(write_only=True)
+    for name, rows in tabs.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            line = []
+            for value in row:
+                if isinstance(value, dt.date):
+                    day = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+                    cell = WriteOnlyCell(ws, value=day)
+                    cell.number_format = "DD/MM/YYYY"
+                    line.append(cell)
+                elif isinstance(value, str) and value.startswith("="):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.data_type = "s"
+                    line.append(cell)
+                else:
+                    line.append(value)
+            ws.append(line)
+    wb.save(path)
