@@ -294,7 +294,9 @@ def cmd_run(args) -> int:
         if args.dry_run:  # a past date, computed and not written: from history when it covers the date
             from .past import source_for
             source = source_for(settings.state, plan, as_of, now.date())
+        from .history_cli import trends_for
         opts = PassOptions.from_settings(settings, as_of, now, dry_run=args.dry_run, emails_sent=state.unlogged_sends(),
+                                         trends=trends_for(state, settings, plan, save=not args.dry_run),
                                          **(source.options() if source else {}))
         result = run_pass(backend, plan, settings.layout, opts)
     except Exception as exc:
@@ -314,7 +316,8 @@ def cmd_run(args) -> int:
     elif not args.dry_run:
         from .history_cli import recorder
         state.record_pass("run", now, True, summary, "\n".join(result.messages),
-                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe()),
+                          then=recorder(state, opts.as_of, result.snapshot, plan, settings.layout, backend.describe(),
+                                        result.summary),
                           started_row=row)
         state.mark_logged()
     for message in result.messages:

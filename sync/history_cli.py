@@ -51,10 +51,28 @@ def add_parsers(sub, common, parse_day) -> None:
 
 # --- the recorder a pass calls ----------------------------------------------------------------------------
 
-def recorder(state, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str):
+def recorder(state, as_of: dt.date, snapshot: Snapshot, plan, layout, where: str, summary=None):
     """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
-    recorded as that pass, of date `as_of`, in the pass's own transaction."""
-    return HistoryStore(state).recorder(as_of, history.snapshot_rows(snapshot, plan, layout, where))
+    recorded as that pass, of date `as_of`, in the pass's own transaction; with the pass's `summary`, also
+    its figures per unit (the trends)."""
+    return HistoryStore(state).recorder(as_of, history.snapshot_rows(snapshot, plan, layout, where),
+                                        figures=unit_figures(summary) if summary is not None else None)
+
+
+def unit_figures(summary) -> dict[str, tuple[int, int, int]]:
+    """A summary's figures per unit for the trends: done, overdue, missing quarterly results."""
+    return {u["code"]: (u["done"], u["overdue"], u["missing"]) for u in summary.by_unit}
+
+
+def trends_for(state, settings, plan, save: bool):
+    """For PassOptions.trends: the "Diễn biến" rows of a pass, from what earlier passes recorded."""
+    from .periods import cycle
+
+    def rows(summary):
+        cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
+                   for p in cycle(plan.year, settings.report.cycle, settings.report.third)]
+        return HistoryStore(state).trend_rows(summary.as_of, unit_figures(summary), plan.year, cutoffs, save) or []
+    return rows
 
 
 def not_recorded(state, as_of: dt.date) -> str | None:

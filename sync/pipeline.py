@@ -38,6 +38,8 @@ class PassOptions:
     #: The entries history recorded for a past as-of date (sync.past), read instead of the sheet's. Such a
     #: computation is never written: its rows are not the sheet's rows.
     entries: tuple | None = None
+    #: The "Diễn biến" rows of the pass from its summary (sync.history_cli.trends_for); None: no such section.
+    trends: Callable[[dashboard.Summary], list] | None = None
 
     @classmethod
     def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
@@ -98,7 +100,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
         if snapshot.find_tab(name) is None:
             writes.new_tabs.append(name)
     writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
-        dashboard.render(summary, plan, layout, opts.now), withheld)
+        dashboard.render(summary, plan, layout, opts.now, opts.trends(summary) if opts.trends else None), withheld)
     return Computed(summary, writes, len(entries), withheld, tracking.warnings + plan_table.warnings)
 
 
