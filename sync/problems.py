@@ -78,8 +78,9 @@ class DuplicateKey(yaml.YAMLError):
         self.key, self.first, self.second = key, first, second
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted). libyaml's
+    parser where PyYAML has it: the plan's YAML in ~10 ms instead of ~130 ms, which every command pays."""
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
