@@ -109,10 +109,11 @@ class HistoryStore:
         self.ensure()
         return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind, figures)
 
-    def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
+    def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
+               figures: Figures | None = None) -> int:
         """Record what changed since the last recorded state; returns the number of cell records added."""
         with self._connect() as db:
-            return self.record_in(db, pass_id, as_of, rows, kind)
+            return self.record_in(db, pass_id, as_of, rows, kind, figures)
 
     @staticmethod
     def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
@@ -214,6 +215,22 @@ class HistoryStore:
                                [[r.point.kind, r.point.label, r.point.day.isoformat(), r.totals, r.by_unit]
                                 for r in rows], ensure_ascii=False)))
         return rows + [trends.current(p, current) for p in at if p.day >= as_of]
+
+    def recorded_done(self, days: list[dt.date], before: dt.date, units: list[str]) -> dict[dt.date, int] | None:
+        """Done over every unit at each of `days` before `before`, as recorded then (the Diễn biến rows' rule,
+        computed with pandas); a day before every record has none. None: no pass recorded figures by `before`."""
+        from . import trends
+        if not self.state.path.exists():
+            return None
+        with self._connect() as db:
+            some = db.execute("SELECT 1 FROM unit_figures WHERE as_of <= ? LIMIT 1", (before.isoformat(),)).fetchone()
+            if some is None:
+                return None
+            recorded = db.execute("SELECT as_of, unit, done, overdue, missing FROM unit_figures WHERE as_of < ?",
+                                  (before.isoformat(),)).fetchall()
+        at = [trends.Point("cutoff", d.isoformat(), d) for d in days if d < before]
+        rows = trends.table(trends.frame((dt.date.fromisoformat(r[0]), *r[1:]) for r in recorded), at, units)
+        return {r.point.day: r.totals[0] for r in rows}
 
     def passes(self) -> list[HistoryPass]:
         if not self.state.path.exists():

@@ -100,3 +100,31 @@ def _count(value: object) -> int:
 
 def _three(values: Sequence[int]) -> tuple[int, int, int]:
     return (values[0], values[1], values[2])
+
+
+# --- progress through the year (the report's chart) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Progress:
+    """One reporting cut-off: what the plan expected done by then and what was done (None: no figure)."""
+
+    label: str
+    day: dt.date
+    expected: int
+    done: int | None
+
+
+def expected_done(dues: Sequence[dt.date | None], day: dt.date) -> int:
+    """Assignment rows the plan expected done by `day`: those whose computed deadline is on or before it."""
+    return sum(1 for due in dues if due is not None and due <= day)
+
+
+def progress(cutoffs: Sequence[tuple[str, dt.date]], dues: Sequence[dt.date | None], recorded: dict[dt.date, int],
+             as_of: dt.date, done_now: int) -> list[Progress]:
+    """Each cut-off of the year: expected from the rows' deadlines; done as recorded then for a cut-off before
+    `as_of` (absent when history does not reach it), `done_now` for one on `as_of`, none after it."""
+    out = []
+    for label, day in cutoffs:
+        done = done_now if day == as_of else recorded.get(day) if day < as_of else None
+        out.append(Progress(label, day, expected_done(dues, day), done))
+    return out

@@ -6,14 +6,18 @@ workbook and on Google through the Sheets API stand-in; the past staying as it w
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import subprocess
 import sys
 
 import openpyxl
 import pytest
+from docx import Document
 
-from sync import dashboard, trends
+from reports.build import gather
+from reports.chart import PROGRESS_CAPTION
+from sync import dashboard, periods, trends
 from sync.backends.local import LocalBackend
 from sync.config import PROJECT_DIR, load_settings
 from sync.demo import seed
@@ -26,7 +30,7 @@ from sync.trends import Point
 
 from .conftest import AS_OF
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
-from .test_history import type_cells
+from .test_history import _export, type_cells
 
 TITLE = "VI. DIỄN BIẾN"
 UNITS = ["VP", "CNTT"]
@@ -200,3 +204,48 @@ def test_a_week_whose_sunday_had_a_pass_shows_that_pass_kept_rows_or_recomputed(
         db.execute("DELETE FROM trend_cache")
     run(p, dt.date(2024, 3, 12))  # computed again from every record, with pandas
     assert figure_rows(section(p.workbook))[week] == kept
+
+
+# --- the report's chart of progress through the year ---------------------------------------------------------
+
+def test_report_plots_done_against_expected_by_each_cutoff_with_past_figures_from_history(demo_project):
+    p = demo_project
+    q1, h1 = run(p, dt.date(2024, 3, 14)), run(p, dt.date(2024, 6, 14))
+    for stt in (1, 2, 3, 4):  # work done after the cut-offs: it must not show in their figures
+        type_cells(p.workbook, stt, "Văn phòng", **{"Tình trạng": "Hoàn thành", "Ngày hoàn thành": "01/09/2024"})
+    q3 = run(p, dt.date(2024, 9, 14))
+    code, out, err = p.cli("report", "--json", "--period", "2024Q3", "--date", "2024-09-16")
+    assert code == 0, err
+    doc = Document(p.root / json.loads(out)["path"])
+    assert len(doc.inline_shapes) == 2  # the status chart and the progress chart
+    texts = [para.text for para in doc.paragraphs]
+    assert "4. Tiến độ thực hiện trong năm" in texts
+    caption = PROGRESS_CAPTION.format(year=2024)
+    assert caption in texts and "dự kiến" in caption and "hạn hoàn thành" in caption
+    assert texts.index(caption) == texts.index("4. Tiến độ thực hiện trong năm") + 2
+
+    # the figures plotted, against an independent count: expected from the export's computed deadlines
+    settings = load_settings(p.config)
+    report = gather(settings, load_plan(settings.plan), LocalBackend(p.workbook), periods.parse("2024Q3"),
+                    dt.date(2024, 9, 14), dt.date(2024, 9, 16), dt.datetime(2024, 9, 16, 8))
+    rows, _ = _export(p, "--at", "2024-09-14")
+    live = [r for r in rows if r["Được tính"] == "Có" and r["Tình trạng"] != "Không thực hiện"]
+
+    def expected(day):
+        return sum(1 for r in live if r["Hạn hoàn thành (tính được)"]
+                   and dt.date.fromisoformat(r["Hạn hoàn thành (tính được)"]) <= day)
+
+    got = {pt.label: (pt.expected, pt.done) for pt in report.progress}
+    assert got == {"Quý I": (expected(dt.date(2024, 3, 14)), q1["done"]),
+                   "6 tháng đầu năm": (expected(dt.date(2024, 6, 14)), h1["done"]),
+                   "Quý III": (expected(dt.date(2024, 9, 14)), q3["done"]),
+                   "Năm": (expected(dt.date(2024, 12, 14)), None)}
+    assert q3["done"] > h1["done"] and len({v[0] for v in got.values()}) > 1
+
+
+def test_a_report_before_any_recorded_pass_has_no_progress_chart(demo_project):
+    code, out, err = demo_project.cli("report", "--json", "--period", "2024Q3")
+    assert code == 0, err
+    doc = Document(demo_project.root / json.loads(out)["path"])
+    assert len(doc.inline_shapes) == 1
+    assert "4. Tiến độ thực hiện trong năm" not in [para.text for para in doc.paragraphs]
