@@ -78,9 +78,8 @@ class DuplicateKey(yaml.YAMLError):
         self.key, self.first, self.second = key, first, second
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted). libyaml's
-    parser where PyYAML has it: the plan's YAML in ~10 ms instead of ~130 ms, which every command pays."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted)."""
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
