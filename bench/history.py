@@ -18,10 +18,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sync import history
 from sync.backends.local import LocalBackend
+from sync.services import unit_figures
 from sync.history_store import HistoryStore
+from sync.periods import cycle
 from sync.pipeline import PassOptions, run_pass
 from sync.schema import Layout
 from sync.state import State
@@ -29,6 +32,7 @@ from sync.state import State
 from .case import AS_OF, PLAN, plan_for, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _best(fn, repeat: int = 5) -> float:
@@ -64,7 +68,8 @@ def overhead(rows: int, folder: Path) -> dict:
             edit()
         t0 = time.perf_counter()
         state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary,
-                          then=store.recorder(AS_OF, history.snapshot_rows(snapshot, plan, layout)))
+                          then=store.recorder(AS_OF, history.snapshot_rows(snapshot, plan, layout),
+                                              figures=unit_figures(result.summary)))
         return max(0.0, time.perf_counter() - t0 - alone)
 
     baseline_s = record()
@@ -136,7 +141,8 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
         prepare(76, path)
     backend = LocalBackend(path)
     first = run_pass(backend, plan, layout, PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
-    summary = first.to_json(backend, False)
+    summary = {**first.to_json(backend, False), "emails_sent": 0, "written": True}  # as `run` records it
+    figures = unit_figures(first.summary)
     snapshot = first.snapshot
     table = history.tracking_table(snapshot, layout, "bench")
     tab = snapshot.tabs[table.tab.name]
@@ -146,7 +152,7 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     store = HistoryStore(state)
     rng = random.Random(seed)
     passes = cells = 0
-    clock = dt.datetime(2024, 1, 2, 0)
+    clock = dt.datetime(2024, 1, 2, 0, tzinfo=TZ)  # aware, as `run` records its start
     t0 = time.perf_counter()
     while clock.year == 2024:
         clock += dt.timedelta(hours=1)
@@ -158,11 +164,14 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
             _type(rng, tab, table, clock.date(), cutoff_soon)
         s = {**summary, "as_of": clock.date().isoformat(), "duration_s": round(rng.uniform(0.04, 0.09), 3)}
         pass_id = state.record_pass("run", clock, True, s)
-        cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout))
+        cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout), figures=figures)
         passes += 1
     simulate_s = time.perf_counter() - t0
     with state.connect() as db:
         history_rows = db.execute("SELECT COUNT(*) FROM history").fetchone()[0]
+        summary_bytes = db.execute("SELECT AVG(LENGTH(summary)) FROM passes").fetchone()[0]
+        tables = {name: size for name, size in db.execute(
+            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")} if _has_dbstat(db) else {}
     at_s = _best(lambda: store.rows_at(dt.date(2024, 9, 14)), 3)
     config = folder / "year.yaml"
     config.write_text(f"local: {{path: {path}}}\nstate: {state_path}\nplan: {PLAN}\n", encoding="utf-8")
@@ -179,11 +188,43 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
         subprocess.run([sys.executable, "-m", "sync", "status", "--config", str(config)], env=env,
                        capture_output=True)
         baseline.append(time.perf_counter() - t1)
+    cutoffs = [(p.label, p.cutoff()) for p in cycle(2024)]
+    current = figures
+    end = store.last_date() or dt.date(2024, 12, 31)  # the last pass (the clock may have reached 1 January)
+    trends_full_s = _best(lambda: (_drop_cache(state), store.trend_rows(end, current, 2024, cutoffs, False)), 3)
+    store.trend_rows(end, current, 2024, cutoffs, True)
+    trends_kept_s = _best(lambda: store.trend_rows(end, current, 2024, cutoffs, False), 3)
+    cli_pass = []  # a writing pass on the year's state file (dated its last day): the first computes the trends
+    for _ in range(3):  # with pandas (none kept), the next ones use the kept rows
+        if not cli_pass:
+            _drop_cache(state)
+        t1 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sync", "run", "--as-of", end.isoformat(), "--config", str(config)],
+                       env=env, check=True, capture_output=True)
+        cli_pass.append(time.perf_counter() - t1)
     return {"passes": passes, "cell_records": cells, "history_rows": history_rows,
             "state_mb": round(state_path.stat().st_size / 1e6, 3), "simulate_s": round(simulate_s, 1),
+            "summary_bytes_per_pass": round(summary_bytes or 0, 1),
+            "state_kb_by_table": {k: round(v / 1e3, 1) for k, v in tables.items()},
+            "trends_rows_pandas_s": round(trends_full_s, 4), "trends_rows_kept_s": round(trends_kept_s, 4),
+            "cli_run_pass_year_history_s": {"first_with_pandas": round(cli_pass[0], 3),
+                                            "usual": round(statistics.median(cli_pass[1:]), 3)},
             "rows_at_s": round(at_s, 4), "cli_history_at_s": {"median": round(statistics.median(cli), 3),
                                                                "max": round(max(cli), 3)},
             "cli_status_s_same_machine": round(statistics.median(baseline), 3)}
+
+
+def _has_dbstat(db) -> bool:
+    try:
+        db.execute("SELECT 1 FROM dbstat LIMIT 1")
+    except Exception:
+        return False
+    return True
+
+
+def _drop_cache(state: State) -> None:
+    with state.connect() as db:
+        db.execute("DELETE FROM trend_cache")
 
 
 def main() -> None:

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from sync import files, past
 from sync.config import Settings
-from sync.dashboard import Kpis
+from sync.dashboard import Kpis, Summary
 from sync.errors import UserError
 from sync.periods import Period
 from sync.pipeline import PassOptions, compute
 from sync.plan import Plan
+from sync.schema import Status
 from sync.workbook import Backend
 
 from . import chart, content, document
@@ -91,7 +92,25 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()
+    report.progress = _progress(settings, plan, computed.summary, as_of)
     return report
+
+
+def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date) -> list:
+    """The year's progress for the chart: the plan's expectation by each cut-off, done as recorded then; none
+    (no chart) before any pass recorded figures in the state file."""
+    from sync import periods, trends
+    from sync.history_store import HistoryStore
+    from sync.state import State
+    rs = settings.report
+    cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
+               for p in periods.cycle(plan.year, rs.cycle, rs.third)]
+    dues = [r.checked.due for r in summary.results if r.checked.counted and r.checked.status != Status.CANCELLED]
+    recorded = HistoryStore(State(settings.state)).recorded_done([d for _, d in cutoffs], as_of,
+                                                                 [u.code for u in plan.registry.units])
+    if recorded is None:
+        return []
+    return trends.progress(cutoffs, dues, recorded, as_of, summary.kpis.done)
 
 
 def write(report: content.Report, settings: Settings, path: Path) -> Path:
@@ -100,7 +119,9 @@ def write(report: content.Report, settings: Settings, path: Path) -> Path:
     for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf")):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
-    files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png)))
+    progress = (chart.progress(report.progress, f"Tiến độ thực hiện năm {report.period.year}")
+                if report.progress else None)
+    files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png, progress)))
     figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),
                "missing_count": report.missing_count}
     files.write_text(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str))

@@ -74,6 +74,7 @@ class Report:
     has_data: bool
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
     source: str = ""  # which entries the figures come from (sync.past), said under the figures
+    progress: list = field(default_factory=list)  # sync.trends.Progress per cut-off, for the progress chart
 
     @property
     def missing_count(self) -> int:

@@ -28,6 +28,7 @@ from sync.periods import ROMAN
 from sync.text import shorten, vn_number
 
 from . import measure
+from .chart import PROGRESS_CAPTION
 from .content import Report, end_sentence, results_text, vn_date
 
 FONT = "Times New Roman"
@@ -50,13 +51,14 @@ PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:
                     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
-def render(report: Report, settings: ReportSettings, chart_png: bytes) -> DocxDocument:
+def render(report: Report, settings: ReportSettings, chart_png: bytes, progress_png: bytes | None = None
+           ) -> DocxDocument:
     doc = Document()
     _page(doc.sections[0])
     _styles(doc)
     _letterhead(doc, report, settings)
     _title(doc, report, settings)
-    _body(doc, report, chart_png)
+    _body(doc, report, chart_png, progress_png)
     _signature(doc, settings)
     _appendix(doc, report, settings)
     return doc
@@ -360,7 +362,7 @@ def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]]
     return table
 
 
-def _body(doc: DocxDocument, r: Report, chart_png: bytes) -> None:
+def _body(doc: DocxDocument, r: Report, chart_png: bytes, progress_png: bytes | None = None) -> None:
     p, name = r.period, r.period.name
     _para(doc, r.texts["opening"])
 
@@ -374,12 +376,13 @@ def _body(doc: DocxDocument, r: Report, chart_png: bytes) -> None:
     _para(doc, f"Trong {name}, các đơn vị đã báo cáo kết quả của {reported}/{len(r.tasks)} nhiệm vụ. Kết quả chi "
                "tiết của từng nhiệm vụ tại Phụ lục kèm theo Báo cáo này.")
     _para(doc, "3. Tình trạng thực hiện theo đơn vị", HEADING_STYLE)
-    pic = doc.add_paragraph()
-    pic.alignment, pic.paragraph_format.first_line_indent = WD_ALIGN_PARAGRAPH.CENTER, Cm(0)
-    pic.paragraph_format.keep_with_next = True
-    pic.add_run().add_picture(io.BytesIO(chart_png), width=Cm(15.5))
+    _picture(doc, chart_png)
     _plain(doc, f"Biểu đồ: Tình trạng thực hiện nhiệm vụ theo đơn vị (tính đến ngày {format_date(r.as_of)})",
            13, italic=True, space_after=6)
+    if progress_png is not None:
+        _para(doc, "4. Tiến độ thực hiện trong năm", HEADING_STYLE)
+        _picture(doc, progress_png)
+        _plain(doc, PROGRESS_CAPTION.format(year=r.period.year), 13, italic=True, space_after=6)
 
     _para(doc, "II. TỒN TẠI, HẠN CHẾ", HEADING_STYLE)
     _para(doc, "1. Nhiệm vụ quá hạn", HEADING_STYLE)
@@ -413,6 +416,13 @@ def _body(doc: DocxDocument, r: Report, chart_png: bytes) -> None:
     else:
         _para(doc, "Các nhiệm vụ của Kế hoạch đã hoàn thành.")
     _para(doc, r.texts["closing"])
+
+
+def _picture(doc: DocxDocument, png: bytes) -> None:
+    pic = doc.add_paragraph()
+    pic.alignment, pic.paragraph_format.first_line_indent = WD_ALIGN_PARAGRAPH.CENTER, Cm(0)
+    pic.paragraph_format.keep_with_next = True
+    pic.add_run().add_picture(io.BytesIO(png), width=Cm(15.5))
 
 
 def _missing_items(items: list[tuple[int, int]]) -> str:

@@ -17,6 +17,7 @@ from .plan import Plan
 from .schema import FLAG_COLOURS, FLAG_PREFIXES, ROLES, STATUSES, Flag, FlagKind, Layout, Status
 from .sheet_grid import Grid
 from .text import shorten
+from .trends import TrendRow
 from .validation import Checked, Issue
 from .workbook import Cell, Chart, Styled
 
@@ -335,7 +336,9 @@ def _widths(summary: Summary, plan: Plan, texts: list[str]) -> dict[int, float]:
     return {INDEX_COL: index, MAIN_COL: main, **{c: NARROW_WIDTH for c in range(FIRST_NARROW, LAST_COL + 1)}}
 
 
-def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> Styled:
+def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
+           trends: list[TrendRow] | None = None) -> Styled:
+    """The dashboard; with `trends` (sync.trends: [] when there is no history yet), its "Diễn biến" section."""
     labels = {u.code: u.label for u in plan.registry.units}
     tasks = [shorten(t.task) for t in summary.by_task]
     main_texts = [*KPI_LABELS.values(), *labels.values(), *tasks, "Tổng cộng"]
@@ -399,7 +402,39 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime) -> St
                (headers[i.tab].get(i.column, i.column), 2), (unit.label if unit else i.unit, 4)], ordinal=True)
     if not summary.errors:
         g.row([("", 1), (NONE_ROW, 1)])
+    if trends is not None:
+        _trends(g, trends, [u.code for u in plan.registry.units], summary.as_of)
     return g.styled()
+
+
+TRENDS_TITLE = "VI. DIỄN BIẾN"
+TRENDS_NONE = ("Chưa có lịch sử số liệu của các lượt chạy trước ngày {day}: phần diễn biến có từ lượt chạy ghi "
+               "của ngày sau.")
+TRENDS_NOTE = ("Số liệu mỗi kỳ, mỗi tuần là số liệu lượt chạy cuối cùng đến hết ngày đó (tuần: đến Chủ nhật), như "
+               "đã ghi lại lúc đó. Ô đơn vị: hoàn thành / quá hạn / thiếu kết quả quý.")
+TRENDS_GROUPS = {"cutoff": "Theo kỳ báo cáo", "week": "Theo tuần"}
+
+
+def _trends(g: Grid, rows: list[TrendRow], units: list[str], as_of: dt.date) -> None:
+    """Done, overdue and missing results at each cut-off and each week: totals, then one cell per unit."""
+    shown = units[:NARROW - 3]  # the narrow columns left after the three totals
+    if not rows:
+        g.blank()
+        g.row([(TRENDS_TITLE, LAST_COL)], "section")
+        g.row([("", 1), (TRENDS_NONE.format(day=format_date(as_of)), LAST_COL - 1)])
+        return
+    _section(g, TRENDS_TITLE, [("TT", 1), ("Kỳ báo cáo / tuần", 1), ("Hoàn thành", 1), ("Quá hạn", 1),
+                                ("Thiếu kết quả quý", 1)] + [(code, 1) for code in shown])
+    g.row([("", 1), (TRENDS_NOTE, LAST_COL - 1)], "subtitle")
+    for kind, group in TRENDS_GROUPS.items():
+        mine = [r for r in rows if r.point.kind == kind]
+        if not mine:
+            continue
+        g.row([("", 1), (group, LAST_COL - 1)], "total")
+        for n, r in enumerate(mine, start=1):
+            cells: list[tuple[Cell, int]] = [(n, 1), (r.point.label, 1), *((v, 1) for v in r.totals)]
+            cells += [(" / ".join(str(v) for v in r.by_unit.get(code, (0, 0, 0))), 1) for code in shown]
+            g.row(cells, ordinal=True)
 
 
 def _section(g: Grid, title: str, columns: list[tuple[Cell, int]]) -> int:

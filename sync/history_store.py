@@ -47,7 +47,20 @@ CREATE TABLE IF NOT EXISTS history_seen (
     vals TEXT NOT NULL,          -- JSON: column key → typed text
     PRIMARY KEY (stt, unit, ordinal)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS unit_figures (
+    as_of TEXT NOT NULL, unit TEXT NOT NULL,  -- the figures of the day's last writing pass, per unit
+    done INTEGER NOT NULL, overdue INTEGER NOT NULL, missing INTEGER NOT NULL,
+    PRIMARY KEY (as_of, unit)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trend_cache (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key TEXT NOT NULL,           -- JSON: the as-of date and what else the rows depend on
+    rows TEXT NOT NULL           -- JSON: the trend rows of the points before that date (final)
+);
 """
+
+#: A unit's figures for the trends: done, overdue, missing quarterly results.
+Figures = dict[str, tuple[int, int, int]]
 
 
 #: history_passes with each pass's date as read: its as-of, or a later date recorded before it (see above).
@@ -89,23 +102,32 @@ class HistoryStore:
         with self._connect():
             pass
 
-    def recorder(self, as_of: dt.date, rows: list[HistoryRow], kind: str = "change"):
-        """For State.record_pass(then=…): the pass and its history in one transaction, one commit."""
+    def recorder(self, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
+                 figures: Figures | None = None):
+        """For State.record_pass(then=…): the pass and its history (and its figures per unit, for the
+        trends) in one transaction, one commit."""
         self.ensure()
-        return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind)
+        return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind, figures)
 
-    def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
+    def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
+               figures: Figures | None = None) -> int:
         """Record what changed since the last recorded state; returns the number of cell records added."""
         with self._connect() as db:
-            return self.record_in(db, pass_id, as_of, rows, kind)
+            return self.record_in(db, pass_id, as_of, rows, kind, figures)
 
     @staticmethod
-    def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change") -> int:
+    def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
+                  figures: Figures | None = None) -> int:
         """Records nothing (returns -1) for a pass dated before the last recorded one: the caller says so
         (`refusal`); this is the guard inside the transaction."""
         last = db.execute("SELECT MAX(as_of) FROM history_passes").fetchone()[0]
         if last is not None and as_of.isoformat() < last:
             return -1
+        if figures:  # the day's last pass stands for the day
+            db.executemany("INSERT INTO unit_figures (as_of, unit, done, overdue, missing) VALUES (?,?,?,?,?) "
+                           "ON CONFLICT (as_of, unit) DO UPDATE SET done = excluded.done, "
+                           "overdue = excluded.overdue, missing = excluded.missing",
+                           [(as_of.isoformat(), unit, *values) for unit, values in figures.items()])
         first = last is None
         db.execute("INSERT OR IGNORE INTO history_passes (pass_id, as_of) VALUES (?, ?)",
                    (pass_id, as_of.isoformat()))
@@ -152,6 +174,63 @@ class HistoryStore:
                 f"với ngày từ {last:%d/%m/%Y} trở đi.")
 
     # --- reading ------------------------------------------------------------------------------------------
+
+    def trend_rows(self, as_of: dt.date, current: Figures, year: int, cutoffs: list[tuple[str, dt.date]],
+                   save: bool) -> list | None:
+        """The "Diễn biến" rows (sync.trends.TrendRow) of a pass dated `as_of` whose own figures are `current`:
+        each cut-off and week up to `as_of`, from the figures recorded before `as_of`, the points of `as_of`
+        itself from `current`. None when nothing was recorded before `as_of` (no history yet).
+
+        The rows of points before `as_of` are final (no pass can be dated before the last one), so a writing
+        pass (`save`) keeps them; the next passes reuse them and add a point that has passed since from its
+        day's record. The whole table is computed with pandas (sync.trends.table) only when nothing usable is
+        kept (the first pass with trends, a changed plan, a dry run of an earlier date): the usual pass does
+        not import pandas."""
+        from . import trends
+        if not self.state.path.exists():
+            return None
+        with self._connect() as db:
+            first = db.execute("SELECT MIN(as_of) FROM unit_figures WHERE as_of < ?",
+                               (as_of.isoformat(),)).fetchone()[0]
+            if first is None:
+                return None
+            units = list(current)
+            at = trends.points(year, dt.date.fromisoformat(first), as_of, cutoffs)
+            past = [p for p in at if p.day < as_of]
+            cached = db.execute("SELECT key, rows FROM trend_cache WHERE id = 1").fetchone()
+            key = {"first": first, "units": units, "year": year, "cutoffs": [[n, d.isoformat()] for n, d in cutoffs]}
+            rows = _cached(cached, key, as_of, past)
+            if rows is None:  # the whole table, with pandas
+                recorded = db.execute("SELECT as_of, unit, done, overdue, missing FROM unit_figures WHERE as_of < ?",
+                                      (as_of.isoformat(),)).fetchall()
+                rows = trends.table(trends.frame((dt.date.fromisoformat(r[0]), *r[1:]) for r in recorded),
+                                    past, units)
+            elif len(rows) < len(past):  # a point or two passed since: each is one day's record, no pandas
+                rows += [trends.current(p, _figures_at(db, p.day, units)) for p in past[len(rows):]]
+            else:
+                save = False  # unchanged
+            if save:
+                db.execute("INSERT OR REPLACE INTO trend_cache (id, key, rows) VALUES (1, ?, ?)",
+                           (json.dumps({**key, "as_of": as_of.isoformat()}), json.dumps(
+                               [[r.point.kind, r.point.label, r.point.day.isoformat(), r.totals, r.by_unit]
+                                for r in rows], ensure_ascii=False)))
+        return rows + [trends.current(p, current) for p in at if p.day >= as_of]
+
+    def recorded_done(self, days: list[dt.date], before: dt.date, units: list[str]) -> dict[dt.date, int] | None:
+        """Done over every unit at each of `days` before `before`, as recorded then (the Diễn biến rows' rule,
+        computed with pandas); a day before every record has none. None: no pass recorded figures by `before`."""
+        from . import trends
+        if not self.state.path.exists():
+            return None
+        with self._connect() as db:
+            some = db.execute("SELECT 1 FROM unit_figures WHERE as_of <= ? LIMIT 1", (before.isoformat(),)).fetchone()
+            if some is None:
+                return None
+            recorded = db.execute("SELECT as_of, unit, done, overdue, missing FROM unit_figures WHERE as_of < ?",
+                                  (before.isoformat(),)).fetchall()
+        at = [trends.Point("cutoff", d.isoformat(), d) for d in days if d < before]
+        rows = trends.table(trends.frame((dt.date.fromisoformat(r[0]), *r[1:]) for r in recorded), at, units)
+        return {r.point.day: r.totals[0] for r in rows}
 
     def passes(self) -> list[HistoryPass]:
         if not self.state.path.exists():
@@ -230,6 +309,30 @@ class HistoryStore:
                 f"WHERE {' AND '.join(where)} ORDER BY h.id", args)
             return [Record(r[0], dt.date.fromisoformat(r[1]), r[2] or "", (r[3], r[4], r[5]), r[6], r[7], r[8], r[9])
                     for r in cursor]
+
+
+def _figures_at(db, day: dt.date, units: list[str]) -> Figures:
+    """Per unit, the figures of the last recorded date at or before `day` (as sync.trends.table reads them)."""
+    found = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
+        "SELECT unit, done, overdue, missing FROM unit_figures WHERE as_of = "
+        "(SELECT MAX(as_of) FROM unit_figures WHERE as_of <= ?)", (day.isoformat(),))}
+    return {u: found.get(u, (0, 0, 0)) for u in units}
+
+
+def _cached(cached, key: dict, as_of: dt.date, past: list) -> list | None:
+    """The kept rows, when they were computed with the same inputs and are the first points of `past`."""
+    from .trends import Point, TrendRow
+    if cached is None:
+        return None
+    kept = json.loads(cached[0])
+    if {k: v for k, v in kept.items() if k != "as_of"} != key:
+        return None
+    if dt.date.fromisoformat(kept["as_of"]) > as_of:
+        return None
+    rows = [TrendRow(Point(kind, label, dt.date.fromisoformat(day)), tuple(totals),
+                     {u: tuple(v) for u, v in units.items()})
+            for kind, label, day, totals, units in json.loads(cached[1])]
+    return rows if [r.point for r in rows] == past[:len(rows)] else None
 
 
 class _Ready:

@@ -40,6 +40,8 @@ class PassOptions:
     entries: tuple | None = None
     #: Figures as of the end of `as_of` (a report's data date "tính đến"), not during it (flags.Rules)
     as_of_ended: bool = False
+    #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
+    trends: Callable[[dashboard.Summary], list] | None = None
 
     @classmethod
     def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
@@ -99,7 +101,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
         if snapshot.find_tab(name) is None:
             writes.new_tabs.append(name)
     writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
-        dashboard.render(summary, plan, layout, opts.now), withheld)
+        dashboard.render(summary, plan, layout, opts.now, opts.trends(summary) if opts.trends else None), withheld)
     return Computed(summary, writes, len(entries), withheld, tracking.warnings + plan_table.warnings)
 
 

@@ -34,6 +34,8 @@ from .schema import Layout
 from .workbook import Backend, Cell, Snapshot, WriteSet
 
 if TYPE_CHECKING:
+    from .dashboard import Summary
+    from .trends import TrendRow
     from reports.build import Figures
     from reports.content import Report
 
@@ -247,6 +249,7 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
             from .past import source_for
             source = source_for(settings.state, plan, day, now.date())
         opts = PassOptions.from_settings(settings, day, now, dry_run=dry_run, emails_sent=state.unlogged_sends(),
+                                         trends=trends_for(state, settings, plan, save=not dry_run),
                                          **(source.options() if source else {}))
         result = run_pass(backend, plan, settings.layout, opts)
     except Exception as exc:
@@ -267,7 +270,8 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         read = result.snapshot
         assert read is not None  # a written pass keeps what it read
         state.record_pass("run", now, True, summary, "\n".join(result.messages),
-                          then=recorder(state, opts.as_of, read, plan, settings.layout, backend.describe()),
+                          then=recorder(state, opts.as_of, read, plan, settings.layout, backend.describe(),
+                                        result.summary),
                           started_row=row)
         state.mark_logged()
     for message in result.messages:
@@ -683,13 +687,32 @@ def reloader(settings: Settings) -> Callable[[], Settings]:
 # --- history, restore, export ------------------------------------------------------------------------------
 
 def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layout: Layout,
-             where: str) -> Callable[[sqlite3.Connection, int], object]:
+             where: str, summary: Summary | None = None) -> Callable[[sqlite3.Connection, int], object]:
     """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
-    recorded as that pass, of date `as_of`, in the pass's own transaction."""
+    recorded as that pass, of date `as_of`, in the pass's own transaction; with the pass's `summary`, also
+    its figures per unit (the trends)."""
     from .history_store import HistoryStore
     record: Callable[[sqlite3.Connection, int], object] = HistoryStore(state).recorder(
-        as_of, history.snapshot_rows(snapshot, plan, layout, where))
+        as_of, history.snapshot_rows(snapshot, plan, layout, where),
+        figures=unit_figures(summary) if summary is not None else None)
     return record
+
+
+def unit_figures(summary: Summary) -> dict[str, tuple[int, int, int]]:
+    """A summary's figures per unit for the trends: done, overdue, missing quarterly results."""
+    return {u.code: (u.done, u.overdue, u.missing) for u in summary.by_unit}
+
+
+def trends_for(state: State, settings: Settings, plan: Plan, save: bool) -> Callable[[Summary], list[TrendRow]]:
+    """For PassOptions.trends: the "Diễn biến" rows of a pass, from what earlier passes recorded."""
+    from .history_store import HistoryStore
+
+    def rows(summary: Summary) -> list[TrendRow]:
+        cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
+                   for p in periods.cycle(plan.year, settings.report.cycle, settings.report.third)]
+        found = HistoryStore(state).trend_rows(summary.as_of, unit_figures(summary), plan.year, cutoffs, save)
+        return found or []
+    return rows
 
 
 def not_recorded(state: State, as_of: dt.date) -> str | None:

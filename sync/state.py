@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Callable
 
 from . import state_faults
 from .errors import SyncError
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS passes (
     dry_run INTEGER NOT NULL DEFAULT 0,
     rows INTEGER, errors INTEGER, overdue INTEGER, emails_sent INTEGER DEFAULT 0,
     duration_s REAL, attempts INTEGER,
-    summary TEXT,
+    summary TEXT,                -- compact (see `pack_summary`); files of v1 hold the whole JSON object
     message TEXT
 );
 CREATE TABLE IF NOT EXISTS sends (
@@ -46,8 +46,69 @@ CREATE TABLE IF NOT EXISTS sends (
 """
 
 
+#: The summary keys of a pass, in the order `pack_summary` stores their values. A year of hourly passes keeps
+#: 8,760 summaries: as a JSON object each was ~520 bytes; as values in this order, ~80 (keys stored in
+#: their own columns are not repeated, and a key outside this list is kept by name).
+PACKED = ("tasks", "rows", "done", "in_progress", "not_started", "cancelled", "unknown_status", "not_counted",
+          "overdue", "due_soon", "late", "undated", "missing_quarterly", "errors", "on_time_rate", "pass_id",
+          "cells_written", "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "written", "source")
+#: Summary keys kept in the pass row's own columns (column name, summary key).
+COLUMNS = (("as_of", "as_of"), ("backend", "backend"), ("dry_run", "dry_run"), ("rows", "rows"),
+           ("errors", "errors"), ("overdue", "overdue"), ("emails_sent", "emails_sent"),
+           ("duration_s", "duration_s"), ("attempts", "attempts"))
+_IN_COLUMNS = {"as_of", "backend", "dry_run", "errors", "overdue", "emails_sent", "duration_s", "attempts"}
+
+
+def pack_summary(summary: dict) -> str:
+    """The summary as a JSON array: the values of `PACKED` in order (trailing absent ones left out), then an
+    object of any other key not kept in a column, then the places of absent keys; or the whole object
+    without spaces when that is shorter. `unpack_summary` gives back the object."""
+    values = [summary.get(key) for key in PACKED]
+    missing = [i for i, key in enumerate(PACKED) if key not in summary]
+    while values and values[-1] is None and len(values) - 1 in missing:
+        values.pop()
+    rest = {k: v for k, v in summary.items() if k not in PACKED and k not in _IN_COLUMNS}
+    absent = [i for i in missing if i < len(values)]
+    tail: list = [rest] if rest or absent else []
+    if absent:
+        tail.append(absent)
+    packed = json.dumps([*values, *tail] if tail else values, ensure_ascii=False, separators=(",", ":"), default=str)
+    whole = json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str)
+    return whole if len(whole) <= len(packed) else packed  # a sparse summary (init's) is shorter by name
+
+
+def unpack_summary(text: str | None, row: dict | None = None) -> dict:
+    """The summary object a pass recorded, from its packed text (or the whole JSON object of v1 files) and
+    the pass row's columns."""
+    if not text:
+        return {}
+    data = json.loads(text)
+    if isinstance(data, dict):
+        return data
+    rest: dict = {}
+    absent: set[int] = set()
+    values = data
+    if values and isinstance(values[-1], list):
+        absent, values = set(values[-1]), values[:-1]
+    if len(values) > len(PACKED) or (values and isinstance(values[-1], dict)):
+        rest, values = values[-1], values[:-1]
+    out = {key: value for i, (key, value) in enumerate(zip(PACKED, values, strict=False)) if i not in absent}
+    for column, key in COLUMNS:
+        if row is not None and key not in out and row.get(column) is not None:
+            out[key] = bool(row[column]) if key == "dry_run" else row[column]
+    out.update(rest)
+    return out
+
+
 #: The message of a pass that began and has not ended (still running, or killed).
 STARTED = "chưa xong: đang chạy, hoặc đã bị ngắt giữa chừng"
+
+
+def _with_summary(row: dict) -> dict:
+    """A pass row as callers read it: its summary the JSON object it recorded, whatever the storage."""
+    if row.get("summary"):
+        row["summary"] = json.dumps(unpack_summary(row["summary"], row), ensure_ascii=False, default=str)
+    return row
 
 
 class State:
@@ -118,10 +179,11 @@ class State:
                 "INSERT OR REPLACE INTO passes (id, command, started_at, as_of, backend, ok, dry_run, rows, errors,"
                 " overdue, emails_sent, duration_s, attempts, summary, message)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (started_row, command, started_at.isoformat(timespec="seconds"), s.get("as_of"), s.get("backend"), int(ok),
+                (started_row, command, started_at.isoformat(timespec="seconds"), s.get("as_of"), s.get("backend"),
+                 int(ok),
                  int(bool(s.get("dry_run"))), s.get("rows"), s.get("errors"), s.get("overdue"),
                  s.get("emails_sent", 0), s.get("duration_s"), s.get("attempts"),
-                 json.dumps(s, ensure_ascii=False, default=str), message))
+                 pack_summary(s) if s else None, message))
             if then is not None:
                 then(db, cur.lastrowid)
             return cur.lastrowid
@@ -131,7 +193,7 @@ class State:
             return []
         with self.connect() as db:
             rows = db.execute("SELECT * FROM passes ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [dict(r) for r in rows]
+        return [_with_summary(dict(r)) for r in rows]
 
     def last_good_pass(self) -> dict | None:
         if not self.path.exists():
@@ -139,7 +201,7 @@ class State:
         with self.connect() as db:
             row = db.execute("SELECT * FROM passes WHERE ok = 1 AND dry_run = 0 AND command = 'run' "
                              "ORDER BY id DESC LIMIT 1").fetchone()
-        return dict(row) if row else None
+        return _with_summary(dict(row)) if row else None
 
     # --- the send ledger: one row per (kind, period, recipient) -------------------------------------------
 

@@ -218,8 +218,9 @@ def test_at_gives_the_entries_as_they_stood_typed_as_typed(demo_project):
 
 
 def _plan(p):
-    from .conftest import PLAN_PATH
     from sync.plan import load_plan
+
+    from .conftest import PLAN_PATH
     return load_plan(PLAN_PATH)
 
 
@@ -269,7 +270,8 @@ def test_restore_shows_the_change_and_writes_only_with_yes(demo_project):
     assert cell(p.workbook, 3, "Văn phòng", "Minh chứng") == "Số 603/KH-STTTT"
     assert cell(p.workbook, 3, "Văn phòng", "Ghi chú") is None
     restored = [r for r in records(p, stt="3", unit="VP") if r.kind == "restore"]
-    assert {r.column for r in restored} == {"status", "evidence", "note"} and {r.command for r in restored} == {"restore"}
+    assert {r.column for r in restored} == {"status", "evidence", "note"}
+    assert {r.command for r in restored} == {"restore"}
     log = [r for r in openpyxl.load_workbook(p.workbook)["Nhật ký"].iter_rows(values_only=True)]
     note = log[0].index(LOG_COLUMNS["note"])
     assert "Khôi phục nhiệm vụ 3, đơn vị VP" in (log[-1][note] or "")
@@ -362,8 +364,8 @@ def test_google_and_local_record_the_same_history(api, key, plan, tmp_path):  # 
         else:
             sheet = unit_client(api, key).worksheet("Theo dõi")
             head = sheet.row_values(1)
-            r = next(i for i, (s, u) in enumerate(zip(sheet.col_values(head.index("STT") + 1),
-                                                      sheet.col_values(head.index("Đơn vị") + 1)), start=1)
+            column = sheet.col_values(head.index("STT") + 1), sheet.col_values(head.index("Đơn vị") + 1)
+            r = next(i for i, (s, u) in enumerate(zip(*column, strict=False), start=1)
                      if s == "3" and "Văn phòng" in u)
             sheet.update_cell(r, head.index("Ngày hoàn thành") + 1, "14/03/2024")  # USER_ENTERED: a date
         state = State(tmp_path / f"{kind}.sqlite")
@@ -381,7 +383,7 @@ def test_restore_on_google_stays_within_four_requests(google, api, key, plan):  
     sheet = unit_client(api, key).worksheet("Theo dõi")
     head = sheet.row_values(1)
     stt, units = head.index("STT") + 1, head.index("Đơn vị") + 1
-    r = next(i for i, (s, u) in enumerate(zip(sheet.col_values(stt), sheet.col_values(units)), start=1)
+    r = next(i for i, (s, u) in enumerate(zip(sheet.col_values(stt), sheet.col_values(units), strict=False), start=1)
              if s == "3" and "Văn phòng" in u)
     sheet.update_cell(r, head.index("Tình trạng") + 1, "Chưa thực hiện")
     assert google.cli("run", "--as-of", D2.isoformat())[0] == 0
@@ -537,3 +539,27 @@ def test_history_since_after_until_or_in_the_future_is_exit_2(demo_project, args
     code, out, err = p.cli("history", *args)
     assert code == 2 and "Traceback" not in err and out == ""
     assert "--since" in err and "01/" in err
+
+
+# --- the pass log keeps each summary compactly, losing nothing ------------------------------------------------
+
+def test_status_gives_back_each_pass_summary_as_run_printed_it_from_a_compact_record(demo_project):
+    p = demo_project
+    printed = p.run_json(D1)
+    code, out, err = p.cli("status", "--json")
+    assert code in (0, 4), err
+    stored = json.loads(out)["passes"][0]
+    assert json.loads(stored["summary"]) == printed
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        raw = db.execute("SELECT summary FROM passes ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert raw.startswith("[") and len(raw) < len(json.dumps(printed, ensure_ascii=False)) / 4
+
+
+@pytest.mark.parametrize("summary", [{}, {"backend": "local", "cells_written": 3, "as_of": "2024-09-20"},
+                                     {"rows": 5, "written": False, "not_written_reason": "Tệp đang mở", "done": None},
+                                     {"tasks": 17, "source": "history", "extra": [1, 2], "dry_run": True}])
+def test_a_summary_of_any_shape_comes_back_whole(tmp_path, summary):
+    state = State(tmp_path / "s.sqlite")
+    state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary)
+    back = json.loads(state.passes(1)[0]["summary"] or "{}")
+    assert {k: v for k, v in back.items() if k in summary} == summary
