@@ -398,7 +398,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
                                                ("Cột", 2), ("Đơn vị", 4)])
     for n, i in enumerate(summary.errors, start=1):
         unit = plan.registry.match(i.unit) if i.unit else None
-        g.row([(n, 1), (i.message, 1), (layout.tabs[i.tab], 1), (i.row, 1),
+        g.row([(n, 1), (i.message, 1), (layout.tabs[i.tab], 1), (i.row or "", 1),
                (headers[i.tab].get(i.column, i.column), 2), (unit.label if unit else i.unit, 4)], ordinal=True)
     if not summary.errors:
         g.row([("", 1), (NONE_ROW, 1)])

@@ -19,7 +19,7 @@ from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Table, a1, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
-from .validation import check_all, plan_issues
+from .validation import check_all, missing_rows, plan_issues
 from .workbook import Backend, Snapshot, WriteSet
 
 MAX_ATTEMPTS = 3
@@ -89,7 +89,8 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days, opts.as_of_ended)
     rows = dashboard.evaluate(checked, rules)
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
-    summary = dashboard.summarize(rows, plan, opts.as_of, plan_issues(plan, overrides, plan_rows))
+    summary = dashboard.summarize(rows, plan, opts.as_of,
+                                  plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked))
 
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])

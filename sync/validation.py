@@ -100,6 +100,16 @@ def plan_issues(plan: Plan, plan_overrides: dict[int, Cell], rows_by_stt: dict[i
     return issues
 
 
+def missing_rows(plan: Plan, checked: list[Checked]) -> list[Issue]:
+    """Assignments of the plan with no tracking row (a row deleted by hand): said in the error list, since the
+    totals silently leave such a row out until `init` lays it out again."""
+    present = {(c.task.stt, c.unit.code) for c in checked if c.counted and c.task and c.unit}
+    return [Issue(0, "unit", f"Không có dòng theo dõi của {unit.label} cho nhiệm vụ {task.stt} (dòng đã bị xóa?): "
+                  "số liệu tạm không tính phần việc này. Chạy 'python -m sync init' để thêm lại dòng, rồi đơn vị "
+                  "nhập lại nội dung.", unit.name)
+            for task, unit, _role in plan.assignments() if (task.stt, unit.code) not in present]
+
+
 def plan_schedules(plan: Plan, overrides: dict[int, Cell]) -> dict[int, Schedule]:
     """Each task's schedule: the plan tab's Hạn hoàn thành when it is readable, else the plan's Tiến độ."""
     out = {}

@@ -86,3 +86,19 @@ def test_the_json_summary_keeps_its_keys_in_order(plan):
                          "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "duration_s"]
     assert all(type(out[k]) is int for k in ("tasks", "rows", "done", "overdue", "missing_quarterly", "errors"))
     assert out["tasks"] == 17 and out["as_of"] == AS_OF.isoformat()
+
+
+def test_a_deleted_assignment_row_is_named_in_the_error_list_not_dropped_in_silence(plan):
+    backend = MemoryBackend()
+    _init(backend, plan)
+    tracking = backend.read().tabs["Theo dõi"]
+    header = list(tracking.rows[0])
+    stt, unit = tracking.rows[5][header.index("STT")], tracking.rows[5][header.index("Đơn vị")]
+    del backend.tabs["Theo dõi"].rows[5]  # a unit deletes its row by hand
+    summary = run_pass(backend, plan, Layout(), OPTS).summary
+    assert summary.kpis.rows == len(plan.assignments()) - 1
+    [said] = [e for e in summary.errors if "Không có dòng theo dõi" in e.message]
+    assert f"nhiệm vụ {stt}" in said.message and "python -m sync init" in said.message
+    assert plan.registry.match(said.unit).label == plan.registry.match(unit).label
+    dashboard = [str(v) for row in backend.read().tabs["Tổng hợp"].rows for v in row if v]
+    assert said.message in dashboard
