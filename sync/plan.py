@@ -214,8 +214,28 @@ def _emails(value: str | list[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+_LOADED: dict[tuple[str, bytes], Plan] = {}
+
+
 def load_plan(path: Path) -> Plan:
+    """The plan in `path`. A file read before with the same bytes gives the same (immutable) Plan without
+    parsing it again: the daemon and a command's several steps read it often, and YAML parsing is slow."""
     path = Path(path)
+    try:
+        key = (str(path), path.read_bytes())
+    except OSError:
+        key = None  # said below, by load_yaml's own messages
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    plan = _load_plan(path)
+    if key is not None:
+        if len(_LOADED) >= 8:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = plan
+    return plan
+
+
+def _load_plan(path: Path) -> Plan:
     try:
         raw, text = load_yaml(path, "Tệp kế hoạch", "plan")
     except FileNotFoundError:
