@@ -423,8 +423,9 @@ def _trends(g: Grid, rows: list[TrendRow], units: list[str], as_of: dt.date) -> 
         g.row([(TRENDS_TITLE, LAST_COL)], "section")
         g.row([("", 1), (TRENDS_NONE.format(day=format_date(as_of)), LAST_COL - 1)])
         return
-    _section(g, TRENDS_TITLE, [("TT", 1), ("Kỳ báo cáo / tuần", 1), ("Hoàn thành", 1), ("Quá hạn", 1),
-                                ("Thiếu kết quả quý", 1)] + [(code, 1) for code in shown])
+    header: list[tuple[Cell, int]] = [("TT", 1), ("Kỳ báo cáo / tuần", 1), ("Hoàn thành", 1), ("Quá hạn", 1),
+                                      ("Thiếu kết quả quý", 1)]
+    _section(g, TRENDS_TITLE, header + [(code, 1) for code in shown])
     g.row([("", 1), (TRENDS_NOTE, LAST_COL - 1)], "subtitle")
     for kind, group in TRENDS_GROUPS.items():
         mine = [r for r in rows if r.point.kind == kind]

@@ -14,11 +14,15 @@ leaves it unknown, since it may land later) — so that a pass which gives up
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from .errors import Unreachable, WorkbookHeld, WriteUnknown
 from .text import fold
-from .workbook import Tab, WriteSet
+from .workbook import Cell, Tab, WriteSet
+
+T = TypeVar("T")
 
 
 def new_pass_id() -> str:
@@ -32,9 +36,9 @@ def logged_already(tab: Tab | None, pass_id: str) -> bool:
     return any(isinstance(v, str) and v.strip() == pass_id for row in tab.rows[1:] for v in row)
 
 
-def add_line(writes: WriteSet, tab: Tab | None, tab_name: str, headers: dict[str, str], line: list) -> None:
+def add_line(writes: WriteSet, tab: Tab | None, tab_name: str, headers: dict[str, str], line: list[Cell]) -> None:
     """Append the pass's line; give a log tab without headers (new, or older than the id column) its header."""
-    names = list(headers.values())
+    names: list[Cell] = list(headers.values())
     if tab is None or not any(v not in (None, "") for row in tab.rows[:1] for v in row):
         writes.append[tab_name] = [names, line]
         return
@@ -100,7 +104,8 @@ class Outcome:
         else:
             self.moved += 1
 
-    def guard(self, action, *args, attempt: int | None = None, carried_line: bool = False):
+    def guard(self, action: Callable[..., T], *args: Any, attempt: int | None = None,
+              carried_line: bool = False) -> T:
         """Run a backend read or write; if it ends the pass (exit 3), say what the pass wrote."""
         try:
             return action(*args)

@@ -102,7 +102,7 @@ class LocalBackend:
                     wb = self._wb
                 elif snapshot.token is None:
                     wb = openpyxl.Workbook()
-                    wb.remove(wb.active)
+                    wb.remove(wb.worksheets[0])
                 else:
                     raise StaleSnapshot(f"{self.describe()} vừa bị xóa hoặc đổi tên")
                 apply_changes(wb, changes)
