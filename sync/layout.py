@@ -7,6 +7,8 @@ the plan changed, adds the new tasks and columns and loses nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Set
+
 from .deadlines import Schedule, ScheduleKind, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
@@ -20,7 +22,7 @@ from .tables import (
     one_row_per_task,
     scan_headers,
 )
-from .workbook import Dropdown, Snapshot, Tab, TabFormat, WriteSet
+from .workbook import Cell, Dropdown, Snapshot, Tab, TabFormat, WriteSet
 
 #: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.
 SPARE_ROWS = 500
@@ -39,26 +41,29 @@ def describe_schedule(schedule: Schedule) -> str:
     if schedule.kind == ScheduleKind.ONCE or (schedule.kind == ScheduleKind.EVENT and schedule.due):
         return format_date(schedule.due)
     if schedule.kind == ScheduleKind.RECURRING:
-        every = {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(schedule.every, "Hằng quý")
+        period = schedule.every or ""  # unknown: told as quarterly, with no month
+        every = {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(period, "Hằng quý")
         if schedule.day:  # kept, so that the pass reading this cell back still knows the day
             month = {("quarter", False): " tháng cuối quý", ("quarter", True): " tháng đầu quý sau",
-                     ("month", True): " tháng sau"}.get((schedule.every, schedule.next_period), "")
+                     ("month", True): " tháng sau"}.get((period, schedule.next_period), "")
             return f"{every}, trước ngày {schedule.day}{month}"
         return every
     return ""
 
 
-def plan_rows(plan: Plan) -> list[dict]:
+def plan_rows(plan: Plan, skip: Set[int | None] = frozenset()) -> list[dict[str, Cell]]:
+    """The plan tab's row of every task whose STT is not in `skip`, by column key."""
     names = {u.code: u.name for u in plan.registry.units}
     return [{"stt": t.stt, "task": t.task, "results": t.results, "schedule": t.schedule,
              "assignment": t.assignment, "note": t.note,
              "lead": "; ".join(names[c] for c in t.lead), "support": "; ".join(names[c] for c in t.support),
-             "deadline": describe_schedule(plan.schedule(t))} for t in plan.tasks]
+             "deadline": describe_schedule(plan.schedule(t))} for t in plan.tasks if t.stt not in skip]
 
 
-def tracking_rows(plan: Plan) -> list[dict]:
+def tracking_rows(plan: Plan, skip: Set[tuple[int | None, str | None]] = frozenset()) -> list[dict[str, Cell]]:
+    """The tracking tab's row of every (task, unit) whose (STT, unit code) is not in `skip`, by column key."""
     return [{"stt": task.stt, "task": task.task, "unit": unit.name, "role": ROLES[role]}
-            for task, unit, role in plan.assignments()]
+            for task, unit, role in plan.assignments() if (task.stt, unit.code) not in skip]
 
 
 def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "init") -> WriteSet:
@@ -75,16 +80,14 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
     plan_view = Table(plan_tab, 1, plan_cols, merge_index(plan_tab), where)  # merged cells read as they show
     one_row_per_task(plan_view)  # an STT merged across tasks stops init (UserError)
     have = {as_stt(plan_view.value(r, "stt")) for r in range(2, len(plan_tab.rows) + 1)}
-    _append(ws, plan_tab, plan_cols, [row for row in plan_rows(plan) if row["stt"] not in have])
+    _append(ws, plan_tab, plan_cols, plan_rows(plan, skip=have))
 
     track_view = Table(track_tab, 1, track_cols, merge_index(track_tab))
-    have_pairs = set()
+    have_pairs: set[tuple[int | None, str | None]] = set()
     for r in range(2, len(track_tab.rows) + 1):
         unit = plan.registry.match(track_view.value(r, "unit"))
         have_pairs.add((as_stt(track_view.value(r, "stt")), unit.code if unit else None))
-    names = {u.name: u.code for u in plan.registry.units}
-    _append(ws, track_tab, track_cols,
-            [row for row in tracking_rows(plan) if (row["stt"], names[row["unit"]]) not in have_pairs])
+    _append(ws, track_tab, track_cols, tracking_rows(plan, skip=have_pairs))
 
     log_cols = _ensure_headers(ws, log_tab, layout.log_columns)
     if not dash_tab.rows:
@@ -136,7 +139,7 @@ def _ensure_headers(ws: WriteSet, tab: Tab, headers: dict[str, str], where: str 
     return columns
 
 
-def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict]) -> None:
+def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict[str, Cell]]) -> None:
     """New rows after the last used one and below every merged range that reaches that far (a merge's hidden
     cells cannot hold a value: a row written into one would be cut in half, its task or unit lost)."""
     if not rows:
@@ -148,9 +151,9 @@ def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict]) -
                 ws.set(tab.name, start + offset, columns[key], value)
 
 
-def _widths(columns: dict[str, int], widths: dict[str, float]) -> dict[int, float]:
+def _widths(columns: dict[str, int], widths: Mapping[str, float]) -> dict[int, float]:
     return {col: widths[key] for key, col in columns.items() if key in widths}
 
 
-def _cols(columns: dict[str, int], keys) -> tuple[int, ...]:
+def _cols(columns: dict[str, int], keys: Iterable[str]) -> tuple[int, ...]:
     return tuple(columns[k] for k in keys if k in columns)

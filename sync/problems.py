@@ -8,10 +8,13 @@ Values are echoed to help find them, except for keys that may hold a secret past
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .errors import UserError
 from .text import closest
@@ -81,9 +84,9 @@ class DuplicateKey(yaml.YAMLError):
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key written twice in the same mapping (merge keys '<<' excepted)."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
         if isinstance(node, yaml.MappingNode):
-            seen: dict = {}
+            seen: dict[object, int] = {}
             for key_node, _ in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                     continue
@@ -97,8 +100,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml(path: Path, what: str, key: str | None = None):
-    """The file's data, or a Vietnamese UserError for bad YAML (FileNotFoundError passes through)."""
+def load_yaml(path: Path, what: str, key: str | None = None) -> tuple[object, str]:
+    """The file's data (whatever the YAML holds: the caller checks its shape) and its text, or a Vietnamese
+    UserError for bad YAML (FileNotFoundError passes through)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except IsADirectoryError:
@@ -142,12 +146,29 @@ def _bad_date_line(text: str) -> int | None:
 
 # --- pydantic -------------------------------------------------------------------------------------------
 
-def _is_tag(part) -> bool:
+#: One part of pydantic's `loc`: a key, a list index, or a tag naming a union member.
+LocPart = int | str
+Loc = tuple[LocPart, ...]
+
+
+@dataclass(frozen=True)
+class _Error:
+    """The parts of one pydantic error (or of one located problem) the translation reads."""
+
+    kind: str
+    loc: Loc
+    msg: str
+    ctx: Mapping[str, object] = field(default_factory=dict)
+    has_input: bool = False
+    input: object = None
+
+
+def _is_tag(part: LocPart) -> bool:
     """Parts of pydantic's `loc` that name a union member or a dict key, not a key of the file."""
     return isinstance(part, str) and (part in {"str", "int", "float", "bool", "none"} or "[" in part or "(" in part)
 
 
-def _key(loc: tuple) -> str:
+def _key(loc: Loc) -> str:
     out = ""
     for part in loc:
         if _is_tag(part):
@@ -156,7 +177,7 @@ def _key(loc: tuple) -> str:
     return out
 
 
-def _line(root: yaml.Node | None, loc: tuple, key_itself: bool) -> int | None:
+def _line(root: yaml.Node | None, loc: Loc, key_itself: bool) -> int | None:
     """The 1-based line of the value at `loc` (or of its key, for an unknown key); the nearest parent's
     line when the key is missing."""
     node, line = root, (root.start_mark.line + 1 if root is not None else None)
@@ -178,7 +199,7 @@ def _line(root: yaml.Node | None, loc: tuple, key_itself: bool) -> int | None:
     return line
 
 
-def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
+def _model_at(model: type[BaseModel] | None, loc: Loc) -> type[BaseModel] | None:
     """The pydantic model that holds the last part of `loc` (for suggesting a misspelt key)."""
     for part in loc[:-1]:
         if model is None or isinstance(part, int) or _is_tag(part):
@@ -194,14 +215,16 @@ def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | No
     return model
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, (str, int, float, bool)) or value is None:
         text = repr(value) if not isinstance(value, bool) else str(value).lower()
         return text if len(text) <= 60 else text[:57] + "…'"
-    return {dict: "một bảng khóa", list: "một danh sách"}.get(type(value), "giá trị khác")
+    if isinstance(value, dict):
+        return "một bảng khóa"
+    return "một danh sách" if isinstance(value, list) else "giá trị khác"
 
 
-def _expected(ctx: dict) -> str:
+def _expected(ctx: Mapping[str, object]) -> str:
     return ", ".join(re.findall(r"'[^']*'|\d+", str(ctx.get("expected", ""))))
 
 
@@ -228,12 +251,12 @@ _TYPES = {  # pydantic error type → what the value must be
 }
 
 
-def _what(error: dict, model: type[BaseModel] | None, key: str) -> str:
-    kind, ctx, loc = error["type"], error.get("ctx") or {}, error["loc"]
+def _what(error: _Error, model: type[BaseModel] | None) -> str:
+    kind, ctx, loc = error.kind, error.ctx, error.loc
     if kind == "missing":
         return "thiếu khóa bắt buộc này. Sửa: thêm khóa (xem tệp mẫu)"
     if kind == "extra_forbidden":
-        holder = _model_at(model, tuple(loc))
+        holder = _model_at(model, loc)
         known = [f.alias or n for n, f in holder.model_fields.items()] if holder else []
         hint = closest(str(loc[-1]), known) if known else None
         return ("khóa này không được hỗ trợ" + (f" (có phải '{hint}'?)" if hint else "")
@@ -245,24 +268,37 @@ def _what(error: dict, model: type[BaseModel] | None, key: str) -> str:
         return {"greater_than": f"phải lớn hơn {bound}", "greater_than_equal": f"phải từ {bound} trở lên",
                 "less_than": f"phải nhỏ hơn {bound}", "less_than_equal": f"không được lớn hơn {bound}"}[kind]
     if kind.startswith("cchc_"):  # this project's own PydanticCustomError: its message is the Office's text
-        return str(error.get("msg", ""))
+        return error.msg
     if kind in ("value_error", "assertion_error"):
-        msg = str(ctx.get("error", error.get("msg", "")))
+        msg = str(ctx.get("error", error.msg))
         return re.sub(r"^(Value error|Assertion failed), ", "", msg)
     return _TYPES.get(kind, f"giá trị không hợp lệ (loại lỗi '{kind}')")
 
 
-def _located(errors: list[dict]) -> list[dict]:
+def _pairs(located: object) -> list[tuple[Loc, str]]:
+    """The (loc, message) pairs of a `cchc_located` error's `problems` (pydantic types its context as Any)."""
+    if not isinstance(located, Iterable) or isinstance(located, str):
+        return []
+    out = []
+    for pair in located:
+        if isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], tuple):
+            out.append((tuple(p if isinstance(p, int) else str(p) for p in pair[0]), str(pair[1])))
+    return out
+
+
+def _located(errors: list[ErrorDetails]) -> list[_Error]:
     """A check across keys (a model validator) reports each of its problems with the key it is about, in the
     context's `problems` as (loc, message) pairs: one error per problem, at that key, instead of one error at the
     whole file."""
     out = []
     for error in errors:
-        located = (error.get("ctx") or {}).get("problems")
+        ctx = error.get("ctx") or {}
+        located = _pairs(ctx.get("problems"))
         if not located:
-            out.append(error)
+            out.append(_Error(error["type"], tuple(error["loc"]), error["msg"], ctx, "input" in error,
+                              error.get("input")))
             continue
-        out.extend({"type": "cchc_located", "loc": tuple(loc), "msg": msg} for loc, msg in located)
+        out.extend(_Error("cchc_located", loc, msg) for loc, msg in located)
     return out
 
 
@@ -272,20 +308,19 @@ def validation_problems(exc: ValidationError, model: type[BaseModel] | None, tex
         root = yaml.compose(text, Loader=yaml.SafeLoader) if text else None
     except yaml.YAMLError:
         root = None
-    lines: dict[str, list] = {}
+    lines: dict[str, tuple[int | None, list[str], _Error]] = {}
     for error in _located(exc.errors()):
-        loc = tuple(error["loc"])
-        key = _key(loc)
-        what = _what(error, model, key)
-        entry = lines.setdefault(key, [_line(root, loc, error["type"] == "extra_forbidden"), [], error])
+        key = _key(error.loc)
+        what = _what(error, model)
+        entry = lines.setdefault(key, (_line(root, error.loc, error.kind == "extra_forbidden"), [], error))
         if what not in entry[1]:
             entry[1].append(what)
     out = []
     for key, (line, whats, error) in sorted(lines.items(), key=lambda item: item[1][0] or 0):
         where = (f"dòng {line}, " if line else "") + (f"khóa '{key}'" if key else "toàn bộ tệp")
         value = ""
-        if key not in SECRET_KEYS and error["type"] not in ("missing", "extra_forbidden") and "input" in error:
-            value = f" (đang là {_shown(error['input'])})"
+        if key not in SECRET_KEYS and error.kind not in ("missing", "extra_forbidden") and error.has_input:
+            value = f" (đang là {_shown(error.input)})"
         # a union (e.g. a string or a list) fails once per member: one line saying either will do
         what = whats[0] if len(whats) == 1 else " hoặc ".join(w.removeprefix("phải là ") if i else w
                                                                for i, w in enumerate(whats))

@@ -19,7 +19,7 @@ class WorkCalendar:
     extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
 
     @cached_property
-    def _law(self):
+    def _law(self) -> holidays.HolidayBase:
         return holidays.country_holidays("VN", language="vi")
 
     def is_working_day(self, day: dt.date) -> bool:
@@ -30,7 +30,10 @@ class WorkCalendar:
         return self._law.is_working_day(day)
 
     def holiday_name(self, day: dt.date) -> str | None:
-        return "ngày nghỉ theo cấu hình" if day in self.extra_holidays else self._law.get(day)
+        if day in self.extra_holidays:
+            return "ngày nghỉ theo cấu hình"
+        name = self._law.get(day)  # typed `str | Any` by the package: the name(s) joined, or None
+        return name if isinstance(name, str) else None
 
     def first_working_day_after(self, day: dt.date) -> dt.date:
         nxt = day + dt.timedelta(days=1)
