@@ -275,7 +275,8 @@ def task_rows(tables: list[list[list[Cell]]], source: Path) -> tuple[dict[str, i
 
 def _dropped(number: int, rows: list[list[Cell]], cols: dict[str, int]) -> str:
     """The review line for a task-like table left out in favour of a bigger one."""
-    tasks = [row[cols["task"]].text.split("\n")[0] for row in rows if cols["task"] < len(row) and row[cols["task"]].text]
+    col = cols["task"]
+    tasks = [row[col].text.split("\n")[0] for row in rows if col < len(row) and row[col].text]
     sample = f", bắt đầu bằng '{tasks[0][:60]}'" if tasks else ""
     return (f"bảng thứ {number} trong tệp cũng có dạng bảng nhiệm vụ ({len(rows)} dòng{sample}) nhưng khác cột với "
             "bảng lớn hơn: đã bỏ qua; nếu đó là nhiệm vụ của kế hoạch, chép vào bảng chính rồi nhập lại")
@@ -303,7 +304,7 @@ def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft
     drafts: list[Draft] = []
     notes: list[str] = []
     group = ""
-    previous = None
+    previous: tuple[str, bool, str] | None = None  # the last row's STT text, Word numbering and task
     for row in rows:
         get = {k: row[i].text if i < len(row) else "" for k, i in cols.items()}
         texts = {c.text for c in row if c.text}
@@ -331,10 +332,10 @@ def merge_rows(cols: dict[str, int], rows: list[list[Cell]]) -> tuple[list[Draft
             continue
         if not number and drafts:  # the rest of the task above, pushed to the next page
             last = drafts[-1]
-            for key in TEXT_KEYS:
-                attr = {"lead": "lead_text", "support": "support_text"}.get(key, key)
-                if get.get(key):
-                    setattr(last, attr, _join(getattr(last, attr), get[key]))
+            for k in TEXT_KEYS:
+                attr = {"lead": "lead_text", "support": "support_text"}.get(k, k)
+                if get.get(k):
+                    setattr(last, attr, _join(getattr(last, attr), get[k]))
             continue
         if not number:
             continue
@@ -458,7 +459,8 @@ class UnitReader:
                 found.append(([], False, unknown[1]))
             sep = re.match(r"\s*(?:,|;|-|va\b|\s)\s*", text[end:])
             pos = end + (sep.end() if sep else 0)
-            if not sep or not sep.group(0).strip() and not self.known_at(text, pos) and not text[pos:].startswith(INTERNAL):
+            if not sep or (not sep.group(0).strip() and not self.known_at(text, pos)
+                           and not text[pos:].startswith(INTERNAL)):
                 break
         return found, text[pos:] if found else text
 
@@ -841,8 +843,8 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
             d.support = [c for c in reader.codes_in(d.support_text) if c not in d.lead]
             d.unsure = not (d.lead or d.support)
             if not d.assignment:
-                d.assignment = "\n".join(filter(None, (
-                    f"Chủ trì: {d.lead_text}" if d.lead_text else "", f"Phối hợp: {d.support_text}" if d.support_text else "")))
+                d.assignment = "\n".join(filter(None, (f"Chủ trì: {d.lead_text}" if d.lead_text else "",
+                                                        f"Phối hợp: {d.support_text}" if d.support_text else "")))
         else:
             d.lead, d.support, d.unsure = read_roles(d.assignment, reader)
             if not d.unsure:
@@ -874,8 +876,10 @@ def import_plan(path: Path, registry_plan: Plan) -> Imported:
                      "trong 'issuer'")
     if not facts.get("issuer"):
         notes.append(f"không thấy cơ quan ban hành: giữ '{issuer}' của kế hoạch hiện tại ('issuer')")
+    registry: list[dict[str, object]]
     registry = [{"code": u.code, "name": u.name, "short": u.short, "aliases": list(u.aliases),
                  "email": list(u.email) or None} for u in units]
+    proposed: list[dict[str, object]]
     proposed = [{"code": p.code, "name": p.name, "short": p.name, "aliases": [], "email": None, "proposed": True}
                 for p in reader.proposals.values()]
     plan = {
