@@ -1,7 +1,9 @@
 """Sample data: a workbook the way units fill it in September 2024, for `make demo`, tests and the bench.
 
 `python -m sync.demo --out data/demo.xlsx` builds the workbook from the 2024 plan, types in realistic
-entries (including the usual mistakes), and runs one pass as of 20/09/2024.
+entries (including the usual mistakes), and runs one pass as of 20/09/2024. Without MISTAKES the entries
+are consistent (quarterly results only on rows where work happened): every input error the demo shows
+is one of MISTAKES, on purpose.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from .deadlines import ScheduleKind, format_date
 from .plan import Plan, load_plan
 from .schema import STATUSES, Status
+from .workbook import Backend, Cell
 
 RESULTS = (
     "Đăng {n} tin, bài tuyên truyền CCHC trên Trang TTĐT của Sở",
@@ -26,7 +29,8 @@ RESULTS = (
 )
 EVIDENCE = ("https://stttt.khanhhoa.gov.vn/tin-tuc/cchc-{n}", "Số {n}/KH-STTTT", "Số {n}/BC-STTTT",
             "https://khanhhoa.gov.vn/cai-cach-hanh-chinh/{n}")
-MISTAKES = (
+#: The usual mistakes, one per row (the first `mistakes` of them): the demo's input errors are these, and only these.
+MISTAKES: tuple[dict[str, Cell], ...] = (
     {"status": "xong"},
     {"status": "Hoàn thành", "evidence": ""},
     {"done_date": "31/02/2024"},
@@ -37,31 +41,34 @@ MISTAKES = (
 )
 
 
-def sample_row(task_due: dt.date | None, recurring: bool, as_of: dt.date, rng: random.Random) -> dict:
-    """Unit-typed values for one tracking row, plausible for the row's deadline as of `as_of`."""
-    row: dict = {}
+def sample_row(task_due: dt.date | None, recurring: bool, as_of: dt.date, rng: random.Random) -> dict[str, Cell]:
+    """Unit-typed values for one tracking row, plausible for the row's deadline as of `as_of`: quarterly
+    results only when the unit did something (in progress or done), never under 'Chưa thực hiện' or
+    'Không thực hiện'."""
+    row: dict[str, Cell] = {}
+    results: dict[str, Cell] = {}
     quarters = [q for q, cut in ((1, 3), (2, 6), (3, 9), (4, 12)) if dt.date(as_of.year, cut, 14) < as_of]
-    for q in quarters:
+    for q in quarters:  # drawn before the status whatever it turns out to be, so the seed's other rows stay put
         if rng.random() < 0.85:
-            row[f"q{q}"] = rng.choice(RESULTS).format(n=rng.randint(1, 30),
-                                                      d=format_date(dt.date(as_of.year, 3 * q - 1, rng.randint(1, 28))))
-    due_passed = task_due is not None and task_due < as_of
+            results[f"q{q}"] = rng.choice(RESULTS).format(
+                n=rng.randint(1, 30), d=format_date(dt.date(as_of.year, 3 * q - 1, rng.randint(1, 28))))
     roll = rng.random()
-    if not recurring and due_passed and roll < 0.75:
+    if not recurring and task_due is not None and task_due < as_of and roll < 0.75:
         done = task_due + dt.timedelta(days=rng.choice((-20, -10, -3, 0, 0, 4, 12)))
         row.update(status=STATUSES[Status.DONE], done_date=format_date(min(done, as_of)),
                    evidence=rng.choice(EVIDENCE).format(n=rng.randint(10, 999)), quantity=rng.randint(1, 20))
     elif roll < 0.9:
         row.update(status=STATUSES[Status.IN_PROGRESS], quantity=rng.randint(0, 40))
     elif roll < 0.96:
-        row.update(status=STATUSES[Status.NOT_STARTED])
+        return {"status": STATUSES[Status.NOT_STARTED]}
     else:
-        row.update(status=STATUSES[Status.CANCELLED], note="Chưa có đề nghị phối hợp của cơ quan chủ trì")
-    return row
+        return {"status": STATUSES[Status.CANCELLED], "note": "Chưa có đề nghị phối hợp của cơ quan chủ trì"}
+    return results | row
 
 
-def fill_values(plan: Plan, as_of: dt.date, seed: int = 2024, mistakes: int = 6) -> list[dict]:
-    """One dict of unit-typed values per plan assignment, in the order `init` lays them out."""
+def fill_values(plan: Plan, as_of: dt.date, seed: int = 2024, mistakes: int = 6) -> list[dict[str, Cell]]:
+    """One dict of unit-typed values per plan assignment, in the order `init` lays them out; the first
+    `mistakes` of MISTAKES typed over rows spread through the tab."""
     rng = random.Random(seed)
     out = []
     for task, _unit, _role in plan.assignments():
@@ -85,7 +92,7 @@ def synthetic_plan(plan: Plan, rows: int) -> Plan:
     return dataclasses.replace(plan, tasks=tuple(tasks))
 
 
-def seed(backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> None:
+def seed(backend: Backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> None:
     """`init` the workbook, then type the sample entries into it through the backend, as units would."""
     from .layout import build_init
     from .schema import Layout
@@ -104,7 +111,7 @@ def seed(backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> None:
     backend.write(snapshot, writes)
 
 
-def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict:
+def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict[str, object]:
     from .backends.local import LocalBackend
     from .pipeline import PassOptions, run_pass
     from .schema import Layout
