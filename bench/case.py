@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from sync.backends.local import LocalBackend
-from sync.config import PROJECT_DIR, Settings
+from sync.config import PROJECT_DIR, ReportSettings, Settings
 from sync.demo import seed, synthetic_plan
 from sync.pipeline import PassOptions, compute, run_pass
 from sync.plan import load_plan
@@ -58,9 +58,10 @@ def report(rows: int, path: Path) -> dict:
     from reports import build
     from sync.periods import Period
     plan = plan_for(rows)
-    settings = Settings(report={"out_dir": path.parent / f"reports-{rows}"})
-    out: dict = {}
-    for period, now in ((Period(2024, "H1"), dt.datetime(2024, 6, 20, 8)), (Period(2024, "Y"), dt.datetime(2025, 1, 6, 8))):
+    settings = Settings(report=ReportSettings(out_dir=path.parent / f"reports-{rows}"))
+    out: dict[str, float] = {}
+    for period, now in ((Period(2024, "H1"), dt.datetime(2024, 6, 20, 8)),
+                        (Period(2024, "Y"), dt.datetime(2025, 1, 6, 8))):
         t0 = time.perf_counter()
         cutoff = period.cutoff()
         built = build.gather(settings, plan, LocalBackend(path), period, cutoff, now.date(), now)

@@ -23,13 +23,14 @@ import time
 from pathlib import Path
 
 import gspread
+from gspread.utils import ValueInputOption
 from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
 from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
 from sync.demo import seed
 from sync.pipeline import PassOptions, compute, run_pass
 from sync.schema import Layout
-from sync.workbook import Snapshot, Tab
+from sync.workbook import Cell, Snapshot, Tab
 from tests.google_helpers import SPREADSHEET_ID, write_key
 
 from .case import AS_OF, plan_for
@@ -53,7 +54,9 @@ def _client(base: str, key: Path) -> tuple[gspread.Client, BoundedHTTPClient]:
 
 def _token(http: BoundedHTTPClient) -> None:
     """Fetch the OAuth token before the clock starts: every way pays it once, and it is not the Sheets API."""
-    from google.auth.transport.requests import Request
+    from google.auth.transport.requests import AuthorizedSession, Request
+    if not isinstance(http.session, AuthorizedSession):  # BoundedHTTPClient's own session unless one is passed
+        raise TypeError(f"no credentials to refresh on a {type(http.session).__name__}")
     http.session.credentials.refresh(Request())
 
 
@@ -82,21 +85,21 @@ def naive(base, key, plan) -> dict:
     tracking = sh.worksheet("Theo dõi")
     t_cells = time.perf_counter()
     for (r, c), value in cells[:NAIVE_SAMPLE]:
-        tracking.update_cell(r, c, value)
+        tracking.update_cell(r, c, _plain(value))
     per_cell = (time.perf_counter() - t_cells) / max(min(len(cells), NAIVE_SAMPLE), 1)
     dash = sh.worksheet("Tổng hợp")
     dash.clear()
     dash.resize(rows=max(len(computed.writes.replace["Tổng hợp"].rows), dash.row_count))
     dash.update(values=[[_plain(v) for v in r] for r in computed.writes.replace["Tổng hợp"].rows],
-                range_name="A1", value_input_option="RAW")
-    sh.worksheet("Nhật ký").append_row(["bench"], value_input_option="RAW")
+                range_name="A1", value_input_option=ValueInputOption.raw)
+    sh.worksheet("Nhật ký").append_row(["bench"], value_input_option=ValueInputOption.raw)
     wall = time.perf_counter() - t0
     missing = max(len(cells) - NAIVE_SAMPLE, 0)
     return {"requests": http.calls + missing, "wall_s": round(wall + missing * per_cell, 1),
             "extrapolated": missing > 0, "cells_written": len(cells)}
 
 
-def _plain(value):
+def _plain(value: Cell) -> str | int | float:
     """A dashboard value as the peers send it through the values API (JSON: dates as dd/mm/yyyy text)."""
     if value is None:
         return ""
@@ -121,7 +124,7 @@ def dataframe(base, key, plan) -> dict:
     width = max(len(r) for r in rows)
     dash = pd.DataFrame([[_plain(v) for v in r] + [None] * (width - len(r)) for r in rows])
     set_with_dataframe(sh.worksheet("Tổng hợp"), dash, include_index=False, include_column_header=False)
-    sh.worksheet("Nhật ký").append_row(["bench"], value_input_option="RAW")
+    sh.worksheet("Nhật ký").append_row(["bench"], value_input_option=ValueInputOption.raw)
     return {"requests": http.calls, "wall_s": round(time.perf_counter() - t0, 3)}
 
 
@@ -132,6 +135,7 @@ class StandIn:
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.sheets_api", "--port", "0", "--latency",
                                       str(latency)], stdout=subprocess.PIPE, text=True, cwd=ROOT,
                                      env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert self.proc.stdout is not None  # stdout=PIPE above
         line = self.proc.stdout.readline()  # "Sheets API stand-in on http://127.0.0.1:PORT …"
         self.base = line.split(" on ", 1)[1].split()[0]
 
