@@ -78,7 +78,8 @@ PARTNERS = re.compile(
     r"Đài Phát thanh (?:và|-|–) Truyền hình(?: [A-ZĐ][^\s,;.()]*)*)")
 # what begins the name of a body outside the department that PARTNERS may not know ("Hội Nhà báo tỉnh", "Cục
 # Thống kê"): such a name is not dropped in silence, it goes to the review list
-OUTSIDE_NAME = re.compile(r"(?<![\w-])(?<!phòng )(?<!thuộc )(?<!của )(?:Sở|Bộ|Báo|Đài|Tạp chí|Cục|Tổng cục|Viện|Hội|Liên đoàn|Hiệp hội|Trường|"
+OUTSIDE_NAME = re.compile(r"(?<![\w-])(?<!phòng )(?<!thuộc )(?<!của )"
+                          r"(?:Sở|Bộ|Báo|Đài|Tạp chí|Cục|Tổng cục|Viện|Hội|Liên đoàn|Hiệp hội|Trường|"
                           r"Bệnh viện|Ngân hàng|Kho bạc|Tòa án|Viện kiểm sát|Công an)"
                           r"(?: [A-ZĐ][^\s,;.()]*| (?:và|thanh|hình|nhà|báo)(?= \S)| (?:tỉnh|huyện)(?!\w))+")
 
