@@ -20,10 +20,12 @@ run: $(VENV)/.installed
 	$(PY) -m sync init --if-missing $(CONFIG_ARG)
 	$(PY) -m sync run $(CONFIG_ARG)
 
-# Both cores (pytest-xdist; worksteal so that the few long tests do not queue behind each other), and the
-# ten slowest tests listed at the end. One process: `$(PY) -m pytest -q -x tests/test_X.py`.
+# Lint (ruff) and types (mypy) first: a type error fails CI. Then the suite on both cores (pytest-xdist;
+# worksteal so that the few long tests do not queue behind each other), the ten slowest listed at the end. One process: `$(PY) -m pytest -q -x tests/test_X.py`.
 PYTEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=10
 
 demo: $(VENV)/.installed

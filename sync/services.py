@@ -34,15 +34,15 @@ from .schema import Layout
 from .workbook import Backend, Cell, Snapshot, WriteSet
 
 if TYPE_CHECKING:
-    from .dashboard import Summary
-    from .trends import TrendRow
     from reports.build import Figures
     from reports.content import Report
 
+    from .dashboard import Summary
     from .delivery import Sender
     from .history_store import HistoryStore
     from .state import State
     from .tables import Entry
+    from .trends import TrendRow
     from .witness import Witness
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.

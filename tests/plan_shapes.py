@@ -222,7 +222,8 @@ def write_phrasings_plan(path: Path) -> Path:
     doc.add_paragraph("KẾ HOẠCH")
     doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
     table = doc.add_table(rows=1, cols=6)
-    for cell, text in zip(table.rows[0].cells, ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"], strict=True):
+    heads = ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"]
+    for cell, text in zip(table.rows[0].cells, heads, strict=True):
         cell.text = text
     for n, (assignment, _, _) in enumerate(PHRASINGS, 1):
         for cell, text in zip(table.add_row().cells, [str(n), f"Nhiệm vụ {n}", "Tin bài", "Quý II/2025", assignment,

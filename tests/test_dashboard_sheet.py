@@ -250,7 +250,8 @@ def test_flag_texts_carry_the_date_and_still_pick_their_row_colour():
                 "late": "Hoàn thành trễ", "undated": "Chưa xác định hạn"}
     flags = [flag_overdue(204, dt.date(2024, 2, 29)), flag_due_soon(3, day), flag_missing(2, day),
              flag_late(5, day), flag_undated()]
-    assert [f.text for f in flags[:3]] == ["Quá hạn 204 ngày (hạn 29/02/2024)", "Sắp đến hạn (còn 3 ngày, hạn 14/06/2024)",
+    assert [f.text for f in flags[:3]] == ["Quá hạn 204 ngày (hạn 29/02/2024)",
+                                           "Sắp đến hạn (còn 3 ngày, hạn 14/06/2024)",
                                            "Thiếu kết quả Quý II (hạn 14/06/2024)"]
     for f in flags:  # the first rule whose text the cell contains (SEARCH is case-insensitive) colours the row
         first = next(text for text, _ in FLAG_COLOURS if text.lower() in f.text.lower())

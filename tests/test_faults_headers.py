@@ -215,16 +215,16 @@ def test_a_quarter_header_is_close_to_its_own_quarter_only():
 
 @pytest.mark.parametrize("office", OFFICE_COLUMNS)
 def test_unrelated_office_columns_are_not_close_to_any_header(office):
-    for key, header in {**PLAN_COLUMNS, **TRACKING_COLUMNS}.items():
-        assert not is_close(key, header, office), (office, header)
+    for column, header in {**PLAN_COLUMNS, **TRACKING_COLUMNS}.items():
+        assert not is_close(column, header, office), (office, header)
 
 
 def test_close_headers_are_close():
-    for key, header, typed in [("status", "Tình trạng", "TRẠNG THÁI"), ("q3", "Kết quả Quý III", "KQ Quý 3"),
+    for column, header, typed in [("status", "Tình trạng", "TRẠNG THÁI"), ("q3", "Kết quả Quý III", "KQ Quý 3"),
                                ("stt", "STT", "Số TT"), ("evidence", "Minh chứng", "Minhchứng"),
                                ("flags", "Cảnh báo", "Canh bá"), ("quantity", "Số lượng sản phẩm", "Số lượng"),
                                ("status", "Trạng thái", "Tình trạng")]:  # config renamed it: the default is close
-        assert is_close(key, header, typed), (header, typed)
+        assert is_close(column, header, typed), (header, typed)
 
 
 def test_office_columns_and_a_deleted_optional_column_do_not_stop_anything(demo_project):
@@ -298,7 +298,7 @@ def test_a_merged_kiem_tra_range_is_written_where_it_can_and_the_rest_is_named(d
         wb[TRACK].merge_cells(start_row=2, start_column=check, end_row=4, end_column=check)
     edit_xlsx(path, shape)
     typed = typed_cells(path)
-    for attempt in (1, 2):  # and again: re-running is safe
+    for _attempt in (1, 2):  # and again: re-running is safe
         code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
         assert code == 0, err
         assert f"'Theo dõi'!{L}3 (vùng {L}2:{L}4)" in err and "Hủy gộp" in err and "Không ghi được" in err

@@ -34,7 +34,8 @@ def test_roles_follow_the_assignment_text(plan):
 @pytest.mark.parametrize("spelling,code", [
     ("Văn phòng", "VP"), ("VP Sở", "VP"), ("Bộ phận Một cửa - Văn phòng Sở", "VP"),
     ("Phòng CNTT-BCVT", "CNTT"), ("Phòng Công nghệ thông tin - Bru chính – Viễn thông", "CNTT"),
-    ("Phòng Công nghệ thông tin – Bureau chính – Viễn thông", "CNTT"), ("phong cong nghe thong tin - buu chinh - vien thong", "CNTT"),
+    ("Phòng Công nghệ thông tin – Bureau chính – Viễn thông", "CNTT"),
+    ("phong cong nghe thong tin - buu chinh - vien thong", "CNTT"),
     ("Phòng TT-BC-XB", "TTBCXB"), ("Phòng Thông tin – Báo chí – Xuất bản", "TTBCXB"),
     ("Trung tâm Công nghệ và Dịch vụ hành chính công trực tuyến", "TTDV"),
     ("Trung tâm Cổng TTĐT", "CONG"), ("Trung tâm Công TTĐT", "CONG"), ("TRUNG TÂM CỔNG THÔNG TIN ĐIỆN TỬ TỈNH", "CONG"),

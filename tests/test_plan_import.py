@@ -51,7 +51,8 @@ def test_the_signed_2024_plan_reads_back_as_transcribed(project, plan, tmp_path)
     assert (imported.title, imported.number, imported.issued, imported.year, imported.issuer) == (
         plan.title, plan.number, plan.issued, plan.year, plan.issuer)
     assert [t.stt for t in imported.tasks] == list(range(1, 18))
-    agree = [t.stt for t, o in zip(imported.tasks, plan.tasks, strict=True) if (t.lead, t.support) == (o.lead, o.support)]
+    agree = [t.stt for t, o in zip(imported.tasks, plan.tasks, strict=True)
+             if (t.lead, t.support) == (o.lead, o.support)]
     assert agree == list(range(1, 18))
     for new, old in zip(imported.tasks, plan.tasks, strict=True):
         assert new.schedule == old.schedule, old.stt
@@ -386,7 +387,8 @@ def test_an_impossible_issue_date_is_named(project, plan, tmp_path):
     doc.add_paragraph("Tuyên truyền cải cách hành chính năm 2025")
     table = doc.add_table(rows=2, cols=5)
     for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
-                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]), strict=True):
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]),
+                          strict=True):
         for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     source = tmp_path / "kh.docx"
@@ -405,7 +407,8 @@ def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
         doc.add_paragraph(line)
     table = doc.add_table(rows=2, cols=5)
     for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
-                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]), strict=True):
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]),
+                          strict=True):
         for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     source = tmp_path / "kh.docx"
@@ -422,7 +425,8 @@ def test_an_issuer_only_in_capitals_is_a_review_line(project, plan, tmp_path):
         doc.add_paragraph(line)
     table = doc.add_table(rows=2, cols=5)
     for row, values in zip(table.rows, (["STT", "Nhiệm vụ", "Tiến độ", "Phân công", "Ghi chú"],
-                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]), strict=True):
+                                        ["1", "Tuyên truyền", "Quý I/2025", "Văn phòng Sở thực hiện", ""]),
+                          strict=True):
         for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
     doc.save(source)

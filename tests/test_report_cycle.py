@@ -55,7 +55,8 @@ def _outbox(project) -> list:
 @pytest.mark.parametrize("kind", ["Q1", "H1", "Q3", "Y"])
 def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, plan, rows, mistakes, kind):
     """On generated sheets: a pass the morning after the cut-off writes the dashboard; the report of the cut-off
-    (and the same report built days later, as-of view) prints the same figures, each total equals the list under it, and the e-mail says the same."""
+    (and the same report built days later, as-of view) prints the same figures, each total equals the list under
+    it, and the e-mail says the same."""
     period = Period(2024, kind)
     cutoff = period.cutoff()
     the_plan = plan if rows == 76 else synthetic_plan(plan, rows)
@@ -90,7 +91,8 @@ def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, p
     if report.kpis.missing_quarterly:
         assert f"còn {sum(listed)} kết quả quý đã đến hạn" in text
     kpi = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
-    parts = {r.cells[0].text: int(r.cells[1].text.replace(".", "")) for r in kpi.rows[1:] if r.cells[0].text.startswith("- ")}
+    parts = {r.cells[0].text: int(r.cells[1].text.replace(".", "")) for r in kpi.rows[1:]
+             if r.cells[0].text.startswith("- ")}
     assert sum(parts.values()) == report.kpis.rows
     assert ("- Chưa rõ tình trạng (ghi sai, chờ đơn vị sửa)" in parts) == bool(report.kpis.unknown_status)
     overdue = [t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn"]

@@ -89,7 +89,8 @@ def test_subject_rule_and_last_line(demo_project, subject):
 
 @pytest.mark.parametrize("addressees, lines", [
     (["Sở Nội vụ tỉnh Khánh Hòa"], ["Kính gửi: Sở Nội vụ tỉnh Khánh Hòa."]),
-    (["Ủy ban nhân dân tỉnh Khánh Hòa;", "Sở Nội vụ"], ["Kính gửi:", "- Ủy ban nhân dân tỉnh Khánh Hòa;", "- Sở Nội vụ."]),
+    (["Ủy ban nhân dân tỉnh Khánh Hòa;", "Sở Nội vụ"],
+     ["Kính gửi:", "- Ủy ban nhân dân tỉnh Khánh Hòa;", "- Sở Nội vụ."]),
 ])
 def test_addressees_follow_nd30(demo_project, addressees, lines):
     demo_project.write_config({"report": {"addressees": addressees}})
@@ -151,7 +152,8 @@ def test_pdf_letterhead_subject_appendix_and_page_numbers(demo_project):
         portrait = page["width"] < page["height"]
         for x, _y, text in page["chunks"]:
             assert x >= left_margin - 1, (portrait, text)
-    for text, size, bold in (("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, True), ("Độc lập - Tự do - Hạnh phúc", 13, True),
+    for text, size, bold in (("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, True),
+                             ("Độc lập - Tự do - Hạnh phúc", 13, True),
                              ("Khánh Hòa, ngày 16 tháng 9 năm 2024", 14, False)):
         [x] = [x for x, _, t in first["chunks"] if t == text]
         assert x + measure.width_cm(text, size, bold) / 2.54 * 72 <= right_edge + 1, text

@@ -21,10 +21,10 @@ from sync import dashboard, periods, trends
 from sync.backends.local import LocalBackend
 from sync.config import PROJECT_DIR, load_settings
 from sync.demo import seed
-from sync.services import trends_for
 from sync.pipeline import PassOptions, compute
 from sync.plan import load_plan
 from sync.schema import Layout
+from sync.services import trends_for
 from sync.state import State
 from sync.trends import Point
 

@@ -701,7 +701,7 @@ def _shift_merges(sheet: Sheet, dimension: str | None, at: int, n: int) -> None:
                 m[last] += n
         else:
             gone_from, gone_to = at + n, at  # the deleted span [at - |n|, at)
-            def moved(i: int) -> int:
+            def moved(i: int, gone_from: int = gone_from, gone_to: int = gone_to) -> int:
                 return i if i <= gone_from else max(gone_from, i + n) if i < gone_to else i + n
             m[first], m[last] = moved(m[first]), moved(m[last])
         if (m["endRowIndex"] - m["startRowIndex"]) * (m["endColumnIndex"] - m["startColumnIndex"]) >= 2:
