@@ -486,6 +486,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
     else:
         if sent and (copy := build.keep_sent_copy(path, now)):
+            witness.moved_to(copy)  # the witness names the file each recipient received, not the rebuilt one
             say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
         build.write(built, settings, path)
         annex = build.annex_path(path)

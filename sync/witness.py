@@ -45,7 +45,22 @@ class Witness:
     def record(self, recipient: str, at: dt.datetime, message_id: str) -> None:
         """Called after each accepted message; atomic, so a crash leaves the previous record or this one."""
         data = self._load()
-        data["sent"][recipient.lower()] = {"at": at.isoformat(), "message_id": message_id}
+        data["sent"][recipient.lower()] = {"at": at.isoformat(), "message_id": message_id, "file": self.report.name}
+        self._save(data)
+
+    def moved_to(self, copy: Path) -> None:
+        """The report was sent, kept as `copy` and is about to be rebuilt (`--force`): what each recipient
+        received is now the copy, not the file of the report's name (which will not have been sent)."""
+        data = self._load()
+        changed = False
+        for entry in data["sent"].values():
+            if isinstance(entry, dict) and entry.get("file", self.report.name) == self.report.name:
+                entry["file"] = copy.name
+                changed = True
+        if changed:
+            self._save(data)
+
+    def _save(self, data: dict) -> None:
         files.remove_leftovers(self.path, time.time() - files.LEFTOVER_AGE_S)
         files.write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
 

@@ -201,6 +201,20 @@ def test_a_lost_state_file_never_sends_the_report_twice(demo_project):
     assert copy.read_bytes() == sent_bytes  # the sent .docx is kept before the rebuild
 
 
+def test_a_forced_rebuild_without_send_leaves_the_witness_naming_the_file_that_was_sent(demo_project):
+    configure(demo_project)
+    first = _build(demo_project, "--period", "2024Q3", "--send", "--date", "2024-09-16")
+    docx = demo_project.root / first["path"]
+    witness = docx.with_name(docx.stem + ".da-gui.json")
+    assert {e["file"] for e in json.loads(witness.read_text(encoding="utf-8"))["sent"].values()} == {docx.name}
+    sent_bytes = docx.read_bytes()
+    forced = _build(demo_project, "--period", "2024Q3", "--force", "--date", "2024-09-20", "--as-of", "2024-09-14")
+    assert forced["built"] and "emails_sent" not in forced
+    [copy] = docx.parent.glob(f"{docx.stem}.da-gui-*.docx")
+    received = {e["file"] for e in json.loads(witness.read_text(encoding="utf-8"))["sent"].values()}
+    assert received == {copy.name} and copy.read_bytes() == sent_bytes  # not the rebuilt, unsent file
+
+
 def test_the_witness_is_written_after_each_recipient(demo_project, monkeypatch):
     import sync.notify
     from sync.errors import Unreachable
