@@ -94,6 +94,15 @@ def test_run_writes_flags_dashboard_and_log(inited):
     assert len(log) == 2 and log[1][1] == "20/09/2024" and log[1][2] == 76
 
 
+def test_a_pass_leaves_nothing_the_units_see_beside_the_workbook(inited):
+    """The units' shared folder shows the workbook and nothing of ours: the writers' lock is a hidden file."""
+    before = {p.name for p in inited.workbook.parent.iterdir() if not p.name.startswith(".")}
+    inited.run_json()
+    after = {p.name for p in inited.workbook.parent.iterdir() if not p.name.startswith(".")}
+    assert after == before and inited.workbook.name in after
+    assert LocalBackend(inited.workbook).lock_path.name.startswith(".")
+
+
 def test_validation_lands_in_the_sheet_with_notes(inited):
     status, evidence = col(inited.workbook, TRACK, "Tình trạng"), col(inited.workbook, TRACK, "Minh chứng")
     check = col(inited.workbook, TRACK, "Kiểm tra")

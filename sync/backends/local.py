@@ -51,8 +51,13 @@ class LocalBackend:
         return f"tệp '{self.path}'"
 
     @property
+    def lock_path(self) -> Path:
+        """The writers' lock beside the workbook: hidden (a dot name), since units see the shared folder."""
+        return self.path.with_name(f".{self.path.name}.lock")
+
+    @property
     def lock(self) -> FileLock:
-        return FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_S)
+        return FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT_S)
 
     # --- read ---------------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -112,7 +117,7 @@ class LocalBackend:
                 self._wb = wb
         except Timeout:
             raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
-                              f"(tệp khóa '{self.path}.lock').") from None
+                              f"(tệp khóa '{self.lock_path}').") from None
         except OSError as exc:  # the lock file itself (a folder that became read-only, a full disk)
             raise xlsx_file.os_error(exc, self.path) from None
 
