@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -92,7 +93,7 @@ def encode(value: Cell, key: str = "") -> str | None:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return f"i{value}" if isinstance(value, int) else f"f{value!r}"
-    text = str(value)
+    text = unicodedata.normalize("NFC", str(value))  # the same words in another Unicode form (NFD): no change
     return None if text == "" else "s" + text
 
 

@@ -140,6 +140,19 @@ def test_a_change_is_keyed_by_task_unit_and_column_not_by_row_or_letter(demo_pro
     assert len(got) == 2
 
 
+def test_the_same_words_retyped_in_another_unicode_form_are_no_change(demo_project):
+    import unicodedata
+    p = demo_project
+    type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Đang thực hiện"})
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    before = len(records(p))
+    decomposed = unicodedata.normalize("NFD", "Đang thực hiện")
+    assert decomposed != "Đang thực hiện"
+    type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": decomposed})  # as some keyboards and pastes give it
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    assert len(records(p)) == before  # nothing that reads "Đang thực hiện → Đang thực hiện"
+
+
 def test_deleted_row_is_recorded_with_its_last_values_and_still_stands_at_an_earlier_date(demo_project):
     p = demo_project
     p.cli("run", "--as-of", D1.isoformat())
