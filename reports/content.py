@@ -148,7 +148,7 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
         overdue=[replace(o, unit=plan.registry.by_code(o.code).label) for o in summary.overdue],
         missing=_missing(rows),
         errors=list(summary.errors),
-        open_tasks=_open_tasks(plan, by_task, period, summary.as_of),
+        open_tasks=_open_tasks(plan, by_task),
         by_unit=list(summary.by_unit),
         has_data=any(_has_entry(r, quarters) for r in rows),
     )
@@ -208,24 +208,24 @@ def _missing(rows: list[RowResult]) -> list[tuple[str, list[tuple[int, int]]]]:
     return sorted(((unit, sorted(items)) for unit, items in missing.items()), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], period: Period, as_of: dt.date) -> list[OpenTask]:
+def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]]) -> list[OpenTask]:
     """Section III: every task not finished by the data date (with or without a deadline), its lead unit,
     and why it matters next: due in the next period, recurring, overdue, or no deadline yet."""
-    start, end = period.next_months()
     out = []
     for task in plan.tasks:
         mine = by_task.get(task.stt, [])
         open_rows = [r for r in mine if r.checked.status not in (Status.DONE, Status.CANCELLED)]
         if mine and not open_rows:
             continue  # every unit has finished it (or it was dropped)
-        schedule = plan.schedule(task)
-        due = schedule.due
+        # the rows' own schedules (a deadline the Office changed in the plan tab included) and their flags:
+        # the same judgement as the overdue list of the same report
+        schedule = open_rows[0].checked.schedule if open_rows else plan.schedule(task)
+        dues = [r.checked.due for r in open_rows if r.checked.due] or ([schedule.due] if schedule.due else [])
+        due = min(dues) if dues else None
         if schedule.kind == ScheduleKind.RECURRING:
             reason = "thường xuyên"
-        elif due and due < as_of:
+        elif any(r.has(FlagKind.OVERDUE) for r in open_rows):
             reason = f"quá hạn từ {format_date(due)}, tiếp tục thực hiện"
-        elif due and start <= due <= end:
-            reason = f"hạn {format_date(due)}"
         elif due:
             reason = f"hạn {format_date(due)}"
         else:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .deadlines import ScheduleKind, format_date
+from .deadlines import ScheduleKind, day_over, format_date
 from .flags import Rules, flags_for, owed_quarters
 from .plan import Plan
 from .schema import FLAG_COLOURS, FLAG_PREFIXES, ROLES, STATUSES, Flag, FlagKind, Layout, Status
@@ -184,18 +184,22 @@ def _counts(rows: Sequence[RowResult]) -> Counter[str]:
 
 
 def on_time_rate(rows: list[RowResult], as_of: dt.date) -> float | None:
-    """Done on or before the due date, over rows done or already due (cancelled and undated excluded)."""
+    """Done on or before the due date, over rows done or whose due day is over on `as_of` (the flags' rule,
+    deadlines.day_over, judged on Rules.today); cancelled and undated excluded."""
     due_rows = [(r.checked, r.checked.due) for r in rows
                 if r.checked.counted and r.checked.due and r.checked.status != Status.CANCELLED
                 and r.checked.schedule.kind != ScheduleKind.RECURRING]
-    considered = [(c, due) for c, due in due_rows if due and (c.status == Status.DONE or due < as_of)]
+    considered = [(c, due) for c, due in due_rows if due and (c.status == Status.DONE or day_over(due, as_of))]
     if not considered:
         return None
     on_time = sum(1 for c, due in considered if c.status == Status.DONE and c.done_date and c.done_date <= due)
     return round(100 * on_time / len(considered), 1)
 
 
-def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: Sequence[Issue] = ()) -> Summary:
+def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: Sequence[Issue] = (),
+              judged_on: dt.date | None = None) -> Summary:
+    """The figures of evaluated rows; `judged_on` is the day deadlines were judged on (Rules.today: the day
+    after `as_of` for figures at the end of it), for the on-time rate to count what the flags count."""
     counts = _counts(rows)
     issues = [i for r in rows for i in r.checked.issues] + list(extra_issues)
     kpis = Kpis(
@@ -213,7 +217,7 @@ def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: S
         undated=counts[FlagKind.UNDATED.value],
         missing_quarterly=counts[FlagKind.MISSING.value],
         errors=len(issues),
-        on_time_rate=on_time_rate(rows, as_of),
+        on_time_rate=on_time_rate(rows, judged_on or as_of),
     )
     return Summary(as_of, kpis, _by_unit(rows, plan), _by_task(rows, plan), _overdue(rows), issues, rows)
 

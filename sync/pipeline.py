@@ -90,7 +90,8 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     rows = dashboard.evaluate(checked, rules)
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
     summary = dashboard.summarize(rows, plan, opts.as_of,
-                                  plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked))
+                                  plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked),
+                                  judged_on=rules.today)
 
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])

@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,11 +36,10 @@ if TYPE_CHECKING:
     from reports.build import Figures
     from reports.content import Report
 
-    from .dashboard import Summary
+    from .dashboard import RowResult, Summary
     from .delivery import Sender
     from .history_store import HistoryStore
     from .state import State
-    from .tables import Entry
     from .trends import TrendRow
     from .witness import Witness
 
@@ -248,7 +246,10 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         if dry_run:  # a past date, computed and not written: from history when it covers the date
             from .past import source_for
             source = source_for(settings.state, plan, day, now.date())
+        # a dry run of a past date gives that date's figures, at its end (as the report and export do); a
+        # pass during today, or a writing pass dated D, judges deadlines during the day
         opts = PassOptions.from_settings(settings, day, now, dry_run=dry_run, emails_sent=state.unlogged_sends(),
+                                         as_of_ended=dry_run and day < now.date(),
                                          trends=trends_for(state, settings, plan, save=not dry_run),
                                          **(source.options() if source else {}))
         result = run_pass(backend, plan, settings.layout, opts)
@@ -602,12 +603,9 @@ def plan_import(settings: Settings, source: Path, output: Path | None = None, fo
         raise UserError(f"Tệp '{output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
     imported = import_plan(source, load_plan(settings.plan_path()))
     draft, drafts = imported.plan, imported.drafts
-    text = to_yaml(draft, source, drafts)
+    text = to_yaml(draft, source, drafts, now_in(settings).date())
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
+        write_output(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         lines.say(f"Đã đọc {len(drafts)} nhiệm vụ từ '{source}' vào '{output}'. Kiểm tra lại đơn vị chủ trì/phối "
                   f"hợp của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {output}', một bảng tính ('local.path' hoặc "
                   f"Google Sheet) và tệp 'state' mới cho năm {draft['year']}, và chạy 'python -m sync init'.")
@@ -1049,18 +1047,24 @@ EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn 
                   "errors": "Lỗi nhập liệu", "counted": "Được tính", "as_of": "Tính đến ngày"}
 
 
-def export_rows(entries: list[Entry], plan: Plan, overrides: dict[int, Cell], as_of: dt.date,
-                settings: Settings) -> list[dict[str, Any]]:
-    from . import dashboard
-    from .flags import Rules
-    from .schema import ROLES, ROMAN, STATUSES
+def write_output(output: Path, write: Callable[[Path], object]) -> None:
+    """A file a person asked for (`-o`): written atomically (sync.files), readable as the umask allows; a
+    folder that cannot take it is the user's to fix (exit 2), not a bug."""
+    from . import files
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        files.replace(output, write)
+    except OSError as exc:
+        raise UserError(f"Không ghi được tệp '{output}' ({exc.strerror or exc}): chọn một thư mục có quyền ghi "
+                        "và còn chỗ trống (tùy chọn -o).") from None
+
+
+def export_rows(results: list[RowResult], as_of: dt.date) -> list[dict[str, Any]]:
+    """One flat row per tracking row, from the rows a pass computed (the same flags as the dashboard's)."""
+    from .schema import ROLES, ROMAN, STATUSES, FlagKind
     from .text import nfc
-    from .validation import check_all
-    checked = check_all(entries, plan, overrides, as_of)
-    rules = Rules(as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
-                  settings.deadlines.due_soon_days)
     out = []
-    for r in dashboard.evaluate(checked, rules):
+    for r in results:
         c, e = r.checked, r.checked.entry
         out.append({
             "stt": c.task.stt if c.task else nfc(e.stt), "task": c.task.task if c.task else e.task,
@@ -1070,8 +1074,8 @@ def export_rows(entries: list[Entry], plan: Plan, overrides: dict[int, Cell], as
             "deadline": c.due, "done_date": c.done_date, "quantity": c.quantity,
             **{f"q{q}": e.results.get(q, "") for q in range(1, 5)}, "evidence": e.evidence,
             "flags": "; ".join(f.text for f in r.flags),
-            "overdue_days": next((f.days for f in r.flags if f.kind == "overdue"), None),
-            "missing_quarters": ", ".join(f"Quý {ROMAN[f.quarter]}" for f in r.flags if f.kind == "missing"),
+            "overdue_days": next((f.days for f in r.flags if f.kind == FlagKind.OVERDUE), None),
+            "missing_quarters": ", ".join(f"Quý {ROMAN[f.quarter]}" for f in r.flags if f.kind == FlagKind.MISSING),
             "errors": "\n".join(i.message for i in c.issues), "counted": "Có" if c.counted else "Không",
             "as_of": as_of})
     return out
@@ -1091,33 +1095,23 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     """Every tracking row flat, with its computed deadline, flags and errors, as of today or of `at`."""
     import pandas as pd  # only here: the pass does not pay for it
 
-    from .schema import REQUIRED_TRACKING
-    from .tables import locate, plan_deadlines, read_entries
+    from .pipeline import PassOptions, compute
     lines = lines or Lines()
-    layout, plan, backend = settings.layout, ports.plan, ports.backend
+    plan, backend = ports.plan, ports.backend
     today = now.date()
-    snapshot = backend.read()
-    plan_tab = snapshot.find_tab(layout.tabs["plan"])
-    overrides = plan_deadlines(locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",),
-                                      backend.describe())) if plan_tab else {}
     as_of, source = at or today, None
     if as_of > today:
         raise UserError(f"--at {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
     if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/past.py)
         from .past import source_for
         source = source_for(settings.state, plan, as_of, today)
-    if source is not None and source.kind == "history":
-        entries = list(source.entries or ())
-    else:
-        tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING,
-                          backend.describe())
-        entries = read_entries(tracking)
-        if source is not None and source.kind == "as_of":
-            from .asof import entries_as_of
-            entries = entries_as_of(entries, as_of, plan.year, settings.deadlines.quarter_cutoff_day)
+    # the same computation as a dry run of that date: a past day is over (its figures are at its end)
+    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, as_of_ended=as_of < today,
+                                     **(source.options() if source else {}))
+    computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     if source is not None:
         (lines.say if output else lines.warn)(source.sentence())
-    frame = pd.DataFrame(export_rows(entries, plan, overrides, as_of, settings), columns=list(EXPORT_COLUMNS))
+    frame = pd.DataFrame(export_rows(computed.summary.results, as_of), columns=list(EXPORT_COLUMNS))
     for key in ("quantity", "overdue_days"):
         frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty
     frame = frame.rename(columns=EXPORT_COLUMNS)
@@ -1126,17 +1120,10 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise UserError(f"Tệp '{output}': export ghi tệp .csv hoặc .xlsx (đặt tên kết thúc bằng một trong hai).")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=suffix, dir=output.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # the BOM lets Excel read Vietnamese
-        else:
-            frame.to_excel(tmp, index=False, sheet_name="Xuất dữ liệu", engine="openpyxl")
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if suffix == ".csv":  # the BOM lets Excel read Vietnamese
+        write_output(output, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    else:
+        write_output(output, lambda tmp: frame.to_excel(tmp, index=False, sheet_name="Xuất dữ liệu",
+                                                        engine="openpyxl"))
     lines.say(f"Đã xuất {len(frame)} dòng (tính đến {as_of:%d/%m/%Y}) vào '{output}'.")
     return ExportResult(len(frame), as_of, None, output, lines.all())
