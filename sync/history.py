@@ -164,8 +164,16 @@ def rows_of(table: Table, plan: Plan) -> list[HistoryRow]:
     stt_col, unit_col = table.columns["stt"] - 1, table.columns["unit"] - 1
     out: list[HistoryRow] = []
     seen: dict[tuple[str, str], int] = {}
+    hidden: dict[int, list[int]] = {}  # row → columns a merged range hides (what the pass reads via Table.value)
+    for row, col in table.covered:
+        hidden.setdefault(row, []).append(col)
     for r in table.rows():
         line = table.tab.rows[r - 1]
+        if r in hidden:  # a merged value applies to every row it covers, in its first column (tables.Table)
+            line = list(line) + [None] * max(0, max(hidden[r]) - len(line))
+            for col in hidden[r]:
+                merge = table.covered[(r, col)]
+                line[col - 1] = table.tab.cell(merge[0], merge[1]) if merge[1] == col else None
         if not any(v is not None and (c + 1) not in skip and (not isinstance(v, str) or v.strip())
                    for c, v in enumerate(line)):
             continue

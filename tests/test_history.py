@@ -576,3 +576,25 @@ def test_a_summary_of_any_shape_comes_back_whole(tmp_path, summary):
     state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary)
     back = json.loads(state.passes(1)[0]["summary"] or "{}")
     assert {k: v for k, v in back.items() if k in summary} == summary
+
+
+def test_history_reads_merged_cells_as_the_pass_does(demo_project):
+    """An STT merged over a task's unit rows gives that STT to every row it covers, in the pass and in history:
+    the figures of that date, recomputed from history, are the pass's."""
+    p = demo_project
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    wb, ws, cols = _sheet(p.workbook)
+    stt_col = cols["STT"]
+    rows = [r for r in range(2, ws.max_row + 1) if ws.cell(r, stt_col).value == 1]
+    ws.merge_cells(start_row=rows[0], start_column=stt_col, end_row=rows[-1], end_column=stt_col)
+    wb.save(p.workbook)
+    code, out, err = p.cli("run", "--as-of", D2.isoformat(), "--json")
+    assert code == 0, err
+    written = json.loads(out)
+    assert written["not_counted"] == 0
+    assert not [r for r in records(p, since=D2) if r.kind in ("added", "deleted")]  # the rows are the same rows
+    code, out, err = p.cli("run", "--as-of", D2.isoformat(), "--dry-run", "--json")
+    replayed = json.loads(out)
+    assert code == 0 and replayed["source"] == "history", err
+    for key in ("rows", "done", "not_counted", "errors"):
+        assert replayed[key] == written[key], key
