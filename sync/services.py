@@ -605,7 +605,7 @@ def plan_import(settings: Settings, source: Path, output: Path | None = None, fo
     draft, drafts = imported.plan, imported.drafts
     text = to_yaml(draft, source, drafts, now_in(settings).date())
     if output is not None:
-        write_output(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_output(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), settings)
         lines.say(f"Đã đọc {len(drafts)} nhiệm vụ từ '{source}' vào '{output}'. Kiểm tra lại đơn vị chủ trì/phối "
                   f"hợp của từng nhiệm vụ, rồi đặt khóa cấu hình 'plan: {output}', một bảng tính ('local.path' hoặc "
                   f"Google Sheet) và tệp 'state' mới cho năm {draft['year']}, và chạy 'python -m sync init'.")
@@ -890,6 +890,7 @@ def _history_at(settings: Settings, plan: Plan, store: HistoryStore, today: dt.d
     if output is not None:
         if output.suffix.lower() != ".xlsx":
             raise UserError(f"Tệp '{output}': --at ghi tệp .xlsx (đặt tên kết thúc bằng .xlsx).")
+        refuse_own_file(output, settings)
         write_workbook(output, history.grid(rows, plan, layout), plan, layout)
         lines.say(f"Đã ghi {len(rows)} dòng như tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}) "
                   f"vào '{output}'.")
@@ -911,7 +912,6 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
     import openpyxl
 
-    from .backends import xlsx_file
     from .backends.local import apply_changes
     from .layout import build_init
     name = layout.tabs["tracking"]
@@ -925,11 +925,7 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     if wb.active is not None:
         wb.remove(wb.active)
     apply_changes(wb, changes)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        xlsx_file.replace_atomically(out, wb.save, lambda tmp: None)
-    except OSError as exc:
-        raise xlsx_file.os_error(exc, out) from None
+    write_output(out, wb.save)
 
 
 @dataclass(frozen=True)
@@ -1047,16 +1043,29 @@ EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn 
                   "errors": "Lỗi nhập liệu", "counted": "Được tính", "as_of": "Tính đến ngày"}
 
 
-def write_output(output: Path, write: Callable[[Path], object]) -> None:
+def write_output(output: Path, write: Callable[[Path], object], settings: Settings | None = None) -> None:
     """A file a person asked for (`-o`): written atomically (sync.files), readable as the umask allows; a
-    folder that cannot take it is the user's to fix (exit 2), not a bug."""
+    folder that cannot take it is the user's to fix (exit 2), not a bug. Never one of the job's own files
+    (the units' workbook, the state file, the plan, the settings): a typo in `-o` must not replace them."""
     from . import files
+    if settings is not None:
+        refuse_own_file(output, settings)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         files.replace(output, write)
     except OSError as exc:
         raise UserError(f"Không ghi được tệp '{output}' ({exc.strerror or exc}): chọn một thư mục có quyền ghi "
                         "và còn chỗ trống (tùy chọn -o).") from None
+
+
+def refuse_own_file(output: Path, settings: Settings) -> None:
+    own = {"local.path (bảng tính của các đơn vị)": settings.local.path, "state (tệp trạng thái)": settings.state,
+           "plan (tệp kế hoạch)": settings.plan_path(), "tệp cấu hình": settings.source}
+    target = output.resolve()
+    for what, path in own.items():
+        if path is not None and Path(path).resolve() == target:
+            raise UserError(f"Không ghi ra '{output}': đó là {what} của chương trình, ghi đè sẽ mất dữ liệu. "
+                            "Chọn một tên tệp khác cho tùy chọn -o.")
 
 
 def export_rows(results: list[RowResult], as_of: dt.date) -> list[dict[str, Any]]:
@@ -1121,9 +1130,9 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     if suffix not in (".csv", ".xlsx"):
         raise UserError(f"Tệp '{output}': export ghi tệp .csv hoặc .xlsx (đặt tên kết thúc bằng một trong hai).")
     if suffix == ".csv":  # the BOM lets Excel read Vietnamese
-        write_output(output, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        write_output(output, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"), settings)
     else:
         write_output(output, lambda tmp: frame.to_excel(tmp, index=False, sheet_name="Xuất dữ liệu",
-                                                        engine="openpyxl"))
+                                                        engine="openpyxl"), settings)
     lines.say(f"Đã xuất {len(frame)} dòng (tính đến {as_of:%d/%m/%Y}) vào '{output}'.")
     return ExportResult(len(frame), as_of, None, output, lines.all())

@@ -598,3 +598,17 @@ def test_history_reads_merged_cells_as_the_pass_does(demo_project):
     assert code == 0 and replayed["source"] == "history", err
     for key in ("rows", "done", "not_counted", "errors"):
         assert replayed[key] == written[key], key
+
+
+@pytest.mark.parametrize("command", [("export",), ("history", "--at", D1.isoformat())])
+def test_an_output_named_like_the_units_workbook_or_a_folder_is_refused_not_written(demo_project, command):
+    p = demo_project
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    before = p.workbook.read_bytes()
+    code, _, err = p.cli(*command, "-o", str(p.workbook))  # a typo that names the units' own workbook
+    assert code == 2 and "local.path" in err and "-o" in err
+    assert p.workbook.read_bytes() == before
+    folder = p.root / "out.xlsx"
+    folder.mkdir()
+    code, _, err = p.cli(*command, "-o", str(folder))
+    assert code == 2 and str(folder) in err and "Lỗi trong chương trình" not in err
