@@ -272,7 +272,7 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         assert read is not None  # a written pass keeps what it read
         state.record_pass("run", now, True, summary, "\n".join(result.messages),
                           then=recorder(state, opts.as_of, read, plan, settings.layout, backend.describe(),
-                                        result.summary),
+                                        at_day_end(result.summary, plan, settings)),
                           started_row=row)
         state.mark_logged()
     for message in result.messages:
@@ -695,6 +695,18 @@ def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layou
         as_of, history.snapshot_rows(snapshot, plan, layout, where),
         figures=unit_figures(summary) if summary is not None else None)
     return record
+
+
+def at_day_end(summary: Summary, plan: Plan, settings: Settings) -> Summary:
+    """The same rows judged at the end of their date (flags.Rules.as_of_ended): what a pass records for the
+    trends, so a recorded date's figures are those of a report or a dry run of that date, not of the hour the
+    pass ran (a result due that day and still empty is missing once the day is over)."""
+    from . import dashboard
+    from .flags import Rules
+    rules = Rules(summary.as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
+                  settings.deadlines.due_soon_days, as_of_ended=True)
+    rows = dashboard.evaluate([r.checked for r in summary.results], rules)
+    return dashboard.summarize(rows, plan, summary.as_of, judged_on=rules.today)
 
 
 def unit_figures(summary: Summary) -> dict[str, tuple[int, int, int]]:

@@ -596,8 +596,8 @@ def test_history_reads_merged_cells_as_the_pass_does(demo_project):
     code, out, err = p.cli("run", "--as-of", D2.isoformat(), "--dry-run", "--json")
     replayed = json.loads(out)
     assert code == 0 and replayed["source"] == "history", err
-    for key in ("rows", "done", "not_counted", "errors"):
-        assert replayed[key] == written[key], key
+    for figure in ("rows", "done", "not_counted", "errors"):
+        assert replayed[figure] == written[figure], figure
 
 
 @pytest.mark.parametrize("command", [("export",), ("history", "--at", D1.isoformat())])

@@ -106,12 +106,21 @@ def test_weekly_and_cutoff_figures_are_those_recorded_then_and_stay_the_same_lat
     first = figure_rows(section(p.workbook))
     assert list(first) == ["Quý I (14/03/2024)", "Tuần 10 (04/03–10/03/2024)", "Tuần 11 (11/03–17/03/2024)",
                            "Tuần 12 (18/03–24/03/2024)"]
-    # each figure is that of the pass then: week 10 is the pass of 08/03, the cut-off and week 11 that of 14/03
+    # each figure is that of the pass then, judged at the end of its day (as a report or a dry run of that
+    # past date: the same figures): week 10 is the pass of 08/03, the cut-off and week 11 that of 14/03;
+    # today's own row (18/03) is the pass's, during the day
     for label, day in (("Tuần 10 (04/03–10/03/2024)", dt.date(2024, 3, 8)),
-                       ("Quý I (14/03/2024)", dt.date(2024, 3, 14)),
-                       ("Tuần 12 (18/03–24/03/2024)", dt.date(2024, 3, 18))):
-        k = kpis[day]
+                       ("Quý I (14/03/2024)", dt.date(2024, 3, 14))):
+        code, out, err = p.cli("run", "--as-of", day.isoformat(), "--dry-run", "--json")
+        k = json.loads(out)
+        assert code == 0 and k["source"] == "history", err
         assert first[label][:3] == [k["done"], k["overdue"], k["missing_quarterly"]], label
+    k = kpis[dt.date(2024, 3, 18)]
+    assert first["Tuần 12 (18/03–24/03/2024)"][:3] == [k["done"], k["overdue"], k["missing_quarterly"]]
+    code, out, err = p.cli("report", "--period", "2024Q1", "--date", "2024-03-18", "--json")
+    report = json.loads(out)  # the cut-off's row says what the period's report says
+    assert code == 0 and first["Quý I (14/03/2024)"][:3] == [report["done"], report["overdue"],
+                                                              report["missing_quarterly"]], err
     assert first["Tuần 11 (11/03–17/03/2024)"] == first["Quý I (14/03/2024)"]
     units = [r for r in section(p.workbook) if r[:2] == ["TT", "Kỳ báo cáo / tuần"]][0][5:]
     assert units == ["VP", "CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]
