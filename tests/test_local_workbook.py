@@ -97,6 +97,8 @@ def test_run_writes_flags_dashboard_and_log(inited):
 def test_a_pass_leaves_nothing_the_units_see_beside_the_workbook(inited):
     """The units' shared folder shows the workbook and nothing of ours: the writers' lock is a hidden file."""
     before = {p.name for p in inited.workbook.parent.iterdir() if not p.name.startswith(".")}
+    old_lock = inited.workbook.with_name(inited.workbook.name + ".lock")
+    old_lock.touch()  # what versions before the hidden lock left there
     inited.run_json()
     after = {p.name for p in inited.workbook.parent.iterdir() if not p.name.startswith(".")}
     assert after == before and inited.workbook.name in after
@@ -286,3 +288,19 @@ def test_one_row_height_formula_for_a_pass_init_and_the_dashboard():
     rows = {"A": (2, 3), "B": (2, 3), "C": (1, 2)}
     heights = {name: tuple(wb[name].row_dimensions[r].height for r in rs) for name, rs in rows.items()}
     assert heights == {name: (expected, None) for name in rows}
+
+
+def test_a_workbook_reached_through_a_link_stays_the_file_the_units_type_into(inited):
+    target = inited.workbook
+    link = target.with_name("lien-ket.xlsx")
+    link.symlink_to(target.name)
+    inited.write_config({"local": {"path": str(link)}})
+    inited.run_json()
+    assert link.is_symlink() and link.resolve() == target.resolve()  # the link is not replaced by a copy
+    assert "Tổng hợp" in openpyxl.load_workbook(target).sheetnames
+
+
+def test_a_folder_where_the_lock_file_goes_is_exit_2_naming_it(inited):
+    LocalBackend(inited.workbook).lock_path.mkdir()
+    code, _, err = inited.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 2 and ".lock" in err and "Lỗi trong chương trình" not in err

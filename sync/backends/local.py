@@ -40,7 +40,9 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, path: Path | str, owner_file_max_age_hours: float = 12):
-        self.path = Path(path)
+        # a link to the workbook: the file it points to is read, locked and replaced, never the link itself
+        # (a replaced link would leave the units typing into a file the job no longer sees)
+        self.path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
         self.owner_file_max_age_hours = owner_file_max_age_hours
         self.api_calls = 0
         self.notes: list[str] = []  # said to the user after the command (stale owner files, leftovers removed)
@@ -99,6 +101,7 @@ class LocalBackend:
                 self._refuse_if_held()
                 for left in xlsx_file.remove_leftovers(self.path, locked_at):
                     self.notes.append(f"Đã xóa tệp tạm '{left.name}' do một lượt chạy bị ngắt trước đó để lại.")
+                self._remove_old_lock()
                 if self.path.exists():
                     if fingerprint(self.path) != snapshot.token:
                         raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác")
@@ -120,6 +123,15 @@ class LocalBackend:
                               f"(tệp khóa '{self.lock_path}').") from None
         except OSError as exc:  # the lock file itself (a folder that became read-only, a full disk)
             raise xlsx_file.os_error(exc, self.path) from None
+
+    def _remove_old_lock(self) -> None:
+        """Versions before the hidden lock left a visible, empty `<name>.lock` in the units' folder."""
+        old = self.path.with_name(self.path.name + ".lock")
+        try:
+            if old.is_file() and not old.is_symlink() and old.stat().st_size == 0:
+                old.unlink()
+        except OSError:
+            pass  # not ours to insist on
 
     def _save_atomically(self, wb: openpyxl.Workbook, token) -> xlsx_file.Fingerprint:
         def last_checks(tmp: Path) -> None:
