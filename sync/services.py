@@ -329,7 +329,12 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
         passes, sends, last, problem = None, [], None, problem or exc
     age_h = None
     if last:
-        age_h = (now - dt.datetime.fromisoformat(last["started_at"])).total_seconds() / 3600
+        try:
+            age_h = (now - dt.datetime.fromisoformat(last["started_at"])).total_seconds() / 3600
+        except (TypeError, ValueError):  # a pass row damaged in the state file: stale, and said
+            problem = problem or StateFileError(
+                f"Tệp trạng thái '{settings.state}': lượt chạy ghi thời điểm '{last['started_at']}' không đọc được "
+                "(tệp bị sửa tay hoặc hỏng). Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu tệp mới.")
     stale = age_h is None or age_h > settings.status.max_age_hours
     unsent = [x for x in sends if x["status"] != "sent"]
     needed = _new_plan_needed(settings, now.date())

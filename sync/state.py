@@ -82,7 +82,10 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
     the pass row's columns."""
     if not text:
         return {}
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except ValueError:  # damaged by hand or by a disk: the pass row stands, without its figures
+        return {"damaged_summary": text[:80]}
     if isinstance(data, dict):
         return data
     rest: dict = {}

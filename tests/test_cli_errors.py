@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import openpyxl
+import pytest
 import yaml
 
 from sync.config import PROJECT_DIR
@@ -196,3 +197,20 @@ def test_report_send_without_recipients_stops_before_building_anything(demo_proj
     code, _out, err = demo_project.cli("report", "--period", "2024Q1", "--send")
     assert code == 2 and "'mail.report_to'" in err
     assert not (demo_project.root / "reports").exists()  # no .docx, annex or figures file left behind
+
+
+@pytest.mark.parametrize("column, value", [("summary", "{bad"), ("started_at", "garbage")])
+def test_status_with_a_pass_row_damaged_by_hand_is_exit_2_not_a_bug(inited_project, column, value):
+    import sqlite3
+    p = inited_project
+    assert p.cli("run", "--as-of", "2024-09-20")[0] == 0
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        db.execute(f"UPDATE passes SET {column} = ? WHERE command = 'run'", (value,))
+    for args in (("status",), ("status", "--json")):
+        code, _, err = p.cli(*args)
+        assert code != 1 and "Lỗi trong chương trình" not in err, (args, err)
+    code, out, err = p.cli("status")
+    if column == "started_at":  # no age can be told: the state file is the Office's to repair
+        assert code == 2 and "garbage" in err and "state.sqlite" in err
+    else:  # the pass stands without its figures
+        assert code == 0 and "run" in out
