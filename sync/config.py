@@ -51,9 +51,14 @@ REPORT_PLACEHOLDERS = ("period", "quarter", "year", "period_from", "period_to", 
 
 def _placeholders_known(text: str) -> str:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise ValueError(f"dấu ngoặc {{ }} không khớp ({exc})") from None
+    for name, spec, conv in fields:
+        if spec or conv:  # "{period:>9999}", "{period!r}": a format the report cannot keep to, or a trap
+            raise ValueError(f"chỗ điền '{{{name}{'!' + conv if conv else ''}{':' + spec if spec else ''}}}' có kèm "
+                             f"định dạng; chỉ ghi tên chỗ điền, ví dụ '{{{name}}}'")
+    names = {name for name, _, _ in fields}
     unknown = sorted(names - set(REPORT_PLACEHOLDERS))
     if unknown:
         raise ValueError(f"không có chỗ điền '{{{unknown[0]}}}'; dùng: "

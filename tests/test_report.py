@@ -241,9 +241,10 @@ def test_office_changes_letterhead_and_signer_in_config(demo_project):
                for p in doc.paragraphs)
 
 
-def test_unknown_placeholder_in_config_is_exit_2(demo_project):
-    demo_project.write_config({"local": {"path": str(demo_project.workbook)},
-                               "report": {"subject": "Báo cáo {quater}"}})
+@pytest.mark.parametrize("subject", ["Báo cáo {quater}", "Báo cáo {period!r:>{x}}", "Báo cáo {period:>99999999}",
+                                     "Báo cáo {period.year}"])
+def test_unknown_or_formatted_placeholder_in_config_is_exit_2(demo_project, subject):
+    demo_project.write_config({"local": {"path": str(demo_project.workbook)}, "report": {"subject": subject}})
     code, _, err = demo_project.cli("report")
     assert code == 2 and "report.subject" in err and "{period}" in err
 
