@@ -473,6 +473,10 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
                         f"({'--as-of' if request.as_of else 'ngày chốt của ' + period.name}); báo cáo không thể ban "
                         "hành trước khi có số liệu. Dùng --date YYYY-MM-DD hoặc dd/mm/yyyy không trước ngày số liệu "
                         "(hoặc --as-of để xem trước số liệu đến một ngày sớm hơn).")
+    if request.send and as_of != period.cutoff(cutoff_day):  # the report sent up is the period's, of its cut-off
+        raise UserError(f"Không gửi báo cáo {period.name} với số liệu đến {as_of:%d/%m/%Y} (--as-of): báo cáo gửi "
+                        f"cấp trên mang số liệu đến ngày chốt {period.cutoff(cutoff_day):%d/%m/%Y}. Bỏ --as-of để gửi; "
+                        "--as-of chỉ dùng để xem trước (không có --send).")
     pdf_wanted = request.pdf or rs.pdf
     if pdf_wanted:
         build.require_soffice()  # say so before anything is written

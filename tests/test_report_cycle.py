@@ -338,3 +338,11 @@ def test_the_charts_bars_add_up_to_every_counted_row_with_an_unknown_status_bar(
     assert per_unit == [u.rows for u in report.by_unit]
     counts = report.status_counts
     assert sum(per_unit) == report.kpis.rows - counts["not_counted"]
+
+
+def test_a_report_with_another_data_date_is_a_preview_never_sent(demo_project):
+    configure(demo_project)
+    code, _, err = demo_project.cli("report", "--period", "2024H1", "--as-of", "2024-08-01", "--send",
+                                    "--date", "2024-08-02")
+    assert code == 2 and "--as-of" in err and "14/06/2024" in err
+    assert _outbox(demo_project) == [] and not list((demo_project.root / "reports/out").glob("*.docx"))
