@@ -1,7 +1,8 @@
 """Build a period's report end to end: read the sheet, compute as of the data date, render, save.
 
-The figures come from `sync.pipeline.compute`, the same function a `run` pass uses, so the report
-equals the dashboard for the same date. Nothing is written to the sheet.
+The figures come from `sync.pipeline.compute`, the same function a `run` pass uses, judged at the end of the
+data date ("tính đến"): the report equals a dry run or export of that (past) date, and the dashboard of the
+next morning when nothing was typed in between. Nothing is written to the sheet.
 """
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def result_deadline(c: Checked, quarter: int, rules: Rules) -> dt.date:
 
 
 def owed_quarters(c: Checked, rules: Rules) -> list[int]:
-    """Quarters whose result's due day is over on `as_of` (before it) and is owed by this row."""
+    """Quarters whose result's due day is over (deadlines.day_over on Rules.today) and owed by this row."""
     if not c.counted or c.status == Status.CANCELLED:
         return []
     return [q for q in (1, 2, 3, 4) if day_over(result_deadline(c, q, rules), rules.today)

@@ -19,11 +19,12 @@ from sync import deadlines
 from sync.backends.memory import MemoryBackend, apply
 from sync.dashboard import STATUS_LINES, RowResult, evaluate, summarize
 from sync.flags import Rules
+from sync.history import tracking_table
 from sync.layout import build_init
 from sync.pipeline import PassOptions, compute
 from sync.plan import load_plan
 from sync.schema import TRACKING_COLUMNS, Layout
-from sync.tables import Entry
+from sync.tables import Entry, read_entries
 from sync.validation import check_all, resolve_schedule
 
 from .conftest import PLAN_PATH
@@ -173,6 +174,7 @@ def test_validation_is_idempotent(typed, as_of):
     assert not second.writes.cells.get(name) and not second.writes.notes.get(name)
     assert second.summary.kpis == first.summary.kpis
     assert [i.message for i in second.summary.errors] == [i.message for i in first.summary.errors]
-    again = check_all(typed, PLAN, {}, as_of)
-    assert [[i.message for i in c.issues] for c in again] == [[i.message for i in c.issues]
-                                                              for c in check_all(typed, PLAN, {}, as_of)]
+    # and validating what the first pass read back gives the same messages as validating what was typed
+    read_back = read_entries(tracking_table(memory.read(), LAYOUT, "test"))
+    assert [[i.message for i in c.issues] for c in check_all(read_back, PLAN, {}, as_of)] == [
+        [i.message for i in c.issues] for c in check_all(typed, PLAN, {}, as_of)]
