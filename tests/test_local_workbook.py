@@ -304,3 +304,14 @@ def test_a_folder_where_the_lock_file_goes_is_exit_2_naming_it(inited):
     LocalBackend(inited.workbook).lock_path.mkdir()
     code, _, err = inited.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 2 and ".lock" in err and "Lỗi trong chương trình" not in err
+
+
+def test_a_stray_cell_at_the_last_row_of_the_sheet_is_named_not_read_a_million_rows(inited):
+    wb = openpyxl.load_workbook(inited.workbook)
+    wb[TRACK].cell(1_048_576, 3).value = " "  # a unit's stray keystroke, at Excel's last row
+    wb.save(inited.workbook)
+    size = inited.workbook.stat().st_size
+    code, _, err = inited.cli("run", "--as-of", AS_OF.isoformat())
+    assert code == 0, err
+    assert "1048576" in err and "Ctrl+End" in err
+    assert inited.workbook.stat().st_size < size + 200_000  # no million empty rows written back

@@ -70,7 +70,7 @@ class LocalBackend:
             raise UserError(f"Không tìm thấy {self.describe()} (khóa cấu hình 'local.path'). "
                             "Chạy 'python -m sync init' để tạo bảng tính từ kế hoạch.")
         self._wb, self._token = self._load()
-        tabs = {ws.title: _read_sheet(ws) for ws in self._wb.worksheets}
+        tabs = {ws.title: _read_sheet(ws, self.notes) for ws in self._wb.worksheets}
         return Snapshot(tabs, token=self._token)
 
     def _load(self) -> tuple[openpyxl.Workbook, xlsx_file.Fingerprint]:
@@ -173,9 +173,15 @@ class LocalBackend:
         return Snapshot({}, token=None)
 
 
-def _read_sheet(ws) -> Tab:
+#: Empty rows in a row after which a tab is read no further: a stray keystroke at row 1,048,576 must not
+#: make the job read (and openpyxl create, and save back) a million empty rows.
+EMPTY_GAP = 2000
+
+
+def _read_sheet(ws, said: list[str] | None = None) -> Tab:
     rows: list[list[Cell]] = []
     notes = {}
+    empty = 0
     for r, row in enumerate(ws.iter_rows(), start=1):
         values = []
         for c, cell in enumerate(row, start=1):
@@ -183,6 +189,14 @@ def _read_sheet(ws) -> Tab:
             if cell.comment is not None:
                 notes[(r, c)] = cell.comment.text
         rows.append(values)
+        empty = empty + 1 if all(v is None for v in values) and not any(k[0] == r for k in notes) else 0
+        if empty >= EMPTY_GAP:
+            del rows[len(rows) - empty:]
+            if said is not None:
+                said.append(f"Tab '{ws.title}' có ô đã dùng ở tận dòng {ws.max_row} (cách phần có dữ liệu hơn "
+                            f"{EMPTY_GAP} dòng trống); chương trình không đọc phần đó. Xóa các ô ở xa đó (Ctrl+End "
+                            "để tìm) rồi lưu lại.")
+            break
     merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     return Tab(ws.title, rows, notes, merged)
 
