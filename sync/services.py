@@ -473,6 +473,10 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
                         f"({'--as-of' if request.as_of else 'ngày chốt của ' + period.name}); báo cáo không thể ban "
                         "hành trước khi có số liệu. Dùng --date YYYY-MM-DD hoặc dd/mm/yyyy không trước ngày số liệu "
                         "(hoặc --as-of để xem trước số liệu đến một ngày sớm hơn).")
+    if request.send and as_of >= now.date():  # "tính đến" a day not over yet: its figures can still change
+        raise UserError(f"Chưa gửi báo cáo {period.name}: ngày chốt số liệu {as_of:%d/%m/%Y} chưa hết (hôm nay "
+                        f"{now:%d/%m/%Y}), các đơn vị còn nhập được đến hết ngày. Gửi từ ngày "
+                        f"{as_of + dt.timedelta(days=1):%d/%m/%Y} (lịch của daemon làm vậy); bỏ --send để xem trước.")
     if request.send and as_of != period.cutoff(cutoff_day):  # the report sent up is the period's, of its cut-off
         raise UserError(f"Không gửi báo cáo {period.name} với số liệu đến {as_of:%d/%m/%Y} (--as-of): báo cáo gửi "
                         f"cấp trên mang số liệu đến ngày chốt {period.cutoff(cutoff_day):%d/%m/%Y}. Bỏ --as-of để gửi; "

@@ -226,3 +226,17 @@ def test_a_job_reads_as_its_command_line():
     assert Job("report", period="2024Q3", send=True, issued=dt.date(2024, 9, 16)).argv() == \
         ["report", "--period", "2024Q3", "--send", "--date", "2024-09-16"]
     assert Job("remind", send=True, as_of=dt.date(2024, 9, 16)).argv() == ["remind", "--send", "--as-of", "2024-09-16"]
+
+
+def test_a_report_is_not_sent_on_its_own_cut_off_day(site, plan):
+    """Its figures are "tính đến" the cut-off, a day not over yet: units may still type; nothing is built or
+    sent, and the message says from when it can go."""
+    from sync.services import ReportRequest
+    state, backend = State(site.state), MemoryBackend()
+    services.init(site, Ports(plan, backend, state), NOW)
+    cutoff_day = dt.datetime(2024, 9, 14, 16, 0)
+    with pytest.raises(UserError) as caught:
+        services.report(site, Ports(plan, backend, state), cutoff_day, ReportRequest("2024Q3", send=True))
+    assert caught.value.exit_code == 2 and "15/09/2024" in str(caught.value)
+    out = Path(site.report.out_dir)
+    assert not out.exists() or not list(out.glob("*.docx"))
