@@ -205,13 +205,6 @@ def _no_cell_margins(table) -> None:
     _table_property(table, _edges("w:tblCellMar", ("left", "right"), w="0", type="dxa"))
 
 
-def _indent(table, cm: float) -> None:
-    ind = OxmlElement("w:tblInd")
-    ind.set(qn("w:w"), str(int(Cm(cm).twips)))
-    ind.set(qn("w:type"), "dxa")
-    _table_property(table, ind)
-
-
 def _widths(table, widths_cm: Iterable[float]) -> None:
     table.autofit = False
     widths = list(widths_cm)

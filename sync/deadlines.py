@@ -102,15 +102,6 @@ def quarter_result_due(schedule: Schedule, year: int, quarter: int, cutoff_day: 
     return result_period(year, quarter, cutoff_day)[1]
 
 
-def reporting_quarter(day: dt.date, cutoff_day: int = 14) -> tuple[int, int]:
-    """(year, quarter) whose reporting period contains `day`."""
-    for quarter in (1, 2, 3, 4):
-        start, end = result_period(day.year, quarter, cutoff_day)
-        if start <= day <= end:
-            return day.year, quarter
-    return day.year + 1, 1  # after the Q4 cut-off: next year's Q1 period
-
-
 # --- typed dates ----------------------------------------------------------------------------------------
 
 _DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")

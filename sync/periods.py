@@ -23,8 +23,6 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _FROM_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 #: kind → the quarters whose results the period covers
 QUARTERS = {"Q1": (1,), "Q2": (2,), "H1": (1, 2), "Q3": (3,), "M9": (1, 2, 3), "Q4": (4,), "Y": (1, 2, 3, 4)}
-CYCLES = ("cchc", "quarterly")
-THIRDS = ("quarter", "nine_months")
 FORMS = ("2024Q1, Q1/2024, \"Quý I/2024\"; 2024H1, \"6 tháng đầu năm 2024\"; 2024Q3, \"Quý III/2024\"; "
          "2024M9, \"9 tháng đầu năm 2024\"; 2024Y, \"năm 2024\"; hoặc auto")
 
@@ -94,19 +92,6 @@ class Period:
         if self.kind == "H1":
             return f"6 tháng cuối năm {self.year}"
         return f"quý {ROMAN[self.last_quarter + 1]} năm {self.year}"
-
-    def next_months(self) -> tuple[dt.date, dt.date]:
-        """Calendar days of what follows (for tasks falling due in it)."""
-        if self.kind == "Y":
-            return dt.date(self.year + 1, 1, 1), dt.date(self.year + 1, 12, 31)
-        if self.kind == "Q4":
-            return dt.date(self.year + 1, 1, 1), dt.date(self.year + 1, 3, 31)
-        if self.kind == "H1":
-            return dt.date(self.year, 7, 1), dt.date(self.year, 12, 31)
-        first = self.last_quarter * 3 + 1
-        end = dt.date(self.year, first + 3, 1) - dt.timedelta(days=1) if first < 10 else dt.date(self.year, 12, 31)
-        return dt.date(self.year, first, 1), end
-
 
 def cycle(year: int, kind_of_cycle: str = "cchc", third: str = "quarter") -> list[Period]:
     """The periods reported in `year`, in order."""
