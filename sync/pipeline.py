@@ -9,6 +9,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from . import dashboard, merges
 from .asof import entries_as_of
@@ -17,10 +18,14 @@ from .flags import Rules
 from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
-from .tables import Table, a1, as_stt, locate, plan_deadlines, read_entries
+from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
 from .validation import check_all, missing_rows, plan_issues
-from .workbook import Backend, Snapshot, WriteSet
+from .workbook import Backend, Cell, Snapshot, WriteSet
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .trends import TrendRow
 
 MAX_ATTEMPTS = 3
 
@@ -37,14 +42,14 @@ class PassOptions:
     view_as_of: bool = False  # read today's entries as they stood on as_of (sync.asof), for past dates
     #: The entries history recorded for a past as-of date (sync.past), read instead of the sheet's. Such a
     #: computation is never written: its rows are not the sheet's rows.
-    entries: tuple | None = None
+    entries: tuple[Entry, ...] | None = None
     #: Figures as of the end of `as_of` (a report's data date "tính đến"), not during it (flags.Rules)
     as_of_ended: bool = False
     #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
-    trends: Callable[[dashboard.Summary], list] | None = None
+    trends: Callable[[dashboard.Summary], list[TrendRow]] | None = None
 
     @classmethod
-    def from_settings(cls, settings, as_of: dt.date, now: dt.datetime, **kw) -> PassOptions:
+    def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
         return cls(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
                    due_soon_days=settings.deadlines.due_soon_days, **kw)
 
@@ -63,14 +68,14 @@ class PassResult:
     summary: dashboard.Summary
     writes: WriteSet
     attempts: int
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     withheld: int = 0  # writes left out because a merged range hides their cell
     snapshot: Snapshot | None = None  # what the written attempt read (history records its unit cells)
     pass_id: str = ""
     held: WorkbookHeld | None = None  # computed, but the workbook is open in an office program: nothing written
 
-    def to_json(self, backend: Backend, dry_run: bool) -> dict:
+    def to_json(self, backend: Backend, dry_run: bool) -> dict[str, Any]:
         return {**self.summary.kpis.to_json(), "as_of": self.summary.as_of.isoformat(), "backend": backend.name,
                 "dry_run": dry_run, "pass_id": self.pass_id,
                 "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
@@ -166,9 +171,9 @@ def _job_notes(writes: WriteSet, table: Table, rows: list[dashboard.RowResult], 
 
 
 def log_row(summary: dashboard.Summary, opts: PassOptions, duration: float, rows_read: int,
-            pass_id: str = "") -> list:
+            pass_id: str = "") -> list[Cell]:
     k = summary.kpis
-    values = {"time": opts.now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": opts.as_of.strftime("%d/%m/%Y"),
+    values: dict[str, Cell] = {"time": opts.now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": opts.as_of.strftime("%d/%m/%Y"),
               "rows": rows_read, "errors": k.errors, "overdue": k.overdue, "emails": opts.emails_sent,
               "duration": round(duration, 3), "pass_id": pass_id, "note": None}
     return [values[key] for key in LOG_COLUMNS]
