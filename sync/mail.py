@@ -6,6 +6,7 @@ the config can inject a header. The send ledger (exactly once per recipient) liv
 """
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import smtplib
@@ -64,7 +65,11 @@ class Outbox:
         self.folder = Path(folder)
 
     def send(self, msg: EmailMessage) -> str:
-        final = self.folder / f"{uuid.uuid4().hex}.eml"
+        # named after the Message-ID: a message sent again after a crash (same id, sync.delivery) replaces its
+        # own file instead of making a second one, so the outbox holds each message once
+        ident = msg.get("Message-ID")
+        name = hashlib.sha256(str(ident).encode()).hexdigest()[:32] if ident else uuid.uuid4().hex
+        final = self.folder / f"{name}.eml"
         files.write_bytes(final, msg.as_bytes())  # a mail program watching the folder never sees half a message
         return str(final)
 

@@ -103,6 +103,17 @@ def test_outbox_writes_eml(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # shared like any file the Office saves
 
 
+def test_the_same_message_sent_again_after_a_crash_is_one_file_in_the_outbox(tmp_path):
+    msg, _ = _message(tmp_path)
+    msg.replace_header("Message-ID", "<report-2024Q3-lanhdao@sotttt.example.invalid>")
+    outbox = Outbox(tmp_path / "outbox")
+    first = outbox.send(msg)
+    assert outbox.send(msg) == first  # the resend of the interrupted recipient (same id) replaces it
+    msg.replace_header("Message-ID", "<report-2024Q3-lanhdao-forced@sotttt.example.invalid>")
+    assert outbox.send(msg) != first  # a new message (--force gives a new id) is a new file
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
 def test_outbox_never_shows_half_a_message(tmp_path, monkeypatch):
     """A failure while the .eml is written (a full disk) leaves no message, whole or partial, in the outbox."""
     msg, _ = _message(tmp_path)
