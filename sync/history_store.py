@@ -1,4 +1,4 @@
-"""The history of `Theo dõi` in the state file: three tables beside the pass log (sync/state.py).
+"""The history of `Theo dõi` (and of the plan tab's deadlines) in the state file, beside the pass log (sync/state.py).
 
     history_passes  one row per pass that recorded history (run, init, restore): its as-of date
     history         one row per cell change: row identity, column key, old and new value, kind
