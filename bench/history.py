@@ -157,9 +157,10 @@ def _office(rng: random.Random, snapshot: Snapshot, layout: Layout, day: dt.date
 def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     """Hourly passes through 2024 (working hours of working days, or every hour), units typing between them.
 
-    Units type at random hours, more in the two weeks before each quarter's cut-off; the day after each
-    cut-off the Office moves two tasks' deadlines in the plan tab. Every pass is logged in the state file as
-    a real one is (the pass row with its summary) and records history, the plan tab's deadlines with it."""
+    Units type at random hours, more in the two weeks before each quarter's cut-off; in the first working
+    hour after each cut-off the Office moves two tasks' deadlines in the plan tab. Every pass is logged in
+    the state file as a real one is (the pass row with its summary) and records history, the plan tab's
+    deadlines with it."""
     plan, layout = plan_for(76), Layout()
     path = folder / "wb-76.xlsx"
     if not path.exists():
@@ -177,6 +178,7 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     store = HistoryStore(state)
     rng = random.Random(seed)
     passes = cells = 0
+    moved: set[int] = set()  # the quarters whose deadlines the Office has moved
     clock = dt.datetime(2024, 1, 2, 0, tzinfo=TZ)  # aware, as `run` records its start
     t0 = time.perf_counter()
     while clock.year == 2024:
@@ -187,8 +189,9 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
         cutoff_soon = clock.month in (3, 6, 9, 12) and 1 <= clock.day <= 14
         if working and rng.random() < (0.6 if cutoff_soon else 0.25):
             _type(rng, tab, table, clock.date(), cutoff_soon)
-        if clock.month in (3, 6, 9, 12) and clock.day == 15 and clock.hour == 9:
-            _office(rng, snapshot, layout, clock.date())
+        if working and clock.month in (3, 6, 9, 12) and clock.day >= 15 and clock.month not in moved:
+            _office(rng, snapshot, layout, clock.date())  # the first working hour after the cut-off
+            moved.add(clock.month)
         s = {**summary, "as_of": clock.date().isoformat(), "duration_s": round(rng.uniform(0.04, 0.09), 3)}
         pass_id = state.record_pass("run", clock, True, s)
         cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout), figures=figures,
