@@ -29,6 +29,7 @@ from sync.pipeline import PassOptions, PassResult, run_pass
 from sync.schema import Layout
 from sync.services import unit_figures
 from sync.state import State
+from sync.tables import locate
 from sync.workbook import Snapshot
 
 from .case import AS_OF, PLAN, plan_for, prepare
@@ -78,7 +79,8 @@ def overhead(rows: int, folder: Path) -> dict:
         t0 = time.perf_counter()
         state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary,
                           then=store.recorder(AS_OF, history.snapshot_rows(snapshot, plan, layout),
-                                              figures=unit_figures(result.summary)))
+                                              figures=unit_figures(result.summary),
+                                              plan=history.plan_values(snapshot, layout)))
         return max(0.0, time.perf_counter() - t0 - alone)
 
     baseline_s = record()
@@ -139,11 +141,26 @@ def _type(rng: random.Random, tab, table, day: dt.date, units_busy: bool) -> Non
             put("evidence", None)  # cleared by mistake
 
 
+def _office(rng: random.Random, snapshot: Snapshot, layout: Layout, day: dt.date) -> None:
+    """The Office moves two tasks' Hạn hoàn thành in the plan tab (as it does after a cut-off)."""
+    table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), "bench")
+    if "deadline" not in table.columns:
+        return
+    col = table.columns["deadline"]
+    for r in rng.sample(list(table.rows()), 2):
+        line = table.tab.rows[r - 1]
+        line.extend([None] * (col - len(line)))
+        line[col - 1] = rng.choice([f"31/12/{day.year}", f"{day + dt.timedelta(days=rng.randint(10, 60)):%d/%m/%Y}",
+                                    None])
+
+
 def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     """Hourly passes through 2024 (working hours of working days, or every hour), units typing between them.
 
-    Units type at random hours, more in the two weeks before each quarter's cut-off. Every pass is logged
-    in the state file as a real one is (the pass row with its summary) and records history."""
+    Units type at random hours, more in the two weeks before each quarter's cut-off; in the first working
+    hour after each cut-off the Office moves two tasks' deadlines in the plan tab. Every pass is logged in
+    the state file as a real one is (the pass row with its summary) and records history, the plan tab's
+    deadlines with it."""
     plan, layout = plan_for(76), Layout()
     path = folder / "wb-76.xlsx"
     if not path.exists():
@@ -161,6 +178,7 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     store = HistoryStore(state)
     rng = random.Random(seed)
     passes = cells = 0
+    moved: set[int] = set()  # the quarters whose deadlines the Office has moved
     clock = dt.datetime(2024, 1, 2, 0, tzinfo=TZ)  # aware, as `run` records its start
     t0 = time.perf_counter()
     while clock.year == 2024:
@@ -171,17 +189,23 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
         cutoff_soon = clock.month in (3, 6, 9, 12) and 1 <= clock.day <= 14
         if working and rng.random() < (0.6 if cutoff_soon else 0.25):
             _type(rng, tab, table, clock.date(), cutoff_soon)
+        if working and clock.month in (3, 6, 9, 12) and clock.day >= 15 and clock.month not in moved:
+            _office(rng, snapshot, layout, clock.date())  # the first working hour after the cut-off
+            moved.add(clock.month)
         s = {**summary, "as_of": clock.date().isoformat(), "duration_s": round(rng.uniform(0.04, 0.09), 3)}
         pass_id = state.record_pass("run", clock, True, s)
-        cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout), figures=figures)
+        cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout), figures=figures,
+                              plan=history.plan_values(snapshot, layout))
         passes += 1
     simulate_s = time.perf_counter() - t0
     with state.connect() as db:
         history_rows = db.execute("SELECT COUNT(*) FROM history").fetchone()[0]
+        plan_rows = db.execute("SELECT COUNT(*) FROM history_plan").fetchone()[0]
         summary_bytes = db.execute("SELECT AVG(LENGTH(summary)) FROM passes").fetchone()[0]
         tables = {name: size for name, size in db.execute(
             "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")} if _has_dbstat(db) else {}
     at_s = _best(lambda: store.rows_at(dt.date(2024, 9, 14)), 3)
+    plan_at_s = _best(lambda: store.plan_at(dt.date(2024, 9, 14)), 3)
     config = folder / "year.yaml"
     config.write_text(f"local: {{path: {path}}}\nstate: {state_path}\nplan: {PLAN}\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -217,15 +241,15 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
         subprocess.run([sys.executable, "-m", "sync", "run", "--as-of", end.isoformat(), "--config", str(config)],
                        env=env, check=True, capture_output=True)
         cli_pass.append(time.perf_counter() - t1)
-    return {"passes": passes, "cell_records": cells, "history_rows": history_rows,
+    return {"passes": passes, "cell_records": cells, "history_rows": history_rows, "history_plan_rows": plan_rows,
             "state_mb": round(state_path.stat().st_size / 1e6, 3), "simulate_s": round(simulate_s, 1),
             "summary_bytes_per_pass": round(summary_bytes or 0, 1),
             "state_kb_by_table": {k: round(v / 1e3, 1) for k, v in tables.items()},
             "trends_rows_pandas_s": round(trends_full_s, 4), "trends_rows_kept_s": round(trends_kept_s, 4),
             "cli_run_pass_year_history_s": {"first_with_pandas": round(cli_pass[0], 3),
                                             "usual": round(statistics.median(cli_pass[1:]), 3)},
-            "rows_at_s": round(at_s, 4), "cli_history_at_s": {"median": round(statistics.median(cli), 3),
-                                                               "max": round(max(cli), 3)},
+            "rows_at_s": round(at_s, 4), "plan_at_s": round(plan_at_s, 4),
+            "cli_history_at_s": {"median": round(statistics.median(cli), 3), "max": round(max(cli), 3)},
             "cli_status_s_same_machine": round(statistics.median(baseline), 3)}
 
 

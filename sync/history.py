@@ -194,6 +194,32 @@ def snapshot_rows(snapshot: Snapshot, plan: Plan, layout: Layout, where: str = "
     return rows_of(tracking_table(snapshot, layout, where or "bảng tính"), plan)
 
 
+def plan_values(snapshot: Snapshot, layout: Layout, where: str = "") -> dict[str, str] | None:
+    """The plan tab's Hạn hoàn thành (the Office's per-task deadline), keyed by task STT as text, encoded:
+    what figures of a past date need beside the tracking rows. None when the plan tab cannot be read (no
+    such tab, a broken header): then nothing is recorded, and the next readable pass records it."""
+    from .errors import UserError
+    from .tables import plan_deadlines
+    if snapshot.find_tab(layout.tabs["plan"]) is None:
+        return None
+    try:
+        table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where or "bảng tính")
+        overrides = plan_deadlines(table)
+    except UserError:
+        return None
+    return {str(stt): text for stt, value in overrides.items() if (text := encode(value, "deadline")) is not None}
+
+
+def plan_overrides(values: dict[str, str]) -> dict[int, Cell]:
+    """Recorded plan-tab deadlines back as `plan_deadlines` gives them: STT → the typed value."""
+    out: dict[int, Cell] = {}
+    for stt, text in values.items():
+        number = as_stt(stt)
+        if number is not None and (value := decode(text)) is not None:
+            out[number] = value
+    return out
+
+
 # --- the diff -------------------------------------------------------------------------------------------------
 
 def diff(seen: dict[RowKey, tuple[str, str]], rows: list[HistoryRow], first: bool, kind: str = "change") -> Diff:

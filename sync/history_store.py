@@ -1,9 +1,12 @@
-"""The history of `Theo dõi` in the state file: three tables beside the pass log (sync/state.py).
+"""The history of `Theo dõi` (and of the plan tab's deadlines) in the state file, beside the pass log (sync/state.py).
 
     history_passes  one row per pass that recorded history (run, init, restore): its as-of date
     history         one row per cell change: row identity, column key, old and new value, kind
     history_seen    the last-seen values of every live row and their hash, so a pass compares hashes and
                     never re-reads the whole history
+    history_plan    the plan tab's Hạn hoàn thành (the Office's per-task deadline) by task STT: a baseline at
+                    the first pass that records it, then a row per change; the figures of a past date are
+                    computed with the deadlines as they stood then, not as the Office has typed them since
 
 A pass's records and its update of `history_seen` are one transaction: a crash leaves the pass's
 changes for the next pass to record, never half of them. The pure work is in sync/history.py.
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from . import history
 from .history import HistoryRow, RowKey
 from .state import State
+from .workbook import Cell
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_passes (
@@ -47,6 +51,13 @@ CREATE TABLE IF NOT EXISTS history_seen (
     vals TEXT NOT NULL,          -- JSON: column key → typed text
     PRIMARY KEY (stt, unit, ordinal)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history_plan (
+    id INTEGER PRIMARY KEY,
+    pass_id INTEGER NOT NULL REFERENCES passes(id),
+    stt TEXT NOT NULL,           -- task STT as text; '' for the baseline's own mark (from here on it is known)
+    new TEXT,                    -- typed text (sync.history.encode); NULL: cleared
+    kind TEXT NOT NULL           -- baseline | change
+);
 CREATE TABLE IF NOT EXISTS unit_figures (
     as_of TEXT NOT NULL, unit TEXT NOT NULL,  -- the figures of the day's last writing pass, per unit
     done INTEGER NOT NULL, overdue INTEGER NOT NULL, missing INTEGER NOT NULL,
@@ -103,26 +114,30 @@ class HistoryStore:
             pass
 
     def recorder(self, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
-                 figures: Figures | None = None):
+                 figures: Figures | None = None, plan: dict[str, str] | None = None):
         """For State.record_pass(then=…): the pass and its history (and its figures per unit, for the
-        trends) in one transaction, one commit."""
+        trends; and the plan tab's deadlines, `plan`: sync.history.plan_values) in one transaction, one
+        commit."""
         self.ensure()
-        return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind, figures)
+        return lambda db, pass_id: self.record_in(db, pass_id, as_of, rows, kind, figures, plan)
 
     def record(self, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
-               figures: Figures | None = None) -> int:
+               figures: Figures | None = None, plan: dict[str, str] | None = None) -> int:
         """Record what changed since the last recorded state; returns the number of cell records added."""
         with self._connect() as db:
-            return self.record_in(db, pass_id, as_of, rows, kind, figures)
+            return self.record_in(db, pass_id, as_of, rows, kind, figures, plan)
 
     @staticmethod
     def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
-                  figures: Figures | None = None) -> int:
+                  figures: Figures | None = None, plan: dict[str, str] | None = None) -> int:
         """Records nothing (returns -1) for a pass dated before the last recorded one: the caller says so
-        (`refusal`); this is the guard inside the transaction."""
+        (`refusal`); this is the guard inside the transaction. `plan` None: the plan tab's deadlines were
+        not read (restore), nothing recorded of them."""
         last = db.execute("SELECT MAX(as_of) FROM history_passes").fetchone()[0]
         if last is not None and as_of.isoformat() < last:
             return -1
+        if plan is not None:
+            _record_plan(db, pass_id, plan)
         if figures:  # the day's last pass stands for the day
             db.executemany("INSERT INTO unit_figures (as_of, unit, done, overdue, missing) VALUES (?,?,?,?,?) "
                            "ON CONFLICT (as_of, unit) DO UPDATE SET done = excluded.done, "
@@ -272,6 +287,23 @@ class HistoryStore:
         found, rows = self.rows_at(day)
         return history.to_entries(rows, plan) if found else []
 
+    def plan_at(self, day: dt.date) -> dict[int, Cell] | None:
+        """The plan tab's Hạn hoàn thành as it stood at `day` (after the last pass dated `day` or earlier),
+        as `sync.tables.plan_deadlines` gives them. None when history does not know them then: no pass by
+        `day`, or none by then recorded them (a state file from before they were recorded): the caller
+        uses the live ones."""
+        found = self.pass_at(day)
+        if found is None:
+            return None
+        with self._connect() as db:
+            start = db.execute("SELECT MIN(pass_id) FROM history_plan WHERE stt = '' AND kind = 'baseline'"
+                               ).fetchone()[0]
+            if start is None or start > found.pass_id:
+                return None
+            values = _plan_replay(db.execute("SELECT stt, new FROM history_plan WHERE pass_id <= ? ORDER BY id",
+                                             (found.pass_id,)))
+        return history.plan_overrides(values)
+
     def seen(self, key: RowKey) -> dict[str, str] | None:
         """What the last pass saw in a row (the values `restore` checks the live sheet against)."""
         with self._connect() as db:
@@ -309,6 +341,39 @@ class HistoryStore:
                 f"WHERE {' AND '.join(where)} ORDER BY h.id", args)
             return [Record(r[0], dt.date.fromisoformat(r[1]), r[2] or "", (r[3], r[4], r[5]), r[6], r[7], r[8], r[9])
                     for r in cursor]
+
+
+def _plan_replay(records) -> dict[str, str]:
+    """The plan's deadlines (STT → typed text) after (stt, new) records, oldest first."""
+    values: dict[str, str] = {}
+    for stt, new in records:
+        if stt == "":
+            continue
+        if new is None:
+            values.pop(stt, None)
+        else:
+            values[stt] = new
+    return values
+
+
+def _record_plan(db, pass_id: int, plan: dict[str, str]) -> None:
+    """The plan tab's deadlines where they differ from what history last recorded; the first time, a baseline
+    (its mark says from which pass on they are known, even when none is typed)."""
+    known = db.execute("SELECT 1 FROM history_plan LIMIT 1").fetchone() is not None
+    rows: list[tuple[int, str, str | None, str]]
+    if not known:
+        rows = [(pass_id, "", None, "baseline")]
+        rows += [(pass_id, stt, new, "baseline") for stt, new in sorted(plan.items(), key=lambda i: _stt_order(i[0]))]
+    else:
+        last = _plan_replay(db.execute("SELECT stt, new FROM history_plan ORDER BY id"))
+        rows = [(pass_id, stt, plan.get(stt), "change") for stt in sorted(set(last) | set(plan), key=_stt_order)
+                if last.get(stt) != plan.get(stt)]
+    if rows:
+        db.executemany("INSERT INTO history_plan (pass_id, stt, new, kind) VALUES (?,?,?,?)", rows)
+
+
+def _stt_order(stt: str) -> tuple[int, str]:
+    return (int(stt), "") if stt.isdigit() else (1 << 30, stt)
 
 
 def _figures_at(db, day: dt.date, units: list[str]) -> Figures:

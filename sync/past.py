@@ -7,7 +7,12 @@ early, e.g. a state file started mid-year), today's entries are read with as-of 
 (`sync.asof`): a completion dated after the date counts as in progress, a quarterly result whose
 cut-off is after the date is not counted. A date that is today needs neither.
 
-Used by `run --as-of D --dry-run` and `report`; both print `Source.sentence()` so the reader knows which.
+The plan tab's Hạn hoàn thành (the Office's per-task deadline) is taken from history too, as it stood at
+the same pass (`plan_overrides`): a deadline the Office moves later changes no figure of an earlier date.
+A state file from before history recorded them has none for such a date (None): the live ones are used.
+
+Used by `run --as-of D --dry-run`, `report` and `export --at`; they print `Source.sentence()` so the reader
+knows which.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from typing import Any
 
 from .plan import Plan
 from .tables import Entry
+from .workbook import Cell
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class Source:
     as_of: dt.date
     pass_date: dt.date | None = None  # the history pass the entries come from
     entries: tuple[Entry, ...] | None = None
+    #: The plan tab's deadlines (STT → typed value) at that pass; None: history does not know them (use the live)
+    plan_overrides: dict[int, Cell] | None = None
 
     def sentence(self) -> str:
         day = f"{self.as_of:%d/%m/%Y}"
@@ -40,7 +48,7 @@ class Source:
     def options(self) -> dict[str, Any]:
         """What `PassOptions` needs to compute from this source."""
         if self.kind == "history":
-            return {"entries": self.entries}
+            return {"entries": self.entries, "plan_overrides": self.plan_overrides}
         return {"view_as_of": self.kind == "as_of"}
 
 
@@ -54,4 +62,4 @@ def source_for(state_path: Path, plan: Plan, as_of: dt.date, today: dt.date) -> 
     found = store.pass_at(as_of)
     if found is None:
         return Source("as_of", as_of)
-    return Source("history", as_of, found.as_of, tuple(store.entries_at(as_of, plan)))
+    return Source("history", as_of, found.as_of, tuple(store.entries_at(as_of, plan)), store.plan_at(as_of))

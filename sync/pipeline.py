@@ -43,6 +43,9 @@ class PassOptions:
     #: The entries history recorded for a past as-of date (sync.past), read instead of the sheet's. Such a
     #: computation is never written: its rows are not the sheet's rows.
     entries: tuple[Entry, ...] | None = None
+    #: The plan tab's Hạn hoàn thành as history recorded them for that date (sync.past), used instead of the
+    #: live tab's (which is still read, for its shape); None: the live tab's.
+    plan_overrides: dict[int, Cell] | None = None
     #: Figures as of the end of `as_of` (a report's data date "tính đến"), not during it (flags.Rules)
     as_of_ended: bool = False
     #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
@@ -88,6 +91,8 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     plan_table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where)
     entries = read_entries(tracking) if opts.entries is None else list(opts.entries)
     overrides = plan_deadlines(plan_table)
+    if opts.plan_overrides is not None:
+        overrides = dict(opts.plan_overrides)
     if opts.view_as_of:
         entries = entries_as_of(entries, opts.as_of, plan.year, opts.cutoff_day, plan, overrides)
     checked = check_all(entries, plan, overrides, opts.as_of)

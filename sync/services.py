@@ -706,7 +706,8 @@ def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layou
     from .history_store import HistoryStore
     record: Callable[[sqlite3.Connection, int], object] = HistoryStore(state).recorder(
         as_of, history.snapshot_rows(snapshot, plan, layout, where),
-        figures=unit_figures(summary) if summary is not None else None)
+        figures=unit_figures(summary) if summary is not None else None,
+        plan=history.plan_values(snapshot, layout, where))
     return record
 
 

@@ -612,3 +612,92 @@ def test_an_output_named_like_the_units_workbook_or_a_folder_is_refused_not_writ
     folder.mkdir()
     code, _, err = p.cli(*command, "-o", str(folder))
     assert code == 2 and str(folder) in err and "Lỗi trong chương trình" not in err
+
+
+# --- the plan tab's deadlines of a past date: from history too (issue 11, items 4 and 5) ---------------------
+
+D0 = dt.date(2024, 9, 14)  # the 2024Q3 report's cut-off
+
+
+def set_plan_deadline(path, stt: int, value) -> None:
+    """The Office types a task's Hạn hoàn thành in the plan tab."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Kế hoạch"]
+    head = next(r for r in range(1, 10) if "Hạn hoàn thành" in [c.value for c in ws[r]])
+    cols = {c.value: c.column for c in ws[head]}
+    row = next(r for r in range(head + 1, ws.max_row + 1) if ws.cell(r, cols["STT"]).value in (stt, str(stt)))
+    ws.cell(row, cols["Hạn hoàn thành"]).value = value
+    wb.save(path)
+
+
+def _past_figures(p, day: dt.date) -> dict:
+    code, out, err = p.cli("run", "--as-of", day.isoformat(), "--dry-run", "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["source"] == "history"
+    return {k: got[k] for k in ("rows", "done", "overdue", "due_soon", "missing_quarterly", "errors")}
+
+
+def _report_figures(p, *extra: str) -> dict:
+    code, out, err = p.cli("report", "--period", "2024Q3", "--date", "2024-09-20", "--json", *extra)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["as_of"] == D0.isoformat()
+    return {k: got[k] for k in ("rows", "done", "overdue", "missing_quarterly", "errors")}
+
+
+def _overdue_tasks(rows) -> list[str]:
+    return [r["STT"] for r in rows if r["Được tính"] == "Có" and r["Cảnh báo"].startswith("Quá hạn")]
+
+
+def test_figures_of_a_past_date_keep_the_plan_deadlines_of_then_after_the_office_moves_them(demo_project):
+    p = demo_project
+    p.write_config({"report": {"out_dir": str(p.root / "reports")}})
+    p.run_json(D0)
+    dry, report = _past_figures(p, D0), _report_figures(p)
+    exported, _ = _export(p, "--at", D0.isoformat())
+    late = sorted(set(_overdue_tasks(exported)), key=int)[:3]
+    assert dry["overdue"] > 0 and report["overdue"] > 0 and late
+    for stt in late:  # the Office gives the late tasks until the end of the year
+        set_plan_deadline(p.workbook, int(stt), "31/12/2024")
+
+    def unchanged():
+        assert _past_figures(p, D0) == dry
+        assert _report_figures(p, "--force") == report  # the report rebuilt
+        assert _export(p, "--at", D0.isoformat())[0] == exported
+
+    unchanged()  # the edit not yet seen by any pass: the live tab is not the past
+    p.run_json(D1)  # a pass records the edit, dated 20/09
+    unchanged()
+    later, _ = _export(p, "--at", D1.isoformat())  # from D1 on, the moved deadlines count
+    assert not set(late) & set(_overdue_tasks(later))
+    assert _past_figures(p, D1)["overdue"] == len(_overdue_tasks(later)) < dry["overdue"]
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        kinds = db.execute("SELECT kind, COUNT(*) FROM history_plan GROUP BY kind").fetchall()
+    assert dict(kinds)["change"] == len(late)  # only the edits, once: an unchanged plan tab adds nothing
+    p.run_json(D2)
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM history_plan WHERE kind = 'change'").fetchone()[0] == len(late)
+
+
+def test_a_state_file_from_before_plan_deadlines_were_recorded_uses_the_live_ones_until_a_pass_records_them(
+        demo_project):
+    p = demo_project
+    p.run_json(D0)
+    with sqlite3.connect(p.root / "state.sqlite") as db:  # as a state file written before this table existed
+        db.execute("DROP TABLE history_plan")
+    before = _past_figures(p, D0)
+    exported, _ = _export(p, "--at", D0.isoformat())
+    late = sorted(set(_overdue_tasks(exported)), key=int)[:1]
+    set_plan_deadline(p.workbook, int(late[0]), "31/12/2024")
+    assert _past_figures(p, D0)["overdue"] < before["overdue"]  # unknown then: the live deadlines, as before
+    assert HistoryStore(State(p.root / "state.sqlite")).plan_at(D0) is None
+    p.run_json(D1)  # the first pass that records them: a baseline, known from 20/09 on
+    store = HistoryStore(State(p.root / "state.sqlite"))
+    at_d1 = store.plan_at(D1)
+    assert store.plan_at(D0) is None and at_d1 and at_d1[int(late[0])] == "31/12/2024"
+    set_plan_deadline(p.workbook, int(late[0]), None)
+    d1 = _past_figures(p, D1)
+    p.run_json(D2)
+    assert _past_figures(p, D1) == d1  # the clearing, recorded on 27/09, leaves 20/09 as it was
+    assert store.plan_at(D2) == {k: v for k, v in at_d1.items() if k != int(late[0])}

@@ -41,6 +41,7 @@ FIGURES = ("rows", "done", "in_progress", "not_started", "cancelled", "unknown_s
            "missing_quarterly", "errors", "on_time_rate")
 LAYOUT = Layout()
 HEAD = LAYOUT.tracking_columns  # key → header
+PLAN_HEAD = LAYOUT.plan_columns
 #: The columns a unit (or the Office) types; the job's own two are left alone, as units leave them.
 TYPED = [k for k in HEAD if k not in JOB_COLUMNS]
 ACTIONS_PER_WEEK = 6
@@ -84,6 +85,18 @@ class LocalSheet:
     def date(self, day: dt.date, rng: random.Random):
         return dt.datetime.combine(day, dt.time(0)) if rng.random() < 0.7 else f"{day:%d/%m/%Y}"
 
+    def plan_deadline(self, stt: int, value) -> None:
+        """The Office types a task's Hạn hoàn thành in the plan tab (its own tab, in Excel)."""
+        self._open = None
+        wb = openpyxl.load_workbook(self.path)
+        ws = wb[LAYOUT.tabs["plan"]]
+        head = next(r for r in range(1, 10) if PLAN_HEAD["deadline"] in [c.value for c in ws[r]])
+        cols = {c.value: c.column for c in ws[head]}
+        row = next(r for r in range(head + 1, ws.max_row + 1)
+                   if history.stt_key(ws.cell(r, cols[PLAN_HEAD["stt"]]).value) == str(stt))
+        ws.cell(row, cols[PLAN_HEAD["deadline"]]).value = value
+        wb.save(self.path)
+
     def saved(self, root, label):
         """The sheet's values now, kept for later: a copy of the file."""
         copy = root / f"at-{label}.xlsx"
@@ -124,6 +137,15 @@ class GoogleSheet:
 
     def date(self, day: dt.date, rng: random.Random):
         return f"{day:%d/%m/%Y}"  # typed into Sheets: a real date cell
+
+    def plan_deadline(self, stt: int, value) -> None:
+        """The Office types a task's Hạn hoàn thành in the plan tab (USER_ENTERED: a date typed is a date cell)."""
+        ws = unit_client(self.api, self.key).worksheet(LAYOUT.tabs["plan"])
+        rows = ws.get_all_values()
+        head = next(i for i, r in enumerate(rows) if PLAN_HEAD["deadline"] in r)
+        stt_col, col = rows[head].index(PLAN_HEAD["stt"]), rows[head].index(PLAN_HEAD["deadline"])
+        row = next(i for i in range(head + 1, len(rows)) if history.stt_key(rows[i][stt_col]) == str(stt))
+        ws.update_cell(row + 1, col + 1, "" if value is None else value)
 
     def saved(self, root, label):
         # the values (a date cell is its serial number, as a pass reads it), and the sheet as the job reads it
@@ -166,6 +188,16 @@ class Units:
             rows.append(back)
             self._count("re-add")
         self.sheet.write(header, before, rows)
+
+    def office(self, day: dt.date) -> None:
+        """After a cut-off, the Office moves tasks' deadlines in the plan tab: one to the year's end, one to a
+        date already past, one back to the plan's own Tiến độ (cleared). A figure of an earlier date must not move."""
+        rng = self.rng
+        later, earlier, cleared = rng.sample(range(1, 18), 3)
+        self.sheet.plan_deadline(later, f"31/12/{YEAR}")
+        self.sheet.plan_deadline(earlier, f"{max(dt.date(YEAR, 1, 31), day - dt.timedelta(days=75)):%d/%m/%Y}")
+        self.sheet.plan_deadline(cleared, None)
+        self._count("plan")
 
     def _count(self, action):
         self.counts[action] = self.counts.get(action, 0) + 1
@@ -261,9 +293,10 @@ def simulate(project, sheet, plan, label: str, seed: int = 2024) -> dict:
                 ended = PassOptions(cutoff, now, as_of_ended=True)  # a report's figures: at the end of its date
                 direct = compute(snapshot, plan, LAYOUT, ended, "saved").summary.kpis.to_json()
                 assert at_cutoff[period][0] == {k: direct[k] for k in FIGURES}, period
+                units.office(cutoff)  # after the cut-off's pass: recorded by the next one, dated after it
     units.week(len(FRIDAYS), dt.date(YEAR, 12, 31))  # and more typing after the last pass
     assert set(at_cutoff) == set(PERIODS)
-    assert {"delete", "re-add", "sort", "correct", "clear", "complete"} <= set(units.counts), units.counts
+    assert {"delete", "re-add", "sort", "correct", "clear", "complete", "plan"} <= set(units.counts), units.counts
     for period, cutoff in PERIODS.items():
         expected_figures, expected_rows = at_cutoff[period]
         assert figures(project, period, cutoff, "--force") == expected_figures, period
