@@ -184,12 +184,14 @@ def _read_sheet(ws, said: list[str] | None = None) -> Tab:
     empty = 0
     for r, row in enumerate(ws.iter_rows(), start=1):
         values = []
+        noted = False
         for c, cell in enumerate(row, start=1):
             values.append(cell.value)
             if cell.comment is not None:
                 notes[(r, c)] = cell.comment.text
+                noted = True
         rows.append(values)
-        empty = empty + 1 if all(v is None for v in values) and not any(k[0] == r for k in notes) else 0
+        empty = empty + 1 if not noted and all(v is None for v in values) else 0
         if empty >= EMPTY_GAP:
             del rows[len(rows) - empty:]
             if said is not None:
