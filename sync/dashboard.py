@@ -414,8 +414,9 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
 TRENDS_TITLE = "VI. DIỄN BIẾN"
 TRENDS_NONE = ("Chưa có lịch sử số liệu của các lượt chạy trước ngày {day}: phần diễn biến có từ lượt chạy ghi "
                "của ngày sau.")
-TRENDS_NOTE = ("Số liệu mỗi kỳ, mỗi tuần là số liệu lượt chạy cuối cùng đến hết ngày đó (tuần: đến Chủ nhật), như "
-               "đã ghi lại lúc đó. Ô đơn vị: hoàn thành / quá hạn / thiếu kết quả quý.")
+TRENDS_NOTE = ("Số liệu mỗi kỳ, mỗi tuần là số liệu của lượt chạy cuối cùng đến ngày đó (tuần: đến Chủ nhật), tính "
+               "đến hết ngày của lượt chạy ấy, như đã ghi lại lúc đó; dòng của hôm nay là số liệu lúc cập nhật. "
+               "Ô đơn vị: hoàn thành / quá hạn / thiếu kết quả quý.")
 TRENDS_GROUPS = {"cutoff": "Theo kỳ báo cáo", "week": "Theo tuần"}
 
 
