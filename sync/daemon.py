@@ -48,6 +48,7 @@ class Daemon:
         self.plan_year = plan_year
         self.clock = clock
         load = services.reloader(settings)
+        self._load = load
         self.runner: Runner = runner or (lambda job: services.perform(load, job, clock))
         self.calendar = WorkCalendar(frozenset(self.cfg.extra_holidays), frozenset(self.cfg.extra_workdays))
         self.scheduler = schedule.Scheduler()
@@ -77,6 +78,7 @@ class Daemon:
         today = self.clock().date()
         if not self.calendar.is_working_day(today):
             return None
+        self.refresh()
         cutoff_day, rs = self.settings.deadlines.quarter_cutoff_day, self.settings.report
         period = periods.auto(today, self.plan_year, cutoff_day, rs.cycle, rs.third)
         if period is None:
@@ -93,6 +95,19 @@ class Daemon:
                         self.cfg.report_catch_up_days, period.key)
             return None
         return self._command(Job("report", period=period.key, send=True, issued=today))
+
+    def refresh(self) -> None:
+        """The config and the plan as they are now, as cron reads them for each command: after the year's turn
+        (a new plan, workbook and state file in the config) the new year's reports are the ones looked for,
+        without a restart. A config that does not load keeps the last good one; the action says what is wrong."""
+        from .errors import SyncError
+        from .plan import load_plan
+        try:
+            settings = self._load()
+            year = load_plan(settings.plan_path()).year
+        except SyncError:
+            return
+        self.settings, self.plan_year = settings, year
 
     def remind(self) -> str | None:
         if not self.calendar.is_working_day(self.clock().date()):
@@ -128,6 +143,7 @@ class Daemon:
     def next_actions(self) -> str:
         """When the daemon will next make a pass, send a report and send reminders, in words."""
         now = self.clock()
+        self.refresh()
         try:
             report = self._next_report(now)
         except Exception as exc:  # noqa: BLE001 - e.g. a broken state file: said here, the loop still starts

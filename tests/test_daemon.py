@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import schedule
 from docx import Document
@@ -183,3 +184,20 @@ def test_next_actions_inside_a_catch_up_window_knows_the_period_and_its_sends(de
     assert "ngày chốt số liệu 14/09/2024" in daemon.next_actions()
     (demo_project.root / "state.sqlite").unlink()  # the witness beside the report still knows
     assert "ngày chốt số liệu 14/09/2024" in daemon.next_actions()
+
+
+def test_after_the_years_turn_the_running_daemon_looks_for_the_new_plans_reports(demo_project, monkeypatch):
+    """The config is switched to next year's plan and state file while the daemon runs (README: the year's
+    turn): its next report action reads them, as cron's next command would."""
+    import yaml
+    clock = FakeClock(dt.datetime(2025, 3, 17, 7, 0))
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=_recorder(calls := []))
+    assert daemon.plan_year == 2024
+    plan = yaml.safe_load(Path(daemon.settings.plan_path()).read_text(encoding="utf-8"))
+    plan["year"] = 2025
+    new_plan = demo_project.root / "ke-hoach-2025.yaml"
+    new_plan.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    demo_project.write_config({"plan": str(new_plan), "state": str(demo_project.root / "cchc-2025.sqlite")})
+    daemon.report()  # Monday 17/03/2025: the first working day after the Quý I/2025 cut-off
+    assert daemon.plan_year == 2025 and str(daemon.settings.state).endswith("cchc-2025.sqlite")
+    assert [(j.command, j.period) for j in calls] == [("report", "2025Q1")]
