@@ -77,7 +77,15 @@ class Kpis:
 
 
 @dataclass(frozen=True)
-class UnitLine:
+class _Line:
+    """A line of a summary table: its fields as a JSON object (dates are converted by the lines that have them)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UnitLine(_Line):
     """One unit's counts over its counted rows (the per-unit table and the report's chart)."""
 
     unit: str  # the unit's name
@@ -98,12 +106,9 @@ class UnitLine:
         count: int = getattr(self, status.value)
         return count
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class TaskLine:
+class TaskLine(_Line):
     """One task's counts over its units' counted rows, and its state in words."""
 
     stt: int
@@ -119,12 +124,9 @@ class TaskLine:
     missing: int
     state: str  # task_condition: "Quá hạn (3/6 đơn vị)"
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class OverdueLine:
+class OverdueLine(_Line):
     """One overdue row: a unit's task past its deadline and not done."""
 
     stt: int
