@@ -132,8 +132,11 @@ def parse_date(value: object) -> dt.date | None:
         if match:
             parts = [int(p) for p in match.groups()]
             day, month, year = parts if order == "dmy" else parts[::-1]
-            if year < 100:
+            if len(match.group(3 if order == "dmy" else 1)) == 2:  # "05/03/24": this century
                 year += 2000
+            if not 2000 <= year <= 2100:  # "01/01/1900", "0001-01-01": a slip, not a date of the plan
+                raise DateError(f"'{nfc(value)}': năm {year} không hợp lý cho kế hoạch này; nhập theo dạng "
+                                "dd/mm/yyyy, ví dụ 05/03/2024")
             try:
                 return dt.date(year, month, day)
             except ValueError:

@@ -268,3 +268,14 @@ def test_a_past_date_reads_a_result_as_due_on_the_rows_own_day(plan):
 def test_a_recurring_day_not_understood_is_dropped_with_a_note(phrase):
     schedule = parse(phrase, 2024)
     assert schedule.kind == "recurring" and schedule.day is None and schedule.note
+
+
+@pytest.mark.parametrize("typed", ["01/01/1900", "0001-01-01", "31/12/9999", "15/06/2999"])
+def test_a_year_no_plan_can_have_is_a_clear_date_error(typed):
+    with pytest.raises(DateError, match="không hợp lý"):
+        parse_date(typed)
+
+
+def test_a_two_digit_year_is_this_century_and_a_four_digit_one_is_as_written():
+    assert parse_date("05/03/24") == D(2024, 3, 5)
+    assert parse_date("2024-03-05") == D(2024, 3, 5)
