@@ -22,6 +22,8 @@ from .workbook import Cell
 FORMULA_START = re.compile(r"^(=|\+|@|\t|\r|-(?!\s))")
 URL_LIKE = re.compile(r"(?i)\b(?:https?|ftp|htt?ps?|hxxps?)\S*|\bwww\.\S+|\S+://\S*")
 THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+#: More than this many products of one task by one unit is a typing slip (news items, meetings, documents)
+MAX_QUANTITY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,9 @@ def _check_quantity(c: Checked) -> None:
     if value is None or value < 0:
         c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' phải là số nguyên không âm (ví dụ: 12); "
                           "ghi chú thích vào cột Ghi chú.")
+    elif value > MAX_QUANTITY:  # 1e308 typed by a slip: not a count of news items or meetings
+        c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' lớn bất thường (quá {MAX_QUANTITY:,}".replace(",", ".")
+              + "); kiểm tra lại số đã nhập.")
     else:
         c.quantity = value
 

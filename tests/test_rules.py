@@ -74,7 +74,8 @@ def test_date_without_done_status(plan):
 
 
 @pytest.mark.parametrize("value,ok", [("12", True), (12, True), (12.0, True), ("1.000", True), (0, True),
-                                      ("-3", False), (-1, False), (2.5, False), ("5 tin", False), ("abc", False)])
+                                      ("-3", False), (-1, False), (2.5, False), ("5 tin", False), ("abc", False),
+                                      ("1.000.000", True), (1e308, False), ("99999999999", False)])
 def test_quantity_whole_non_negative(plan, value, ok):
     issues = messages(check(plan, entry(quantity=value)))
     assert (issues == []) == ok
