@@ -7,6 +7,7 @@ into the project first); the plan is also looked up in the project folder itself
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import os
 import re
 import string
@@ -135,6 +136,18 @@ class MailSettings(_Strict):
     from_: str = Field(default="Văn phòng Sở TT&TT Khánh Hòa <vanphong@example.invalid>", alias="from")
     report_to: list[str] = []
     smtp: SmtpSettings = SmtpSettings()
+
+    @field_validator("report_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Each recipient an address ("Tên <a@b.vn>" or "a@b.vn"): a slip is said now, not after the report
+        was built and half the recipients were mailed."""
+        for item in value:
+            _, address = email.utils.parseaddr(item)
+            local, at, domain = address.partition("@")
+            if not (at and local and "." in domain) or any(ch.isspace() for ch in address) or "\n" in item:
+                raise ValueError(f"'{item}' không phải là địa chỉ e-mail (ví dụ: lanhdao@khanhhoa.gov.vn)")
+        return value
 
 
 class DeadlineSettings(_Strict):

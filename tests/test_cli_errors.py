@@ -214,3 +214,9 @@ def test_status_with_a_pass_row_damaged_by_hand_is_exit_2_not_a_bug(inited_proje
         assert code == 2 and "garbage" in err and "state.sqlite" in err
     else:  # the pass stands without its figures
         assert code == 0 and "run" in out
+
+
+def test_a_recipient_that_is_not_an_address_is_said_at_config_time(project):
+    project.write_config({"mail": {"report_to": ["Lãnh đạo Sở <lanhdao@example.invalid>", "not an address"]}})
+    code, _, err = project.cli("status")
+    assert code == 2 and "mail.report_to" in err and "not an address" in err
