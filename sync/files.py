@@ -18,6 +18,7 @@ the old file or the new one, never a partial one.
 """
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -102,7 +103,17 @@ def replace(path: Path, write: Callable[[Path], object],
             before_replace: Callable[[Path], object] | None = None) -> None:
     """Write `path` atomically: `write(tmp)` fills the temporary file (by its path), which is then synced,
     given the existing file's mode and owner, checked by `before_replace(tmp)` and moved over `path`.
-    On any failure the temporary file is removed and `path` is untouched."""
+    On any failure the temporary file is removed and `path` is untouched.
+
+    A link is followed (the file it points to is replaced, the link stays); anything at `path` that is not a
+    regular file (a device such as /dev/null, a pipe, a folder) is refused with IsADirectoryError or
+    FileExistsError, never replaced by a file."""
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        kind = "thư mục" if path.is_dir() else "thiết bị hoặc đường ống, không phải tệp"
+        error = IsADirectoryError if path.is_dir() else FileExistsError
+        raise error(errno.EISDIR if path.is_dir() else errno.EEXIST, f"'{path}' là {kind}", str(path))
     tmp = new_temp(path)
     try:
         write(tmp)

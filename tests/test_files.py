@@ -162,3 +162,26 @@ def test_a_killed_builds_leftovers_beside_the_report_are_removed_by_the_next(pro
     code, _, err = project.cli("report", "--period", "2024H1", "--date", "2024-06-17", "--force")
     assert code == 0, err
     assert not any(p.exists() for p in old) and fresh.exists() and foreign.exists()
+
+
+def test_a_pipe_or_a_folder_at_the_target_is_refused_never_replaced(tmp_path):
+    pipe = tmp_path / "xuat.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(FileExistsError):
+        files.write_text(pipe, "x")
+    assert stat.S_ISFIFO(pipe.lstat().st_mode) and not [p for p in tmp_path.iterdir() if p != pipe]
+    folder = tmp_path / "thu-muc.csv"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError):
+        files.write_text(folder, "x")
+    assert folder.is_dir()
+
+
+def test_a_link_is_followed_and_kept(tmp_path):
+    target = tmp_path / "chung" / "bang.csv"
+    target.parent.mkdir()
+    target.write_text("cũ", encoding="utf-8")
+    link = tmp_path / "lien-ket.csv"
+    link.symlink_to(target)
+    files.write_text(link, "mới")
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "mới"

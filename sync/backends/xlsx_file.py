@@ -139,7 +139,7 @@ def os_error(exc: OSError, path: Path) -> Exception:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ESTALE, errno.ETIMEDOUT):
         return Unreachable(f"Không ghi được {where(path)}: {exc.strerror}. Tệp cũ vẫn nguyên vẹn; "
                            "giải phóng chỗ trống hoặc kiểm tra ổ đĩa mạng rồi chạy lại.")
-    if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):  # a folder where a file of ours should be
+    if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ELOOP):  # a folder or a link loop there
         name = f" '{exc.filename}'" if exc.filename else ""
         return UserError(f"Không ghi được {where(path)}: {exc.strerror}{name}. Một thư mục hoặc tệp lạ nằm ở chỗ "
                          f"tệp của chương trình trong '{path.parent}': đổi tên hoặc xóa nó rồi chạy lại.")
