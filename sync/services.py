@@ -335,6 +335,12 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
             problem = problem or StateFileError(
                 f"Tệp trạng thái '{settings.state}': lượt chạy ghi thời điểm '{last['started_at']}' không đọc được "
                 "(tệp bị sửa tay hoặc hỏng). Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu tệp mới.")
+        if age_h is not None and age_h < -1:  # "in the future" (a clock that jumped): must not silence monitoring
+            problem = problem or StateFileError(
+                f"Tệp trạng thái '{settings.state}': lượt chạy tốt gần nhất ghi thời điểm {last['started_at']}, ở "
+                f"sau hiện tại ({now:%d/%m/%Y %H:%M}). Kiểm tra đồng hồ của máy; không thể biết đã bao lâu không có "
+                "lượt chạy tốt.")
+            age_h = None
     stale = age_h is None or age_h > settings.status.max_age_hours
     unsent = [x for x in sends if x["status"] != "sent"]
     needed = _new_plan_needed(settings, now.date())
