@@ -385,7 +385,15 @@ def _figures_at(db, day: dt.date, units: list[str]) -> Figures:
 
 
 def _cached(cached, key: dict, as_of: dt.date, past: list) -> list | None:
-    """The kept rows, when they were computed with the same inputs and are the first points of `past`."""
+    """The kept rows, when they were computed with the same inputs and are the first points of `past`. A
+    cache damaged by hand or by a disk is no cache: the rows are computed again (and kept anew)."""
+    try:
+        return _read_cache(cached, key, as_of, past)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return None
+
+
+def _read_cache(cached, key: dict, as_of: dt.date, past: list) -> list | None:
     from .trends import Point, TrendRow
     if cached is None:
         return None

@@ -258,3 +258,18 @@ def test_a_report_before_any_recorded_pass_has_no_progress_chart(demo_project):
     doc = Document(demo_project.root / json.loads(out)["path"])
     assert len(doc.inline_shapes) == 1
     assert "4. Tiến độ thực hiện trong năm" not in [para.text for para in doc.paragraphs]
+
+
+@pytest.mark.parametrize("damage", ["key = '{'", "rows = '[[1,2]]'", "rows = '{bad'"])
+def test_a_damaged_trend_cache_is_computed_again_never_stops_a_pass(demo_project, damage):
+    import sqlite3
+    p = demo_project
+    for day in (dt.date(2024, 3, 4), dt.date(2024, 3, 8), dt.date(2024, 3, 14), dt.date(2024, 3, 18)):
+        run(p, day)
+    before = figure_rows(section(p.workbook))
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        assert db.execute(f"UPDATE trend_cache SET {damage}").rowcount == 1
+    run(p, dt.date(2024, 3, 19))  # run_json asserts exit 0
+    after = figure_rows(section(p.workbook))
+    assert {k: v for k, v in after.items() if k in before and "Tuần 12" not in k} == {
+        k: v for k, v in before.items() if "Tuần 12" not in k}
