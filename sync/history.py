@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .deadlines import EXCEL_EPOCH
+from .errors import UserError
 from .plan import Plan
 from .schema import JOB_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 from .tables import Entry, Table, as_stt, locate
@@ -98,8 +99,17 @@ def encode(value: Cell, key: str = "") -> str | None:
 
 
 def decode(text: str | None) -> Cell:
+    """A stored value back; one damaged in the state file (by hand, by a disk) is the Office's to repair."""
     if text is None:
         return None
+    try:
+        return _decode(str(text))
+    except (ValueError, IndexError):
+        raise UserError(f"Lịch sử trong tệp trạng thái có một giá trị hỏng ({str(text)[:40]!r}): tệp bị sửa tay "
+                        "hoặc hỏng. Khôi phục tệp trạng thái (khóa cấu hình 'state') từ bản sao lưu.") from None
+
+
+def _decode(text: str) -> Cell:
     tag, body = text[0], text[1:]
     if tag == "s":
         return body

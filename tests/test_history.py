@@ -701,3 +701,14 @@ def test_a_state_file_from_before_plan_deadlines_were_recorded_uses_the_live_one
     p.run_json(D2)
     assert _past_figures(p, D1) == d1  # the clearing, recorded on 27/09, leaves 20/09 as it was
     assert store.plan_at(D2) == {k: v for k, v in at_d1.items() if k != int(late[0])}
+
+
+def test_a_history_value_damaged_in_the_state_file_is_exit_2_not_a_bug(demo_project):
+    import sqlite3
+    p = demo_project
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    with sqlite3.connect(p.root / "state.sqlite") as db:
+        assert db.execute("UPDATE history SET new = 'zgarbage' WHERE col = 'status'").rowcount > 0
+    code, _, err = p.cli("run", "--as-of", D1.isoformat(), "--dry-run")
+    assert code == 2 and "zgarbage" in err and "'state'" in err
