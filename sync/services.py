@@ -1029,6 +1029,15 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
                          f"{history.shown(n)}" for k, s, n in conflicts)
         raise UserError(f"Không khôi phục: có ô đã bị sửa sau lượt chạy gần nhất ({said}). Chạy 'python -m sync run' "
                         "để ghi nhận thay đổi đó rồi xem lại, hoặc thêm --force để ghi đè.")
+    from .merges import FIX
+    from .tables import merge_a1
+    for k, _old, _new in changes:  # a merged cell holds one value for several rows: not one unit's to restore
+        col = table.columns[k]
+        for m in table.tab.merged:
+            if m[0] <= live.row <= m[2] and m[1] <= col <= m[3] and (m[0], m[2]) != (live.row, live.row):
+                raise UserError(f"Không khôi phục '{_header(layout, k)}': ô nằm trong vùng ô gộp {merge_a1(m)} của "
+                                f"tab '{table.tab.name}', chung cho nhiều dòng (của cả đơn vị khác). {FIX}, rồi chạy "
+                                "lại.")
     if request.dry_run or not request.yes:
         say("Chưa ghi gì" + (" (chạy thử)." if request.dry_run else ": thêm --yes để ghi."))
         return RestoreResult(len(changes), False, lines.all())

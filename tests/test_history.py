@@ -712,3 +712,20 @@ def test_a_history_value_damaged_in_the_state_file_is_exit_2_not_a_bug(demo_proj
         assert db.execute("UPDATE history SET new = 'zgarbage' WHERE col = 'status'").rowcount > 0
     code, _, err = p.cli("run", "--as-of", D1.isoformat(), "--dry-run")
     assert code == 2 and "zgarbage" in err and "'state'" in err
+
+
+def test_restore_into_a_merged_cell_shared_by_two_units_is_refused_naming_the_range(demo_project):
+    p = demo_project
+    type_cells(p.workbook, 2, "Văn phòng", **{"Ghi chú": "cũ"})
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    wb, ws, cols = _sheet(p.workbook)
+    first, second = _row_of(ws, cols, 2, "Văn phòng"), _row_of(ws, cols, 2, "Công nghệ thông tin - Bưu")
+    assert second == first + 1
+    ws.cell(first, cols["Ghi chú"]).value = "chung"
+    ws.merge_cells(start_row=first, start_column=cols["Ghi chú"], end_row=second, end_column=cols["Ghi chú"])
+    wb.save(p.workbook)
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    before = p.workbook.read_bytes()
+    code, _, err = p.cli("restore", "--task", "2", "--unit", "VP", "--at", D1.isoformat(), "--yes")
+    assert code == 2 and "vùng ô gộp" in err and "Lỗi trong chương trình" not in err
+    assert p.workbook.read_bytes() == before
