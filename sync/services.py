@@ -491,10 +491,15 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     if pdf_wanted:
         build.require_soffice()  # say so before anything is written
     path = build.report_path(settings, period)
+    preview = as_of != period.cutoff(cutoff_day)  # figures of another day: never the period's official file
+    if preview:
+        path = path.with_name(f"{path.stem}.xem-truoc-{as_of:%Y%m%d}{path.suffix}")
+        say(f"Bản xem trước với số liệu đến {as_of:%d/%m/%Y} (--as-of), ghi riêng; báo cáo chính thức của kỳ "
+            f"{period.name} (số liệu đến ngày chốt) không đổi.")
     witness = Witness(path, period.key)
     # who it goes to is settled before anything is built: a refusal leaves the files as they were
     audience = _audience(settings, state, period, witness, request.force, say) if request.send else None
-    ledger = state.sent_to("report", period.key)
+    ledger = [] if preview else state.sent_to("report", period.key)
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not request.force  # never overwrite what was sent, unless asked
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's

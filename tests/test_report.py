@@ -383,13 +383,18 @@ def test_a_sent_report_is_kept_unless_forced(demo_project):
     state.begin_send("report", "2024Q3", "lanhdao@example.invalid", now)
     state.end_send("report", "2024Q3", "lanhdao@example.invalid", now, "<id@x>")
     sent_bytes = path.read_bytes()
-    again, _ = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-30")
+    again, _ = _build(demo_project, "--quarter", "2024Q3", "--date", "2024-09-30")
     assert not again["built"] and path.read_bytes() == sent_bytes
-    forced, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-30", "--force")
+    forced, doc = _build(demo_project, "--quarter", "2024Q3", "--date", "2024-09-30", "--force")
     assert forced["built"]
     copies = list(path.parent.glob(f"{path.stem}.da-gui-*.docx"))
     assert len(copies) == 1 and copies[0].read_bytes() == sent_bytes
     assert any("ngày 30 tháng 9 năm 2024" in p.text for p in doc.paragraphs)
+    # a preview of another data date, forced or not, is its own file: the official one is untouched
+    built = path.read_bytes()
+    preview, _ = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-30", "--force")
+    assert preview["path"] != forced["path"] and "xem-truoc-20240930" in preview["path"]
+    assert path.read_bytes() == built
 
 
 def test_two_configurations_sharing_out_dir_never_overwrite_each_other(demo_project, tmp_path):

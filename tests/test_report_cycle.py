@@ -270,7 +270,7 @@ def test_a_rebuilt_docx_never_keeps_a_stale_pdf(demo_project, monkeypatch):
     first = _build(demo_project, "--period", "2024H1", "--pdf")
     pdf = demo_project.root / first["pdf"]
     assert pdf.exists() and len(made) == 1
-    second = _build(demo_project, "--period", "2024H1", "--as-of", "2024-06-20")
+    second = _build(demo_project, "--period", "2024H1", "--date", "2024-06-20")  # rebuilt (not sent), no --pdf
     assert second["built"] and not pdf.exists()  # no PDF older than its .docx
     demo_project.write_config({"report": {"pdf": True}})
     third = _build(demo_project, "--period", "2024H1")
