@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import cast
 
 import openpyxl
 from filelock import FileLock, Timeout
@@ -245,10 +244,14 @@ def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
 
 
 def _values(ws) -> Tab:
-    """The sheet's values and merged ranges, without its notes: enough to find where appended rows go."""
-    rows = cast("list[list[Cell]]", [list(r) for r in ws.iter_rows(values_only=True)])
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-    return Tab(ws.title, rows, merged=merged)
+    """The sheet's values and merged ranges: enough to find where appended rows go. Read as a pass reads it
+    (_read_sheet: a stray cell far below the data is not walked to, and a line goes below the real last one)."""
+    return _read_sheet(ws)
+
+
+def _used_rows(ws) -> int:
+    """The last row of the tab's data, as a pass reads it (not `ws.max_row`, which a stray far cell sets)."""
+    return len(_read_sheet(ws).rows)
 
 
 def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
@@ -283,10 +286,11 @@ def apply_format(ws, fmt: TabFormat) -> None:
             head.font, head.fill = Font(bold=True), HEADER_FILL
             head.alignment = Alignment(wrap_text=True, vertical="center")
     wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
-    for r in range(fmt.header_row + 1, ws.max_row + 1):
+    last = _used_rows(ws)
+    for r in range(fmt.header_row + 1, last + 1):
         for c in range(1, ws.max_column + 1):
             ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
-    fit_heights(ws, range(fmt.header_row + 1, ws.max_row + 1))
+    fit_heights(ws, range(fmt.header_row + 1, last + 1))
     _print_landscape(ws)
     ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
     for dd in fmt.dropdowns:
@@ -315,5 +319,5 @@ def apply_format(ws, fmt: TabFormat) -> None:
     if fmt.protect_tab:
         ws.protection.sheet = True
         for c in fmt.editable_columns:
-            for r in range(fmt.header_row + 1, ws.max_row + 1):
+            for r in range(fmt.header_row + 1, last + 1):
                 ws.cell(row=r, column=c).protection = Protection(locked=False)
