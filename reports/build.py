@@ -89,7 +89,8 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     """The report's content, every figure of `as_of`; a past date from history when it covers it (sync.past)."""
     cutoff = settings.deadlines.quarter_cutoff_day
     source = past.source_for(settings.state, plan, as_of, now.date())
-    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, as_of_ended=True, **source.options())
+    # "tính đến" the data date: at its end, even when that day is today (a report is then only a preview)
+    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, **{**source.options(), "as_of_ended": True})
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()

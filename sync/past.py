@@ -46,10 +46,12 @@ class Source:
         return f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay."
 
     def options(self) -> dict[str, Any]:
-        """What `PassOptions` needs to compute from this source."""
+        """What `PassOptions` needs to compute from this source. A past date is a day that is over: its
+        figures are judged at its end (flags.Rules.as_of_ended), whoever asks (dry run, export, report)."""
+        ended = {"as_of_ended": self.kind != "today"}
         if self.kind == "history":
-            return {"entries": self.entries, "plan_overrides": self.plan_overrides}
-        return {"view_as_of": self.kind == "as_of"}
+            return {"entries": self.entries, "plan_overrides": self.plan_overrides, **ended}
+        return {"view_as_of": self.kind == "as_of", **ended}
 
 
 def source_for(state_path: Path, plan: Plan, as_of: dt.date, today: dt.date) -> Source:

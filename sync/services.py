@@ -246,10 +246,9 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         if dry_run:  # a past date, computed and not written: from history when it covers the date
             from .past import source_for
             source = source_for(settings.state, plan, day, now.date())
-        # a dry run of a past date gives that date's figures, at its end (as the report and export do); a
-        # pass during today, or a writing pass dated D, judges deadlines during the day
+        # a dry run of a past date gives that date's figures, at its end (past.Source); a pass during today,
+        # or a writing pass dated D, judges deadlines during the day
         opts = PassOptions.from_settings(settings, day, now, dry_run=dry_run, emails_sent=state.unlogged_sends(),
-                                         as_of_ended=dry_run and day < now.date(),
                                          trends=trends_for(state, settings, plan, save=not dry_run),
                                          **(source.options() if source else {}))
         result = run_pass(backend, plan, settings.layout, opts)
@@ -1160,9 +1159,8 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/past.py)
         from .past import source_for
         source = source_for(settings.state, plan, as_of, today)
-    # the same computation as a dry run of that date: a past day is over (its figures are at its end)
-    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, as_of_ended=as_of < today,
-                                     **(source.options() if source else {}))
+    # the same computation as a dry run of that date (past.Source: a past day is judged at its end)
+    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, **(source.options() if source else {}))
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     if source is not None:
         (lines.say if output else lines.warn)(source.sentence())
