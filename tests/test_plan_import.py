@@ -21,6 +21,17 @@ def _same_text(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
 
 
+def _six_column_plan(path, *rows: list[str]):
+    """A plan whose appendix is one table with the usual six columns and these task rows."""
+    doc = Document()
+    table = doc.add_table(rows=len(rows) + 1, cols=6)
+    heads = ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"]
+    for row, values in zip(table.rows, (heads, *rows), strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
+            cell.text = text
+    doc.save(path)
+    return path
+
 def test_the_2024_plan_comes_back_from_its_word_file(project, plan, tmp_path):
     source = write_plan_docx(plan, tmp_path / "ke-hoach-2024.docx", split=3)
     out = tmp_path / "plans" / "ke-hoach.yaml"
@@ -154,16 +165,9 @@ def test_roles_read_from_typical_sentences(plan):
 
 
 def test_without_output_the_draft_is_printed_and_doubts_are_listed(project, plan, tmp_path):
-    doc = Document()
-    table = doc.add_table(rows=3, cols=6)
-    for row, values in zip(table.rows, (
-            ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
-            ["1", "Tuyên truyền", "Tin bài", "Quý II/2025", "Ban Biên tập thực hiện", ""],
-            ["2", "Hội nghị", "Hội nghị", "Tùy tình hình", "Sở Nội vụ chủ trì", ""]), strict=True):
-        for cell, text in zip(row.cells, values, strict=True):
-            cell.text = text
-    source = tmp_path / "kh.docx"
-    doc.save(source)
+    source = _six_column_plan(tmp_path / "kh.docx",
+                              ["1", "Tuyên truyền", "Tin bài", "Quý II/2025", "Ban Biên tập thực hiện", ""],
+                              ["2", "Hội nghị", "Hội nghị", "Tùy tình hình", "Sở Nội vụ chủ trì", ""])
     code, out, err = project.cli("plan", "import", str(source))
     assert code == 0 and "stt: 2" in out
     assert "nhiệm vụ 2: chưa phân công đơn vị nào" in err and "nhiệm vụ 2: chưa hiểu tiến độ 'Tùy tình hình'" in err
@@ -299,16 +303,10 @@ def test_roles_read_in_full_raise_no_doubt(plan, text):
 
 def test_deadlines_read_with_a_remark_are_review_lines(project, plan, tmp_path):
     """Finding 6: a Tiến độ the parser reads only in part ends in the review list, not silently in the draft."""
-    doc = Document()
-    table = doc.add_table(rows=3, cols=6)
-    for row, values in zip(table.rows, (
-            ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
-            ["1", "Tuyên truyền", "Tin bài", "Hàng quý, trước ngày 20 tháng giữa quý", "Ban Biên tập thực hiện", ""],
-            ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Văn phòng Sở chủ trì", ""]), strict=True):
-        for cell, text in zip(row.cells, values, strict=True):
-            cell.text = text
-    source = tmp_path / "kh.docx"
-    doc.save(source)
+    source = _six_column_plan(
+        tmp_path / "kh.docx",
+        ["1", "Tuyên truyền", "Tin bài", "Hàng quý, trước ngày 20 tháng giữa quý", "Ban Biên tập thực hiện", ""],
+        ["2", "Hội nghị", "Hội nghị", "Quý II/2025", "Văn phòng Sở chủ trì", ""])
     code, _, err = project.cli("plan", "import", str(source), "-o", str(tmp_path / "kh.yaml"))
     assert code == 0, err
     assert "nhiệm vụ 1: tiến độ 'Hàng quý, trước ngày 20 tháng giữa quý'" in err
@@ -449,18 +447,12 @@ def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
 
 
 def test_an_outside_body_the_importer_does_not_know_is_a_partner_or_a_review_line(project, plan, tmp_path):
-    doc = Document()
-    table = doc.add_table(rows=3, cols=6)
-    for row, values in zip(table.rows, (
-            ["STT", "Nhiệm vụ", "Kết quả", "Tiến độ", "Phân công", "Ghi chú"],
-            ["1", "Tuyên truyền", "Tin bài", "Quý II/2025",
-             "Ban Biên tập chủ trì, phối hợp Báo Khánh Hòa và Đài Phát thanh và Truyền hình Khánh Hòa", ""],
-            ["2", "Hội nghị", "Hội nghị", "Quý III/2025", "Văn phòng Sở chủ trì, phối hợp Hội Nhà báo tỉnh", ""]),
-            strict=True):
-        for cell, text in zip(row.cells, values, strict=True):
-            cell.text = text
-    source, out = tmp_path / "kh.docx", tmp_path / "kh.yaml"
-    doc.save(source)
+    source = _six_column_plan(
+        tmp_path / "kh.docx",
+        ["1", "Tuyên truyền", "Tin bài", "Quý II/2025",
+         "Ban Biên tập chủ trì, phối hợp Báo Khánh Hòa và Đài Phát thanh và Truyền hình Khánh Hòa", ""],
+        ["2", "Hội nghị", "Hội nghị", "Quý III/2025", "Văn phòng Sở chủ trì, phối hợp Hội Nhà báo tỉnh", ""])
+    out = tmp_path / "kh.yaml"
     code, _, err = project.cli("plan", "import", str(source), "-o", str(out))
     assert code == 0, err
     tasks = {t["stt"]: t for t in yaml.safe_load(out.read_text(encoding="utf-8"))["tasks"]}
