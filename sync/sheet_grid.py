@@ -1,4 +1,4 @@
-"""Laying out a job-owned tab (the dashboard) on a fixed column grid: merges, wrapping and row heights.
+"""Laying out a job-owned tab (the dashboard) on a fixed column grid: merges, wrapping, row heights, bands.
 
 Pure. Sections put their cells on the grid as (value, span) pairs; a value that does not fit the width
 of the columns it spans (in characters, bold text counted wider) wraps, and its row gets the height of
@@ -76,6 +76,8 @@ class Grid:
         self.chart: Chart | None = None
         self.fills: dict[tuple[int, int], str] = {}
         self.centred: set[tuple[int, int]] = set()
+        self.bands: set[int] = set()
+        self._listed = 0  # ordinal rows since the last header row: every second one is banded
 
     @property
     def last_row(self) -> int:
@@ -107,6 +109,12 @@ class Grid:
                 self.wrap.add((r, col))
                 most = max(most, wrapped_lines(text, width, scale))
         self.rows.append(values)
+        if style == "header":
+            self._listed = 0
+        if ordinal:
+            self._listed += 1
+            if self._listed % 2 == 0:
+                self.bands.add(r)
         if ordinal and values and values[0] not in (None, ""):
             self.centred.add((r, 1))
         if style:
@@ -117,4 +125,4 @@ class Grid:
 
     def styled(self) -> Styled:
         return Styled(self.rows, self.styles, self.widths, tuple(self.merges), frozenset(self.wrap),
-                      self.formats, self.lines, self.chart, self.fills, frozenset(self.centred))
+                      self.formats, self.lines, self.chart, self.fills, frozenset(self.centred), frozenset(self.bands))

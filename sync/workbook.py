@@ -61,8 +61,9 @@ class Styled:
     """A whole-tab grid the job owns (the dashboard), with a style per row for the backend to render.
 
     Layout beyond the row styles (all optional): merged ranges, cells whose text wraps, number formats,
-    row heights in lines, one chart, cell fills. Alignment is a rule every backend applies through
-    `alignment`: headers and ordinals centred, numbers right, text left, everything vertically centred."""
+    row heights in lines, one chart, cell fills, banded rows (a cell's own fill wins over its row's band).
+    Alignment is a rule every backend applies through `alignment`: headers and ordinals centred, numbers
+    right, text left, everything vertically centred."""
 
     rows: list[list[Cell]]
     styles: dict[int, str] = field(default_factory=dict)  # row (1-based) → title | section | header | total
@@ -74,6 +75,7 @@ class Styled:
     chart: Chart | None = None
     fills: dict[Pos, str] = field(default_factory=dict)  # background RGB of single cells
     centred: frozenset[Pos] = frozenset()  # positions centred whatever they hold (a list's STT)
+    bands: frozenset[int] = frozenset()  # rows drawn with the band fill (every other row of a list)
 
     def alignment(self, row: int, col: int) -> str:
         """"center" for header cells and ordinals, "right" for numbers, "left" for the rest."""

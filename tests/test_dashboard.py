@@ -141,3 +141,52 @@ def test_lists_are_numbered_by_place_with_the_task_number_apart(plan):
     header, *errors = grid["V. LỖI NHẬP LIỆU CẦN SỬA"]
     assert "Tab" not in header and "Trang tính" in header
     assert [row[0] for row in errors] == list(range(1, len(errors) + 1))
+
+
+# --- the look of a list: banded rows, boxed headers -------------------------------------------------------------
+
+def test_every_second_row_of_each_list_is_banded_counting_from_its_header(plan):
+    summary = pipeline(plan, [{"stt": 1, "unit": "Ban Biên tập", "status": "xong", "results": {}, "done_date": None,
+                                "evidence": "", "deadline": None}])
+    styled = render(summary, plan, Layout(), NOW, trends=[])
+    listed: list[int] = []  # ordinal rows of the current list, in order
+    for r in range(1, len(styled.rows) + 1):
+        if styled.styles.get(r) == "header":
+            listed = []
+        elif (r, 1) in styled.centred:
+            listed.append(r)
+            assert (r in styled.bands) == (len(listed) % 2 == 0), (r, styled.rows[r - 1])
+        else:
+            assert r not in styled.bands, (r, styled.rows[r - 1])  # titles, headers, totals, "(không có)"
+    assert len(styled.bands) >= 7 + 3 + 8  # the KPIs, the units, the tasks
+
+
+def test_list_rows_carry_no_cell_borders_so_merged_ranges_stay_cheap_to_open(demo_workbook):
+    """openpyxl re-derives the border of every edge cell of a bordered merged range each time it opens the file
+    (seconds on a long dashboard): list rows are banded instead, only header and total rows are boxed."""
+    import openpyxl
+
+    from sync.schema import BAND_COLOUR, HEADER_COLOUR
+    ws = openpyxl.load_workbook(demo_workbook)[Layout().tabs["dashboard"]]
+    bordered = {r for row in ws.iter_rows() for c in row if c.border.top is not None and c.border.top.style
+                for r in [c.row]}
+    headers = {r for r in bordered if ws.cell(r, 1).fill.fgColor.rgb.endswith(HEADER_COLOUR)}
+    assert headers and all(ws.cell(r, 1).font.b for r in bordered)  # only boxed header and total rows
+    list_merges = [m for m in ws.merged_cells.ranges if m.min_row not in bordered and m.max_col < 12]
+    assert list_merges  # the task list's Tiến độ and Tình hình chung, the overdue list's unit …
+    for merge in list_merges:
+        assert ws.cell(merge.min_row, merge.min_col).border.top.style is None, merge.coord
+    banded = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).fill.fgColor.rgb.endswith(BAND_COLOUR)]
+    assert len(banded) >= 15 and not set(banded) & bordered
+
+
+def test_google_draws_the_same_bands(plan):
+    from sync.backends.google_render import cell_format
+    summary = pipeline(plan, [])
+    styled = render(summary, plan, Layout(), NOW, trends=[])
+    band = min(styled.bands)
+    colours = {c: (cell_format(styled, band, c, v) or {}).get("backgroundColor")
+               for c, v in enumerate(styled.rows[band - 1], start=1)}
+    assert all(colours.values()) and len({str(v) for v in colours.values()}) == 1
+    plain = band - 1 if (band - 1, 1) in styled.centred else band + 1
+    assert not (cell_format(styled, plain, 2, styled.rows[plain - 1][1]) or {}).get("backgroundColor")

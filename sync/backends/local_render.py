@@ -1,8 +1,13 @@
 """Rendering a job-owned `Styled` grid (the dashboard) into an openpyxl worksheet.
 
 Widths, merges, wrapping, alignment (headers centred, numbers right, all vertically centred), row
-heights for wrapped text (spreadsheet programs do not grow rows that openpyxl wrote) and the stacked bar
-chart. Kept apart from the backend's file handling so both can change independently.
+heights for wrapped text (spreadsheet programs do not grow rows that openpyxl wrote), banded list rows and the
+stacked bar chart. Kept apart from the backend's file handling so both can change independently.
+
+A table's header and total rows are boxed with thin borders; its list rows are banded, never bordered. Cell
+borders on a merged range are what makes openpyxl slow to open a file: for each range it re-derives the border
+of every edge cell (`MergedCellRange.format`), which on a dashboard of thousands of overdue lines doubled the
+time to read the workbook, on every pass.
 """
 from __future__ import annotations
 
@@ -16,13 +21,14 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 
-from ..schema import HEADER_COLOUR
+from ..schema import BAND_COLOUR, HEADER_COLOUR
 from ..sheet_grid import row_height, wrapped_lines
 from ..workbook import Chart, Styled
 
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
+BAND_FILL = PatternFill("solid", fgColor=BAND_COLOUR)
 THIN = Side(style="thin", color="BFBFBF")
 GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 PX_PER_CM = 37.8
@@ -30,7 +36,7 @@ PX_PER_CM = 37.8
 
 def render_styled(ws, styled: Styled, put) -> None:
     """Write `styled` into the empty sheet `ws`; `put` writes one value the backend's way (RAW, dates)."""
-    in_table = _table_rows(styled)
+    boxed = _boxed_rows(styled)
     covered = {(r, c) for r1, c1, r2, c2 in styled.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
                if (r, c) != (r1, c1)}
     looks: dict[tuple, object] = {}  # one openpyxl style per distinct look, copied: setting styles one by
@@ -42,7 +48,7 @@ def render_styled(ws, styled: Styled, put) -> None:
             put(ws, r, c, value)
             cell = ws.cell(row=r, column=c)
             horizontal = styled.alignment(r, c)
-            look = (style, styled.fills.get((r, c)), r in in_table, styled.number_formats.get((r, c)),
+            look = (style, styled.fills.get((r, c)), r in styled.bands, r in boxed, styled.number_formats.get((r, c)),
                     cell.number_format, horizontal, (r, c) in styled.wrap)
             if look in looks:
                 cell._style = copy(looks[look])
@@ -53,7 +59,9 @@ def render_styled(ws, styled: Styled, put) -> None:
                 cell.fill = HEADER_FILL
             elif (r, c) in styled.fills:
                 cell.fill = PatternFill("solid", fgColor=styled.fills[(r, c)])
-            if r in in_table:
+            elif r in styled.bands:
+                cell.fill = BAND_FILL
+            if r in boxed:
                 cell.border = GRID_BORDER
             fmt = styled.number_formats.get((r, c))
             if fmt:
@@ -61,7 +69,7 @@ def render_styled(ws, styled: Styled, put) -> None:
             cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=(r, c) in styled.wrap,
                                        indent=1 if horizontal == "left" and style is None else 0)
             looks[look] = copy(cell._style)
-    _merge(ws, styled.merges, in_table)
+    _merge(ws, styled.merges, boxed)
     for c, width in styled.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, lines in styled.lines.items():
@@ -71,10 +79,10 @@ def render_styled(ws, styled: Styled, put) -> None:
         ws.add_chart(bar_chart(styled.chart, ws), anchor)
 
 
-def _merge(ws, merges, in_table: set[int]) -> None:
+def _merge(ws, merges, boxed: set[int]) -> None:
     """What ws.merge_cells() does, without its costs on a long tab: it checks each new range against every
     earlier one (ours never overlap) and sums borders cell by cell. Covered cells become merged cells; in a
-    table they carry the grid border so the merged cell's edges are drawn."""
+    boxed row they carry the grid border so the merged cell's edges are drawn."""
     bordered = None
     for r1, c1, r2, c2 in merges:
         ws.merged_cells.ranges.add(MergedCellRange(ws, f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"))
@@ -83,7 +91,7 @@ def _merge(ws, merges, in_table: set[int]) -> None:
                 if (r, c) == (r1, c1):
                     continue
                 cell: Any = MergedCell(ws, row=r, column=c)  # Any: openpyxl's stubs omit the `_style` it has
-                if r in in_table:
+                if r in boxed:
                     if bordered is None:
                         cell.border = GRID_BORDER
                         bordered = copy(cell._style)
@@ -91,8 +99,9 @@ def _merge(ws, merges, in_table: set[int]) -> None:
                 ws._cells[(r, c)] = cell
 
 
-def _table_rows(styled: Styled) -> set[int]:
-    """Rows of a section's table (a header row and the rows under it, up to the next blank row) get borders."""
+def _boxed_rows(styled: Styled) -> set[int]:
+    """A table's header row and its total rows (a header row and the rows under it, up to the next blank row or
+    title, make a table) get borders; its list rows do not (banded instead: see the module's docstring)."""
     rows, inside = set(), False
     for r, values in enumerate(styled.rows, start=1):
         style = styled.styles.get(r)
@@ -100,7 +109,7 @@ def _table_rows(styled: Styled) -> set[int]:
             inside = True
         elif not values or style in ("section", "title", "subtitle"):
             inside = False
-        if inside:
+        if inside and style in ("header", "total"):
             rows.add(r)
     return rows
 
