@@ -84,14 +84,18 @@ class Unit:
 
 def unit_cells(path: Path) -> dict:
     """Every cell of the tracking tab except the job's two columns, and the plan tab whole."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[TRACK]
-    heads = [c.value for c in ws[1]]
-    job = {heads.index("Kiểm tra") + 1, heads.index("Cảnh báo") + 1}
-    cells = {(TRACK, c.row, c.column): c.value for row in ws.iter_rows() for c in row
-             if c.column not in job and c.value not in (None, "")}
-    cells.update({("Kế hoạch", c.row, c.column): c.value for row in wb["Kế hoạch"].iter_rows() for c in row
-                  if c.value not in (None, "")})
+    wb = openpyxl.load_workbook(path, read_only=True)  # values only: what a unit typed
+    try:
+        rows = list(wb[TRACK].iter_rows(values_only=True))
+        plan = list(wb["Kế hoạch"].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    heads = list(rows[0])
+    job = {heads.index("Kiểm tra"), heads.index("Cảnh báo")}
+    cells = {(TRACK, r, c + 1): v for r, row in enumerate(rows, start=1) for c, v in enumerate(row)
+             if c not in job and v not in (None, "")}
+    cells.update({("Kế hoạch", r, c + 1): v for r, row in enumerate(plan, start=1) for c, v in enumerate(row)
+                  if v not in (None, "")})
     return cells
 
 
