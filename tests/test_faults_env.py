@@ -86,8 +86,12 @@ class Site:
         return hashlib.sha256(self.workbook.read_bytes()).hexdigest()
 
     def log_lines(self) -> int:
-        ws = openpyxl.load_workbook(self.workbook)["Nhật ký"]
-        return sum(1 for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row))
+        wb = openpyxl.load_workbook(self.workbook, read_only=True)  # the log's values only: no styles, no merges
+        try:
+            ws = wb["Nhật ký"]
+            return sum(1 for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row))
+        finally:
+            wb.close()
 
 
 @pytest.fixture(scope="module")
