@@ -1,18 +1,24 @@
 """Bad input: a clear Vietnamese message naming the file, tab, header or key, exit 2, never a traceback."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
 
+from sync.cli import main
 from sync.config import PROJECT_DIR
 
+from .conftest import Project
 from .workbooks import col
 
 
@@ -86,9 +92,9 @@ def test_bad_usage(project):
     assert code == 2 and "20/13/2024" in err and "--as-of" in err and "dd/mm/yyyy" in err
 
 
-def test_a_day_in_either_form_is_the_same_day(project):
+def test_a_day_in_either_form_is_the_same_day(inited_project):
     """The command line reads days with the core's date reader: ISO or the Vietnamese dd/mm/yyyy."""
-    project.cli("init")
+    project = inited_project
     iso = project.run_json(dt.date(2024, 9, 20), "--dry-run")
     code, out, err = project.cli("run", "--as-of", "20/09/2024", "--dry-run", "--json")
     assert code == 0, err
@@ -199,12 +205,34 @@ def test_report_send_without_recipients_stops_before_building_anything(demo_proj
     assert not (demo_project.root / "reports").exists()  # no .docx, annex or figures file left behind
 
 
+@pytest.fixture(scope="module")
+def passed_template(inited_template, tmp_path_factory) -> Path:
+    """A folder after `init` and one pass (as of 2024-09-20), made once per module: its workbook and state file
+    are copied for each test that needs a pass in the log."""
+    root = tmp_path_factory.mktemp("passed-template")
+    template = Project(root, None)
+    template.workbook.parent.mkdir(parents=True)
+    shutil.copyfile(Project(inited_template, None).workbook, template.workbook)
+    shutil.copyfile(inited_template / "state.sqlite", root / "state.sqlite")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["run", "--as-of", "2024-09-20", "--config", str(template.config)]) == 0
+    return root
+
+
+@pytest.fixture
+def passed_project(project, passed_template):
+    """A project after `init` and one pass as of 2024-09-20 (the template's files, copied)."""
+    project.workbook.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Project(passed_template, None).workbook, project.workbook)
+    shutil.copyfile(passed_template / "state.sqlite", project.root / "state.sqlite")
+    return project
+
+
 @pytest.mark.parametrize("column, value", [("summary", "{bad"), ("started_at", "garbage"),
                                            ("started_at", "2099-01-01T00:00:00+07:00")])
-def test_status_with_a_pass_row_damaged_by_hand_is_exit_2_not_a_bug(inited_project, column, value):
+def test_status_with_a_pass_row_damaged_by_hand_is_exit_2_not_a_bug(passed_project, column, value):
     import sqlite3
-    p = inited_project
-    assert p.cli("run", "--as-of", "2024-09-20")[0] == 0
+    p = passed_project
     with sqlite3.connect(p.root / "state.sqlite") as db:
         db.execute(f"UPDATE passes SET {column} = ? WHERE command = 'run'", (value,))
     for args in (("status",), ("status", "--json")):

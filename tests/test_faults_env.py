@@ -1,12 +1,16 @@
 """Faults of the environment and of the Office's files: exact exit codes, Vietnamese messages naming the
-file, key or line and the fix, never a traceback — through the real entry point (`python -m sync`).
+file, key or line and the fix, never a traceback.
+
+Most cases run the command line in this process (tests/cli_helpers.py: what `python -m sync` runs, with its
+output captured); the real entry point (`python -m sync` as cron starts it) is kept where only a process shows
+the point: a reader that closes the pipe, the interpreter's exit status and stderr, and the cases below.
 
 State-file faults also prove the order of a pass: the state file is checked (a 'started' row written)
 before the workbook is, so a broken state file leaves the workbook byte for byte as it was.
 Tests run as root, whom permission bits do not stop: the read-only cases run twice, once as root (the
-job's own check of the bits) and once as root without the capabilities that bypass the bits
-(CAP_DAC_OVERRIDE…, dropped with `setpriv`), which the OS then treats like any owner: what a normal
-Office user sees.
+job's own check of the bits, in process) and once as root without the capabilities that bypass the bits
+(CAP_DAC_OVERRIDE…, dropped with `setpriv`, in a real process), which the OS then treats like any owner: what a
+normal Office user sees.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -25,6 +30,7 @@ import yaml
 
 from sync.config import PROJECT_DIR
 
+from .cli_helpers import in_process
 from .conftest import PLAN_PATH
 
 AS_OF = "2024-09-20"
@@ -41,15 +47,21 @@ def python(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.Comp
 
 
 def sync(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
-    """`python -m sync ARGS` as cron runs it."""
+    """`python -m sync ARGS` as cron runs it: a real process."""
     return python("-m", "sync", *args, cwd=cwd, unprivileged=unprivileged)
 
 
-class Site:
-    """A project folder: settings, a workbook after `init` and one pass, the state file in `st/`."""
+def office_user(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m sync ARGS` in a real process without the capabilities that bypass permission bits."""
+    return sync(*args, cwd=cwd, unprivileged=True)
 
-    def __init__(self, root: Path, unprivileged: bool = False):
-        self.root, self.unprivileged = root, unprivileged
+
+class Site:
+    """A project folder: settings, a workbook after `init` and one pass, the state file in `st/`. Its commands
+    run in this process, or as `run` says (a real process, for an Office user's view)."""
+
+    def __init__(self, root: Path, run: Callable[..., subprocess.CompletedProcess] = in_process):
+        self.root, self.run = root, run
         self.workbook = root / "wb.xlsx"
         self.state = root / "st" / "state.sqlite"
         self.config = root / "settings.yaml"
@@ -57,7 +69,7 @@ class Site:
                                                "plan": str(PLAN_PATH), "lock_wait_s": 5}), encoding="utf-8")
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return sync(*args, "--config", str(self.config), cwd=self.root, unprivileged=self.unprivileged)
+        return self.run(*args, "--config", str(self.config), cwd=self.root)
 
     def prepare(self) -> None:
         assert self.cli("init").returncode == 0
@@ -74,8 +86,12 @@ class Site:
         return hashlib.sha256(self.workbook.read_bytes()).hexdigest()
 
     def log_lines(self) -> int:
-        ws = openpyxl.load_workbook(self.workbook)["Nhật ký"]
-        return sum(1 for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row))
+        wb = openpyxl.load_workbook(self.workbook, read_only=True)  # the log's values only: no styles, no merges
+        try:
+            ws = wb["Nhật ký"]
+            return sum(1 for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row))
+        finally:
+            wb.close()
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +106,21 @@ def site(tmp_path, template) -> Site:
     return Site(tmp_path).copy_of(template)
 
 
+@pytest.fixture(scope="module")
+def capabilities_can_be_dropped(tmp_path_factory) -> bool:
+    """Whether `setpriv` can take root's bypass away here (asked once per module; a normal user has none)."""
+    if os.geteuid() != 0:
+        return True
+    return bool(shutil.which("setpriv")) and python("-c", "", cwd=tmp_path_factory.getbasetemp(),
+                                                    unprivileged=True).returncode == 0
+
+
 @pytest.fixture
-def office_site(tmp_path, template):
+def office_site(tmp_path, template, capabilities_can_be_dropped):
     """The same, run without the power to ignore permission bits: the OS refuses what the bits say."""
-    if os.geteuid() == 0 and (not shutil.which("setpriv")
-                              or python("-c", "", cwd=tmp_path, unprivileged=True).returncode):
+    if not capabilities_can_be_dropped:
         pytest.skip("setpriv cannot drop capabilities here")
-    return Site(tmp_path, unprivileged=True).copy_of(template)
+    return Site(tmp_path, run=office_user).copy_of(template)
 
 
 def assert_clean(proc: subprocess.CompletedProcess, code: int, *words: str) -> str:
@@ -389,7 +413,7 @@ def line_of(text: str, fragment: str) -> int:
 def test_a_tab_in_the_settings_names_the_line_and_the_fix(tmp_path):
     cfg = tmp_path / "s.yaml"
     cfg.write_text("backend: local\nlocal:\n\tpath: wb.xlsx\n", encoding="utf-8")
-    proc = sync("run", "--config", str(cfg), cwd=tmp_path)
+    proc = in_process("run", "--config", str(cfg), cwd=tmp_path)
     assert_vietnamese(proc, 2, str(cfg), "dòng 3", "Tab", "dấu cách", "Sửa:")
 
 
@@ -398,7 +422,7 @@ def test_settings_of_the_wrong_shape_one_vietnamese_line_per_key(tmp_path):
     text = ("backend: local\nlocal: [wb.xlsx]\nmail:\n  report_to: lanhdao@example.invalid\n  smtp:\n"
             "    port: hai lăm\n    securty: ssl\ndeadlines:\n  due_soon_days: 7.5\nstatus: 26\n")
     cfg.write_text(text, encoding="utf-8")
-    out = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
+    out = assert_vietnamese(in_process("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
     expect = {"local": ("local: [", "phải là một bảng"), "mail.report_to": ("report_to", "phải là một danh sách"),
               "mail.smtp.port": ("port:", "phải là một số nguyên"),
               "mail.smtp.securty": ("securty", "có phải 'security'?"),
@@ -418,7 +442,7 @@ def test_a_misspelt_key_in_the_plan_file(tmp_path):
     cfg = tmp_path / "s.yaml"
     cfg.write_text(yaml.safe_dump({"plan": str(plan), "local": {"path": str(tmp_path / "wb.xlsx")},
                                    "state": str(tmp_path / "st.sqlite")}), encoding="utf-8")
-    proc = sync("init", "--config", str(cfg), cwd=tmp_path)
+    proc = in_process("init", "--config", str(cfg), cwd=tmp_path)
     assert_vietnamese(proc, 2, str(plan), "'plan'", f"dòng {lead}", "tasks[0].leed", "có phải 'lead'?",
                       "sửa chính tả")
     assert not (tmp_path / "wb.xlsx").exists()
@@ -453,7 +477,7 @@ def test_plan_files_of_the_wrong_shape(tmp_path, text, words):
     cfg = tmp_path / "s.yaml"
     cfg.write_text(yaml.safe_dump({"plan": str(plan), "local": {"path": str(tmp_path / "wb.xlsx")},
                                    "state": str(tmp_path / "st.sqlite")}), encoding="utf-8")
-    out = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), *words)
+    out = assert_vietnamese(in_process("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), *words)
     if all(", khóa '" in w for w in words):  # a check about one key names that key, once
         problems = [x for x in out.splitlines() if x.startswith("  - ")]
         assert "toàn bộ tệp" not in out and len(problems) == len(words), out
@@ -465,14 +489,14 @@ def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path):
     cfg.write_text(f"local: {{path: {wb}}}\nstate: st.sqlite\nplan: {PLAN_PATH}\nstate: other.sqlite\n",
                    encoding="utf-8")
     for command in ("run", "status"):
-        assert_vietnamese(sync(command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "khóa 'state'",
+        assert_vietnamese(in_process(command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "khóa 'state'",
                           "dòng 2 và dòng 4", "Sửa:")
     assert not (tmp_path / "other.sqlite").exists() and not (tmp_path / "st.sqlite").exists()
     plan = tmp_path / "plan.yaml"
     plan.write_text("title: KH\nissued: 2024-02-05\nyear: 2024\nunits:\n  - code: VP\n    name: Văn phòng\n"
                     "    name: Văn phòng Sở\ntasks: []\n", encoding="utf-8")
     cfg.write_text(f"local: {{path: {wb}}}\nplan: {plan}\n", encoding="utf-8")
-    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), "khóa 'name'",
+    assert_vietnamese(in_process("run", "--config", str(cfg), cwd=tmp_path), 2, str(plan), "khóa 'name'",
                       "dòng 6 và dòng 7")
 
 
@@ -486,7 +510,7 @@ def test_a_password_pasted_into_password_env_is_never_echoed(tmp_path, value):
                                   allow_unicode=True), encoding="utf-8")
     secret = value[0] if isinstance(value, list) else value
     for command in (["run"], ["status"], ["report", "--send"]):
-        proc = sync(*command, "--config", str(cfg), cwd=tmp_path)
+        proc = in_process(*command, "--config", str(cfg), cwd=tmp_path)
         text = assert_vietnamese(proc, 2, "mail.smtp.password_env", "TÊN của một biến môi trường")
         assert secret not in text and "Mk2024" not in text and "bí-mật" not in text
 
@@ -494,7 +518,7 @@ def test_a_password_pasted_into_password_env_is_never_echoed(tmp_path, value):
 def test_a_password_that_breaks_the_yaml_is_not_echoed_either(tmp_path):
     cfg = tmp_path / "s.yaml"
     cfg.write_text("mail:\n  smtp:\n    password_env: *Secr3t:x\n", encoding="utf-8")
-    text = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "dòng 3", "Sửa:")
+    text = assert_vietnamese(in_process("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg), "dòng 3", "Sửa:")
     assert "Secr3t" not in text
 
 
@@ -514,7 +538,7 @@ def test_a_log_column_under_headers_is_refused_not_ignored(tmp_path, key):
             f"  {key}: Cột khác\n")
     cfg.write_text(text, encoding="utf-8")
     for command in (["init"], ["run"]):
-        out = assert_vietnamese(sync(*command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
+        out = assert_vietnamese(in_process(*command, "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
         line = next(x for x in out.splitlines() if f"khóa 'headers.{key}'" in x)
         assert "dòng 6," in line and f"cột '{LOG_COLUMNS[key]}' của tab nhật ký" in line, line
         assert "không đổi tên được" in line and "dùng một trong: stt, task," in line and "done_date" in line, line
@@ -525,7 +549,7 @@ def test_a_log_column_under_headers_is_refused_not_ignored(tmp_path, key):
 def test_an_unknown_key_under_headers_names_the_closest_one(tmp_path):
     cfg = tmp_path / "s.yaml"
     cfg.write_text("headers:\n  statuz: Trạng thái\n  ngay_xong: Ngày xong\n", encoding="utf-8")
-    out = assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
+    out = assert_vietnamese(in_process("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg))
     lines = {key: next(x for x in out.splitlines() if f"khóa 'headers.{key}'" in x) for key in ("statuz", "ngay_xong")}
     assert "dòng 2," in lines["statuz"] and "(có phải 'status'?)" in lines["statuz"]
     assert "dòng 3," in lines["ngay_xong"] and "không phải tên cột nào" in lines["ngay_xong"]
@@ -551,14 +575,32 @@ def test_every_header_key_the_config_accepts_renames_a_column():
     (["run", "--as-of", "31/02/2024"], ("ngày '31/02/2024' không hợp lệ",)),
 ])
 def test_usage_errors_in_vietnamese(tmp_path, argv, words):
-    assert_vietnamese(sync(*argv, cwd=tmp_path), 2, "cách dùng:", *words)
+    assert_vietnamese(in_process(*argv, cwd=tmp_path), 2, "cách dùng:", *words)
 
 
 def test_help_headings_in_vietnamese(tmp_path):
     for argv in (["--help"], ["run", "--help"], ["plan", "import", "--help"]):
-        text = assert_vietnamese(sync(*argv, cwd=tmp_path), 0, "cách dùng:", "tùy chọn:",
+        text = assert_vietnamese(in_process(*argv, cwd=tmp_path), 0, "cách dùng:", "tùy chọn:",
                                  "in hướng dẫn này rồi thoát")
         assert text.count("tùy chọn:") == 1
+
+
+@pytest.mark.parametrize("argv, code, words", [
+    (["--help"], 0, ("cách dùng:", "tùy chọn:", "in hướng dẫn này rồi thoát")),
+    (["rn"], 2, ("cách dùng:", "lựa chọn 'rn' không có", "có phải 'run'?")),
+])
+def test_the_real_entry_point_exits_with_the_commands_code(tmp_path, argv, code, words):
+    """What the in-process runs above stand for: `python -m sync` itself, its exit status and its streams."""
+    assert_vietnamese(sync(*argv, cwd=tmp_path), code, *words)
+
+
+def test_the_real_entry_point_on_a_broken_state_file(site):
+    """One state-file fault through a real process: exit 2, the message, nothing else on stderr at exit."""
+    _garbage(site)
+    before = site.fingerprint()
+    proc = sync("run", "--as-of", AS_OF, "--config", str(site.config), cwd=site.root)
+    assert_clean(proc, 2, str(site.state), "'state'", "không phải tệp SQLite", "trước khi ghi gì vào bảng tính")
+    assert site.fingerprint() == before
 
 
 # --- the daemon's log: figures for each action, and what comes next -------------------------------------
@@ -623,7 +665,7 @@ def test_a_settings_file_that_cannot_be_read_as_text(tmp_path, case):
     else:
         cfg.write_bytes("local: {path: bảng.xlsx}\n".encode("utf-16"))  # saved as "Unicode" by Notepad
         words = ("không phải văn bản UTF-8", "lưu lại với bảng mã UTF-8")
-    assert_vietnamese(sync("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg), *words)
+    assert_vietnamese(in_process("run", "--config", str(cfg), cwd=tmp_path), 2, str(cfg), *words)
 
 
 @pytest.mark.parametrize("message", [
