@@ -1,10 +1,13 @@
 """The quarterly report: reopened with python-docx and held to ND 30/2020, figures held to the dashboard."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
 import shutil
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -16,6 +19,7 @@ from docx.shared import Pt
 from reports import chart
 from reports.content import vn_date
 from sync import periods
+from sync.config import PROJECT_DIR
 from sync.dashboard import UnitLine
 from sync.state import State
 from sync.text import nfc
@@ -364,6 +368,24 @@ def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font" for a box
         png = chart.status_by_unit(units, "Tình trạng thực hiện theo đơn vị - Quý III/2024 ữẵỹ")
     assert png[:4] == b"\x89PNG"
+
+
+def test_a_chart_is_drawn_once_per_data_and_title():
+    units = [UnitLine(unit=n, code=n, label=n, rows=3, done=1, in_progress=1, not_started=1, cancelled=0,
+                      unknown_status=0, overdue=0, due_soon=0, missing=0, errors=0) for n in ("VP Sở", "Ban Biên tập")]
+    first = chart.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm")
+    assert chart.status_by_unit(list(units), "Tình trạng - kiểm tra bộ nhớ đệm") is first
+    other = [units[0], dataclasses.replace(units[1], done=2, rows=4)]
+    assert chart.status_by_unit(other, "Tình trạng - kiểm tra bộ nhớ đệm") != first
+    assert chart.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm, tiêu đề khác") != first
+
+
+def test_naming_a_report_file_never_loads_matplotlib():
+    """`status`, sending and the daemon's checks need the report's file name only: matplotlib (half a second of
+    CPU to import) is loaded by the first chart drawn."""
+    code = "import sys, reports.build, sync.notify; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_a_period_with_no_data_says_so(inited_project):
