@@ -7,9 +7,9 @@ Liberation fonts are not guaranteed on the Office's machines, and a missing glyp
 Size: figures 6.3 in wide at 200 dpi, cropped to what they draw and printed 15.5 cm wide: 180-250 dots per
 inch on paper, so 8-9 pt labels print sharp on A4 (less would show in print; more only costs time).
 
-matplotlib is imported on the first chart drawn, not with this module: `status`, sending and the daemon's
-checks use the report's file name (reports.build) and never draw. A chart is drawn once per data and title:
-a long-running daemon, or a rebuilt report of the same figures, reuses it.
+matplotlib is imported on the first chart drawn, not with this module: the daemon's "already sent?" checks
+and the sending of a report kept as sent use the report's file name (reports.build) and never draw. A chart is
+drawn once per data and title: a long-running daemon, or a rebuilt report of the same figures, reuses it.
 """
 from __future__ import annotations
 

@@ -406,8 +406,8 @@ def test_a_chart_is_drawn_once_per_data_and_title():
 
 
 def test_naming_a_report_file_never_loads_matplotlib():
-    """`status`, sending and the daemon's checks need the report's file name only: matplotlib (half a second of
-    CPU to import) is loaded by the first chart drawn."""
+    """The daemon's "already sent?" checks and the sending of a report kept as sent need the report's file name
+    only: matplotlib (half a second of CPU to import) is loaded by the first chart drawn."""
     code = "import sys, reports.build, sync.notify; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
     assert done.stdout.strip() == "False"
