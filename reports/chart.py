@@ -1,25 +1,36 @@
-"""The report's chart: status of each unit's assignments, as a PNG for python-docx to embed.
+"""The report's charts: status of each unit's assignments and progress through the year, as PNGs for
+python-docx to embed.
 
 matplotlib draws with its bundled DejaVu fonts, which carry every Vietnamese glyph (Times-metric
 Liberation fonts are not guaranteed on the Office's machines, and a missing glyph would print boxes).
+
+Size: figures 6.3 in wide at 200 dpi, cropped to what they draw and printed 15.5 cm wide: 180-250 dots per
+inch on paper, so 8-9 pt labels print sharp on A4 (less would show in print; more only costs time).
+
+matplotlib is imported on the first chart drawn, not with this module: the daemon's "already sent?" checks
+and the sending of a report kept as sent use the report's file name (reports.build) and never draw. A chart is
+drawn once per data and title: a long-running daemon, or a rebuilt report of the same figures, reuses it.
 """
 from __future__ import annotations
 
 import io
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import matplotlib
+from sync.dashboard import UnitLine
+from sync.schema import STATUSES, Status
 
-matplotlib.use("Agg")  # no display on a server; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from sync.dashboard import UnitLine  # noqa: E402
-from sync.schema import STATUSES, Status  # noqa: E402
+    from sync.trends import Progress
 
 SERIES = ((Status.DONE, "#2e7d32"), (Status.IN_PROGRESS, "#f9a825"), (Status.NOT_STARTED, "#9e9e9e"),
           (Status.CANCELLED, "#5d4037"))
 UNKNOWN = ("Chưa rõ tình trạng", "#e57373")  # a status typed wrong, waiting for the unit to fix it
 FONT = "DejaVu Sans"
+WIDTH_IN, DPI = 6.3, 200
+CACHED = 16  # charts kept (~100 kB each)
 
 
 def series(by_unit: list[UnitLine]) -> list[tuple[str, str, list[int]]]:
@@ -34,10 +45,19 @@ def series(by_unit: list[UnitLine]) -> list[tuple[str, str, list[int]]]:
 
 def status_by_unit(by_unit: list[UnitLine], title: str) -> bytes:
     """A horizontal stacked bar per unit; the overdue count is written at the end of each bar."""
+    return _status_by_unit(tuple(by_unit), title)
+
+
+@lru_cache(maxsize=CACHED)
+def _status_by_unit(by_unit: tuple[UnitLine, ...], title: str) -> bytes:
+    from matplotlib import rc_context
+    from matplotlib.ticker import MaxNLocator
+
     labels = [u.label for u in by_unit][::-1]
-    rows = by_unit[::-1]
-    with plt.rc_context({"font.family": FONT, "font.size": 9}):
-        fig, ax = plt.subplots(figsize=(6.3, 0.45 * len(rows) + 1.4), dpi=200)
+    rows = list(by_unit[::-1])
+    with rc_context({"font.family": FONT, "font.size": 9}):
+        fig = _figure(0.45 * len(rows) + 1.4)
+        ax = fig.subplots()
         left = [0] * len(rows)
         for name, colour, values in series(rows):
             ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
@@ -53,10 +73,7 @@ def status_by_unit(by_unit: list[UnitLine], title: str) -> bytes:
         columns = 3 if len(ax.get_legend_handles_labels()[1]) > 4 else 4
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(rows) > 3 else -0.4), ncol=columns,
                   frameon=False, fontsize=8)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
-        plt.close(fig)
-    return buf.getvalue()
+        return _png(fig)
 
 
 #: Under the progress chart: what "expected" means, and where past figures come from.
@@ -67,13 +84,22 @@ PROGRESS_CAPTION = ("Biểu đồ: Tiến độ thực hiện trong năm {year} 
 PLANNED, DONE = ("Kế hoạch dự kiến hoàn thành", "#90a4ae"), ("Đã hoàn thành", "#2e7d32")
 
 
-def progress(points: list, title: str) -> bytes:
+def progress(points: list[Progress], title: str) -> bytes:
     """Grouped bars per cut-off (sync.trends.Progress): expected beside done, each bar with its figure; a cut-off
     without a done figure (after the date, or before history) shows the plan's bar alone."""
+    return _progress(tuple(points), title)
+
+
+@lru_cache(maxsize=CACHED)
+def _progress(points: tuple[Progress, ...], title: str) -> bytes:
+    from matplotlib import rc_context
+    from matplotlib.ticker import MaxNLocator
+
     labels = [f"{p.label}\n({p.day:%d/%m})" for p in points]
     x = list(range(len(points)))
-    with plt.rc_context({"font.family": FONT, "font.size": 9}):
-        fig, ax = plt.subplots(figsize=(6.3, 3.2), dpi=200)
+    with rc_context({"font.family": FONT, "font.size": 9}):
+        fig = _figure(3.2)
+        ax = fig.subplots()
         planned = ax.bar([i - 0.2 for i in x], [p.expected for p in points], width=0.38, color=PLANNED[1],
                          label=PLANNED[0])
         done_x = [i + 0.2 for i, p in zip(x, points, strict=True) if p.done is not None]
@@ -89,7 +115,18 @@ def progress(points: list, title: str) -> bytes:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="upper left", frameon=False, fontsize=8)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
-        plt.close(fig)
+        return _png(fig)
+
+
+def _figure(height_in: float) -> Figure:
+    """A figure of the report's width, drawn off-screen by the Agg backend (matplotlib.figure, not pyplot: no
+    global figure list to fill and close)."""
+    from matplotlib.figure import Figure
+    return Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
+
+
+def _png(fig: Figure) -> bytes:
+    """The figure cropped to what it draws (its legend below the axes included), 0.1 in around."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
     return buf.getvalue()

@@ -37,8 +37,11 @@ TABLE_PT = 12
 LETTERHEAD_PT = 12  # ND 30 allows 12–13 pt for the bodies' names; 13 pt wraps "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 TEXT_WIDTH_CM = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 16.5 cm
-TABLE_STYLE = "Bảng - chữ"
-HEADING_STYLE = "Mục"
+#: The report's own paragraph styles: Vietnamese names for the Office's style pane, ASCII ids in the XML. Paragraphs
+#: take them by id: python-docx's lookup by name scans every style of its template for each paragraph.
+TABLE_STYLE, TABLE_STYLE_ID = "Bảng - chữ", "CCHCBang"
+HEADING_STYLE, HEADING_STYLE_ID = "Mục", "CCHCMuc"
+GRID_STYLE_ID = "TableGrid"  # python-docx's template's "Table Grid": bordered tables
 RULE_SHARE = 0.4  # a short rule is 1/3 to 1/2 of the line above it (ND 30): 2/5 sits between
 LANDSCAPE_WIDTH_CM = (297 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25.2 cm: the appendix
 TASK_COLUMNS_CM = (1.3, 7.3, 3.6, 2.6, 7.8, 2.6)  # sums to LANDSCAPE_WIDTH_CM
@@ -100,13 +103,13 @@ def _styles(doc: DocxDocument) -> None:
     _set_font(normal.font, BODY_PT)
     _shape(normal.paragraph_format, WD_ALIGN_PARAGRAPH.JUSTIFY, indent_cm=1, before=0, after=6, spacing=1.1)
     heading = doc.styles.add_style(HEADING_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    heading.style_id = "CCHCMuc"  # ASCII ids: the Vietnamese names are for the Office's style pane only
+    heading.style_id = HEADING_STYLE_ID
     heading.base_style = normal
     heading.font.bold = True
     heading.paragraph_format.keep_with_next = True
     heading.paragraph_format.space_before = Pt(6)
     table = doc.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    table.style_id = "CCHCBang"
+    table.style_id = TABLE_STYLE_ID
     table.base_style = normal
     _set_font(table.font, TABLE_PT)
     _shape(table.paragraph_format, WD_ALIGN_PARAGRAPH.LEFT, indent_cm=0, before=2, after=2, spacing=1.0)
@@ -312,8 +315,10 @@ def _signature(doc: DocxDocument, s: ReportSettings) -> None:
 
 # --- the body -------------------------------------------------------------------------------------------
 
-def _para(doc: DocxDocument, text: str, style: str | None = None, bold: bool = False, italic: bool = False):
-    p = doc.add_paragraph(style=style)
+def _para(doc: DocxDocument, text: str, style_id: str | None = None, bold: bool = False, italic: bool = False):
+    p = doc.add_paragraph()
+    if style_id:
+        p._p.style = style_id
     _run(p, text, bold=bold, italic=italic)
     return p
 
@@ -334,22 +339,21 @@ def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]]
           keep_rows: bool = False):
     """A bordered table whose header row repeats on each page; `keep_rows`: a row never splits over pages."""
     table = doc.add_table(rows=1, cols=len(header))
-    table.style = doc.styles["Table Grid"]
+    table._tbl.tblStyle_val = GRID_STYLE_ID
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, header, strict=False):
         p = cell.paragraphs[0]
-        p.style = doc.styles[TABLE_STYLE]
+        p._p.style = TABLE_STYLE_ID
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _run(p, text, bold=True)
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
     _widths(table, widths)
-    style_id = doc.styles[TABLE_STYLE].style_id
     twips = [int(Cm(w).twips) for w in widths]
     # the body rows as one XML fragment: python-docx's cell-by-cell API is O(rows × cells) objects and took
     # most of a 10,000-row report's time
-    body = "".join(_row_xml(values, twips, style_id, keep_rows) for values in rows)
+    body = "".join(_row_xml(values, twips, TABLE_STYLE_ID, keep_rows) for values in rows)
     table._tbl.extend(parse_xml(f"<w:tbl {nsdecls('w')}>{body}</w:tbl>"))
     _plain(doc, size=6)
     return table
@@ -359,26 +363,26 @@ def _body(doc: DocxDocument, r: Report, chart_png: bytes, progress_png: bytes | 
     p, name = r.period, r.period.name
     _para(doc, r.texts["opening"])
 
-    _para(doc, f"I. KẾT QUẢ THỰC HIỆN {name.upper()}", HEADING_STYLE)
-    _para(doc, "1. Số liệu tổng hợp", HEADING_STYLE)
+    _para(doc, f"I. KẾT QUẢ THỰC HIỆN {name.upper()}", HEADING_STYLE_ID)
+    _para(doc, "1. Số liệu tổng hợp", HEADING_STYLE_ID)
     _para(doc, r.totals_paragraph())
     _grid(doc, ["Chỉ số", "Số liệu"], [list(row) for row in r.kpi_rows], [12.0, 4.5])
     _para(doc, r.source_sentence(), italic=True)
-    _para(doc, f"2. Kết quả thực hiện từng nhiệm vụ {name}", HEADING_STYLE)
+    _para(doc, f"2. Kết quả thực hiện từng nhiệm vụ {name}", HEADING_STYLE_ID)
     reported = sum(1 for t in r.tasks if t.results)
     _para(doc, f"Trong {name}, các đơn vị đã báo cáo kết quả của {reported}/{len(r.tasks)} nhiệm vụ. Kết quả chi "
                "tiết của từng nhiệm vụ tại Phụ lục kèm theo Báo cáo này.")
-    _para(doc, "3. Tình trạng thực hiện theo đơn vị", HEADING_STYLE)
+    _para(doc, "3. Tình trạng thực hiện theo đơn vị", HEADING_STYLE_ID)
     _picture(doc, chart_png)
     _plain(doc, f"Biểu đồ: Tình trạng thực hiện nhiệm vụ theo đơn vị (tính đến ngày {format_date(r.as_of)})",
            13, italic=True, space_after=6)
     if progress_png is not None:
-        _para(doc, "4. Tiến độ thực hiện trong năm", HEADING_STYLE)
+        _para(doc, "4. Tiến độ thực hiện trong năm", HEADING_STYLE_ID)
         _picture(doc, progress_png)
         _plain(doc, PROGRESS_CAPTION.format(year=r.period.year), 13, italic=True, space_after=6)
 
-    _para(doc, "II. TỒN TẠI, HẠN CHẾ", HEADING_STYLE)
-    _para(doc, "1. Nhiệm vụ quá hạn", HEADING_STYLE)
+    _para(doc, "II. TỒN TẠI, HẠN CHẾ", HEADING_STYLE_ID)
+    _para(doc, "1. Nhiệm vụ quá hạn", HEADING_STYLE_ID)
     if r.overdue:
         _para(doc, f"Có {len(r.overdue)} lượt nhiệm vụ đã quá hạn nhưng chưa hoàn thành:")
         _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị", "Hạn hoàn thành", "Số ngày quá hạn"],
@@ -386,7 +390,7 @@ def _body(doc: DocxDocument, r: Report, chart_png: bytes, progress_png: bytes | 
               [1.3, 6.4, 4.2, 2.4, 2.2])
     else:
         _para(doc, "Không có nhiệm vụ nào quá hạn.")
-    _para(doc, "2. Đơn vị chưa báo cáo kết quả", HEADING_STYLE)
+    _para(doc, "2. Đơn vị chưa báo cáo kết quả", HEADING_STYLE_ID)
     if r.missing:
         _para(doc, f"Đến {vn_date(r.as_of)}, còn {r.missing_count} kết quả quý đã đến hạn mà đơn vị chưa báo cáo:")
         for unit, items in r.missing:
@@ -401,7 +405,7 @@ def _body(doc: DocxDocument, r: Report, chart_png: bytes, progress_png: bytes | 
 
     heading = (f"III. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}" if p.kind == "Y"
                else f"III. NHIỆM VỤ TRỌNG TÂM {p.next_name.upper()}")
-    _para(doc, heading, HEADING_STYLE)
+    _para(doc, heading, HEADING_STYLE_ID)
     if r.open_tasks:
         _para(doc, f"Tiếp tục thực hiện {len(r.open_tasks)} nhiệm vụ chưa hoàn thành của Kế hoạch:")
         for t in r.open_tasks:

@@ -1,10 +1,15 @@
 """The quarterly report: reopened with python-docx and held to ND 30/2020, figures held to the dashboard."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -16,10 +21,13 @@ from docx.shared import Pt
 from reports import chart
 from reports.content import vn_date
 from sync import periods
+from sync.cli import main
+from sync.config import PROJECT_DIR
 from sync.dashboard import UnitLine
 from sync.state import State
 from sync.text import nfc
 
+from .conftest import Project
 from .workbooks import labelled, values
 
 
@@ -28,6 +36,27 @@ def _build(project, *args: str) -> tuple[dict, Document]:
     assert code == 0, err
     result = json.loads(out)
     return result, Document(project.root / result["path"])
+
+
+@pytest.fixture(scope="module")
+def built_demo(tmp_path_factory, demo_workbook):
+    """`report --json ARGS` on its own copy of the demo project, built once per module and argument list, for
+    the tests that only read what it wrote (each opens its own Document). (result, document, project)."""
+    done: dict[tuple[str, ...], tuple[dict, Project]] = {}
+
+    def build(*args: str) -> tuple[dict, Document, Project]:
+        if args not in done:
+            project = Project(tmp_path_factory.mktemp("demo-report"), None)
+            project.workbook.parent.mkdir(parents=True)
+            shutil.copyfile(demo_workbook, project.workbook)
+            out = io.StringIO()
+            with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+                mp.chdir(project.root)  # as the `project` fixture does: relative paths are the project's
+                assert main(["report", "--json", *args, "--config", str(project.config)]) == 0
+            done[args] = json.loads(out.getvalue()), project
+        result, project = done[args]
+        return result, Document(project.root / result["path"]), project
+    return build
 
 
 def _mm(length) -> float:
@@ -156,8 +185,8 @@ def test_dates_are_written_as_nd30_says(day, text):
 
 # --- form -----------------------------------------------------------------------------------------------
 
-def test_page_and_body_follow_nd30(demo_project):
-    _, doc = _build(demo_project, "--quarter", "2024Q3")
+def test_page_and_body_follow_nd30(built_demo):
+    _, doc, _ = built_demo("--quarter", "2024Q3")
     section = doc.sections[0]
     assert (round(_mm(section.page_width)), round(_mm(section.page_height))) == (210, 297)
     assert 20 <= _mm(section.top_margin) <= 25 and 20 <= _mm(section.bottom_margin) <= 25
@@ -202,8 +231,8 @@ def test_letterhead_title_and_date(demo_project):
     assert subject.text.endswith(" quý\u00a0I\u00a0năm\u00a02024")  # kept together on the last line
 
 
-def test_page_numbers_from_page_two_and_signature(demo_project):
-    _, doc = _build(demo_project, "--quarter", "2024Q3")
+def test_page_numbers_from_page_two_and_signature(built_demo):
+    _, doc, _ = built_demo("--quarter", "2024Q3")
     section = doc.sections[0]
     assert section.different_first_page_header_footer
     assert not section.first_page_header.paragraphs[0].text.strip()
@@ -294,8 +323,8 @@ def test_figures_equal_the_dashboards_at_the_end_of_the_data_date(demo_project):
     assert said and "lịch sử tại lượt chạy ngày 14/09/2024" in said[0]  # the pass of that date, from history
 
 
-def test_one_row_per_task_with_units_results_and_summed_products(demo_project, plan):
-    _, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-20")
+def test_one_row_per_task_with_units_results_and_summed_products(built_demo, plan):
+    _, doc, demo_project = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
     table = _task_table(doc)
     assert table.rows[0].cells[4].text == "Kết quả quý III năm 2024"
     body = table.rows[1:]
@@ -331,8 +360,8 @@ def test_six_month_report_covers_both_quarters(demo_project):
     assert "(quý I):" in cells and "(quý II):" in cells and "(quý III)" not in cells
 
 
-def test_problems_and_next_period_sections(demo_project):
-    result, doc = _build(demo_project, "--quarter", "2024Q3", "--as-of", "2024-09-20")
+def test_problems_and_next_period_sections(built_demo):
+    result, doc, demo_project = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "II. TỒN TẠI, HẠN CHẾ" in text and "III. NHIỆM VỤ TRỌNG TÂM QUÝ IV NĂM 2024" in text
     overdue = next(t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn")
@@ -351,8 +380,8 @@ def test_problems_and_next_period_sections(demo_project):
     assert re.search(r"- Nhiệm vụ \d+ \(chưa xác định hạn\): .+\. Đơn vị chủ trì: .+\.", text)
 
 
-def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
-    _, doc = _build(demo_project, "--quarter", "2024Q3")
+def test_chart_is_embedded_and_its_labels_have_every_glyph(built_demo):
+    _, doc, _ = built_demo("--quarter", "2024Q3")
     [shape] = doc.inline_shapes
     blip = shape._inline.graphic.graphicData.pic.blipFill.blip
     image = doc.part.related_parts[blip.embed].blob
@@ -364,6 +393,24 @@ def test_chart_is_embedded_and_its_labels_have_every_glyph(demo_project):
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font" for a box
         png = chart.status_by_unit(units, "Tình trạng thực hiện theo đơn vị - Quý III/2024 ữẵỹ")
     assert png[:4] == b"\x89PNG"
+
+
+def test_a_chart_is_drawn_once_per_data_and_title():
+    units = [UnitLine(unit=n, code=n, label=n, rows=3, done=1, in_progress=1, not_started=1, cancelled=0,
+                      unknown_status=0, overdue=0, due_soon=0, missing=0, errors=0) for n in ("VP Sở", "Ban Biên tập")]
+    first = chart.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm")
+    assert chart.status_by_unit(list(units), "Tình trạng - kiểm tra bộ nhớ đệm") is first
+    other = [units[0], dataclasses.replace(units[1], done=2, rows=4)]
+    assert chart.status_by_unit(other, "Tình trạng - kiểm tra bộ nhớ đệm") != first
+    assert chart.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm, tiêu đề khác") != first
+
+
+def test_naming_a_report_file_never_loads_matplotlib():
+    """The daemon's "already sent?" checks and the sending of a report kept as sent need the report's file name
+    only: matplotlib (half a second of CPU to import) is loaded by the first chart drawn."""
+    code = "import sys, reports.build, sync.notify; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_a_period_with_no_data_says_so(inited_project):
@@ -431,7 +478,7 @@ def test_pdf_by_libreoffice_has_pages_and_vietnamese_text(demo_project):
     assert "Nơi nhận:" in texts[appendix - 1] and "PHÓ GIÁM ĐỐC" in texts[appendix - 1]
 
 
-def test_properties_are_in_the_order_word_requires(demo_project):
+def test_properties_are_in_the_order_word_requires(built_demo):
     """Word refuses a document whose w:pPr / w:tblPr children are out of schema order; LibreOffice does not."""
     # the sequences of CT_PPr and CT_TblPr in the WordprocessingML schema (ECMA-376 Part 1, 17.3.1.26 and
     # 17.4.60), written out here rather than taken from the code under test
@@ -444,7 +491,7 @@ def test_properties_are_in_the_order_word_requires(demo_project):
     tbl_pr_order = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
                     "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar",
                     "tblLook", "tblCaption", "tblDescription", "tblPrChange")
-    _, doc = _build(demo_project, "--quarter", "2024Q3")
+    _, doc, _ = built_demo("--quarter", "2024Q3")
     parts = [doc.element] + [s.header._element for s in doc.sections] + [s.first_page_header._element
                                                                         for s in doc.sections]
     checked = 0

@@ -11,7 +11,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from reports import measure
-from reports.document import LANDSCAPE_WIDTH_CM, TEXT_WIDTH_CM
+from reports.document import HEADING_STYLE, LANDSCAPE_WIDTH_CM, TABLE_STYLE, TEXT_WIDTH_CM
 
 PT_PER_MM = 72 / 25.4
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
@@ -110,6 +110,9 @@ def test_task_table_is_an_appendix_in_landscape_numbered_on_its_own(demo_project
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.columns) == 6)
     header = table.rows[0]._tr.trPr
     assert header is not None and header.find(qn("w:tblHeader")) is not None
+    assert table.style.name == "Table Grid"  # bordered, as the template's style draws it
+    assert {p.style.name for row in table.rows for c in row.cells for p in c.paragraphs} == {TABLE_STYLE}
+    assert {p.style.name for p in doc.paragraphs if p.text == "II. TỒN TẠI, HẠN CHẾ"} == {HEADING_STYLE}
     assert all(r._tr.trPr is not None and r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows[1:])
     widths = [_cm(c.width) for c in table.rows[0].cells]
     assert sum(widths) <= LANDSCAPE_WIDTH_CM + 0.01 and min(widths) >= 1.0
