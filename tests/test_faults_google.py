@@ -7,7 +7,6 @@ never waited for); the order of concurrent events is made certain by the stand-i
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import json
@@ -27,6 +26,7 @@ from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID, Waits, write_key
 from .sheets_api import SheetsAPI, serve
+from .sheets_api.store import copy_book
 from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -59,7 +59,7 @@ def seeded_book(plan, tmp_path_factory):
 
 
 def seeded(api, book) -> None:
-    api.store.books[SPREADSHEET_ID] = copy.deepcopy(book)
+    api.store.books[SPREADSHEET_ID] = copy_book(book)
 
 
 @pytest.fixture

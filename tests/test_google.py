@@ -1,7 +1,6 @@
 """The Google backend through the real gspread client, over real HTTP, to the local Sheets API stand-in."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 
@@ -22,7 +21,7 @@ from sync.schema import Layout
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, write_key
 from .sheets_api import SheetsAPI, serve
-from .sheets_api.store import render, trimmed
+from .sheets_api.store import copy_book, render, trimmed
 from .strategies import CELL, UNIT_COLS
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -178,7 +177,7 @@ def test_missing_tab_on_google_is_exit_2_like_local(google):
 
 def _ready(api, google_template) -> None:
     """The sheet right after `init` (a copy of the module's, made once through the backend)."""
-    api.store.books[SPREADSHEET_ID] = copy.deepcopy(google_template[3])
+    api.store.books[SPREADSHEET_ID] = copy_book(google_template[3])
 
 
 def test_dropped_connection_and_slow_answer_are_retried(api, key, plan, google_template):
@@ -352,7 +351,6 @@ def test_the_stand_in_runs_by_hand_for_an_offline_trial(project, tmp_path):
 
 @pytest.fixture(scope="module")
 def google_template(plan, tmp_path_factory):
-    import copy as _copy
     state = SheetsAPI()
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -360,7 +358,7 @@ def google_template(plan, tmp_path_factory):
     b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
-    yield state, base, key_file, _copy.deepcopy(state.store.books[SPREADSHEET_ID])
+    yield state, base, key_file, copy_book(state.store.books[SPREADSHEET_ID])
     server.stop()
 
 
@@ -386,9 +384,8 @@ GOOGLE_EXAMPLES = int(__import__("os").environ.get("GOOGLE_HYPOTHESIS_EXAMPLES",
 @given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
                              max_size=40))
 def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
-    import copy as _copy
     state, base, key_file, template = google_template
-    book = _copy.deepcopy(template)
+    book = copy_book(template)
     state.store.books[SPREADSHEET_ID] = book
     tracking = book.sheet(title="Theo dõi")
     for (r, c), value in edits.items():
