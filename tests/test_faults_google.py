@@ -13,10 +13,12 @@ import json
 import re
 import threading
 import time
+from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
 
+from sync.backends import google_http
 from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
 from sync.demo import seed
@@ -70,9 +72,35 @@ def google(project, api, key, seeded_book, waits):
     return project
 
 
-#: The request timeout of the tests whose point is a write that lands after the client gave up. Every other
-#: request of those passes must answer within it, on a loaded 2-core machine too: 0.3 s was once too short.
-LATE_S = 1.0
+#: How long the client waits for the answer to a request the stand-in answers late (a `late` fault), in the
+#: tests whose point is a write that lands after the client gave up (`quick_late`).
+LATE_S = 0.05
+
+
+@pytest.fixture
+def quick_late(api, monkeypatch):
+    """A request that meets a `late` fault waits LATE_S for its answer; every other request keeps the configured
+    timeout (on a loaded machine a normal request may take a second: 0.3 s for all was once too short).
+
+    The order stays certain whatever the machine's load: urllib3 sends the request under the connect timeout
+    (the configured one) and waits for the answer under the read timeout (LATE_S), and the stand-in handles a
+    late request only once the client has hung up, so the write always lands after the client gave up."""
+    real = google_http.authorized_session
+
+    def session_for(credentials, api_base_url=None):
+        session = real(credentials, api_base_url)
+        send = session.request
+
+        def request(method, url, *args, **kwargs):
+            fault = api.pending_fault(method.upper(), urlsplit(url).path)  # gspread says "post"
+            if fault is not None and fault.late:
+                kwargs["timeout"] = (kwargs["timeout"], LATE_S)  # (connect and send, wait for the answer)
+            return send(method, url, *args, **kwargs)
+
+        session.request = request
+        return session
+
+    monkeypatch.setattr(google_http, "authorized_session", session_for)
 
 
 def configure(project, api, key, **google) -> None:
@@ -138,8 +166,7 @@ def _order_rereads(api, late, gets_to_hold: set[int]):
               hold=lambda: next(count) in gets_to_hold and late.done.acquire(timeout=30))
 
 
-def test_a_write_landing_after_the_timeout_is_logged_once(google, api, key):
-    configure(google, api, key, timeout_s=LATE_S)
+def test_a_write_landing_after_the_timeout_is_logged_once(google, api, quick_late):
     before, start = unit_cells(api), len(api.api_requests())
     late = api.fault(late=True, method="POST", path=":batchUpdate")
     _order_rereads(api, late, {4})  # attempt 2's first GET comes after the late write landed
@@ -149,12 +176,12 @@ def test_a_write_landing_after_the_timeout_is_logged_once(google, api, key):
     assert summary["attempts"] == 2 and summary["api_calls"] == 8
     assert len(requests_since(api, start)) == 8
     assert "Lần ghi 1 đã được áp dụng dù không nhận được trả lời" in err and summary["pass_id"] in err
+    assert "hết thời gian chờ khi đang ghi (ReadTimeout)" in err  # the client gave up waiting: the point
     assert len(lines_of(api, summary["pass_id"])) == 1 and len(log_lines(api)) == 1
     assert unit_cells(api) == before
 
 
-def test_three_late_writes_exit_3_saying_what_landed(google, api, key):
-    configure(google, api, key, timeout_s=LATE_S)
+def test_three_late_writes_exit_3_saying_what_landed(google, api, quick_late):
     before, start = unit_cells(api), len(api.api_requests())
     late = api.fault(late=True, method="POST", path=":batchUpdate", times=3)
     _order_rereads(api, late, {4, 7})
@@ -171,8 +198,7 @@ def test_three_late_writes_exit_3_saying_what_landed(google, api, key):
     assert unit_cells(api) == before
 
 
-def test_giving_up_after_an_unanswered_write_says_its_outcome_is_unknown(google, api, key, waits):
-    configure(google, api, key, timeout_s=LATE_S)
+def test_giving_up_after_an_unanswered_write_says_its_outcome_is_unknown(google, api, quick_late, waits):
     before, start = unit_cells(api), len(api.api_requests())
     late = api.fault(late=True, method="POST", path=":batchUpdate")
     api.fault(status=429, retry_after=100, method="GET", path="/v4/", skip=3)  # the re-read: come back later
@@ -206,10 +232,9 @@ def _drop_log_tab(api) -> None:
 
 
 @pytest.mark.parametrize("new_tab", [False, True], ids=["log-tab-exists", "pass-creates-log-tab"])
-def test_a_late_write_landing_after_the_re_read_is_logged_once(google, api, key, new_tab):
+def test_a_late_write_landing_after_the_re_read_is_logged_once(google, api, quick_late, new_tab):
     """Attempt 2 read the values without the line; then attempt 1's write lands, before attempt 2's row-key
     re-read (request 3 of attempt 2): the re-read sees the line's id (or the new tab) and the pass redoes."""
-    configure(google, api, key, timeout_s=LATE_S)
     if new_tab:
         _drop_log_tab(api)
     before, start = unit_cells(api), len(api.api_requests())
@@ -227,10 +252,9 @@ def test_a_late_write_landing_after_the_re_read_is_logged_once(google, api, key,
 
 
 @pytest.mark.parametrize("new_tab", [False, True], ids=["log-tab-exists", "pass-creates-log-tab"])
-def test_a_late_write_landing_just_before_the_redo_writes_is_overwritten_not_doubled(google, api, key, new_tab):
+def test_a_late_write_landing_just_before_the_redo_writes_is_overwritten_not_doubled(google, api, quick_late, new_tab):
     """Attempt 2 read everything (keys too) before attempt 1's write landed; attempt 2's write, sent after it
     landed, puts the line at the same fixed row (or finds the tab made, and redoes)."""
-    configure(google, api, key, timeout_s=LATE_S)
     if new_tab:
         _drop_log_tab(api)
     before = unit_cells(api)
@@ -244,10 +268,9 @@ def test_a_late_write_landing_just_before_the_redo_writes_is_overwritten_not_dou
     assert unit_cells(api) == before
 
 
-def test_an_unanswered_write_stays_unknown_after_a_re_read_that_missed_it(google, api, key, waits):
+def test_an_unanswered_write_stays_unknown_after_a_re_read_that_missed_it(google, api, quick_late, waits):
     """The late write lands after attempt 2 read the values; attempt 2's row-key re-read is refused for long:
     the exit message must not say nothing was written (the tab holds the pass's line)."""
-    configure(google, api, key, timeout_s=LATE_S)
     _late_until(api, path="values:batchGet", skip=3, status=429, retry_after=100)
     code, out, err = run(google)
     assert code == 3 and out == ""
