@@ -28,7 +28,7 @@ from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID, Waits, write_key
 from .sheets_api import SheetsAPI, serve
-from .sheets_api.store import copy_book
+from .sheets_api.store import freeze, thaw
 from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -48,20 +48,20 @@ def waits(monkeypatch) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def seeded_book(plan, tmp_path_factory):
+def seeded_book(plan, tmp_path_factory) -> bytes:
     """The sheet after `init` and the units' sample entries, made once through the backend on a stand-in of its
-    own; each test gets a copy of it (seeding is a second of HTTP that every test would otherwise pay)."""
+    own, frozen; each test gets a copy of it (seeding is a second of HTTP that every test would otherwise pay)."""
     state = SheetsAPI()
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
     key_file = write_key(tmp_path_factory.mktemp("seed") / "k.json", base + "/token")
     seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base), plan, AS_OF)
     server.stop()
-    return state.store.books[SPREADSHEET_ID]
+    return freeze(state.store.books[SPREADSHEET_ID])
 
 
-def seeded(api, book) -> None:
-    api.store.books[SPREADSHEET_ID] = copy_book(book)
+def seeded(api, frozen: bytes) -> None:
+    api.store.books[SPREADSHEET_ID] = thaw(frozen)
 
 
 @pytest.fixture

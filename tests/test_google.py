@@ -21,7 +21,7 @@ from sync.schema import Layout
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, write_key
 from .sheets_api import SheetsAPI, serve
-from .sheets_api.store import copy_book, render, trimmed
+from .sheets_api.store import freeze, render, thaw, trimmed
 from .strategies import CELL, UNIT_COLS
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -177,7 +177,7 @@ def test_missing_tab_on_google_is_exit_2_like_local(google):
 
 def _ready(api, google_template) -> None:
     """The sheet right after `init` (a copy of the module's, made once through the backend)."""
-    api.store.books[SPREADSHEET_ID] = copy_book(google_template[3])
+    api.store.books[SPREADSHEET_ID] = thaw(google_template[3])
 
 
 def test_dropped_connection_and_slow_answer_are_retried(api, key, plan, google_template):
@@ -292,21 +292,17 @@ def google_grid(api):
     return grid, notes
 
 
-@pytest.mark.parametrize("kind", ["local", "google"])
-def test_scenario_runs_on_each_backend(kind, api, key, plan, tmp_path):
-    b = LocalBackend(tmp_path / "wb.xlsx") if kind == "local" else backend(api, key)
-    scenario(b, plan)
-    grid, notes = local_grid(tmp_path / "wb.xlsx") if kind == "local" else google_grid(api)
-    assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký"]
-    assert len(grid["Theo dõi"]) == 77 and grid["Tổng hợp"][0] == ["TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"]
-    assert any(t.startswith("[Kiểm tra tự động]") for t in notes["Theo dõi"].values())
-
-
 def test_google_and_local_hold_the_same_cells_after_init_and_a_pass(api, key, plan, tmp_path):
+    """The same scenario (seed, then a pass) on the .xlsx and on the Google Sheet: each holds the job's tabs,
+    rows and notes, and the two hold the same cells."""
     scenario(LocalBackend(tmp_path / "wb.xlsx"), plan)
     scenario(backend(api, key), plan)
     local, local_notes = local_grid(tmp_path / "wb.xlsx")
     remote, remote_notes = google_grid(api)
+    for grid, notes in ((local, local_notes), (remote, remote_notes)):
+        assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký"]
+        assert len(grid["Theo dõi"]) == 77 and grid["Tổng hợp"][0] == ["TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"]
+        assert any(t.startswith("[Kiểm tra tự động]") for t in notes["Theo dõi"].values())
     assert list(local) == list(remote)
     for tab in local:
         assert local[tab] == remote[tab], tab
@@ -358,7 +354,7 @@ def google_template(plan, tmp_path_factory):
     b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
-    yield state, base, key_file, copy_book(state.store.books[SPREADSHEET_ID])
+    yield state, base, key_file, freeze(state.store.books[SPREADSHEET_ID])
     server.stop()
 
 
@@ -385,7 +381,7 @@ GOOGLE_EXAMPLES = int(__import__("os").environ.get("GOOGLE_HYPOTHESIS_EXAMPLES",
                              max_size=40))
 def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
     state, base, key_file, template = google_template
-    book = copy_book(template)
+    book = thaw(template)
     state.store.books[SPREADSHEET_ID] = book
     tracking = book.sheet(title="Theo dõi")
     for (r, c), value in edits.items():
