@@ -508,13 +508,14 @@ class Store:
             raise BadRequest("updateCells needs 'range' or 'start'")
         _in_grid(g)
         paths = mask_paths(body["fields"])
-        for r in range(g.r0, g.r1):
-            row = rows[r - g.r0].get("values") or [] if r - g.r0 < len(rows) else []
-            for c in range(g.c0, g.c1):
-                data = row[c - g.c0] if c - g.c0 < len(row) else {}
-                if body.get("start") and c - g.c0 >= len(row):
-                    continue
-                self._set_fields(g.sheet, (r, c), data or {}, paths)
+        given = set()
+        for i, row in enumerate(rows[:g.r1 - g.r0]):
+            for j, data in enumerate((row.get("values") or [])[:g.c1 - g.c0]):
+                given.add((g.r0 + i, g.c0 + j))
+                self._set_fields(g.sheet, (g.r0 + i, g.c0 + j), data or {}, paths)
+        if not body.get("start"):  # a range: the fields of its other cells are cleared (only stored ones hold any)
+            for pos in [pos for pos, _ in _cells_in(g) if pos not in given]:
+                self._set_fields(g.sheet, pos, {}, paths)
 
     def _req_appendCells(self, book, body):
         sheet = book.sheet(sheet_id=body.get("sheetId") or 0)
