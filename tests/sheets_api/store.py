@@ -539,7 +539,7 @@ class Store:
     def _set_fields(sheet: Sheet, pos, data: dict, paths: list[list[str]]) -> None:
         if not data and pos not in sheet.cells:
             return  # clearing a cell that holds nothing
-        cell = copy.deepcopy(sheet.cells.get(pos, {}))
+        cell = _json_copy(sheet.cells.get(pos, {}))
         sheet.cells[pos] = cell
         for path in paths if paths != [["*"]] else [["userEnteredValue"], ["userEnteredFormat"], ["note"],
                                                     ["dataValidation"]]:
@@ -551,7 +551,7 @@ class Store:
             if value in (None, "", {}):
                 dst.pop(path[-1], None)
             else:
-                dst[path[-1]] = copy.deepcopy(value)
+                dst[path[-1]] = _json_copy(value)
         for key in [k for k, v in cell.items() if v == {}]:
             del cell[key]
         if not cell:
@@ -712,6 +712,16 @@ class Store:
     def _req_deleteEmbeddedObject(self, book, body):
         sheet, chart = self._chart(book, body.get("objectId"))
         sheet.charts = [c for c in sheet.charts if c is not chart]
+
+
+def _json_copy(value: object) -> object:
+    """A copy of JSON data (CellData: dicts, lists and plain values), what copy.deepcopy makes of it for a
+    third of the time: a batch of `init` sets some 20,000 cells."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
 
 
 def _shift_merges(sheet: Sheet, dimension: str | None, at: int, n: int) -> None:
