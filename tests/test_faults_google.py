@@ -13,12 +13,10 @@ import json
 import re
 import threading
 import time
-from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
 
-from sync.backends import google_http
 from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
 from sync.demo import seed
@@ -26,7 +24,7 @@ from sync.pipeline import PassOptions, run_pass
 from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 
 from .conftest import AS_OF
-from .google_helpers import SPREADSHEET_ID, Waits, write_key
+from .google_helpers import SPREADSHEET_ID, Waits, answer_late_quickly, write_key
 from .sheets_api import SheetsAPI, serve
 from .sheets_api.store import freeze, thaw
 from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
@@ -72,35 +70,11 @@ def google(project, api, key, seeded_book, waits):
     return project
 
 
-#: How long the client waits for the answer to a request the stand-in answers late (a `late` fault), in the
-#: tests whose point is a write that lands after the client gave up (`quick_late`).
-LATE_S = 0.05
-
-
 @pytest.fixture
 def quick_late(api, monkeypatch):
-    """A request that meets a `late` fault waits LATE_S for its answer; every other request keeps the configured
-    timeout (on a loaded machine a normal request may take a second: 0.3 s for all was once too short).
-
-    The order stays certain whatever the machine's load: urllib3 sends the request under the connect timeout
-    (the configured one) and waits for the answer under the read timeout (LATE_S), and the stand-in handles a
-    late request only once the client has hung up, so the write always lands after the client gave up."""
-    real = google_http.authorized_session
-
-    def session_for(credentials, api_base_url=None):
-        session = real(credentials, api_base_url)
-        send = session.request
-
-        def request(method, url, *args, **kwargs):
-            fault = api.pending_fault(method.upper(), urlsplit(url).path)  # gspread says "post"
-            if fault is not None and fault.late:
-                kwargs["timeout"] = (kwargs["timeout"], LATE_S)  # (connect and send, wait for the answer)
-            return send(method, url, *args, **kwargs)
-
-        session.request = request
-        return session
-
-    monkeypatch.setattr(google_http, "authorized_session", session_for)
+    """The tests whose point is a write that lands after the client gave up: that write waits LATE_S for its
+    answer, the other requests the configured timeout (google_helpers.answer_late_quickly)."""
+    answer_late_quickly(api, monkeypatch)
 
 
 def configure(project, api, key, **google) -> None:
