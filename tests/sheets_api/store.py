@@ -402,10 +402,13 @@ class Store:
     def _grid_data(self, s: Sheet, g: GridRange, fields: set[str] | None) -> dict:
         rows = []
         by_row: dict[int, dict[int, dict]] = {}
+        rendered = fields is None or not fields.isdisjoint({"effectiveValue", "formattedValue"})
         for (r, c), stored in s.cells.items():
             if g.r0 <= r < g.r1 and g.c0 <= c < g.c1:
+                if fields is not None and not rendered and fields.isdisjoint(stored):
+                    continue  # (a pass asks for the notes only: most cells have none)
                 cell = {k: v for k, v in stored.items() if fields is None or k in fields}
-                if "userEnteredValue" in stored and (fields is None or fields & {"effectiveValue", "formattedValue"}):
+                if "userEnteredValue" in stored and rendered:
                     cell["effectiveValue"] = stored["userEnteredValue"]
                     cell["formattedValue"] = render(stored, "FORMATTED_VALUE", "SERIAL_NUMBER")
                 if cell:
