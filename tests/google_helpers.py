@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -12,11 +13,17 @@ SPREADSHEET_ID = "1CCHCkhanhHoaTheoDoiTuyenTruyen2024abcdefgh"
 ACCOUNT = "cchc-sync@cchc-khanhhoa.iam.gserviceaccount.com"
 
 
+#: The stand-in never checks a signature, so the key's size only costs time: google-auth parses (and validates)
+#: the key of the file on every command, 36 ms at 2048 bits against 5 ms at 1024, the smallest size the
+#: `cryptography` library makes. The product parses whatever key the file holds; a real Google key is 2048 bits.
+KEY_BITS = 1024
+
+
 @functools.cache
 def _pem() -> str:
-    """One real RSA key per test process: generating a 2048-bit key costs a tenth of a second or more, and every
-    key file of the suite may share it (each test still writes its own file, with its own token_uri)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """One real RSA key per test process: generating a key costs a tenth of a second or more, and every key file
+    of the suite may share it (each test still writes its own file, with its own token_uri)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
 
@@ -44,3 +51,41 @@ class Waits(list):
     def clock(self) -> float:
         import time
         return time.monotonic() + sum(self)
+
+
+#: How long the client waits for the answer to a request the stand-in answers late (a `late` fault), in tests
+#: whose point is an answer that comes after the client gave up (`answer_late_quickly`).
+LATE_S = 0.05
+
+
+def answer_late_quickly(api, monkeypatch) -> None:
+    """A request that meets a `late` fault of the stand-in `api` waits LATE_S for its answer; every other request
+    keeps its configured timeout (on a loaded machine a normal request may take a second: 0.3 s for all was
+    once too short).
+
+    The order stays certain whatever the machine's load: urllib3 sends the request under the connect timeout
+    (the configured one) and waits for the answer under the read timeout (LATE_S), and the stand-in handles a
+    late request only once the client has hung up, so the request always lands after the client gave up. Only
+    the Sheets requests' transport is wrapped: google-auth fetches its token through a session of its own, with
+    the configured timeout."""
+    from sync.backends import google_http
+    real = google_http.authorized_session
+
+    def session_for(credentials, api_base_url=None):
+        session = real(credentials, api_base_url)
+        for adapter in set(session.adapters.values()):
+            adapter.send = _late_quickly(api, adapter.send)
+        return session
+
+    monkeypatch.setattr(google_http, "authorized_session", session_for)
+
+
+def _late_quickly(api, send):
+    def quick(request, *args, **kwargs):
+        fault = api.pending_fault(request.method, urlsplit(request.url).path)
+        if fault is not None and fault.late:
+            timeout = kwargs["timeout"]
+            connect = timeout[0] if isinstance(timeout, tuple) else timeout
+            kwargs["timeout"] = (connect, LATE_S)  # (connect and send the request, wait for the answer)
+        return send(request, *args, **kwargs)
+    return quick

@@ -7,7 +7,6 @@ never waited for); the order of concurrent events is made certain by the stand-i
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import json
@@ -25,8 +24,9 @@ from sync.pipeline import PassOptions, run_pass
 from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 
 from .conftest import AS_OF
-from .google_helpers import SPREADSHEET_ID, Waits, write_key
+from .google_helpers import SPREADSHEET_ID, Waits, answer_late_quickly, write_key
 from .sheets_api import SheetsAPI, serve
+from .sheets_api.store import freeze, thaw
 from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -46,20 +46,20 @@ def waits(monkeypatch) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def seeded_book(plan, tmp_path_factory):
+def seeded_book(plan, tmp_path_factory) -> bytes:
     """The sheet after `init` and the units' sample entries, made once through the backend on a stand-in of its
-    own; each test gets a copy of it (seeding is a second of HTTP that every test would otherwise pay)."""
+    own, frozen; each test gets a copy of it (seeding is a second of HTTP that every test would otherwise pay)."""
     state = SheetsAPI()
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
     key_file = write_key(tmp_path_factory.mktemp("seed") / "k.json", base + "/token")
     seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base), plan, AS_OF)
     server.stop()
-    return state.store.books[SPREADSHEET_ID]
+    return freeze(state.store.books[SPREADSHEET_ID])
 
 
-def seeded(api, book) -> None:
-    api.store.books[SPREADSHEET_ID] = copy.deepcopy(book)
+def seeded(api, frozen: bytes) -> None:
+    api.store.books[SPREADSHEET_ID] = thaw(frozen)
 
 
 @pytest.fixture
@@ -70,9 +70,11 @@ def google(project, api, key, seeded_book, waits):
     return project
 
 
-#: The request timeout of the tests whose point is a write that lands after the client gave up. Every other
-#: request of those passes must answer within it, on a loaded 2-core machine too: 0.3 s was once too short.
-LATE_S = 1.0
+@pytest.fixture
+def quick_late(api, monkeypatch):
+    """The tests whose point is a write that lands after the client gave up: that write waits LATE_S for its
+    answer, the other requests the configured timeout (google_helpers.answer_late_quickly)."""
+    answer_late_quickly(api, monkeypatch)
 
 
 def configure(project, api, key, **google) -> None:
@@ -138,8 +140,7 @@ def _order_rereads(api, late, gets_to_hold: set[int]):
               hold=lambda: next(count) in gets_to_hold and late.done.acquire(timeout=30))
 
 
-def test_a_write_landing_after_the_timeout_is_logged_once(google, api, key):
-    configure(google, api, key, timeout_s=LATE_S)
+def test_a_write_landing_after_the_timeout_is_logged_once(google, api, quick_late):
     before, start = unit_cells(api), len(api.api_requests())
     late = api.fault(late=True, method="POST", path=":batchUpdate")
     _order_rereads(api, late, {4})  # attempt 2's first GET comes after the late write landed
@@ -149,12 +150,12 @@ def test_a_write_landing_after_the_timeout_is_logged_once(google, api, key):
     assert summary["attempts"] == 2 and summary["api_calls"] == 8
     assert len(requests_since(api, start)) == 8
     assert "Lần ghi 1 đã được áp dụng dù không nhận được trả lời" in err and summary["pass_id"] in err
+    assert "hết thời gian chờ khi đang ghi (ReadTimeout)" in err  # the client gave up waiting: the point
     assert len(lines_of(api, summary["pass_id"])) == 1 and len(log_lines(api)) == 1
     assert unit_cells(api) == before
 
 
-def test_three_late_writes_exit_3_saying_what_landed(google, api, key):
-    configure(google, api, key, timeout_s=LATE_S)
+def test_three_late_writes_exit_3_saying_what_landed(google, api, quick_late):
     before, start = unit_cells(api), len(api.api_requests())
     late = api.fault(late=True, method="POST", path=":batchUpdate", times=3)
     _order_rereads(api, late, {4, 7})
@@ -171,8 +172,7 @@ def test_three_late_writes_exit_3_saying_what_landed(google, api, key):
     assert unit_cells(api) == before
 
 
-def test_giving_up_after_an_unanswered_write_says_its_outcome_is_unknown(google, api, key, waits):
-    configure(google, api, key, timeout_s=LATE_S)
+def test_giving_up_after_an_unanswered_write_says_its_outcome_is_unknown(google, api, quick_late, waits):
     before, start = unit_cells(api), len(api.api_requests())
     late = api.fault(late=True, method="POST", path=":batchUpdate")
     api.fault(status=429, retry_after=100, method="GET", path="/v4/", skip=3)  # the re-read: come back later
@@ -206,10 +206,9 @@ def _drop_log_tab(api) -> None:
 
 
 @pytest.mark.parametrize("new_tab", [False, True], ids=["log-tab-exists", "pass-creates-log-tab"])
-def test_a_late_write_landing_after_the_re_read_is_logged_once(google, api, key, new_tab):
+def test_a_late_write_landing_after_the_re_read_is_logged_once(google, api, quick_late, new_tab):
     """Attempt 2 read the values without the line; then attempt 1's write lands, before attempt 2's row-key
     re-read (request 3 of attempt 2): the re-read sees the line's id (or the new tab) and the pass redoes."""
-    configure(google, api, key, timeout_s=LATE_S)
     if new_tab:
         _drop_log_tab(api)
     before, start = unit_cells(api), len(api.api_requests())
@@ -227,10 +226,9 @@ def test_a_late_write_landing_after_the_re_read_is_logged_once(google, api, key,
 
 
 @pytest.mark.parametrize("new_tab", [False, True], ids=["log-tab-exists", "pass-creates-log-tab"])
-def test_a_late_write_landing_just_before_the_redo_writes_is_overwritten_not_doubled(google, api, key, new_tab):
+def test_a_late_write_landing_just_before_the_redo_writes_is_overwritten_not_doubled(google, api, quick_late, new_tab):
     """Attempt 2 read everything (keys too) before attempt 1's write landed; attempt 2's write, sent after it
     landed, puts the line at the same fixed row (or finds the tab made, and redoes)."""
-    configure(google, api, key, timeout_s=LATE_S)
     if new_tab:
         _drop_log_tab(api)
     before = unit_cells(api)
@@ -244,10 +242,9 @@ def test_a_late_write_landing_just_before_the_redo_writes_is_overwritten_not_dou
     assert unit_cells(api) == before
 
 
-def test_an_unanswered_write_stays_unknown_after_a_re_read_that_missed_it(google, api, key, waits):
+def test_an_unanswered_write_stays_unknown_after_a_re_read_that_missed_it(google, api, quick_late, waits):
     """The late write lands after attempt 2 read the values; attempt 2's row-key re-read is refused for long:
     the exit message must not say nothing was written (the tab holds the pass's line)."""
-    configure(google, api, key, timeout_s=LATE_S)
     _late_until(api, path="values:batchGet", skip=3, status=429, retry_after=100)
     code, out, err = run(google)
     assert code == 3 and out == ""

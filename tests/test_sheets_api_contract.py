@@ -126,3 +126,35 @@ def test_a_failed_batch_changes_nothing(api):
     assert r.status_code == 400 and "exceeds grid limits" in r.json()["error"]["message"]
     r = requests.get(url + "/values/Sheet1", headers=auth, timeout=10)
     assert "values" not in r.json()
+
+
+def test_a_copied_book_is_equal_and_shares_nothing():
+    """copy_book (the tests' per-test copy of a seeded sheet) must behave as copy.deepcopy: equal, independent,
+    and keeping references shared inside the book shared (the stand-in's batches rely on that)."""
+    import copy
+    import gc
+
+    from .sheets_api.store import Sheet, Spreadsheet, copy_book
+    fmt = {"textFormat": {"bold": True}}
+    sheet = Sheet(0, "Theo dõi", 0, cells={(0, 0): {"userEnteredValue": {"stringValue": "Tình trạng"},
+                                                    "userEnteredFormat": fmt},
+                                           (0, 1): {"userEnteredFormat": fmt}},
+                  protected_ranges=[{"protectedRangeId": 1, "editors": {"users": ["a@b"]}}])
+    book = Spreadsheet("1CCHCkhanhHoaTheoDoiTuyenTruyen2024abcdefgh", "Theo dõi CCHC", [sheet], 2)
+    copied = copy_book(book)
+    assert copied == book == copy.deepcopy(book) and gc.isenabled()
+    mine = copied.sheets[0]
+    assert mine.cells[(0, 0)]["userEnteredFormat"] is mine.cells[(0, 1)]["userEnteredFormat"]
+    mine.cells[(0, 0)]["userEnteredFormat"]["textFormat"]["bold"] = False
+    mine.cells[(0, 0)]["userEnteredValue"]["stringValue"] = "Đã sửa"
+    mine.protected_ranges[0]["editors"]["users"].append("c@d")
+    mine.title = "Khác"
+    assert sheet.cells[(0, 0)] == {"userEnteredValue": {"stringValue": "Tình trạng"},
+                                   "userEnteredFormat": {"textFormat": {"bold": True}}}
+    assert sheet.protected_ranges[0]["editors"]["users"] == ["a@b"] and sheet.title == "Theo dõi"
+    gc.disable()
+    try:
+        copy_book(book)
+        assert not gc.isenabled()  # a collector paused by the caller stays paused
+    finally:
+        gc.enable()

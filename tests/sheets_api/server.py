@@ -89,6 +89,12 @@ class SheetsAPI:
                     return f
         return None
 
+    def pending_fault(self, method: str, path: str) -> Fault | None:
+        """The fault the next such request would meet (as take_fault picks it), left in place: a client-side
+        test helper asks it before sending."""
+        with self.lock:
+            return next((f for f in self.faults if f.matches(method, path) and not f.skip), None)
+
     def api_requests(self) -> list[Logged]:
         return [e for e in self.log if e.path.startswith("/v4/")]
 
