@@ -74,7 +74,7 @@ def answer_late_quickly(api, monkeypatch) -> None:
     def session_for(credentials, api_base_url=None):
         session = real(credentials, api_base_url)
         for adapter in set(session.adapters.values()):
-            adapter.send = _late_quickly(api, adapter.send)
+            monkeypatch.setattr(adapter, "send", _late_quickly(api, adapter.send))
         return session
 
     monkeypatch.setattr(google_http, "authorized_session", session_for)
