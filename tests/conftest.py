@@ -1,7 +1,9 @@
 """Shared fixtures: the real 2024 plan, a project folder in tmp with its own config, and the CLI."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -74,6 +76,26 @@ def demo_workbook(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo-template") / "wb.xlsx"
     build_demo(path, PLAN_PATH, AS_OF)
     return path
+
+
+@pytest.fixture(scope="session")
+def _demo_summary_json(tmp_path_factory, demo_workbook) -> str:
+    root = tmp_path_factory.mktemp("demo-summary")
+    baseline = Project(root, None)
+    baseline.workbook.parent.mkdir(parents=True)
+    shutil.copyfile(demo_workbook, baseline.workbook)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["run", "--as-of", AS_OF.isoformat(), "--json", "--config", str(baseline.config)])
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo_summary(_demo_summary_json) -> dict:
+    """What `demo_project.run_json()` gives on the untouched demo workbook (a pass run once per test process,
+    on a copy of its own): the figures a test compares its changed copy with. Each test gets its own dict."""
+    return json.loads(_demo_summary_json)
 
 
 @pytest.fixture(scope="session")
