@@ -79,23 +79,34 @@ def demo_workbook(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _demo_summary_json(tmp_path_factory, demo_workbook) -> str:
-    root = tmp_path_factory.mktemp("demo-summary")
-    baseline = Project(root, None)
-    baseline.workbook.parent.mkdir(parents=True)
-    shutil.copyfile(demo_workbook, baseline.workbook)
+def demo_ran_template(tmp_path_factory, demo_workbook) -> Path:
+    """A folder where `run --as-of AS_OF --json` ran once per test process on an untouched copy of the demo
+    workbook: the workbook and state file it left, and what it printed (summary.json), to be copied."""
+    root = tmp_path_factory.mktemp("demo-ran")
+    template = Project(root, None)
+    template.workbook.parent.mkdir(parents=True)
+    shutil.copyfile(demo_workbook, template.workbook)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["run", "--as-of", AS_OF.isoformat(), "--json", "--config", str(baseline.config)])
+        code = main(["run", "--as-of", AS_OF.isoformat(), "--json", "--config", str(template.config)])
     assert code == 0, err.getvalue()
-    return out.getvalue()
+    (root / "summary.json").write_text(out.getvalue(), encoding="utf-8")
+    return root
 
 
 @pytest.fixture
-def demo_summary(_demo_summary_json) -> dict:
-    """What `demo_project.run_json()` gives on the untouched demo workbook (a pass run once per test process,
-    on a copy of its own): the figures a test compares its changed copy with. Each test gets its own dict."""
-    return json.loads(_demo_summary_json)
+def demo_summary(demo_ran_template) -> dict:
+    """What `demo_project.run_json()` gives on the untouched demo workbook (the template's pass): the figures
+    a test compares its changed copy with. Each test gets its own dict."""
+    return json.loads((demo_ran_template / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo_ran_project(demo_project, demo_ran_template):
+    """A demo project after its first pass, `run --as-of AS_OF` (exit 0): the workbook and state file copied."""
+    shutil.copyfile(demo_ran_template / "data" / "wb.xlsx", demo_project.workbook)
+    shutil.copyfile(demo_ran_template / "state.sqlite", demo_project.root / "state.sqlite")
+    return demo_project
 
 
 @pytest.fixture(scope="session")
