@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 
-import openpyxl
 import pytest
 from docx import Document
 
@@ -31,6 +30,7 @@ from sync.trends import Point
 from .conftest import AS_OF
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
 from .test_history import _export, type_cells
+from .workbooks import values as tab_values
 
 TITLE = "VI. DIỄN BIẾN"
 UNITS = ["VP", "CNTT"]
@@ -76,8 +76,7 @@ def test_no_records_give_no_rows():
 
 def section(path) -> list[list]:
     """The rows of the Diễn biến section of the local workbook's Tổng hợp, from its title on (values only)."""
-    ws = openpyxl.load_workbook(path)["Tổng hợp"]
-    rows = [[v for v in r if v not in (None, "")] for r in ws.iter_rows(values_only=True)]
+    rows = [[v for v in r if v not in (None, "")] for r in tab_values(path, "Tổng hợp")["Tổng hợp"]]
     start = next(i for i, r in enumerate(rows) if r[:1] == [TITLE])
     return rows[start:]
 
