@@ -57,6 +57,22 @@ class Project:
         out = self.capsys.readouterr()
         return code, out.out, out.err
 
+    def quiet_cli(self, *args: str) -> tuple[int, str, str]:
+        """`cli` for a project without capsys (a template built once per test process)."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([*args, "--config", str(self.config)])
+        return code, out.getvalue(), err.getvalue()
+
+    def copy_to(self, project: Project) -> Project:
+        """This (template) project's workbook and state file, copied into `project`."""
+        project.workbook.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.workbook, project.workbook)
+        state = self.root / "state.sqlite"
+        if state.exists():
+            shutil.copyfile(state, project.root / "state.sqlite")
+        return project
+
     def run_json(self, as_of: dt.date = AS_OF, *extra: str) -> dict:
         code, out, err = self.cli("run", "--as-of", as_of.isoformat(), "--json", *extra)
         assert code == 0, err
@@ -86,11 +102,9 @@ def demo_ran_template(tmp_path_factory, demo_workbook) -> Path:
     template = Project(root, None)
     template.workbook.parent.mkdir(parents=True)
     shutil.copyfile(demo_workbook, template.workbook)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["run", "--as-of", AS_OF.isoformat(), "--json", "--config", str(template.config)])
-    assert code == 0, err.getvalue()
-    (root / "summary.json").write_text(out.getvalue(), encoding="utf-8")
+    code, out, err = template.quiet_cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    (root / "summary.json").write_text(out, encoding="utf-8")
     return root
 
 
