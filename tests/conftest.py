@@ -1,7 +1,9 @@
 """Shared fixtures: the real 2024 plan, a project folder in tmp with its own config, and the CLI."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -55,6 +57,22 @@ class Project:
         out = self.capsys.readouterr()
         return code, out.out, out.err
 
+    def quiet_cli(self, *args: str) -> tuple[int, str, str]:
+        """`cli` for a project without capsys (a template built once per test process)."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([*args, "--config", str(self.config)])
+        return code, out.getvalue(), err.getvalue()
+
+    def copy_to(self, project: Project) -> Project:
+        """This (template) project's workbook and state file, copied into `project`."""
+        project.workbook.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.workbook, project.workbook)
+        state = self.root / "state.sqlite"
+        if state.exists():
+            shutil.copyfile(state, project.root / "state.sqlite")
+        return project
+
     def run_json(self, as_of: dt.date = AS_OF, *extra: str) -> dict:
         code, out, err = self.cli("run", "--as-of", as_of.isoformat(), "--json", *extra)
         assert code == 0, err
@@ -74,6 +92,35 @@ def demo_workbook(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo-template") / "wb.xlsx"
     build_demo(path, PLAN_PATH, AS_OF)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_ran_template(tmp_path_factory, demo_workbook) -> Path:
+    """A folder where `run --as-of AS_OF --json` ran once per test process on an untouched copy of the demo
+    workbook: the workbook and state file it left, and what it printed (summary.json), to be copied."""
+    root = tmp_path_factory.mktemp("demo-ran")
+    template = Project(root, None)
+    template.workbook.parent.mkdir(parents=True)
+    shutil.copyfile(demo_workbook, template.workbook)
+    code, out, err = template.quiet_cli("run", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, err
+    (root / "summary.json").write_text(out, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def demo_summary(demo_ran_template) -> dict:
+    """What `demo_project.run_json()` gives on the untouched demo workbook (the template's pass): the figures
+    a test compares its changed copy with. Each test gets its own dict."""
+    return json.loads((demo_ran_template / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo_ran_project(demo_project, demo_ran_template):
+    """A demo project after its first pass, `run --as-of AS_OF` (exit 0): the workbook and state file copied."""
+    shutil.copyfile(demo_ran_template / "data" / "wb.xlsx", demo_project.workbook)
+    shutil.copyfile(demo_ran_template / "state.sqlite", demo_project.root / "state.sqlite")
+    return demo_project
 
 
 @pytest.fixture(scope="session")

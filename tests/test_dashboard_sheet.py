@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 from dataclasses import dataclass
 
 import openpyxl
@@ -163,12 +164,9 @@ def check_figures(p: Picture) -> None:
 # --- local ------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def local_demo(plan, tmp_path):
-    b = LocalBackend(tmp_path / "demo.xlsx")
-    snap = b.empty_snapshot()
-    b.write(snap, build_init(plan, snap, Layout()))
-    seed(b, plan, AS_OF)
-    run_pass(b, plan, Layout(), OPTS)
+def local_demo(demo_workbook, tmp_path):
+    """`init`, the demo's entries and a pass at AS_OF, 08:00 (OPTS): conftest's demo workbook, copied."""
+    shutil.copyfile(demo_workbook, tmp_path / "demo.xlsx")
     return tmp_path / "demo.xlsx"
 
 

@@ -26,7 +26,8 @@ from sync.tables import is_close, letters
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID
 from .test_google import OPTS, api, backend, google, key, unit_client  # noqa: F401  (fixtures)
-from .workbooks import cell_grid, col
+from .workbooks import col, grid, grid_of, values
+from .workbooks import header as header_row
 
 TRACK, PLAN = "Theo dõi", "Kế hoạch"
 #: What the job writes in the tracking tab; every other cell there is typed by a unit or the Office.
@@ -39,9 +40,10 @@ def sha(path) -> str:
 
 def typed_cells(path) -> dict:
     """Every cell of the plan and tracking tabs except the job's own two columns."""
-    job = {col(path, TRACK, h) for h in JOB_HEADERS}
-    out = {(PLAN, p): v for p, v in cell_grid(path, PLAN).items()}
-    out.update({(TRACK, p): v for p, v in cell_grid(path, TRACK).items() if p[1] not in job})
+    tabs = values(path, PLAN, TRACK)  # one read-only load for both tabs
+    job = {tabs[TRACK][0].index(h) + 1 for h in JOB_HEADERS}
+    out = {(PLAN, p): v for p, v in grid_of(tabs[PLAN]).items()}
+    out.update({(TRACK, p): v for p, v in grid_of(tabs[TRACK]).items() if p[1] not in job})
     return out
 
 
@@ -63,7 +65,7 @@ def test_a_units_own_kiem_tra_column_stops_the_pass_before_any_write(demo_projec
         for r in range(2, 78):
             ws.cell(row=r, column=ws.max_column).value = f"Đã rà soát {r}"
     edit_xlsx(path, add_twin)
-    theirs = len(openpyxl.load_workbook(path)[TRACK][1])
+    theirs = len(header_row(path, TRACK))
     before = sha(path)
     for command in ("run", "init"):
         code, out, err = demo_project.cli(command, *(("--as-of", AS_OF.isoformat()) if command == "run" else ()))
@@ -71,7 +73,7 @@ def test_a_units_own_kiem_tra_column_stops_the_pass_before_any_write(demo_projec
         assert f"cột {letters(ours)} ('Kiểm tra')" in err and f"cột {letters(theirs)} ('KIỂM TRA')" in err
         assert "'Theo dõi'" in err and "chưa ghi gì" in err and "Traceback" not in err
         assert sha(path) == before  # nothing written: the unit's 76 cells are all still there
-    assert [openpyxl.load_workbook(path)[TRACK].cell(row=r, column=theirs).value for r in (2, 77)] == [
+    assert [grid(path, TRACK)(r, theirs) for r in (2, 77)] == [
         "Đã rà soát 2", "Đã rà soát 77"]
 
 
@@ -83,7 +85,7 @@ def test_a_duplicated_header_in_the_plan_tab_is_named_with_both_letters(demo_pro
         ws = wb[PLAN]
         ws.cell(row=1, column=ws.max_column + 1).value = "HẠN HOÀN  THÀNH"  # folds the same
     edit_xlsx(path, add_twin)
-    second = len(openpyxl.load_workbook(path)[PLAN][1])
+    second = len(header_row(path, PLAN))
     before = sha(path)
     code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 2
@@ -111,7 +113,7 @@ def test_a_renamed_header_stops_run_and_init_with_both_fixes(demo_project, heade
     path = demo_project.workbook
     c = col(path, TRACK, header)
     edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=c), "value", renamed))
-    before, width = sha(path), len(openpyxl.load_workbook(path)[TRACK][1])
+    before, width = sha(path), len(header_row(path, TRACK))
     for command in ("run", "init"):
         code, _, err = demo_project.cli(command)
         assert code == 2, (command, err)
@@ -120,18 +122,18 @@ def test_a_renamed_header_stops_run_and_init_with_both_fixes(demo_project, heade
         line = f"{key}: {json.dumps(renamed, ensure_ascii=False)}"
         assert f"       headers:\n         {line}\n" in err
         assert yaml.safe_load(f"headers:\n  {line}\n") == {"headers": {key: renamed}}  # the line is valid YAML
-        assert sha(path) == before and len(openpyxl.load_workbook(path)[TRACK][1]) == width  # no empty twin
+        assert sha(path) == before and len(header_row(path, TRACK)) == width  # no empty twin
 
 
-def test_both_fixes_work(demo_project):
+def test_both_fixes_work(demo_project, demo_summary):
     path = demo_project.workbook
     c = col(path, TRACK, "Tình trạng")
-    baseline = demo_project.run_json()
+    baseline = demo_summary  # the same pass on an untouched copy of the demo workbook
     edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=c), "value", "Trạng thái"))
     assert demo_project.cli("run")[0] == 2
     demo_project.write_config({"headers": {"status": "Trạng thái"}})  # fix 2: map it
     mapped = demo_project.run_json()
-    assert demo_project.cli("init")[0] == 0 and len(openpyxl.load_workbook(path)[TRACK][1]) == 16
+    assert demo_project.cli("init")[0] == 0 and len(header_row(path, TRACK)) == 16
     demo_project.write_config({})
     edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=c), "value", "Tình trạng"))  # fix 1
     renamed_back = demo_project.run_json()
@@ -152,7 +154,7 @@ def test_a_filled_twin_of_a_known_column_stops_run_and_init_naming_both(demo_pro
         ws.cell(row=1, column=c).value = "Trạng thái"
         ws.cell(row=3, column=c).value = "Hoàn thành"
     edit_xlsx(path, twin)
-    theirs = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    theirs = letters(len(header_row(path, TRACK)))
     before = sha(path)
     for command in ("run", "init"):
         code, out, err = demo_project.cli(command)
@@ -172,7 +174,7 @@ def test_a_mapped_header_beside_the_filled_default_column_stops(demo_project):
         ws = wb[TRACK]
         ws.cell(row=1, column=ws.max_column + 1).value = "Trạng thái"
     edit_xlsx(path, twin)
-    ours = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    ours = letters(len(header_row(path, TRACK)))
     demo_project.write_config({"headers": {"status": "Trạng thái"}})
     before = sha(path)
     code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
@@ -181,13 +183,13 @@ def test_a_mapped_header_beside_the_filled_default_column_stops(demo_project):
     assert sha(path) == before
 
 
-def test_an_empty_twin_is_only_a_warning(demo_project):
+def test_an_empty_twin_is_only_a_warning(demo_project, demo_summary):
     path = demo_project.workbook
-    baseline = demo_project.run_json()
+    baseline = demo_summary  # the same pass on an untouched copy of the demo workbook
     status = col(path, TRACK, "Tình trạng")
     edit_xlsx(path, lambda wb: setattr(wb[TRACK].cell(row=1, column=wb[TRACK].max_column + 1), "value",
                                        "Trạng thái"))
-    theirs = letters(len(openpyxl.load_workbook(path)[TRACK][1]))
+    theirs = letters(len(header_row(path, TRACK)))
     typed = typed_cells(path)
     code, out, err = demo_project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
     assert code == 0, err
@@ -244,27 +246,27 @@ def test_office_columns_and_a_deleted_optional_column_do_not_stop_anything(demo_
     assert typed_cells(path) == typed
     code, _, err = demo_project.cli("init")
     assert code == 0, err
-    assert "Minh chứng" in [c.value for c in openpyxl.load_workbook(path)[TRACK][1]]
+    assert "Minh chứng" in header_row(path, TRACK)
 
 
 # --- 6. merged cells ---------------------------------------------------------------------------------------
 
 def task_groups(path) -> list[tuple[int, int]]:
     """(first row, last row) of each task's unit rows in the tracking tab."""
-    ws = openpyxl.load_workbook(path)[TRACK]
+    ws = grid(path, TRACK)
     groups: list[list[int]] = []
     for r in range(2, ws.max_row + 1):
-        stt = ws.cell(row=r, column=1).value
-        if groups and ws.cell(row=groups[-1][0], column=1).value == stt:
+        stt = ws(r, 1)
+        if groups and ws(groups[-1][0], 1) == stt:
             groups[-1][1] = r
         elif stt is not None:
             groups.append([r, r])
     return [tuple(g) for g in groups]
 
 
-def test_merged_stt_over_each_tasks_rows_reads_as_before(demo_project):
+def test_merged_stt_over_each_tasks_rows_reads_as_before(demo_project, demo_summary):
     path = demo_project.workbook
-    baseline = demo_project.run_json()
+    baseline = demo_summary  # the same pass on an untouched copy of the demo workbook
     groups = [g for g in task_groups(path) if g[1] > g[0]]
     assert len(groups) >= 10
 
@@ -316,15 +318,15 @@ def test_a_merged_kiem_tra_range_is_written_where_it_can_and_the_rest_is_named(d
 def test_a_merged_canh_bao_range_is_said_in_the_rows_kiem_tra(demo_project):
     path = demo_project.workbook
     flags, check = col(path, TRACK, "Cảnh báo"), col(path, TRACK, "Kiểm tra")
-    ws = openpyxl.load_workbook(path)[TRACK]
-    shown = {r: ws.cell(row=r, column=flags).value for r in range(2, 78)}
+    ws = grid(path, TRACK)
+    shown = {r: ws(r, flags) for r in range(2, 78)}
     row = next(r for r in range(3, 77) if shown[r] and shown[r] != shown[r - 1])  # differs from the row above
     edit_xlsx(path, lambda wb: wb[TRACK].merge_cells(start_row=row - 1, start_column=flags, end_row=row,
                                                      end_column=flags))
     typed = typed_cells(path)
     code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 0, err
-    text = openpyxl.load_workbook(path)[TRACK].cell(row=row, column=check).value
+    text = grid(path, TRACK)(row, check)
     assert f"Không ghi được cột 'Cảnh báo' vào ô {letters(flags)}{row}" in text
     assert f"vùng ô gộp {letters(flags)}{row - 1}:{letters(flags)}{row}" in text and shown[row] in text
     assert typed_cells(path) == typed
@@ -353,7 +355,7 @@ def test_a_merged_header_cell_stops_run_and_init_naming_the_range(demo_project, 
     edit_xlsx(path, lambda wb: wb[TRACK].unmerge_cells(rng))  # the fix the message gives
     if rng == "O1:P1":
         assert demo_project.cli("init")[0] == 0  # puts the lost header back (P1)
-        assert openpyxl.load_workbook(path)[TRACK]["P1"].value == "Cảnh báo"
+        assert grid(path, TRACK)(1, 16) == "Cảnh báo"  # P1
         assert demo_project.run_json()["rows"] == 76
 
 
@@ -397,11 +399,11 @@ def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, k
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
-def test_a_merged_section_heading_row_is_not_an_entry(demo_project):
+def test_a_merged_section_heading_row_is_not_an_entry(demo_project, demo_summary):
     """Review finding 20: a whole-row heading (`I. TUYÊN TRUYỀN CHUNG` merged across the table) gave two input
     errors (STT không phải số, thiếu tên đơn vị). It is a heading: no error, not counted, nothing withheld."""
     path = demo_project.workbook
-    baseline = demo_project.run_json()
+    baseline = demo_summary  # the same pass on an untouched copy of the demo workbook
 
     def heading(wb):
         ws = wb[TRACK]
@@ -636,19 +638,19 @@ def test_init_adds_rows_below_a_merge_that_reaches_below_the_last_row(demo_proje
     code, out, err = demo_project.cli("init")
     assert code == 0, err
     assert "Không ghi được" not in err and "ghi 8 ô mới" in out  # STT, Nhiệm vụ, Đơn vị, Vai trò × 2 rows
-    ws = openpyxl.load_workbook(path)[TRACK]
-    assert [ws.cell(row=r, column=1).value for r in (79, 80)] == [17, 17]
-    assert all(ws.cell(row=r, column=3).value for r in (79, 80))  # the units' rows are back, whole
+    ws = grid(path, TRACK)
+    assert [ws(r, 1) for r in (79, 80)] == [17, 17]
+    assert all(ws(r, 3) for r in (79, 80))  # the units' rows are back, whole
     after = typed_cells(path)
     assert {p: after[p] for p in typed} == typed
     assert demo_project.run_json()["rows"] == 76
 
 
-def test_init_never_writes_half_rows_into_a_merged_area_below_the_table(demo_project):
+def test_init_never_writes_half_rows_into_a_merged_area_below_the_table(demo_project, demo_summary):
     """Review finding 3: rows 70–79 deleted and A70:E75 merged; init used to write one half row into the
     merge and lose the others (exit 0). Now every lost assignment row comes back whole, below the merge."""
     path = demo_project.workbook
-    baseline = demo_project.run_json()
+    baseline = demo_summary  # the same pass on an untouched copy of the demo workbook
 
     def shape(wb):
         ws = wb[TRACK]
@@ -659,28 +661,27 @@ def test_init_never_writes_half_rows_into_a_merged_area_below_the_table(demo_pro
     code, out, err = demo_project.cli("init")
     assert code == 0, err
     assert "Không ghi được" not in err
-    ws = openpyxl.load_workbook(path)[TRACK]
-    assert all(ws.cell(row=r, column=c).value is None for r in range(70, 76) for c in range(1, 6))
-    added = [(ws.cell(row=r, column=1).value, ws.cell(row=r, column=3).value) for r in range(76, 84)]
-    assert all(stt and unit for stt, unit in added) and ws.cell(row=84, column=1).value is None
+    ws = grid(path, TRACK)
+    assert all(ws(r, c) is None for r in range(70, 76) for c in range(1, 6))
+    added = [(ws(r, 1), ws(r, 3)) for r in range(76, 84)]
+    assert all(stt and unit for stt, unit in added) and ws(84, 1) is None
     after = typed_cells(path)
     assert {p: after[p] for p in typed} == typed  # nothing anyone typed changed
     summary = demo_project.run_json()
     assert summary["rows"] == baseline["rows"] == 76
-    checks = [ws.cell(row=r, column=col(path, TRACK, "Kiểm tra")).value
-              for r in range(76, 84) for ws in [openpyxl.load_workbook(path)[TRACK]]]
+    ws, check = grid(path, TRACK), col(path, TRACK, "Kiểm tra")
+    checks = [ws(r, check) for r in range(76, 84)]
     assert not any(c and "Thiếu tên đơn vị" in c for c in checks)
 
 
 def test_the_log_line_goes_below_a_merged_range_in_the_log_tab(demo_project):
     path = demo_project.workbook
-    last = openpyxl.load_workbook(path)["Nhật ký"].max_row
+    last = grid(path, "Nhật ký").max_row
     edit_xlsx(path, lambda wb: wb["Nhật ký"].merge_cells(start_row=last + 1, start_column=1, end_row=last + 2,
                                                         end_column=3))
     code, _, err = demo_project.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 0, err
-    ws = openpyxl.load_workbook(path)["Nhật ký"]
-    assert ws.cell(row=last + 3, column=2).value == AS_OF.strftime("%d/%m/%Y")
+    assert grid(path, "Nhật ký")(last + 3, 2) == AS_OF.strftime("%d/%m/%Y")
 
 
 def test_a_log_tab_merged_over_its_header_and_below_takes_the_lines_below_the_merge(demo_project):

@@ -24,8 +24,10 @@ from sync.workbook import WriteSet
 
 from .conftest import AS_OF
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
+from .workbooks import grid
 
 D1, D2, D3 = dt.date(2024, 9, 20), dt.date(2024, 9, 27), dt.date(2024, 10, 4)
+assert D1 == AS_OF  # demo_ran_project: the demo after `run --as-of D1`
 
 
 # --- helpers: a unit typing into the local workbook -------------------------------------------------------
@@ -52,8 +54,12 @@ def type_cells(path, stt, unit_name, **by_header):
 
 
 def cell(path, stt, unit_name, header):
-    _wb, ws, cols = _sheet(path)
-    return ws.cell(_row_of(ws, cols, stt, unit_name), cols[header]).value
+    """A cell's value as the unit sees it (read-only mode: reading needs no full load)."""
+    ws = grid(path, "Theo dõi")
+    cols = {v: c for c, v in enumerate(ws.row(1), start=1)}
+    r = next(r for r in range(2, ws.max_row + 1)
+             if ws(r, cols["STT"]) == stt and unit_name in str(ws(r, cols["Đơn vị"])))
+    return ws(r, cols[header])
 
 
 def records(project, **kw):
@@ -103,9 +109,8 @@ def test_diff_skips_rows_whose_hash_matches_and_records_added_changed_deleted():
 
 # --- recording on the local backend, through the CLI ---------------------------------------------------------
 
-def test_first_pass_is_a_baseline_and_a_pass_without_changes_adds_no_records(demo_project):
-    p = demo_project
-    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+def test_first_pass_is_a_baseline_and_a_pass_without_changes_adds_no_records(demo_ran_project):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     base = records(p)
     assert base and {r.kind for r in base} == {"baseline"}
     assert len({r.key for r in base}) == 76 and {r.as_of for r in base} == {D1}
@@ -116,9 +121,8 @@ def test_first_pass_is_a_baseline_and_a_pass_without_changes_adds_no_records(dem
         assert "cell_history" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
 
 
-def test_a_change_is_keyed_by_task_unit_and_column_not_by_row_or_letter(demo_project):
-    p = demo_project
-    p.cli("run", "--as-of", D1.isoformat())
+def test_a_change_is_keyed_by_task_unit_and_column_not_by_row_or_letter(demo_ran_project):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     # sort the rows upside down and move a column: no history
     wb, ws, _cols = _sheet(p.workbook)
     body = [list(r) for r in ws.iter_rows(min_row=2, values_only=True)]
@@ -153,9 +157,8 @@ def test_the_same_words_retyped_in_another_unicode_form_are_no_change(demo_proje
     assert len(records(p)) == before  # nothing that reads "Đang thực hiện → Đang thực hiện"
 
 
-def test_deleted_row_is_recorded_with_its_last_values_and_still_stands_at_an_earlier_date(demo_project):
-    p = demo_project
-    p.cli("run", "--as-of", D1.isoformat())
+def test_deleted_row_is_recorded_with_its_last_values_and_still_stands_at_an_earlier_date(demo_ran_project):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     wb, ws, cols = _sheet(p.workbook)
     r = _row_of(ws, cols, 3, "Văn phòng")
     last = {h: ws.cell(r, c).value for h, c in cols.items()}
@@ -189,9 +192,8 @@ def test_init_records_the_rows_it_laid_out(project):
 
 # --- the history command ----------------------------------------------------------------------------------
 
-def test_timeline_in_vietnamese_with_date_unit_header_old_and_new(demo_project):
-    p = demo_project
-    p.cli("run", "--as-of", D1.isoformat())
+def test_timeline_in_vietnamese_with_date_unit_header_old_and_new(demo_ran_project):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     type_cells(p.workbook, 5, "Văn phòng", **{"Kết quả Quý III": "Đăng 9 tin bài"})
     p.cli("run", "--as-of", D2.isoformat())
     code, out, _err = p.cli("history", "--since", D2.isoformat())
@@ -244,9 +246,8 @@ def _plan(p):
     (("--at", "2024-01-02"), ["02/01/2024", "20/09/2024"]),
     (("--at", "2099-01-01"), ["01/01/2099", "tương lai"]),
 ])
-def test_bad_input_is_exit_2_naming_the_value_and_what_exists(demo_project, args, says):
-    p = demo_project
-    p.cli("run", "--as-of", D1.isoformat())
+def test_bad_input_is_exit_2_naming_the_value_and_what_exists(demo_ran_project, args, says):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     code, out, err = p.cli("history", *args)
     assert code == 2 and "Traceback" not in err
     for text in says:
@@ -260,15 +261,14 @@ def test_bad_input_is_exit_2_naming_the_value_and_what_exists(demo_project, args
 # --- restore -----------------------------------------------------------------------------------------------
 
 def _overwritten(p):
-    """Pass 1 sees VP's row of task 3 as done; someone overwrites it; pass 2 records that."""
-    p.cli("run", "--as-of", D1.isoformat())
+    """Pass 1 (`demo_ran_project`'s) saw VP's row of task 3 as done; someone overwrites it; pass 2 records that."""
     type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Chưa thực hiện", "Minh chứng": None,
                                                "Ghi chú": "ghi nhầm dòng"})
     p.cli("run", "--as-of", D2.isoformat())
 
 
-def test_restore_shows_the_change_and_writes_only_with_yes(demo_project):
-    p = demo_project
+def test_restore_shows_the_change_and_writes_only_with_yes(demo_ran_project):
+    p = demo_ran_project
     _overwritten(p)
     before = p.workbook.read_bytes()
     code, out, _ = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat())
@@ -285,7 +285,7 @@ def test_restore_shows_the_change_and_writes_only_with_yes(demo_project):
     restored = [r for r in records(p, stt="3", unit="VP") if r.kind == "restore"]
     assert {r.column for r in restored} == {"status", "evidence", "note"}
     assert {r.command for r in restored} == {"restore"}
-    log = [r for r in openpyxl.load_workbook(p.workbook)["Nhật ký"].iter_rows(values_only=True)]
+    log = grid(p.workbook, "Nhật ký").rows
     note = log[0].index(LOG_COLUMNS["note"])
     assert "Khôi phục nhiệm vụ 3, đơn vị VP" in (log[-1][note] or "")
     assert log[-1][log[0].index(LOG_COLUMNS["pass_id"])]  # with a pass id
@@ -295,8 +295,8 @@ def test_restore_shows_the_change_and_writes_only_with_yes(demo_project):
     assert len(records(p)) == n
 
 
-def test_restore_of_one_column_leaves_the_others(demo_project):
-    p = demo_project
+def test_restore_of_one_column_leaves_the_others(demo_ran_project):
+    p = demo_ran_project
     _overwritten(p)
     code, _out, err = p.cli("restore", "--task", "3", "--unit", "VP", "--at", D1.isoformat(), "--column", "status",
                             "--yes")
@@ -305,8 +305,8 @@ def test_restore_of_one_column_leaves_the_others(demo_project):
     assert cell(p.workbook, 3, "Văn phòng", "Ghi chú") == "ghi nhầm dòng"
 
 
-def test_restore_refuses_a_cell_changed_since_the_last_pass_unless_forced(demo_project):
-    p = demo_project
+def test_restore_refuses_a_cell_changed_since_the_last_pass_unless_forced(demo_ran_project):
+    p = demo_ran_project
     _overwritten(p)
     type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Đang thực hiện"})  # after the last pass
     before = p.workbook.read_bytes()
@@ -345,9 +345,8 @@ def test_no_backend_writes_a_unit_cell_unless_the_writeset_says_so(tmp_path, pla
 
 # --- export ------------------------------------------------------------------------------------------------
 
-def test_export_is_one_flat_table_with_deadline_state_and_flags(demo_project):
-    p = demo_project
-    p.cli("run", "--as-of", D1.isoformat())
+def test_export_is_one_flat_table_with_deadline_state_and_flags(demo_ran_project):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     code, out, err = p.cli("export", "-o", str(p.root / "x.csv"))
     assert code == 0, err
     with open(p.root / "x.csv", encoding="utf-8-sig") as fh:
@@ -496,9 +495,9 @@ def _export(p, *args):
         return list(csv.DictReader(fh)), said
 
 
-def test_export_columns_say_missing_quarters_yes_no_and_roman_numerals(demo_project):
-    p = demo_project
-    dashboard = p.run_json(D1)
+def test_export_columns_say_missing_quarters_yes_no_and_roman_numerals(demo_ran_project, demo_summary):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
+    dashboard = demo_summary  # what that run printed
     rows, _ = _export(p, "--at", D1.isoformat())
     missing = [r["Quý thiếu kết quả"] for r in rows]
     flagged = [", ".join(f"Quý {f.split('Quý ')[1].split(' (')[0]}" for f in r["Cảnh báo"].split("; ")
@@ -511,9 +510,8 @@ def test_export_columns_say_missing_quarters_yes_no_and_roman_numerals(demo_proj
     assert {r["Được tính"] for r in rows} <= {"Có", "Không"} and any(r["Được tính"] == "Có" for r in rows)
 
 
-def test_export_at_a_past_date_agrees_with_the_dashboard_of_that_date_after_a_later_completion(demo_project):
-    p = demo_project
-    p.run_json(D1)
+def test_export_at_a_past_date_agrees_with_the_dashboard_of_that_date_after_a_later_completion(demo_ran_project):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     before, _ = _export(p, "--at", D1.isoformat())
     late = next(r for r in before if r["Tình trạng"] == "Đang thực hiện" and r["Cảnh báo"].startswith("Quá hạn"))
     unit_name = late["Đơn vị"]
@@ -546,9 +544,8 @@ def test_export_at_a_past_date_agrees_with_the_dashboard_of_that_date_after_a_la
 
 @pytest.mark.parametrize("args", [("--since", "2024-10-01", "--until", "2024-09-01"), ("--since", "2099-01-01"),
                                   ("--until", "2099-01-01", "--since", "2099-01-01")])
-def test_history_since_after_until_or_in_the_future_is_exit_2(demo_project, args):
-    p = demo_project
-    p.cli("run", "--as-of", D1.isoformat())
+def test_history_since_after_until_or_in_the_future_is_exit_2(demo_ran_project, args):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     code, out, err = p.cli("history", *args)
     assert code == 2 and "Traceback" not in err and out == ""
     assert "--since" in err and "01/" in err
@@ -578,11 +575,10 @@ def test_a_summary_of_any_shape_comes_back_whole(tmp_path, summary):
     assert {k: v for k, v in back.items() if k in summary} == summary
 
 
-def test_history_reads_merged_cells_as_the_pass_does(demo_project):
+def test_history_reads_merged_cells_as_the_pass_does(demo_ran_project):
     """An STT merged over a task's unit rows gives that STT to every row it covers, in the pass and in history:
     the figures of that date, recomputed from history, are the pass's."""
-    p = demo_project
-    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     wb, ws, cols = _sheet(p.workbook)
     stt_col = cols["STT"]
     rows = [r for r in range(2, ws.max_row + 1) if ws.cell(r, stt_col).value == 1]
@@ -601,9 +597,8 @@ def test_history_reads_merged_cells_as_the_pass_does(demo_project):
 
 
 @pytest.mark.parametrize("command", [("export",), ("history", "--at", D1.isoformat())])
-def test_an_output_named_like_the_units_workbook_or_a_folder_is_refused_not_written(demo_project, command):
-    p = demo_project
-    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+def test_an_output_named_like_the_units_workbook_or_a_folder_is_refused_not_written(demo_ran_project, command):
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     before = p.workbook.read_bytes()
     code, _, err = p.cli(*command, "-o", str(p.workbook))  # a typo that names the units' own workbook
     assert code == 2 and "local.path" in err and "-o" in err
@@ -703,10 +698,9 @@ def test_a_state_file_from_before_plan_deadlines_were_recorded_uses_the_live_one
     assert store.plan_at(D2) == {k: v for k, v in at_d1.items() if k != int(late[0])}
 
 
-def test_a_history_value_damaged_in_the_state_file_is_exit_2_not_a_bug(demo_project):
+def test_a_history_value_damaged_in_the_state_file_is_exit_2_not_a_bug(demo_ran_project):
     import sqlite3
-    p = demo_project
-    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    p = demo_ran_project  # after `run --as-of D1`, exit 0
     assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
     with sqlite3.connect(p.root / "state.sqlite") as db:
         assert db.execute("UPDATE history SET new = 'zgarbage' WHERE col = 'status'").rowcount > 0

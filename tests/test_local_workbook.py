@@ -72,7 +72,7 @@ def test_init_upgrades_without_deleting(inited, tmp_path, plan):
     after = cell_grid(inited.workbook, TRACK)
     assert all(after.get(pos) == v for pos, v in before.items())  # nothing lost or changed
     assert header(inited.workbook, TRACK)[-1] == "Minh chứng"  # re-added at the end
-    rows = list(openpyxl.load_workbook(inited.workbook)[TRACK].iter_rows(values_only=True))
+    rows = values(inited.workbook, TRACK)[TRACK]
     assert [r[:4] for r in rows if r[0] == 18] == [(18, "Nhiệm vụ mới", "Ban Biên tập Trang TTĐT của Sở", "Chủ trì"),
                                                   (18, "Nhiệm vụ mới", "Văn phòng Sở", "Phối hợp")]
     assert inited.run_json()["rows"] == 79  # 78 assignments + the stray note row
@@ -83,14 +83,14 @@ def test_run_writes_flags_dashboard_and_log(inited):
     assert {"rows", "tasks", "done", "in_progress", "not_started", "overdue", "due_soon", "missing_quarterly",
             "errors", "duration_s", "api_calls"} <= set(summary)
     assert (summary["rows"], summary["tasks"], summary["not_started"]) == (76, 17, 76)
-    wb = openpyxl.load_workbook(inited.workbook)
-    flags = [r[-1] for r in wb[TRACK].iter_rows(min_row=2, values_only=True)]
+    wb = values(inited.workbook)  # read-only: the values a full load gives
+    flags = [r[-1] for r in wb[TRACK][1:]]
     assert flags[0].startswith("Quá hạn 204 ngày")  # task 1, due 29/02/2024
     assert sum(1 for f in flags if f and "Quá hạn" in f) == summary["overdue"]
-    dash = labelled(wb[DASH].iter_rows(values_only=True))
+    dash = labelled(wb[DASH])
     assert dash["Số liệu tính đến ngày"] == "20/09/2024"
     assert dash["Quá hạn"] == summary["overdue"] and dash["Lỗi nhập liệu"] == summary["errors"]
-    log = list(wb[LOG].iter_rows(values_only=True))
+    log = wb[LOG]
     assert len(log) == 2 and log[1][1] == "20/09/2024" and log[1][2] == 76
 
 
@@ -115,8 +115,7 @@ def test_validation_lands_in_the_sheet_with_notes(inited):
     assert "có phải 'Hoàn thành'" in ws.cell(row=3, column=check).value
     assert ws.cell(row=3, column=status).comment.text.startswith(JOB_NOTE_PREFIX)
     assert ws.cell(row=4, column=evidence).value == "=HYPERLINK(\"x\")"  # the unit's text, untouched
-    errors_tab = [r for r in openpyxl.load_workbook(inited.workbook)[DASH].iter_rows(values_only=True)
-                  if len(r) > 4 and r[2] == TRACK]
+    errors_tab = [r for r in values(inited.workbook, DASH)[DASH] if len(r) > 4 and r[2] == TRACK]
     assert [(r[3], r[4]) for r in errors_tab] == [(3, "Tình trạng"), (4, "Minh chứng")]
     # fixed → the message, the flag text and our note go away
     edit(inited.workbook, TRACK, {(3, status): "Đang thực hiện", (4, evidence): "Số 1/KH-STTTT"})
@@ -232,9 +231,9 @@ def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
     path = tmp_path / "wb.xlsx"
     shutil.copy(template, path)
     edit(path, TRACK, edits)
-    before = _visible(values(path))
+    before = _visible(values(path, PLAN, TRACK))
     run_pass(LocalBackend(path), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
-    after = _visible(values(path))
+    after = _visible(values(path, PLAN, TRACK))
     assert after[PLAN] == before[PLAN]
     job = {len(TRACKING_COLUMNS) - 1, len(TRACKING_COLUMNS) - 2}  # 0-based Kiểm tra, Cảnh báo
     assert len(after[TRACK]) == len(before[TRACK])
@@ -297,7 +296,7 @@ def test_a_workbook_reached_through_a_link_stays_the_file_the_units_type_into(in
     inited.write_config({"local": {"path": str(link)}})
     inited.run_json()
     assert link.is_symlink() and link.resolve() == target.resolve()  # the link is not replaced by a copy
-    assert "Tổng hợp" in openpyxl.load_workbook(target).sheetnames
+    assert "Tổng hợp" in values(target)
 
 
 def test_a_folder_where_the_lock_file_goes_is_exit_2_naming_it(inited):

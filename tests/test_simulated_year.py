@@ -32,6 +32,7 @@ from sync.schema import JOB_COLUMNS, STATUSES, Layout
 from .conftest import PLAN_PATH
 from .google_helpers import SPREADSHEET_ID
 from .test_google import PATIENT_S, api, backend, key, unit_client  # noqa: F401  (fixtures and helpers)
+from .workbooks import values as tab_values
 
 YEAR = 2024
 FRIDAYS = [dt.date(YEAR, 1, 5) + dt.timedelta(weeks=w) for w in range(52)]  # 05/01 … 27/12
@@ -57,51 +58,58 @@ class LocalSheet:
 
     def __init__(self, path):
         self.path = path
-        self._open: tuple[tuple, openpyxl.Workbook] | None = None  # what read() loaded, and the file's stamp
+        self._open: tuple[tuple, openpyxl.Workbook] | None = None  # the workbook last loaded or saved, its stamp
 
     def _stamp(self) -> tuple:
         st = self.path.stat()
         return st.st_ino, st.st_size, st.st_mtime_ns
 
+    def _workbook(self) -> openpyxl.Workbook:
+        """Like a unit's Excel, the workbook it has open: the one last loaded or saved here, unless the file changed
+        since (a pass wrote it). Loading a workbook is most of the year's cost (the dashboard's merged ranges)."""
+        opened, self._open = self._open, None
+        return opened[1] if opened and opened[0] == self._stamp() else openpyxl.load_workbook(self.path)
+
+    def _save(self, wb: openpyxl.Workbook) -> None:
+        wb.save(self.path)
+        self._open = (self._stamp(), wb)
+
     def read(self) -> tuple[list, list[list]]:
-        wb = openpyxl.load_workbook(self.path)
+        wb = self._workbook()
         self._open = (self._stamp(), wb)
         rows = [list(r) for r in wb[LAYOUT.tabs["tracking"]].iter_rows(values_only=True)]
         return list(rows[0]), [r for r in rows[1:]]
 
     def write(self, header: list, before: int, rows: list[list]) -> None:
-        # like a unit's Excel, the workbook it has open: the one read() loaded, unless the file changed since
-        # (loading a workbook is most of the year's cost: the dashboard's merged ranges)
-        opened, self._open = self._open, None
-        wb = opened[1] if opened and opened[0] == self._stamp() else openpyxl.load_workbook(self.path)
+        wb = self._workbook()
         ws = wb[LAYOUT.tabs["tracking"]]
         cols = [header.index(HEAD[k]) for k in TYPED]
         for r in range(max(before, len(rows))):
             line = rows[r] if r < len(rows) else [None] * len(header)
             for c in cols:
                 ws.cell(r + 2, c + 1).value = line[c]
-        wb.save(self.path)
+        self._save(wb)
 
     def date(self, day: dt.date, rng: random.Random):
         return dt.datetime.combine(day, dt.time(0)) if rng.random() < 0.7 else f"{day:%d/%m/%Y}"
 
     def plan_deadline(self, stt: int, value) -> None:
-        """The Office types a task's Hạn hoàn thành in the plan tab (its own tab, in Excel)."""
-        self._open = None
-        wb = openpyxl.load_workbook(self.path)
+        """The Office types a task's Hạn hoàn thành in the plan tab (its own tab, in Excel), and saves."""
+        wb = self._workbook()
         ws = wb[LAYOUT.tabs["plan"]]
         head = next(r for r in range(1, 10) if PLAN_HEAD["deadline"] in [c.value for c in ws[r]])
         cols = {c.value: c.column for c in ws[head]}
         row = next(r for r in range(head + 1, ws.max_row + 1)
                    if history.stt_key(ws.cell(r, cols[PLAN_HEAD["stt"]]).value) == str(stt))
         ws.cell(row, cols[PLAN_HEAD["deadline"]]).value = value
-        wb.save(self.path)
+        self._save(wb)
 
     def saved(self, root, label):
-        """The sheet's values now, kept for later: a copy of the file."""
+        """The sheet's values now, kept for later: a copy of the file (its values read in read-only mode)."""
         copy = root / f"at-{label}.xlsx"
         shutil.copy(self.path, copy)
-        return (*LocalSheet(copy).read(), LocalBackend(copy).read())
+        rows = [list(r) for r in tab_values(copy, LAYOUT.tabs["tracking"])[LAYOUT.tabs["tracking"]]]
+        return list(rows[0]), rows[1:], LocalBackend(copy).read()
 
 
 class GoogleSheet:

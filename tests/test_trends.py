@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 
-import openpyxl
 import pytest
 from docx import Document
 
@@ -28,9 +28,10 @@ from sync.services import trends_for
 from sync.state import State
 from sync.trends import Point
 
-from .conftest import AS_OF
+from .conftest import AS_OF, Project
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
 from .test_history import _export, type_cells
+from .workbooks import values as tab_values
 
 TITLE = "VI. DIỄN BIẾN"
 UNITS = ["VP", "CNTT"]
@@ -76,8 +77,7 @@ def test_no_records_give_no_rows():
 
 def section(path) -> list[list]:
     """The rows of the Diễn biến section of the local workbook's Tổng hợp, from its title on (values only)."""
-    ws = openpyxl.load_workbook(path)["Tổng hợp"]
-    rows = [[v for v in r if v not in (None, "")] for r in ws.iter_rows(values_only=True)]
+    rows = [[v for v in r if v not in (None, "")] for r in tab_values(path, "Tổng hợp")["Tổng hợp"]]
     start = next(i for i, r in enumerate(rows) if r[:1] == [TITLE])
     return rows[start:]
 
@@ -91,6 +91,30 @@ def run(p, day: dt.date) -> dict:
     return p.run_json(day)
 
 
+MARCH = (dt.date(2024, 3, 4), dt.date(2024, 3, 8), dt.date(2024, 3, 14), dt.date(2024, 3, 18))
+
+
+@pytest.fixture(scope="module")
+def march_template(tmp_path_factory, demo_workbook) -> Project:
+    """The demo workbook after passes on each day of MARCH (each exit 0), once per module: copied per test."""
+    template = Project(tmp_path_factory.mktemp("march"), None)
+    template.workbook.parent.mkdir(parents=True)
+    shutil.copyfile(demo_workbook, template.workbook)
+    printed = {}
+    for day in MARCH:
+        code, out, err = template.quiet_cli("run", "--as-of", day.isoformat(), "--json")
+        assert code == 0, err
+        printed[day.isoformat()] = json.loads(out)
+    (template.root / "printed.json").write_text(json.dumps(printed), encoding="utf-8")
+    return template
+
+
+def march_project(demo_project, march_template) -> tuple[Project, dict[dt.date, dict]]:
+    """A copy of `march_template`, and what each of its passes printed (`run_json`), by day."""
+    printed = json.loads((march_template.root / "printed.json").read_text(encoding="utf-8"))
+    return march_template.copy_to(demo_project), {dt.date.fromisoformat(d): k for d, k in printed.items()}
+
+
 def test_with_no_history_yet_the_section_says_so_in_one_line(demo_project):
     p = demo_project
     run(p, dt.date(2024, 3, 4))
@@ -98,11 +122,8 @@ def test_with_no_history_yet_the_section_says_so_in_one_line(demo_project):
     assert len(rows) == 2 and rows[1][0].startswith("Chưa có lịch sử số liệu của các lượt chạy trước ngày 04/03/2024")
 
 
-def test_weekly_and_cutoff_figures_are_those_recorded_then_and_stay_the_same_later(demo_project):
-    p = demo_project
-    kpis = {}
-    for day in (dt.date(2024, 3, 4), dt.date(2024, 3, 8), dt.date(2024, 3, 14), dt.date(2024, 3, 18)):
-        kpis[day] = run(p, day)
+def test_weekly_and_cutoff_figures_are_those_recorded_then_and_stay_the_same_later(demo_project, march_template):
+    p, kpis = march_project(demo_project, march_template)  # after the passes of 04/03, 08/03, 14/03, 18/03
     first = figure_rows(section(p.workbook))
     assert list(first) == ["Quý I (14/03/2024)", "Tuần 10 (04/03–10/03/2024)", "Tuần 11 (11/03–17/03/2024)",
                            "Tuần 12 (18/03–24/03/2024)"]
@@ -261,11 +282,9 @@ def test_a_report_before_any_recorded_pass_has_no_progress_chart(demo_project):
 
 
 @pytest.mark.parametrize("damage", ["key = '{'", "rows = '[[1,2]]'", "rows = '{bad'"])
-def test_a_damaged_trend_cache_is_computed_again_never_stops_a_pass(demo_project, damage):
+def test_a_damaged_trend_cache_is_computed_again_never_stops_a_pass(demo_project, march_template, damage):
     import sqlite3
-    p = demo_project
-    for day in (dt.date(2024, 3, 4), dt.date(2024, 3, 8), dt.date(2024, 3, 14), dt.date(2024, 3, 18)):
-        run(p, day)
+    p, _ = march_project(demo_project, march_template)
     before = figure_rows(section(p.workbook))
     with sqlite3.connect(p.root / "state.sqlite") as db:
         assert db.execute(f"UPDATE trend_cache SET {damage}").rowcount == 1

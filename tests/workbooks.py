@@ -8,12 +8,14 @@ from typing import Any
 import openpyxl
 
 
-def values(path: Path) -> dict[str, list[tuple]]:
-    """Every tab's values, row by row. Read-only mode: the values a full load gives (openpyxl pads rows to
-    the sheet's dimension either way), at a third of the cost, since merged ranges are not bound to cells."""
+def values(path: Path, *tabs: str) -> dict[str, list[tuple]]:
+    """Every tab's values (or only those of `tabs`), row by row. Read-only mode: the values a full load gives
+    (openpyxl pads rows to the sheet's dimension either way; a merged range's covered cells are None in both),
+    at a third of the cost, since merged ranges are not bound to cells."""
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
-        return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+        return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets
+                if not tabs or ws.title in tabs}
     finally:
         wb.close()
 
@@ -40,8 +42,33 @@ def edit(path: Path, tab: str, cells: dict[tuple[int, int], Any]) -> None:
 
 
 def cell_grid(path: Path, tab: str) -> dict[tuple[int, int], object]:
-    wb = openpyxl.load_workbook(path)
-    return {(c.row, c.column): c.value for row in wb[tab].iter_rows() for c in row if c.value not in (None, "")}
+    """(row, column) → value of every non-empty cell of `tab` (read-only mode, as in `values`)."""
+    return grid_of(values(path, tab)[tab])
+
+
+def grid_of(rows: list[tuple]) -> dict[tuple[int, int], object]:
+    return {(r, c): v for r, row in enumerate(rows, 1) for c, v in enumerate(row, 1) if v not in (None, "")}
+
+
+class Grid:
+    """One tab's values read once in read-only mode, looked up like a full load's `ws.cell(row, column).value`
+    (1-based; None outside the tab's dimension), with the same max_row and max_column."""
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+        self.max_row = len(rows)
+        self.max_column = max((len(r) for r in rows), default=0)
+
+    def __call__(self, row: int, column: int) -> Any:
+        line = self.rows[row - 1] if 0 < row <= len(self.rows) else ()
+        return line[column - 1] if 0 < column <= len(line) else None
+
+    def row(self, row: int) -> list:
+        return list(self.rows[row - 1]) if 0 < row <= len(self.rows) else []
+
+
+def grid(path: Path, tab: str) -> Grid:
+    return Grid(values(path, tab)[tab])
 
 
 def labelled(rows) -> dict[str, object]:
