@@ -9,6 +9,7 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
 import schedule
 from docx import Document
 
@@ -69,6 +70,7 @@ def test_working_days_follow_the_law_and_the_config():
     assert custom.is_working_day(dt.date(2024, 9, 14)) and not custom.is_working_day(dt.date(2024, 9, 16))
 
 
+@pytest.mark.long
 def test_a_week_of_the_daemon(demo_project, monkeypatch, tmp_path):
     configure(demo_project, plan=plan_with_emails(tmp_path))
     clock = FakeClock(dt.datetime(2024, 9, 13, 7, 0))  # Friday; Q3's cut-off is Saturday 14/09

@@ -225,6 +225,7 @@ def template(tmp_path_factory, plan):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
                              max_size=40))
+@pytest.mark.long
 def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
     from sync.pipeline import PassOptions, run_pass
     from sync.schema import Layout

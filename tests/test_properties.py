@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -158,6 +159,7 @@ def _sheet(typed: list[Entry]) -> dict:
     return tabs
 
 
+@pytest.mark.long
 @given(entries(PLAN, max_size=25), AS_OF)
 def test_validation_is_idempotent(typed, as_of):
     """A pass over the sheet the previous pass wrote finds the same problems and writes none of its cells

@@ -165,6 +165,7 @@ def test_after_the_annual_report_is_sent_auto_stops_and_status_asks_for_next_yea
     assert "năm 2025" in json.loads(out)["new_plan_needed"]
 
 
+@pytest.mark.long
 def test_daemon_sends_the_annual_report_once_and_then_nothing_more(demo_project, monkeypatch):
     from .test_daemon import FakeClock, _daemon
     configure(demo_project)
