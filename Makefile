@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CONFIG ?=
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test demo dashboard-png bench clean
+.PHONY: run test test-scale test-all demo dashboard-png bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,21 @@ run: $(VENV)/.installed
 	$(PY) -m sync run $(CONFIG_ARG)
 
 # Lint (ruff) and types (mypy) first: a type error fails CI. Then the suite on both cores (pytest-xdist;
-# worksteal so that the few long tests do not queue behind each other), the ten slowest listed at the end. One process: `$(PY) -m pytest -q -x tests/test_X.py`.
+# worksteal, the long tests started first), the ten slowest listed at the end. One process:
+# `$(PY) -m pytest -q -x tests/test_X.py`. The scale tier (a simulated year on each backend, the race at
+# 10,000 rows, the report's totals at 400 rows: half a minute of both cores) is `make test-scale`; CI runs
+# both, as does `make test-all`.
 PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=10
+	$(PYTEST) -m "not scale" --durations=10
+
+test-scale: $(VENV)/.dev-installed
+	$(PYTEST) -m scale --durations=3
+
+test-all: test test-scale
 
 demo: $(VENV)/.installed
 	$(PY) -m sync.demo --out data/demo.xlsx

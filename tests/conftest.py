@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items):
     """The long tests first. pytest-xdist (worksteal) gives each worker a run of consecutive tests and lets an
     idle worker take from the end of the other's run: long tests at the start are run while the other worker
     goes through the short ones, instead of one worker finishing a 20 s test alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the order is kept otherwise
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in ("long", "scale")))  # stable
 
 
 @pytest.fixture(scope="session")

@@ -257,7 +257,7 @@ def _big_workbook(request, tmp_path_factory) -> tuple[Path, Plan]:
     return cached, plan
 
 
-@pytest.mark.long
+@pytest.mark.scale
 @pytest.mark.parametrize("rep", range(int(os.environ.get("CCHC_RACE_REPEAT_BIG", "1"))))
 def test_unit_save_survives_at_10000_rows(request, tmp_path_factory, tmp_path, monkeypatch, rep):
     from sync.pipeline import PassOptions, run_pass

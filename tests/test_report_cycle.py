@@ -51,7 +51,7 @@ def _outbox(project) -> list:
 
 # --- one meaning per figure -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rows, mistakes", [(76, 6), (400, 0)])
+@pytest.mark.parametrize("rows, mistakes", [(76, 6), pytest.param(400, 0, marks=pytest.mark.scale)])
 @pytest.mark.parametrize("kind", ["Q1", "H1", "Q3", "Y"])
 def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, plan, rows, mistakes, kind):
     """On generated sheets: a pass the morning after the cut-off writes the dashboard; the report of the cut-off

@@ -330,13 +330,13 @@ def year_plan():
     return load_plan(PLAN_PATH)
 
 
-@pytest.mark.long
+@pytest.mark.scale
 def test_a_simulated_year_on_the_local_workbook(project, year_plan):
     project.write_config({"report": {"out_dir": str(project.root / "reports")}})
     simulate(project, LocalSheet(project.workbook), year_plan, "local")
 
 
-@pytest.mark.long
+@pytest.mark.scale
 def test_a_simulated_year_on_google(project, api, key, year_plan):  # noqa: F811
     project.write_config({"backend": "google", "report": {"out_dir": str(project.root / "reports")},
                           "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
