@@ -63,9 +63,11 @@ def answer_late_quickly(api, monkeypatch) -> None:
     keeps its configured timeout (on a loaded machine a normal request may take a second: 0.3 s for all was
     once too short).
 
-    The order stays certain whatever the machine's load: urllib3 sends the request under the connect timeout
-    (the configured one) and waits for the answer under the read timeout (LATE_S), and the stand-in handles a
-    late request only once the client has hung up, so the request always lands after the client gave up. Only
+    The order stays certain whatever the machine's load: the late fault is claimed for this request before it
+    is sent (`SheetsAPI.claim_late`), so however late the stand-in's thread picks the request up, this request
+    and no other meets it; urllib3 sends it under the connect timeout (the configured one) and waits for the
+    answer under the read timeout (LATE_S), and the stand-in handles a late request only once the client has
+    hung up, so it always lands after the client gave up. Only
     the Sheets requests' transport is wrapped: google-auth fetches its token through a session of its own, with
     the configured timeout."""
     from sync.backends import google_http
@@ -82,8 +84,7 @@ def answer_late_quickly(api, monkeypatch) -> None:
 
 def _late_quickly(api, send):
     def quick(request, *args, **kwargs):
-        fault = api.pending_fault(request.method, urlsplit(request.url).path)
-        if fault is not None and fault.late:
+        if api.claim_late(request.method, urlsplit(request.url).path, request.headers):  # this request, no other
             timeout = kwargs["timeout"]
             connect = timeout[0] if isinstance(timeout, tuple) else timeout
             kwargs["timeout"] = (connect, LATE_S)  # (connect and send the request, wait for the answer)

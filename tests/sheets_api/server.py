@@ -6,6 +6,7 @@ any change to the sheet — a unit inserting a row — at a chosen moment).
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import secrets
 import select
@@ -22,6 +23,7 @@ from .contract import BadRequest
 from .store import NotFound, Store
 
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+CLAIM_HEADER = "X-Stand-In-Claim"  # a request that claimed its fault before it was sent (SheetsAPI.claim_late)
 
 
 @dataclass
@@ -69,6 +71,8 @@ class SheetsAPI:
     log: list[Logged] = field(default_factory=list)
     tokens: dict[str, dict] = field(default_factory=dict)  # access token → JWT claims it was issued for
     lock: threading.RLock = field(default_factory=threading.RLock)
+    claimed: dict[str, Fault] = field(default_factory=dict)  # claim_late: claim → the fault its request meets
+    _claims: itertools.count = field(default_factory=itertools.count)
 
     def fault(self, **kwargs) -> Fault:
         f = Fault(**kwargs)
@@ -90,10 +94,24 @@ class SheetsAPI:
         return None
 
     def pending_fault(self, method: str, path: str) -> Fault | None:
-        """The fault the next such request would meet (as take_fault picks it), left in place: a client-side
-        test helper asks it before sending."""
+        """The fault the next such request would meet (as take_fault picks it), left in place."""
         with self.lock:
             return next((f for f in self.faults if f.matches(method, path) and not f.skip), None)
+
+    def claim_late(self, method: str, path: str, headers) -> bool:
+        """For a client-side test helper, before it sends: when the next such request would meet a `late`
+        fault, take that fault now (skips counted as the server would) and put a claim on it in the request's
+        `headers` (CLAIM_HEADER); the handler then applies that fault, whenever its thread gets to the request.
+        The fault is tied to the request at sending, so no later request (a retry) can meet it instead."""
+        with self.lock:
+            upcoming = self.pending_fault(method, path)
+            if upcoming is None or not upcoming.late:
+                return False
+            fault = self.take_fault(method, path)  # the same fault: the first match not skipping
+            claim = f"claim-{next(self._claims)}"
+            self.claimed[claim] = fault
+            headers[CLAIM_HEADER] = claim
+            return True
 
     def api_requests(self) -> list[Logged]:
         return [e for e in self.log if e.path.startswith("/v4/")]
@@ -175,7 +193,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._token(raw)
         if self.api.latency:
             time.sleep(self.api.latency)
-        fault = self.fault = self.api.take_fault(method, path)
+        claim = self.headers.get(CLAIM_HEADER)
+        with self.api.lock:
+            fault = self.api.claimed.pop(claim, None) if claim else self.api.take_fault(method, path)
+        self.fault = fault
         if fault:
             if fault.hold:
                 fault.hold()
