@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .schema import BAND_COLOUR, HEADER_COLOUR
+
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 Pos = tuple[int, int]  # (row, column), 1-based like the sheet
 
@@ -76,6 +78,13 @@ class Styled:
     fills: dict[Pos, str] = field(default_factory=dict)  # background RGB of single cells
     centred: frozenset[Pos] = frozenset()  # positions centred whatever they hold (a list's STT)
     bands: frozenset[int] = frozenset()  # rows drawn with the band fill (every other row of a list)
+
+    def background(self, row: int, col: int) -> str | None:
+        """The cell's fill (RGB), one rule for every backend: a header row's colour, else the cell's own fill,
+        else its row's band; None for no fill."""
+        if self.styles.get(row) == "header":
+            return HEADER_COLOUR
+        return self.fills.get((row, col)) or (BAND_COLOUR if row in self.bands else None)
 
     def alignment(self, row: int, col: int) -> str:
         """"center" for header cells and ordinals, "right" for numbers, "left" for the rest."""

@@ -9,7 +9,8 @@ sheet cell for cell. Both backends: the local .xlsx edited with openpyxl, and Go
 stand-in over real HTTP, edited by a unit's own gspread client.
 
 Passes run in-process through sync.cli.main (the `project.cli` fixture), not as subprocesses, to keep the
-year fast; the runtime per backend is printed (`pytest -s`) and bounded loosely.
+year fast; the runtime per backend is printed (`pytest -s`), never asserted. Both years are in the scale tier
+(`make test-scale`, which CI runs after `make test`): about 30 s of CPU between them.
 """
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from gspread.utils import convert_hex_to_colors_dict
 
-from ..schema import BAND_COLOUR, HEADER_COLOUR
 from ..workbook import Cell, Chart, Styled
 
 Json = dict[str, Any]
@@ -20,10 +19,8 @@ PIXELS_PER_CHAR = 7
 STYLE_FORMATS: dict[str, dict[str, Any]] = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
                  "subtitle": {"textFormat": {"italic": True}},
                  "section": {"textFormat": {"bold": True, "fontSize": 12}},
-                 "header": {"textFormat": {"bold": True},
-                            "backgroundColor": dict(convert_hex_to_colors_dict(HEADER_COLOUR))},
+                 "header": {"textFormat": {"bold": True}},
                  "total": {"textFormat": {"bold": True}}}
-BAND = dict(convert_hex_to_colors_dict(BAND_COLOUR))
 ALIGN = {"left": "LEFT", "right": "RIGHT", "center": "CENTER"}
 DATE_PATTERN = "dd/mm/yyyy"
 
@@ -31,13 +28,12 @@ DATE_PATTERN = "dd/mm/yyyy"
 def cell_format(styled: Styled, r: int, c: int, value: Cell) -> dict[str, Any] | None:
     """The cell's userEnteredFormat; None for an empty plain cell (the write clears what it had)."""
     style = styled.styles.get(r)
-    if value in (None, "") and style is None and (r, c) not in styled.fills and r not in styled.bands:
+    colour = styled.background(r, c)
+    if value in (None, "") and style is None and colour is None:
         return None
     fmt = dict(STYLE_FORMATS.get(style or "", {}))
-    if (r, c) in styled.fills:
-        fmt["backgroundColor"] = dict(convert_hex_to_colors_dict(styled.fills[(r, c)]))
-    elif r in styled.bands:
-        fmt["backgroundColor"] = BAND
+    if colour:
+        fmt["backgroundColor"] = dict(convert_hex_to_colors_dict(colour))
     align = styled.alignment(r, c)
     if align != "left":  # the default, left out: the request of a big dashboard stays small
         fmt["horizontalAlignment"] = ALIGN[align]

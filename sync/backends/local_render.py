@@ -21,14 +21,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 
-from ..schema import BAND_COLOUR, HEADER_COLOUR
 from ..sheet_grid import row_height, wrapped_lines
 from ..workbook import Chart, Styled
 
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
-HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
-BAND_FILL = PatternFill("solid", fgColor=BAND_COLOUR)
 THIN = Side(style="thin", color="BFBFBF")
 GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 PX_PER_CM = 37.8
@@ -48,19 +45,16 @@ def render_styled(ws, styled: Styled, put) -> None:
             put(ws, r, c, value)
             cell = ws.cell(row=r, column=c)
             horizontal = styled.alignment(r, c)
-            look = (style, styled.fills.get((r, c)), r in styled.bands, r in boxed, styled.number_formats.get((r, c)),
-                    cell.number_format, horizontal, (r, c) in styled.wrap)
+            colour = styled.background(r, c)
+            look = (style, colour, r in boxed, styled.number_formats.get((r, c)), cell.number_format, horizontal,
+                    (r, c) in styled.wrap)
             if look in looks:
                 cell._style = copy(looks[look])
                 continue
             if style in STYLE_FONTS:
                 cell.font = STYLE_FONTS[style]
-            if style == "header":
-                cell.fill = HEADER_FILL
-            elif (r, c) in styled.fills:
-                cell.fill = PatternFill("solid", fgColor=styled.fills[(r, c)])
-            elif r in styled.bands:
-                cell.fill = BAND_FILL
+            if colour:
+                cell.fill = PatternFill("solid", fgColor=colour)
             if r in boxed:
                 cell.border = GRID_BORDER
             fmt = styled.number_formats.get((r, c))
