@@ -1,9 +1,7 @@
 """Shared fixtures: the real 2024 plan, a project folder in tmp with its own config, and the CLI."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
 import json
 import os
 import shutil
@@ -66,10 +64,9 @@ class Project:
 
     def quiet_cli(self, *args: str) -> tuple[int, str, str]:
         """`cli` for a project without capsys (a template built once per test process)."""
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([*args, "--config", str(self.config)])
-        return code, out.getvalue(), err.getvalue()
+        from .cli_helpers import in_process
+        proc = in_process(*args, "--config", str(self.config), cwd=self.root)
+        return proc.returncode, proc.stdout, proc.stderr
 
     def copy_to(self, project: Project) -> Project:
         """This (template) project's workbook and state file, copied into `project`."""
@@ -125,9 +122,7 @@ def demo_summary(demo_ran_template) -> dict:
 @pytest.fixture
 def demo_ran_project(demo_project, demo_ran_template):
     """A demo project after its first pass, `run --as-of AS_OF` (exit 0): the workbook and state file copied."""
-    shutil.copyfile(demo_ran_template / "data" / "wb.xlsx", demo_project.workbook)
-    shutil.copyfile(demo_ran_template / "state.sqlite", demo_project.root / "state.sqlite")
-    return demo_project
+    return Project(demo_ran_template, None).copy_to(demo_project)
 
 
 @pytest.fixture(scope="session")
@@ -150,10 +145,4 @@ def demo_project(project, demo_workbook):
 @pytest.fixture
 def inited_project(project, inited_template):
     """A project just after `python -m sync init`: the workbook and the state file init left (copied)."""
-    template = Project(inited_template, None)
-    project.workbook.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template.workbook, project.workbook)
-    state = inited_template / "state.sqlite"
-    if state.exists():
-        shutil.copyfile(state, project.root / "state.sqlite")
-    return project
+    return Project(inited_template, None).copy_to(project)

@@ -1,12 +1,9 @@
 """Bad input: a clear Vietnamese message naming the file, tab, header or key, exit 2, never a traceback."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +12,6 @@ import openpyxl
 import pytest
 import yaml
 
-from sync.cli import main
 from sync.config import PROJECT_DIR
 
 from .conftest import Project
@@ -210,22 +206,16 @@ def passed_template(inited_template, tmp_path_factory) -> Path:
     """A folder after `init` and one pass (as of 2024-09-20), made once per module: its workbook and state file
     are copied for each test that needs a pass in the log."""
     root = tmp_path_factory.mktemp("passed-template")
-    template = Project(root, None)
-    template.workbook.parent.mkdir(parents=True)
-    shutil.copyfile(Project(inited_template, None).workbook, template.workbook)
-    shutil.copyfile(inited_template / "state.sqlite", root / "state.sqlite")
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["run", "--as-of", "2024-09-20", "--config", str(template.config)]) == 0
+    template = Project(inited_template, None).copy_to(Project(root, None))
+    code, _out, err = template.quiet_cli("run", "--as-of", "2024-09-20")
+    assert code == 0, err
     return root
 
 
 @pytest.fixture
 def passed_project(project, passed_template):
     """A project after `init` and one pass as of 2024-09-20 (the template's files, copied)."""
-    project.workbook.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Project(passed_template, None).workbook, project.workbook)
-    shutil.copyfile(passed_template / "state.sqlite", project.root / "state.sqlite")
-    return project
+    return Project(passed_template, None).copy_to(project)
 
 
 @pytest.mark.parametrize("column, value", [("summary", "{bad"), ("started_at", "garbage"),
