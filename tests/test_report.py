@@ -380,6 +380,19 @@ def test_problems_and_next_period_sections(built_demo):
     assert re.search(r"- Nhiệm vụ \d+ \(chưa xác định hạn\): .+\. Đơn vị chủ trì: .+\.", text)
 
 
+def test_every_style_the_document_names_is_defined(built_demo):
+    """Paragraphs and tables take their styles by id (reports/document.py): an id that the template does not
+    define would leave Word falling back to Normal without a word, so each one is checked here."""
+    from docx.oxml.ns import qn
+    _, doc, _ = built_demo("--quarter", "2024Q3")
+    defined = {(s.type, s.style_id) for s in doc.styles}
+    body = doc.element.body
+    used = {(1, e.get(qn("w:val"))) for e in body.iter(qn("w:pStyle"))}  # WD_STYLE_TYPE.PARAGRAPH
+    used |= {(3, e.get(qn("w:val"))) for e in body.iter(qn("w:tblStyle"))}  # WD_STYLE_TYPE.TABLE
+    assert {kind for kind, _ in used} == {1, 3}
+    assert used <= defined, used - defined
+
+
 def test_chart_is_embedded_and_its_labels_have_every_glyph(built_demo):
     _, doc, _ = built_demo("--quarter", "2024Q3")
     [shape] = doc.inline_shapes
