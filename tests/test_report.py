@@ -41,7 +41,8 @@ def _build(project, *args: str) -> tuple[dict, Document]:
 @pytest.fixture(scope="module")
 def built_demo(tmp_path_factory, demo_workbook):
     """`report --json ARGS` on its own copy of the demo project, built once per module and argument list, for
-    the tests that only read what it wrote (each opens its own Document). (result, document, project)."""
+    the tests that only read what it wrote (each opens its own Document). (result, document, project): the
+    project is shared by the tests of the same arguments, so a test only reads it (call it `shared`)."""
     done: dict[tuple[str, ...], tuple[dict, Project]] = {}
 
     def build(*args: str) -> tuple[dict, Document, Project]:
@@ -324,13 +325,13 @@ def test_figures_equal_the_dashboards_at_the_end_of_the_data_date(demo_project):
 
 
 def test_one_row_per_task_with_units_results_and_summed_products(built_demo, plan):
-    _, doc, demo_project = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
+    _, doc, shared = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
     table = _task_table(doc)
     assert table.rows[0].cells[4].text == "Kết quả quý III năm 2024"
     body = table.rows[1:]
     assert [int(r.cells[0].text) for r in body] == [t.stt for t in plan.tasks]
     assert [r.cells[1].text for r in body] == [nfc(t.task) for t in plan.tasks]  # names in full
-    grid = values(demo_project.workbook)["Theo dõi"]
+    grid = values(shared.workbook)["Theo dõi"]
     head = list(grid[0])
     stt, q3, qty = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm"))
     for row, task in zip(body, plan.tasks, strict=False):
@@ -361,7 +362,7 @@ def test_six_month_report_covers_both_quarters(demo_project):
 
 
 def test_problems_and_next_period_sections(built_demo):
-    result, doc, demo_project = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
+    result, doc, shared = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "II. TỒN TẠI, HẠN CHẾ" in text and "III. NHIỆM VỤ TRỌNG TÂM QUÝ IV NĂM 2024" in text
     overdue = next(t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn")
@@ -373,7 +374,7 @@ def test_problems_and_next_period_sections(built_demo):
     # input errors: one sentence in the body, the list in the internal annex only
     assert not any([c.text for c in t.rows[0].cells] == ["Dòng", "Đơn vị", "Nội dung"] for t in doc.tables)
     assert f"còn {result['errors']} nội dung nhập chưa đúng quy định" in text
-    annex = (demo_project.root / result["annex"]).read_text(encoding="utf-8-sig").splitlines()
+    annex = (shared.root / result["annex"]).read_text(encoding="utf-8-sig").splitlines()
     assert len(annex) == 2 + result["errors"]
     # section III: every unfinished task, with its lead unit, also those without a deadline
     assert re.search(r"- Nhiệm vụ \d+ \(thường xuyên\): .+\. Đơn vị chủ trì: .+\.", text)
