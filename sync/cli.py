@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -130,8 +131,10 @@ def _deadline_args(p: argparse.ArgumentParser) -> None:
                                             "trong khóa cấu hình 'plan')")
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
-    """The parser, one sub-command per entry of COMMANDS (in its order)."""
+    """The parser, one sub-command per entry of COMMANDS (in its order). Built once per process: parsing
+    leaves it as it was, and a process that runs several commands (tests, a shell loop in Python) reuses it."""
     parser = _Parser(prog="python -m sync", description="Theo dõi kế hoạch tuyên truyền CCHC.")
     common = argparse.ArgumentParser(add_help=False)  # lends --config to each command (its headings stay out)
     common.add_argument("--config", help="tệp cấu hình (mặc định: $CCHC_CONFIG, config/settings.yaml, "
