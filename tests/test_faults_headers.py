@@ -25,6 +25,7 @@ from sync.tables import is_close, letters
 
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID
+from .test_faults_google import seeded, seeded_book  # noqa: F401  (fixture)
 from .test_google import OPTS, api, backend, google, key, unit_client  # noqa: F401  (fixtures)
 from .workbooks import col, grid, grid_of, values
 from .workbooks import header as header_row
@@ -359,8 +360,8 @@ def test_a_merged_header_cell_stops_run_and_init_naming_the_range(demo_project, 
         assert demo_project.run_json()["rows"] == 76
 
 
-def test_google_merged_header_cell_is_exit_2_naming_the_range(google, api, key, plan):
-    book = _google_seeded(api, key, plan)
+def test_google_merged_header_cell_is_exit_2_naming_the_range(google, api, key, plan, seeded_book):
+    book = _google_seeded(api, seeded_book)
     check = _header_col(book.sheet(title=TRACK), "Kiểm tra") + 1
     rng = f"{letters(check)}1:{letters(check + 1)}1"
     unit_client(api, key).worksheet(TRACK).merge_cells(rng)
@@ -387,8 +388,8 @@ def test_an_stt_merged_across_tasks_in_the_plan_tab_stops_run_and_init(demo_proj
         assert sha(path) == before
 
 
-def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, key, plan):
-    book = _google_seeded(api, key, plan)
+def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, key, plan, seeded_book):
+    book = _google_seeded(api, seeded_book)
     unit_client(api, key).worksheet(PLAN).merge_cells("A2:A4")
     cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
     start = len(api.api_requests())
@@ -466,8 +467,9 @@ def test_memory_backend_header_faults_stop_before_any_write(plan, change, says):
 
 # --- Google, through the stand-in ---------------------------------------------------------------------------
 
-def _google_seeded(api, key, plan):
-    seed(backend(api, key), plan, AS_OF)
+def _google_seeded(api, seeded_book):
+    """The stand-in's sheet after `init` and the units' sample entries (seeded once per module, copied here)."""
+    seeded(api, seeded_book)
     return api.store.books[SPREADSHEET_ID]
 
 
@@ -476,8 +478,8 @@ def _header_col(sheet, text: str) -> int:
                 and v.get("userEnteredValue", {}).get("stringValue") == text)
 
 
-def test_google_duplicated_header_is_exit_2_and_nothing_is_sent(google, api, key, plan):
-    book = _google_seeded(api, key, plan)
+def test_google_duplicated_header_is_exit_2_and_nothing_is_sent(google, api, key, plan, seeded_book):
+    book = _google_seeded(api, seeded_book)
     ws = unit_client(api, key).worksheet(TRACK)
     ws.update([["KIỂM TRA"]] + [[f"Đã rà soát {r}"] for r in range(2, 78)], "R1:R77")
     ours = _header_col(book.sheet(title=TRACK), "Kiểm tra") + 1
@@ -490,8 +492,8 @@ def test_google_duplicated_header_is_exit_2_and_nothing_is_sent(google, api, key
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
-def test_google_renamed_header_stops_run_and_init(google, api, key, plan):
-    book = _google_seeded(api, key, plan)
+def test_google_renamed_header_stops_run_and_init(google, api, key, plan, seeded_book):
+    book = _google_seeded(api, seeded_book)
     c = _header_col(book.sheet(title=TRACK), "Tình trạng") + 1
     unit_client(api, key).worksheet(TRACK).update([["Trạng thái"]], f"{letters(c)}1")
     cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
@@ -504,9 +506,9 @@ def test_google_renamed_header_stops_run_and_init(google, api, key, plan):
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
-def test_google_filled_twin_column_stops_run_and_init(google, api, key, plan):
+def test_google_filled_twin_column_stops_run_and_init(google, api, key, plan, seeded_book):
     """Review finding 12 on the stand-in: `Trạng thái` beside `Tình trạng`, with a value typed in it."""
-    book = _google_seeded(api, key, plan)
+    book = _google_seeded(api, seeded_book)
     status = letters(_header_col(book.sheet(title=TRACK), "Tình trạng") + 1)
     unit_client(api, key).worksheet(TRACK).update([["Trạng thái"], [""], ["Hoàn thành"]], "R1:R3")
     cells = copy.deepcopy({s.title: s.cells for s in book.sheets})
@@ -519,9 +521,9 @@ def test_google_filled_twin_column_stops_run_and_init(google, api, key, plan):
     assert {s.title: s.cells for s in book.sheets} == cells
 
 
-def test_google_init_adds_rows_below_a_merge_reaching_past_the_table(google, api, key, plan):
+def test_google_init_adds_rows_below_a_merge_reaching_past_the_table(google, api, key, plan, seeded_book):
     """Review finding 3 on the stand-in: init's new rows go below the merged range, whole."""
-    book = _google_seeded(api, key, plan)
+    book = _google_seeded(api, seeded_book)
     ws = unit_client(api, key).worksheet(TRACK)
     ws.batch_clear(["A76:P77"])
     ws.merge_cells("A75:A78")
@@ -540,8 +542,8 @@ def _typed_google(book) -> dict:
             and "userEnteredValue" in v}
 
 
-def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan):
-    book = _google_seeded(api, key, plan)
+def test_google_merged_stt_and_kiem_tra_in_four_requests(google, api, key, plan, seeded_book):
+    book = _google_seeded(api, seeded_book)
     baseline = google.run_json()
     sheet = book.sheet(title=TRACK)
     stt = {r: sheet.cells.get((r, 0), {}).get("userEnteredValue", {}).get("numberValue") for r in range(1, 77)}
@@ -700,10 +702,10 @@ def test_a_log_tab_merged_over_its_header_and_below_takes_the_lines_below_the_me
     assert ws.cell(row=31, column=2).value == AS_OF.strftime("%d/%m/%Y") and ws.max_row == 32
 
 
-def test_google_log_line_goes_below_a_merged_range_in_the_log_tab(google, api, key, plan):
+def test_google_log_line_goes_below_a_merged_range_in_the_log_tab(google, api, key, plan, seeded_book):
     """Review finding 11: on the stand-in, with A1:H30 merged in `Nhật ký`, the lines used to land in rows 2–4,
     inside the merge. They now go to rows 31, 32, nothing is written into the merge, and a pass stays ≤ 4 requests."""
-    book = _google_seeded(api, key, plan)
+    book = _google_seeded(api, seeded_book)
     google.run_json()
     unit_client(api, key).worksheet("Nhật ký").merge_cells("A1:H30")
     log = book.sheet(title="Nhật ký")
