@@ -77,7 +77,7 @@ class Grid:
         self.fills: dict[tuple[int, int], str] = {}
         self.centred: set[tuple[int, int]] = set()
         self.bands: set[int] = set()
-        self._listed = 0  # ordinal rows since the last header row: every second one is banded
+        self._listed = 0  # ordinal rows since the last header or group row: every second one is banded
 
     @property
     def last_row(self) -> int:
@@ -109,7 +109,7 @@ class Grid:
                 self.wrap.add((r, col))
                 most = max(most, wrapped_lines(text, width, scale))
         self.rows.append(values)
-        if style == "header":
+        if style in ("header", "total"):  # a list starts under its header, or under a group's line (Diễn biến)
             self._listed = 0
         if ordinal:
             self._listed += 1

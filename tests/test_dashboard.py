@@ -148,17 +148,23 @@ def test_lists_are_numbered_by_place_with_the_task_number_apart(plan):
 def test_every_second_row_of_each_list_is_banded_counting_from_its_header(plan):
     summary = pipeline(plan, [{"stt": 1, "unit": "Ban Biên tập", "status": "xong", "results": {}, "done_date": None,
                                 "evidence": "", "deadline": None}])
-    styled = render(summary, plan, Layout(), NOW, trends=[])
+    from sync.trends import Point, TrendRow
+    cutoffs = [Point("cutoff", label, day) for label, day in (("Quý I", dt.date(2024, 3, 14)),
+                                                             ("6 tháng", dt.date(2024, 6, 14)),
+                                                             ("Quý III", dt.date(2024, 9, 14)))]
+    weeks = [Point("week", f"Tuần {n}", dt.date(2024, 9, 1) + dt.timedelta(weeks=n)) for n in range(1, 4)]
+    trends = [TrendRow(p, (1, 0, 0), {}) for p in cutoffs + weeks]  # an odd number of cut-offs before the weeks
+    styled = render(summary, plan, Layout(), NOW, trends=trends)
     listed: list[int] = []  # ordinal rows of the current list, in order
     for r in range(1, len(styled.rows) + 1):
-        if styled.styles.get(r) == "header":
+        if styled.styles.get(r) in ("header", "total"):  # a list's header, or a group's line within a list
             listed = []
         elif (r, 1) in styled.centred:
             listed.append(r)
             assert (r in styled.bands) == (len(listed) % 2 == 0), (r, styled.rows[r - 1])
         else:
             assert r not in styled.bands, (r, styled.rows[r - 1])  # titles, headers, totals, "(không có)"
-    assert len(styled.bands) >= 7 + 3 + 8  # the KPIs, the units, the tasks
+    assert len(styled.bands) >= 7 + 3 + 8 + 1 + 1  # the KPIs, the units, the tasks, cut-offs and weeks
 
 
 def test_list_rows_carry_no_cell_borders_so_merged_ranges_stay_cheap_to_open(demo_workbook):
