@@ -52,6 +52,11 @@ class Waits(list):
         import time
         return time.monotonic() + sum(self)
 
+    def recorded_clock(self) -> float:
+        """A clock that moves by the recorded waits alone: a budget measured on it does not depend on how fast
+        the machine answers (for a test whose point is the waits, not the requests' own time)."""
+        return sum(self)
+
 
 #: How long the client waits for the answer to a request the stand-in answers late (a `late` fault), in tests
 #: whose point is an answer that comes after the client gave up (`answer_late_quickly`).

@@ -339,7 +339,11 @@ def test_server_errors_on_every_write_are_reported_as_such(google, api, waits):
     assert log_lines(api) == [] and unit_cells(api) == before
 
 
-def test_server_errors_on_the_write_past_the_budget_say_the_outcome_is_unknown(google, api, key, waits):
+def test_server_errors_on_the_write_past_the_budget_say_the_outcome_is_unknown(google, api, key, waits,
+                                                                                 monkeypatch):
+    # the budget runs out in the recorded waits between retries of the write, on a clock that moves by them
+    # alone: the real time the reads take (a second or more on a loaded machine) never spends it first
+    monkeypatch.setattr(waits, "clock", waits.recorded_clock)
     configure(google, api, key, retry_budget_s=1.5)
     api.fault(status=500, method="POST", path=":batchUpdate", times=10 ** 6)
     code, _, err = run(google)
