@@ -39,9 +39,14 @@ def _sheet(path):
     return wb, ws, cols
 
 
+def _find_row(value, last_row, cols, stt, unit_name):
+    """The row of task `stt` for the unit, `value(r, c)` reading a cell (a full or a read-only load alike)."""
+    return next(r for r in range(2, last_row + 1)
+                if value(r, cols["STT"]) == stt and unit_name in str(value(r, cols["Đơn vị"])))
+
+
 def _row_of(ws, cols, stt, unit_name):
-    return next(r for r in range(2, ws.max_row + 1)
-                if ws.cell(r, cols["STT"]).value == stt and unit_name in str(ws.cell(r, cols["Đơn vị"]).value))
+    return _find_row(lambda r, c: ws.cell(r, c).value, ws.max_row, cols, stt, unit_name)
 
 
 def type_cells(path, stt, unit_name, **by_header):
@@ -57,9 +62,7 @@ def cell(path, stt, unit_name, header):
     """A cell's value as the unit sees it (read-only mode: reading needs no full load)."""
     ws = grid(path, "Theo dõi")
     cols = {v: c for c, v in enumerate(ws.row(1), start=1)}
-    r = next(r for r in range(2, ws.max_row + 1)
-             if ws(r, cols["STT"]) == stt and unit_name in str(ws(r, cols["Đơn vị"])))
-    return ws(r, cols[header])
+    return ws(_find_row(ws, ws.max_row, cols, stt, unit_name), cols[header])
 
 
 def records(project, **kw):
