@@ -14,6 +14,8 @@ drawn once per data and title: a long-running daemon, or a rebuilt report of the
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ from sync.dashboard import UnitLine
 from sync.schema import STATUSES, Status
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from sync.trends import Progress
@@ -50,14 +53,11 @@ def status_by_unit(by_unit: list[UnitLine], title: str) -> bytes:
 
 @lru_cache(maxsize=CACHED)
 def _status_by_unit(by_unit: tuple[UnitLine, ...], title: str) -> bytes:
-    from matplotlib import rc_context
     from matplotlib.ticker import MaxNLocator
 
     labels = [u.label for u in by_unit][::-1]
     rows = list(by_unit[::-1])
-    with rc_context({"font.family": FONT, "font.size": 9}):
-        fig = _figure(0.45 * len(rows) + 1.4)
-        ax = fig.subplots()
+    with _drawing(0.45 * len(rows) + 1.4) as (fig, ax):
         left = [0] * len(rows)
         for name, colour, values in series(rows):
             ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
@@ -92,14 +92,11 @@ def progress(points: list[Progress], title: str) -> bytes:
 
 @lru_cache(maxsize=CACHED)
 def _progress(points: tuple[Progress, ...], title: str) -> bytes:
-    from matplotlib import rc_context
     from matplotlib.ticker import MaxNLocator
 
     labels = [f"{p.label}\n({p.day:%d/%m})" for p in points]
     x = list(range(len(points)))
-    with rc_context({"font.family": FONT, "font.size": 9}):
-        fig = _figure(3.2)
-        ax = fig.subplots()
+    with _drawing(3.2) as (fig, ax):
         planned = ax.bar([i - 0.2 for i in x], [p.expected for p in points], width=0.38, color=PLANNED[1],
                          label=PLANNED[0])
         done_x = [i + 0.2 for i, p in zip(x, points, strict=True) if p.done is not None]
@@ -118,11 +115,15 @@ def _progress(points: tuple[Progress, ...], title: str) -> bytes:
         return _png(fig)
 
 
-def _figure(height_in: float) -> Figure:
-    """A figure of the report's width, drawn off-screen by the Agg backend (matplotlib.figure, not pyplot: no
-    global figure list to fill and close)."""
+@contextmanager
+def _drawing(height_in: float) -> Iterator[tuple[Figure, Axes]]:
+    """A figure of the report's width with one set of axes, in the report's font, drawn off-screen by the Agg
+    backend (matplotlib.figure, not pyplot: no global figure list to fill and close). Save it inside."""
+    from matplotlib import rc_context
     from matplotlib.figure import Figure
-    return Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
+    with rc_context({"font.family": FONT, "font.size": 9}):
+        fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
+        yield fig, fig.subplots()
 
 
 def _png(fig: Figure) -> bytes:

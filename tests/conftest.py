@@ -15,6 +15,8 @@ from sync.cli import main
 from sync.config import PROJECT_DIR
 from sync.plan import load_plan
 
+from .cli_helpers import in_process
+
 PLAN_PATH = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
 AS_OF = dt.date(2024, 9, 20)
 
@@ -64,7 +66,6 @@ class Project:
 
     def quiet_cli(self, *args: str) -> tuple[int, str, str]:
         """`cli` for a project without capsys (a template built once per test process)."""
-        from .cli_helpers import in_process
         proc = in_process(*args, "--config", str(self.config), cwd=self.root)
         return proc.returncode, proc.stdout, proc.stderr
 
