@@ -10,11 +10,12 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from sync.asof import SOURCE_SENTENCE
-from sync.dashboard import Kpis, OverdueLine, RowResult, Summary, UnitLine, task_state
+from sync.dashboard import Kpis, OverdueLine, RowResult, Summary, UnitLine
 from sync.deadlines import ScheduleKind, format_date
 from sync.periods import ROMAN, Period
 from sync.plan import Plan, Task
 from sync.schema import STATUSES, FlagKind, Status
+from sync.tasks import TaskState
 from sync.text import nfc, shorten, vn_number
 from sync.validation import Issue
 
@@ -126,11 +127,15 @@ class Report:
                 if k.on_time_rate is not None else "")
         unknown = f", {s['unknown_status']} chưa rõ tình trạng" if s["unknown_status"] else ""
         extra = f" ({s['not_counted']} dòng ngoài Kế hoạch hoặc trùng lặp không tính)" if s["not_counted"] else ""
-        return (f"Tính đến {vn_date(self.as_of)}, {k.tasks} nhiệm vụ của Kế hoạch được phân công thành "
-                f"{k.rows} lượt thực hiện (đơn vị × nhiệm vụ){extra}: {s['done']} hoàn thành, "
-                f"{s['in_progress']} đang thực hiện, {s['not_started']} chưa thực hiện, {s['cancelled']} không "
-                f"thực hiện{unknown}; {k.overdue} lượt quá hạn, {k.due_soon} sắp đến hạn, {k.late} hoàn "
-                f"thành trễ hạn; {self.missing_count} kết quả quý các đơn vị còn thiếu.{rate}")
+        tasks = (f"Tính đến {vn_date(self.as_of)}, hoàn thành {k.tasks_done}/{k.tasks} nhiệm vụ của Kế hoạch, "
+                 f"{k.tasks_in_progress} nhiệm vụ đang triển khai, {k.tasks_not_started} nhiệm vụ chưa triển khai"
+                 + (f", {k.tasks_cancelled} nhiệm vụ không thực hiện" if k.tasks_cancelled else "")
+                 + f"; {k.tasks_late} nhiệm vụ chậm tiến độ. ")
+        return tasks + (f"Các nhiệm vụ được phân công thành "
+                        f"{k.rows} lượt thực hiện (đơn vị × nhiệm vụ){extra}: {s['done']} hoàn thành, "
+                        f"{s['in_progress']} đang thực hiện, {s['not_started']} chưa thực hiện, {s['cancelled']} "
+                        f"không thực hiện{unknown}; {k.overdue} lượt quá hạn, {k.due_soon} sắp đến hạn, {k.late} "
+                        f"hoàn thành trễ hạn; {self.missing_count} kết quả quý các đơn vị còn thiếu.{rate}")
 
 
 def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_day: int,
@@ -144,11 +149,12 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
     report = Report(
         period=period, window=period.window(cutoff_day), as_of=summary.as_of, issued=issued, plan=plan,
         kpis=summary.kpis,
-        tasks=[_task_line(t, by_task.get(t.stt, []), quarters, plan) for t in plan.tasks],
+        tasks=[_task_line(t, by_task.get(t.stt, []), quarters, plan, state)
+               for t, state in zip(plan.tasks, summary.tasks, strict=True)],
         overdue=[replace(o, unit=plan.registry.by_code(o.code).label) for o in summary.overdue],
         missing=_missing(rows),
         errors=list(summary.errors),
-        open_tasks=_open_tasks(plan, by_task),
+        open_tasks=_open_tasks(plan, by_task, summary.tasks),
         by_unit=list(summary.by_unit),
         has_data=any(_has_entry(r, quarters) for r in rows),
     )
@@ -178,7 +184,7 @@ def _has_entry(r: RowResult, quarters: list[int]) -> bool:
                 or e.done_date not in (None, ""))
 
 
-def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Plan) -> TaskLine:
+def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Plan, state: TaskState) -> TaskLine:
     results: list[tuple[str, int, str]] = []
     quantities: list[int] = []
     for r in rows:
@@ -191,7 +197,7 @@ def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Pla
     return TaskLine(
         stt=task.stt, task=nfc(task.task),  # in full: the appendix has the room
         lead=lead_units(plan, task),
-        state=task_state([r.checked.status for r in rows]),
+        state=state.label,
         results=results, quantity=sum(quantities) if quantities else None)
 
 
@@ -208,26 +214,21 @@ def _missing(rows: list[RowResult]) -> list[tuple[str, list[tuple[int, int]]]]:
     return sorted(((unit, sorted(items)) for unit, items in missing.items()), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]]) -> list[OpenTask]:
-    """Section III: every task not finished by the data date (with or without a deadline), its lead unit,
-    and why it matters next: due in the next period, recurring, overdue, or no deadline yet."""
+def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], states: list[TaskState]) -> list[OpenTask]:
+    """Section III: every task its lead has not finished by the data date (sync.tasks), its lead unit, and why
+    it matters next: recurring, late, due later, or no deadline yet."""
     out = []
-    for task in plan.tasks:
-        mine = by_task.get(task.stt, [])
-        open_rows = [r for r in mine if r.checked.status not in (Status.DONE, Status.CANCELLED)]
-        if mine and not open_rows:
-            continue  # every unit has finished it (or it was dropped)
-        # the rows' own schedules (a deadline the Office changed in the plan tab included) and their flags:
-        # the same judgement as the overdue list of the same report
-        schedule = open_rows[0].checked.schedule if open_rows else plan.schedule(task)
-        dues = [r.checked.due for r in open_rows if r.checked.due] or ([schedule.due] if schedule.due else [])
-        due = min(dues) if dues else None
-        if schedule.kind == ScheduleKind.RECURRING:
+    for task, state in zip(plan.tasks, states, strict=True):
+        if state.status in (Status.DONE, Status.CANCELLED):
+            continue
+        open_rows = [r for r in by_task.get(task.stt, [])
+                     if r.checked.status not in (Status.DONE, Status.CANCELLED)]
+        if state.kind == ScheduleKind.RECURRING:
             reason = "thường xuyên"
-        elif any(r.has(FlagKind.OVERDUE) for r in open_rows):
-            reason = f"quá hạn từ {format_date(due)}, tiếp tục thực hiện"
-        elif due:
-            reason = f"hạn {format_date(due)}"
+        elif state.late:
+            reason = f"quá hạn từ {format_date(state.due)}, tiếp tục thực hiện"
+        elif state.due:
+            reason = f"hạn {format_date(state.due)}"
         else:
             reason = "chưa xác định hạn"
         units = [r.checked.unit.label for r in open_rows if r.checked.unit]

@@ -12,11 +12,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .deadlines import ScheduleKind, day_over, format_date
-from .flags import Rules, flags_for, owed_quarters
+from .flags import RowResult
 from .plan import Plan
-from .schema import FLAG_COLOURS, FLAG_PREFIXES, ROLES, STATUSES, Flag, FlagKind, Layout, Status
+from .schema import FLAG_FILLS, FLAG_PREFIXES, ROLES, STATUSES, FlagKind, Layout, Status
 from .sheet_grid import Grid
-from .text import shorten
+from .tasks import TaskState, evaluate, judge_all, year_over
+from .text import shorten, vn_number
 from .trends import TrendRow
 from .validation import Checked, Issue
 from .workbook import Cell, Chart, Styled
@@ -35,7 +36,15 @@ KPI_LABELS = {
     "missing_quarterly": "Kết quả quý còn thiếu",
     "errors": "Lỗi nhập liệu",
     "on_time_rate": "Tỷ lệ hoàn thành đúng hạn (%)",
+    "tasks_done": "Nhiệm vụ hoàn thành",
+    "tasks_in_progress": "Nhiệm vụ đang thực hiện",
+    "tasks_not_started": "Nhiệm vụ chưa thực hiện",
+    "tasks_cancelled": "Nhiệm vụ không thực hiện",
+    "tasks_late": "Nhiệm vụ chậm tiến độ",
 }
+#: The order the dashboard lists the key figures in: the tasks' first, then the rows'.
+KPI_ORDER = ("tasks", *(key for key in KPI_LABELS if key.startswith("tasks_")),
+             *(key for key in KPI_LABELS if key != "tasks" and not key.startswith("tasks_")))
 #: Every status a row can be counted under, in the order the dashboard lists them; they sum to the rows.
 STATUS_LINES = (Status.DONE.value, Status.IN_PROGRESS.value, Status.NOT_STARTED.value, Status.CANCELLED.value,
                 "unknown_status")
@@ -43,7 +52,11 @@ STATUS_LINES = (Status.DONE.value, Status.IN_PROGRESS.value, Status.NOT_STARTED.
 
 @dataclass(frozen=True)
 class Kpis:
-    """The key figures of a pass (KPI_LABELS names them in Vietnamese, in this order)."""
+    """The key figures of a pass (KPI_LABELS names them in Vietnamese, in this order): the rows' figures (task
+    × unit), then the tasks' (sync.tasks: the four states add up to `tasks`; `tasks_late` are open tasks past
+    their deadline), last so that `run --json` keeps the order of its older keys.
+
+    The task figures default to 0 only for a report's figures saved before they existed (from_json)."""
 
     tasks: int
     rows: int
@@ -60,6 +73,11 @@ class Kpis:
     missing_quarterly: int
     errors: int
     on_time_rate: float | None
+    tasks_done: int = 0
+    tasks_in_progress: int = 0
+    tasks_not_started: int = 0
+    tasks_cancelled: int = 0
+    tasks_late: int = 0
 
     def status_count(self, status: Status) -> int:
         """Rows counted under `status` (the field of the same name)."""
@@ -72,8 +90,10 @@ class Kpis:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Kpis:
-        """The figures as `to_json` wrote them (a report's saved figures); KeyError when one is missing."""
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        """The figures as `to_json` wrote them (a report's saved figures); KeyError when one is missing (the
+        task figures may be: figures saved before they existed)."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__
+                      if name in data or not name.startswith("tasks_")})
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,9 @@ class TaskLine(_Line):
     unknown_status: int
     overdue: int
     missing: int
-    state: str  # task_condition: "Quá hạn (3/6 đơn vị)"
+    state: str  # the task's state in words (sync.tasks.TaskState.label): "Chậm tiến độ 12 ngày (hạn …)"
+    status: str = ""  # the task's status (a Status value), late or not
+    late: bool = False  # open past its deadline
 
 
 @dataclass(frozen=True)
@@ -142,16 +164,6 @@ class OverdueLine(_Line):
 
 
 @dataclass
-class RowResult:
-    checked: Checked
-    flags: list[Flag]
-    owed: list[int]  # quarters whose result is due and owed
-
-    def has(self, kind: FlagKind) -> bool:
-        return any(f.kind == kind for f in self.flags)
-
-
-@dataclass
 class Summary:
     as_of: dt.date
     kpis: Kpis
@@ -160,14 +172,10 @@ class Summary:
     overdue: list[OverdueLine] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
+    tasks: list[TaskState] = field(default_factory=list)  # every task's state, in plan order (sync.tasks)
 
 
-def evaluate(checked: list[Checked], rules: Rules) -> list[RowResult]:
-    out = []
-    for c in checked:
-        owed = owed_quarters(c, rules)
-        out.append(RowResult(c, flags_for(c, rules, owed), owed))
-    return out
+__all__ = ["RowResult", "evaluate"]  # evaluated rows: sync.tasks evaluates, sync.flags holds the rule
 
 
 def _counts(rows: Sequence[RowResult]) -> Counter[str]:
@@ -187,10 +195,12 @@ def _counts(rows: Sequence[RowResult]) -> Counter[str]:
 
 def on_time_rate(rows: list[RowResult], as_of: dt.date) -> float | None:
     """Done on or before the due date, over rows done or whose due day is over on `as_of` (the flags' rule,
-    deadlines.day_over, judged on Rules.today); cancelled and undated excluded."""
+    deadlines.day_over, judged on Rules.today); cancelled, undated and open rows closed with their task
+    (sync.tasks) excluded."""
     due_rows = [(r.checked, r.checked.due) for r in rows
                 if r.checked.counted and r.checked.due and r.checked.status != Status.CANCELLED
-                and r.checked.schedule.kind != ScheduleKind.RECURRING]
+                and r.checked.schedule.kind != ScheduleKind.RECURRING
+                and not (r.closed_by_task and r.checked.status != Status.DONE)]
     considered = [(c, due) for c, due in due_rows if due and (c.status == Status.DONE or day_over(due, as_of))]
     if not considered:
         return None
@@ -204,8 +214,15 @@ def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: S
     after `as_of` for figures at the end of it), for the on-time rate to count what the flags count."""
     counts = _counts(rows)
     issues = [i for r in rows for i in r.checked.issues] + list(extra_issues)
+    states = judge_all(plan.tasks, rows, year_over(judged_on or as_of, plan.year))
+    by_status = Counter(t.status for t in states)
     kpis = Kpis(
         tasks=len(plan.tasks),
+        tasks_done=by_status[Status.DONE],
+        tasks_in_progress=by_status[Status.IN_PROGRESS],
+        tasks_not_started=by_status[Status.NOT_STARTED],
+        tasks_cancelled=by_status[Status.CANCELLED],
+        tasks_late=sum(1 for t in states if t.late),
         rows=len(rows),
         done=counts[Status.DONE.value],
         in_progress=counts[Status.IN_PROGRESS.value],
@@ -221,7 +238,8 @@ def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: S
         errors=len(issues),
         on_time_rate=on_time_rate(rows, judged_on or as_of),
     )
-    return Summary(as_of, kpis, _by_unit(rows, plan), _by_task(rows, plan), _overdue(rows), issues, rows)
+    return Summary(as_of, kpis, _by_unit(rows, plan), _by_task(rows, plan, states), _overdue(rows), issues, rows,
+                   states)
 
 
 def _group(rows: list[RowResult], key: Callable[[Checked], Hashable]) -> dict[Hashable, list[RowResult]]:
@@ -246,49 +264,10 @@ def _by_unit(rows: list[RowResult], plan: Plan) -> list[UnitLine]:
     return out
 
 
-def task_state(statuses: Sequence[Status | None]) -> str:
-    live = [s for s in statuses if s != Status.CANCELLED]
-    if not statuses:
-        return "Chưa có đơn vị nhập"
-    if not live:
-        return STATUSES[Status.CANCELLED]
-    if all(s == Status.DONE for s in live):
-        return STATUSES[Status.DONE]
-    if any(s in (Status.DONE, Status.IN_PROGRESS) for s in live):
-        return STATUSES[Status.IN_PROGRESS]
-    return STATUSES[Status.NOT_STARTED]
-
-
-#: What a task's state says when some of its units carry a flag, worst first (the flag's own prefix).
-CONDITION_LABELS = ((FlagKind.OVERDUE, FLAG_PREFIXES[FlagKind.OVERDUE]),
-                    (FlagKind.MISSING, f"{FLAG_PREFIXES[FlagKind.MISSING]} quý"),
-                    (FlagKind.DUE_SOON, FLAG_PREFIXES[FlagKind.DUE_SOON]))
-
-
-def task_condition(rows: list[RowResult]) -> str:
-    """A task's state across its units, saying the worst that is true: "Quá hạn (3/6 đơn vị)"."""
-    n = len(rows)
-    if not n:
-        return "Chưa có đơn vị nhập"
-    for kind, label in CONDITION_LABELS:
-        k = sum(1 for r in rows if r.has(kind))
-        if k:
-            return f"{label} ({k}/{n} đơn vị)"
-    unknown = sum(1 for r in rows if r.checked.status is None)
-    if unknown:
-        return f"Chưa rõ tình trạng ({unknown}/{n} đơn vị)"
-    state = task_state([r.checked.status for r in rows])
-    if state == STATUSES[Status.IN_PROGRESS]:
-        done = sum(1 for r in rows if r.checked.status == Status.DONE)
-        live = sum(1 for r in rows if r.checked.status != Status.CANCELLED)
-        return f"{state} ({done}/{live} đơn vị hoàn thành)" if done else state
-    return state
-
-
-def _by_task(rows: list[RowResult], plan: Plan) -> list[TaskLine]:
+def _by_task(rows: list[RowResult], plan: Plan, states: list[TaskState]) -> list[TaskLine]:
     out = []
     groups = _group([r for r in rows if r.checked.counted], lambda c: c.task.stt if c.task else None)
-    for task in plan.tasks:
+    for task, state in zip(plan.tasks, states, strict=True):
         mine = groups.get(task.stt, [])
         counts = _counts(mine)
         out.append(TaskLine(
@@ -296,8 +275,24 @@ def _by_task(rows: list[RowResult], plan: Plan) -> list[TaskLine]:
             done=counts[Status.DONE.value], in_progress=counts[Status.IN_PROGRESS.value],
             not_started=counts[Status.NOT_STARTED.value], cancelled=counts[Status.CANCELLED.value],
             unknown_status=counts["unknown_status"], overdue=counts[FlagKind.OVERDUE.value],
-            missing=counts[FlagKind.MISSING.value], state=task_condition(mine)))
+            missing=counts[FlagKind.MISSING.value], state=state.label if mine else "Chưa có đơn vị nhập",
+            status=state.status.value, late=state.late))
     return out
+
+
+def task_headline(k: Kpis) -> str:
+    """The Sở's figures in one line: "Hoàn thành 5/17 nhiệm vụ (29,4%) · 11 đang triển khai · 2 chậm tiến độ"."""
+    share = vn_number(round(100 * k.tasks_done / k.tasks, 1)) if k.tasks else "0"
+    parts = [f"Hoàn thành {k.tasks_done}/{k.tasks} nhiệm vụ ({share}%)", f"{k.tasks_in_progress} đang triển khai",
+             f"{k.tasks_not_started} chưa triển khai"]
+    if k.tasks_cancelled:
+        parts.append(f"{k.tasks_cancelled} không thực hiện")
+    parts.append(f"{k.tasks_late} chậm tiến độ")
+    return " · ".join(parts)
+
+
+#: The fill of a task's state on the dashboard: the colour of the row flag that means the same.
+TASK_FILLS = {"late": FLAG_FILLS[FlagKind.OVERDUE], Status.DONE.value: "D9EAD3"}
 
 
 def _overdue(rows: list[RowResult]) -> list[OverdueLine]:
@@ -356,9 +351,11 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     g.row([("Cập nhật lúc", 2), (now.strftime("%d/%m/%Y %H:%M:%S"), 2)])
     g.row([("Số liệu tính đến ngày", 2), (format_date(summary.as_of), 2)])
 
+    g.row([("Nhiệm vụ", 2), (task_headline(summary.kpis), every - 2)], "total")
     k = summary.kpis.to_json()  # KPI_LABELS has the same keys, in the same order
     kpi_first = _section(g, "I. CHỈ SỐ CHÍNH", [("TT", 1), ("Chỉ số", 1), ("Giá trị", 1)])
-    for n, (key, label) in enumerate(KPI_LABELS.items(), start=1):
+    for n, key in enumerate(KPI_ORDER, start=1):
+        label = KPI_LABELS[key]
         value = "" if k.get(key) is None else k[key]
         g.row([(n, 1), (label, 1), (value, 1)], formats={2: "0.0"} if key == "on_time_rate" else {}, ordinal=True)
     kpi_last = g.last_row
@@ -387,7 +384,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     for t, text in zip(summary.by_task, tasks, strict=True):
         r = g.row([(t.stt, 1), (text, 1), (t.units, 1), (t.done, 1), (t.overdue, 1), (t.missing, 1),
                    (t.schedule, 3), (t.state, 3)], ordinal=True)
-        colour = next((rgb for flag, rgb in FLAG_COLOURS if t.state.startswith(flag)), None)
+        colour = TASK_FILLS.get("late" if t.late else t.status)
         if colour:
             g.fills[(r, state_col)] = colour
 

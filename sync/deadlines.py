@@ -5,11 +5,12 @@ Pure functions, no I/O. A phrase becomes a `Schedule`:
 * once      — one due date ("Quý I/2024" → 31/03/2024, "trước ngày 15/6/2024" → 15/06/2024); a range or a
               list of months or quarters is due at its end ("Tháng 3-4/2024", "Tháng 12/2024 - tháng 01/2025",
               "Quý II-III/2024"), and `start` says where it begins;
-* recurring — a result every period of the year ("Thường xuyên", "hằng tháng", "định kỳ hằng quý"); `day`
+* recurring — a result every period of the year ("Thường xuyên", "hằng tháng", "định kỳ hằng quý", "01 bài/tháng",
+              "Định kỳ 6 tháng": `every` is half, a result in Q2 and Q4); `day`
               when the phrase sets the day of the period's last month ("Hàng quý, trước ngày 10 tháng cuối quý"),
               or with `next_period` of the next period's first month ("trước ngày 20 tháng đầu quý sau"); a
               day it cannot place is dropped with a `note`;
-* event     — tied to something outside the plan ("Theo tiến độ Đề án", "Theo Kế hoạch của UBND tỉnh"); a
+* event     — tied to something outside the plan ("Theo tiến độ Đề án", "Theo Kế hoạch của UBND tỉnh", "Đột xuất"); a
               date only when the phrase gives an expected one ("dự kiến trong quý II/2024") or the Office
               sets Hạn hoàn thành;
 * unknown   — anything else; never an exception.
@@ -47,7 +48,7 @@ class ScheduleKind(StrEnum):
 class Schedule:
     kind: ScheduleKind
     due: dt.date | None = None     # once: the date; event: the expected date, if any
-    every: str | None = None       # recurring: month | quarter | year | week
+    every: str | None = None       # recurring: week | month | quarter | half | year
     until: dt.date | None = None   # recurring: last day it runs
     expected: bool = False         # event: `due` is an estimate given in the phrase
     note: str | None = None        # why a phrase is unknown, or what of it was not understood, in Vietnamese
@@ -153,12 +154,16 @@ def format_date(day: dt.date | None) -> str:
 
 _RECURRING = (
     (re.compile(r"\b(hang|moi) tuan\b"), "week"),
-    (re.compile(r"\b(hang|moi) thang\b|dinh ky (hang )?thang"), "month"),
+    # "Định kỳ 6 tháng", "6 tháng một lần", "hằng nửa năm": half-yearly (a result owed in Q2 and Q4)
+    (re.compile(r"\bdinh ky (06|6|sau) thang\b|\b(06|6|sau) thang (mot|1) lan\b|\b(hang|moi) (6 thang|nua nam)\b"),
+     "half"),
+    # "01 bài/tháng", "2 tin mỗi tháng": a monthly output (owed each quarter)
+    (re.compile(r"\b(hang|moi) thang\b|dinh ky (hang )?thang|(?<!\d)\s*/\s*thang\b"), "month"),
     (re.compile(r"\b(hang|moi) quy\b|dinh ky (hang )?quy|theo quy\b(?! dinh)"), "quarter"),
     (re.compile(r"\b(hang|moi) nam\b"), "year"),
     (re.compile(r"\bthuong xuyen\b|lien tuc|\bdinh ky\b"), "quarter"),
 )
-_EVENT = re.compile(r"theo tien do|sau khi|khi co (yeu cau|chi dao|van ban)|theo (de nghi|yeu cau|chi dao)"
+_EVENT = re.compile(r"theo tien do|sau khi|\bdot xuat\b|khi co (yeu cau|chi dao|van ban)|theo (de nghi|yeu cau|chi dao)"
                     r"|khi duoc|tuy theo|theo lo trinh|khi co"
                     # a body's own document sets the date: "Theo Kế hoạch của UBND tỉnh", "theo văn bản của Bộ"
                     r"|^theo (ke hoach|van ban|thong bao|huong dan|quyet dinh|cong van|chuong trinh)\b")

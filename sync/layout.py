@@ -42,7 +42,8 @@ def describe_schedule(schedule: Schedule) -> str:
         return format_date(schedule.due)
     if schedule.kind == ScheduleKind.RECURRING:
         period = schedule.every or ""  # unknown: told as quarterly, with no month
-        every = {"month": "Hằng tháng", "week": "Hằng tuần", "year": "Hằng năm"}.get(period, "Hằng quý")
+        every = {"month": "Hằng tháng", "week": "Hằng tuần", "half": "Định kỳ 6 tháng", "year": "Hằng năm"}.get(
+            period, "Hằng quý")
         if schedule.day:  # kept, so that the pass reading this cell back still knows the day
             month = {("quarter", False): " tháng cuối quý", ("quarter", True): " tháng đầu quý sau",
                      ("month", True): " tháng sau"}.get((period, schedule.next_period), "")

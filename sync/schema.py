@@ -206,10 +206,11 @@ HEADER_COLOUR = "D9E2F3"
 #: borders on merged ranges cost openpyxl seconds to load on a long dashboard, and banding reads as well).
 BAND_COLOUR = "F2F5FB"
 
-_FLAG_FILLS = {FlagKind.OVERDUE: "F4CCCC", FlagKind.MISSING: "FCE5CD", FlagKind.DUE_SOON: "FFF2CC",
+#: Fill colours of the flags (row colours in Theo dõi, task states on the dashboard).
+FLAG_FILLS = {FlagKind.OVERDUE: "F4CCCC", FlagKind.MISSING: "FCE5CD", FlagKind.DUE_SOON: "FFF2CC",
                FlagKind.LATE: "D9D2E9", FlagKind.UNDATED: "EFEFEF"}
 #: Row colours by flag, most urgent first (text searched in the Cảnh báo cell, fill colour RGB).
-FLAG_COLOURS = tuple((prefix, _FLAG_FILLS[kind]) for kind, prefix in FLAG_PREFIXES.items())
+FLAG_COLOURS = tuple((prefix, FLAG_FILLS[kind]) for kind, prefix in FLAG_PREFIXES.items())
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,12 @@ def test_figures_add_up_per_unit_per_task_and_overall(plan, typed):
     assert sum(u.rows for u in summary.by_unit) == counted
     for t in summary.by_task:
         assert sum(t.to_json()[s] for s in STATUS_LINES) == t.units
-        assert ("Quá hạn" in t.state) == (t.overdue > 0)
-        if t.state == "Hoàn thành":
-            assert t.done + t.cancelled == t.units and t.done > 0
+        assert ("Chậm tiến độ" in t.state) == t.late
+        assert not t.late or t.overdue > 0  # a late task has a lead row past its deadline
+        if t.status == "done":
+            assert t.done > 0 and t.overdue == 0  # closed: no row of it is overdue any more
+    assert k["tasks_done"] + k["tasks_in_progress"] + k["tasks_not_started"] + k["tasks_cancelled"] == k["tasks"]
+    assert k["tasks_late"] == sum(1 for t in summary.by_task if t.late)
     assert sum(t.units for t in summary.by_task) == counted
     for key in ("overdue", "done", "in_progress", "not_started", "cancelled", "unknown_status", "errors"):
         assert sum(u[key] for u in units) == (k[key] if key != "errors" else
@@ -103,30 +106,76 @@ def _task(summary, stt):
     return next(t for t in summary.by_task if t.stt == stt)
 
 
-def test_task_state_says_the_worst_that_is_true(plan):
-    # task 1 (due 29/02/2024) has six units; three of them still at work in September are overdue
-    typed = [{"stt": 1, "unit": u, "status": "Hoàn thành", "done_date": "20/02/2024", "evidence": "Số 1/KH",
-              "results": {1: "x", 2: "", 3: "", 4: ""}} for u in UNIT_NAMES[:3]]
-    typed += [{"stt": 1, "unit": u, "status": "Đang thực hiện", "results": {1: "x", 2: "x", 3: "x", 4: ""}}
-              for u in UNIT_NAMES[3:6]]
-    assert _task(pipeline(plan, typed), 1).state == "Quá hạn (3/6 đơn vị)"
-    for e in typed[3:]:
-        e.update(status="Hoàn thành", done_date="25/02/2024", evidence="Số 2/KH", results={1: "x", 2: "", 3: "",
-                                                                                           4: ""})
-    assert _task(pipeline(plan, typed), 1).state == "Hoàn thành"
-    typed[0].update(status="Không thực hiện", note="Không còn kinh phí", done_date=None, results={})
-    assert _task(pipeline(plan, typed), 1).state == "Hoàn thành"  # done by all who do it
+def _flags(summary, stt):
+    return {r.checked.unit.code: [f.kind.value for f in r.flags] for r in summary.results
+            if r.checked.task and r.checked.task.stt == stt and r.checked.unit}
 
 
-@pytest.mark.parametrize("as_of,state", [(dt.date(2024, 3, 10), "Đang thực hiện (1/6 đơn vị hoàn thành)"),
-                                         (dt.date(2024, 3, 26), "Sắp đến hạn (5/6 đơn vị)"),
-                                         (dt.date(2024, 4, 2), "Quá hạn (5/6 đơn vị)")])
+def test_a_task_follows_its_lead_and_closes_its_supporting_rows(plan):
+    # task 1 (due 29/02/2024) is led by Văn phòng Sở; the five others support it
+    lead, *support = UNIT_NAMES[:6]
+    typed = [{"stt": 1, "unit": lead, "status": "Đang thực hiện", "results": {1: "x", 2: "", 3: "", 4: ""}}]
+    typed += [{"stt": 1, "unit": u, "status": "Hoàn thành", "done_date": "20/02/2024", "evidence": "Số 1/KH",
+               "results": {1: "x", 2: "", 3: "", 4: ""}} for u in support]
+    summary = pipeline(plan, typed)  # as of 20/09/2024: the supporting units finished, the lead did not
+    days = (AS_OF - dt.date(2024, 2, 29)).days
+    assert _task(summary, 1).state == f"Chậm tiến độ {days} ngày (hạn 29/02/2024)"
+    assert summary.kpis.tasks_late == 1 and summary.kpis.tasks_in_progress == 1
+
+    typed[0].update(status="Hoàn thành", done_date="04/03/2024", evidence="Số 3/KH-STTTT")
+    for e in typed[1:]:
+        e.update(status="Đang thực hiện", done_date=None, evidence="")
+    summary = pipeline(plan, typed)
+    assert _task(summary, 1).state == "Hoàn thành (04/03/2024)"
+    assert summary.kpis.tasks_done == 1 and summary.kpis.tasks_late == 0
+    flags = _flags(summary, 1)
+    assert "overdue" in _flags(pipeline(plan, typed[1:]), 1)["CNTT"]  # without its lead's row the task is open
+    # closed with the task: no "Quá hạn", and no result owed for the quarters after the lead's completion (Q1's
+    # window ended on 14/03, after the completion: the completion with evidence is that quarter's result)
+    assert all(f == [] for code, f in flags.items() if code != "VP"), flags
+    assert summary.kpis.overdue == 0 and summary.overdue == []
+
+    typed[0].update(status="Không thực hiện", note="Không còn kinh phí", done_date=None, evidence="")
+    summary = pipeline(plan, typed)
+    assert _task(summary, 1).state == "Không thực hiện: Không còn kinh phí"
+    assert summary.kpis.tasks_cancelled == 1
+    assert all(f == [] for f in _flags(summary, 1).values())
+
+
+def test_a_task_with_several_leads_is_done_when_all_of_them_are(plan):
+    # task 5 (Trong năm 2024) is led by CNTT and TTBCXB together
+    typed = [{"stt": 5, "unit": u, "status": "Hoàn thành", "done_date": "10/05/2024", "evidence": "Số 5/BC",
+              "results": {1: "", 2: "x", 3: "", 4: ""}} for u in ("Phòng CNTT-BCVT", "Phòng TT-BC-XB")]
+    typed[1].update(status="Đang thực hiện", done_date=None, evidence="")
+    assert _task(pipeline(plan, typed), 5).state == "Đang thực hiện"
+    typed[1].update(status="Hoàn thành", done_date="12/06/2024", evidence="Số 6/BC")
+    assert _task(pipeline(plan, typed), 5).state == "Hoàn thành (12/06/2024)"
+
+
+def test_outside_led_task_is_decided_by_the_sos_rows(plan):
+    # task 14 is led by an outside body; Phòng TT-BC-XB supports it and its row decides
+    typed = [{"stt": 14, "unit": "Phòng TT-BC-XB", "status": "Đang thực hiện", "results": {1: "x", 2: "x", 3: "x"}}]
+    state = next(t for t in pipeline(plan, typed).tasks if t.stt == 14)
+    assert state.leads == ("TTBCXB",) and state.label == "Đang thực hiện (theo tiến độ Đề án, Kế hoạch)"
+
+
+def test_a_recurring_task_is_done_only_at_the_years_end(plan):
+    # task 2 is "Thường xuyên": its lead's "Hoàn thành" in September keeps it going
+    typed = [{"stt": 2, "unit": "Văn phòng Sở", "status": "Hoàn thành", "done_date": "01/09/2024",
+              "evidence": "Số 9/BC", "results": {1: "x", 2: "x", 3: "x", 4: ""}}]
+    assert _task(pipeline(plan, typed), 2).state == "Đang thực hiện (thường xuyên)"
+    assert _task(pipeline(plan, typed, dt.date(2025, 1, 2)), 2).state == "Hoàn thành (01/09/2024)"
+
+
+@pytest.mark.parametrize("as_of,state", [(dt.date(2024, 3, 10), "Đang thực hiện"),
+                                         (dt.date(2024, 3, 31), "Đang thực hiện"),
+                                         (dt.date(2024, 4, 2), "Chậm tiến độ 2 ngày (hạn 31/03/2024)")])
 def test_task_state_moves_with_the_date(plan, as_of, state):
-    # task 3 is due 31/03/2024; one unit done early, five at work
-    typed = [{"stt": 3, "unit": UNIT_NAMES[0], "status": "Hoàn thành", "done_date": "01/03/2024",
+    # task 3 is due 31/03/2024; its lead (Văn phòng Sở) at work, one supporting unit done early
+    typed = [{"stt": 3, "unit": UNIT_NAMES[1], "status": "Hoàn thành", "done_date": "01/03/2024",
               "evidence": "Số 1/KH", "results": {1: "x", 2: "", 3: "", 4: ""}}]
     typed += [{"stt": 3, "unit": u, "status": "Đang thực hiện", "results": {1: "x", 2: "", 3: "", 4: ""}}
-              for u in UNIT_NAMES[1:6]]
+              for u in [UNIT_NAMES[0], *UNIT_NAMES[2:6]]]
     assert _task(pipeline(plan, typed, as_of), 3).state == state
 
 

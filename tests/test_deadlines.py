@@ -49,6 +49,11 @@ VARIANTS = [
     ("Hằng năm", "recurring", None),
     ("Khi có yêu cầu", "event", None),
     ("Theo đề nghị của Sở Nội vụ", "event", None),
+    # DESIGN.md §10: half-yearly, a monthly output, an event
+    ("Định kỳ 6 tháng", "recurring", None),
+    ("6 tháng một lần", "recurring", None),
+    ("01 bài/tháng", "recurring", None),
+    ("Đột xuất", "event", None),
 ]
 
 # How plans other than 2024's write Tiến độ (issue 13): ranges, lists, the year end crossed, bodies' own plans.
@@ -279,3 +284,11 @@ def test_a_year_no_plan_can_have_is_a_clear_date_error(typed):
 def test_a_two_digit_year_is_this_century_and_a_four_digit_one_is_as_written():
     assert parse_date("05/03/24") == D(2024, 3, 5)
     assert parse_date("2024-03-05") == D(2024, 3, 5)
+
+
+@pytest.mark.parametrize("phrase,every", [("Định kỳ 6 tháng", "half"), ("dinh ky 06 thang", "half"),
+                                          ("6 tháng một lần", "half"), ("01 bài/tháng", "month"),
+                                          ("02 tin / tháng", "month"), ("Định kỳ hằng quý", "quarter"),
+                                          ("Thường xuyên", "quarter")])
+def test_the_period_a_recurring_phrase_names(phrase, every):
+    assert parse(phrase, 2024).every == every

@@ -6,6 +6,7 @@ import pytest
 from sync.dashboard import evaluate, summarize
 from sync.deadlines import day_over
 from sync.flags import Rules
+from sync.schema import Status
 from sync.tables import Entry
 from sync.validation import check_all
 
@@ -145,10 +146,20 @@ def test_done_on_time_has_no_flag(plan):
                              results={1: "x", 2: "", 3: "", 4: ""})) == [[]]
 
 
-def test_done_after_the_q1_cutoff_owes_q2(plan):
-    """31/03 lies in Q2's reporting period (15/03–14/06), so the Q2 result is owed too."""
-    assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="31/03/2024", evidence="Số 1/KH",
-                             results={1: "x", 2: "", 3: "", 4: ""})) == [["Thiếu kết quả Quý II (hạn 14/06/2024)"]]
+def test_a_completion_with_evidence_is_the_result_of_its_quarter(plan):
+    """31/03 lies in Q2's reporting window (15/03–14/06): the dated completion with its evidence is Q2's result
+    (DESIGN.md §10), and nothing is owed after it; without evidence Q2's result is still owed."""
+    done = dict(stt=3, status="Hoàn thành", done_date="31/03/2024", results={1: "x", 2: "", 3: "", 4: ""})
+    assert flags(plan, entry(**done, evidence="Số 1/KH")) == [[]]
+    assert flags(plan, entry(**done)) == [["Thiếu kết quả Quý II (hạn 14/06/2024)"]]
+
+
+def test_a_half_yearly_task_owes_q2_and_q4_only(plan):
+    row = entry(stt=2, unit="Văn phòng Sở")
+    half = {2: "Định kỳ 6 tháng"}
+    assert flags(plan, row, as_of=D(2024, 3, 20), overrides=half) == [[]]
+    assert flags(plan, row, as_of=D(2024, 12, 20), overrides=half) == [["Thiếu kết quả Quý II (hạn 14/06/2024)",
+                                                                         "Thiếu kết quả Quý IV (hạn 14/12/2024)"]]
 
 
 def test_due_soon_window(plan):
@@ -185,8 +196,9 @@ def test_due_day_is_over_the_same_way_for_overdue_and_missing(plan):
 
 
 def test_done_task_owes_no_later_quarter(plan):
-    row = entry(stt=3, status="Hoàn thành", done_date="10/03/2024", evidence="Số 1/KH")
-    assert flags(plan, row) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]
+    row = entry(stt=3, status="Hoàn thành", done_date="10/03/2024")
+    assert flags(plan, row) == [["Thiếu kết quả Quý I (hạn 14/03/2024)"]]  # no evidence: Q1's result is owed
+    assert flags(plan, entry(stt=3, status="Hoàn thành", done_date="10/03/2024", evidence="Số 1/KH")) == [[]]
 
 
 def test_event_without_date_and_office_override(plan):
@@ -210,7 +222,12 @@ def test_summary_counts(plan):
                           entry(row=4, stt=1, unit="X"), entry(row=5, stt=2, status="?")), rules)
     k = summarize(rows, plan, AS_OF).kpis
     assert (k.rows, k.done, k.in_progress, k.not_started, k.unknown_status) == (4, 1, 1, 0, 1)
-    assert (k.overdue, k.errors, k.on_time_rate) == (1, 2, 50.0)
+    # the lead (Văn phòng Sở) completed task 3 on time: Ban Biên tập's supporting row is closed with it
+    assert (k.overdue, k.errors, k.on_time_rate) == (0, 2, 100.0)
+    assert (k.tasks, k.tasks_done, k.tasks_in_progress, k.tasks_not_started, k.tasks_late) == (17, 1, 0, 16, 0)
+    rows[0].checked.status = Status.IN_PROGRESS  # the lead still at work: the task is late, both rows overdue
+    k = summarize(evaluate([r.checked for r in rows], rules), plan, AS_OF).kpis
+    assert (k.overdue, k.tasks_done, k.tasks_in_progress, k.tasks_late) == (2, 0, 1, 1)
 
 
 def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
@@ -227,7 +244,7 @@ def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
 @pytest.mark.parametrize("phrase", ["Hàng quý, trước ngày 10 tháng cuối quý", "Hằng tháng, trước ngày 25",
                                     "Thường xuyên", "Quý II-III/2024", "Tháng 12/2024 - tháng 01/2025",
                                     "Hàng quý, trước ngày 20 tháng đầu quý sau", "Hằng tháng, trước ngày 5 tháng sau",
-                                    "Quý IV/2024 - Quý I/2025"])
+                                    "Quý IV/2024 - Quý I/2025", "Định kỳ 6 tháng", "01 bài/tháng"])
 def test_plan_tab_deadline_reads_back_as_the_same_schedule(phrase):
     from sync.deadlines import parse
     from sync.layout import describe_schedule
