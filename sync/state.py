@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS sends (
 #: their own columns are not repeated, and a key outside this list is kept by name).
 PACKED = ("tasks", "rows", "done", "in_progress", "not_started", "cancelled", "unknown_status", "not_counted",
           "overdue", "due_soon", "late", "undated", "missing_quarterly", "errors", "on_time_rate", "pass_id",
-          "cells_written", "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "written", "source")
+          "cells_written", "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "written", "source",
+          # added with the task figures (sync.tasks): last, so that the records written before still read
+          "tasks_done", "tasks_in_progress", "tasks_not_started", "tasks_cancelled", "tasks_late")
 #: Summary keys kept in the pass row's own columns (column name, summary key).
 COLUMNS = (("as_of", "as_of"), ("backend", "backend"), ("dry_run", "dry_run"), ("rows", "rows"),
            ("errors", "errors"), ("overdue", "overdue"), ("emails_sent", "emails_sent"),
