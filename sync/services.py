@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .delivery import Sender
     from .history_store import HistoryStore
     from .state import State
+    from .tasks import TaskState
     from .trends import TrendRow
     from .witness import Witness
 
@@ -1081,7 +1082,8 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
 
 
 EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn vị", "unit": "Đơn vị", "role": "Vai trò",
-                  "status": "Tình trạng", "deadline": "Hạn hoàn thành (tính được)", "done_date": "Ngày hoàn thành",
+                  "status": "Tình trạng", "task_state": "Tình trạng nhiệm vụ",
+                  "deadline": "Hạn hoàn thành (tính được)", "done_date": "Ngày hoàn thành",
                   "quantity": "Số lượng sản phẩm", "q1": "Kết quả Quý I", "q2": "Kết quả Quý II",
                   "q3": "Kết quả Quý III", "q4": "Kết quả Quý IV", "evidence": "Minh chứng",
                   "flags": "Cảnh báo", "overdue_days": "Số ngày quá hạn", "missing_quarters": "Quý thiếu kết quả",
@@ -1113,10 +1115,12 @@ def refuse_own_file(output: Path, settings: Settings) -> None:
                             "Chọn một tên tệp khác cho tùy chọn -o.")
 
 
-def export_rows(results: list[RowResult], as_of: dt.date) -> list[dict[str, Any]]:
-    """One flat row per tracking row, from the rows a pass computed (the same flags as the dashboard's)."""
+def export_rows(results: list[RowResult], as_of: dt.date, tasks: Sequence[TaskState] = ()) -> list[dict[str, Any]]:
+    """One flat row per tracking row, from the rows a pass computed (the same flags as the dashboard's), with
+    its task's state (sync.tasks: the one rule the dashboard and the report use)."""
     from .schema import ROLES, ROMAN, STATUSES, FlagKind
     from .text import nfc
+    task_states = {t.stt: t.label for t in tasks}
     out = []
     for r in results:
         c, e = r.checked, r.checked.entry
@@ -1125,6 +1129,7 @@ def export_rows(results: list[RowResult], as_of: dt.date) -> list[dict[str, Any]
             "unit_code": c.unit.code if c.unit else "", "unit": c.unit.name if c.unit else e.unit,
             "role": ROLES.get(c.role, "") if c.role else e.role,
             "status": STATUSES.get(c.status, e.status) if c.status else e.status,
+            "task_state": task_states.get(c.task.stt, "") if c.task and c.counted else "",
             "deadline": c.due, "done_date": c.done_date, "quantity": c.quantity,
             **{f"q{q}": e.results.get(q, "") for q in range(1, 5)}, "evidence": e.evidence,
             "flags": "; ".join(f.text for f in r.flags),
@@ -1164,7 +1169,8 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     if source is not None:
         (lines.say if output else lines.warn)(source.sentence())
-    frame = pd.DataFrame(export_rows(computed.summary.results, as_of), columns=list(EXPORT_COLUMNS))
+    frame = pd.DataFrame(export_rows(computed.summary.results, as_of, computed.summary.tasks),
+                         columns=list(EXPORT_COLUMNS))
     for key in ("quantity", "overdue_days"):
         frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty
     frame = frame.rename(columns=EXPORT_COLUMNS)

@@ -357,6 +357,10 @@ def test_export_is_one_flat_table_with_deadline_state_and_flags(demo_ran_project
     assert len(rows) == 76
     vp3 = next(r for r in rows if r["STT"] == "3" and r["Mã đơn vị"] == "VP")
     assert vp3["Tình trạng"] == "Hoàn thành" and vp3["Hạn hoàn thành (tính được)"]
+    # the task's state (sync.tasks) beside each row: one value per task, the lead's, on every row of it
+    assert len({r["Tình trạng nhiệm vụ"] for r in rows if r["STT"] == "4"}) == 1
+    task4 = next(r["Tình trạng nhiệm vụ"] for r in rows if r["STT"] == "4")
+    assert task4.startswith("Chậm tiến độ") and "hạn 30/06/2024" in task4
     assert any(r["Cảnh báo"].startswith("Quá hạn") and r["Số ngày quá hạn"] for r in rows)
     code, out, err = p.cli("export", "--at", D1.isoformat(), "-o", str(p.root / "x.xlsx"))
     assert code == 0, err
