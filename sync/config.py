@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import UserError
 from .problems import load_yaml, validation_problems
+from .products import Kind, with_settings
 from .schema import LOG_COLUMNS, PLAN_COLUMNS, TRACKING_COLUMNS, Layout
 from .text import closest
 
@@ -200,7 +201,20 @@ class Settings(_Strict):
     sheet_url: str | None = None
     tabs: dict[Literal["plan", "tracking", "dashboard", "log"], str] = {}
     headers: dict[str, str] = {}
+    #: Kinds of products (sync.products): label → words, adding words to a default kind or a new kind.
+    products: dict[str, list[str]] = {}
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("products")
+    @classmethod
+    def _product_words(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        with_settings(value)  # ValueError in Vietnamese, naming the kind
+        return value
+
+    @property
+    def product_kinds(self) -> tuple[Kind, ...]:
+        """The kinds of products counted: the defaults with this file's words and kinds (sync.products)."""
+        return with_settings(self.products)
 
     @field_validator("headers")
     @classmethod

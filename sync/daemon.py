@@ -1,7 +1,7 @@
 """The long-running job: a timetable (package `schedule`) around the same commands cron would run.
 
 * a pass at start and then every `daemon.every_minutes`, on working days between `work_start` and
-  `work_end`;
+  `work_end`; and one at `work_end` of every period's cut-off day, whatever day of the week it is;
 * `report --send` on the first working day after each period's cut-off (Quý I, 6 tháng, Quý III, năm:
   sync/periods.py), at `report_at`; a day missed
   (machine off, mail server down) is caught up on the following working days, for up to
@@ -55,6 +55,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.actions: list[tuple[str, int]] = []  # (action, exit code): what ran, for tests and the last log line
         self.scheduler.every(self.cfg.every_minutes).minutes.do(self._guarded, "run", self.sync_pass)
+        self.scheduler.every().day.at(self.cfg.work_end.strftime("%H:%M")).do(self._guarded, "run", self.cutoff_pass)
         self.scheduler.every().day.at(self.cfg.report_at.strftime("%H:%M")).do(self._guarded, "report", self.report)
         weekly = getattr(self.scheduler.every(), self.cfg.remind_weekday)
         weekly.at(self.cfg.remind_at.strftime("%H:%M")).do(self._guarded, "remind", self.remind)
@@ -69,6 +70,20 @@ class Daemon:
         if not self.working_now():
             return None
         return self._command(Job("run", as_of=self.clock().date()))
+
+    def cutoff_pass(self) -> str | None:
+        """A pass at `work_end` of every cut-off day, weekend or holiday (DESIGN.md §10): a period's figures are
+        those of the end of its cut-off day, and units type on a Saturday 14/09 too."""
+        today = self.clock().date()
+        if today not in self.cutoff_days():
+            return None
+        return self._command(Job("run", as_of=today))
+
+    def cutoff_days(self) -> set[dt.date]:
+        """The cut-off days of the plan year's reporting periods (sync.periods)."""
+        from . import periods
+        cutoff_day, rs = self.settings.deadlines.quarter_cutoff_day, self.settings.report
+        return {p.cutoff(cutoff_day) for p in periods.cycle(self.plan_year, rs.cycle, rs.third)}
 
     def report(self) -> str | None:
         """The period `auto` names today, on the first working day after its cut-off (or a few days later

@@ -14,6 +14,7 @@ from typing import Any
 from .deadlines import ScheduleKind, day_over, format_date
 from .flags import RowResult
 from .plan import Plan
+from .products import DEFAULT_KINDS, Kind, Products, of_checked
 from .schema import FLAG_FILLS, FLAG_PREFIXES, ROLES, STATUSES, FlagKind, Layout, Status
 from .sheet_grid import Grid
 from .tasks import TaskState, evaluate, judge_all, year_over
@@ -172,6 +173,7 @@ class Summary:
     overdue: list[OverdueLine] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
+    products: Products | None = None  # products by kind (sync.products), per task, unit and quarter
     tasks: list[TaskState] = field(default_factory=list)  # every task's state, in plan order (sync.tasks)
 
 
@@ -209,7 +211,8 @@ def on_time_rate(rows: list[RowResult], as_of: dt.date) -> float | None:
 
 
 def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: Sequence[Issue] = (),
-              judged_on: dt.date | None = None) -> Summary:
+              judged_on: dt.date | None = None, kinds: Sequence[Kind] = DEFAULT_KINDS,
+              cutoff_day: int = 14) -> Summary:
     """The figures of evaluated rows; `judged_on` is the day deadlines were judged on (Rules.today: the day
     after `as_of` for figures at the end of it), for the on-time rate to count what the flags count."""
     counts = _counts(rows)
@@ -239,7 +242,7 @@ def summarize(rows: list[RowResult], plan: Plan, as_of: dt.date, extra_issues: S
         on_time_rate=on_time_rate(rows, judged_on or as_of),
     )
     return Summary(as_of, kpis, _by_unit(rows, plan), _by_task(rows, plan, states), _overdue(rows), issues, rows,
-                   states)
+                   of_checked((r.checked for r in rows), plan.year, as_of, kinds, cutoff_day), states)
 
 
 def _group(rows: list[RowResult], key: Callable[[Checked], Hashable]) -> dict[Hashable, list[RowResult]]:

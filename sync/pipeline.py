@@ -17,6 +17,7 @@ from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from .flags import Rules
 from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
+from .products import DEFAULT_KINDS, Kind
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
@@ -50,11 +51,13 @@ class PassOptions:
     as_of_ended: bool = False
     #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
     trends: Callable[[dashboard.Summary], list[TrendRow]] | None = None
+    #: The kinds of products counted (sync.products: the defaults and the settings' `products:`)
+    products: tuple[Kind, ...] = DEFAULT_KINDS
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
         return cls(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
-                   due_soon_days=settings.deadlines.due_soon_days, **kw)
+                   due_soon_days=settings.deadlines.due_soon_days, products=settings.product_kinds, **kw)
 
 
 @dataclass
@@ -83,7 +86,8 @@ class PassResult:
                 "dry_run": dry_run, "pass_id": self.pass_id,
                 "attempts": self.attempts, "cells_written": 0 if dry_run else self.writes.cell_count(),
                 "cells_withheld": self.withheld,
-                "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()}}
+                "api_calls": backend.api_calls, **{k2: round(v, 4) for k2, v in self.timings.items()},
+                "products": self.summary.products.total() if self.summary.products else {}}
 
 
 def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, where: str) -> Computed:
@@ -101,7 +105,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
     summary = dashboard.summarize(rows, plan, opts.as_of,
                                   plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked),
-                                  judged_on=rules.today)
+                                  judged_on=rules.today, kinds=opts.products, cutoff_day=opts.cutoff_day)
 
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])

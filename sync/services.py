@@ -521,6 +521,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
             f"'{path}'." + ("" if built.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))
         if out["annex"]:
             say(f"Danh sách {len(built.errors)} lỗi nhập liệu (nội bộ, không gửi kèm): '{annex}'.")
+        if gap := typing_gap(state, as_of, now.date(), as_of == period.cutoff(cutoff_day)):
+            lines.warn(gap)
         if pdf.exists() and not pdf_wanted:
             pdf.unlink()  # never a PDF older than its .docx beside it
             say(f"Đã xóa '{pdf}' cũ (không còn khớp với tệp .docx mới; dùng --pdf để tạo lại).")
@@ -536,6 +538,16 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         emails = _deliver(settings, state, figures, files, now, request.force, witness, audience, sender, say)
         out["emails_sent"] = emails
     return ReportResult(out, emails, lines.all())
+
+
+def typing_gap(state: State, as_of: dt.date, today: dt.date, cutoff: bool) -> str | None:
+    """What a report of `as_of` may miss when the last pass recorded on or before it is older (sync.typing_gap)."""
+    from .history_store import HistoryStore
+    from .typing_gap import gap_warning
+    if as_of >= today:
+        return None  # today's entries are read as they are
+    found = HistoryStore(state).pass_at(as_of)
+    return gap_warning(found.as_of if found else None, as_of, cutoff)
 
 
 def send_report(settings: Settings, state: State, figures: Figures, files: list[Path], now: dt.datetime,
@@ -1140,6 +1152,26 @@ def export_rows(results: list[RowResult], as_of: dt.date, tasks: Sequence[TaskSt
     return out
 
 
+def with_products(frame: Any, summary: Summary) -> Any:
+    """One column per kind of product (sync.products) before the date column: each counted row's products, the
+    year to the date (empty for a row not counted)."""
+    from .products import DEFAULT_KINDS
+    products = summary.products
+    labels = products.labels if products else tuple(k.label for k in DEFAULT_KINDS)
+    counts = [products.of_row(c.task.stt, c.unit.code) if products and c.counted and c.task and c.unit else None
+              for c in (r.checked for r in summary.results)]
+    import pandas as pd
+    at = len(frame.columns) - 1  # before "Tính đến ngày", which stays last
+    for n, label in enumerate(labels):
+        frame.insert(at + n, f"{PRODUCT_COLUMN}{label}",
+                     pd.array([row[label] if row else None for row in counts], dtype="Int64"))
+    return frame
+
+
+#: The export's product columns: this, then the kind's label ("Sản phẩm: tin, bài").
+PRODUCT_COLUMN = "Sản phẩm: "
+
+
 @dataclass(frozen=True)
 class ExportResult:
     rows: int
@@ -1174,6 +1206,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     for key in ("quantity", "overdue_days"):
         frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty
     frame = frame.rename(columns=EXPORT_COLUMNS)
+    frame = with_products(frame, computed.summary)
     if output is None:
         return ExportResult(len(frame), as_of, frame.to_csv(index=False), None, lines.all())
     suffix = output.suffix.lower()

@@ -49,6 +49,11 @@ class Table:
     def text(self, row: int, key: str) -> str:
         return nfc(self.value(row, key))
 
+    def stored_as_text(self, row: int, key: str) -> bool:
+        """Whether the cell is marked as text (a leading apostrophe), so no spreadsheet evaluates it."""
+        col = self.columns.get(key)
+        return bool(col) and (row, col) in self.tab.text_cells
+
     def rows(self) -> range:
         return range(self.header_row + 1, len(self.tab.rows) + 1)
 
@@ -365,6 +370,8 @@ class Entry:
     done_date: Cell = None
     note: str = ""
     task: str = ""
+    #: Column keys whose cell is stored as text (a leading apostrophe): never a formula, whatever it starts with
+    as_text: frozenset[str] = frozenset()
 
     def texts(self) -> dict[str, str]:
         """The free-text cells a unit typed, by column key (checked for formula injection)."""
@@ -392,6 +399,8 @@ def read_entries(table: Table) -> list[Entry]:
             done_date=table.value(r, "done_date"),
             note=table.text(r, "note"),
             task=table.text(r, "task"),
+            as_text=frozenset(k for k in table.columns if table.stored_as_text(r, k)) if table.tab.text_cells
+            else frozenset(),
         ))
     return entries
 

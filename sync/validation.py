@@ -19,7 +19,15 @@ from .tables import Entry, as_stt
 from .text import closest, fold, nfc
 from .workbook import Cell
 
-FORMULA_START = re.compile(r"^(=|\+|@|\t|\r|-(?!\s))")
+#: What a spreadsheet would evaluate (DESIGN.md §10, "bullets are text"): "=" anything; "+", "-" or "@" followed
+#: at once by a number, a cell reference (alone or before an operator: "-A1", "+B2*3"), a sheet reference or a
+#: function call ("@SUM(", "-HYPERLINK("). A bullet ("+ Tổ chức…", "-Đăng 05 tin", "• …", "* …") is text.
+FORMULA_START = re.compile(
+    r"^[\t\r]*(?:="
+    r"|[-+@](?:[.,]?[0-9]"
+    r"|\$?[A-Za-z]{1,3}\$?[0-9]+(?=\s*(?:$|[-+*/^&=<>:!,;)%]))"
+    r"|'?[A-Za-z_][A-Za-z0-9_.]*'?!"
+    r"|[A-Za-z_][A-Za-z0-9_.]*\())")
 URL_LIKE = re.compile(r"(?i)\b(?:https?|ftp|htt?ps?|hxxps?)\S*|\bwww\.\S+|\S+://\S*")
 THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 #: More than this many products of one task by one unit is a typing slip (news items, meetings, documents)
@@ -279,9 +287,18 @@ def _check_evidence(c: Checked) -> None:
             return
 
 
+def formula_risk(text: str) -> bool:
+    """Whether a spreadsheet would evaluate `text` typed into a cell (FORMULA_START); a bullet is text."""
+    return bool(text) and FORMULA_START.match(text) is not None
+
+
 def _check_formulas(c: Checked) -> None:
+    """Text a spreadsheet would evaluate, unless its cell is stored as text (a leading apostrophe): both fixes
+    offered clear the flag (the apostrophe makes the cell text; without the sign it is not a formula)."""
     for key, text in c.entry.texts().items():
-        if text and FORMULA_START.match(text):
-            c.add(key, f"Nội dung bắt đầu bằng '{text[0].strip() or 'ký tự điều khiển'}' có thể bị hiểu là công "
-                       "thức khi mở bằng Excel (nguy cơ chèn công thức); bỏ ký tự đầu hoặc thêm dấu nháy đơn (') "
-                       "phía trước.")
+        if key in c.entry.as_text or not formula_risk(text):
+            continue
+        sign = text.lstrip("\t\r")[0]
+        c.add(key, f"Nội dung bắt đầu bằng '{sign}' có thể bị hiểu là công thức khi mở bằng Excel (nguy cơ chèn "
+                   "công thức); gõ thêm dấu nháy đơn (') trước nội dung để ô được lưu dạng văn bản, hoặc bỏ dấu "
+                   f"'{sign}' ở đầu.")

@@ -24,6 +24,9 @@ class Tab:
     #: Merged ranges as (first row, first column, last row, last column), 1-based and inclusive. Only the
     #: top-left cell of a range holds a value; `rows` keeps the other cells empty, as the sheet stores them.
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: Cells stored as text whatever they hold (typed with a leading apostrophe: Excel's `quotePrefix`), so a
+    #: spreadsheet never evaluates them; only backends that can tell fill it (the .xlsx file does).
+    text_cells: set[Pos] = field(default_factory=set)
 
     def cell(self, row: int, col: int) -> Cell:
         if 1 <= row <= len(self.rows) and 1 <= col <= len(self.rows[row - 1]):

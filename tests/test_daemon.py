@@ -77,8 +77,9 @@ def test_a_week_of_the_daemon(demo_project, monkeypatch, tmp_path):
     daemon = _daemon(demo_project, clock, monkeypatch, every_minutes=120)
     clock.run(daemon, dt.datetime(2024, 9, 17, 18, 0))  # to Tuesday evening
     runs = [a for a in daemon.actions if a[0] == "run"]
-    # every 2 h from 07:00: 09, 11, 13, 15, 17 h fall in 07:30–17:30, on Fri, Mon and Tue only
-    assert runs == [("run", 0)] * 15
+    # every 2 h from 07:00: 09, 11, 13, 15, 17 h fall in 07:30–17:30, on Fri, Mon and Tue; and Saturday 14/09,
+    # the cut-off day, at work_end
+    assert runs == [("run", 0)] * 16
     assert [a for a in daemon.actions if a[0] == "report"] == [("report", 0)]
     assert [a for a in daemon.actions if a[0] == "remind"] == [("remind", 0)]
     outbox = list((demo_project.root / "outbox").glob("*.eml"))
@@ -105,6 +106,21 @@ def test_holidays_have_no_passes_and_no_reminders(demo_project, monkeypatch):
     clock.run(daemon, dt.datetime(2024, 9, 4, 11, 30))
     assert [c.command for c in calls] == ["run"] * 4  # Wednesday 08–11 h
     assert all(c.as_of == dt.date(2024, 9, 4) for c in calls)
+
+
+def test_the_cut_off_day_gets_a_pass_at_work_end_whatever_day_it_is(demo_project, monkeypatch):
+    """Q3's cut-off is Saturday 14/09/2024: what units type that day is in the Quý III figures only if a pass
+    dated 14/09 records it. A Saturday that is not a cut-off day gets none."""
+    calls = []
+    clock = FakeClock(dt.datetime(2024, 9, 13, 18, 0))  # Friday evening, after work_end
+    daemon = _daemon(demo_project, clock, monkeypatch, runner=_recorder(calls))
+    clock.run(daemon, dt.datetime(2024, 9, 16, 7, 0))  # to Monday morning, before work_start
+    assert [(c.command, c.as_of) for c in calls] == [("run", dt.date(2024, 9, 14))]
+    calls.clear()
+    clock.current = dt.datetime(2024, 9, 20, 18, 0)
+    clock.run(daemon, dt.datetime(2024, 9, 23, 7, 0))  # the next weekend: no cut-off day
+    assert [c for c in calls if c.command == "run"] == []
+    assert dt.date(2024, 12, 14) in daemon.cutoff_days() and len(daemon.cutoff_days()) == 4
 
 
 def test_serve_makes_a_pass_at_start_in_working_hours_and_stops_when_asked(demo_project, monkeypatch):

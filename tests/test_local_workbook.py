@@ -144,6 +144,23 @@ def test_dashboard_text_is_raw(inited):
     assert cells and all(c.data_type == "s" for c in cells)
 
 
+def test_a_cell_typed_with_an_apostrophe_is_text_and_not_flagged(inited):
+    """Excel and LibreOffice store '=1+1 as the text "=1+1" with the cell's quotePrefix set: the flag's own
+    suggestion (the apostrophe) clears it; the same text without the apostrophe stays flagged."""
+    q1, check = col(inited.workbook, TRACK, "Kết quả Quý I"), col(inited.workbook, TRACK, "Kiểm tra")
+    wb = openpyxl.load_workbook(inited.workbook)
+    for row in (2, 3):
+        cell = wb[TRACK].cell(row=row, column=q1)
+        cell.value = "=1+1"
+        cell.data_type = "s"
+    wb[TRACK].cell(row=2, column=q1).quotePrefix = True
+    wb.save(inited.workbook)
+    inited.run_json()
+    ws = openpyxl.load_workbook(inited.workbook, read_only=True)[TRACK]
+    marks = {row: ws.cell(row=row, column=check).value or "" for row in (2, 3)}
+    assert "công thức" not in marks[2] and "công thức" in marks[3]
+
+
 def test_second_pass_changes_only_pass_time_and_log(inited):
     edit(inited.workbook, TRACK, {(3, col(inited.workbook, TRACK, "Tình trạng")): "xong"})
     inited.run_json()

@@ -112,13 +112,30 @@ def test_duplicate_rows(plan):
     assert not checked[1].counted
 
 
-@pytest.mark.parametrize("text,bad", [("=1+1", True), ("+84 905", True), ("@SUM(A1)", True), ("-2+3", True),
-                                      ("- Đăng 5 tin", False), ("Đăng 5 tin", False), ("\t=x", True)])
+@pytest.mark.parametrize("text,bad", [
+    ("=1+1", True), ("+84 905", True), ("@SUM(A1)", True), ("-2+3", True), ("\t=x", True), ("= xem", True),
+    ("-A1", True), ("+B2*3", True), ("-A1 + B2", True), ("+SUM(A1:A3)", True), ("-HYPERLINK(\"x\")", True),
+    ("+Sheet1!A1", True), ("-.5", True), ("@A1", True),
+    # bullets, as Vietnamese offices write lists (DESIGN.md §10): text, never flagged
+    ("- Đăng 5 tin", False), ("Đăng 5 tin", False), ("+ Tổ chức 02 hội nghị", False), ("-Đăng 05 tin", False),
+    ("+Tổ chức 02 hội nghị", False), ("• Đăng 05 tin", False), ("•Đăng 05 tin", False), ("* Ghi chú", False),
+    ("*Ghi chú", False), ("- 05 tin", False), ("+ 02 hội nghị", False), ("-Quý III: 05 tin", False),
+    ("@Văn phòng", False), ("-A1 và B2", False), ("-VP phối hợp", False)])
 def test_formula_injection(plan, text, bad):
     issues = messages(check(plan, entry(results={1: text, 2: "", 3: "", 4: ""})))
     assert bool(issues) == bad
     if bad:
         assert issues[0][0] == "q1"
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+84 905", "-2+3", "@SUM(A1)", "-A1"])
+def test_both_fixes_offered_for_a_formula_clear_it(plan, text):
+    """The message offers the apostrophe (the cell stored as text) or dropping the sign: either clears it."""
+    [(_, message)] = messages(check(plan, entry(results={1: text, 2: "", 3: "", 4: ""})))
+    assert "dấu nháy đơn (')" in message and f"bỏ dấu '{text[0]}' ở đầu" in message
+    as_text = entry(results={1: text, 2: "", 3: "", 4: ""}, as_text=frozenset({"q1"}))
+    dropped = entry(results={1: text[1:], 2: "", 3: "", 4: ""})
+    assert messages(check(plan, as_text)) == [] and messages(check(plan, dropped)) == []
 
 
 def test_cancelled_needs_a_reason(plan):

@@ -180,12 +180,15 @@ EMPTY_GAP = 2000
 def _read_sheet(ws, said: list[str] | None = None) -> Tab:
     rows: list[list[Cell]] = []
     notes = {}
+    text_cells: set[tuple[int, int]] = set()
     empty = 0
     for r, row in enumerate(ws.iter_rows(), start=1):
         values = []
         noted = False
         for c, cell in enumerate(row, start=1):
             values.append(cell.value)
+            if cell.data_type == "s" and cell.has_style and cell.quotePrefix:
+                text_cells.add((r, c))
             if cell.comment is not None:
                 notes[(r, c)] = cell.comment.text
                 noted = True
@@ -199,7 +202,7 @@ def _read_sheet(ws, said: list[str] | None = None) -> Tab:
                             "để tìm) rồi lưu lại.")
             break
     merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-    return Tab(ws.title, rows, notes, merged)
+    return Tab(ws.title, rows, notes, merged, text_cells)
 
 
 def put(ws, row: int, col: int, value: Cell) -> None:
