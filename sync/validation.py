@@ -97,7 +97,23 @@ def check_all(entries: list[Entry], plan: Plan, plan_overrides: dict[int, Cell],
             else:
                 seen[key] = entry.row
         out.append(checked)
+    _leads_behind_support(out)
     return out
+
+
+def _leads_behind_support(checked: list[Checked]) -> None:
+    """A lead row still 'Chưa thực hiện' while a supporting unit reports the task done: the task is judged by its
+    lead (DESIGN.md §10), so the lead's row is the one to update; said on that row."""
+    done: dict[int, list[str]] = {}
+    for c in checked:
+        if c.counted and c.task and c.unit and c.role == "support" and c.status == Status.DONE:
+            done.setdefault(c.task.stt, []).append(c.unit.label)
+    for c in checked:
+        if c.counted and c.task and c.role == "lead" and c.status == Status.NOT_STARTED and c.task.stt in done:
+            units = ", ".join(done[c.task.stt])
+            c.add("status", f"Đơn vị phối hợp ({units}) đã báo '{STATUSES[Status.DONE]}' nhưng dòng của đơn vị chủ "
+                            f"trì vẫn là '{STATUSES[Status.NOT_STARTED]}': nhiệm vụ được tính theo đơn vị chủ trì; "
+                            "cập nhật Tình trạng của dòng này.")
 
 
 def plan_issues(plan: Plan, plan_overrides: dict[int, Cell], rows_by_stt: dict[int, int]) -> list[Issue]:

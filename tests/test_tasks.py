@@ -86,3 +86,16 @@ def test_figures_of_a_date_come_out_the_same_whenever_computed(demo_ran_project)
     again = p.run_json(dt.date(2024, 9, 20), "--dry-run")
     keys = [k for k in first if k.startswith("tasks")]
     assert [first[k] for k in keys] == [again[k] for k in keys] and len(keys) == 6
+
+
+def test_a_lead_behind_its_supporting_units_is_told_on_its_row(plan):
+    from sync.tables import Entry
+    from sync.validation import check_all
+    rows = [Entry(row=2, stt=3, unit="Văn phòng Sở", status="", results={}),
+            Entry(row=3, stt=3, unit="Ban Biên tập", status="Hoàn thành", done_date="01/03/2024", evidence="Số 1",
+                  results={})]
+    lead, support = check_all(rows, plan, {}, AS_OF)
+    assert [i.column for i in lead.issues] == ["status"] and "Ban Biên tập" in lead.issues[0].message
+    assert support.issues == []
+    rows[0] = Entry(row=2, stt=3, unit="Văn phòng Sở", status="Đang thực hiện", results={})
+    assert check_all(rows, plan, {}, AS_OF)[0].issues == []
