@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -79,6 +78,7 @@ _DIGITS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "b�
 _AFTER_TENS = {**_DIGITS, "mốt": 1, "tư": 4, "lăm": 5, "nhăm": 5}  # "hai mươi mốt", "mười lăm", "hai mươi tư"
 _TEN, _TENS, _HUNDRED, _ZERO = "mười", "mươi", "trăm", frozenset({"linh", "lẻ", "không"})
 _THOUSAND = frozenset({"nghìn", "ngàn"})
+_NUMBER_STARTS = frozenset({*_DIGITS, _TEN})
 
 
 @dataclass(frozen=True)
@@ -100,18 +100,24 @@ class _Vocabulary:
         self.folded = self._phrases(kinds, _folded_tokens)
 
     @staticmethod
-    def _phrases(kinds: Sequence[Kind], tokens) -> list[tuple[tuple[str, ...], str | None]]:
+    def _phrases(kinds: Sequence[Kind], tokens) -> dict[str, list[tuple[tuple[str, ...], str | None]]]:
+        """Phrases by their first token, longest first."""
         phrases: dict[tuple[str, ...], str | None] = {}
         for kind in kinds:
             for word in kind.words:
                 phrases.setdefault(tokens(word), kind.label)
         for word in NOT_PRODUCTS:
             phrases.setdefault(tokens(word), None)
-        return sorted(((p, label) for p, label in phrases.items() if p), key=lambda x: -len(x[0]))
+        index: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
+        for phrase, label in sorted(((p, label) for p, label in phrases.items() if p), key=lambda x: -len(x[0])):
+            index.setdefault(phrase[0], []).append((phrase, label))
+        return index
 
     def match(self, tokens: list[str], i: int, folded: bool) -> tuple[str | None, int] | None:
         """(kind label or None for a known non-product, tokens used) of the longest phrase at `i`."""
-        for phrase, label in self.folded if folded else self.exact:
+        if i >= len(tokens):
+            return None
+        for phrase, label in (self.folded if folded else self.exact).get(tokens[i], ()):
             if tuple(tokens[i:i + len(phrase)]) == phrase:
                 return label, len(phrase)
         return None
@@ -125,35 +131,42 @@ def _folded_tokens(text: str) -> tuple[str, ...]:
     return tuple(fold(t) for t in _lower_tokens(text))
 
 
-def _words(text: str) -> tuple[list[str], bool]:
+def _words(tokens: list[str]) -> tuple[list[str], bool]:
     """The tokens to match kinds' words on, and whether they are folded (the text has no diacritics)."""
-    tokens = list(_lower_tokens(text))
     if all(t.isascii() for t in tokens):
         return [fold(t) for t in tokens], True
     return tokens, False
 
 
-_VOCABULARIES: dict[tuple[Kind, ...], _Vocabulary] = {}
+_VOCABULARIES: dict[int, tuple[Sequence[Kind], _Vocabulary]] = {}
 
 
 def _vocabulary(kinds: Sequence[Kind]) -> _Vocabulary:
-    key = tuple(kinds)
-    if key not in _VOCABULARIES:
-        _VOCABULARIES[key] = _Vocabulary(key)
-    return _VOCABULARIES[key]
+    """The kinds' vocabulary, built once per kinds object (a pass reads thousands of cells with the same one)."""
+    cached = _VOCABULARIES.get(id(kinds))
+    if cached is None or cached[0] is not kinds:
+        if len(_VOCABULARIES) > 64:
+            _VOCABULARIES.clear()
+        cached = _VOCABULARIES[id(kinds)] = (kinds, _Vocabulary(kinds))
+    return cached[1]
 
 
 def read(text: object, kinds: Sequence[Kind] = DEFAULT_KINDS) -> Reading:
     """The products `text` counts, by kind label (only kinds it names), and the quantities it could not place."""
     if text is None or isinstance(text, bool):
         return Reading()
-    raw = list(_lower_tokens(unicodedata.normalize("NFC", str(text))))
-    words, folded = _words(unicodedata.normalize("NFC", str(text)))
+    raw = list(_lower_tokens(str(text)))
+    if not raw:
+        return Reading()
+    words, folded = _words(raw)
     vocab = _vocabulary(kinds)
     counts: dict[str, int] = {}
     unread: list[str] = []
     i = 0
     while i < len(raw):
+        if raw[i][0] not in _DIGIT_CHARS and raw[i] not in _NUMBER_STARTS:
+            i += 1
+            continue
         number = _quantity(raw, i)
         if number is None:
             i += 1
@@ -245,7 +258,7 @@ def _below_hundred(raw: list[str], i: int) -> tuple[int, int] | None:
 
 def kinds_named(text: object, kinds: Sequence[Kind] = DEFAULT_KINDS) -> list[str]:
     """The kinds whose words `text` names, quantity or not (the plan's Kết quả/sản phẩm), in kind order."""
-    words, folded = _words(nfc(text))
+    words, folded = _words(list(_lower_tokens(nfc(text))))
     vocab = _vocabulary(kinds)
     named: set[str] = set()
     i = 0
