@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .text import fold, nfc
+from .schema import TRACKING_COLUMNS
+from .text import fold, nfc, shorten
 
 if TYPE_CHECKING:
     from .validation import Checked
@@ -176,9 +177,10 @@ def read(text: object, kinds: Sequence[Kind] = DEFAULT_KINDS) -> Reading:
         while k < len(raw) and fold(raw[k]) in CLASSIFIERS and vocab.match(words, k, folded) is None:
             k += 1
         found = vocab.match(words, k, folded)
-        if found is not None and found[0] is not None and value <= MAX_COUNT:
-            counts[found[0]] = counts.get(found[0], 0) + value
-            i = k + found[1]
+        if found is not None and (found[0] is None or value <= MAX_COUNT):
+            if found[0] is not None:
+                counts[found[0]] = counts.get(found[0], 0) + value
+            i = k + found[1]  # a known word that is no product ("lượt người dân") is read, not reported
             continue
         if raw[i][0] in _DIGIT_CHARS and _reportable(raw, i, j):
             unread.append(" ".join(raw[i:min(j + 2, len(raw))]))
@@ -458,3 +460,18 @@ def of_checked(checked: Iterable[Checked], year: int, as_of: dt.date, kinds: Seq
     """The counts of a pass's rows: the rows it counts (in the plan, not duplicated), as the units typed them."""
     return count((Row(c.task.stt, c.unit.code, c.entry.results, c.entry.quantity, c.task.results, c.done_date)
                   for c in checked if c.counted and c.task and c.unit), kinds, year, as_of, cutoff_day)
+
+
+def sentence(products: Products, shown: int = 3) -> str:
+    """The year's products in one sentence for the command's output, with the cells whose quantities were not
+    counted (a few named; they are never a unit's error: what was typed stays as it is)."""
+    figures = "; ".join(f"{n:02d} {label}" if n < 10 else f"{n:,}".replace(",", ".") + f" {label}"
+                        for label, n in products.total().items() if n)
+    text = f"Sản phẩm theo loại: {figures or 'chưa có số lượng nào đọc được'}."
+    if products.unplaced:
+        cells = "; ".join(f"NV {u.stt} · {u.unit}, {TRACKING_COLUMNS.get(u.column, u.column)} "
+                          f"'{shorten(u.text, 40)}': {u.why}" for u in products.unplaced[:shown])
+        more = f" và {len(products.unplaced) - shown} ô khác" if len(products.unplaced) > shown else ""
+        text += (f" Không tính được {len(products.unplaced)} ô (giữ nguyên như đã nhập): {cells}{more}; xem các cột "
+                 "'Sản phẩm: …' của 'python -m sync export'.")
+    return text
