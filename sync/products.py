@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .text import fold, nfc
+from .schema import TRACKING_COLUMNS
+from .text import fold, nfc, shorten
 
 if TYPE_CHECKING:
     from .validation import Checked
@@ -79,6 +79,7 @@ _DIGITS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "b�
 _AFTER_TENS = {**_DIGITS, "mốt": 1, "tư": 4, "lăm": 5, "nhăm": 5}  # "hai mươi mốt", "mười lăm", "hai mươi tư"
 _TEN, _TENS, _HUNDRED, _ZERO = "mười", "mươi", "trăm", frozenset({"linh", "lẻ", "không"})
 _THOUSAND = frozenset({"nghìn", "ngàn"})
+_NUMBER_STARTS = frozenset({*_DIGITS, _TEN})
 
 
 @dataclass(frozen=True)
@@ -100,18 +101,24 @@ class _Vocabulary:
         self.folded = self._phrases(kinds, _folded_tokens)
 
     @staticmethod
-    def _phrases(kinds: Sequence[Kind], tokens) -> list[tuple[tuple[str, ...], str | None]]:
+    def _phrases(kinds: Sequence[Kind], tokens) -> dict[str, list[tuple[tuple[str, ...], str | None]]]:
+        """Phrases by their first token, longest first."""
         phrases: dict[tuple[str, ...], str | None] = {}
         for kind in kinds:
             for word in kind.words:
                 phrases.setdefault(tokens(word), kind.label)
         for word in NOT_PRODUCTS:
             phrases.setdefault(tokens(word), None)
-        return sorted(((p, label) for p, label in phrases.items() if p), key=lambda x: -len(x[0]))
+        index: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
+        for phrase, label in sorted(((p, label) for p, label in phrases.items() if p), key=lambda x: -len(x[0])):
+            index.setdefault(phrase[0], []).append((phrase, label))
+        return index
 
     def match(self, tokens: list[str], i: int, folded: bool) -> tuple[str | None, int] | None:
         """(kind label or None for a known non-product, tokens used) of the longest phrase at `i`."""
-        for phrase, label in self.folded if folded else self.exact:
+        if i >= len(tokens):
+            return None
+        for phrase, label in (self.folded if folded else self.exact).get(tokens[i], ()):
             if tuple(tokens[i:i + len(phrase)]) == phrase:
                 return label, len(phrase)
         return None
@@ -125,35 +132,42 @@ def _folded_tokens(text: str) -> tuple[str, ...]:
     return tuple(fold(t) for t in _lower_tokens(text))
 
 
-def _words(text: str) -> tuple[list[str], bool]:
+def _words(tokens: list[str]) -> tuple[list[str], bool]:
     """The tokens to match kinds' words on, and whether they are folded (the text has no diacritics)."""
-    tokens = list(_lower_tokens(text))
     if all(t.isascii() for t in tokens):
         return [fold(t) for t in tokens], True
     return tokens, False
 
 
-_VOCABULARIES: dict[tuple[Kind, ...], _Vocabulary] = {}
+_VOCABULARIES: dict[int, tuple[Sequence[Kind], _Vocabulary]] = {}
 
 
 def _vocabulary(kinds: Sequence[Kind]) -> _Vocabulary:
-    key = tuple(kinds)
-    if key not in _VOCABULARIES:
-        _VOCABULARIES[key] = _Vocabulary(key)
-    return _VOCABULARIES[key]
+    """The kinds' vocabulary, built once per kinds object (a pass reads thousands of cells with the same one)."""
+    cached = _VOCABULARIES.get(id(kinds))
+    if cached is None or cached[0] is not kinds:
+        if len(_VOCABULARIES) > 64:
+            _VOCABULARIES.clear()
+        cached = _VOCABULARIES[id(kinds)] = (kinds, _Vocabulary(kinds))
+    return cached[1]
 
 
 def read(text: object, kinds: Sequence[Kind] = DEFAULT_KINDS) -> Reading:
     """The products `text` counts, by kind label (only kinds it names), and the quantities it could not place."""
     if text is None or isinstance(text, bool):
         return Reading()
-    raw = list(_lower_tokens(unicodedata.normalize("NFC", str(text))))
-    words, folded = _words(unicodedata.normalize("NFC", str(text)))
+    raw = list(_lower_tokens(str(text)))
+    if not raw:
+        return Reading()
+    words, folded = _words(raw)
     vocab = _vocabulary(kinds)
     counts: dict[str, int] = {}
     unread: list[str] = []
     i = 0
     while i < len(raw):
+        if raw[i][0] not in _DIGIT_CHARS and raw[i] not in _NUMBER_STARTS:
+            i += 1
+            continue
         number = _quantity(raw, i)
         if number is None:
             i += 1
@@ -163,9 +177,10 @@ def read(text: object, kinds: Sequence[Kind] = DEFAULT_KINDS) -> Reading:
         while k < len(raw) and fold(raw[k]) in CLASSIFIERS and vocab.match(words, k, folded) is None:
             k += 1
         found = vocab.match(words, k, folded)
-        if found is not None and found[0] is not None and value <= MAX_COUNT:
-            counts[found[0]] = counts.get(found[0], 0) + value
-            i = k + found[1]
+        if found is not None and (found[0] is None or value <= MAX_COUNT):
+            if found[0] is not None:
+                counts[found[0]] = counts.get(found[0], 0) + value
+            i = k + found[1]  # a known word that is no product ("lượt người dân") is read, not reported
             continue
         if raw[i][0] in _DIGIT_CHARS and _reportable(raw, i, j):
             unread.append(" ".join(raw[i:min(j + 2, len(raw))]))
@@ -245,7 +260,7 @@ def _below_hundred(raw: list[str], i: int) -> tuple[int, int] | None:
 
 def kinds_named(text: object, kinds: Sequence[Kind] = DEFAULT_KINDS) -> list[str]:
     """The kinds whose words `text` names, quantity or not (the plan's Kết quả/sản phẩm), in kind order."""
-    words, folded = _words(nfc(text))
+    words, folded = _words(list(_lower_tokens(nfc(text))))
     vocab = _vocabulary(kinds)
     named: set[str] = set()
     i = 0
@@ -445,3 +460,18 @@ def of_checked(checked: Iterable[Checked], year: int, as_of: dt.date, kinds: Seq
     """The counts of a pass's rows: the rows it counts (in the plan, not duplicated), as the units typed them."""
     return count((Row(c.task.stt, c.unit.code, c.entry.results, c.entry.quantity, c.task.results, c.done_date)
                   for c in checked if c.counted and c.task and c.unit), kinds, year, as_of, cutoff_day)
+
+
+def sentence(products: Products, shown: int = 3) -> str:
+    """The year's products in one sentence for the command's output, with the cells whose quantities were not
+    counted (a few named; they are never a unit's error: what was typed stays as it is)."""
+    figures = "; ".join(f"{n:02d} {label}" if n < 10 else f"{n:,}".replace(",", ".") + f" {label}"
+                        for label, n in products.total().items() if n)
+    text = f"Sản phẩm theo loại: {figures or 'chưa có số lượng nào đọc được'}."
+    if products.unplaced:
+        cells = "; ".join(f"NV {u.stt} · {u.unit}, {TRACKING_COLUMNS.get(u.column, u.column)} "
+                          f"'{shorten(u.text, 40)}': {u.why}" for u in products.unplaced[:shown])
+        more = f" và {len(products.unplaced) - shown} ô khác" if len(products.unplaced) > shown else ""
+        text += (f" Không tính được {len(products.unplaced)} ô (giữ nguyên như đã nhập): {cells}{more}; xem các cột "
+                 "'Sản phẩm: …' của 'python -m sync export'.")
+    return text

@@ -228,6 +228,7 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
     """One pass. `ports` opens the plan and the workbook after the state file's own checks (a broken state file
     is named first); by default from the settings."""
     from .pipeline import PassOptions, run_pass
+    from .products import sentence as products_sentence
     lines = lines or Lines()
     if as_of and as_of > now.date() and not dry_run:  # a typo would stop history for years
         raise UserError(f"--as-of {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một lượt "
@@ -285,6 +286,8 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
             f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k.not_counted) else ''}; "
             f"{k.overdue} quá hạn, {k.due_soon} sắp đến hạn, {k.missing_quarterly} kết quả quý còn thiếu, "
             f"{k.errors} lỗi nhập liệu."]
+    if result.summary.products is not None:
+        text.append(products_sentence(result.summary.products))
     if not (dry_run or held):
         text.append(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
     return RunResult(summary, tuple(text), str(held) if held else None, held.exit_code if held else 0, lines.all())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import state_faults
 from .errors import SyncError
+from .products import DEFAULT_KINDS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passes (
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS sends (
 PACKED = ("tasks", "rows", "done", "in_progress", "not_started", "cancelled", "unknown_status", "not_counted",
           "overdue", "due_soon", "late", "undated", "missing_quarterly", "errors", "on_time_rate", "pass_id",
           "cells_written", "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "written", "source",
+          "products",
           # added with the task figures (sync.tasks): last, so that the records written before still read
           "tasks_done", "tasks_in_progress", "tasks_not_started", "tasks_cancelled", "tasks_late")
 #: Summary keys kept in the pass row's own columns (column name, summary key).
@@ -65,7 +67,8 @@ def pack_summary(summary: dict) -> str:
     """The summary as a JSON array: the values of `PACKED` in order (trailing absent ones left out), then an
     object of any other key not kept in a column, then the places of absent keys; or the whole object
     without spaces when that is shorter. `unpack_summary` gives back the object."""
-    values = [summary.get(key) for key in PACKED]
+    values = [_pack_products(summary[key]) if key == "products" and key in summary else summary.get(key)
+              for key in PACKED]
     missing = [i for i, key in enumerate(PACKED) if key not in summary]
     while values and values[-1] is None and len(values) - 1 in missing:
         values.pop()
@@ -77,6 +80,16 @@ def pack_summary(summary: dict) -> str:
     packed = json.dumps([*values, *tail] if tail else values, ensure_ascii=False, separators=(",", ":"), default=str)
     whole = json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str)
     return whole if len(whole) <= len(packed) else packed  # a sparse summary (init's) is shorter by name
+
+
+DEFAULT_LABELS = tuple(k.label for k in DEFAULT_KINDS)
+
+
+def _pack_products(products: object) -> object:
+    """Products by kind (label → count) as their counts alone when the kinds are the default ones, in order."""
+    if isinstance(products, dict) and tuple(products) == DEFAULT_LABELS:
+        return list(products.values())
+    return products
 
 
 def unpack_summary(text: str | None, row: dict | None = None) -> dict:
@@ -98,6 +111,8 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
     if len(values) > len(PACKED) or (values and isinstance(values[-1], dict)):
         rest, values = values[-1], values[:-1]
     out = {key: value for i, (key, value) in enumerate(zip(PACKED, values, strict=False)) if i not in absent}
+    if isinstance(out.get("products"), list):
+        out["products"] = dict(zip(DEFAULT_LABELS, out["products"], strict=False))
     for column, key in COLUMNS:
         if row is not None and key not in out and row.get(column) is not None:
             out[key] = bool(row[column]) if key == "dry_run" else row[column]

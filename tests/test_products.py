@@ -102,6 +102,15 @@ def test_quantities_before_unknown_words_are_said_not_counted():
     assert reading.counts == {MEET: 2}
     assert reading.unread == ("03 cuộc thi",)
     assert read("Kế hoạch số 12/KH-STTTT ngày 14/03/2024; năm 2024").unread == ()
+    assert read("Hướng dẫn 19 lượt người dân; 1.200 lượt truy cập").unread == ()  # known, and no product
+
+
+def test_the_command_says_the_products_and_the_cells_it_could_not_count():
+    counted = count([_row({1: "Đăng 1.200 tin, 03 bài; 03 cuộc thi"}, quantity=5, plan="Hội nghị; tờ gấp")],
+                    DEFAULT_KINDS, 2024, D(2024, 9, 20))
+    said = products.sentence(counted)
+    assert said.startswith("Sản phẩm theo loại: 1.203 tin, bài.")
+    assert "Không tính được 2 ô" in said and "của: 03 cuộc thi" in said and "Số lượng sản phẩm '5'" in said
 
 
 @given(st.one_of(st.text(), st.text(alphabet="0123456789., /-tinbàhộiglượtmườinămhaiưăâêôơđ\n"),
