@@ -50,6 +50,9 @@ class PassOptions:
     as_of_ended: bool = False
     #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
     trends: Callable[[dashboard.Summary], list[TrendRow]] | None = None
+    #: Called with each snapshot read, before anything is computed or written: raises to stop the pass (a state
+    #: file that knows nothing of a workbook whose Nhật ký holds passes, sync.services.StateGuard).
+    witness: Callable[[Snapshot], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
@@ -198,6 +201,8 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
         snapshot = outcome.guard(backend.read)
+        if opts.witness is not None and attempt == 1:  # later reads may show this pass's own late write
+            opts.witness(snapshot)
         t1 = clock()
         computed = compute(snapshot, plan, layout, opts, backend.describe())
         t2 = clock()
