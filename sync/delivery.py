@@ -40,7 +40,7 @@ class Delivery:
 
 
 def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: str = "", scope: str = "") -> str:
-    """`scope`: the configuration's workbook and plan, so two configurations never share an id (or an outbox file)."""
+    """`scope`: the configuration's workbook, so two configurations never share an id (nor an outbox file name)."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "cchc.local"
     digest = hashlib.sha256(f"{kind}|{period}|{recipient.lower()}|{nonce}|{scope}".encode()).hexdigest()[:32]
     return f"<cchc.{kind}.{digest}@{domain}>"

@@ -50,8 +50,8 @@ class PassOptions:
     as_of_ended: bool = False
     #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
     trends: Callable[[dashboard.Summary], list[TrendRow]] | None = None
-    #: Called with each snapshot read, before anything is computed or written: raises to stop the pass (a state
-    #: file that knows nothing of a workbook whose Nhật ký holds passes, sync.services.StateGuard).
+    #: Called with the pass's first snapshot, before anything is computed or written: raises to stop the pass (a
+    #: state file that knows nothing of a workbook whose Nhật ký holds passes, sync.services.StateGuard).
     witness: Callable[[Snapshot], None] | None = None
 
     @classmethod
