@@ -50,7 +50,8 @@ def main() -> None:
         times = []
         for _ in range(5):
             t0 = time.perf_counter()
-            _run("-m", "sync", "run", "--as-of", "2024-09-20", "--config", str(config), cwd=work)
+            # the measured workbook has passes of its own in Nhật ký: this state file is accepted as its new one
+            _run("-m", "sync", "run", "--as-of", "2024-09-20", "--new-state", "--config", str(config), cwd=work)
             times.append(time.perf_counter() - t0)
         out["cli_pass_17_tasks_s"] = {"median": round(statistics.median(times), 3), "max": round(max(times), 3)}
     # the Google path, through the local Sheets API stand-in with 100 ms per request

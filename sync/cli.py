@@ -61,14 +61,22 @@ def parse_day(text: str) -> dt.date:
 
 # --- the commands' arguments -------------------------------------------------------------------------------
 
+def _new_state_arg(p: argparse.ArgumentParser) -> None:
+    from .state_faults import NEW_STATE
+    p.add_argument(NEW_STATE, action="store_true", help="chấp nhận tệp trạng thái mới (trống) cho bảng tính đã có lượt "
+                                                        "chạy trong tab Nhật ký: lịch sử và sổ gửi thư cũ không còn")
+
+
 def _init_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--if-missing", action="store_true", help="chỉ khởi tạo khi chưa có tab theo dõi")
+    _new_state_arg(p)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
     p.add_argument("--dry-run", action="store_true", help="tính toán nhưng không ghi gì")
     p.add_argument("--json", action="store_true", help="in bản tóm tắt dạng JSON")
+    _new_state_arg(p)
 
 
 def _status_args(p: argparse.ArgumentParser) -> None:
@@ -85,12 +93,14 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="tạo lại và gửi lại dù đã gửi")
     p.add_argument("--pdf", action="store_true", help="chuyển thêm sang PDF bằng LibreOffice")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    _new_state_arg(p)
 
 
 def _remind_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
     p.add_argument("--send", action="store_true", help="gửi thư (không có: chỉ in ra để xem trước)")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    _new_state_arg(p)
 
 
 def _plan_import_args(p: argparse.ArgumentParser) -> None:
@@ -274,7 +284,8 @@ def cmd_deadline(args) -> int:
 
 def cmd_init(args) -> int:
     settings = _settings(args)
-    services.init(settings, services.open_ports(settings), now_in(settings), args.if_missing, _lines(args))
+    services.init(settings, services.open_ports(settings), now_in(settings), args.if_missing, _lines(args),
+                  args.new_state)
     return 0
 
 
@@ -282,7 +293,7 @@ def cmd_run(args) -> int:
     from .state import State
     settings = _settings(args)
     result = services.run(settings, State(settings.state), now_in(settings), args.as_of, args.dry_run,
-                          _lines(args))
+                          _lines(args), accept_new=args.new_state)
     if args.json:
         _json(result.summary)
     else:
@@ -309,7 +320,8 @@ def cmd_status(args) -> int:
 
 def cmd_report(args) -> int:
     settings = _settings(args)
-    request = services.ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf)
+    request = services.ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
+                                     args.new_state)
     result = services.report(settings, services.open_ports(settings), now_in(settings), request, lines=_lines(args))
     if args.json and result.figures is not None:
         _json(result.figures)
@@ -319,7 +331,7 @@ def cmd_report(args) -> int:
 def cmd_remind(args) -> int:
     settings = _settings(args)
     result = services.remind(settings, services.open_ports(settings), now_in(settings), args.as_of, args.send,
-                             lines=_lines(args))
+                             lines=_lines(args), accept_new=args.new_state)
     if args.json:
         _json(result.to_json())
     return 0

@@ -39,15 +39,16 @@ class Delivery:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: str = "") -> str:
+def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: str = "", scope: str = "") -> str:
+    """`scope`: the configuration's workbook, so two configurations never share an id (nor an outbox file name)."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "cchc.local"
-    digest = hashlib.sha256(f"{kind}|{period}|{recipient.lower()}|{nonce}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{kind}|{period}|{recipient.lower()}|{nonce}|{scope}".encode()).hexdigest()[:32]
     return f"<cchc.{kind}.{digest}@{domain}>"
 
 
 def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str, letters: list[Letter],
             now: dt.datetime, force: bool = False,
-            on_sent: Callable[[str, str], None] | None = None) -> Delivery:
+            on_sent: Callable[[str, str], None] | None = None, scope: str = "") -> Delivery:
     """Send each letter not yet sent; raise Unreachable (exit 3) after trying them all if the server was down.
     `on_sent(recipient, message_id)` runs after each accepted message (the report's second witness)."""
     result = Delivery()
@@ -57,7 +58,7 @@ def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str
             continue
         nonce = now.isoformat() if force else ""
         msg = build_message(mail_from, letter.recipient, letter.subject, letter.body, letter.attachments,
-                            message_id(mail_from, kind, period, letter.recipient, nonce))
+                            message_id(mail_from, kind, period, letter.recipient, nonce, scope))
         state.begin_send(kind, period, letter.recipient, now)
         try:
             sender.send(msg)

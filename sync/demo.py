@@ -130,7 +130,19 @@ def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict[str, object]:
     seed(backend, plan, as_of)
     now = dt.datetime.combine(as_of, dt.time(8, 0))
     result = run_pass(backend, plan, Layout(), PassOptions(as_of=as_of, now=now))
+    _unlog(out, Layout().tabs["log"])
     return result.to_json(backend, False)
+
+
+def _unlog(path: Path, log_tab: str) -> None:
+    """A demo is no state file's workbook: its pass leaves no line in the log tab, so the first `run` with a state
+    file on a copy of it is that file's first pass (a logged pass would say the state file was lost)."""
+    import openpyxl
+    wb = openpyxl.load_workbook(path)
+    ws = wb[log_tab]
+    if ws.max_row > 1:
+        ws.delete_rows(2, ws.max_row - 1)
+    wb.save(path)
 
 
 def main() -> None:

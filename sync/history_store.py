@@ -163,13 +163,26 @@ class HistoryStore:
             db.executemany("DELETE FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?", found.gone)
         return sum(1 for c in found.changes if c.column)
 
+    def _date(self, text: object, table: str, row: str) -> dt.date:
+        """A date the state file holds; one edited by hand or damaged is the Office's message (exit 2), naming
+        its table and row, never a bug."""
+        from .state_faults import bad_value
+        try:
+            return dt.date.fromisoformat(str(text))
+        except ValueError:
+            raise bad_value(self.state.path, table, row, text) from None
+
+    def _pass_date(self, pass_id: object, text: object) -> dt.date:
+        return self._date(text, "history_passes", f"lượt chạy số {pass_id}, cột as_of")
+
     def last_date(self) -> dt.date | None:
         """The date of the last recorded pass (the latest date history has)."""
         if not self.state.path.exists():
             return None
         with self._connect() as db:
-            row = db.execute("SELECT MAX(as_of) FROM history_passes").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+            row = db.execute("SELECT pass_id, as_of FROM history_passes WHERE as_of = "
+                             "(SELECT MAX(as_of) FROM history_passes) LIMIT 1").fetchone()
+        return self._pass_date(row[0], row[1]) if row and row[1] else None
 
     def record_date(self, today: dt.date) -> dt.date:
         """The date of a change made now (`init`, `restore`): today, or the last recorded date if later."""
@@ -210,7 +223,7 @@ class HistoryStore:
             if first is None:
                 return None
             units = list(current)
-            at = trends.points(year, dt.date.fromisoformat(first), as_of, cutoffs)
+            at = trends.points(year, self._date(first, "unit_figures", "cột as_of"), as_of, cutoffs)
             past = [p for p in at if p.day < as_of]
             cached = db.execute("SELECT key, rows FROM trend_cache WHERE id = 1").fetchone()
             key = {"first": first, "units": units, "year": year, "cutoffs": [[n, d.isoformat()] for n, d in cutoffs]}
@@ -218,8 +231,8 @@ class HistoryStore:
             if rows is None:  # the whole table, with pandas
                 recorded = db.execute("SELECT as_of, unit, done, overdue, missing FROM unit_figures WHERE as_of < ?",
                                       (as_of.isoformat(),)).fetchall()
-                rows = trends.table(trends.frame((dt.date.fromisoformat(r[0]), *r[1:]) for r in recorded),
-                                    past, units)
+                rows = trends.table(trends.frame((self._date(r[0], "unit_figures", f"đơn vị {r[1]}, cột as_of"),
+                                                  *r[1:]) for r in recorded), past, units)
             elif len(rows) < len(past):  # a point or two passed since: each is one day's record, no pandas
                 rows += [trends.current(p, _figures_at(db, p.day, units)) for p in past[len(rows):]]
             else:
@@ -244,22 +257,23 @@ class HistoryStore:
             recorded = db.execute("SELECT as_of, unit, done, overdue, missing FROM unit_figures WHERE as_of < ?",
                                   (before.isoformat(),)).fetchall()
         at = [trends.Point("cutoff", d.isoformat(), d) for d in days if d < before]
-        rows = trends.table(trends.frame((dt.date.fromisoformat(r[0]), *r[1:]) for r in recorded), at, units)
+        rows = trends.table(trends.frame((self._date(r[0], "unit_figures", f"đơn vị {r[1]}, cột as_of"), *r[1:])
+                                         for r in recorded), at, units)
         return {r.point.day: r.totals[0] for r in rows}
 
     def passes(self) -> list[HistoryPass]:
         if not self.state.path.exists():
             return []
         with self._connect() as db:
-            return [HistoryPass(r[0], dt.date.fromisoformat(r[1]))
+            return [HistoryPass(r[0], self._pass_date(r[0], r[1]))
                     for r in db.execute(_DATED + "SELECT pass_id, as_of FROM hp ORDER BY pass_id")]
 
     def first_date(self) -> dt.date | None:
         if not self.state.path.exists():
             return None
         with self._connect() as db:
-            row = db.execute("SELECT as_of FROM history_passes ORDER BY pass_id LIMIT 1").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+            row = db.execute("SELECT pass_id, as_of FROM history_passes ORDER BY pass_id LIMIT 1").fetchone()
+        return self._pass_date(row[0], row[1]) if row and row[1] else None
 
     def pass_at(self, day: dt.date) -> HistoryPass | None:
         """The last pass, in the order they ran, dated `day` or earlier: the rows at `day` are those it left."""
@@ -268,7 +282,7 @@ class HistoryStore:
         with self._connect() as db:
             row = db.execute(_DATED + "SELECT pass_id, as_of FROM hp WHERE as_of <= ? ORDER BY pass_id DESC LIMIT 1",
                              (day.isoformat(),)).fetchone()
-        return HistoryPass(row[0], dt.date.fromisoformat(row[1])) if row else None
+        return HistoryPass(row[0], self._pass_date(row[0], row[1])) if row else None
 
     def rows_after(self, pass_id: int) -> dict[RowKey, dict[str, str]]:
         """Every row as it stood once `pass_id` was recorded: key → {column key: typed text}."""
@@ -339,7 +353,7 @@ class HistoryStore:
                 "FROM history h JOIN hp ON hp.pass_id = h.pass_id "
                 "LEFT JOIN passes p ON p.id = h.pass_id "
                 f"WHERE {' AND '.join(where)} ORDER BY h.id", args)
-            return [Record(r[0], dt.date.fromisoformat(r[1]), r[2] or "", (r[3], r[4], r[5]), r[6], r[7], r[8], r[9])
+            return [Record(r[0], self._pass_date(r[0], r[1]), r[2] or "", (r[3], r[4], r[5]), r[6], r[7], r[8], r[9])
                     for r in cursor]
 
 

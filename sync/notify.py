@@ -29,6 +29,12 @@ def public_where(settings: Settings) -> str:
     return f"tệp {settings.local.path.name}"
 
 
+def mail_scope(settings: Settings) -> str:
+    """The workbook the configuration reports on, in each Message-ID: two configurations never share one."""
+    from .state_identity import mail_scope as scope
+    return scope(settings.backend, settings.google.spreadsheet_id, settings.local.path)
+
+
 def report_witness(settings: Settings, period) -> Witness:
     """The witness beside the period's report file (sync.witness)."""
     from reports.build import report_path
@@ -68,7 +74,7 @@ def send_report(settings: Settings, state: State, report, files: list[Path], now
                for to in (settings.mail.report_to if recipients is None else recipients)]
     on_sent = (lambda to, mid: witness.record(to, now, mid)) if witness else None
     result = deliver(state, sender or open_sender(settings.mail), settings.mail.from_, "report", p.key, letters, now,
-                     force, on_sent)
+                     force, on_sent, mail_scope(settings))
     where = f"thư mục '{settings.mail.outbox_dir}'" if settings.mail.mode == "outbox" else "máy chủ thư"
     if result.sent:
         say(f"Đã gửi báo cáo {p.name} tới {', '.join(result.sent)} ({where}).")
@@ -109,7 +115,7 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
         assert mailer is not None  # opened above when sending
         try:
             result = deliver(state, mailer, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
-                             letters, now)
+                             letters, now, scope=mail_scope(settings))
         except Unreachable as exc:
             failures.append(f"{d.unit.label}: {exc}")
             continue

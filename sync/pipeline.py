@@ -53,6 +53,9 @@ class PassOptions:
     trends: Callable[[dashboard.Summary], list[TrendRow]] | None = None
     #: The kinds of products counted (sync.products: the defaults and the settings' `products:`)
     products: tuple[Kind, ...] = DEFAULT_KINDS
+    #: Called with the pass's first snapshot, before anything is computed or written: raises to stop the pass (a
+    #: state file that knows nothing of a workbook whose Nhật ký holds passes, sync.services.StateGuard).
+    witness: Callable[[Snapshot], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
@@ -202,6 +205,8 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
         snapshot = outcome.guard(backend.read)
+        if opts.witness is not None and attempt == 1:  # later reads may show this pass's own late write
+            opts.witness(snapshot)
         t1 = clock()
         computed = compute(snapshot, plan, layout, opts, backend.describe())
         t2 = clock()

@@ -160,6 +160,52 @@ def _record_failure(state: State, command: str, started: dt.datetime, row: int |
     state.record_pass(command, started, False, summary, message, started_row=row)
 
 
+# --- the state file's checks at the start of every command ------------------------------------------------
+
+@dataclass(frozen=True)
+class StateGuard:
+    """What a use case learnt of its state file before touching anything: it is whole (and writable when the
+    command writes), it belongs to the configuration's workbook and plan, and whether it knows nothing (new,
+    empty or 0 bytes), in which case the workbook's `Nhật ký` must hold no pass (sync/state_identity.py)."""
+
+    state: State
+    identity: dict[str, str]
+    fresh: bool
+    accept_new: bool  # --new-state: a state file that knows nothing is taken as this workbook's new one
+
+    def witness(self, snapshot: Snapshot, layout: Layout, where: str) -> None:
+        """Refuse (exit 2) a state file that knows nothing of a workbook whose `Nhật ký` holds passes."""
+        from .state_identity import witness
+        if self.fresh and not self.accept_new:
+            witness(snapshot, layout, self.state.path, where)
+
+    def adopt(self) -> None:
+        """Record the workbook and plan in the state file (once; the check above has compared them)."""
+        self.state.adopt(self.identity)
+
+
+def state_identity(settings: Settings, plan: Plan) -> dict[str, str]:
+    """The workbook and plan of the configuration, as a state file records them."""
+    from .state_identity import PLAN, WORKBOOK, plan_of, workbook_of
+    return {WORKBOOK: workbook_of(settings.backend, settings.google.spreadsheet_id, settings.local.path,
+                                  settings.state),
+            PLAN: plan_of(plan.number, plan.year)}
+
+
+def guard_state(settings: Settings, state: State, plan: Plan, write: bool, accept_new: bool = False,
+                checked: bool = False) -> StateGuard:
+    """Every command's first step, as `run`'s: the state file damaged, truncated, unreadable, read-only (when
+    the command writes) or on a failing disk stops it (exit 2 or 3) before any workbook cell, mail or ledger
+    is touched; so does a state file of another workbook or plan (`checked`: the file's own checks were just
+    made, by begin_pass)."""
+    from .state_identity import check
+    if not checked:
+        state.check(write=write, accept_new=accept_new)
+    current = state_identity(settings, plan)
+    check(state.identity(), current, state.path)
+    return StateGuard(state, current, write and state.knows_nothing(), accept_new)
+
+
 # --- init ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -171,19 +217,21 @@ class InitResult:
 
 
 def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = False,
-         lines: Lines | None = None) -> InitResult:
+         lines: Lines | None = None, accept_new: bool = False) -> InitResult:
     from .layout import build_init
     from .merges import message, withhold
     lines = lines or Lines()
     plan, backend, state = ports.plan, ports.backend, ports.state
+    guard = guard_state(settings, state, plan, write=True, accept_new=accept_new)
     snapshot = backend.read() if backend.exists() else backend.empty_snapshot()
+    guard.witness(snapshot, settings.layout, backend.describe())
     tracking = settings.layout.tabs["tracking"]
     if if_missing and snapshot.find_tab(tracking) is not None:
         lines.say(f"{backend.describe()} đã có tab '{tracking}'; bỏ qua khởi tạo.")
         return InitResult(True, 0, (), lines.all())
     changes = build_init(plan, snapshot, settings.layout, backend.describe())
     withheld = withhold(changes, snapshot)  # cells a merged range hides cannot take a header or a new row
-    row = state.begin_pass("init", now)  # the state file takes the record before the workbook is written
+    row = state.begin_pass("init", now, accept_new)  # the state file takes the record before the workbook is written
     try:
         try:
             backend.write(snapshot, changes)
@@ -198,18 +246,37 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
         lines.warn(message(withheld))
     added = changes.cell_count()
     laid_out = after(snapshot, changes)
-    day = init_date(state, plan, laid_out, settings.layout, now.date())
-    state.record_pass("init", now, True, {"backend": backend.name, "cells_written": added,
-                                          "as_of": (day or now.date()).isoformat()},
-                      then=recorder(state, day, laid_out, plan, settings.layout, backend.describe())
-                      if day else None,
-                      started_row=row)
+    with recorded_after_write("init", backend.describe(), settings.layout):
+        guard.adopt()
+        day = init_date(state, plan, laid_out, settings.layout, now.date())
+        state.record_pass("init", now, True, {"backend": backend.name, "cells_written": added,
+                                              "as_of": (day or now.date()).isoformat()},
+                          then=recorder(state, day, laid_out, plan, settings.layout, backend.describe())
+                          if day else None,
+                          started_row=row)
     tabs = ", ".join(f"'{t}'" for t in changes.new_tabs)
     lines.say(f"Đã khởi tạo {backend.describe()}: "
               + (f"tạo tab {tabs}; " if tabs else "")
               + (f"ghi {added} ô mới (tiêu đề, nhiệm vụ, dòng theo dõi)." if added else "không có gì mới cần thêm.")
               + " Định dạng, danh sách chọn và tô màu đã được cập nhật.")
     return InitResult(False, added, tuple(changes.new_tabs), lines.all())
+
+
+@contextmanager
+def recorded_after_write(command: str, where: str, layout: Layout, pass_id: str = "") -> Iterator[None]:
+    """A state file that fails once the workbook was written (a disk filling, a file damaged meanwhile): the
+    message says exactly that the workbook was written, that nothing needs to run again for it, and what
+    `status` shows, instead of a bare "chạy lại" that reads as if nothing had happened."""
+    from .state_faults import StateFileBusy, StateFileError
+    try:
+        yield
+    except (StateFileError, StateFileBusy) as exc:
+        line = f" và dòng mã {pass_id} trong tab '{layout.tabs['log']}'" if pass_id else ""
+        raise type(exc)(
+            f"Lệnh '{command}' đã ghi xong vào {where}{line}, nhưng tệp trạng thái không ghi nhận được lần ghi đó: "
+            f"{exc} Bảng tính đã đúng, không cần chạy lại để sửa nó. Cho tới lượt chạy ghi được tiếp theo, "
+            f"'python -m sync status' hiện lệnh này là 'DỞ' (chưa xong); những gì các đơn vị đã nhập được ghi vào "
+            "lịch sử ở lượt chạy đó, khi tệp trạng thái đã được sửa.") from exc
 
 
 # --- run -------------------------------------------------------------------------------------------------
@@ -224,9 +291,10 @@ class RunResult:
 
 
 def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | None = None, dry_run: bool = False,
-        lines: Lines | None = None, ports: Callable[[], Ports] | None = None) -> RunResult:
+        lines: Lines | None = None, ports: Callable[[], Ports] | None = None, accept_new: bool = False) -> RunResult:
     """One pass. `ports` opens the plan and the workbook after the state file's own checks (a broken state file
-    is named first); by default from the settings."""
+    is named first); by default from the settings. `accept_new` (--new-state): a state file that knows nothing
+    is taken as the workbook's new one even though `Nhật ký` holds passes."""
     from .pipeline import PassOptions, run_pass
     from .products import sentence as products_sentence
     lines = lines or Lines()
@@ -236,14 +304,15 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
                         "chỉ tính thử.")
     # The state file takes this pass's record before anything else: broken, it stops the pass (exit 2)
     # before the workbook gains a log line; after this, every failure is recorded with its message.
-    row = None if dry_run else state.begin_pass("run", now)
+    row = None if dry_run else state.begin_pass("run", now, accept_new)
     day = as_of or now.date()
     try:
+        opened = (ports or (lambda: open_ports(settings)))()
+        plan, backend = opened.plan, opened.backend
+        guard = guard_state(settings, state, plan, write=not dry_run, accept_new=accept_new, checked=not dry_run)
         if as_of and not dry_run:  # after begin_pass: a broken state file is named as such first
             if refused := not_recorded(state, as_of):
                 raise UserError(refused)
-        opened = (ports or (lambda: open_ports(settings)))()
-        plan, backend = opened.plan, opened.backend
         source = None
         if dry_run:  # a past date, computed and not written: from history when it covers the date
             from .past import source_for
@@ -252,6 +321,8 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
         # or a writing pass dated D, judges deadlines during the day
         opts = PassOptions.from_settings(settings, day, now, dry_run=dry_run, emails_sent=state.unlogged_sends(),
                                          trends=trends_for(state, settings, plan, save=not dry_run),
+                                         witness=None if dry_run else (
+                                             lambda read: guard.witness(read, settings.layout, backend.describe())),
                                          **(source.options() if source else {}))
         result = run_pass(backend, plan, settings.layout, opts)
     except Exception as exc:
@@ -271,11 +342,15 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
     elif not dry_run:
         read = result.snapshot
         assert read is not None  # a written pass keeps what it read
-        state.record_pass("run", now, True, summary, "\n".join(result.messages),
-                          then=recorder(state, opts.as_of, read, plan, settings.layout, backend.describe(),
-                                        at_day_end(result.summary, plan, settings)),
-                          started_row=row)
-        state.mark_logged()
+        with recorded_after_write("run", backend.describe(), settings.layout, result.pass_id):
+            guard.adopt()
+            record = recorder(state, opts.as_of, read, plan, settings.layout, backend.describe(),
+                              at_day_end(result.summary, plan, settings))
+
+            def then(db: sqlite3.Connection, pass_row: int) -> None:  # one transaction: the pass, its history,
+                record(db, pass_row)                                    # the e-mails its line counted
+                state.mark_logged(db)
+            state.record_pass("run", now, True, summary, "\n".join(result.messages), then=then, started_row=row)
     for message in result.messages:
         lines.warn(message)
     k = result.summary.kpis
@@ -408,6 +483,7 @@ class ReportRequest:
     send: bool = False
     force: bool = False
     pdf: bool = False
+    new_state: bool = False  # --new-state: a state file that knows nothing is this workbook's new one
 
 
 @dataclass(frozen=True)
@@ -448,6 +524,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     lines = lines or Lines()
     say = lines.say
     plan, state, rs = ports.plan, ports.state, settings.report
+    # only a sending writes the state file (its ledger); any report reads it (the ledger, history's figures)
+    guard = guard_state(settings, state, plan, write=request.send, accept_new=request.new_state)
     issued = request.issued or now.date()
     cutoff_day = settings.deadlines.quarter_cutoff_day
     if periods.is_auto(request.period):
@@ -500,8 +578,12 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         say(f"Bản xem trước với số liệu đến {as_of:%d/%m/%Y} (--as-of), ghi riêng; báo cáo chính thức của kỳ "
             f"{period.name} (số liệu đến ngày chốt) không đổi.")
     witness = Witness(path, period.key)
+    if request.send and guard.fresh and not guard.accept_new:  # a lost ledger must not send the report again
+        guard.witness(ports.backend.read(), settings.layout, ports.backend.describe())
     # who it goes to is settled before anything is built: a refusal leaves the files as they were
     audience = _audience(settings, state, period, witness, request.force, say) if request.send else None
+    if request.send:
+        guard.adopt()
     ledger = [] if preview else state.sent_to("report", period.key)
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not request.force  # never overwrite what was sent, unless asked
@@ -608,13 +690,18 @@ class RemindResult:
 
 
 def remind(settings: Settings, ports: Ports, now: dt.datetime, as_of: dt.date | None = None, send: bool = False,
-           sender: SenderFactory | None = None, lines: Lines | None = None) -> RemindResult:
+           sender: SenderFactory | None = None, lines: Lines | None = None, accept_new: bool = False) -> RemindResult:
     from .notify import remind as remind_units
     from .pipeline import PassOptions, compute
     lines = lines or Lines()
     backend = ports.backend
+    guard = guard_state(settings, ports.state, ports.plan, write=send, accept_new=accept_new)
     opts = PassOptions.from_settings(settings, as_of or now.date(), now, dry_run=True)
-    summary = compute(backend.read(), ports.plan, settings.layout, opts, backend.describe()).summary
+    snapshot = backend.read()
+    guard.witness(snapshot, settings.layout, backend.describe())
+    summary = compute(snapshot, ports.plan, settings.layout, opts, backend.describe()).summary
+    if send:
+        guard.adopt()
     units = remind_units(settings, ports.plan, summary, ports.state, now, send, lines.say,
                          sender=(lambda: sender(settings.mail)) if sender else None)
     return RemindResult(opts.as_of, units, sum(len(u["sent"]) for u in units), lines.all())
@@ -888,8 +975,10 @@ class HistoryResult:
 def history_of(settings: Settings, plan: Plan, today: dt.date, query: HistoryQuery,
                lines: Lines | None = None) -> HistoryResult:
     """What units typed in the tracking tab: the changes that match `query`, or the rows at a day."""
+    from .state import State
     lines = lines or Lines()
     layout = settings.layout
+    guard_state(settings, State(settings.state), plan, write=False)
     store = _store(settings)
     stt, unit = _task(query.task, plan, store), _unit(query.unit, plan, store)
     column = _column(query.column, layout, HISTORY_KEYS)
@@ -1006,6 +1095,8 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
     lines = lines or Lines()
     say = lines.say
     layout, plan, backend, state = settings.layout, ports.plan, ports.backend, ports.state
+    writes_cells = request.yes and not request.dry_run
+    guard = guard_state(settings, state, plan, write=writes_cells)
     store = _store(settings)
     stt, unit = _task(request.task, plan, store), _unit(request.unit, plan, store)
     column = _column(request.column, layout, RESTORABLE_KEYS)
@@ -1074,22 +1165,29 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
         line: dict[str, Cell] = {"time": now.strftime("%d/%m/%Y %H:%M:%S"), "as_of": today.strftime("%d/%m/%Y"),
                                  "rows": 1, "emails": 0, "pass_id": new_pass_id(), "note": text}
         writes.append[log.name] = [[line.get(key) for key in LOG_COLUMNS]]
+    day = store.record_date(today)  # history's dates never go back: today, or the last recorded date if later
+    row = state.begin_pass("restore", now)  # the state file takes the record before a unit cell is written
     try:
-        backend.write(snapshot, writes)
-    except StaleSnapshot as exc:
-        raise Unreachable(f"Chưa ghi: {exc}. Chạy lại lệnh khôi phục.") from None
+        try:
+            backend.write(snapshot, writes)
+        except StaleSnapshot as exc:
+            raise Unreachable(f"Chưa ghi: {exc}. Chạy lại lệnh khôi phục.") from None
+    except Exception as exc:
+        _record_failure(state, "restore", now, row, {"backend": backend.name}, exc)
+        raise
     before = history.rows_of(table, plan)
     restored = history.snapshot_rows(after(snapshot, writes), plan, layout, backend.describe())
-
-    day = store.record_date(today)  # history's dates never go back: today, or the last recorded date if later
 
     def record(db: sqlite3.Connection, pass_id: int) -> None:  # what units changed since the last pass first
         store.record_in(db, pass_id, day, before)
         store.record_in(db, pass_id, day, restored, kind="restore")
 
-    store.ensure()
-    state.record_pass("restore", now, True, {"backend": backend.name, "as_of": day.isoformat(),
-                                             "cells_written": writes.cell_count()}, text, then=record)
+    with recorded_after_write("restore", backend.describe(), layout):
+        store.ensure()
+        guard.adopt()
+        state.record_pass("restore", now, True, {"backend": backend.name, "as_of": day.isoformat(),
+                                                 "cells_written": writes.cell_count()}, text, then=record,
+                          started_row=row)
     say(f"Đã khôi phục {len(changes)} ô; ghi vào lịch sử (ngày {day:%d/%m/%Y}) và tab '{layout.tabs['log']}'.")
     say(f"Cột '{_header(layout, 'check')}' và '{_header(layout, 'flags')}' của dòng này vẫn là của lượt chạy "
         "trước: chạy 'python -m sync run' để cập nhật Kiểm tra/Cảnh báo.")
@@ -1198,6 +1296,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
         raise UserError(f"--at {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
     if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/past.py)
         from .past import source_for
+        guard_state(settings, ports.state, plan, write=False)
         source = source_for(settings.state, plan, as_of, today)
     # the same computation as a dry run of that date (past.Source: a past day is judged at its end)
     opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, **(source.options() if source else {}))

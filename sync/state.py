@@ -162,28 +162,69 @@ class State:
             with db:
                 yield db
 
-    def begin_pass(self, command: str, started_at: dt.datetime) -> int:
+    def begin_pass(self, command: str, started_at: dt.datetime, accept_new: bool = False) -> int:
         """Before a pass touches the workbook: prove the state file takes its record (a 'started' row).
 
         A state file that is damaged, read-only or a folder fails here (exit 2), so the workbook never
         gains a log line for a pass that could not be recorded. The row is completed by `record_pass`
         (started_row=…); a pass killed meanwhile stays visible in `status` as unfinished."""
         try:
-            state_faults.check_writable(self.path)
+            self.check(write=True, accept_new=accept_new)
             with self.connect() as db:
-                state_faults.check_intact(db, self.path)
                 return db.execute("INSERT INTO passes (command, started_at, ok, message) VALUES (?,?,0,?)",
                                   (command, started_at.isoformat(timespec="seconds"), STARTED)).lastrowid
         except (state_faults.StateFileError, state_faults.StateFileBusy) as exc:
             raise type(exc)(f"{exc} Lượt chạy dừng trước khi ghi gì vào bảng tính.") from exc
 
+    def check(self, write: bool, accept_new: bool = False) -> None:
+        """Before a command touches a workbook cell, a mail or the ledger: the state file can be read (and, to
+        `write`, written) and is whole. A damaged, truncated, unreadable or read-only file is exit 2, a busy one
+        or a failing disk exit 3. A file of 0 bytes is a state file cut to nothing (SQLite would silently take
+        it as new: history and ledger gone), refused unless `accept_new`."""
+        if write:
+            state_faults.check_writable(self.path)
+        elif self.path.is_dir():
+            raise state_faults.directory(self.path)
+        if not self.path.exists():
+            return
+        state_faults.check_readable(self.path)
+        if self.path.stat().st_size == 0 and not accept_new:
+            raise state_faults.emptied(self.path)
+        if self.path.stat().st_size:
+            with self.connect() as db:
+                state_faults.check_intact(db, self.path)
+
+    def identity(self) -> dict[str, str]:
+        """What the state file recorded of its workbook and plan ({} before its first recording)."""
+        if not self.path.exists() or not self.path.stat().st_size:
+            return {}
+        with self.connect() as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+                return {}
+            return {r["key"]: r["value"] for r in db.execute("SELECT key, value FROM meta")}
+
+    def adopt(self, identity: dict[str, str]) -> None:
+        """Record the workbook and plan this state file belongs to, where not recorded yet (first use; a
+        file of an older version adopts the workbook it is used with)."""
+        with self.connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(identity.items()))
+
+    def knows_nothing(self) -> bool:
+        """True for a state file that is new, empty or 0 bytes: no workbook recorded, no pass that ended well,
+        no send. (A failed or unfinished pass does not count: it proves nothing of the workbook's past.)"""
+        if not self.path.exists() or not self.path.stat().st_size:
+            return True
+        if self.identity():
+            return False
+        with self.connect() as db:
+            return (db.execute("SELECT 1 FROM passes WHERE ok = 1 LIMIT 1").fetchone() is None
+                    and db.execute("SELECT 1 FROM sends LIMIT 1").fetchone() is None)
+
     def problem(self) -> Exception | None:
         """Why the next pass could not be recorded (for `status`), or None."""
         try:
-            state_faults.check_writable(self.path)
-            if self.path.exists():
-                with self.connect() as db:
-                    state_faults.check_intact(db, self.path)
+            self.check(write=True)
         except SyncError as exc:
             return exc
         return None
@@ -283,6 +324,10 @@ class State:
         with self.connect() as db:
             return db.execute("SELECT COUNT(*) AS n FROM sends WHERE status = 'sent' AND logged = 0").fetchone()["n"]
 
-    def mark_logged(self) -> None:
-        with self.connect() as db:
+    def mark_logged(self, db: sqlite3.Connection | None = None) -> None:
+        """The e-mails sent so far are counted in a pass's line; in `db`'s transaction when given (the pass's)."""
+        if db is not None:
             db.execute("UPDATE sends SET logged = 1 WHERE status = 'sent' AND logged = 0")
+            return
+        with self.connect() as own:
+            self.mark_logged(own)

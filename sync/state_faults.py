@@ -91,6 +91,30 @@ def damaged(path: Path, what: str) -> StateFileError:
                           "cũ không còn trong tệp mới, hãy kiểm tra trước khi gửi lại báo cáo.")
 
 
+#: The command-line option that accepts a state file knowing nothing of a workbook that has passes.
+NEW_STATE = "--new-state"
+
+
+def emptied(path: Path) -> StateFileError:
+    return StateFileError(f"{_where(path)} rỗng (0 byte): tệp bị cắt cụt (ổ đĩa đầy, chép hỏng) hoặc bị làm rỗng; "
+                          "lịch sử các ô và sổ gửi thư trong đó đã mất. Sửa: khôi phục tệp từ bản sao lưu; nếu không "
+                          f"có, chạy lại lệnh với {NEW_STATE} để bắt đầu tệp trạng thái mới (báo cáo đã gửi có thể "
+                          "bị gửi lại: kiểm tra trước khi gửi).")
+
+
+def bad_value(path: Path, table: str, row: str, value: object) -> StateFileError:
+    """A value the job wrote and cannot read back (edited by hand, or damaged): named, never a bug."""
+    return StateFileError(f"{_where(path)}: bảng '{table}', {row}: giá trị '{value}' không đọc được (tệp bị sửa tay "
+                          "hoặc hỏng). Sửa: khôi phục tệp từ bản sao lưu; hoặc sửa giá trị đó (ngày dạng YYYY-MM-DD) "
+                          "bằng một trình xem SQLite khi không có lượt nào đang chạy.")
+
+
+def check_readable(path: Path) -> None:
+    """Raise StateFileError when the state file exists and cannot be read (by a normal user)."""
+    if path.exists() and not _may_read(path):
+        raise unreadable(path)
+
+
 def check_writable(path: Path) -> None:
     """Raise StateFileError unless the state file (or, before its first pass, its folder) can be written."""
     path = Path(path)

@@ -534,5 +534,5 @@ def test_the_offline_session_never_leaves_for_google(api, key):  # noqa: F811  (
     assert creds.token in {c and t for t, c in api.tokens.items()}  # the token came from the stand-in
     with pytest.raises(requests.exceptions.ConnectionError, match="iamcredentials.googleapis.com is not contacted"):
         confined_session(frozenset({"127.0.0.1"})).get(lookup, timeout=1)  # what google-auth's calls go through
-    sheet = session.request("GET", f"{api.base_url}/v4/spreadsheets/{SPREADSHEET_ID}", timeout=5)
+    sheet = session.request("GET", f"{api.base_url}/v4/spreadsheets/{SPREADSHEET_ID}", timeout=60)
     assert sheet.status_code == 200  # the stand-in itself is reached

@@ -341,5 +341,6 @@ def test_a_simulated_year_on_the_local_workbook(project, year_plan):
 def test_a_simulated_year_on_google(project, api, key, year_plan):  # noqa: F811
     project.write_config({"backend": "google", "report": {"out_dir": str(project.root / "reports")},
                           "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
-                                     "api_base_url": api.base_url, "timeout_s": PATIENT_S, "retry_budget_s": 5}})
+                                     "api_base_url": api.base_url, "timeout_s": PATIENT_S,
+                                     "retry_budget_s": PATIENT_S}})
     simulate(project, GoogleSheet(api, key), year_plan, "google")
