@@ -68,16 +68,35 @@ def _placeholders_known(text: str) -> str:
 
 
 def _non_empty_lines(items: list[str]) -> list[str]:
-    lines = [unicodedata.normalize("NFC", str(item)).strip() for item in items]
+    lines = [_printable(unicodedata.normalize("NFC", str(item)).strip()) for item in items]
     if not lines or any(not line for line in lines):
         raise ValueError("cần ít nhất một dòng, và không dòng nào để trống")
     return lines
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """A text printed in the report (its subject, letterhead, lists): no control character, which neither the
+    document nor its layout can take (a pasted carriage return once stopped the report with a bug)."""
+    if found := _CONTROL.search(text):
+        raise ValueError(f"có ký tự điều khiển (mã {ord(found.group()):#04x}, ví dụ một dấu xuống dòng dán nhầm) ở "
+                         f"vị trí {found.start() + 1}; viết trên một dòng, chỉ chữ, số và dấu câu")
+    return text
+
+
+def _one_paragraph(text: str) -> str:
+    """The opening and closing: line breaks (a YAML block written over several lines) become spaces."""
+    return _printable(" ".join(str(text).split()) if "\n" in str(text) or "\r" in str(text) else str(text))
 
 
 class SignerSettings(_Strict):
     authority: str = "KT. GIÁM ĐỐC"   # "KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC"…; empty when the Director signs
     title: str = "PHÓ GIÁM ĐỐC"
     name: str = ""                    # left blank: the Office writes the name by hand
+
+    _check_lines = field_validator("authority", "title", "name")(_printable)
 
 
 class ReportSettings(_Strict):
@@ -101,6 +120,8 @@ class ReportSettings(_Strict):
     pdf: bool = False                                      # also a PDF (LibreOffice), sent with the .docx
     signer: SignerSettings = SignerSettings()
 
+    _check_paragraphs = field_validator("opening", "closing")(_one_paragraph)
+    _check_lines = field_validator("subject", "governing_body", "issuer", "code", "place")(_printable)
     _check_texts = field_validator("subject", "opening", "closing")(_placeholders_known)
     _check_lists = field_validator("addressees", "recipients")(_non_empty_lines)
 

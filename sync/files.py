@@ -186,7 +186,7 @@ def folder_error(exc: OSError, folder: Path, key: str, what: str) -> SyncError:
 
 #: The most a .docx (a plan's signed Word file) may unpack to: the 2024 plan is under 1 MB.
 MAX_DOCX_UNPACKED = 50 * 1024 * 1024
-#: The most the units' .xlsx may unpack to: a 10,000-row tracking tab is ~15 MB; openpyxl needs ~20 times
+#: The most the units' .xlsx may unpack to: a 10,000-row tracking tab is ~20 MB; openpyxl needs ~20 times
 #: the unpacked size in memory, so this keeps a pass within a few GB whatever the file claims.
 MAX_XLSX_UNPACKED = 200 * 1024 * 1024
 #: Parts a .docx or .xlsx may hold (a real one has a few dozen).

@@ -16,6 +16,7 @@ The sheet itself is written RAW by the backends (text stays text there); this mo
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,4 +96,12 @@ def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[object]], 
             if value is not None:
                 put_text_safe(ws.cell(row=r, column=c), value)
     ws.freeze_panes = "A2"
-    wb.save(path)
+    save_workbook(wb, path)
+
+
+def save_workbook(wb, path: Path) -> None:
+    """Save an openpyxl workbook to `path` through memory: on a full disk the error is the write's alone (openpyxl
+    saving straight to the file leaves a zip behind that fails again, with a traceback, when it is collected)."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    Path(path).write_bytes(buffer.getvalue())

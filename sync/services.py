@@ -980,7 +980,7 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
 
     from .backends.local import apply_changes
     from .layout import build_init
-    from .safe_cells import text_cell
+    from .safe_cells import save_workbook, text_cell
     name = layout.tabs["tracking"]
     init = build_init(plan, Snapshot({}), layout)
     changes = WriteSet(new_tabs=[name], formats=[f for f in init.formats if f.tab == name])
@@ -992,7 +992,7 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     if wb.active is not None:
         wb.remove(wb.active)
     apply_changes(wb, changes)
-    write_output(out, wb.save)
+    write_output(out, lambda tmp: save_workbook(wb, tmp))
 
 
 @dataclass(frozen=True)
@@ -1132,9 +1132,10 @@ def write_output(output: Path, write: Callable[[Path], object], settings: Settin
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         files.replace(output, write)
-    except OSError as exc:
-        raise UserError(f"Không ghi được tệp '{output}' ({exc.strerror or exc}): chọn một thư mục có quyền ghi "
-                        "và còn chỗ trống (tùy chọn -o).") from None
+    except OSError as exc:  # a full disk is the environment's (exit 3), a read-only folder the user's (exit 2)
+        error = Unreachable if exc.errno in files.DISK_ERRNOS else UserError
+        raise error(f"Không ghi được tệp '{output}' ({exc.strerror or type(exc).__name__}): chọn một thư mục có "
+                    "quyền ghi và còn chỗ trống (tùy chọn -o).") from None
 
 
 def refuse_own_file(output: Path, settings: Settings) -> None:

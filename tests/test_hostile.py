@@ -56,10 +56,11 @@ def test_a_tab_holding_the_units_rows_is_never_rewritten_or_appended_to(demo_ran
     before = p.workbook.read_bytes()
     for tabs in ({"dashboard": "Theo dõi (bản sao)"}, {"log": "Theo dõi (bản sao)"}, {"dashboard": "KH cũ"}):
         p.write_config({"tabs": tabs})
-        code, _, err = p.cli("run", "--as-of", AS_OF.isoformat())
-        key = next(iter(tabs))
-        assert code == 2 and f"tabs.{key}" in err and "không ghi đè" in err, err
-        assert p.workbook.read_bytes() == before
+        for command in (["run", "--as-of", AS_OF.isoformat()], ["init"]):  # init would protect it, locking units out
+            code, _, err = p.cli(*command)
+            key = next(iter(tabs))
+            assert code == 2 and f"tabs.{key}" in err and "không ghi đè" in err, (command, err)
+            assert p.workbook.read_bytes() == before
     p.write_config({"tabs": {"log": "Theo dõi (bản sao)"}})
     type_cells(p.workbook, 3, "Văn phòng", **{"Tình trạng": "Đang thực hiện"})  # to restore, so it would write
     typed = p.workbook.read_bytes()
@@ -114,7 +115,7 @@ def test_a_password_with_vietnamese_letters_logs_in_and_a_wrong_one_is_never_pri
 def test_a_server_that_cannot_take_a_non_ascii_password_is_exit_2_naming_the_setting(demo_project, monkeypatch):
     """A server offering only CRAM-MD5 (which the standard library sends as ASCII): the setting is named."""
     class CramOnly(Inbox):
-        async def auth_CRAM__MD5(self, server, args):  # aiosmtpd: '__' is '-'  # advertised; never reached with a non-ASCII password
+        async def auth_CRAM__MD5(self, server, args):  # advertised as CRAM-MD5; never reached here
             return None
     box = CramOnly()
     from aiosmtpd.controller import Controller
@@ -351,3 +352,45 @@ def test_a_copy_of_the_units_workbook_sent_as_a_zip_bomb_is_refused(project, ini
                 fh.write(bytes(1 << 20))
     code, _, err = project.cli("run")
     assert code == 2 and "200 MB" in err and "local.path" in err
+
+
+def _python_m_sync(project, *args, stdout=None, file_limit: int | None = None):
+    """`python -m sync ARGS` as a real process: a full disk is the kernel's answer to a real write."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def limits():
+        if file_limit is not None:  # a write past it fails with EFBIG, as on a full disk
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+    env = {k: v for k, v in os.environ.items() if k != "CCHC_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "sync", *args, "--config", str(project.config)], cwd=project.root,
+                          stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          preexec_fn=limits, check=False)
+
+
+def test_output_onto_a_full_disk_is_exit_3_without_a_traceback(demo_ran_project):
+    p = demo_ran_project
+    for target in ("x.xlsx", "x.csv"):
+        proc = _python_m_sync(p, "export", "-o", str(p.root / target), file_limit=4096)
+        assert proc.returncode == 3 and target in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+        assert not (p.root / target).exists()
+    with open("/dev/full", "w") as full:
+        proc = _python_m_sync(p, "status", stdout=full)
+    assert proc.returncode == 3 and "đầu ra chuẩn" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("key, value", [("subject", "Kết quả\rthực hiện {period}"), ("issuer", "SỞ\x07TT&TT")])
+def test_a_control_character_in_a_report_text_is_exit_2_naming_the_key(project, key, value):
+    project.write_config({"report": {key: value}})
+    code, _, err = project.cli("status")
+    assert code == 2 and f"report.{key}" in err and "ký tự điều khiển" in err
+
+
+def test_an_opening_written_over_several_lines_is_one_paragraph(project):
+    from sync.config import load_settings
+    project.write_config({"report": {"opening": "Thực hiện {plan_title},\r\n{issuer} báo cáo\nnhư sau:"}})
+    assert load_settings(str(project.config)).report.opening == "Thực hiện {plan_title}, {issuer} báo cáo như sau:"
