@@ -16,8 +16,11 @@ The sheet itself is written RAW by the backends (text stays text there); this mo
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import gc
 import io
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -100,8 +103,23 @@ def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[object]], 
 
 
 def save_workbook(wb, path: Path) -> None:
-    """Save an openpyxl workbook to `path` through memory: on a full disk the error is the write's alone (openpyxl
-    saving straight to the file leaves a zip behind that fails again, with a traceback, when it is collected)."""
+    """Save an openpyxl workbook to `path` through memory. openpyxl writes each sheet through a temporary file
+    first: on a full disk (there or at `path`) the failure is one OSError, never lxml's own error nor the
+    traceback its half-closed writers print when they are collected."""
+    from lxml.etree import SerialisationError
     buffer = io.BytesIO()
-    wb.save(buffer)
+    failure: tuple[int, str] | None = None
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None  # the failed save's writers fail again as they are collected: said once
+    try:
+        try:
+            wb.save(buffer)
+        except (OSError, SerialisationError) as exc:
+            failure = (getattr(exc, "errno", None) or errno.ENOSPC,
+                       getattr(exc, "strerror", None) or f"không ghi được tệp tạm ({exc})")
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    if failure is not None:
+        raise OSError(*failure)
     Path(path).write_bytes(buffer.getvalue())

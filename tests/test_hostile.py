@@ -365,10 +365,11 @@ def _python_m_sync(project, *args, stdout=None, file_limit: int | None = None):
         if file_limit is not None:  # a write past it fails with EFBIG, as on a full disk
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
-    env = {k: v for k, v in os.environ.items() if k != "CCHC_DEBUG"}
+    from sync.config import PROJECT_DIR
+    env = {**{k: v for k, v in os.environ.items() if k != "CCHC_DEBUG"}, "PYTHONPATH": str(PROJECT_DIR)}
     return subprocess.run([sys.executable, "-m", "sync", *args, "--config", str(project.config)], cwd=project.root,
                           stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                          preexec_fn=limits, check=False)
+                          preexec_fn=limits, check=False, timeout=300)
 
 
 def test_output_onto_a_full_disk_is_exit_3_without_a_traceback(demo_ran_project):
