@@ -25,6 +25,7 @@ from sync.errors import UserError
 from sync.periods import Period
 from sync.pipeline import PassOptions, compute
 from sync.plan import Plan
+from sync.safe_cells import csv_rows
 from sync.schema import Status
 from sync.workbook import Backend
 
@@ -141,8 +142,8 @@ def _annex_csv(report: content.Report) -> bytes:
     writer.writerow([f"Lỗi nhập liệu trong bảng theo dõi, tính đến {report.as_of:%d/%m/%Y} "
                      f"(tài liệu nội bộ của Văn phòng, không gửi kèm báo cáo {report.period.name})"])
     writer.writerow(["Tab", "Dòng", "Đơn vị", "Cột", "Nội dung"])
-    for e in report.errors:
-        writer.writerow([e.tab, e.row, e.unit, e.column, e.message])
+    for e in report.errors:  # a unit's '=…' stays text when the Office opens the file (sync/safe_cells.py)
+        writer.writerow(csv_rows([[e.tab, e.row, e.unit, e.column, e.message]])[0])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 

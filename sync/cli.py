@@ -8,6 +8,7 @@ good pass for too long, 1 a bug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -179,6 +180,7 @@ class _Output:
 
     def __init__(self, stream):
         self._stream = stream
+        self.failed: OSError | None = None  # the output's disk full or failing: said once, exit 3
 
     def _gone(self) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -190,12 +192,18 @@ class _Output:
             return self._stream.write(text)
         except BrokenPipeError:
             self._gone()
-            return len(text)
+        except OSError as exc:  # stdout on a full or failing disk (`> /dev/full`): the environment's fault
+            self.failed = self.failed or exc
+            self._gone()
+        return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
+            self._gone()
+        except OSError as exc:
+            self.failed = self.failed or exc
             self._gone()
 
     def __getattr__(self, name):
@@ -214,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = _main(argv)
         sys.stdout.flush()  # a closed pipe shows here, not as a message at the interpreter's exit
+        failed = getattr(sys.stdout, "failed", None)
+        if failed is not None:
+            with contextlib.suppress(OSError):
+                print(f"Lỗi: không ghi được kết quả ra đầu ra chuẩn ({failed.strerror or failed}); kiểm tra chỗ "
+                      "trống của ổ đĩa hoặc tệp nhận kết quả.", file=sys.stderr)
+            return code or 3
         return code
     except BrokenPipeError:  # written around sys.stdout (its binary buffer): the work was done, the reader left
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -21,8 +21,8 @@ from pydantic_core import PydanticCustomError
 from .errors import UserError
 from .problems import load_yaml, validation_problems
 from .products import Kind, with_settings
-from .schema import LOG_COLUMNS, PLAN_COLUMNS, TRACKING_COLUMNS, Layout
-from .text import closest
+from .schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout
+from .text import closest, fold
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "CCHC_CONFIG"
@@ -69,16 +69,35 @@ def _placeholders_known(text: str) -> str:
 
 
 def _non_empty_lines(items: list[str]) -> list[str]:
-    lines = [unicodedata.normalize("NFC", str(item)).strip() for item in items]
+    lines = [_printable(unicodedata.normalize("NFC", str(item)).strip()) for item in items]
     if not lines or any(not line for line in lines):
         raise ValueError("cần ít nhất một dòng, và không dòng nào để trống")
     return lines
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """A text printed in the report (its subject, letterhead, lists): no control character, which neither the
+    document nor its layout can take (a pasted carriage return once stopped the report with a bug)."""
+    if found := _CONTROL.search(text):
+        raise ValueError(f"có ký tự điều khiển (mã {ord(found.group()):#04x}, ví dụ một dấu xuống dòng dán nhầm) ở "
+                         f"vị trí {found.start() + 1}; viết trên một dòng, chỉ chữ, số và dấu câu")
+    return text
+
+
+def _one_paragraph(text: str) -> str:
+    """The opening and closing: line breaks (a YAML block written over several lines) become spaces."""
+    return _printable(" ".join(str(text).split()) if "\n" in str(text) or "\r" in str(text) else str(text))
 
 
 class SignerSettings(_Strict):
     authority: str = "KT. GIÁM ĐỐC"   # "KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC"…; empty when the Director signs
     title: str = "PHÓ GIÁM ĐỐC"
     name: str = ""                    # left blank: the Office writes the name by hand
+
+    _check_lines = field_validator("authority", "title", "name")(_printable)
 
 
 class ReportSettings(_Strict):
@@ -102,6 +121,8 @@ class ReportSettings(_Strict):
     pdf: bool = False                                      # also a PDF (LibreOffice), sent with the .docx
     signer: SignerSettings = SignerSettings()
 
+    _check_paragraphs = field_validator("opening", "closing")(_one_paragraph)
+    _check_lines = field_validator("subject", "governing_body", "issuer", "code", "place")(_printable)
     _check_texts = field_validator("subject", "opening", "closing")(_placeholders_known)
     _check_lists = field_validator("addressees", "recipients")(_non_empty_lines)
 
@@ -225,6 +246,15 @@ class Settings(_Strict):
                                       {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
         return value
 
+    @field_validator("tabs")
+    @classmethod
+    def _tabs_apart(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = [(("tabs", key), msg) for key, msg in tab_problems(value)]
+        if problems:
+            raise PydanticCustomError("cchc_located", "{summary}",
+                                      {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -268,6 +298,34 @@ def header_key_problem(key: str) -> str | None:
                 f"mục 'headers:' chỉ đổi tên cột của tab kế hoạch và tab theo dõi ({allowed}). Xóa dòng này")
     hint = closest(key, list(HEADER_KEYS))
     return (f"'{key}' không phải tên cột nào" + (f" (có phải '{hint}'?)" if hint else "") + f"; {allowed}")
+
+
+#: Characters a tab's name cannot hold in Excel (Google refuses most of them too).
+TAB_NAME_FORBIDDEN = frozenset("[]:*?/\\")
+
+
+def tab_problems(overrides: dict[str, str]) -> list[tuple[str, str]]:
+    """What is wrong with `tabs:` (key, message): a name that no tab can have, or two keys naming the same tab
+    once names are folded the way tabs are found (case, accents, dashes). Two keys on one tab would make a pass
+    delete the units' tab to write the dashboard there, or append log lines among their rows: refused before
+    anything is read."""
+    problems: list[tuple[str, str]] = []
+    names = {**TABS, **{str(k): unicodedata.normalize("NFC", str(v)) for k, v in overrides.items()}}
+    for key, name in overrides.items():
+        if not name.strip():
+            problems.append((key, "tên tab không được để trống"))
+        elif bad := sorted(set(name) & TAB_NAME_FORBIDDEN):
+            problems.append((key, f"tên tab '{name}' có ký tự không được phép trong tên tab ({' '.join(bad)})"))
+    seen: dict[str, str] = {}
+    for key, name in names.items():
+        other = seen.setdefault(fold(name), key)
+        if other != key and name.strip():
+            where = [k for k in (other, key) if k in overrides]
+            said = " và ".join(f"'tabs.{k}' ('{names[k]}'" + ("" if k in overrides else ", mặc định") + ")"
+                               for k in (other, key))
+            problems.append((where[-1], f"{said} chỉ cùng một tab; mỗi khóa phải chỉ một tab riêng, nếu không một "
+                             "lượt chạy sẽ xóa hoặc ghi đè dữ liệu của tab kia. Đặt tên khác cho một trong hai"))
+    return problems
 
 
 def find_config(explicit: str | None) -> Path:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Protocol
 
-from .errors import Unreachable, UserError
-from .mail import Attachment, build_message
+from .errors import SyncError, Unreachable, UserError
+from .mail import Attachment, Refused, build_message
 from .state import State
 
 
@@ -32,11 +32,34 @@ class Letter:
     attachments: tuple[Attachment, ...] = ()
 
 
+#: How the ledger's error of a recipient the server refused for good begins (`status` lists them).
+REFUSED = "Máy chủ thư từ chối"
+
+
 @dataclass
 class Delivery:
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already sent before
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # the server unreachable: the next call retries
+    refused: list[tuple[str, str, int]] = field(default_factory=list)  # refused for good: recipient, answer, exit
+
+    def problem(self) -> SyncError | None:
+        """What the command ends with once every letter was tried: exit 3 when the server failed or refused the
+        message, 2 when only addresses were refused (the Office must fix them); None when all went."""
+        if not (self.failed or self.refused):
+            return None
+        parts = []
+        if self.refused:
+            parts.append(f"{REFUSED} " + ", ".join(f"{r} ({answer})" for r, answer, _ in self.refused)
+                         + ": sửa địa chỉ trong khóa cấu hình 'mail.report_to' hoặc 'email' của đơn vị trong tệp kế "
+                         "hoạch")
+        if self.failed:
+            parts.append(f"Chưa gửi được cho {', '.join(r for r, _ in self.failed)}: {self.failed[-1][1]}")
+        text = (". ".join(parts) + f". Đã gửi: {len(self.sent)}" + (f" ({', '.join(self.sent)})" if self.sent else "")
+                + "; lần chạy sau sẽ gửi tiếp cho người chưa nhận.")
+        if self.failed or any(code == 3 for _, _, code in self.refused):
+            return Unreachable(text)
+        return UserError(text)
 
 
 def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: str = "", scope: str = "") -> str:
@@ -49,7 +72,11 @@ def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: st
 def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str, letters: list[Letter],
             now: dt.datetime, force: bool = False,
             on_sent: Callable[[str, str], None] | None = None, scope: str = "") -> Delivery:
-    """Send each letter not yet sent; raise Unreachable (exit 3) after trying them all if the server was down.
+    """Send each letter not yet sent; a recipient the server refuses for good, or one it cannot reach, is
+    recorded in the ledger with the server's answer and the next one is tried. The caller says what went and
+    then raises `Delivery.problem()`. Only what is the same for every recipient (a refused login, a missing
+    password, an outbox folder that cannot be written) stops at once. `scope`: the configuration's workbook
+    (message_id).
     `on_sent(recipient, message_id)` runs after each accepted message (the report's second witness)."""
     result = Delivery()
     for letter in letters:
@@ -62,6 +89,10 @@ def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str
         state.begin_send(kind, period, letter.recipient, now)
         try:
             sender.send(msg)
+        except Refused as exc:
+            state.end_send(kind, period, letter.recipient, now, error=f"{REFUSED}: {exc.answer}")
+            result.refused.append((letter.recipient, exc.answer, exc.exit_code))
+            continue
         except (Unreachable, UserError) as exc:
             state.end_send(kind, period, letter.recipient, now, error=str(exc))
             if isinstance(exc, UserError):
@@ -72,8 +103,4 @@ def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str
         if on_sent is not None:
             on_sent(letter.recipient, msg["Message-ID"])
         result.sent.append(letter.recipient)
-    if result.failed:
-        who = ", ".join(r for r, _ in result.failed)
-        raise Unreachable(f"Chưa gửi được cho {who}: {result.failed[-1][1]}. Đã gửi: {len(result.sent)}; "
-                          "lần chạy sau sẽ gửi tiếp cho người chưa nhận.")
     return result

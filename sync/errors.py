@@ -44,3 +44,18 @@ class WriteUnknown(StaleSnapshot):
 
 class WorkbookHeld(Unreachable):
     """The workbook is open in an office program (its owner file is beside it): computed, not written. Exit 3."""
+
+
+def bug_text(exc: BaseException) -> str:
+    """A bug as it may be shown and stored: its type and where it was raised, never its arguments, which may
+    hold a secret (a password that failed to encode is repeated whole in a UnicodeEncodeError's arguments).
+    CCHC_DEBUG=1 prints the whole traceback for whoever fixes it."""
+    import traceback
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    ours = [f for f in frames if "/sync/" in f.filename.replace("\\", "/")
+            or "/reports/" in f.filename.replace("\\", "/")]
+    if not (ours or frames):
+        return type(exc).__name__
+    frame = (ours or frames)[-1]
+    parts = frame.filename.replace("\\", "/").split("/")
+    return f"{type(exc).__name__} ({'/'.join(parts[-2:])}, dòng {frame.lineno})"

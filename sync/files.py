@@ -22,8 +22,11 @@ import errno
 import os
 import secrets
 import stat
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
+
+from .errors import SyncError, Unreachable, UserError
 
 TEMP_MARK = ".cchc-"
 TEMP_SUFFIX = ".tmp"
@@ -143,3 +146,78 @@ def write_bytes(path: Path, data: bytes) -> None:
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     """`text` as the whole content of `path`, atomically (see `replace`)."""
     write_bytes(path, text.encode(encoding))
+
+
+#: A disk that is full or failing: the Office frees space or waits (exit 3); any other fault is theirs to fix.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ESTALE, errno.ETIMEDOUT, errno.EFBIG)
+
+
+def writable(path: Path) -> bool:
+    """Whether we may write in `path`: os.access, and for root the permission bits too (root passes os.access
+    whatever they say, yet a file or folder without any write bit was made read-only on purpose)."""
+    if not os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0)):
+        return False
+    return os.geteuid() != 0 or bool(path.stat().st_mode & 0o222)
+
+
+def check_folder(folder: Path, key: str, what: str) -> None:
+    """Before the job writes into `folder` (named by the setting `key`): exit 2 naming it when it, or the first
+    of its parents that exists, is read-only or is not a folder. A missing folder is created by the write."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise folder_error(OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)), folder, key, what)
+    if existing.exists() and not writable(existing):
+        raise folder_error(OSError(errno.EACCES, "thư mục chỉ đọc"), folder, key, what)
+
+
+def folder_error(exc: OSError, folder: Path, key: str, what: str) -> SyncError:
+    """An OSError while writing into a folder the settings name (`key`, e.g. 'mail.outbox_dir'), as a message
+    naming the folder and the key: exit 3 for a full or failing disk (nothing was lost: the next call writes it),
+    exit 2 for what the Office must fix (read-only, no permission, a file where the folder should be)."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in DISK_ERRNOS:
+        return Unreachable(f"Không ghi được vào {what} '{folder}' (khóa cấu hình '{key}'): {reason}. Giải phóng chỗ "
+                           "trống hoặc kiểm tra ổ đĩa rồi chạy lại; chưa có gì bị mất.")
+    return UserError(f"Không ghi được vào {what} '{folder}' (khóa cấu hình '{key}'): {reason}. Cấp quyền ghi cho "
+                     f"thư mục đó (ví dụ 'chmod u+w'), hoặc đặt '{key}' sang một thư mục ghi được.")
+
+
+#: The most a .docx (a plan's signed Word file) may unpack to: the 2024 plan is under 1 MB.
+MAX_DOCX_UNPACKED = 50 * 1024 * 1024
+#: The most the units' .xlsx may unpack to: a 10,000-row tracking tab is ~20 MB; openpyxl needs ~20 times
+#: the unpacked size in memory, so this keeps a pass within a few GB whatever the file claims.
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024
+#: Parts a .docx or .xlsx may hold (a real one has a few dozen).
+MAX_ZIP_PARTS = 10_000
+
+
+def require_regular(path: Path, label: str) -> None:
+    """Refuse, without opening it, anything at `path` that is not a regular file: a FIFO would block the reader
+    (holding the job lock) until someone writes to it, a device such as /dev/zero never ends. A missing file or
+    a folder passes (the caller says those its own way)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UserError(f"{label} không phải là một tệp thường (là thiết bị, đường ống FIFO hay socket); chương "
+                        "trình không đọc nó. Chỉ đến đúng tệp.")
+
+
+def require_small_zip(path: Path, max_unpacked: int, label: str) -> None:
+    """Refuse a zip (.docx, .xlsx) whose parts would unpack to more than `max_unpacked` bytes, or that has more
+    parts than any real document, before anything is unpacked: a few hundred KB can claim gigabytes (a zip
+    bomb). Python's zip reader never unpacks a part past the size it claims, so this bounds the memory. A file
+    that is not a zip passes (the caller's own check says so)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    total = sum(p.file_size for p in parts)
+    if total > max_unpacked or len(parts) > MAX_ZIP_PARTS:
+        raise UserError(f"{label} khi giải nén lớn {total / 1024 / 1024:,.0f} MB trong {len(parts)} phần, quá giới "
+                        f"hạn {max_unpacked // (1024 * 1024)} MB (tệp hỏng, hoặc cố ý làm quá tải). Mở bằng chương "
+                        "trình văn phòng và lưu lại thành tệp mới, hoặc dùng bản sao lưu.")

@@ -20,6 +20,7 @@ from .tables import (
     last_used_row,
     merge_index,
     one_row_per_task,
+    refuse_overwrite,
     scan_headers,
 )
 from .workbook import Cell, Dropdown, Snapshot, Tab, TabFormat, WriteSet
@@ -74,6 +75,9 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
     track_tab = _ensure(ws, snapshot, tabs["tracking"])
     dash_tab = _ensure(ws, snapshot, tabs["dashboard"])
     log_tab = _ensure(ws, snapshot, tabs["log"])
+    for key in ("dashboard", "log"):  # protected and written by the job: never a tab that holds anyone's rows
+        refuse_overwrite(snapshot, tabs[key], key, {"tracking": layout.tracking_columns, "plan": layout.plan_columns},
+                         where)
 
     # Both checked before anything is laid out: a duplicated or renamed header stops init (UserError).
     plan_cols = _ensure_headers(ws, plan_tab, layout.plan_columns, where)

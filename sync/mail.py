@@ -6,6 +6,7 @@ the config can inject a header. The send ledger (exactly once per recipient) liv
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
 import os
@@ -24,7 +25,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from . import files
 from .config import MailSettings
-from .errors import Unreachable, UserError
+from .errors import SyncError, Unreachable, UserError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -33,6 +34,16 @@ def _header(value: str, what: str) -> str:
     if "\r" in value or "\n" in value:
         raise UserError(f"{what} chứa ký tự xuống dòng; sửa lại cho nằm trên một dòng.")
     return value
+
+
+class Refused(UserError):
+    """The server refused one message or recipient for good (5xx): the others may still go. Exit 2 when the
+    address is the Office's to fix, 3 when the server refused the message itself."""
+
+    def __init__(self, message: str, answer: str, server_cause: bool = False):
+        super().__init__(message)
+        self.answer = answer  # the server's own words, kept in the send ledger
+        self.exit_code = 3 if server_cause else 2
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,11 @@ class Outbox:
         ident = msg.get("Message-ID")
         name = hashlib.sha256(str(ident).encode()).hexdigest()[:32] if ident else uuid.uuid4().hex
         final = self.folder / f"{name}.eml"
-        files.write_bytes(final, msg.as_bytes())  # a mail program watching the folder never sees half a message
+        files.check_folder(self.folder, "mail.outbox_dir", "thư mục thư đi")
+        try:
+            files.write_bytes(final, msg.as_bytes())  # a mail program watching the folder never sees half a message
+        except OSError as exc:
+            raise files.folder_error(exc, self.folder, "mail.outbox_dir", "thư mục thư đi") from None
         return str(final)
 
 
@@ -93,12 +108,48 @@ class SmtpSender:
         return os.environ[name]
 
     def send(self, msg: EmailMessage) -> str:
-        """Connection failures and temporary (4xx) refusals are retried with backoff, then exit 3."""
+        """Connection failures and temporary (4xx) refusals are retried with backoff, then exit 3. No message
+        said ever holds the password, whatever the server or a library put in theirs."""
         password = self._password()
         retrying = Retrying(stop=stop_after_attempt(self.cfg.attempts), reraise=True, sleep=self.sleep,
                             wait=wait_exponential(multiplier=self.cfg.retry_wait_s, max=60),
                             retry=retry_if_exception_type(Unreachable))
-        return retrying(self._send_once, msg, password)
+        try:
+            return retrying(self._send_once, msg, password)
+        except SyncError as exc:
+            if password and password in str(exc):
+                exc.args = (str(exc).replace(password, "***"),)
+            raise
+
+    def _login(self, client: smtplib.SMTP, password: str) -> None:
+        """AUTH as `mail.smtp.username`. ASCII credentials go the standard library's way (CRAM-MD5, PLAIN, LOGIN);
+        others, which it can only send as ASCII, go as UTF-8 by PLAIN or LOGIN (RFC 4616, and what servers
+        take for LOGIN), or are refused naming the setting when the server offers neither."""
+        user = self.cfg.username or ""
+        if (user + password).isascii():
+            client.login(user, password)
+            return
+        client.ehlo_or_helo_if_needed()
+        if not client.has_extn("auth"):
+            raise smtplib.SMTPNotSupportedError("AUTH")
+        offered = client.esmtp_features["auth"].upper().split()
+
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode("ascii")
+        if "PLAIN" in offered:
+            code, answer = client.docmd("AUTH", "PLAIN " + b64(b"\0" + user.encode() + b"\0" + password.encode()))
+        elif "LOGIN" in offered:
+            code, answer = client.docmd("AUTH", "LOGIN " + b64(user.encode()))
+            if code == 334:
+                code, answer = client.docmd(b64(password.encode()))
+        else:
+            raise UserError(f"Máy chủ thư {self.cfg.host}:{self.cfg.port} chỉ nhận đăng nhập bằng "
+                            f"{', '.join(offered) or '(không rõ)'}, không gửi được mật khẩu có chữ có dấu hoặc ký tự "
+                            "ngoài bảng ASCII. Đổi mật khẩu SMTP chỉ gồm chữ không dấu, số và ký hiệu, rồi đặt lại "
+                            f"biến môi trường được nêu ở khóa cấu hình 'mail.smtp.password_env' "
+                            f"({self.cfg.password_env}).")
+        if code not in (235, 503):
+            raise smtplib.SMTPAuthenticationError(code, answer)
 
     def _send_once(self, msg: EmailMessage, password: str | None) -> str:
         cfg = self.cfg
@@ -112,7 +163,7 @@ class SmtpSender:
                 if cfg.security == "starttls":
                     client.starttls(context=self.context)
                 if cfg.username:
-                    client.login(cfg.username, password or "")
+                    self._login(client, password or "")
                 client.send_message(msg)
         except smtplib.SMTPAuthenticationError as exc:
             raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối đăng nhập của '{cfg.username}' "
@@ -124,20 +175,31 @@ class SmtpSender:
             raise UserError(f"Kết nối bảo mật tới {cfg.host}:{cfg.port} thất bại ({exc.reason or exc}); kiểm tra "
                             "'mail.smtp.security' và chứng chỉ của máy chủ thư.") from None
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = {code for code, _ in exc.recipients.values()}
-            if all(code >= 500 for code in codes):
-                raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối địa chỉ nhận "
-                                f"{', '.join(exc.recipients)} ({', '.join(map(str, sorted(codes)))}); "
-                                "kiểm tra địa chỉ trong cấu hình hoặc danh sách đơn vị.") from None
-            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối: {exc.recipients}") from None
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            answers = "; ".join(f"{code} {_said(text)}" for code, text in exc.recipients.values())
+            if all(code >= 500 for code, _ in exc.recipients.values()):
+                raise Refused(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối địa chỉ nhận {', '.join(exc.recipients)} "
+                              f"({answers}); kiểm tra địa chỉ trong cấu hình hoặc danh sách đơn vị.", answers) from None
+            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối: {answers}") from None
+        except smtplib.SMTPSenderRefused as exc:
             if exc.smtp_code >= 500:
-                raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối thư ({exc.smtp_code} "
-                                f"{exc.smtp_error!r}); kiểm tra 'mail.from' và cấu hình máy chủ.") from None
+                raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối người gửi ({exc.smtp_code} "
+                                f"{_said(exc.smtp_error)}); kiểm tra 'mail.from' và cấu hình máy chủ.") from None
             raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối ({exc.smtp_code}).") from None
+        except smtplib.SMTPDataError as exc:
+            answer = f"{exc.smtp_code} {_said(exc.smtp_error)}"
+            if exc.smtp_code >= 500:  # this message refused (too big, a mailbox full…): the next one may go
+                raise Refused(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối thư gửi {msg['To']} ({answer}).", answer,
+                              server_cause=True) from None
+            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối ({answer}).") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise Unreachable(f"Không gửi được thư qua {cfg.host}:{cfg.port}: {exc}") from None
         return msg["Message-ID"]
+
+
+def _said(text: bytes | str) -> str:
+    """A server's answer as text on one line (it may come as bytes, over several lines)."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return " ".join(said.split())[:300]
 
 
 def open_sender(settings: MailSettings) -> Outbox | SmtpSender:

@@ -12,7 +12,7 @@ from pathlib import Path
 from .config import Settings
 from .dashboard import Summary
 from .delivery import Letter, Sender, deliver
-from .errors import Unreachable, UserError
+from .errors import SyncError, Unreachable, UserError
 from .letters import digests, report_body, report_subject
 from .mail import Attachment, open_sender
 from .plan import Plan
@@ -80,6 +80,8 @@ def send_report(settings: Settings, state: State, report, files: list[Path], now
         say(f"Đã gửi báo cáo {p.name} tới {', '.join(result.sent)} ({where}).")
     if result.skipped:
         say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo kỳ này (dùng --force để gửi lại).")
+    if (problem := result.problem()) is not None:
+        raise problem
     return len(result.sent)
 
 
@@ -89,10 +91,11 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
     `sender` opens the mail sender (by default the configured one, sync.mail.open_sender)."""
     as_of, interval = summary.as_of, settings.remind.interval_days
     mailer = (sender or (lambda: open_sender(settings.mail)))() if send else None
-    out, failures = [], []
+    out: list[dict] = []
+    failures: list[tuple[str, SyncError]] = []
     for d in digests(summary, plan, settings.layout):
         item = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing), "errors": len(d.errors),
-                "to": list(d.unit.email), "sent": [], "skipped": None}
+                "to": list(d.unit.email), "sent": [], "refused": [], "skipped": None}
         out.append(item)
         if d.empty:
             item["skipped"] = "nothing to fix"
@@ -113,20 +116,33 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
             continue
         letters = [Letter(to, d.subject, body) for to in d.unit.email]
         assert mailer is not None  # opened above when sending
-        try:
-            result = deliver(state, mailer, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
-                             letters, now, scope=mail_scope(settings))
-        except Unreachable as exc:
-            failures.append(f"{d.unit.label}: {exc}")
-            continue
+        result = deliver(state, mailer, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
+                         letters, now, scope=mail_scope(settings))
         item["sent"] = result.sent
+        item["refused"] = [r for r, _, _ in result.refused]
         if result.sent:
             say(f"Đã gửi thư nhắc cho {d.unit.label} ({', '.join(result.sent)}).")
+        if (problem := result.problem()) is not None:
+            failures.append((d.unit.label, problem))
+    if no_address := units_without_email(plan):
+        say(no_email_sentence(no_address, settings))
     if all(i["skipped"] == "nothing to fix" for i in out):
         say("Không đơn vị nào cần nhắc: không có việc quá hạn, thiếu kết quả hay lỗi nhập liệu.")
     if failures:
-        raise Unreachable("Chưa gửi được thư nhắc cho " + "; ".join(failures))
+        text = "Chưa gửi được thư nhắc cho " + "; ".join(f"{label}: {exc}" for label, exc in failures)
+        raise (Unreachable if any(isinstance(exc, Unreachable) for _, exc in failures) else UserError)(text)
     return out
+
+
+def units_without_email(plan: Plan) -> list[str]:
+    """The codes of the plan's units that have no e-mail address: they can never be reminded."""
+    return [u.code for u in plan.registry.units if not u.email]
+
+
+def no_email_sentence(codes: list[str], settings: Settings) -> str:
+    return (f"Chưa có địa chỉ e-mail của {len(codes)} đơn vị ({', '.join(codes)}): không gửi được thư nhắc cho "
+            f"các đơn vị này. Điền khóa 'email' của từng đơn vị (mục 'units') trong tệp kế hoạch "
+            f"'{settings.plan_path()}'.")
 
 
 def last_reminded(state: State, unit_code: str) -> dt.date | None:

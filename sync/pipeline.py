@@ -19,7 +19,7 @@ from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .products import DEFAULT_KINDS, Kind
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
-from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries
+from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
 from .text import fold, nfc
 from .validation import check_all, missing_rows, plan_issues
 from .workbook import Backend, Cell, Snapshot, WriteSet
@@ -110,6 +110,9 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
                                   plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked),
                                   judged_on=rules.today, kinds=opts.products, cutoff_day=opts.cutoff_day)
 
+    for key in ("dashboard", "log"):  # the tabs a pass rewrites or appends to hold no one's rows
+        refuse_overwrite(snapshot, layout.tabs[key], key,
+                         {"tracking": layout.tracking_columns, "plan": layout.plan_columns}, where)
     writes = WriteSet()
     writes.keys[tracking.tab.name] = (tracking.columns["stt"], tracking.columns["unit"])
     writes.unit_columns[tracking.tab.name] = tuple(c for k, c in tracking.columns.items() if k not in JOB_COLUMNS)

@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from . import deadlines
 from .errors import UserError
-from .problems import load_yaml, validation_problems
+from .problems import MAX_YAML_BYTES, load_yaml, read_bounded, validation_problems
 from .text import closest, fold, nfc
 
 
@@ -221,9 +221,9 @@ def load_plan(path: Path) -> Plan:
     """The plan in `path`. A file read before with the same bytes gives the same (immutable) Plan without
     parsing it again: the daemon and a command's several steps read it often, and YAML parsing is slow."""
     path = Path(path)
-    try:
-        key = (str(path), path.read_bytes())
-    except OSError:
+    try:  # bounded: /dev/zero or a FIFO named as the plan must not be read (load_yaml says why)
+        key = (str(path), read_bounded(path, MAX_YAML_BYTES, "")) if path.is_file() else None
+    except (OSError, UserError):
         key = None  # said below, by load_yaml's own messages
     if key is not None and key in _LOADED:
         return _LOADED[key]

@@ -150,6 +150,8 @@ def _kind_of(path: Path) -> str:
 
 def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
     """(first-page lines, tables as rows of cells), NFC. Paragraphs are split at line breaks."""
+    from . import files
+    files.require_regular(path, f"'{path}'")  # a FIFO would hang, a device never end
     kind = _kind_of(path)
     if kind == "doc":
         raise UserError(f"'{path}' là tệp Word cũ (.doc). Mở bằng Word, chọn Tệp → Lưu thành → 'Word Document "
@@ -163,6 +165,7 @@ def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import LxmlError
+    files.require_small_zip(path, files.MAX_DOCX_UNPACKED, f"Tệp Word '{path}'")
     try:
         doc = Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError, zipfile.BadZipFile, LxmlError) as exc:

@@ -100,11 +100,79 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+#: A settings or plan file larger than this is not one (the 2024 plan is ~40 KB): refused before it is read.
+MAX_YAML_BYTES = 2 * 1024 * 1024
+#: Values a YAML file may hold once its aliases are followed (`*a` repeats a whole block): a file of a few
+#: lines can otherwise stand for billions of them.
+MAX_YAML_NODES = 200_000
+
+
+def read_bounded(path: Path, limit: int, label: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. A device (/dev/zero), a FIFO (which would block
+    until someone writes to it) or a socket is refused without being opened, a larger file without being read."""
+    import stat
+    mode = path.stat().st_mode  # FileNotFoundError passes through; a folder is the caller's message
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(str(path))
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{label} không phải là một tệp thường (thiết bị, đường ống hay socket). Sửa: chỉ đến một "
+                        "tệp .yaml.")
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise UserError(f"{label} lớn hơn {limit // (1024 * 1024)} MB, không phải tệp cấu hình hay kế hoạch. Sửa: "
+                        "chỉ đến đúng tệp .yaml.")
+    return data
+
+
+def _bounded_load(text: str, label: str) -> object:
+    """YAML with duplicate keys refused, and its size once aliases are followed, and its depth, bounded."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _expanded_size(node) > MAX_YAML_NODES:
+                many = f"{MAX_YAML_NODES:_}".replace("_", ".")
+                raise UserError(f"{label} chứa quá nhiều giá trị khi mở rộng các tham chiếu YAML (*, &; hơn {many} "
+                                "giá trị). Sửa: viết thẳng giá trị, không dùng tham chiếu lồng nhau.")
+            return loader.construct_document(node)
+        except RecursionError:
+            raise UserError(f"{label} có các khối lồng nhau quá sâu (hàng trăm cấp ngoặc [ ] hoặc {{ }}). Sửa: so "
+                            "với config/settings.example.yaml; tệp cấu hình chỉ cần vài cấp.") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document stands for with every alias followed, counted without expanding it: each
+    node's size is computed once (post-order, without recursion), however many aliases use it."""
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.MappingNode):
+            return [v for pair in node.value for v in pair]
+        return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+    sizes: dict[int, int] = {}
+    started: set[int] = set()
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while todo:
+        node, ready = todo.pop()
+        if id(node) in sizes:
+            continue
+        if ready:
+            sizes[id(node)] = min(1 + sum(sizes.get(id(c), 0) for c in children(node)), MAX_YAML_NODES + 1)
+        elif id(node) not in started:  # a node that holds itself (`&a [*a]`) is counted once
+            started.add(id(node))
+            todo.append((node, True))
+            todo.extend((c, False) for c in children(node))
+    return sizes[id(root)]
+
+
 def load_yaml(path: Path, what: str, key: str | None = None) -> tuple[object, str]:
     """The file's data (whatever the YAML holds: the caller checks its shape) and its text, or a Vietnamese
     UserError for bad YAML (FileNotFoundError passes through)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bounded(Path(path), MAX_YAML_BYTES, _label(path, what, key)).decode("utf-8")
     except IsADirectoryError:
         raise UserError(f"{_label(path, what, key)} là một thư mục, không phải tệp. Sửa: chỉ đến tệp .yaml.") from None
     except PermissionError:
@@ -114,7 +182,7 @@ def load_yaml(path: Path, what: str, key: str | None = None) -> tuple[object, st
         raise UserError(f"{_label(path, what, key)} không phải văn bản UTF-8 (byte thứ {exc.start + 1}). Sửa: mở "
                         "tệp bằng trình soạn thảo và lưu lại với bảng mã UTF-8.") from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader), text
+        return _bounded_load(text, _label(path, what, key)), text
     except DuplicateKey as exc:
         raise UserError(f"{_label(path, what, key)}: khóa '{exc.key}' được viết hai lần, ở dòng {exc.first} và dòng "
                         f"{exc.second} (chỉ được viết một lần; không rõ giá trị nào là đúng). Sửa: giữ một dòng, xóa "

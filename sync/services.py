@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from . import history, periods
 from .config import MailSettings, Settings
-from .errors import Busy, StaleSnapshot, SyncError, Unreachable, UserError
+from .errors import Busy, StaleSnapshot, SyncError, Unreachable, UserError, bug_text
 from .history import HISTORY_KEYS, RESTORABLE_KEYS
 from .plan import Plan
 from .schema import Layout
@@ -127,7 +127,7 @@ def failure(exc: BaseException, debug: bool = False) -> tuple[int, list[str]]:
         return exc.exit_code, [str(exc)]
     if isinstance(exc, SyncError):
         return exc.exit_code, [f"Lỗi: {exc}"]
-    lines = [f"Lỗi trong chương trình (xin báo cho người phát triển): {exc!r}"]
+    lines = [f"Lỗi trong chương trình (xin báo cho người phát triển): {bug_text(exc)}"]
     if not debug:
         lines.append("Chạy lại với biến môi trường CCHC_DEBUG=1 để xem chi tiết.")
     return 1, lines
@@ -156,7 +156,7 @@ def _record_failure(state: State, command: str, started: dt.datetime, row: int |
     from .state_faults import StateFileBusy, StateFileError
     if isinstance(exc, (StateFileError, StateFileBusy)):
         return
-    message = str(exc) if isinstance(exc, SyncError) else f"Lỗi trong chương trình: {exc!r}"
+    message = str(exc) if isinstance(exc, SyncError) else f"Lỗi trong chương trình: {bug_text(exc)}"
     state.record_pass(command, started, False, summary, message, started_row=row)
 
 
@@ -382,11 +382,14 @@ class StatusResult:
     new_plan_needed: str | None
     text: tuple[str, ...]  # the text output (stdout)
     exit_code: int
+    refused: tuple[str, ...] = ()  # recipients the mail server refused for good (the ledger's last answer)
+    units_without_email: tuple[str, ...] = ()  # unit codes that can never get a reminder
 
     def to_json(self) -> dict[str, Any]:
         return {"last_good_pass": self.last_good_pass, "age_hours": self.age_hours, "stale": self.stale,
                 "passes": self.passes, "sends": self.sends, "unsent": self.unsent,
-                "problem": self.problem and str(self.problem), "new_plan_needed": self.new_plan_needed}
+                "problem": self.problem and str(self.problem), "new_plan_needed": self.new_plan_needed,
+                "refused": list(self.refused), "units_without_email": list(self.units_without_email)}
 
 
 def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
@@ -454,9 +457,27 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
         out.append("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
     if needed:
         out.append(needed)
+    from .delivery import REFUSED
+    refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
+    if refused:
+        out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
+                   + "; ".join(f"{x['recipient']} ({x['error'][len(REFUSED):].lstrip(': ')})" for x in refused) + ".")
+    no_email = _units_without_email(settings)
+    if no_email:
+        from .notify import no_email_sentence
+        out.append(no_email_sentence(no_email, settings))
     code = int(getattr(problem, "exit_code", 2)) if problem else 4 if stale else 0
     return StatusResult(last["started_at"] if last else None, age_h, stale, passes, sends, len(unsent), problem, needed,
-                        tuple(out), code)
+                        tuple(out), code, tuple(x["recipient"] for x in refused), tuple(no_email))
+
+
+def _units_without_email(settings: Settings) -> list[str]:
+    from .notify import units_without_email
+    from .plan import load_plan
+    try:
+        return units_without_email(load_plan(settings.plan_path()))
+    except SyncError:
+        return []  # the plan's own problem is reported by the commands that read it
 
 
 def _new_plan_needed(settings: Settings, today: dt.date) -> str | None:
@@ -527,6 +548,9 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     # only a sending writes the state file (its ledger); any report reads it (the ledger, history's figures)
     guard = guard_state(settings, state, plan, write=request.send, accept_new=request.new_state)
     issued = request.issued or now.date()
+    if issued > now.date():  # a mistyped year would send, once and for all, a report dated years ahead
+        raise UserError(f"--date {issued:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): báo cáo không "
+                        "được đề ngày ban hành sau hôm nay. Bỏ --date (mặc định là hôm nay) hoặc sửa lại ngày.")
     cutoff_day = settings.deadlines.quarter_cutoff_day
     if periods.is_auto(request.period):
         found = periods.auto(issued, plan.year, cutoff_day, rs.cycle, rs.third)
@@ -571,6 +595,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     pdf_wanted = request.pdf or rs.pdf
     if pdf_wanted:
         build.require_soffice()  # say so before anything is written
+    from .files import check_folder
+    check_folder(rs.out_dir, "report.out_dir", "thư mục báo cáo")  # read-only: exit 2 before anything is built
     path = build.report_path(settings, period)
     preview = as_of != period.cutoff(cutoff_day)  # figures of another day: never the period's official file
     if preview:
@@ -595,10 +621,14 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     if built is None:
         say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
     else:
-        if sent and (copy := build.keep_sent_copy(path, now)):
-            witness.moved_to(copy)  # the witness names the file each recipient received, not the rebuilt one
-            say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
-        build.write(built, settings, path)
+        try:
+            if sent and (copy := build.keep_sent_copy(path, now)):
+                witness.moved_to(copy)  # the witness names the file each recipient received, not the rebuilt one
+                say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
+            build.write(built, settings, path)
+        except OSError as exc:  # a full or read-only report folder: said, naming it (exit 3 or 2)
+            from .files import folder_error
+            raise folder_error(exc, path.parent, "report.out_dir", "thư mục báo cáo") from None
         annex = build.annex_path(path)
         out.update(as_of=built.as_of.isoformat(), has_data=built.has_data, **built.kpis.to_json(),
                    missing_listed=built.missing_count, annex=str(annex) if annex.exists() else None)
@@ -1055,18 +1085,19 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
 
     from .backends.local import apply_changes
     from .layout import build_init
+    from .safe_cells import save_workbook, text_cell
     name = layout.tabs["tracking"]
     init = build_init(plan, Snapshot({}), layout)
     changes = WriteSet(new_tabs=[name], formats=[f for f in init.formats if f.tab == name])
     for r, line in enumerate(grid, start=1):
         for c, value in enumerate(line, start=1):
-            if value is not None:
-                changes.set(name, r, c, value)
+            if value is not None:  # a control character or an endless number: shown, never a failed save
+                changes.set(name, r, c, text_cell(value))
     wb = openpyxl.Workbook()
     if wb.active is not None:
         wb.remove(wb.active)
     apply_changes(wb, changes)
-    write_output(out, wb.save)
+    write_output(out, lambda tmp: save_workbook(wb, tmp))
 
 
 @dataclass(frozen=True)
@@ -1158,6 +1189,9 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
     for k, _old, new in changes:
         value = history.decode(new)
         writes.set(table.tab.name, live.row, table.columns[k], "" if value is None else value)
+    from .tables import refuse_overwrite
+    refuse_overwrite(snapshot, layout.tabs["log"], "log", {"tracking": layout.tracking_columns,
+                                                           "plan": layout.plan_columns}, backend.describe())
     log = snapshot.find_tab(layout.tabs["log"])
     text = (f"Khôi phục nhiệm vụ {stt}, đơn vị {unit} về ngày {at:%d/%m/%Y}: "
             + ", ".join(_header(layout, k) for k, _o, _n in changes))
@@ -1213,9 +1247,10 @@ def write_output(output: Path, write: Callable[[Path], object], settings: Settin
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         files.replace(output, write)
-    except OSError as exc:
-        raise UserError(f"Không ghi được tệp '{output}' ({exc.strerror or exc}): chọn một thư mục có quyền ghi "
-                        "và còn chỗ trống (tùy chọn -o).") from None
+    except OSError as exc:  # a full disk is the environment's (exit 3), a read-only folder the user's (exit 2)
+        error = Unreachable if exc.errno in files.DISK_ERRNOS else UserError
+        raise error(f"Không ghi được tệp '{output}' ({exc.strerror or type(exc).__name__}): chọn một thư mục có "
+                    "quyền ghi và còn chỗ trống (tùy chọn -o).") from None
 
 
 def refuse_own_file(output: Path, settings: Settings) -> None:
@@ -1309,15 +1344,19 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
         frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty
     frame = frame.rename(columns=EXPORT_COLUMNS)
     frame = with_products(frame, computed.summary)
+    # what units typed stays inert text in the file, whatever opens it (sync/safe_cells.py)
+    from .safe_cells import csv_field, write_xlsx
+    inert = frame.astype(object).map(csv_field)
     if output is None:
-        return ExportResult(len(frame), as_of, frame.to_csv(index=False), None, lines.all())
+        return ExportResult(len(frame), as_of, inert.to_csv(index=False), None, lines.all())
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise UserError(f"Tệp '{output}': export ghi tệp .csv hoặc .xlsx (đặt tên kết thúc bằng một trong hai).")
     if suffix == ".csv":  # the BOM lets Excel read Vietnamese
-        write_output(output, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"), settings)
+        write_output(output, lambda tmp: inert.to_csv(tmp, index=False, encoding="utf-8-sig"), settings)
     else:
-        write_output(output, lambda tmp: frame.to_excel(tmp, index=False, sheet_name="Xuất dữ liệu",
-                                                        engine="openpyxl"), settings)
+        values = frame.astype(object).where(frame.notna(), None).itertuples(index=False)
+        write_output(output, lambda tmp: write_xlsx(tmp, list(frame.columns), list(values), "Xuất dữ liệu"),
+                     settings)
     lines.say(f"Đã xuất {len(frame)} dòng (tính đến {as_of:%d/%m/%Y}) vào '{output}'.")
     return ExportResult(len(frame), as_of, None, output, lines.all())

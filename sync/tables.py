@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .errors import UserError
 from .schema import HEADER_SYNONYMS, JOB_COLUMNS, PLAN_COLUMNS, QUARTER_KEYS, TRACKING_COLUMNS
+from .schema import TABS as _DEFAULT_TABS
 from .text import closest, fold, nfc
 from .workbook import Cell, Pos, Snapshot, Tab
 
@@ -97,6 +98,28 @@ def locate(snapshot: Snapshot, tab_name: str, headers: dict[str, str], required:
             + ". Chạy 'python -m sync init' để thêm các cột còn thiếu.")
     return Table(tab, scan.row, scan.columns, merge_index(tab), where, warnings)
 
+
+
+#: Headers that together say "this tab holds the units' rows" (tracking) or "the plan's tasks" (plan).
+UNITS_TABLE_KEYS = {"tracking": ("stt", "unit", "status"), "plan": ("stt", "task", "schedule")}
+
+
+def refuse_overwrite(snapshot: Snapshot, tab_name: str, key: str, tables: dict[str, dict[str, str]],
+                     where: str) -> None:
+    """Stop (UserError) before the job rewrites or appends to the tab `tab_name` (its config key `key`:
+    dashboard, log) when that tab holds the header row of the tracking or the plan tab (`tables`: kind → its
+    headers): whatever the settings say, the job never deletes or writes over the units' or the plan's rows."""
+    tab = snapshot.find_tab(tab_name)
+    if tab is None:
+        return
+    for kind, keys in UNITS_TABLE_KEYS.items():
+        headers = tables[kind]
+        if all(k in scan_headers(tab, {k: headers[k] for k in keys}).columns for k in keys):
+            what = "các dòng của đơn vị" if kind == "tracking" else "các nhiệm vụ của kế hoạch"
+            raise UserError(f"{where}: tab '{tab.name}' (khóa cấu hình 'tabs.{key}') có dòng tiêu đề của {what} "
+                            f"({', '.join(repr(headers[k]) for k in keys)}); chương trình không ghi đè tab này. "
+                            f"Sửa khóa cấu hình 'tabs.{key}' thành tên một tab riêng (mặc định "
+                            f"'{_DEFAULT_TABS[key]}'), hoặc đổi tên tab đó.")
 
 @dataclass
 class HeaderScan:
@@ -458,4 +481,4 @@ def as_stt(value: Cell) -> int | None:
     if isinstance(value, (int, float)):
         return int(value) if float(value).is_integer() else None
     text = nfc(value).rstrip(".")
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() and len(text) <= 9 else None  # no plan has a billion tasks

@@ -274,10 +274,10 @@ def _check_quantity(c: Checked) -> None:
         value = int(raw) if float(raw).is_integer() else None
     else:
         text = nfc(raw).replace(" ", "")
-        if text.isdigit():
-            value = int(text)
-        elif THOUSANDS.match(text):
-            value = int(text.replace(".", ""))
+        digits = text.replace(".", "") if THOUSANDS.match(text) else text
+        if digits.isdecimal():  # not isdigit: '²' is a digit int() refuses
+            # thousands of digits would stop int() itself: no count of products is that long
+            value = int(digits) if len(digits) <= 18 else MAX_QUANTITY + 1
     if value is None or value < 0:
         c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' phải là số nguyên không âm (ví dụ: 12); "
                           "ghi chú thích vào cột Ghi chú.")

@@ -62,7 +62,10 @@ class Witness:
 
     def _save(self, data: dict) -> None:
         files.remove_leftovers(self.path, time.time() - files.LEFTOVER_AGE_S)
-        files.write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+        try:
+            files.write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+        except OSError as exc:
+            raise files.folder_error(exc, self.path.parent, "report.out_dir", "thư mục báo cáo") from None
 
     def unknown_to(self, ledger: list[str]) -> list[str]:
         """Recipients the witness shows as sent and the ledger does not: the state file lost them."""

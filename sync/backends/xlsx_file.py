@@ -59,7 +59,9 @@ def where(path: Path) -> str:
 # --- what the file is --------------------------------------------------------------------------------
 
 def check_readable(path: Path) -> None:
-    """Refuse, with a message saying what to do, anything that is not a readable .xlsx file."""
+    """Refuse, with a message saying what to do, anything that is not a readable .xlsx file (a FIFO or a device
+    without opening it; a zip that would unpack past files.MAX_XLSX_UNPACKED before unpacking it)."""
+    files.require_regular(path, where(path))
     if path.is_dir():
         raise UserError(f"{where(path)} là một thư mục, không phải tệp .xlsx. Đặt 'local.path' thành đường dẫn "
                         "của tệp bảng tính (ví dụ data/theo-doi-cchc-2024.xlsx), hoặc đổi tên thư mục đó.")
@@ -79,6 +81,7 @@ def check_readable(path: Path) -> None:
     if not zipfile.is_zipfile(path):
         raise UserError(f"{where(path)} không phải tệp Excel .xlsx. "
                         "Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)'.")
+    files.require_small_zip(path, files.MAX_XLSX_UNPACKED, where(path))
 
 
 def is_encrypted(path: Path) -> bool:
