@@ -47,17 +47,21 @@ class GoogleBackend:
 
     def __init__(self, spreadsheet_id: str, credentials: Credentials, api_base_url: str | None = None,
                  timeout_s: float = 30, retry_budget_s: float = 120, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, session: requests.Session | None = None):
+                 clock: Callable[[], float] = time.monotonic, session: requests.Session | None = None,
+                 rows_hint: int | None = None, one_read_max_rows: int = bodies.ONE_READ_MAX_ROWS):
         """`sleep` and `clock` drive the retry budget (tests: no waiting); `session` replaces the authorized
-        HTTP session (tests of the retry logic: a fake transport)."""
+        HTTP session (tests of the retry logic: a fake transport). `rows_hint` is the rows the plan expects
+        (None: unknown): at most `one_read_max_rows`, a read is one request instead of two (see `one_read`)."""
         self.spreadsheet_id = spreadsheet_id
+        self.rows_hint = rows_hint
+        self.one_read_max_rows = one_read_max_rows
         self.account: str = getattr(credentials, "service_account_email", "?")
         self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep, clock, session)
         self._meta: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> GoogleBackend:
-        """`kw` (sleep, clock) lets tests drive the retry budget without waiting."""
+        """`kw` (sleep, clock) lets tests drive the retry budget without waiting; `rows_hint` is the plan's rows."""
         g = settings.google
         path = key_path(g.credentials_file)
         credentials = load_credentials(path)
@@ -78,16 +82,29 @@ class GoogleBackend:
         return self.read()
 
     # --- read -----------------------------------------------------------------------------------------
+    @property
+    def one_read(self) -> bool:
+        """Whether a read is the one spreadsheets.get of values and notes (a pass in 3 requests), or the metadata
+        and a values.batchGet (4): by the rows the plan expects, against a threshold the bench measured."""
+        return self.rows_hint is not None and self.rows_hint <= self.one_read_max_rows
+
     def read(self) -> Snapshot:
-        meta = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id, params=dict(bodies.META_PARAMS))
+        one = self.one_read
+        meta = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id,
+                          params=dict(bodies.ONE_READ_PARAMS if one else bodies.META_PARAMS))
         sheets = sorted(meta.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
         titles = [s["properties"]["title"] for s in sheets]
-        values = self._call(self.http.values_batch_get, self.spreadsheet_id, [absolute_range_name(t) for t in titles],
-                            params=dict(bodies.VALUES_PARAMS))
+        if one:
+            grids = [_values(sheet) for sheet in sheets]
+        else:
+            values = self._call(self.http.values_batch_get, self.spreadsheet_id,
+                                [absolute_range_name(t) for t in titles], params=dict(bodies.VALUES_PARAMS))
+            grids = [[list(r) for r in vr.get("values", [])] for vr in values.get("valueRanges", [])]
         tabs = {}
-        for sheet, vr in zip(sheets, values.get("valueRanges", []), strict=False):
+        for sheet, rows in zip(sheets, grids, strict=False):
             title = sheet["properties"]["title"]
-            tabs[title] = Tab(title, [list(r) for r in vr.get("values", [])], _notes(sheet), _merges(sheet))
+            tabs[title] = Tab(title, rows, _notes(sheet), _merges(sheet))
+            sheet.pop("data", None)  # the cells now live in the Tab: not kept twice through the write
         self._meta = {s["properties"]["title"]: s for s in sheets}
         return Snapshot(tabs, token=tuple(titles))  # staleness is judged by the row keys (see _check_keys)
 
@@ -139,6 +156,41 @@ def _notes(sheet: dict[str, Any]) -> dict[tuple[int, int], str]:
                 if cell.get("note"):
                     notes[(r, c)] = cell["note"]
     return notes
+
+
+#: How values.batchGet (UNFORMATTED_VALUE) shows a formula's error, by ErrorValue.type.
+ERROR_TEXT = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
+              "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "LOADING": "Loading...", "ERROR": "#ERROR!"}
+
+
+def _values(sheet: dict[str, Any]) -> list[list[Any]]:
+    """A tab's values from its grid data (effectiveValue), as values.batchGet answers them: rows from the first,
+    "" for an empty cell before the last value of its row, no trailing empty cells or rows (a row holding only a
+    note holds no value)."""
+    rows: list[list[Any]] = []
+    for block in sheet.get("data", []):  # one block from A1: the whole grid (no `ranges` asked)
+        for row in block.get("rowData", []):
+            line = [_value(cell.get("effectiveValue")) for cell in row.get("values", [])]
+            while line and line[-1] == "":
+                line.pop()
+            rows.append(line)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _value(ev: dict[str, Any] | None) -> Any:
+    if not ev:
+        return ""
+    if "numberValue" in ev:
+        return ev["numberValue"]
+    if "stringValue" in ev:
+        return ev["stringValue"]
+    if "boolValue" in ev:
+        return ev["boolValue"]
+    if "errorValue" in ev:
+        return ERROR_TEXT.get(ev["errorValue"].get("type", "ERROR"), "#ERROR!")
+    return ""
 
 
 def _merges(sheet: dict[str, Any]) -> list[tuple[int, int, int, int]]:
