@@ -14,6 +14,9 @@ A pass is at most four HTTP requests whatever the sheet's size:
      flags onto the wrong rows;
   4. spreadsheets.batchUpdate — every write (cells, notes, the dashboard, the log line, formats) in one
      request, which Google applies all-or-nothing.
+Below ONE_READ_MAX_ROWS planned rows, 1 and 2 are one spreadsheets.get carrying values and notes: 3 requests. A
+write over 2 MB (10,000 rows) is split into as few batchUpdates as fit (google_requests.split), in order, the log
+line in the last; before each later part that addresses rows of `Theo dõi`, its row keys are re-read again.
 
 A write whose outcome is unknown (timeout, dropped or cut answer, 5xx on batchUpdate) is not blindly resent
 (google_http): the pass re-reads and recomputes, which is safe because every write is idempotent: cells are
@@ -55,6 +58,8 @@ class GoogleBackend:
         self.spreadsheet_id = spreadsheet_id
         self.rows_hint = rows_hint
         self.one_read_max_rows = one_read_max_rows
+        self.max_write_bytes = bodies.MAX_WRITE_BYTES
+        self.write_bytes: list[int] = []  # the body of each batchUpdate of the last write (for the bench)
         self.account: str = getattr(credentials, "service_account_email", "?")
         self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep, clock, session)
         self._meta: dict[str, Any] = {}
@@ -122,22 +127,35 @@ class GoogleBackend:
         if changes.is_empty():
             return
         self._check_keys(snapshot, changes)
-        requests_ = bodies.build(self._meta, snapshot, changes, self.account)
-        if requests_:
-            try:
-                self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
-            except AmbiguousWrite as exc:
-                raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
-            except APIError as exc:
-                title = bodies.tab_appeared(message_of(exc.response), requests_) \
-                    if exc.response.status_code == 400 else None
-                if title is not None:  # nothing was applied (batchUpdate is all-or-nothing): re-read and redo
-                    raise StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy") from None
-                raise refusal(exc, self.account, self.describe()) from None
+        parts = bodies.split(bodies.build(self._meta, snapshot, changes, self.account), self.max_write_bytes)
+        steady = bodies.steady_key_tabs(changes)
+        titles = {s["properties"]["sheetId"]: t for t, s in self._meta.items()}
+        self.write_bytes = []
+        for i, part in enumerate(parts):
+            if i:  # the write is split (over 2 MB): rows a part addresses must not have moved since the last
+                touched = {titles[sid] for sid in bodies.sheet_ids(part) if sid in titles}
+                self._check_keys(snapshot, changes, steady & touched)
+            self._send(part)
 
-    def _check_keys(self, snapshot: Snapshot, changes: WriteSet) -> None:
-        """Re-read the columns that say which row is which; refuse to write if they moved."""
-        expected = bodies.key_ranges(self._meta, snapshot, changes)
+    def _send(self, part: list[bodies.Json]) -> None:
+        """One spreadsheets.batchUpdate, applied all-or-nothing; a write of the same part again (a redo after an
+        unknown outcome) sets the same cells, and the log line, at its fixed row, carries the pass's id."""
+        body = {"requests": part}
+        self.write_bytes.append(len(bodies.body_bytes(body)))
+        try:
+            self.http.batch_update(self.spreadsheet_id, body)
+        except AmbiguousWrite as exc:
+            raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
+        except APIError as exc:
+            title = bodies.tab_appeared(message_of(exc.response), part) if exc.response.status_code == 400 else None
+            if title is not None:  # nothing was applied (batchUpdate is all-or-nothing): re-read and redo
+                raise StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy") from None
+            raise refusal(exc, self.account, self.describe()) from None
+
+    def _check_keys(self, snapshot: Snapshot, changes: WriteSet, tabs: set[str] | None = None) -> None:
+        """Re-read the columns that say which row is which (of `tabs` only, when given); refuse to write if they
+        moved."""
+        expected = bodies.key_ranges(self._meta, snapshot, changes, tabs)
         if not expected:
             return
         fresh = self._call(self.http.values_batch_get, self.spreadsheet_id, [name for name, _ in expected],
