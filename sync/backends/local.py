@@ -115,8 +115,7 @@ class LocalBackend:
                 apply_changes(wb, changes)
                 self._wb, self._token = None, None  # changed in memory: good again only once it is on disk
                 self._token = self._save_atomically(wb, snapshot.token)
-                self.api_calls += 1
-                self._wb = wb
+                self.api_calls += 1  # the workbook is released (None above): history is recorded without it
         except Timeout:
             raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
                               f"(tệp khóa '{self.lock_path}').") from None
