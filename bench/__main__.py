@@ -38,8 +38,9 @@ def _floor(path: Path, repeat: int) -> dict:
 
 
 def _beside(case: dict, floor: dict) -> dict:
-    return {"wall_s": case["wall_s"], "peak_mb": case["peak_mb"], "floor_wall_s": floor["wall_s"],
-            "floor_peak_mb": floor["peak_mb"], **ratio(case, floor)}
+    return {"wall_s": case["wall_s"], "cpu_s": case["cpu_s"], "peak_mb": case["peak_mb"],
+            "floor_wall_s": floor["wall_s"], "floor_cpu_s": floor["cpu_s"], "floor_peak_mb": floor["peak_mb"],
+            **ratio(case, floor)}
 
 
 def local_cases(tmp: str) -> dict:
