@@ -301,33 +301,36 @@ def split(requests_: list[Json], limit: int = MAX_WRITE_BYTES) -> list[list[Json
     room = limit - len(body_bytes({"requests": []}))
     parts: list[list[Json]] = [[]]
     used = 0
-    for request in (piece for r in requests_ for piece in _bands(r, room)):
-        size = len(body_bytes(request)) + 1  # and its comma
-        if parts[-1] and used + size > room:
-            parts.append([])
-            used = 0
-        parts[-1].append(request)
-        used += size
+    for whole in requests_:
+        for request in _bands(whole, room - used, room):  # the first band fills what this body has left
+            size = len(body_bytes(request)) + 1  # and its comma
+            if parts[-1] and used + size > room:
+                parts.append([])
+                used = 0
+            parts[-1].append(request)
+            used += size
     return [p for p in parts if p]
 
 
-def _bands(request: Json, room: int) -> list[Json]:
-    """An updateCells over a range, cut into consecutive bands of rows that each fit in `room` bytes; the bands'
-    ranges tile the original (the last reaches its end), so what the range clears is cleared still."""
+def _bands(request: Json, first_room: int, room: int) -> list[Json]:
+    """An updateCells over a range that does not fit in `first_room` bytes, cut into consecutive bands of rows:
+    the first fits in `first_room` (when a row does), the others in `room`. The bands' ranges tile the original
+    (the last reaches its end), so what the range clears is cleared still."""
     body = request.get("updateCells")
-    if body is None or "range" not in body or len(body_bytes(request)) <= room:
+    if body is None or "range" not in body or len(body_bytes(request)) <= first_room:
         return [request]
     grid, rows = body["range"], body.get("rows", [])
     first = grid.get("startRowIndex", 0)
     end = grid.get("endRowIndex", first + len(rows))
     overhead = len(body_bytes({**request, "updateCells": {**body, "rows": []}})) + 32  # the band's own indexes
     bands: list[list[Json]] = [[]]
-    used = overhead
+    used, budget = overhead, first_room
     for row in rows:
         size = len(body_bytes(row)) + 1
-        if bands[-1] and used + size > room:
-            bands.append([])
-            used = overhead
+        if used + size > budget and (bands[-1] or budget < room):
+            if bands[-1]:
+                bands.append([])
+            used, budget = overhead, room
         bands[-1].append(row)
         used += size
     out, start = [], first
