@@ -1,8 +1,14 @@
-"""One benchmark case in its own process, so that its peak RSS is its own.
+"""One benchmark case in its own process, so that its peak RSS is its own (one workbook at a time).
 
     python -m bench.case prepare --rows N --dir D   # build D/wb-N.xlsx with sample entries
     python -m bench.case measure --rows N --dir D   # one pass over it; prints JSON
+    python -m bench.case compute --rows N --dir D   # the pure core alone, on one read; prints JSON
     python -m bench.case report --rows N --dir D    # the 6-month and annual reports from it; prints JSON
+    python -m bench.case init --rows N --dir D      # `init` of a new workbook of N rows (D/init-N.xlsx)
+    python -m bench.case history-at-o --rows N --dir D  # `history --at -o`: the tab as it stood, to D/at-N.xlsx
+    python -m bench.case floor --file F             # what any tool pays on an .xlsx: openpyxl loads and saves F
+
+`bench.process.measure` runs each as a whole process and reads its own time and peak memory (wait4).
 """
 from __future__ import annotations
 
@@ -35,21 +41,51 @@ def prepare(rows: int, path: Path) -> None:
 
 
 def measure(rows: int, path: Path) -> dict:
+    """One pass, and nothing else in the process: its peak memory is the pass's."""
     plan = plan_for(rows)
     opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8))
-    backend = LocalBackend(path)
-    result = run_pass(backend, plan, Layout(), opts)
-    # compute alone, repeated on one snapshot: the pure core's cost without file I/O
-    snapshot = backend.read()
+    result = run_pass(LocalBackend(path), plan, Layout(), opts)
+    return {"rows": result.summary.kpis.rows, "read_s": round(result.timings["read_s"], 3),
+            "compute_s_in_pass": round(result.timings["compute_s"], 3), "write_s": round(result.timings["write_s"], 3),
+            "pass_s": round(result.timings["duration_s"], 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def compute_alone(rows: int, path: Path) -> dict:
+    """The pure core's cost without file I/O: compute repeated on one read, the best of five."""
+    plan = plan_for(rows)
+    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8))
+    snapshot = LocalBackend(path).read()
     runs = []
     for _ in range(5):
         t0 = time.perf_counter()
         compute(snapshot, plan, Layout(), opts, "bench")
         runs.append(time.perf_counter() - t0)
-    return {"rows": result.summary.kpis.rows, "read_s": round(result.timings["read_s"], 3),
-            "compute_s": round(min(runs), 3), "write_s": round(result.timings["write_s"], 3),
-            "pass_s": round(result.timings["duration_s"], 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {"compute_s": round(min(runs), 3)}
+
+
+def init(rows: int, path: Path) -> None:
+    """`init`'s work on a new workbook: the plan laid out, formatted, saved."""
+    from sync.layout import build_init
+    path.unlink(missing_ok=True)
+    backend = LocalBackend(path)
+    backend.write(backend.empty_snapshot(), build_init(plan_for(rows), backend.empty_snapshot(), Layout()))
+
+
+def history_at_o(rows: int, source: Path, out: Path) -> None:
+    """`history --at D -o FILE.xlsx`'s work: the tracking tab's rows as they stood, laid out like `Theo dõi`
+    (the source's rows stand in for history's: the writer is what is measured)."""
+    from sync.services import write_workbook
+    layout = Layout()
+    grid = LocalBackend(source).read().tabs[layout.tabs["tracking"]].rows
+    out.unlink(missing_ok=True)
+    write_workbook(out, grid, plan_for(rows), layout)
+
+
+def floor(path: Path) -> None:
+    """The floor any tool on an .xlsx pays: openpyxl loads the file and saves it (to a file beside it)."""
+    import openpyxl
+    openpyxl.load_workbook(path).save(path.with_name(f"floor-{path.name}"))
 
 
 def report(rows: int, path: Path) -> dict:
@@ -75,15 +111,24 @@ def report(rows: int, path: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["prepare", "measure", "report"])
-    parser.add_argument("--rows", type=int, required=True)
-    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("action", choices=["prepare", "measure", "compute", "report", "init", "history-at-o",
+                                           "floor"])
+    parser.add_argument("--rows", type=int, default=0)
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--file", type=Path)
     args = parser.parse_args()
+    if args.action == "floor":
+        return floor(args.file)
     path = args.dir / f"wb-{args.rows}.xlsx"
     if args.action == "prepare":
         prepare(args.rows, path)
+    elif args.action == "init":
+        init(args.rows, args.dir / f"init-{args.rows}.xlsx")
+    elif args.action == "history-at-o":
+        history_at_o(args.rows, path, args.dir / f"at-{args.rows}.xlsx")
     else:
-        print(json.dumps((measure if args.action == "measure" else report)(args.rows, path)))
+        work = {"measure": measure, "compute": compute_alone, "report": report}[args.action]
+        print(json.dumps(work(args.rows, path)))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The Google path through the local Sheets API stand-in with 100 ms added to every answer.
 
 Three ways to do the same pass, from the same sheet state:
-* ours: GoogleBackend + run_pass (metadata, batchGet, key re-read, one batchUpdate);
+* ours: GoogleBackend + run_pass as `run` makes it (below ONE_READ_MAX_ROWS planned rows: one read of values and
+  notes, the key re-read, one batchUpdate; above: the metadata, the values batchGet, the key re-read, one
+  batchUpdate, split when over 2 MB), and each read forced both ways, with its bytes and its CPU time;
 * naive: the obvious gspread loop — read the tabs, then `update_cell` for every Kiểm tra/Cảnh báo cell
   that changed, then the dashboard and the log. One request per cell: above 60 cells it is timed on the
   first 60 and the rest extrapolated (it would also hit Google's 60-writes-a-minute quota for real);
@@ -27,6 +29,7 @@ from gspread.utils import ValueInputOption
 from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
 from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
+from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.demo import seed
 from sync.pipeline import PassOptions, compute, run_pass
 from sync.schema import Layout
@@ -60,13 +63,33 @@ def _token(http: BoundedHTTPClient) -> None:
     http.session.credentials.refresh(Request())
 
 
-def ours(base, key, plan) -> dict:
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), base, 120, 120)
+def ours(base, key, plan, one_read: bool | None = None) -> dict:
+    """A pass as `run` makes it (the plan's rows decide one read or two), or with the read forced one way
+    (`one_read`), to show both at every size: requests, time, bytes read, the client's CPU time reading
+    (decoding JSON and cells: what the one read costs more), and each write's body."""
+    rows = len(plan.assignments())
+    limit = {None: ONE_READ_MAX_ROWS, True: 10 ** 9, False: 0}[one_read]
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), base, 120, 120, rows_hint=rows, one_read_max_rows=limit)
     _token(b.http)
+    received: list[int] = []
+    b.http.session.hooks["response"].append(lambda r, *a, **k: received.append(len(r.content)))
+    read_cpu: list[float] = []
+    timed_read = b.read
+
+    def read():
+        c0 = time.process_time()
+        try:
+            return timed_read()
+        finally:
+            read_cpu.append(time.process_time() - c0)
+
+    b.read = read  # type: ignore[method-assign]
     t0 = time.perf_counter()
     result = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW))
     return {"requests": b.api_calls, "wall_s": round(time.perf_counter() - t0, 3),
-            "cells_written": result.writes.cell_count()}
+            "read_s": round(result.timings["read_s"], 3), "read_cpu_s": round(sum(read_cpu), 3),
+            "read_kb": round(sum(received[:-1]) / 1024, 1), "writes": len(b.write_bytes),
+            "write_kb": [round(n / 1024, 1) for n in b.write_bytes], "cells_written": result.writes.cell_count()}
 
 
 def _snapshot_of(sh: gspread.Spreadsheet, titles: list[str], grids: dict[str, list[list]]) -> Snapshot:
@@ -148,7 +171,10 @@ def run(rows: int, latency: float) -> dict:
     plan = plan_for(rows)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, way in (("ours", ours), ("naive_gspread_loop", naive), ("gspread_dataframe", dataframe)):
+        ways = (("ours", ours), ("ours_one_read_3_requests", lambda b, k, p: ours(b, k, p, one_read=True)),
+                ("ours_two_reads_4_requests", lambda b, k, p: ours(b, k, p, one_read=False)),
+                ("naive_gspread_loop", naive), ("gspread_dataframe", dataframe))
+        for name, way in ways:
             server = StandIn(latency)  # a fresh sheet for each way, seeded the same
             try:
                 key = write_key(Path(tmp) / f"key-{name}.json", server.base + "/token")

@@ -147,7 +147,7 @@ def open_ports(settings: Settings) -> Ports:
     from .plan import load_plan
     from .state import State
     plan = load_plan(settings.plan_path())
-    return Ports(plan, open_backend(settings), State(settings.state))
+    return Ports(plan, open_backend(settings, rows_hint=len(plan.assignments())), State(settings.state))
 
 
 def _record_failure(state: State, command: str, started: dt.datetime, row: int | None, summary: dict[str, Any],

@@ -488,7 +488,7 @@ def test_google_duplicated_header_is_exit_2_and_nothing_is_sent(google, api, key
     code, _, err = google.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 2 and f"cột {letters(ours)} ('Kiểm tra')" in err and "cột R ('KIỂM TRA')" in err
     made = api.api_requests()[start:]
-    assert [e.method for e in made] == ["GET", "GET"]  # metadata and values: no write at all
+    assert [e.method for e in made] == ["GET"]  # the one read of values and notes: no write at all
     assert {s.title: s.cells for s in book.sheets} == cells
 
 

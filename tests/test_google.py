@@ -12,6 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from sync.backends.google import GoogleBackend, load_credentials
+from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
 from sync.demo import seed
 from sync.layout import build_init
@@ -60,10 +61,11 @@ PATIENT_S = 60
 
 
 def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
+    """`rows_hint` (kw): the plan's rows, by which a read is one request or two (None: two, as without a plan)."""
     extra = {"sleep": waits.sleep, "clock": waits.clock} if waits is not None else {}
     return GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url,
                          kw.get("timeout_s", PATIENT_S),
-                         kw.get("budget", PATIENT_S), **extra)
+                         kw.get("budget", PATIENT_S), rows_hint=kw.get("rows_hint"), **extra)
 
 
 def unit_client(api, key) -> gspread.Spreadsheet:
@@ -81,32 +83,36 @@ def _requests_since(api, start: int) -> list:
 
 # --- a pass, counted --------------------------------------------------------------------------------------
 
-def test_init_then_run_in_four_requests_with_the_spreadsheets_scope_only(google, api):
+def test_init_then_run_in_three_requests_with_the_spreadsheets_scope_only(google, api):
     code, out, err = google.cli("init")
     assert code == 0, err
     assert [(e.method, e.path.rsplit("/", 1)[-1]) for e in api.api_requests()] == [
-        ("GET", SPREADSHEET_ID), ("GET", "values:batchGet"), ("POST", f"{SPREADSHEET_ID}:batchUpdate")]
+        ("GET", SPREADSHEET_ID), ("POST", f"{SPREADSHEET_ID}:batchUpdate")]
     start = len(api.api_requests())
     summary = google.run_json()
     made = _requests_since(api, start)
-    assert summary["api_calls"] == len(made) == 4
-    assert [e.method for e in made] == ["GET", "GET", "GET", "POST"]
+    assert summary["api_calls"] == len(made) == 3  # the plan's 76 rows: values and notes in one read
+    assert [(e.method, e.path.rsplit("/", 1)[-1]) for e in made] == [
+        ("GET", SPREADSHEET_ID), ("GET", "values:batchGet"), ("POST", f"{SPREADSHEET_ID}:batchUpdate")]
+    assert "effectiveValue" in made[0].query["fields"][0]
     assert {c["scope"] for c in api.tokens.values()} == {"https://www.googleapis.com/auth/spreadsheets"}
     assert {c["iss"] for c in api.tokens.values()} == {ACCOUNT}
 
 
-def test_requests_stay_at_four_whatever_the_rows(api, key, plan):
+@pytest.mark.parametrize(("rows", "hint", "requests"), [(76, 76, 3), (76, None, 4), (1500, 1500, 3),
+                                                         (1500, ONE_READ_MAX_ROWS + 1, 4)])
+def test_three_requests_below_the_threshold_four_above_whatever_the_rows(api, key, plan, rows, hint, requests):
     from sync.demo import synthetic_plan
-    for rows in (76, 1500):
-        big = plan if rows == 76 else synthetic_plan(plan, rows)
-        api.store.books.clear()
-        b = backend(api, key)
-        snap = b.read()
-        b.write(snap, build_init(big, snap, Layout()))
-        start = len(api.api_requests())
-        result = run_pass(b, big, Layout(), OPTS)
-        assert result.summary.kpis.rows >= rows
-        assert len(_requests_since(api, start)) == 4
+    big = plan if rows == 76 else synthetic_plan(plan, rows)
+    b = backend(api, key, rows_hint=hint, budget=60)  # 1,500 rows of HTTP under two parallel suites
+    snap = b.read()
+    b.write(snap, build_init(big, snap, Layout()))
+    start, calls = len(api.api_requests()), b.api_calls
+    result = run_pass(b, big, Layout(), OPTS)
+    assert result.summary.kpis.rows >= rows
+    made = _requests_since(api, start)
+    assert len(made) == b.api_calls - calls == requests
+    assert made[-2].path.endswith("values:batchGet") and made[-1].method == "POST"  # the keys, then the write
 
 
 def test_init_is_idempotent_on_google(google, api):
@@ -342,7 +348,7 @@ def test_the_stand_in_runs_by_hand_for_an_offline_trial(project, tmp_path):
                               "google": {"spreadsheet_id": "CCHCthuNghiemKhongCanGoogle01",
                                          "credentials_file": str(key_file), "api_base_url": base}})
         assert project.cli("init")[0] == 0
-        assert project.run_json()["api_calls"] == 4
+        assert project.run_json()["api_calls"] == 3
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
@@ -406,3 +412,50 @@ def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
     run_pass(b, plan, Layout(), OPTS)
     after = {t: typed(state.store.books[SPREADSHEET_ID].sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
     assert after == before
+
+
+# --- one read or two: the same snapshot --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def passed_template(google_template, plan):
+    """The sheet after `init` and a pass: a dashboard with merges and numbers, notes on offending cells."""
+    state, base, key_file, template = google_template
+    state.store.books[SPREADSHEET_ID] = thaw(template)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    seed(b, plan, AS_OF)
+    run_pass(b, plan, Layout(), OPTS)
+    return freeze(state.store.books[SPREADSHEET_ID])
+
+
+#: What units type that a read must give back the same either way: a formula's result, one the stand-in shows as
+#: its text, a boolean, a date cell, a number typed as text, and a note on a row that holds no value.
+SPECIAL = {(5, 12): "=4/2", (6, 12): '=IMPORTXML("http://x.invalid","//a")', (7, 11): True,
+           (8, 13): dt.date(2024, 9, 1), (9, 11): "'0012"}
+
+
+@hsettings(max_examples=GOOGLE_EXAMPLES, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
+                             max_size=40))
+def test_one_read_and_two_reads_give_the_same_snapshot(google_template, passed_template, edits):
+    state, base, key_file, _ = google_template
+    book = thaw(passed_template)
+    state.store.books[SPREADSHEET_ID] = book
+    tracking = book.sheet(title="Theo dõi")
+    for (r, c), value in {**edits, **SPECIAL}.items():
+        cell = _typed(value)
+        if cell:
+            tracking.cells[(r - 1, c - 1)] = cell
+        else:
+            tracking.cells.pop((r - 1, c - 1), None)
+    tracking.cells[(300, 20)] = {"note": "ghi chú ở dòng trống"}
+    tracking.row_count = max(tracking.row_count, 400)
+    one = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5, rows_hint=76)
+    two = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5, rows_hint=None)
+    a, b = one.read(), two.read()
+    assert (one.api_calls, two.api_calls) == (1, 2)
+    assert list(a.tabs) == list(b.tabs) and a.token == b.token
+    for name in b.tabs:
+        assert a.tabs[name] == b.tabs[name], name
+    assert a.tabs["Theo dõi"].notes[(301, 21)] == "ghi chú ở dòng trống"
+    assert a.tabs["Tổng hợp"].merged and one._meta == two._meta  # the cells read are not kept twice

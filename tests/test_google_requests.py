@@ -536,3 +536,72 @@ def test_the_offline_session_never_leaves_for_google(api, key):  # noqa: F811  (
         confined_session(frozenset({"127.0.0.1"})).get(lookup, timeout=1)  # what google-auth's calls go through
     sheet = session.request("GET", f"{api.base_url}/v4/spreadsheets/{SPREADSHEET_ID}", timeout=60)
     assert sheet.status_code == 200  # the stand-in itself is reached
+
+
+# --- a write over 2 MB, split ------------------------------------------------------------------------------
+
+def _applied(requests_parts: list[list[dict]]):
+    """The stand-in's sheet after these batchUpdates, one after the other, each all-or-nothing."""
+    from tests.sheets_api.store import Store
+    store = Store()
+    book = store.book(SPREADSHEET_ID)
+    for part in requests_parts:
+        contract.check_body(BATCH, {"requests": part})
+        store.batch_update(book, part)
+    return {s.title: (s.cells, s.merges, s.row_count, s.column_count) for s in book.sheets}
+
+
+def test_a_write_over_the_limit_is_split_in_order_each_part_under_it_same_sheet_after(seeded, plan):
+    """The pass's requests cut to 30 kB bodies (at 10,000 rows the cut is 2 MB): every body fits, the dashboard's
+    one grid rewrite is cut into bands of rows, and the sheet after the parts is the sheet after the one write."""
+    from sync.layout import build_init
+    empty = Snapshot({})
+    init = bodies.build({}, empty, build_init(plan, empty, Layout()), ACCOUNT, sheet_id=iter(range(500, 600)).__next__)
+    snap = seeded.read()
+    meta = {t: {"properties": {"sheetId": 500 + i, "title": t, "index": i,
+                               "gridProperties": {"rowCount": 1000, "columnCount": 26}}}
+            for i, t in enumerate(snap.tabs)}
+    one = bodies.build(meta, snap, compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "x").writes, ACCOUNT)
+    assert bodies.split(one) == [one]  # a real pass of 76 rows: one body
+    parts = bodies.split(one, 30_000)
+    assert len(parts) > 3 and all(len(bodies.body_bytes({"requests": p})) <= 30_000 for p in parts)
+    assert sum(1 for p in parts for r in p if "updateCells" in r) > sum(1 for r in one if "updateCells" in r)
+    assert kinds(parts[-1])[-1] == kinds(one)[-1]  # order kept: the log line last, after the dashboard
+    assert _applied([init, *parts]) == _applied([init, one])
+
+
+def test_a_body_is_compact_utf8_half_what_ascii_escapes_make():
+    text = {"requests": [{"note": "Quá hạn 12 ngày; Thiếu kết quả Quý III"}]}
+    assert bodies.body_bytes(text) == json.dumps(text, ensure_ascii=False, separators=(",", ":")).encode()
+    assert len(bodies.body_bytes(text)) < 0.8 * len(json.dumps(text).encode())
+
+
+def test_a_split_write_re_reads_the_row_keys_before_a_later_part_and_logs_once(api, key, plan):  # noqa: F811
+    """Over HTTP with 6 kB bodies: each part after the first that addresses `Theo dõi` re-reads its keys first;
+    a unit inserting a row between two parts stops the write (the next attempt redoes it on the rows as they
+    are now), and the pass's line is written once, in the last part."""
+    from sync.pipeline import run_pass
+
+    from .test_google import backend as http_backend
+    b = http_backend(api, key, budget=60)
+    seed(b, plan, AS_OF)
+    b.max_write_bytes = 6_000
+    book = api.store.books[SPREADSHEET_ID]
+    tracking = book.sheet(title="Theo dõi")
+    start = len(api.api_requests())
+
+    def unit_inserts_a_row(store):
+        store.batch_update(book, [{"insertDimension": {"range": {"sheetId": tracking.sheet_id, "dimension": "ROWS",
+                                                                 "startIndex": 3, "endIndex": 4}}}])
+        store.values_write(book, "'Theo dõi'!A4:C4", [[99, "Nhiệm vụ thêm", "Phòng XYZ"]], False)
+
+    api.fault(before=unit_inserts_a_row, path="values:batchGet", skip=2)  # the keys' re-read before part 2
+    result = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW))
+    made = api.api_requests()[start:]
+    assert result.attempts == 2 and "sắp xếp lại" in result.messages[0]
+    writes = [e for e in made if e.method == "POST"]
+    assert len(writes) > 3 and len(b.write_bytes) > 3 and max(b.write_bytes) <= 6_000
+    log = api.store.values_get(api.store.books[SPREADSHEET_ID], "'Nhật ký'")["values"]
+    assert sum(result.pass_id in line for line in log) == 1
+    again = run_pass(http_backend(api, key, budget=60), plan, Layout(), PassOptions(AS_OF, NOW, dry_run=True))
+    assert again.writes.cells == {}  # every Kiểm tra / Cảnh báo is where a fresh pass puts it

@@ -158,3 +158,33 @@ def test_a_copied_book_is_equal_and_shares_nothing():
         assert not gc.isenabled()  # a collector paused by the caller stays paused
     finally:
         gc.enable()
+
+
+def test_a_fields_mask_naming_an_unknown_field_is_400_on_reads_too(api):
+    """Google checks a `fields=` mask against the answer's message, on every method: a misspelt field, a field of
+    another message, or a stray space after a comma is refused, never silently ignored."""
+    from sync.backends.google_requests import META_FIELDS, ONE_READ_FIELDS
+    url = f"{api.base_url}/v4/spreadsheets/1CCHCkhanhHoaTheoDoiTuyenTruyen2024abcdefgh"
+    auth = {"Authorization": "Bearer test-token"}
+    for mask in (META_FIELDS, ONE_READ_FIELDS, "sheets.properties.title", "*", "sheets(data.rowData.values(*))"):
+        r = requests.get(url, params={"includeGridData": "true", "fields": mask}, headers=auth, timeout=10)
+        assert r.status_code == 200, (mask, r.text)
+    for mask in ("sheets(properties(sheetId,titel))", "sheets.data.rowData.values(note,effectiveValues)",
+                 "properties, sheets.properties", "valueRanges"):
+        r = requests.get(url, params={"fields": mask}, headers=auth, timeout=10)
+        error = r.json()["error"]
+        assert r.status_code == 400 and error["status"] == "INVALID_ARGUMENT", mask
+        assert "Cannot find matching fields" in error["message"] and error["details"][0]["fieldViolations"][0][
+            "field"] == "fields"
+    r = requests.get(url + "/values:batchGet", params={"ranges": "A1", "fields": "valueRanges(values)"},
+                     headers=auth, timeout=10)
+    assert r.status_code == 200
+    r = requests.get(url + "/values:batchGet", params={"ranges": "A1", "fields": "valueRanges(rows)"},
+                     headers=auth, timeout=10)
+    assert r.status_code == 400
+    r = requests.post(url + ":batchUpdate", params={"fields": "replies,spreadsheetId,updatedSpreadsheet"},
+                      json={"requests": []}, headers=auth, timeout=10)
+    assert r.status_code == 200
+    r = requests.post(url + ":batchUpdate", params={"fields": "replys"}, json={"requests": []}, headers=auth,
+                      timeout=10)
+    assert r.status_code == 400

@@ -6,13 +6,16 @@ from ..errors import UserError
 from ..workbook import Backend
 
 
-def open_backend(settings: Settings) -> Backend:
+def open_backend(settings: Settings, rows_hint: int | None = None) -> Backend:
+    """`rows_hint`: the tracking rows the plan expects, by which the Google backend reads in one request or two."""
     if settings.backend == "google":
         try:
             from .google import GoogleBackend
         except ImportError:
             raise UserError("Khóa cấu hình 'backend: google': bản này chưa có kết nối Google Sheets; "
                             "dùng 'backend: local'.") from None
-        return GoogleBackend.from_settings(settings)
+        backend = GoogleBackend.from_settings(settings)
+        backend.rows_hint = rows_hint
+        return backend
     from .local import LocalBackend
     return LocalBackend(settings.local.path, settings.local.owner_file_max_age_hours)

@@ -14,6 +14,9 @@ A pass is at most four HTTP requests whatever the sheet's size:
      flags onto the wrong rows;
   4. spreadsheets.batchUpdate — every write (cells, notes, the dashboard, the log line, formats) in one
      request, which Google applies all-or-nothing.
+Below ONE_READ_MAX_ROWS planned rows, 1 and 2 are one spreadsheets.get carrying values and notes: 3 requests. A
+write over 2 MB (10,000 rows) is split into as few batchUpdates as fit (google_requests.split), in order, the log
+line in the last; before each later part that addresses rows of `Theo dõi`, its row keys are re-read again.
 
 A write whose outcome is unknown (timeout, dropped or cut answer, 5xx on batchUpdate) is not blindly resent
 (google_http): the pass re-reads and recomputes, which is safe because every write is idempotent: cells are
@@ -47,17 +50,23 @@ class GoogleBackend:
 
     def __init__(self, spreadsheet_id: str, credentials: Credentials, api_base_url: str | None = None,
                  timeout_s: float = 30, retry_budget_s: float = 120, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, session: requests.Session | None = None):
+                 clock: Callable[[], float] = time.monotonic, session: requests.Session | None = None,
+                 rows_hint: int | None = None, one_read_max_rows: int = bodies.ONE_READ_MAX_ROWS):
         """`sleep` and `clock` drive the retry budget (tests: no waiting); `session` replaces the authorized
-        HTTP session (tests of the retry logic: a fake transport)."""
+        HTTP session (tests of the retry logic: a fake transport). `rows_hint` is the rows the plan expects
+        (None: unknown): at most `one_read_max_rows`, a read is one request instead of two (see `one_read`)."""
         self.spreadsheet_id = spreadsheet_id
+        self.rows_hint = rows_hint
+        self.one_read_max_rows = one_read_max_rows
+        self.max_write_bytes = bodies.MAX_WRITE_BYTES
+        self.write_bytes: list[int] = []  # the body of each batchUpdate of the last write (for the bench)
         self.account: str = getattr(credentials, "service_account_email", "?")
         self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep, clock, session)
         self._meta: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> GoogleBackend:
-        """`kw` (sleep, clock) lets tests drive the retry budget without waiting."""
+        """`kw` (sleep, clock) lets tests drive the retry budget without waiting; `rows_hint` is the plan's rows."""
         g = settings.google
         path = key_path(g.credentials_file)
         credentials = load_credentials(path)
@@ -78,16 +87,29 @@ class GoogleBackend:
         return self.read()
 
     # --- read -----------------------------------------------------------------------------------------
+    @property
+    def one_read(self) -> bool:
+        """Whether a read is the one spreadsheets.get of values and notes (a pass in 3 requests), or the metadata
+        and a values.batchGet (4): by the rows the plan expects, against a threshold the bench measured."""
+        return self.rows_hint is not None and self.rows_hint <= self.one_read_max_rows
+
     def read(self) -> Snapshot:
-        meta = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id, params=dict(bodies.META_PARAMS))
+        one = self.one_read
+        meta = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id,
+                          params=dict(bodies.ONE_READ_PARAMS if one else bodies.META_PARAMS))
         sheets = sorted(meta.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
         titles = [s["properties"]["title"] for s in sheets]
-        values = self._call(self.http.values_batch_get, self.spreadsheet_id, [absolute_range_name(t) for t in titles],
-                            params=dict(bodies.VALUES_PARAMS))
+        if one:
+            grids = [_values(sheet) for sheet in sheets]
+        else:
+            values = self._call(self.http.values_batch_get, self.spreadsheet_id,
+                                [absolute_range_name(t) for t in titles], params=dict(bodies.VALUES_PARAMS))
+            grids = [[list(r) for r in vr.get("values", [])] for vr in values.get("valueRanges", [])]
         tabs = {}
-        for sheet, vr in zip(sheets, values.get("valueRanges", []), strict=False):
+        for sheet, rows in zip(sheets, grids, strict=False):
             title = sheet["properties"]["title"]
-            tabs[title] = Tab(title, [list(r) for r in vr.get("values", [])], _notes(sheet), _merges(sheet))
+            tabs[title] = Tab(title, rows, _notes(sheet), _merges(sheet))
+            sheet.pop("data", None)  # the cells now live in the Tab: not kept twice through the write
         self._meta = {s["properties"]["title"]: s for s in sheets}
         return Snapshot(tabs, token=tuple(titles))  # staleness is judged by the row keys (see _check_keys)
 
@@ -105,22 +127,35 @@ class GoogleBackend:
         if changes.is_empty():
             return
         self._check_keys(snapshot, changes)
-        requests_ = bodies.build(self._meta, snapshot, changes, self.account)
-        if requests_:
-            try:
-                self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
-            except AmbiguousWrite as exc:
-                raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
-            except APIError as exc:
-                title = bodies.tab_appeared(message_of(exc.response), requests_) \
-                    if exc.response.status_code == 400 else None
-                if title is not None:  # nothing was applied (batchUpdate is all-or-nothing): re-read and redo
-                    raise StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy") from None
-                raise refusal(exc, self.account, self.describe()) from None
+        parts = bodies.split(bodies.build(self._meta, snapshot, changes, self.account), self.max_write_bytes)
+        steady = bodies.steady_key_tabs(changes)
+        titles = {s["properties"]["sheetId"]: t for t, s in self._meta.items()}
+        self.write_bytes = []
+        for i, part in enumerate(parts):
+            if i:  # the write is split (over 2 MB): rows a part addresses must not have moved since the last
+                touched = {titles[sid] for sid in bodies.sheet_ids(part) if sid in titles}
+                self._check_keys(snapshot, changes, steady & touched)
+            self._send(part)
 
-    def _check_keys(self, snapshot: Snapshot, changes: WriteSet) -> None:
-        """Re-read the columns that say which row is which; refuse to write if they moved."""
-        expected = bodies.key_ranges(self._meta, snapshot, changes)
+    def _send(self, part: list[bodies.Json]) -> None:
+        """One spreadsheets.batchUpdate, applied all-or-nothing; a write of the same part again (a redo after an
+        unknown outcome) sets the same cells, and the log line, at its fixed row, carries the pass's id."""
+        body = {"requests": part}
+        self.write_bytes.append(len(bodies.body_bytes(body)))
+        try:
+            self.http.batch_update(self.spreadsheet_id, body)
+        except AmbiguousWrite as exc:
+            raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
+        except APIError as exc:
+            title = bodies.tab_appeared(message_of(exc.response), part) if exc.response.status_code == 400 else None
+            if title is not None:  # nothing was applied (batchUpdate is all-or-nothing): re-read and redo
+                raise StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy") from None
+            raise refusal(exc, self.account, self.describe()) from None
+
+    def _check_keys(self, snapshot: Snapshot, changes: WriteSet, tabs: set[str] | None = None) -> None:
+        """Re-read the columns that say which row is which (of `tabs` only, when given); refuse to write if they
+        moved."""
+        expected = bodies.key_ranges(self._meta, snapshot, changes, tabs)
         if not expected:
             return
         fresh = self._call(self.http.values_batch_get, self.spreadsheet_id, [name for name, _ in expected],
@@ -139,6 +174,41 @@ def _notes(sheet: dict[str, Any]) -> dict[tuple[int, int], str]:
                 if cell.get("note"):
                     notes[(r, c)] = cell["note"]
     return notes
+
+
+#: How values.batchGet (UNFORMATTED_VALUE) shows a formula's error, by ErrorValue.type.
+ERROR_TEXT = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
+              "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "LOADING": "Loading...", "ERROR": "#ERROR!"}
+
+
+def _values(sheet: dict[str, Any]) -> list[list[Any]]:
+    """A tab's values from its grid data (effectiveValue), as values.batchGet answers them: rows from the first,
+    "" for an empty cell before the last value of its row, no trailing empty cells or rows (a row holding only a
+    note holds no value)."""
+    rows: list[list[Any]] = []
+    for block in sheet.get("data", []):  # one block from A1: the whole grid (no `ranges` asked)
+        for row in block.get("rowData", []):
+            line = [_value(cell.get("effectiveValue")) for cell in row.get("values", [])]
+            while line and line[-1] == "":
+                line.pop()
+            rows.append(line)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _value(ev: dict[str, Any] | None) -> Any:
+    if not ev:
+        return ""
+    if "numberValue" in ev:
+        return ev["numberValue"]
+    if "stringValue" in ev:
+        return ev["stringValue"]
+    if "boolValue" in ev:
+        return ev["boolValue"]
+    if "errorValue" in ev:
+        return ERROR_TEXT.get(ev["errorValue"].get("type", "ERROR"), "#ERROR!")
+    return ""
 
 
 def _merges(sheet: dict[str, Any]) -> list[tuple[int, int, int, int]]:

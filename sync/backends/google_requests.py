@@ -12,6 +12,7 @@ of the one sheet epoch (sync.deadlines.EXCEL_EPOCH).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 from collections.abc import Callable
@@ -32,10 +33,23 @@ PROTECTION_TAG = "[CCHC] "
 META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
                "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title))")
 META_PARAMS = {"includeGridData": "true", "fields": META_FIELDS}
+#: The same spreadsheets.get carrying every cell's value too (a pass in three requests: see ONE_READ_MAX_ROWS):
+#: effectiveValue is what values.batchGet answers UNFORMATTED_VALUE with dates as SERIAL_NUMBER (the number, the
+#: text, the boolean a formula gives), as an ExtendedValue.
+ONE_READ_FIELDS = META_FIELDS.replace("data.rowData.values.note", "data.rowData.values(note,effectiveValue)")
+ONE_READ_PARAMS = {"includeGridData": "true", "fields": ONE_READ_FIELDS}
+#: Up to this many rows (as the plan expects them) a pass reads values and notes in that one request: 3 requests
+#: instead of 4. Measured by `python -m bench.google` at 100 ms a request: the values as CellData are 1.5x the
+#: bytes of values.batchGet's grid and cost more to decode; at 76 rows the saved request wins (-23 % of the pass),
+#: at 10,000 rows the decoding (+0.4 s) costs more than the request it saves.
+ONE_READ_MAX_ROWS = 2000
 #: values.batchGet: numbers as numbers, dates as serial numbers.
 VALUES_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                  "majorDimension": "ROWS"}
 KEYS_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+#: The most bytes one spreadsheets.batchUpdate body may carry: Google recommends at most 2 MB a request. A bigger
+#: write is sent as as few batches as fit (`split`).
+MAX_WRITE_BYTES = 2_000_000
 NEW_TAB_SIZE = (1000, 26)  # rows, columns: what the Sheets UI gives a new tab
 DATE_FORMAT = {"numberFormat": {"type": "DATE", "pattern": render.DATE_PATTERN}}
 
@@ -273,14 +287,91 @@ def _cell_range(sid: int, r: int, c: int) -> Json:
     return {"sheetId": sid, "startRowIndex": r - 1, "endRowIndex": r, "startColumnIndex": c - 1, "endColumnIndex": c}
 
 
+# --- a write bigger than one request carries -------------------------------------------------------------
+
+def body_bytes(obj: object) -> bytes:
+    """A request body as it is sent (google_http): compact JSON in UTF-8, a Vietnamese letter 2-3 bytes, not 6."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def split(requests_: list[Json], limit: int = MAX_WRITE_BYTES) -> list[list[Json]]:
+    """The requests of one write as few batchUpdate bodies of at most `limit` bytes as their order allows (the
+    order is kept: a tab is added before its cells, merges undone before the grid is rewritten). An updateCells
+    bigger than a body is cut into bands of rows first. Each body is applied all-or-nothing by Google."""
+    room = limit - len(body_bytes({"requests": []}))
+    parts: list[list[Json]] = [[]]
+    used = 0
+    for whole in requests_:
+        for request in _bands(whole, room - used, room):  # the first band fills what this body has left
+            size = len(body_bytes(request)) + 1  # and its comma
+            if parts[-1] and used + size > room:
+                parts.append([])
+                used = 0
+            parts[-1].append(request)
+            used += size
+    return [p for p in parts if p]
+
+
+def _bands(request: Json, first_room: int, room: int) -> list[Json]:
+    """An updateCells over a range that does not fit in `first_room` bytes, cut into consecutive bands of rows:
+    the first fits in `first_room` (when a row does), the others in `room`. The bands' ranges tile the original
+    (the last reaches its end), so what the range clears is cleared still."""
+    body = request.get("updateCells")
+    if body is None or "range" not in body or len(body_bytes(request)) <= first_room:
+        return [request]
+    grid, rows = body["range"], body.get("rows", [])
+    first = grid.get("startRowIndex", 0)
+    end = grid.get("endRowIndex", first + len(rows))
+    overhead = len(body_bytes({**request, "updateCells": {**body, "rows": []}})) + 32  # the band's own indexes
+    bands: list[list[Json]] = [[]]
+    used, budget = overhead, first_room
+    for row in rows:
+        size = len(body_bytes(row)) + 1
+        if used + size > budget and (bands[-1] or budget < room):
+            if bands[-1]:
+                bands.append([])
+            used, budget = overhead, room
+        bands[-1].append(row)
+        used += size
+    out, start = [], first
+    for i, band in enumerate(bands):
+        stop = end if i == len(bands) - 1 else start + len(band)
+        out.append({"updateCells": {**body, "range": {**grid, "startRowIndex": start, "endRowIndex": stop},
+                                    "rows": band}})
+        start = stop
+    return out
+
+
+def sheet_ids(requests_: list[Json]) -> set[int]:
+    """The tabs (sheet ids) whose cells these requests address through a range."""
+    out = set()
+    for request in requests_:
+        body = next(iter(request.values()))
+        grid = body.get("range") if isinstance(body, dict) else None
+        if isinstance(grid, dict) and "sheetId" in grid:
+            out.add(grid["sheetId"])
+    return out
+
+
+def steady_key_tabs(changes: WriteSet) -> set[str]:
+    """The tabs whose row keys this write leaves as they are (a pass never writes STT or Đơn vị): between two
+    parts of a split write their keys must still be what the read saw. A tab the write adds rows to (init, the
+    log's line) is not one: its keys change by our own hand."""
+    return {tab for tab, cols in changes.keys.items()
+            if tab not in changes.append and tab not in changes.new_tabs and tab not in changes.replace
+            and not any(c in cols for _, c in changes.cells.get(tab, {}))}
+
+
 # --- the row keys, re-read just before writing ------------------------------------------------------------
 
-def key_ranges(meta: dict[str, Json], snapshot: Snapshot, changes: WriteSet) -> list[tuple[str, list[list[Cell]]]]:
-    """The whole-column ranges of the row keys (STT, Đơn vị, the log's id) of tabs the read saw, each with the
-    values the snapshot holds there, as values.batchGet answers a column (one value per row, none for empty)."""
+def key_ranges(meta: dict[str, Json], snapshot: Snapshot, changes: WriteSet,
+               tabs: set[str] | None = None) -> list[tuple[str, list[list[Cell]]]]:
+    """The whole-column ranges of the row keys (STT, Đơn vị, the log's id) of tabs the read saw (of `tabs` only,
+    when given), each with the values the snapshot holds there, as values.batchGet answers a column (one value
+    per row, none for empty)."""
     out = []
     for tab, cols in changes.keys.items():
-        if tab not in meta:
+        if tab not in meta or (tabs is not None and tab not in tabs):
             continue
         for col in cols:
             letter = letters(col)

@@ -115,8 +115,7 @@ class LocalBackend:
                 apply_changes(wb, changes)
                 self._wb, self._token = None, None  # changed in memory: good again only once it is on disk
                 self._token = self._save_atomically(wb, snapshot.token)
-                self.api_calls += 1
-                self._wb = wb
+                self.api_calls += 1  # the workbook is released (None above): history is recorded without it
         except Timeout:
             raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
                               f"(tệp khóa '{self.lock_path}').") from None
@@ -283,7 +282,8 @@ def apply_format(ws, fmt: TabFormat) -> None:
     ws.freeze_panes = f"A{fmt.frozen_rows + 1}" if fmt.frozen_rows else None
     for c, width in fmt.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
-    for c in range(1, ws.max_column + 1):
+    width = ws.max_column  # a scan of every cell: read once, never per row (that made `init` quadratic)
+    for c in range(1, width + 1):
         head = ws.cell(row=fmt.header_row, column=c)
         if head.value not in (None, ""):
             head.font, head.fill = Font(bold=True), HEADER_FILL
@@ -291,7 +291,7 @@ def apply_format(ws, fmt: TabFormat) -> None:
     wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     last = _used_rows(ws)
     for r in range(fmt.header_row + 1, last + 1):
-        for c in range(1, ws.max_column + 1):
+        for c in range(1, width + 1):
             ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
     fit_heights(ws, range(fmt.header_row + 1, last + 1))
     _print_landscape(ws)

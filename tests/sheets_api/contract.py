@@ -1,6 +1,7 @@
 """Strictness from the API's own discovery document: route a request to its method, and reject what
 real Google would reject — an unknown path or query parameter, a body field the schema does not have,
-a wrong type or enum value, an update request without its `fields` mask — with the 400 envelope.
+a wrong type or enum value, an update request without its `fields` mask, a `fields=` query mask naming a
+field the method's answer does not have (reads included) — with the 400 envelope.
 """
 from __future__ import annotations
 
@@ -85,6 +86,28 @@ def check_params(r: Route, query: dict[str, list[str]]) -> None:
                 raise BadRequest(f"Invalid value at '{key}' (TYPE_BOOL), \"{value}\"", key)
             if spec.get("type") == "integer" and not re.fullmatch(r"-?\d+", value):
                 raise BadRequest(f"Invalid value at '{key}' (TYPE_INT32), \"{value}\"", key)
+    for mask in query.get("fields", []):
+        check_response_mask(r, mask)
+
+
+def check_response_mask(r: Route, mask: str) -> None:
+    """A read's (or any answer's) `fields=` mask names only fields of the method's response schema, as Google
+    checks it: a path it cannot find (a misspelt field, one of another message, a stray space) is a 400."""
+    ref = r.method.get("response", {}).get("$ref")
+    if ref is None:
+        return
+    for parts in mask_paths(mask, strip=False):
+        schema: dict = SCHEMAS[ref]
+        for part in parts:
+            if part == "*":
+                break  # every field from here down
+            props = schema.get("properties", {})
+            if part not in props:
+                raise BadRequest(f"Error expanding 'fields' parameter. Cannot find matching fields for path "
+                                 f"'{'.'.join(parts)}'.", "fields")
+            sub = props[part]
+            sub = sub.get("items", sub)
+            schema = SCHEMAS[sub["$ref"]] if "$ref" in sub else sub
 
 
 def check_body(r: Route, body: object) -> None:
@@ -145,8 +168,10 @@ def _check(value: object, schema: dict, path: str) -> None:
             raise BadRequest(f"Invalid value at '{where}' (TYPE_BOOL), {json.dumps(value)}", where)
 
 
-def mask_paths(mask: str) -> list[list[str]]:
-    """'a,b(c,d),e/f' → [[a], [b, c], [b, d], [e, f]]: the field-mask grammar Google accepts."""
+def mask_paths(mask: str, strip: bool = True) -> list[list[str]]:
+    """'a,b(c,d),e/f' → [[a], [b, c], [b, d], [e, f]]: the field-mask grammar Google accepts. With `strip` off,
+    spaces are kept in the names, as Google's parser keeps them ('a, b' names the field ' b', which no message
+    has)."""
     out, stack, token = [], [[]], ""
 
     def flush():
@@ -165,7 +190,7 @@ def mask_paths(mask: str) -> list[list[str]]:
         elif ch == ",":
             flush()
         else:
-            token += ch.strip()
+            token += ch.strip() if strip else ch
     flush()
     return out
 

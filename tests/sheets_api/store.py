@@ -276,6 +276,16 @@ def render(cell: dict, value_option: str, date_option: str) -> object:
     return value
 
 
+def effective(cell: dict) -> dict:
+    """The cell's effectiveValue: what it shows as an ExtendedValue, never a formula (a formula's result: plain
+    arithmetic evaluated, any other formula shown as its text, as `render` answers UNFORMATTED_VALUE)."""
+    uev = cell["userEnteredValue"]
+    if "formulaValue" not in uev:
+        return dict(uev)
+    value = render(cell, "UNFORMATTED_VALUE", "SERIAL_NUMBER")
+    return {"numberValue": value} if isinstance(value, (int, float)) else {"stringValue": str(value)}
+
+
 def trimmed(rows: list[list]) -> list[list]:
     """Trailing empty cells and rows dropped, as the API answers (changes `rows` in place)."""
     out = rows
@@ -403,14 +413,18 @@ class Store:
         rows = []
         by_row: dict[int, dict[int, dict]] = {}
         rendered = fields is None or not fields.isdisjoint({"effectiveValue", "formattedValue"})
+        effective_too = fields is None or "effectiveValue" in fields  # each only when asked: a big grid stays cheap
+        formatted_too = fields is None or "formattedValue" in fields
         for (r, c), stored in s.cells.items():
             if g.r0 <= r < g.r1 and g.c0 <= c < g.c1:
                 if fields is not None and not rendered and fields.isdisjoint(stored):
                     continue  # (a pass asks for the notes only: most cells have none)
                 cell = {k: v for k, v in stored.items() if fields is None or k in fields}
                 if "userEnteredValue" in stored and rendered:
-                    cell["effectiveValue"] = stored["userEnteredValue"]
-                    cell["formattedValue"] = render(stored, "FORMATTED_VALUE", "SERIAL_NUMBER")
+                    if effective_too:
+                        cell["effectiveValue"] = effective(stored)
+                    if formatted_too:
+                        cell["formattedValue"] = render(stored, "FORMATTED_VALUE", "SERIAL_NUMBER")
                 if cell:
                     by_row.setdefault(r, {})[c] = cell
         r1 = min(g.r1, max(by_row, default=-1) + 1)
