@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import dashboard, merges
+from . import dashboard, merges, sheet_aids
 from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from .flags import Rules
 from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from .sheet_aids import Aids
 from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries
 from .text import fold, nfc
 from .validation import check_all, missing_rows, plan_issues
@@ -50,11 +51,13 @@ class PassOptions:
     as_of_ended: bool = False
     #: The "Diễn biến" rows of the pass from its summary (sync.services.trends_for); None: no such section.
     trends: Callable[[dashboard.Summary], list[TrendRow]] | None = None
+    #: The guide tab's facts and who edits which rows (sync.sheet_aids); None: the defaults, no row protection.
+    aids: Aids | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
         return cls(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
-                   due_soon_days=settings.deadlines.due_soon_days, **kw)
+                   due_soon_days=settings.deadlines.due_soon_days, aids=Aids.from_settings(settings), **kw)
 
 
 @dataclass
@@ -109,12 +112,14 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     withheld = _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
     withheld += merges.withhold(writes, snapshot)
+    said = sheet_aids.for_pass(writes, snapshot, tracking, plan, layout, opts.aids or Aids())
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
         if snapshot.find_tab(name) is None:
             writes.new_tabs.append(name)
     writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
         dashboard.render(summary, plan, layout, opts.now, opts.trends(summary) if opts.trends else None), withheld)
-    return Computed(summary, writes, len(entries), withheld, tracking.warnings + plan_table.warnings)
+    return Computed(summary, writes, len(entries), withheld,
+                    tracking.warnings + plan_table.warnings + ([] if opts.dry_run else said))
 
 
 def _tab_name(snapshot: Snapshot, name: str) -> str:

@@ -173,6 +173,7 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
          lines: Lines | None = None) -> InitResult:
     from .layout import build_init
     from .merges import message, withhold
+    from .sheet_aids import Aids
     lines = lines or Lines()
     plan, backend, state = ports.plan, ports.backend, ports.state
     snapshot = backend.read() if backend.exists() else backend.empty_snapshot()
@@ -180,7 +181,7 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
     if if_missing and snapshot.find_tab(tracking) is not None:
         lines.say(f"{backend.describe()} đã có tab '{tracking}'; bỏ qua khởi tạo.")
         return InitResult(True, 0, (), lines.all())
-    changes = build_init(plan, snapshot, settings.layout, backend.describe())
+    changes = build_init(plan, snapshot, settings.layout, backend.describe(), Aids.from_settings(settings))
     withheld = withhold(changes, snapshot)  # cells a merged range hides cannot take a header or a new row
     row = state.begin_pass("init", now)  # the state file takes the record before the workbook is written
     try:

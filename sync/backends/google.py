@@ -35,6 +35,7 @@ from gspread.utils import absolute_range_name
 
 from ..errors import StaleSnapshot, WriteUnknown
 from ..workbook import Snapshot, Tab, WriteSet
+from . import google_protect as protect
 from . import google_requests as bodies
 from .google_credentials import key_path, load_credentials, warn_if_shared
 from .google_http import AmbiguousWrite, BoundedHTTPClient, message_of, refusal
@@ -54,6 +55,7 @@ class GoogleBackend:
         self.account: str = getattr(credentials, "service_account_email", "?")
         self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep, clock, session)
         self._meta: dict[str, Any] = {}
+        self.notes: list[str] = []  # said after the command: views named back, row protection Google refused
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> GoogleBackend:
@@ -106,9 +108,10 @@ class GoogleBackend:
             return
         self._check_keys(snapshot, changes)
         requests_ = bodies.build(self._meta, snapshot, changes, self.account)
-        if requests_:
+        extras, self.notes = protect.extra(self._meta, requests_, changes, self.account)
+        if requests_ or extras:
             try:
-                self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
+                self._batch(requests_, extras)
             except AmbiguousWrite as exc:
                 raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
             except APIError as exc:
@@ -117,6 +120,19 @@ class GoogleBackend:
                 if title is not None:  # nothing was applied (batchUpdate is all-or-nothing): re-read and redo
                     raise StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy") from None
                 raise refusal(exc, self.account, self.describe()) from None
+
+    def _batch(self, requests_: list[dict[str, Any]], extras: list[dict[str, Any]]) -> None:
+        """One batchUpdate; sent again without `extras` (row protection, views) if Google refused one of those."""
+        try:
+            self.http.batch_update(self.spreadsheet_id, {"requests": requests_ + extras})
+        except APIError as exc:
+            said = protect.without_extras(message_of(exc.response), len(requests_), extras) \
+                if exc.response.status_code == 400 else None
+            if said is None:
+                raise
+            self.notes.append(said)
+            if requests_:
+                self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
 
     def _check_keys(self, snapshot: Snapshot, changes: WriteSet) -> None:
         """Re-read the columns that say which row is which; refuse to write if they moved."""
