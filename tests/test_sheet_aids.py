@@ -5,13 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import gspread
 import openpyxl
-import pytest
 import yaml
 
 from sync import guide
-from sync.backends.google import BoundedHTTPClient, load_credentials
 from sync.backends.google_protect import ROW_TAG
 from sync.backends.local_inputs import MARK
 from sync.backends.memory import MemoryBackend
@@ -22,8 +19,8 @@ from sync.schema import STATUSES, TRACKING_COLUMNS, Layout
 from sync.sheet_aids import OPEN_VIEW
 
 from .conftest import AS_OF, PLAN_PATH
-from .google_helpers import ACCOUNT, SPREADSHEET_ID, write_key
-from .sheets_api import SheetsAPI, serve
+from .google_helpers import ACCOUNT, SPREADSHEET_ID
+from .test_google import api, key, unit_client  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 OFFICE = "vanphong@khanhhoa.gov.vn"
 
@@ -100,15 +97,6 @@ def test_init_puts_warning_only_typed_input_on_the_local_workbook(inited_project
 
 # --- Google: the stand-in, a plan whose units have addresses ----------------------------------------------------
 
-@pytest.fixture
-def api():
-    state = SheetsAPI()
-    server, _ = serve(state)
-    state.base_url = f"http://127.0.0.1:{server.server_port}"
-    yield state
-    server.stop()
-
-
 def _plan_with_emails(project, emails: dict[str, object]) -> str:
     raw = yaml.safe_load(PLAN_PATH.read_text(encoding="utf-8"))
     for unit in raw["units"]:
@@ -118,15 +106,13 @@ def _plan_with_emails(project, emails: dict[str, object]) -> str:
     return str(path)
 
 
-def _configure(project, api, emails=None, office=(OFFICE,), protect=True):
-    key = write_key(project.root / "credentials.json", api.base_url + "/token")
+def _configure(project, api, key, emails=None, office=(OFFICE,), protect=True):
     project.write_config({"backend": "google", "state": str(project.root / "state.sqlite"),
                           "plan": _plan_with_emails(project, emails or {}),
                           "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
                                      "api_base_url": api.base_url, "timeout_s": 60, "retry_budget_s": 30,
                                      "protect_rows": protect, "office_editors": list(office)}})
     assert project.cli("init")[0] == 0
-    return key
 
 
 def _tracking(api):
@@ -159,8 +145,8 @@ def _misplaced(sheet) -> list[tuple[int, str, str]]:
     return sorted({(r, covered.get(r, ""), u) for r, u in units.items() if covered.get(r, "") != u})
 
 
-def test_each_units_rows_are_protected_for_its_editors_and_follow_a_sort(project, api, plan):
-    key = _configure(project, api)
+def test_each_units_rows_are_protected_for_its_editors_and_follow_a_sort(project, api, key, plan):
+    _configure(project, api, key)
     first = project.run_json()
     assert first["api_calls"] == 4
     sheet = _tracking(api)
@@ -173,10 +159,7 @@ def test_each_units_rows_are_protected_for_its_editors_and_follow_a_sort(project
     # The Office sorts the tab by unit: the rows move, the protected ranges stay where they were.
     col = _unit_col(sheet) + 1
     rows = max(_unit_of_rows(sheet)) + 1
-    creds = load_credentials(key)
-    client = gspread.Client(creds)
-    client.http_client = BoundedHTTPClient(creds, api.base_url, 10, 10)
-    client.open_by_key(SPREADSHEET_ID).worksheet("Theo dõi").sort((col, "des"), range=f"A2:P{rows}")
+    unit_client(api, key).worksheet("Theo dõi").sort((col, "des"), range=f"A2:P{rows}")
     assert _misplaced(_tracking(api))  # the test can fail: the ranges no longer fit the rows
 
     second = project.run_json()
@@ -189,8 +172,8 @@ def test_each_units_rows_are_protected_for_its_editors_and_follow_a_sort(project
     assert not [r for r in write.body["requests"] if "addProtectedRange" in r or "deleteProtectedRange" in r]
 
 
-def test_a_unit_without_a_usable_address_keeps_its_rows_open_and_status_says_so(project, api):
-    _configure(project, api, emails={"BBT": None, "CONG": "khong-phai-dia-chi"})
+def test_a_unit_without_a_usable_address_keeps_its_rows_open_and_status_says_so(project, api, key):
+    _configure(project, api, key, emails={"BBT": None, "CONG": "khong-phai-dia-chi"})
     code, out, err = project.cli("run", "--as-of", AS_OF.isoformat())
     assert code == 0
     assert "'khong-phai-dia-chi'" in err and "units[].email của đơn vị CONG" in err
@@ -201,8 +184,8 @@ def test_a_unit_without_a_usable_address_keeps_its_rows_open_and_status_says_so(
     assert "google.protect_rows" in out
 
 
-def test_an_editor_google_refuses_leaves_protection_and_still_writes_the_cells(project, api):
-    _configure(project, api, office=("nhanvien@gmail.com",))
+def test_an_editor_google_refuses_leaves_protection_and_still_writes_the_cells(project, api, key):
+    _configure(project, api, key, office=("nhanvien@gmail.com",))
     api.store.editor_domain = "khanhhoa.gov.vn"  # the organisation shares with its own addresses only
     code, out, err = project.cli("run", "--as-of", AS_OF.isoformat(), "--json")
     assert code == 0, err
@@ -212,16 +195,16 @@ def test_an_editor_google_refuses_leaves_protection_and_still_writes_the_cells(p
     assert log.extent()[0] == 2  # the pass's line: the rest of the write went through
 
 
-def test_protect_rows_off_protects_no_rows(project, api):
-    _configure(project, api, protect=False)
+def test_protect_rows_off_protects_no_rows(project, api, key):
+    _configure(project, api, key, protect=False)
     assert project.run_json()["api_calls"] == 4
     assert not _ours(_tracking(api))
 
 
 # --- Google: typed input and filter views -------------------------------------------------------------------------
 
-def test_init_puts_typed_input_on_google_as_warnings_with_vietnamese_messages(project, api):
-    _configure(project, api, protect=False)
+def test_init_puts_typed_input_on_google_as_warnings_with_vietnamese_messages(project, api, key):
+    _configure(project, api, key, protect=False)
     sheet = _tracking(api)
     headers = {v["userEnteredValue"]["stringValue"]: c for (r, c), v in sheet.cells.items() if r == 0}
     rule = {h: sheet.cells[(1, headers[h])]["dataValidation"] for h in
@@ -233,8 +216,8 @@ def test_init_puts_typed_input_on_google_as_warnings_with_vietnamese_messages(pr
     assert "dd/mm/yyyy" in rule["Hạn hoàn thành"]["inputMessage"]
 
 
-def test_init_makes_a_filter_view_per_unit_and_a_pass_names_a_renamed_one_back(project, api, plan):
-    _configure(project, api, protect=False)
+def test_init_makes_a_filter_view_per_unit_and_a_pass_names_a_renamed_one_back(project, api, key, plan):
+    _configure(project, api, key, protect=False)
     assert project.cli("init")[0] == 0  # twice: no second copy
     sheet = _tracking(api)
     titles = sorted(v["title"] for v in sheet.filter_views)
