@@ -16,7 +16,7 @@ from .plan import Plan
 from .schema import STATUSES, Layout, Status
 from .tables import Table
 from .text import bare_address, is_address
-from .workbook import InputRule, RowOwners, Snapshot, TabFormat, UnitRows, ViewSpec, WriteSet
+from .workbook import InputRule, RowOwners, Snapshot, Styled, TabFormat, UnitRows, ViewSpec, WriteSet
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -72,12 +72,15 @@ def input_rules(columns: dict[str, int], headers: dict[str, str], first: int, la
 def for_init(ws: WriteSet, plan: Plan, snapshot: Snapshot, layout: Layout, aids: Aids,
              track_cols: dict[str, int], track_tab: str) -> None:
     """The guide tab (written whole, protected like the other job-owned tabs) and the views of the tracking tab."""
-    name = _guide(ws, plan, snapshot, layout, aids, always=True)
-    ws.formats.append(TabFormat(name, frozen_rows=0, protect_tab=True))
+    name, styled = _guide(ws, plan, snapshot, layout, aids, always=True)
+    # Protected like the other job-owned tabs. It has no header row: the format's "header" is the empty row below
+    # the guide, so the formatting (header style, top alignment, row heights) leaves the guide's own layout alone.
+    ws.formats.append(TabFormat(name, frozen_rows=0, protect_tab=True, header_row=len(styled.rows) + 1))
     ws.views = views(plan, track_cols, track_tab)
 
 
-def _guide(ws: WriteSet, plan: Plan, snapshot: Snapshot, layout: Layout, aids: Aids, always: bool) -> str:
+def _guide(ws: WriteSet, plan: Plan, snapshot: Snapshot, layout: Layout, aids: Aids,
+           always: bool) -> tuple[str, Styled]:
     name = layout.tabs["guide"]
     tab = snapshot.find_tab(name)
     if tab is None:
@@ -87,7 +90,7 @@ def _guide(ws: WriteSet, plan: Plan, snapshot: Snapshot, layout: Layout, aids: A
     styled = render(plan, layout, aids.facts)
     if always or differs(tab, styled):
         ws.replace[name] = styled
-    return name
+    return name, styled
 
 
 def views(plan: Plan, track_cols: dict[str, int], track_tab: str) -> tuple[ViewSpec, ...]:

@@ -80,6 +80,8 @@ def test_init_puts_warning_only_typed_input_on_the_local_workbook(inited_project
     assert inited_project.cli("init")[0] == 0  # a second init replaces, never stacks
     wb = openpyxl.load_workbook(inited_project.workbook)
     assert "Hướng dẫn" in wb.sheetnames and wb["Hướng dẫn"].protection.sheet
+    intro = wb["Hướng dẫn"]["A3"]  # a long paragraph: init's formatting leaves the guide's own wrapping alone
+    assert len(intro.value) > 150 and intro.alignment.wrap_text
     ws = wb["Theo dõi"]
     col, rules = _columns(ws), _validations(ws)
     for header in ("Hạn hoàn thành", "Ngày hoàn thành"):
