@@ -57,7 +57,7 @@ def render(plan: Plan, layout: Layout, facts: GuideFacts) -> Styled:
     """The whole tab, sections in the order a unit's clerk needs them."""
     g = Grid(WIDTHS)
     g.row([(f"HƯỚNG DẪN CẬP NHẬT TAB '{layout.tabs['tracking']}'", 3)], "title")
-    g.row([(f"{plan.title}{f' (số {plan.number})' if plan.number else ''}", 3)], "subtitle")
+    g.row([(f"{plan.title}{f' ({plan.number})' if plan.number else ''}", 3)], "subtitle")  # "Số 12/KH-STTTT"
     g.row([("Tab này do công cụ tự tạo từ kế hoạch và cấu hình, và được viết lại ở mỗi lượt chạy: đừng sửa ở đây. "
             "Mỗi dòng của tab theo dõi là một nhiệm vụ của một đơn vị; đơn vị chỉ nhập vào các cột ghi 'Đơn vị' "
             "dưới đây, trên các dòng của mình.", 3)])
