@@ -7,7 +7,6 @@ into the project first); the plan is also looked up in the project folder itself
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import os
 import re
 import string
@@ -22,7 +21,7 @@ from .errors import UserError
 from .problems import load_yaml, validation_problems
 from .products import Kind, with_settings
 from .schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout
-from .text import closest, fold
+from .text import closest, fold, is_address
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "CCHC_CONFIG"
@@ -44,6 +43,18 @@ class GoogleSettings(_Strict):
     api_base_url: str | None = None
     timeout_s: float = Field(default=30, gt=0)
     retry_budget_s: float = Field(default=120, gt=0)
+    #: Each unit edits only its rows of the tracking tab: a protected range per run of its rows, re-anchored each pass,
+    #: whose editors are the unit's addresses (the plan's `units[].email`), `office_editors` and the service account.
+    protect_rows: bool = False
+    office_editors: list[str] = []  # the Office's staff who may edit every row (and the plan tab's protected cells)
+
+    @field_validator("office_editors")
+    @classmethod
+    def _editor_addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not is_address(item):
+                raise ValueError(f"'{item}' không phải là địa chỉ e-mail (ví dụ: vanphong@khanhhoa.gov.vn)")
+        return value
 
 
 #: Names the Office may use in `report.subject` and `report.opening`, filled in by reports/content.py.
@@ -165,9 +176,7 @@ class MailSettings(_Strict):
         """Each recipient an address ("Tên <a@b.vn>" or "a@b.vn"): a slip is said now, not after the report
         was built and half the recipients were mailed."""
         for item in value:
-            _, address = email.utils.parseaddr(item)
-            local, at, domain = address.partition("@")
-            if not (at and local and "." in domain) or any(ch.isspace() for ch in address) or "\n" in item:
+            if not is_address(item):
                 raise ValueError(f"'{item}' không phải là địa chỉ e-mail (ví dụ: lanhdao@khanhhoa.gov.vn)")
         return value
 
@@ -220,7 +229,7 @@ class Settings(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     lock_wait_s: float = Field(default=120, ge=0)  # how long a command waits for another pass to finish
     sheet_url: str | None = None
-    tabs: dict[Literal["plan", "tracking", "dashboard", "log"], str] = {}
+    tabs: dict[Literal["plan", "tracking", "dashboard", "log", "guide"], str] = {}
     headers: dict[str, str] = {}
     #: Kinds of products (sync.products): label → words, adding words to a default kind or a new kind.
     products: dict[str, list[str]] = {}

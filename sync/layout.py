@@ -1,4 +1,4 @@
-"""What `init` writes: the four tabs laid out from the plan, as a WriteSet.
+"""What `init` writes: the tabs laid out from the plan (and the guide, sync/guide.py), as a WriteSet.
 
 Pure and idempotent by construction: it compares the plan with what the workbook already holds and adds
 only what is missing (tabs, header cells, plan rows, tracking rows), then (re)states the formatting.
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Set
 from .deadlines import Schedule, ScheduleKind, format_date
 from .plan import Plan
 from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
+from .sheet_aids import Aids, for_init, input_rules
 from .tables import (
     Table,
     as_stt,
@@ -68,14 +69,16 @@ def tracking_rows(plan: Plan, skip: Set[tuple[int | None, str | None]] = frozens
             for task, unit, role in plan.assignments() if (task.stt, unit.code) not in skip]
 
 
-def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "init") -> WriteSet:
+def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "init",
+               aids: Aids | None = None) -> WriteSet:
+    """`aids`: what the guide tab states and who edits which rows (sync.sheet_aids); defaults without settings."""
     ws = WriteSet()
     tabs = layout.tabs
     plan_tab = _ensure(ws, snapshot, tabs["plan"])
     track_tab = _ensure(ws, snapshot, tabs["tracking"])
     dash_tab = _ensure(ws, snapshot, tabs["dashboard"])
     log_tab = _ensure(ws, snapshot, tabs["log"])
-    for key in ("dashboard", "log"):  # protected and written by the job: never a tab that holds anyone's rows
+    for key in ("dashboard", "log", "guide"):  # protected, written by the job: never a tab holding anyone's rows
         refuse_overwrite(snapshot, tabs[key], key, {"tracking": layout.tracking_columns, "plan": layout.plan_columns},
                          where)
 
@@ -107,10 +110,12 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
                   wrap_columns=_cols(track_cols, WRAPPED),
                   dropdowns=(Dropdown(track_cols["status"], 2, track_rows, tuple(STATUSES.values())),),
                   row_colours=FLAG_COLOURS, colour_column=track_cols["flags"], colour_last_col=last_col,
-                  colour_last_row=track_rows, protect_columns=_cols(track_cols, JOB_COLUMNS)),
+                  colour_last_row=track_rows, protect_columns=_cols(track_cols, JOB_COLUMNS),
+                  inputs=input_rules(track_cols, layout.tracking_columns, 2, track_rows, plan.year)),
         TabFormat(dash_tab.name, frozen_rows=0, protect_tab=True),
         TabFormat(log_tab.name, widths={c: 20 for c in log_cols.values()}, protect_tab=True),
     ]
+    for_init(ws, plan, snapshot, layout, aids or Aids(), track_cols, track_tab.name)
     return ws
 
 

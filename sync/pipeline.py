@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import dashboard, merges
+from . import dashboard, merges, sheet_aids
 from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from .flags import Rules
@@ -19,6 +19,7 @@ from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .products import DEFAULT_KINDS, Kind
 from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from .sheet_aids import Aids
 from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
 from .text import fold, nfc
 from .validation import check_all, missing_rows, plan_issues
@@ -56,11 +57,14 @@ class PassOptions:
     #: Called with the pass's first snapshot, before anything is computed or written: raises to stop the pass (a
     #: state file that knows nothing of a workbook whose Nhật ký holds passes, sync.services.StateGuard).
     witness: Callable[[Snapshot], None] | None = None
+    #: The guide tab's facts and who edits which rows (sync.sheet_aids); None: the defaults, no row protection.
+    aids: Aids | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
         return cls(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
-                   due_soon_days=settings.deadlines.due_soon_days, products=settings.product_kinds, **kw)
+                   due_soon_days=settings.deadlines.due_soon_days, products=settings.product_kinds,
+                   aids=Aids.from_settings(settings), **kw)
 
 
 @dataclass
@@ -110,7 +114,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
                                   plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked),
                                   judged_on=rules.today, kinds=opts.products, cutoff_day=opts.cutoff_day)
 
-    for key in ("dashboard", "log"):  # the tabs a pass rewrites or appends to hold no one's rows
+    for key in ("dashboard", "log", "guide"):  # the tabs a pass rewrites or appends to hold no one's rows
         refuse_overwrite(snapshot, layout.tabs[key], key,
                          {"tracking": layout.tracking_columns, "plan": layout.plan_columns}, where)
     writes = WriteSet()
@@ -119,12 +123,14 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     withheld = _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
     withheld += merges.withhold(writes, snapshot)
+    said = sheet_aids.for_pass(writes, snapshot, tracking, plan, layout, opts.aids or Aids())
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
         if snapshot.find_tab(name) is None:
             writes.new_tabs.append(name)
     writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
         dashboard.render(summary, plan, layout, opts.now, opts.trends(summary) if opts.trends else None), withheld)
-    return Computed(summary, writes, len(entries), withheld, tracking.warnings + plan_table.warnings)
+    return Computed(summary, writes, len(entries), withheld,
+                    tracking.warnings + plan_table.warnings + ([] if opts.dry_run else said))
 
 
 def _tab_name(snapshot: Snapshot, name: str) -> str:

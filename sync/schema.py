@@ -17,6 +17,7 @@ TABS = {
     "tracking": "Theo dõi",
     "dashboard": "Tổng hợp",
     "log": "Nhật ký",
+    "guide": "Hướng dẫn",  # job-owned: how units fill the sheet, generated from the plan and settings (sync/guide.py)
 }
 
 # --- headers, in the order `init` lays them out ------------------------------------------------------

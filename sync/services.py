@@ -220,6 +220,7 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
          lines: Lines | None = None, accept_new: bool = False) -> InitResult:
     from .layout import build_init
     from .merges import message, withhold
+    from .sheet_aids import Aids
     lines = lines or Lines()
     plan, backend, state = ports.plan, ports.backend, ports.state
     guard = guard_state(settings, state, plan, write=True, accept_new=accept_new)
@@ -229,7 +230,7 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
     if if_missing and snapshot.find_tab(tracking) is not None:
         lines.say(f"{backend.describe()} đã có tab '{tracking}'; bỏ qua khởi tạo.")
         return InitResult(True, 0, (), lines.all())
-    changes = build_init(plan, snapshot, settings.layout, backend.describe())
+    changes = build_init(plan, snapshot, settings.layout, backend.describe(), Aids.from_settings(settings))
     withheld = withhold(changes, snapshot)  # cells a merged range hides cannot take a header or a new row
     row = state.begin_pass("init", now, accept_new)  # the state file takes the record before the workbook is written
     try:

@@ -7,6 +7,7 @@ sometimes pasted from OCR'd documents. Everything that matches text goes through
 from __future__ import annotations
 
 import difflib
+import email.utils
 import re
 import unicodedata
 from functools import lru_cache
@@ -59,3 +60,16 @@ def vn_number(value: float | int | None) -> str:
     if isinstance(value, float):
         return f"{value:.1f}".replace(".", ",")
     return f"{value:,}".replace(",", ".")
+
+
+def is_address(item: str) -> bool:
+    """Whether `item` is one e-mail address ("Tên <a@b.vn>" or "a@b.vn"): the one check of an address the Office
+    typed (report recipients, the units' and the Office's editors of the shared sheet)."""
+    _, address = email.utils.parseaddr(item)
+    local, at, domain = address.partition("@")
+    return bool(at and local and "." in domain) and not any(ch.isspace() for ch in address) and "\n" not in item
+
+
+def bare_address(item: str) -> str:
+    """The address of "Tên <a@b.vn>", lower case (Google compares editors' addresses so)."""
+    return email.utils.parseaddr(item)[1].lower()

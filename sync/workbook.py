@@ -110,6 +110,21 @@ class Dropdown:
 
 
 @dataclass(frozen=True)
+class InputRule:
+    """Typed input on a column's rows: a data validation that warns and never rejects (nothing a unit types is
+    lost), with a help message shown when the cell is selected. `kind`: "date" (a real date), "whole" (a whole
+    number ≥ 0) or "any" (the message alone)."""
+
+    kind: str
+    column: int
+    first_row: int
+    last_row: int
+    title: str  # short (a spreadsheet program shows at most 32 characters of it)
+    message: str
+    warning: str = ""  # said when what was typed does not fit ("date", "whole")
+
+
+@dataclass(frozen=True)
 class TabFormat:
     """Formatting `init` (re)applies; backends replace what they applied before, never add twice."""
 
@@ -126,6 +141,41 @@ class TabFormat:
     protect_tab: bool = False  # the whole tab (the plan)
     editable_columns: tuple[int, ...] = ()  # left editable in a protected tab
     header_row: int = 1
+    inputs: tuple[InputRule, ...] = ()  # typed input (dates, counts, evidence), warnings only
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """One unit's rows of a tab and who may edit them (the unit's addresses and the Office's)."""
+
+    code: str
+    name: str
+    editors: tuple[str, ...]
+    runs: tuple[tuple[int, int], ...]  # (first row, last row), 1-based, inclusive
+
+
+@dataclass(frozen=True)
+class RowOwners:
+    """Who may edit which rows of `tab`, as of this pass's read. A backend that can protect rows (Google) keeps
+    one protected range per run of a unit's rows, moved to where the rows are now; others ignore it."""
+
+    tab: str
+    units: tuple[UnitRows, ...]
+    last_col: int  # the tab's last column: the ranges span the row up to it
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A saved view of a tab's rows (a Google filter view): the rows whose `column` reads `shown` (or not one of
+    `hidden`), sorted by `sort_column` when given. Made where missing; a view of ours renamed is named back."""
+
+    title: str
+    tab: str
+    last_col: int
+    column: int
+    shown: str = ""
+    hidden: tuple[str, ...] = ()
+    sort_column: int = 0
 
 
 @dataclass
@@ -146,6 +196,9 @@ class WriteSet:
     #: recorded after showing the change and being told `--yes`.
     unit_columns: dict[str, tuple[int, ...]] = field(default_factory=dict)
     unit_cells: bool = False
+    #: Row protection by unit and saved views (Google only; sync/backends/google_protect.py).
+    row_owners: RowOwners | None = None
+    views: tuple[ViewSpec, ...] = ()
 
     def set(self, tab: str, row: int, col: int, value: Cell) -> None:
         self.cells.setdefault(tab, {})[(row, col)] = value
@@ -168,7 +221,7 @@ class WriteSet:
 
     def is_empty(self) -> bool:
         return not (self.new_tabs or any(self.cells.values()) or any(self.notes.values()) or self.replace
-                    or self.append or self.formats)
+                    or self.append or self.formats or self.row_owners is not None or self.views)
 
 
 class Backend(Protocol):

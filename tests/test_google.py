@@ -131,7 +131,7 @@ def test_init_is_idempotent_on_google(google, api):
         "Chưa thực hiện", "Đang thực hiện", "Hoàn thành", "Không thực hiện"]
     plan_tab = book.sheet(title="Kế hoạch")
     [whole] = plan_tab.protected_ranges
-    assert whole["editors"]["users"] == [ACCOUNT] and not whole["warningOnly"]
+    assert whole["editors"]["users"] == [ACCOUNT] and not whole.get("warningOnly")
     job = [p for p in tracking.protected_ranges]
     assert len(job) == 2 and all(p["warningOnly"] for p in job)
 
@@ -310,7 +310,8 @@ def test_google_and_local_hold_the_same_cells_after_init_and_a_pass(api, key, pl
     local, local_notes = local_grid(tmp_path / "wb.xlsx")
     remote, remote_notes = google_grid(api)
     for name, grid, notes in (("local", local, local_notes), ("google", remote, remote_notes)):
-        assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký"], name
+        assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký", "Hướng dẫn"], name
+        assert grid["Hướng dẫn"][0][0].startswith("HƯỚNG DẪN"), name
         assert len(grid["Theo dõi"]) == 77, name
         assert grid["Tổng hợp"][0] == ["TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"], name
         assert any(t.startswith("[Kiểm tra tự động]") for t in notes["Theo dõi"].values()), name

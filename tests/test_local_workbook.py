@@ -27,14 +27,14 @@ def inited(inited_project):
     return inited_project
 
 
-def test_init_creates_the_four_tabs(inited):
+def test_init_creates_the_tabs(inited):
     wb = openpyxl.load_workbook(inited.workbook)
-    assert wb.sheetnames == [PLAN, TRACK, DASH, LOG]
+    assert wb.sheetnames == [PLAN, TRACK, DASH, LOG, "Hướng dẫn"]
     assert header(inited.workbook, TRACK) == list(TRACKING_COLUMNS.values())
     track = wb[TRACK]
     assert track.max_row == 1 + 76
     assert track.freeze_panes == "A2"
-    rules = track.data_validations.dataValidation
+    rules = [r for r in track.data_validations.dataValidation if r.type == "list"]  # the others: typed input
     assert len(rules) == 1 and "Hoàn thành" in rules[0].formula1
     assert str(rules[0].sqref).startswith("F2:F")
     formulas = [r.formula[0] for cf in track.conditional_formatting for r in cf.rules]
@@ -51,7 +51,7 @@ def test_init_is_idempotent(inited):
     assert code == 0 and "không có gì mới" in out
     assert values(inited.workbook) == before
     wb = openpyxl.load_workbook(inited.workbook)
-    assert len(wb[TRACK].data_validations.dataValidation) == 1
+    assert len(wb[TRACK].data_validations.dataValidation) == 5  # the dropdown and four typed inputs, not twice
     assert len([r for cf in wb[TRACK].conditional_formatting for r in cf.rules]) == 5
 
 

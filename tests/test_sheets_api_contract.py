@@ -44,9 +44,9 @@ def shape(value):
 
 
 def remap(value, ids: dict):
-    """Sheet ids are the server's random choice: carry the recording's over to ours."""
+    """Sheet and protected range ids are the server's choice: carry the recording's over to ours."""
     if isinstance(value, dict):
-        return {k: (ids.get(v, v) if k == "sheetId" else remap(v, ids)) for k, v in value.items()}
+        return {k: (ids.get(v, v) if k in ("sheetId", "protectedRangeId") else remap(v, ids)) for k, v in value.items()}
     if isinstance(value, list):
         return [remap(v, ids) for v in value]
     return value
@@ -56,6 +56,9 @@ def learn_ids(recorded, got, ids: dict) -> None:
     for mine, theirs in zip((got or {}).get("replies", []), (recorded or {}).get("replies", []), strict=True):
         if "addSheet" in theirs and "addSheet" in mine:
             ids[theirs["addSheet"]["properties"]["sheetId"]] = mine["addSheet"]["properties"]["sheetId"]
+        if "addProtectedRange" in theirs and "addProtectedRange" in mine:
+            ids[theirs["addProtectedRange"]["protectedRange"]["protectedRangeId"]] = \
+                mine["addProtectedRange"]["protectedRange"]["protectedRangeId"]
 
 
 def sheets_interactions(path: Path):

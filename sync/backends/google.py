@@ -38,6 +38,7 @@ from gspread.utils import absolute_range_name
 
 from ..errors import StaleSnapshot, WriteUnknown
 from ..workbook import Snapshot, Tab, WriteSet
+from . import google_protect as protect
 from . import google_requests as bodies
 from .google_credentials import key_path, load_credentials, warn_if_shared
 from .google_http import AmbiguousWrite, BoundedHTTPClient, message_of, refusal
@@ -63,6 +64,7 @@ class GoogleBackend:
         self.account: str = getattr(credentials, "service_account_email", "?")
         self.http = BoundedHTTPClient(credentials, api_base_url, timeout_s, retry_budget_s, sleep, clock, session)
         self._meta: dict[str, Any] = {}
+        self.notes: list[str] = []  # said after the command: views named back, row protection Google refused
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> GoogleBackend:
@@ -127,7 +129,12 @@ class GoogleBackend:
         if changes.is_empty():
             return
         self._check_keys(snapshot, changes)
-        parts = bodies.split(bodies.build(self._meta, snapshot, changes, self.account), self.max_write_bytes)
+        requests_ = bodies.build(self._meta, snapshot, changes, self.account)
+        extras, self.notes = protect.extra(self._meta, requests_, changes, self.account)
+        if not (requests_ or extras):
+            return
+        # the typed input, units' protected rows and filter views ride in the last part (google_protect)
+        parts = bodies.split(requests_, self.max_write_bytes) or [[]]
         steady = bodies.steady_key_tabs(changes)
         titles = {s["properties"]["sheetId"]: t for t, s in self._meta.items()}
         self.write_bytes = []
@@ -135,15 +142,14 @@ class GoogleBackend:
             if i:  # the write is split (over 2 MB): rows a part addresses must not have moved since the last
                 touched = {titles[sid] for sid in bodies.sheet_ids(part) if sid in titles}
                 self._check_keys(snapshot, changes, steady & touched)
-            self._send(part)
+            self._send(part, extras if i == len(parts) - 1 else [])
 
-    def _send(self, part: list[bodies.Json]) -> None:
+    def _send(self, part: list[bodies.Json], extras: list[dict[str, Any]]) -> None:
         """One spreadsheets.batchUpdate, applied all-or-nothing; a write of the same part again (a redo after an
         unknown outcome) sets the same cells, and the log line, at its fixed row, carries the pass's id."""
-        body = {"requests": part}
-        self.write_bytes.append(len(bodies.body_bytes(body)))
+        self.write_bytes.append(len(bodies.body_bytes({"requests": part + extras})))
         try:
-            self.http.batch_update(self.spreadsheet_id, body)
+            self._batch(part, extras)
         except AmbiguousWrite as exc:
             raise WriteUnknown(f"không rõ lần ghi đã được áp dụng hay chưa: {exc}", exc.server_error) from None
         except APIError as exc:
@@ -151,6 +157,19 @@ class GoogleBackend:
             if title is not None:  # nothing was applied (batchUpdate is all-or-nothing): re-read and redo
                 raise StaleSnapshot(f"tab '{title}' vừa được tạo trong lúc chạy") from None
             raise refusal(exc, self.account, self.describe()) from None
+
+    def _batch(self, requests_: list[dict[str, Any]], extras: list[dict[str, Any]]) -> None:
+        """One batchUpdate; sent again without `extras` (row protection, views) if Google refused one of those."""
+        try:
+            self.http.batch_update(self.spreadsheet_id, {"requests": requests_ + extras})
+        except APIError as exc:
+            said = protect.without_extras(message_of(exc.response), len(requests_), extras) \
+                if exc.response.status_code == 400 else None
+            if said is None:
+                raise
+            self.notes.append(said)
+            if requests_:
+                self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
 
     def _check_keys(self, snapshot: Snapshot, changes: WriteSet, tabs: set[str] | None = None) -> None:
         """Re-read the columns that say which row is which (of `tabs` only, when given); refuse to write if they

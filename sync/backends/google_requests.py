@@ -24,6 +24,7 @@ from ..deadlines import EXCEL_EPOCH
 from ..schema import FLAG_COLOURS
 from ..tables import below_merges, last_used_row, letters
 from ..workbook import Cell, Snapshot, Styled, TabFormat, WriteSet
+from . import google_protect as protect
 from . import google_render as render
 
 Json = dict[str, Any]
@@ -31,7 +32,8 @@ Json = dict[str, Any]
 PROTECTION_TAG = "[CCHC] "
 #: spreadsheets.get of a pass: tabs, their sizes, what formatting we own, merges, notes and charts.
 META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
-               "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title))")
+               "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title),"
+               f"{protect.VIEW_FIELDS})")
 META_PARAMS = {"includeGridData": "true", "fields": META_FIELDS}
 #: The same spreadsheets.get carrying every cell's value too (a pass in three requests: see ONE_READ_MAX_ROWS):
 #: effectiveValue is what values.batchGet answers UNFORMATTED_VALUE with dates as SERIAL_NUMBER (the number, the
@@ -238,6 +240,7 @@ class _Builder:
                 "rule": {"condition": {"type": "ONE_OF_LIST",
                                        "values": [{"userEnteredValue": v} for v in dd.values]},
                          "inputMessage": "Chọn: " + ", ".join(dd.values), "strict": True, "showCustomUi": True}}})
+        out += protect.input_requests(sid, fmt, self._need)
         if fmt.row_colours:
             out += self._colours(fmt, sid)
         out += self._protection(fmt, sid)

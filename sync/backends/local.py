@@ -27,6 +27,7 @@ from ..schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from ..tables import append_row
 from ..workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from . import owner_files, xlsx_file
+from .local_inputs import apply_inputs
 from .local_render import fit_heights, fit_rows, render_styled
 from .xlsx_file import fingerprint
 
@@ -306,6 +307,7 @@ def apply_format(ws, fmt: TabFormat) -> None:
         col = get_column_letter(dd.column)
         rule.add(f"{col}{dd.first_row}:{col}{dd.last_row}")
         ws.add_data_validation(rule)
+    apply_inputs(ws, fmt)
     if fmt.row_colours:
         kept = ConditionalFormattingList()
         for cf in ws.conditional_formatting:

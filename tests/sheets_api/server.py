@@ -241,6 +241,7 @@ class Handler(BaseHTTPRequestHandler):
             with self.api.lock:
                 if args.get("spreadsheetId") in self.api.store.denied:
                     return self._error(403, "The caller does not have permission", "PERMISSION_DENIED", **log)
+                self.api.store.caller = self.api.tokens[auth[7:]].get("iss") or self.api.store.caller
                 payload = self._dispatch(route.name, args, query, body or {})
         except NotFound:
             return self._error(404, "Requested entity was not found.", "NOT_FOUND", **log)

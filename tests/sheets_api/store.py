@@ -40,6 +40,7 @@ class Sheet:
     column_sizes: dict[int, int] = field(default_factory=dict)
     merges: list[dict] = field(default_factory=list)  # GridRanges (0-based, end exclusive), as the API lists them
     charts: list[dict] = field(default_factory=list)  # EmbeddedChart objects
+    filter_views: list[dict] = field(default_factory=list)  # FilterView objects
 
     def properties(self) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
@@ -300,7 +301,8 @@ def trimmed(rows: list[list]) -> list[list]:
 def _clone(sheet: Sheet) -> Sheet:
     return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
                  sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
-                 dict(sheet.column_sizes), [dict(m) for m in sheet.merges], list(sheet.charts))
+                 dict(sheet.column_sizes), [dict(m) for m in sheet.merges], list(sheet.charts),
+                 list(sheet.filter_views))
 
 
 # --- the store ---------------------------------------------------------------------------------------------
@@ -309,6 +311,9 @@ class Store:
     def __init__(self, seed: int = 7):
         self.books: dict[str, Spreadsheet] = {}
         self.denied: set[str] = set()
+        #: With a domain, editors of a protected range outside it are refused, as an organisation's sheet may
+        self.editor_domain: str | None = None
+        self.caller = "owner@standin.invalid"  # who sends the request being handled (the token's account)
         self.rng = random.Random(seed)
 
     def book(self, spreadsheet_id: str) -> Spreadsheet:
@@ -396,6 +401,8 @@ class Store:
                 entry["merges"] = [{k: v for k, v in m.items() if k != "sheetId" or v} for m in s.merges]
             if s.charts:
                 entry["charts"] = copy.deepcopy(s.charts)
+            if s.filter_views:
+                entry["filterViews"] = copy.deepcopy(s.filter_views)
             mine = [g for g in wanted if g.sheet is s]
             if include_grid or mine:
                 entry["data"] = [self._grid_data(s, g, cell_fields)
@@ -556,14 +563,19 @@ class Store:
     def _set_fields(sheet: Sheet, pos, data: dict, paths: list[list[str]]) -> None:
         if not data and pos not in sheet.cells:
             return  # clearing a cell that holds nothing
-        cell = _json_copy(sheet.cells.get(pos, {}))
+        # Copy on write: the cell and each dict on a path it changes are copied, never changed in place (they may
+        # be shared with the book before the batch, or with other cells), the rest is shared: a deep copy of every
+        # cell a repeatCell touches made `init` of a big sheet slow.
+        cell = dict(sheet.cells.get(pos, {}))
         sheet.cells[pos] = cell
         for path in paths if paths != [["*"]] else [["userEnteredValue"], ["userEnteredFormat"], ["note"],
                                                     ["dataValidation"]]:
             src, dst = data, cell
             for part in path[:-1]:
                 src = (src or {}).get(part) or {}
-                dst = dst.setdefault(part, {})
+                child = dict(dst.get(part) or {})
+                dst[part] = child
+                dst = child
             value = (src or {}).get(path[-1])
             if value in (None, "", {}):
                 dst.pop(path[-1], None)
@@ -575,11 +587,23 @@ class Store:
             del sheet.cells[pos]
 
     def _req_setDataValidation(self, book, body):
+        """The rule copied once and shared by the range's cells (a cell's dict is replaced, never changed in place,
+        and _set_fields copies each dict it changes): a rule over 2,000 rows stays cheap."""
         g = grid_range(book, body["range"])
         _in_grid(g)
+        rule = _json_copy(body.get("rule")) or None
+        cells = g.sheet.cells
         for r in range(g.r0, g.r1):
             for c in range(g.c0, g.c1):
-                self._set_fields(g.sheet, (r, c), {"dataValidation": body.get("rule")}, [["dataValidation"]])
+                cell = dict(cells.get((r, c), {}))
+                if rule:
+                    cell["dataValidation"] = rule
+                else:
+                    cell.pop("dataValidation", None)
+                if cell:
+                    cells[(r, c)] = cell
+                else:
+                    cells.pop((r, c), None)
 
     def _req_addConditionalFormatRule(self, book, body):
         rule = body["rule"]
@@ -595,12 +619,18 @@ class Store:
         sheet.conditional_formats.pop(index)
 
     def _req_addProtectedRange(self, book, body):
-        pr = copy.deepcopy(body["protectedRange"])
+        pr = _as_stored(body["protectedRange"])
+        self._editors_allowed(pr)
         sheet = book.sheet(sheet_id=pr.get("range", {}).get("sheetId") or 0)
         pr["protectedRangeId"] = pr.get("protectedRangeId") or book.next_protected_id
         book.next_protected_id = max(book.next_protected_id, pr["protectedRangeId"]) + 1
         pr.setdefault("requestingUserCanEdit", True)
-        sheet.protected_ranges.append(pr)
+        stored = copy.deepcopy(pr)
+        if not pr.get("warningOnly"):  # as recorded: the caller is listed among the editors it did not name
+            users = stored.setdefault("editors", {}).setdefault("users", [])
+            if self.caller not in users:
+                users.append(self.caller)
+        sheet.protected_ranges.append(stored)
         return {"addProtectedRange": {"protectedRange": pr}}
 
     def _req_deleteProtectedRange(self, book, body):
@@ -610,6 +640,70 @@ class Store:
                     s.protected_ranges.remove(pr)
                     return
         raise BadRequest(f"No protected range with id: {body.get('protectedRangeId')}")
+
+    def _editors_allowed(self, pr: dict) -> None:
+        users = (pr.get("editors") or {}).get("users") or []
+        outside = [u for u in users if self.editor_domain and not u.lower().endswith("@" + self.editor_domain)
+                   and not u.endswith(".iam.gserviceaccount.com")]
+        if outside:
+            raise BadRequest(f"The user {outside[0]} cannot be an editor: the sharing settings of the organization "
+                             "do not allow it.")
+
+    # --- filter views and sorting (a unit's own view of its rows; a unit sorting the tab) ---
+    def _req_addFilterView(self, book, body):
+        view = copy.deepcopy(body["filter"])
+        sheet = book.sheet(sheet_id=(view.get("range") or {}).get("sheetId") or 0)
+        taken = {v["filterViewId"] for s in book.sheets for v in s.filter_views}
+        if view.get("filterViewId") in taken:
+            raise BadRequest(f"A filter view with id {view['filterViewId']} already exists.")
+        if view.get("filterViewId") is None:
+            view["filterViewId"] = self.rng.randrange(1, 2 ** 31)
+        sheet.filter_views = [*sheet.filter_views, view]
+        return {"addFilterView": {"filter": view}}
+
+    def _filter_view(self, book, view_id):
+        for s in book.sheets:
+            for view in s.filter_views:
+                if view["filterViewId"] == view_id:
+                    return s, view
+        raise BadRequest(f"No filter view with id: {view_id}")
+
+    def _req_updateFilterView(self, book, body):
+        new = body["filter"]
+        sheet, view = self._filter_view(book, new.get("filterViewId"))
+        updated = dict(view)
+        for path in mask_paths(body["fields"]):
+            if path[0] in new:
+                updated[path[0]] = copy.deepcopy(new[path[0]])
+            else:
+                updated.pop(path[0], None)
+        sheet.filter_views = [updated if v is view else v for v in sheet.filter_views]
+
+    def _req_deleteFilterView(self, book, body):
+        sheet, view = self._filter_view(book, body.get("filterId"))
+        sheet.filter_views = [v for v in sheet.filter_views if v is not view]
+
+    def _req_sortRange(self, book, body):
+        """Rows of the range reordered by their values (stable, empty last as in Sheets); protected ranges, like
+        Google's, stay where they are."""
+        g = grid_range(book, body["range"])
+        _in_grid(g)
+        rows = [{c: g.sheet.cells[(r, c)] for c in range(g.c0, g.c1) if (r, c) in g.sheet.cells}
+                for r in range(g.r0, g.r1)]
+        for spec in reversed(body.get("sortSpecs") or []):
+            col = spec.get("dimensionIndex") or 0
+
+            def value(row, col=col):
+                return render(row[col], "UNFORMATTED_VALUE", "SERIAL_NUMBER") if col in row else ""
+            filled = sorted((r for r in rows if value(r) != ""), key=lambda r: (isinstance(value(r), str), value(r)),
+                            reverse=spec.get("sortOrder") == "DESCENDING")
+            rows = filled + [r for r in rows if value(r) == ""]  # empty cells last, whichever the order
+        for r in range(g.r0, g.r1):
+            for c in range(g.c0, g.c1):
+                g.sheet.cells.pop((r, c), None)
+        for i, row in enumerate(rows):
+            for c, cell in row.items():
+                g.sheet.cells[(g.r0 + i, c)] = cell
 
     def _req_updateDimensionProperties(self, book, body):
         g = body["range"]
@@ -738,6 +832,25 @@ def _json_copy(value: object) -> object:
         return {k: _json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_copy(v) for v in value]
+    return value
+
+
+def _as_stored(value: object) -> object:
+    """A request's object as the API keeps and answers it (recorded: add_protected_range): fields left at their
+    defaults (null, false, empty lists and objects, a sheet id of 0) are left out; a GridRange's explicit 0
+    indexes are kept."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = _as_stored(v)
+            if v is None or v is False or (isinstance(v, list) and not v) or (k == "sheetId" and v == 0):
+                continue
+            if isinstance(v, dict) and not v and k != "editors":
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [_as_stored(v) for v in value]
     return value
 
 
