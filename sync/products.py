@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .schema import TRACKING_COLUMNS
-from .text import fold, nfc, shorten
+from .text import fold, nfc, shorten, whole_number
 
 if TYPE_CHECKING:
     from .validation import Checked
@@ -71,7 +71,6 @@ NOT_QUANTITY_BEFORE = frozenset(fold(w) for w in ("ngày", "tháng", "năm", "qu
 
 #: Numerals are ASCII digits (a "²" or another script's digit is a word, never a quantity).
 _TOKEN = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?![.,]?[0-9])|[0-9]+(?:[.,][0-9]+)?|[^\W\d_]+|\S")
-_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")
 _DIGIT_CHARS = frozenset("0123456789")
 
 #: Number words, read with their diacritics (lower case, NFC).
@@ -203,11 +202,8 @@ def _quantity(raw: list[str], i: int) -> tuple[int, int] | None:
             return None  # the tail of a date or a number: 14/09/2024, 123-456
         if i + 2 < len(raw) and raw[i + 1] in ("/", ":") and raw[i + 2][0] in _DIGIT_CHARS:
             return None  # the head of a date or a time
-        if set(token) <= _DIGIT_CHARS:
-            return int(token), i + 1
-        if _THOUSANDS.match(token):
-            return int(token.replace(".", "")), i + 1
-        return None  # a decimal ("2,5"): not a count
+        number = whole_number(token)  # None for a decimal ("2,5"): not a count
+        return (number, i + 1) if number is not None else None
     return _number_words(raw, i)
 
 
@@ -406,16 +402,8 @@ def _quantity_counts(quantity: object, plan_results: str, kinds: Sequence[Kind])
     """`Số lượng sản phẩm` by kind, and why it was not counted ("" when it was, or when empty)."""
     if quantity is None or isinstance(quantity, bool) or nfc(quantity) == "":
         return {}, ""
-    number: int | None = None
-    if isinstance(quantity, (int, float)):
-        number = int(quantity) if float(quantity).is_integer() and quantity >= 0 else None
-    else:
-        text = nfc(quantity).replace(" ", "")
-        if text and set(text) <= _DIGIT_CHARS:
-            number = int(text)
-        elif _THOUSANDS.match(text):
-            number = int(text.replace(".", ""))
-    if number is None:
+    number = whole_number(quantity)
+    if number is None or number < 0:
         reading = read(quantity, kinds)
         if reading.counts and not reading.unread:
             return dict(reading.counts), ""

@@ -53,6 +53,31 @@ def shorten(text: str, limit: int = 90) -> str:
     return cut + "…"
 
 
+#: A whole number written with thousands dots, as Vietnamese write them: "1.200", "12.500.000".
+THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")
+#: More digits than any count has: read as TOO_MANY (int() refuses thousands of digits).
+MAX_DIGITS = 18
+TOO_MANY: int = 10 ** MAX_DIGITS
+
+
+def whole_number(value: object) -> int | None:
+    """A typed count as a whole number: an int or integral float cell, or ASCII digits ("12", "05", "1.200");
+    None when it is not one (a fraction, words, "²", empty). The sign is the caller's to judge (-5 is -5). A
+    number of more than MAX_DIGITS digits reads as TOO_MANY, so every limit refuses it without int() failing."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return int(value) if float(value).is_integer() else None
+        except OverflowError:  # an int too large for a float
+            return TOO_MANY if value > 0 else -TOO_MANY
+    text = nfc(value).replace(" ", "")
+    digits: str = text.replace(".", "") if THOUSANDS.match(text) else text
+    if not (digits and digits.isascii() and digits.isdigit()):
+        return None
+    return int(digits) if len(digits) <= MAX_DIGITS else TOO_MANY
+
+
 def vn_number(value: float | int | None) -> str:
     """Vietnamese decimal comma: 83,3."""
     if value is None:

@@ -16,7 +16,7 @@ from .deadlines import DateError, Schedule, ScheduleKind, format_date
 from .plan import Plan, Task, Unit
 from .schema import ROMAN, STATUS_SYNONYMS, STATUSES, Status, status_key
 from .tables import Entry, as_stt
-from .text import closest, fold, nfc
+from .text import closest, fold, nfc, whole_number
 from .workbook import Cell
 
 #: What a spreadsheet would evaluate (DESIGN.md §10, "bullets are text"): "=" anything; "+", "-" or "@" followed
@@ -29,7 +29,6 @@ FORMULA_START = re.compile(
     r"|'?[A-Za-z_][A-Za-z0-9_.]*'?!"
     r"|[A-Za-z_][A-Za-z0-9_.]*\())")
 URL_LIKE = re.compile(r"(?i)\b(?:https?|ftp|htt?ps?|hxxps?)\S*|\bwww\.\S+|\S+://\S*")
-THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 #: More than this many products of one task by one unit is a typing slip (news items, meetings, documents)
 MAX_QUANTITY = 1_000_000
 
@@ -267,17 +266,7 @@ def _check_quantity(c: Checked) -> None:
     raw = c.entry.quantity
     if raw is None or nfc(raw) == "":
         return
-    value: int | None = None
-    if isinstance(raw, bool):
-        value = None
-    elif isinstance(raw, (int, float)):
-        value = int(raw) if float(raw).is_integer() else None
-    else:
-        text = nfc(raw).replace(" ", "")
-        digits = text.replace(".", "") if THOUSANDS.match(text) else text
-        if digits.isdecimal():  # not isdigit: '²' is a digit int() refuses
-            # thousands of digits would stop int() itself: no count of products is that long
-            value = int(digits) if len(digits) <= 18 else MAX_QUANTITY + 1
+    value = whole_number(raw)
     if value is None or value < 0:
         c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' phải là số nguyên không âm (ví dụ: 12); "
                           "ghi chú thích vào cột Ghi chú.")
