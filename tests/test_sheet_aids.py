@@ -13,10 +13,6 @@ from sync.backends.google_protect import ROW_TAG
 from sync.backends.local_inputs import MARK
 from sync.backends.memory import MemoryBackend
 from sync.guide import PRODUCT_EXAMPLES, GuideFacts
-
-#: A Google pass of the 76-row plan: one masked read of values and notes, the row keys, one batchUpdate (the
-#: protected rows and filter views ride in that batchUpdate: no request of their own)
-PASS_REQUESTS = 3
 from sync.layout import build_init
 from sync.pipeline import PassOptions, compute
 from sync.schema import STATUSES, TRACKING_COLUMNS, Layout
@@ -25,6 +21,10 @@ from sync.sheet_aids import OPEN_VIEW
 from .conftest import AS_OF, PLAN_PATH
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
 from .test_google import api, key, unit_client  # noqa: F401  (fixtures: the stand-in on a free port, its key)
+
+#: A Google pass of the 76-row plan: one masked read of values and notes, the row keys, one batchUpdate (the
+#: protected rows and filter views ride in that batchUpdate: no request of their own)
+PASS_REQUESTS = 3
 
 OFFICE = "vanphong@khanhhoa.gov.vn"
 
