@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Set
 
 from .deadlines import Schedule, ScheduleKind, format_date
 from .plan import Plan
-from .schema import FLAG_COLOURS, JOB_COLUMNS, ROLES, STATUSES, Layout
+from .schema import FLAG_COLOURS, JOB_COLUMNS, JOB_TABS, ROLES, STATUSES, Layout
 from .sheet_aids import Aids, for_init, input_rules
 from .tables import (
     Table,
@@ -78,7 +78,7 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
     track_tab = _ensure(ws, snapshot, tabs["tracking"])
     dash_tab = _ensure(ws, snapshot, tabs["dashboard"])
     log_tab = _ensure(ws, snapshot, tabs["log"])
-    for key in ("dashboard", "log", "guide"):  # protected, written by the job: never a tab holding anyone's rows
+    for key in JOB_TABS:  # protected, written by the job: never a tab holding anyone's rows
         refuse_overwrite(snapshot, tabs[key], key, {"tracking": layout.tracking_columns, "plan": layout.plan_columns},
                          where)
 

@@ -18,7 +18,7 @@ from .flags import Rules
 from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from .plan import Plan
 from .products import DEFAULT_KINDS, Kind
-from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, JOB_TABS, LOG_COLUMNS, REQUIRED_TRACKING, Layout
 from .sheet_aids import Aids
 from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
 from .text import fold, nfc
@@ -114,7 +114,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
                                   plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked),
                                   judged_on=rules.today, kinds=opts.products, cutoff_day=opts.cutoff_day)
 
-    for key in ("dashboard", "log", "guide"):  # the tabs a pass rewrites or appends to hold no one's rows
+    for key in JOB_TABS:  # the tabs a pass rewrites or appends to hold no one's rows
         refuse_overwrite(snapshot, layout.tabs[key], key,
                          {"tracking": layout.tracking_columns, "plan": layout.plan_columns}, where)
     writes = WriteSet()

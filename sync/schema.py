@@ -19,6 +19,8 @@ TABS = {
     "log": "Nhật ký",
     "guide": "Hướng dẫn",  # job-owned: how units fill the sheet, generated from the plan and settings (sync/guide.py)
 }
+#: The tabs the job rewrites or appends to: never one that holds the units' or the plan's rows (tables.refuse_overwrite)
+JOB_TABS = ("dashboard", "log", "guide")
 
 # --- headers, in the order `init` lays them out ------------------------------------------------------
 PLAN_COLUMNS = {

@@ -864,7 +864,8 @@ def at_day_end(summary: Summary, plan: Plan, settings: Settings) -> Summary:
     rules = Rules(summary.as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
                   settings.deadlines.due_soon_days, as_of_ended=True)
     rows = dashboard.evaluate([r.checked for r in summary.results], rules)
-    return dashboard.summarize(rows, plan, summary.as_of, judged_on=rules.today)
+    return dashboard.summarize(rows, plan, summary.as_of, judged_on=rules.today, kinds=settings.product_kinds,
+                               cutoff_day=settings.deadlines.quarter_cutoff_day)
 
 
 def unit_figures(summary: Summary) -> dict[str, tuple[int, int, int]]:

@@ -86,10 +86,20 @@ DEFAULT_LABELS = tuple(k.label for k in DEFAULT_KINDS)
 
 
 def _pack_products(products: object) -> object:
-    """Products by kind (label → count) as their counts alone when the kinds are the default ones, in order."""
+    """Products by kind (label → count) as one text: the counts alone, in order, when the kinds are the default
+    ones ("908,424,0,366,0,0"), else the object as JSON. A text, never a list or an object, so that it cannot be
+    taken for the packed array's tail (the absent places, the other keys) when it is the last value."""
     if isinstance(products, dict) and tuple(products) == DEFAULT_LABELS:
-        return list(products.values())
-    return products
+        return ",".join(str(n) for n in products.values())
+    return json.dumps(products, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _unpack_products(packed: object) -> object:
+    if not isinstance(packed, str):
+        return packed
+    if packed.startswith(("{", "[", '"')) or packed in ("null", "true", "false"):
+        return json.loads(packed)
+    return dict(zip(DEFAULT_LABELS, (int(n) for n in packed.split(",") if n), strict=False))
 
 
 def unpack_summary(text: str | None, row: dict | None = None) -> dict:
@@ -111,8 +121,11 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
     if len(values) > len(PACKED) or (values and isinstance(values[-1], dict)):
         rest, values = values[-1], values[:-1]
     out = {key: value for i, (key, value) in enumerate(zip(PACKED, values, strict=False)) if i not in absent}
-    if isinstance(out.get("products"), list):
-        out["products"] = dict(zip(DEFAULT_LABELS, out["products"], strict=False))
+    if "products" in out:
+        try:
+            out["products"] = _unpack_products(out["products"])
+        except ValueError:  # damaged by hand: the pass's other figures stand
+            out["products"] = {}
     for column, key in COLUMNS:
         if row is not None and key not in out and row.get(column) is not None:
             out[key] = bool(row[column]) if key == "dry_run" else row[column]

@@ -731,3 +731,28 @@ def test_restore_into_a_merged_cell_shared_by_two_units_is_refused_naming_the_ra
     code, _, err = p.cli("restore", "--task", "2", "--unit", "VP", "--at", D1.isoformat(), "--yes")
     assert code == 2 and "vùng ô gộp" in err and "Lỗi trong chương trình" not in err
     assert p.workbook.read_bytes() == before
+
+
+OLD_RECORD = ('[17,76,13,57,3,2,1,0,4,0,3,5,29,7,69.2,"19073153f4b6",0,0,1,0.5217,0.0637,0.4582,true]')
+
+
+def _summary(**extra):
+    base = {"tasks": 17, "rows": 76, "done": 13, "in_progress": 57, "not_started": 3, "cancelled": 2,
+            "unknown_status": 1, "not_counted": 0, "overdue": 4, "due_soon": 0, "late": 3, "undated": 5,
+            "missing_quarterly": 29, "errors": 7, "on_time_rate": 69.2, "pass_id": "19073153f4b6",
+            "cells_written": 0, "cells_withheld": 0, "api_calls": 1, "read_s": 0.5217, "compute_s": 0.0637,
+            "write_s": 0.4582, "written": True}
+    return {**base, **extra}
+
+
+def test_a_pass_summary_packs_and_unpacks_whatever_it_holds():
+    from sync.products import DEFAULT_KINDS
+    from sync.state import pack_summary, unpack_summary
+    default = {k.label: n for k, n in zip(DEFAULT_KINDS, (908, 424, 0, 366, 0, 0), strict=True)}
+    tasks = {"tasks_done": 3, "tasks_in_progress": 13, "tasks_not_started": 1, "tasks_cancelled": 0, "tasks_late": 1}
+    cases = [_summary(), _summary(products=default), _summary(products={"tin, bài": 5, "khác": 2}),
+             _summary(products=default, **tasks), _summary(products={}, **tasks), _summary(products=default, x=1)]
+    for summary in cases:
+        assert unpack_summary(pack_summary(summary)) == summary, summary
+    # a record written before products and task figures existed still reads as it was written
+    assert unpack_summary(OLD_RECORD) == _summary()
