@@ -134,7 +134,8 @@ class GoogleBackend:
         if not (requests_ or extras):
             return
         # the typed input, units' protected rows and filter views ride in the last part (google_protect)
-        parts = bodies.split(requests_, self.max_write_bytes) or [[]]
+        room = self.max_write_bytes - (len(bodies.body_bytes({"requests": extras})) if extras else 0)
+        parts = bodies.split(requests_, max(room, self.max_write_bytes // 2)) or [[]]
         steady = bodies.steady_key_tabs(changes)
         titles = {s["properties"]["sheetId"]: t for t, s in self._meta.items()}
         self.write_bytes = []
