@@ -311,6 +311,8 @@ def header_key_problem(key: str) -> str | None:
 
 #: Characters a tab's name cannot hold in Excel (Google refuses most of them too).
 TAB_NAME_FORBIDDEN = frozenset("[]:*?/\\")
+#: The longest tab name Excel keeps (openpyxl warns, Excel repairs the file).
+TAB_NAME_MAX = 31
 
 
 def tab_problems(overrides: dict[str, str]) -> list[tuple[str, str]]:
@@ -325,6 +327,15 @@ def tab_problems(overrides: dict[str, str]) -> list[tuple[str, str]]:
             problems.append((key, "tên tab không được để trống"))
         elif bad := sorted(set(name) & TAB_NAME_FORBIDDEN):
             problems.append((key, f"tên tab '{name}' có ký tự không được phép trong tên tab ({' '.join(bad)})"))
+        elif len(name) > TAB_NAME_MAX:
+            problems.append((key, f"tên tab '{name}' dài {len(name)} ký tự; Excel chỉ nhận tên tab tối đa "
+                                  f"{TAB_NAME_MAX} ký tự: đặt tên ngắn hơn"))
+        elif name.startswith("'") or name.endswith("'") or fold(name) == "history":
+            problems.append((key, f"tên tab '{name}' không dùng được trong Excel (tên 'History', hoặc có dấu nháy "
+                                  "đơn ở đầu hay cuối): đặt tên khác"))
+        elif any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+            problems.append((key, f"tên tab '{name.encode('unicode_escape').decode()}' có ký tự ẩn (không nhìn thấy): "
+                                  "gõ lại tên tab"))
     seen: dict[str, str] = {}
     for key, name in names.items():
         other = seen.setdefault(fold(name), key)

@@ -15,7 +15,7 @@ from .deadlines import ScheduleKind, day_over, format_date
 from .flags import RowResult
 from .plan import Plan
 from .products import DEFAULT_KINDS, Kind, Products, of_checked
-from .schema import FLAG_FILLS, FLAG_PREFIXES, ROLES, STATUSES, FlagKind, Layout, Status
+from .schema import FLAG_FILLS, FLAG_PREFIXES, JOB_TAB_TITLES, ROLES, STATUSES, FlagKind, Layout, Status
 from .sheet_grid import Grid
 from .tasks import TaskState, evaluate, judge_all, year_over
 from .text import shorten, vn_number
@@ -349,7 +349,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     g = Grid(_widths(summary, plan, main_texts))
     every = LAST_COL
 
-    g.row([("TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH", every)], "title")
+    g.row([(JOB_TAB_TITLES["dashboard"], every)], "title")
     g.row([(plan.title, every)], "subtitle")
     g.row([("Cập nhật lúc", 2), (now.strftime("%d/%m/%Y %H:%M:%S"), 2)])
     g.row([("Số liệu tính đến ngày", 2), (format_date(summary.as_of), 2)])

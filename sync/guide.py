@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .deadlines import ScheduleKind, format_date, result_period
 from .plan import Plan
-from .schema import FLAG_PREFIXES, QUARTER_KEYS, ROMAN, STATUSES, FlagKind, Layout, Status
+from .schema import FLAG_PREFIXES, JOB_TAB_TITLES, QUARTER_KEYS, ROMAN, STATUSES, FlagKind, Layout, Status
 from .sheet_grid import Grid
 from .text import nfc, shorten
 from .workbook import Cell, Styled, Tab
@@ -56,7 +56,7 @@ class GuideFacts:
 def render(plan: Plan, layout: Layout, facts: GuideFacts) -> Styled:
     """The whole tab, sections in the order a unit's clerk needs them."""
     g = Grid(WIDTHS)
-    g.row([(f"HƯỚNG DẪN CẬP NHẬT TAB '{layout.tabs['tracking']}'", 3)], "title")
+    g.row([(f"{JOB_TAB_TITLES['guide']} '{layout.tabs['tracking']}'", 3)], "title")
     g.row([(f"{plan.title}{f' ({plan.number})' if plan.number else ''}", 3)], "subtitle")  # "Số 12/KH-STTTT"
     g.row([("Tab này do công cụ tự tạo từ kế hoạch và cấu hình, và được viết lại ở mỗi lượt chạy: đừng sửa ở đây. "
             "Mỗi dòng của tab theo dõi là một nhiệm vụ của một đơn vị; đơn vị chỉ nhập vào các cột ghi 'Đơn vị' "

@@ -21,6 +21,9 @@ TABS = {
 }
 #: The tabs the job rewrites or appends to: never one that holds the units' or the plan's rows (tables.refuse_overwrite)
 JOB_TABS = ("dashboard", "log", "guide")
+#: How the job's own rewritten tabs begin (their title cell): a tab of that name that begins otherwise is
+#: someone's, and the job does not write over it (tables.refuse_overwrite).
+JOB_TAB_TITLES = {"dashboard": "TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH", "guide": "HƯỚNG DẪN CẬP NHẬT TAB"}
 
 # --- headers, in the order `init` lays them out ------------------------------------------------------
 PLAN_COLUMNS = {

@@ -15,7 +15,15 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import UserError
-from .schema import HEADER_SYNONYMS, JOB_COLUMNS, PLAN_COLUMNS, QUARTER_KEYS, TRACKING_COLUMNS
+from .schema import (
+    HEADER_SYNONYMS,
+    JOB_COLUMNS,
+    JOB_TAB_TITLES,
+    LOG_COLUMNS,
+    PLAN_COLUMNS,
+    QUARTER_KEYS,
+    TRACKING_COLUMNS,
+)
 from .schema import TABS as _DEFAULT_TABS
 from .text import closest, fold, nfc
 from .workbook import Cell, Pos, Snapshot, Tab
@@ -112,6 +120,11 @@ def refuse_overwrite(snapshot: Snapshot, tab_name: str, key: str, tables: dict[s
     tab = snapshot.find_tab(tab_name)
     if tab is None:
         return
+    if fold(tab_name) != fold(_DEFAULT_TABS[key]) and not _ours(tab, key):  # the settings point it elsewhere
+        raise UserError(f"{where}: tab '{tab.name}' (khóa cấu hình 'tabs.{key}') đã có nội dung không do chương trình "
+                        "ghi (tab của Văn phòng hoặc của người khác); chương trình không ghi đè tab này. Sửa khóa "
+                        f"cấu hình 'tabs.{key}' thành tên một tab chưa có (mặc định '{_DEFAULT_TABS[key]}'), hoặc đổi "
+                        "tên tab đó.")
     for kind, keys in UNITS_TABLE_KEYS.items():
         headers = tables[kind]
         if all(k in scan_headers(tab, {k: headers[k] for k in keys}).columns for k in keys):
@@ -120,6 +133,19 @@ def refuse_overwrite(snapshot: Snapshot, tab_name: str, key: str, tables: dict[s
                             f"({', '.join(repr(headers[k]) for k in keys)}); chương trình không ghi đè tab này. "
                             f"Sửa khóa cấu hình 'tabs.{key}' thành tên một tab riêng (mặc định "
                             f"'{_DEFAULT_TABS[key]}'), hoặc đổi tên tab đó.")
+
+def _ours(tab: Tab, key: str) -> bool:
+    """Whether a job tab of that name is empty or the job's own: it begins with its title (dashboard, guide), or
+    holds the log's header row (log)."""
+    texts = [nfc(v) for row in tab.rows[:HEADER_SEARCH_ROWS] for v in row if nfc(v)]
+    if not texts:
+        return True
+    if key in JOB_TAB_TITLES:
+        return texts[0].startswith(JOB_TAB_TITLES[key])
+    if key == "log":
+        return len(scan_headers(tab, LOG_COLUMNS).columns) * 2 >= len(LOG_COLUMNS)
+    return True
+
 
 @dataclass
 class HeaderScan:

@@ -45,9 +45,13 @@ def closure_of(rows: Sequence[Checked], year_done: bool) -> Closure | None:
     live = [c for c in rows if c.status != Status.CANCELLED]
     if not live:
         return Closure(cancelled=True)
+    if live[0].schedule.kind == ScheduleKind.RECURRING:
+        # done only once its year is, by every lead that carried it out through the year (at work or done)
+        if not year_done or not all(c.status in (Status.DONE, Status.IN_PROGRESS) for c in live):
+            return None
+        dates = [c.done_date for c in live if c.status == Status.DONE and c.done_date]
+        return Closure(on=max(dates) if len(dates) == len(live) else None)
     if not all(c.status == Status.DONE for c in live):
-        return None
-    if live[0].schedule.kind == ScheduleKind.RECURRING and not year_done:
         return None
     dates = [c.done_date for c in live]
     on = max(d for d in dates if d) if all(dates) else None

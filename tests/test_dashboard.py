@@ -165,6 +165,11 @@ def test_a_recurring_task_is_done_only_at_the_years_end(plan):
               "evidence": "Số 9/BC", "results": {1: "x", 2: "x", 3: "x", 4: ""}}]
     assert _task(pipeline(plan, typed), 2).state == "Đang thực hiện (thường xuyên)"
     assert _task(pipeline(plan, typed, dt.date(2025, 1, 2)), 2).state == "Hoàn thành (01/09/2024)"
+    typed[0].update(status="Đang thực hiện", done_date=None)  # carried out all year, never marked done
+    assert _task(pipeline(plan, typed), 2).state == "Đang thực hiện (thường xuyên)"
+    assert _task(pipeline(plan, typed, dt.date(2025, 1, 2)), 2).state == "Hoàn thành"
+    typed[0].update(status="Chưa thực hiện", results={})
+    assert _task(pipeline(plan, typed, dt.date(2025, 1, 2)), 2).state == "Chưa thực hiện"
 
 
 @pytest.mark.parametrize("as_of,state", [(dt.date(2024, 3, 10), "Đang thực hiện"),

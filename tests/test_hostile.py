@@ -395,3 +395,28 @@ def test_an_opening_written_over_several_lines_is_one_paragraph(project):
     from sync.config import load_settings
     project.write_config({"report": {"opening": "Thực hiện {plan_title},\r\n{issuer} báo cáo\nnhư sau:"}})
     assert load_settings(str(project.config)).report.opening == "Thực hiện {plan_title}, {issuer} báo cáo như sau:"
+
+
+@pytest.mark.parametrize("key", ["guide", "dashboard", "log"])
+def test_a_job_tab_named_onto_a_tab_the_office_keeps_is_refused(inited_project, key):
+    """`tabs: {guide: "Báo cáo riêng"}` where the Office keeps its own tab of that name: exit 2, the tab as it was."""
+    p = inited_project
+    wb = openpyxl.load_workbook(p.workbook)
+    ws = wb.create_sheet("Báo cáo riêng")
+    ws["A1"], ws["B2"] = "Kỳ báo cáo", "Đoạn văn Văn phòng đã gõ"
+    wb.save(p.workbook)
+    p.write_config({"tabs": {key: "Báo cáo riêng"}})
+    for command in (("init",), ("run", "--as-of", "2024-09-20")):
+        code, out, err = p.cli(*command)
+        assert code == 2 and f"tabs.{key}" in err, (command, err)
+    kept = openpyxl.load_workbook(p.workbook, read_only=True)["Báo cáo riêng"]
+    rows = [[c for c in r if c] for r in kept.iter_rows(values_only=True)]
+    assert rows == [["Kỳ báo cáo"], ["Đoạn văn Văn phòng đã gõ"]]
+
+
+@pytest.mark.parametrize("name", ["Hướng dẫn cập nhật bảng theo dõi kế hoạch năm 2024", "'Nhật ký", "History",
+                                  "Theo dõi\u200b"])
+def test_tab_names_excel_cannot_keep_are_refused(project, name):
+    project.write_config({"tabs": {"guide": name}})
+    code, out, err = project.cli("run", "--as-of", "2024-09-20")
+    assert code == 2 and "tabs.guide" in err, err
