@@ -49,8 +49,8 @@ def closure_of(rows: Sequence[Checked], year_done: bool) -> Closure | None:
         # done only once its year is, by every lead that carried it out through the year (at work or done)
         if not year_done or not all(c.status in (Status.DONE, Status.IN_PROGRESS) for c in live):
             return None
-        dates = [c.done_date for c in live if c.status == Status.DONE and c.done_date]
-        return Closure(on=max(dates) if len(dates) == len(live) else None)
+        done_on = [c.done_date for c in live if c.status == Status.DONE and c.done_date]
+        return Closure(on=max(done_on) if len(done_on) == len(live) else None)
     if not all(c.status == Status.DONE for c in live):
         return None
     dates = [c.done_date for c in live]
