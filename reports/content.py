@@ -96,6 +96,32 @@ class Report:
     products: Products | None = None                       # products by kind, invalid cells left out
     next_plan: Plan | None = None                          # next year's plan (report.next_plan), annual report
 
+    def rows_of(self, stt: int) -> list[RowResult]:
+        """The counted rows of one task (indexed once: the report asks per task, over 10,000 rows)."""
+        if not hasattr(self, "_by_task"):
+            index: dict[int, list[RowResult]] = {}
+            for r in self.rows:
+                if r.checked.task:
+                    index.setdefault(r.checked.task.stt, []).append(r)
+            self._by_task = index
+        return self._by_task.get(stt, [])
+
+    def products_of(self, stt: int | None = None, unit: str | None = None) -> dict[str, int]:
+        """Products by kind in the period's quarters, of a task and/or a unit (summed once per report)."""
+        if self.products is None:
+            return {}
+        if not hasattr(self, "_sums"):
+            sums: dict[tuple, dict[str, int]] = {}
+            wanted = set(self.period.quarters)
+            for (s, u, q), counts in self.products.cells.items():
+                if q in wanted:
+                    for key in ((s, u), (s, None), (None, u), (None, None)):
+                        into = sums.setdefault(key, dict.fromkeys(self.products.labels, 0))
+                        for label, n in counts.items():
+                            into[label] = into.get(label, 0) + n
+            self._sums = sums
+        return self._sums.get((stt, unit), dict.fromkeys(self.products.labels, 0))
+
     def typed(self, key: str) -> str:
         """The Office's paragraph for a section, as typed; "" when it typed none (then a sentence is computed)."""
         return nfc(self.office.get(key) or "").strip()

@@ -402,8 +402,18 @@ def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]]
 
 def _section(doc: DocxDocument, heading: str, paragraphs: Iterable[str]) -> None:
     _para(doc, heading, HEADING_STYLE_ID)
-    for text in paragraphs:
-        _para(doc, text)
+    _paras(doc, paragraphs)
+
+
+def _paras(doc: DocxDocument, texts: Iterable[str]) -> None:
+    """Body paragraphs in the Normal style, added as one XML fragment: python-docx's run API costs a millisecond
+    a paragraph, and a plan of thousands of tasks has a paragraph per task."""
+    body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{escape(_XML_BAD.sub("", text))}</w:t></w:r></w:p>'
+                   for text in texts)
+    if body:
+        anchor = doc.element.body.sectPr
+        for p in parse_xml(f"<w:body {nsdecls('w')}>{body}</w:body>"):
+            anchor.addprevious(p) if anchor is not None else doc.element.body.append(p)
 
 
 def _body(doc: DocxDocument, r: Report, names: outline.Names, chart_png: bytes,
@@ -493,8 +503,8 @@ def _results(r: Report, stt: int, names: outline.Names) -> list[str]:
     """Each unit's results of the period, summarised: its products by kind when they can be counted, else its
     first result cut at a clause (cells flagged in `Kiểm tra` left out)."""
     by_unit: dict[str, list[str]] = {}
-    for row in r.rows:
-        if row.checked.task and row.checked.unit and row.checked.task.stt == stt:
+    for row in r.rows_of(stt):
+        if row.checked.unit:
             for q in r.period.quarters:
                 if text := outline.clean_result(valid_result(row, q)):
                     by_unit.setdefault(row.checked.unit.code, []).append(text)
@@ -502,14 +512,14 @@ def _results(r: Report, stt: int, names: outline.Names) -> list[str]:
         return ["Chưa có kết quả trong kỳ."]
     out = []
     for code, texts in by_unit.items():
-        counts = r.products.total(r.period.quarters, stt=stt, unit=code) if r.products else {}
+        counts = r.products_of(stt, code)
         said = outline.products_phrase(counts) or outline.task_name(texts[0], RESULT_CHARS)
         out.append(f"- {names(code)}: {said}")
     return out
 
 
 def _products(r: Report, stt: int) -> list[str]:
-    counts = r.products.total(r.period.quarters, stt=stt) if r.products else {}
+    counts = r.products_of(stt)
     return [f"{outline.count(n)} {label}" for label, n in counts.items() if n]
 
 
@@ -520,9 +530,9 @@ def _evidence(r: Report, stt: int) -> list[str]:
     """The task's minh chứng (links, document numbers) as typed, a link formula read as its address; cells flagged
     in `Kiểm tra` left out."""
     out = []
-    for row in r.rows:
+    for row in r.rows_of(stt):
         c = row.checked
-        if c.task and c.task.stt == stt and c.entry.evidence and not any(i.column == "evidence" for i in c.issues):
+        if c.entry.evidence and not any(i.column == "evidence" for i in c.issues):
             text = str(c.entry.evidence).strip()
             link = _LINK.search(text)
             out.append(shorten(link.group(1) if link else text.lstrip("=+@"), EVIDENCE_CHARS))
@@ -547,8 +557,5 @@ def render_excerpt(report: Report) -> DocxDocument:
     _para(doc, f"{report.plan.issuer} triển khai {outline.plan_cited(report)} về tuyên truyền cải cách hành chính "
                f"năm {report.plan.year} với {outline.count(len(report.plan.tasks))} nhiệm vụ. "
                + outline.task_figures(report))
-    if products := outline.products_sentence(report):
-        _para(doc, products)
-    for text in outline.done_by_task(report, names):
-        _para(doc, text)
+    _paras(doc, [t for t in [outline.products_sentence(report)] if t] + outline.done_by_task(report, names))
     return doc

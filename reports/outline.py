@@ -205,7 +205,7 @@ def task_figures(r: Report) -> str:
 
 
 def period_products(r: Report) -> dict[str, int]:
-    return r.products.total(r.period.quarters) if r.products else {}
+    return r.products_of()
 
 
 def products_sentence(r: Report) -> str | None:
@@ -219,14 +219,10 @@ def done_by_task(r: Report, names: Names) -> list[str]:
     """One short paragraph per task with results this period: what was done, from the units' results (cells
     flagged in `Kiểm tra` left out), under its group's name when the plan has groups."""
     out, group = [], ""
-    by_task: dict[int, list] = {}
-    for row in r.rows:
-        if row.checked.task:
-            by_task.setdefault(row.checked.task.stt, []).append(row)
     for task in r.plan.tasks:
-        texts = [clean_result(valid_result(row, q)) for row in by_task.get(task.stt, []) for q in r.period.quarters]
+        texts = [clean_result(valid_result(row, q)) for row in r.rows_of(task.stt) for q in r.period.quarters]
         texts = list(dict.fromkeys(t for t in texts if t))
-        products = products_phrase(r.products.total(r.period.quarters, stt=task.stt)) if r.products else ""
+        products = products_phrase(r.products_of(task.stt))
         if not texts and not products:
             continue
         if task.group and task.group != group:
@@ -333,8 +329,12 @@ def unit_rows(r: Report) -> list[tuple[str, list[int], float | None]]:
     """(unit code, [assigned, done, on time, late, results owed, results given], on-time rate %) per unit, in the
     registry's order: for Ban Giám đốc and the year's emulation review."""
     out = []
+    by_unit: dict[str, list] = {}
+    for x in r.rows:
+        if x.checked.unit:
+            by_unit.setdefault(x.checked.unit.code, []).append(x)
     for unit in r.plan.registry.units:
-        rows = [x for x in r.rows if x.checked.unit and x.checked.unit.code == unit.code]
+        rows = by_unit.get(unit.code, [])
         done = [x for x in rows if x.checked.status == Status.DONE]
         on_time = [x for x in done if not x.has(FlagKind.LATE)]
         late = len(done) - len(on_time) + sum(x.has(FlagKind.OVERDUE) for x in rows)
