@@ -6,10 +6,8 @@ next morning when nothing was typed in between. Nothing is written to the sheet.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import shutil
 import subprocess
@@ -25,14 +23,14 @@ from sync.errors import UserError
 from sync.periods import Period
 from sync.pipeline import PassOptions, compute
 from sync.plan import Plan
-from sync.safe_cells import csv_rows
 from sync.schema import Status
 from sync.workbook import Backend
 
-from . import chart, content, document
+from . import chart, companion, content, document
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
-ANNEX_SUFFIX = ".noi-bo-loi-nhap-lieu.csv"
+ANNEX_SUFFIX = companion.SUFFIX
+EXCERPT_SUFFIX = ".trich-doan.docx"
 FIGURES_SUFFIX = ".so-lieu.json"
 PDF_TIMEOUT_S = 180
 
@@ -51,8 +49,13 @@ def report_path(settings: Settings, period: Period) -> Path:
 
 
 def annex_path(path: Path) -> Path:
-    """The internal list of input errors, for the Office only (never attached to the report's e-mail)."""
+    """The Office's internal companion file (reports.companion): never attached to the report's e-mail."""
     return path.with_name(path.stem + ANNEX_SUFFIX)
+
+
+def excerpt_path(path: Path) -> Path:
+    """The section for the Sở's own periodic CCHC report, ready to paste (document.render_excerpt)."""
+    return path.with_name(path.stem + EXCERPT_SUFFIX)
 
 
 def figures_path(path: Path) -> Path:
@@ -96,7 +99,24 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()
     report.progress = _progress(settings, plan, computed.summary, as_of)
+    if period.kind == "Y":
+        report.next_plan = next_plan(settings)
     return report
+
+
+def next_plan(settings: Settings) -> Plan | None:
+    """Next year's plan (`report.next_plan`), for the annual report's "Phương hướng"; None when not set."""
+    from sync.config import PROJECT_DIR
+    from sync.plan import load_plan
+    path = settings.report.next_plan
+    if path is None:
+        return None
+    if not path.is_absolute() and not path.exists() and (PROJECT_DIR / path).exists():
+        path = PROJECT_DIR / path
+    if not path.exists():
+        raise UserError(f"Không tìm thấy kế hoạch năm sau '{path}' (khóa cấu hình report.next_plan); sửa đường dẫn "
+                        "hoặc để trống (null) khi chưa có kế hoạch năm sau.")
+    return load_plan(path)
 
 
 def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date) -> list:
@@ -119,32 +139,18 @@ def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date) 
 def write(report: content.Report, settings: Settings, path: Path) -> Path:
     """Render and save atomically: a crash leaves the previous file or none, never half a document. Temporary
     files a killed build left beside these files (an hour old or more: no build takes that long) are removed."""
-    for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf")):
+    for target in (path, figures_path(path), annex_path(path), excerpt_path(path), path.with_suffix(".pdf")):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
     progress = (chart.progress(report.progress, f"Tiến độ thực hiện năm {report.period.year}")
                 if report.progress else None)
     files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png, progress)))
+    files.write_bytes(excerpt_path(path), document.to_bytes(document.render_excerpt(report)))
     figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),
                "missing_count": report.missing_count}
     files.write_text(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str))
-    annex = annex_path(path)
-    if report.errors:
-        files.write_bytes(annex, _annex_csv(report))
-    else:
-        annex.unlink(missing_ok=True)
+    files.write_bytes(annex_path(path), companion.to_bytes(report))
     return path
-
-
-def _annex_csv(report: content.Report) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f"Lỗi nhập liệu trong bảng theo dõi, tính đến {report.as_of:%d/%m/%Y} "
-                     f"(tài liệu nội bộ của Văn phòng, không gửi kèm báo cáo {report.period.name})"])
-    writer.writerow(["Tab", "Dòng", "Đơn vị", "Cột", "Nội dung"])
-    for e in report.errors:  # a unit's '=…' stays text when the Office opens the file (sync/safe_cells.py)
-        writer.writerow(csv_rows([[e.tab, e.row, e.unit, e.column, e.message]])[0])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 
 def keep_sent_copy(path: Path, now: dt.datetime) -> Path | None:

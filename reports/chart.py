@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sync.dashboard import UnitLine
+from sync.dashboard import STATUS_COLOURS, UnitLine
 from sync.schema import STATUSES, Status
 
 if TYPE_CHECKING:
@@ -28,22 +28,20 @@ if TYPE_CHECKING:
 
     from sync.trends import Progress
 
-SERIES = ((Status.DONE, "#2e7d32"), (Status.IN_PROGRESS, "#f9a825"), (Status.NOT_STARTED, "#9e9e9e"),
-          (Status.CANCELLED, "#5d4037"))
-UNKNOWN = ("Chưa rõ tình trạng", "#e57373")  # a status typed wrong, waiting for the unit to fix it
+#: One picture language: the dashboard's colour for each status (sync.dashboard.STATUS_COLOURS), in this order.
+SERIES = tuple((status, f"#{STATUS_COLOURS[status.value]}")
+               for status in (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED))
 FONT = "DejaVu Sans"
 WIDTH_IN, DPI = 6.3, 200
 CACHED = 16  # charts kept (~100 kB each)
 
 
 def series(by_unit: list[UnitLine]) -> list[tuple[str, str, list[int]]]:
-    """(legend, colour, one value per unit) for each stacked part; a unit's parts add up to its rows, the
-    rows whose status cannot be read included (their own part, shown only when there are some)."""
-    out = [(STATUSES[key], colour, [u.status_count(key) for u in by_unit]) for key, colour in SERIES]
-    unknown = [u.unknown_status for u in by_unit]
-    if any(unknown):
-        out.append((*UNKNOWN, unknown))
-    return out
+    """(legend, colour, one value per unit) for each stacked part; a unit's parts add up to its tasks. A status
+    that cannot be read is counted as not started, as the task rule does (sync.tasks): the report says nothing
+    internal; the dashboard shows those rows apart."""
+    return [(STATUSES[key], colour, [u.status_count(key) + (u.unknown_status if key == Status.NOT_STARTED else 0)
+                                     for u in by_unit]) for key, colour in SERIES]
 
 
 def status_by_unit(by_unit: list[UnitLine], title: str) -> bytes:
@@ -65,7 +63,7 @@ def _status_by_unit(by_unit: tuple[UnitLine, ...], title: str) -> bytes:
         for y, (total, u) in enumerate(zip(left, rows, strict=True)):
             if u.overdue:
                 ax.text(total + 0.2, y, f"{u.overdue} quá hạn", va="center", color="#c62828", fontsize=8)
-        ax.set_xlabel("Số lượt phân công (đơn vị × nhiệm vụ)")
+        ax.set_xlabel("Số nhiệm vụ được giao")
         ax.set_title(title, fontsize=10, fontweight="bold")
         ax.set_xlim(0, max(left + [1]) * 1.25)
         ax.spines[["top", "right"]].set_visible(False)
@@ -76,12 +74,9 @@ def _status_by_unit(by_unit: tuple[UnitLine, ...], title: str) -> bytes:
         return _png(fig)
 
 
-#: Under the progress chart: what "expected" means, and where past figures come from.
-PROGRESS_CAPTION = ("Biểu đồ: Tiến độ thực hiện trong năm {year} - số lượt phân công đã hoàn thành so với số lượt "
-                    "Kế hoạch dự kiến hoàn thành đến ngày chốt số liệu của từng kỳ (dự kiến: các lượt có hạn hoàn "
-                    "thành, theo Kế hoạch hoặc do Văn phòng Sở điều chỉnh, đến hết ngày chốt; không tính lượt không "
-                    "thực hiện). Số liệu hoàn thành của các kỳ trước lấy từ lịch sử đã ghi lại tại thời điểm đó.")
-PLANNED, DONE = ("Kế hoạch dự kiến hoàn thành", "#90a4ae"), ("Đã hoàn thành", "#2e7d32")
+#: Under the progress chart: one line.
+PROGRESS_CAPTION = "Biểu đồ 2. Tiến độ hoàn thành so với Kế hoạch đến từng kỳ báo cáo năm {year}"
+PLANNED, DONE = ("Kế hoạch dự kiến hoàn thành", "#90a4ae"), ("Đã hoàn thành", f"#{STATUS_COLOURS[Status.DONE.value]}")
 
 
 def progress(points: list[Progress], title: str) -> bytes:
@@ -105,7 +100,7 @@ def _progress(points: tuple[Progress, ...], title: str) -> bytes:
         for bars in (planned, done):
             ax.bar_label(bars, padding=2, fontsize=8)
         ax.set_xticks(x, labels)
-        ax.set_ylabel("Số lượt phân công")
+        ax.set_ylabel("Số nhiệm vụ của các phòng, đơn vị")
         ax.set_title(title, fontsize=10, fontweight="bold")
         top = max([p.expected for p in points] + [p.done or 0 for p in points] + [1])
         ax.set_ylim(0, top * 1.18)

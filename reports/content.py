@@ -14,6 +14,7 @@ from sync.dashboard import Kpis, OverdueLine, RowResult, Summary, UnitLine
 from sync.deadlines import ScheduleKind, format_date
 from sync.periods import ROMAN, Period
 from sync.plan import Plan, Task
+from sync.products import Products
 from sync.schema import STATUSES, FlagKind, Status
 from sync.tasks import TaskState
 from sync.text import nfc, shorten, vn_number
@@ -22,12 +23,20 @@ from sync.validation import Issue
 #: The statuses in the order the report counts them.
 STATUS_ORDER = (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED)
 TASK_NAME_LIMIT = 400  # task names are printed in full up to this; longer ones end at a word with "…"
+#: The sections the Office types in the `Báo cáo` tab (Report.office keys), with the names its `Mục` column uses.
+OFFICE_SECTIONS = {"van_ban_yeu_cau": "Văn bản yêu cầu", "chi_dao": "Chỉ đạo, điều hành", "uu_diem": "Ưu điểm",
+                   "nguyen_nhan": "Nguyên nhân", "phuong_huong": "Phương hướng", "kien_nghi": "Kiến nghị"}
 
 
 def vn_date(day: dt.date) -> str:
     """"ngày 05 tháng 02 năm 2024": ND 30/2020 writes a leading zero for days below 10 and months 1 and 2."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def text_date(day: dt.date) -> str:
+    """A date in running text: "14/6/2024" (ND 30's leading zeros belong to the date line only)."""
+    return f"{day.day}/{day.month}/{day.year}"
 
 
 def plan_number_known(number: str) -> bool:
@@ -76,6 +85,51 @@ class Report:
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
     source: str = ""  # which entries the figures come from (sync.past), said under the figures
     progress: list = field(default_factory=list)  # sync.trends.Progress per cut-off, for the progress chart
+    #: What the Office typed for this period in `Báo cáo`, by OFFICE_SECTIONS key; absent or empty: not typed
+    office: dict[str, str] = field(default_factory=dict)
+    #: The Office's sections that got a sentence computed from the data instead (their Vietnamese names)
+    computed_sections: list[str] = field(default_factory=list)
+    dated: bool = True     # the issue date was given (--date); otherwise number and date are left to Văn thư
+    preview: bool = False  # figures of another day than the period's cut-off (--as-of): "XEM TRƯỚC"
+    states: list[TaskState] = field(default_factory=list)  # every task's state (sync.tasks), plan order
+    rows: list[RowResult] = field(default_factory=list)    # the counted rows, for the per-unit appendix
+    products: Products | None = None                       # products by kind, invalid cells left out
+    next_plan: Plan | None = None                          # next year's plan (report.next_plan), annual report
+
+    def rows_of(self, stt: int) -> list[RowResult]:
+        """The counted rows of one task (indexed once: the report asks per task, over 10,000 rows)."""
+        if not hasattr(self, "_by_task"):
+            index: dict[int, list[RowResult]] = {}
+            for r in self.rows:
+                if r.checked.task:
+                    index.setdefault(r.checked.task.stt, []).append(r)
+            self._by_task = index
+        return self._by_task.get(stt, [])
+
+    def products_of(self, stt: int | None = None, unit: str | None = None) -> dict[str, int]:
+        """Products by kind in the period's quarters, of a task and/or a unit (summed once per report)."""
+        if self.products is None:
+            return {}
+        if not hasattr(self, "_sums"):
+            sums: dict[tuple, dict[str, int]] = {}
+            wanted = set(self.period.quarters)
+            for (s, u, q), counts in self.products.cells.items():
+                if q in wanted:
+                    for key in ((s, u), (s, None), (None, u), (None, None)):
+                        into = sums.setdefault(key, dict.fromkeys(self.products.labels, 0))
+                        for label, n in counts.items():
+                            into[label] = into.get(label, 0) + n
+            self._sums = sums
+        return self._sums.get((stt, unit), dict.fromkeys(self.products.labels, 0))
+
+    def typed(self, key: str) -> str:
+        """The Office's paragraph for a section, as typed; "" when it typed none (then a sentence is computed)."""
+        return nfc(self.office.get(key) or "").strip()
+
+    def note_computed(self) -> list[str]:
+        """Fill `computed_sections`: the Office's sections this report fills from the data."""
+        self.computed_sections = [name for key, name in OFFICE_SECTIONS.items() if not self.typed(key)]
+        return self.computed_sections
 
     @property
     def missing_count(self) -> int:
@@ -157,15 +211,37 @@ def build(summary: Summary, plan: Plan, period: Period, issued: dt.date, cutoff_
         open_tasks=_open_tasks(plan, by_task, summary.tasks),
         by_unit=list(summary.by_unit),
         has_data=any(_has_entry(r, quarters) for r in rows),
+        states=list(summary.tasks), rows=rows, products=_valid_products(summary.products, rows),
     )
     report.texts = _fill_texts(texts, report)
     return report
 
 
 def lead_units(plan: Plan, task: Task) -> str:
-    """The one rule for the lead unit, in the appendix and in section III: the plan's lead units, or, for a
-    task without one, its supporting units marked "(phối hợp)"."""
-    return _labels(plan, task.lead) if task.lead else _labels(plan, task.support) + " (phối hợp)"
+    """The one rule for the lead unit, in the appendix and in the body: the plan's lead units, or, for a task an
+    outside body leads, the Sở's units "phối hợp với" that body."""
+    if task.lead:
+        return _labels(plan, task.lead)
+    partners = ", ".join(task.partners) or "cơ quan chủ trì"
+    return f"{_labels(plan, task.support)} phối hợp với {partners}"
+
+
+def valid_result(r: RowResult, quarter: int) -> str:
+    """A unit's result for a quarter as the document prints it: "" when empty or flagged in `Kiểm tra`."""
+    if any(i.column == f"q{quarter}" for i in r.checked.issues):
+        return ""
+    return nfc(r.checked.entry.results.get(quarter, "")).strip()
+
+
+def _valid_products(products: Products | None, rows: list[RowResult]) -> Products | None:
+    """The products without the cells flagged in `Kiểm tra` (a flagged results or quantity cell counts nowhere)."""
+    if products is None:
+        return None
+    flagged = {(r.checked.task.stt, r.checked.unit.code, i.column) for r in rows if r.checked.task and r.checked.unit
+               for i in r.checked.issues}
+    cells = {key: counts for key, counts in products.cells.items()
+             if (key[0], key[1], f"q{key[2]}") not in flagged and (key[0], key[1], "quantity") not in flagged}
+    return replace(products, cells=cells)
 
 
 def end_sentence(text: str) -> str:
@@ -189,7 +265,7 @@ def _task_line(task: Task, rows: list[RowResult], quarters: list[int], plan: Pla
     quantities: list[int] = []
     for r in rows:
         for q in quarters:
-            text = nfc(r.checked.entry.results.get(q, "")).strip()
+            text = valid_result(r, q)
             if text and r.checked.unit:
                 results.append((r.checked.unit.label, q, text))
         if r.checked.quantity is not None:
@@ -251,10 +327,10 @@ def _fill_texts(texts: dict[str, str], report: Report) -> dict[str, str]:
     plan = report.plan
     known = plan_number_known(plan.number)
     number = plan.number.removeprefix("Số ").strip() if known else ""
-    plan_ref = (f" (Kế hoạch số {number} ngày {format_date(plan.issued)})" if known
-                else f" (ban hành ngày {format_date(plan.issued)})")
+    plan_ref = (f" (Kế hoạch số {number} ngày {text_date(plan.issued)})" if known
+                else f" (ban hành ngày {text_date(plan.issued)})")
     values = {"period": report.period.name, "quarter": report.period.label, "year": report.period.year,
-              "period_from": format_date(start), "period_to": format_date(end), "as_of": format_date(report.as_of),
+              "period_from": text_date(start), "period_to": text_date(end), "as_of": text_date(report.as_of),
               "plan_title": plan.title, "plan_ref": plan_ref, "plan_number": number,
-              "plan_issued": format_date(plan.issued), "issuer": plan.issuer}
+              "plan_issued": text_date(plan.issued), "issuer": plan.issuer}
     return {key: nfc(text.format_map(values)) for key, text in texts.items()}

@@ -23,17 +23,15 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
 from sync.config import ReportSettings
-from sync.deadlines import format_date
-from sync.periods import ROMAN
-from sync.text import shorten, vn_number
+from sync.text import fold, shorten, vn_number
 
-from . import measure
+from . import measure, outline
 from .chart import PROGRESS_CAPTION
-from .content import Report, end_sentence, results_text, vn_date
+from .content import Report, text_date, valid_result, vn_date
 
 FONT = "Times New Roman"
 BODY_PT = 14
-TABLE_PT = 12
+TABLE_PT = 11
 LETTERHEAD_PT = 12  # ND 30 allows 12–13 pt for the bodies' names; 13 pt wraps "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 TEXT_WIDTH_CM = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 16.5 cm
@@ -44,7 +42,11 @@ HEADING_STYLE, HEADING_STYLE_ID = "Mục", "CCHCMuc"
 GRID_STYLE_ID = "TableGrid"  # python-docx's template's "Table Grid": bordered tables
 RULE_SHARE = 0.4  # a short rule is 1/3 to 1/2 of the line above it (ND 30): 2/5 sits between
 LANDSCAPE_WIDTH_CM = (297 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25.2 cm: the appendix
-TASK_COLUMNS_CM = (1.3, 7.3, 3.6, 2.6, 7.8, 2.6)  # sums to LANDSCAPE_WIDTH_CM
+#: Phụ lục I: STT, task and lead, state, results (the widest), products, evidence; sums to LANDSCAPE_WIDTH_CM
+TASK_COLUMNS_CM = (1.2, 5.4, 2.6, 10.0, 2.6, 3.4)
+UNIT_COLUMNS_CM = (1.2, 8.0, 2.3, 2.3, 2.3, 2.3, 2.3, 2.3, 2.2)  # Phụ lục II, one row per unit
+RESULT_CHARS = 110       # a unit's result in Phụ lục I when its products cannot be counted: one clause
+EVIDENCE_ITEMS, EVIDENCE_CHARS = 2, 48  # Phụ lục I shows a task's first minh chứng; the evidence list has all
 #: w:pPr children that must follow w:pBdr (ECMA-376 order); Word rejects a document with them out of order.
 #: The report lists the first ones; the dashboard has them all.
 PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
@@ -59,11 +61,14 @@ def render(report: Report, settings: ReportSettings, chart_png: bytes, progress_
     doc = Document()
     _page(doc.sections[0])
     _styles(doc)
+    report.note_computed()
+    names = outline.Names(report.plan)
+    _mark(doc, report, settings)
     _letterhead(doc, report, settings)
     _title(doc, report, settings)
-    _body(doc, report, chart_png, progress_png)
+    _body(doc, report, names, chart_png, progress_png)
     _signature(doc, settings)
-    _appendix(doc, report, settings)
+    _appendix(doc, report, settings, names)
     return doc
 
 
@@ -112,7 +117,7 @@ def _styles(doc: DocxDocument) -> None:
     table.style_id = TABLE_STYLE_ID
     table.base_style = normal
     _set_font(table.font, TABLE_PT)
-    _shape(table.paragraph_format, WD_ALIGN_PARAGRAPH.LEFT, indent_cm=0, before=2, after=2, spacing=1.0)
+    _shape(table.paragraph_format, WD_ALIGN_PARAGRAPH.LEFT, indent_cm=0, before=1, after=1, spacing=1.0)
     for name in ("Header", "Footer"):
         _set_font(doc.styles[name].font, 13)
 
@@ -260,7 +265,24 @@ def _letterhead(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     _plain(right, NATION, 12, bold=True)
     _plain(right, motto, 13, bold=True)
     _rule(right, round(measure.width_cm(motto, 13, True), 2), right_cm)  # ND 30: as long as the motto
-    _plain(right, f"{s.place}, {vn_date(report.issued)}", 14, italic=True, space_before=6)
+    _plain(right, f"{s.place}, {issue_date(report)}", 14, italic=True, space_before=6)
+
+
+def issue_date(r: Report) -> str:
+    """ND 30's date of issue when `--date` gave one; otherwise left blank for Văn thư to fill in."""
+    return vn_date(r.issued) if r.dated else f"ngày      tháng      năm {r.issued.year}"
+
+
+def _mark(doc: DocxDocument, r: Report, s: ReportSettings) -> None:
+    """"DỰ THẢO" above the letterhead (the Office's draft: Văn thư numbers, dates and signs it); a preview of another
+    data date reads "XEM TRƯỚC" with that date, whatever `report.draft_mark` says."""
+    if r.preview:
+        text = f"XEM TRƯỚC - số liệu tính đến ngày {text_date(r.as_of)}"
+    elif s.draft_mark:
+        text = "DỰ THẢO"
+    else:
+        return
+    _plain(doc, text, 13, bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=6)
 
 
 def bind_tail(subject: str, words: int = 4) -> str:
@@ -275,7 +297,8 @@ def bind_tail(subject: str, words: int = 4) -> str:
 def _title(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     subject = report.texts["subject"]
     _plain(doc, "BÁO CÁO", 14, bold=True, space_before=18)
-    _plain(doc, bind_tail(subject), 14, bold=True)
+    name = report.period.name
+    _plain(doc, bind_tail(subject, len(name.split()) if subject.endswith(name) else 4), 14, bold=True)
     longest = max(measure.wrap(subject, 14, True, TEXT_WIDTH_CM), key=lambda line: measure.width_cm(line, 14, True))
     _rule(doc, rule_width(longest, 14, True), TEXT_WIDTH_CM)
     _addressees(doc, s.addressees)
@@ -295,14 +318,32 @@ def _addressees(doc: DocxDocument, names: list[str]) -> None:
         p.paragraph_format.left_indent = Cm(6.0)
 
 
+def _core(text: str) -> str:
+    """A body's name for comparing: no parentheses, "UBND" spelled out, folded."""
+    text = re.sub(r"\([^)]*\)", " ", text).replace("UBND", "Ủy ban nhân dân")
+    return " ".join(fold(text).replace(";", " ").replace(".", " ").split())
+
+
+def recipients(s: ReportSettings) -> list[str]:
+    """Nơi nhận in the seed's house style: the configured lines without one naming an addressee again ("Như trên"
+    names them), then "Lưu: VT, VP (A,02)." from the drafter's initials and copies unless a "Lưu" line is listed."""
+    addressees = [_core(a) for a in s.addressees]
+    items = [item.lstrip("- ").strip() for item in s.recipients]
+    items = [item for item in items if not any(_core(item) and (a.startswith(_core(item)) or _core(item).startswith(a))
+                                               for a in addressees)]
+    if not any(fold(item).startswith("luu") for item in items):
+        items.append(f"Lưu: VT, VP ({s.drafter},{s.copies:02d}).")
+    return [item if i == len(items) - 1 else item.rstrip(" .;") + ";" for i, item in enumerate(items)] if items else []
+
+
 def _signature(doc: DocxDocument, s: ReportSettings) -> None:
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
     _widths(table, (8.0, TEXT_WIDTH_CM - 8.0))
     left, right = (_clear(c) for c in table.rows[0].cells)
     _plain(left, "Nơi nhận:", 12, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, space_before=12)
-    for item in s.recipients:
-        _plain(left, f"- {item.lstrip('- ')}", 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for item in recipients(s):
+        _plain(left, f"- {item}", 11, align=WD_ALIGN_PARAGRAPH.LEFT)
     first = True
     for line in (s.signer.authority, s.signer.title):
         if line:
@@ -359,60 +400,52 @@ def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]]
     return table
 
 
-def _body(doc: DocxDocument, r: Report, chart_png: bytes, progress_png: bytes | None = None) -> None:
-    p, name = r.period, r.period.name
-    _para(doc, r.texts["opening"])
-
-    _para(doc, f"I. KẾT QUẢ THỰC HIỆN {name.upper()}", HEADING_STYLE_ID)
-    _para(doc, "1. Số liệu tổng hợp", HEADING_STYLE_ID)
-    _para(doc, r.totals_paragraph())
-    _grid(doc, ["Chỉ số", "Số liệu"], [list(row) for row in r.kpi_rows], [12.0, 4.5])
-    _para(doc, r.source_sentence(), italic=True)
-    _para(doc, f"2. Kết quả thực hiện từng nhiệm vụ {name}", HEADING_STYLE_ID)
-    reported = sum(1 for t in r.tasks if t.results)
-    _para(doc, f"Trong {name}, các đơn vị đã báo cáo kết quả của {reported}/{len(r.tasks)} nhiệm vụ. Kết quả chi "
-               "tiết của từng nhiệm vụ tại Phụ lục kèm theo Báo cáo này.")
-    _para(doc, "3. Tình trạng thực hiện theo đơn vị", HEADING_STYLE_ID)
-    _picture(doc, chart_png)
-    _plain(doc, f"Biểu đồ: Tình trạng thực hiện nhiệm vụ theo đơn vị (tính đến ngày {format_date(r.as_of)})",
-           13, italic=True, space_after=6)
-    if progress_png is not None:
-        _para(doc, "4. Tiến độ thực hiện trong năm", HEADING_STYLE_ID)
-        _picture(doc, progress_png)
-        _plain(doc, PROGRESS_CAPTION.format(year=r.period.year), 13, italic=True, space_after=6)
-
-    _para(doc, "II. TỒN TẠI, HẠN CHẾ", HEADING_STYLE_ID)
-    _para(doc, "1. Nhiệm vụ quá hạn", HEADING_STYLE_ID)
-    if r.overdue:
-        _para(doc, f"Có {len(r.overdue)} lượt nhiệm vụ đã quá hạn nhưng chưa hoàn thành:")
-        _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị", "Hạn hoàn thành", "Số ngày quá hạn"],
-              [[o.stt, shorten(o.task, 160), o.unit, format_date(o.due), o.days] for o in r.overdue],
-              [1.3, 6.4, 4.2, 2.4, 2.2])
-    else:
-        _para(doc, "Không có nhiệm vụ nào quá hạn.")
-    _para(doc, "2. Đơn vị chưa báo cáo kết quả", HEADING_STYLE_ID)
-    if r.missing:
-        _para(doc, f"Đến {vn_date(r.as_of)}, còn {r.missing_count} kết quả quý đã đến hạn mà đơn vị chưa báo cáo:")
-        for unit, items in r.missing:
-            _para(doc, f"- {unit}: {len(items)} kết quả ({_missing_items(items)}).")
-    elif r.has_data:
-        _para(doc, "Các đơn vị đã báo cáo đầy đủ kết quả quý đã đến hạn.")
-    else:
-        _para(doc, f"Chưa có số liệu của {name}.")
-    if r.kpis.errors:
-        _para(doc, f"Bảng theo dõi còn {r.kpis.errors} nội dung nhập chưa đúng quy định; Văn phòng Sở đã đề nghị "
-                   "các đơn vị rà soát, chỉnh sửa.")
-
-    heading = (f"III. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}" if p.kind == "Y"
-               else f"III. NHIỆM VỤ TRỌNG TÂM {p.next_name.upper()}")
+def _section(doc: DocxDocument, heading: str, paragraphs: Iterable[str]) -> None:
     _para(doc, heading, HEADING_STYLE_ID)
-    if r.open_tasks:
-        _para(doc, f"Tiếp tục thực hiện {len(r.open_tasks)} nhiệm vụ chưa hoàn thành của Kế hoạch:")
-        for t in r.open_tasks:
-            _para(doc, f"- Nhiệm vụ {t.stt} ({t.reason}): {end_sentence(t.task)} Đơn vị chủ trì: {t.lead}.")
-    else:
-        _para(doc, "Các nhiệm vụ của Kế hoạch đã hoàn thành.")
+    _paras(doc, paragraphs)
+
+
+def _paras(doc: DocxDocument, texts: Iterable[str]) -> None:
+    """Body paragraphs in the Normal style, added as one XML fragment: python-docx's run API costs a millisecond
+    a paragraph, and a plan of thousands of tasks has a paragraph per task."""
+    body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{escape(_XML_BAD.sub("", text))}</w:t></w:r></w:p>'
+                   for text in texts)
+    if body:
+        anchor = doc.element.body.sectPr
+        for p in parse_xml(f"<w:body {nsdecls('w')}>{body}</w:body>"):
+            anchor.addprevious(p) if anchor is not None else doc.element.body.append(p)
+
+
+def _body(doc: DocxDocument, r: Report, names: outline.Names, chart_png: bytes,
+          progress_png: bytes | None = None) -> None:
+    """Sections I–V of a CCHC period report (DESIGN.md §11); the words come from reports.outline."""
+    p = r.period
+    _para(doc, outline.opening(r))
+    _section(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", outline.direction(r, names))
+    _para(doc, f"II. KẾT QUẢ THỰC HIỆN {p.name.upper()}", HEADING_STYLE_ID)
+    if not r.has_data:
+        _para(doc, f"Tính đến ngày {text_date(r.as_of)}, các phòng, đơn vị chưa báo cáo kết quả {p.name}.")
+    _section(doc, "1. Kết quả chung", [outline.task_figures(r)] + [t for t in [outline.products_sentence(r)] if t])
+    _picture(doc, chart_png)
+    _caption(doc, f"Biểu đồ 1. Tình trạng thực hiện nhiệm vụ của các phòng, đơn vị đến ngày {text_date(r.as_of)}")
+    if progress_png is not None:
+        _picture(doc, progress_png)
+        _caption(doc, PROGRESS_CAPTION.format(year=p.year))
+    done = outline.done_by_task(r, names)
+    _section(doc, "2. Kết quả thực hiện các nhiệm vụ",
+             done + ["Kết quả chi tiết của từng nhiệm vụ tại Phụ lục I, kết quả của từng phòng, đơn vị tại Phụ lục "
+                     "II kèm theo Báo cáo này."])
+    _para(doc, "III. ĐÁNH GIÁ CHUNG", HEADING_STYLE_ID)
+    _section(doc, "1. Ưu điểm", outline.strengths(r))
+    _section(doc, "2. Tồn tại, hạn chế và nguyên nhân", outline.shortcomings(r, names))
+    _section(doc, f"IV. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}", outline.next_steps(r, names))
+    _section(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ", outline.proposals(r))
     _para(doc, r.texts["closing"])
+
+
+def _caption(doc: DocxDocument, text: str) -> None:
+    """One line under a chart."""
+    _plain(doc, text, 12, italic=True, space_after=6)
 
 
 def _picture(doc: DocxDocument, png: bytes) -> None:
@@ -422,16 +455,9 @@ def _picture(doc: DocxDocument, png: bytes) -> None:
     pic.add_run().add_picture(io.BytesIO(png), width=Cm(15.5))
 
 
-def _missing_items(items: list[tuple[int, int]]) -> str:
-    by_quarter: dict[int, list[int]] = {}
-    for quarter, stt in items:
-        by_quarter.setdefault(quarter, []).append(stt)
-    return "; ".join(f"quý {ROMAN[q]}: nhiệm vụ {', '.join(map(str, stts))}" for q, stts in sorted(by_quarter.items()))
+# --- the appendices: landscape, numbered on their own (ND 30) ----------------------------------------------
 
-
-# --- the appendix: one row per task, landscape, numbered on its own (ND 30) -----------------------------
-
-def _appendix(doc: DocxDocument, r: Report, s: ReportSettings) -> None:
+def _appendix(doc: DocxDocument, r: Report, s: ReportSettings, names: outline.Names) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
@@ -442,14 +468,94 @@ def _appendix(doc: DocxDocument, r: Report, s: ReportSettings) -> None:
     section._sectPr.insert_element_before(number, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
                                           "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
                                           "w:docGrid", "w:printerSettings", "w:sectPrChange")
-    _plain(doc, "Phụ lục", 14, bold=True)
-    _plain(doc, f"KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ {r.period.name.upper()}", 14, bold=True)
-    _plain(doc, f"(Kèm theo Báo cáo số        /{s.code} {vn_date(r.issued)} của {r.plan.issuer})", 14, italic=True)
-    _rule(doc, rule_width("KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ", 14, True), LANDSCAPE_WIDTH_CM)
-    _plain(doc, space_after=6)
-    products = f"Số sản phẩm (lũy kế đến {format_date(r.as_of)})"
-    _grid(doc, ["STT", "Nhiệm vụ", "Đơn vị chủ trì", f"Tình trạng đến {format_date(r.as_of)}",
-                f"Kết quả {r.period.name}", products],
-          [[t.stt, t.task, t.lead, t.state, "\n".join(results_text(t, r.period.single_quarter)),
-            "" if t.quantity is None else vn_number(t.quantity)] for t in r.tasks],
-          list(TASK_COLUMNS_CM), keep_rows=True)
+    _appendix_heading(doc, r, s, "Phụ lục I", f"KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ {r.period.name.upper()}")
+    _grid(doc, ["STT", "Nhiệm vụ, đơn vị chủ trì", "Tình trạng", f"Kết quả {r.period.name}", "Sản phẩm",
+                "Minh chứng"],
+          [[t.stt, f"{outline.task_name(t.task, outline.TABLE_TASK_NAME)}\nChủ trì: "
+                   f"{names.lead(r.plan.by_stt[t.stt])}", outline.state_text(state),
+            "\n".join(_results(r, t.stt, names)), "\n".join(_products(r, t.stt)), "\n".join(_evidence(r, t.stt))]
+           for t, state in zip(r.tasks, r.states, strict=True)],
+          list(TASK_COLUMNS_CM))
+    heading = _appendix_heading(doc, r, s, "Phụ lục II",
+                                f"KẾT QUẢ THỰC HIỆN CỦA CÁC PHÒNG, ĐƠN VỊ {r.period.name.upper()}")
+    heading.paragraph_format.page_break_before = True
+    rows = [[i, names.plan.registry.by_code(code).name, *(str(n) for n in figures), vn_number(rate)]
+            for i, (code, figures, rate) in enumerate(outline.unit_rows(r), 1)]
+    _grid(doc, ["STT", "Phòng, đơn vị", "Nhiệm vụ được giao", "Hoàn thành", "Hoàn thành đúng hạn",
+                "Chậm, trễ hạn", "Kết quả quý phải báo cáo", "Kết quả quý đã báo cáo", "Tỷ lệ đúng hạn (%)"],
+          rows, list(UNIT_COLUMNS_CM), keep_rows=True)
+
+
+def _appendix_heading(doc: DocxDocument, r: Report, s: ReportSettings, name: str, title: str):
+    """An appendix's heading, kept on the page of its table's first rows (never a page holding only it)."""
+    first = _plain(doc, name, 14, bold=True)
+    lines = [first, _plain(doc, title, 14, bold=True),
+             _plain(doc, f"(Kèm theo Báo cáo số        /{s.code} {issue_date(r)} của {r.plan.issuer})", 14,
+                    italic=True)]
+    _rule(doc, rule_width(title[:40], 14, True), LANDSCAPE_WIDTH_CM)
+    lines.append(_plain(doc, size=4, space_after=4))
+    for p in lines:
+        p.paragraph_format.keep_with_next = True
+    return first
+
+
+def _results(r: Report, stt: int, names: outline.Names) -> list[str]:
+    """Each unit's results of the period, summarised: its products by kind when they can be counted, else its
+    first result cut at a clause (cells flagged in `Kiểm tra` left out)."""
+    by_unit: dict[str, list[str]] = {}
+    for row in r.rows_of(stt):
+        if row.checked.unit:
+            for q in r.period.quarters:
+                if text := outline.clean_result(valid_result(row, q)):
+                    by_unit.setdefault(row.checked.unit.code, []).append(text)
+    if not by_unit:
+        return ["Chưa có kết quả trong kỳ."]
+    out = []
+    for code, texts in by_unit.items():
+        counts = r.products_of(stt, code)
+        said = outline.products_phrase(counts) or outline.task_name(texts[0], RESULT_CHARS)
+        out.append(f"- {names(code)}: {said}")
+    return out
+
+
+def _products(r: Report, stt: int) -> list[str]:
+    counts = r.products_of(stt)
+    return [f"{outline.count(n)} {label}" for label, n in counts.items() if n]
+
+
+_LINK = re.compile(r'HYPERLINK\(\s*"([^"]+)"', re.IGNORECASE)
+
+
+def _evidence(r: Report, stt: int) -> list[str]:
+    """The task's minh chứng (links, document numbers) as typed, a link formula read as its address; cells flagged
+    in `Kiểm tra` left out."""
+    out = []
+    for row in r.rows_of(stt):
+        c = row.checked
+        if c.entry.evidence and not any(i.column == "evidence" for i in c.issues):
+            text = str(c.entry.evidence).strip()
+            link = _LINK.search(text)
+            out.append(shorten(link.group(1) if link else text.lstrip("=+@"), EVIDENCE_CHARS))
+    out = list(dict.fromkeys(out))
+    more = len(out) - EVIDENCE_ITEMS
+    return out[:EVIDENCE_ITEMS] + ([f"và {outline.count(more)} minh chứng khác"] if more > 0 else [])
+
+
+# --- the excerpt for the Sở's own periodic CCHC report ---------------------------------------------------
+
+EXCERPT_HEADING = "Công tác tuyên truyền cải cách hành chính"
+
+
+def render_excerpt(report: Report) -> DocxDocument:
+    """The section "Công tác tuyên truyền cải cách hành chính", in the report's styles, ready to paste into the
+    Sở's periodic CCHC report (the plan's Tổ chức thực hiện, item 2, asks for it)."""
+    doc = Document()
+    _page(doc.sections[0])
+    _styles(doc)
+    names = outline.Names(report.plan)
+    _para(doc, EXCERPT_HEADING, HEADING_STYLE_ID)
+    _para(doc, f"{report.plan.issuer} triển khai {outline.plan_cited(report)} về tuyên truyền cải cách hành chính "
+               f"năm {report.plan.year} với {outline.count(len(report.plan.tasks))} nhiệm vụ. "
+               + outline.task_figures(report))
+    _paras(doc, [t for t in [outline.products_sentence(report)] if t] + outline.done_by_task(report, names))
+    return doc

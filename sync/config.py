@@ -117,14 +117,18 @@ class ReportSettings(_Strict):
     issuer: str = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
     code: str = "BC-STTTT"
     place: str = "Khánh Hòa"
-    subject: str = "Kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {period}"
+    subject: str = "Kết quả thực hiện công tác tuyên truyền cải cách hành chính {period}"
     opening: str = ("Thực hiện {plan_title}{plan_ref}, {issuer} báo cáo kết quả thực hiện {period} "
                     "(số liệu từ ngày {period_from} đến ngày {period_to}) như sau:")
     # "Kính gửi:" (ND 30/2020: a report goes up to a higher body); the plan sends its reports to UBND tỉnh
     # through Sở Nội vụ
     addressees: list[str] = ["Ủy ban nhân dân tỉnh Khánh Hòa (qua Sở Nội vụ)"]
-    recipients: list[str] = ["Như trên;", "UBND tỉnh (qua Sở Nội vụ) (b/c);", "Giám đốc, các Phó Giám đốc Sở;",
-                             "Các phòng, đơn vị thuộc Sở;", "Lưu: VT, VP."]
+    # "Nơi nhận" in the seed's house style; the "Lưu:" line is added from drafter and copies when not listed here
+    recipients: list[str] = ["Như trên;", "Ban GĐ Sở (VBĐT);"]
+    drafter: str = "A"                 # the drafter's initials in "Lưu: VT, VP (A,02)."
+    copies: int = Field(default=2, ge=1, le=99)  # copies kept, ditto
+    draft_mark: bool = True            # "DỰ THẢO" at the top: the Office's draft, numbered and signed by Văn thư
+    next_plan: Path | None = None      # next year's plan (.yaml), for the annual report's "Phương hướng"
     closing: str = ("Trên đây là báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính {period} "
                     "của {issuer}./.")
     cycle: Literal["cchc", "quarterly"] = "cchc"          # Quý I, 6 tháng, Quý III, năm | four quarters

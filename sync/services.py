@@ -616,6 +616,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     keep = sent and path.exists() and not request.force  # never overwrite what was sent, unless asked
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
     built = None if keep else build.gather(settings, plan, ports.backend, period, as_of, issued, now)
+    if built is not None:  # a draft for Văn thư: the date only when given; another data date is a preview
+        built.dated, built.preview = request.issued is not None, preview
     out: dict[str, Any] = {"period": period.key, "quarter": period.key, "path": str(path), "built": not keep,
                            "pdf": None, "issued": issued.isoformat(), "annex": None}
     pdf = path.with_suffix(".pdf")
@@ -636,7 +638,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         say(f"Đã tạo báo cáo {period.name} (ban hành {vn_date(issued)}, số liệu tính đến {built.as_of:%d/%m/%Y}): "
             f"'{path}'." + ("" if built.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))
         if out["annex"]:
-            say(f"Danh sách {len(built.errors)} lỗi nhập liệu (nội bộ, không gửi kèm): '{annex}'.")
+            say(f"Tệp nội bộ của Văn phòng ({len(built.errors)} lỗi nhập liệu, kết quả còn thiếu; không gửi kèm): "
+                f"'{annex}'. Đoạn trích cho báo cáo CCHC của Sở: '{build.excerpt_path(path)}'.")
         if gap := typing_gap(state, as_of, now.date(), as_of == period.cutoff(cutoff_day)):
             lines.warn(gap)
         if pdf.exists() and not pdf_wanted:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import warnings
 
+import openpyxl
 import pytest
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -20,6 +21,7 @@ from docx.shared import Pt
 
 from reports import chart
 from reports.content import vn_date
+from reports.outline import count
 from sync import periods
 from sync.cli import main
 from sync.config import PROJECT_DIR
@@ -226,7 +228,7 @@ def test_letterhead_title_and_date(demo_project):
     assert _has_bottom_rule(_rule)
     assert all(r.italic for r in date.runs)
     title = next(p for p in doc.paragraphs if p.text == "BÁO CÁO")
-    subject = next(p for p in doc.paragraphs if p.text.startswith("Kết quả thực hiện Kế hoạch"))
+    subject = next(p for p in doc.paragraphs if p.text.startswith("Kết quả thực hiện công tác tuyên truyền"))
     for p in (title, subject):
         assert _bold(p) and p.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert subject.text.endswith(" quý\u00a0I\u00a0năm\u00a02024")  # kept together on the last line
@@ -247,7 +249,7 @@ def test_page_numbers_from_page_two_and_signature(built_demo):
     assert _size(label, doc) == 12
     items = [p for p in left.paragraphs[1:] if p.text.strip()]
     assert items and all(p.text.startswith("- ") and _size(p, doc) == 11 for p in items)
-    assert items[-1].text == "- Lưu: VT, VP."
+    assert [p.text for p in items] == ["- Như trên;", "- Ban GĐ Sở (VBĐT);", "- Lưu: VT, VP (A,02)."]
     signer = [p for p in right.paragraphs if p.text.strip()]
     assert [p.text for p in signer[:2]] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"] and all(_bold(p) for p in signer)
 
@@ -281,13 +283,9 @@ def test_unknown_or_formatted_placeholder_in_config_is_exit_2(demo_project, subj
 
 # --- content --------------------------------------------------------------------------------------------
 
-def _kpi_table(doc):
-    return next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
-
-
 def _task_table(doc):
-    return next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and t.rows[0].cells[1].text == "Nhiệm vụ"
-                and t.rows[0].cells[4].text.startswith("Kết quả"))
+    return next(t for t in doc.tables if t.rows[0].cells[0].text == "STT"
+                and t.rows[0].cells[1].text == "Nhiệm vụ, đơn vị chủ trì")
 
 
 def _dashboard_kpis(path) -> dict[str, object]:
@@ -311,74 +309,61 @@ def test_figures_equal_the_dashboards_at_the_end_of_the_data_date(demo_project):
     for key in ("rows", "done", "in_progress", "not_started", "cancelled", "unknown_status", "overdue", "due_soon",
                 "late", "undated", "missing_quarterly", "errors", "on_time_rate"):
         assert result[key] == dashboard[key], key
-    in_report = {r.cells[0].text: r.cells[1].text for r in _kpi_table(doc).rows[1:]}
-    assert in_report["Số lượt phân công (đơn vị × nhiệm vụ)"] == str(dashboard["rows"])
-    assert in_report["- Hoàn thành"] == str(dashboard["done"])
-    assert in_report["Kết quả quý các đơn vị còn thiếu"] == str(dashboard["missing_quarterly"])
-    statuses = [int(v) for k, v in in_report.items() if k.startswith("- ")]
-    assert sum(statuses) == dashboard["rows"]
-    totals = next(p.text for p in doc.paragraphs if p.text.startswith("Tính đến ngày 14 tháng 9 năm 2024"))
-    assert f"thành {dashboard['rows']} lượt" in totals and f"{dashboard['done']} hoàn thành" in totals
-    assert f"{dashboard['overdue']} lượt quá hạn" in totals
-    said = [p.text for p in doc.paragraphs if p.text.startswith("Số liệu tính đến ngày 14/09/2024")]
-    assert said and "lịch sử tại lượt chạy ngày 14/09/2024" in said[0]  # the pass of that date, from history
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert (f"Tính đến ngày 14/9/2024, hoàn thành {count(dashboard['tasks_done'])}/{count(dashboard['tasks'])} "
+            "nhiệm vụ") in text  # counted by task, as the dashboard counts them
+    assert f"{count(dashboard['tasks_late'])} nhiệm vụ chậm tiến độ" in text or not dashboard["tasks_late"]
+    assert "lượt chạy" not in text and "lịch sử" not in text  # where figures come from: the companion file
 
 
-def test_one_row_per_task_with_units_results_and_summed_products(built_demo, plan):
+def test_one_row_per_task_with_its_lead_state_units_results_and_products(built_demo, plan):
     _, doc, shared = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
     table = _task_table(doc)
-    assert table.rows[0].cells[4].text == "Kết quả quý III năm 2024"
+    assert [c.text for c in table.rows[0].cells] == ["STT", "Nhiệm vụ, đơn vị chủ trì", "Tình trạng",
+                                                      "Kết quả quý III năm 2024", "Sản phẩm", "Minh chứng"]
     body = table.rows[1:]
     assert [int(r.cells[0].text) for r in body] == [t.stt for t in plan.tasks]
-    assert [r.cells[1].text for r in body] == [nfc(t.task) for t in plan.tasks]  # names in full
-    grid = values(shared.workbook)["Theo dõi"]
-    head = list(grid[0])
-    stt, q3, qty = (head.index(h) for h in ("STT", "Kết quả Quý III", "Số lượng sản phẩm"))
-    for row, task in zip(body, plan.tasks, strict=False):
-        mine = [r for r in grid[1:] if r[stt] == task.stt]
-        cell = row.cells[4].text
-        for r in mine:
-            if r[q3]:
-                assert str(r[q3]).strip() in cell
-        numbers = [int(str(r[qty]).replace(".", "")) for r in mine
-                   if r[qty] not in (None, "") and str(r[qty]).replace(".", "").isdigit()]
-        if numbers:
-            assert row.cells[5].text == f"{sum(numbers):,}".replace(",", ".")
-    assert table.rows[0].cells[5].text == "Số sản phẩm (lũy kế đến 20/09/2024)"
-    lead = {t.stt: t.lead for t in plan.tasks}
-    assert body[0].cells[2].text == "Văn phòng Sở" and lead[1] == ("VP",)
+    for row, task in zip(body, plan.tasks, strict=True):
+        name, lead = row.cells[1].text.rsplit("\nChủ trì: ", 1)
+        assert " ".join(nfc(task.task).split()).startswith(name.rstrip("…")) and not name.endswith(" …")  # whole or cut
+        assert lead
+    results = "\n".join(r.cells[3].text for r in body)
+    assert "HYPERLINK" not in results and "HYPERLINK" not in "\n".join(r.cells[5].text for r in body)
+    assert body[0].cells[1].text.endswith("Chủ trì: Văn phòng Sở")
 
 
 def test_six_month_report_covers_both_quarters(demo_project):
     _, doc = _build(demo_project, "--period", "6 tháng đầu năm 2024", "--date", "2024-06-20")
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "I. KẾT QUẢ THỰC HIỆN 6 THÁNG ĐẦU NĂM 2024" in text
-    assert "III. NHIỆM VỤ TRỌNG TÂM 6 THÁNG CUỐI NĂM 2024" in text
-    assert "từ ngày 15/12/2023 đến ngày 14/06/2024" in text
+    for heading in ("I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", "II. KẾT QUẢ THỰC HIỆN 6 THÁNG ĐẦU NĂM 2024",
+                    "III. ĐÁNH GIÁ CHUNG", "1. Ưu điểm", "2. Tồn tại, hạn chế và nguyên nhân",
+                    "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ 6 THÁNG CUỐI NĂM 2024", "V. ĐỀ XUẤT, KIẾN NGHỊ"):
+        assert heading in text.splitlines(), heading
+    assert "từ ngày 15/12/2023 đến ngày 14/6/2024" in text  # running text: no leading zeros
+    assert text.splitlines()[text.splitlines().index("V. ĐỀ XUẤT, KIẾN NGHỊ") + 1] == "Không."
     assert any(p.text == "Khánh Hòa, ngày 20 tháng 6 năm 2024" for c in doc.tables[0].rows[0].cells
                for p in c.paragraphs)
-    cells = "\n".join(r.cells[4].text for r in _task_table(doc).rows[1:])
-    assert "(quý I):" in cells and "(quý II):" in cells and "(quý III)" not in cells
+    assert _task_table(doc).rows[0].cells[3].text == "Kết quả 6 tháng đầu năm 2024"
 
 
-def test_problems_and_next_period_sections(built_demo):
+def test_nothing_internal_in_the_document_and_the_companion_file_holds_it(built_demo):
     result, doc, shared = built_demo("--quarter", "2024Q3", "--as-of", "2024-09-20")
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "II. TỒN TẠI, HẠN CHẾ" in text and "III. NHIỆM VỤ TRỌNG TÂM QUÝ IV NĂM 2024" in text
-    overdue = next(t for t in doc.tables if t.rows[0].cells[-1].text == "Số ngày quá hạn")
-    days = [int(r.cells[-1].text) for r in overdue.rows[1:]]
-    assert days and days == sorted(days, reverse=True) and len(days) == result["overdue"]
-    listed = [int(n) for n in re.findall(r"^- .+: (\d+) kết quả \(quý [IV]+: nhiệm vụ [\d, ;quýIV:nhiệmvụ]+\)\.$",
-                                          text, re.M)]
-    assert listed and sum(listed) == result["missing_quarterly"]
-    # input errors: one sentence in the body, the list in the internal annex only
-    assert not any([c.text for c in t.rows[0].cells] == ["Dòng", "Đơn vị", "Nội dung"] for t in doc.tables)
-    assert f"còn {result['errors']} nội dung nhập chưa đúng quy định" in text
-    annex = (shared.root / result["annex"]).read_text(encoding="utf-8-sig").splitlines()
-    assert len(annex) == 2 + result["errors"]
-    # section III: every unfinished task, with its lead unit, also those without a deadline
-    assert re.search(r"- Nhiệm vụ \d+ \(thường xuyên\): .+\. Đơn vị chủ trì: .+\.", text)
-    assert re.search(r"- Nhiệm vụ \d+ \(chưa xác định hạn\): .+\. Đơn vị chủ trì: .+\.", text)
+    cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    for word in ("lượt thực hiện", "lượt phân công", "lượt quá hạn", "×", "chưa rõ tình trạng", "sắp đến hạn",
+                 "lịch sử", "lượt chạy", "nội dung nhập chưa đúng", "kết quả quý đã đến hạn mà", "HYPERLINK"):
+        assert word not in text and word not in cells, word
+    assert text.startswith("XEM TRƯỚC - số liệu tính đến ngày 20/9/2024")  # a preview states its data date
+    book = openpyxl.load_workbook(shared.root / result["annex"])
+    assert result["annex"].endswith(".noi-bo.xlsx")
+    errors = book["Lỗi nhập liệu"]
+    assert [c.value for c in errors[2]] == ["Tab", "Dòng", "Đơn vị", "Cột", "Nội dung"]
+    assert errors.max_row - 2 == result["errors"]
+    assert book["Quá hạn theo dòng"].max_row - 2 == result["overdue"]
+    assert all(c.data_type != "f" for ws in book for row in ws.iter_rows() for c in row)  # never a formula
+    # section IV: the unfinished tasks, each with its lead unit, also those without a deadline
+    assert re.search(r"^- Nhiệm vụ số \d+ \(.+\): .+; đơn vị chủ trì: .+\.$", text, re.M)
+    assert re.search(r"theo tiến độ Đề án/Kế hoạch của tỉnh", text)
 
 
 def test_every_style_the_document_names_is_defined(built_demo):
@@ -432,7 +417,7 @@ def test_a_period_with_no_data_says_so(inited_project):
     project = inited_project
     _, doc = _build(project, "--period", "2024H1")
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "chưa nhập số liệu nào cho 6 tháng đầu năm 2024" in text
+    assert "các phòng, đơn vị chưa báo cáo kết quả 6 tháng đầu năm 2024" in text
 
 
 # --- files ----------------------------------------------------------------------------------------------
@@ -530,9 +515,9 @@ def test_a_period_lists_its_own_quarters_missing_results(demo_project, plan, key
     from sync.schema import Layout
     cutoff = periods.parse(key).cutoff(14)
     result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20", "--as-of", cutoff.isoformat())
-    text = "\n".join(p.text for p in doc.paragraphs)
-    listed = " ".join(re.findall(r"^- .+: \d+ kết quả \((.*)\)\.$", text, re.M))
-    assert f"quý {periods.ROMAN[quarter]}:" in listed, listed
+    book = openpyxl.load_workbook(demo_project.root / result["annex"])  # the Office's list, not the document's
+    listed = [row[1] for row in book["Kết quả còn thiếu"].iter_rows(min_row=3, values_only=True)]
+    assert f"Quý {periods.ROMAN[quarter]}" in listed, listed
     past = _dry_run(demo_project, cutoff)
     assert past["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
     during = run_pass(LocalBackend(demo_project.workbook), plan, Layout(),
@@ -546,15 +531,15 @@ def _dry_run(project, as_of: dt.date) -> dict:
     return json.loads(out)
 
 
-def test_section_three_reads_well_and_names_the_lead_unit_as_the_appendix_does(demo_project):
+def test_the_body_reads_well_and_names_the_lead_unit_as_the_appendix_does(demo_project):
     _, doc = _build(demo_project, "--period", "2024Q3", "--date", "2024-09-20")
-    lines = [p.text for p in doc.paragraphs if p.text.startswith("- Nhiệm vụ ")]
+    lines = [p.text for p in doc.paragraphs if p.text.startswith("- Nhiệm vụ số ")]
     assert lines
     for line in lines:
         assert not re.search(r"[:;,…]\.|\.\.", line), line
-    appendix = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and len(t.rows[0].cells) > 3
-                    and t.rows[0].cells[2].text == "Đơn vị chủ trì")
-    lead = {int(r.cells[0].text): r.cells[2].text for r in appendix.rows[1:] if r.cells[0].text.isdigit()}
+    lead = {int(r.cells[0].text): r.cells[1].text.rsplit("Chủ trì: ", 1)[1] for r in _task_table(doc).rows[1:]}
     for line in lines:
-        stt = int(re.match(r"- Nhiệm vụ (\d+)", line).group(1))
-        assert line.endswith(f"Đơn vị chủ trì: {lead[stt]}."), (line, lead[stt])
+        if "đơn vị chủ trì: " in line:
+            stt = int(re.match(r"- Nhiệm vụ số (\d+)", line).group(1))
+            assert line.endswith(f"đơn vị chủ trì: {lead[stt]}."), (line, lead[stt])
+

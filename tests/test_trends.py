@@ -249,10 +249,8 @@ def test_report_plots_done_against_expected_by_each_cutoff_with_past_figures_fro
     doc = Document(p.root / json.loads(out)["path"])
     assert len(doc.inline_shapes) == 2  # the status chart and the progress chart
     texts = [para.text for para in doc.paragraphs]
-    assert "4. Tiến độ thực hiện trong năm" in texts
     caption = PROGRESS_CAPTION.format(year=2024)
-    assert caption in texts and "dự kiến" in caption and "hạn hoàn thành" in caption
-    assert texts.index(caption) == texts.index("4. Tiến độ thực hiện trong năm") + 2
+    assert caption in texts and "\n" not in caption  # one line under the chart
 
     # the figures plotted, against an independent count: expected from the export's computed deadlines
     settings = load_settings(p.config)
@@ -278,7 +276,7 @@ def test_a_report_before_any_recorded_pass_has_no_progress_chart(demo_project):
     assert code == 0, err
     doc = Document(demo_project.root / json.loads(out)["path"])
     assert len(doc.inline_shapes) == 1
-    assert "4. Tiến độ thực hiện trong năm" not in [para.text for para in doc.paragraphs]
+    assert PROGRESS_CAPTION.format(year=2024) not in [para.text for para in doc.paragraphs]
 
 
 @pytest.mark.parametrize("damage", ["key = '{'", "rows = '[[1,2]]'", "rows = '{bad'"])
