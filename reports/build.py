@@ -66,6 +66,8 @@ class Figures:
     as_of: dt.date
     kpis: Kpis
     missing_count: int
+    issued: dt.date | None = None  # the issue date the file was built with (None: saved before it was kept)
+    built: dt.datetime | None = None  # when the file was built (None: saved before it was kept)
 
 
 def saved_figures(path: Path, period: Period) -> Figures:
@@ -73,8 +75,10 @@ def saved_figures(path: Path, period: Period) -> Figures:
     where = figures_path(path)
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
+        issued, built = data.get("issued"), data.get("built")
         return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]),
-                       int(data["missing_count"]))
+                       int(data["missing_count"]), dt.date.fromisoformat(issued) if issued else None,
+                       dt.datetime.fromisoformat(built) if built else None)
     except FileNotFoundError:
         raise UserError(f"Thiếu tệp số liệu '{where}' của báo cáo đã gửi '{path}': không thể viết thư kèm đúng số "
                         "liệu của tệp đó. Dùng --force để tạo lại báo cáo (số liệu mới) và gửi lại cho mọi người "
@@ -95,6 +99,7 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()
     report.progress = _progress(settings, plan, computed.summary, as_of)
+    report.office = computed.office.for_period(period)  # valid rows of the Báo cáo tab only
     return report
 
 
@@ -115,9 +120,25 @@ def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date) 
     return trends.progress(cutoffs, dues, recorded, as_of, summary.kpis.done)
 
 
-def write(report: content.Report, settings: Settings, path: Path) -> Path:
+def built_draft(path: Path, period: Period, as_of: dt.date) -> Figures | None:
+    """The figures of the period's draft already built at `path` once its data date `as_of` was over, or None
+    (none built, or built while units could still type for that day: such a draft is rebuilt before it goes)."""
+    if not path.exists() or not figures_path(path).exists():
+        return None
+    try:
+        figures = saved_figures(path, period)
+    except UserError:
+        return None  # unreadable figures: rebuilt, as before drafts were kept
+    if figures.built is None or figures.as_of != as_of or figures.built.date() <= as_of:
+        return None
+    return figures
+
+
+def write(report: content.Report, settings: Settings, path: Path, built: dt.datetime | None = None) -> Path:
     """Render and save atomically: a crash leaves the previous file or none, never half a document. Temporary
-    files a killed build left beside these files (an hour old or more: no build takes that long) are removed."""
+    files a killed build left beside these files (an hour old or more: no build takes that long) are removed.
+    `built` (when the build ran) is saved with the figures: `report --send` sends a draft built after its data
+    date instead of rebuilding it."""
     for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf")):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
@@ -125,7 +146,8 @@ def write(report: content.Report, settings: Settings, path: Path) -> Path:
                 if report.progress else None)
     files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png, progress)))
     figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),
-               "missing_count": report.missing_count}
+               "missing_count": report.missing_count, "issued": report.issued.isoformat(),
+               "built": built.isoformat() if built else None}
     files.write_text(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str))
     annex = annex_path(path)
     if report.errors:

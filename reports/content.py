@@ -76,6 +76,7 @@ class Report:
     texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
     source: str = ""  # which entries the figures come from (sync.past), said under the figures
     progress: list = field(default_factory=list)  # sync.trends.Progress per cut-off, for the progress chart
+    office: dict = field(default_factory=dict)  # section key → what the Office typed (sync.office_texts)
 
     @property
     def missing_count(self) -> int:

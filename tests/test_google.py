@@ -301,7 +301,7 @@ def test_google_and_local_hold_the_same_cells_after_init_and_a_pass(api, key, pl
     local, local_notes = local_grid(tmp_path / "wb.xlsx")
     remote, remote_notes = google_grid(api)
     for name, grid, notes in (("local", local, local_notes), ("google", remote, remote_notes)):
-        assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký"], name
+        assert list(grid) == ["Kế hoạch", "Theo dõi", "Tổng hợp", "Nhật ký", "Báo cáo"], name
         assert len(grid["Theo dõi"]) == 77, name
         assert grid["Tổng hợp"][0] == ["TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"], name
         assert any(t.startswith("[Kiểm tra tự động]") for t in notes["Theo dõi"].values()), name

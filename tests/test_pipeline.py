@@ -85,7 +85,7 @@ def test_the_json_summary_keeps_its_keys_in_order(plan):
                          "on_time_rate", "tasks_done", "tasks_in_progress", "tasks_not_started",
                          "tasks_cancelled", "tasks_late", "as_of", "backend", "dry_run", "pass_id", "attempts",
                          "cells_written",
-                         "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "duration_s"]
+                         "cells_withheld", "api_calls", "read_s", "compute_s", "write_s", "duration_s", "products"]
     assert all(type(out[k]) is int for k in ("tasks", "rows", "done", "overdue", "missing_quarterly", "errors"))
     assert out["tasks"] == 17 and out["as_of"] == AS_OF.isoformat()
 
