@@ -502,18 +502,30 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     ledger = [] if preview else state.sent_to("report", period.key)
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not request.force  # never overwrite what was sent, unless asked
+    # --send sends the draft the Office built and reviewed (after the data date), never a rebuilt one
+    draft = build.built_draft(path, period, as_of) if request.send and not (keep or request.force) else None
+    keep = keep or draft is not None
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
     built = None if keep else build.gather(settings, plan, ports.backend, period, as_of, issued, now)
     out: dict[str, Any] = {"period": period.key, "quarter": period.key, "path": str(path), "built": not keep,
                            "pdf": None, "issued": issued.isoformat(), "annex": None}
     pdf = path.with_suffix(".pdf")
     if built is None:
-        say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
+        kept = draft or _kept_figures(path, period)
+        if kept is not None:  # the JSON tells the kept file's dates and figures: it is not issued again
+            out.update(issued=kept.issued.isoformat() if kept.issued else None, as_of=kept.as_of.isoformat(),
+                       **kept.kpis.to_json(), missing_listed=kept.missing_count)
+        if draft is not None:
+            built_on = f" ngày {draft.built:%d/%m/%Y %H:%M}" if draft.built else ""
+            say(f"Gửi bản dự thảo báo cáo {period.name} đã tạo{built_on}: '{path}' (không tạo lại; chạy 'report' "
+                "không có --send để tạo lại sau khi sửa số liệu hoặc tab nội dung báo cáo).")
+        else:
+            say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
     else:
         if sent and (copy := build.keep_sent_copy(path, now)):
             witness.moved_to(copy)  # the witness names the file each recipient received, not the rebuilt one
             say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
-        build.write(built, settings, path)
+        build.write(built, settings, path, now)
         annex = build.annex_path(path)
         out.update(as_of=built.as_of.isoformat(), has_data=built.has_data, **built.kpis.to_json(),
                    missing_listed=built.missing_count, annex=str(annex) if annex.exists() else None)
@@ -521,6 +533,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
             f"'{path}'." + ("" if built.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))
         if out["annex"]:
             say(f"Danh sách {len(built.errors)} lỗi nhập liệu (nội bộ, không gửi kèm): '{annex}'.")
+        out.update(office=sorted(built.office), computed_sections=_office_lines(built, settings, say))
         if gap := typing_gap(state, as_of, now.date(), as_of == period.cutoff(cutoff_day)):
             lines.warn(gap)
         if pdf.exists() and not pdf_wanted:
@@ -532,12 +545,38 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     elif pdf_wanted:
         out["pdf"] = str(pdf)
     emails = 0
-    if audience is not None:
-        files = [path] + ([pdf] if pdf_wanted else [])
+    if audience is not None:  # a kept file goes with its PDF when one was made from it
+        made = keep and pdf.exists() and pdf.stat().st_mtime >= path.stat().st_mtime
+        files = [path] + ([pdf] if pdf_wanted or made else [])
         figures = build.saved_figures(path, period) if built is None else built
         emails = _deliver(settings, state, figures, files, now, request.force, witness, audience, sender, say)
         out["emails_sent"] = emails
     return ReportResult(out, emails, lines.all())
+
+
+def _office_lines(report: Report, settings: Settings, say: Callable[[str], None]) -> list[str]:
+    """Say what of the Báo cáo tab the report could not use, and which sections got a sentence computed from the
+    data because the Office typed nothing for them (`Report.computed_sections`, Vietnamese section names)."""
+    tab = settings.layout.tabs["office"]
+    problems = [e for e in report.errors if e.tab == "office"]
+    if problems:
+        shown = "; ".join(f"dòng {e.row}: {e.message}" for e in problems[:5])
+        say(f"Tab '{tab}': {len(problems)} lỗi, các dòng đó không đưa vào báo cáo (cột Kiểm tra ghi rõ sau lượt chạy "
+            f"tới): {shown}" + ("; …" if len(problems) > 5 else "."))
+    computed = list(getattr(report, "computed_sections", None) or [])
+    if computed:
+        say(f"Chưa có nội dung do Văn phòng nhập: {', '.join(computed)} (báo cáo dùng câu tính từ số liệu). Nhập ở "
+            f"tab '{tab}' (Kỳ báo cáo: {report.period.name}) rồi chạy lại 'report' để tạo lại dự thảo.")
+    return computed
+
+
+def _kept_figures(path: Path, period: periods.Period) -> Figures | None:
+    """The figures saved with a kept report, or None when they cannot be read (sending then says why)."""
+    from reports.build import saved_figures
+    try:
+        return saved_figures(path, period)
+    except UserError:
+        return None
 
 
 def typing_gap(state: State, as_of: dt.date, today: dt.date, cutoff: bool) -> str | None:
