@@ -28,7 +28,7 @@ from sync.plan import Plan
 from sync.schema import Status
 from sync.workbook import Backend
 
-from . import chart, content, document
+from . import chart, content, document, evidence
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = ".noi-bo-loi-nhap-lieu.csv"
@@ -100,6 +100,8 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     report.source = source.sentence()
     report.progress = _progress(settings, plan, computed.summary, as_of)
     report.office = computed.office.for_period(period)  # valid rows of the Báo cáo tab only
+    if period.kind == "Y":  # the year's evidence, for the CCHC index self-assessment
+        report.evidence = evidence.rows(computed.summary, plan)
     return report
 
 
@@ -139,7 +141,7 @@ def write(report: content.Report, settings: Settings, path: Path, built: dt.date
     files a killed build left beside these files (an hour old or more: no build takes that long) are removed.
     `built` (when the build ran) is saved with the figures: `report --send` sends a draft built after its data
     date instead of rebuilding it."""
-    for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf")):
+    for target in (path, figures_path(path), annex_path(path), path.with_suffix(".pdf"), evidence.path_for(path)):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
     progress = (chart.progress(report.progress, f"Tiến độ thực hiện năm {report.period.year}")
@@ -149,6 +151,8 @@ def write(report: content.Report, settings: Settings, path: Path, built: dt.date
                "missing_count": report.missing_count, "issued": report.issued.isoformat(),
                "built": built.isoformat() if built else None}
     files.write_text(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str))
+    if report.period.kind == "Y":
+        evidence.write(evidence.path_for(path), report.evidence, report.period, report.as_of)
     annex = annex_path(path)
     if report.errors:
         files.write_bytes(annex, _annex_csv(report))

@@ -77,6 +77,7 @@ class Report:
     source: str = ""  # which entries the figures come from (sync.past), said under the figures
     progress: list = field(default_factory=list)  # sync.trends.Progress per cut-off, for the progress chart
     office: dict = field(default_factory=dict)  # section key → what the Office typed (sync.office_texts)
+    evidence: list = field(default_factory=list)  # reports.evidence.Evidence per task and unit (annual report)
 
     @property
     def missing_count(self) -> int:

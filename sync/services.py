@@ -534,6 +534,9 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         if out["annex"]:
             say(f"Danh sách {len(built.errors)} lỗi nhập liệu (nội bộ, không gửi kèm): '{annex}'.")
         out.update(office=sorted(built.office), computed_sections=_office_lines(built, settings, say))
+        if (listed := build.evidence.path_for(path)).exists() and period.kind == "Y":
+            out["evidence"] = str(listed)
+            say(f"Tài liệu kiểm chứng của năm (tự đánh giá Chỉ số CCHC): '{listed}'.")
         if gap := typing_gap(state, as_of, now.date(), as_of == period.cutoff(cutoff_day)):
             lines.warn(gap)
         if pdf.exists() and not pdf_wanted:
