@@ -27,9 +27,9 @@ def inited(inited_project):
     return inited_project
 
 
-def test_init_creates_the_four_tabs(inited):
+def test_init_creates_the_tabs(inited):
     wb = openpyxl.load_workbook(inited.workbook)
-    assert wb.sheetnames == [PLAN, TRACK, DASH, LOG]
+    assert wb.sheetnames == [PLAN, TRACK, DASH, LOG, "Báo cáo"]
     assert header(inited.workbook, TRACK) == list(TRACKING_COLUMNS.values())
     track = wb[TRACK]
     assert track.max_row == 1 + 76

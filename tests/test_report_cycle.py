@@ -173,7 +173,7 @@ def test_daemon_sends_the_annual_report_once_and_then_nothing_more(demo_project,
     daemon = _daemon(demo_project, clock, monkeypatch, every_minutes=600)
     clock.run(daemon, dt.datetime(2025, 1, 10, 18, 0), step=dt.timedelta(minutes=30))
     assert [a for a in daemon.actions if a[0] == "report"] == [("report", 0)]
-    reports = [m for m in _outbox(demo_project) if "Báo cáo kết quả" in m["Subject"]]
+    reports = [m for m in _outbox(demo_project) if "báo cáo kết quả" in m["Subject"]]
     assert len(reports) == len(LEADERS) and all(m["Subject"].endswith("năm 2024") for m in reports)
 
 
