@@ -518,7 +518,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         if draft is not None:
             built_on = f" ngày {draft.built:%d/%m/%Y %H:%M}" if draft.built else ""
             say(f"Gửi bản dự thảo báo cáo {period.name} đã tạo{built_on}: '{path}' (không tạo lại; chạy 'report' "
-                "không có --send để tạo lại sau khi sửa số liệu hoặc tab nội dung báo cáo).")
+                f"không có --send để tạo lại sau khi sửa số liệu hoặc tab '{settings.layout.tabs['office']}').")
         else:
             say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
     else:
