@@ -6,26 +6,13 @@ import json
 
 from reports import build
 
-from .test_report_cycle import _build, _outbox
+from .test_report_cycle import _build, _outbox, fake_pdf
 from .test_sending import LEADERS, configure
-
-
-def _fake_pdf(monkeypatch) -> list:
-    made = []
-
-    def fake_pdf(docx):  # LibreOffice's own conversion is tested in test_report_form.py
-        pdf = docx.with_suffix(".pdf")
-        pdf.write_bytes(b"%PDF-1.4 " + docx.read_bytes()[:16])
-        made.append(pdf)
-        return pdf
-    monkeypatch.setattr(build, "to_pdf", fake_pdf)
-    monkeypatch.setattr(build, "require_soffice", lambda: "soffice")
-    return made
 
 
 def test_send_sends_the_draft_already_built_with_its_pdf(demo_project, monkeypatch):
     configure(demo_project)
-    made = _fake_pdf(monkeypatch)
+    made = fake_pdf(monkeypatch)
     draft = _build(demo_project, "--period", "2024Q3", "--date", "2024-09-18", "--pdf")
     docx = demo_project.root / draft["path"]
     built_bytes, pdf_bytes = docx.read_bytes(), (demo_project.root / draft["pdf"]).read_bytes()
