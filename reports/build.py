@@ -26,7 +26,7 @@ from sync.plan import Plan
 from sync.schema import Status
 from sync.workbook import Backend
 
-from . import chart, companion, content, document
+from . import chart, companion, content, document, evidence
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = companion.SUFFIX
@@ -70,6 +70,8 @@ class Figures:
     as_of: dt.date
     kpis: Kpis
     missing_count: int
+    issued: dt.date | None = None  # the issue date the file was built with (None: saved before it was kept)
+    built: dt.datetime | None = None  # when the file was built (None: saved before it was kept)
 
 
 def saved_figures(path: Path, period: Period) -> Figures:
@@ -77,8 +79,10 @@ def saved_figures(path: Path, period: Period) -> Figures:
     where = figures_path(path)
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
+        issued, built = data.get("issued"), data.get("built")
         return Figures(period, dt.date.fromisoformat(data["as_of"]), Kpis.from_json(data["kpis"]),
-                       int(data["missing_count"]))
+                       int(data["missing_count"]), dt.date.fromisoformat(issued) if issued else None,
+                       dt.datetime.fromisoformat(built) if built else None)
     except FileNotFoundError:
         raise UserError(f"Thiếu tệp số liệu '{where}' của báo cáo đã gửi '{path}': không thể viết thư kèm đúng số "
                         "liệu của tệp đó. Dùng --force để tạo lại báo cáo (số liệu mới) và gửi lại cho mọi người "
@@ -99,8 +103,10 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()
     report.progress = _progress(settings, plan, computed.summary, as_of)
+    report.office = computed.office.for_period(period)  # valid rows of the Báo cáo tab only
     if period.kind == "Y":
         report.next_plan = next_plan(settings)
+        report.evidence = evidence.rows(computed.summary, plan)  # the year's evidence, for the CCHC self-assessment
     return report
 
 
@@ -136,10 +142,27 @@ def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date) 
     return trends.progress(cutoffs, dues, recorded, as_of, summary.kpis.done)
 
 
-def write(report: content.Report, settings: Settings, path: Path) -> Path:
+def built_draft(path: Path, period: Period, as_of: dt.date) -> Figures | None:
+    """The figures of the period's draft already built at `path` once its data date `as_of` was over, or None
+    (none built, or built while units could still type for that day: such a draft is rebuilt before it goes)."""
+    if not path.exists() or not figures_path(path).exists():
+        return None
+    try:
+        figures = saved_figures(path, period)
+    except UserError:
+        return None  # unreadable figures: rebuilt, as before drafts were kept
+    if figures.built is None or figures.as_of != as_of or figures.built.date() <= as_of:
+        return None
+    return figures
+
+
+def write(report: content.Report, settings: Settings, path: Path, built: dt.datetime | None = None) -> Path:
     """Render and save atomically: a crash leaves the previous file or none, never half a document. Temporary
-    files a killed build left beside these files (an hour old or more: no build takes that long) are removed."""
-    for target in (path, figures_path(path), annex_path(path), excerpt_path(path), path.with_suffix(".pdf")):
+    files a killed build left beside these files (an hour old or more: no build takes that long) are removed.
+    `built` (when the build ran) is saved with the figures: `report --send` sends a draft built after its data
+    date instead of rebuilding it."""
+    for target in (path, figures_path(path), annex_path(path), excerpt_path(path), path.with_suffix(".pdf"),
+                   evidence.path_for(path)):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
     png = chart.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
     progress = (chart.progress(report.progress, f"Tiến độ thực hiện năm {report.period.year}")
@@ -147,9 +170,12 @@ def write(report: content.Report, settings: Settings, path: Path) -> Path:
     files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png, progress)))
     files.write_bytes(excerpt_path(path), document.to_bytes(document.render_excerpt(report)))
     figures = {"period": report.period.key, "as_of": report.as_of.isoformat(), "kpis": report.kpis.to_json(),
-               "missing_count": report.missing_count}
+               "missing_count": report.missing_count, "issued": report.issued.isoformat(),
+               "built": built.isoformat() if built else None}
     files.write_text(figures_path(path), json.dumps(figures, ensure_ascii=False, indent=1, default=str))
     files.write_bytes(annex_path(path), companion.to_bytes(report))
+    if report.period.kind == "Y":
+        evidence.write(evidence.path_for(path), report.evidence, report.period, report.as_of)
     return path
 
 

@@ -130,6 +130,7 @@ class Report:
         """Fill `computed_sections`: the Office's sections this report fills from the data."""
         self.computed_sections = [name for key, name in OFFICE_SECTIONS.items() if not self.typed(key)]
         return self.computed_sections
+    evidence: list = field(default_factory=list)  # reports.evidence.Evidence per task and unit (annual report)
 
     @property
     def missing_count(self) -> int:

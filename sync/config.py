@@ -233,7 +233,7 @@ class Settings(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     lock_wait_s: float = Field(default=120, ge=0)  # how long a command waits for another pass to finish
     sheet_url: str | None = None
-    tabs: dict[Literal["plan", "tracking", "dashboard", "log", "guide"], str] = {}
+    tabs: dict[Literal["plan", "tracking", "dashboard", "log", "guide", "office"], str] = {}
     headers: dict[str, str] = {}
     #: Kinds of products (sync.products): label → words, adding words to a default kind or a new kind.
     products: dict[str, list[str]] = {}

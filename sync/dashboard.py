@@ -399,7 +399,7 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     if not summary.overdue:
         g.row([("", 1), (NONE_ROW, 1)])
 
-    headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
+    headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns, "office": layout.office_columns}
     _section(g, "V. LỖI NHẬP LIỆU CẦN SỬA", [("TT", 1), ("Nội dung", 1), ("Trang tính", 1), ("Dòng", 1),
                                                ("Cột", 2), ("Đơn vị", 4)])
     for n, i in enumerate(summary.errors, start=1):

@@ -34,6 +34,7 @@ PLAN_WIDTHS = {"stt": 6, "task": 50, "results": 36, "schedule": 22, "assignment"
 TRACKING_WIDTHS = {"stt": 6, "task": 45, "unit": 32, "role": 11, "deadline": 14, "status": 17, "q1": 32,
                    "q2": 32, "q3": 32, "q4": 32, "quantity": 11, "evidence": 28, "done_date": 14, "note": 24,
                    "check": 45, "flags": 30}
+OFFICE_WIDTHS = {"period": 22, "section": 22, "text": 90, "check": 45}
 WRAPPED = ("task", "results", "schedule", "assignment", "q1", "q2", "q3", "q4", "evidence", "note", "check",
            "flags", "unit", "lead", "support")
 
@@ -98,6 +99,8 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
     _append(ws, track_tab, track_cols, tracking_rows(plan, skip=have_pairs))
 
     log_cols = _ensure_headers(ws, log_tab, layout.log_columns)
+    office_tab = _ensure(ws, snapshot, tabs["office"])  # the Office's own words for each report (office_texts)
+    office_cols = _ensure_headers(ws, office_tab, layout.office_columns, where)
     if not dash_tab.rows:
         ws.set(dash_tab.name, 1, 1, "Chưa có số liệu: chạy 'python -m sync run' để tổng hợp.")
 
@@ -114,6 +117,8 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
                   inputs=input_rules(track_cols, layout.tracking_columns, 2, track_rows, plan.year)),
         TabFormat(dash_tab.name, frozen_rows=0, protect_tab=True),
         TabFormat(log_tab.name, widths={c: 20 for c in log_cols.values()}, protect_tab=True),
+        TabFormat(office_tab.name, widths=_widths(office_cols, OFFICE_WIDTHS),
+                  wrap_columns=_cols(office_cols, ("text", "check")), protect_columns=_cols(office_cols, ("check",))),
     ]
     for_init(ws, plan, snapshot, layout, aids or Aids(), track_cols, track_tab.name)
     return ws

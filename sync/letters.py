@@ -19,23 +19,38 @@ SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCH
 
 
 def report_subject(period_name: str) -> str:
-    return f"[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính {period_name}"
+    return f"[CCHC] Dự thảo báo cáo kết quả tuyên truyền cải cách hành chính {period_name}"
+
+
+#: What the leadership and Văn thư do with the draft (DESIGN.md §1): the job never sends the official report.
+NEXT_STEPS = (
+    "Các bước tiếp theo:\n"
+    "1. Lãnh đạo Sở xem dự thảo, cho ý kiến hoặc chỉnh sửa trực tiếp trên tệp .docx đính kèm.\n"
+    "2. Văn thư cho số, ghi ngày ban hành và bỏ dòng \"DỰ THẢO\" ở đầu văn bản.\n"
+    "3. Lãnh đạo Sở ký số văn bản.\n"
+    "4. Văn thư phát hành qua hệ thống quản lý văn bản và điều hành tới nơi nhận ghi trong báo cáo.\n"
+    "Thư này chỉ gửi nội bộ; công cụ không gửi báo cáo chính thức tới cơ quan nào.")
 
 
 def report_body(period_name: str, as_of: dt.date, kpis: Kpis, where: str, missing: int) -> str:
-    """The report's figures as the report prints them (same data date, same totals)."""
+    """The draft's cover note for the Sở's leadership and Văn thư: the figures as the report prints them (same
+    data date, same totals), then what to do with the draft."""
     rate = "" if kpis.on_time_rate is None else f"\n- Tỷ lệ hoàn thành đúng hạn: {vn_number(kpis.on_time_rate)}%"
     unknown = f"; chưa rõ tình trạng: {kpis.unknown_status}" if kpis.unknown_status else ""
+    tasks = (f"- Nhiệm vụ: hoàn thành {kpis.tasks_done}/{kpis.tasks}; đang thực hiện: {kpis.tasks_in_progress}; "
+             f"chưa thực hiện: {kpis.tasks_not_started}; không thực hiện: {kpis.tasks_cancelled}; chậm tiến độ: "
+             f"{kpis.tasks_late}\n") if kpis.tasks else ""
     return (
-        f"Kính gửi Quý lãnh đạo và cơ quan nhận báo cáo,\n\n"
-        f"Văn phòng Sở gửi kèm báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính "
-        f"{period_name} (số liệu tính đến ngày {format_date(as_of)}).\n\n"
-        f"Tóm tắt:\n"
+        f"Kính gửi: Ban Giám đốc Sở và Văn thư Sở,\n\n"
+        f"Văn phòng Sở gửi kèm dự thảo báo cáo kết quả thực hiện Kế hoạch tuyên truyền cải cách hành chính "
+        f"{period_name} (số liệu tính đến ngày {format_date(as_of)}), chưa có số, ngày và chữ ký.\n\n"
+        f"Tóm tắt:\n{tasks}"
         f"- Hoàn thành: {kpis.done}/{kpis.rows} lượt phân công\n"
         f"- Đang thực hiện: {kpis.in_progress}; chưa thực hiện: {kpis.not_started}; "
         f"không thực hiện: {kpis.cancelled}{unknown}\n"
         f"- Quá hạn: {kpis.overdue}\n"
         f"- Kết quả quý các đơn vị còn thiếu: {missing}{rate}\n\n"
+        f"{NEXT_STEPS}\n\n"
         f"Bảng theo dõi: {where}\n\n{SIGNATURE}\n")
 
 

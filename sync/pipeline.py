@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import dashboard, merges, sheet_aids
+from . import dashboard, merges, office_texts, sheet_aids
 from .asof import entries_as_of
 from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from .flags import Rules
@@ -59,12 +59,16 @@ class PassOptions:
     witness: Callable[[Snapshot], None] | None = None
     #: The guide tab's facts and who edits which rows (sync.sheet_aids); None: the defaults, no row protection.
     aids: Aids | None = None
+    #: The reporting cycle (`report.cycle`, `report.third`): how the Báo cáo tab's Kỳ báo cáo are read
+    report_cycle: str = "cchc"
+    report_third: str = "quarter"
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of: dt.date, now: dt.datetime, **kw: Any) -> PassOptions:
         return cls(as_of=as_of, now=now, cutoff_day=settings.deadlines.quarter_cutoff_day,
                    due_soon_days=settings.deadlines.due_soon_days, products=settings.product_kinds,
-                   aids=Aids.from_settings(settings), **kw)
+                   aids=Aids.from_settings(settings), report_cycle=settings.report.cycle,
+                   report_third=settings.report.third, **kw)
 
 
 @dataclass
@@ -74,6 +78,7 @@ class Computed:
     rows_read: int
     withheld: list[merges.Withheld] = field(default_factory=list)  # cells a merged range hides
     warnings: list[str] = field(default_factory=list)  # for the output (an empty twin of a column)
+    office: office_texts.OfficeTexts = field(default_factory=office_texts.OfficeTexts)  # the Báo cáo tab
 
 
 @dataclass
@@ -110,8 +115,11 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     rules = Rules(opts.as_of, plan.year, plan.issued, opts.cutoff_day, opts.due_soon_days, opts.as_of_ended)
     rows = dashboard.evaluate(checked, rules)
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
+    office, office_warnings = office_texts.read(snapshot, layout, plan.year, opts.report_cycle, opts.report_third,
+                                                where)
     summary = dashboard.summarize(rows, plan, opts.as_of,
-                                  plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked),
+                                  plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked)
+                                  + office.issues,
                                   judged_on=rules.today, kinds=opts.products, cutoff_day=opts.cutoff_day)
 
     for key in JOB_TABS:  # the tabs a pass rewrites or appends to hold no one's rows
@@ -122,6 +130,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     writes.unit_columns[tracking.tab.name] = tuple(c for k, c in tracking.columns.items() if k not in JOB_COLUMNS)
     withheld = _job_cells(writes, tracking, rows, layout)
     _job_notes(writes, tracking, rows, layout)
+    withheld += _office_cells(writes, office, layout)
     withheld += merges.withhold(writes, snapshot)
     said = sheet_aids.for_pass(writes, snapshot, tracking, plan, layout, opts.aids or Aids())
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
@@ -130,7 +139,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     writes.replace[_tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
         dashboard.render(summary, plan, layout, opts.now, opts.trends(summary) if opts.trends else None), withheld)
     return Computed(summary, writes, len(entries), withheld,
-                    tracking.warnings + plan_table.warnings + ([] if opts.dry_run else said))
+                    tracking.warnings + plan_table.warnings + office_warnings + ([] if opts.dry_run else said), office)
 
 
 def _tab_name(snapshot: Snapshot, name: str) -> str:
@@ -166,6 +175,35 @@ def _job_cells(writes: WriteSet, table: Table, rows: list[dashboard.RowResult],
                 else:
                     col = table.columns[key]
                     withheld.append(merges.Withheld(name, row, col, table.covered[(row, col)], value))
+    return withheld
+
+
+def _office_cells(writes: WriteSet, office: office_texts.OfficeTexts, layout: Layout) -> list[merges.Withheld]:
+    """The Báo cáo tab's Kiểm tra, the one column of it the job writes: each row's problems, stale text cleared.
+    The Office's columns are declared its own (no backend writes them) and keyed, so a row moved while the pass
+    ran is caught before writing."""
+    table = office.table
+    if table is None:
+        return []
+    name = table.tab.name
+    writes.unit_columns[name] = tuple(c for k, c in table.columns.items() if k != "check")
+    writes.keys[name] = (table.columns["period"], table.columns["section"])
+    if "check" not in table.columns:
+        return []  # the problems still reach the dashboard's list; `init` adds the column
+    headers = layout.office_columns
+    wanted: dict[int, list[str]] = {}
+    for issue in office.issues:
+        wanted.setdefault(issue.row, []).append(_with_column(headers.get(issue.column, issue.column), issue.message))
+    withheld = []
+    for row in table.rows():
+        value = "\n".join(wanted.get(row, ()))
+        if nfc(table.value(row, "check")) == value:
+            continue
+        if table.writable(row, "check"):
+            writes.set(name, row, table.columns["check"], value)
+        else:
+            col = table.columns["check"]
+            withheld.append(merges.Withheld(name, row, col, table.covered[(row, col)], value))
     return withheld
 
 

@@ -18,6 +18,7 @@ TABS = {
     "dashboard": "Tổng hợp",
     "log": "Nhật ký",
     "guide": "Hướng dẫn",  # job-owned: how units fill the sheet, generated from the plan and settings (sync/guide.py)
+    "office": "Báo cáo",
 }
 #: The tabs the job rewrites or appends to: never one that holds the units' or the plan's rows (tables.refuse_overwrite)
 JOB_TABS = ("dashboard", "log", "guide")
@@ -67,6 +68,24 @@ LOG_COLUMNS = {
     "duration": "Thời gian chạy (giây)",
     "note": "Ghi chú",  # what a line other than a pass did (a restore: which row and cells)
     "pass_id": "Mã lượt chạy",  # the pass's identity, last: a retried write never logs a pass twice
+}
+
+#: The Office's own words for each period's report (DESIGN.md §3, §11): typed by the Office, read by `report`;
+#: the job writes only `Kiểm tra`. Not renamed by `headers:` (its keys would clash with the tracking tab's).
+OFFICE_COLUMNS = {
+    "period": "Kỳ báo cáo",
+    "section": "Mục",
+    "text": "Nội dung",
+    "check": "Kiểm tra",
+}
+#: The sections the data cannot know, by the key `reports.content.Report.office` uses, in the report's order.
+OFFICE_SECTIONS = {
+    "chi_dao": "Chỉ đạo, điều hành",
+    "uu_diem": "Ưu điểm",
+    "nguyen_nhan": "Nguyên nhân",
+    "phuong_huong": "Phương hướng",
+    "kien_nghi": "Kiến nghị",
+    "van_ban_yeu_cau": "Văn bản yêu cầu",
 }
 
 QUARTER_KEYS = ("q1", "q2", "q3", "q4")
@@ -227,6 +246,7 @@ class Layout:
     plan_columns: dict[str, str] = field(default_factory=lambda: dict(PLAN_COLUMNS))
     tracking_columns: dict[str, str] = field(default_factory=lambda: dict(TRACKING_COLUMNS))
     log_columns: dict[str, str] = field(default_factory=lambda: dict(LOG_COLUMNS))
+    office_columns: dict[str, str] = field(default_factory=lambda: dict(OFFICE_COLUMNS))
 
     @classmethod
     def from_overrides(cls, tabs: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Layout:

@@ -614,6 +614,9 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     ledger = [] if preview else state.sent_to("report", period.key)
     sent = bool(ledger or witness.sent())
     keep = sent and path.exists() and not request.force  # never overwrite what was sent, unless asked
+    # --send sends the draft the Office built and reviewed (after the data date), never a rebuilt one
+    draft = build.built_draft(path, period, as_of) if request.send and not (keep or request.force) else None
+    keep = keep or draft is not None
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
     built = None if keep else build.gather(settings, plan, ports.backend, period, as_of, issued, now)
     if built is not None:  # a draft for Văn thư: the date only when given; another data date is a preview
@@ -622,13 +625,22 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
                            "pdf": None, "issued": issued.isoformat(), "annex": None}
     pdf = path.with_suffix(".pdf")
     if built is None:
-        say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
+        kept = draft or _kept_figures(path, period)
+        if kept is not None:  # the JSON tells the kept file's dates and figures: it is not issued again
+            out.update(issued=kept.issued.isoformat() if kept.issued else None, as_of=kept.as_of.isoformat(),
+                       **kept.kpis.to_json(), missing_listed=kept.missing_count)
+        if draft is not None:
+            built_on = f" ngày {draft.built:%d/%m/%Y %H:%M}" if draft.built else ""
+            say(f"Gửi bản dự thảo báo cáo {period.name} đã tạo{built_on}: '{path}' (không tạo lại; chạy 'report' "
+                f"không có --send để tạo lại sau khi sửa số liệu hoặc tab '{settings.layout.tabs['office']}').")
+        else:
+            say(f"Báo cáo {period.name} đã gửi; giữ nguyên tệp '{path}' (dùng --force để tạo lại).")
     else:
         try:
             if sent and (copy := build.keep_sent_copy(path, now)):
                 witness.moved_to(copy)  # the witness names the file each recipient received, not the rebuilt one
                 say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
-            build.write(built, settings, path)
+            build.write(built, settings, path, now)
         except OSError as exc:  # a full or read-only report folder: said, naming it (exit 3 or 2)
             from .files import folder_error
             raise folder_error(exc, path.parent, "report.out_dir", "thư mục báo cáo") from None
@@ -640,6 +652,10 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
         if out["annex"]:
             say(f"Tệp nội bộ của Văn phòng ({len(built.errors)} lỗi nhập liệu, kết quả còn thiếu; không gửi kèm): "
                 f"'{annex}'. Đoạn trích cho báo cáo CCHC của Sở: '{build.excerpt_path(path)}'.")
+        out.update(office=sorted(built.office), computed_sections=_office_lines(built, settings, say))
+        if (listed := build.evidence.path_for(path)).exists() and period.kind == "Y":
+            out["evidence"] = str(listed)
+            say(f"Tài liệu kiểm chứng của năm (tự đánh giá Chỉ số CCHC): '{listed}'.")
         if gap := typing_gap(state, as_of, now.date(), as_of == period.cutoff(cutoff_day)):
             lines.warn(gap)
         if pdf.exists() and not pdf_wanted:
@@ -651,12 +667,38 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     elif pdf_wanted:
         out["pdf"] = str(pdf)
     emails = 0
-    if audience is not None:
-        files = [path] + ([pdf] if pdf_wanted else [])
+    if audience is not None:  # a kept file goes with its PDF when one was made from it
+        made = keep and pdf.exists() and pdf.stat().st_mtime >= path.stat().st_mtime
+        files = [path] + ([pdf] if pdf_wanted or made else [])
         figures = build.saved_figures(path, period) if built is None else built
         emails = _deliver(settings, state, figures, files, now, request.force, witness, audience, sender, say)
         out["emails_sent"] = emails
     return ReportResult(out, emails, lines.all())
+
+
+def _office_lines(report: Report, settings: Settings, say: Callable[[str], None]) -> list[str]:
+    """Say what of the Báo cáo tab the report could not use, and which sections got a sentence computed from the
+    data because the Office typed nothing for them (`Report.computed_sections`, Vietnamese section names)."""
+    tab = settings.layout.tabs["office"]
+    problems = [e for e in report.errors if e.tab == "office"]
+    if problems:
+        shown = "; ".join(f"dòng {e.row}: {e.message}" for e in problems[:5])
+        say(f"Tab '{tab}': {len(problems)} lỗi, các dòng đó không đưa vào báo cáo (cột Kiểm tra ghi rõ sau lượt chạy "
+            f"tới): {shown}" + ("; …" if len(problems) > 5 else "."))
+    computed = list(getattr(report, "computed_sections", None) or [])
+    if computed:
+        say(f"Chưa có nội dung do Văn phòng nhập: {', '.join(computed)} (báo cáo dùng câu tính từ số liệu). Nhập ở "
+            f"tab '{tab}' (Kỳ báo cáo: {report.period.name}) rồi chạy lại 'report' để tạo lại dự thảo.")
+    return computed
+
+
+def _kept_figures(path: Path, period: periods.Period) -> Figures | None:
+    """The figures saved with a kept report, or None when they cannot be read (sending then says why)."""
+    from reports.build import saved_figures
+    try:
+        return saved_figures(path, period)
+    except UserError:
+        return None
 
 
 def typing_gap(state: State, as_of: dt.date, today: dt.date, cutoff: bool) -> str | None:

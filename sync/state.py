@@ -63,6 +63,10 @@ COLUMNS = (("as_of", "as_of"), ("backend", "backend"), ("dry_run", "dry_run"), (
 _IN_COLUMNS = {"as_of", "backend", "dry_run", "errors", "overdue", "emails_sent", "duration_s", "attempts"}
 
 
+#: The labels of the default kinds of products (sync.products), whose counts a summary stores without them.
+_PRODUCT_LABELS = [kind.label for kind in DEFAULT_KINDS]
+
+
 def pack_summary(summary: dict) -> str:
     """The summary as a JSON array: the values of `PACKED` in order (trailing absent ones left out), then an
     object of any other key not kept in a column, then the places of absent keys; or the whole object
@@ -73,6 +77,8 @@ def pack_summary(summary: dict) -> str:
     while values and values[-1] is None and len(values) - 1 in missing:
         values.pop()
     rest = {k: v for k, v in summary.items() if k not in PACKED and k not in _IN_COLUMNS}
+    if isinstance(products := rest.get("products"), dict) and list(products) == _PRODUCT_LABELS:
+        rest["products"] = list(products.values())  # the default kinds, in order: their counts alone
     absent = [i for i in missing if i < len(values)]
     tail: list = [rest] if rest or absent else []
     if absent:
@@ -129,6 +135,8 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
     for column, key in COLUMNS:
         if row is not None and key not in out and row.get(column) is not None:
             out[key] = bool(row[column]) if key == "dry_run" else row[column]
+    if isinstance(rest.get("products"), list):
+        rest["products"] = dict(zip(_PRODUCT_LABELS, rest["products"], strict=False))
     out.update(rest)
     return out
 

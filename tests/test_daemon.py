@@ -83,7 +83,7 @@ def test_a_week_of_the_daemon(demo_project, monkeypatch, tmp_path):
     assert [a for a in daemon.actions if a[0] == "report"] == [("report", 0)]
     assert [a for a in daemon.actions if a[0] == "remind"] == [("remind", 0)]
     outbox = list((demo_project.root / "outbox").glob("*.eml"))
-    reports = [p for p in outbox if "Báo cáo kết quả" in _subject(p)]
+    reports = [p for p in outbox if "báo cáo kết quả" in _subject(p)]
     assert len(reports) == len(LEADERS)
     [built] = (demo_project.root / "reports/out").glob("2024Q3-bao-cao-tuyen-truyen-cchc-??????.docx")
     assert any("ngày 16 tháng 9 năm 2024" in p.text for c in Document(built).tables[0].rows[0].cells

@@ -29,7 +29,7 @@ def inited(inited_project):
 
 def test_init_creates_the_tabs(inited):
     wb = openpyxl.load_workbook(inited.workbook)
-    assert wb.sheetnames == [PLAN, TRACK, DASH, LOG, "Hướng dẫn"]
+    assert sorted(wb.sheetnames) == sorted([PLAN, TRACK, DASH, LOG, "Hướng dẫn", "Báo cáo"])
     assert header(inited.workbook, TRACK) == list(TRACKING_COLUMNS.values())
     track = wb[TRACK]
     assert track.max_row == 1 + 76

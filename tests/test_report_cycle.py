@@ -172,7 +172,7 @@ def test_daemon_sends_the_annual_report_once_and_then_nothing_more(demo_project,
     daemon = _daemon(demo_project, clock, monkeypatch, every_minutes=600)
     clock.run(daemon, dt.datetime(2025, 1, 10, 18, 0), step=dt.timedelta(minutes=30))
     assert [a for a in daemon.actions if a[0] == "report"] == [("report", 0)]
-    reports = [m for m in _outbox(demo_project) if "Báo cáo kết quả" in m["Subject"]]
+    reports = [m for m in _outbox(demo_project) if "báo cáo kết quả" in m["Subject"]]
     assert len(reports) == len(LEADERS) and all(m["Subject"].endswith("năm 2024") for m in reports)
 
 
@@ -257,16 +257,22 @@ def test_the_annex_of_input_errors_is_never_attached_and_no_server_path_is_shown
         assert str(demo_project.root) not in body and "tệp wb.xlsx" in body
 
 
-def test_a_rebuilt_docx_never_keeps_a_stale_pdf(demo_project, monkeypatch):
+def fake_pdf(monkeypatch) -> list:
+    """`--pdf` without LibreOffice (its own conversion is tested in test_report_form.py): the PDFs made."""
     made = []
 
-    def fake_pdf(docx):  # LibreOffice's own conversion is tested in test_report_form.py
+    def to_pdf(docx):
         pdf = docx.with_suffix(".pdf")
         pdf.write_bytes(b"%PDF-1.4 " + docx.read_bytes()[:16])
         made.append(pdf)
         return pdf
-    monkeypatch.setattr(build, "to_pdf", fake_pdf)
+    monkeypatch.setattr(build, "to_pdf", to_pdf)
     monkeypatch.setattr(build, "require_soffice", lambda: "soffice")
+    return made
+
+
+def test_a_rebuilt_docx_never_keeps_a_stale_pdf(demo_project, monkeypatch):
+    made = fake_pdf(monkeypatch)
     first = _build(demo_project, "--period", "2024H1", "--pdf")
     pdf = demo_project.root / first["pdf"]
     assert pdf.exists() and len(made) == 1

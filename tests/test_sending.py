@@ -64,7 +64,7 @@ def test_report_reaches_each_recipient_once_with_the_docx(demo_project, inbox):
     assert result["emails_sent"] == 2 and sorted(r for r, _ in box.messages) == [[a] for a in sorted(LEADERS)]
     docx = (demo_project.root / result["path"]).read_bytes()
     for msg in box.parsed():
-        assert msg["Subject"] == "[CCHC] Báo cáo kết quả tuyên truyền cải cách hành chính quý III năm 2024"
+        assert msg["Subject"] == "[CCHC] Dự thảo báo cáo kết quả tuyên truyền cải cách hành chính quý III năm 2024"
         body = msg.get_body(("plain",)).get_content()
         assert f"Hoàn thành: {result['done']}/{result['rows']}" in body
         assert f"Quá hạn: {result['overdue']}" in body and f"còn thiếu: {result['missing_quarterly']}" in body
