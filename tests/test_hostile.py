@@ -177,10 +177,11 @@ def test_the_reports_internal_list_of_errors_keeps_a_units_formula_inert(demo_ra
     type_cells(p.workbook, 3, "Văn phòng", **{"Đơn vị": '=HYPERLINK("http://evil.example","VP")'})
     code, out, err = p.cli("report", "--period", "2024Q3", "--date", "2024-09-20", "--json")
     assert code == 0, err
-    annex = json.loads(out)["annex"]
-    rows = list(csv.reader(io.StringIO(open(annex, encoding="utf-8-sig").read())))
-    assert any(f.startswith("'=HYPERLINK") for row in rows for f in row)
-    assert not any(f.startswith("=") for row in rows for f in row)
+    annex = json.loads(out)["annex"]  # the internal companion workbook (….noi-bo.xlsx)
+    cells = [c for ws in openpyxl.load_workbook(annex).worksheets for row in ws.iter_rows() for c in row]
+    typed = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert typed and all(c.data_type == "s" for c in typed)  # stored as text, never a live formula
+    assert not any(c.data_type == "f" for c in cells)
 
 
 def test_control_characters_and_endless_numbers_are_shown_not_a_failed_file(demo_ran_project, plan):
