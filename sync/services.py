@@ -1291,6 +1291,15 @@ def write_output(output: Path, write: Callable[[Path], object], settings: Settin
     from . import files
     if settings is not None:
         refuse_own_file(output, settings)
+    if output.is_symlink():  # it would replace the file the link points to, perhaps another workbook
+        raise UserError(f"Không ghi ra '{output}': đó là một liên kết (symlink) tới '{os.path.realpath(output)}'; "
+                        "ghi qua liên kết sẽ thay tệp đó. Chọn một tên tệp khác cho tùy chọn -o.")
+    if output.exists() and not files.writable(output):
+        raise UserError(f"Không ghi ra '{output}': tệp chỉ đọc (đã được khóa ghi). Chọn một tên tệp khác cho tùy "
+                        "chọn -o, hoặc mở khóa ghi tệp đó nếu muốn thay nó.")
+    if output.parent.exists() and not files.writable(output.parent):
+        raise UserError(f"Không ghi được tệp '{output}': thư mục '{output.parent}' chỉ đọc. Chọn một thư mục có quyền "
+                        "ghi (tùy chọn -o).")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         files.replace(output, write)

@@ -421,3 +421,24 @@ def test_tab_names_excel_cannot_keep_are_refused(project, name):
     project.write_config({"tabs": {"guide": name}})
     code, out, err = project.cli("run", "--as-of", "2024-09-20")
     assert code == 2 and "tabs.guide" in err, err
+
+
+def test_output_never_goes_through_a_link_nor_over_a_read_only_file(demo_ran_project, tmp_path):
+    p = demo_ran_project
+    other = tmp_path / "another-workbook.xlsx"
+    other.write_bytes(b"keep me")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(other)
+    kept = tmp_path / "kept.csv"
+    kept.write_text("keep me", encoding="utf-8")
+    kept.chmod(0o444)
+    for target in (link, kept):
+        code, out, err = p.cli("export", "-o", str(target))
+        assert code == 2 and str(target) in err, err
+    assert other.read_bytes() == b"keep me" and kept.read_text(encoding="utf-8") == "keep me"
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    code, out, err = p.cli("history", "--at", "2024-09-20", "-o", str(folder / "h.xlsx"))
+    assert code == 2 and "chỉ đọc" in err, err
+    assert list(folder.iterdir()) == []
