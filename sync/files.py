@@ -155,9 +155,12 @@ DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ESTALE, errno.ETIMED
 def writable(path: Path) -> bool:
     """Whether we may write in `path`: os.access, and for root the permission bits too (root passes os.access
     whatever they say, yet a file or folder without any write bit was made read-only on purpose)."""
-    if not os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0)):
+    try:
+        if not os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0)):
+            return False
+        return os.geteuid() != 0 or bool(path.stat().st_mode & 0o222)
+    except OSError:  # gone, or not to be looked at: not ours to write
         return False
-    return os.geteuid() != 0 or bool(path.stat().st_mode & 0o222)
 
 
 def check_folder(folder: Path, key: str, what: str) -> None:

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from .errors import SyncError, Unreachable, UserError
+from .files import writable
 
 KEY = "'state'"
 
@@ -31,18 +32,8 @@ def _where(path: Path) -> str:
     return f"Tệp trạng thái '{path}' (khóa cấu hình {KEY})"
 
 
-def _may_write(path: Path) -> bool:
-    """What the OS would allow a normal user: root passes `access()`, so a file without any write bit is
-    also read-only for it."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return False
-    return os.access(path, os.W_OK) and (os.geteuid() != 0 or bool(mode & 0o222))
-
-
 def _may_read(path: Path) -> bool:
-    """As `_may_write`, for reading: a file without any read bit is unreadable for root too."""
+    """As `files.writable`, for reading: a file without any read bit is unreadable for root too."""
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -122,12 +113,12 @@ def check_writable(path: Path) -> None:
         raise directory(path)
     if path.exists() and not _may_read(path):
         raise unreadable(path)
-    if path.exists() and not _may_write(path):
+    if path.exists() and not writable(path):
         raise read_only_file(path)
     folder = _folder(path)
     if not folder.is_dir():
         raise a_file_not_a_folder(path, folder)
-    if not _may_write(folder):
+    if not writable(folder):
         raise read_only_folder(path, folder)
 
 
@@ -177,10 +168,10 @@ def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError 
             return directory(path)
         if path.exists() and not _may_read(path):
             return unreadable(path)
-        if path.exists() and not _may_write(path):
+        if path.exists() and not writable(path):
             return read_only_file(path)
         folder = _folder(path)
-        if name == "SQLITE_READONLY_DIRECTORY" or not _may_write(folder):
+        if name == "SQLITE_READONLY_DIRECTORY" or not writable(folder):
             return read_only_folder(path, folder)
         if name.startswith("SQLITE_READONLY"):
             return StateFileError(f"{_where(path)} nằm trên ổ đĩa chỉ đọc hoặc bị khóa ghi. Sửa: đặt khóa {KEY} "

@@ -108,27 +108,17 @@ def damaged_part(path: Path) -> str | None:
 
 # --- whether we may write ----------------------------------------------------------------------------
 
-def _allowed(path: Path, mode: int) -> bool:
-    """os.access, plus the permission bits themselves: root passes os.access whatever they say, yet a
-    file or folder with no write bit at all was made read-only on purpose and is left alone."""
-    if not os.access(path, mode):
-        return False
-    if os.geteuid() == 0 and mode & os.W_OK:
-        return bool(path.stat().st_mode & 0o222)
-    return True
-
-
 def check_writable(path: Path) -> None:
     folder = path.parent
     while not folder.exists() and folder != folder.parent:  # a new workbook: the folder that will hold it
         folder = folder.parent
     if path.is_dir():
         check_readable(path)
-    if path.exists() and not _allowed(path, os.W_OK):
+    if path.exists() and not files.writable(path):
         raise UserError(f"{where(path)} đang ở chế độ chỉ đọc: chương trình không ghi đè tệp mà chủ của nó đã "
                         "khóa ghi. Bỏ thuộc tính chỉ đọc (ví dụ 'chmod u+w') nếu muốn chương trình cập nhật tệp, "
                         "hoặc đặt 'local.path' sang một bản sao có quyền ghi.")
-    if folder.exists() and not _allowed(folder, os.W_OK | os.X_OK):
+    if folder.exists() and not files.writable(folder):
         raise UserError(f"Thư mục '{folder}' của {where(path)} không cho phép ghi: chương trình cần tạo tệp tạm "
                         "cạnh bảng tính rồi thay thế. Cấp quyền ghi cho thư mục (ví dụ 'chmod u+w') hoặc đặt "
                         "'local.path' vào một thư mục có quyền ghi.")
