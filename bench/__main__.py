@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .process import best, ratio
+from bench.process import best, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"plan-17-tasks": 76, "synthetic-1000": 1000, "synthetic-10000": 10000}

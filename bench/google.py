@@ -36,7 +36,7 @@ from sync.schema import Layout
 from sync.workbook import Cell, Snapshot, Tab
 from tests.google_helpers import SPREADSHEET_ID, write_key
 
-from .case import AS_OF, plan_for
+from bench.case import AS_OF, plan_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

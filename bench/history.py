@@ -32,7 +32,7 @@ from sync.state import State
 from sync.tables import locate
 from sync.workbook import Snapshot
 
-from .case import AS_OF, PLAN, plan_for, prepare
+from bench.case import AS_OF, PLAN, plan_for, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

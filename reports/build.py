@@ -26,7 +26,7 @@ from sync.plan import Plan
 from sync.schema import Status
 from sync.workbook import Backend
 
-from . import chart, companion, content, document, evidence
+from reports import chart, companion, content, document, evidence
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = companion.SUFFIX

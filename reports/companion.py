@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from sync.deadlines import format_date
 from sync.periods import ROMAN
 
-from .content import Report
+from reports.content import Report
 
 SUFFIX = ".noi-bo.xlsx"
 TITLE = "Tài liệu nội bộ của Văn phòng Sở, không gửi kèm báo cáo"

@@ -25,9 +25,9 @@ from docx.shared import Cm, Mm, Pt
 from sync.config import ReportSettings
 from sync.text import fold, shorten, vn_number
 
-from . import measure, outline
-from .chart import PROGRESS_CAPTION
-from .content import Report, text_date, valid_result, vn_date
+from reports import measure, outline
+from reports.chart import PROGRESS_CAPTION
+from reports.content import Report, text_date, valid_result, vn_date
 
 FONT = "Times New Roman"
 BODY_PT = 14

@@ -19,7 +19,7 @@ from sync.schema import FlagKind, Status
 from sync.tasks import TaskState
 from sync.text import nfc
 
-from .content import Report, text_date, valid_result
+from reports.content import Report, text_date, valid_result
 
 BODY_TASK_NAME = 110      # a task's name in the body: whole up to this, else cut at a clause
 TABLE_TASK_NAME = 260     # in the appendix

@@ -13,12 +13,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from .deadlines import DateError, Schedule, ScheduleKind, parse_date, quarter_result_due
-from .plan import Plan
-from .schema import STATUSES, Status, status_key
-from .tables import Entry
-from .validation import plan_schedules, row_schedule
-from .workbook import Cell
+from sync.deadlines import DateError, Schedule, ScheduleKind, parse_date, quarter_result_due
+from sync.plan import Plan
+from sync.schema import STATUSES, Status, status_key
+from sync.tables import Entry
+from sync.validation import plan_schedules, row_schedule
+from sync.workbook import Cell
 
 SOURCE_SENTENCE = "Số liệu hiện có trong bảng theo dõi, tính đến {date}."
 

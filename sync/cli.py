@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import deadlines, services
-from .config import Settings, load_settings
-from .errors import UserError
-from .services import Line, Lines, now_in
+from sync import deadlines, services
+from sync.config import Settings, load_settings
+from sync.errors import UserError
+from sync.services import Line, Lines, now_in
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
             self._option_string_actions["-h"].help = "in hướng dẫn này rồi thoát"
 
     def error(self, message: str):  # usage errors: exit 2 with the message, like every bad input
-        from .problems import argparse_message
+        from sync.problems import argparse_message
         self.print_usage(sys.stderr)
         raise UserError(f"{self.prog}: {argparse_message(message)}")
 
@@ -63,7 +63,7 @@ def parse_day(text: str) -> dt.date:
 # --- the commands' arguments -------------------------------------------------------------------------------
 
 def _new_state_arg(p: argparse.ArgumentParser) -> None:
-    from .state_faults import NEW_STATE
+    from sync.state_faults import NEW_STATE
     p.add_argument(NEW_STATE, action="store_true", help="chấp nhận tệp trạng thái mới (trống) cho bảng tính đã có lượt "
                                                         "chạy trong tab Nhật ký: lịch sử và sổ gửi thư cũ không còn")
 
@@ -287,7 +287,7 @@ def cmd_deadline(args) -> int:
     if year is not None and not 2000 <= year <= 2100:
         raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
     if year is None:  # the plan's year, not the calendar's: in January the plan being read is often last year's
-        from .plan import load_plan
+        from sync.plan import load_plan
         try:
             year = load_plan(_settings(args).plan_path()).year
         except UserError as exc:
@@ -304,7 +304,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .state import State
+    from sync.state import State
     settings = _settings(args)
     result = services.run(settings, State(settings.state), now_in(settings), args.as_of, args.dry_run,
                           _lines(args), accept_new=args.new_state)
@@ -319,7 +319,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .state import State
+    from sync.state import State
     settings = _settings(args)
     result = services.status(settings, State(settings.state), now_in(settings))
     if args.json:
@@ -360,15 +360,15 @@ def cmd_plan_import(args) -> int:
 
 
 def cmd_daemon(args) -> int:
-    from . import daemon
-    from .plan import load_plan
+    from sync import daemon
+    from sync.plan import load_plan
     settings = _settings(args)
     plan = load_plan(settings.plan_path())
     return daemon.main(settings, plan.year, lambda: now_in(settings))
 
 
 def cmd_history(args) -> int:
-    from .plan import load_plan
+    from sync.plan import load_plan
     settings = _settings(args)
     query = services.HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
                                   Path(args.output) if args.output else None)

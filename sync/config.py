@@ -17,11 +17,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import UserError
-from .problems import load_yaml, validation_problems
-from .products import Kind, with_settings
-from .schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout
-from .text import closest, fold, is_address
+from sync.errors import UserError
+from sync.problems import load_yaml, validation_problems
+from sync.products import Kind, with_settings
+from sync.schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout
+from sync.text import closest, fold, is_address
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "CCHC_CONFIG"

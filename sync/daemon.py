@@ -27,11 +27,11 @@ from collections.abc import Callable
 
 import schedule
 
-from . import services
-from .config import Settings
-from .services import Job, Outcome
-from .state import State
-from .workdays import WorkCalendar
+from sync import services
+from sync.config import Settings
+from sync.services import Job, Outcome
+from sync.state import State
+from sync.workdays import WorkCalendar
 
 log = logging.getLogger("cchc.daemon")
 
@@ -81,15 +81,15 @@ class Daemon:
 
     def cutoff_days(self) -> set[dt.date]:
         """The cut-off days of the plan year's reporting periods (sync.periods)."""
-        from . import periods
+        from sync import periods
         cutoff_day, rs = self.settings.deadlines.quarter_cutoff_day, self.settings.report
         return {p.cutoff(cutoff_day) for p in periods.cycle(self.plan_year, rs.cycle, rs.third)}
 
     def report(self) -> str | None:
         """The period `auto` names today, on the first working day after its cut-off (or a few days later
         when that day was missed). Never a period outside the plan's year; nothing after the annual report."""
-        from . import periods
-        from .notify import report_all_sent
+        from sync import periods
+        from sync.notify import report_all_sent
         today = self.clock().date()
         if not self.calendar.is_working_day(today):
             return None
@@ -115,8 +115,8 @@ class Daemon:
         """The config and the plan as they are now, as cron reads them for each command: after the year's turn
         (a new plan, workbook and state file in the config) the new year's reports are the ones looked for,
         without a restart. A config that does not load keeps the last good one; the action says what is wrong."""
-        from .errors import SyncError
-        from .plan import load_plan
+        from sync.errors import SyncError
+        from sync.plan import load_plan
         try:
             settings = self._load()
             year = load_plan(settings.plan_path()).year
@@ -179,7 +179,7 @@ class Daemon:
     def _next_report(self, now: dt.datetime) -> str:
         """The next report the loop would send: the periods of the plan's cycle (sync.periods), each from the
         first working day after its cut-off for `report_catch_up_days`, unless already sent."""
-        from . import periods
+        from sync import periods
         cutoff_day, rs, at = self.settings.deadlines.quarter_cutoff_day, self.settings.report, self.cfg.report_at
         for period in periods.cycle(self.plan_year, rs.cycle, rs.third):
             cutoff = period.cutoff(cutoff_day)
@@ -193,7 +193,7 @@ class Daemon:
         return f"không có (các kỳ báo cáo của kế hoạch năm {self.plan_year} đã gửi hoặc đã quá hạn gửi tự động)"
 
     def _report_sent(self, period) -> bool:
-        from .notify import report_all_sent
+        from sync.notify import report_all_sent
         return report_all_sent(self.settings, State(self.settings.state), period)
 
     def _next_remind(self, now: dt.datetime) -> str:

@@ -11,17 +11,17 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .deadlines import ScheduleKind, day_over, format_date
-from .flags import RowResult
-from .plan import Plan
-from .products import DEFAULT_KINDS, Kind, Products, of_checked
-from .schema import FLAG_FILLS, FLAG_PREFIXES, JOB_TAB_TITLES, ROLES, STATUSES, FlagKind, Layout, Status
-from .sheet_grid import Grid
-from .tasks import TaskState, evaluate, judge_all, year_over
-from .text import shorten, vn_number
-from .trends import TrendRow
-from .validation import Checked, Issue
-from .workbook import Cell, Chart, Styled
+from sync.deadlines import ScheduleKind, day_over, format_date
+from sync.flags import RowResult
+from sync.plan import Plan
+from sync.products import DEFAULT_KINDS, Kind, Products, of_checked
+from sync.schema import FLAG_FILLS, FLAG_PREFIXES, JOB_TAB_TITLES, ROLES, STATUSES, FlagKind, Layout, Status
+from sync.sheet_grid import Grid
+from sync.tasks import TaskState, evaluate, judge_all, year_over
+from sync.text import shorten, vn_number
+from sync.trends import TrendRow
+from sync.validation import Checked, Issue
+from sync.workbook import Cell, Chart, Styled
 
 KPI_LABELS = {
     "tasks": "Số nhiệm vụ trong kế hoạch",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 
-from .errors import UserError
+from sync.errors import UserError
 
 RESOLUTION_DPI = 100
 TIMEOUT_S = 180
@@ -24,7 +24,7 @@ TIMEOUT_S = 180
 def render(out: Path, plan_path: Path, as_of: dt.date, dashboard: str = "Tổng hợp") -> Path:
     from reports.build import to_pdf
 
-    from .demo import build_demo
+    from sync.demo import build_demo
     if shutil.which("pdftoppm") is None:
         raise UserError("Không tìm thấy lệnh 'pdftoppm' (gói poppler-utils): sudo apt-get install poppler-utils.")
     with tempfile.TemporaryDirectory(prefix="cchc-dash-") as tmp:
@@ -68,7 +68,7 @@ def _stack(pages: list[Path], out: Path) -> None:
 
 
 def main() -> None:
-    from .config import PROJECT_DIR
+    from sync.config import PROJECT_DIR
     parser = argparse.ArgumentParser(description="Render the demo's dashboard tab to a PNG through LibreOffice.")
     parser.add_argument("--out", default="docs/dashboard.png")
     parser.add_argument("--plan", default=str(PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"))

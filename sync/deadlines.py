@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from .text import fold, nfc
+from sync.text import fold, nfc
 
 ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
                   "x": 10, "xi": 11, "xii": 12}

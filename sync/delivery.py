@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Protocol
 
-from .errors import SyncError, Unreachable, UserError
-from .mail import Attachment, Refused, build_message
-from .state import State
+from sync.errors import SyncError, Unreachable, UserError
+from sync.mail import Attachment, Refused, build_message
+from sync.state import State
 
 
 class Sender(Protocol):

@@ -13,10 +13,10 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from .deadlines import ScheduleKind, format_date
-from .plan import Plan, load_plan
-from .schema import STATUSES, Status
-from .workbook import Backend, Cell
+from sync.deadlines import ScheduleKind, format_date
+from sync.plan import Plan, load_plan
+from sync.schema import STATUSES, Status
+from sync.workbook import Backend, Cell
 
 RESULTS = (
     "Đăng {n} tin, bài tuyên truyền CCHC trên Trang TTĐT của Sở",
@@ -102,10 +102,10 @@ def synthetic_plan(plan: Plan, rows: int) -> Plan:
 
 def seed(backend: Backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> None:
     """`init` the workbook, then type the sample entries into it through the backend, as units would."""
-    from .layout import build_init
-    from .schema import Layout
-    from .tables import locate
-    from .workbook import WriteSet
+    from sync.layout import build_init
+    from sync.schema import Layout
+    from sync.tables import locate
+    from sync.workbook import WriteSet
 
     layout = Layout()
     snapshot = backend.read() if backend.exists() else backend.empty_snapshot()
@@ -120,9 +120,9 @@ def seed(backend: Backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> Non
 
 
 def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict[str, object]:
-    from .backends.local import LocalBackend
-    from .pipeline import PassOptions, run_pass
-    from .schema import Layout
+    from sync.backends.local import LocalBackend
+    from sync.pipeline import PassOptions, run_pass
+    from sync.schema import Layout
 
     plan = load_plan(plan_path)
     out.unlink(missing_ok=True)
@@ -146,7 +146,7 @@ def _unlog(path: Path, log_tab: str) -> None:
 
 
 def main() -> None:
-    from .config import PROJECT_DIR
+    from sync.config import PROJECT_DIR
     parser = argparse.ArgumentParser(description="Build a demo workbook with sample unit entries.")
     parser.add_argument("--out", default="data/demo.xlsx")
     parser.add_argument("--plan", default=str(PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"))

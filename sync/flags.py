@@ -22,9 +22,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .deadlines import ScheduleKind, day_over, quarter_result_due, result_period
-from .schema import Flag, FlagKind, Status, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
-from .validation import Checked
+from sync.deadlines import ScheduleKind, day_over, quarter_result_due, result_period
+from sync.schema import Flag, FlagKind, Status, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
+from sync.validation import Checked
 
 #: Quarters whose result a recurring schedule owes, by its period (`Schedule.every`); the rest owe all four.
 RECURRING_QUARTERS = {"half": (2, 4), "year": (4,)}

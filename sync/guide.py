@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .deadlines import ScheduleKind, format_date, result_period
-from .plan import Plan
-from .schema import FLAG_PREFIXES, JOB_TAB_TITLES, QUARTER_KEYS, ROMAN, STATUSES, FlagKind, Layout, Status
-from .sheet_grid import Grid
-from .text import nfc, shorten
-from .workbook import Cell, Styled, Tab
+from sync.deadlines import ScheduleKind, format_date, result_period
+from sync.plan import Plan
+from sync.schema import FLAG_PREFIXES, JOB_TAB_TITLES, QUARTER_KEYS, ROMAN, STATUSES, FlagKind, Layout, Status
+from sync.sheet_grid import Grid
+from sync.text import nfc, shorten
+from sync.workbook import Cell, Styled, Tab
 
 WIDTHS = {1: 30.0, 2: 72.0, 3: 48.0}
 

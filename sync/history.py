@@ -19,13 +19,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .deadlines import EXCEL_EPOCH
-from .errors import UserError
-from .plan import Plan
-from .schema import JOB_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
-from .tables import Entry, Table, as_stt, locate
-from .text import nfc
-from .workbook import Cell, Snapshot
+from sync.deadlines import EXCEL_EPOCH
+from sync.errors import UserError
+from sync.plan import Plan
+from sync.schema import JOB_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
+from sync.tables import Entry, Table, as_stt, locate
+from sync.text import nfc
+from sync.workbook import Cell, Snapshot
 
 #: Columns whose history is kept: everything in `Theo dõi` but the row's STT (part of its identity) and
 #: the job's own columns. `task`, `unit` and `role` are written once by `init` and then the Office's.
@@ -208,8 +208,8 @@ def plan_values(snapshot: Snapshot, layout: Layout, where: str = "") -> dict[str
     """The plan tab's Hạn hoàn thành (the Office's per-task deadline), keyed by task STT as text, encoded:
     what figures of a past date need beside the tracking rows. None when the plan tab cannot be read (no
     such tab, a broken header): then nothing is recorded, and the next readable pass records it."""
-    from .errors import UserError
-    from .tables import plan_deadlines
+    from sync.errors import UserError
+    from sync.tables import plan_deadlines
     if snapshot.find_tab(layout.tabs["plan"]) is None:
         return None
     try:

@@ -25,10 +25,10 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from . import history
-from .history import HistoryRow, RowKey
-from .state import State
-from .workbook import Cell
+from sync import history
+from sync.history import HistoryRow, RowKey
+from sync.state import State
+from sync.workbook import Cell
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_passes (
@@ -166,7 +166,7 @@ class HistoryStore:
     def _date(self, text: object, table: str, row: str) -> dt.date:
         """A date the state file holds; one edited by hand or damaged is the Office's message (exit 2), naming
         its table and row, never a bug."""
-        from .state_faults import bad_value
+        from sync.state_faults import bad_value
         try:
             return dt.date.fromisoformat(str(text))
         except ValueError:
@@ -214,7 +214,7 @@ class HistoryStore:
         day's record. The whole table is computed with pandas (sync.trends.table) only when nothing usable is
         kept (the first pass with trends, a changed plan, a dry run of an earlier date): the usual pass does
         not import pandas."""
-        from . import trends
+        from sync import trends
         if not self.state.path.exists():
             return None
         with self._connect() as db:
@@ -247,7 +247,7 @@ class HistoryStore:
     def recorded_done(self, days: list[dt.date], before: dt.date, units: list[str]) -> dict[dt.date, int] | None:
         """Done over every unit at each of `days` before `before`, as recorded then (the Diễn biến rows' rule,
         computed with pandas); a day before every record has none. None: no pass recorded figures by `before`."""
-        from . import trends
+        from sync import trends
         if not self.state.path.exists():
             return None
         with self._connect() as db:
@@ -408,7 +408,7 @@ def _cached(cached, key: dict, as_of: dt.date, past: list) -> list | None:
 
 
 def _read_cache(cached, key: dict, as_of: dt.date, past: list) -> list | None:
-    from .trends import Point, TrendRow
+    from sync.trends import Point, TrendRow
     if cached is None:
         return None
     kept = json.loads(cached[0])

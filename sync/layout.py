@@ -9,22 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
 
-from .deadlines import Schedule, ScheduleKind, format_date
-from .plan import Plan
-from .schema import FLAG_COLOURS, JOB_COLUMNS, JOB_TABS, ROLES, STATUSES, Layout
-from .sheet_aids import Aids, for_init, input_rules
-from .tables import (
-    Table,
-    as_stt,
-    below_merges,
-    check_headers,
-    last_used_row,
-    merge_index,
-    one_row_per_task,
-    refuse_overwrite,
-    scan_headers,
-)
-from .workbook import Cell, Dropdown, Snapshot, Tab, TabFormat, WriteSet
+from sync.deadlines import Schedule, ScheduleKind, format_date
+from sync.plan import Plan
+from sync.schema import FLAG_COLOURS, JOB_COLUMNS, JOB_TABS, ROLES, STATUSES, Layout
+from sync.sheet_aids import Aids, for_init, input_rules
+from sync.tables import Table, as_stt, below_merges, check_headers, last_used_row, merge_index, one_row_per_task, refuse_overwrite, scan_headers
+from sync.workbook import Cell, Dropdown, Snapshot, Tab, TabFormat, WriteSet
 
 #: Rows beyond the last one that still get the dropdown and colours, for rows the Office adds later.
 SPARE_ROWS = 500

@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .dashboard import Kpis, Summary
-from .deadlines import format_date
-from .plan import Plan, Unit
-from .schema import ROMAN, FlagKind, Layout
-from .text import shorten, vn_number
+from sync.dashboard import Kpis, Summary
+from sync.deadlines import format_date
+from sync.plan import Plan, Unit
+from sync.schema import ROMAN, FlagKind, Layout
+from sync.text import shorten, vn_number
 
 SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
              "nếu có sai sót, xin liên hệ Văn phòng Sở.")

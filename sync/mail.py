@@ -23,9 +23,9 @@ from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from . import files
-from .config import MailSettings
-from .errors import SyncError, Unreachable, UserError
+from sync import files
+from sync.config import MailSettings
+from sync.errors import SyncError, Unreachable, UserError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

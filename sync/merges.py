@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .tables import UNMERGE_HOWTO, Merge, a1, merge_a1, merge_index
-from .text import shorten
-from .workbook import Cell, Snapshot, Styled, WriteSet
+from sync.tables import UNMERGE_HOWTO, Merge, a1, merge_a1, merge_index
+from sync.text import shorten
+from sync.workbook import Cell, Snapshot, Styled, WriteSet
 
 SECTION_TITLE = "VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP"
 SECTION_COLUMNS = ("Trang tính", "Ô", "Vùng ô gộp", "Nội dung cần ghi")

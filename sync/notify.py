@@ -9,15 +9,15 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import Settings
-from .dashboard import Summary
-from .delivery import Letter, Sender, deliver
-from .errors import SyncError, Unreachable, UserError
-from .letters import digests, report_body, report_subject
-from .mail import Attachment, open_sender
-from .plan import Plan
-from .state import State
-from .witness import Witness
+from sync.config import Settings
+from sync.dashboard import Summary
+from sync.delivery import Letter, Sender, deliver
+from sync.errors import SyncError, Unreachable, UserError
+from sync.letters import digests, report_body, report_subject
+from sync.mail import Attachment, open_sender
+from sync.plan import Plan
+from sync.state import State
+from sync.witness import Witness
 
 Say = Callable[[str], None]
 
@@ -31,7 +31,7 @@ def public_where(settings: Settings) -> str:
 
 def mail_scope(settings: Settings) -> str:
     """The workbook the configuration reports on, in each Message-ID: two configurations never share one."""
-    from .state_identity import mail_scope as scope
+    from sync.state_identity import mail_scope as scope
     return scope(settings.backend, settings.google.spreadsheet_id, settings.local.path)
 
 

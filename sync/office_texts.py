@@ -12,14 +12,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import periods
-from .errors import UserError
-from .periods import Period
-from .schema import OFFICE_SECTIONS, Layout
-from .tables import Table, find_tab, locate
-from .text import closest, fold, nfc, vn_number
-from .validation import FORMULA_START, Issue
-from .workbook import Snapshot
+from sync import periods
+from sync.errors import UserError
+from sync.periods import Period
+from sync.schema import OFFICE_SECTIONS, Layout
+from sync.tables import Table, find_tab, locate
+from sync.text import closest, fold, nfc, vn_number
+from sync.validation import FORMULA_START, Issue
+from sync.workbook import Snapshot
 
 #: The longest paragraph (characters) one section takes: about two thirds of an A4 page of the report's body
 #: (Times New Roman 14 pt on 165 mm of line: some 80 characters a line, 25-28 lines a page with its spacing),

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .errors import Unreachable, WorkbookHeld, WriteUnknown
-from .text import fold
-from .workbook import Cell, Tab, WriteSet
+from sync.errors import Unreachable, WorkbookHeld, WriteUnknown
+from sync.text import fold
+from sync.workbook import Cell, Tab, WriteSet
 
 T = TypeVar("T")
 

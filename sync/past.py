@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .plan import Plan
-from .tables import Entry
-from .workbook import Cell
+from sync.plan import Plan
+from sync.tables import Entry
+from sync.workbook import Cell
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def source_for(state_path: Path, plan: Plan, as_of: dt.date, today: dt.date) -> 
     """History when it covers `as_of` (a date before today), else today's entries seen as of the date."""
     if as_of >= today:
         return Source("today", as_of)
-    from .history_store import HistoryStore
-    from .state import State
+    from sync.history_store import HistoryStore
+    from sync.state import State
     store = HistoryStore(State(state_path))
     found = store.pass_at(as_of)
     if found is None:

@@ -15,9 +15,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .deadlines import result_period
-from .errors import UserError
-from .text import fold
+from sync.deadlines import result_period
+from sync.errors import UserError
+from sync.text import fold
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _FROM_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}

@@ -11,23 +11,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import dashboard, merges, office_texts, sheet_aids
-from .asof import entries_as_of
-from .errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
-from .flags import Rules
-from .passlog import Outcome, add_line, id_column, logged_already, new_pass_id
-from .plan import Plan
-from .products import DEFAULT_KINDS, Kind
-from .schema import JOB_COLUMNS, JOB_NOTE_PREFIX, JOB_TABS, LOG_COLUMNS, REQUIRED_TRACKING, Layout
-from .sheet_aids import Aids
-from .tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
-from .text import fold, nfc
-from .validation import check_all, missing_rows, plan_issues
-from .workbook import Backend, Cell, Snapshot, WriteSet
+from sync import dashboard, merges, office_texts, sheet_aids
+from sync.asof import entries_as_of
+from sync.errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
+from sync.flags import Rules
+from sync.passlog import Outcome, add_line, id_column, logged_already, new_pass_id
+from sync.plan import Plan
+from sync.products import DEFAULT_KINDS, Kind
+from sync.schema import JOB_COLUMNS, JOB_NOTE_PREFIX, JOB_TABS, LOG_COLUMNS, REQUIRED_TRACKING, Layout
+from sync.sheet_aids import Aids
+from sync.tables import Entry, Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
+from sync.text import fold, nfc
+from sync.validation import check_all, missing_rows, plan_issues
+from sync.workbook import Backend, Cell, Snapshot, WriteSet
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .trends import TrendRow
+    from sync.config import Settings
+    from sync.trends import TrendRow
 
 MAX_ATTEMPTS = 3
 

@@ -14,10 +14,10 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from . import deadlines
-from .errors import UserError
-from .problems import MAX_YAML_BYTES, load_yaml, read_bounded, validation_problems
-from .text import closest, fold, nfc
+from sync import deadlines
+from sync.errors import UserError
+from sync.problems import MAX_YAML_BYTES, load_yaml, read_bounded, validation_problems
+from sync.text import closest, fold, nfc
 
 
 @dataclass(frozen=True)

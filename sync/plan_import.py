@@ -27,11 +27,11 @@ from pathlib import Path
 
 import yaml
 
-from .deadlines import ScheduleKind, parse_date
-from .errors import UserError
-from .plan import Plan, Unit, proposed_message, unassigned_message
-from .schema import HEADER_SYNONYMS, PLAN_COLUMNS
-from .text import closest, fold, nfc
+from sync.deadlines import ScheduleKind, parse_date
+from sync.errors import UserError
+from sync.plan import Plan, Unit, proposed_message, unassigned_message
+from sync.schema import HEADER_SYNONYMS, PLAN_COLUMNS
+from sync.text import closest, fold, nfc
 
 # The plan's columns are named once, in `schema` (PLAN_COLUMNS and HEADER_SYNONYMS: what the sheet's
 # `Kế hoạch` tab is called and what the Office renames it to); a Word appendix is read with those names and
@@ -150,7 +150,7 @@ def _kind_of(path: Path) -> str:
 
 def read_docx(path: Path) -> tuple[list[str], list[list[list[Cell]]]]:
     """(first-page lines, tables as rows of cells), NFC. Paragraphs are split at line breaks."""
-    from . import files
+    from sync import files
     files.require_regular(path, f"'{path}'")  # a FIFO would hang, a device never end
     kind = _kind_of(path)
     if kind == "doc":
@@ -933,7 +933,7 @@ def to_yaml(plan: dict, source: Path, drafts: list[Draft], today: dt.date | None
 
 def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) -> list[str]:
     """What the Office must fill in or look at before using the draft; the same words as the loader's."""
-    from .deadlines import parse
+    from sync.deadlines import parse
     notes = [unassigned_message(d.stt) for d in drafts if d.unsure]
     for p in (imported.proposals if imported else []):
         notes.append(proposed_message(p.code, p.name, p.used))

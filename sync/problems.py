@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .errors import UserError
-from .text import closest
+from sync.errors import UserError
+from sync.text import closest
 
 #: Keys whose value is never repeated in a message (a password may have been pasted there).
 SECRET_KEYS = frozenset({"mail.smtp.password_env"})

@@ -23,11 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .schema import TRACKING_COLUMNS
-from .text import fold, nfc, shorten, whole_number
+from sync.schema import TRACKING_COLUMNS
+from sync.text import fold, nfc, shorten, whole_number
 
 if TYPE_CHECKING:
-    from .validation import Checked
+    from sync.validation import Checked
 
 MAX_COUNT = 1_000_000  # more than this of one thing in one cell is a typing slip, not a count
 

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from .workbook import Cell
+from sync.workbook import Cell
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r")

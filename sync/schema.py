@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .text import fold
+from sync.text import fold
 
 # --- tabs -------------------------------------------------------------------------------------------
 TABS = {

@@ -24,25 +24,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import history, periods
-from .config import MailSettings, Settings
-from .errors import Busy, StaleSnapshot, SyncError, Unreachable, UserError, bug_text
-from .history import HISTORY_KEYS, RESTORABLE_KEYS
-from .plan import Plan
-from .schema import Layout
-from .workbook import Backend, Cell, Snapshot, WriteSet
+from sync import history, periods
+from sync.config import MailSettings, Settings
+from sync.errors import Busy, StaleSnapshot, SyncError, Unreachable, UserError, bug_text
+from sync.history import HISTORY_KEYS, RESTORABLE_KEYS
+from sync.plan import Plan
+from sync.schema import Layout
+from sync.workbook import Backend, Cell, Snapshot, WriteSet
 
 if TYPE_CHECKING:
     from reports.build import Figures
     from reports.content import Report
 
-    from .dashboard import RowResult, Summary
-    from .delivery import Sender
-    from .history_store import HistoryStore
-    from .state import State
-    from .tasks import TaskState
-    from .trends import TrendRow
-    from .witness import Witness
+    from sync.dashboard import RowResult, Summary
+    from sync.delivery import Sender
+    from sync.history_store import HistoryStore
+    from sync.state import State
+    from sync.tasks import TaskState
+    from sync.trends import TrendRow
+    from sync.witness import Witness
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 LOCKED = frozenset({"init", "run", "report", "remind", "restore"})
@@ -103,7 +103,7 @@ def job_lock(settings: Settings) -> Iterator[None]:
         raise Busy(f"Bỏ qua: một lượt khác vẫn đang chạy sau {settings.lock_wait_s:g} giây chờ (khóa '{path}'). "
                    "Nếu không có lượt nào đang chạy, kiểm tra tiến trình treo bằng 'python -m sync status'.") from None
     except OSError as exc:  # a read-only folder refuses the lock file: the state file's fix, exit 2
-        from .state_faults import lock_error
+        from sync.state_faults import lock_error
         raise lock_error(exc, path, settings.state) from None
     try:
         yield
@@ -143,9 +143,9 @@ class Ports:
 
 
 def open_ports(settings: Settings) -> Ports:
-    from .backends import open_backend
-    from .plan import load_plan
-    from .state import State
+    from sync.backends import open_backend
+    from sync.plan import load_plan
+    from sync.state import State
     plan = load_plan(settings.plan_path())
     return Ports(plan, open_backend(settings, rows_hint=len(plan.assignments())), State(settings.state))
 
@@ -153,7 +153,7 @@ def open_ports(settings: Settings) -> Ports:
 def _record_failure(state: State, command: str, started: dt.datetime, row: int | None, summary: dict[str, Any],
                     exc: Exception) -> None:
     """A failed pass is recorded with its message, for `status` (unless the state file itself failed)."""
-    from .state_faults import StateFileBusy, StateFileError
+    from sync.state_faults import StateFileBusy, StateFileError
     if isinstance(exc, (StateFileError, StateFileBusy)):
         return
     message = str(exc) if isinstance(exc, SyncError) else f"Lỗi trong chương trình: {bug_text(exc)}"
@@ -175,7 +175,7 @@ class StateGuard:
 
     def witness(self, snapshot: Snapshot, layout: Layout, where: str) -> None:
         """Refuse (exit 2) a state file that knows nothing of a workbook whose `Nhật ký` holds passes."""
-        from .state_identity import witness
+        from sync.state_identity import witness
         if self.fresh and not self.accept_new:
             witness(snapshot, layout, self.state.path, where)
 
@@ -186,7 +186,7 @@ class StateGuard:
 
 def state_identity(settings: Settings, plan: Plan) -> dict[str, str]:
     """The workbook and plan of the configuration, as a state file records them."""
-    from .state_identity import PLAN, WORKBOOK, plan_of, workbook_of
+    from sync.state_identity import PLAN, WORKBOOK, plan_of, workbook_of
     return {WORKBOOK: workbook_of(settings.backend, settings.google.spreadsheet_id, settings.local.path,
                                   settings.state),
             PLAN: plan_of(plan.number, plan.year)}
@@ -198,7 +198,7 @@ def guard_state(settings: Settings, state: State, plan: Plan, write: bool, accep
     the command writes) or on a failing disk stops it (exit 2 or 3) before any workbook cell, mail or ledger
     is touched; so does a state file of another workbook or plan (`checked`: the file's own checks were just
     made, by begin_pass)."""
-    from .state_identity import check
+    from sync.state_identity import check
     if not checked:
         state.check(write=write, accept_new=accept_new)
     current = state_identity(settings, plan)
@@ -218,9 +218,9 @@ class InitResult:
 
 def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = False,
          lines: Lines | None = None, accept_new: bool = False) -> InitResult:
-    from .layout import build_init
-    from .merges import message, withhold
-    from .sheet_aids import Aids
+    from sync.layout import build_init
+    from sync.merges import message, withhold
+    from sync.sheet_aids import Aids
     lines = lines or Lines()
     plan, backend, state = ports.plan, ports.backend, ports.state
     guard = guard_state(settings, state, plan, write=True, accept_new=accept_new)
@@ -268,7 +268,7 @@ def recorded_after_write(command: str, where: str, layout: Layout, pass_id: str 
     """A state file that fails once the workbook was written (a disk filling, a file damaged meanwhile): the
     message says exactly that the workbook was written, that nothing needs to run again for it, and what
     `status` shows, instead of a bare "chạy lại" that reads as if nothing had happened."""
-    from .state_faults import StateFileBusy, StateFileError
+    from sync.state_faults import StateFileBusy, StateFileError
     try:
         yield
     except (StateFileError, StateFileBusy) as exc:
@@ -296,8 +296,8 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
     """One pass. `ports` opens the plan and the workbook after the state file's own checks (a broken state file
     is named first); by default from the settings. `accept_new` (--new-state): a state file that knows nothing
     is taken as the workbook's new one even though `Nhật ký` holds passes."""
-    from .pipeline import PassOptions, run_pass
-    from .products import sentence as products_sentence
+    from sync.pipeline import PassOptions, run_pass
+    from sync.products import sentence as products_sentence
     lines = lines or Lines()
     if as_of and as_of > now.date() and not dry_run:  # a typo would stop history for years
         raise UserError(f"--as-of {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một lượt "
@@ -316,7 +316,7 @@ def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | Non
                 raise UserError(refused)
         source = None
         if dry_run:  # a past date, computed and not written: from history when it covers the date
-            from .past import source_for
+            from sync.past import source_for
             source = source_for(settings.state, plan, day, now.date())
         # a dry run of a past date gives that date's figures, at its end (past.Source); a pass during today,
         # or a writing pass dated D, judges deadlines during the day
@@ -395,8 +395,8 @@ class StatusResult:
 
 def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
     """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
-    from .state import STARTED
-    from .state_faults import StateFileBusy, StateFileError
+    from sync.state import STARTED
+    from sync.state_faults import StateFileBusy, StateFileError
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
     passes: list[dict[str, Any]] | None
     sends: list[dict[str, Any]]
@@ -458,14 +458,14 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
         out.append("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
     if needed:
         out.append(needed)
-    from .delivery import REFUSED
+    from sync.delivery import REFUSED
     refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
                    + "; ".join(f"{x['recipient']} ({x['error'][len(REFUSED):].lstrip(': ')})" for x in refused) + ".")
     no_email = _units_without_email(settings)
     if no_email:
-        from .notify import no_email_sentence
+        from sync.notify import no_email_sentence
         out.append(no_email_sentence(no_email, settings))
     code = int(getattr(problem, "exit_code", 2)) if problem else 4 if stale else 0
     return StatusResult(last["started_at"] if last else None, age_h, stale, passes, sends, len(unsent), problem, needed,
@@ -473,8 +473,8 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
 
 
 def _units_without_email(settings: Settings) -> list[str]:
-    from .notify import units_without_email
-    from .plan import load_plan
+    from sync.notify import units_without_email
+    from sync.plan import load_plan
     try:
         return units_without_email(load_plan(settings.plan_path()))
     except SyncError:
@@ -483,7 +483,7 @@ def _units_without_email(settings: Settings) -> list[str]:
 
 def _new_plan_needed(settings: Settings, today: dt.date) -> str | None:
     """After the plan year's last cut-off no report is owed any more: say that next year's plan is needed."""
-    from .plan import load_plan
+    from sync.plan import load_plan
     try:
         year = load_plan(settings.plan_path()).year
     except SyncError:
@@ -541,8 +541,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     from reports import build
     from reports.content import vn_date
 
-    from .notify import report_all_sent
-    from .witness import Witness
+    from sync.notify import report_all_sent
+    from sync.witness import Witness
     lines = lines or Lines()
     say = lines.say
     plan, state, rs = ports.plan, ports.state, settings.report
@@ -596,7 +596,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     pdf_wanted = request.pdf or rs.pdf
     if pdf_wanted:
         build.require_soffice()  # say so before anything is written
-    from .files import check_folder
+    from sync.files import check_folder
     check_folder(rs.out_dir, "report.out_dir", "thư mục báo cáo")  # read-only: exit 2 before anything is built
     path = build.report_path(settings, period)
     preview = as_of != period.cutoff(cutoff_day)  # figures of another day: never the period's official file
@@ -642,7 +642,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
                 say(f"Đã lưu bản đã gửi trước đây thành '{copy}'.")
             build.write(built, settings, path, now)
         except OSError as exc:  # a full or read-only report folder: said, naming it (exit 3 or 2)
-            from .files import folder_error
+            from sync.files import folder_error
             raise folder_error(exc, path.parent, "report.out_dir", "thư mục báo cáo") from None
         annex = build.annex_path(path)
         out.update(as_of=built.as_of.isoformat(), has_data=built.has_data, **built.kpis.to_json(),
@@ -703,8 +703,8 @@ def _kept_figures(path: Path, period: periods.Period) -> Figures | None:
 
 def typing_gap(state: State, as_of: dt.date, today: dt.date, cutoff: bool) -> str | None:
     """What a report of `as_of` may miss when the last pass recorded on or before it is older (sync.typing_gap)."""
-    from .history_store import HistoryStore
-    from .typing_gap import gap_warning
+    from sync.history_store import HistoryStore
+    from sync.typing_gap import gap_warning
     if as_of >= today:
         return None  # today's entries are read as they are
     found = HistoryStore(state).pass_at(as_of)
@@ -718,7 +718,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
     sends nobody twice); `force` sends to everyone again. The number of messages sent."""
     from reports.build import report_path
 
-    from .witness import Witness
+    from sync.witness import Witness
     lines = lines or Lines()
     witness = Witness(report_path(settings, figures.period), figures.period.key)
     audience = _audience(settings, state, figures.period, witness, force, lines.say)
@@ -728,7 +728,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
 def _audience(settings: Settings, state: State, period: periods.Period, witness: Witness, force: bool,
               say: Callable[[str], None]) -> Recipients:
     """Who a sending of the period's report may go to: refused (exit 2) when all left have it by the witness."""
-    from .notify import NO_RECIPIENTS
+    from sync.notify import NO_RECIPIENTS
     if not settings.mail.report_to:
         raise UserError(NO_RECIPIENTS)
     ledger = state.sent_to("report", period.key)
@@ -747,7 +747,7 @@ def _audience(settings: Settings, state: State, period: periods.Period, witness:
 def _deliver(settings: Settings, state: State, figures: Figures | Report, files: list[Path], now: dt.datetime,
              force: bool, witness: Witness, audience: Recipients, sender: SenderFactory | None,
              say: Callable[[str], None]) -> int:
-    from .notify import send_report as send
+    from sync.notify import send_report as send
     return send(settings, state, figures, files, now, force, say, witness, audience.to,
                 sender=sender(settings.mail) if sender else None)
 
@@ -767,8 +767,8 @@ class RemindResult:
 
 def remind(settings: Settings, ports: Ports, now: dt.datetime, as_of: dt.date | None = None, send: bool = False,
            sender: SenderFactory | None = None, lines: Lines | None = None, accept_new: bool = False) -> RemindResult:
-    from .notify import remind as remind_units
-    from .pipeline import PassOptions, compute
+    from sync.notify import remind as remind_units
+    from sync.pipeline import PassOptions, compute
     lines = lines or Lines()
     backend = ports.backend
     guard = guard_state(settings, ports.state, ports.plan, write=send, accept_new=accept_new)
@@ -796,8 +796,8 @@ class PlanImportResult:
 def plan_import(settings: Settings, source: Path, output: Path | None = None, force: bool = False,
                 lines: Lines | None = None) -> PlanImportResult:
     """Read the plan's annex table (.docx) into a draft plan YAML, atomically into `output` when given."""
-    from .plan import load_plan
-    from .plan_import import import_plan, review, to_yaml
+    from sync.plan import load_plan
+    from sync.plan_import import import_plan, review, to_yaml
     lines = lines or Lines()
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
@@ -852,7 +852,7 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
             sender: SenderFactory | None = None) -> Outcome:
     """Do `job` as its command would from cron: the settings read afresh by `load`, the job lock, the state file,
     the ledger; every line it says kept. A failure becomes its exit code and message, never an exception."""
-    from .state import State
+    from sync.state import State
     lines = Lines()
     try:
         settings = load()
@@ -880,7 +880,7 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
 def reloader(settings: Settings) -> Callable[[], Settings]:
     """The settings as cron would read them for each command: from their file again (a change is taken up at the
     next action), or these when they came from no file."""
-    from .config import load_settings
+    from sync.config import load_settings
     source = settings.source
     return (lambda: load_settings(str(source))) if source is not None else (lambda: settings)
 
@@ -892,7 +892,7 @@ def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layou
     """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
     recorded as that pass, of date `as_of`, in the pass's own transaction; with the pass's `summary`, also
     its figures per unit (the trends)."""
-    from .history_store import HistoryStore
+    from sync.history_store import HistoryStore
     record: Callable[[sqlite3.Connection, int], object] = HistoryStore(state).recorder(
         as_of, history.snapshot_rows(snapshot, plan, layout, where),
         figures=unit_figures(summary) if summary is not None else None,
@@ -904,8 +904,8 @@ def at_day_end(summary: Summary, plan: Plan, settings: Settings) -> Summary:
     """The same rows judged at the end of their date (flags.Rules.as_of_ended): what a pass records for the
     trends, so a recorded date's figures are those of a report or a dry run of that date, not of the hour the
     pass ran (a result due that day and still empty is missing once the day is over)."""
-    from . import dashboard
-    from .flags import Rules
+    from sync import dashboard
+    from sync.flags import Rules
     rules = Rules(summary.as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
                   settings.deadlines.due_soon_days, as_of_ended=True)
     rows = dashboard.evaluate([r.checked for r in summary.results], rules)
@@ -920,7 +920,7 @@ def unit_figures(summary: Summary) -> dict[str, tuple[int, int, int]]:
 
 def trends_for(state: State, settings: Settings, plan: Plan, save: bool) -> Callable[[Summary], list[TrendRow]]:
     """For PassOptions.trends: the "Diễn biến" rows of a pass, from what earlier passes recorded."""
-    from .history_store import HistoryStore
+    from sync.history_store import HistoryStore
 
     def rows(summary: Summary) -> list[TrendRow]:
         cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
@@ -932,7 +932,7 @@ def trends_for(state: State, settings: Settings, plan: Plan, save: bool) -> Call
 
 def not_recorded(state: State, as_of: dt.date) -> str | None:
     """Why a pass of date `as_of` records no history (dated before the last recorded pass), or None."""
-    from .history_store import HistoryStore
+    from sync.history_store import HistoryStore
     return HistoryStore(state).refusal(as_of)
 
 
@@ -944,8 +944,8 @@ def init_date(state: State, plan: Plan, laid_out: Snapshot, layout: Layout, toda
     pass, when no unit has typed anything yet (true then: the rows stood empty), the start of the plan's
     reporting year (1 December before it, ahead of ND 09/2019's first window from 15/12); else None: init
     records nothing and the first pass, of its own date, is the baseline (no date would be true for it)."""
-    from .history_store import HistoryStore
-    from .schema import UNIT_COLUMNS
+    from sync.history_store import HistoryStore
+    from sync.schema import UNIT_COLUMNS
     last = HistoryStore(state).last_date()
     if last is not None:
         return last
@@ -956,7 +956,7 @@ def init_date(state: State, plan: Plan, laid_out: Snapshot, layout: Layout, toda
 
 def after(snapshot: Snapshot, changes: WriteSet) -> Snapshot:
     """The snapshot with `changes` applied, as the workbook now holds it (no second read)."""
-    from .backends.memory import apply
+    from sync.backends.memory import apply
     tabs = copy.deepcopy(snapshot.tabs)
     apply(tabs, changes)
     return Snapshot(tabs, snapshot.token)
@@ -967,8 +967,8 @@ KIND_LABELS = {"baseline": "ghi nhận ban đầu", "added": "dòng mới", "del
 
 
 def _store(settings: Settings) -> HistoryStore:
-    from .history_store import HistoryStore
-    from .state import State
+    from sync.history_store import HistoryStore
+    from sync.state import State
     store = HistoryStore(State(settings.state))
     if store.first_date() is None:
         raise UserError(f"Chưa có lịch sử trong tệp trạng thái '{settings.state}': lịch sử bắt đầu từ lượt "
@@ -1000,7 +1000,7 @@ def _unit(text: str | None, plan: Plan, store: HistoryStore) -> str | None:
 
 
 def _column(text: str | None, layout: Layout, allowed: tuple[str, ...]) -> str | None:
-    from .text import fold
+    from sync.text import fold
     if text is None:
         return None
     if text in allowed:
@@ -1052,7 +1052,7 @@ class HistoryResult:
 def history_of(settings: Settings, plan: Plan, today: dt.date, query: HistoryQuery,
                lines: Lines | None = None) -> HistoryResult:
     """What units typed in the tracking tab: the changes that match `query`, or the rows at a day."""
-    from .state import State
+    from sync.state import State
     lines = lines or Lines()
     layout = settings.layout
     guard_state(settings, State(settings.state), plan, write=False)
@@ -1130,9 +1130,9 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
     import openpyxl
 
-    from .backends.local import apply_changes
-    from .layout import build_init
-    from .safe_cells import save_workbook, text_cell
+    from sync.backends.local import apply_changes
+    from sync.layout import build_init
+    from sync.safe_cells import save_workbook, text_cell
     name = layout.tabs["tracking"]
     init = build_init(plan, Snapshot({}), layout)
     changes = WriteSet(new_tabs=[name], formats=[f for f in init.formats if f.tab == name])
@@ -1168,8 +1168,8 @@ class RestoreResult:
 def restore(settings: Settings, ports: Ports, now: dt.datetime, request: RestoreRequest,
             lines: Lines | None = None) -> RestoreResult:
     """Put a row's cells back to what history recorded at a day: shown first, written with `yes`, recorded."""
-    from .passlog import new_pass_id
-    from .schema import LOG_COLUMNS
+    from sync.passlog import new_pass_id
+    from sync.schema import LOG_COLUMNS
     lines = lines or Lines()
     say = lines.say
     layout, plan, backend, state = settings.layout, ports.plan, ports.backend, ports.state
@@ -1218,8 +1218,8 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
                          f"{history.shown(n)}" for k, s, n in conflicts)
         raise UserError(f"Không khôi phục: có ô đã bị sửa sau lượt chạy gần nhất ({said}). Chạy 'python -m sync run' "
                         "để ghi nhận thay đổi đó rồi xem lại, hoặc thêm --force để ghi đè.")
-    from .merges import FIX
-    from .tables import merge_a1
+    from sync.merges import FIX
+    from sync.tables import merge_a1
     for k, _old, _new in changes:  # a merged cell holds one value for several rows: not one unit's to restore
         col = table.columns[k]
         for m in table.tab.merged:
@@ -1236,7 +1236,7 @@ def restore(settings: Settings, ports: Ports, now: dt.datetime, request: Restore
     for k, _old, new in changes:
         value = history.decode(new)
         writes.set(table.tab.name, live.row, table.columns[k], "" if value is None else value)
-    from .tables import refuse_overwrite
+    from sync.tables import refuse_overwrite
     refuse_overwrite(snapshot, layout.tabs["log"], "log", {"tracking": layout.tracking_columns,
                                                            "plan": layout.plan_columns}, backend.describe())
     log = snapshot.find_tab(layout.tabs["log"])
@@ -1288,7 +1288,7 @@ def write_output(output: Path, write: Callable[[Path], object], settings: Settin
     """A file a person asked for (`-o`): written atomically (sync.files), readable as the umask allows; a
     folder that cannot take it is the user's to fix (exit 2), not a bug. Never one of the job's own files
     (the units' workbook, the state file, the plan, the settings): a typo in `-o` must not replace them."""
-    from . import files
+    from sync import files
     if settings is not None:
         refuse_own_file(output, settings)
     if output.is_symlink():  # it would replace the file the link points to, perhaps another workbook
@@ -1322,8 +1322,8 @@ def refuse_own_file(output: Path, settings: Settings) -> None:
 def export_rows(results: list[RowResult], as_of: dt.date, tasks: Sequence[TaskState] = ()) -> list[dict[str, Any]]:
     """One flat row per tracking row, from the rows a pass computed (the same flags as the dashboard's), with
     its task's state (sync.tasks: the one rule the dashboard and the report use)."""
-    from .schema import ROLES, ROMAN, STATUSES, FlagKind
-    from .text import nfc
+    from sync.schema import ROLES, ROMAN, STATUSES, FlagKind
+    from sync.text import nfc
     task_states = {t.stt: t.label for t in tasks}
     out = []
     for r in results:
@@ -1347,7 +1347,7 @@ def export_rows(results: list[RowResult], as_of: dt.date, tasks: Sequence[TaskSt
 def with_products(frame: Any, summary: Summary) -> Any:
     """One column per kind of product (sync.products) before the date column: each counted row's products, the
     year to the date (empty for a row not counted)."""
-    from .products import DEFAULT_KINDS
+    from sync.products import DEFAULT_KINDS
     products = summary.products
     labels = products.labels if products else tuple(k.label for k in DEFAULT_KINDS)
     counts = [products.of_row(c.task.stt, c.unit.code) if products and c.counted and c.task and c.unit else None
@@ -1378,7 +1378,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     """Every tracking row flat, with its computed deadline, flags and errors, as of today or of `at`."""
     import pandas as pd  # only here: the pass does not pay for it
 
-    from .pipeline import PassOptions, compute
+    from sync.pipeline import PassOptions, compute
     lines = lines or Lines()
     plan, backend = ports.plan, ports.backend
     today = now.date()
@@ -1386,7 +1386,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     if as_of > today:
         raise UserError(f"--at {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
     if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/past.py)
-        from .past import source_for
+        from sync.past import source_for
         guard_state(settings, ports.state, plan, write=False)
         source = source_for(settings.state, plan, as_of, today)
     # the same computation as a dry run of that date (past.Source: a past day is judged at its end)
@@ -1401,7 +1401,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     frame = frame.rename(columns=EXPORT_COLUMNS)
     frame = with_products(frame, computed.summary)
     # what units typed stays inert text in the file, whatever opens it (sync/safe_cells.py)
-    from .safe_cells import csv_field, write_xlsx
+    from sync.safe_cells import csv_field, write_xlsx
     inert = frame.astype(object).map(csv_field)
     if output is None:
         return ExportResult(len(frame), as_of, inert.to_csv(index=False), None, lines.all())

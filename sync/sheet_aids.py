@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .guide import GuideFacts, differs, render
-from .plan import Plan
-from .schema import STATUSES, Layout, Status
-from .tables import Table
-from .text import bare_address, is_address
-from .workbook import InputRule, RowOwners, Snapshot, Styled, TabFormat, UnitRows, ViewSpec, WriteSet
+from sync.guide import GuideFacts, differs, render
+from sync.plan import Plan
+from sync.schema import STATUSES, Layout, Status
+from sync.tables import Table
+from sync.text import bare_address, is_address
+from sync.workbook import InputRule, RowOwners, Snapshot, Styled, TabFormat, UnitRows, ViewSpec, WriteSet
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from sync.config import Settings
 
 #: The filter view of each unit ("Đơn vị: <full name>") and the one of open items: their titles are how units
 #: find them (README, the guide), and how the job knows them.

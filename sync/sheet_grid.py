@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from .workbook import Cell, Chart, Styled
+from sync.workbook import Cell, Chart, Styled
 
 #: How much wider than plain text each row style is drawn (bold, larger fonts).
 STYLE_SCALE = {"title": 1.45, "section": 1.25, "header": 1.12, "total": 1.12, "subtitle": 1.05}

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from . import state_faults
-from .errors import SyncError
-from .products import DEFAULT_KINDS
+from sync import state_faults
+from sync.errors import SyncError
+from sync.products import DEFAULT_KINDS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passes (

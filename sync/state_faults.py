@@ -14,8 +14,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .errors import SyncError, Unreachable, UserError
-from .files import writable
+from sync.errors import SyncError, Unreachable, UserError
+from sync.files import writable
 
 KEY = "'state'"
 

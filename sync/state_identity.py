@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import UserError
-from .passlog import id_column
-from .schema import Layout
-from .state_faults import KEY, NEW_STATE
-from .workbook import Snapshot
+from sync.errors import UserError
+from sync.passlog import id_column
+from sync.schema import Layout
+from sync.state_faults import KEY, NEW_STATE
+from sync.workbook import Snapshot
 
 WORKBOOK, PLAN = "workbook", "plan"
 

@@ -14,19 +14,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .errors import UserError
-from .schema import (
-    HEADER_SYNONYMS,
-    JOB_COLUMNS,
-    JOB_TAB_TITLES,
-    LOG_COLUMNS,
-    PLAN_COLUMNS,
-    QUARTER_KEYS,
-    TRACKING_COLUMNS,
-)
-from .schema import TABS as _DEFAULT_TABS
-from .text import closest, fold, nfc
-from .workbook import Cell, Pos, Snapshot, Tab
+from sync.errors import UserError
+from sync.schema import HEADER_SYNONYMS, JOB_COLUMNS, JOB_TAB_TITLES, LOG_COLUMNS, PLAN_COLUMNS, QUARTER_KEYS, TRACKING_COLUMNS
+from sync.schema import TABS as _DEFAULT_TABS
+from sync.text import closest, fold, nfc
+from sync.workbook import Cell, Pos, Snapshot, Tab
 
 Merge = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based, inclusive)
 

@@ -15,12 +15,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .deadlines import ScheduleKind, format_date
-from .flags import Closure, RowResult, Rules, flags_for, owed_quarters
-from .plan import Task
-from .schema import STATUSES, FlagKind, Status
-from .text import nfc
-from .validation import Checked
+from sync.deadlines import ScheduleKind, format_date
+from sync.flags import Closure, RowResult, Rules, flags_for, owed_quarters
+from sync.plan import Task
+from sync.schema import STATUSES, FlagKind, Status
+from sync.text import nfc
+from sync.validation import Checked
 
 #: What an open task is waiting on, in the words of the task's state ("Đang thực hiện (thường xuyên)").
 ONGOING = {ScheduleKind.RECURRING: "thường xuyên", ScheduleKind.EVENT: "theo tiến độ Đề án, Kế hoạch"}

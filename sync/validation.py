@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from . import deadlines
-from .deadlines import DateError, Schedule, ScheduleKind, format_date
-from .plan import Plan, Task, Unit
-from .schema import ROMAN, STATUS_SYNONYMS, STATUSES, Status, status_key
-from .tables import Entry, as_stt
-from .text import closest, fold, nfc, whole_number
-from .workbook import Cell
+from sync import deadlines
+from sync.deadlines import DateError, Schedule, ScheduleKind, format_date
+from sync.plan import Plan, Task, Unit
+from sync.schema import ROMAN, STATUS_SYNONYMS, STATUSES, Status, status_key
+from sync.tables import Entry, as_stt
+from sync.text import closest, fold, nfc, whole_number
+from sync.workbook import Cell
 
 #: What a spreadsheet would evaluate (DESIGN.md §10, "bullets are text"): "=" anything; "+", "-" or "@" followed
 #: at once by a number, a cell reference (alone or before an operator: "-A1", "+B2*3"), a sheet reference or a

@@ -13,8 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from . import files
-from .errors import UserError
+from sync import files
+from sync.errors import UserError
 
 SUFFIX = ".da-gui.json"
 

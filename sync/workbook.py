@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .schema import BAND_COLOUR, HEADER_COLOUR
+from sync.schema import BAND_COLOUR, HEADER_COLOUR
 
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 Pos = tuple[int, int]  # (row, column), 1-based like the sheet
@@ -40,7 +40,7 @@ class Snapshot:
     token: Any = None  # the backend's notion of "version read", checked before writing
 
     def find_tab(self, name: str) -> Tab | None:
-        from .text import fold
+        from sync.text import fold
         return next((t for n, t in self.tabs.items() if fold(n) == fold(name)), None)
 
 

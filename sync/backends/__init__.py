@@ -1,21 +1,21 @@
 """Workbook backends behind the `sync.workbook.Backend` interface, chosen by the `backend` config key."""
 from __future__ import annotations
 
-from ..config import Settings
-from ..errors import UserError
-from ..workbook import Backend
+from sync.config import Settings
+from sync.errors import UserError
+from sync.workbook import Backend
 
 
 def open_backend(settings: Settings, rows_hint: int | None = None) -> Backend:
     """`rows_hint`: the tracking rows the plan expects, by which the Google backend reads in one request or two."""
     if settings.backend == "google":
         try:
-            from .google import GoogleBackend
+            from sync.backends.google import GoogleBackend
         except ImportError:
             raise UserError("Khóa cấu hình 'backend: google': bản này chưa có kết nối Google Sheets; "
                             "dùng 'backend: local'.") from None
         backend = GoogleBackend.from_settings(settings)
         backend.rows_hint = rows_hint
         return backend
-    from .local import LocalBackend
+    from sync.backends.local import LocalBackend
     return LocalBackend(settings.local.path, settings.local.owner_file_max_age_hours)

@@ -36,12 +36,12 @@ from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.utils import absolute_range_name
 
-from ..errors import StaleSnapshot, WriteUnknown
-from ..workbook import Snapshot, Tab, WriteSet
-from . import google_protect as protect
-from . import google_requests as bodies
-from .google_credentials import key_path, load_credentials, warn_if_shared
-from .google_http import AmbiguousWrite, BoundedHTTPClient, message_of, refusal
+from sync.errors import StaleSnapshot, WriteUnknown
+from sync.workbook import Snapshot, Tab, WriteSet
+from sync.backends import google_protect as protect
+from sync.backends import google_requests as bodies
+from sync.backends.google_credentials import key_path, load_credentials, warn_if_shared
+from sync.backends.google_http import AmbiguousWrite, BoundedHTTPClient, message_of, refusal
 
 __all__ = ["BoundedHTTPClient", "GoogleBackend", "load_credentials", "warn_if_shared"]
 

@@ -31,10 +31,10 @@ from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from ..budget import Deadline
-from ..errors import SyncError, Unreachable, UserError
-from .google_credentials import authorized_session
-from .google_requests import body_bytes
+from sync.budget import Deadline
+from sync.errors import SyncError, Unreachable, UserError
+from sync.backends.google_credentials import authorized_session
+from sync.backends.google_requests import body_bytes
 
 GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheets.googleapis.com
 #: The longest backoff between two tries, before jitter.

@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..tables import letters
-from ..text import fold
-from ..workbook import InputRule, RowOwners, TabFormat, ViewSpec, WriteSet
+from sync.tables import letters
+from sync.text import fold
+from sync.workbook import InputRule, RowOwners, TabFormat, ViewSpec, WriteSet
 
 Json = dict[str, Any]
 

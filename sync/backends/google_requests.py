@@ -20,12 +20,12 @@ from typing import Any
 
 from gspread.utils import absolute_range_name, convert_hex_to_colors_dict
 
-from ..deadlines import EXCEL_EPOCH
-from ..schema import FLAG_COLOURS
-from ..tables import below_merges, last_used_row, letters
-from ..workbook import Cell, Snapshot, Styled, TabFormat, WriteSet
-from . import google_protect as protect
-from . import google_render as render
+from sync.deadlines import EXCEL_EPOCH
+from sync.schema import FLAG_COLOURS
+from sync.tables import below_merges, last_used_row, letters
+from sync.workbook import Cell, Snapshot, Styled, TabFormat, WriteSet
+from sync.backends import google_protect as protect
+from sync.backends import google_render as render
 
 Json = dict[str, Any]
 

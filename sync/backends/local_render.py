@@ -21,8 +21,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 
-from ..sheet_grid import row_height, wrapped_lines
-from ..workbook import Chart, Styled
+from sync.sheet_grid import row_height, wrapped_lines
+from sync.workbook import Chart, Styled
 
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import files
-from ..errors import Unreachable, UserError
-from ..files import TEMP_SUFFIX, remove_leftovers, temp_prefix
+from sync import files
+from sync.errors import Unreachable, UserError
+from sync.files import TEMP_SUFFIX, remove_leftovers, temp_prefix
 
 __all__ = ["TEMP_SUFFIX", "Fingerprint", "check_readable", "check_writable", "damaged_part", "fingerprint",
            "os_error", "remove_leftovers", "replace_atomically", "temp_prefix", "where"]
