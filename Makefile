@@ -38,12 +38,12 @@ test-scale: $(VENV)/.dev-installed
 test-all: test test-scale
 
 demo: $(VENV)/.installed
-	$(PY) -m sync.demo --out data/demo.xlsx
+	$(PY) -m sync.entry.demo --out data/demo.xlsx
 	@echo "Mở data/demo.xlsx, tab 'Tổng hợp' (số liệu tính đến 20/09/2024)."
 
 # docs/dashboard.png: the demo's Tổng hợp tab as LibreOffice Calc draws it (needs soffice and pdftoppm)
 dashboard-png: $(VENV)/.installed
-	$(PY) -m sync.dashboard_png --out docs/dashboard.png
+	$(PY) -m sync.entry.dashboard_png --out docs/dashboard.png
 
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench

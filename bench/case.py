@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 from sync.backends.local import LocalBackend
-from sync.config import PROJECT_DIR, ReportSettings, Settings
-from sync.demo import seed, synthetic_plan
-from sync.pipeline import PassOptions, compute, run_pass
-from sync.plan import load_plan
-from sync.schema import Layout
+from sync.core.config import PROJECT_DIR, ReportSettings, Settings
+from sync.core.plan import load_plan
+from sync.core.schema import Layout
+from sync.entry.demo import seed, synthetic_plan
+from sync.usecases.pipeline import PassOptions, compute, run_pass
 
 AS_OF = dt.date(2024, 9, 20)
 PLAN = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
@@ -66,7 +66,7 @@ def compute_alone(rows: int, path: Path) -> dict:
 
 def init(rows: int, path: Path) -> None:
     """`init`'s work on a new workbook: the plan laid out, formatted, saved."""
-    from sync.layout import build_init
+    from sync.sheet.layout import build_init
     path.unlink(missing_ok=True)
     backend = LocalBackend(path)
     backend.write(backend.empty_snapshot(), build_init(plan_for(rows), backend.empty_snapshot(), Layout()))
@@ -75,7 +75,7 @@ def init(rows: int, path: Path) -> None:
 def history_at_o(rows: int, source: Path, out: Path) -> None:
     """`history --at D -o FILE.xlsx`'s work: the tracking tab's rows as they stood, laid out like `Theo dõi`
     (the source's rows stand in for history's: the writer is what is measured)."""
-    from sync.services import write_workbook
+    from sync.usecases.services import write_workbook
     layout = Layout()
     grid = LocalBackend(source).read().tabs[layout.tabs["tracking"]].rows
     out.unlink(missing_ok=True)
@@ -91,8 +91,8 @@ def floor(path: Path) -> None:
 def report(rows: int, path: Path) -> dict:
     """The 6-month and annual reports end to end: read, compute as of the cut-off, chart, .docx (with its
     landscape appendix) saved. The annual one is built a year later, so it reads the entries as of its date."""
-    from reports import build
-    from sync.periods import Period
+    from sync.core.periods import Period
+    from sync.usecases import report_build as build
     plan = plan_for(rows)
     settings = Settings(report=ReportSettings(out_dir=path.parent / f"reports-{rows}"))
     out: dict[str, float] = {}

@@ -28,15 +28,14 @@ import gspread
 from gspread.utils import ValueInputOption
 from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
+from bench.case import AS_OF, plan_for
 from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
-from sync.demo import seed
-from sync.pipeline import PassOptions, compute, run_pass
-from sync.schema import Layout
-from sync.workbook import Cell, Snapshot, Tab
+from sync.core.schema import Layout
+from sync.core.workbook import Cell, Snapshot, Tab
+from sync.entry.demo import seed
+from sync.usecases.pipeline import PassOptions, compute, run_pass
 from tests.google_helpers import SPREADSHEET_ID, write_key
-
-from bench.case import AS_OF, plan_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,18 +21,17 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sync import history
-from sync.backends.local import LocalBackend
-from sync.history_store import HistoryStore
-from sync.periods import cycle
-from sync.pipeline import PassOptions, PassResult, run_pass
-from sync.schema import Layout
-from sync.services import unit_figures
-from sync.state import State
-from sync.tables import locate
-from sync.workbook import Snapshot
-
 from bench.case import AS_OF, PLAN, plan_for, prepare
+from sync.backends.local import LocalBackend
+from sync.core import history
+from sync.core.periods import cycle
+from sync.core.schema import Layout
+from sync.core.tables import locate
+from sync.core.workbook import Snapshot
+from sync.state.history import HistoryStore
+from sync.state.store import State
+from sync.usecases.pipeline import PassOptions, PassResult, run_pass
+from sync.usecases.services import unit_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -1,5 +1,5 @@
 import sys
 
-from sync.cli import main
+from sync.entry.cli import main
 
 sys.exit(main())

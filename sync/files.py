@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.errors import SyncError, Unreachable, UserError
+from sync.core.errors import SyncError, Unreachable, UserError
 
 TEMP_MARK = ".cchc-"
 TEMP_SUFFIX = ".tmp"

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import yaml
 
-from sync.deadlines import ScheduleKind, parse_date
-from sync.errors import UserError
-from sync.plan import Plan, Unit, proposed_message, unassigned_message
-from sync.schema import HEADER_SYNONYMS, PLAN_COLUMNS
-from sync.text import closest, fold, nfc
+from sync.core.deadlines import ScheduleKind, parse_date
+from sync.core.errors import UserError
+from sync.core.plan import Plan, Unit, proposed_message, unassigned_message
+from sync.core.schema import HEADER_SYNONYMS, PLAN_COLUMNS
+from sync.core.text import closest, fold, nfc
 
 # The plan's columns are named once, in `schema` (PLAN_COLUMNS and HEADER_SYNONYMS: what the sheet's
 # `Kế hoạch` tab is called and what the Office renames it to); a Word appendix is read with those names and
@@ -933,7 +933,7 @@ def to_yaml(plan: dict, source: Path, drafts: list[Draft], today: dt.date | None
 
 def review(plan: dict, drafts: list[Draft], imported: Imported | None = None) -> list[str]:
     """What the Office must fill in or look at before using the draft; the same words as the loader's."""
-    from sync.deadlines import parse
+    from sync.core.deadlines import parse
     notes = [unassigned_message(d.stt) for d in drafts if d.unsure]
     for p in (imported.proposals if imported else []):
         notes.append(proposed_message(p.code, p.name, p.used))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.cli import main
+from sync.entry.cli import main
 
 
 def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:

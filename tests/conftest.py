@@ -11,9 +11,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
-from sync.cli import main
-from sync.config import PROJECT_DIR
-from sync.plan import load_plan
+from sync.core.config import PROJECT_DIR
+from sync.core.plan import load_plan
+from sync.entry.cli import main
 
 from .cli_helpers import in_process
 
@@ -93,7 +93,7 @@ def project(tmp_path, capsys, monkeypatch):
 @pytest.fixture(scope="session")
 def demo_workbook(tmp_path_factory) -> Path:
     """The demo workbook, built once per test process (seed and a pass); tests get their own copy."""
-    from sync.demo import build_demo
+    from sync.entry.demo import build_demo
     path = tmp_path_factory.mktemp("demo-template") / "wb.xlsx"
     build_demo(path, PLAN_PATH, AS_OF)
     return path

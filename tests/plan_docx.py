@@ -5,8 +5,8 @@ from pathlib import Path
 
 from docx import Document
 
-from sync.deadlines import format_date
-from sync.plan import Plan
+from sync.core.deadlines import format_date
+from sync.core.plan import Plan
 
 HEADER = ["STT", "Nhiệm vụ", "Kết quả/sản phẩm", "Tiến độ", "Phân công và cách thức thực hiện", "Ghi chú"]
 

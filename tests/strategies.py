@@ -11,8 +11,8 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from sync.schema import ROLES, STATUSES, TRACKING_COLUMNS, UNIT_COLUMNS
-from sync.tables import Entry
+from sync.core.schema import ROLES, STATUSES, TRACKING_COLUMNS, UNIT_COLUMNS
+from sync.core.tables import Entry
 
 TEXT = st.text(alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyÀÁẢÃẠàáạảãđĐ =+-@/.,0123456789 \n")),
                max_size=20)

@@ -1,28 +1,31 @@
-"""The package's shape, read from its source with `ast`: no import cycles in `sync/` and `reports/`, and the
-dependency direction core ← services ← entry points.
+"""The package's shape, read from its source with `ast`: its layers, and no import cycle between modules or
+between the folders of `sync/`.
 
 Every import counts, at module level or inside a function (a lazy import is still a dependency). The layers
-are named once, here (README's "How it is built" cites LAYERS).
+are named once, here (docs/design.md cites LAYERS); `python -m tests.architecture` prints the measures.
 """
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from sync.config import PROJECT_DIR
+from sync.core.config import PROJECT_DIR
 
-PACKAGES = ("sync", "reports")
+PACKAGES = ("sync",)
 
-#: The layers, outermost first. Every module of PACKAGES not named here is the core (domain, adapters, the
-#: report's content and rendering): it imports neither the use cases nor an entry point.
+#: The layers, outermost first, each a set of folders (or modules) of `sync/`. A module may import its own
+#: layer or one further in, never one further out: entry points → use cases → adapters → core. The use cases
+#: plug the adapters in; the core (plain data in, plain data out) imports no adapter.
 LAYERS = {
-    "entry points": ("sync.__main__", "sync.cli", "sync.daemon"),
-    "services": ("sync.services",),
+    "entry points": ("sync.__main__", "sync.entry"),
+    "use cases": ("sync.usecases",),
+    "adapters": ("sync.backends", "sync.state", "sync.mail", "sync.reports", "sync.plan_import", "sync.files"),
+    "core": ("sync.core", "sync.sheet"),
 }
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PROJECT_DIR).with_suffix("").parts)
+def module_name(path: Path, root: Path = PROJECT_DIR) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -104,45 +107,89 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def layer_of(name: str) -> int:
-    """0 for an entry point, 1 for the services, 2 for the core."""
+    """0 for an entry point, 1 for a use case, 2 for an adapter, 3 for the core; -1 for a module of no layer."""
     for rank, members in enumerate(LAYERS.values()):
-        if name in members:
+        if any(name == m or name.startswith(m + ".") for m in members):
             return rank
-    return len(LAYERS)
+    return -1
+
+
+def folder_of(name: str) -> str:
+    """The folder of `sync/` a module lives in (`sync.core.plan` → `sync.core`); a top-level module is its own."""
+    return ".".join(name.split(".")[:2])
+
+
+def folders(edges: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The import graph between the folders of `sync/`."""
+    out: dict[str, set[str]] = {}
+    for name, targets in edges.items():
+        out.setdefault(folder_of(name), set()).update(folder_of(t) for t in targets if folder_of(t) != folder_of(name))
+    return out
+
+
+def outward(edges: dict[str, set[str]]) -> list[str]:
+    """Every import that points to a layer further out than its own module's."""
+    return sorted(f"{name} → {target}" for name, targets in edges.items() for target in targets
+                  if layer_of(target) < layer_of(name))
 
 
 def test_the_graph_is_read_from_the_source():
     edges = graph()
-    assert "sync.plan" in edges["sync.services"]  # module level
-    assert "sync.backends" in edges["sync.services"]  # inside a function
-    assert "sync.services" in edges["sync.daemon"] and "sync.services" in edges["sync.cli"]
-    assert "sync.periods" in edges["reports.content"]  # across the two packages
-    assert set(LAYERS["entry points"]) | set(LAYERS["services"]) <= set(edges)  # no layer names a ghost
+    assert "sync.core.plan" in edges["sync.usecases.services"]  # module level
+    assert "sync.backends" in edges["sync.usecases.services"]  # inside a function
+    assert "sync.usecases.services" in edges["sync.entry.daemon"]
+    assert "sync.core.periods" in edges["sync.reports.content"]  # across folders
+
+
+def test_every_module_has_a_layer():
+    assert [name for name in graph() if name != "sync" and layer_of(name) < 0] == []
 
 
 def test_no_import_cycles():
     assert cycles(graph()) == []
 
 
-def test_the_cycle_finder_finds_one():  # the test above can fail
+def test_no_cycle_between_folders():
+    """`sync/core` and `sync/sheet` never import the report, the state, mail or a backend: the folders form
+    a one-way graph."""
+    assert cycles(folders(graph())) == []
+
+
+def test_the_cycle_finder_finds_one():  # the tests above can fail
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+    assert cycles(folders({"sync.core.x": {"sync.sheet.y"}, "sync.sheet.y": {"sync.core.z"}})) == [
+        ["sync.core", "sync.sheet"]]
 
 
 def test_dependencies_point_inwards():
-    """core ← services ← entry points: no module imports one of a layer further out than its own."""
-    wrong = sorted(f"{name} → {target}" for name, targets in graph().items() for target in targets
-                   if layer_of(target) < layer_of(name))
-    assert wrong == []
+    """entry points → use cases → adapters → core: no module imports one of a layer further out than its own."""
+    assert outward(graph()) == []
+
+
+def test_a_deliberate_violation_is_caught(tmp_path):
+    """The same reader on a planted tree: a core module that reads the state file, an adapter that calls a use
+    case, and a use case that calls the command line are each one outward import."""
+    for rel, source in {"sync/core/rules.py": "from sync.state import store\n",
+                        "sync/state/store.py": "def f():\n    from sync.usecases.run import run\n",
+                        "sync/usecases/run.py": "import sync.entry.cli\n",
+                        "sync/entry/cli.py": "from sync.usecases import run\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(source)
+    planted = {module_name(p, tmp_path): p for p in tmp_path.rglob("*.py")}
+    edges = {name: imports_of(name, path, set(planted)) for name, path in planted.items()}
+    assert outward(edges) == ["sync.core.rules → sync.state.store", "sync.state.store → sync.usecases.run",
+                              "sync.usecases.run → sync.entry.cli"]
 
 
 def test_the_daemon_never_goes_through_the_command_line():
-    assert "sync.cli" not in graph()["sync.daemon"]
+    assert "sync.entry.cli" not in graph()["sync.entry.daemon"]
 
 
-def test_reports_says_what_it_depends_on():
-    """reports/__init__.py's docstring: it builds on the core, and only services (and notify's file name of a
-    report) use it; the core's pure modules do not."""
-    users = sorted(name for name, targets in graph().items()
-                   if not name.startswith("reports") and any(t.startswith("reports") for t in targets))
-    assert users == ["sync.dashboard_png", "sync.notify", "sync.services"]
+def test_the_report_builds_on_the_core():
+    """sync/reports/__init__.py's docstring: the report's building blocks read the core; only use cases use them."""
+    edges = graph()
+    users = sorted({folder_of(name) for name, targets in edges.items()
+                    if not name.startswith("sync.reports") and any(t.startswith("sync.reports") for t in targets)})
+    assert users == ["sync.usecases"]
+    assert folders(edges)["sync.reports"] <= {"sync.core", "sync.sheet", "sync.files"}

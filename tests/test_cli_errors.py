@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 import yaml
 
-from sync.config import PROJECT_DIR
+from sync.core.config import PROJECT_DIR
 
 from .conftest import Project
 from .workbooks import col
@@ -78,7 +78,7 @@ def test_bad_config_value(project):
 
 
 def test_missing_config_file(project, capsys):
-    from sync.cli import main
+    from sync.entry.cli import main
     assert main(["run", "--config", str(project.root / "nope.yaml")]) == 2
     assert "nope.yaml" in capsys.readouterr().err
 
@@ -99,7 +99,7 @@ def test_a_day_in_either_form_is_the_same_day(inited_project):
 
 def test_a_workbook_changed_during_init_is_exit_3_not_a_bug(project, monkeypatch):
     from sync.backends.local import LocalBackend
-    from sync.errors import StaleSnapshot
+    from sync.core.errors import StaleSnapshot
 
     def moved(self, snapshot, changes):
         raise StaleSnapshot("bảng tính vừa được sửa")
@@ -120,7 +120,7 @@ def test_real_process_has_no_traceback(tmp_path):
 
 def test_config_from_environment(project, monkeypatch):
     monkeypatch.setenv("CCHC_CONFIG", str(project.config))
-    from sync.cli import main
+    from sync.entry.cli import main
     assert main(["init"]) == 0
     assert project.workbook.exists()
 
@@ -129,7 +129,7 @@ def test_status_reports_and_alerts(project):
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from sync.state import State
+    from sync.state.store import State
     code, out, _ = project.cli("status")
     assert code == 4 and "Chưa có" in out  # no good pass yet: stale
     state = State(project.root / "state.sqlite")
@@ -163,7 +163,7 @@ def test_the_example_config_documents_every_key():
     """settings.example.yaml is the Office's reference: every key the program reads appears in it."""
     from pydantic import BaseModel
 
-    from sync.config import PROJECT_DIR, Settings
+    from sync.core.config import PROJECT_DIR, Settings
     raw = yaml.safe_load((PROJECT_DIR / "config/settings.example.yaml").read_text(encoding="utf-8"))
 
     def missing(model: type[BaseModel], data: dict, prefix: str) -> list[str]:

@@ -13,10 +13,10 @@ import pytest
 import schedule
 from docx import Document
 
-from sync.config import PROJECT_DIR, load_settings
-from sync.daemon import Daemon
-from sync.services import Job, Outcome
-from sync.workdays import WorkCalendar
+from sync.core.config import PROJECT_DIR, load_settings
+from sync.core.workdays import WorkCalendar
+from sync.entry.daemon import Daemon
+from sync.usecases.services import Job, Outcome
 
 from .test_sending import LEADERS, configure, plan_with_emails
 

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.dashboard import KPI_LABELS, STATUS_LINES, UNIT_HEADERS, evaluate, render, summarize
-from sync.flags import Rules
-from sync.schema import Layout
-from sync.tables import Entry
-from sync.validation import check_all
+from sync.core.flags import Rules
+from sync.core.schema import Layout
+from sync.core.summary import KPI_LABELS, STATUS_LINES, evaluate, summarize
+from sync.core.tables import Entry
+from sync.core.validation import check_all
+from sync.sheet.dashboard import UNIT_HEADERS, render
 
 from .conftest import AS_OF
 
@@ -202,7 +203,7 @@ def test_lists_are_numbered_by_place_with_the_task_number_apart(plan):
 def test_every_second_row_of_each_list_is_banded_counting_from_its_header(plan):
     summary = pipeline(plan, [{"stt": 1, "unit": "Ban Biên tập", "status": "xong", "results": {}, "done_date": None,
                                 "evidence": "", "deadline": None}])
-    from sync.trends import Point, TrendRow
+    from sync.core.trends import Point, TrendRow
     cutoffs = [Point("cutoff", label, day) for label, day in (("Quý I", dt.date(2024, 3, 14)),
                                                              ("6 tháng", dt.date(2024, 6, 14)),
                                                              ("Quý III", dt.date(2024, 9, 14)))]
@@ -226,7 +227,7 @@ def test_list_rows_carry_no_cell_borders_so_merged_ranges_stay_cheap_to_open(dem
     (seconds on a long dashboard): list rows are banded instead, only header and total rows are boxed."""
     import openpyxl
 
-    from sync.schema import BAND_COLOUR, HEADER_COLOUR
+    from sync.core.schema import BAND_COLOUR, HEADER_COLOUR
     ws = openpyxl.load_workbook(demo_workbook)[Layout().tabs["dashboard"]]
     bordered = {r for row in ws.iter_rows() for c in row if c.border.top is not None and c.border.top.style
                 for r in [c.row]}

@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from sync.backends.local import LocalBackend
-from sync.demo import seed
-from sync.layout import build_init
-from sync.pipeline import PassOptions, run_pass
-from sync.schema import Layout
+from sync.core.schema import Layout
+from sync.entry.demo import seed
+from sync.sheet.layout import build_init
+from sync.usecases.pipeline import PassOptions, run_pass
 
 from .conftest import AS_OF
 from .test_google import api, backend, key  # noqa: F401  (fixtures)
@@ -242,7 +242,7 @@ def test_google_chart_deleted_by_hand_comes_back_and_copies_go(api, key, plan): 
 # --- the tracking tab: flags with their dates, colours still found, several messages readable --------------
 
 def test_flag_texts_carry_the_date_and_still_pick_their_row_colour():
-    from sync.schema import FLAG_COLOURS, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
+    from sync.core.schema import FLAG_COLOURS, flag_due_soon, flag_late, flag_missing, flag_overdue, flag_undated
     day = dt.date(2024, 6, 14)
     expected = {"overdue": "Quá hạn", "missing": "Thiếu kết quả", "due_soon": "Sắp đến hạn",
                 "late": "Hoàn thành trễ", "undated": "Chưa xác định hạn"}

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync import deadlines
-from sync.cli import main
-from sync.deadlines import DateError, parse, parse_date, result_period
+from sync.core import deadlines
+from sync.core.deadlines import DateError, parse, parse_date, result_period
+from sync.entry.cli import main
 
 D = dt.date
 
@@ -219,7 +219,7 @@ def test_ranges_and_lists_are_due_at_their_latest_date(phrase, due, start):
 
 def test_recurring_day_in_the_next_quarters_first_month():
     """"trước ngày 20 tháng đầu quý sau": the 20th of the next quarter's first month, not of this quarter's last."""
-    from sync.flags import result_deadline
+    from sync.core.flags import result_deadline
     schedule = parse("Hàng quý, trước ngày 20 tháng đầu quý sau", 2024)
     assert (schedule.kind, schedule.every, schedule.day, schedule.next_period) == ("recurring", "quarter", 20, True)
 
@@ -237,7 +237,7 @@ def test_recurring_day_in_the_next_quarters_first_month():
 
 
 def test_recurring_day_31_is_the_months_last_day_not_dropped():
-    from sync.flags import result_deadline
+    from sync.core.flags import result_deadline
     schedule = parse("Hàng quý, trước ngày 31 tháng cuối quý", 2024)
     assert schedule.day == 31
 
@@ -250,10 +250,10 @@ def test_recurring_day_31_is_the_months_last_day_not_dropped():
 
 
 def test_a_past_date_reads_a_result_as_due_on_the_rows_own_day(plan):
-    """sync.asof: a result typed for a quarter counts on a past date when its due day (the task's own, as the
+    """sync.core.asof: a result typed for a quarter counts on a past date when its due day (the task's own, as the
     flags use) is on or before that date; here the 10th, not the ND 09/2019 cut-off (the 14th)."""
-    from sync.asof import entries_as_of
-    from sync.tables import Entry
+    from sync.core.asof import entries_as_of
+    from sync.core.tables import Entry
     typed = Entry(row=2, stt=2, unit="Văn phòng Sở", status="Đang thực hiện", results={1: "Đã đăng 3 tin", 2: "",
                                                                                       3: "", 4: ""})
     by_tenth = {2: "Hàng quý, trước ngày 10 tháng cuối quý"}

@@ -6,9 +6,9 @@ import random
 from collections import Counter
 
 from sync.backends.memory import MemoryBackend
-from sync.demo import fill_values, sample_row, seed
-from sync.pipeline import PassOptions, run_pass
-from sync.schema import STATUSES, Layout, Status
+from sync.core.schema import STATUSES, Layout, Status
+from sync.entry.demo import fill_values, sample_row, seed
+from sync.usecases.pipeline import PassOptions, run_pass
 
 from .conftest import AS_OF
 

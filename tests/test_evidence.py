@@ -7,9 +7,9 @@ import json
 
 import openpyxl
 
-from reports import evidence
-from reports.evidence import DOC_NUMBER, Evidence
-from sync.periods import Period
+from sync.core.periods import Period
+from sync.reports import evidence
+from sync.reports.evidence import DOC_NUMBER, Evidence
 
 from .workbooks import col, values
 

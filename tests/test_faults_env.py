@@ -28,7 +28,7 @@ import openpyxl
 import pytest
 import yaml
 
-from sync.config import PROJECT_DIR
+from sync.core.config import PROJECT_DIR
 
 from .cli_helpers import in_process
 from .conftest import PLAN_PATH
@@ -233,8 +233,8 @@ def test_a_state_file_locked_by_another_program_is_busy_exit_3(site, monkeypatch
     """Another program holds SQLite's write lock longer than the busy wait: exit 3 (try again), not 1."""
     import datetime as dt
 
-    from sync.errors import Unreachable
-    from sync.state import State
+    from sync.core.errors import Unreachable
+    from sync.state.store import State
     holder = sqlite3.connect(site.state, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     connect = sqlite3.connect
@@ -251,7 +251,7 @@ def test_a_state_file_locked_by_another_program_is_busy_exit_3(site, monkeypatch
 
 def test_status_of_a_busy_state_file_waits_once(site, monkeypatch, capsys):
     """`status` on a state file another program holds: one busy wait (the message says how long), not two."""
-    from sync import cli
+    from sync.entry import cli
     holder = sqlite3.connect(site.state, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     connect, waits = sqlite3.connect, []
@@ -342,7 +342,7 @@ def test_sqlite_refusals_seen_by_a_normal_user_are_named(office_site, case):
         s.state.chmod(0o444)
     else:
         s.state.parent.chmod(0o555)
-    script = ("import datetime, sys\nfrom sync.state import State\nfrom sync.errors import SyncError\n"
+    script = ("import datetime, sys\nfrom sync.state.store import State\nfrom sync.core.errors import SyncError\n"
               f"try:\n    State({str(s.state)!r}).record_pass('run', datetime.datetime(2024, 9, 20), True, {{}})\n"
               "except SyncError as exc:\n    print(exc.exit_code, exc)\n")
     try:
@@ -382,7 +382,7 @@ def test_status_shows_what_init_wrote_not_figures_it_never_computed(tmp_path):
 def test_a_pass_that_never_ended_shows_as_unfinished(site):
     import datetime as dt
 
-    from sync.state import State
+    from sync.state.store import State
     State(site.state).begin_pass("run", dt.datetime(2024, 9, 20, 9, 0).astimezone())  # then killed
     text = assert_clean(site.cli("status"), 0, "DỞ", "chưa xong")
     assert "0 dòng" not in next(line for line in text.splitlines() if "DỞ" in line)
@@ -523,7 +523,7 @@ def test_a_password_that_breaks_the_yaml_is_not_echoed_either(tmp_path):
 
 
 def test_a_variable_name_in_password_env_is_accepted(tmp_path):
-    from sync.config import load_settings
+    from sync.core.config import load_settings
     cfg = tmp_path / "s.yaml"
     cfg.write_text("mail:\n  smtp:\n    password_env: CCHC_SMTP_PASSWORD_2\n", encoding="utf-8")
     assert load_settings(str(cfg)).mail.smtp.password_env == "CCHC_SMTP_PASSWORD_2"
@@ -532,7 +532,7 @@ def test_a_variable_name_in_password_env_is_accepted(tmp_path):
 @pytest.mark.parametrize("key", ["pass_id", "time", "emails"])
 def test_a_log_column_under_headers_is_refused_not_ignored(tmp_path, key):
     """`headers:` renames plan and tracking columns only; a Nhật ký column key was accepted and then ignored."""
-    from sync.schema import LOG_COLUMNS
+    from sync.core.schema import LOG_COLUMNS
     cfg, workbook = tmp_path / "s.yaml", tmp_path / "wb.xlsx"
     text = (f"local:\n  path: {workbook}\nstate: {tmp_path / 'st.sqlite'}\nheaders:\n  status: Trạng thái\n"
             f"  {key}: Cột khác\n")
@@ -558,7 +558,7 @@ def test_an_unknown_key_under_headers_names_the_closest_one(tmp_path):
 
 def test_every_header_key_the_config_accepts_renames_a_column():
     """Accepted means honoured: each key `headers:` takes changes the layout the job reads and writes."""
-    from sync.config import HEADER_KEYS, Settings
+    from sync.core.config import HEADER_KEYS, Settings
     for key in HEADER_KEYS:
         layout = Settings.model_validate({"headers": {key: "Tên mới"}}).layout
         assert "Tên mới" in {*layout.plan_columns.values(), *layout.tracking_columns.values()}, key
@@ -673,6 +673,6 @@ def test_a_settings_file_that_cannot_be_read_as_text(tmp_path, case):
     "argument command: invalid choice: 'rn' (choose from init, run, status)",         # Python 3.12.8+
 ])
 def test_argparse_wordings_of_other_python_versions(message):
-    from sync.problems import argparse_message
+    from sync.core.problems import argparse_message
     text = argparse_message(message)
     assert text.startswith("tham số LỆNH: lựa chọn 'rn' không có") and "có phải 'run'?" in text

@@ -18,9 +18,9 @@ import pytest
 
 from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
-from sync.demo import seed
-from sync.pipeline import PassOptions, run_pass
-from sync.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
+from sync.core.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
+from sync.entry.demo import seed
+from sync.usecases.pipeline import PassOptions, run_pass
 
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID, Waits, answer_late_quickly, write_key
@@ -478,7 +478,7 @@ def test_an_old_google_log_gets_the_id_column_and_keeps_its_lines(project, api, 
 
 
 def test_an_old_local_log_gets_the_id_column_and_one_line_per_pass(project, plan):
-    from sync.layout import build_init
+    from sync.sheet.layout import build_init
     wb_path = project.workbook
     wb_path.parent.mkdir(parents=True)
     local = LocalBackend(wb_path)

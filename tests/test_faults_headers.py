@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from sync.backends.memory import MemoryBackend
-from sync.demo import seed
-from sync.pipeline import run_pass
-from sync.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
-from sync.tables import is_close, letters
+from sync.core.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
+from sync.core.tables import is_close, letters
+from sync.entry.demo import seed
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID
@@ -454,7 +454,7 @@ def test_memory_backend_refuses_writes_into_merged_cells_and_a_pass_never_makes_
                                                           'status: "Trạng thái"']),
 ])
 def test_memory_backend_header_faults_stop_before_any_write(plan, change, says):
-    from sync.errors import UserError
+    from sync.core.errors import UserError
     b = MemoryBackend()
     seed(b, plan, AS_OF)
     change(b.tabs[TRACK].rows)

@@ -25,11 +25,11 @@ import pytest
 
 from sync.backends import owner_files, xlsx_file
 from sync.backends.local import LocalBackend
-from sync.config import PROJECT_DIR
-from sync.errors import StaleSnapshot
-from sync.layout import build_init
-from sync.plan import Plan, load_plan
-from sync.schema import Layout
+from sync.core.config import PROJECT_DIR
+from sync.core.errors import StaleSnapshot
+from sync.core.plan import Plan, load_plan
+from sync.core.schema import Layout
+from sync.sheet.layout import build_init
 
 from .conftest import AS_OF, PLAN_PATH
 from .workbooks import col, values, write_fast
@@ -221,12 +221,12 @@ def test_a_save_between_read_and_write_is_not_lost_to_the_kept_workbook(typed, m
 
 
 def build_big_workbook(path: Path, plan) -> None:
-    """The bench's 10,000-row workbook (`init` and the sample entries, sync.demo.seed) in a few seconds: the
+    """The bench's 10,000-row workbook (`init` and the sample entries, sync.entry.demo.seed) in a few seconds: the
     seed runs on the memory backend, the reference for what a backend holds, and its values are streamed
     to the file in openpyxl's write-only mode. Formatting (widths, dropdowns, colours) is left out: the race
     is about a unit's save surviving our write of a large file, and our pass writes the formats it needs."""
     from sync.backends.memory import MemoryBackend
-    from sync.demo import seed
+    from sync.entry.demo import seed
     memory = MemoryBackend()
     seed(memory, plan, AS_OF, mistakes=7)
     write_fast(path, {name: [[None if v == "" else v for v in row] for row in tab.rows]
@@ -239,10 +239,11 @@ def _big_workbook(request, tmp_path_factory) -> tuple[Path, Plan]:
     wait and copy; the file appears whole or not at all (os.replace)."""
     from filelock import FileLock
 
-    from sync.demo import synthetic_plan
-    from sync.plan import load_plan
+    from sync.core.plan import load_plan
+    from sync.entry.demo import synthetic_plan
     plan = synthetic_plan(load_plan(PLAN_PATH), 10000)
-    sources = ("sync/demo.py", "sync/layout.py", "sync/schema.py", "sync/backends/memory.py", str(PLAN_PATH),
+    sources = ("sync/entry/demo.py", "sync/sheet/layout.py", "sync/core/schema.py", "sync/backends/memory.py",
+               str(PLAN_PATH),
                "tests/workbooks.py", "tests/test_faults_local.py")
     key = hashlib.sha256(b"".join((PROJECT_DIR / f).read_bytes() for f in sources)).hexdigest()[:16]
     folder = Path(request.config.cache.mkdir("cchc-faults"))
@@ -260,7 +261,7 @@ def _big_workbook(request, tmp_path_factory) -> tuple[Path, Plan]:
 @pytest.mark.scale
 @pytest.mark.parametrize("rep", range(int(os.environ.get("CCHC_RACE_REPEAT_BIG", "1"))))
 def test_unit_save_survives_at_10000_rows(request, tmp_path_factory, tmp_path, monkeypatch, rep):
-    from sync.pipeline import PassOptions, run_pass
+    from sync.usecases.pipeline import PassOptions, run_pass
     cached, plan = _big_workbook(request, tmp_path_factory)
     path = tmp_path / "wb.xlsx"
     path.write_bytes(cached.read_bytes())
@@ -489,9 +490,9 @@ KILLED_PASS = r"""
 import os, signal, sys
 from pathlib import Path
 from sync.backends.local import LocalBackend
-from sync.layout import build_init
-from sync.plan import load_plan
-from sync.schema import Layout
+from sync.sheet.layout import build_init
+from sync.core.plan import load_plan
+from sync.core.schema import Layout
 
 class Killed(LocalBackend):
     def _temp_written(self, tmp):

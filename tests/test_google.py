@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from sync.backends.google import GoogleBackend, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
-from sync.demo import seed
-from sync.layout import build_init
-from sync.pipeline import PassOptions, run_pass
-from sync.schema import Layout
+from sync.core.schema import Layout
+from sync.entry.demo import seed
+from sync.sheet.layout import build_init
+from sync.usecases.pipeline import PassOptions, run_pass
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, answer_late_quickly, write_key
@@ -102,7 +102,7 @@ def test_init_then_run_in_three_requests_with_the_spreadsheets_scope_only(google
 @pytest.mark.parametrize(("rows", "hint", "requests"), [(76, 76, 3), (76, None, 4), (1500, 1500, 3),
                                                          (1500, ONE_READ_MAX_ROWS + 1, 4)])
 def test_three_requests_below_the_threshold_four_above_whatever_the_rows(api, key, plan, rows, hint, requests):
-    from sync.demo import synthetic_plan
+    from sync.entry.demo import synthetic_plan
     big = plan if rows == 76 else synthetic_plan(plan, rows)
     b = backend(api, key, rows_hint=hint, budget=60)  # 1,500 rows of HTTP under two parallel suites
     snap = b.read()
@@ -337,7 +337,7 @@ def test_the_stand_in_runs_by_hand_for_an_offline_trial(project, tmp_path):
     import subprocess
     import sys
 
-    from sync.config import PROJECT_DIR
+    from sync.core.config import PROJECT_DIR
     key_file = tmp_path / "standin-key.json"
     proc = subprocess.Popen([sys.executable, "-m", "tests.sheets_api", "--port", "0", "--write-key", str(key_file)],
                             stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR,

@@ -24,12 +24,12 @@ from sync.backends import google_requests as bodies
 from sync.backends.google import GoogleBackend
 from sync.backends.google_credentials import authorized_session, confined_session, load_credentials
 from sync.backends.memory import MemoryBackend
-from sync.deadlines import EXCEL_EPOCH
-from sync.demo import seed
-from sync.errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
-from sync.pipeline import PassOptions, compute
-from sync.schema import LOG_COLUMNS, Layout
-from sync.workbook import Chart, Snapshot, Styled, Tab, WriteSet
+from sync.core.deadlines import EXCEL_EPOCH
+from sync.core.errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
+from sync.core.schema import LOG_COLUMNS, Layout
+from sync.core.workbook import Chart, Snapshot, Styled, Tab, WriteSet
+from sync.entry.demo import seed
+from sync.usecases.pipeline import PassOptions, compute
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
@@ -231,7 +231,7 @@ def test_the_chart_is_kept_by_its_title_updated_in_place_and_copies_deleted():
 
 
 def test_a_real_init_and_pass_build_bodies_the_api_takes(seeded, plan):
-    from sync.layout import build_init
+    from sync.sheet.layout import build_init
     empty = Snapshot({})
     init = bodies.build({}, empty, build_init(plan, empty, Layout()), ACCOUNT)
     contract.check_body(BATCH, {"requests": init})
@@ -554,7 +554,7 @@ def _applied(requests_parts: list[list[dict]]):
 def test_a_write_over_the_limit_is_split_in_order_each_part_under_it_same_sheet_after(seeded, plan):
     """The pass's requests cut to 30 kB bodies (at 10,000 rows the cut is 2 MB): every body fits, the dashboard's
     one grid rewrite is cut into bands of rows, and the sheet after the parts is the sheet after the one write."""
-    from sync.layout import build_init
+    from sync.sheet.layout import build_init
     empty = Snapshot({})
     init = bodies.build({}, empty, build_init(plan, empty, Layout()), ACCOUNT, sheet_id=iter(range(500, 600)).__next__)
     snap = seeded.read()
@@ -580,7 +580,7 @@ def test_a_split_write_re_reads_the_row_keys_before_a_later_part_and_logs_once(a
     """Over HTTP with 6 kB bodies: each part after the first that addresses `Theo dõi` re-reads its keys first;
     a unit inserting a row between two parts stops the write (the next attempt redoes it on the rows as they
     are now), and the pass's line is written once, in the last part."""
-    from sync.pipeline import run_pass
+    from sync.usecases.pipeline import run_pass
 
     from .test_google import backend as http_backend
     b = http_backend(api, key, budget=60)

@@ -13,14 +13,14 @@ import sqlite3
 import openpyxl
 import pytest
 
-from sync import history
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
-from sync.demo import seed
-from sync.history_store import HistoryStore
-from sync.schema import LOG_COLUMNS, Layout
-from sync.state import State
-from sync.workbook import WriteSet
+from sync.core import history
+from sync.core.schema import LOG_COLUMNS, Layout
+from sync.core.workbook import WriteSet
+from sync.entry.demo import seed
+from sync.state.history import HistoryStore
+from sync.state.store import State
 
 from .conftest import AS_OF
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
@@ -236,7 +236,7 @@ def test_at_gives_the_entries_as_they_stood_typed_as_typed(demo_project):
 
 
 def _plan(p):
-    from sync.plan import load_plan
+    from sync.core.plan import load_plan
 
     from .conftest import PLAN_PATH
     return load_plan(PLAN_PATH)
@@ -338,7 +338,7 @@ def test_no_backend_writes_a_unit_cell_unless_the_writeset_says_so(tmp_path, pla
         b.write(snap, ws)
         assert b.read().tabs["Theo dõi"].cell(2, 6) == "Hoàn thành"
     # a pass declares every tracking column but its own two as the units'
-    from sync.pipeline import PassOptions, compute
+    from sync.usecases.pipeline import PassOptions, compute
     writes = compute(b.read(), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)), "test").writes
     header = b.read().tabs["Theo dõi"].rows[0]
     guarded = {header[c - 1] for c in writes.unit_columns["Theo dõi"]}
@@ -357,7 +357,7 @@ def test_export_is_one_flat_table_with_deadline_state_and_flags(demo_ran_project
     assert len(rows) == 76
     vp3 = next(r for r in rows if r["STT"] == "3" and r["Mã đơn vị"] == "VP")
     assert vp3["Tình trạng"] == "Hoàn thành" and vp3["Hạn hoàn thành (tính được)"]
-    # the task's state (sync.tasks) beside each row: one value per task, the lead's, on every row of it
+    # the task's state (sync.core.tasks) beside each row: one value per task, the lead's, on every row of it
     assert len({r["Tình trạng nhiệm vụ"] for r in rows if r["STT"] == "4"}) == 1
     task4 = next(r["Tình trạng nhiệm vụ"] for r in rows if r["STT"] == "4")
     assert task4.startswith("Chậm tiến độ") and "hạn 30/06/2024" in task4
@@ -746,8 +746,8 @@ def _summary(**extra):
 
 
 def test_a_pass_summary_packs_and_unpacks_whatever_it_holds():
-    from sync.products import DEFAULT_KINDS
-    from sync.state import pack_summary, unpack_summary
+    from sync.core.products import DEFAULT_KINDS
+    from sync.state.store import pack_summary, unpack_summary
     default = {k.label: n for k, n in zip(DEFAULT_KINDS, (908, 424, 0, 366, 0, 0), strict=True)}
     tasks = {"tasks_done": 3, "tasks_in_progress": 13, "tasks_not_started": 1, "tasks_cancelled": 0, "tasks_late": 1}
     cases = [_summary(), _summary(products=default), _summary(products={"tin, bài": 5, "khác": 2}),

@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 import yaml
 
-from sync import services
-from sync.safe_cells import csv_field, text_cell
-from sync.schema import Layout
-from sync.state import State
+from sync.core.schema import Layout
+from sync.sheet.safe_cells import csv_field, text_cell
+from sync.state.store import State
+from sync.usecases import services
 
 from .conftest import AS_OF, PLAN_PATH
 from .smtp import Inbox, start
@@ -366,7 +366,7 @@ def _python_m_sync(project, *args, stdout=None, file_limit: int | None = None):
         if file_limit is not None:  # a write past it fails with EFBIG, as on a full disk
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
-    from sync.config import PROJECT_DIR
+    from sync.core.config import PROJECT_DIR
     env = {**{k: v for k, v in os.environ.items() if k != "CCHC_DEBUG"}, "PYTHONPATH": str(PROJECT_DIR)}
     return subprocess.run([sys.executable, "-m", "sync", *args, "--config", str(project.config)], cwd=project.root,
                           stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -393,7 +393,7 @@ def test_a_control_character_in_a_report_text_is_exit_2_naming_the_key(project, 
 
 
 def test_an_opening_written_over_several_lines_is_one_paragraph(project):
-    from sync.config import load_settings
+    from sync.core.config import load_settings
     project.write_config({"report": {"opening": "Thực hiện {plan_title},\r\n{issuer} báo cáo\nnhư sau:"}})
     assert load_settings(str(project.config)).report.opening == "Thực hiện {plan_title}, {issuer} báo cáo như sau:"
 

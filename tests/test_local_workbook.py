@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.backends.local import LocalBackend
-from sync.errors import StaleSnapshot
-from sync.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
+from sync.core.errors import StaleSnapshot
+from sync.core.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
 from .conftest import AS_OF
 from .strategies import CELL, UNIT_COLS
@@ -221,7 +221,7 @@ def test_stale_snapshot_is_refused(inited):
     backend = LocalBackend(inited.workbook)
     snapshot = backend.read()
     edit(inited.workbook, TRACK, {(2, 6): "Hoàn thành"})
-    from sync.workbook import WriteSet
+    from sync.core.workbook import WriteSet
     with pytest.raises(StaleSnapshot):
         backend.write(snapshot, WriteSet())
 
@@ -230,8 +230,8 @@ def test_stale_snapshot_is_refused(inited):
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, plan):
-    from sync.layout import build_init
-    from sync.schema import Layout
+    from sync.core.schema import Layout
+    from sync.sheet.layout import build_init
     path = tmp_path_factory.mktemp("tpl") / "wb.xlsx"
     backend = LocalBackend(path)
     backend.write(backend.empty_snapshot(), build_init(plan, backend.empty_snapshot(), Layout()))
@@ -244,8 +244,8 @@ def template(tmp_path_factory, plan):
                              max_size=40))
 @pytest.mark.long
 def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
-    from sync.pipeline import PassOptions, run_pass
-    from sync.schema import Layout
+    from sync.core.schema import Layout
+    from sync.usecases.pipeline import PassOptions, run_pass
     path = tmp_path / "wb.xlsx"
     shutil.copy(template, path)
     edit(path, TRACK, edits)
@@ -279,8 +279,8 @@ def test_one_row_height_formula_for_a_pass_init_and_the_dashboard():
     from openpyxl.styles import Alignment
 
     from sync.backends.local import apply_changes
-    from sync.sheet_grid import Grid, row_height, wrapped_lines
-    from sync.workbook import TabFormat, WriteSet
+    from sync.core.workbook import TabFormat, WriteSet
+    from sync.sheet.grid import Grid, row_height, wrapped_lines
 
     width = 30.0
     text = ("Thiếu minh chứng: ghi số văn bản hoặc đường dẫn tới sản phẩm.\n"

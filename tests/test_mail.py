@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from sync.config import MailSettings
-from sync.errors import Unreachable, UserError
-from sync.mail import DOCX, Attachment, Outbox, SmtpSender, build_message
+from sync.core.config import MailSettings
+from sync.core.errors import Unreachable, UserError
+from sync.mail.mailer import DOCX, Attachment, Outbox, SmtpSender, build_message
 
 from .smtp import Inbox, free_port
 

@@ -6,15 +6,15 @@ import json
 
 import openpyxl
 
-from sync import office_texts
 from sync.backends.memory import MemoryBackend
-from sync.layout import build_init
-from sync.office_texts import MAX_CHARS, check, section_key
-from sync.periods import Period
-from sync.pipeline import PassOptions, compute, run_pass
-from sync.schema import OFFICE_COLUMNS, Layout
-from sync.tables import locate
-from sync.workbook import Snapshot, Tab
+from sync.core import office_texts
+from sync.core.office_texts import MAX_CHARS, check, section_key
+from sync.core.periods import Period
+from sync.core.schema import OFFICE_COLUMNS, Layout
+from sync.core.tables import locate
+from sync.core.workbook import Snapshot, Tab
+from sync.sheet.layout import build_init
+from sync.usecases.pipeline import PassOptions, compute, run_pass
 
 from .conftest import AS_OF
 from .test_google import api, key  # noqa: F401  (fixtures: the Sheets stand-in and a key for it)
@@ -205,7 +205,7 @@ def test_local_init_adds_the_tab_to_an_older_workbook_and_a_pass_checks_it(demo_
 
 
 def test_gather_gives_the_report_the_periods_valid_paragraphs(demo_project, monkeypatch):
-    from reports import build
+    from sync.usecases import report_build as build
 
     _type_xlsx(demo_project.workbook, [["Quý III/2024", "Chỉ đạo, điều hành", "Sở ban hành Công văn số 1."],
                                        ["2024Q3", "Kiến nghị", "=1+1"],

@@ -8,10 +8,10 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
-from sync.errors import Unreachable
-from sync.layout import build_init
-from sync.pipeline import PassOptions, run_pass
-from sync.schema import Layout
+from sync.core.errors import Unreachable
+from sync.core.schema import Layout
+from sync.sheet.layout import build_init
+from sync.usecases.pipeline import PassOptions, run_pass
 
 from .conftest import AS_OF
 

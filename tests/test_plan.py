@@ -1,8 +1,8 @@
 import pytest
 
-from sync.errors import UserError
-from sync.plan import load_plan
-from sync.text import fold
+from sync.core.errors import UserError
+from sync.core.plan import load_plan
+from sync.core.text import fold
 
 
 def test_seventeen_tasks_every_column(plan):

@@ -10,7 +10,7 @@ from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.plan import load_plan
+from sync.core.plan import load_plan
 
 from .plan_docx import write_plan_docx
 from .plan_shapes import write_sentence_plan, write_two_row_plan
@@ -438,8 +438,8 @@ def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
     """Finding 19: one list of the plan's column names (schema) serves the sheet and the import; the import only
     adds words Word plans use. "Thời hạn" differs on purpose: in a Word plan it heads the Tiến độ phrase
     (schedule), in the sheet it is a renamed `Hạn hoàn thành` (a date, `deadline`, which the import has not)."""
+    from sync.core.schema import HEADER_SYNONYMS, PLAN_COLUMNS
     from sync.plan_import import _header_key
-    from sync.schema import HEADER_SYNONYMS, PLAN_COLUMNS
     for key in ("stt", "task", "results", "schedule", "assignment", "lead", "support", "note"):
         for words in (PLAN_COLUMNS[key], *HEADER_SYNONYMS[key]):
             assert _header_key(words) == key, (words, key)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync import products
-from sync.products import DEFAULT_KINDS, Row, count, kinds_named, read, row_counts, with_settings
+from sync.core import products
+from sync.core.products import DEFAULT_KINDS, Row, count, kinds_named, read, row_counts, with_settings
 
 NEWS, MEET, PEOPLE, DOCS, PRINT, SHOWS = (k.label for k in DEFAULT_KINDS)
 D = dt.date
@@ -237,7 +237,7 @@ def test_report_says_when_its_figures_miss_the_cut_off_days_typing(demo_project)
 
 
 def test_the_gap_sentence_counts_the_days():
-    from sync.typing_gap import gap_warning
+    from sync.core.typing_gap import gap_warning
     assert gap_warning(D(2024, 9, 14), D(2024, 9, 14), True) is None
     assert gap_warning(None, D(2024, 9, 14), True) is None
     said = gap_warning(D(2024, 9, 11), D(2024, 9, 14), True)

@@ -16,17 +16,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync import deadlines
 from sync.backends.memory import MemoryBackend, apply
-from sync.dashboard import STATUS_LINES, RowResult, evaluate, summarize
-from sync.flags import Rules
-from sync.history import tracking_table
-from sync.layout import build_init
-from sync.pipeline import PassOptions, compute
-from sync.plan import load_plan
-from sync.schema import TRACKING_COLUMNS, Layout
-from sync.tables import Entry, read_entries
-from sync.validation import check_all, resolve_schedule
+from sync.core import deadlines
+from sync.core.flags import Rules
+from sync.core.history import tracking_table
+from sync.core.plan import load_plan
+from sync.core.schema import TRACKING_COLUMNS, Layout
+from sync.core.summary import STATUS_LINES, RowResult, evaluate, summarize
+from sync.core.tables import Entry, read_entries
+from sync.core.validation import check_all, resolve_schedule
+from sync.sheet.layout import build_init
+from sync.usecases.pipeline import PassOptions, compute
 
 from .conftest import PLAN_PATH
 from .strategies import CELL, PHRASE, entries

@@ -19,15 +19,15 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from reports import chart
-from reports.content import vn_date
-from reports.outline import count
-from sync import periods
-from sync.cli import main
-from sync.config import PROJECT_DIR
-from sync.dashboard import UnitLine
-from sync.state import State
-from sync.text import nfc
+from sync.core import periods
+from sync.core.config import PROJECT_DIR
+from sync.core.summary import UnitLine
+from sync.core.text import nfc
+from sync.entry.cli import main
+from sync.reports import chart
+from sync.reports.content import vn_date
+from sync.reports.outline import count
+from sync.state.store import State
 
 from .conftest import Project
 from .workbooks import labelled, values
@@ -367,7 +367,7 @@ def test_nothing_internal_in_the_document_and_the_companion_file_holds_it(built_
 
 
 def test_every_style_the_document_names_is_defined(built_demo):
-    """Paragraphs and tables take their styles by id (reports/document.py): an id that the template does not
+    """Paragraphs and tables take their styles by id (sync/reports/document.py): an id that the template does not
     define would leave Word falling back to Normal without a word, so each one is checked here."""
     from docx.oxml.ns import qn
     _, doc, _ = built_demo("--quarter", "2024Q3")
@@ -408,7 +408,7 @@ def test_a_chart_is_drawn_once_per_data_and_title():
 def test_naming_a_report_file_never_loads_matplotlib():
     """The daemon's "already sent?" checks and the sending of a report kept as sent need the report's file name
     only: matplotlib (half a second of CPU to import) is loaded by the first chart drawn."""
-    code = "import sys, reports.build, sync.notify; print('matplotlib' in sys.modules)"
+    code = "import sys, sync.usecases.report_build, sync.usecases.notify; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
     assert done.stdout.strip() == "False"
 
@@ -511,8 +511,8 @@ def test_a_period_lists_its_own_quarters_missing_results(demo_project, plan, key
     not there is missing in the report of the cut-off, and in a dry run of that (past) date; a pass during the
     cut-off day itself does not flag it yet: the unit still has the day (deadlines.day_over)."""
     from sync.backends.local import LocalBackend
-    from sync.pipeline import PassOptions, run_pass
-    from sync.schema import Layout
+    from sync.core.schema import Layout
+    from sync.usecases.pipeline import PassOptions, run_pass
     cutoff = periods.parse(key).cutoff(14)
     result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20", "--as-of", cutoff.isoformat())
     book = openpyxl.load_workbook(demo_project.root / result["annex"])  # the Office's list, not the document's

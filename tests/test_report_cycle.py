@@ -11,25 +11,25 @@ import openpyxl
 import pytest
 from docx import Document
 
-from reports import build
-from reports.outline import count
-from sync.asof import entries_as_of
 from sync.backends.local import LocalBackend
-from sync.config import Settings
-from sync.dashboard import KPI_LABELS
-from sync.demo import seed, synthetic_plan
-from sync.letters import report_body
-from sync.periods import Period
-from sync.pipeline import PassOptions, run_pass
-from sync.schema import Layout
-from sync.tables import Entry
+from sync.core.asof import entries_as_of
+from sync.core.config import Settings
+from sync.core.periods import Period
+from sync.core.schema import Layout
+from sync.core.summary import KPI_LABELS
+from sync.core.tables import Entry
+from sync.entry.demo import seed, synthetic_plan
+from sync.mail.letters import report_body
+from sync.reports.outline import count
+from sync.usecases import report_build as build
+from sync.usecases.pipeline import PassOptions, run_pass
 
 from .test_sending import LEADERS, configure
 from .workbooks import values
 
 
 def _plan(project):
-    from sync.plan import load_plan
+    from sync.core.plan import load_plan
 
     from .conftest import PLAN_PATH
     return load_plan(PLAN_PATH)
@@ -117,7 +117,7 @@ def test_as_of_view_counts_a_later_completion_as_in_progress_and_drops_later_res
 
 
 def test_a_past_data_date_turns_a_later_completion_into_work_in_progress_not_an_error(demo_project):
-    from sync.deadlines import parse_date
+    from sync.core.deadlines import parse_date
     as_of = dt.date(2024, 3, 14)
     grid = values(demo_project.workbook)["Theo dõi"]
     head = list(grid[0])
@@ -216,10 +216,10 @@ def test_a_forced_rebuild_without_send_leaves_the_witness_naming_the_file_that_w
 
 
 def test_the_witness_is_written_after_each_recipient(demo_project, monkeypatch):
-    import sync.notify
-    from sync.errors import Unreachable
+    import sync.usecases.notify
+    from sync.core.errors import Unreachable
     configure(demo_project)
-    real = sync.notify.open_sender
+    real = sync.usecases.notify.open_sender
 
     def second_fails(settings):
         sender = real(settings)
@@ -233,12 +233,12 @@ def test_the_witness_is_written_after_each_recipient(demo_project, monkeypatch):
                 return sender.send(msg)
         return Sender()
 
-    monkeypatch.setattr(sync.notify, "open_sender", second_fails)
+    monkeypatch.setattr(sync.usecases.notify, "open_sender", second_fails)
     code, _, _ = demo_project.cli("report", "--period", "2024Q3", "--send", "--date", "2024-09-16")
     assert code == 3
     [witness] = (demo_project.root / "reports/out").glob("*.da-gui.json")
     assert list(json.loads(witness.read_text(encoding="utf-8"))["sent"]) == [LEADERS[0]]
-    monkeypatch.setattr(sync.notify, "open_sender", real)
+    monkeypatch.setattr(sync.usecases.notify, "open_sender", real)
     code, _, err = demo_project.cli("report", "--period", "2024Q3", "--send", "--date", "2024-09-16")
     assert code == 0, err  # the ledger knows the first one: only the second goes now
     assert sorted(m["To"] for m in _outbox(demo_project)) == sorted(LEADERS)
@@ -333,8 +333,8 @@ def test_the_charts_bars_add_up_to_every_counted_row_an_unknown_status_counted_a
     """The demo has a status no one can read: the report's chart counts it as not started, as the task rule does
     (nothing internal in the document), so each unit's bar is its tasks and all bars together the counted rows; the
     colours are the dashboard's."""
-    from reports import chart
-    from sync.dashboard import STATUS_COLOURS
+    from sync.sheet.dashboard import STATUS_COLOURS
+    from sync.reports import chart
     settings = Settings(report={"out_dir": demo_project.root / "out"}, local={"path": demo_project.workbook})
     now = dt.datetime(2024, 9, 20, 8, 0)
     report = build.gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),

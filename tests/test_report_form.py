@@ -10,8 +10,8 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from reports import measure
-from reports.document import HEADING_STYLE, LANDSCAPE_WIDTH_CM, TABLE_STYLE, TEXT_WIDTH_CM
+from sync.reports import measure
+from sync.reports.document import HEADING_STYLE, LANDSCAPE_WIDTH_CM, TABLE_STYLE, TEXT_WIDTH_CM
 
 PT_PER_MM = 72 / 25.4
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,

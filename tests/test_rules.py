@@ -3,12 +3,12 @@ import datetime as dt
 
 import pytest
 
-from sync.dashboard import evaluate, summarize
-from sync.deadlines import day_over
-from sync.flags import Rules
-from sync.schema import Status
-from sync.tables import Entry
-from sync.validation import check_all
+from sync.core.deadlines import day_over
+from sync.core.flags import Rules
+from sync.core.schema import Status
+from sync.core.summary import evaluate, summarize
+from sync.core.tables import Entry
+from sync.core.validation import check_all
 
 D = dt.date
 AS_OF = D(2024, 9, 20)
@@ -263,8 +263,8 @@ def test_quarterly_result_due_by_the_day_the_plan_sets(plan):
                                     "Hàng quý, trước ngày 20 tháng đầu quý sau", "Hằng tháng, trước ngày 5 tháng sau",
                                     "Quý IV/2024 - Quý I/2025", "Định kỳ 6 tháng", "01 bài/tháng"])
 def test_plan_tab_deadline_reads_back_as_the_same_schedule(phrase):
-    from sync.deadlines import parse
-    from sync.layout import describe_schedule
+    from sync.core.deadlines import parse
+    from sync.sheet.layout import describe_schedule
     schedule = parse(phrase, 2024)
     again = parse(describe_schedule(schedule), 2024)
     assert (again.kind, again.due, again.every, again.day, again.next_period) == (

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from sync.backends.local import LocalBackend
-from sync.demo import synthetic_plan
-from sync.layout import build_init
-from sync.schema import Layout
-from sync.services import write_workbook
+from sync.core.schema import Layout
+from sync.entry.demo import synthetic_plan
+from sync.sheet.layout import build_init
+from sync.usecases.services import write_workbook
 
 pytestmark = pytest.mark.scale
 

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from filelock import FileLock
 
-import sync.mail
-import sync.notify
-from sync.mail import DOCX
-from sync.schema import LOG_COLUMNS
-from sync.state import State
+import sync.mail.mailer
+import sync.usecases.notify
+from sync.core.schema import LOG_COLUMNS
+from sync.mail.mailer import DOCX
+from sync.state.store import State
 
 from .conftest import PLAN_PATH
 from .smtp import Inbox, self_signed, start
@@ -106,7 +106,7 @@ class Crash(BaseException):
 def test_crash_between_recipients_then_rerun_gives_each_one_copy(demo_project, inbox, monkeypatch):
     controller, box = inbox
     configure(demo_project, controller.port)
-    real = sync.mail.open_sender
+    real = sync.mail.mailer.open_sender
 
     def crashing(settings):
         sender = real(settings)
@@ -119,13 +119,13 @@ def test_crash_between_recipients_then_rerun_gives_each_one_copy(demo_project, i
         sender.send = send_then_die
         return sender
 
-    monkeypatch.setattr(sync.notify, "open_sender", crashing)
+    monkeypatch.setattr(sync.usecases.notify, "open_sender", crashing)
     with pytest.raises(Crash):
         demo_project.cli("report", "--quarter", "2024Q3", "--send")
     state = State(demo_project.root / "state.sqlite")
     assert state.sent_to("report", "2024Q3") == [LEADERS[0]]
     assert state.send_status("report", "2024Q3", LEADERS[1]) == "sending"  # never marked sent
-    monkeypatch.setattr(sync.notify, "open_sender", real)
+    monkeypatch.setattr(sync.usecases.notify, "open_sender", real)
     assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
     assert [box.count_for(a) for a in LEADERS] == [1, 1]
 
@@ -243,11 +243,11 @@ def tls_inbox(tmp_path, monkeypatch):
 
 
 def _trust(monkeypatch, context):
-    real = sync.mail.SmtpSender.__init__
+    real = sync.mail.mailer.SmtpSender.__init__
 
     def init(self, settings, ctx=None, **kw):
         real(self, settings, context or ctx, **kw)
-    monkeypatch.setattr(sync.mail.SmtpSender, "__init__", init)
+    monkeypatch.setattr(sync.mail.mailer.SmtpSender, "__init__", init)
 
 
 def test_starttls_and_auth_with_a_self_signed_certificate(demo_project, tls_inbox, monkeypatch):

@@ -1,4 +1,4 @@
-"""The use cases (sync/services.py) on fakes: the send ledger's exactly-once with a fake sender, in
+"""The use cases (sync/usecases/services.py) on fakes: the send ledger's exactly-once with a fake sender, in
 milliseconds, and the use cases' own rules. The real SMTP server and the real report stay in
 tests/test_sending.py and tests/test_report_cycle.py, the thinner end-to-end layer."""
 from __future__ import annotations
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from reports.build import Figures
-from sync import services
 from sync.backends.memory import MemoryBackend
-from sync.config import Settings
-from sync.dashboard import Kpis
-from sync.errors import StaleSnapshot, Unreachable, UserError
-from sync.periods import Period
-from sync.services import Job, Lines, Ports
-from sync.state import State
+from sync.core.config import Settings
+from sync.core.errors import StaleSnapshot, Unreachable, UserError
+from sync.core.periods import Period
+from sync.core.summary import Kpis
+from sync.state.store import State
+from sync.usecases import services
+from sync.usecases.report_build import Figures
+from sync.usecases.services import Job, Lines, Ports
 
 from .conftest import PLAN_PATH
 
@@ -63,7 +63,7 @@ def site(tmp_path) -> Settings:
 
 @pytest.fixture
 def docx(site) -> Path:
-    from reports.build import report_path
+    from sync.usecases.report_build import report_path
     path = report_path(site, Q3)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"PK not really a document")  # the sender is fake: only its name and bytes travel
@@ -106,8 +106,8 @@ def test_a_crash_between_recipients_resends_the_interrupted_one_with_the_same_id
     sender = FakeSender()
     assert _send(site, docx, sender) == 2
     assert sender.to() == LEADERS[1:]
-    from sync.delivery import message_id
-    from sync.notify import mail_scope
+    from sync.mail.delivery import message_id
+    from sync.usecases.notify import mail_scope
     # the retry carries the id the lost attempt had: a mail store drops it if that one did arrive
     assert sender.sent[0][1] == message_id("Văn phòng Sở <vp@sotttt.example.invalid>", "report", Q3.key, LEADERS[1],
                                            scope=mail_scope(site))
@@ -225,7 +225,7 @@ def test_perform_turns_a_failure_into_its_exit_code_and_message(site):
     # a bug is named by its type and place, never by its arguments (they may hold a secret)
     assert bug.exit_code == 1 and len(bug.lines) == 2 and "disk full" not in "".join(bug.lines)
     assert bug.lines[0].startswith("Lỗi trong chương trình (xin báo cho người phát triển): RuntimeError "
-                                   "(sync/services.py, dòng ")
+                                   "(sync/usecases/services.py, dòng ")
     assert bug.lines[1] == "Chạy lại với biến môi trường CCHC_DEBUG=1 để xem chi tiết."
 
 
@@ -238,7 +238,7 @@ def test_a_job_reads_as_its_command_line():
 def test_a_report_is_not_sent_on_its_own_cut_off_day(site, plan):
     """Its figures are "tính đến" the cut-off, a day not over yet: units may still type; nothing is built or
     sent, and the message says from when it can go."""
-    from sync.services import ReportRequest
+    from sync.usecases.services import ReportRequest
     state, backend = State(site.state), MemoryBackend()
     services.init(site, Ports(plan, backend, state), NOW)
     cutoff_day = dt.datetime(2024, 9, 14, 16, 0)

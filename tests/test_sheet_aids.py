@@ -8,15 +8,15 @@ import datetime as dt
 import openpyxl
 import yaml
 
-from sync import guide
 from sync.backends.google_protect import ROW_TAG
 from sync.backends.local_inputs import MARK
 from sync.backends.memory import MemoryBackend
-from sync.guide import PRODUCT_EXAMPLES, GuideFacts
-from sync.layout import build_init
-from sync.pipeline import PassOptions, compute
-from sync.schema import STATUSES, TRACKING_COLUMNS, Layout
-from sync.sheet_aids import OPEN_VIEW
+from sync.core.schema import STATUSES, TRACKING_COLUMNS, Layout
+from sync.sheet import guide
+from sync.sheet.aids import OPEN_VIEW
+from sync.sheet.guide import PRODUCT_EXAMPLES, GuideFacts
+from sync.sheet.layout import build_init
+from sync.usecases.pipeline import PassOptions, compute
 
 from .conftest import AS_OF, PLAN_PATH
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
@@ -250,7 +250,7 @@ def test_a_bad_office_editor_is_exit_2_naming_the_key(project):
 
 def test_row_ranges_still_right_are_kept_others_deleted_missing_added():
     from sync.backends.google_protect import row_description, row_requests
-    from sync.workbook import RowOwners, UnitRows
+    from sync.core.workbook import RowOwners, UnitRows
     owners = RowOwners("Theo dõi", (UnitRows("VP", "Văn phòng Sở", ("vp@khanhhoa.gov.vn",), ((2, 3), (7, 7))),), 16)
     given = sorted(["vp@khanhhoa.gov.vn", ACCOUNT])
     kept = {"protectedRangeId": 1, "description": row_description("Văn phòng Sở", given),

@@ -8,7 +8,7 @@ period's report is rebuilt and must give the same figures, and `history --at <cu
 sheet cell for cell. Both backends: the local .xlsx edited with openpyxl, and Google through the Sheets API
 stand-in over real HTTP, edited by a unit's own gspread client.
 
-Passes run in-process through sync.cli.main (the `project.cli` fixture), not as subprocesses, to keep the
+Passes run in-process through sync.entry.cli.main (the `project.cli` fixture), not as subprocesses, to keep the
 year fast; the runtime per backend is printed (`pytest -s`), never asserted. Both years are in the scale tier
 (`make test-scale`, which CI runs after `make test`): about 30 s of CPU between them.
 """
@@ -23,12 +23,12 @@ import time
 import openpyxl
 import pytest
 
-from sync import history
 from sync.backends.local import LocalBackend
-from sync.history import HISTORY_KEYS
-from sync.pipeline import PassOptions, compute
-from sync.plan import load_plan
-from sync.schema import JOB_COLUMNS, STATUSES, Layout
+from sync.core import history
+from sync.core.history import HISTORY_KEYS
+from sync.core.plan import load_plan
+from sync.core.schema import JOB_COLUMNS, STATUSES, Layout
+from sync.usecases.pipeline import PassOptions, compute
 
 from .conftest import PLAN_PATH
 from .google_helpers import SPREADSHEET_ID

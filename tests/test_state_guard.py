@@ -1,4 +1,4 @@
-"""One state file per workbook, and every command checks its state file first (sync/state_identity.py,
+"""One state file per workbook, and every command checks its state file first (sync/state/identity.py,
 services.guard_state): a state file of another workbook, one lost or emptied while `Nhật ký` holds passes,
 a damaged or read-only one, a row that cannot be read, or one that fails once the workbook was written, are
 each named in Vietnamese with exit 2 or 3, before any workbook cell, mail or ledger is touched."""
@@ -14,12 +14,12 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from sync import services
 from sync.backends.local import LocalBackend
-from sync.config import load_settings
-from sync.plan import load_plan
-from sync.state import State
-from sync.state_faults import StateFileError
+from sync.core.config import load_settings
+from sync.core.plan import load_plan
+from sync.state.faults import StateFileError
+from sync.state.store import State
+from sync.usecases import services
 
 from .conftest import AS_OF, PLAN_PATH, Project
 from .test_faults_env import STATE_FAULTS

@@ -103,8 +103,8 @@ def test_the_task_figures_of_a_date_are_those_export_and_a_later_dry_run_give(de
 
 
 def test_a_lead_behind_its_supporting_units_is_told_on_its_row(plan):
-    from sync.tables import Entry
-    from sync.validation import check_all
+    from sync.core.tables import Entry
+    from sync.core.validation import check_all
     rows = [Entry(row=2, stt=3, unit="Văn phòng Sở", status="", results={}),
             Entry(row=3, stt=3, unit="Ban Biên tập", status="Hoàn thành", done_date="01/03/2024", evidence="Số 1",
                   results={})]

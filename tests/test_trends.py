@@ -1,6 +1,6 @@
 """The "Diễn biến" section of `Tổng hợp`: figures per unit at each cut-off and each week, as recorded.
 
-The pure core (sync.trends) against an independent count; the section through the real CLI on the local
+The pure core (sync.core.trends) against an independent count; the section through the real CLI on the local
 workbook and on Google through the Sheets API stand-in; the past staying as it was seen.
 """
 from __future__ import annotations
@@ -15,18 +15,20 @@ import sys
 import pytest
 from docx import Document
 
-from reports.build import gather
-from reports.chart import PROGRESS_CAPTION
-from sync import dashboard, periods, trends
 from sync.backends.local import LocalBackend
-from sync.config import PROJECT_DIR, load_settings
-from sync.demo import seed
-from sync.pipeline import PassOptions, compute
-from sync.plan import load_plan
-from sync.schema import Layout
-from sync.services import trends_for
-from sync.state import State
-from sync.trends import Point
+from sync.core import periods, trends
+from sync.core import summary as summaries
+from sync.core.config import PROJECT_DIR, load_settings
+from sync.core.plan import load_plan
+from sync.core.schema import Layout
+from sync.core.trends import Point
+from sync.entry.demo import seed
+from sync.reports.chart import PROGRESS_CAPTION
+from sync.sheet import dashboard
+from sync.state.store import State
+from sync.usecases.pipeline import PassOptions, compute
+from sync.usecases.report_build import gather
+from sync.usecases.services import trends_for
 
 from .conftest import AS_OF, Project
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
@@ -188,7 +190,7 @@ def test_the_usual_pass_does_not_import_pandas(demo_project):
     p = demo_project
     for day in (dt.date(2024, 3, 4), dt.date(2024, 3, 5)):  # the second computes and keeps the rows
         run(p, day)
-    code = ("import sys; from sync.cli import main; rc = main(['run', '--as-of', '2024-03-06', '--config', "
+    code = ("import sys; from sync.entry.cli import main; rc = main(['run', '--as-of', '2024-03-06', '--config', "
             f"{str(p.config)!r}]); print('pandas' in sys.modules, rc)")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
     assert out.stdout.split()[-2:] == ["False", "0"]
@@ -213,7 +215,7 @@ def test_google_dashboard_has_the_same_section(google, api, key, plan):  # noqa:
 @pytest.mark.parametrize("units", [["VP"], ["VP", "CNTT", "TTBCXB", "TTDV", "CONG", "BBT", "X1", "X2"]])
 def test_render_shows_as_many_units_as_the_narrow_columns_hold(plan, units):
     row = trends.TrendRow(Point("week", "Tuần 1", dt.date(2024, 1, 7)), (1, 0, 0), {u: (1, 0, 0) for u in units})
-    summary = dashboard.summarize([], plan, dt.date(2024, 1, 7))
+    summary = summaries.summarize([], plan, dt.date(2024, 1, 7))
     grid = dashboard.render(summary, plan, Layout(), dt.datetime(2024, 1, 7), [row])
     header = next(r for r in grid.rows if r[:2] == ["TT", "Kỳ báo cáo / tuần"])
     assert [v for v in header[5:] if v] == [u.code for u in plan.registry.units][:7]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from sync.cli import main
-from sync.plan import load_plan
+from sync.core.plan import load_plan
+from sync.entry.cli import main
 
 from .conftest import PLAN_PATH
 from .plan_shapes import write_two_row_plan

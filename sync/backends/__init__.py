@@ -1,9 +1,9 @@
-"""Workbook backends behind the `sync.workbook.Backend` interface, chosen by the `backend` config key."""
+"""Workbook backends behind the `sync.core.workbook.Backend` interface, chosen by the `backend` config key."""
 from __future__ import annotations
 
-from sync.config import Settings
-from sync.errors import UserError
-from sync.workbook import Backend
+from sync.core.config import Settings
+from sync.core.errors import UserError
+from sync.core.workbook import Backend
 
 
 def open_backend(settings: Settings, rows_hint: int | None = None) -> Backend:

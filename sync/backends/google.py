@@ -21,7 +21,7 @@ line in the last; before each later part that addresses rows of `Theo dõi`, its
 A write whose outcome is unknown (timeout, dropped or cut answer, 5xx on batchUpdate) is not blindly resent
 (google_http): the pass re-reads and recomputes, which is safe because every write is idempotent: cells are
 set, never added to, and the log line goes to a fixed row (the one below the last the read showed) and
-carries the pass id (sync.passlog), so a write landing after its redo's re-read overwrites the same cells.
+carries the pass id (sync.core.passlog), so a write landing after its redo's re-read overwrites the same cells.
 The row-key re-read also re-reads the log's id column, and an addSheet refused because the tab now exists is
 a moved workbook.
 """
@@ -36,12 +36,12 @@ from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.utils import absolute_range_name
 
-from sync.errors import StaleSnapshot, WriteUnknown
-from sync.workbook import Snapshot, Tab, WriteSet
 from sync.backends import google_protect as protect
 from sync.backends import google_requests as bodies
 from sync.backends.google_credentials import key_path, load_credentials, warn_if_shared
 from sync.backends.google_http import AmbiguousWrite, BoundedHTTPClient, message_of, refusal
+from sync.core.errors import StaleSnapshot, WriteUnknown
+from sync.core.workbook import Snapshot, Tab, WriteSet
 
 __all__ = ["BoundedHTTPClient", "GoogleBackend", "load_credentials", "warn_if_shared"]
 

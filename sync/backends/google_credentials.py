@@ -20,7 +20,7 @@ from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
-from sync.errors import UserError
+from sync.core.errors import UserError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 

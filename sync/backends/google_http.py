@@ -3,12 +3,12 @@
 gspread lets a client bring its own HTTP layer by subclassing `HTTPClient` and overriding `request` (its own
 `BackOffHTTPClient` does so, but retries forever); this one retries 429, 5xx, resets, timeouts and answers cut
 mid-body with exponential backoff and jitter (tenacity), honouring Retry-After, within `google.retry_budget_s`
-— one budget for the whole command (sync.budget.Deadline), not one per request: a Retry-After longer than what
+— one budget for the whole command (sync.core.budget.Deadline), not one per request: a Retry-After longer than what
 is left gives up at once, and every request's timeout is capped at what is left.
 
 A write whose outcome is unknown (timeout, dropped or cut answer, 5xx on spreadsheets.batchUpdate) is not
 resent here: it raises `AmbiguousWrite` (after a server error, once a growing, jittered wait is taken) and the
-pass re-reads and recomputes (sync.pipeline), which is safe because every write is idempotent.
+pass re-reads and recomputes (sync.usecases.pipeline), which is safe because every write is idempotent.
 
 Outcomes, each with its exit code: given up after retries → `Unreachable` (3) saying what Google last
 answered; any other refusal → gspread's `APIError`, which `refusal` turns into the message the Office reads
@@ -31,10 +31,10 @@ from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from sync.budget import Deadline
-from sync.errors import SyncError, Unreachable, UserError
 from sync.backends.google_credentials import authorized_session
 from sync.backends.google_requests import body_bytes
+from sync.core.budget import Deadline
+from sync.core.errors import SyncError, Unreachable, UserError
 
 GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheets.googleapis.com
 #: The longest backoff between two tries, before jitter.
@@ -132,7 +132,7 @@ class BoundedHTTPClient(HTTPClient):
         if not self.deadline.allows(wait):
             err = Unreachable(f"Google Sheets trả lỗi máy chủ khi ghi ({exc}) và hết thời gian thử lại "
                               f"({self._budget()}); không rõ lần ghi này đã được áp dụng hay chưa.")
-            err.write_unknown = True  # type: ignore[attr-defined]  # read by sync.passlog
+            err.write_unknown = True  # type: ignore[attr-defined]  # read by sync.core.passlog
             raise err from None
         self.deadline.sleep(wait)
 

@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sync.tables import letters
-from sync.text import fold
-from sync.workbook import InputRule, RowOwners, TabFormat, ViewSpec, WriteSet
+from sync.core.tables import letters
+from sync.core.text import fold
+from sync.core.workbook import InputRule, RowOwners, TabFormat, ViewSpec, WriteSet
 
 Json = dict[str, Any]
 

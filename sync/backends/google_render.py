@@ -11,7 +11,7 @@ from typing import Any
 
 from gspread.utils import convert_hex_to_colors_dict
 
-from sync.workbook import Cell, Chart, Styled
+from sync.core.workbook import Cell, Chart, Styled
 
 Json = dict[str, Any]
 

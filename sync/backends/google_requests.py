@@ -7,7 +7,7 @@ names an addSheet (`tab_appeared`). The dashboard's grid is drawn by google_rend
 tests/test_google_requests.py; the stand-in (tests/sheets_api) checks every body against the API's schema.
 
 Values are RAW CellData: text stays text (a leading '=' never becomes a formula), dates become serial numbers
-of the one sheet epoch (sync.deadlines.EXCEL_EPOCH).
+of the one sheet epoch (sync.core.deadlines.EXCEL_EPOCH).
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from typing import Any
 
 from gspread.utils import absolute_range_name, convert_hex_to_colors_dict
 
-from sync.deadlines import EXCEL_EPOCH
-from sync.schema import FLAG_COLOURS
-from sync.tables import below_merges, last_used_row, letters
-from sync.workbook import Cell, Snapshot, Styled, TabFormat, WriteSet
 from sync.backends import google_protect as protect
 from sync.backends import google_render as render
+from sync.core.deadlines import EXCEL_EPOCH
+from sync.core.schema import FLAG_COLOURS
+from sync.core.tables import below_merges, last_used_row, letters
+from sync.core.workbook import Cell, Snapshot, Styled, TabFormat, WriteSet
 
 Json = dict[str, Any]
 

@@ -22,14 +22,14 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sync.errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
-from sync.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
-from sync.tables import append_row
-from sync.workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 from sync.backends import owner_files, xlsx_file
 from sync.backends.local_inputs import apply_inputs
 from sync.backends.local_render import fit_heights, fit_rows, render_styled
 from sync.backends.xlsx_file import fingerprint
+from sync.core.errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
+from sync.core.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
+from sync.core.tables import append_row
+from sync.core.workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 
 LOCK_TIMEOUT_S = 60
 DATE_FORMAT = "DD/MM/YYYY"

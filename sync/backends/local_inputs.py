@@ -8,7 +8,7 @@ from __future__ import annotations
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sync.workbook import InputRule, TabFormat
+from sync.core.workbook import InputRule, TabFormat
 
 #: The error title of every validation made here: how they are found again (and the title of the warning box).
 MARK = "Kiểm tra nhập liệu"

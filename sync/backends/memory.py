@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import copy
 
-from sync.errors import StaleSnapshot
-from sync.tables import append_row, last_used_row
-from sync.workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+from sync.core.errors import StaleSnapshot
+from sync.core.tables import append_row, last_used_row
+from sync.core.workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
 
 
 class MemoryBackend:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync import files
-from sync.errors import Unreachable, UserError
+from sync.core.errors import Unreachable, UserError
 from sync.files import TEMP_SUFFIX, remove_leftovers, temp_prefix
 
 __all__ = ["TEMP_SUFFIX", "Fingerprint", "check_readable", "check_writable", "damaged_part", "fingerprint",

@@ -1,0 +1,259 @@
+"""The spreadsheet contract (DESIGN.md §3): tab names, headers, the status vocabulary, flag texts.
+
+This is the one place these facts live. Code refers to columns by the English keys below; the
+Vietnamese header texts are what the sheet shows, and may be renamed in config (`tabs`, `headers`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sync.core.text import fold
+
+# --- tabs -------------------------------------------------------------------------------------------
+TABS = {
+    "plan": "Kế hoạch",
+    "tracking": "Theo dõi",
+    "dashboard": "Tổng hợp",
+    "log": "Nhật ký",
+    "guide": "Hướng dẫn",  # job-owned: how units fill the sheet (sync/sheet/guide.py)
+    "office": "Báo cáo",
+}
+#: The tabs the job rewrites or appends to: never one that holds the units' or the plan's rows (tables.refuse_overwrite)
+JOB_TABS = ("dashboard", "log", "guide")
+#: How the job's own rewritten tabs begin (their title cell): a tab of that name that begins otherwise is
+#: someone's, and the job does not write over it (tables.refuse_overwrite).
+JOB_TAB_TITLES = {"dashboard": "TỔNG HỢP TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH", "guide": "HƯỚNG DẪN CẬP NHẬT TAB"}
+
+# --- headers, in the order `init` lays them out ------------------------------------------------------
+PLAN_COLUMNS = {
+    "stt": "STT",
+    "task": "Nhiệm vụ",
+    "results": "Kết quả/sản phẩm",
+    "schedule": "Tiến độ",
+    "assignment": "Phân công và cách thức thực hiện",
+    "note": "Ghi chú",
+    "lead": "Đơn vị chủ trì",
+    "support": "Đơn vị phối hợp",
+    "deadline": "Hạn hoàn thành",
+}
+
+TRACKING_COLUMNS = {
+    "stt": "STT",
+    "task": "Nhiệm vụ",
+    "unit": "Đơn vị",
+    "role": "Vai trò",
+    "deadline": "Hạn hoàn thành",
+    "status": "Tình trạng",
+    "q1": "Kết quả Quý I",
+    "q2": "Kết quả Quý II",
+    "q3": "Kết quả Quý III",
+    "q4": "Kết quả Quý IV",
+    "quantity": "Số lượng sản phẩm",
+    "evidence": "Minh chứng",
+    "done_date": "Ngày hoàn thành",
+    "note": "Ghi chú",
+    "check": "Kiểm tra",
+    "flags": "Cảnh báo",
+}
+
+LOG_COLUMNS = {
+    "time": "Thời điểm chạy",
+    "as_of": "Số liệu tính đến ngày",
+    "rows": "Số dòng đã đọc",
+    "errors": "Số lỗi nhập liệu",
+    "overdue": "Số việc quá hạn",
+    "emails": "Số email đã gửi",
+    "duration": "Thời gian chạy (giây)",
+    "note": "Ghi chú",  # what a line other than a pass did (a restore: which row and cells)
+    "pass_id": "Mã lượt chạy",  # the pass's identity, last: a retried write never logs a pass twice
+}
+
+#: The Office's own words for each period's report (DESIGN.md §3, §11): typed by the Office, read by `report`;
+#: the job writes only `Kiểm tra`. Not renamed by `headers:` (its keys would clash with the tracking tab's).
+OFFICE_COLUMNS = {
+    "period": "Kỳ báo cáo",
+    "section": "Mục",
+    "text": "Nội dung",
+    "check": "Kiểm tra",
+}
+#: The sections the data cannot know, by the key `sync.reports.content.Report.office` uses, in the report's order.
+OFFICE_SECTIONS = {
+    "chi_dao": "Chỉ đạo, điều hành",
+    "uu_diem": "Ưu điểm",
+    "nguyen_nhan": "Nguyên nhân",
+    "phuong_huong": "Phương hướng",
+    "kien_nghi": "Kiến nghị",
+    "van_ban_yeu_cau": "Văn bản yêu cầu",
+}
+
+QUARTER_KEYS = ("q1", "q2", "q3", "q4")
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+#: Other names units and the Office really give the job's columns. A missing header with one of these in
+#: its place (or a typo of it) is a renamed column: the job stops and says so, never adds an empty twin.
+#: Compared folded (case, accents, dashes ignored); the header itself need not be listed.
+HEADER_SYNONYMS = {
+    "stt": ("TT", "Số TT", "Số thứ tự"),
+    "task": ("Tên nhiệm vụ", "Nội dung nhiệm vụ", "Nội dung"),
+    "unit": ("Tên đơn vị", "Đơn vị thực hiện", "Đơn vị phụ trách", "Phòng, đơn vị", "Phòng/đơn vị"),
+    "role": ("Vai trò đơn vị", "Chủ trì/Phối hợp", "Chủ trì/phối hợp"),
+    "deadline": ("Hạn", "Hạn HT", "Thời hạn", "Thời hạn hoàn thành", "Hạn chót"),
+    "status": ("Trạng thái", "Trạng thái thực hiện", "Tình trạng thực hiện", "Tình hình thực hiện"),
+    **{f"q{q}": tuple(f"{head} {quarter}" for head in ("Kết quả", "KQ")
+                      for quarter in (f"Q{q}", f"Quý {q}", f"Quý {ROMAN[q]}", f"Q.{q}"))
+       + (f"Quý {ROMAN[q]}", f"Quý {q}") for q in (1, 2, 3, 4)},
+    "quantity": ("Số lượng", "Số sản phẩm", "SL sản phẩm", "Số lượng SP"),
+    "evidence": ("Tài liệu minh chứng", "Văn bản minh chứng", "Link minh chứng", "Minh chứng kèm theo"),
+    "done_date": ("Ngày HT", "Ngày hoàn thành thực tế", "Thời gian hoàn thành", "Ngày xong"),
+    "note": ("Chú thích",),
+    "check": ("Kiểm tra tự động", "Kiểm tra dữ liệu", "Lỗi nhập liệu"),
+    "flags": ("Cảnh báo hạn", "Cảnh báo tự động"),
+    "results": ("Kết quả, sản phẩm", "Kết quả - sản phẩm", "Sản phẩm"),
+    "schedule": ("Thời gian thực hiện", "Thời gian"),
+    "assignment": ("Phân công", "Cách thức thực hiện", "Phân công thực hiện"),
+    "lead": ("Chủ trì", "Đơn vị chủ trì thực hiện"),
+    "support": ("Phối hợp", "Đơn vị phối hợp thực hiện"),
+}
+
+#: Columns units (or the Office) type into. The job reads them and never writes them.
+UNIT_COLUMNS = ("status", *QUARTER_KEYS, "quantity", "evidence", "done_date", "note")
+#: The only tracking columns a pass writes.
+JOB_COLUMNS = ("check", "flags")
+#: Columns a pass cannot work without (the rest are optional and skipped when absent).
+REQUIRED_TRACKING = ("stt", "unit", "status", "check", "flags")
+
+# --- vocabulary ---------------------------------------------------------------------------------------
+class Status(StrEnum):
+    """What a unit says of its row (the `Tình trạng` dropdown); the words the sheet shows are in STATUSES."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+#: The sheet's words for each status, in the dropdown's order.
+STATUSES: dict[Status, str] = {
+    Status.NOT_STARTED: "Chưa thực hiện",
+    Status.IN_PROGRESS: "Đang thực hiện",
+    Status.DONE: "Hoàn thành",
+    Status.CANCELLED: "Không thực hiện",
+}
+#: What units type instead of the dropdown values; used only to suggest the right one.
+STATUS_SYNONYMS: dict[str, Status] = {
+    "xong": Status.DONE, "da xong": Status.DONE, "da hoan thanh": Status.DONE, "hoan tat": Status.DONE,
+    "ht": Status.DONE,
+    "dang lam": Status.IN_PROGRESS, "dang trien khai": Status.IN_PROGRESS, "dang thuc hien": Status.IN_PROGRESS,
+    "chua lam": Status.NOT_STARTED, "chua": Status.NOT_STARTED, "chua trien khai": Status.NOT_STARTED,
+    "khong lam": Status.CANCELLED, "huy": Status.CANCELLED, "tam dung": Status.CANCELLED,
+}
+ROLES = {"lead": "Chủ trì", "support": "Phối hợp"}
+
+JOB_NOTE_PREFIX = "[Kiểm tra tự động] "
+JOB_AUTHOR = "Văn phòng Sở (tự động)"
+
+
+_STATUS_BY_FOLD = {fold(label): key for key, label in STATUSES.items()}
+
+
+def status_key(text: str) -> Status | None:
+    """The status key for a typed status, or None. Empty counts as not started."""
+    folded = fold(text)
+    return _STATUS_BY_FOLD.get(folded) if folded else Status.NOT_STARTED
+
+
+class FlagKind(StrEnum):
+    """What a deadline flag says; drives colours and counts."""
+
+    OVERDUE = "overdue"
+    LATE = "late"
+    DUE_SOON = "due_soon"
+    MISSING = "missing"
+    UNDATED = "undated"
+
+
+#: How each flag's text in `Cảnh báo` begins, most urgent first: the one place these words live (the flag
+#: texts, the row colours and the dashboard's task states all start with them).
+FLAG_PREFIXES: dict[FlagKind, str] = {
+    FlagKind.OVERDUE: "Quá hạn",
+    FlagKind.MISSING: "Thiếu kết quả",
+    FlagKind.DUE_SOON: "Sắp đến hạn",
+    FlagKind.LATE: "Hoàn thành trễ",
+    FlagKind.UNDATED: "Chưa xác định hạn",
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One deadline flag on a tracking row; `kind` drives colours and counts, `text` is what users read."""
+
+    kind: FlagKind
+    text: str
+    days: int = 0
+    quarter: int = 0
+    due: dt.date | None = None  # the deadline the flag is about (the quarter's cut-off for "missing")
+
+
+def _dmy(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def flag_overdue(days: int, due: dt.date | None = None) -> Flag:
+    when = f" (hạn {_dmy(due)})" if due else ""
+    return Flag(FlagKind.OVERDUE, f"{FLAG_PREFIXES[FlagKind.OVERDUE]} {days} ngày{when}", days=days, due=due)
+
+
+def flag_late(days: int, due: dt.date | None = None) -> Flag:
+    when = f" (hạn {_dmy(due)})" if due else ""
+    return Flag(FlagKind.LATE, f"{FLAG_PREFIXES[FlagKind.LATE]} {days} ngày{when}", days=days, due=due)
+
+
+def flag_due_soon(days: int, due: dt.date | None = None) -> Flag:
+    when = f", hạn {_dmy(due)}" if due else ""
+    return Flag(FlagKind.DUE_SOON, f"{FLAG_PREFIXES[FlagKind.DUE_SOON]} (còn {days} ngày{when})", days=days, due=due)
+
+
+def flag_missing(quarter: int, due: dt.date | None = None) -> Flag:
+    when = f" (hạn {_dmy(due)})" if due else ""
+    return Flag(FlagKind.MISSING, f"{FLAG_PREFIXES[FlagKind.MISSING]} Quý {ROMAN[quarter]}{when}", quarter=quarter,
+                due=due)
+
+
+def flag_undated() -> Flag:
+    return Flag(FlagKind.UNDATED, FLAG_PREFIXES[FlagKind.UNDATED])
+
+
+#: Fill of header rows, on every backend.
+HEADER_COLOUR = "D9E2F3"
+#: Fill of every other row of a job-owned table's list (banded rows instead of a border round each cell: cell
+#: borders on merged ranges cost openpyxl seconds to load on a long dashboard, and banding reads as well).
+BAND_COLOUR = "F2F5FB"
+
+#: Fill colours of the flags (row colours in Theo dõi, task states on the dashboard).
+FLAG_FILLS = {FlagKind.OVERDUE: "F4CCCC", FlagKind.MISSING: "FCE5CD", FlagKind.DUE_SOON: "FFF2CC",
+               FlagKind.LATE: "D9D2E9", FlagKind.UNDATED: "EFEFEF"}
+#: Row colours by flag, most urgent first (text searched in the Cảnh báo cell, fill colour RGB).
+FLAG_COLOURS = tuple((prefix, FLAG_FILLS[kind]) for kind, prefix in FLAG_PREFIXES.items())
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Tab and header names in force: the defaults above, overridden by config."""
+
+    tabs: dict[str, str] = field(default_factory=lambda: dict(TABS))
+    plan_columns: dict[str, str] = field(default_factory=lambda: dict(PLAN_COLUMNS))
+    tracking_columns: dict[str, str] = field(default_factory=lambda: dict(TRACKING_COLUMNS))
+    log_columns: dict[str, str] = field(default_factory=lambda: dict(LOG_COLUMNS))
+    office_columns: dict[str, str] = field(default_factory=lambda: dict(OFFICE_COLUMNS))
+
+    @classmethod
+    def from_overrides(cls, tabs: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Layout:
+        layout = cls()
+        layout.tabs.update(tabs or {})
+        for key, name in (headers or {}).items():
+            for table in (layout.plan_columns, layout.tracking_columns):
+                if key in table:
+                    table[key] = name
+        return layout

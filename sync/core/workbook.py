@@ -1,0 +1,249 @@
+"""What passes between the core and a workbook backend: plain data, no I/O.
+
+A backend reads a `Snapshot` (every tab as a grid of cell values, plus the job's own cell notes) and
+applies a `WriteSet` to it all-or-nothing. The pipeline never touches openpyxl or gspread; a backend
+never decides what to write. `MemoryBackend` (in tests) is the reference implementation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sync.core.schema import BAND_COLOUR, HEADER_COLOUR
+
+Cell = str | int | float | bool | dt.date | dt.datetime | None
+Pos = tuple[int, int]  # (row, column), 1-based like the sheet
+
+
+@dataclass
+class Tab:
+    name: str
+    rows: list[list[Cell]] = field(default_factory=list)
+    notes: dict[Pos, str] = field(default_factory=dict)  # cell notes/comments, all authors
+    #: Merged ranges as (first row, first column, last row, last column), 1-based and inclusive. Only the
+    #: top-left cell of a range holds a value; `rows` keeps the other cells empty, as the sheet stores them.
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: Cells stored as text whatever they hold (typed with a leading apostrophe: Excel's `quotePrefix`), so a
+    #: spreadsheet never evaluates them; only backends that can tell fill it (the .xlsx file does).
+    text_cells: set[Pos] = field(default_factory=set)
+
+    def cell(self, row: int, col: int) -> Cell:
+        if 1 <= row <= len(self.rows) and 1 <= col <= len(self.rows[row - 1]):
+            return self.rows[row - 1][col - 1]
+        return None
+
+
+@dataclass
+class Snapshot:
+    tabs: dict[str, Tab]
+    token: Any = None  # the backend's notion of "version read", checked before writing
+
+    def find_tab(self, name: str) -> Tab | None:
+        from sync.core.text import fold
+        return next((t for n, t in self.tabs.items() if fold(n) == fold(name)), None)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked bar chart over a block of the grid: one bar per row, one series per column."""
+
+    title: str
+    header_row: int  # the row holding the series names (and the category column's header)
+    first_row: int
+    last_row: int
+    category_column: int
+    series_columns: tuple[int, ...]
+    anchor: Pos  # the cell its top-left corner sits on
+    width_px: int = 640
+    height_px: int = 320
+    axis_title: str = ""
+    colours: tuple[str, ...] = ()  # RGB per series
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A whole-tab grid the job owns (the dashboard), with a style per row for the backend to render.
+
+    Layout beyond the row styles (all optional): merged ranges, cells whose text wraps, number formats,
+    row heights in lines, one chart, cell fills, banded rows (a cell's own fill wins over its row's band).
+    Alignment is a rule every backend applies through `alignment`: headers and ordinals centred, numbers
+    right, text left, everything vertically centred."""
+
+    rows: list[list[Cell]]
+    styles: dict[int, str] = field(default_factory=dict)  # row (1-based) → title | section | header | total
+    widths: dict[int, float] = field(default_factory=dict)  # column (1-based) → width in characters
+    merges: tuple[tuple[int, int, int, int], ...] = ()  # (row, col, last row, last col), 1-based, inclusive
+    wrap: frozenset[Pos] = frozenset()  # positions whose text wraps
+    number_formats: dict[Pos, str] = field(default_factory=dict)  # e.g. "0.0"
+    lines: dict[int, int] = field(default_factory=dict)  # row → text lines it must show (heights)
+    chart: Chart | None = None
+    fills: dict[Pos, str] = field(default_factory=dict)  # background RGB of single cells
+    centred: frozenset[Pos] = frozenset()  # positions centred whatever they hold (a list's STT)
+    bands: frozenset[int] = frozenset()  # rows drawn with the band fill (every other row of a list)
+
+    def background(self, row: int, col: int) -> str | None:
+        """The cell's fill (RGB), one rule for every backend: a header row's colour, else the cell's own fill,
+        else its row's band; None for no fill."""
+        if self.styles.get(row) == "header":
+            return HEADER_COLOUR
+        return self.fills.get((row, col)) or (BAND_COLOUR if row in self.bands else None)
+
+    def alignment(self, row: int, col: int) -> str:
+        """"center" for header cells and ordinals, "right" for numbers, "left" for the rest."""
+        if self.styles.get(row) == "header" or (row, col) in self.centred:
+            return "center"
+        value = self.rows[row - 1][col - 1] if row <= len(self.rows) and col <= len(self.rows[row - 1]) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return "right"
+        if isinstance(value, (dt.date, dt.datetime)):
+            return "right"
+        return "left"
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    column: int
+    first_row: int
+    last_row: int
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """Typed input on a column's rows: a data validation that warns and never rejects (nothing a unit types is
+    lost), with a help message shown when the cell is selected. `kind`: "date" (a real date), "whole" (a whole
+    number ≥ 0) or "any" (the message alone)."""
+
+    kind: str
+    column: int
+    first_row: int
+    last_row: int
+    title: str  # short (a spreadsheet program shows at most 32 characters of it)
+    message: str
+    warning: str = ""  # said when what was typed does not fit ("date", "whole")
+
+
+@dataclass(frozen=True)
+class TabFormat:
+    """Formatting `init` (re)applies; backends replace what they applied before, never add twice."""
+
+    tab: str
+    frozen_rows: int = 1
+    widths: dict[int, float] = field(default_factory=dict)
+    wrap_columns: tuple[int, ...] = ()
+    dropdowns: tuple[Dropdown, ...] = ()
+    row_colours: tuple[tuple[str, str], ...] = ()  # (text in the flag column, fill RGB), first wins
+    colour_column: int = 0  # the column whose text colours its row
+    colour_last_col: int = 0
+    colour_last_row: int = 0
+    protect_columns: tuple[int, ...] = ()  # job-owned columns (editors warned)
+    protect_tab: bool = False  # the whole tab (the plan)
+    editable_columns: tuple[int, ...] = ()  # left editable in a protected tab
+    header_row: int = 1
+    inputs: tuple[InputRule, ...] = ()  # typed input (dates, counts, evidence), warnings only
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """One unit's rows of a tab and who may edit them (the unit's addresses and the Office's)."""
+
+    code: str
+    name: str
+    editors: tuple[str, ...]
+    runs: tuple[tuple[int, int], ...]  # (first row, last row), 1-based, inclusive
+
+
+@dataclass(frozen=True)
+class RowOwners:
+    """Who may edit which rows of `tab`, as of this pass's read. A backend that can protect rows (Google) keeps
+    one protected range per run of a unit's rows, moved to where the rows are now; others ignore it."""
+
+    tab: str
+    units: tuple[UnitRows, ...]
+    last_col: int  # the tab's last column: the ranges span the row up to it
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A saved view of a tab's rows (a Google filter view): the rows whose `column` reads `shown` (or not one of
+    `hidden`), sorted by `sort_column` when given. Made where missing; a view of ours renamed is named back."""
+
+    title: str
+    tab: str
+    last_col: int
+    column: int
+    shown: str = ""
+    hidden: tuple[str, ...] = ()
+    sort_column: int = 0
+
+
+@dataclass
+class WriteSet:
+    """Everything one pass or one `init` writes. Empty parts are skipped."""
+
+    new_tabs: list[str] = field(default_factory=list)
+    cells: dict[str, dict[Pos, Cell]] = field(default_factory=dict)
+    notes: dict[str, dict[Pos, str | None]] = field(default_factory=dict)  # None clears the note
+    replace: dict[str, Styled] = field(default_factory=dict)
+    append: dict[str, list[list[Cell]]] = field(default_factory=dict)
+    formats: list[TabFormat] = field(default_factory=list)
+    #: Columns that say which row is which (STT, Đơn vị): a backend that cannot lock the workbook re-reads
+    #: them just before writing and refuses (StaleSnapshot) if rows were inserted, deleted or sorted.
+    keys: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: Columns whose cells units (or the Office) own, by tab. Every backend refuses a WriteSet that puts a
+    #: cell there, unless `unit_cells` says it is meant to: only `restore` sets it, to put back what history
+    #: recorded after showing the change and being told `--yes`.
+    unit_columns: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    unit_cells: bool = False
+    #: Row protection by unit and saved views (Google only; sync/backends/google_protect.py).
+    row_owners: RowOwners | None = None
+    views: tuple[ViewSpec, ...] = ()
+
+    def set(self, tab: str, row: int, col: int, value: Cell) -> None:
+        self.cells.setdefault(tab, {})[(row, col)] = value
+
+    def note(self, tab: str, row: int, col: int, text: str | None) -> None:
+        self.notes.setdefault(tab, {})[(row, col)] = text
+
+    def check_unit_cells(self) -> None:
+        """Raise (a bug: exit 1) if this WriteSet would change a unit's cell without saying it means to."""
+        if self.unit_cells:
+            return
+        for tab, cols in self.unit_columns.items():
+            hit = sorted(pos for pos in self.cells.get(tab, {}) if pos[1] in cols)
+            if hit:
+                raise RuntimeError(f"refusing to write cells units own in '{tab}' at (row, column) {hit[:5]}: "
+                                   "only a WriteSet with unit_cells=True (restore) may")
+
+    def cell_count(self) -> int:
+        return sum(len(c) for c in self.cells.values())
+
+    def is_empty(self) -> bool:
+        return not (self.new_tabs or any(self.cells.values()) or any(self.notes.values()) or self.replace
+                    or self.append or self.formats or self.row_owners is not None or self.views)
+
+
+class Backend(Protocol):
+    """A workbook the job reads and writes: the local .xlsx or the Google Sheet."""
+
+    name: str
+
+    @property
+    def api_calls(self) -> int:
+        """Requests made so far (for the JSON summary); read-only for the job."""
+
+    def exists(self) -> bool:
+        """Whether the workbook is there to read (`init` creates a local file that is not)."""
+
+    def empty_snapshot(self) -> Snapshot:
+        """What `init` starts from when the workbook does not exist yet."""
+
+    def read(self) -> Snapshot:
+        """Every tab's values and notes, in one go."""
+
+    def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        """Apply `changes` all-or-nothing; raise StaleSnapshot if the workbook moved since `snapshot`."""
+
+    def describe(self) -> str:
+        """Where the workbook is, for messages."""

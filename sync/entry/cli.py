@@ -1,0 +1,427 @@
+"""The command line (DESIGN.md §5): `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, open
+the ports, call one use case of sync/usecases/services.py, print its result (text, or --json).
+
+Exit codes: 0 done (data problems are reported in the sheet; also a run skipped by the job lock), 2 bad config,
+usage, workbook shape or state file, 3 backend, state file or mail server unreachable or busy, 4 `status`: no
+good pass for too long, 1 a bug.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import json
+import os
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sync.core import deadlines
+from sync.core.config import Settings, load_settings
+from sync.core.errors import UserError
+from sync.usecases import services
+from sync.usecases.services import Line, Lines, now_in
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):  # argparse's own headings, in Vietnamese
+        super().__init__(*args, **{"formatter_class": _Formatter, **kwargs})
+        self._positionals.title, self._optionals.title = "tham số", "tùy chọn"
+        if "-h" in self._option_string_actions:
+            self._option_string_actions["-h"].help = "in hướng dẫn này rồi thoát"
+
+    def error(self, message: str):  # usage errors: exit 2 with the message, like every bad input
+        from sync.core.problems import argparse_message
+        self.print_usage(sys.stderr)
+        raise UserError(f"{self.prog}: {argparse_message(message)}")
+
+
+def parse_day(text: str) -> dt.date:
+    """A day on the command line, read by the core's one date reader (sync.core.deadlines.parse_date): 2024-09-20
+    or 20/09/2024. The year is written in full here (a unit's "20/9/24" in the sheet is read, a command's is not:
+    a typo in a command dates a pass or a report)."""
+    day = None
+    if re.search(r"(?<!\d)\d{4}(?!\d)", text):  # a year in full
+        try:
+            day = deadlines.parse_date(text)
+        except deadlines.DateError:
+            day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"ngày '{text}' không hợp lệ; dùng YYYY-MM-DD hoặc dd/mm/yyyy")
+    return day
+
+
+# --- the commands' arguments -------------------------------------------------------------------------------
+
+def _new_state_arg(p: argparse.ArgumentParser) -> None:
+    from sync.state.faults import NEW_STATE
+    p.add_argument(NEW_STATE, action="store_true", help="chấp nhận tệp trạng thái mới (trống) cho bảng tính đã có lượt "
+                                                        "chạy trong tab Nhật ký: lịch sử và sổ gửi thư cũ không còn")
+
+
+def _init_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--if-missing", action="store_true", help="chỉ khởi tạo khi chưa có tab theo dõi")
+    _new_state_arg(p)
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
+    p.add_argument("--dry-run", action="store_true", help="tính toán nhưng không ghi gì")
+    p.add_argument("--json", action="store_true", help="in bản tóm tắt dạng JSON")
+    _new_state_arg(p)
+
+
+def _status_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--period", "--quarter", dest="period", default="auto",
+                   help="kỳ báo cáo: 2024Q1, 2024H1 ('6 tháng đầu năm 2024'), 2024Q3, 2024M9, 2024Y "
+                        "('năm 2024'), Q1/2024 hoặc auto (kỳ gần nhất đã qua ngày chốt số liệu)")
+    p.add_argument("--date", type=parse_day, help="ngày ban hành báo cáo (mặc định: hôm nay)")
+    p.add_argument("--as-of", type=parse_day, help="tính số liệu đến ngày này (mặc định: ngày chốt của kỳ)")
+    p.add_argument("--send", action="store_true", help="gửi báo cáo qua e-mail (mỗi kỳ một lần)")
+    p.add_argument("--force", action="store_true", help="tạo lại và gửi lại dù đã gửi")
+    p.add_argument("--pdf", action="store_true", help="chuyển thêm sang PDF bằng LibreOffice")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    _new_state_arg(p)
+
+
+def _remind_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=parse_day, help="tính như thể hôm nay là ngày này")
+    p.add_argument("--send", action="store_true", help="gửi thư (không có: chỉ in ra để xem trước)")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    _new_state_arg(p)
+
+
+def _plan_import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="tệp kế hoạch .docx")
+    p.add_argument("-o", "--output", help="tệp YAML cần ghi (mặc định: in ra màn hình)")
+    p.add_argument("--force", action="store_true", help="ghi đè tệp YAML đã có")
+
+
+def _history_args(h: argparse.ArgumentParser) -> None:
+    h.add_argument("--task", help="chỉ nhiệm vụ có STT này")
+    h.add_argument("--unit", help="chỉ đơn vị này (mã đơn vị trong kế hoạch, hoặc tên)")
+    h.add_argument("--column", help="chỉ cột này (khóa cột, ví dụ status, q1, done_date, hoặc tên cột)")
+    h.add_argument("--since", type=parse_day, help="từ ngày (theo ngày số liệu của lượt chạy)")
+    h.add_argument("--until", type=parse_day, help="đến ngày")
+    h.add_argument("--at", type=parse_day, help="các dòng như đã có tại ngày này (từ lượt chạy cuối cùng đến ngày đó)")
+    h.add_argument("-o", "--output", help="với --at: ghi thành tệp .xlsx bố cục như tab theo dõi")
+    h.add_argument("--json", action="store_true", help="in dạng JSON")
+
+
+def _restore_args(r: argparse.ArgumentParser) -> None:
+    r.add_argument("--task", required=True, help="STT của nhiệm vụ")
+    r.add_argument("--unit", required=True, help="mã đơn vị (hoặc tên)")
+    r.add_argument("--at", required=True, type=parse_day, help="ngày có giá trị cần khôi phục")
+    r.add_argument("--column", help="chỉ khôi phục cột này (khóa cột hoặc tên cột)")
+    r.add_argument("--dry-run", action="store_true", help="chỉ cho xem thay đổi, không ghi")
+    r.add_argument("--yes", action="store_true", help="ghi thật (không có: chỉ cho xem thay đổi)")
+    r.add_argument("--force", action="store_true", help="ghi cả ô đã bị sửa sau lượt chạy gần nhất")
+
+
+def _export_args(e: argparse.ArgumentParser) -> None:
+    e.add_argument("--at", type=parse_day, help="các dòng như đã có tại ngày này, tính đến ngày đó")
+    e.add_argument("-o", "--output", help="tệp .csv hoặc .xlsx (mặc định: in CSV ra màn hình)")
+
+
+def _deadline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("phrase")
+    p.add_argument("--year", type=int, help="năm dùng khi cụm từ không ghi năm (mặc định: năm của kế hoạch "
+                                            "trong khóa cấu hình 'plan')")
+
+
+@functools.cache
+def build_parser() -> argparse.ArgumentParser:
+    """The parser, one sub-command per entry of COMMANDS (in its order). Built once per process: parsing
+    leaves it as it was, and a process that runs several commands (tests, a shell loop in Python) reuses it."""
+    parser = _Parser(prog="python -m sync", description="Theo dõi kế hoạch tuyên truyền CCHC.")
+    common = argparse.ArgumentParser(add_help=False)  # lends --config to each command (its headings stay out)
+    common.add_argument("--config", help="tệp cấu hình (mặc định: $CCHC_CONFIG, config/settings.yaml, "
+                                         "config/settings.example.yaml)")
+    sub: Any = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    groups: dict[str, Any] = {}
+    for name, command in COMMANDS.items():
+        group, _, leaf = name.rpartition(" ")
+        if group:  # `plan import`: a sub-command of its own group
+            if group not in groups:
+                holder = sub.add_parser(group, help=GROUPS[group])
+                groups[group] = holder.add_subparsers(dest=f"{group}_command", required=True, parser_class=_Parser)
+            p = groups[group].add_parser(leaf, parents=[common], help=command.help)
+        else:
+            p = sub.add_parser(name, parents=[common], help=command.help)
+        if command.arguments is not None:
+            command.arguments(p)
+    return parser
+
+
+def _settings(args) -> Settings:
+    """The settings, read once per command (the job lock needs them before the command runs)."""
+    if getattr(args, "settings", None) is None:
+        args.settings = load_settings(args.config)
+    return args.settings
+
+
+class _Output:
+    """stdout for a reader that may stop early (`status | head -5`): once it has closed the pipe, the rest of
+    the output goes to /dev/null (as Python's docs on SIGPIPE advise) and the command finishes with its own
+    exit code. A closed pipe is not a fault of the job, and never a bug (exit 1)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.failed: OSError | None = None  # the output's disk full or failing: said once, exit 3
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # what is still buffered now goes nowhere, without a second error
+        os.close(devnull)
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+        except OSError as exc:  # stdout on a full or failing disk (`> /dev/full`): the environment's fault
+            self.failed = self.failed or exc
+            self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+        except OSError as exc:
+            self.failed = self.failed or exc
+            self._gone()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command's exit code (DESIGN §5). Output to a pipe its reader closed is dropped (see _Output)."""
+    stdout = sys.stdout
+    if not isinstance(stdout, _Output) and hasattr(stdout, "fileno"):
+        try:
+            stdout.fileno()
+            sys.stdout = _Output(stdout)
+        except (OSError, ValueError):  # captured by a test harness: no file to redirect
+            pass
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not as a message at the interpreter's exit
+        failed = getattr(sys.stdout, "failed", None)
+        if failed is not None:
+            with contextlib.suppress(OSError):
+                print(f"Lỗi: không ghi được kết quả ra đầu ra chuẩn ({failed.strerror or failed}); kiểm tra chỗ "
+                      "trống của ổ đĩa hoặc tệp nhận kết quả.", file=sys.stderr)
+            return code or 3
+        return code
+    except BrokenPipeError:  # written around sys.stdout (its binary buffer): the work was done, the reader left
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        return 0
+    finally:
+        sys.stdout = stdout
+
+
+def _name(args) -> str:
+    """The command's key in COMMANDS: `plan import` for a grouped one."""
+    group = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {group}" if group else args.command
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        name = _name(args)
+        if name not in services.LOCKED:
+            return COMMANDS[name].handler(args)
+        with services.job_lock(_settings(args)):
+            return COMMANDS[name].handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # a SyncError is its message and code; anything else a bug, said plainly
+        debug = bool(os.environ.get("CCHC_DEBUG"))
+        code, lines = services.failure(exc, debug)
+        for line in lines[:1]:
+            print(line, file=sys.stderr)
+        if code == 1 and debug:  # the details for whoever fixes it
+            traceback.print_exc()
+        for line in lines[1:]:
+            print(line, file=sys.stderr)
+        return code
+
+
+# --- commands: open the ports, call one use case, print ---------------------------------------------------
+
+def _lines(args) -> Lines:
+    """A use case's messages, printed as they come: stdout, or stderr when stdout carries --json."""
+    main_stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+
+    def echo(line: Line) -> None:
+        print(line.text, file=sys.stderr if line.warning else main_stream)
+    return Lines(echo)
+
+
+def _json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def cmd_deadline(args) -> int:
+    year = args.year
+    if year is not None and not 2000 <= year <= 2100:
+        raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
+    if year is None:  # the plan's year, not the calendar's: in January the plan being read is often last year's
+        from sync.core.plan import load_plan
+        try:
+            year = load_plan(_settings(args).plan_path()).year
+        except UserError as exc:
+            raise UserError(f"{exc} Cần năm của kế hoạch để hiểu cụm từ; hoặc ghi rõ --year.") from None
+    print(json.dumps(deadlines.parse(args.phrase, year).to_json(args.phrase, year), ensure_ascii=False))
+    return 0
+
+
+def cmd_init(args) -> int:
+    settings = _settings(args)
+    services.init(settings, services.open_ports(settings), now_in(settings), args.if_missing, _lines(args),
+                  args.new_state)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from sync.state.store import State
+    settings = _settings(args)
+    result = services.run(settings, State(settings.state), now_in(settings), args.as_of, args.dry_run,
+                          _lines(args), accept_new=args.new_state)
+    if args.json:
+        _json(result.summary)
+    else:
+        for text in result.text:
+            print(text)
+    if result.error:
+        print(f"Lỗi: {result.error}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_status(args) -> int:
+    from sync.state.store import State
+    settings = _settings(args)
+    result = services.status(settings, State(settings.state), now_in(settings))
+    if args.json:
+        _json(result.to_json())
+        return result.exit_code
+    for text in result.text:
+        print(text)
+    if result.problem:
+        print(f"Lỗi: {result.problem}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_report(args) -> int:
+    settings = _settings(args)
+    request = services.ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
+                                     args.new_state)
+    result = services.report(settings, services.open_ports(settings), now_in(settings), request, lines=_lines(args))
+    if args.json and result.figures is not None:
+        _json(result.figures)
+    return 0
+
+
+def cmd_remind(args) -> int:
+    settings = _settings(args)
+    result = services.remind(settings, services.open_ports(settings), now_in(settings), args.as_of, args.send,
+                             lines=_lines(args), accept_new=args.new_state)
+    if args.json:
+        _json(result.to_json())
+    return 0
+
+
+def cmd_plan_import(args) -> int:
+    result = services.plan_import(_settings(args), Path(args.file), Path(args.output) if args.output else None,
+                                  args.force, _lines(args))
+    if result.output is None:
+        print(result.yaml, end="")
+    return 0
+
+
+def cmd_daemon(args) -> int:
+    from sync.core.plan import load_plan
+    from sync.entry import daemon
+    settings = _settings(args)
+    plan = load_plan(settings.plan_path())
+    return daemon.main(settings, plan.year, lambda: now_in(settings))
+
+
+def cmd_history(args) -> int:
+    from sync.core.plan import load_plan
+    settings = _settings(args)
+    query = services.HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
+                                  Path(args.output) if args.output else None)
+    result = services.history_of(settings, load_plan(settings.plan_path()), now_in(settings).date(), query,
+                                 _lines(args))
+    if args.json:
+        _json(result.data)
+    else:
+        for text in result.text:
+            print(text)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    settings = _settings(args)
+    request = services.RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
+    services.restore(settings, services.open_ports(settings), now_in(settings), request, _lines(args))
+    return 0
+
+
+def cmd_export(args) -> int:
+    settings = _settings(args)
+    result = services.export(settings, services.open_ports(settings), now_in(settings), args.at,
+                             Path(args.output) if args.output else None, _lines(args))
+    if result.csv is not None:
+        sys.stdout.write(result.csv)
+    return 0
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Callable[[argparse.Namespace], int]
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+#: Groups of sub-commands (`plan import`), with their help.
+GROUPS = {"plan": "kế hoạch: nhập từ tệp Word"}
+
+#: The command table, once: name → handler, help and arguments (in the order `--help` lists them). Which of
+#: them take the job lock is the use cases' fact: services.LOCKED.
+COMMANDS: dict[str, Command] = {
+    "init": Command(cmd_init, "tạo hoặc nâng cấp các tab từ kế hoạch", _init_args),
+    "run": Command(cmd_run, "một lượt đồng bộ", _run_args),
+    "status": Command(cmd_status, "các lượt chạy gần nhất", _status_args),
+    "report": Command(cmd_report, "báo cáo kỳ: quý I, 6 tháng, quý III, năm (.docx)", _report_args),
+    "remind": Command(cmd_remind, "thư nhắc từng đơn vị", _remind_args),
+    "plan import": Command(cmd_plan_import, "đọc bảng phụ lục của kế hoạch (.docx) thành tệp YAML",
+                           _plan_import_args),
+    "daemon": Command(cmd_daemon, "chạy thường trực theo lịch (khóa cấu hình 'daemon')"),
+    "history": Command(cmd_history, "lịch sử các ô đơn vị đã nhập trong tab theo dõi", _history_args),
+    "restore": Command(cmd_restore, "đưa các ô của một dòng về giá trị tại một ngày", _restore_args),
+    "export": Command(cmd_export, "bảng phẳng mọi dòng theo dõi (.csv hoặc .xlsx)", _export_args),
+    "deadline": Command(cmd_deadline, "phân tích một cụm từ tiến độ", _deadline_args),
+}

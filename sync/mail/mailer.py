@@ -1,0 +1,206 @@
+"""Mail: messages built with the standard library's `email` package, delivered to an outbox folder or SMTP.
+
+Vietnamese subjects, bodies and attachment names are encoded by `email.policy.SMTP` (RFC 2047/2231), so
+real clients show them right; header values are checked for line breaks, so nothing typed in the sheet or
+the config can inject a header. The send ledger (exactly once per recipient) lives in `state.py`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import os
+import smtplib
+import ssl
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from sync import files
+from sync.core.config import MailSettings
+from sync.core.errors import SyncError, Unreachable, UserError
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _header(value: str, what: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise UserError(f"{what} chứa ký tự xuống dòng; sửa lại cho nằm trên một dòng.")
+    return value
+
+
+class Refused(UserError):
+    """The server refused one message or recipient for good (5xx): the others may still go. Exit 2 when the
+    address is the Office's to fix, 3 when the server refused the message itself."""
+
+    def __init__(self, message: str, answer: str, server_cause: bool = False):
+        super().__init__(message)
+        self.answer = answer  # the server's own words, kept in the send ledger
+        self.exit_code = 3 if server_cause else 2
+
+
+@dataclass(frozen=True)
+class Attachment:
+    path: Path
+    filename: str  # what the recipient sees, Vietnamese allowed
+
+
+def build_message(sender: str, recipient: str, subject: str, body: str,
+                  attachments: tuple[Attachment, ...] = (), message_id: str | None = None) -> EmailMessage:
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = _header(sender, "Khóa cấu hình 'mail.from'")
+    msg["To"] = _header(recipient, f"Địa chỉ người nhận '{recipient.strip()}'")
+    msg["Subject"] = _header(subject, "Tiêu đề thư")
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = message_id or make_msgid(domain="cchc.local")
+    msg.set_content(body)
+    for item in attachments:
+        ctype = DOCX if item.filename.endswith(".docx") else (mimetypes.guess_type(item.filename)[0]
+                                                             or "application/octet-stream")
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(item.path.read_bytes(), maintype=maintype, subtype=subtype, filename=item.filename)
+    return msg
+
+
+class Outbox:
+    """Writes each message as an .eml file; sends nothing. The default mode."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def send(self, msg: EmailMessage) -> str:
+        # named after the Message-ID: a message sent again after a crash (same id, sync.mail.delivery) replaces its
+        # own file instead of making a second one, so the outbox holds each message once
+        ident = msg.get("Message-ID")
+        name = hashlib.sha256(str(ident).encode()).hexdigest()[:32] if ident else uuid.uuid4().hex
+        final = self.folder / f"{name}.eml"
+        files.check_folder(self.folder, "mail.outbox_dir", "thư mục thư đi")
+        try:
+            files.write_bytes(final, msg.as_bytes())  # a mail program watching the folder never sees half a message
+        except OSError as exc:
+            raise files.folder_error(exc, self.folder, "mail.outbox_dir", "thư mục thư đi") from None
+        return str(final)
+
+
+class SmtpSender:
+    """Delivers over SMTP (STARTTLS, implicit TLS or plain), with AUTH when a username is set."""
+
+    def __init__(self, settings: MailSettings, context: ssl.SSLContext | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.cfg = settings.smtp
+        self.context = context or ssl.create_default_context()
+        self.sleep = sleep  # tests pass a fake: retries are counted, not waited for
+
+    def _password(self) -> str | None:
+        if not self.cfg.username:
+            return None
+        name = self.cfg.password_env or ""
+        if not os.environ.get(name):
+            raise UserError(f"Khóa cấu hình 'mail.smtp.password_env': biến môi trường '{name}' chưa được đặt; "
+                            "đặt mật khẩu SMTP vào biến này (không ghi vào tệp cấu hình).")
+        return os.environ[name]
+
+    def send(self, msg: EmailMessage) -> str:
+        """Connection failures and temporary (4xx) refusals are retried with backoff, then exit 3. No message
+        said ever holds the password, whatever the server or a library put in theirs."""
+        password = self._password()
+        retrying = Retrying(stop=stop_after_attempt(self.cfg.attempts), reraise=True, sleep=self.sleep,
+                            wait=wait_exponential(multiplier=self.cfg.retry_wait_s, max=60),
+                            retry=retry_if_exception_type(Unreachable))
+        try:
+            return retrying(self._send_once, msg, password)
+        except SyncError as exc:
+            if password and password in str(exc):
+                exc.args = (str(exc).replace(password, "***"),)
+            raise
+
+    def _login(self, client: smtplib.SMTP, password: str) -> None:
+        """AUTH as `mail.smtp.username`. ASCII credentials go the standard library's way (CRAM-MD5, PLAIN, LOGIN);
+        others, which it can only send as ASCII, go as UTF-8 by PLAIN or LOGIN (RFC 4616, and what servers
+        take for LOGIN), or are refused naming the setting when the server offers neither."""
+        user = self.cfg.username or ""
+        if (user + password).isascii():
+            client.login(user, password)
+            return
+        client.ehlo_or_helo_if_needed()
+        if not client.has_extn("auth"):
+            raise smtplib.SMTPNotSupportedError("AUTH")
+        offered = client.esmtp_features["auth"].upper().split()
+
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode("ascii")
+        if "PLAIN" in offered:
+            code, answer = client.docmd("AUTH", "PLAIN " + b64(b"\0" + user.encode() + b"\0" + password.encode()))
+        elif "LOGIN" in offered:
+            code, answer = client.docmd("AUTH", "LOGIN " + b64(user.encode()))
+            if code == 334:
+                code, answer = client.docmd(b64(password.encode()))
+        else:
+            raise UserError(f"Máy chủ thư {self.cfg.host}:{self.cfg.port} chỉ nhận đăng nhập bằng "
+                            f"{', '.join(offered) or '(không rõ)'}, không gửi được mật khẩu có chữ có dấu hoặc ký tự "
+                            "ngoài bảng ASCII. Đổi mật khẩu SMTP chỉ gồm chữ không dấu, số và ký hiệu, rồi đặt lại "
+                            f"biến môi trường được nêu ở khóa cấu hình 'mail.smtp.password_env' "
+                            f"({self.cfg.password_env}).")
+        if code not in (235, 503):
+            raise smtplib.SMTPAuthenticationError(code, answer)
+
+    def _send_once(self, msg: EmailMessage, password: str | None) -> str:
+        cfg = self.cfg
+        try:
+            client: smtplib.SMTP
+            if cfg.security == "ssl":
+                client = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s, context=self.context)
+            else:
+                client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
+            with client:
+                if cfg.security == "starttls":
+                    client.starttls(context=self.context)
+                if cfg.username:
+                    self._login(client, password or "")
+                client.send_message(msg)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối đăng nhập của '{cfg.username}' "
+                            f"({exc.smtp_code}); kiểm tra 'mail.smtp.username' và mật khẩu.") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} không hỗ trợ {exc}; kiểm tra "
+                            "'mail.smtp.security' (starttls | ssl | none) và 'mail.smtp.port'.") from None
+        except ssl.SSLError as exc:
+            raise UserError(f"Kết nối bảo mật tới {cfg.host}:{cfg.port} thất bại ({exc.reason or exc}); kiểm tra "
+                            "'mail.smtp.security' và chứng chỉ của máy chủ thư.") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            answers = "; ".join(f"{code} {_said(text)}" for code, text in exc.recipients.values())
+            if all(code >= 500 for code, _ in exc.recipients.values()):
+                raise Refused(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối địa chỉ nhận {', '.join(exc.recipients)} "
+                              f"({answers}); kiểm tra địa chỉ trong cấu hình hoặc danh sách đơn vị.", answers) from None
+            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối: {answers}") from None
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code >= 500:
+                raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối người gửi ({exc.smtp_code} "
+                                f"{_said(exc.smtp_error)}); kiểm tra 'mail.from' và cấu hình máy chủ.") from None
+            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối ({exc.smtp_code}).") from None
+        except smtplib.SMTPDataError as exc:
+            answer = f"{exc.smtp_code} {_said(exc.smtp_error)}"
+            if exc.smtp_code >= 500:  # this message refused (too big, a mailbox full…): the next one may go
+                raise Refused(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối thư gửi {msg['To']} ({answer}).", answer,
+                              server_cause=True) from None
+            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối ({answer}).") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Unreachable(f"Không gửi được thư qua {cfg.host}:{cfg.port}: {exc}") from None
+        return msg["Message-ID"]
+
+
+def _said(text: bytes | str) -> str:
+    """A server's answer as text on one line (it may come as bytes, over several lines)."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return " ".join(said.split())[:300]
+
+
+def open_sender(settings: MailSettings) -> Outbox | SmtpSender:
+    return SmtpSender(settings) if settings.mode == "smtp" else Outbox(settings.outbox_dir)

@@ -1,0 +1,98 @@
+"""One state file per workbook: which workbook and plan a state file belongs to, and the workbook's own
+witness of the passes it has seen.
+
+A state file is the memory of one workbook (its history, its send ledger). Used with another workbook it
+answers wrongly ("the report was already sent", a history of foreign rows), and a state file lost or
+replaced by an empty one forgets what was sent. So the state file records, on first use, the identity of
+its workbook (the spreadsheet id, or the workbook file as seen from the state file's folder, so that a
+project folder copied or moved as a whole keeps it) and of its plan; a command whose configuration names
+another stops (exit 2) naming both. The workbook's `Nhật ký` is the second witness: its lines carry the
+pass ids, so a state file that knows nothing while `Nhật ký` holds passes has been lost or replaced, and
+nothing is written until it is restored or a new one is accepted (`--new-state`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sync.core.errors import UserError
+from sync.core.passlog import id_column
+from sync.core.schema import Layout
+from sync.core.workbook import Snapshot
+from sync.state.faults import KEY, NEW_STATE
+
+WORKBOOK, PLAN = "workbook", "plan"
+
+
+class StateMismatch(UserError):
+    """The state file belongs to another workbook or plan, or has forgotten this workbook's passes. Exit 2.
+    (Not a fault of the file itself: the refused command is recorded in it, for `status`.)"""
+
+
+def workbook_of(backend: str, spreadsheet_id: str | None, workbook: Path, state: Path) -> str:
+    """The workbook as a state file records it."""
+    if backend == "google":
+        return f"google:{spreadsheet_id}"
+    here = Path(os.path.realpath(state)).parent  # a link is the file it points to (the one units type into)
+    return "local:" + os.path.relpath(os.path.realpath(workbook), here)
+
+
+def plan_of(number: str, year: int) -> str:
+    return f"{year}|{number}"
+
+
+def mail_scope(backend: str, spreadsheet_id: str | None, workbook: Path) -> str:
+    """What tells this configuration's e-mails from another's (their Message-IDs, hence their outbox file
+    names): the workbook the report is of, wherever the command runs."""
+    return f"google:{spreadsheet_id}" if backend == "google" else f"local:{os.path.realpath(workbook)}"
+
+
+def _shown_workbook(value: str, state: Path) -> str:
+    kind, _, where = value.partition(":")
+    if kind == "google":
+        return f"Google Sheet id '{where}'"
+    return f"tệp '{os.path.normpath(Path(os.path.realpath(state)).parent / where)}'"
+
+
+def _shown_plan(value: str) -> str:
+    year, _, number = value.partition("|")
+    return f"kế hoạch {('số ' + number + ' ') if number else ''}năm {year}"
+
+
+def check(recorded: dict[str, str], current: dict[str, str], state: Path) -> None:
+    """Raise StateMismatch when the state file recorded another workbook or plan than the configuration's."""
+    was, now = recorded.get(WORKBOOK), current[WORKBOOK]
+    if was is not None and was != now:
+        raise StateMismatch(
+            f"Tệp trạng thái '{state}' (khóa cấu hình {KEY}) là của bảng tính khác: {_shown_workbook(was, state)}; "
+            f"cấu hình này dùng {_shown_workbook(now, state)}. Mỗi bảng tính có tệp trạng thái riêng (lịch sử, sổ "
+            f"gửi thư). Sửa: đặt khóa {KEY} của cấu hình này sang một tệp khác (ví dụ 'state/thu-nghiem.sqlite'), "
+            "hoặc sửa khóa 'local.path' / 'google.spreadsheet_id' nếu chọn nhầm bảng tính. Chưa ghi gì.")
+    was, now = recorded.get(PLAN), current[PLAN]
+    if was is not None and was != now:
+        raise StateMismatch(
+            f"Tệp trạng thái '{state}' (khóa cấu hình {KEY}) là của {_shown_plan(was)}; cấu hình này dùng "
+            f"{_shown_plan(now)} (khóa 'plan'). Mỗi kế hoạch có bảng tính và tệp trạng thái riêng. Sửa: đặt khóa "
+            f"{KEY} sang một tệp mới cho kế hoạch này, hoặc sửa khóa 'plan' nếu chọn nhầm. Chưa ghi gì.")
+
+
+def logged_passes(snapshot: Snapshot, layout: Layout) -> list[str]:
+    """The pass ids in the workbook's `Nhật ký` (column `Mã lượt chạy`), oldest first."""
+    tab = snapshot.find_tab(layout.tabs["log"])
+    col = id_column(tab, layout.log_columns)
+    if tab is None or col is None:
+        return []
+    return [v.strip() for row in tab.rows[1:] if len(row) >= col and isinstance(v := row[col - 1], str) and v.strip()]
+
+
+def witness(snapshot: Snapshot, layout: Layout, state: Path, where: str) -> None:
+    """Raise StateMismatch when `Nhật ký` holds passes (to be called only for a state file that knows nothing)."""
+    ids = logged_passes(snapshot, layout)
+    if not ids:
+        return
+    raise StateMismatch(
+        f"Tệp trạng thái '{state}' (khóa cấu hình {KEY}) chưa ghi lượt chạy nào (tệp mới, trống hoặc 0 byte), nhưng "
+        f"tab '{layout.tabs['log']}' của {where} đã có {len(ids)} lượt chạy (gần nhất mã {ids[-1]}): tệp trạng thái "
+        "của bảng tính này đã mất hoặc bị thay, cùng lịch sử các ô và sổ gửi thư. Sửa: khôi phục tệp từ bản sao lưu "
+        f"(hoặc đặt khóa {KEY} về đúng tệp); nếu chấp nhận bắt đầu tệp trạng thái mới (mất lịch sử cũ; báo cáo đã "
+        f"gửi có thể bị gửi lại), chạy lại lệnh với {NEW_STATE}. Chưa ghi gì.")
