@@ -52,10 +52,9 @@ def bug_text(exc: BaseException) -> str:
     CCHC_DEBUG=1 prints the whole traceback for whoever fixes it."""
     import traceback
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
-    ours = [f for f in frames if "/sync/" in f.filename.replace("\\", "/")
-            or "/reports/" in f.filename.replace("\\", "/")]
+    paths = [f.filename.replace("\\", "/") for f in frames]
+    ours = [(f, p[p.rindex("/sync/") + 1:]) for f, p in zip(frames, paths, strict=True) if "/sync/" in p]
     if not (ours or frames):
         return type(exc).__name__
-    frame = (ours or frames)[-1]
-    parts = frame.filename.replace("\\", "/").split("/")
-    return f"{type(exc).__name__} ({'/'.join(parts[-2:])}, dòng {frame.lineno})"
+    frame, where = ours[-1] if ours else (frames[-1], "/".join(paths[-1].split("/")[-2:]))
+    return f"{type(exc).__name__} ({where}, dòng {frame.lineno})"
