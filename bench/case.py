@@ -75,7 +75,7 @@ def init(rows: int, path: Path) -> None:
 def history_at_o(rows: int, source: Path, out: Path) -> None:
     """`history --at D -o FILE.xlsx`'s work: the tracking tab's rows as they stood, laid out like `Theo dõi`
     (the source's rows stand in for history's: the writer is what is measured)."""
-    from sync.usecases.services import write_workbook
+    from sync.usecases.history import write_workbook
     layout = Layout()
     grid = LocalBackend(source).read().tabs[layout.tabs["tracking"]].rows
     out.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ from sync.core.workbook import Snapshot
 from sync.state.history import HistoryStore
 from sync.state.store import State
 from sync.usecases.pipeline import PassOptions, PassResult, run_pass
-from sync.usecases.services import unit_figures
+from sync.usecases.run import unit_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

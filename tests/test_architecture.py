@@ -135,9 +135,9 @@ def outward(edges: dict[str, set[str]]) -> list[str]:
 
 def test_the_graph_is_read_from_the_source():
     edges = graph()
-    assert "sync.core.plan" in edges["sync.usecases.services"]  # module level
-    assert "sync.backends" in edges["sync.usecases.services"]  # inside a function
-    assert "sync.usecases.services" in edges["sync.entry.daemon"]
+    assert "sync.core.plan" in edges["sync.usecases.run"]  # module level
+    assert "sync.backends" in edges["sync.usecases.ports"]  # inside a function
+    assert "sync.usecases.jobs" in edges["sync.entry.daemon"]
     assert "sync.core.periods" in edges["sync.reports.content"]  # across folders
 
 

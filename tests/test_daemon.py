@@ -16,7 +16,7 @@ from docx import Document
 from sync.core.config import PROJECT_DIR, load_settings
 from sync.core.workdays import WorkCalendar
 from sync.entry.daemon import Daemon
-from sync.usecases.services import Job, Outcome
+from sync.usecases.jobs import Job, Outcome
 
 from .test_sending import LEADERS, configure, plan_with_emails
 

@@ -17,7 +17,8 @@ import yaml
 from sync.core.schema import Layout
 from sync.sheet.safe_cells import csv_field, text_cell
 from sync.state.store import State
-from sync.usecases import services
+from sync.usecases.common import failure
+from sync.usecases.history import write_workbook
 
 from .conftest import AS_OF, PLAN_PATH
 from .smtp import Inbox, start
@@ -136,7 +137,7 @@ def test_a_server_that_cannot_take_a_non_ascii_password_is_exit_2_naming_the_set
 
 def test_a_bug_is_named_by_its_type_never_by_arguments_that_may_hold_a_secret():
     exc = UnicodeEncodeError("ascii", "\0vanphong\0bí-mật-123", 12, 13, "ordinal not in range(128)")
-    code, lines = services.failure(exc)
+    code, lines = failure(exc)
     assert code == 1 and "UnicodeEncodeError" in lines[0]
     assert not any("bí-mật" in line or "vanphong" in line for line in lines)
 
@@ -188,7 +189,7 @@ def test_control_characters_and_endless_numbers_are_shown_not_a_failed_file(demo
     """A Google cell may hold a control character (an .xlsx cannot) or a number of thousands of digits."""
     grid = [["STT", "Ghi chú", "Kết quả Quý I"], [3, "chuông\x07ở đây\x00", "=1+2"], [4, 10 ** 4400, "\x1b[31m"]]
     out = demo_ran_project.root / "h.xlsx"
-    services.write_workbook(out, grid, plan, Layout())
+    write_workbook(out, grid, plan, Layout())
     ws = openpyxl.load_workbook(out).active
     assert ws["B2"].value == "chuông␇ở đây␀" and ws["C2"].value == "=1+2" and ws["C2"].data_type == "s"
     assert "chữ số" in ws["B3"].value and ws["C3"].value == "␛[31m"

@@ -333,8 +333,8 @@ def test_the_charts_bars_add_up_to_every_counted_row_an_unknown_status_counted_a
     """The demo has a status no one can read: the report's chart counts it as not started, as the task rule does
     (nothing internal in the document), so each unit's bar is its tasks and all bars together the counted rows; the
     colours are the dashboard's."""
-    from sync.sheet.dashboard import STATUS_COLOURS
     from sync.reports import chart
+    from sync.sheet.dashboard import STATUS_COLOURS
     settings = Settings(report={"out_dir": demo_project.root / "out"}, local={"path": demo_project.workbook})
     now = dt.datetime(2024, 9, 20, 8, 0)
     report = build.gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),

@@ -1,4 +1,4 @@
-"""The use cases (sync/usecases/services.py) on fakes: the send ledger's exactly-once with a fake sender, in
+"""The use cases (sync/usecases/) on fakes: the send ledger's exactly-once with a fake sender, in
 milliseconds, and the use cases' own rules. The real SMTP server and the real report stay in
 tests/test_sending.py and tests/test_report_cycle.py, the thinner end-to-end layer."""
 from __future__ import annotations
@@ -14,9 +14,13 @@ from sync.core.errors import StaleSnapshot, Unreachable, UserError
 from sync.core.periods import Period
 from sync.core.summary import Kpis
 from sync.state.store import State
-from sync.usecases import services
+from sync.usecases.common import Lines
+from sync.usecases.jobs import Job, perform
+from sync.usecases.ports import Ports
+from sync.usecases.report import report, report_recipients, send_report
 from sync.usecases.report_build import Figures
-from sync.usecases.services import Job, Lines, Ports
+from sync.usecases.run import init, run
+from sync.usecases.status import status
 
 from .conftest import PLAN_PATH
 
@@ -71,7 +75,7 @@ def docx(site) -> Path:
 
 
 def _send(site, docx, sender, force=False, state=None, lines=None) -> int:
-    return services.send_report(site, state or State(site.state), Figures(Q3, dt.date(2024, 9, 14), KPIS, 3),
+    return send_report(site, state or State(site.state), Figures(Q3, dt.date(2024, 9, 14), KPIS, 3),
                                 [docx], NOW, force, lambda _mail: sender, lines)
 
 
@@ -156,13 +160,13 @@ def test_no_recipients_is_exit_2_before_anything_is_sent(site, docx):
 
 
 def test_report_recipients_is_pure():
-    everyone = services.report_recipients(LEADERS, [], [], force=False)
+    everyone = report_recipients(LEADERS, [], [], force=False)
     assert everyone.to is None and not everyone.refused
-    some = services.report_recipients(LEADERS, [], [LEADERS[0]], force=False)
+    some = report_recipients(LEADERS, [], [LEADERS[0]], force=False)
     assert some.to == LEADERS[1:] and not some.refused
-    done = services.report_recipients(LEADERS[:1], [], [LEADERS[0]], force=False)
+    done = report_recipients(LEADERS[:1], [], [LEADERS[0]], force=False)
     assert done.to == [] and done.refused
-    assert services.report_recipients(LEADERS, [], LEADERS, force=True).to is None
+    assert report_recipients(LEADERS, [], LEADERS, force=True).to is None
 
 
 # --- init, status, run: the use cases' rules ----------------------------------------------------------------
@@ -177,7 +181,7 @@ class MovingBackend(MemoryBackend):
 def test_a_workbook_moved_under_init_is_exit_3_and_recorded(site, plan):
     state = State(site.state)
     with pytest.raises(Unreachable) as caught:
-        services.init(site, Ports(plan, MovingBackend(), state), NOW)
+        init(site, Ports(plan, MovingBackend(), state), NOW)
     assert caught.value.exit_code == 3 and "init" in str(caught.value)
     [failed] = state.passes(5)
     assert failed["command"] == "init" and not failed["ok"] and "bảng tính vừa được sửa" in failed["message"]
@@ -185,47 +189,47 @@ def test_a_workbook_moved_under_init_is_exit_3_and_recorded(site, plan):
 
 def test_init_then_a_pass_on_the_memory_backend(site, plan):
     state, backend = State(site.state), MemoryBackend()
-    done = services.init(site, Ports(plan, backend, state), NOW)
+    done = init(site, Ports(plan, backend, state), NOW)
     assert not done.skipped and done.cells_written > 0 and "Đã khởi tạo" in done.lines[-1].text
-    again = services.init(site, Ports(plan, backend, state), NOW, if_missing=True)
+    again = init(site, Ports(plan, backend, state), NOW, if_missing=True)
     assert again.skipped and "bỏ qua khởi tạo" in again.lines[0].text
-    ran = services.run(site, state, NOW, ports=lambda: Ports(plan, backend, state))
+    ran = run(site, state, NOW, ports=lambda: Ports(plan, backend, state))
     assert ran.exit_code == 0 and ran.summary["written"] and ran.summary["as_of"] == "2024-09-16"
     assert ran.text[0].startswith("Tính đến 16/09/2024:")
 
 
 def test_a_pass_dated_in_the_future_is_refused_before_the_state_file_is_touched(site, plan):
     with pytest.raises(UserError) as caught:
-        services.run(site, State(site.state), NOW, as_of=dt.date(2024, 9, 17))
+        run(site, State(site.state), NOW, as_of=dt.date(2024, 9, 17))
     assert caught.value.exit_code == 2 and "tương lai" in str(caught.value)
     assert not Path(site.state).exists()
 
 
 def test_status_is_stale_without_a_good_pass_and_fresh_after_one(site, plan):
     state = State(site.state)
-    assert services.status(site, state, NOW).exit_code == 4
+    assert status(site, state, NOW).exit_code == 4
     backend = MemoryBackend()
-    services.init(site, Ports(plan, backend, state), NOW)
-    services.run(site, state, NOW, ports=lambda: Ports(plan, backend, state))
-    fresh = services.status(site, state, NOW + dt.timedelta(hours=1))
+    init(site, Ports(plan, backend, state), NOW)
+    run(site, state, NOW, ports=lambda: Ports(plan, backend, state))
+    fresh = status(site, state, NOW + dt.timedelta(hours=1))
     assert fresh.exit_code == 0 and not fresh.stale and fresh.age_hours == pytest.approx(1.0)
-    late = services.status(site, state, NOW + dt.timedelta(hours=site.status.max_age_hours + 1))
+    late = status(site, state, NOW + dt.timedelta(hours=site.status.max_age_hours + 1))
     assert late.exit_code == 4 and late.stale and any("CẢNH BÁO" in t for t in late.text)
 
 
 # --- what the daemon calls -----------------------------------------------------------------------------------
 
 def test_perform_turns_a_failure_into_its_exit_code_and_message(site):
-    outcome = services.perform(lambda: site, Job("run", as_of=NOW.date()), lambda: NOW)
+    outcome = perform(lambda: site, Job("run", as_of=NOW.date()), lambda: NOW)
     assert outcome.exit_code == 2 and any("Lỗi:" in line for line in outcome.lines)
 
     def broken() -> Settings:
         raise RuntimeError("disk full")
-    bug = services.perform(broken, Job("run"), lambda: NOW)
+    bug = perform(broken, Job("run"), lambda: NOW)
     # a bug is named by its type and place, never by its arguments (they may hold a secret)
     assert bug.exit_code == 1 and len(bug.lines) == 2 and "disk full" not in "".join(bug.lines)
     assert bug.lines[0].startswith("Lỗi trong chương trình (xin báo cho người phát triển): RuntimeError "
-                                   "(sync/usecases/services.py, dòng ")
+                                   "(sync/usecases/jobs.py, dòng ")
     assert bug.lines[1] == "Chạy lại với biến môi trường CCHC_DEBUG=1 để xem chi tiết."
 
 
@@ -238,12 +242,12 @@ def test_a_job_reads_as_its_command_line():
 def test_a_report_is_not_sent_on_its_own_cut_off_day(site, plan):
     """Its figures are "tính đến" the cut-off, a day not over yet: units may still type; nothing is built or
     sent, and the message says from when it can go."""
-    from sync.usecases.services import ReportRequest
+    from sync.usecases.report import ReportRequest
     state, backend = State(site.state), MemoryBackend()
-    services.init(site, Ports(plan, backend, state), NOW)
+    init(site, Ports(plan, backend, state), NOW)
     cutoff_day = dt.datetime(2024, 9, 14, 16, 0)
     with pytest.raises(UserError) as caught:
-        services.report(site, Ports(plan, backend, state), cutoff_day, ReportRequest("2024Q3", send=True))
+        report(site, Ports(plan, backend, state), cutoff_day, ReportRequest("2024Q3", send=True))
     assert caught.value.exit_code == 2 and "15/09/2024" in str(caught.value)
     out = Path(site.report.out_dir)
     assert not out.exists() or not list(out.glob("*.docx"))

@@ -1,5 +1,5 @@
 """One state file per workbook, and every command checks its state file first (sync/state/identity.py,
-services.guard_state): a state file of another workbook, one lost or emptied while `Nhật ký` holds passes,
+guard_state): a state file of another workbook, one lost or emptied while `Nhật ký` holds passes,
 a damaged or read-only one, a row that cannot be read, or one that fails once the workbook was written, are
 each named in Vietnamese with exit 2 or 3, before any workbook cell, mail or ledger is touched."""
 from __future__ import annotations
@@ -19,7 +19,8 @@ from sync.core.config import load_settings
 from sync.core.plan import load_plan
 from sync.state.faults import StateFileError
 from sync.state.store import State
-from sync.usecases import services
+from sync.usecases.ports import Ports
+from sync.usecases.run import run
 
 from .conftest import AS_OF, PLAN_PATH, Project
 from .test_faults_env import STATE_FAULTS
@@ -237,8 +238,8 @@ def test_a_pass_whose_state_file_fails_after_the_write_says_what_it_wrote(demo_r
     state = State(state_path)
     now = dt.datetime(2024, 9, 21, 9, 0)
     with pytest.raises(StateFileError) as raised:
-        services.run(settings, state, now, dt.date(2024, 9, 21),
-                     ports=lambda: services.Ports(plan, backend, state))
+        run(settings, state, now, dt.date(2024, 9, 21),
+                     ports=lambda: Ports(plan, backend, state))
     text = str(raised.value)
     log = values(p.workbook)["Nhật ký"]
     pass_id = log[-1][log[0].index("Mã lượt chạy")]

@@ -28,7 +28,7 @@ from sync.sheet import dashboard
 from sync.state.store import State
 from sync.usecases.pipeline import PassOptions, compute
 from sync.usecases.report_build import gather
-from sync.usecases.services import trends_for
+from sync.usecases.run import trends_for
 
 from .conftest import AS_OF, Project
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)

@@ -1,5 +1,5 @@
 """The command line (DESIGN.md §5): `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, open
-the ports, call one use case of sync/usecases/services.py, print its result (text, or --json).
+the ports, call one use case of sync/usecases/, print its result (text, or --json).
 
 Exit codes: 0 done (data problems are reported in the sheet; also a run skipped by the job lock), 2 bad config,
 usage, workbook shape or state file, 3 backend, state file or mail server unreachable or busy, 4 `status`: no
@@ -24,8 +24,16 @@ from typing import Any
 from sync.core import deadlines
 from sync.core.config import Settings, load_settings
 from sync.core.errors import UserError
-from sync.usecases import services
-from sync.usecases.services import Line, Lines, now_in
+from sync.usecases.common import LOCKED, Line, Lines, failure, job_lock, now_in
+from sync.usecases.export import export
+from sync.usecases.history import HistoryQuery, history_of
+from sync.usecases.plan_import import plan_import
+from sync.usecases.ports import open_ports
+from sync.usecases.remind import remind
+from sync.usecases.report import ReportRequest, report
+from sync.usecases.restore import RestoreRequest, restore
+from sync.usecases.run import init, run
+from sync.usecases.status import status
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -248,9 +256,9 @@ def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         name = _name(args)
-        if name not in services.LOCKED:
+        if name not in LOCKED:
             return COMMANDS[name].handler(args)
-        with services.job_lock(_settings(args)):
+        with job_lock(_settings(args)):
             return COMMANDS[name].handler(args)
     except KeyboardInterrupt:
         return 130
@@ -258,7 +266,7 @@ def _main(argv: list[str] | None) -> int:
         raise
     except Exception as exc:  # a SyncError is its message and code; anything else a bug, said plainly
         debug = bool(os.environ.get("CCHC_DEBUG"))
-        code, lines = services.failure(exc, debug)
+        code, lines = failure(exc, debug)
         for line in lines[:1]:
             print(line, file=sys.stderr)
         if code == 1 and debug:  # the details for whoever fixes it
@@ -299,7 +307,7 @@ def cmd_deadline(args) -> int:
 
 def cmd_init(args) -> int:
     settings = _settings(args)
-    services.init(settings, services.open_ports(settings), now_in(settings), args.if_missing, _lines(args),
+    init(settings, open_ports(settings), now_in(settings), args.if_missing, _lines(args),
                   args.new_state)
     return 0
 
@@ -307,7 +315,7 @@ def cmd_init(args) -> int:
 def cmd_run(args) -> int:
     from sync.state.store import State
     settings = _settings(args)
-    result = services.run(settings, State(settings.state), now_in(settings), args.as_of, args.dry_run,
+    result = run(settings, State(settings.state), now_in(settings), args.as_of, args.dry_run,
                           _lines(args), accept_new=args.new_state)
     if args.json:
         _json(result.summary)
@@ -322,7 +330,7 @@ def cmd_run(args) -> int:
 def cmd_status(args) -> int:
     from sync.state.store import State
     settings = _settings(args)
-    result = services.status(settings, State(settings.state), now_in(settings))
+    result = status(settings, State(settings.state), now_in(settings))
     if args.json:
         _json(result.to_json())
         return result.exit_code
@@ -335,9 +343,9 @@ def cmd_status(args) -> int:
 
 def cmd_report(args) -> int:
     settings = _settings(args)
-    request = services.ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
+    request = ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
                                      args.new_state)
-    result = services.report(settings, services.open_ports(settings), now_in(settings), request, lines=_lines(args))
+    result = report(settings, open_ports(settings), now_in(settings), request, lines=_lines(args))
     if args.json and result.figures is not None:
         _json(result.figures)
     return 0
@@ -345,7 +353,7 @@ def cmd_report(args) -> int:
 
 def cmd_remind(args) -> int:
     settings = _settings(args)
-    result = services.remind(settings, services.open_ports(settings), now_in(settings), args.as_of, args.send,
+    result = remind(settings, open_ports(settings), now_in(settings), args.as_of, args.send,
                              lines=_lines(args), accept_new=args.new_state)
     if args.json:
         _json(result.to_json())
@@ -353,7 +361,7 @@ def cmd_remind(args) -> int:
 
 
 def cmd_plan_import(args) -> int:
-    result = services.plan_import(_settings(args), Path(args.file), Path(args.output) if args.output else None,
+    result = plan_import(_settings(args), Path(args.file), Path(args.output) if args.output else None,
                                   args.force, _lines(args))
     if result.output is None:
         print(result.yaml, end="")
@@ -371,9 +379,9 @@ def cmd_daemon(args) -> int:
 def cmd_history(args) -> int:
     from sync.core.plan import load_plan
     settings = _settings(args)
-    query = services.HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
+    query = HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
                                   Path(args.output) if args.output else None)
-    result = services.history_of(settings, load_plan(settings.plan_path()), now_in(settings).date(), query,
+    result = history_of(settings, load_plan(settings.plan_path()), now_in(settings).date(), query,
                                  _lines(args))
     if args.json:
         _json(result.data)
@@ -385,14 +393,14 @@ def cmd_history(args) -> int:
 
 def cmd_restore(args) -> int:
     settings = _settings(args)
-    request = services.RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
-    services.restore(settings, services.open_ports(settings), now_in(settings), request, _lines(args))
+    request = RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
+    restore(settings, open_ports(settings), now_in(settings), request, _lines(args))
     return 0
 
 
 def cmd_export(args) -> int:
     settings = _settings(args)
-    result = services.export(settings, services.open_ports(settings), now_in(settings), args.at,
+    result = export(settings, open_ports(settings), now_in(settings), args.at,
                              Path(args.output) if args.output else None, _lines(args))
     if result.csv is not None:
         sys.stdout.write(result.csv)
@@ -410,7 +418,7 @@ class Command:
 GROUPS = {"plan": "kế hoạch: nhập từ tệp Word"}
 
 #: The command table, once: name → handler, help and arguments (in the order `--help` lists them). Which of
-#: them take the job lock is the use cases' fact: services.LOCKED.
+#: them take the job lock is the use cases' fact: LOCKED.
 COMMANDS: dict[str, Command] = {
     "init": Command(cmd_init, "tạo hoặc nâng cấp các tab từ kế hoạch", _init_args),
     "run": Command(cmd_run, "một lượt đồng bộ", _run_args),

@@ -9,7 +9,7 @@
   September does not surprise anyone with the June report;
 * `remind --send` weekly on `remind_weekday` at `remind_at` (skipped on a holiday).
 
-Each action calls the same use case as its command (sync.usecases.services.perform), so the job lock, the state
+Each action calls the same use case as its command (sync.usecases.jobs.perform), so the job lock, the state
 file and the send ledger work exactly as from cron; the daemon never goes through the command line. A
 failing action is logged and the loop goes on; SIGTERM/SIGINT stop it between actions. `schedule` reads the
 process's local clock, so the daemon sets TZ to the configured zone at start; tests drive the same loop
@@ -30,8 +30,7 @@ import schedule
 from sync.core.config import Settings
 from sync.core.workdays import WorkCalendar
 from sync.state.store import State
-from sync.usecases import services
-from sync.usecases.services import Job, Outcome
+from sync.usecases.jobs import Job, Outcome, perform, reloader
 
 log = logging.getLogger("cchc.daemon")
 
@@ -47,9 +46,9 @@ class Daemon:
         self.cfg = settings.daemon
         self.plan_year = plan_year
         self.clock = clock
-        load = services.reloader(settings)
+        load = reloader(settings)
         self._load = load
-        self.runner: Runner = runner or (lambda job: services.perform(load, job, clock))
+        self.runner: Runner = runner or (lambda job: perform(load, job, clock))
         self.calendar = WorkCalendar(frozenset(self.cfg.extra_holidays), frozenset(self.cfg.extra_workdays))
         self.scheduler = schedule.Scheduler()
         self.stopping = threading.Event()

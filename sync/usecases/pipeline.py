@@ -53,12 +53,12 @@ class PassOptions:
     plan_overrides: dict[int, Cell] | None = None
     #: Figures as of the end of `as_of` (a report's data date "tính đến"), not during it (flags.Rules)
     as_of_ended: bool = False
-    #: The "Diễn biến" rows of the pass from its summary (sync.usecases.services.trends_for); None: no such section.
+    #: The "Diễn biến" rows of the pass from its summary (sync.usecases.run.trends_for); None: no such section.
     trends: Callable[[summaries.Summary], list[TrendRow]] | None = None
     #: The kinds of products counted (sync.core.products: the defaults and the settings' `products:`)
     products: tuple[Kind, ...] = DEFAULT_KINDS
     #: Called with the pass's first snapshot, before anything is computed or written: raises to stop the pass (a
-    #: state file that knows nothing of a workbook whose Nhật ký holds passes, sync.usecases.services.StateGuard).
+    #: state file that knows nothing of a workbook whose Nhật ký holds passes, sync.usecases.common.StateGuard).
     witness: Callable[[Snapshot], None] | None = None
     #: The guide tab's facts and who edits which rows (sync.sheet.aids); None: the defaults, no row protection.
     aids: Aids | None = None

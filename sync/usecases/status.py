@@ -1,0 +1,142 @@
+"""`status`: the last passes, the state file, the next report owed, what the Office should look at.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sync.core import periods
+from sync.core.config import Settings
+from sync.core.errors import SyncError
+
+if TYPE_CHECKING:
+    from sync.state.store import State
+
+#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    last_good_pass: str | None
+    age_hours: float | None
+    stale: bool
+    passes: list[dict[str, Any]] | None  # None: the state file could not be read
+    sends: list[dict[str, Any]]
+    unsent: int
+    problem: Exception | None
+    new_plan_needed: str | None
+    text: tuple[str, ...]  # the text output (stdout)
+    exit_code: int
+    refused: tuple[str, ...] = ()  # recipients the mail server refused for good (the ledger's last answer)
+    units_without_email: tuple[str, ...] = ()  # unit codes that can never get a reminder
+
+    def to_json(self) -> dict[str, Any]:
+        return {"last_good_pass": self.last_good_pass, "age_hours": self.age_hours, "stale": self.stale,
+                "passes": self.passes, "sends": self.sends, "unsent": self.unsent,
+                "problem": self.problem and str(self.problem), "new_plan_needed": self.new_plan_needed,
+                "refused": list(self.refused), "units_without_email": list(self.units_without_email)}
+
+
+def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
+    """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
+    from sync.state.faults import StateFileBusy, StateFileError
+    from sync.state.store import STARTED
+    problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
+    passes: list[dict[str, Any]] | None
+    sends: list[dict[str, Any]]
+    last: dict[str, Any] | None
+    try:
+        if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
+            raise problem
+        passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
+    except (StateFileError, StateFileBusy, sqlite3.Error) as exc:
+        if problem is None and not isinstance(exc, SyncError):
+            raise
+        passes, sends, last, problem = None, [], None, problem or exc
+    age_h = None
+    if last:
+        try:
+            age_h = (now - dt.datetime.fromisoformat(last["started_at"])).total_seconds() / 3600
+        except (TypeError, ValueError):  # a pass row damaged in the state file: stale, and said
+            problem = problem or StateFileError(
+                f"Tệp trạng thái '{settings.state}': lượt chạy ghi thời điểm '{last['started_at']}' không đọc được "
+                "(tệp bị sửa tay hoặc hỏng). Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu tệp mới.")
+        if age_h is not None and age_h < -1:  # "in the future" (a clock that jumped): must not silence monitoring
+            problem = problem or StateFileError(
+                f"Tệp trạng thái '{settings.state}': lượt chạy tốt gần nhất ghi thời điểm {last['started_at']}, ở "
+                f"sau hiện tại ({now:%d/%m/%Y %H:%M}). Kiểm tra đồng hồ của máy; không thể biết đã bao lâu không có "
+                "lượt chạy tốt.")
+            age_h = None
+    stale = age_h is None or age_h > settings.status.max_age_hours
+    unsent = [x for x in sends if x["status"] != "sent"]
+    needed = _new_plan_needed(settings, now.date())
+    out = ["Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào." if passes is not None
+           else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới)."]
+    for p in passes or ():
+        first = (p["message"] or "").splitlines()[0] if p["message"] else ""
+        if p["ok"] and p["command"] != "run":  # init, restore: what they wrote, not figures they never computed
+            written = (json.loads(p["summary"] or "{}") or {}).get("cells_written")
+            what = f"ghi {written} ô" if written else "không ghi ô nào" if written == 0 else ""
+            out.append(f"  {p['started_at']}  {p['command']:<6} OK   {what}  {first}".rstrip())
+        elif p["ok"]:
+            out.append(f"  {p['started_at']}  {p['command']:<6} OK   tính đến {p['as_of'] or '-'}  {p['rows'] or 0} "
+                       f"dòng, {p['errors'] or 0} lỗi, {p['overdue'] or 0} quá hạn  {first}".rstrip())
+        else:  # a failed pass shows why, not figures it never had
+            out.append(f"  {p['started_at']}  {p['command']:<6} {'DỞ ' if first == STARTED else 'LỖI'}  "
+                       f"tính đến {p['as_of'] or '-'}  {first}".rstrip())
+    if sends:
+        out.append("Thư đã gửi gần nhất:")
+        labels = {"sent": "ĐÃ GỬI", "failed": "LỖI", "sending": "ĐANG GỬI (bị ngắt?)"}
+        for x in sends:
+            kind = "báo cáo" if x["kind"] == "report" else "nhắc việc"
+            out.append(f"  {x['sent_at'] or x['attempted_at']}  {kind} {x['period']} → {x['recipient']}: "
+                       f"{labels.get(x['status'], x['status'])}{'  ' + x['error'] if x['error'] else ''}")
+    if unsent:
+        out.append(f"{len(unsent)} thư chưa gửi được; lần chạy sau sẽ gửi lại.")
+    if last is None and passes is not None:
+        out.append(f"Chưa có lượt chạy 'run' nào thành công (tệp trạng thái '{settings.state}').")
+    elif last is not None and age_h is not None:
+        out.append(f"Lượt chạy tốt gần nhất: {last['started_at']} ({age_h:.1f} giờ trước; "
+                   f"ngưỡng cảnh báo {settings.status.max_age_hours:g} giờ).")
+    if stale and passes is not None:
+        out.append("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
+    if needed:
+        out.append(needed)
+    from sync.mail.delivery import REFUSED
+    refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
+    if refused:
+        out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
+                   + "; ".join(f"{x['recipient']} ({x['error'][len(REFUSED):].lstrip(': ')})" for x in refused) + ".")
+    no_email = _units_without_email(settings)
+    if no_email:
+        from sync.usecases.notify import no_email_sentence
+        out.append(no_email_sentence(no_email, settings))
+    code = int(getattr(problem, "exit_code", 2)) if problem else 4 if stale else 0
+    return StatusResult(last["started_at"] if last else None, age_h, stale, passes, sends, len(unsent), problem, needed,
+                        tuple(out), code, tuple(x["recipient"] for x in refused), tuple(no_email))
+
+
+def _units_without_email(settings: Settings) -> list[str]:
+    from sync.core.plan import load_plan
+    from sync.usecases.notify import units_without_email
+    try:
+        return units_without_email(load_plan(settings.plan_path()))
+    except SyncError:
+        return []  # the plan's own problem is reported by the commands that read it
+
+
+def _new_plan_needed(settings: Settings, today: dt.date) -> str | None:
+    """After the plan year's last cut-off no report is owed any more: say that next year's plan is needed."""
+    from sync.core.plan import load_plan
+    try:
+        year = load_plan(settings.plan_path()).year
+    except SyncError:
+        return None  # the plan's own problem is reported by the commands that read it
+    last = periods.last(year, settings.report.cycle, settings.report.third)
+    if today <= last.cutoff(settings.deadlines.quarter_cutoff_day):
+        return None
+    return (f"Kế hoạch năm {year} đã qua kỳ báo cáo cuối ({last.name}); cần kế hoạch năm {year + 1}: "
+            "python -m sync plan import <tệp kế hoạch .docx> -o <tệp .yaml>, rồi đặt khóa cấu hình 'plan'.")
