@@ -193,3 +193,40 @@ def test_the_report_builds_on_the_core():
                     if not name.startswith("sync.reports") and any(t.startswith("sync.reports") for t in targets)})
     assert users == ["sync.usecases"]
     assert folders(edges)["sync.reports"] <= {"sync.core", "sync.sheet", "sync.files"}
+
+
+#: The longest a function may be, in lines, outside tests: longer ones hide more than one step.
+MAX_FUNCTION_LINES = 60
+#: Functions still longer (issue 22 wants none): each leaves this set once it is split.
+LONG_FUNCTIONS = {
+    "bench.history.year",
+    "sync.plan_import.import_plan",
+    "sync.plan_import.read_roles",
+    "sync.sheet.dashboard.render",
+    "sync.usecases.report.report",
+    "sync.usecases.restore.restore",
+    "sync.usecases.run.run",
+    "sync.usecases.status.status",
+}
+
+
+def long_functions(root: Path = PROJECT_DIR) -> set[str]:
+    found = set()
+    for pkg in ("sync", "bench"):
+        for path in sorted((root / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    if (node.end_lineno or node.lineno) - node.lineno + 1 > MAX_FUNCTION_LINES:
+                        found.add(f"{module_name(path, root)}.{node.name}")
+    return found
+
+
+def test_no_function_over_60_lines():
+    assert long_functions() <= LONG_FUNCTIONS, "split these functions"
+    assert LONG_FUNCTIONS <= long_functions(), "remove from LONG_FUNCTIONS what is short now"
+
+
+def test_a_long_function_is_found(tmp_path):
+    (tmp_path / "sync").mkdir()
+    (tmp_path / "sync" / "big.py").write_text("def big():\n" + "    x = 1\n" * 60 + "\n\ndef small():\n    pass\n")
+    assert long_functions(tmp_path) == {"sync.big.big"}

@@ -192,7 +192,7 @@ def test_local_dashboard_has_one_stacked_bar_chart_of_the_unit_table(local_demo,
 
 # --- Google -----------------------------------------------------------------------------------------------
 
-def test_google_dashboard_layout_figures_and_one_chart_kept(api, key, plan):  # noqa: F811
+def test_google_dashboard_layout_figures_and_one_chart_kept(api, key, plan):
     b = backend(api, key)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
@@ -223,7 +223,7 @@ def test_google_dashboard_layout_figures_and_one_chart_kept(api, key, plan):  # 
     assert [rows[head][c] for c in cols] == list(STATUSES)
 
 
-def test_google_chart_deleted_by_hand_comes_back_and_copies_go(api, key, plan):  # noqa: F811
+def test_google_chart_deleted_by_hand_comes_back_and_copies_go(api, key, plan):
     b = backend(api, key)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))

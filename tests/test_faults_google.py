@@ -409,8 +409,8 @@ def test_a_slow_server_cannot_stretch_the_command_past_its_budget(google, api, k
 
 def _read_timeouts(monkeypatch) -> list[float]:
     """The read timeout of each Sheets request, as the transport hands it to urllib3."""
-    from sync.backends import google_http
-    real, given = google_http.authorized_session, []
+    from sync.backends import google_credentials
+    real, given = google_credentials.authorized_session, []
 
     def session_for(credentials, api_base_url=None):
         session = real(credentials, api_base_url)
@@ -422,7 +422,7 @@ def _read_timeouts(monkeypatch) -> list[float]:
             monkeypatch.setattr(adapter, "send", send)
         return session
 
-    monkeypatch.setattr(google_http, "authorized_session", session_for)
+    monkeypatch.setattr(google_credentials, "authorized_session", session_for)
     return given
 
 

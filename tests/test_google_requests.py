@@ -522,7 +522,7 @@ def test_the_budget_is_the_commands_not_each_requests():
 
 # --- credentials: the offline session reaches only the stand-in's host ---------------------------------------
 
-def test_the_offline_session_never_leaves_for_google(api, key):  # noqa: F811  (fixtures)
+def test_the_offline_session_never_leaves_for_google(api, key):
     """With google.api_base_url, the Sheets session and google-auth's own (token, regional access boundary
     lookup) reach only the stand-in's host: a Google address is refused before any socket opens."""
     creds = load_credentials(key)
@@ -576,7 +576,7 @@ def test_a_body_is_compact_utf8_half_what_ascii_escapes_make():
     assert len(bodies.body_bytes(text)) < 0.8 * len(json.dumps(text).encode())
 
 
-def test_a_split_write_re_reads_the_row_keys_before_a_later_part_and_logs_once(api, key, plan):  # noqa: F811
+def test_a_split_write_re_reads_the_row_keys_before_a_later_part_and_logs_once(api, key, plan):
     """Over HTTP with 6 kB bodies: each part after the first that addresses `Theo dõi` re-reads its keys first;
     a unit inserting a row between two parts stops the write (the next attempt redoes it on the rows as they
     are now), and the pass's line is written once, in the last part."""

@@ -375,7 +375,7 @@ def test_export_is_one_flat_table_with_deadline_state_and_flags(demo_ran_project
 
 # --- Google: the same history, restore within the request budget ------------------------------------------
 
-def test_google_and_local_record_the_same_history(api, key, plan, tmp_path):  # noqa: F811
+def test_google_and_local_record_the_same_history(api, key, plan, tmp_path):
     rows = {}
     for kind, b in (("local", LocalBackend(tmp_path / "wb.xlsx")), ("google", backend(api, key))):
         seed(b, plan, AS_OF)
@@ -397,7 +397,7 @@ def test_google_and_local_record_the_same_history(api, key, plan, tmp_path):  # 
     assert rows["google"][("3", "VP", 0)]["done_date"] == "d2024-03-14"
 
 
-def test_restore_on_google_stays_within_four_requests(google, api, key, plan):  # noqa: F811
+def test_restore_on_google_stays_within_four_requests(google, api, key, plan):
     seed(backend(api, key), plan, AS_OF)
     assert google.cli("run", "--as-of", D1.isoformat())[0] == 0
     sheet = unit_client(api, key).worksheet("Theo dõi")

@@ -116,7 +116,7 @@ class LocalSheet:
 class GoogleSheet:
     """`Theo dõi` in the stand-in, read and written by a unit's own gspread client (USER_ENTERED, as typing)."""
 
-    def __init__(self, api, key):  # noqa: F811
+    def __init__(self, api, key):
         self.api, self.key, self._ws = api, key, None
 
     @property
@@ -338,7 +338,7 @@ def test_a_simulated_year_on_the_local_workbook(project, year_plan):
 
 
 @pytest.mark.scale
-def test_a_simulated_year_on_google(project, api, key, year_plan):  # noqa: F811
+def test_a_simulated_year_on_google(project, api, key, year_plan):
     project.write_config({"backend": "google", "report": {"out_dir": str(project.root / "reports")},
                           "google": {"spreadsheet_id": SPREADSHEET_ID, "credentials_file": str(key),
                                      "api_base_url": api.base_url, "timeout_s": PATIENT_S,

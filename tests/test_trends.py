@@ -199,7 +199,7 @@ def test_the_usual_pass_does_not_import_pandas(demo_project):
 
 # --- Google: the same section ----------------------------------------------------------------------------------
 
-def test_google_dashboard_has_the_same_section(google, api, key, plan):  # noqa: F811
+def test_google_dashboard_has_the_same_section(google, api, key, plan):
     seed(backend(api, key), plan, AS_OF)
     for day in ("2024-03-04", "2024-03-14"):
         assert google.cli("run", "--as-of", day)[0] == 0

@@ -31,7 +31,7 @@ from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from sync.backends.google_credentials import authorized_session
+from sync.backends import google_credentials
 from sync.backends.google_requests import body_bytes
 from sync.core.budget import Deadline
 from sync.core.errors import SyncError, Unreachable, UserError
@@ -78,7 +78,7 @@ class BoundedHTTPClient(HTTPClient):
     def __init__(self, credentials: Credentials, base_url: str | None, timeout_s: float, budget_s: float,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  session: requests.Session | None = None):
-        super().__init__(credentials, session=session or authorized_session(credentials, base_url))
+        super().__init__(credentials, session=session or google_credentials.authorized_session(credentials, base_url))
         self.base_url = (base_url or "").rstrip("/")
         self.timeout_s = timeout_s
         self.budget_s = budget_s

@@ -80,7 +80,7 @@ class LocalBackend:
             wb = openpyxl.load_workbook(self.path)
         except MemoryError:
             raise
-        except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the file is what to fix
+        except Exception as exc:
             part = xlsx_file.damaged_part(self.path)
             if part or isinstance(exc, SyntaxError):  # ET.ParseError and lxml's XMLSyntaxError alike
                 raise UserError(f"{xlsx_file.where(self.path)} bị hỏng: phần '{part or 'XML'}' bên trong không đọc "

@@ -148,7 +148,7 @@ class Daemon:
             return
         try:
             action()
-        except Exception as exc:  # noqa: BLE001 - a bug in one action must not stop the daemon
+        except Exception as exc:
             self.actions.append((name, 1))
             log.exception("%s thất bại: %r; tiếp tục chờ lượt sau.", name, exc)
 
@@ -160,7 +160,7 @@ class Daemon:
         self.refresh()
         try:
             report = self._next_report(now)
-        except Exception as exc:  # noqa: BLE001 - e.g. a broken state file: said here, the loop still starts
+        except Exception as exc:
             report = f"chưa biết ({exc})"
         return f"lượt kiểm tra {self._next_pass(now)}; báo cáo {report}; nhắc việc {self._next_remind(now)}"
 

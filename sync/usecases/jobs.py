@@ -76,7 +76,7 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
             else:
                 raise ValueError(f"unknown job {job.command!r}")
             return Outcome(0, tuple(line.text for line in lines.all()))
-    except Exception as exc:  # noqa: BLE001 - every failure is the job's exit code and message, as from cron
+    except Exception as exc:
         code, said = failure(exc, debug=bool(os.environ.get("CCHC_DEBUG")))
         return Outcome(code, tuple(line.text for line in lines.all()) + tuple(said))
 

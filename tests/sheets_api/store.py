@@ -83,7 +83,7 @@ def thaw(frozen: bytes) -> Spreadsheet:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(frozen)  # noqa: S301  (bytes this process made)
+        return pickle.loads(frozen)
     finally:
         if paused:
             gc.enable()
