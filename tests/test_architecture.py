@@ -2,7 +2,7 @@
 between the folders of `sync/`.
 
 Every import counts, at module level or inside a function (a lazy import is still a dependency). The layers
-are named once, here (docs/design.md cites LAYERS); `python -m tests.architecture` prints the measures.
+are named once, here (docs/design.md cites LAYERS); `python -m tests.test_architecture` prints the measures.
 """
 from __future__ import annotations
 
@@ -230,3 +230,38 @@ def test_a_long_function_is_found(tmp_path):
     (tmp_path / "sync").mkdir()
     (tmp_path / "sync" / "big.py").write_text("def big():\n" + "    x = 1\n" * 60 + "\n\ndef small():\n    pass\n")
     assert long_functions(tmp_path) == {"sync.big.big"}
+
+
+def longest_chain(edges: dict[str, set[str]]) -> list[str]:
+    """The longest path of imports (the graph has no cycle: test_no_import_cycles)."""
+    best: dict[str, list[str]] = {}
+
+    def chain(v: str) -> list[str]:
+        if v not in best:
+            best[v] = [v] + max((chain(w) for w in edges.get(v, ()) if w in edges), key=len, default=[])
+        return best[v]
+
+    return max((chain(v) for v in sorted(edges)), key=len, default=[])
+
+
+def measures(edges: dict[str, set[str]]) -> dict[str, object]:
+    """What the closing notes of a restructure compare: modules, import edges, the longest chain of imports,
+    imports that point to a layer further out, and modules per folder."""
+    per_folder: dict[str, int] = {}
+    for name in edges:
+        per_folder[folder_of(name)] = per_folder.get(folder_of(name), 0) + 1
+    return {"modules": len(edges), "import edges": sum(len(t) for t in edges.values()),
+            "longest chain": len(longest_chain(edges)), "chain": " → ".join(longest_chain(edges)),
+            "outward imports": len(outward(edges)), "folders": dict(sorted(per_folder.items()))}
+
+
+def test_the_measures_count_what_they_say():
+    edges = {"sync.entry.cli": {"sync.usecases.run"}, "sync.usecases.run": {"sync.core.plan"},
+             "sync.core.plan": set(), "sync.core.text": {"sync.usecases.run"}}
+    m = measures(edges)
+    assert (m["modules"], m["import edges"], m["longest chain"], m["outward imports"]) == (4, 3, 3, 1)
+
+
+if __name__ == "__main__":  # python -m tests.test_architecture: the measures of today's tree
+    for key, value in measures(graph()).items():
+        print(f"{key}: {value}")
