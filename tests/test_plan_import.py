@@ -144,7 +144,7 @@ def test_the_unfinished_draft_does_not_load_and_says_what_to_fill_in(project, pl
 
 
 def test_roles_read_from_typical_sentences(plan):
-    from sync.plan_import import infer_roles
+    from sync.plan_import.roles import infer_roles
     units = plan.registry.units
     assert infer_roles("Văn phòng Sở chủ trì, phối hợp với các phòng, đơn vị xây dựng kế hoạch", units)[:2] == (
         ["VP"], ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"])
@@ -204,7 +204,8 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
                                  "\nBáo chí - Xuất bản", "và", "(", ")", ".", "trừ", "Chủ trì:", "phối hợp:",
                                  "(chủ trì)", "Giao"]), max_size=14).map(" ".join))
 def test_reading_roles_never_fails_and_never_gives_a_unit_both_roles(plan, text):
-    from sync.plan_import import UnitReader, read_roles
+    from sync.plan_import.roles import read_roles
+    from sync.plan_import.units import UnitReader
     reader = UnitReader(plan.registry.units)
     lead, support, unsure = read_roles(text, reader)
     assert not set(lead) & set(support)
@@ -234,9 +235,9 @@ def test_word_numbered_stt_and_a_task_merged_over_two_rows(project, plan, tmp_pa
     ("Cơ quan thực hiện", "assignment"), ("Phân công thực hiện", "assignment"), ("Đơn vị chủ trì", "lead"),
     ("Đơn vị phối hợp", "support"), ("Ghi chú", "note"), ("Kinh phí", None)])
 def test_header_words_departments_use(words, key):
-    from sync.plan_import import _header_key
-    assert _header_key(words) == key
-    assert _header_key(words.upper()) == key
+    from sync.plan_import.table import header_key
+    assert header_key(words) == key
+    assert header_key(words.upper()) == key
 
 
 def test_a_damaged_docx_is_exit_2_with_the_save_again_message(project, plan, tmp_path):
@@ -274,7 +275,8 @@ ALL_BUT_VP = ["CNTT", "TTBCXB", "TTDV", "CONG", "BBT"]
 def test_roles_of_the_phrasings_plans_use(plan, text, lead, support):
     """Finding 1: support after "phối hợp" with or without "với", "(chủ trì)" after a name, "trừ …", and the
     labelled form the importer itself writes into `assignment`."""
-    from sync.plan_import import UnitReader, read_roles
+    from sync.plan_import.roles import read_roles
+    from sync.plan_import.units import UnitReader
     assert read_roles(text, UnitReader(plan.registry.units)) == (lead, support, False)
 
 
@@ -283,7 +285,8 @@ def test_roles_of_the_phrasings_plans_use(plan, text, lead, support):
     "Ban Biên tập phối hợp; đơn vị chủ trì do Giám đốc Sở phân công",  # "chủ trì" written, no lead read
 ])
 def test_what_roles_cannot_be_read_from_is_a_review_line(plan, text):
-    from sync.plan_import import UnitReader, read_roles, role_doubts
+    from sync.plan_import.roles import read_roles, role_doubts
+    from sync.plan_import.units import UnitReader
     reader = UnitReader(plan.registry.units)
     lead, support, _ = read_roles(text, reader)
     assert role_doubts(text, reader, lead, support)
@@ -295,7 +298,8 @@ def test_what_roles_cannot_be_read_from_is_a_review_line(plan, text):
     "Chủ trì: Văn phòng Sở; phối hợp: Phòng CNTT-BCVT",
 ])
 def test_roles_read_in_full_raise_no_doubt(plan, text):
-    from sync.plan_import import UnitReader, read_roles, role_doubts
+    from sync.plan_import.roles import read_roles, role_doubts
+    from sync.plan_import.units import UnitReader
     reader = UnitReader(plan.registry.units)
     lead, support, _ = read_roles(text, reader)
     assert role_doubts(text, reader, lead, support) == []
@@ -439,11 +443,11 @@ def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
     adds words Word plans use. "Thời hạn" differs on purpose: in a Word plan it heads the Tiến độ phrase
     (schedule), in the sheet it is a renamed `Hạn hoàn thành` (a date, `deadline`, which the import has not)."""
     from sync.core.schema import HEADER_SYNONYMS, PLAN_COLUMNS
-    from sync.plan_import import _header_key
+    from sync.plan_import.table import header_key
     for key in ("stt", "task", "results", "schedule", "assignment", "lead", "support", "note"):
         for words in (PLAN_COLUMNS[key], *HEADER_SYNONYMS[key]):
-            assert _header_key(words) == key, (words, key)
-    assert _header_key("Thời hạn") == "schedule" and "Thời hạn" in HEADER_SYNONYMS["deadline"]
+            assert header_key(words) == key, (words, key)
+    assert header_key("Thời hạn") == "schedule" and "Thời hạn" in HEADER_SYNONYMS["deadline"]
 
 
 def test_an_outside_body_the_importer_does_not_know_is_a_partner_or_a_review_line(project, plan, tmp_path):

@@ -28,7 +28,7 @@ def plan_import(settings: Settings, source: Path, output: Path | None = None, fo
                 lines: Lines | None = None) -> PlanImportResult:
     """Read the plan's annex table (.docx) into a draft plan YAML, atomically into `output` when given."""
     from sync.core.plan import load_plan
-    from sync.plan_import import import_plan, review, to_yaml
+    from sync.plan_import.draft import import_plan, review, to_yaml
     lines = lines or Lines()
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
