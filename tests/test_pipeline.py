@@ -8,14 +8,16 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
+from sync.core.asof import AsOf
 from sync.core.errors import Unreachable
 from sync.core.schema import Layout
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.sheet.sync_pass import PassOptions
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 
-OPTS = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8, 0))
+OPTS = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8, 0))
 
 
 def _init(backend, plan):
