@@ -167,9 +167,10 @@ def day_end_figures(summary: summaries.Summary, plan: Plan, opts: PassOptions) -
     pass records for the trends, so that a recorded date's figures are those of a report or a dry run of that
     date, not of the hour the pass ran (a result due that day and still empty is missing once the day is over).
 
-    The pass's own evaluation serves: the day's end changes only the rows with something due on the date itself
-    (the task's deadline, a quarterly result), which are judged again with the rows of their task (a task's
-    rows close together); on the plan year's last day, every row (the year's end closes recurring tasks)."""
+    The pass's own evaluation serves: the day's end changes only the rows with something still owed on the date
+    itself (an open task's deadline, an empty quarterly result), which are judged again with the rows of their
+    task (a task's rows close together); on the plan year's last day, every row (the year's end closes recurring
+    tasks)."""
     rows = summary.results
     if opts.as_of.ended:
         return unit_figures(summary)
@@ -189,8 +190,12 @@ def _task_of(c: Checked) -> Hashable:
 
 
 def _due_on(c: Checked, rules: Rules) -> bool:
-    """Whether the row has something due on the rules' date: its deadline, or a quarterly result."""
-    return c.due == rules.as_of or any(result_deadline(c, q, rules) == rules.as_of for q in (1, 2, 3, 4))
+    """Whether the end of the rules' date can change the row's figures: it is not done and its deadline is that
+    day (overdue once the day is over), or a quarterly result due that day is still empty (then missing)."""
+    if c.due == rules.as_of and c.status != Status.DONE:
+        return True
+    results = c.entry.results
+    return any(q in results and not results[q] and result_deadline(c, q, rules) == rules.as_of for q in (1, 2, 3, 4))
 
 
 def _per_unit(rows: list[summaries.RowResult], plan: Plan) -> Figures:
