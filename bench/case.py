@@ -20,11 +20,13 @@ import time
 from pathlib import Path
 
 from sync.backends.local import LocalBackend
+from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR, ReportSettings, Settings
 from sync.core.plan import load_plan
 from sync.core.schema import Layout
 from sync.entry.demo import seed, synthetic_plan
-from sync.usecases.pipeline import PassOptions, compute, run_pass
+from sync.sheet.sync_pass import PassOptions, compute
+from sync.usecases.pipeline import run_pass
 
 AS_OF = dt.date(2024, 9, 20)
 PLAN = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
@@ -43,7 +45,7 @@ def prepare(rows: int, path: Path) -> None:
 def measure(rows: int, path: Path) -> dict:
     """One pass, and nothing else in the process: its peak memory is the pass's."""
     plan = plan_for(rows)
-    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8))
+    opts = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8))
     result = run_pass(LocalBackend(path), plan, Layout(), opts)
     return {"rows": result.summary.kpis.rows, "read_s": round(result.timings["read_s"], 3),
             "compute_s_in_pass": round(result.timings["compute_s"], 3), "write_s": round(result.timings["write_s"], 3),
@@ -54,7 +56,7 @@ def measure(rows: int, path: Path) -> dict:
 def compute_alone(rows: int, path: Path) -> dict:
     """The pure core's cost without file I/O: compute repeated on one read, the best of five."""
     plan = plan_for(rows)
-    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8))
+    opts = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8))
     snapshot = LocalBackend(path).read()
     runs = []
     for _ in range(5):

@@ -31,10 +31,12 @@ from gspread_dataframe import get_as_dataframe, set_with_dataframe
 from bench.case import AS_OF, plan_for
 from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
+from sync.core.asof import AsOf
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, Tab
 from sync.entry.demo import seed
-from sync.usecases.pipeline import PassOptions, compute, run_pass
+from sync.sheet.sync_pass import PassOptions, compute
+from sync.usecases.pipeline import run_pass
 from tests.google_helpers import SPREADSHEET_ID, write_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +86,7 @@ def ours(base, key, plan, one_read: bool | None = None) -> dict:
 
     b.read = read  # type: ignore[method-assign]
     t0 = time.perf_counter()
-    result = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW))
+    result = run_pass(b, plan, Layout(), PassOptions(AsOf(AS_OF), NOW))
     return {"requests": b.api_calls, "wall_s": round(time.perf_counter() - t0, 3),
             "read_s": round(result.timings["read_s"], 3), "read_cpu_s": round(sum(read_cpu), 3),
             "read_kb": round(sum(received[:-1]) / 1024, 1), "writes": len(b.write_bytes),
@@ -102,7 +104,7 @@ def naive(base, key, plan) -> dict:
     sh = client.open_by_key(SPREADSHEET_ID)
     titles = [ws.title for ws in sh.worksheets()]
     grids = {t: sh.worksheet(t).get_all_values() for t in ("Kế hoạch", "Theo dõi")}
-    computed = compute(_snapshot_of(sh, titles, grids), plan, Layout(), PassOptions(AS_OF, NOW), "bench")
+    computed = compute(_snapshot_of(sh, titles, grids), plan, Layout(), PassOptions(AsOf(AS_OF), NOW), "bench")
     cells = sorted(computed.writes.cells.get("Theo dõi", {}).items())
     tracking = sh.worksheet("Theo dõi")
     t_cells = time.perf_counter()
@@ -136,7 +138,7 @@ def dataframe(base, key, plan) -> dict:
     frames = {t: get_as_dataframe(sh.worksheet(t), header=None, dtype=str) for t in ("Kế hoạch", "Theo dõi")}
     grids = {t: f.where(f.notna(), None).values.tolist() for t, f in frames.items()}
     titles = [ws.title for ws in sh.worksheets()]
-    computed = compute(_snapshot_of(sh, titles, grids), plan, Layout(), PassOptions(AS_OF, NOW), "bench")
+    computed = compute(_snapshot_of(sh, titles, grids), plan, Layout(), PassOptions(AsOf(AS_OF), NOW), "bench")
     df = frames["Theo dõi"]
     for (r, c), value in computed.writes.cells.get("Theo dõi", {}).items():
         df.iat[r - 1, c - 1] = value

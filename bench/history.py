@@ -24,14 +24,15 @@ from zoneinfo import ZoneInfo
 from bench.case import AS_OF, PLAN, plan_for, prepare
 from sync.backends.local import LocalBackend
 from sync.core import history
+from sync.core.asof import AsOf
 from sync.core.periods import cycle
 from sync.core.schema import Layout
 from sync.core.tables import locate
 from sync.core.workbook import Snapshot
+from sync.sheet.sync_pass import PassOptions, unit_figures
 from sync.state.history import HistoryStore
 from sync.state.store import State
-from sync.usecases.pipeline import PassOptions, PassResult, run_pass
-from sync.usecases.run import unit_figures
+from sync.usecases.pipeline import PassResult, run_pass
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,7 +59,7 @@ def overhead(rows: int, folder: Path) -> dict:
     plan, layout = plan_for(rows), Layout()
     path = folder / f"wb-{rows}.xlsx"
     backend = LocalBackend(path)
-    result = run_pass(backend, plan, layout, PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    result = run_pass(backend, plan, layout, PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)))
     snapshot = _read(result)
     state_path = folder / f"history-{rows}.sqlite"
     state_path.unlink(missing_ok=True)
@@ -165,7 +166,7 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     if not path.exists():
         prepare(76, path)
     backend = LocalBackend(path)
-    first = run_pass(backend, plan, layout, PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    first = run_pass(backend, plan, layout, PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)))
     summary = {**first.to_json(backend, False), "emails_sent": 0, "written": True}  # as `run` records it
     figures = unit_figures(first.summary)
     snapshot = _read(first)
@@ -221,15 +222,15 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
                        capture_output=True)
         baseline.append(time.perf_counter() - t1)
     cutoffs = [(p.label, p.cutoff()) for p in cycle(2024)]
-    current = figures
+    units = list(figures)
     end = store.last_date() or dt.date(2024, 12, 31)  # the last pass (the clock may have reached 1 January)
     def from_scratch() -> object:  # no kept rows: the trends computed with pandas
         _drop_cache(state)
-        return store.trend_rows(end, current, 2024, cutoffs, False)
+        return store.trend_rows(end, units, 2024, cutoffs, False)
 
     trends_full_s = _best(from_scratch, 3)
-    store.trend_rows(end, current, 2024, cutoffs, True)
-    trends_kept_s = _best(lambda: store.trend_rows(end, current, 2024, cutoffs, False), 3)
+    store.trend_rows(end, units, 2024, cutoffs, True)
+    trends_kept_s = _best(lambda: store.trend_rows(end, units, 2024, cutoffs, False), 3)
     # a writing pass on the year's state file (dated its last day): the first computes the trends with pandas
     # (none kept), the next ones use the kept rows
     cli_pass: list[float] = []

@@ -203,7 +203,6 @@ LONG_FUNCTIONS = {
     "sync.sheet.dashboard.render",
     "sync.usecases.report.report",
     "sync.usecases.restore.restore",
-    "sync.usecases.run.run",
     "sync.usecases.status.status",
 }
 

@@ -15,15 +15,17 @@ import openpyxl
 import pytest
 
 from sync.backends.local import LocalBackend
+from sync.core.asof import AsOf
 from sync.core.schema import Layout
 from sync.entry.demo import seed
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.sheet.sync_pass import PassOptions
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 from .test_google import api, backend, key  # noqa: F401  (fixtures)
 
-OPTS = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8, 0))
+OPTS = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8, 0))
 DASH = "Tổng hợp"
 STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện", "Không thực hiện", "Chưa rõ tình trạng")
 PX_PER_CHAR = 7

@@ -6,13 +6,15 @@ import random
 from collections import Counter
 
 from sync.backends.memory import MemoryBackend
+from sync.core.asof import AsOf
 from sync.core.schema import STATUSES, Layout, Status
 from sync.entry.demo import fill_values, sample_row, seed
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.sheet.sync_pass import PassOptions
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 
-OPTS = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8, 0))
+OPTS = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8, 0))
 
 #: What each of the demo's six mistakes is there to show: the columns of the issues on its row.
 DELIBERATE = (

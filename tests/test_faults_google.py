@@ -18,9 +18,11 @@ import pytest
 
 from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
+from sync.core.asof import AsOf
 from sync.core.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 from sync.entry.demo import seed
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.sheet.sync_pass import PassOptions
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 from .google_helpers import SPREADSHEET_ID, Waits, answer_late_quickly, write_key
@@ -432,10 +434,11 @@ def test_two_passes_of_the_same_second_keep_their_own_lines(api, key, plan, seed
     """Two state files, one sheet: the second pass's unknown write must not mistake the first's line for its own."""
     b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url, sleep=lambda s: None)
     seeded(api, seeded_book)
-    first = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW), clock=lambda: 0.0)
+    first = run_pass(b, plan, Layout(), PassOptions(AsOf(AS_OF), NOW), clock=lambda: 0.0)
     api.fault(status=500, method="POST", path=":batchUpdate")  # the second pass's write: outcome unknown
     second = run_pass(GoogleBackend(SPREADSHEET_ID, load_credentials(key), api.base_url,
-                                    sleep=lambda s: None), plan, Layout(), PassOptions(AS_OF, NOW), clock=lambda: 0.0)
+                                    sleep=lambda s: None), plan, Layout(), PassOptions(AsOf(AS_OF), NOW),
+                      clock=lambda: 0.0)
     assert second.attempts == 2 and first.pass_id != second.pass_id
     lines = log_lines(api)
     assert [line[-1] for line in lines] == [first.pass_id, second.pass_id]

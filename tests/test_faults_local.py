@@ -25,6 +25,7 @@ import pytest
 
 from sync.backends import owner_files, xlsx_file
 from sync.backends.local import LocalBackend
+from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR
 from sync.core.errors import StaleSnapshot
 from sync.core.plan import Plan, load_plan
@@ -261,7 +262,8 @@ def _big_workbook(request, tmp_path_factory) -> tuple[Path, Plan]:
 @pytest.mark.scale
 @pytest.mark.parametrize("rep", range(int(os.environ.get("CCHC_RACE_REPEAT_BIG", "1"))))
 def test_unit_save_survives_at_10000_rows(request, tmp_path_factory, tmp_path, monkeypatch, rep):
-    from sync.usecases.pipeline import PassOptions, run_pass
+    from sync.sheet.sync_pass import PassOptions
+    from sync.usecases.pipeline import run_pass
     cached, plan = _big_workbook(request, tmp_path_factory)
     path = tmp_path / "wb.xlsx"
     path.write_bytes(cached.read_bytes())
@@ -269,7 +271,7 @@ def test_unit_save_survives_at_10000_rows(request, tmp_path_factory, tmp_path, m
     before = unit_cells(path)
     unit = Unit(path, 9000, q2)
     seen = _race(monkeypatch, unit, times=1)
-    result = run_pass(LocalBackend(path), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    result = run_pass(LocalBackend(path), plan, Layout(), PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)))
     unit.close()
     assert result.attempts == 2 and result.held is None and len(seen) == 2
     after = unit_cells(path)

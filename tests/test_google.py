@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 from sync.backends.google import GoogleBackend, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
+from sync.core.asof import AsOf
 from sync.core.schema import Layout
 from sync.entry.demo import seed
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.sheet.sync_pass import PassOptions
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, answer_late_quickly, write_key
@@ -26,7 +28,7 @@ from .sheets_api.store import freeze, render, thaw, trimmed
 from .strategies import CELL, UNIT_COLS
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
-OPTS = PassOptions(AS_OF, NOW)
+OPTS = PassOptions(AsOf(AS_OF), NOW)
 
 
 @pytest.fixture
@@ -215,7 +217,7 @@ def test_row_inserted_before_the_write_does_not_misplace_flags(api, key, plan, g
     api.fault(before=unit_inserts_a_row, path="values:batchGet", skip=1)  # at the re-read of the row keys
     result = run_pass(b, plan, Layout(), OPTS)
     assert result.attempts == 2 and "sắp xếp lại" in result.messages[0]
-    again = run_pass(backend(api, key), plan, Layout(), PassOptions(AS_OF, NOW, dry_run=True))
+    again = run_pass(backend(api, key), plan, Layout(), PassOptions(AsOf(AS_OF), NOW, dry_run=True))
     assert again.writes.cells == {}  # every Kiểm tra / Cảnh báo is where a fresh pass would put it
     tracking = book.sheet(title="Theo dõi")  # batch updates replace the sheet objects
     check = tracking.cells[(3, _col(book, "Theo dõi", "Kiểm tra"))]["userEnteredValue"]["stringValue"]
@@ -260,7 +262,8 @@ def test_formula_text_stays_text_and_dates_typed_by_units_parse(api, key, plan, 
 
 def scenario(b, plan) -> None:
     seed(b, plan, AS_OF)
-    run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW, pass_id="a1b2c3d4e5f6"), clock=lambda: 0.0)  # ids are random
+    run_pass(b, plan, Layout(), PassOptions(AsOf(AS_OF), NOW, pass_id="a1b2c3d4e5f6"),  # ids are random
+             clock=lambda: 0.0)
 
 
 def shown(value) -> str:

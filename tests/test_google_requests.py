@@ -24,12 +24,13 @@ from sync.backends import google_requests as bodies
 from sync.backends.google import GoogleBackend
 from sync.backends.google_credentials import authorized_session, confined_session, load_credentials
 from sync.backends.memory import MemoryBackend
+from sync.core.asof import AsOf
 from sync.core.deadlines import EXCEL_EPOCH
 from sync.core.errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import Chart, Snapshot, Styled, Tab, WriteSet
 from sync.entry.demo import seed
-from sync.usecases.pipeline import PassOptions, compute
+from sync.sheet.sync_pass import PassOptions, compute
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
@@ -162,7 +163,7 @@ def test_a_pass_sends_nothing_into_cells_a_merge_hides(seeded, plan):
     tracking = snap.tabs["Theo dõi"]
     flag_col = tracking.rows[0].index("Cảnh báo") + 1
     tracking.merged.append((2, flag_col, 4, flag_col))  # a unit merged three Cảnh báo cells
-    computed = compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "bảng tính")
+    computed = compute(snap, plan, Layout(), PassOptions(AsOf(AS_OF), NOW), "bảng tính")
     hidden = {(3, flag_col), (4, flag_col)}
     assert {(w.row, w.col) for w in computed.withheld if w.tab == "Theo dõi"} <= hidden
     out = built(snap, computed.writes)
@@ -237,7 +238,7 @@ def test_a_real_init_and_pass_build_bodies_the_api_takes(seeded, plan):
     contract.check_body(BATCH, {"requests": init})
     assert kinds(init)[:4] == ["addSheet"] * 4 and "addProtectedRange" in kinds(init)
     snap = seeded.read()
-    out = built(snap, compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "bảng tính").writes)
+    out = built(snap, compute(snap, plan, Layout(), PassOptions(AsOf(AS_OF), NOW), "bảng tính").writes)
     assert "addChart" in kinds(out) and "addSheet" not in kinds(out)
 
 
@@ -261,7 +262,7 @@ def test_a_pass_sends_no_value_into_a_typed_cell(seeded, plan, edits):
     job = {tracking.rows[0].index("Kiểm tra") + 1, tracking.rows[0].index("Cảnh báo") + 1}
     meta = meta_of(snap)
     guarded = {meta["Kế hoạch"]["properties"]["sheetId"]: set(), meta["Theo dõi"]["properties"]["sheetId"]: job}
-    out = built(snap, compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "bảng tính").writes)
+    out = built(snap, compute(snap, plan, Layout(), PassOptions(AsOf(AS_OF), NOW), "bảng tính").writes)
     for request in out:
         body = request.get("updateCells") or request.get("repeatCell") or {}
         rng = body.get("range", {})
@@ -561,7 +562,7 @@ def test_a_write_over_the_limit_is_split_in_order_each_part_under_it_same_sheet_
     meta = {t: {"properties": {"sheetId": 500 + i, "title": t, "index": i,
                                "gridProperties": {"rowCount": 1000, "columnCount": 26}}}
             for i, t in enumerate(snap.tabs)}
-    one = bodies.build(meta, snap, compute(snap, plan, Layout(), PassOptions(AS_OF, NOW), "x").writes, ACCOUNT)
+    one = bodies.build(meta, snap, compute(snap, plan, Layout(), PassOptions(AsOf(AS_OF), NOW), "x").writes, ACCOUNT)
     assert bodies.split(one) == [one]  # a real pass of 76 rows: one body
     parts = bodies.split(one, 30_000)
     assert len(parts) > 3 and all(len(bodies.body_bytes({"requests": p})) <= 30_000 for p in parts)
@@ -596,12 +597,12 @@ def test_a_split_write_re_reads_the_row_keys_before_a_later_part_and_logs_once(a
         store.values_write(book, "'Theo dõi'!A4:C4", [[99, "Nhiệm vụ thêm", "Phòng XYZ"]], False)
 
     api.fault(before=unit_inserts_a_row, path="values:batchGet", skip=2)  # the keys' re-read before part 2
-    result = run_pass(b, plan, Layout(), PassOptions(AS_OF, NOW))
+    result = run_pass(b, plan, Layout(), PassOptions(AsOf(AS_OF), NOW))
     made = api.api_requests()[start:]
     assert result.attempts == 2 and "sắp xếp lại" in result.messages[0]
     writes = [e for e in made if e.method == "POST"]
     assert len(writes) > 3 and len(b.write_bytes) > 3 and max(b.write_bytes) <= 6_000
     log = api.store.values_get(api.store.books[SPREADSHEET_ID], "'Nhật ký'")["values"]
     assert sum(result.pass_id in line for line in log) == 1
-    again = run_pass(http_backend(api, key, budget=60), plan, Layout(), PassOptions(AS_OF, NOW, dry_run=True))
+    again = run_pass(http_backend(api, key, budget=60), plan, Layout(), PassOptions(AsOf(AS_OF), NOW, dry_run=True))
     assert again.writes.cells == {}  # every Kiểm tra / Cảnh báo is where a fresh pass puts it

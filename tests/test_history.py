@@ -16,6 +16,7 @@ import pytest
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
 from sync.core import history
+from sync.core.asof import AsOf
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import WriteSet
 from sync.entry.demo import seed
@@ -338,8 +339,8 @@ def test_no_backend_writes_a_unit_cell_unless_the_writeset_says_so(tmp_path, pla
         b.write(snap, ws)
         assert b.read().tabs["Theo dõi"].cell(2, 6) == "Hoàn thành"
     # a pass declares every tracking column but its own two as the units'
-    from sync.usecases.pipeline import PassOptions, compute
-    writes = compute(b.read(), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)), "test").writes
+    from sync.sheet.sync_pass import PassOptions, compute
+    writes = compute(b.read(), plan, Layout(), PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)), "test").writes
     header = b.read().tabs["Theo dõi"].rows[0]
     guarded = {header[c - 1] for c in writes.unit_columns["Theo dõi"]}
     assert {"Tình trạng", "Ngày hoàn thành", "Ghi chú", "STT"} <= guarded and not guarded & {"Kiểm tra", "Cảnh báo"}

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.backends.local import LocalBackend
+from sync.core.asof import AsOf
 from sync.core.errors import StaleSnapshot
 from sync.core.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
@@ -245,12 +246,13 @@ def template(tmp_path_factory, plan):
 @pytest.mark.long
 def test_a_pass_never_changes_a_typed_cell(template, plan, tmp_path, edits):
     from sync.core.schema import Layout
-    from sync.usecases.pipeline import PassOptions, run_pass
+    from sync.sheet.sync_pass import PassOptions
+    from sync.usecases.pipeline import run_pass
     path = tmp_path / "wb.xlsx"
     shutil.copy(template, path)
     edit(path, TRACK, edits)
     before = _visible(values(path, PLAN, TRACK))
-    run_pass(LocalBackend(path), plan, Layout(), PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8)))
+    run_pass(LocalBackend(path), plan, Layout(), PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)))
     after = _visible(values(path, PLAN, TRACK))
     assert after[PLAN] == before[PLAN]
     job = {len(TRACKING_COLUMNS) - 1, len(TRACKING_COLUMNS) - 2}  # 0-based Kiểm tra, Cảnh báo

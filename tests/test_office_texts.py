@@ -8,13 +8,15 @@ import openpyxl
 
 from sync.backends.memory import MemoryBackend
 from sync.core import office_texts
+from sync.core.asof import AsOf
 from sync.core.office_texts import MAX_CHARS, check, section_key
 from sync.core.periods import Period
 from sync.core.schema import OFFICE_COLUMNS, Layout
 from sync.core.tables import locate
 from sync.core.workbook import Snapshot, Tab
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, compute, run_pass
+from sync.sheet.sync_pass import PassOptions, compute
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 from .test_google import api, key  # noqa: F401  (fixtures: the Sheets stand-in and a key for it)
@@ -23,7 +25,7 @@ from .workbooks import values
 TAB = "Báo cáo"
 HEADER = ["Kỳ báo cáo", "Mục", "Nội dung", "Kiểm tra"]
 H1 = Period(2024, "H1")
-OPTS = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8, 0))
+OPTS = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8, 0))
 
 
 def _read(*rows, cycle="cchc"):

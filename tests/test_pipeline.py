@@ -8,14 +8,16 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
+from sync.core.asof import AsOf
 from sync.core.errors import Unreachable
 from sync.core.schema import Layout
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.sheet.sync_pass import PassOptions
+from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
 
-OPTS = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8, 0))
+OPTS = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8, 0))
 
 
 def _init(backend, plan):
@@ -104,3 +106,48 @@ def test_a_deleted_assignment_row_is_named_in_the_error_list_not_dropped_in_sile
     assert plan.registry.match(said.unit).label == plan.registry.match(unit).label
     dashboard = [str(v) for row in backend.read().tabs["Tổng hợp"].rows for v in row if v]
     assert said.message in dashboard
+
+
+# --- one evaluation per pass ---------------------------------------------------------------------------------
+
+def _days_with_something_due(summary, plan) -> set[dt.date]:
+    from sync.core.flags import result_deadline
+    rules = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)).rules(plan)
+    days = {r.checked.due for r in summary.results if r.checked.due} | {dt.date(plan.year, 12, 31)}
+    days |= {result_deadline(r.checked, q, rules) for r in summary.results for q in (1, 2, 3, 4)}
+    return {d for d in days if d.year == plan.year} | {dt.date(plan.year, 2, 29), dt.date(plan.year, 10, 1)}
+
+
+@pytest.mark.parametrize("typed", [dt.date(2024, 6, 14), dt.date(2024, 12, 31)])
+def test_a_passs_day_end_figures_are_those_of_its_rows_judged_again_at_the_end_of_its_date(plan, monkeypatch, typed):
+    """What a writing pass records for the trends (sync.sheet.sync_pass.day_end_figures) equals every row judged
+    again at the end of the pass's date, on every day something is due (the days the day's end changes) and the
+    year's last day; only the rows the day's end can change (with their task's) are judged again."""
+    from sync.core import summary as summaries
+    from sync.entry.demo import seed
+    from sync.sheet.sync_pass import compute, day_end_figures, unit_figures
+    backend = MemoryBackend()
+    seed(backend, plan, typed)  # the entries units had typed by then
+    snapshot = backend.read()
+    first = compute(snapshot, plan, Layout(), OPTS, "test").summary
+    judged_again: list[int] = []
+    evaluate = summaries.evaluate
+    changed = 0
+    for day in sorted(_days_with_something_due(first, plan)):
+        opts = PassOptions(AsOf(day), dt.datetime.combine(day, dt.time(8)))
+        summary = compute(snapshot, plan, Layout(), opts, "test").summary
+        ended = opts.rules(plan, ended=True)
+        expected = unit_figures(summaries.summarize(evaluate([r.checked for r in summary.results], ended), plan,
+                                                    day, judged_on=ended.today))
+        monkeypatch.setattr(summaries, "evaluate", lambda rows, rules: judged_again.append(len(rows)) or
+                            evaluate(rows, rules))
+        assert day_end_figures(summary, plan, opts) == expected, day
+        monkeypatch.setattr(summaries, "evaluate", evaluate)
+        changed += expected != unit_figures(summary)
+        if typed == dt.date(plan.year, 12, 31) and day != typed:  # most results typed: few rows still owe that day
+            assert not judged_again or judged_again[-1] < len(summary.results), day
+    assert changed >= 3  # the day's end does change figures on such days: the comparison is not idle
+    # a figure already judged at its end (a report's) is the summary's own
+    ended_opts = PassOptions(AsOf(AS_OF, ended=True), dt.datetime(2024, 9, 20, 8))
+    summary = compute(snapshot, plan, Layout(), ended_opts, "test").summary
+    assert day_end_figures(summary, plan, ended_opts) == unit_figures(summary)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from sync.backends.memory import MemoryBackend, apply
 from sync.core import deadlines
+from sync.core.asof import AsOf
 from sync.core.flags import Rules
 from sync.core.history import tracking_table
 from sync.core.plan import load_plan
@@ -26,7 +27,7 @@ from sync.core.summary import STATUS_LINES, RowResult, evaluate, summarize
 from sync.core.tables import Entry, read_entries
 from sync.core.validation import check_all, resolve_schedule
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, compute
+from sync.sheet.sync_pass import PassOptions, compute
 
 from .conftest import PLAN_PATH
 from .strategies import CELL, PHRASE, entries
@@ -164,7 +165,7 @@ def _sheet(typed: list[Entry]) -> dict:
 def test_validation_is_idempotent(typed, as_of):
     """A pass over the sheet the previous pass wrote finds the same problems and writes none of its cells
     again: its own Kiểm tra, Cảnh báo and notes do not feed back into what it checks."""
-    opts = PassOptions(as_of, dt.datetime.combine(as_of, dt.time(8)))
+    opts = PassOptions(AsOf(as_of), dt.datetime.combine(as_of, dt.time(8)))
     memory = MemoryBackend()
     memory.tabs = _sheet(typed)
     first = compute(memory.read(), PLAN, LAYOUT, opts, "test")

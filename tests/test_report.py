@@ -20,6 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from sync.core import periods
+from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR
 from sync.core.summary import UnitLine
 from sync.core.text import nfc
@@ -512,7 +513,8 @@ def test_a_period_lists_its_own_quarters_missing_results(demo_project, plan, key
     cut-off day itself does not flag it yet: the unit still has the day (deadlines.day_over)."""
     from sync.backends.local import LocalBackend
     from sync.core.schema import Layout
-    from sync.usecases.pipeline import PassOptions, run_pass
+    from sync.sheet.sync_pass import PassOptions
+    from sync.usecases.pipeline import run_pass
     cutoff = periods.parse(key).cutoff(14)
     result, doc = _build(demo_project, "--period", key, "--date", "2024-09-20", "--as-of", cutoff.isoformat())
     book = openpyxl.load_workbook(demo_project.root / result["annex"])  # the Office's list, not the document's
@@ -521,7 +523,7 @@ def test_a_period_lists_its_own_quarters_missing_results(demo_project, plan, key
     past = _dry_run(demo_project, cutoff)
     assert past["missing_quarterly"] == result["missing_quarterly"] == result["missing_listed"]
     during = run_pass(LocalBackend(demo_project.workbook), plan, Layout(),
-                      PassOptions(cutoff, dt.datetime.combine(cutoff, dt.time(10)), dry_run=True)).summary.kpis
+                      PassOptions(AsOf(cutoff), dt.datetime.combine(cutoff, dt.time(10)), dry_run=True)).summary.kpis
     assert during.missing_quarterly < result["missing_quarterly"]
 
 

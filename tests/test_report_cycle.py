@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 
 from sync.backends.local import LocalBackend
-from sync.core.asof import entries_as_of
+from sync.core.asof import AsOf, entries_as_of
 from sync.core.config import Settings
 from sync.core.periods import Period
 from sync.core.schema import Layout
@@ -21,8 +21,9 @@ from sync.core.tables import Entry
 from sync.entry.demo import seed, synthetic_plan
 from sync.mail.letters import report_body
 from sync.reports.outline import count
+from sync.sheet.sync_pass import PassOptions
 from sync.usecases import report_build as build
-from sync.usecases.pipeline import PassOptions, run_pass
+from sync.usecases.pipeline import run_pass
 
 from .test_sending import LEADERS, configure
 from .workbooks import values
@@ -67,7 +68,7 @@ def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, p
     seed(backend, the_plan, cutoff, mistakes=mistakes)
     # the report's figures are "tính đến" the cut-off, at the end of that day: the next morning's dashboard
     morning = cutoff + dt.timedelta(days=1)
-    run_pass(backend, the_plan, Layout(), PassOptions(morning, dt.datetime.combine(morning, dt.time(7))))
+    run_pass(backend, the_plan, Layout(), PassOptions(AsOf(morning), dt.datetime.combine(morning, dt.time(7))))
     settings = Settings(report={"out_dir": tmp_path / "out"}, local={"path": path})
     on_the_day = dt.datetime.combine(cutoff, dt.time(17, 30))
     report = build.gather(settings, the_plan, backend, period, cutoff, cutoff, on_the_day)
@@ -133,7 +134,7 @@ def test_a_past_data_date_turns_a_later_completion_into_work_in_progress_not_an_
     assert later_done > 0  # the demo's entries run to September
     plan = _plan(demo_project)
     today_rules = run_pass(LocalBackend(demo_project.workbook), plan, Layout(),  # later dates: input errors
-                           PassOptions(as_of, dt.datetime(2024, 3, 14, 8), dry_run=True)).summary.kpis
+                           PassOptions(AsOf(as_of), dt.datetime(2024, 3, 14, 8), dry_run=True)).summary.kpis
     report = _build(demo_project, "--period", "2024Q1", "--date", "2024-03-20")
     assert report["done"] == today_rules.done - later_done
     assert report["errors"] < today_rules.errors

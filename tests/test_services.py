@@ -16,10 +16,10 @@ from sync.core.summary import Kpis
 from sync.state.store import State
 from sync.usecases.common import Lines
 from sync.usecases.jobs import Job, perform
-from sync.usecases.ports import Ports
+from sync.usecases.ports import Ports, open_ports
 from sync.usecases.report import report, report_recipients, send_report
 from sync.usecases.report_build import Figures
-from sync.usecases.run import init, run
+from sync.usecases.run import InitRequest, RunRequest, init, run
 from sync.usecases.status import status
 
 from .conftest import PLAN_PATH
@@ -191,16 +191,16 @@ def test_init_then_a_pass_on_the_memory_backend(site, plan):
     state, backend = State(site.state), MemoryBackend()
     done = init(site, Ports(plan, backend, state), NOW)
     assert not done.skipped and done.cells_written > 0 and "Đã khởi tạo" in done.lines[-1].text
-    again = init(site, Ports(plan, backend, state), NOW, if_missing=True)
+    again = init(site, Ports(plan, backend, state), NOW, InitRequest(if_missing=True))
     assert again.skipped and "bỏ qua khởi tạo" in again.lines[0].text
-    ran = run(site, state, NOW, ports=lambda: Ports(plan, backend, state))
+    ran = run(site, lambda: Ports(plan, backend, state), NOW)
     assert ran.exit_code == 0 and ran.summary["written"] and ran.summary["as_of"] == "2024-09-16"
     assert ran.text[0].startswith("Tính đến 16/09/2024:")
 
 
 def test_a_pass_dated_in_the_future_is_refused_before_the_state_file_is_touched(site, plan):
     with pytest.raises(UserError) as caught:
-        run(site, State(site.state), NOW, as_of=dt.date(2024, 9, 17))
+        run(site, lambda: open_ports(site), NOW, RunRequest(as_of=dt.date(2024, 9, 17)))
     assert caught.value.exit_code == 2 and "tương lai" in str(caught.value)
     assert not Path(site.state).exists()
 
@@ -210,7 +210,7 @@ def test_status_is_stale_without_a_good_pass_and_fresh_after_one(site, plan):
     assert status(site, state, NOW).exit_code == 4
     backend = MemoryBackend()
     init(site, Ports(plan, backend, state), NOW)
-    run(site, state, NOW, ports=lambda: Ports(plan, backend, state))
+    run(site, lambda: Ports(plan, backend, state), NOW)
     fresh = status(site, state, NOW + dt.timedelta(hours=1))
     assert fresh.exit_code == 0 and not fresh.stale and fresh.age_hours == pytest.approx(1.0)
     late = status(site, state, NOW + dt.timedelta(hours=site.status.max_age_hours + 1))

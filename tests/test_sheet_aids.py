@@ -11,12 +11,13 @@ import yaml
 from sync.backends.google_protect import ROW_TAG
 from sync.backends.local_inputs import MARK
 from sync.backends.memory import MemoryBackend
+from sync.core.asof import AsOf
 from sync.core.schema import STATUSES, TRACKING_COLUMNS, Layout
 from sync.sheet import guide
 from sync.sheet.aids import OPEN_VIEW
 from sync.sheet.guide import PRODUCT_EXAMPLES, GuideFacts
 from sync.sheet.layout import build_init
-from sync.usecases.pipeline import PassOptions, compute
+from sync.sheet.sync_pass import PassOptions, compute
 
 from .conftest import AS_OF, PLAN_PATH
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
@@ -60,7 +61,7 @@ def test_the_guide_follows_renamed_tabs_and_columns_the_cutoff_day_and_the_year(
 def test_a_pass_rewrites_the_guide_only_when_the_sheet_shows_something_else(plan):
     b = MemoryBackend()
     b.write(b.read(), build_init(plan, b.read(), Layout()))
-    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 8))
+    opts = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8))
     assert "Hướng dẫn" not in compute(b.read(), plan, Layout(), opts, "test").writes.replace
     b.tabs["Hướng dẫn"].rows[0][0] = "ai đó gõ vào đây"
     assert "Hướng dẫn" in compute(b.read(), plan, Layout(), opts, "test").writes.replace

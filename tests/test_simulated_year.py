@@ -25,10 +25,11 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.core import history
+from sync.core.asof import AsOf
 from sync.core.history import HISTORY_KEYS
 from sync.core.plan import load_plan
 from sync.core.schema import JOB_COLUMNS, STATUSES, Layout
-from sync.usecases.pipeline import PassOptions, compute
+from sync.sheet.sync_pass import PassOptions, compute
 
 from .conftest import PLAN_PATH
 from .google_helpers import SPREADSHEET_ID
@@ -299,7 +300,7 @@ def simulate(project, sheet, plan, label: str, seed: int = 2024) -> dict:
                 at_cutoff[period] = (figures(project, period, cutoff), typed_rows(header, rows, plan))
                 # the report (from history) says what the sheet as it stood says, computed directly
                 now = dt.datetime.combine(cutoff, dt.time(17))
-                ended = PassOptions(cutoff, now, as_of_ended=True)  # a report's figures: at the end of its date
+                ended = PassOptions(AsOf(cutoff, ended=True), now)  # a report's figures: at the end of its date
                 direct = compute(snapshot, plan, LAYOUT, ended, "saved").summary.kpis.to_json()
                 assert at_cutoff[period][0] == {k: direct[k] for k in FIGURES}, period
                 units.office(cutoff)  # after the cut-off's pass: recorded by the next one, dated after it

@@ -20,7 +20,7 @@ from sync.core.plan import load_plan
 from sync.state.faults import StateFileError
 from sync.state.store import State
 from sync.usecases.ports import Ports
-from sync.usecases.run import run
+from sync.usecases.run import RunRequest, run
 
 from .conftest import AS_OF, PLAN_PATH, Project
 from .test_faults_env import STATE_FAULTS
@@ -238,8 +238,7 @@ def test_a_pass_whose_state_file_fails_after_the_write_says_what_it_wrote(demo_r
     state = State(state_path)
     now = dt.datetime(2024, 9, 21, 9, 0)
     with pytest.raises(StateFileError) as raised:
-        run(settings, state, now, dt.date(2024, 9, 21),
-                     ports=lambda: Ports(plan, backend, state))
+        run(settings, lambda: Ports(plan, backend, state), now, RunRequest(dt.date(2024, 9, 21)))
     text = str(raised.value)
     log = values(p.workbook)["Nhật ký"]
     pass_id = log[-1][log[0].index("Mã lượt chạy")]

@@ -18,6 +18,7 @@ from docx import Document
 from sync.backends.local import LocalBackend
 from sync.core import periods, trends
 from sync.core import summary as summaries
+from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR, load_settings
 from sync.core.plan import load_plan
 from sync.core.schema import Layout
@@ -25,10 +26,10 @@ from sync.core.trends import Point
 from sync.entry.demo import seed
 from sync.reports.chart import PROGRESS_CAPTION
 from sync.sheet import dashboard
+from sync.sheet.sync_pass import PassOptions, compute, unit_figures
 from sync.state.store import State
-from sync.usecases.pipeline import PassOptions, compute
 from sync.usecases.report_build import gather
-from sync.usecases.run import trends_for
+from sync.usecases.run import trend_rows
 
 from .conftest import AS_OF, Project
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
@@ -178,10 +179,11 @@ def test_a_dry_run_of_a_past_date_shows_the_figures_recorded_before_it(demo_proj
     settings = load_settings(p.config)
     plan = load_plan(settings.plan)
     state = State(settings.state)
-    opts = PassOptions.from_settings(settings, dt.date(2024, 3, 12), dt.datetime(2024, 3, 12, 8), dry_run=True,
-                                     trends=trends_for(state, settings, plan, save=False))
-    summary = compute(LocalBackend(p.workbook).read(), plan, settings.layout, opts, "wb").summary
-    rows = opts.trends(summary)
+    day = dt.date(2024, 3, 12)
+    opts = PassOptions.from_settings(settings, AsOf(day), dt.datetime(2024, 3, 12, 8), dry_run=True)
+    read = trend_rows(state, settings, plan, day, save=False)  # read once, before the pure computation
+    summary = compute(LocalBackend(p.workbook).read(), plan, settings.layout, opts, "wb", read).summary
+    rows = read.rows(unit_figures(summary))
     assert [r.point.label for r in rows] == ["Tuần 10 (04/03–10/03/2024)", "Tuần 11 (11/03–17/03/2024)"]
     assert rows[0].point.day == dt.date(2024, 3, 10) and rows[1].point.day == dt.date(2024, 3, 12)
 

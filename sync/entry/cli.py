@@ -32,7 +32,7 @@ from sync.usecases.ports import open_ports
 from sync.usecases.remind import remind
 from sync.usecases.report import ReportRequest, report
 from sync.usecases.restore import RestoreRequest, restore
-from sync.usecases.run import init, run
+from sync.usecases.run import InitRequest, RunRequest, init, run
 from sync.usecases.status import status
 
 
@@ -307,16 +307,15 @@ def cmd_deadline(args) -> int:
 
 def cmd_init(args) -> int:
     settings = _settings(args)
-    init(settings, open_ports(settings), now_in(settings), args.if_missing, _lines(args),
-                  args.new_state)
+    init(settings, open_ports(settings), now_in(settings), InitRequest(args.if_missing, args.new_state),
+         _lines(args))
     return 0
 
 
 def cmd_run(args) -> int:
-    from sync.state.store import State
     settings = _settings(args)
-    result = run(settings, State(settings.state), now_in(settings), args.as_of, args.dry_run,
-                          _lines(args), accept_new=args.new_state)
+    result = run(settings, lambda: open_ports(settings), now_in(settings),
+                 RunRequest(args.as_of, args.dry_run, args.new_state), _lines(args))
     if args.json:
         _json(result.summary)
     else:

@@ -121,15 +121,17 @@ def seed(backend: Backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> Non
 
 def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict[str, object]:
     from sync.backends.local import LocalBackend
+    from sync.core.asof import AsOf
     from sync.core.schema import Layout
-    from sync.usecases.pipeline import PassOptions, run_pass
+    from sync.sheet.sync_pass import PassOptions
+    from sync.usecases.pipeline import run_pass
 
     plan = load_plan(plan_path)
     out.unlink(missing_ok=True)
     backend = LocalBackend(out)
     seed(backend, plan, as_of)
     now = dt.datetime.combine(as_of, dt.time(8, 0))
-    result = run_pass(backend, plan, Layout(), PassOptions(as_of=as_of, now=now))
+    result = run_pass(backend, plan, Layout(), PassOptions(as_of=AsOf(as_of), now=now))
     _unlog(out, Layout().tabs["log"])
     return result.to_json(backend, False)
 

@@ -204,11 +204,12 @@ class HistoryStore:
 
     # --- reading ------------------------------------------------------------------------------------------
 
-    def trend_rows(self, as_of: dt.date, current: Figures, year: int, cutoffs: list[tuple[str, dt.date]],
-                   save: bool) -> list | None:
-        """The "Diễn biến" rows (sync.core.trends.TrendRow) of a pass dated `as_of` whose own figures are `current`:
-        each cut-off and week up to `as_of`, from the figures recorded before `as_of`, the points of `as_of`
-        itself from `current`. None when nothing was recorded before `as_of` (no history yet).
+    def trend_rows(self, as_of: dt.date, units: list[str], year: int, cutoffs: list[tuple[str, dt.date]],
+                   save: bool) -> tuple[list, list] | None:
+        """The "Diễn biến" of a pass dated `as_of`, as far as history knows it: the rows (sync.core.trends.TrendRow)
+        of each cut-off and week before `as_of`, from the figures recorded before it, and the points (trends.Point)
+        of `as_of` itself, whose figures are the pass's own (trends.current, by the pure pass). None when nothing
+        was recorded before `as_of` (no history yet).
 
         The rows of points before `as_of` are final (no pass can be dated before the last one), so a writing
         pass (`save`) keeps them; the next passes reuse them and add a point that has passed since from its
@@ -223,7 +224,6 @@ class HistoryStore:
                                (as_of.isoformat(),)).fetchone()[0]
             if first is None:
                 return None
-            units = list(current)
             at = trends.points(year, self._date(first, "unit_figures", "cột as_of"), as_of, cutoffs)
             past = [p for p in at if p.day < as_of]
             cached = db.execute("SELECT key, rows FROM trend_cache WHERE id = 1").fetchone()
@@ -243,7 +243,7 @@ class HistoryStore:
                            (json.dumps({**key, "as_of": as_of.isoformat()}), json.dumps(
                                [[r.point.kind, r.point.label, r.point.day.isoformat(), r.totals, r.by_unit]
                                 for r in rows], ensure_ascii=False)))
-        return rows + [trends.current(p, current) for p in at if p.day >= as_of]
+        return rows, [p for p in at if p.day >= as_of]
 
     def recorded_done(self, days: list[dt.date], before: dt.date, units: list[str]) -> dict[dt.date, int] | None:
         """Done over every unit at each of `days` before `before`, as recorded then (the Diễn biến rows' rule,

@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from sync.core.asof import AsOf
 from sync.core.plan import Plan
 from sync.core.tables import Entry
 from sync.core.workbook import Cell
@@ -45,13 +45,13 @@ class Source:
                     "đến ngày đó): việc hoàn thành sau ngày này được tính là đang thực hiện.")
         return f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay."
 
-    def options(self) -> dict[str, Any]:
-        """What `PassOptions` needs to compute from this source. A past date is a day that is over: its
-        figures are judged at its end (flags.Rules.as_of_ended), whoever asks (dry run, export, report)."""
-        ended = {"as_of_ended": self.kind != "today"}
+    def to_as_of(self) -> AsOf:
+        """The as-of value a computation takes for this source (sync.core.asof.AsOf). A past date is a day that is
+        over: its figures are judged at its end (flags.Rules.as_of_ended), whoever asks (dry run, export, report)."""
+        ended = self.kind != "today"
         if self.kind == "history":
-            return {"entries": self.entries, "plan_overrides": self.plan_overrides, **ended}
-        return {"view_as_of": self.kind == "as_of", **ended}
+            return AsOf(self.as_of, ended, entries=self.entries, plan_overrides=self.plan_overrides)
+        return AsOf(self.as_of, ended, view=self.kind == "as_of")
 
 
 def source_for(state_path: Path, plan: Plan, as_of: dt.date, today: dt.date) -> Source:

@@ -88,7 +88,8 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
     """Every tracking row flat, with its computed deadline, flags and errors, as of today or of `at`."""
     import pandas as pd  # only here: the pass does not pay for it
 
-    from sync.usecases.pipeline import PassOptions, compute
+    from sync.core.asof import AsOf
+    from sync.sheet.sync_pass import PassOptions, compute
     lines = lines or Lines()
     plan, backend = ports.plan, ports.backend
     today = now.date()
@@ -100,7 +101,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | Non
         guard_state(settings, ports.state, plan, write=False)
         source = source_for(settings.state, plan, as_of, today)
     # the same computation as a dry run of that date (past.Source: a past day is judged at its end)
-    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, **(source.options() if source else {}))
+    opts = PassOptions.from_settings(settings, source.to_as_of() if source else AsOf(as_of), now, dry_run=True)
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     if source is not None:
         (lines.say if output else lines.warn)(source.sentence())

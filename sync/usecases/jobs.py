@@ -14,7 +14,7 @@ from sync.usecases.common import Lines, SenderFactory, failure, locked_if
 from sync.usecases.ports import open_ports
 from sync.usecases.remind import remind
 from sync.usecases.report import ReportRequest, report
-from sync.usecases.run import run
+from sync.usecases.run import RunRequest, run
 
 if TYPE_CHECKING:
     pass
@@ -56,14 +56,13 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
             sender: SenderFactory | None = None) -> Outcome:
     """Do `job` as its command would from cron: the settings read afresh by `load`, the job lock, the state file,
     the ledger; every line it says kept. A failure becomes its exit code and message, never an exception."""
-    from sync.state.store import State
     lines = Lines()
     try:
         settings = load()
         with locked_if(settings, job.command):
             now = clock()
             if job.command == "run":
-                ran = run(settings, State(settings.state), now, job.as_of, lines=lines)
+                ran = run(settings, lambda: open_ports(settings), now, RunRequest(job.as_of), lines)
                 text = [line.text for line in lines.all()] + list(ran.text)
                 if ran.error:
                     text.append(f"Lỗi: {ran.error}")

@@ -29,12 +29,13 @@ class RemindResult:
 
 def remind(settings: Settings, ports: Ports, now: dt.datetime, as_of: dt.date | None = None, send: bool = False,
            sender: SenderFactory | None = None, lines: Lines | None = None, accept_new: bool = False) -> RemindResult:
+    from sync.core.asof import AsOf
+    from sync.sheet.sync_pass import PassOptions, compute
     from sync.usecases.notify import remind as remind_units
-    from sync.usecases.pipeline import PassOptions, compute
     lines = lines or Lines()
     backend = ports.backend
     guard = guard_state(settings, ports.state, ports.plan, write=send, accept_new=accept_new)
-    opts = PassOptions.from_settings(settings, as_of or now.date(), now, dry_run=True)
+    opts = PassOptions.from_settings(settings, AsOf(as_of or now.date()), now, dry_run=True)
     snapshot = backend.read()
     guard.witness(snapshot, settings.layout, backend.describe())
     summary = compute(snapshot, ports.plan, settings.layout, opts, backend.describe()).summary
@@ -42,4 +43,4 @@ def remind(settings: Settings, ports: Ports, now: dt.datetime, as_of: dt.date | 
         guard.adopt()
     units = remind_units(settings, ports.plan, summary, ports.state, now, send, lines.say,
                          sender=(lambda: sender(settings.mail)) if sender else None)
-    return RemindResult(opts.as_of, units, sum(len(u["sent"]) for u in units), lines.all())
+    return RemindResult(opts.as_of.day, units, sum(len(u["sent"]) for u in units), lines.all())

@@ -1,6 +1,6 @@
 """Build a period's report end to end: read the sheet, compute as of the data date, render, save.
 
-The figures come from `sync.usecases.pipeline.compute`, the same function a `run` pass uses, judged at the end of the
+The figures come from `sync.sheet.sync_pass.compute`, the same function a `run` pass uses, judged at the end of the
 data date ("tính đến"): the report equals a dry run or export of that (past) date, and the dashboard of the
 next morning when nothing was typed in between. Nothing is written to the sheet.
 """
@@ -25,8 +25,8 @@ from sync.core.schema import Status
 from sync.core.summary import Kpis, Summary
 from sync.core.workbook import Backend
 from sync.reports import chart, companion, content, document, evidence
+from sync.sheet.sync_pass import PassOptions, compute
 from sync.state import past
-from sync.usecases.pipeline import PassOptions, compute
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = companion.SUFFIX
@@ -98,7 +98,7 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     cutoff = settings.deadlines.quarter_cutoff_day
     source = past.source_for(settings.state, plan, as_of, now.date())
     # "tính đến" the data date: at its end, even when that day is today (a report is then only a preview)
-    opts = PassOptions.from_settings(settings, as_of, now, dry_run=True, **{**source.options(), "as_of_ended": True})
+    opts = PassOptions.from_settings(settings, source.to_as_of().at_end(), now, dry_run=True)
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()

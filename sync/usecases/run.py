@@ -10,20 +10,26 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sync.core import history, periods
+from sync.core.asof import AsOf
 from sync.core.config import Settings
 from sync.core.errors import StaleSnapshot, Unreachable, UserError
 from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Snapshot, WriteSet
-from sync.usecases.common import Line, Lines, guard_state, record_failure, recorded_after_write
-from sync.usecases.ports import Ports, open_ports
+from sync.sheet.sync_pass import Figures, PassOptions, TrendsRead, day_end_figures
+from sync.usecases.common import Line, Lines, StateGuard, guard_state, record_failure, recorded_after_write
+from sync.usecases.pipeline import PassResult, run_pass
+from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
-    from sync.core.summary import Summary
-    from sync.core.trends import TrendRow
+    from sync.state.past import Source
     from sync.state.store import State
 
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
+
+@dataclass(frozen=True)
+class InitRequest:
+    if_missing: bool = False  # --if-missing: nothing done when the workbook has its tracking tab already
+    new_state: bool = False  # --new-state: a state file that knows nothing is this workbook's new one
 
 
 @dataclass(frozen=True)
@@ -34,23 +40,24 @@ class InitResult:
     lines: tuple[Line, ...]
 
 
-def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = False,
-         lines: Lines | None = None, accept_new: bool = False) -> InitResult:
+def init(settings: Settings, ports: Ports, now: dt.datetime, request: InitRequest = InitRequest(),
+         lines: Lines | None = None) -> InitResult:
+    """Lay out the workbook: its tabs, headers, the plan's rows, formats and lists; recorded in the state file."""
     from sync.core.merges import message, withhold
     from sync.sheet.aids import Aids
     from sync.sheet.layout import build_init
     lines = lines or Lines()
     plan, backend, state = ports.plan, ports.backend, ports.state
-    guard = guard_state(settings, state, plan, write=True, accept_new=accept_new)
+    guard = guard_state(settings, state, plan, write=True, accept_new=request.new_state)
     snapshot = backend.read() if backend.exists() else backend.empty_snapshot()
     guard.witness(snapshot, settings.layout, backend.describe())
     tracking = settings.layout.tabs["tracking"]
-    if if_missing and snapshot.find_tab(tracking) is not None:
+    if request.if_missing and snapshot.find_tab(tracking) is not None:
         lines.say(f"{backend.describe()} đã có tab '{tracking}'; bỏ qua khởi tạo.")
         return InitResult(True, 0, (), lines.all())
     changes = build_init(plan, snapshot, settings.layout, backend.describe(), Aids.from_settings(settings))
     withheld = withhold(changes, snapshot)  # cells a merged range hides cannot take a header or a new row
-    row = state.begin_pass("init", now, accept_new)  # the state file takes the record before the workbook is written
+    row = state.begin_pass("init", now, request.new_state)  # the state file takes the record before the write
     try:
         try:
             backend.write(snapshot, changes)
@@ -82,6 +89,13 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, if_missing: bool = 
 
 
 @dataclass(frozen=True)
+class RunRequest:
+    as_of: dt.date | None = None  # --as-of; default today
+    dry_run: bool = False  # --dry-run: computed, nothing written or recorded
+    new_state: bool = False  # --new-state: a state file that knows nothing is this workbook's new one
+
+
+@dataclass(frozen=True)
 class RunResult:
     summary: dict[str, Any]  # the JSON summary (DESIGN §5: its keys are a contract)
     text: tuple[str, ...]  # the figures in a sentence, for the text output (and the daemon's log)
@@ -90,125 +104,150 @@ class RunResult:
     lines: tuple[Line, ...]
 
 
-def run(settings: Settings, state: State, now: dt.datetime, as_of: dt.date | None = None, dry_run: bool = False,
-        lines: Lines | None = None, ports: Callable[[], Ports] | None = None, accept_new: bool = False) -> RunResult:
-    """One pass. `ports` opens the plan and the workbook after the state file's own checks (a broken state file
-    is named first); by default from the settings. `accept_new` (--new-state): a state file that knows nothing
-    is taken as the workbook's new one even though `Nhật ký` holds passes."""
-    from sync.core.products import sentence as products_sentence
-    from sync.usecases.pipeline import PassOptions, run_pass
+@dataclass(frozen=True)
+class _Pass:
+    """What a pass did, for its record and its output."""
+
+    guard: StateGuard
+    source: Source | None  # a dry run's entries: from history, or today's seen as of the date (sync.state.past)
+    opts: PassOptions
+    result: PassResult
+
+
+def run(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, request: RunRequest = RunRequest(),
+        lines: Lines | None = None) -> RunResult:
+    """One pass: the workbook read, computed, written and recorded. `ports` opens the plan, the workbook and the
+    state file (sync.usecases.ports.open_ports); the state file takes the pass's record before the workbook is
+    touched, so a broken one is named first and any later failure is recorded with its message."""
     lines = lines or Lines()
-    if as_of and as_of > now.date() and not dry_run:  # a typo would stop history for years
-        raise UserError(f"--as-of {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một lượt "
-                        "ghi vào bảng tính không được đề ngày tương lai. Kiểm tra lại ngày, hoặc thêm --dry-run để "
-                        "chỉ tính thử.")
-    # The state file takes this pass's record before anything else: broken, it stops the pass (exit 2)
-    # before the workbook gains a log line; after this, every failure is recorded with its message.
-    row = None if dry_run else state.begin_pass("run", now, accept_new)
-    day = as_of or now.date()
+    if request.as_of and request.as_of > now.date() and not request.dry_run:  # a typo would stop history for years
+        raise UserError(f"--as-of {request.as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một "
+                        "lượt ghi vào bảng tính không được đề ngày tương lai. Kiểm tra lại ngày, hoặc thêm --dry-run "
+                        "để chỉ tính thử.")
+    day = request.as_of or now.date()
+    failed = {"backend": settings.backend, "as_of": day.isoformat(), "dry_run": request.dry_run}
+    opened, row = _begin(settings, ports, now, request, failed)
     try:
-        opened = (ports or (lambda: open_ports(settings)))()
-        plan, backend = opened.plan, opened.backend
-        guard = guard_state(settings, state, plan, write=not dry_run, accept_new=accept_new, checked=not dry_run)
-        if as_of and not dry_run:  # after begin_pass: a broken state file is named as such first
-            if refused := not_recorded(state, as_of):
-                raise UserError(refused)
-        source = None
-        if dry_run:  # a past date, computed and not written: from history when it covers the date
-            from sync.state.past import source_for
-            source = source_for(settings.state, plan, day, now.date())
-        # a dry run of a past date gives that date's figures, at its end (past.Source); a pass during today,
-        # or a writing pass dated D, judges deadlines during the day
-        opts = PassOptions.from_settings(settings, day, now, dry_run=dry_run, emails_sent=state.unlogged_sends(),
-                                         trends=trends_for(state, settings, plan, save=not dry_run),
-                                         witness=None if dry_run else (
-                                             lambda read: guard.witness(read, settings.layout, backend.describe())),
-                                         **(source.options() if source else {}))
-        result = run_pass(backend, plan, settings.layout, opts)
+        passed = _pass(settings, opened, now, request, day)
     except Exception as exc:
-        record_failure(state, "run", now, row, {"backend": settings.backend, "as_of": day.isoformat(),
-                                                 "dry_run": dry_run}, exc)
+        record_failure(opened.state, "run", now, row, failed, exc)
         raise
-    summary: dict[str, Any] = {**result.to_json(backend, dry_run), "emails_sent": opts.emails_sent}
-    if source is not None:
-        summary["source"] = source.kind
-        lines.say(source.sentence())
-    held = result.held
-    summary["written"] = not (dry_run or held)
+    result, backend, held = passed.result, opened.backend, passed.result.held
+    summary: dict[str, Any] = {**result.to_json(backend, request.dry_run), "emails_sent": passed.opts.emails_sent}
+    if passed.source is not None:
+        summary["source"] = passed.source.kind
+        lines.say(passed.source.sentence())
+    summary["written"] = not (request.dry_run or held)
     if held:  # computed, not written: the figures still go out, the exit code says "try later"
         summary["cells_written"] = 0
         summary["not_written_reason"] = str(held)
-        state.record_pass("run", now, False, summary, str(held), started_row=row)
-    elif not dry_run:
-        read = result.snapshot
-        assert read is not None  # a written pass keeps what it read
-        with recorded_after_write("run", backend.describe(), settings.layout, result.pass_id):
-            guard.adopt()
-            record = recorder(state, opts.as_of, read, plan, settings.layout, backend.describe(),
-                              at_day_end(result.summary, plan, settings))
-
-            def then(db: sqlite3.Connection, pass_row: int) -> None:  # one transaction: the pass, its history,
-                record(db, pass_row)                                    # the e-mails its line counted
-                state.mark_logged(db)
-            state.record_pass("run", now, True, summary, "\n".join(result.messages), then=then, started_row=row)
+        opened.state.record_pass("run", now, False, summary, str(held), started_row=row)
+    elif not request.dry_run:
+        _record(settings, opened, now, row, summary, passed)
     for message in result.messages:
         lines.warn(message)
-    k = result.summary.kpis
+    return RunResult(summary, tuple(_text(settings, passed, backend.describe(), request.dry_run)),
+                     str(held) if held else None, held.exit_code if held else 0, lines.all())
+
+
+def _begin(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, request: RunRequest,
+           failed: dict[str, Any]) -> tuple[Ports, int | None]:
+    """The ports opened and, unless a dry run, the pass's record taken in the state file. A broken state file stops
+    the pass (exit 2) before the workbook gains a log line, and is named before a plan or a workbook that cannot
+    be opened; such a failure is recorded with its message, as every later one."""
+    try:
+        opened = ports()
+    except Exception as exc:
+        from sync.state.store import State
+        state = State(settings.state)
+        row = None if request.dry_run else state.begin_pass("run", now, request.new_state)
+        record_failure(state, "run", now, row, failed, exc)
+        raise
+    return opened, None if request.dry_run else opened.state.begin_pass("run", now, request.new_state)
+
+
+def _pass(settings: Settings, ports: Ports, now: dt.datetime, request: RunRequest, day: dt.date) -> _Pass:
+    """The state file's checks, then the pass: its trend rows read once, the workbook read, computed, written."""
+    plan, backend, state = ports.plan, ports.backend, ports.state
+    dry_run = request.dry_run
+    guard = guard_state(settings, state, plan, write=not dry_run, accept_new=request.new_state, checked=not dry_run)
+    if request.as_of and not dry_run:  # after begin_pass: a broken state file is named as such first
+        if refused := not_recorded(state, request.as_of):
+            raise UserError(refused)
+    source = None
+    if dry_run:  # a past date, computed and not written: from history when it covers the date
+        from sync.state.past import source_for
+        source = source_for(settings.state, plan, day, now.date())
+    # a dry run of a past date gives that date's figures, at its end (past.Source); a pass during today,
+    # or a writing pass dated D, judges deadlines during the day
+    opts = PassOptions.from_settings(settings, source.to_as_of() if source else AsOf(day), now, dry_run=dry_run,
+                                     emails_sent=state.unlogged_sends())
+    result = run_pass(backend, plan, settings.layout, opts,
+                      witness=None if dry_run else (lambda read: guard.witness(read, settings.layout,
+                                                                               backend.describe())),
+                      trend_rows=trend_rows(state, settings, plan, day, save=not dry_run))
+    return _Pass(guard, source, opts, result)
+
+
+def _record(settings: Settings, ports: Ports, now: dt.datetime, row: int | None, summary: dict[str, Any],
+            passed: _Pass) -> None:
+    """A written pass in the state file, in one transaction: the pass, its history (the unit cells it read, its
+    figures at the end of its date), the e-mails its line counted."""
+    result, state, plan = passed.result, ports.state, ports.plan
+    read = result.snapshot
+    assert read is not None  # a written pass keeps what it read
+    where = ports.backend.describe()
+    with recorded_after_write("run", where, settings.layout, result.pass_id):
+        passed.guard.adopt()
+        record = recorder(state, passed.opts.as_of.day, read, plan, settings.layout, where,
+                          day_end_figures(result.summary, plan, passed.opts))
+
+        def then(db: sqlite3.Connection, pass_row: int) -> None:
+            record(db, pass_row)
+            state.mark_logged(db)
+        state.record_pass("run", now, True, summary, "\n".join(result.messages), then=then, started_row=row)
+
+
+def _text(settings: Settings, passed: _Pass, where: str, dry_run: bool) -> list[str]:
+    """The figures in a sentence (and the products in another), and where to see the dashboard."""
+    from sync.core.products import sentence as products_sentence
+    held = passed.result.held
+    summary = passed.result.summary
+    k = summary.kpis
     prefix = "[Chạy thử, không ghi] " if dry_run else "[Chưa ghi] " if held else ""
-    text = [f"{prefix}Tính đến {opts.as_of:%d/%m/%Y}: {k.rows} dòng, "
+    text = [f"{prefix}Tính đến {passed.opts.as_of.day:%d/%m/%Y}: {k.rows} dòng, "
             f"{k.done} hoàn thành, {k.in_progress} đang thực hiện, {k.not_started} chưa thực hiện, "
             f"{k.cancelled} không thực hiện, {k.unknown_status} chưa rõ tình trạng"
             f"{f', {n} dòng ngoài kế hoạch hoặc trùng' if (n := k.not_counted) else ''}; "
             f"{k.overdue} quá hạn, {k.due_soon} sắp đến hạn, {k.missing_quarterly} kết quả quý còn thiếu, "
             f"{k.errors} lỗi nhập liệu."]
-    if result.summary.products is not None:
-        text.append(products_sentence(result.summary.products))
+    if summary.products is not None:
+        text.append(products_sentence(summary.products))
     if not (dry_run or held):
-        text.append(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {backend.describe()}.")
-    return RunResult(summary, tuple(text), str(held) if held else None, held.exit_code if held else 0, lines.all())
+        text.append(f"Xem tab '{settings.layout.tabs['dashboard']}' trong {where}.")
+    return text
 
 
 def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layout: Layout,
-             where: str, summary: Summary | None = None) -> Callable[[sqlite3.Connection, int], object]:
+             where: str, figures: Figures | None = None) -> Callable[[sqlite3.Connection, int], object]:
     """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
-    recorded as that pass, of date `as_of`, in the pass's own transaction; with the pass's `summary`, also
-    its figures per unit (the trends)."""
+    recorded as that pass, of date `as_of`, in the pass's own transaction; with the pass's `figures` per unit,
+    also those (the trends)."""
     from sync.state.history import HistoryStore
     record: Callable[[sqlite3.Connection, int], object] = HistoryStore(state).recorder(
-        as_of, history.snapshot_rows(snapshot, plan, layout, where),
-        figures=unit_figures(summary) if summary is not None else None,
+        as_of, history.snapshot_rows(snapshot, plan, layout, where), figures=figures,
         plan=history.plan_values(snapshot, layout, where))
     return record
 
 
-def at_day_end(summary: Summary, plan: Plan, settings: Settings) -> Summary:
-    """The same rows judged at the end of their date (flags.Rules.as_of_ended): what a pass records for the
-    trends, so a recorded date's figures are those of a report or a dry run of that date, not of the hour the
-    pass ran (a result due that day and still empty is missing once the day is over)."""
-    from sync.core import summary as summaries
-    from sync.core.flags import Rules
-    rules = Rules(summary.as_of, plan.year, plan.issued, settings.deadlines.quarter_cutoff_day,
-                  settings.deadlines.due_soon_days, as_of_ended=True)
-    rows = summaries.evaluate([r.checked for r in summary.results], rules)
-    return summaries.summarize(rows, plan, summary.as_of, judged_on=rules.today, kinds=settings.product_kinds,
-                               cutoff_day=settings.deadlines.quarter_cutoff_day)
-
-
-def unit_figures(summary: Summary) -> dict[str, tuple[int, int, int]]:
-    """A summary's figures per unit for the trends: done, overdue, missing quarterly results."""
-    return {u.code: (u.done, u.overdue, u.missing) for u in summary.by_unit}
-
-
-def trends_for(state: State, settings: Settings, plan: Plan, save: bool) -> Callable[[Summary], list[TrendRow]]:
-    """For PassOptions.trends: the "Diễn biến" rows of a pass, from what earlier passes recorded."""
+def trend_rows(state: State, settings: Settings, plan: Plan, day: dt.date, save: bool) -> TrendsRead:
+    """The dashboard's "Diễn biến" as history knows it before a pass dated `day`, read once per pass; a writing
+    pass (`save`) keeps the rows of the points before its date in the state file for the next passes."""
     from sync.state.history import HistoryStore
-
-    def rows(summary: Summary) -> list[TrendRow]:
-        cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
-                   for p in periods.cycle(plan.year, settings.report.cycle, settings.report.third)]
-        found = HistoryStore(state).trend_rows(summary.as_of, unit_figures(summary), plan.year, cutoffs, save)
-        return found or []
-    return rows
+    cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
+               for p in periods.cycle(plan.year, settings.report.cycle, settings.report.third)]
+    found = HistoryStore(state).trend_rows(day, [u.code for u in plan.registry.units], plan.year, cutoffs, save)
+    return TrendsRead(tuple(found[0]), tuple(found[1])) if found is not None else TrendsRead()
 
 
 def not_recorded(state: State, as_of: dt.date) -> str | None:
