@@ -203,10 +203,7 @@ LONG_FUNCTIONS = {
     "sync.plan_import.import_plan",
     "sync.plan_import.read_roles",
     "sync.sheet.dashboard.render",
-    "sync.usecases.report.report",
-    "sync.usecases.restore.restore",
     "sync.usecases.run.run",
-    "sync.usecases.status.status",
 }
 
 

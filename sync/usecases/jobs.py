@@ -7,19 +7,13 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sync.core.config import Settings
 from sync.usecases.common import Lines, SenderFactory, failure, locked_if
-from sync.usecases.ports import open_ports
+from sync.usecases.ports import open_plan, open_ports
 from sync.usecases.remind import remind
 from sync.usecases.report import ReportRequest, report
 from sync.usecases.run import run
-
-if TYPE_CHECKING:
-    pass
-
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 
 
 @dataclass(frozen=True)
@@ -87,3 +81,20 @@ def reloader(settings: Settings) -> Callable[[], Settings]:
     from sync.core.config import load_settings
     source = settings.source
     return (lambda: load_settings(str(source))) if source is not None else (lambda: settings)
+
+
+def plan_year(settings: Settings) -> int:
+    """The year of the configured plan: the daemon's timetable sends that year's reports."""
+    return open_plan(settings).year
+
+
+def reload(load: Callable[[], Settings]) -> tuple[Settings, int] | None:
+    """The config and its plan's year as they are now, as cron reads them for each command (after the year's
+    turn, a new plan, workbook and state file); None when either does not load: the action that needs them says
+    what is wrong."""
+    from sync.core.errors import SyncError
+    try:
+        settings = load()
+        return settings, plan_year(settings)
+    except SyncError:
+        return None
