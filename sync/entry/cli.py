@@ -27,12 +27,12 @@ from sync.core import deadlines
 from sync.core.config import Settings, load_settings
 from sync.core.errors import UserError
 from sync.usecases.common import LOCKED, Line, Lines, failure, job_lock, now_in
-from sync.usecases.deadline import deadline
-from sync.usecases.export import export
+from sync.usecases.deadline import DeadlineRequest, deadline
+from sync.usecases.export import ExportRequest, export
 from sync.usecases.history import HistoryQuery, history_of
-from sync.usecases.plan_import import plan_import
+from sync.usecases.plan_import import PlanImportRequest, plan_import
 from sync.usecases.ports import open_ports, open_state
-from sync.usecases.remind import remind
+from sync.usecases.remind import RemindRequest, remind
 from sync.usecases.report import ReportRequest, report
 from sync.usecases.restore import RestoreRequest, restore
 from sync.usecases.run import init, run
@@ -297,7 +297,7 @@ def _json(data: object) -> None:
 
 
 def cmd_deadline(args: argparse.Namespace) -> int:
-    result = deadline(args.phrase, args.year, lambda: _settings(args))
+    result = deadline(lambda: _settings(args), DeadlineRequest(args.phrase, args.year))
     print(json.dumps(result.data, ensure_ascii=False))
     return 0
 
@@ -349,16 +349,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_remind(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = remind(settings, open_ports(settings), now_in(settings), args.as_of, args.send,
-                             lines=_lines(args), accept_new=args.new_state)
+    request = RemindRequest(args.as_of, args.send, args.new_state)
+    result = remind(settings, open_ports(settings), now_in(settings), request, lines=_lines(args))
     if args.json:
         _json(result.to_json())
     return 0
 
 
 def cmd_plan_import(args: argparse.Namespace) -> int:
-    result = plan_import(_settings(args), Path(args.file), Path(args.output) if args.output else None,
-                                  args.force, _lines(args))
+    settings = _settings(args)
+    request = PlanImportRequest(Path(args.file), Path(args.output) if args.output else None, args.force)
+    result = plan_import(settings, now_in(settings), request, _lines(args))
     if result.output is None:
         print(result.yaml, end="")
     return 0
@@ -393,8 +394,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = export(settings, open_ports(settings), now_in(settings), args.at,
-                             Path(args.output) if args.output else None, _lines(args))
+    request = ExportRequest(args.at, Path(args.output) if args.output else None)
+    result = export(settings, open_ports(settings), now_in(settings), request, _lines(args))
     if result.csv is not None:
         sys.stdout.write(result.csv)
     return 0

@@ -15,14 +15,21 @@ from sync.usecases.ports import open_plan
 
 
 @dataclass(frozen=True)
+class DeadlineRequest:
+    phrase: str  # a Tiến độ phrase as the plan writes it ("Quý I/2024", "hằng tháng", "trước 30/6")
+    year: int | None = None  # the year of a phrase naming none; default the plan's
+
+
+@dataclass(frozen=True)
 class DeadlineResult:
     year: int  # the year a phrase naming none is read in
     data: dict[str, Any]  # the JSON output: the phrase, its year and the schedule read from it
 
 
-def deadline(phrase: str, year: int | None, settings: Callable[[], Settings]) -> DeadlineResult:
-    """The schedule `phrase` says, in `year` (2000–2100) or, when None, the configured plan's year (`settings`
-    is read only then: a phrase with --year needs no configuration)."""
+def deadline(settings: Callable[[], Settings], request: DeadlineRequest) -> DeadlineResult:
+    """The schedule the phrase says, in the request's year (2000–2100) or, when None, the configured plan's year
+    (`settings` is read only then: a phrase with --year needs no configuration)."""
+    phrase, year = request.phrase, request.year
     if year is not None and not 2000 <= year <= 2100:
         raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
     if year is None:

@@ -1,5 +1,10 @@
-"""A command as the daemon and the CLI run it: settings loaded afresh, the use case called, a failure turned into
-its exit code and message.
+"""A command as the daemon runs it: settings loaded afresh, the use case called, a failure turned into its exit
+code and message.
+
+The daemon never goes through the command line (tests/test_architecture.py), yet each of its actions must
+behave exactly as the command cron would run: the same job lock, state file and ledger, the same exit code
+and lines. `perform` is that command without argparse; `reload` reads the config and the plan's year as cron
+would before each command, so the year's turn needs no restart.
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from dataclasses import dataclass, field
 from sync.core.config import Settings
 from sync.usecases.common import Lines, SenderFactory, failure, locked_if
 from sync.usecases.ports import open_plan, open_ports
-from sync.usecases.remind import remind
+from sync.usecases.remind import RemindRequest, remind
 from sync.usecases.report import ReportRequest, report
 from sync.usecases.run import run
 
@@ -66,7 +71,7 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
                 report(settings, open_ports(settings), now,
                        ReportRequest(job.period or "auto", job.issued, job.as_of, job.send), sender, lines)
             elif job.command == "remind":
-                remind(settings, open_ports(settings), now, job.as_of, job.send, sender, lines)
+                remind(settings, open_ports(settings), now, RemindRequest(job.as_of, job.send), sender, lines)
             else:
                 raise ValueError(f"unknown job {job.command!r}")
             return Outcome(0, tuple(line.text for line in lines.all()))
