@@ -3,10 +3,10 @@
 * a pass at start and then every `daemon.every_minutes`, on working days between `work_start` and
   `work_end`; and one at `work_end` of every period's cut-off day, whatever day of the week it is;
 * `report --send` on the first working day after each period's cut-off (Quý I, 6 tháng, Quý III, năm:
-  sync/core/periods.py), at `report_at`; a day missed
-  (machine off, mail server down) is caught up on the following working days, for up to
-  `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started in
-  September does not surprise anyone with the June report;
+  sync/core/periods.py), at `report_at`, for the period `report --period auto` names that day (both ask
+  sync/usecases/owed.py); a day missed (machine off, mail server down) is caught up on the following working
+  days, for up to `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started
+  in September does not surprise anyone with the June report;
 * `remind --send` weekly on `remind_weekday` at `remind_at` (skipped on a holiday).
 
 Each action calls the same use case as its command (sync.usecases.jobs.perform), so the job lock, the state
