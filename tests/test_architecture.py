@@ -186,6 +186,12 @@ def test_the_daemon_never_goes_through_the_command_line():
     assert "sync.entry.cli" not in graph()["sync.entry.daemon"]
 
 
+def test_the_daemon_calls_only_use_cases():
+    """No state file, workbook, plan file or mail opened by the daemon itself: each goes through a use case
+    (sync/usecases/jobs.py, sync/usecases/owed.py), as a command would."""
+    assert sorted(t for t in graph()["sync.entry.daemon"] if layer_of(t) == 2 or t == "sync.core.plan") == []
+
+
 def test_the_report_builds_on_the_core():
     """sync/reports/__init__.py's docstring: the report's building blocks read the core; only use cases use them."""
     edges = graph()
@@ -201,9 +207,6 @@ MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS = {
     "bench.history.year",
     "sync.sheet.dashboard.render",
-    "sync.usecases.report.report",
-    "sync.usecases.restore.restore",
-    "sync.usecases.status.status",
 }
 
 

@@ -1,5 +1,7 @@
-"""The command line (DESIGN.md §5): `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, open
-the ports, call one use case of sync/usecases/, print its result (text, or --json).
+"""The command line: `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, call one use case of
+sync/usecases/ (which opens its own ports: no adapter is opened here), print its result (text, or --json). The
+daemon calls the same use cases without this module (sync/entry/daemon.py), so a command behaves the same from
+cron, from the daemon and by hand.
 
 Exit codes: 0 done (data problems are reported in the sheet; also a run skipped by the job lock), 2 bad config,
 usage, workbook shape or state file, 3 backend, state file or mail server unreachable or busy, 4 `status`: no
@@ -16,20 +18,21 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
 from sync.core import deadlines
 from sync.core.config import Settings, load_settings
 from sync.core.errors import UserError
 from sync.usecases.common import LOCKED, Line, Lines, failure, job_lock, now_in
-from sync.usecases.export import export
+from sync.usecases.deadline import DeadlineRequest, deadline
+from sync.usecases.export import ExportRequest, export
 from sync.usecases.history import HistoryQuery, history_of
-from sync.usecases.plan_import import plan_import
-from sync.usecases.ports import open_ports
-from sync.usecases.remind import remind
+from sync.usecases.plan_import import PlanImportRequest, plan_import
+from sync.usecases.ports import open_ports, open_state
+from sync.usecases.remind import RemindRequest, remind
 from sync.usecases.report import ReportRequest, report
 from sync.usecases.restore import RestoreRequest, restore
 from sync.usecases.run import InitRequest, RunRequest, init, run
@@ -37,18 +40,19 @@ from sync.usecases.status import status
 
 
 class _Formatter(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):  # argparse's own headings, in Vietnamese
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # argparse's own headings, in Vietnamese
         super().__init__(*args, **{"formatter_class": _Formatter, **kwargs})
         self._positionals.title, self._optionals.title = "tham số", "tùy chọn"
         if "-h" in self._option_string_actions:
             self._option_string_actions["-h"].help = "in hướng dẫn này rồi thoát"
 
-    def error(self, message: str):  # usage errors: exit 2 with the message, like every bad input
+    def error(self, message: str) -> NoReturn:  # usage errors: exit 2 with the message, like every bad input
         from sync.core.problems import argparse_message
         self.print_usage(sys.stderr)
         raise UserError(f"{self.prog}: {argparse_message(message)}")
@@ -175,11 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args) -> Settings:
+def _settings(args: argparse.Namespace) -> Settings:
     """The settings, read once per command (the job lock needs them before the command runs)."""
-    if getattr(args, "settings", None) is None:
-        args.settings = load_settings(args.config)
-    return args.settings
+    settings: Settings | None = getattr(args, "settings", None)
+    if settings is None:
+        settings = args.settings = load_settings(args.config)
+    return settings
 
 
 class _Output:
@@ -187,7 +192,7 @@ class _Output:
     the output goes to /dev/null (as Python's docs on SIGPIPE advise) and the command finishes with its own
     exit code. A closed pipe is not a fault of the job, and never a bug (exit 1)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: IO[str]):
         self._stream = stream
         self.failed: OSError | None = None  # the output's disk full or failing: said once, exit 3
 
@@ -215,12 +220,12 @@ class _Output:
             self.failed = self.failed or exc
             self._gone()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command's exit code (DESIGN §5). Output to a pipe its reader closed is dropped (see _Output)."""
+    """The command's exit code (the module's docstring). Output to a pipe its reader closed is dropped (see _Output)."""
     stdout = sys.stdout
     if not isinstance(stdout, _Output) and hasattr(stdout, "fileno"):
         try:
@@ -246,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = stdout
 
 
-def _name(args) -> str:
+def _name(args: argparse.Namespace) -> str:
     """The command's key in COMMANDS: `plan import` for a grouped one."""
     group = getattr(args, f"{args.command}_command", None)
     return f"{args.command} {group}" if group else args.command
@@ -278,7 +283,7 @@ def _main(argv: list[str] | None) -> int:
 
 # --- commands: open the ports, call one use case, print ---------------------------------------------------
 
-def _lines(args) -> Lines:
+def _lines(args: argparse.Namespace) -> Lines:
     """A use case's messages, printed as they come: stdout, or stderr when stdout carries --json."""
     main_stream = sys.stderr if getattr(args, "json", False) else sys.stdout
 
@@ -291,28 +296,20 @@ def _json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def cmd_deadline(args) -> int:
-    year = args.year
-    if year is not None and not 2000 <= year <= 2100:
-        raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
-    if year is None:  # the plan's year, not the calendar's: in January the plan being read is often last year's
-        from sync.core.plan import load_plan
-        try:
-            year = load_plan(_settings(args).plan_path()).year
-        except UserError as exc:
-            raise UserError(f"{exc} Cần năm của kế hoạch để hiểu cụm từ; hoặc ghi rõ --year.") from None
-    print(json.dumps(deadlines.parse(args.phrase, year).to_json(args.phrase, year), ensure_ascii=False))
+def cmd_deadline(args: argparse.Namespace) -> int:
+    result = deadline(lambda: _settings(args), DeadlineRequest(args.phrase, args.year))
+    print(json.dumps(result.data, ensure_ascii=False))
     return 0
 
 
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
     settings = _settings(args)
     init(settings, open_ports(settings), now_in(settings), InitRequest(args.if_missing, args.new_state),
          _lines(args))
     return 0
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     result = run(settings, lambda: open_ports(settings), now_in(settings),
                  RunRequest(args.as_of, args.dry_run, args.new_state), _lines(args))
@@ -326,10 +323,9 @@ def cmd_run(args) -> int:
     return result.exit_code
 
 
-def cmd_status(args) -> int:
-    from sync.state.store import State
+def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = status(settings, State(settings.state), now_in(settings))
+    result = status(settings, open_state(settings), now_in(settings))
     if args.json:
         _json(result.to_json())
         return result.exit_code
@@ -340,7 +336,7 @@ def cmd_status(args) -> int:
     return result.exit_code
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     settings = _settings(args)
     request = ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
                                      args.new_state)
@@ -350,38 +346,36 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_remind(args) -> int:
+def cmd_remind(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = remind(settings, open_ports(settings), now_in(settings), args.as_of, args.send,
-                             lines=_lines(args), accept_new=args.new_state)
+    request = RemindRequest(args.as_of, args.send, args.new_state)
+    result = remind(settings, open_ports(settings), now_in(settings), request, lines=_lines(args))
     if args.json:
         _json(result.to_json())
     return 0
 
 
-def cmd_plan_import(args) -> int:
-    result = plan_import(_settings(args), Path(args.file), Path(args.output) if args.output else None,
-                                  args.force, _lines(args))
+def cmd_plan_import(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    request = PlanImportRequest(Path(args.file), Path(args.output) if args.output else None, args.force)
+    result = plan_import(settings, now_in(settings), request, _lines(args))
     if result.output is None:
         print(result.yaml, end="")
     return 0
 
 
-def cmd_daemon(args) -> int:
-    from sync.core.plan import load_plan
+def cmd_daemon(args: argparse.Namespace) -> int:
     from sync.entry import daemon
+    from sync.usecases.jobs import plan_year
     settings = _settings(args)
-    plan = load_plan(settings.plan_path())
-    return daemon.main(settings, plan.year, lambda: now_in(settings))
+    return daemon.main(settings, plan_year(settings), lambda: now_in(settings))
 
 
-def cmd_history(args) -> int:
-    from sync.core.plan import load_plan
+def cmd_history(args: argparse.Namespace) -> int:
     settings = _settings(args)
     query = HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
-                                  Path(args.output) if args.output else None)
-    result = history_of(settings, load_plan(settings.plan_path()), now_in(settings).date(), query,
-                                 _lines(args))
+                         Path(args.output) if args.output else None)
+    result = history_of(settings, open_state(settings), now_in(settings), query, _lines(args))
     if args.json:
         _json(result.data)
     else:
@@ -390,17 +384,17 @@ def cmd_history(args) -> int:
     return 0
 
 
-def cmd_restore(args) -> int:
+def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings(args)
     request = RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
     restore(settings, open_ports(settings), now_in(settings), request, _lines(args))
     return 0
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = export(settings, open_ports(settings), now_in(settings), args.at,
-                             Path(args.output) if args.output else None, _lines(args))
+    request = ExportRequest(args.at, Path(args.output) if args.output else None)
+    result = export(settings, open_ports(settings), now_in(settings), request, _lines(args))
     if result.csv is not None:
         sys.stdout.write(result.csv)
     return 0

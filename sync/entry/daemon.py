@@ -3,10 +3,10 @@
 * a pass at start and then every `daemon.every_minutes`, on working days between `work_start` and
   `work_end`; and one at `work_end` of every period's cut-off day, whatever day of the week it is;
 * `report --send` on the first working day after each period's cut-off (Quý I, 6 tháng, Quý III, năm:
-  sync/core/periods.py), at `report_at`; a day missed
-  (machine off, mail server down) is caught up on the following working days, for up to
-  `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started in
-  September does not surprise anyone with the June report;
+  sync/core/periods.py), at `report_at`, for the period `report --period auto` names that day (both ask
+  sync/usecases/owed.py); a day missed (machine off, mail server down) is caught up on the following working
+  days, for up to `report_catch_up_days` — later than that the Office sends it by hand, so a daemon started
+  in September does not surprise anyone with the June report;
 * `remind --send` weekly on `remind_weekday` at `remind_at` (skipped on a holiday).
 
 Each action calls the same use case as its command (sync.usecases.jobs.perform), so the job lock, the state
@@ -24,13 +24,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from types import FrameType
 
 import schedule
 
 from sync.core.config import Settings
-from sync.core.workdays import WorkCalendar
-from sync.state.store import State
-from sync.usecases.jobs import Job, Outcome, perform, reloader
+from sync.usecases import owed
+from sync.usecases.jobs import Job, Outcome, perform, reload, reloader
+from sync.usecases.owed import Timetable
 
 log = logging.getLogger("cchc.daemon")
 
@@ -49,7 +50,8 @@ class Daemon:
         load = reloader(settings)
         self._load = load
         self.runner: Runner = runner or (lambda job: perform(load, job, clock))
-        self.calendar = WorkCalendar(frozenset(self.cfg.extra_holidays), frozenset(self.cfg.extra_workdays))
+        self.timetable = Timetable.of(settings)  # the working days and catch-up of the config it started with
+        self.calendar = self.timetable.calendar
         self.scheduler = schedule.Scheduler()
         self.stopping = threading.Event()
         self.actions: list[tuple[str, int]] = []  # (action, exit code): what ran, for tests and the last log line
@@ -71,7 +73,7 @@ class Daemon:
         return self._command(Job("run", as_of=self.clock().date()))
 
     def cutoff_pass(self) -> str | None:
-        """A pass at `work_end` of every cut-off day, weekend or holiday (DESIGN.md §10): a period's figures are
+        """A pass at `work_end` of every cut-off day, weekend or holiday (docs/design.md): a period's figures are
         those of the end of its cut-off day, and units type on a Saturday 14/09 too."""
         today = self.clock().date()
         if today not in self.cutoff_days():
@@ -79,34 +81,29 @@ class Daemon:
         return self._command(Job("run", as_of=today))
 
     def cutoff_days(self) -> set[dt.date]:
-        """The cut-off days of the plan year's reporting periods (sync.core.periods)."""
-        from sync.core import periods
-        cutoff_day, rs = self.settings.deadlines.quarter_cutoff_day, self.settings.report
-        return {p.cutoff(cutoff_day) for p in periods.cycle(self.plan_year, rs.cycle, rs.third)}
+        """The cut-off days of the plan year's reporting periods (sync.usecases.owed.cutoff_days)."""
+        return owed.cutoff_days(self.settings, self.plan_year)
 
     def report(self) -> str | None:
-        """The period `auto` names today, on the first working day after its cut-off (or a few days later
-        when that day was missed). Never a period outside the plan's year; nothing after the annual report."""
-        from sync.core import periods
-        from sync.usecases.notify import report_all_sent
+        """The report owed today (sync.usecases.owed, the same answer as `report --period auto`), on the first
+        working day after its cut-off (or a few days later when that day was missed). Never a period outside the
+        plan's year; nothing after the annual report."""
         today = self.clock().date()
         if not self.calendar.is_working_day(today):
             return None
         self.refresh()
-        cutoff_day, rs = self.settings.deadlines.quarter_cutoff_day, self.settings.report
-        period = periods.auto(today, self.plan_year, cutoff_day, rs.cycle, rs.third)
-        if period is None:
+        found = owed.report_owed(self.settings, self.plan_year, today, timetable=self.timetable)
+        if found.period is None:
             return None  # before the plan year's first cut-off: no report owed yet
-        if report_all_sent(self.settings, State(self.settings.state), period):
-            if period == periods.last(self.plan_year, rs.cycle, rs.third):
-                log.info("report: báo cáo %s đã gửi; cần kế hoạch năm %d (python -m sync plan import).",
-                         period.name, self.plan_year + 1)
-            return None
-        due = self.calendar.first_working_day_after(period.cutoff(cutoff_day))
-        if not due <= today <= due + dt.timedelta(days=self.cfg.report_catch_up_days):
+        period = found.to_send(today)
+        if found.year_done:
+            log.info("report: báo cáo %s đã gửi; cần kế hoạch năm %d (python -m sync plan import).",
+                     found.period.name, self.plan_year + 1)
+        elif period is None and not found.sent and found.due is not None:
             log.warning("report: báo cáo %s chưa gửi hết nhưng đã quá hạn gửi tự động (%s + %d ngày); gửi bằng "
-                        "tay: python -m sync report --period %s --send", period.name, due.strftime("%d/%m/%Y"),
-                        self.cfg.report_catch_up_days, period.key)
+                        "tay: python -m sync report --period %s --send", found.period.name,
+                        found.due.strftime("%d/%m/%Y"), self.timetable.catch_up_days, found.period.key)
+        if period is None:
             return None
         return self._command(Job("report", period=period.key, send=True, issued=today))
 
@@ -114,14 +111,9 @@ class Daemon:
         """The config and the plan as they are now, as cron reads them for each command: after the year's turn
         (a new plan, workbook and state file in the config) the new year's reports are the ones looked for,
         without a restart. A config that does not load keeps the last good one; the action says what is wrong."""
-        from sync.core.errors import SyncError
-        from sync.core.plan import load_plan
-        try:
-            settings = self._load()
-            year = load_plan(settings.plan_path()).year
-        except SyncError:
-            return
-        self.settings, self.plan_year = settings, year
+        current = reload(self._load)
+        if current is not None:
+            self.settings, self.plan_year = current
 
     def remind(self) -> str | None:
         if not self.calendar.is_working_day(self.clock().date()):
@@ -164,40 +156,23 @@ class Daemon:
             report = f"chưa biết ({exc})"
         return f"lượt kiểm tra {self._next_pass(now)}; báo cáo {report}; nhắc việc {self._next_remind(now)}"
 
-    def _next_working(self, now: dt.datetime, at: dt.time, weekday: int | None = None) -> dt.datetime:
-        day = now.date() if now.time() <= at else now.date() + dt.timedelta(days=1)
-        while not self.calendar.is_working_day(day) or (weekday is not None and day.weekday() != weekday):
-            day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, at, tzinfo=now.tzinfo)
-
     def _next_pass(self, now: dt.datetime) -> str:
         if self.working_now():
             return f"ngay bây giờ, rồi mỗi {self.cfg.every_minutes} phút"
-        return f"từ {_when(self._next_working(now, self.cfg.work_start))}"
+        return f"từ {_when(owed.next_working(self.calendar, now, self.cfg.work_start))}"
 
     def _next_report(self, now: dt.datetime) -> str:
-        """The next report the loop would send: the periods of the plan's cycle (sync.core.periods), each from the
-        first working day after its cut-off for `report_catch_up_days`, unless already sent."""
-        from sync.core import periods
-        cutoff_day, rs, at = self.settings.deadlines.quarter_cutoff_day, self.settings.report, self.cfg.report_at
-        for period in periods.cycle(self.plan_year, rs.cycle, rs.third):
-            cutoff = period.cutoff(cutoff_day)
-            due = self.calendar.first_working_day_after(cutoff)
-            last = due + dt.timedelta(days=self.cfg.report_catch_up_days)
-            first = dt.datetime.combine(due, at, tzinfo=now.tzinfo)
-            when = first if first >= now else self._next_working(now, at)
-            if when.date() > last or self._report_sent(period):
-                continue
-            return f"{_when(when)} (sau ngày chốt số liệu {cutoff:%d/%m/%Y})"
-        return f"không có (các kỳ báo cáo của kế hoạch năm {self.plan_year} đã gửi hoặc đã quá hạn gửi tự động)"
-
-    def _report_sent(self, period) -> bool:
-        from sync.usecases.notify import report_all_sent
-        return report_all_sent(self.settings, State(self.settings.state), period)
+        """The next report the loop would send (sync.usecases.owed.next_report)."""
+        found = owed.next_report(self.settings, self.plan_year, now, self.cfg.report_at, self.timetable)
+        if found is None:
+            return f"không có (các kỳ báo cáo của kế hoạch năm {self.plan_year} đã gửi hoặc đã quá hạn gửi tự động)"
+        period, when = found
+        cutoff = period.cutoff(self.settings.deadlines.quarter_cutoff_day)
+        return f"{_when(when)} (sau ngày chốt số liệu {cutoff:%d/%m/%Y})"
 
     def _next_remind(self, now: dt.datetime) -> str:
         weekday = list(WEEKDAYS).index(self.cfg.remind_weekday)
-        return _when(self._next_working(now, self.cfg.remind_at, weekday))
+        return _when(owed.next_working(self.calendar, now, self.cfg.remind_at, weekday))
 
     # --- the loop -------------------------------------------------------------------------------------
 
@@ -220,7 +195,7 @@ class Daemon:
                 break
         log.info("Đã dừng.")
 
-    def stop(self, signum=None, _frame=None) -> None:
+    def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         if signum is not None:
             log.info("Nhận tín hiệu %s; dừng sau việc đang làm.", signal.Signals(signum).name)
         self.stopping.set()

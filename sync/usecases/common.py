@@ -1,5 +1,11 @@
 """What every use case shares: its message lines, the job lock, the state guard, failures told as exit codes, and
 writing an output file the Office asked for.
+
+A use case prints nothing: it says its messages into `Lines` and returns a frozen result, so that the command
+line prints them, the daemon logs them and tests read them, all from the same call. The job lock and the
+state guard are here because every writing command must take them the same way, whoever started it (cron,
+the daemon, a person): one pass at a time per state file, and a broken or foreign state file stopping the
+command before any cell, mail or ledger is touched.
 """
 from __future__ import annotations
 
@@ -21,9 +27,6 @@ from sync.core.workbook import Snapshot
 if TYPE_CHECKING:
     from sync.mail.delivery import Sender
     from sync.state.store import State
-
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
-
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 LOCKED = frozenset({"init", "run", "report", "remind", "restore"})

@@ -1,4 +1,8 @@
 """`export`: the checked rows as CSV or .xlsx for the Office to work with, every text cell inert.
+
+The rows carry what a pass computed (deadlines, flags, errors, the task's state), by the same computation as
+`run --dry-run` of that date, so a spreadsheet made from the export never disagrees with the dashboard. What
+units typed stays text in the file whatever program opens it (sync/sheet/safe_cells.py).
 """
 from __future__ import annotations
 
@@ -16,9 +20,6 @@ from sync.usecases.ports import Ports
 if TYPE_CHECKING:
     from sync.core.summary import RowResult, Summary
     from sync.core.tasks import TaskState
-
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
-
 
 EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn vị", "unit": "Đơn vị", "role": "Vai trò",
                   "status": "Tình trạng", "task_state": "Tình trạng nhiệm vụ",
@@ -75,6 +76,12 @@ PRODUCT_COLUMN = "Sản phẩm: "
 
 
 @dataclass(frozen=True)
+class ExportRequest:
+    at: dt.date | None = None  # the rows as they stood at this day, judged then; default today
+    output: Path | None = None  # a .csv or .xlsx file; None: the CSV is returned for the CLI to print
+
+
+@dataclass(frozen=True)
 class ExportResult:
     rows: int
     as_of: dt.date
@@ -83,14 +90,15 @@ class ExportResult:
     lines: tuple[Line, ...]
 
 
-def export(settings: Settings, ports: Ports, now: dt.datetime, at: dt.date | None = None,
-           output: Path | None = None, lines: Lines | None = None) -> ExportResult:
+def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRequest,
+           lines: Lines | None = None) -> ExportResult:
     """Every tracking row flat, with its computed deadline, flags and errors, as of today or of `at`."""
     import pandas as pd  # only here: the pass does not pay for it
 
     from sync.core.asof import AsOf
     from sync.sheet.sync_pass import PassOptions, compute
     lines = lines or Lines()
+    at, output = request.at, request.output
     plan, backend = ports.plan, ports.backend
     today = now.date()
     as_of, source = at or today, None

@@ -1,4 +1,8 @@
 """`history`: what units typed, cell by cell, from the state file; `--at D -o FILE` the sheet as it stood.
+
+History answers "who changed this cell, and what was there before" without the workbook: it reads the
+state file (sync/state/history.py) and the plan only, so it works while the workbook is unreachable. The
+lookups of a task, a unit, a column and a day are shared with `restore` (sync/usecases/restore.py).
 """
 from __future__ import annotations
 
@@ -18,20 +22,18 @@ from sync.usecases.common import Line, Lines, guard_state, refuse_own_file, writ
 
 if TYPE_CHECKING:
     from sync.state.history import HistoryStore
-
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
-
+    from sync.state.store import State
 
 KIND_LABELS = {"baseline": "ghi nhận ban đầu", "added": "dòng mới", "deleted": "dòng bị xóa",
                "restore": "khôi phục", "change": ""}
 
 
-def history_store(settings: Settings) -> HistoryStore:
+def history_store(state: State) -> HistoryStore:
+    """The history in `state`; none recorded yet is the user's to know (exit 2), not an empty answer."""
     from sync.state.history import HistoryStore
-    from sync.state.store import State
-    store = HistoryStore(State(settings.state))
+    store = HistoryStore(state)
     if store.first_date() is None:
-        raise UserError(f"Chưa có lịch sử trong tệp trạng thái '{settings.state}': lịch sử bắt đầu từ lượt "
+        raise UserError(f"Chưa có lịch sử trong tệp trạng thái '{state.path}': lịch sử bắt đầu từ lượt "
                         "'python -m sync run' (hoặc 'init') đầu tiên có ghi.")
     return store
 
@@ -109,14 +111,15 @@ class HistoryResult:
     lines: tuple[Line, ...]
 
 
-def history_of(settings: Settings, plan: Plan, today: dt.date, query: HistoryQuery,
+def history_of(settings: Settings, state: State, now: dt.datetime, query: HistoryQuery,
                lines: Lines | None = None) -> HistoryResult:
     """What units typed in the tracking tab: the changes that match `query`, or the rows at a day."""
-    from sync.state.store import State
+    from sync.usecases.ports import open_plan
     lines = lines or Lines()
-    layout = settings.layout
-    guard_state(settings, State(settings.state), plan, write=False)
-    store = history_store(settings)
+    layout, today = settings.layout, now.date()
+    plan = open_plan(settings)
+    guard_state(settings, state, plan, write=False)
+    store = history_store(state)
     stt, unit = task_of(query.task, plan, store), unit_of(query.unit, plan, store)
     column = column_of(query.column, layout, HISTORY_KEYS)
     if query.at is not None:

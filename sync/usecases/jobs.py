@@ -1,5 +1,10 @@
-"""A command as the daemon and the CLI run it: settings loaded afresh, the use case called, a failure turned into
-its exit code and message.
+"""A command as the daemon runs it: settings loaded afresh, the use case called, a failure turned into its exit
+code and message.
+
+The daemon never goes through the command line (tests/test_architecture.py), yet each of its actions must
+behave exactly as the command cron would run: the same job lock, state file and ledger, the same exit code
+and lines. `perform` is that command without argparse; `reload` reads the config and the plan's year as cron
+would before each command, so the year's turn needs no restart.
 """
 from __future__ import annotations
 
@@ -7,19 +12,13 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sync.core.config import Settings
 from sync.usecases.common import Lines, SenderFactory, failure, locked_if
-from sync.usecases.ports import open_ports
-from sync.usecases.remind import remind
+from sync.usecases.ports import open_plan, open_ports
+from sync.usecases.remind import RemindRequest, remind
 from sync.usecases.report import ReportRequest, report
 from sync.usecases.run import RunRequest, run
-
-if TYPE_CHECKING:
-    pass
-
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
                 report(settings, open_ports(settings), now,
                        ReportRequest(job.period or "auto", job.issued, job.as_of, job.send), sender, lines)
             elif job.command == "remind":
-                remind(settings, open_ports(settings), now, job.as_of, job.send, sender, lines)
+                remind(settings, open_ports(settings), now, RemindRequest(job.as_of, job.send), sender, lines)
             else:
                 raise ValueError(f"unknown job {job.command!r}")
             return Outcome(0, tuple(line.text for line in lines.all()))
@@ -86,3 +85,20 @@ def reloader(settings: Settings) -> Callable[[], Settings]:
     from sync.core.config import load_settings
     source = settings.source
     return (lambda: load_settings(str(source))) if source is not None else (lambda: settings)
+
+
+def plan_year(settings: Settings) -> int:
+    """The year of the configured plan: the daemon's timetable sends that year's reports."""
+    return open_plan(settings).year
+
+
+def reload(load: Callable[[], Settings]) -> tuple[Settings, int] | None:
+    """The config and its plan's year as they are now, as cron reads them for each command (after the year's
+    turn, a new plan, workbook and state file); None when either does not load: the action that needs them says
+    what is wrong."""
+    from sync.core.errors import SyncError
+    try:
+        settings = load()
+        return settings, plan_year(settings)
+    except SyncError:
+        return None

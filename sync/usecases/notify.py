@@ -1,16 +1,19 @@
 """The two e-mail jobs: the quarterly report to its recipients, and one reminder digest per unit.
 
-Both go through `delivery.deliver`, so each message leaves once per ledger key: (report, 2024Q3,
-recipient) and (reminder, VP/2024-09-20, address). `say` prints progress for the Office.
+Both go through `sync.mail.delivery.deliver`, so each message leaves once per ledger key: (report, 2024Q3,
+recipient) and (reminder, VP/2024-09-20, address): a pass run again, a crash between two messages or the
+daemon and cron both at work never mail anyone twice. `say` tells the Office each step; nothing is printed here.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sync.core.config import Settings
 from sync.core.errors import SyncError, Unreachable, UserError
+from sync.core.periods import Period
 from sync.core.plan import Plan
 from sync.core.summary import Summary
 from sync.mail.delivery import Letter, Sender, deliver
@@ -18,6 +21,10 @@ from sync.mail.letters import digests, report_body, report_subject
 from sync.mail.mailer import Attachment, open_sender
 from sync.state.store import State
 from sync.state.witness import Witness
+
+if TYPE_CHECKING:
+    from sync.reports.content import Report
+    from sync.usecases.report_build import Figures
 
 Say = Callable[[str], None]
 
@@ -35,20 +42,20 @@ def mail_scope(settings: Settings) -> str:
     return scope(settings.backend, settings.google.spreadsheet_id, settings.local.path)
 
 
-def report_witness(settings: Settings, period) -> Witness:
+def report_witness(settings: Settings, period: Period) -> Witness:
     """The witness beside the period's report file (sync.state.witness)."""
     from sync.usecases.report_build import report_path
     return Witness(report_path(settings, period), period.key)
 
 
-def report_received_by(settings: Settings, state: State, period) -> set[str]:
+def report_received_by(settings: Settings, state: State, period: Period) -> set[str]:
     """Who has the period's report (lower case), by the send ledger or by the witness beside the report:
     the one answer to "already sent?" for the CLI and the daemon."""
     have = {r.lower() for r in state.sent_to("report", period.key)}
     return have | set(report_witness(settings, period).sent())
 
 
-def report_all_sent(settings: Settings, state: State, period) -> bool:
+def report_all_sent(settings: Settings, state: State, period: Period) -> bool:
     """Every configured recipient has the period's report."""
     wanted = {r.lower() for r in settings.mail.report_to}
     return bool(wanted) and wanted <= report_received_by(settings, state, period)
@@ -57,13 +64,13 @@ def report_all_sent(settings: Settings, state: State, period) -> bool:
 NO_RECIPIENTS = "Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'."
 
 
-def send_report(settings: Settings, state: State, report, files: list[Path], now: dt.datetime, force: bool,
-                say: Say, witness: Witness | None = None, recipients: list[str] | None = None,
+def send_report(settings: Settings, state: State, report: Report | Figures, files: list[Path], now: dt.datetime,
+                force: bool, say: Say, witness: Witness | None = None, recipients: list[str] | None = None,
                 sender: Sender | None = None) -> int:
-    """`report` is sync.reports.content.Report; its figures go in the cover note. `files`: the .docx, then
-    the PDF when there is one; the internal annex is never among them. `recipients`: a part of
-    `mail.report_to` (those the witness does not list), else all of it. `sender`: by default the configured
-    one (sync.mail.mailer.open_sender)."""
+    """`report`: the built report, or the figures saved with a kept one; its figures go in the cover note.
+    `files`: the .docx, then the PDF when there is one; the internal annex is never among them. `recipients`: a
+    part of `mail.report_to` (those the witness does not list), else all of it. `sender`: by default the
+    configured one (sync.mail.mailer.open_sender)."""
     p = report.period
     if not settings.mail.report_to:
         raise UserError(NO_RECIPIENTS)
@@ -86,16 +93,17 @@ def send_report(settings: Settings, state: State, report, files: list[Path], now
 
 
 def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: dt.datetime, send: bool,
-           say: Say, sender: Callable[[], Sender] | None = None) -> list[dict]:
+           say: Say, sender: Callable[[], Sender] | None = None) -> list[dict[str, Any]]:
     """Preview (send=False) or send each unit's digest; one unit's unreachable server does not stop the rest.
     `sender` opens the mail sender (by default the configured one, sync.mail.mailer.open_sender)."""
     as_of, interval = summary.as_of, settings.remind.interval_days
     mailer = (sender or (lambda: open_sender(settings.mail)))() if send else None
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     failures: list[tuple[str, SyncError]] = []
     for d in digests(summary, plan, settings.layout):
-        item = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing), "errors": len(d.errors),
-                "to": list(d.unit.email), "sent": [], "refused": [], "skipped": None}
+        item: dict[str, Any] = {"unit": d.unit.code, "overdue": len(d.overdue), "missing": len(d.missing),
+                                "errors": len(d.errors), "to": list(d.unit.email), "sent": [], "refused": [],
+                                "skipped": None}
         out.append(item)
         if d.empty:
             item["skipped"] = "nothing to fix"

@@ -1,19 +1,25 @@
 """`plan import`: a new year's plan from its signed Word file, as a draft plan YAML.
+
+The Office types nothing twice: tasks, deadlines and units come from the annex table the leader signed
+(sync/plan_import.py reads it), the units' codes and addresses from the configured plan. The result is a
+draft to review (what could not be read surely is listed as "Cần xem lại"), never the configured plan itself.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sync.core.config import Settings
 from sync.core.errors import UserError
-from sync.usecases.common import Line, Lines, now_in, write_output
+from sync.usecases.common import Line, Lines, write_output
 
-if TYPE_CHECKING:
-    pass
 
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
+@dataclass(frozen=True)
+class PlanImportRequest:
+    source: Path  # the plan's .docx
+    output: Path | None = None  # the YAML to write; None: returned for the CLI to print
+    force: bool = False  # replace an existing `output`
 
 
 @dataclass(frozen=True)
@@ -24,19 +30,20 @@ class PlanImportResult:
     lines: tuple[Line, ...]
 
 
-def plan_import(settings: Settings, source: Path, output: Path | None = None, force: bool = False,
+def plan_import(settings: Settings, now: dt.datetime, request: PlanImportRequest,
                 lines: Lines | None = None) -> PlanImportResult:
     """Read the plan's annex table (.docx) into a draft plan YAML, atomically into `output` when given."""
-    from sync.core.plan import load_plan
     from sync.plan_import.draft import import_plan, review, to_yaml
+    from sync.usecases.ports import open_plan
     lines = lines or Lines()
+    source, output = request.source, request.output
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
-    if output is not None and output.exists() and not force:
+    if output is not None and output.exists() and not request.force:
         raise UserError(f"Tệp '{output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
-    imported = import_plan(source, load_plan(settings.plan_path()))
+    imported = import_plan(source, open_plan(settings))
     draft, drafts = imported.plan, imported.drafts
-    text = to_yaml(draft, source, drafts, now_in(settings).date())
+    text = to_yaml(draft, source, drafts, now.date())
     if output is not None:
         write_output(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), settings)
         lines.say(f"Đã đọc {len(drafts)} nhiệm vụ từ '{source}' vào '{output}'. Kiểm tra lại đơn vị chủ trì/phối "

@@ -1,4 +1,9 @@
-"""The ports of a use case: the plan, the workbook backend and the state file of the settings, opened together.
+"""The ports of a use case: the plan, the workbook backend and the state file of the settings.
+
+The use cases are given their ports (tests give them a memory backend and a plan of their own); the entry
+points open them here, never by hand, so that a command line or the daemon holds no adapter of its own
+(tests/test_architecture.py). A use case that reads only what the job recorded (`status`, `history`) opens
+the state file and the plan alone: it never needs the workbook, nor a Google key to reach it.
 """
 from __future__ import annotations
 
@@ -12,8 +17,6 @@ from sync.core.workbook import Backend
 if TYPE_CHECKING:
     from sync.state.store import State
 
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
-
 
 @dataclass(frozen=True)
 class Ports:
@@ -25,8 +28,18 @@ class Ports:
 
 
 def open_ports(settings: Settings) -> Ports:
+    plan = open_plan(settings)
     from sync.backends import open_backend
+    return Ports(plan, open_backend(settings, rows_hint=len(plan.assignments())), open_state(settings))
+
+
+def open_plan(settings: Settings) -> Plan:
+    """The configured plan (a plan that does not load is the user's to fix: exit 2)."""
     from sync.core.plan import load_plan
+    return load_plan(settings.plan_path())
+
+
+def open_state(settings: Settings) -> State:
+    """The configured state file (opened lazily: nothing is read or created until a use case asks)."""
     from sync.state.store import State
-    plan = load_plan(settings.plan_path())
-    return Ports(plan, open_backend(settings, rows_hint=len(plan.assignments())), State(settings.state))
+    return State(settings.state)

@@ -1,19 +1,24 @@
-"""`remind`: one reminder digest per unit of what is overdue or due soon.
+"""`remind`: one reminder digest per unit of what is overdue, due soon, missing or mistyped.
+
+A unit hears of its own rows only, once per `remind.interval_days` at most (sync/usecases/notify.py keeps the
+ledger); without `send` the digests are only shown, so the Office can read what units would receive.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sync.core.config import Settings
 from sync.usecases.common import Line, Lines, SenderFactory, guard_state
 from sync.usecases.ports import Ports
 
-if TYPE_CHECKING:
-    pass
 
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
+@dataclass(frozen=True)
+class RemindRequest:
+    as_of: dt.date | None = None  # the day the digests are of; default today
+    send: bool = False  # without it: only shown
+    new_state: bool = False  # --new-state: a state file that knows nothing is this workbook's new one
 
 
 @dataclass(frozen=True)
@@ -27,15 +32,17 @@ class RemindResult:
         return {"as_of": self.as_of.isoformat(), "units": self.units, "emails_sent": self.emails_sent}
 
 
-def remind(settings: Settings, ports: Ports, now: dt.datetime, as_of: dt.date | None = None, send: bool = False,
-           sender: SenderFactory | None = None, lines: Lines | None = None, accept_new: bool = False) -> RemindResult:
+def remind(settings: Settings, ports: Ports, now: dt.datetime, request: RemindRequest,
+           sender: SenderFactory | None = None, lines: Lines | None = None) -> RemindResult:
+    """Each unit's digest of `request.as_of`, shown or sent; only a sending writes the state file (its ledger)."""
     from sync.core.asof import AsOf
     from sync.sheet.sync_pass import PassOptions, compute
     from sync.usecases.notify import remind as remind_units
     lines = lines or Lines()
     backend = ports.backend
-    guard = guard_state(settings, ports.state, ports.plan, write=send, accept_new=accept_new)
-    opts = PassOptions.from_settings(settings, AsOf(as_of or now.date()), now, dry_run=True)
+    send = request.send
+    guard = guard_state(settings, ports.state, ports.plan, write=send, accept_new=request.new_state)
+    opts = PassOptions.from_settings(settings, AsOf(request.as_of or now.date()), now, dry_run=True)
     snapshot = backend.read()
     guard.witness(snapshot, settings.layout, backend.describe())
     summary = compute(snapshot, ports.plan, settings.layout, opts, backend.describe()).summary

@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync import files
 from sync.core.config import Settings
@@ -27,6 +28,10 @@ from sync.core.workbook import Backend
 from sync.reports import chart, companion, content, document, evidence
 from sync.sheet.sync_pass import PassOptions, compute
 from sync.state import past
+
+if TYPE_CHECKING:
+    from sync.core.trends import Progress
+    from sync.state.store import State
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 ANNEX_SUFFIX = companion.SUFFIX
@@ -93,8 +98,10 @@ def saved_figures(path: Path, period: Period) -> Figures:
 
 
 def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_of: dt.date, issued: dt.date,
-           now: dt.datetime) -> content.Report:
-    """The report's content, every figure of `as_of`; a past date from history when it covers it (sync.state.past)."""
+           now: dt.datetime, state: State | None = None) -> content.Report:
+    """The report's content, every figure of `as_of`; a past date from history when it covers it (sync.state.past).
+    `state`: the use case's state file (by default the configured one), whose passes draw the progress chart."""
+    from sync.state.store import State
     cutoff = settings.deadlines.quarter_cutoff_day
     source = past.source_for(settings.state, plan, as_of, now.date())
     # "tính đến" the data date: at its end, even when that day is today (a report is then only a preview)
@@ -102,7 +109,7 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()
-    report.progress = _progress(settings, plan, computed.summary, as_of)
+    report.progress = _progress(settings, plan, computed.summary, as_of, state or State(settings.state))
     report.office = computed.office.for_period(period)  # valid rows of the Báo cáo tab only
     if period.kind == "Y":
         report.next_plan = next_plan(settings)
@@ -125,17 +132,16 @@ def next_plan(settings: Settings) -> Plan | None:
     return load_plan(path)
 
 
-def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date) -> list:
+def _progress(settings: Settings, plan: Plan, summary: Summary, as_of: dt.date, state: State) -> list[Progress]:
     """The year's progress for the chart: the plan's expectation by each cut-off, done as recorded then; none
     (no chart) before any pass recorded figures in the state file."""
     from sync.core import periods, trends
     from sync.state.history import HistoryStore
-    from sync.state.store import State
     rs = settings.report
     cutoffs = [(p.label, p.cutoff(settings.deadlines.quarter_cutoff_day))
                for p in periods.cycle(plan.year, rs.cycle, rs.third)]
     dues = [r.checked.due for r in summary.results if r.checked.counted and r.checked.status != Status.CANCELLED]
-    recorded = HistoryStore(State(settings.state)).recorded_done([d for _, d in cutoffs], as_of,
+    recorded = HistoryStore(state).recorded_done([d for _, d in cutoffs], as_of,
                                                                  [u.code for u in plan.registry.units])
     if recorded is None:
         return []

@@ -1,4 +1,8 @@
-"""`status`: the last passes, the state file, the next report owed, what the Office should look at.
+"""`status`: the last passes, the mail sent, how old the last good pass is, and what the Office should look at.
+
+Monitoring reads its exit code (4: no good pass for too long), so `status` must answer even when nothing else
+can: a damaged or busy state file, or a plan that no longer loads, is said, never a crash. It reads only the
+state file and the plan, never the workbook (sync/usecases/ports.py).
 """
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 from sync.core import periods
 from sync.core.config import Settings
 from sync.core.errors import SyncError
+from sync.core.plan import Plan
 
 if TYPE_CHECKING:
     from sync.state.store import State
 
-#: The use cases that take the job lock: one of them at a time per state file, whoever started it.
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,8 @@ class StatusResult:
     last_good_pass: str | None
     age_hours: float | None
     stale: bool
-    passes: list[dict[str, Any]] | None  # None: the state file could not be read
-    sends: list[dict[str, Any]]
+    passes: list[Row] | None  # None: the state file could not be read
+    sends: list[Row]
     unsent: int
     problem: Exception | None
     new_plan_needed: str | None
@@ -40,14 +45,47 @@ class StatusResult:
                 "refused": list(self.refused), "units_without_email": list(self.units_without_email)}
 
 
+@dataclass(frozen=True)
+class _Records:
+    """What the state file says, or why it could not say it."""
+
+    passes: list[Row] | None
+    sends: list[Row]
+    last: Row | None
+    problem: Exception | None
+    age_h: float | None
+
+
 def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
     """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
+    from sync.usecases.notify import no_email_sentence, units_without_email
+    rec = _records(settings, state, now)
+    stale = rec.age_h is None or rec.age_h > settings.status.max_age_hours
+    unsent = [x for x in rec.sends if x["status"] != "sent"]
+    plan = _plan(settings)
+    needed = _new_plan_needed(settings, plan, now.date())
+    out = _pass_lines(rec.passes) + _send_lines(rec.sends, unsent)
+    out += _health_lines(settings, rec, stale)
+    if needed:
+        out.append(needed)
+    refused = _refused(rec.sends, out)
+    no_email = units_without_email(plan) if plan is not None else []
+    if no_email:
+        out.append(no_email_sentence(no_email, settings))
+    problem = rec.problem
+    code = int(getattr(problem, "exit_code", 2)) if problem else 4 if stale else 0
+    last = rec.last
+    return StatusResult(last["started_at"] if last else None, rec.age_h, stale, rec.passes, rec.sends, len(unsent),
+                        problem, needed, tuple(out), code, tuple(x["recipient"] for x in refused), tuple(no_email))
+
+
+def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
+    """The last passes and sends, the last good pass and its age; a state file's fault kept as the problem."""
     from sync.state.faults import StateFileBusy, StateFileError
-    from sync.state.store import STARTED
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
-    passes: list[dict[str, Any]] | None
-    sends: list[dict[str, Any]]
-    last: dict[str, Any] | None
+    passes: list[Row] | None
+    sends: list[Row]
+    last: Row | None
     try:
         if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
             raise problem
@@ -56,23 +94,34 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
         if problem is None and not isinstance(exc, SyncError):
             raise
         passes, sends, last, problem = None, [], None, problem or exc
+    age_h, problem = _age(settings, last, now, problem)
+    return _Records(passes, sends, last, problem, age_h)
+
+
+def _age(settings: Settings, last: Row | None, now: dt.datetime,
+         problem: Exception | None) -> tuple[float | None, Exception | None]:
+    """The last good pass's age in hours; a time that cannot be read, or lies ahead, is a problem (stale)."""
+    from sync.state.faults import StateFileError
+    if not last:
+        return None, problem
     age_h = None
-    if last:
-        try:
-            age_h = (now - dt.datetime.fromisoformat(last["started_at"])).total_seconds() / 3600
-        except (TypeError, ValueError):  # a pass row damaged in the state file: stale, and said
-            problem = problem or StateFileError(
-                f"Tệp trạng thái '{settings.state}': lượt chạy ghi thời điểm '{last['started_at']}' không đọc được "
-                "(tệp bị sửa tay hoặc hỏng). Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu tệp mới.")
-        if age_h is not None and age_h < -1:  # "in the future" (a clock that jumped): must not silence monitoring
-            problem = problem or StateFileError(
-                f"Tệp trạng thái '{settings.state}': lượt chạy tốt gần nhất ghi thời điểm {last['started_at']}, ở "
-                f"sau hiện tại ({now:%d/%m/%Y %H:%M}). Kiểm tra đồng hồ của máy; không thể biết đã bao lâu không có "
-                "lượt chạy tốt.")
-            age_h = None
-    stale = age_h is None or age_h > settings.status.max_age_hours
-    unsent = [x for x in sends if x["status"] != "sent"]
-    needed = _new_plan_needed(settings, now.date())
+    try:
+        age_h = (now - dt.datetime.fromisoformat(last["started_at"])).total_seconds() / 3600
+    except (TypeError, ValueError):  # a pass row damaged in the state file: stale, and said
+        problem = problem or StateFileError(
+            f"Tệp trạng thái '{settings.state}': lượt chạy ghi thời điểm '{last['started_at']}' không đọc được "
+            "(tệp bị sửa tay hoặc hỏng). Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu tệp mới.")
+    if age_h is not None and age_h < -1:  # "in the future" (a clock that jumped): must not silence monitoring
+        problem = problem or StateFileError(
+            f"Tệp trạng thái '{settings.state}': lượt chạy tốt gần nhất ghi thời điểm {last['started_at']}, ở "
+            f"sau hiện tại ({now:%d/%m/%Y %H:%M}). Kiểm tra đồng hồ của máy; không thể biết đã bao lâu không có "
+            "lượt chạy tốt.")
+        age_h = None
+    return age_h, problem
+
+
+def _pass_lines(passes: list[Row] | None) -> list[str]:
+    from sync.state.store import STARTED
     out = ["Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào." if passes is not None
            else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới)."]
     for p in passes or ():
@@ -87,6 +136,11 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
         else:  # a failed pass shows why, not figures it never had
             out.append(f"  {p['started_at']}  {p['command']:<6} {'DỞ ' if first == STARTED else 'LỖI'}  "
                        f"tính đến {p['as_of'] or '-'}  {first}".rstrip())
+    return out
+
+
+def _send_lines(sends: list[Row], unsent: list[Row]) -> list[str]:
+    out = []
     if sends:
         out.append("Thư đã gửi gần nhất:")
         labels = {"sent": "ĐÃ GỬI", "failed": "LỖI", "sending": "ĐANG GỬI (bị ngắt?)"}
@@ -96,45 +150,47 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
                        f"{labels.get(x['status'], x['status'])}{'  ' + x['error'] if x['error'] else ''}")
     if unsent:
         out.append(f"{len(unsent)} thư chưa gửi được; lần chạy sau sẽ gửi lại.")
-    if last is None and passes is not None:
+    return out
+
+
+def _health_lines(settings: Settings, rec: _Records, stale: bool) -> list[str]:
+    """How long since the last good pass, and the warning monitors look for."""
+    out = []
+    if rec.last is None and rec.passes is not None:
         out.append(f"Chưa có lượt chạy 'run' nào thành công (tệp trạng thái '{settings.state}').")
-    elif last is not None and age_h is not None:
-        out.append(f"Lượt chạy tốt gần nhất: {last['started_at']} ({age_h:.1f} giờ trước; "
+    elif rec.last is not None and rec.age_h is not None:
+        out.append(f"Lượt chạy tốt gần nhất: {rec.last['started_at']} ({rec.age_h:.1f} giờ trước; "
                    f"ngưỡng cảnh báo {settings.status.max_age_hours:g} giờ).")
-    if stale and passes is not None:
+    if stale and rec.passes is not None:
         out.append("CẢNH BÁO: đã quá lâu không có lượt chạy thành công; kiểm tra cron/daemon và 'Lỗi' ở trên.")
-    if needed:
-        out.append(needed)
+    return out
+
+
+def _refused(sends: list[Row], out: list[str]) -> list[Row]:
+    """The sends the mail server refused for good (a wrong address): the Office's to fix, said in `out`."""
     from sync.mail.delivery import REFUSED
     refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
                    + "; ".join(f"{x['recipient']} ({x['error'][len(REFUSED):].lstrip(': ')})" for x in refused) + ".")
-    no_email = _units_without_email(settings)
-    if no_email:
-        from sync.usecases.notify import no_email_sentence
-        out.append(no_email_sentence(no_email, settings))
-    code = int(getattr(problem, "exit_code", 2)) if problem else 4 if stale else 0
-    return StatusResult(last["started_at"] if last else None, age_h, stale, passes, sends, len(unsent), problem, needed,
-                        tuple(out), code, tuple(x["recipient"] for x in refused), tuple(no_email))
+    return refused
 
 
-def _units_without_email(settings: Settings) -> list[str]:
-    from sync.core.plan import load_plan
-    from sync.usecases.notify import units_without_email
+def _plan(settings: Settings) -> Plan | None:
+    """The configured plan, or None when it does not load: its own problem is reported by the commands that
+    read it, and `status` must still answer."""
+    from sync.usecases.ports import open_plan
     try:
-        return units_without_email(load_plan(settings.plan_path()))
+        return open_plan(settings)
     except SyncError:
-        return []  # the plan's own problem is reported by the commands that read it
+        return None
 
 
-def _new_plan_needed(settings: Settings, today: dt.date) -> str | None:
+def _new_plan_needed(settings: Settings, plan: Plan | None, today: dt.date) -> str | None:
     """After the plan year's last cut-off no report is owed any more: say that next year's plan is needed."""
-    from sync.core.plan import load_plan
-    try:
-        year = load_plan(settings.plan_path()).year
-    except SyncError:
-        return None  # the plan's own problem is reported by the commands that read it
+    if plan is None:
+        return None
+    year = plan.year
     last = periods.last(year, settings.report.cycle, settings.report.third)
     if today <= last.cutoff(settings.deadlines.quarter_cutoff_day):
         return None
