@@ -17,9 +17,8 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement, parse_xml
-from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.section import Section
@@ -131,7 +130,8 @@ def _styles(doc: DocxDocument) -> None:
         _set_font(doc.styles[name].font, 13)
 
 
-def _shape(fmt: ParagraphFormat, align: WD_PARAGRAPH_ALIGNMENT, indent_cm: float, before: float, after: float, spacing: float) -> None:
+def _shape(fmt: ParagraphFormat, align: WD_PARAGRAPH_ALIGNMENT, indent_cm: float, before: float, after: float,
+           spacing: float) -> None:
     """One paragraph format: alignment, first-line indent (cm), space before/after (pt), line spacing."""
     fmt.alignment, fmt.first_line_indent = align, Cm(indent_cm)
     fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(before), Pt(after), spacing

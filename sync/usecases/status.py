@@ -13,7 +13,7 @@ from sync.core.config import Settings
 from sync.core.errors import SyncError
 
 if TYPE_CHECKING:
-    from sync.state.store import State
+    from sync.state.store import PassRow, SendRow, State
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.
 
@@ -23,8 +23,8 @@ class StatusResult:
     last_good_pass: str | None
     age_hours: float | None
     stale: bool
-    passes: list[dict[str, Any]] | None  # None: the state file could not be read
-    sends: list[dict[str, Any]]
+    passes: list[PassRow] | None  # None: the state file could not be read
+    sends: list[SendRow]
     unsent: int
     problem: Exception | None
     new_plan_needed: str | None
@@ -45,9 +45,9 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
     from sync.state.faults import StateFileBusy, StateFileError
     from sync.state.store import STARTED
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
-    passes: list[dict[str, Any]] | None
-    sends: list[dict[str, Any]]
-    last: dict[str, Any] | None
+    passes: list[PassRow] | None
+    sends: list[SendRow]
+    last: PassRow | None
     try:
         if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
             raise problem
@@ -109,7 +109,8 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
     refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
-                   + "; ".join(f"{x['recipient']} ({x['error'][len(REFUSED):].lstrip(': ')})" for x in refused) + ".")
+                   + "; ".join(f"{x['recipient']} ({(x['error'] or '')[len(REFUSED):].lstrip(': ')})"
+                               for x in refused) + ".")
     no_email = _units_without_email(settings)
     if no_email:
         from sync.usecases.notify import no_email_sentence
