@@ -202,7 +202,6 @@ LONG_FUNCTIONS = {
     "bench.history.year",
     "sync.plan_import.import_plan",
     "sync.plan_import.read_roles",
-    "sync.sheet.dashboard.render",
     "sync.usecases.report.report",
     "sync.usecases.restore.restore",
     "sync.usecases.run.run",
