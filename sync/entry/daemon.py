@@ -28,7 +28,7 @@ from collections.abc import Callable
 import schedule
 
 from sync.core.config import Settings
-from sync.core.workdays import WorkCalendar
+from sync.core.deadlines import WorkCalendar
 from sync.state.store import State
 from sync.usecases.jobs import Job, Outcome, perform, reloader
 

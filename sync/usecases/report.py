@@ -16,8 +16,8 @@ from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
     from sync.reports.content import Report
+    from sync.state.identity import Witness
     from sync.state.store import State
-    from sync.state.witness import Witness
     from sync.usecases.report_build import Figures
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.
@@ -66,7 +66,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
     recipient."""
     from sync.reports import evidence
     from sync.reports.content import vn_date
-    from sync.state.witness import Witness
+    from sync.state.identity import Witness
     from sync.usecases import report_build as build
     from sync.usecases.notify import report_all_sent
     lines = lines or Lines()
@@ -228,8 +228,8 @@ def _kept_figures(path: Path, period: periods.Period) -> Figures | None:
 
 
 def typing_gap(state: State, as_of: dt.date, today: dt.date, cutoff: bool) -> str | None:
-    """What a report of `as_of` may miss when the last pass recorded on or before it is older (sync.core.typing_gap)."""
-    from sync.core.typing_gap import gap_warning
+    """What a report of `as_of` may miss when the last pass recorded on or before it is older (`gap_warning`)."""
+    from sync.core.periods import gap_warning
     from sync.state.history import HistoryStore
     if as_of >= today:
         return None  # today's entries are read as they are
@@ -242,7 +242,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
     """E-mail a built report (`files`: the .docx first, then its PDF) to each recipient of `mail.report_to` once:
     the send ledger in the state file and the witness beside the report both say who has it (a lost state file
     sends nobody twice); `force` sends to everyone again. The number of messages sent."""
-    from sync.state.witness import Witness
+    from sync.state.identity import Witness
     from sync.usecases.report_build import report_path
     lines = lines or Lines()
     witness = Witness(report_path(settings, figures.period), figures.period.key)
