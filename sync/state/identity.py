@@ -111,7 +111,7 @@ def witness(snapshot: Snapshot, layout: Layout, state: Path, where: str) -> None
 
 # --- the second witness of report e-mails ---------------------------------------------------------------------
 
-SUFFIX = ".da-gui.json"
+WITNESS_SUFFIX = ".da-gui.json"
 
 
 class SentEntry(TypedDict):
@@ -126,7 +126,7 @@ class Witness:
     def __init__(self, report: Path, period: str):
         self.report = report
         self.period = period
-        self.path = report.with_name(report.stem + SUFFIX)
+        self.path = report.with_name(report.stem + WITNESS_SUFFIX)
 
     def _load(self) -> tuple[dict[str, object], dict[str, object]]:
         """The record as read (JSON: "period", "report", "sent") and its "sent": recipient → SentEntry, as
