@@ -14,7 +14,7 @@ import schedule
 from docx import Document
 
 from sync.core.config import PROJECT_DIR, load_settings
-from sync.core.workdays import WorkCalendar
+from sync.core.deadlines import WorkCalendar
 from sync.entry.daemon import Daemon
 from sync.usecases.jobs import Job, Outcome
 

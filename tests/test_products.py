@@ -237,7 +237,7 @@ def test_report_says_when_its_figures_miss_the_cut_off_days_typing(demo_project)
 
 
 def test_the_gap_sentence_counts_the_days():
-    from sync.core.typing_gap import gap_warning
+    from sync.core.periods import gap_warning
     assert gap_warning(D(2024, 9, 14), D(2024, 9, 14), True) is None
     assert gap_warning(None, D(2024, 9, 14), True) is None
     said = gap_warning(D(2024, 9, 11), D(2024, 9, 14), True)

@@ -13,9 +13,7 @@ from sync.backends.local_inputs import MARK
 from sync.backends.memory import MemoryBackend
 from sync.core.asof import AsOf
 from sync.core.schema import STATUSES, TRACKING_COLUMNS, Layout
-from sync.sheet import guide
-from sync.sheet.aids import OPEN_VIEW
-from sync.sheet.guide import PRODUCT_EXAMPLES, GuideFacts
+from sync.sheet.aids import OPEN_VIEW, PRODUCT_EXAMPLES, GuideFacts, render_guide
 from sync.sheet.layout import build_init
 from sync.sheet.sync_pass import PassOptions, compute
 
@@ -37,7 +35,7 @@ def _text(styled) -> str:
 # --- the guide: generated from the plan and the settings ----------------------------------------------------
 
 def test_the_guide_says_columns_statuses_products_cutoffs_deadlines_and_contacts(plan):
-    text = _text(guide.render(plan, Layout(), GuideFacts(contact="Văn phòng Sở <vp@khanhhoa.gov.vn>")))
+    text = _text(render_guide(plan, Layout(), GuideFacts(contact="Văn phòng Sở <vp@khanhhoa.gov.vn>")))
     for header in TRACKING_COLUMNS.values():
         assert header in text
     for status in STATUSES.values():
@@ -52,7 +50,7 @@ def test_the_guide_says_columns_statuses_products_cutoffs_deadlines_and_contacts
 
 def test_the_guide_follows_renamed_tabs_and_columns_the_cutoff_day_and_the_year(plan):
     layout = Layout.from_overrides({"tracking": "Bảng của đơn vị"}, {"status": "Trạng thái"})
-    text = _text(guide.render(dataclasses.replace(plan, year=2025), layout, GuideFacts(cutoff_day=10, google=True)))
+    text = _text(render_guide(dataclasses.replace(plan, year=2025), layout, GuideFacts(cutoff_day=10, google=True)))
     assert "'Bảng của đơn vị'" in text and "Trạng thái" in text
     assert "11/12/2024 đến 10/03/2025" in text and "2024 đến 14/03/2024" not in text
     assert "Đơn vị: <tên" in text  # how to open one's own filter view, on Google

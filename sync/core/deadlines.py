@@ -17,18 +17,27 @@ Pure functions, no I/O. A phrase becomes a `Schedule`:
 
 Quarterly results follow Nghị định 09/2019/NĐ-CP: a quarter's data runs from the 15th of the month before
 the quarter to the 14th of its last month, so "Kết quả Quý I" is due by 14/03 (cut-off day configurable).
+
+Working days in Vietnam (`WorkCalendar`, the daemon's timetable): weekends and public holidays off, make-up
+Saturdays on. The `holidays` package knows the statutory holidays and the swaps the government announces (e.g.
+in 2024, Monday 29/04 off and Saturday 04/05 worked); anything it does not know yet goes in config:
+`daemon.extra_holidays`, `daemon.extra_workdays`. It is imported on first use: only what keeps a timetable
+pays for it.
 """
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from sync.core.text import fold, nfc
+
+if TYPE_CHECKING:
+    import holidays
 
 ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
                   "x": 10, "xi": 11, "xii": 12}
@@ -341,3 +350,35 @@ def parse(phrase: object, year: int | None = None) -> Schedule:
     if aside and _EVENT.search(aside):
         return Schedule(ScheduleKind.EVENT)
     return Schedule(ScheduleKind.UNKNOWN, note=f"Không hiểu tiến độ '{nfc(phrase)}'")
+
+
+# --- working days ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
+    extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
+
+    @cached_property
+    def _law(self) -> holidays.HolidayBase:
+        import holidays
+        return holidays.country_holidays("VN", language="vi")
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        if day in self.extra_holidays:
+            return False
+        return self._law.is_working_day(day)
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        if day in self.extra_holidays:
+            return "ngày nghỉ theo cấu hình"
+        name = self._law.get(day)  # typed `str | Any` by the package: the name(s) joined, or None
+        return name if isinstance(name, str) else None
+
+    def first_working_day_after(self, day: dt.date) -> dt.date:
+        nxt = day + dt.timedelta(days=1)
+        while not self.is_working_day(nxt):
+            nxt += dt.timedelta(days=1)
+        return nxt

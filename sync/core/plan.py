@@ -148,6 +148,10 @@ class _Task(BaseModel):
     numbering: str = ""
 
 
+#: A problem of the plan file: the key it is about (`tasks[3].lead[0]` as ("tasks", 3, "lead", 0)) and what to fix.
+Problem = tuple[tuple[str | int, ...], str]
+
+
 class _Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str
@@ -162,8 +166,15 @@ class _Plan(BaseModel):
     def _consistent(self) -> _Plan:
         """Checks across keys. Each problem keeps the key it is about (`tasks[3].lead[0]`), so the message names
         its line; every one is reported at once: an imported draft may have several things to fill in."""
-        problems: list[tuple[tuple[str | int, ...], str]] = []
-        codes = [u.code for u in self.units]
+        problems = self._duplicates() + self._assignments() + self._proposed()
+        if problems:
+            raise PydanticCustomError("cchc_located", "{summary}",
+                                      {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
+        return self
+
+    def _duplicates(self) -> list[Problem]:
+        """Unit codes and task numbers used twice (each named with its first use)."""
+        problems: list[Problem] = []
         first_code: dict[str, int] = {}
         for i, u in enumerate(self.units):
             if u.code in first_code:
@@ -176,6 +187,12 @@ class _Plan(BaseModel):
                 problems.append((("tasks", i, "stt"), f"số thứ tự 'stt' {t.stt} bị trùng với tasks[{first_stt[t.stt]}]"
                                                       " — mỗi nhiệm vụ một số riêng"))
             first_stt.setdefault(t.stt, i)
+        return problems
+
+    def _assignments(self) -> list[Problem]:
+        """Tasks naming a unit code `units` does not have, and tasks without any unit."""
+        problems: list[Problem] = []
+        codes = [u.code for u in self.units]
         for i, t in enumerate(self.tasks):
             for role in ("lead", "support"):
                 for j, code in enumerate(getattr(t, role)):
@@ -184,15 +201,17 @@ class _Plan(BaseModel):
                                                                   f"trong 'units' ({', '.join(codes)})"))
             if not (t.lead or t.support):
                 problems.append((("tasks", i), unassigned_message(t.stt)))
+        return problems
+
+    def _proposed(self) -> list[Problem]:
+        """Units `plan import` proposed that nobody confirmed yet."""
+        problems: list[Problem] = []
         for i, u in enumerate(self.units):
             if u.proposed:
                 used = [f"nhiệm vụ {t.stt} ({role})" for t in self.tasks
                         for role, roles in (("lead", t.lead), ("support", t.support)) if u.code in roles]
                 problems.append((("units", i, "proposed"), proposed_message(u.code, u.name, used)))
-        if problems:
-            raise PydanticCustomError("cchc_located", "{summary}",
-                                      {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
-        return self
+        return problems
 
 
 def unassigned_message(stt: int) -> str:

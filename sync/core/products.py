@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -100,7 +100,8 @@ class _Vocabulary:
         self.folded = self._phrases(kinds, _folded_tokens)
 
     @staticmethod
-    def _phrases(kinds: Sequence[Kind], tokens) -> dict[str, list[tuple[tuple[str, ...], str | None]]]:
+    def _phrases(kinds: Sequence[Kind], tokens: Callable[[str], tuple[str, ...]]
+                 ) -> dict[str, list[tuple[tuple[str, ...], str | None]]]:
         """Phrases by their first token, longest first."""
         phrases: dict[tuple[str, ...], str | None] = {}
         for kind in kinds:

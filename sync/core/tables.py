@@ -179,6 +179,17 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
     header, or on a missing header that a column with a close header probably stands for."""
     if scan.row:
         check_header_merges(tab, scan, headers, where)
+    _check_duplicates(tab, scan, headers, where)
+    if not scan.row:
+        return []
+    taken = {c for cols in scan.matches.values() for c in cols}
+    free = {c: text for c, text in scan.cells.items() if c not in taken}
+    _check_renamed(tab, scan, headers, free, where)
+    return _twins(tab, scan, headers, free, where)
+
+
+def _check_duplicates(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: str) -> None:
+    """Two columns with the same header: the job cannot tell which one to read."""
     for key, cols in scan.matches.items():
         if len(cols) > 1:
             both = " và ".join(f"cột {letters(c)} ('{scan.cells[c]}')" for c in cols)
@@ -186,16 +197,20 @@ def check_headers(tab: Tab, scan: HeaderScan, headers: dict[str, str], where: st
                 f"{where}, tab '{tab.name}': {len(cols)} cột có cùng tiêu đề '{headers[key]}' ở dòng {scan.row}: "
                 f"{both}. Công cụ không đoán cột nào là cột '{headers[key]}' nên dừng lại, chưa ghi gì. "
                 f"Đổi tên cho khác đi hoặc xóa cột thừa (chỉ giữ một cột '{headers[key]}'), rồi chạy lại.")
-    if not scan.row:
-        return []
-    taken = {c for cols in scan.matches.values() for c in cols}
-    free = {c: text for c, text in scan.cells.items() if c not in taken}
+
+
+def _check_renamed(tab: Tab, scan: HeaderScan, headers: dict[str, str], free: dict[int, str], where: str) -> None:
+    """A missing header that a column with a close header (`free`: columns the job does not read) stands for."""
     for key, name in headers.items():
         if key in scan.columns:
             continue
         col = next((c for c, text in free.items() if is_close(key, name, text)), None)
         if col is not None:
             raise UserError(renamed_message(tab, scan.row, key, name, col, free[col], where))
+
+
+def _twins(tab: Tab, scan: HeaderScan, headers: dict[str, str], free: dict[int, str], where: str) -> list[str]:
+    """A column close to one the job reads, beside it: an error when it holds data, else a warning."""
     warnings = []
     for key, name in headers.items():  # a twin: a column close to one the job reads, beside it
         ours = scan.columns.get(key)

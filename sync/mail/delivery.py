@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Protocol
 
@@ -21,7 +22,7 @@ from sync.state.store import State
 
 
 class Sender(Protocol):
-    def send(self, msg) -> str: ...
+    def send(self, msg: EmailMessage) -> str: ...
 
 
 @dataclass(frozen=True)

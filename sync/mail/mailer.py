@@ -24,7 +24,7 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from sync import files
-from sync.core.config import MailSettings
+from sync.core.config import MailSettings, SmtpSettings
 from sync.core.errors import SyncError, Unreachable, UserError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -165,35 +165,45 @@ class SmtpSender:
                 if cfg.username:
                     self._login(client, password or "")
                 client.send_message(msg)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối đăng nhập của '{cfg.username}' "
-                            f"({exc.smtp_code}); kiểm tra 'mail.smtp.username' và mật khẩu.") from None
-        except smtplib.SMTPNotSupportedError as exc:
-            raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} không hỗ trợ {exc}; kiểm tra "
-                            "'mail.smtp.security' (starttls | ssl | none) và 'mail.smtp.port'.") from None
-        except ssl.SSLError as exc:
-            raise UserError(f"Kết nối bảo mật tới {cfg.host}:{cfg.port} thất bại ({exc.reason or exc}); kiểm tra "
-                            "'mail.smtp.security' và chứng chỉ của máy chủ thư.") from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            answers = "; ".join(f"{code} {_said(text)}" for code, text in exc.recipients.values())
-            if all(code >= 500 for code, _ in exc.recipients.values()):
-                raise Refused(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối địa chỉ nhận {', '.join(exc.recipients)} "
-                              f"({answers}); kiểm tra địa chỉ trong cấu hình hoặc danh sách đơn vị.", answers) from None
-            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối: {answers}") from None
-        except smtplib.SMTPSenderRefused as exc:
-            if exc.smtp_code >= 500:
-                raise UserError(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối người gửi ({exc.smtp_code} "
-                                f"{_said(exc.smtp_error)}); kiểm tra 'mail.from' và cấu hình máy chủ.") from None
-            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối ({exc.smtp_code}).") from None
-        except smtplib.SMTPDataError as exc:
-            answer = f"{exc.smtp_code} {_said(exc.smtp_error)}"
-            if exc.smtp_code >= 500:  # this message refused (too big, a mailbox full…): the next one may go
-                raise Refused(f"Máy chủ thư {cfg.host}:{cfg.port} từ chối thư gửi {msg['To']} ({answer}).", answer,
-                              server_cause=True) from None
-            raise Unreachable(f"Máy chủ thư {cfg.host}:{cfg.port} tạm thời từ chối ({answer}).") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise Unreachable(f"Không gửi được thư qua {cfg.host}:{cfg.port}: {exc}") from None
-        return msg["Message-ID"]
+            raise _failure(exc, cfg, msg) from None
+        return str(msg["Message-ID"])
+
+
+def _failure(exc: OSError | smtplib.SMTPException, cfg: SmtpSettings, msg: EmailMessage) -> SyncError:
+    """What a failed delivery means for the Office: a setting to fix (UserError), a message or address refused
+    for good (Refused), or a server to try again later (Unreachable)."""
+    where = f"{cfg.host}:{cfg.port}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return UserError(f"Máy chủ thư {where} từ chối đăng nhập của '{cfg.username}' "
+                         f"({exc.smtp_code}); kiểm tra 'mail.smtp.username' và mật khẩu.")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return UserError(f"Máy chủ thư {where} không hỗ trợ {exc}; kiểm tra "
+                         "'mail.smtp.security' (starttls | ssl | none) và 'mail.smtp.port'.")
+    if isinstance(exc, ssl.SSLError):
+        return UserError(f"Kết nối bảo mật tới {where} thất bại ({exc.reason or exc}); kiểm tra "
+                         "'mail.smtp.security' và chứng chỉ của máy chủ thư.")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return _recipients_refused(exc, where)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        if exc.smtp_code >= 500:
+            return UserError(f"Máy chủ thư {where} từ chối người gửi ({exc.smtp_code} "
+                             f"{_said(exc.smtp_error)}); kiểm tra 'mail.from' và cấu hình máy chủ.")
+        return Unreachable(f"Máy chủ thư {where} tạm thời từ chối ({exc.smtp_code}).")
+    if isinstance(exc, smtplib.SMTPDataError):
+        answer = f"{exc.smtp_code} {_said(exc.smtp_error)}"
+        if exc.smtp_code >= 500:  # this message refused (too big, a mailbox full…): the next one may go
+            return Refused(f"Máy chủ thư {where} từ chối thư gửi {msg['To']} ({answer}).", answer, server_cause=True)
+        return Unreachable(f"Máy chủ thư {where} tạm thời từ chối ({answer}).")
+    return Unreachable(f"Không gửi được thư qua {where}: {exc}")
+
+
+def _recipients_refused(exc: smtplib.SMTPRecipientsRefused, where: str) -> SyncError:
+    answers = "; ".join(f"{code} {_said(text)}" for code, text in exc.recipients.values())
+    if all(code >= 500 for code, _ in exc.recipients.values()):
+        return Refused(f"Máy chủ thư {where} từ chối địa chỉ nhận {', '.join(exc.recipients)} "
+                       f"({answers}); kiểm tra địa chỉ trong cấu hình hoặc danh sách đơn vị.", answers)
+    return Unreachable(f"Máy chủ thư {where} tạm thời từ chối: {answers}")
 
 
 def _said(text: bytes | str) -> str:

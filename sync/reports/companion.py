@@ -12,8 +12,9 @@ import io
 from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from sync.core.deadlines import format_date
 from sync.core.periods import ROMAN
@@ -46,7 +47,7 @@ def to_bytes(report: Report) -> bytes:
 
 def _sheet(book: Workbook, name: str, header: Sequence[str], rows: Iterable[Sequence[object]], report: Report,
            widths: Sequence[int]) -> None:
-    sheet = book.create_sheet(name)
+    sheet = book.create_sheet(name)  # a WriteOnlyWorksheet: the book is write-only
     for i, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + i)].width = width
     sheet.freeze_panes = "A3"
@@ -57,7 +58,7 @@ def _sheet(book: Workbook, name: str, header: Sequence[str], rows: Iterable[Sequ
         sheet.append(_cells(sheet, row))
 
 
-def _cells(sheet, values: Sequence[object], font: Font | None = None) -> list:
+def _cells(sheet: WriteOnlyWorksheet, values: Sequence[object], font: Font | None = None) -> list[Cell]:
     """Numbers as numbers; everything else as inert text (never a formula)."""
     out = []
     for value in values:

@@ -7,6 +7,7 @@ report prints is the length of the list printed under it (`Report.identities` st
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from sync.core.asof import SOURCE_SENTENCE
@@ -18,7 +19,9 @@ from sync.core.schema import STATUSES, FlagKind, Status
 from sync.core.summary import Kpis, OverdueLine, RowResult, Summary, UnitLine
 from sync.core.tasks import TaskState
 from sync.core.text import nfc, shorten, vn_number
+from sync.core.trends import Progress
 from sync.core.validation import Issue
+from sync.reports.evidence import Evidence
 
 #: The statuses in the order the report counts them.
 STATUS_ORDER = (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED)
@@ -82,9 +85,9 @@ class Report:
     open_tasks: list[OpenTask]  # section III: every task not finished, with its lead unit
     by_unit: list[UnitLine]
     has_data: bool
-    texts: dict = field(default_factory=dict)  # subject, opening, closing: filled from settings
+    texts: dict[str, str] = field(default_factory=dict)  # subject, opening, closing: filled from settings
     source: str = ""  # which entries the figures come from (sync.state.past), said under the figures
-    progress: list = field(default_factory=list)  # sync.core.trends.Progress per cut-off, for the progress chart
+    progress: list[Progress] = field(default_factory=list)  # one per cut-off, for the progress chart
     #: What the Office typed for this period in `Báo cáo`, by OFFICE_SECTIONS key; absent or empty: not typed
     office: dict[str, str] = field(default_factory=dict)
     #: The Office's sections that got a sentence computed from the data instead (their Vietnamese names)
@@ -111,7 +114,7 @@ class Report:
         if self.products is None:
             return {}
         if not hasattr(self, "_sums"):
-            sums: dict[tuple, dict[str, int]] = {}
+            sums: dict[tuple[int | None, str | None], dict[str, int]] = {}
             wanted = set(self.period.quarters)
             for (s, u, q), counts in self.products.cells.items():
                 if q in wanted:
@@ -130,7 +133,7 @@ class Report:
         """Fill `computed_sections`: the Office's sections this report fills from the data."""
         self.computed_sections = [name for key, name in OFFICE_SECTIONS.items() if not self.typed(key)]
         return self.computed_sections
-    evidence: list = field(default_factory=list)  # sync.reports.evidence.Evidence per task and unit (annual report)
+    evidence: list[Evidence] = field(default_factory=list)  # per task and unit (annual report)
 
     @property
     def missing_count(self) -> int:
@@ -251,7 +254,7 @@ def end_sentence(text: str) -> str:
     return text if text.endswith("…") else text + "."
 
 
-def _labels(plan: Plan, codes) -> str:
+def _labels(plan: Plan, codes: Iterable[str]) -> str:
     return ", ".join(plan.registry.by_code(code).label for code in codes)
 
 

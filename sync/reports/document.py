@@ -17,10 +17,17 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.section import Section
 from docx.shared import Cm, Mm, Pt
+from docx.table import Table, _Cell
+from docx.text.font import Font
+from docx.text.paragraph import Paragraph
+from docx.text.parfmt import ParagraphFormat
+from docx.text.run import Run
 
 from sync.core.config import ReportSettings
 from sync.core.text import fold, shorten, vn_number
@@ -53,6 +60,8 @@ PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:
                     "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
                     "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
                     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+#: What paragraphs are added to: the document's body, or a table's cell.
+Container = DocxDocument | _Cell
 
 
 def render(report: Report, settings: ReportSettings, chart_png: bytes, progress_png: bytes | None = None
@@ -79,7 +88,7 @@ def to_bytes(doc: DocxDocument) -> bytes:
 
 # --- page and styles ----------------------------------------------------------------------------------
 
-def _page(section) -> None:
+def _page(section: Section) -> None:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
     section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
@@ -91,7 +100,7 @@ def _page(section) -> None:
     _field(p.add_run(), "PAGE", size=13)
 
 
-def _set_font(font, size: float | None = None) -> None:
+def _set_font(font: Font, size: float | None = None) -> None:
     font.name = FONT
     rpr = font.element.get_or_add_rPr() if hasattr(font, "element") else None
     if rpr is not None:
@@ -121,7 +130,8 @@ def _styles(doc: DocxDocument) -> None:
         _set_font(doc.styles[name].font, 13)
 
 
-def _shape(fmt, align, indent_cm: float, before: float, after: float, spacing: float) -> None:
+def _shape(fmt: ParagraphFormat, align: WD_PARAGRAPH_ALIGNMENT, indent_cm: float, before: float, after: float,
+           spacing: float) -> None:
     """One paragraph format: alignment, first-line indent (cm), space before/after (pt), line spacing."""
     fmt.alignment, fmt.first_line_indent = align, Cm(indent_cm)
     fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(before), Pt(after), spacing
@@ -129,7 +139,8 @@ def _shape(fmt, align, indent_cm: float, before: float, after: float, spacing: f
 
 # --- small builders -----------------------------------------------------------------------------------
 
-def _run(paragraph, text: str, size: float | None = None, bold: bool = False, italic: bool = False):
+def _run(paragraph: Paragraph, text: str, size: float | None = None, bold: bool = False, italic: bool = False
+         ) -> Run:
     run = paragraph.add_run(text)
     run.bold, run.italic = bold or None, italic or None
     if size:
@@ -137,8 +148,9 @@ def _run(paragraph, text: str, size: float | None = None, bold: bool = False, it
     return run
 
 
-def _plain(container, text: str = "", size: float = 13, bold=False, italic=False, align=WD_ALIGN_PARAGRAPH.CENTER,
-           space_before: float = 0, space_after: float = 0):
+def _plain(container: Container, text: str = "", size: float = 13, bold: bool = False, italic: bool = False,
+           align: WD_PARAGRAPH_ALIGNMENT = WD_ALIGN_PARAGRAPH.CENTER, space_before: float = 0, space_after: float = 0
+           ) -> Paragraph:
     """A paragraph outside the body's rules (letterhead, signature): no indent, explicit spacing."""
     p = container.add_paragraph()
     _shape(p.paragraph_format, align, indent_cm=0, before=space_before, after=space_after, spacing=1.0)
@@ -147,7 +159,7 @@ def _plain(container, text: str = "", size: float = 13, bold=False, italic=False
     return p
 
 
-def _rule(container, width_cm: float, box_cm: float) -> None:
+def _rule(container: Container, width_cm: float, box_cm: float) -> None:
     """A short horizontal line, centred: the bottom border of an empty paragraph narrowed by indents."""
     p = _plain(container, size=2)
     side = max((box_cm - width_cm) / 2, 0)
@@ -161,7 +173,7 @@ def _rule(container, width_cm: float, box_cm: float) -> None:
     p._p.get_or_add_pPr().insert_element_before(border, *PPR_AFTER_BORDER)  # Word wants schema order
 
 
-def _field(run, instruction: str, size: float | None = None) -> None:
+def _field(run: Run, instruction: str, size: float | None = None) -> None:
     for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "2"), ("end", None)):
         if kind:
             el = OxmlElement("w:fldChar")
@@ -182,7 +194,7 @@ _TBL_PR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowB
                  "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook")
 
 
-def _table_property(table, element) -> None:
+def _table_property(table: Table, element: BaseOxmlElement) -> None:
     """Insert into w:tblPr at the place the schema requires (Word rejects out-of-order properties)."""
     pr = table._tbl.tblPr
     rank = _TBL_PR_ORDER.index(element.tag.split("}")[1])
@@ -194,7 +206,7 @@ def _table_property(table, element) -> None:
     pr.append(element)
 
 
-def _edges(tag: str, edges: tuple[str, ...], **attrs: str):
+def _edges(tag: str, edges: tuple[str, ...], **attrs: str) -> BaseOxmlElement:
     parent = OxmlElement(tag)
     for edge in edges:
         el = OxmlElement(f"w:{edge}")
@@ -204,15 +216,15 @@ def _edges(tag: str, edges: tuple[str, ...], **attrs: str):
     return parent
 
 
-def _borderless(table) -> None:
+def _borderless(table: Table) -> None:
     _table_property(table, _edges("w:tblBorders", ("top", "left", "bottom", "right", "insideH", "insideV"), val="nil"))
 
 
-def _no_cell_margins(table) -> None:
+def _no_cell_margins(table: Table) -> None:
     _table_property(table, _edges("w:tblCellMar", ("left", "right"), w="0", type="dxa"))
 
 
-def _widths(table, widths_cm: Iterable[float]) -> None:
+def _widths(table: Table, widths_cm: Iterable[float]) -> None:
     table.autofit = False
     widths = list(widths_cm)
     for row in table.rows:
@@ -222,7 +234,7 @@ def _widths(table, widths_cm: Iterable[float]) -> None:
         col.width = Cm(width)
 
 
-def _clear(cell):
+def _clear(cell: _Cell) -> _Cell:
     """A new cell holds one empty paragraph; builders add their own, so drop it."""
     cell._tc.remove(cell.paragraphs[0]._p)
     return cell
@@ -355,7 +367,8 @@ def _signature(doc: DocxDocument, s: ReportSettings) -> None:
 
 # --- the body -------------------------------------------------------------------------------------------
 
-def _para(doc: DocxDocument, text: str, style_id: str | None = None, bold: bool = False, italic: bool = False):
+def _para(doc: DocxDocument, text: str, style_id: str | None = None, bold: bool = False, italic: bool = False
+          ) -> Paragraph:
     p = doc.add_paragraph()
     if style_id:
         p._p.style = style_id
@@ -366,7 +379,7 @@ def _para(doc: DocxDocument, text: str, style_id: str | None = None, bold: bool 
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
+def _row_xml(values: Sequence[object], twips: list[int], style_id: str, keep: bool) -> str:
     cells = []
     for value, width in zip(values, twips, strict=False):
         paragraphs = "".join(f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr><w:r><w:t xml:space="preserve">'
@@ -376,9 +389,9 @@ def _row_xml(values, twips: list[int], style_id: str, keep: bool) -> str:
 
 
 def _grid(doc: DocxDocument, header: list[str], rows: Sequence[Sequence[object]], widths: list[float],
-          keep_rows: bool = False):
+          keep_rows: bool = False) -> Table:
     """A bordered table whose header row repeats on each page; `keep_rows`: a row never splits over pages."""
-    table = doc.add_table(rows=1, cols=len(header))
+    table: Table = doc.add_table(rows=1, cols=len(header))
     table._tbl.tblStyle_val = GRID_STYLE_ID
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, header, strict=False):
@@ -485,7 +498,7 @@ def _appendix(doc: DocxDocument, r: Report, s: ReportSettings, names: outline.Na
           rows, list(UNIT_COLUMNS_CM), keep_rows=True)
 
 
-def _appendix_heading(doc: DocxDocument, r: Report, s: ReportSettings, name: str, title: str):
+def _appendix_heading(doc: DocxDocument, r: Report, s: ReportSettings, name: str, title: str) -> Paragraph:
     """An appendix's heading, kept on the page of its table's first rows (never a page holding only it)."""
     first = _plain(doc, name, 14, bold=True)
     lines = [first, _plain(doc, title, 14, bold=True),

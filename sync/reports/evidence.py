@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync import files
 from sync.core.deadlines import format_date
@@ -22,6 +23,9 @@ from sync.core.plan import Plan
 from sync.core.schema import HEADER_COLOUR, ROLES
 from sync.core.summary import Summary
 from sync.core.validation import URL_LIKE
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell, MergedCell
 
 SUFFIX = ".tai-lieu-kiem-chung.xlsx"
 NONE = "(chưa có minh chứng)"
@@ -116,7 +120,7 @@ def to_bytes(items: list[Evidence], period: Period, as_of: dt.date) -> bytes:
     return out.getvalue()
 
 
-def _text(cell, value: str) -> None:
+def _text(cell: Cell | MergedCell, value: str) -> None:
     """Text stored as text: never evaluated, even when it starts like a formula (and marked so for Excel)."""
     value = clean(value)
     cell.value = value or None

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/liberation"),
              Path("/usr/share/fonts/liberation-serif"), Path("/usr/share/fonts/truetype/msttcorefonts"))
@@ -16,7 +20,7 @@ PT_PER_CM = 72 / 2.54
 
 
 @lru_cache(maxsize=4)
-def _font(bold: bool):
+def _font(bold: bool) -> FreeTypeFont | None:
     from PIL import ImageFont
     for folder in FONT_DIRS:
         for name in FILES[bold]:

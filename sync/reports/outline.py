@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from sync.core.deadlines import ScheduleKind
 from sync.core.plan import Plan, Task
 from sync.core.schema import FlagKind, Status
+from sync.core.summary import RowResult
 from sync.core.tasks import TaskState
 from sync.core.text import nfc
 from sync.reports.content import Report, text_date, valid_result
@@ -328,7 +329,7 @@ def unit_rows(r: Report) -> list[tuple[str, list[int], float | None]]:
     """(unit code, [assigned, done, on time, late, results owed, results given], on-time rate %) per unit, in the
     registry's order: for Ban Giám đốc and the year's emulation review."""
     out = []
-    by_unit: dict[str, list] = {}
+    by_unit: dict[str, list[RowResult]] = {}
     for x in r.rows:
         if x.checked.unit:
             by_unit.setdefault(x.checked.unit.code, []).append(x)

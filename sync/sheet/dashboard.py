@@ -48,22 +48,39 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     tasks = [shorten(t.task) for t in summary.by_task]
     main_texts = [*KPI_LABELS.values(), *labels.values(), *tasks, "Tổng cộng"]
     g = Grid(_widths(summary, plan, main_texts))
-    every = LAST_COL
+    _heading(g, summary, plan, now)
+    kpis = _kpis(g, summary)
+    _units(g, summary, labels, kpis)
+    _tasks(g, summary, tasks)
+    _overdue(g, summary, labels)
+    _errors(g, summary, plan, layout)
+    if trends is not None:
+        _trends(g, trends, [u.code for u in plan.registry.units], summary.as_of)
+    return g.styled()
 
-    g.row([(JOB_TAB_TITLES["dashboard"], every)], "title")
-    g.row([(plan.title, every)], "subtitle")
+
+def _heading(g: Grid, summary: Summary, plan: Plan, now: dt.datetime) -> None:
+    """The tab's title, the plan, when it was updated, the data date and the tasks' headline."""
+    g.row([(JOB_TAB_TITLES["dashboard"], LAST_COL)], "title")
+    g.row([(plan.title, LAST_COL)], "subtitle")
     g.row([("Cập nhật lúc", 2), (now.strftime("%d/%m/%Y %H:%M:%S"), 2)])
     g.row([("Số liệu tính đến ngày", 2), (format_date(summary.as_of), 2)])
+    g.row([("Nhiệm vụ", 2), (task_headline(summary.kpis), LAST_COL - 2)], "total")
 
-    g.row([("Nhiệm vụ", 2), (task_headline(summary.kpis), every - 2)], "total")
+
+def _kpis(g: Grid, summary: Summary) -> tuple[int, int]:
+    """I. The key figures; returns their first (header) and last rows, the chart's place beside them."""
     k = summary.kpis.to_json()  # KPI_LABELS has the same keys, in the same order
     kpi_first = _section(g, "I. CHỈ SỐ CHÍNH", [("TT", 1), ("Chỉ số", 1), ("Giá trị", 1)])
     for n, key in enumerate(KPI_ORDER, start=1):
         label = KPI_LABELS[key]
         value = "" if k.get(key) is None else k[key]
         g.row([(n, 1), (label, 1), (value, 1)], formats={2: "0.0"} if key == "on_time_rate" else {}, ordinal=True)
-    kpi_last = g.last_row
+    return kpi_first, g.last_row
 
+
+def _units(g: Grid, summary: Summary, labels: dict[str, str], kpis: tuple[int, int]) -> None:
+    """II. One row per unit, their total, and the chart of their statuses beside the key figures (`kpis`)."""
     unit_keys = list(UNIT_HEADERS)
     unit_columns: list[tuple[Cell, int]] = [("TT", 1), ("Đơn vị", 1)]
     header = _section(g, "II. THEO ĐƠN VỊ", unit_columns + [(UNIT_HEADERS[key], 1) for key in unit_keys])
@@ -75,12 +92,16 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     if summary.by_unit:
         g.row([("", 1), ("Tổng cộng", 1)] + [(sum(getattr(u, key) for u in summary.by_unit), 1) for key in unit_keys],
               "total")
+        kpi_first, kpi_last = kpis
         series = tuple(FIRST_NARROW + unit_keys.index(key) for key in STATUS_LINES)
         g.chart = Chart(CHART_TITLE, header, first, last, MAIN_COL, series, anchor=(kpi_first, FIRST_NARROW + 2),
                         width_px=int(sum(g.widths[c] for c in range(FIRST_NARROW + 2, LAST_COL + 1)) * 7),
                         height_px=max(kpi_last - kpi_first + 1, 12) * 20, axis_title="Số dòng phân công",
                         colours=tuple(STATUS_COLOURS[key] for key in STATUS_LINES))
 
+
+def _tasks(g: Grid, summary: Summary, tasks: list[str]) -> None:
+    """III. One row per task (`tasks`: their names as shown), its state coloured."""
     _section(g, "III. THEO NHIỆM VỤ", [("STT", 1), ("Nhiệm vụ", 1), ("Số đơn vị", 1), ("Hoàn thành", 1),
                                         ("Quá hạn", 1), ("Thiếu kết quả quý", 1), ("Tiến độ", 3),
                                         ("Tình hình chung", 3)])
@@ -92,6 +113,9 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
         if colour:
             g.fills[(r, state_col)] = colour
 
+
+def _overdue(g: Grid, summary: Summary, labels: dict[str, str]) -> None:
+    """IV. Every overdue assignment."""
     _section(g, "IV. DANH SÁCH QUÁ HẠN", [("TT", 1), ("Nhiệm vụ", 1), ("STT nhiệm vụ", 1), ("Đơn vị", 3),
                                            ("Vai trò", 1), ("Hạn hoàn thành", 1), ("Số ngày quá hạn", 1)])
     for n, o in enumerate(summary.overdue, start=1):
@@ -100,6 +124,9 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
     if not summary.overdue:
         g.row([("", 1), (NONE_ROW, 1)])
 
+
+def _errors(g: Grid, summary: Summary, plan: Plan, layout: Layout) -> None:
+    """V. The input errors to fix, each with its tab, row, column header and unit."""
     headers = {"tracking": layout.tracking_columns, "plan": layout.plan_columns, "office": layout.office_columns}
     _section(g, "V. LỖI NHẬP LIỆU CẦN SỬA", [("TT", 1), ("Nội dung", 1), ("Trang tính", 1), ("Dòng", 1),
                                                ("Cột", 2), ("Đơn vị", 4)])
@@ -109,9 +136,6 @@ def render(summary: Summary, plan: Plan, layout: Layout, now: dt.datetime,
                (headers[i.tab].get(i.column, i.column), 2), (unit.label if unit else i.unit, 4)], ordinal=True)
     if not summary.errors:
         g.row([("", 1), (NONE_ROW, 1)])
-    if trends is not None:
-        _trends(g, trends, [u.code for u in plan.registry.units], summary.as_of)
-    return g.styled()
 
 
 TRENDS_TITLE = "VI. DIỄN BIẾN"

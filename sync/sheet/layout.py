@@ -1,4 +1,4 @@
-"""What `init` writes: the tabs laid out from the plan (and the guide, sync/sheet/guide.py), as a WriteSet.
+"""What `init` writes: the tabs laid out from the plan (and the guide, sync/sheet/aids.py), as a WriteSet.
 
 Pure and idempotent by construction: it compares the plan with what the workbook already holds and adds
 only what is missing (tabs, header cells, plan rows, tracking rows), then (re)states the formatting.

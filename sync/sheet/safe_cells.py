@@ -23,8 +23,14 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync.core.workbook import Cell
+
+if TYPE_CHECKING:  # openpyxl is imported where a file is written
+    from openpyxl import Workbook
+    from openpyxl.cell import Cell as XlsxCell
+    from openpyxl.cell import MergedCell
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r")
@@ -71,7 +77,7 @@ def csv_rows(rows: Iterable[Iterable[object]]) -> list[list[object]]:
     return [[csv_field(v) for v in row] for row in rows]
 
 
-def put_text_safe(cell, value: object) -> None:
+def put_text_safe(cell: XlsxCell | MergedCell, value: Cell) -> None:
     """Set an openpyxl cell: text as a string cell (a leading '=' never becomes a formula), dates with the
     Vietnamese date format."""
     if isinstance(value, (str, int)):
@@ -83,7 +89,7 @@ def put_text_safe(cell, value: object) -> None:
         cell.number_format = "dd/mm/yyyy"
 
 
-def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[object]], sheet: str) -> None:
+def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[Cell]], sheet: str) -> None:
     """One tab: a bold header row, then the rows, every text a string cell (see `put_text_safe`)."""
     import openpyxl
     from openpyxl.styles import Font
@@ -102,7 +108,7 @@ def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[object]], 
     save_workbook(wb, path)
 
 
-def save_workbook(wb, path: Path) -> None:
+def save_workbook(wb: Workbook, path: Path) -> None:
     """Save an openpyxl workbook to `path` through memory. openpyxl writes each sheet through a temporary file
     first: on a full disk (there or at `path`) the failure is one OSError, never lxml's own error nor the
     traceback its half-closed writers print when they are collected."""

@@ -147,36 +147,33 @@ def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError 
     if isinstance(exc, SyncError):
         return exc
     if isinstance(exc, OSError):
-        culprit = Path(exc.filename) if exc.filename else None
-        if culprit is None or not (culprit == path or culprit in path.parents):
-            return None
-        if isinstance(exc, (FileExistsError, NotADirectoryError)):
-            return a_file_not_a_folder(path, culprit)
-        if isinstance(exc, PermissionError):
-            return read_only_folder(path, _folder(culprit))
-        return StateFileBusy(f"{_where(path)}: không tạo được thư mục '{culprit}' ({exc.strerror}). Kiểm tra ổ "
-                             "đĩa rồi chạy lại.")
-    if not isinstance(exc, sqlite3.Error):
+        return _os_fault(exc, path)
+    if isinstance(exc, sqlite3.Error):
+        return _sqlite_fault(getattr(exc, "sqlite_errorname", "") or "", path, timeout_s)
+    return None
+
+
+def _os_fault(exc: OSError, path: Path) -> SyncError | None:
+    """A folder of the state file's path that could not be made (None: the error is of another file)."""
+    culprit = Path(exc.filename) if exc.filename else None
+    if culprit is None or not (culprit == path or culprit in path.parents):
         return None
-    name = getattr(exc, "sqlite_errorname", "") or ""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return a_file_not_a_folder(path, culprit)
+    if isinstance(exc, PermissionError):
+        return read_only_folder(path, _folder(culprit))
+    return StateFileBusy(f"{_where(path)}: không tạo được thư mục '{culprit}' ({exc.strerror}). Kiểm tra ổ "
+                         "đĩa rồi chạy lại.")
+
+
+def _sqlite_fault(name: str, path: Path, timeout_s: float) -> SyncError | None:
+    """SQLite's error `name` (SQLITE_…) as the Office's message; None for one that is no fault of the file."""
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         what = ("không phải tệp SQLite (nội dung khác, hoặc bị ghi đè)" if name.startswith("SQLITE_NOTADB")
                 else "bị hỏng (có thể bị cắt cụt khi chép hoặc khi ổ đĩa đầy)")
         return damaged(path, what)
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
-        if path.is_dir():
-            return directory(path)
-        if path.exists() and not _may_read(path):
-            return unreadable(path)
-        if path.exists() and not writable(path):
-            return read_only_file(path)
-        folder = _folder(path)
-        if name == "SQLITE_READONLY_DIRECTORY" or not writable(folder):
-            return read_only_folder(path, folder)
-        if name.startswith("SQLITE_READONLY"):
-            return StateFileError(f"{_where(path)} nằm trên ổ đĩa chỉ đọc hoặc bị khóa ghi. Sửa: đặt khóa {KEY} "
-                                  "sang một ổ đĩa ghi được.")
-        return StateFileBusy(f"{_where(path)}: không mở được tệp. Kiểm tra ổ đĩa (ổ mạng còn kết nối?) rồi chạy lại.")
+        return _cannot_open(name, path)
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return StateFileBusy(f"{_where(path)} đang bị một chương trình khác khóa ghi quá {timeout_s:g} giây (một "
                              "lượt chạy khác, hoặc một trình xem SQLite đang mở tệp). Thử lại sau; nếu kéo dài, "
@@ -187,6 +184,23 @@ def explain(exc: BaseException, path: Path, timeout_s: float = 30) -> SyncError 
         return StateFileBusy(f"{_where(path)}: lỗi đọc/ghi ổ đĩa ({name}). Kiểm tra ổ đĩa (ổ mạng còn kết nối? "
                              "còn chỗ trống?) rồi chạy lại.")
     return None
+
+
+def _cannot_open(name: str, path: Path) -> SyncError:
+    """SQLite could not open or write the file: the first reason the file system shows."""
+    if path.is_dir():
+        return directory(path)
+    if path.exists() and not _may_read(path):
+        return unreadable(path)
+    if path.exists() and not writable(path):
+        return read_only_file(path)
+    folder = _folder(path)
+    if name == "SQLITE_READONLY_DIRECTORY" or not writable(folder):
+        return read_only_folder(path, folder)
+    if name.startswith("SQLITE_READONLY"):
+        return StateFileError(f"{_where(path)} nằm trên ổ đĩa chỉ đọc hoặc bị khóa ghi. Sửa: đặt khóa {KEY} "
+                              "sang một ổ đĩa ghi được.")
+    return StateFileBusy(f"{_where(path)}: không mở được tệp. Kiểm tra ổ đĩa (ổ mạng còn kết nối?) rồi chạy lại.")
 
 
 def lock_error(exc: OSError, lock: Path, path: Path) -> StateFileError:

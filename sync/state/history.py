@@ -24,12 +24,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sync.core import history
 from sync.core.history import HistoryRow, RowKey
 from sync.core.workbook import Cell
 from sync.state.store import State
+
+if TYPE_CHECKING:  # trends and tables are imported where they are used: the usual pass needs neither's imports
+    from sync.core.plan import Plan
+    from sync.core.tables import Entry
+    from sync.core.trends import Point, TrendRow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_passes (
@@ -103,9 +112,14 @@ class HistoryStore:
         self.state = state
         self._ready = False
 
-    def _connect(self):
-        ctx = self.state.connect()
-        return _Ready(ctx, self)
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The state file's connection, with the history tables created on first use by this store."""
+        with self.state.connect() as db:
+            if not self._ready:
+                db.executescript(SCHEMA)
+                self._ready = True
+            yield db
 
     # --- writing ------------------------------------------------------------------------------------------
 
@@ -115,7 +129,8 @@ class HistoryStore:
             pass
 
     def recorder(self, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
-                 figures: Figures | None = None, plan: dict[str, str] | None = None):
+                 figures: Figures | None = None, plan: dict[str, str] | None = None
+                 ) -> Callable[[sqlite3.Connection, int], int]:
         """For State.record_pass(then=…): the pass and its history (and its figures per unit, for the
         trends; and the plan tab's deadlines, `plan`: sync.core.history.plan_values) in one transaction, one
         commit."""
@@ -129,7 +144,7 @@ class HistoryStore:
             return self.record_in(db, pass_id, as_of, rows, kind, figures, plan)
 
     @staticmethod
-    def record_in(db, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
+    def record_in(db: sqlite3.Connection, pass_id: int, as_of: dt.date, rows: list[HistoryRow], kind: str = "change",
                   figures: Figures | None = None, plan: dict[str, str] | None = None) -> int:
         """Records nothing (returns -1) for a pass dated before the last recorded one: the caller says so
         (`refusal`); this is the guard inside the transaction. `plan` None: the plan tab's deadlines were
@@ -205,7 +220,7 @@ class HistoryStore:
     # --- reading ------------------------------------------------------------------------------------------
 
     def trend_rows(self, as_of: dt.date, units: list[str], year: int, cutoffs: list[tuple[str, dt.date]],
-                   save: bool) -> tuple[list, list] | None:
+                   save: bool) -> tuple[list[TrendRow], list[Point]] | None:
         """The "Diễn biến" of a pass dated `as_of`, as far as history knows it: the rows (sync.core.trends.TrendRow)
         of each cut-off and week before `as_of`, from the figures recorded before it, and the points (trends.Point)
         of `as_of` itself, whose figures are the pass's own (trends.current, by the pure pass). None when nothing
@@ -296,7 +311,7 @@ class HistoryStore:
         found = self.pass_at(day)
         return found, (self.rows_after(found.pass_id) if found else {})
 
-    def entries_at(self, day: dt.date, plan):
+    def entries_at(self, day: dt.date, plan: Plan) -> list[Entry]:
         """The entries (sync.core.tables.Entry) as they stood at `day`, from the last pass at or before it;
         [] when history does not cover `day`. What a pass would read, for figures of the past."""
         found, rows = self.rows_at(day)
@@ -324,7 +339,10 @@ class HistoryStore:
         with self._connect() as db:
             row = db.execute("SELECT vals FROM history_seen WHERE stt = ? AND unit = ? AND ordinal = ?",
                              key).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        values: dict[str, str] = json.loads(row[0])
+        return values
 
     def known_rows(self) -> list[RowKey]:
         """Every row identity history has ever recorded."""
@@ -358,7 +376,7 @@ class HistoryStore:
                     for r in cursor]
 
 
-def _plan_replay(records) -> dict[str, str]:
+def _plan_replay(records: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     """The plan's deadlines (STT → typed text) after (stt, new) records, oldest first."""
     values: dict[str, str] = {}
     for stt, new in records:
@@ -371,7 +389,7 @@ def _plan_replay(records) -> dict[str, str]:
     return values
 
 
-def _record_plan(db, pass_id: int, plan: dict[str, str]) -> None:
+def _record_plan(db: sqlite3.Connection, pass_id: int, plan: dict[str, str]) -> None:
     """The plan tab's deadlines where they differ from what history last recorded; the first time, a baseline
     (its mark says from which pass on they are known, even when none is typed)."""
     known = db.execute("SELECT 1 FROM history_plan LIMIT 1").fetchone() is not None
@@ -391,7 +409,7 @@ def _stt_order(stt: str) -> tuple[int, str]:
     return (int(stt), "") if stt.isdigit() else (1 << 30, stt)
 
 
-def _figures_at(db, day: dt.date, units: list[str]) -> Figures:
+def _figures_at(db: sqlite3.Connection, day: dt.date, units: list[str]) -> Figures:
     """Per unit, the figures of the last recorded date at or before `day` (as sync.core.trends.table reads them)."""
     found = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
         "SELECT unit, done, overdue, missing FROM unit_figures WHERE as_of = "
@@ -399,7 +417,8 @@ def _figures_at(db, day: dt.date, units: list[str]) -> Figures:
     return {u: found.get(u, (0, 0, 0)) for u in units}
 
 
-def _cached(cached, key: dict, as_of: dt.date, past: list) -> list | None:
+def _cached(cached: sqlite3.Row | None, key: dict[str, object], as_of: dt.date, past: list[Point]
+            ) -> list[TrendRow] | None:
     """The kept rows, when they were computed with the same inputs and are the first points of `past`. A
     cache damaged by hand or by a disk is no cache: the rows are computed again (and kept anew)."""
     try:
@@ -408,7 +427,8 @@ def _cached(cached, key: dict, as_of: dt.date, past: list) -> list | None:
         return None
 
 
-def _read_cache(cached, key: dict, as_of: dt.date, past: list) -> list | None:
+def _read_cache(cached: sqlite3.Row | None, key: dict[str, object], as_of: dt.date, past: list[Point]
+                ) -> list[TrendRow] | None:
     from sync.core.trends import Point, TrendRow
     if cached is None:
         return None
@@ -422,19 +442,3 @@ def _read_cache(cached, key: dict, as_of: dt.date, past: list) -> list | None:
             for kind, label, day, totals, units in json.loads(cached[1])]
     return rows if [r.point for r in rows] == past[:len(rows)] else None
 
-
-class _Ready:
-    """The state file's connection, with the history tables created on first use by this store."""
-
-    def __init__(self, ctx, store: HistoryStore):
-        self.ctx, self.store = ctx, store
-
-    def __enter__(self):
-        db = self.ctx.__enter__()
-        if not self.store._ready:
-            db.executescript(SCHEMA)
-            self.store._ready = True
-        return db
-
-    def __exit__(self, *exc):
-        return self.ctx.__exit__(*exc)

@@ -9,12 +9,23 @@ project folder copied or moved as a whole keeps it) and of its plan; a command w
 another stops (exit 2) naming both. The workbook's `Nhật ký` is the second witness: its lines carry the
 pass ids, so a state file that knows nothing while `Nhật ký` holds passes has been lost or replaced, and
 nothing is written until it is restored or a new one is accepted (`--new-state`).
+
+The report e-mails have their second witness too (`Witness`): the send ledger in the state file says who has
+received a period's report; if that file is lost (deleted, restored from an old backup, a new machine), the
+ledger forgets and `report --send` would mail everyone again. The witness is a JSON file next to the report in
+`report.out_dir` (`<report>.da-gui.json`), rewritten atomically after each recipient's message is accepted; a
+send the witness knows and the ledger does not is refused until `--force`.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+import time
 from pathlib import Path
+from typing import TypedDict
 
+from sync import files
 from sync.core.errors import UserError
 from sync.core.passlog import id_column
 from sync.core.schema import Layout
@@ -96,3 +107,74 @@ def witness(snapshot: Snapshot, layout: Layout, state: Path, where: str) -> None
         "của bảng tính này đã mất hoặc bị thay, cùng lịch sử các ô và sổ gửi thư. Sửa: khôi phục tệp từ bản sao lưu "
         f"(hoặc đặt khóa {KEY} về đúng tệp); nếu chấp nhận bắt đầu tệp trạng thái mới (mất lịch sử cũ; báo cáo đã "
         f"gửi có thể bị gửi lại), chạy lại lệnh với {NEW_STATE}. Chưa ghi gì.")
+
+
+# --- the second witness of report e-mails ---------------------------------------------------------------------
+
+WITNESS_SUFFIX = ".da-gui.json"
+
+
+class SentEntry(TypedDict):
+    """What the witness keeps of one recipient's message (records written before `file` existed lack it)."""
+
+    at: str  # ISO time the server accepted it
+    message_id: str
+    file: str  # the report's file the message carried
+
+
+class Witness:
+    def __init__(self, report: Path, period: str):
+        self.report = report
+        self.period = period
+        self.path = report.with_name(report.stem + WITNESS_SUFFIX)
+
+    def _load(self) -> tuple[dict[str, object], dict[str, object]]:
+        """The record as read (JSON: "period", "report", "sent") and its "sent": recipient → SentEntry, as
+        written or edited by hand (each entry is checked where it is used)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            empty: dict[str, object] = {}
+            return {"period": self.period, "report": self.report.name, "sent": empty}, empty
+        except (OSError, ValueError) as exc:
+            raise UserError(f"Không đọc được tệp ghi nhận thư đã gửi '{self.path}' ({exc}). Tệp này chứng "
+                            "nhận báo cáo đã gửi cho ai; sửa hoặc xóa nó (nếu chắc chắn chưa gửi) rồi chạy "
+                            "lại.") from None
+        if not isinstance(data, dict) or not isinstance(sent := data.get("sent"), dict):
+            raise UserError(f"Tệp ghi nhận thư đã gửi '{self.path}' không đúng dạng; sửa hoặc xóa nó rồi chạy lại.")
+        return data, sent
+
+    def sent(self) -> dict[str, object]:
+        """recipient (lower case) → its SentEntry."""
+        return dict(self._load()[1])
+
+    def record(self, recipient: str, at: dt.datetime, message_id: str) -> None:
+        """Called after each accepted message; atomic, so a crash leaves the previous record or this one."""
+        data, sent = self._load()
+        entry: SentEntry = {"at": at.isoformat(), "message_id": message_id, "file": self.report.name}
+        sent[recipient.lower()] = entry
+        self._save(data)
+
+    def moved_to(self, copy: Path) -> None:
+        """The report was sent, kept as `copy` and is about to be rebuilt (`--force`): what each recipient
+        received is now the copy, not the file of the report's name (which will not have been sent)."""
+        data, sent = self._load()
+        changed = False
+        for entry in sent.values():
+            if isinstance(entry, dict) and entry.get("file", self.report.name) == self.report.name:
+                entry["file"] = copy.name
+                changed = True
+        if changed:
+            self._save(data)
+
+    def _save(self, data: dict[str, object]) -> None:
+        files.remove_leftovers(self.path, time.time() - files.LEFTOVER_AGE_S)
+        try:
+            files.write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+        except OSError as exc:
+            raise files.folder_error(exc, self.path.parent, "report.out_dir", "thư mục báo cáo") from None
+
+    def unknown_to(self, ledger: list[str]) -> list[str]:
+        """Recipients the witness shows as sent and the ledger does not: the state file lost them."""
+        known = {r.lower() for r in ledger}
+        return [r for r in self.sent() if r not in known]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TypedDict, cast
 
 from sync.core.errors import SyncError
 from sync.core.products import DEFAULT_KINDS
@@ -47,6 +48,41 @@ CREATE TABLE IF NOT EXISTS sends (
 """
 
 
+class PassRow(TypedDict):
+    """A row of `passes`, as callers read it (`summary` the JSON object it recorded, see `_with_summary`)."""
+
+    id: int
+    command: str
+    started_at: str
+    as_of: str | None
+    backend: str | None
+    ok: int
+    dry_run: int
+    rows: int | None
+    errors: int | None
+    overdue: int | None
+    emails_sent: int | None
+    duration_s: float | None
+    attempts: int | None
+    summary: str | None
+    message: str | None
+
+
+class SendRow(TypedDict):
+    """A row of the send ledger `sends`."""
+
+    id: int
+    kind: str
+    period: str
+    recipient: str
+    status: str
+    attempted_at: str
+    sent_at: str | None
+    message_id: str | None
+    error: str | None
+    logged: int
+
+
 #: The summary keys of a pass, in the order `pack_summary` stores their values. A year of hourly passes keeps
 #: 8,760 summaries: as a JSON object each was ~520 bytes; as values in this order, ~80 (keys stored in
 #: their own columns are not repeated, and a key outside this list is kept by name).
@@ -67,7 +103,7 @@ _IN_COLUMNS = {"as_of", "backend", "dry_run", "errors", "overdue", "emails_sent"
 _PRODUCT_LABELS = [kind.label for kind in DEFAULT_KINDS]
 
 
-def pack_summary(summary: dict) -> str:
+def pack_summary(summary: Mapping[str, object]) -> str:
     """The summary as a JSON array: the values of `PACKED` in order (trailing absent ones left out), then an
     object of any other key not kept in a column, then the places of absent keys; or the whole object
     without spaces when that is shorter. `unpack_summary` gives back the object."""
@@ -80,7 +116,7 @@ def pack_summary(summary: dict) -> str:
     if isinstance(products := rest.get("products"), dict) and list(products) == _PRODUCT_LABELS:
         rest["products"] = list(products.values())  # the default kinds, in order: their counts alone
     absent = [i for i in missing if i < len(values)]
-    tail: list = [rest] if rest or absent else []
+    tail: list[object] = [rest] if rest or absent else []
     if absent:
         tail.append(absent)
     packed = json.dumps([*values, *tail] if tail else values, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -108,7 +144,7 @@ def _unpack_products(packed: object) -> object:
     return dict(zip(DEFAULT_LABELS, (int(n) for n in packed.split(",") if n), strict=False))
 
 
-def unpack_summary(text: str | None, row: dict | None = None) -> dict:
+def unpack_summary(text: str | None, row: Mapping[str, object] | None = None) -> dict[str, object]:
     """The summary object a pass recorded, from its packed text (or the whole JSON object of v1 files) and
     the pass row's columns."""
     if not text:
@@ -119,7 +155,7 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
         return {"damaged_summary": text[:80]}
     if isinstance(data, dict):
         return data
-    rest: dict = {}
+    rest: dict[str, object] = {}
     absent: set[int] = set()
     values = data
     if values and isinstance(values[-1], list):
@@ -135,8 +171,8 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
     for column, key in COLUMNS:
         if row is not None and key not in out and row.get(column) is not None:
             out[key] = bool(row[column]) if key == "dry_run" else row[column]
-    if isinstance(rest.get("products"), list):
-        rest["products"] = dict(zip(_PRODUCT_LABELS, rest["products"], strict=False))
+    if isinstance(counts := rest.get("products"), list):
+        rest["products"] = dict(zip(_PRODUCT_LABELS, counts, strict=False))
     out.update(rest)
     return out
 
@@ -145,9 +181,10 @@ def unpack_summary(text: str | None, row: dict | None = None) -> dict:
 STARTED = "chưa xong: đang chạy, hoặc đã bị ngắt giữa chừng"
 
 
-def _with_summary(row: dict) -> dict:
+def _with_summary(found: sqlite3.Row) -> PassRow:
     """A pass row as callers read it: its summary the JSON object it recorded, whatever the storage."""
-    if row.get("summary"):
+    row = cast(PassRow, dict(found))  # SQLite's rows are untyped: the columns of SCHEMA's `passes`
+    if row["summary"]:
         row["summary"] = json.dumps(unpack_summary(row["summary"], row), ensure_ascii=False, default=str)
     return row
 
@@ -158,7 +195,7 @@ class State:
         self._ready = False  # tables created / upgraded by this instance's first connection
 
     @contextmanager
-    def connect(self):
+    def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in one transaction; a fault of the file becomes the Office's message (exit 2 or 3)."""
         try:
             with self._open() as db:
@@ -170,7 +207,7 @@ class State:
             raise fault from exc
 
     @contextmanager
-    def _open(self):
+    def _open(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
             db.row_factory = sqlite3.Row
@@ -192,8 +229,8 @@ class State:
         try:
             self.check(write=True, accept_new=accept_new)
             with self.connect() as db:
-                return db.execute("INSERT INTO passes (command, started_at, ok, message) VALUES (?,?,0,?)",
-                                  (command, started_at.isoformat(timespec="seconds"), STARTED)).lastrowid
+                return _inserted(db.execute("INSERT INTO passes (command, started_at, ok, message) VALUES (?,?,0,?)",
+                                            (command, started_at.isoformat(timespec="seconds"), STARTED)))
         except (state_faults.StateFileError, state_faults.StateFileBusy) as exc:
             raise type(exc)(f"{exc} Lượt chạy dừng trước khi ghi gì vào bảng tính.") from exc
 
@@ -250,7 +287,7 @@ class State:
             return exc
         return None
 
-    def record_pass(self, command: str, started_at: dt.datetime, ok: bool, summary: dict | None = None,
+    def record_pass(self, command: str, started_at: dt.datetime, ok: bool, summary: Mapping[str, object] | None = None,
                     message: str = "", then: Callable[[sqlite3.Connection, int], object] | None = None,
                     started_row: int | None = None) -> int:
         """Log a pass, completing its `begin_pass` row when given; `then(db, row id)` runs in the same
@@ -266,24 +303,25 @@ class State:
                  int(bool(s.get("dry_run"))), s.get("rows"), s.get("errors"), s.get("overdue"),
                  s.get("emails_sent", 0), s.get("duration_s"), s.get("attempts"),
                  pack_summary(s) if s else None, message))
+            row_id = _inserted(cur)
             if then is not None:
-                then(db, cur.lastrowid)
-            return cur.lastrowid
+                then(db, row_id)
+            return row_id
 
-    def passes(self, limit: int = 10) -> list[dict]:
+    def passes(self, limit: int = 10) -> list[PassRow]:
         if not self.path.exists():
             return []
         with self.connect() as db:
             rows = db.execute("SELECT * FROM passes ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [_with_summary(dict(r)) for r in rows]
+        return [_with_summary(r) for r in rows]
 
-    def last_good_pass(self) -> dict | None:
+    def last_good_pass(self) -> PassRow | None:
         if not self.path.exists():
             return None
         with self.connect() as db:
             row = db.execute("SELECT * FROM passes WHERE ok = 1 AND dry_run = 0 AND command = 'run' "
                              "ORDER BY id DESC LIMIT 1").fetchone()
-        return _with_summary(dict(row)) if row else None
+        return _with_summary(row) if row else None
 
     # --- the send ledger: one row per (kind, period, recipient) -------------------------------------------
 
@@ -321,29 +359,30 @@ class State:
                 db.execute("UPDATE sends SET status = 'failed', error = ? WHERE kind = ? AND period = ? "
                            "AND recipient = ?", (error, kind, period, recipient))
 
-    def last_sent(self, kind: str, period_prefix: str) -> dict | None:
+    def last_sent(self, kind: str, period_prefix: str) -> SendRow | None:
         """The newest successful send whose period starts with `period_prefix` (reminders: 'VP/')."""
         if not self.path.exists():
             return None
         with self.connect() as db:
             row = db.execute("SELECT * FROM sends WHERE kind = ? AND status = 'sent' AND substr(period, 1, ?) = ? "
                              "ORDER BY period DESC LIMIT 1", (kind, len(period_prefix), period_prefix)).fetchone()
-        return dict(row) if row else None
+        return _send_row(row) if row else None
 
-    def sends(self, limit: int = 20) -> list[dict]:
+    def sends(self, limit: int = 20) -> list[SendRow]:
         if not self.path.exists():
             return []
         with self.connect() as db:
             rows = db.execute("SELECT * FROM sends ORDER BY COALESCE(sent_at, attempted_at) DESC, id DESC LIMIT ?",
                               (limit,)).fetchall()
-        return [dict(r) for r in rows]
+        return [_send_row(r) for r in rows]
 
     def unlogged_sends(self) -> int:
         """E-mails delivered since the last pass's log line: what the next line reports."""
         if not self.path.exists():
             return 0
         with self.connect() as db:
-            return db.execute("SELECT COUNT(*) AS n FROM sends WHERE status = 'sent' AND logged = 0").fetchone()["n"]
+            found = db.execute("SELECT COUNT(*) AS n FROM sends WHERE status = 'sent' AND logged = 0").fetchone()
+        return int(found["n"])
 
     def mark_logged(self, db: sqlite3.Connection | None = None) -> None:
         """The e-mails sent so far are counted in a pass's line; in `db`'s transaction when given (the pass's)."""
@@ -352,3 +391,13 @@ class State:
             return
         with self.connect() as own:
             self.mark_logged(own)
+
+
+def _send_row(found: sqlite3.Row) -> SendRow:
+    return cast(SendRow, dict(found))  # SQLite's rows are untyped: the columns of SCHEMA's `sends`
+
+
+def _inserted(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just added (SQLite gives one to every inserted row)."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid

@@ -19,8 +19,8 @@ from sync.core.summary import Summary
 from sync.mail.delivery import Letter, Sender, deliver
 from sync.mail.letters import digests, report_body, report_subject
 from sync.mail.mailer import Attachment, open_sender
+from sync.state.identity import Witness
 from sync.state.store import State
-from sync.state.witness import Witness
 
 if TYPE_CHECKING:
     from sync.reports.content import Report
@@ -43,7 +43,7 @@ def mail_scope(settings: Settings) -> str:
 
 
 def report_witness(settings: Settings, period: Period) -> Witness:
-    """The witness beside the period's report file (sync.state.witness)."""
+    """The witness beside the period's report file (sync.state.identity.Witness)."""
     from sync.usecases.report_build import report_path
     return Witness(report_path(settings, period), period.key)
 

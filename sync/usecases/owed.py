@@ -18,7 +18,7 @@ from sync.core.config import Settings
 from sync.core.periods import Period
 
 if TYPE_CHECKING:
-    from sync.core.workdays import WorkCalendar
+    from sync.core.deadlines import WorkCalendar
     from sync.state.store import State
 
 
@@ -63,7 +63,7 @@ class Timetable:
 
     @classmethod
     def of(cls, settings: Settings) -> Timetable:
-        from sync.core.workdays import WorkCalendar  # the law's holidays: only what keeps a timetable pays for them
+        from sync.core.deadlines import WorkCalendar  # the law's holidays: only what keeps a timetable pays for them
         cfg = settings.daemon
         return cls(WorkCalendar(frozenset(cfg.extra_holidays), frozenset(cfg.extra_workdays)), cfg.report_catch_up_days)
 

@@ -23,8 +23,8 @@ from sync.usecases.report_send import Recipients, audience, deliver
 
 if TYPE_CHECKING:
     from sync.reports.content import Report
+    from sync.state.identity import Witness
     from sync.state.store import State
-    from sync.state.witness import Witness
     from sync.usecases.report_build import Figures
 
 Say = Callable[[str], None]
@@ -145,7 +145,7 @@ def _target(settings: Settings, request: ReportRequest, period: periods.Period, 
             say: Say) -> _Target:
     """The data date, checked against the period and the issue date, and the file it goes to."""
     from sync.files import check_folder
-    from sync.state.witness import Witness
+    from sync.state.identity import Witness
     from sync.usecases import report_build as build
     cutoff = period.cutoff(settings.deadlines.quarter_cutoff_day)
     as_of = request.as_of or cutoff
@@ -282,8 +282,8 @@ def _office_lines(report: Report, settings: Settings, say: Say) -> list[str]:
 
 
 def typing_gap(state: State, as_of: dt.date, today: dt.date, cutoff: bool) -> str | None:
-    """What a report of `as_of` may miss when the last pass recorded on or before it is older (sync.core.typing_gap)."""
-    from sync.core.typing_gap import gap_warning
+    """What a report of `as_of` may miss when the last pass recorded on or before it is older (`gap_warning`)."""
+    from sync.core.periods import gap_warning
     from sync.state.history import HistoryStore
     if as_of >= today:
         return None  # today's entries are read as they are

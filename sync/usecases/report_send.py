@@ -1,7 +1,7 @@
 """Sending a period's report: to whom, and once per recipient.
 
 Two records say who has a report: the send ledger in the state file and the witness beside the report file
-(sync/state/witness.py). A state file lost or replaced forgets its ledger; the witness does not, so a
+(sync/state/identity.py). A state file lost or replaced forgets its ledger; the witness does not, so a
 recipient it lists is never sent the report again without `--force`. Who a sending goes to is settled before
 anything is built, so that a refusal leaves the files as they were.
 """
@@ -20,8 +20,8 @@ from sync.usecases.common import Lines, SenderFactory
 
 if TYPE_CHECKING:
     from sync.reports.content import Report
+    from sync.state.identity import Witness
     from sync.state.store import State
-    from sync.state.witness import Witness
     from sync.usecases.report_build import Figures
 
 
@@ -49,7 +49,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
     """E-mail a built report (`files`: the .docx first, then its PDF) to each recipient of `mail.report_to` once:
     the send ledger in the state file and the witness beside the report both say who has it (a lost state file
     sends nobody twice); `force` sends to everyone again. The number of messages sent."""
-    from sync.state.witness import Witness
+    from sync.state.identity import Witness
     from sync.usecases.report_build import report_path
     lines = lines or Lines()
     witness = Witness(report_path(settings, figures.period), figures.period.key)

@@ -18,9 +18,8 @@ from sync.core.errors import SyncError
 from sync.core.plan import Plan
 
 if TYPE_CHECKING:
-    from sync.state.store import State
+    from sync.state.store import PassRow, SendRow, State
 
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,8 @@ class StatusResult:
     last_good_pass: str | None
     age_hours: float | None
     stale: bool
-    passes: list[Row] | None  # None: the state file could not be read
-    sends: list[Row]
+    passes: list[PassRow] | None  # None: the state file could not be read
+    sends: list[SendRow]
     unsent: int
     problem: Exception | None
     new_plan_needed: str | None
@@ -49,9 +48,9 @@ class StatusResult:
 class _Records:
     """What the state file says, or why it could not say it."""
 
-    passes: list[Row] | None
-    sends: list[Row]
-    last: Row | None
+    passes: list[PassRow] | None
+    sends: list[SendRow]
+    last: PassRow | None
     problem: Exception | None
     age_h: float | None
 
@@ -83,9 +82,9 @@ def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
     """The last passes and sends, the last good pass and its age; a state file's fault kept as the problem."""
     from sync.state.faults import StateFileBusy, StateFileError
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
-    passes: list[Row] | None
-    sends: list[Row]
-    last: Row | None
+    passes: list[PassRow] | None
+    sends: list[SendRow]
+    last: PassRow | None
     try:
         if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
             raise problem
@@ -98,7 +97,7 @@ def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
     return _Records(passes, sends, last, problem, age_h)
 
 
-def _age(settings: Settings, last: Row | None, now: dt.datetime,
+def _age(settings: Settings, last: PassRow | None, now: dt.datetime,
          problem: Exception | None) -> tuple[float | None, Exception | None]:
     """The last good pass's age in hours; a time that cannot be read, or lies ahead, is a problem (stale)."""
     from sync.state.faults import StateFileError
@@ -120,7 +119,7 @@ def _age(settings: Settings, last: Row | None, now: dt.datetime,
     return age_h, problem
 
 
-def _pass_lines(passes: list[Row] | None) -> list[str]:
+def _pass_lines(passes: list[PassRow] | None) -> list[str]:
     from sync.state.store import STARTED
     out = ["Các lượt chạy gần nhất:" if passes else "Chưa có lượt chạy nào." if passes is not None
            else "Không đọc được các lượt chạy (xem lỗi tệp trạng thái bên dưới)."]
@@ -139,7 +138,7 @@ def _pass_lines(passes: list[Row] | None) -> list[str]:
     return out
 
 
-def _send_lines(sends: list[Row], unsent: list[Row]) -> list[str]:
+def _send_lines(sends: list[SendRow], unsent: list[SendRow]) -> list[str]:
     out = []
     if sends:
         out.append("Thư đã gửi gần nhất:")
@@ -166,13 +165,14 @@ def _health_lines(settings: Settings, rec: _Records, stale: bool) -> list[str]:
     return out
 
 
-def _refused(sends: list[Row], out: list[str]) -> list[Row]:
+def _refused(sends: list[SendRow], out: list[str]) -> list[SendRow]:
     """The sends the mail server refused for good (a wrong address): the Office's to fix, said in `out`."""
     from sync.mail.delivery import REFUSED
     refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
-                   + "; ".join(f"{x['recipient']} ({x['error'][len(REFUSED):].lstrip(': ')})" for x in refused) + ".")
+                   + "; ".join(f"{x['recipient']} ({(x['error'] or '')[len(REFUSED):].lstrip(': ')})"
+                               for x in refused) + ".")
     return refused
 
 
