@@ -23,7 +23,7 @@ from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, answer_late_quickly, write_key
 from .sheets_api import SheetsAPI, serve
 from .sheets_api.store import freeze, render, thaw, trimmed
-from .strategies import CELL, UNIT_COLS
+from .strategies import CELL, UNIT_COLS, examples
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 OPTS = PassOptions(AS_OF, NOW)
@@ -384,7 +384,7 @@ def _typed(value):
 
 #: A pass over HTTP per example: the property is proven on many examples below HTTP
 #: (test_google_requests.test_a_pass_sends_no_value_into_a_typed_cell); here a few show the API keeps to it.
-GOOGLE_EXAMPLES = int(__import__("os").environ.get("GOOGLE_HYPOTHESIS_EXAMPLES", "8"))
+GOOGLE_EXAMPLES = examples(8, "GOOGLE_HYPOTHESIS_EXAMPLES")
 
 
 @hsettings(max_examples=GOOGLE_EXAMPLES, deadline=None,
