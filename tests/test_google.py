@@ -366,7 +366,7 @@ def google_template(plan, tmp_path_factory):
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
     key_file = write_key(tmp_path_factory.mktemp("key") / "k.json", base + "/token")
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
     yield state, base, key_file, freeze(state.store.books[SPREADSHEET_ID])
@@ -412,7 +412,7 @@ def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
                 v.get("userEnteredValue")}
 
     before = {t: typed(book.sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S)
     run_pass(b, plan, Layout(), OPTS)
     after = {t: typed(state.store.books[SPREADSHEET_ID].sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
     assert after == before
@@ -425,7 +425,7 @@ def passed_template(google_template, plan):
     """The sheet after `init` and a pass: a dashboard with merges and numbers, notes on offending cells."""
     state, base, key_file, template = google_template
     state.store.books[SPREADSHEET_ID] = thaw(template)
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S)
     seed(b, plan, AS_OF)
     run_pass(b, plan, Layout(), OPTS)
     return freeze(state.store.books[SPREADSHEET_ID])
@@ -454,8 +454,8 @@ def test_one_read_and_two_reads_give_the_same_snapshot(google_template, passed_t
             tracking.cells.pop((r - 1, c - 1), None)
     tracking.cells[(300, 20)] = {"note": "ghi chú ở dòng trống"}
     tracking.row_count = max(tracking.row_count, 400)
-    one = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5, rows_hint=76)
-    two = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5, rows_hint=None)
+    one = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S, rows_hint=76)
+    two = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S, rows_hint=None)
     a, b = one.read(), two.read()
     assert (one.api_calls, two.api_calls) == (1, 2)
     assert list(a.tabs) == list(b.tabs) and a.token == b.token
