@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -16,21 +15,30 @@ from sync.core.plan import load_plan
 from sync.entry.cli import main
 
 from .cli_helpers import in_process
+from .strategies import FAST_SHARE, PROFILE
 
 PLAN_PATH = PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"
 AS_OF = dt.date(2024, 9, 20)
 
-# Hypothesis: properties of the pure core run 200 examples each, here and in CI (`make test`); a test that
-# goes through files or HTTP says its own smaller number. `HYPOTHESIS_PROFILE=thorough` for a deeper search.
-settings.register_profile("cchc", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", settings.get_profile("cchc"), max_examples=2000)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cchc"))
+# Hypothesis: properties of the pure core run 200 examples each in the `full` profile (`make test-scale`, which
+# runs every property test again, and CI); `make test` (and a bare `pytest`) runs the `fast` profile, a quarter
+# of that. A test that goes through files or HTTP says its own smaller number through `strategies.examples`.
+# `HYPOTHESIS_PROFILE=thorough` for a deeper search.
+settings.register_profile("full", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fast", settings.get_profile("full"), max_examples=200 // FAST_SHARE)
+settings.register_profile("thorough", settings.get_profile("full"), max_examples=2000)
+settings.load_profile(PROFILE)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers set here
 def pytest_collection_modifyitems(items):
-    """The long tests first. pytest-xdist (worksteal) gives each worker a run of consecutive tests and lets an
+    """Every Hypothesis test is marked `property` (`make test-scale` runs them again with the full count).
+    The long tests first. pytest-xdist (worksteal) gives each worker a run of consecutive tests and lets an
     idle worker take from the end of the other's run: long tests at the start are run while the other worker
     goes through the short ones, instead of one worker finishing a 20 s test alone at the end."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
     items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in ("long", "scale")))  # stable
 
 

@@ -8,6 +8,7 @@ duplicated rows, wrong statuses, impossible dates, formulas, odd deadlines).
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from hypothesis import strategies as st
 
@@ -21,6 +22,20 @@ CELL = st.one_of(st.none(), TEXT, st.integers(-5, 2000), st.floats(0, 50, allow_
                  st.sampled_from(["Hoàn thành", "xong", "Đang thực hiện", "31/02/2024", "05/03/2024",
                                   "https://a.vn/x", "htps://x", "Số 1/KH-STTTT"]))
 UNIT_COLS = [list(TRACKING_COLUMNS).index(k) + 1 for k in UNIT_COLUMNS]
+
+#: The Hypothesis profile of this run (registered in conftest.py): `fast` in `make test` and a bare `pytest`,
+#: `full` in `make test-scale` (which runs every property test again), `thorough` for a deeper search.
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "fast")
+#: In the `fast` profile a property test runs this share of its full number of examples.
+FAST_SHARE = 4
+
+
+def examples(full: int, env: str = "") -> int:
+    """The number of examples for a test that says its own (`full`, the count `make test-scale` runs): a quarter
+    of it (at least 2) in the `fast` profile; the environment variable `env`, when set, decides."""
+    if env and os.environ.get(env):
+        return int(os.environ[env])
+    return full if PROFILE != "fast" else max(2, full // FAST_SHARE)
 
 #: Deadline phrases and dates as units and the Office type them, good and bad.
 DEADLINE_PHRASES = ["Quý I/2024", "Quý II", "Tháng 3-4/2024", "Hàng quý", "Thường xuyên", "Cả năm",

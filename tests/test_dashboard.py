@@ -16,6 +16,7 @@ from sync.core.validation import check_all
 from sync.sheet.dashboard import UNIT_HEADERS, render
 
 from .conftest import AS_OF
+from .strategies import examples
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 UNIT_NAMES = ["Văn phòng Sở", "Phòng CNTT-BCVT", "Phòng TT-BC-XB", "Trung tâm Cổng TTĐT", "Ban Biên tập",
@@ -53,7 +54,7 @@ def sections(styled) -> dict[str, list[list]]:
     return out
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(typed=st.lists(ENTRY, max_size=40))
 def test_figures_add_up_per_unit_per_task_and_overall(plan, typed):

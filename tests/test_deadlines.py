@@ -9,6 +9,8 @@ from sync.core import deadlines
 from sync.core.deadlines import DateError, parse, parse_date, result_period
 from sync.entry.cli import main
 
+from .strategies import examples
+
 D = dt.date
 
 SEED_PHRASES = [
@@ -166,7 +168,7 @@ def test_a_month_range_is_not_read_as_a_day_and_month():
 KINDS = {"once", "recurring", "event", "unknown"}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.text(),
                  st.text(alphabet=st.sampled_from(list("0123456789/-–,. ()thángquýnămiIvVxXđếntừngàyhàngcuốiđầu")),
                          max_size=40),

@@ -25,7 +25,7 @@ from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID, Waits, answer_late_quickly, write_key
 from .sheets_api import SheetsAPI, serve
 from .sheets_api.store import freeze, render, thaw, trimmed
-from .strategies import CELL, UNIT_COLS
+from .strategies import CELL, UNIT_COLS, examples
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
 OPTS = PassOptions(AsOf(AS_OF), NOW)
@@ -101,8 +101,11 @@ def test_init_then_run_in_three_requests_with_the_spreadsheets_scope_only(google
     assert {c["iss"] for c in api.tokens.values()} == {ACCOUNT}
 
 
-@pytest.mark.parametrize(("rows", "hint", "requests"), [(76, 76, 3), (76, None, 4), (1500, 1500, 3),
-                                                         (1500, ONE_READ_MAX_ROWS + 1, 4)])
+# 1,500 rows of HTTP take seconds: that size is in the scale tier, the same hints at the plan's 76 rows in `make test`
+@pytest.mark.parametrize(("rows", "hint", "requests"), [
+    (76, 76, 3), (76, None, 4), (76, ONE_READ_MAX_ROWS + 1, 4),
+    pytest.param(1500, 1500, 3, marks=pytest.mark.scale),
+    pytest.param(1500, ONE_READ_MAX_ROWS + 1, 4, marks=pytest.mark.scale)])
 def test_three_requests_below_the_threshold_four_above_whatever_the_rows(api, key, plan, rows, hint, requests):
     from sync.entry.demo import synthetic_plan
     big = plan if rows == 76 else synthetic_plan(plan, rows)
@@ -366,7 +369,7 @@ def google_template(plan, tmp_path_factory):
     server, _ = serve(state)
     base = f"http://127.0.0.1:{server.server_port}"
     key_file = write_key(tmp_path_factory.mktemp("key") / "k.json", base + "/token")
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S)
     snap = b.read()
     b.write(snap, build_init(plan, snap, Layout()))
     yield state, base, key_file, freeze(state.store.books[SPREADSHEET_ID])
@@ -387,7 +390,7 @@ def _typed(value):
 
 #: A pass over HTTP per example: the property is proven on many examples below HTTP
 #: (test_google_requests.test_a_pass_sends_no_value_into_a_typed_cell); here a few show the API keeps to it.
-GOOGLE_EXAMPLES = int(__import__("os").environ.get("GOOGLE_HYPOTHESIS_EXAMPLES", "8"))
+GOOGLE_EXAMPLES = examples(8, "GOOGLE_HYPOTHESIS_EXAMPLES")
 
 
 @hsettings(max_examples=GOOGLE_EXAMPLES, deadline=None,
@@ -412,7 +415,7 @@ def test_a_google_pass_never_changes_a_typed_cell(google_template, plan, edits):
                 v.get("userEnteredValue")}
 
     before = {t: typed(book.sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S)
     run_pass(b, plan, Layout(), OPTS)
     after = {t: typed(state.store.books[SPREADSHEET_ID].sheet(title=t)) for t in ("Kế hoạch", "Theo dõi")}
     assert after == before
@@ -425,7 +428,7 @@ def passed_template(google_template, plan):
     """The sheet after `init` and a pass: a dashboard with merges and numbers, notes on offending cells."""
     state, base, key_file, template = google_template
     state.store.books[SPREADSHEET_ID] = thaw(template)
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5)
+    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S)
     seed(b, plan, AS_OF)
     run_pass(b, plan, Layout(), OPTS)
     return freeze(state.store.books[SPREADSHEET_ID])
@@ -454,8 +457,8 @@ def test_one_read_and_two_reads_give_the_same_snapshot(google_template, passed_t
             tracking.cells.pop((r - 1, c - 1), None)
     tracking.cells[(300, 20)] = {"note": "ghi chú ở dòng trống"}
     tracking.row_count = max(tracking.row_count, 400)
-    one = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5, rows_hint=76)
-    two = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, 5, 5, rows_hint=None)
+    one = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S, rows_hint=76)
+    two = GoogleBackend(SPREADSHEET_ID, load_credentials(key_file), base, PATIENT_S, PATIENT_S, rows_hint=None)
     a, b = one.read(), two.read()
     assert (one.api_calls, two.api_calls) == (1, 2)
     assert list(a.tabs) == list(b.tabs) and a.token == b.token

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import types
 
 import pytest
@@ -35,7 +34,7 @@ from sync.sheet.sync_pass import PassOptions, compute
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID
 from .sheets_api import contract
-from .strategies import CELL, UNIT_COLS
+from .strategies import CELL, UNIT_COLS, examples
 from .test_google import api, key  # noqa: F401  (fixtures: the stand-in on a free port, its key)
 
 NOW = dt.datetime(2024, 9, 20, 8, 0)
@@ -244,7 +243,7 @@ def test_a_real_init_and_pass_build_bodies_the_api_takes(seeded, plan):
 
 # --- the safety property below HTTP: a pass's values never go into a cell someone typed ---------------------
 
-@hsettings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+@hsettings(max_examples=examples(25, "HYPOTHESIS_EXAMPLES"), deadline=None,
            suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from([*UNIT_COLS, 1, 3, 5])), CELL,
                              max_size=40))

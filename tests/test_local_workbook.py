@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 
 import openpyxl
@@ -16,7 +15,7 @@ from sync.core.errors import StaleSnapshot
 from sync.core.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
 from .conftest import AS_OF
-from .strategies import CELL, UNIT_COLS
+from .strategies import CELL, UNIT_COLS, examples
 from .workbooks import cell_grid, col, edit, header, labelled, values
 
 TRACK, PLAN, DASH, LOG = "Theo dõi", "Kế hoạch", "Tổng hợp", "Nhật ký"
@@ -239,7 +238,7 @@ def template(tmp_path_factory, plan):
     return path
 
 
-@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+@settings(max_examples=examples(25, "HYPOTHESIS_EXAMPLES"), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.dictionaries(st.tuples(st.integers(2, 90), st.sampled_from(UNIT_COLS + [1, 3, 5])), CELL,
                              max_size=40))

@@ -15,6 +15,7 @@ from sync.core.plan import load_plan
 from .plan_docx import write_plan_docx
 from .plan_shapes import write_sentence_plan, write_two_row_plan
 from .seed_docx import write_seed_docx
+from .strategies import examples
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -197,7 +198,7 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
     assert code == 2 and "--force" in err and existing.read_text(encoding="utf-8") == "giữ nguyên"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(["Văn phòng Sở", "Phòng CNTT-BCVT", "Ban Biên tập", "Các phòng, đơn vị", "Sở Nội vụ",
                                  "Phòng Kế hoạch - Tài chính", "chủ trì", "phối hợp với", "phối hợp", "thực hiện",
                                  "cập nhật", "tổ chức", "Ban hành", ",", ";", "\n- ", "- ", "Phòng Thông tin -",

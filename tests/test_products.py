@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from sync.core import products
 from sync.core.products import DEFAULT_KINDS, Row, count, kinds_named, read, row_counts, with_settings
 
+from .strategies import examples
+
 NEWS, MEET, PEOPLE, DOCS, PRINT, SHOWS = (k.label for k in DEFAULT_KINDS)
 D = dt.date
 
@@ -115,7 +117,7 @@ def test_the_command_says_the_products_and_the_cells_it_could_not_count():
 
 @given(st.one_of(st.text(), st.text(alphabet="0123456789., /-tinbàhộiglượtmườinămhaiưăâêôơđ\n"),
                  st.integers(), st.floats(), st.none(), st.booleans()))
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 def test_the_reader_never_raises(value):
     reading = read(value)
     assert all(isinstance(n, int) and 0 <= n for n in reading.counts.values())

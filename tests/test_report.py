@@ -463,22 +463,6 @@ def test_pdf_without_libreoffice_is_a_clear_exit_2(demo_project, monkeypatch):
     assert not (demo_project.root / "reports").exists()
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed here; "
-                                                           ".ci/run installs it on Debian")
-def test_pdf_by_libreoffice_has_pages_and_vietnamese_text(demo_project):
-    from pypdf import PdfReader
-    result, _ = _build(demo_project, "--quarter", "2024Q3", "--pdf")
-    reader = PdfReader(result["pdf"])
-    assert 3 <= len(reader.pages) <= 20
-    first = reader.pages[0].extract_text()
-    for text in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
-                 "BÁO CÁO"):
-        assert text in first
-    texts = [page.extract_text() for page in reader.pages]
-    appendix = next(i for i, t in enumerate(texts) if t.lstrip().startswith("Phụ lục"))
-    assert "Nơi nhận:" in texts[appendix - 1] and "PHÓ GIÁM ĐỐC" in texts[appendix - 1]
-
-
 def test_properties_are_in_the_order_word_requires(built_demo):
     """Word refuses a document whose w:pPr / w:tblPr children are out of schema order; LibreOffice does not."""
     # the sequences of CT_PPr and CT_TblPr in the WordprocessingML schema (ECMA-376 Part 1, 17.3.1.26 and
