@@ -1,4 +1,4 @@
-"""Working days in Vietnam: weekends and public holidays off, make-up Saturdays on (DESIGN.md §4).
+"""Working days in Vietnam: weekends and public holidays off, make-up Saturdays on (docs/operations.md).
 
 The `holidays` package knows the statutory holidays and the swaps the government announces (e.g. in
 2024, Monday 29/04 off and Saturday 04/05 worked). Anything it does not know yet goes in config:
