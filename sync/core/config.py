@@ -1,4 +1,4 @@
-"""Settings: one YAML file (DESIGN.md §6), checked key by key.
+"""Settings: one YAML file (docs/configuration.md), checked key by key.
 
 Every problem is reported once, naming its key (`mail.smtp.port`) and the file, so the Office can fix
 the file without reading code. Relative paths are taken from the current directory (cron lines `cd`

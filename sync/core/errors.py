@@ -1,4 +1,4 @@
-"""The errors that end a command, each with its documented exit code (DESIGN.md §5).
+"""The errors that end a command, each with its documented exit code (docs/operations.md).
 
 Messages are for the Office's staff: they name the file, tab, header or config key and say how to fix it.
 """

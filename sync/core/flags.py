@@ -1,4 +1,4 @@
-"""Deadline flags for the `Cảnh báo` column (DESIGN.md §4, §10). Pure: checked rows and a date in, flags out.
+"""Deadline flags for the `Cảnh báo` column (docs/workbook.md). Pure: checked rows and a date in, flags out.
 
 Two kinds of obligation:
 * the task's own deadline (once, or an event with a date): overdue, done late, or due soon;
@@ -8,7 +8,7 @@ Two kinds of obligation:
   date until it is closed: done, or closed with its task (`Closure`: the lead completed or dropped it). A
   completion dated and with evidence is the result of the quarter it falls in.
 
-A supporting row of a task whose lead has completed it is closed with the task (DESIGN.md §10): no
+A supporting row of a task whose lead has completed it is closed with the task (docs/workbook.md): no
 "Quá hạn", "Sắp đến hạn" or "Chưa xác định hạn", and no results owed after the completion; what the unit
 typed still counts for it.
 

@@ -1,4 +1,4 @@
-"""The Office's own words for the period reports: the `Báo cáo` tab (DESIGN.md §3, §11). Pure: no I/O.
+"""The Office's own words for the period reports: the `Báo cáo` tab (docs/reports.md). Pure: no I/O.
 
 The data cannot know how the Sở directed the work, what went well and why, what comes next, what it asks
 of the province, or which letter of Sở Nội vụ the report answers. The Office types those paragraphs in

@@ -1,4 +1,4 @@
-"""Reporting periods of the CCHC cycle (DESIGN.md §9). Pure: no I/O, no clock.
+"""Reporting periods of the CCHC cycle (docs/reports.md). Pure: no I/O, no clock.
 
 CCHC reports run Quý I, 6 tháng đầu năm, Quý III (or 9 tháng) and năm: Q2 is covered by the 6-month
 report and Q4 by the annual one (`cycle: cchc`, the default). `cycle: quarterly` keeps four quarterly

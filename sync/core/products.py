@@ -1,4 +1,4 @@
-"""Products by kind (DESIGN.md §10): what units typed in `Kết quả Quý I–IV` and `Số lượng sản phẩm`, read into
+"""Products by kind (docs/workbook.md): what units typed in `Kết quả Quý I–IV` and `Số lượng sản phẩm`, read into
 counts of news items, meetings, attendees, documents, printed matter and programmes. Pure: text in, counts out.
 
 The quantity reader finds a quantity (a numeral — leading zeros "05", thousands dots "1.200" — or number
@@ -40,7 +40,7 @@ class Kind:
     words: tuple[str, ...]
 
 
-#: The kinds the Office reports (DESIGN.md §10), in this order; `products:` in the settings adds words and kinds.
+#: The kinds the Office reports (docs/workbook.md), in this order; `products:` in the settings adds words and kinds.
 DEFAULT_KINDS: tuple[Kind, ...] = (
     Kind("tin, bài", ("tin", "bài", "tin bài", "tin, bài", "bài viết", "tin tức", "bản tin", "bài báo",
                       "tin ảnh", "bài/tháng")),

@@ -1,4 +1,4 @@
-"""The spreadsheet contract (DESIGN.md §3): tab names, headers, the status vocabulary, flag texts.
+"""The spreadsheet contract (docs/workbook.md): tab names, headers, the status vocabulary, flag texts.
 
 This is the one place these facts live. Code refers to columns by the English keys below; the
 Vietnamese header texts are what the sheet shows, and may be renamed in config (`tabs`, `headers`).
@@ -70,7 +70,7 @@ LOG_COLUMNS = {
     "pass_id": "Mã lượt chạy",  # the pass's identity, last: a retried write never logs a pass twice
 }
 
-#: The Office's own words for each period's report (DESIGN.md §3, §11): typed by the Office, read by `report`;
+#: The Office's own words for each period's report (docs/reports.md): typed by the Office, read by `report`;
 #: the job writes only `Kiểm tra`. Not renamed by `headers:` (its keys would clash with the tracking tab's).
 OFFICE_COLUMNS = {
     "period": "Kỳ báo cáo",

@@ -83,7 +83,7 @@ class Kpis:
         return count
 
     def to_json(self) -> dict[str, int | float | None]:
-        """The figures under the keys of `run --json` and `report --json` (a contract, DESIGN.md)."""
+        """The figures under the keys of `run --json` and `report --json` (a contract, docs/design.md)."""
         return asdict(self)
 
     @classmethod

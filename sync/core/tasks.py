@@ -1,4 +1,4 @@
-"""Tasks, not rows (DESIGN.md §10): one rule turns a task's tracking rows into the task's state. Pure.
+"""Tasks, not rows (docs/workbook.md): one rule turns a task's tracking rows into the task's state. Pure.
 
 The Sở is judged per task; units work in rows (task × unit). A task's state is its lead (chủ trì) rows'
 state, all of them when it has several; where no unit of the Sở leads (an outside body does, the Sở
@@ -33,7 +33,7 @@ def deciding(c: Checked) -> bool:
 
 
 def year_over(today: dt.date, year: int) -> bool:
-    """A recurring task is done only once its year is (DESIGN.md §10): judged on `today` (Rules.today)."""
+    """A recurring task is done only once its year is (docs/workbook.md): judged on `today` (Rules.today)."""
     return today > dt.date(year, 12, 31)
 
 

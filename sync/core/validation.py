@@ -19,7 +19,7 @@ from sync.core.tables import Entry, as_stt
 from sync.core.text import closest, fold, nfc, whole_number
 from sync.core.workbook import Cell
 
-#: What a spreadsheet would evaluate (DESIGN.md §10, "bullets are text"): "=" anything; "+", "-" or "@" followed
+#: What a spreadsheet would evaluate (docs/workbook.md, "bullets are text"): "=" anything; "+", "-" or "@" followed
 #: at once by a number, a cell reference (alone or before an operator: "-A1", "+B2*3"), a sheet reference or a
 #: function call ("@SUM(", "-HYPERLINK("). A bullet ("+ Tổ chức…", "-Đăng 05 tin", "• …", "* …") is text.
 FORMULA_START = re.compile(
@@ -102,7 +102,7 @@ def check_all(entries: list[Entry], plan: Plan, plan_overrides: dict[int, Cell],
 
 def _leads_behind_support(checked: list[Checked]) -> None:
     """A lead row still 'Chưa thực hiện' while a supporting unit reports the task done: the task is judged by its
-    lead (DESIGN.md §10), so the lead's row is the one to update; said on that row."""
+    lead (docs/workbook.md), so the lead's row is the one to update; said on that row."""
     done: dict[int, list[str]] = {}
     for c in checked:
         if c.counted and c.task and c.unit and c.role == "support" and c.status == Status.DONE:

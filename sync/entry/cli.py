@@ -1,4 +1,4 @@
-"""The command line: `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, call one use case of
+"""The command line (docs/operations.md): `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, call one use case of
 sync/usecases/ (which opens its own ports: no adapter is opened here), print its result (text, or --json). The
 daemon calls the same use cases without this module (sync/entry/daemon.py), so a command behaves the same from
 cron, from the daemon and by hand.
@@ -39,7 +39,7 @@ from sync.usecases.run import InitRequest, RunRequest, init, run
 from sync.usecases.status import status
 
 
-class _Formatter(argparse.HelpFormatter):
+class _Formatter(argparse.RawDescriptionHelpFormatter):  # the epilog's example keeps its lines
     def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
                   groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
@@ -155,11 +155,49 @@ def _deadline_args(p: argparse.ArgumentParser) -> None:
                                             "trong khóa cấu hình 'plan')")
 
 
+#: One example per command (and group), shown at the end of its `--help`: the command line, then what it does.
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "": ("python -m sync run --config config/demo.yaml --as-of 2024-09-20",
+         "một lượt trên bản demo (tạo bằng 'make demo'); 'python -m sync LỆNH --help' cho từng lệnh"),
+    "init": ("python -m sync init --config config/demo.yaml",
+             "thêm vào bảng tính những tab, dòng, danh sách chọn còn thiếu; không xóa, không ghi đè ô đã nhập"),
+    "run": ("python -m sync run --as-of 2024-09-20 --dry-run",
+            "tính số liệu như tại ngày 20/09/2024 mà không ghi gì"),
+    "status": ("python -m sync status --json", "các lượt chạy và thư gần nhất, dạng JSON (mã thoát 4 khi quá lâu "
+                                               "không có lượt tốt)"),
+    "report": ("python -m sync report --period 2024Q3 --date 2024-09-20 --send",
+               "báo cáo quý III năm 2024, ban hành ngày 20/09/2024, gửi mỗi người nhận một lần"),
+    "remind": ("python -m sync remind --as-of 2024-09-20",
+               "xem trước thư nhắc từng đơn vị; thêm --send để gửi"),
+    "plan": ("python -m sync plan import ke-hoach-2025.docx -o config/plans/ke-hoach-2025.yaml",
+             "đọc bảng phụ lục của kế hoạch năm mới thành tệp kế hoạch nháp"),
+    "plan import": ("python -m sync plan import ke-hoach-2025.docx -o config/plans/ke-hoach-2025.yaml",
+                    "đọc bảng phụ lục của kế hoạch năm mới thành tệp kế hoạch nháp, rồi liệt kê chỗ cần xem lại"),
+    "daemon": ("python -m sync daemon --config config/settings.yaml",
+               "chạy thường trực: các lượt trong giờ làm việc, báo cáo sau ngày chốt, thư nhắc hằng tuần"),
+    "history": ("python -m sync history --task 4 --unit CNTT --column status",
+                "những lần cột Tình trạng của nhiệm vụ 4, đơn vị CNTT được sửa"),
+    "restore": ("python -m sync restore --task 3 --unit VP --at 2024-09-25",
+                "xem các ô của dòng sẽ trở về giá trị tại 25/09/2024; thêm --yes để ghi"),
+    "export": ("python -m sync export --at 2024-09-14 -o theo-doi-14-09-2024.xlsx",
+               "mọi dòng theo dõi, tính đến ngày chốt quý III, thành tệp .xlsx"),
+    "deadline": ('python -m sync deadline "Hàng quý, trước ngày 10 tháng cuối quý"',
+                 "công cụ hiểu cụm từ tiến độ này thế nào (JSON)"),
+}
+
+
+def example(name: str) -> str:
+    """The epilog of a command's `--help`: its one example."""
+    line, what = EXAMPLES[name]
+    return f"ví dụ:\n  {line}\n      {what}"
+
+
 @functools.cache
 def build_parser() -> argparse.ArgumentParser:
-    """The parser, one sub-command per entry of COMMANDS (in its order). Built once per process: parsing
-    leaves it as it was, and a process that runs several commands (tests, a shell loop in Python) reuses it."""
-    parser = _Parser(prog="python -m sync", description="Theo dõi kế hoạch tuyên truyền CCHC.")
+    """The parser, one sub-command per entry of COMMANDS (in its order), each `--help` ending with its example.
+    Built once per process: parsing leaves it as it was, and a process that runs several commands (tests, a
+    shell loop in Python) reuses it."""
+    parser = _Parser(prog="python -m sync", description="Theo dõi kế hoạch tuyên truyền CCHC.", epilog=example(""))
     common = argparse.ArgumentParser(add_help=False)  # lends --config to each command (its headings stay out)
     common.add_argument("--config", help="tệp cấu hình (mặc định: $CCHC_CONFIG, config/settings.yaml, "
                                          "config/settings.example.yaml)")
@@ -169,11 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         group, _, leaf = name.rpartition(" ")
         if group:  # `plan import`: a sub-command of its own group
             if group not in groups:
-                holder = sub.add_parser(group, help=GROUPS[group])
+                holder = sub.add_parser(group, help=GROUPS[group], epilog=example(group))
                 groups[group] = holder.add_subparsers(dest=f"{group}_command", required=True, parser_class=_Parser)
-            p = groups[group].add_parser(leaf, parents=[common], help=command.help)
+            p = groups[group].add_parser(leaf, parents=[common], help=command.help, epilog=example(name))
         else:
-            p = sub.add_parser(name, parents=[common], help=command.help)
+            p = sub.add_parser(name, parents=[common], help=command.help, epilog=example(name))
         if command.arguments is not None:
             command.arguments(p)
     return parser
@@ -225,7 +263,7 @@ class _Output:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command's exit code (the module's docstring). Output to a pipe its reader closed is dropped (see _Output)."""
+    """The command's exit code (docs/operations.md). Output to a pipe its reader closed is dropped (see _Output)."""
     stdout = sys.stdout
     if not isinstance(stdout, _Output) and hasattr(stdout, "fileno"):
         try:

@@ -73,7 +73,7 @@ class Daemon:
         return self._command(Job("run", as_of=self.clock().date()))
 
     def cutoff_pass(self) -> str | None:
-        """A pass at `work_end` of every cut-off day, weekend or holiday (docs/design.md): a period's figures are
+        """A pass at `work_end` of every cut-off day, weekend or holiday (docs/operations.md): a period's figures are
         those of the end of its cut-off day, and units type on a Saturday 14/09 too."""
         today = self.clock().date()
         if today not in self.cutoff_days():

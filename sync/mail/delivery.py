@@ -1,4 +1,4 @@
-"""Exactly-once delivery through the send ledger (state.py): one message per (kind, period, recipient).
+"""Exactly-once delivery through the send ledger (sync/state/store.py): one message per (kind, period, recipient).
 
 The ledger row is committed as 'sending' before a message leaves and as 'sent' only after the server
 (or the outbox) accepted it, so a crash or an outage is retried by the next call and nothing is ever

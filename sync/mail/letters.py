@@ -22,7 +22,7 @@ def report_subject(period_name: str) -> str:
     return f"[CCHC] Dự thảo báo cáo kết quả tuyên truyền cải cách hành chính {period_name}"
 
 
-#: What the leadership and Văn thư do with the draft (DESIGN.md §1): the job never sends the official report.
+#: What the leadership and Văn thư do with the draft (docs/design.md): the job never sends the official report.
 NEXT_STEPS = (
     "Các bước tiếp theo:\n"
     "1. Lãnh đạo Sở xem dự thảo, cho ý kiến hoặc chỉnh sửa trực tiếp trên tệp .docx đính kèm.\n"

@@ -2,7 +2,7 @@
 
 Vietnamese subjects, bodies and attachment names are encoded by `email.policy.SMTP` (RFC 2047/2231), so
 real clients show them right; header values are checked for line breaks, so nothing typed in the sheet or
-the config can inject a header. The send ledger (exactly once per recipient) lives in `state.py`.
+the config can inject a header. The send ledger (exactly once per recipient) lives in `sync/state/store.py`.
 """
 from __future__ import annotations
 

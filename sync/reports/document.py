@@ -430,7 +430,7 @@ def _paras(doc: DocxDocument, texts: Iterable[str]) -> None:
 
 def _body(doc: DocxDocument, r: Report, names: outline.Names, chart_png: bytes,
           progress_png: bytes | None = None) -> None:
-    """Sections I–V of a CCHC period report (DESIGN.md §11); the words come from sync.reports.outline."""
+    """Sections I–V of a CCHC period report (docs/reports.md); the words come from sync.reports.outline."""
     p = r.period
     _para(doc, outline.opening(r))
     _section(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", outline.direction(r, names))

@@ -1,4 +1,4 @@
-"""The words of a CCHC period report (DESIGN.md §11), as a reader outside the Sở reads them. Pure: a
+"""The words of a CCHC period report (docs/reports.md), as a reader outside the Sở reads them. Pure: a
 `content.Report` in, paragraphs out; `sync.reports.document` lays them out.
 
 I. Công tác chỉ đạo, điều hành · II. Kết quả thực hiện · III. Đánh giá chung · IV. Phương hướng, nhiệm vụ kỳ

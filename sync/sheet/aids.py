@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 WIDTHS = {1: 30.0, 2: 72.0, 3: 48.0}
 
-#: Kinds of products the Office counts (DESIGN.md §10 "Products by kind"), each with a result written so that it
+#: Kinds of products the Office counts (docs/workbook.md "Products by kind"), each with a result written so that it
 #: is counted. Plain text for the guide's examples.
 PRODUCT_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("tin, bài", "Đăng 15 tin, bài về cải cách hành chính trên Trang thông tin điện tử của Sở"),

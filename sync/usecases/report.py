@@ -43,7 +43,7 @@ class ReportRequest:
 
 @dataclass(frozen=True)
 class ReportResult:
-    figures: dict[str, Any] | None  # the JSON output (docs/design.md); None: no report owed (nothing done)
+    figures: dict[str, Any] | None  # the JSON output (docs/operations.md); None: no report owed (nothing done)
     emails_sent: int
     lines: tuple[Line, ...]
 

@@ -97,7 +97,7 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class RunResult:
-    summary: dict[str, Any]  # the JSON summary (DESIGN §5: its keys are a contract)
+    summary: dict[str, Any]  # the JSON summary (docs/operations.md: its keys are a contract)
     text: tuple[str, ...]  # the figures in a sentence, for the text output (and the daemon's log)
     error: str | None  # computed but not written (the workbook is held): said as "Lỗi: …"
     exit_code: int
