@@ -1,7 +1,7 @@
-"""The command line (docs/operations.md): `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments, call one use case of
-sync/usecases/ (which opens its own ports: no adapter is opened here), print its result (text, or --json). The
-daemon calls the same use cases without this module (sync/entry/daemon.py), so a command behaves the same from
-cron, from the daemon and by hand.
+"""The command line (docs/operations.md): `python -m sync COMMAND [--config PATH]`. Thin: parse the arguments,
+call one use case of sync/usecases/ (which opens its own ports: no adapter is opened here), print its result
+(text, or --json). The daemon calls the same use cases without this module (sync/entry/daemon.py), so a command
+behaves the same from cron, from the daemon and by hand.
 
 Exit codes: 0 done (data problems are reported in the sheet; also a run skipped by the job lock), 2 bad config,
 usage, workbook shape or state file, 3 backend, state file or mail server unreachable or busy, 4 `status`: no

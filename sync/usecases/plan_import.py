@@ -1,7 +1,7 @@
 """`plan import`: a new year's plan from its signed Word file, as a draft plan YAML.
 
 The Office types nothing twice: tasks, deadlines and units come from the annex table the leader signed
-(sync/plan_import.py reads it), the units' codes and addresses from the configured plan. The result is a
+(the package sync/plan_import/ reads it), the units' codes and addresses from the configured plan. The result is a
 draft to review (what could not be read surely is listed as "Cần xem lại"), never the configured plan itself.
 """
 from __future__ import annotations
