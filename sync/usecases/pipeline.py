@@ -61,10 +61,11 @@ Witness = Callable[[Snapshot], None]
 
 def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
              clock: Callable[[], float] = time.perf_counter, witness: Witness | None = None,
-             trend_rows: TrendsRead | None = None) -> PassResult:
+             trends: Callable[[], TrendsRead] | None = None) -> PassResult:
     """Read, compute, write; on a concurrent change or a write of unknown outcome, re-read and redo (at most
-    MAX_ATTEMPTS times). The pass's id, kept across attempts, makes its Nhật ký line appear once. `trend_rows`:
-    the dashboard's "Diễn biến" rows, read once before the pass (None: no such section)."""
+    MAX_ATTEMPTS times). The pass's id, kept across attempts, makes its Nhật ký line appear once. `trends` reads
+    the dashboard's "Diễn biến" rows (the state file's): once per pass, after its first read; every attempt's
+    computation takes the rows read (None: no such section)."""
     if opts.as_of.past and not opts.dry_run:
         raise ValueError("entries of a past date are computed, never written (use dry_run)")
     started = clock()
@@ -72,12 +73,15 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     pass_id = opts.pass_id or new_pass_id()
     outcome = Outcome(pass_id, layout.tabs["log"])  # what the attempts wrote, for a truthful exit 3
     held = None
+    trend_rows: TrendsRead | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         t0 = clock()
         snapshot = outcome.guard(backend.read)
         if witness is not None and attempt == 1:  # later reads may show this pass's own late write
             witness(snapshot)
         t1 = clock()
+        if trends is not None and attempt == 1:
+            trend_rows = trends()  # timed with the computation, as when compute read them
         computed = compute(snapshot, plan, layout, opts, backend.describe(), trend_rows)
         t2 = clock()
         carried = _log_line(computed, snapshot, layout, opts, t2 - started, pass_id, outcome, messages)

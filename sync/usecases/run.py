@@ -117,8 +117,8 @@ class _Pass:
 def run(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, request: RunRequest = RunRequest(),
         lines: Lines | None = None) -> RunResult:
     """One pass: the workbook read, computed, written and recorded. `ports` opens the plan, the workbook and the
-    state file (sync.usecases.ports.open_ports); the state file takes the pass's record before the workbook is
-    touched, so a broken one is named first and any later failure is recorded with its message."""
+    state file of the settings (sync.usecases.ports.open_ports), once the state file has taken the pass's record:
+    a broken one is named first, and any later failure is recorded with its message."""
     lines = lines or Lines()
     if request.as_of and request.as_of > now.date() and not request.dry_run:  # a typo would stop history for years
         raise UserError(f"--as-of {request.as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một "
@@ -152,22 +152,21 @@ def run(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, reques
 
 def _begin(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, request: RunRequest,
            failed: dict[str, Any]) -> tuple[Ports, int | None]:
-    """The ports opened and, unless a dry run, the pass's record taken in the state file. A broken state file stops
-    the pass (exit 2) before the workbook gains a log line, and is named before a plan or a workbook that cannot
-    be opened; such a failure is recorded with its message, as every later one."""
+    """The pass's record taken in the state file of the settings (unless a dry run), then the ports opened: a broken
+    state file stops the pass (exit 2) before anything else, and a plan or a workbook that cannot be opened is
+    recorded as the pass's failure, with its message, as every later one."""
+    from sync.state.store import State
+    state = State(settings.state)
+    row = None if request.dry_run else state.begin_pass("run", now, request.new_state)
     try:
-        opened = ports()
+        return ports(), row
     except Exception as exc:
-        from sync.state.store import State
-        state = State(settings.state)
-        row = None if request.dry_run else state.begin_pass("run", now, request.new_state)
         record_failure(state, "run", now, row, failed, exc)
         raise
-    return opened, None if request.dry_run else opened.state.begin_pass("run", now, request.new_state)
 
 
 def _pass(settings: Settings, ports: Ports, now: dt.datetime, request: RunRequest, day: dt.date) -> _Pass:
-    """The state file's checks, then the pass: its trend rows read once, the workbook read, computed, written."""
+    """The state file's checks, then the pass: the workbook read, its trend rows read once, computed, written."""
     plan, backend, state = ports.plan, ports.backend, ports.state
     dry_run = request.dry_run
     guard = guard_state(settings, state, plan, write=not dry_run, accept_new=request.new_state, checked=not dry_run)
@@ -185,7 +184,7 @@ def _pass(settings: Settings, ports: Ports, now: dt.datetime, request: RunReques
     result = run_pass(backend, plan, settings.layout, opts,
                       witness=None if dry_run else (lambda read: guard.witness(read, settings.layout,
                                                                                backend.describe())),
-                      trend_rows=trend_rows(state, settings, plan, day, save=not dry_run))
+                      trends=lambda: trend_rows(state, settings, plan, day, save=not dry_run))
     return _Pass(guard, source, opts, result)
 
 
