@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.process import best, ratio
 
@@ -33,18 +34,18 @@ def _run(*args: str, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def _floor(path: Path, repeat: int) -> dict:
+def _floor(path: Path, repeat: int) -> dict[str, Any]:
     return best("-m", "bench.case", "floor", "--file", str(path), repeat=repeat)
 
 
-def _beside(case: dict, floor: dict) -> dict:
+def _beside(case: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": case["wall_s"], "cpu_s": case["cpu_s"], "peak_mb": case["peak_mb"],
             "floor_wall_s": floor["wall_s"], "floor_cpu_s": floor["cpu_s"], "floor_peak_mb": floor["peak_mb"],
             **ratio(case, floor)}
 
 
-def local_cases(tmp: str) -> dict:
-    out: dict = {}
+def local_cases(tmp: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, rows in CASES.items():
         repeat = 1 if rows >= 10000 else 3
         _run("-m", "bench.case", "prepare", "--rows", str(rows), "--dir", tmp)
@@ -61,7 +62,7 @@ def local_cases(tmp: str) -> dict:
     return out
 
 
-def cli_cases(work: Path) -> dict:
+def cli_cases(work: Path) -> dict[str, Any]:
     """The commands as cron runs them, from process start to exit, on the real plan's 76 rows, beside the floor
     (a pass) and beside `python -c "import openpyxl"` (start-up)."""
     config = work / "settings.yaml"
@@ -82,7 +83,7 @@ def cli_cases(work: Path) -> dict:
 
 
 def main() -> None:
-    out: dict = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+    out: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         out["cases"] = local_cases(tmp)

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import gspread
 from gspread.utils import ValueInputOption
@@ -32,6 +33,7 @@ from bench.case import AS_OF, plan_for
 from sync.backends.google import BoundedHTTPClient, GoogleBackend, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.core.asof import AsOf
+from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, Tab
 from sync.entry.demo import seed
@@ -45,7 +47,7 @@ NOW = dt.datetime(2024, 9, 20, 8, 0)
 NAIVE_SAMPLE = 60
 
 
-def _prepare(base: str, key: Path, plan) -> None:
+def _prepare(base: str, key: Path, plan: Plan) -> None:
     seed(GoogleBackend(SPREADSHEET_ID, load_credentials(key), base, 120, 120), plan, AS_OF, mistakes=7)
 
 
@@ -64,27 +66,17 @@ def _token(http: BoundedHTTPClient) -> None:
     http.session.credentials.refresh(Request())
 
 
-def ours(base, key, plan, one_read: bool | None = None) -> dict:
+def ours(base: str, key: Path, plan: Plan, one_read: bool | None = None) -> dict[str, Any]:
     """A pass as `run` makes it (the plan's rows decide one read or two), or with the read forced one way
     (`one_read`), to show both at every size: requests, time, bytes read, the client's CPU time reading
     (decoding JSON and cells: what the one read costs more), and each write's body."""
     rows = len(plan.assignments())
     limit = {None: ONE_READ_MAX_ROWS, True: 10 ** 9, False: 0}[one_read]
-    b = GoogleBackend(SPREADSHEET_ID, load_credentials(key), base, 120, 120, rows_hint=rows, one_read_max_rows=limit)
+    b = TimedReads(SPREADSHEET_ID, load_credentials(key), base, 120, 120, rows_hint=rows, one_read_max_rows=limit)
     _token(b.http)
     received: list[int] = []
     b.http.session.hooks["response"].append(lambda r, *a, **k: received.append(len(r.content)))
-    read_cpu: list[float] = []
-    timed_read = b.read
-
-    def read():
-        c0 = time.process_time()
-        try:
-            return timed_read()
-        finally:
-            read_cpu.append(time.process_time() - c0)
-
-    b.read = read  # type: ignore[method-assign]
+    read_cpu = b.read_cpu
     t0 = time.perf_counter()
     result = run_pass(b, plan, Layout(), PassOptions(AsOf(AS_OF), NOW))
     return {"requests": b.api_calls, "wall_s": round(time.perf_counter() - t0, 3),
@@ -93,11 +85,26 @@ def ours(base, key, plan, one_read: bool | None = None) -> dict:
             "write_kb": [round(n / 1024, 1) for n in b.write_bytes], "cells_written": result.writes.cell_count()}
 
 
-def _snapshot_of(sh: gspread.Spreadsheet, titles: list[str], grids: dict[str, list[list]]) -> Snapshot:
+class TimedReads(GoogleBackend):
+    """The backend with the client's CPU time of each read kept (decoding JSON and cells)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.read_cpu: list[float] = []
+
+    def read(self) -> Snapshot:
+        c0 = time.process_time()
+        try:
+            return super().read()
+        finally:
+            self.read_cpu.append(time.process_time() - c0)
+
+
+def _snapshot_of(sh: gspread.Spreadsheet, titles: list[str], grids: dict[str, list[list[Cell]]]) -> Snapshot:
     return Snapshot({t: Tab(t, [list(r) for r in grids.get(t, [])]) for t in titles})
 
 
-def naive(base, key, plan) -> dict:
+def naive(base: str, key: Path, plan: Plan) -> dict[str, Any]:
     client, http = _client(base, key)
     _token(http)
     t0 = time.perf_counter()
@@ -130,7 +137,7 @@ def _plain(value: Cell) -> str | int | float:
     return value.strftime("%d/%m/%Y") if isinstance(value, (dt.date, dt.datetime)) else value
 
 
-def dataframe(base, key, plan) -> dict:
+def dataframe(base: str, key: Path, plan: Plan) -> dict[str, Any]:
     client, http = _client(base, key)
     _token(http)
     t0 = time.perf_counter()
@@ -168,7 +175,7 @@ class StandIn:
         self.proc.wait(timeout=10)
 
 
-def run(rows: int, latency: float) -> dict:
+def run(rows: int, latency: float) -> dict[str, Any]:
     plan = plan_for(rows)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,12 +13,15 @@ import datetime as dt
 import json
 import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.case import AS_OF, PLAN, plan_for, prepare
@@ -27,8 +30,8 @@ from sync.core import history
 from sync.core.asof import AsOf
 from sync.core.periods import cycle
 from sync.core.schema import Layout
-from sync.core.tables import locate
-from sync.core.workbook import Snapshot
+from sync.core.tables import Table, locate
+from sync.core.workbook import Cell, Snapshot, Tab
 from sync.sheet.sync_pass import PassOptions, unit_figures
 from sync.state.history import HistoryStore
 from sync.state.store import State
@@ -54,7 +57,7 @@ def _best(fn: Callable[[], object], repeat: int = 5) -> float:
     return min(runs)
 
 
-def overhead(rows: int, folder: Path) -> dict:
+def overhead(rows: int, folder: Path) -> dict[str, Any]:
     """A real pass over the prepared workbook, then the recorder on what that pass read."""
     plan, layout = plan_for(rows), Layout()
     path = folder / f"wb-{rows}.xlsx"
@@ -68,7 +71,7 @@ def overhead(rows: int, folder: Path) -> dict:
 
     summary = result.to_json(backend, False)
 
-    def record(edit=None) -> float:
+    def record(edit: Callable[[], None] | None = None) -> float:
         """What history adds to the end of a pass: the pass-log row with history, minus the row alone."""
         state.record_pass("run", dt.datetime(2024, 9, 20, 8), True, summary)
         t0 = time.perf_counter()
@@ -90,7 +93,7 @@ def overhead(rows: int, folder: Path) -> dict:
     rng = random.Random(1)
     rows_here = list(table.rows())
 
-    def edit():  # 1 % of the rows typed into since the last pass
+    def edit() -> None:  # 1 % of the rows typed into since the last pass
         for r in rng.sample(rows_here, max(1, len(rows_here) // 100)):
             line = snapshot.tabs[table.tab.name].rows[r - 1]
             line.extend([None] * (note - len(line)))
@@ -111,12 +114,12 @@ RESULT_TEXTS = ["Đăng {n} tin, bài tuyên truyền CCHC trên Trang thông ti
                 "Hướng dẫn {n} lượt người dân, doanh nghiệp nộp hồ sơ trực tuyến mức độ toàn trình"]
 
 
-def _type(rng: random.Random, tab, table, day: dt.date, units_busy: bool) -> None:
+def _type(rng: random.Random, tab: Tab, table: Table, day: dt.date, units_busy: bool) -> None:
     """One unit types into one row, as units do: a status, the quarter's result, evidence, a date, a note."""
     r = rng.choice(list(table.rows()))
     line = tab.rows[r - 1]
 
-    def put(key, value):
+    def put(key: str, value: Cell) -> None:
         col = table.columns[key]
         while len(line) < col:
             line.append(None)
@@ -154,17 +157,38 @@ def _office(rng: random.Random, snapshot: Snapshot, layout: Layout, day: dt.date
                                     None])
 
 
-def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
+@dataclass
+class Year:
+    """A year of passes recorded in a state file, and what the simulation took."""
+
+    path: Path
+    state: State
+    store: HistoryStore
+    figures: Any
+    passes: int
+    cells: int
+    simulate_s: float
+
+
+def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict[str, Any]:
     """Hourly passes through 2024 (working hours of working days, or every hour), units typing between them.
 
     Units type at random hours, more in the two weeks before each quarter's cut-off; in the first working
     hour after each cut-off the Office moves two tasks' deadlines in the plan tab. Every pass is logged in
     the state file as a real one is (the pass row with its summary) and records history, the plan tab's
     deadlines with it."""
-    plan, layout = plan_for(76), Layout()
     path = folder / "wb-76.xlsx"
     if not path.exists():
         prepare(76, path)
+    state_path = folder / f"year-{'24h' if around_the_clock else 'work'}.sqlite"
+    simulated = _simulate(path, state_path, around_the_clock, seed)
+    config = folder / "year.yaml"
+    config.write_text(f"local: {{path: {path}}}\nstate: {state_path}\nplan: {PLAN}\n", encoding="utf-8")
+    return {**_state_figures(simulated), **_trend_figures(simulated, config), **_cli_figures(config)}
+
+
+def _simulate(path: Path, state_path: Path, around_the_clock: bool, seed: int) -> Year:
+    plan, layout = plan_for(76), Layout()
     backend = LocalBackend(path)
     first = run_pass(backend, plan, layout, PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 8)))
     summary = {**first.to_json(backend, False), "emails_sent": 0, "written": True}  # as `run` records it
@@ -172,7 +196,6 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     snapshot = _read(first)
     table = history.tracking_table(snapshot, layout, "bench")
     tab = snapshot.tabs[table.tab.name]
-    state_path = folder / f"year-{'24h' if around_the_clock else 'work'}.sqlite"
     state_path.unlink(missing_ok=True)
     state = State(state_path)
     store = HistoryStore(state)
@@ -197,33 +220,32 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
         cells += store.record(pass_id, clock.date(), history.snapshot_rows(snapshot, plan, layout), figures=figures,
                               plan=history.plan_values(snapshot, layout))
         passes += 1
-    simulate_s = time.perf_counter() - t0
-    with state.connect() as db:
+    return Year(state_path, state, store, figures, passes, cells, time.perf_counter() - t0)
+
+
+def _state_figures(year: Year) -> dict[str, Any]:
+    with year.state.connect() as db:
         history_rows = db.execute("SELECT COUNT(*) FROM history").fetchone()[0]
         plan_rows = db.execute("SELECT COUNT(*) FROM history_plan").fetchone()[0]
         summary_bytes = db.execute("SELECT AVG(LENGTH(summary)) FROM passes").fetchone()[0]
         tables = {name: size for name, size in db.execute(
             "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")} if _has_dbstat(db) else {}
-    at_s = _best(lambda: store.rows_at(dt.date(2024, 9, 14)), 3)
-    plan_at_s = _best(lambda: store.plan_at(dt.date(2024, 9, 14)), 3)
-    config = folder / "year.yaml"
-    config.write_text(f"local: {{path: {path}}}\nstate: {state_path}\nplan: {PLAN}\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cli = []
-    for day in ("2024-03-14", "2024-09-14", "2024-12-31"):
-        t1 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sync", "history", "--at", day, "--json", "--config", str(config)],
-                       env=env, check=True, capture_output=True)
-        cli.append(time.perf_counter() - t1)
-    baseline = []  # the same process start to exit for `status`, which reads the state file and little else
-    for _ in range(3):
-        t1 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sync", "status", "--config", str(config)], env=env,
-                       capture_output=True)
-        baseline.append(time.perf_counter() - t1)
+    return {"passes": year.passes, "cell_records": year.cells, "history_rows": history_rows,
+            "history_plan_rows": plan_rows, "state_mb": round(year.path.stat().st_size / 1e6, 3),
+            "simulate_s": round(year.simulate_s, 1), "summary_bytes_per_pass": round(summary_bytes or 0, 1),
+            "state_kb_by_table": {k: round(v / 1e3, 1) for k, v in tables.items()},
+            "rows_at_s": round(_best(lambda: year.store.rows_at(dt.date(2024, 9, 14)), 3), 4),
+            "plan_at_s": round(_best(lambda: year.store.plan_at(dt.date(2024, 9, 14)), 3), 4)}
+
+
+def _trend_figures(year: Year, config: Path) -> dict[str, Any]:
+    """The trends from scratch (pandas) and from the kept rows, in process and in a writing pass (`run` dated the
+    year's last pass: the first computes the trends with pandas, none kept; the next ones use the kept rows)."""
+    store, state = year.store, year.state
     cutoffs = [(p.label, p.cutoff()) for p in cycle(2024)]
-    units = list(figures)
+    units = list(year.figures)
     end = store.last_date() or dt.date(2024, 12, 31)  # the last pass (the clock may have reached 1 January)
+
     def from_scratch() -> object:  # no kept rows: the trends computed with pandas
         _drop_cache(state)
         return store.trend_rows(end, units, 2024, cutoffs, False)
@@ -237,23 +259,30 @@ def year(folder: Path, around_the_clock: bool, seed: int = 7) -> dict:
     for _ in range(3):
         if not cli_pass:
             _drop_cache(state)
-        t1 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sync", "run", "--as-of", end.isoformat(), "--config", str(config)],
-                       env=env, check=True, capture_output=True)
-        cli_pass.append(time.perf_counter() - t1)
-    return {"passes": passes, "cell_records": cells, "history_rows": history_rows, "history_plan_rows": plan_rows,
-            "state_mb": round(state_path.stat().st_size / 1e6, 3), "simulate_s": round(simulate_s, 1),
-            "summary_bytes_per_pass": round(summary_bytes or 0, 1),
-            "state_kb_by_table": {k: round(v / 1e3, 1) for k, v in tables.items()},
-            "trends_rows_pandas_s": round(trends_full_s, 4), "trends_rows_kept_s": round(trends_kept_s, 4),
+        cli_pass.append(_cli("run", "--as-of", end.isoformat(), "--config", str(config)))
+    return {"trends_rows_pandas_s": round(trends_full_s, 4), "trends_rows_kept_s": round(trends_kept_s, 4),
             "cli_run_pass_year_history_s": {"first_with_pandas": round(cli_pass[0], 3),
-                                            "usual": round(statistics.median(cli_pass[1:]), 3)},
-            "rows_at_s": round(at_s, 4), "plan_at_s": round(plan_at_s, 4),
-            "cli_history_at_s": {"median": round(statistics.median(cli), 3), "max": round(max(cli), 3)},
+                                            "usual": round(statistics.median(cli_pass[1:]), 3)}}
+
+
+def _cli_figures(config: Path) -> dict[str, Any]:
+    """`history --at` over the year, beside `status` (which reads the state file and little else)."""
+    cli = [_cli("history", "--at", day, "--json", "--config", str(config))
+           for day in ("2024-03-14", "2024-09-14", "2024-12-31")]
+    baseline = [_cli("status", "--config", str(config), check=False) for _ in range(3)]
+    return {"cli_history_at_s": {"median": round(statistics.median(cli), 3), "max": round(max(cli), 3)},
             "cli_status_s_same_machine": round(statistics.median(baseline), 3)}
 
 
-def _has_dbstat(db) -> bool:
+def _cli(*args: str, check: bool = True) -> float:
+    """`python -m sync ARGS`, start to exit: seconds."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "sync", *args], env=env, check=check, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def _has_dbstat(db: sqlite3.Connection) -> bool:
     try:
         db.execute("SELECT 1 FROM dbstat LIMIT 1")
     except Exception:

@@ -11,11 +11,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(*args: str, cwd: Path | None = None) -> dict:
+def measure(*args: str, cwd: Path | None = None) -> dict[str, Any]:
     """`python ARGS` in its own process: {"wall_s", "cpu_s", "peak_mb", "stdout"}."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -32,12 +33,12 @@ def measure(*args: str, cwd: Path | None = None) -> dict:
                 "peak_mb": round(usage.ru_maxrss / 1024, 1), "stdout": out.read()}
 
 
-def best(*args: str, repeat: int = 3, cwd: Path | None = None) -> dict:
+def best(*args: str, repeat: int = 3, cwd: Path | None = None) -> dict[str, Any]:
     """The fastest of `repeat` runs (the others were slowed by something else on the machine)."""
     return min((measure(*args, cwd=cwd) for _ in range(repeat)), key=lambda m: m["cpu_s"])
 
 
-def ratio(case: dict, floor: dict) -> dict:
+def ratio(case: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     """The case beside the floor: how many times its wall time, its CPU time (what a busy machine moves least)
     and its peak memory."""
     return {"time_x": round(case["wall_s"] / floor["wall_s"], 2), "cpu_x": round(case["cpu_s"] / floor["cpu_s"], 2),

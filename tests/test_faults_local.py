@@ -181,14 +181,15 @@ def test_a_workbook_that_keeps_changing_is_left_alone(typed, monkeypatch):
 # --- the workbook read() loaded is the one write() changes: one load per pass, never a lost save ---------------
 
 def _count_loads(monkeypatch) -> list[Path]:
+    from sync.backends import xlsx_read
     loads: list[Path] = []
-    real = openpyxl.load_workbook
+    real = xlsx_read.load  # the one way the local backend loads the workbook (the dashboard shortened or not)
 
     def counting(path, *args, **kwargs):
         loads.append(Path(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr("sync.backends.local.openpyxl.load_workbook", counting)  # (openpyxl's own attribute)
+    monkeypatch.setattr(xlsx_read, "load", counting)
     return loads
 
 

@@ -25,7 +25,7 @@ from sync.backends.google_credentials import authorized_session, confined_sessio
 from sync.backends.memory import MemoryBackend
 from sync.core.asof import AsOf
 from sync.core.deadlines import EXCEL_EPOCH
-from sync.core.errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteUnknown
+from sync.core.errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteGaveUp, WriteUnknown
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import Chart, Snapshot, Styled, Tab, WriteSet
 from sync.entry.demo import seed
@@ -454,9 +454,9 @@ def test_a_server_error_on_the_write_waits_once_then_leaves_it_to_the_pass():
 
 def test_a_server_error_on_the_write_past_the_budget_is_exit_3_outcome_unknown():
     b, snap, changes, script, clock = _ready(answer(payload=KEYS), answer(500), budget=0.5)
-    with pytest.raises(Unreachable) as err:
+    with pytest.raises(WriteGaveUp) as err:
         b.write(snap, changes)
-    assert err.value.exit_code == 3 and err.value.write_unknown
+    assert err.value.exit_code == 3 and isinstance(err.value, Unreachable) and err.value.server_error
     assert "trả lỗi máy chủ khi ghi" in str(err.value) and "không rõ lần ghi này đã được áp dụng hay chưa" in str(
         err.value)
     assert clock.waits == []

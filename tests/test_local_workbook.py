@@ -14,7 +14,7 @@ from sync.core.asof import AsOf
 from sync.core.errors import StaleSnapshot
 from sync.core.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
-from .conftest import AS_OF
+from .conftest import AS_OF, PLAN_PATH
 from .strategies import CELL, UNIT_COLS, examples
 from .workbooks import cell_grid, col, edit, header, labelled, values
 
@@ -337,3 +337,75 @@ def test_a_stray_cell_at_the_last_row_of_the_sheet_is_named_not_read_a_million_r
     assert inited.workbook.stat().st_size < size + 200_000  # no million empty rows written back
     log = list(openpyxl.load_workbook(inited.workbook)[LOG].iter_rows(min_row=2, max_row=3, values_only=True))
     assert log[0][1] == AS_OF.strftime("%d/%m/%Y")  # the pass's line right below the header, not below row 1M
+
+
+def _whole(path):
+    """Every tab as a full load shows it: values, merged ranges, protection."""
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: ([[c.value for c in row] for row in ws.iter_rows()], sorted(map(str, ws.merged_cells.ranges)),
+                       ws.protection.sheet) for ws in wb.worksheets}
+
+
+def test_a_pass_reads_the_dashboard_it_replaces_only_as_far_as_it_looks(inited):
+    """The dashboard is replaced by every pass: read shortened (no merged ranges, the first rows), and the file a
+    pass saves is the one a backend reading everything saves."""
+    from sync.backends.xlsx_read import SKIM_ROWS
+    from sync.core.plan import load_plan
+    from sync.core.schema import Layout
+    from sync.usecases.pipeline import PassOptions, run_pass
+    inited.run_json()  # a dashboard with merged ranges
+    assert len(_whole(inited.workbook)[DASH][1]) > 3
+    skimming = LocalBackend(inited.workbook, replaced=("tổng HỢP",))  # found as tab names are: folded
+    read, whole = skimming.read(), LocalBackend(inited.workbook).read()
+    def first(tab):  # the values of its first rows, trailing empty cells aside (the shortened tab is narrower)
+        return [[v for i, v in enumerate(r) if any(x is not None for x in r[i:])] for r in tab.rows[:SKIM_ROWS]]
+
+    assert first(read.tabs[DASH]) == first(whole.tabs[DASH])  # what refuse_overwrite reads
+    assert len(read.tabs[DASH].rows) < len(whole.tabs[DASH].rows) / 2 and read.tabs[DASH].merged == []
+    assert read.tabs[TRACK] == whole.tabs[TRACK]
+    copy = inited.workbook.with_name("whole.xlsx")
+    shutil.copyfile(inited.workbook, copy)
+    plan = load_plan(PLAN_PATH)
+    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 9))
+    run_pass(skimming, plan, Layout(), opts)
+    run_pass(LocalBackend(copy), plan, Layout(), opts)
+    mine, theirs = _whole(inited.workbook), _whole(copy)
+    assert len(mine.pop(LOG)[0]) == len(theirs.pop(LOG)[0])  # a log line each (its pass id and duration differ)
+    assert mine == theirs
+
+
+def test_a_write_that_does_not_replace_the_shortened_tab_keeps_it_whole(inited):
+    """`init` (or any write leaving the dashboard alone) after a shortened read: the whole file is loaded again."""
+    from sync.core.workbook import WriteSet
+    inited.run_json()
+    before = _whole(inited.workbook)
+    backend = LocalBackend(inited.workbook, replaced=(DASH,))
+    snapshot = backend.read()
+    backend.write(snapshot, WriteSet(cells={LOG: {(1, 20): "x"}}))
+    after = _whole(inited.workbook)
+    assert after[DASH] == before[DASH] and after[TRACK] == before[TRACK]
+
+
+def test_shortened_keeps_the_first_rows_and_the_protection():
+    from sync.backends.xlsx_read import shortened
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 30))
+    xml = (f'<worksheet xmlns="x"><dimension ref="A1:A29"/><sheetData>{rows}</sheetData>'
+           '<sheetProtection sheet="1"/><mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells>'
+           '<drawing r:id="rId1"/></worksheet>').encode()
+    short = shortened(xml, 3)
+    assert short.count(b"<row ") == 3 and b'<row r="4"' not in short
+    assert short.endswith(b'</sheetData><sheetProtection sheet="1"/></worksheet>') and b"mergeCell" not in short
+    assert shortened(xml, 100).count(b"<row ") == 29
+    odd = xml.replace(b"sheetData", b"x:sheetData")  # laid out as another program does: parsed whole
+    assert shortened(odd, 3) == odd
+
+
+def test_a_read_only_backend_lets_the_workbook_go_and_never_writes(inited):
+    from sync.core.workbook import WriteSet
+    backend = LocalBackend(inited.workbook, read_only=True)
+    snapshot = backend.read()
+    assert backend._wb is None and TRACK in snapshot.tabs
+    before = inited.workbook.read_bytes()
+    with pytest.raises(RuntimeError, match="read-only"):
+        backend.write(snapshot, WriteSet(cells={LOG: {(1, 20): "x"}}))
+    assert inited.workbook.read_bytes() == before

@@ -55,9 +55,11 @@ def load_credentials(path: Path) -> service_account.Credentials:
     if missing:
         raise UserError(f"{where} thiếu trường {', '.join(missing)}. Tải lại khóa JSON đầy đủ.")
     try:
-        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        credentials: service_account.Credentials = service_account.Credentials.from_service_account_info(
+            info, scopes=SCOPES)
     except (ValueError, TypeError) as exc:
         raise UserError(f"{where}: 'private_key' không đọc được ({exc}). Tải lại khóa JSON.") from None
+    return credentials
 
 
 def warn_if_shared(path: Path, stream: TextIO | None = None) -> bool:

@@ -34,7 +34,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from sync.backends import google_credentials
 from sync.backends.google_requests import body_bytes
 from sync.core.budget import Deadline
-from sync.core.errors import SyncError, Unreachable, UserError
+from sync.core.errors import SyncError, Unreachable, UserError, WriteGaveUp
 
 GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheets.googleapis.com
 #: The longest backoff between two tries, before jitter.
@@ -130,10 +130,8 @@ class BoundedHTTPClient(HTTPClient):
         self.write_failures += 1
         wait = backoff(self.write_failures)
         if not self.deadline.allows(wait):
-            err = Unreachable(f"Google Sheets trả lỗi máy chủ khi ghi ({exc}) và hết thời gian thử lại "
-                              f"({self._budget()}); không rõ lần ghi này đã được áp dụng hay chưa.")
-            err.write_unknown = True  # type: ignore[attr-defined]  # read by sync.core.passlog
-            raise err from None
+            raise WriteGaveUp(f"Google Sheets trả lỗi máy chủ khi ghi ({exc}) và hết thời gian thử lại "
+                              f"({self._budget()}); không rõ lần ghi này đã được áp dụng hay chưa.") from None
         self.deadline.sleep(wait)
 
     def _once(self, method: str, url: str, writes: bool, **kwargs: Any) -> requests.Response:

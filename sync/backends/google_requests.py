@@ -99,25 +99,33 @@ class _Builder:
             t: [s["properties"]["gridProperties"].get("rowCount", 1000),
                 s["properties"]["gridProperties"].get("columnCount", 26)] for t, s in meta.items()}
         self.grown: dict[str, list[int]] = {}
-        self.out: list[Json] = []
+        self.out: list[Json] = []  # new tabs: before the grid growth and the body
+        self.body: list[Json] = []
 
     def build(self, changes: WriteSet) -> list[Json]:
-        body: list[Json] = []
-        for name in changes.new_tabs:
-            if name not in self.ids:
-                self._add_sheet(name)
-        for tab, cells in changes.cells.items():
-            body += self._cell_runs(tab, {p: _entered(v) for p, v in cells.items()}, "userEnteredValue")
-            body += self._date_formats(tab, cells)
-        for tab, notes in changes.notes.items():
-            body += self._cell_runs(tab, {p: {"note": t} if t else {} for p, t in notes.items()}, "note")
-        for tab, styled in changes.replace.items():
-            body += self._replace(tab, styled)
-        for tab, rows in changes.append.items():
-            body += self._append(tab, rows)
-        for fmt in changes.formats:
-            body += self._format(fmt)
-        return self.out + self._resizes() + body
+        changes.apply_to(self)
+        return self.out + self._resizes() + self.body
+
+    # --- the WriteSet's parts (sync.core.workbook.WriteTarget), in the order every backend applies them ---
+    def add_tab(self, name: str) -> None:
+        if name not in self.ids:
+            self._add_sheet(name)
+
+    def set_cells(self, tab: str, cells: dict[tuple[int, int], Cell]) -> None:
+        self.body += self._cell_runs(tab, {p: _entered(v) for p, v in cells.items()}, "userEnteredValue")
+        self.body += self._date_formats(tab, cells)
+
+    def set_notes(self, tab: str, notes: dict[tuple[int, int], str | None]) -> None:
+        self.body += self._cell_runs(tab, {p: {"note": t} if t else {} for p, t in notes.items()}, "note")
+
+    def replace_tab(self, tab: str, styled: Styled) -> None:
+        self.body += self._replace(tab, styled)
+
+    def append_rows(self, tab: str, rows: list[list[Cell]]) -> None:
+        self.body += self._append(tab, rows)
+
+    def apply_format(self, fmt: TabFormat) -> None:
+        self.body += self._format(fmt)
 
     # --- sheets and grid size ---
     def _add_sheet(self, name: str) -> None:

@@ -9,45 +9,45 @@ has the workbook open (owner_files.py), nothing is written: WorkbookHeld, exit 3
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import openpyxl
 from filelock import FileLock, Timeout
-from openpyxl.comments import Comment
-from openpyxl.formatting.formatting import ConditionalFormattingList
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from sync.backends import owner_files, xlsx_file
-from sync.backends.local_inputs import apply_inputs
-from sync.backends.local_render import fit_heights, fit_rows, render_styled
+from sync.backends import owner_files, xlsx_file, xlsx_read
 from sync.backends.xlsx_file import fingerprint
+from sync.backends.xlsx_read import EMPTY_GAP, read_sheet
+from sync.backends.xlsx_write import DATE_FORMAT, apply_changes, apply_format, put
 from sync.core.errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
-from sync.core.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
-from sync.core.tables import append_row
-from sync.core.workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+from sync.core.text import fold
+from sync.core.workbook import Snapshot, WriteSet
+
+__all__ = ["DATE_FORMAT", "EMPTY_GAP", "LocalBackend", "apply_changes", "apply_format", "put"]
 
 LOCK_TIMEOUT_S = 60
-DATE_FORMAT = "DD/MM/YYYY"
-HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
 
 
 class LocalBackend:
     name = "local"
 
-    def __init__(self, path: Path | str, owner_file_max_age_hours: float = 12):
+    def __init__(self, path: Path | str, owner_file_max_age_hours: float = 12, replaced: Collection[str] = (),
+                 read_only: bool = False):
+        """`replaced`: the tabs every pass replaces whole (the dashboard), read no further than a pass looks
+        (sync.backends.xlsx_read); `read_only`: for commands that never write (the workbook is let go as soon as
+        it is read, and a write is a bug)."""
         # a link to the workbook: the file it points to is read, locked and replaced, never the link itself
         # (a replaced link would leave the units typing into a file the job no longer sees)
         self.path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
         self.owner_file_max_age_hours = owner_file_max_age_hours
         self.api_calls = 0
         self.notes: list[str] = []  # said to the user after the command (stale owner files, leftovers removed)
+        self.replaced = tuple(replaced)
+        self.read_only = read_only
         self._wb: openpyxl.Workbook | None = None
         self._token: xlsx_file.Fingerprint | None = None
+        self._skimmed: frozenset[str] = frozenset()  # the tabs of `_wb` read shortened
 
     def describe(self) -> str:
         return f"tệp '{self.path}'"
@@ -69,15 +69,17 @@ class LocalBackend:
         if not self.path.exists():
             raise UserError(f"Không tìm thấy {self.describe()} (khóa cấu hình 'local.path'). "
                             "Chạy 'python -m sync init' để tạo bảng tính từ kế hoạch.")
-        self._wb, self._token = self._load()
-        tabs = {ws.title: _read_sheet(ws, self.notes) for ws in self._wb.worksheets}
+        wb, self._token, self._skimmed = self._load(self.replaced)
+        tabs = {ws.title: read_sheet(ws, self.notes) for ws in wb.worksheets}
+        self._wb = None if self.read_only else wb  # kept for the write, which then need not load it again
         return Snapshot(tabs, token=self._token)
 
-    def _load(self) -> tuple[openpyxl.Workbook, xlsx_file.Fingerprint]:
+    def _load(self, skim: Collection[str] = ()) -> tuple[openpyxl.Workbook, xlsx_file.Fingerprint, frozenset[str]]:
+        """The workbook, its fingerprint, and the tabs read shortened (of `skim`: tabs the write will replace)."""
         xlsx_file.check_readable(self.path)
         token = fingerprint(self.path)
         try:
-            wb = openpyxl.load_workbook(self.path)
+            wb, skimmed = xlsx_read.load(self.path, skim)
         except MemoryError:
             raise
         except Exception as exc:
@@ -89,39 +91,51 @@ class LocalBackend:
             raise UserError(f"Không mở được {xlsx_file.where(self.path)} như một tệp .xlsx ({type(exc).__name__}: "
                             f"{exc}). Mở bằng Excel và lưu lại dưới dạng 'Excel Workbook (*.xlsx)', hoặc dùng bản "
                             "sao lưu gần nhất.") from None
-        return wb, token
+        return wb, token, skimmed
 
     # --- write --------------------------------------------------------------------------------------
     def write(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        if self.read_only:
+            raise RuntimeError(f"{self.describe()} was opened read-only: this command must not write")
         changes.check_unit_cells()
         xlsx_file.check_writable(self.path)  # before the lock file, which a read-only folder refuses too
         try:
             with self.lock:
-                locked_at = time.time()
-                self._refuse_if_held()
-                for left in xlsx_file.remove_leftovers(self.path, locked_at):
-                    self.notes.append(f"Đã xóa tệp tạm '{left.name}' do một lượt chạy bị ngắt trước đó để lại.")
-                self._remove_old_lock()
-                if self.path.exists():
-                    if fingerprint(self.path) != snapshot.token:
-                        raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác")
-                    if snapshot.token != self._token or self._wb is None:
-                        self._wb, self._token = self._load()
-                    wb = self._wb
-                elif snapshot.token is None:
-                    wb = openpyxl.Workbook()
-                    wb.remove(wb.worksheets[0])
-                else:
-                    raise StaleSnapshot(f"{self.describe()} vừa bị xóa hoặc đổi tên")
-                apply_changes(wb, changes)
-                self._wb, self._token = None, None  # changed in memory: good again only once it is on disk
-                self._token = self._save_atomically(wb, snapshot.token)
-                self.api_calls += 1  # the workbook is released (None above): history is recorded without it
+                self._write_locked(snapshot, changes)
         except Timeout:
             raise Unreachable(f"{self.describe()} đang bị khóa bởi một lượt chạy khác quá {LOCK_TIMEOUT_S} giây "
                               f"(tệp khóa '{self.lock_path}').") from None
         except OSError as exc:  # the lock file itself (a folder that became read-only, a full disk)
             raise xlsx_file.os_error(exc, self.path) from None
+
+    def _write_locked(self, snapshot: Snapshot, changes: WriteSet) -> None:
+        locked_at = time.time()
+        self._refuse_if_held()
+        for left in xlsx_file.remove_leftovers(self.path, locked_at):
+            self.notes.append(f"Đã xóa tệp tạm '{left.name}' do một lượt chạy bị ngắt trước đó để lại.")
+        self._remove_old_lock()
+        wb = self._workbook_for(snapshot, changes)
+        apply_changes(wb, changes)
+        self._wb, self._token = None, None  # changed in memory: good again only once it is on disk
+        self._token = self._save_atomically(wb, snapshot.token)
+        self.api_calls += 1  # the workbook is released (None above): history is recorded without it
+
+    def _workbook_for(self, snapshot: Snapshot, changes: WriteSet) -> openpyxl.Workbook:
+        """The workbook `changes` apply to: the one read, unless the file moved since (StaleSnapshot) or a tab
+        read shortened is not replaced by `changes` (then the whole file is loaded again: nothing of it is lost)."""
+        if self.path.exists():
+            if fingerprint(self.path) != snapshot.token:
+                raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác")
+            replaced = {fold(name) for name in changes.replace}
+            if (snapshot.token != self._token or self._wb is None
+                    or any(fold(title) not in replaced for title in self._skimmed)):
+                self._wb, self._token, self._skimmed = self._load(changes.replace)
+            return self._wb
+        if snapshot.token is None:
+            wb = openpyxl.Workbook()
+            wb.remove(wb.worksheets[0])
+            return wb
+        raise StaleSnapshot(f"{self.describe()} vừa bị xóa hoặc đổi tên")
 
     def _remove_old_lock(self) -> None:
         """Versions before the hidden lock left a visible, empty `<name>.lock` in the units' folder."""
@@ -132,7 +146,7 @@ class LocalBackend:
         except OSError:
             pass  # not ours to insist on
 
-    def _save_atomically(self, wb: openpyxl.Workbook, token) -> xlsx_file.Fingerprint:
+    def _save_atomically(self, wb: openpyxl.Workbook, token: object) -> xlsx_file.Fingerprint:
         def last_checks(tmp: Path) -> None:
             """After the new file is whole on disk, immediately before it replaces the old one."""
             self._temp_written(tmp)
@@ -170,159 +184,3 @@ class LocalBackend:
     def empty_snapshot(self) -> Snapshot:
         """For `init` on a workbook that does not exist yet."""
         return Snapshot({}, token=None)
-
-
-#: Empty rows in a row after which a tab is read no further: a stray keystroke at row 1,048,576 must not
-#: make the job read (and openpyxl create, and save back) a million empty rows.
-EMPTY_GAP = 2000
-
-
-def _read_sheet(ws, said: list[str] | None = None) -> Tab:
-    rows: list[list[Cell]] = []
-    notes = {}
-    text_cells: set[tuple[int, int]] = set()
-    empty = 0
-    for r, row in enumerate(ws.iter_rows(), start=1):
-        values = []
-        noted = False
-        for c, cell in enumerate(row, start=1):
-            values.append(cell.value)
-            if cell.data_type == "s" and cell.has_style and cell.quotePrefix:
-                text_cells.add((r, c))
-            if cell.comment is not None:
-                notes[(r, c)] = cell.comment.text
-                noted = True
-        rows.append(values)
-        empty = empty + 1 if not noted and all(v is None for v in values) else 0
-        if empty >= EMPTY_GAP:
-            del rows[len(rows) - empty:]
-            if said is not None:
-                said.append(f"Tab '{ws.title}' có ô đã dùng ở tận dòng {ws.max_row} (cách phần có dữ liệu hơn "
-                            f"{EMPTY_GAP} dòng trống); chương trình không đọc phần đó. Xóa các ô ở xa đó (Ctrl+End "
-                            "để tìm) rồi lưu lại.")
-            break
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-    return Tab(ws.title, rows, notes, merged, text_cells)
-
-
-def put(ws, row: int, col: int, value: Cell) -> None:
-    """Write a value RAW: text that starts with '=' stays text, dates get a Vietnamese date format."""
-    cell = ws.cell(row=row, column=col)
-    cell.value = None if value == "" else value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    elif isinstance(value, (dt.date, dt.datetime)):
-        cell.number_format = DATE_FORMAT
-
-
-def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
-    for name in changes.new_tabs:
-        if name not in wb.sheetnames:
-            wb.create_sheet(name)
-    for name, cells in changes.cells.items():
-        ws = wb[name]
-        for (r, c), value in cells.items():
-            put(ws, r, c, value)
-        fit_rows(ws, cells)
-    for name, notes in changes.notes.items():
-        ws = wb[name]
-        for (r, c), text in notes.items():
-            cell = ws.cell(row=r, column=c)
-            if text is None:
-                cell.comment = None
-            else:
-                comment = Comment(text, JOB_AUTHOR)
-                comment.width, comment.height = 320, 40 + 16 * (len(text) // 45 + text.count("\n"))
-                cell.comment = comment
-    for name, styled in changes.replace.items():
-        _replace_sheet(wb, name, styled)
-    for name, rows in changes.append.items():
-        ws = wb[name]
-        start = append_row(_values(ws))
-        for offset, values in enumerate(rows):
-            for c, value in enumerate(values, start=1):
-                put(ws, start + offset, c, value)
-    for fmt in changes.formats:
-        apply_format(wb[fmt.tab], fmt)
-
-
-def _values(ws) -> Tab:
-    """The sheet's values and merged ranges: enough to find where appended rows go. Read as a pass reads it
-    (_read_sheet: a stray cell far below the data is not walked to, and a line goes below the real last one)."""
-    return _read_sheet(ws)
-
-
-def _used_rows(ws) -> int:
-    """The last row of the tab's data, as a pass reads it (not `ws.max_row`, which a stray far cell sets)."""
-    return len(_read_sheet(ws).rows)
-
-
-def _replace_sheet(wb: openpyxl.Workbook, name: str, styled: Styled) -> None:
-    old = wb[name]
-    index, protection = wb.index(old), old.protection
-    wb.remove(old)
-    ws = wb.create_sheet(name, index)
-    ws.protection = protection
-    render_styled(ws, styled, put)
-    _print_landscape(ws)
-
-
-def _print_landscape(ws) -> None:
-    """A4 landscape, all columns on one page width: how the Office prints a tab."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-
-
-def _our_rule(rule) -> bool:
-    return any(f'SEARCH("{text}"' in f for f in (rule.formula or []) for text, _ in FLAG_COLOURS)
-
-
-def apply_format(ws, fmt: TabFormat) -> None:
-    ws.freeze_panes = f"A{fmt.frozen_rows + 1}" if fmt.frozen_rows else None
-    for c, width in fmt.widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = width
-    width = ws.max_column  # a scan of every cell: read once, never per row (that made `init` quadratic)
-    for c in range(1, width + 1):
-        head = ws.cell(row=fmt.header_row, column=c)
-        if head.value not in (None, ""):
-            head.font, head.fill = Font(bold=True), HEADER_FILL
-            head.alignment = Alignment(wrap_text=True, vertical="center")
-    wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
-    last = _used_rows(ws)
-    for r in range(fmt.header_row + 1, last + 1):
-        for c in range(1, width + 1):
-            ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
-    fit_heights(ws, range(fmt.header_row + 1, last + 1))
-    _print_landscape(ws)
-    ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
-    for dd in fmt.dropdowns:
-        formula = '"' + ",".join(dd.values) + '"'
-        ws.data_validations.dataValidation = [v for v in ws.data_validations.dataValidation
-                                              if v.formula1 != formula]
-        rule = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
-                              errorTitle="Tình trạng không hợp lệ",
-                              error="Chọn một giá trị trong danh sách: " + ", ".join(dd.values))
-        col = get_column_letter(dd.column)
-        rule.add(f"{col}{dd.first_row}:{col}{dd.last_row}")
-        ws.add_data_validation(rule)
-    apply_inputs(ws, fmt)
-    if fmt.row_colours:
-        kept = ConditionalFormattingList()
-        for cf in ws.conditional_formatting:
-            for rule in cf.rules:
-                if not _our_rule(rule):
-                    kept.add(str(cf.sqref), rule)
-        ws.conditional_formatting = kept
-        flag_col = get_column_letter(fmt.colour_column)
-        area = f"A{fmt.header_row + 1}:{get_column_letter(fmt.colour_last_col)}{fmt.colour_last_row}"
-        for text, rgb in fmt.row_colours:
-            ws.conditional_formatting.add(area, FormulaRule(
-                formula=[f'ISNUMBER(SEARCH("{text}",${flag_col}{fmt.header_row + 1}))'],
-                fill=PatternFill(bgColor=rgb, fill_type="solid"), stopIfTrue=True))
-    if fmt.protect_tab:
-        ws.protection.sheet = True
-        for c in fmt.editable_columns:
-            for r in range(fmt.header_row + 1, last + 1):
-                ws.cell(row=r, column=c).protection = Protection(locked=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sync.core.workbook import InputRule, TabFormat
 
@@ -16,7 +17,7 @@ MARK = "Kiểm tra nhập liệu"
 TITLE_MAX, PROMPT_MAX, ERROR_MAX = 32, 255, 225
 
 
-def apply_inputs(ws, fmt: TabFormat) -> None:
+def apply_inputs(ws: Worksheet, fmt: TabFormat) -> None:
     ws.data_validations.dataValidation = [v for v in ws.data_validations.dataValidation if v.errorTitle != MARK]
     for rule in fmt.inputs:
         validation = _validation(rule)

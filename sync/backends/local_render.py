@@ -11,7 +11,7 @@ time to read the workbook, on every pass.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from copy import copy
 from typing import Any
 
@@ -20,8 +20,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
+from openpyxl.worksheet.worksheet import Worksheet
 
-from sync.core.workbook import Chart, Styled
+from sync.core.workbook import Cell, Chart, Styled
 from sync.sheet.grid import row_height, wrapped_lines
 
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
@@ -31,19 +32,19 @@ GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 PX_PER_CM = 37.8
 
 
-def render_styled(ws, styled: Styled, put) -> None:
+def render_styled(ws: Worksheet, styled: Styled, put: Callable[[Worksheet, int, int, Cell], None]) -> None:
     """Write `styled` into the empty sheet `ws`; `put` writes one value the backend's way (RAW, dates)."""
     boxed = _boxed_rows(styled)
     covered = {(r, c) for r1, c1, r2, c2 in styled.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
                if (r, c) != (r1, c1)}
-    looks: dict[tuple, object] = {}  # one openpyxl style per distinct look, copied: setting styles one by
+    looks: dict[tuple[object, ...], object] = {}  # one openpyxl style per distinct look, copied: setting styles one by
     for r, values in enumerate(styled.rows, start=1):  # one hashes them per cell (seconds on a big tab)
         style = styled.styles.get(r)
         for c, value in enumerate(values, start=1):
             if value is None and (r, c) in covered:
                 continue  # the merge below makes it a merged cell
             put(ws, r, c, value)
-            cell = ws.cell(row=r, column=c)
+            cell: Any = ws.cell(row=r, column=c)  # Any: openpyxl's stubs omit the `_style` it has
             horizontal = styled.alignment(r, c)
             colour = styled.background(r, c)
             look = (style, colour, r in boxed, styled.number_formats.get((r, c)), cell.number_format, horizontal,
@@ -73,7 +74,7 @@ def render_styled(ws, styled: Styled, put) -> None:
         ws.add_chart(bar_chart(styled.chart, ws), anchor)
 
 
-def _merge(ws, merges, boxed: set[int]) -> None:
+def _merge(ws: Worksheet, merges: tuple[tuple[int, int, int, int], ...], boxed: set[int]) -> None:
     """What ws.merge_cells() does, without its costs on a long tab: it checks each new range against every
     earlier one (ours never overlap) and sums borders cell by cell. Covered cells become merged cells; in a
     boxed row they carry the grid border so the merged cell's edges are drawn."""
@@ -84,13 +85,13 @@ def _merge(ws, merges, boxed: set[int]) -> None:
             for c in range(c1, c2 + 1):
                 if (r, c) == (r1, c1):
                     continue
-                cell: Any = MergedCell(ws, row=r, column=c)  # Any: openpyxl's stubs omit the `_style` it has
+                merged: Any = MergedCell(ws, row=r, column=c)  # Any: openpyxl's stubs omit the `_style` it has
                 if r in boxed:
                     if bordered is None:
-                        cell.border = GRID_BORDER
-                        bordered = copy(cell._style)
-                    cell._style = copy(bordered)
-                ws._cells[(r, c)] = cell
+                        merged.border = GRID_BORDER
+                        bordered = copy(merged._style)
+                    merged._style = copy(bordered)
+                ws._cells[(r, c)] = merged
 
 
 def _boxed_rows(styled: Styled) -> set[int]:
@@ -108,7 +109,7 @@ def _boxed_rows(styled: Styled) -> set[int]:
     return rows
 
 
-def bar_chart(spec: Chart, ws) -> BarChart:
+def bar_chart(spec: Chart, ws: Worksheet) -> BarChart:
     chart = BarChart()
     chart.type = "bar"  # horizontal bars: unit names stay readable
     chart.grouping = "stacked"
@@ -122,7 +123,8 @@ def bar_chart(spec: Chart, ws) -> BarChart:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
-    chart.width = spec.width_px / PX_PER_CM  # type: ignore[assignment]  # centimetres; the stubs say int
+    # centimetres, fractions kept: openpyxl takes any number, its stubs say int
+    object.__setattr__(chart, "width", spec.width_px / PX_PER_CM)
     chart.height = spec.height_px / PX_PER_CM
     cats = Reference(ws, min_col=spec.category_column, min_row=spec.first_row, max_row=spec.last_row)
     for i, col in enumerate(spec.series_columns):
@@ -135,7 +137,7 @@ def bar_chart(spec: Chart, ws) -> BarChart:
     return chart
 
 
-def fit_rows(ws, positions: Iterable[tuple[int, int]]) -> None:
+def fit_rows(ws: Worksheet, positions: Iterable[tuple[int, int]]) -> None:
     """After a pass wrote cells (Kiểm tra, Cảnh báo): text of several lines wraps, and each row written is as
     tall as its longest wrapped cell, so every message of a multi-message cell shows."""
     rows = set()
@@ -147,7 +149,7 @@ def fit_rows(ws, positions: Iterable[tuple[int, int]]) -> None:
     fit_heights(ws, rows)
 
 
-def fit_heights(ws, rows: Iterable[int]) -> None:
+def fit_heights(ws: Worksheet, rows: Iterable[int]) -> None:
     """Each of `rows` as tall as its longest wrapping cell (spreadsheet programs do not grow rows that openpyxl
     wrote), by the one formula of sync.sheet.grid; a row of one-line cells gets the program's own height."""
     last_col = ws.max_column  # computed over every cell: once, not per row
@@ -157,7 +159,9 @@ def fit_heights(ws, rows: Iterable[int]) -> None:
         lines = 1
         for c in range(1, last_col + 1):
             cell = cells.get((r, c))
-            value = cell.value if cell is not None else None
+            if cell is None:
+                continue
+            value = cell.value
             if not isinstance(value, str) or not value or (len(value) + 2 < widths[c] and "\n" not in value):
                 continue  # empty, or short enough for one line whatever the font
             if cell.alignment.wrap_text:

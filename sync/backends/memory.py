@@ -9,7 +9,7 @@ import copy
 
 from sync.core.errors import StaleSnapshot
 from sync.core.tables import append_row, last_used_row
-from sync.core.workbook import Cell, Snapshot, Styled, Tab, TabFormat, WriteSet
+from sync.core.workbook import Cell, Pos, Snapshot, Styled, Tab, TabFormat, WriteSet
 
 
 class MemoryBackend:
@@ -23,6 +23,7 @@ class MemoryBackend:
         self.api_calls = 0
         self.formats: list[TabFormat] = []
         self.styles: dict[str, Styled] = {}
+        self.notes: list[str] = []  # nothing to say: no files, no service
 
     def describe(self) -> str:
         return "bảng tính trong bộ nhớ"
@@ -51,29 +52,47 @@ class MemoryBackend:
 
 
 def apply(tabs: dict[str, Tab], changes: WriteSet) -> None:
-    """Apply `changes` to plain tabs; shared by the memory backend and the tests' expectations."""
-    for name in changes.new_tabs:
-        tabs.setdefault(name, Tab(name))
-    for name, cells in changes.cells.items():
+    """Apply `changes` to plain tabs (formats aside: nothing to draw); shared by the memory backend and the tests'
+    expectations."""
+    changes.apply_to(Grid(tabs))
+
+
+class Grid:
+    """A WriteSet's target that is a grid of cells: the tabs as a Snapshot holds them."""
+
+    def __init__(self, tabs: dict[str, Tab]):
+        self.tabs = tabs
+
+    def add_tab(self, name: str) -> None:
+        self.tabs.setdefault(name, Tab(name))
+
+    def set_cells(self, tab: str, cells: dict[Pos, Cell]) -> None:
         for (r, c), value in cells.items():
-            put(tabs[name], r, c, value)
-    for name, notes in changes.notes.items():
+            put(self.tabs[tab], r, c, value)
+
+    def set_notes(self, tab: str, notes: dict[Pos, str | None]) -> None:
+        held = self.tabs[tab].notes
         for pos, text in notes.items():
             if text is None:
-                tabs[name].notes.pop(pos, None)
+                held.pop(pos, None)
             else:
-                tabs[name].notes[pos] = text
-    for name, styled in changes.replace.items():
-        tabs[name].rows = [list(r) for r in styled.rows]
-        tabs[name].notes = {}
-        tabs[name].merged = []  # a job-owned tab is rewritten whole, merges included
-    for name, rows in changes.append.items():
-        tab = tabs[name]
-        del tab.rows[last_used_row(tab):]  # trailing empty rows: a spreadsheet program shows none
-        start = append_row(tab)  # the real backends' place: after the last used row, below a merge reaching it
+                held[pos] = text
+
+    def replace_tab(self, tab: str, styled: Styled) -> None:
+        self.tabs[tab].rows = [list(r) for r in styled.rows]
+        self.tabs[tab].notes = {}
+        self.tabs[tab].merged = []  # a job-owned tab is rewritten whole, merges included
+
+    def append_rows(self, tab: str, rows: list[list[Cell]]) -> None:
+        held = self.tabs[tab]
+        del held.rows[last_used_row(held):]  # trailing empty rows: a spreadsheet program shows none
+        start = append_row(held)  # the real backends' place: after the last used row, below a merge reaching it
         for offset, values in enumerate(rows):
             for c, value in enumerate(values, start=1):
-                put(tab, start + offset, c, value)
+                put(held, start + offset, c, value)
+
+    def apply_format(self, fmt: TabFormat) -> None:
+        """Nothing to draw in memory (the backend keeps the formats it was given)."""
 
 
 def put(tab: Tab, row: int, col: int, value: Cell) -> None:

@@ -42,6 +42,13 @@ class WriteUnknown(StaleSnapshot):
         self.server_error = server_error
 
 
+class WriteGaveUp(Unreachable):
+    """A write the server kept failing until the command's retry budget ran out: it may have landed. Exit 3; the
+    pass log counts it as a write whose outcome is unknown (a server error), like WriteUnknown."""
+
+    server_error = True
+
+
 class WorkbookHeld(Unreachable):
     """The workbook is open in an office program (its owner file is beside it): computed, not written. Exit 3."""
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sync.core.errors import Unreachable, WorkbookHeld, WriteUnknown
+from sync.core.errors import Unreachable, WorkbookHeld, WriteGaveUp, WriteUnknown
 from sync.core.text import fold
 from sync.core.workbook import Cell, Tab, WriteSet
 
@@ -93,9 +93,9 @@ class Outcome:
 
     def failed(self, attempt: int, exc: Exception, carried_line: bool) -> None:
         self.last = exc
-        if isinstance(exc, WriteUnknown) or getattr(exc, "write_unknown", False):
+        if isinstance(exc, WriteUnknown | WriteGaveUp):
             self.unresolved.append(attempt)
-            if getattr(exc, "server_error", False) or getattr(exc, "write_unknown", False):
+            if exc.server_error:
                 self.server_errors += 1
             else:
                 self.unanswered += 1

@@ -216,6 +216,23 @@ class WriteSet:
                 raise RuntimeError(f"refusing to write cells units own in '{tab}' at (row, column) {hit[:5]}: "
                                    "only a WriteSet with unit_cells=True (restore) may")
 
+    def apply_to(self, target: WriteTarget) -> None:
+        """Hand each part to `target` in the one order every backend applies a WriteSet: new tabs, cells, notes,
+        whole tabs replaced, rows appended, formats (rows appended go below what the cells and the replaced tabs
+        left; formats see the final grid)."""
+        for name in self.new_tabs:
+            target.add_tab(name)
+        for name, cells in self.cells.items():
+            target.set_cells(name, cells)
+        for name, notes in self.notes.items():
+            target.set_notes(name, notes)
+        for name, styled in self.replace.items():
+            target.replace_tab(name, styled)
+        for name, rows in self.append.items():
+            target.append_rows(name, rows)
+        for fmt in self.formats:
+            target.apply_format(fmt)
+
     def cell_count(self) -> int:
         return sum(len(c) for c in self.cells.values())
 
@@ -224,10 +241,31 @@ class WriteSet:
                     or self.append or self.formats or self.row_owners is not None or self.views)
 
 
+class WriteTarget(Protocol):
+    """Where a backend applies a WriteSet (`WriteSet.apply_to`): a grid of cells in memory, the openpyxl workbook,
+    the Google batchUpdate's requests. A new tab that already exists is left as it is; a note of None clears it;
+    appended rows go below the tab's last used row and below any merged range reaching it (tables.append_row)."""
+
+    def add_tab(self, name: str) -> None: ...
+
+    def set_cells(self, tab: str, cells: dict[Pos, Cell]) -> None: ...
+
+    def set_notes(self, tab: str, notes: dict[Pos, str | None]) -> None: ...
+
+    def replace_tab(self, tab: str, styled: Styled) -> None: ...
+
+    def append_rows(self, tab: str, rows: list[list[Cell]]) -> None: ...
+
+    def apply_format(self, fmt: TabFormat) -> None: ...
+
+
 class Backend(Protocol):
     """A workbook the job reads and writes: the local .xlsx or the Google Sheet."""
 
     name: str
+    #: Said to the user after the command (stale owner files, leftovers removed, views named back, row protection
+    #: Google refused); the backend adds to it as it reads and writes.
+    notes: list[str]
 
     @property
     def api_calls(self) -> int:

@@ -1,0 +1,137 @@
+"""Reading the .xlsx (openpyxl): every tab parsed into cells, except the tabs the write replaces whole.
+
+The dashboard (`Tổng hợp`) is rewritten by every pass, and at 10,000 rows its thousands of merged ranges and
+cells are a quarter of what loading the workbook costs. A tab named in `skim` is parsed from a shortened copy
+of its XML: its first `SKIM_ROWS` stored rows, so at least its first `SKIM_ROWS` rows (all that
+`tables.refuse_overwrite` looks at, to tell the job's tab from someone else's), and its sheet protection (kept
+when the tab is replaced); no merged ranges, no drawings, no comments. Such a workbook is only ever saved once
+those tabs were replaced (sync.backends.local loads the whole file again otherwise), so what is skipped is never
+lost. XML the shortening does not recognise (another program's namespace prefixes) is parsed whole: slower,
+never wrong.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Collection
+from pathlib import Path
+from typing import IO, Literal, cast
+
+import openpyxl
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sync.core.tables import HEADER_SEARCH_ROWS
+from sync.core.text import fold
+from sync.core.workbook import Cell, Pos, Tab
+
+#: The rows of a skimmed tab that are parsed: what a pass reads of a tab it replaces.
+SKIM_ROWS = HEADER_SEARCH_ROWS
+EMPTY_RELS = b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'
+#: Empty rows in a row after which a tab is read no further: a stray keystroke at row 1,048,576 must not
+#: make the job read (and openpyxl create, and save back) a million empty rows.
+EMPTY_GAP = 2000
+
+
+def load(path: Path, skim: Collection[str] = ()) -> tuple[openpyxl.Workbook, frozenset[str]]:
+    """The workbook, and the titles of the tabs read shortened (those whose name folds to one in `skim`)."""
+    if not skim:
+        return openpyxl.load_workbook(path), frozenset()
+    reader = _Reader(path, {fold(name) for name in skim})
+    reader.read()
+    return reader.wb, frozenset(reader.skimmed)
+
+
+def shortened(xml: bytes, rows: int = SKIM_ROWS) -> bytes:
+    """A worksheet's XML cut to its first `rows` rows and its protection (the same XML when it is not laid out as
+    expected)."""
+    start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
+    if start < 0 or end < start:
+        return xml
+    at = start
+    for _ in range(rows + 1):  # the start of the row after the kept ones, or the end of the data
+        found = xml.find(b"<row", at + 1, end)
+        if found < 0:
+            at = end
+            break
+        at = found
+    protection = b""
+    first = xml.find(b"<sheetProtection", end)
+    if first >= 0:
+        protection = xml[first:xml.index(b">", first) + 1]
+    return xml[:at] + b"</sheetData>" + protection + b"</worksheet>"
+
+
+class _Archive(zipfile.ZipFile):
+    """The .xlsx as openpyxl reads it, with the skimmed tabs' parts shortened and their relations dropped."""
+
+    parts: frozenset[str] = frozenset()
+    relations: frozenset[str] = frozenset()
+
+    def open(self, name: str | zipfile.ZipInfo, mode: Literal["r", "w"] = "r", pwd: bytes | None = None, *,
+             force_zip64: bool = False) -> IO[bytes]:
+        part = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        if mode == "r" and part in self.relations:
+            return io.BytesIO(EMPTY_RELS)
+        if mode == "r" and part in self.parts:
+            with super().open(name, "r", pwd) as whole:
+                return io.BytesIO(shortened(whole.read()))
+        return super().open(name, mode, pwd, force_zip64=force_zip64)
+
+
+class _Reader(ExcelReader):
+    def __init__(self, path: Path, skim: set[str]):
+        super().__init__(path)
+        self.archive.close()
+        self.archive = _Archive(path)  # opened once more, as ours; everything is read from this one
+        self.valid_files = self.archive.namelist()
+        self.skim = skim
+        self.skimmed: set[str] = set()
+
+    def read_worksheets(self) -> None:
+        parts = {}
+        for sheet, rel in self.parser.find_sheets():
+            if fold(sheet.name) in self.skim:
+                parts[rel.target] = sheet.name
+        archive = self.archive
+        if isinstance(archive, _Archive):
+            archive.parts = frozenset(parts)
+            archive.relations = frozenset(_relations_of(p) for p in parts)
+        self.skimmed = set(parts.values())
+        super().read_worksheets()
+
+
+def _relations_of(part: str) -> str:
+    """The part holding a part's relations (xl/worksheets/sheet3.xml → xl/worksheets/_rels/sheet3.xml.rels)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+def read_sheet(ws: Worksheet, said: list[str] | None = None) -> Tab:
+    """A tab's values, notes, text cells and merged ranges; stops after EMPTY_GAP empty rows (said in `said`)."""
+    rows: list[list[Cell]] = []
+    notes: dict[Pos, str] = {}
+    text_cells: set[Pos] = set()
+    empty = 0
+    for r, row in enumerate(ws.iter_rows(), start=1):
+        values: list[Cell] = []
+        noted = False
+        for c, cell in enumerate(row, start=1):
+            values.append(cast(Cell, cell.value))  # also a time, a Decimal, an array formula: kept as read
+            if cell.data_type == "s" and cell.has_style and cell.quotePrefix:
+                text_cells.add((r, c))
+            if cell.comment is not None:
+                notes[(r, c)] = cell.comment.text
+                noted = True
+        rows.append(values)
+        empty = empty + 1 if not noted and all(v is None for v in values) else 0
+        if empty >= EMPTY_GAP:
+            del rows[len(rows) - empty:]
+            if said is not None:
+                said.append(f"Tab '{ws.title}' có ô đã dùng ở tận dòng {ws.max_row} (cách phần có dữ liệu hơn "
+                            f"{EMPTY_GAP} dòng trống); chương trình không đọc phần đó. Xóa các ô ở xa đó (Ctrl+End "
+                            "để tìm) rồi lưu lại.")
+            break
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return Tab(ws.title, rows, notes, merged, text_cells)

@@ -1,0 +1,167 @@
+"""Applying a WriteSet to the openpyxl workbook (`Sheets`, a `sync.core.workbook.WriteTarget`), and the
+formatting `init` gives a tab. Values are written RAW: text that starts with '=' stays text, dates get a
+Vietnamese date format. sync.backends.local saves the result atomically.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import Rule
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sync.backends.local_inputs import apply_inputs
+from sync.backends.local_render import fit_heights, fit_rows, render_styled
+from sync.backends.xlsx_read import read_sheet
+from sync.core.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
+from sync.core.tables import append_row
+from sync.core.workbook import Cell, Pos, Styled, TabFormat, WriteSet
+
+DATE_FORMAT = "DD/MM/YYYY"
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
+
+
+def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
+    changes.apply_to(Sheets(wb))
+
+
+class Sheets:
+    """The workbook's tabs as a WriteSet's target."""
+
+    def __init__(self, wb: openpyxl.Workbook):
+        self.wb = wb
+
+    def add_tab(self, name: str) -> None:
+        if name not in self.wb.sheetnames:
+            self.wb.create_sheet(name)
+
+    def set_cells(self, tab: str, cells: dict[Pos, Cell]) -> None:
+        ws = self.wb[tab]
+        for (r, c), value in cells.items():
+            put(ws, r, c, value)
+        fit_rows(ws, cells)
+
+    def set_notes(self, tab: str, notes: dict[Pos, str | None]) -> None:
+        ws = self.wb[tab]
+        for (r, c), text in notes.items():
+            cell = ws.cell(row=r, column=c)
+            if text is None:
+                cell.comment = None
+            else:
+                comment = Comment(text, JOB_AUTHOR)
+                comment.width, comment.height = 320, 40 + 16 * (len(text) // 45 + text.count("\n"))
+                cell.comment = comment
+
+    def replace_tab(self, tab: str, styled: Styled) -> None:
+        old = self.wb[tab]
+        index, protection = self.wb.index(old), old.protection
+        self.wb.remove(old)
+        ws = self.wb.create_sheet(tab, index)
+        ws.protection = protection
+        render_styled(ws, styled, put)
+        _print_landscape(ws)
+
+    def append_rows(self, tab: str, rows: list[list[Cell]]) -> None:
+        ws = self.wb[tab]
+        start = append_row(read_sheet(ws))  # read as a pass reads it: a stray far cell is not walked to
+        for offset, values in enumerate(rows):
+            for c, value in enumerate(values, start=1):
+                put(ws, start + offset, c, value)
+
+    def apply_format(self, fmt: TabFormat) -> None:
+        apply_format(self.wb[fmt.tab], fmt)
+
+
+def put(ws: Worksheet, row: int, col: int, value: Cell) -> None:
+    """Write a value RAW: text that starts with '=' stays text, dates get a Vietnamese date format."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = None if value == "" else value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    elif isinstance(value, (dt.date, dt.datetime)):
+        cell.number_format = DATE_FORMAT
+
+
+def _print_landscape(ws: Worksheet) -> None:
+    """A4 landscape, all columns on one page width: how the Office prints a tab."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    fit = ws.sheet_properties.pageSetUpPr
+    if fit is None:  # openpyxl makes one with every sheet; a sheet read from a file may lack it
+        fit = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    fit.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def apply_format(ws: Worksheet, fmt: TabFormat) -> None:
+    ws.freeze_panes = f"A{fmt.frozen_rows + 1}" if fmt.frozen_rows else None
+    for c, width in fmt.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = width
+    last = len(read_sheet(ws).rows)  # the data's last row as a pass reads it (not ws.max_row: a stray far cell)
+    _headers_and_alignment(ws, fmt, last)
+    fit_heights(ws, range(fmt.header_row + 1, last + 1))
+    _print_landscape(ws)
+    ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
+    _dropdowns(ws, fmt)
+    apply_inputs(ws, fmt)
+    if fmt.row_colours:
+        _row_colours(ws, fmt)
+    if fmt.protect_tab:
+        ws.protection.sheet = True
+        for c in fmt.editable_columns:
+            for r in range(fmt.header_row + 1, last + 1):
+                ws.cell(row=r, column=c).protection = Protection(locked=False)
+
+
+def _headers_and_alignment(ws: Worksheet, fmt: TabFormat, last: int) -> None:
+    width = ws.max_column  # a scan of every cell: read once, never per row (that made `init` quadratic)
+    for c in range(1, width + 1):
+        head = ws.cell(row=fmt.header_row, column=c)
+        if head.value not in (None, ""):
+            head.font, head.fill = Font(bold=True), HEADER_FILL
+            head.alignment = Alignment(wrap_text=True, vertical="center")
+    wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    for r in range(fmt.header_row + 1, last + 1):
+        for c in range(1, width + 1):
+            ws.cell(row=r, column=c).alignment = wrapped if c in fmt.wrap_columns else top
+
+
+def _dropdowns(ws: Worksheet, fmt: TabFormat) -> None:
+    for dd in fmt.dropdowns:
+        formula = '"' + ",".join(dd.values) + '"'
+        ws.data_validations.dataValidation = [v for v in ws.data_validations.dataValidation
+                                              if v.formula1 != formula]
+        rule = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                              errorTitle="Tình trạng không hợp lệ",
+                              error="Chọn một giá trị trong danh sách: " + ", ".join(dd.values))
+        col = get_column_letter(dd.column)
+        rule.add(f"{col}{dd.first_row}:{col}{dd.last_row}")
+        ws.add_data_validation(rule)
+
+
+def _our_rule(rule: Rule) -> bool:
+    return any(f'SEARCH("{text}"' in f for f in (rule.formula or []) for text, _ in FLAG_COLOURS)
+
+
+def _row_colours(ws: Worksheet, fmt: TabFormat) -> None:
+    """The flag column's text colours its row (conditional formats), replacing the ones made before."""
+    kept = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if not _our_rule(rule):
+                kept.add(str(cf.sqref), rule)
+    ws.conditional_formatting = kept
+    flag_col = get_column_letter(fmt.colour_column)
+    area = f"A{fmt.header_row + 1}:{get_column_letter(fmt.colour_last_col)}{fmt.colour_last_row}"
+    for text, rgb in fmt.row_colours:
+        rule = Rule(type="expression", formula=[f'ISNUMBER(SEARCH("{text}",${flag_col}{fmt.header_row + 1}))'],
+                    stopIfTrue=True)  # what openpyxl's FormulaRule makes, typed
+        rule.dxf = DifferentialStyle(fill=PatternFill(bgColor=rgb, fill_type="solid"))
+        ws.conditional_formatting.add(area, rule)
