@@ -349,7 +349,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = run(settings, lambda: open_ports(settings), now_in(settings),
+    result = run(settings, lambda: open_ports(settings, read_only=args.dry_run), now_in(settings),
                  RunRequest(args.as_of, args.dry_run, args.new_state), _lines(args))
     if args.json:
         _json(result.summary)
@@ -378,7 +378,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = _settings(args)
     request = ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
                                      args.new_state)
-    result = report(settings, open_ports(settings), now_in(settings), request, lines=_lines(args))
+    result = report(settings, open_ports(settings, read_only=True), now_in(settings), request, lines=_lines(args))
     if args.json and result.figures is not None:
         _json(result.figures)
     return 0
@@ -387,7 +387,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_remind(args: argparse.Namespace) -> int:
     settings = _settings(args)
     request = RemindRequest(args.as_of, args.send, args.new_state)
-    result = remind(settings, open_ports(settings), now_in(settings), request, lines=_lines(args))
+    result = remind(settings, open_ports(settings, read_only=True), now_in(settings), request, lines=_lines(args))
     if args.json:
         _json(result.to_json())
     return 0
@@ -425,14 +425,15 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings(args)
     request = RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
-    restore(settings, open_ports(settings), now_in(settings), request, _lines(args))
+    restore(settings, open_ports(settings, read_only=request.dry_run or not request.yes), now_in(settings), request,
+            _lines(args))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     request = ExportRequest(args.at, Path(args.output) if args.output else None)
-    result = export(settings, open_ports(settings), now_in(settings), request, _lines(args))
+    result = export(settings, open_ports(settings, read_only=True), now_in(settings), request, _lines(args))
     if result.csv is not None:
         sys.stdout.write(result.csv)
     return 0

@@ -67,10 +67,11 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
                     text.append(f"Lỗi: {ran.error}")
                 return Outcome(ran.exit_code, tuple(text))
             if job.command == "report":
-                report(settings, open_ports(settings), now,
+                report(settings, open_ports(settings, read_only=True), now,
                        ReportRequest(job.period or "auto", job.issued, job.as_of, job.send), sender, lines)
             elif job.command == "remind":
-                remind(settings, open_ports(settings), now, RemindRequest(job.as_of, job.send), sender, lines)
+                remind(settings, open_ports(settings, read_only=True), now, RemindRequest(job.as_of, job.send), sender,
+                       lines)
             else:
                 raise ValueError(f"unknown job {job.command!r}")
             return Outcome(0, tuple(line.text for line in lines.all()))

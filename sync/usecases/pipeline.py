@@ -106,7 +106,7 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     messages += computed.warnings
     if computed.withheld:
         messages.append(merges.message(computed.withheld, tab_name(snapshot, layout.tabs["dashboard"])))
-    messages.extend(getattr(backend, "notes", ()))
+    messages.extend(backend.notes)
     return PassResult(computed.summary, computed.writes, attempt, timings, messages, len(computed.withheld),
                       snapshot, pass_id, held)
 

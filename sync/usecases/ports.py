@@ -27,10 +27,13 @@ class Ports:
     state: State
 
 
-def open_ports(settings: Settings) -> Ports:
+def open_ports(settings: Settings, read_only: bool = False) -> Ports:
+    """`read_only`: the command writes nothing to the workbook (report, remind, export, dry runs, a restore that
+    only shows): the local workbook is let go as soon as it is read, and a write would be refused."""
     plan = open_plan(settings)
     from sync.backends import open_backend
-    return Ports(plan, open_backend(settings, rows_hint=len(plan.assignments())), open_state(settings))
+    backend = open_backend(settings, rows_hint=len(plan.assignments()), read_only=read_only)
+    return Ports(plan, backend, open_state(settings))
 
 
 def open_plan(settings: Settings) -> Plan:

@@ -66,7 +66,7 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, request: InitReques
     except Exception as exc:
         record_failure(state, "init", now, row, {"backend": backend.name}, exc)
         raise
-    for note in getattr(backend, "notes", ()):
+    for note in backend.notes:
         lines.warn(note)
     if withheld:
         lines.warn(message(withheld))
