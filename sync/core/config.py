@@ -158,7 +158,7 @@ class SmtpSettings(_Strict):
 
     @field_validator("password_env", mode="before")
     @classmethod
-    def _a_variable_name(cls, value):
+    def _a_variable_name(cls, value: object) -> object:
         # Never repeat the value: it may be the password itself, pasted here by mistake.
         if value is not None and not (isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value)):
             raise ValueError("phải là TÊN của một biến môi trường (chữ, số, dấu gạch dưới; ví dụ SMTP_PASSWORD), "
@@ -207,7 +207,7 @@ class DaemonSettings(_Strict):
 
     @field_validator("work_start", "work_end", "report_at", "remind_at", mode="before")
     @classmethod
-    def _quoted_time(cls, value):
+    def _quoted_time(cls, value: object) -> object:
         # YAML 1.1 reads an unquoted 17:30 as the number 1050 (base 60): refuse it rather than guess.
         if isinstance(value, int):
             raise ValueError("giờ phải viết trong ngoặc kép, ví dụ \"17:30\"")
