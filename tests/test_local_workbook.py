@@ -352,7 +352,8 @@ def test_a_pass_reads_the_dashboard_it_replaces_only_as_far_as_it_looks(inited):
     from sync.backends.xlsx_read import SKIM_ROWS
     from sync.core.plan import load_plan
     from sync.core.schema import Layout
-    from sync.usecases.pipeline import PassOptions, run_pass
+    from sync.sheet.sync_pass import PassOptions
+    from sync.usecases.pipeline import run_pass
     inited.run_json()  # a dashboard with merged ranges
     assert len(_whole(inited.workbook)[DASH][1]) > 3
     skimming = LocalBackend(inited.workbook, replaced=("tổng HỢP",))  # found as tab names are: folded
@@ -366,7 +367,7 @@ def test_a_pass_reads_the_dashboard_it_replaces_only_as_far_as_it_looks(inited):
     copy = inited.workbook.with_name("whole.xlsx")
     shutil.copyfile(inited.workbook, copy)
     plan = load_plan(PLAN_PATH)
-    opts = PassOptions(AS_OF, dt.datetime(2024, 9, 20, 9))
+    opts = PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 9))
     run_pass(skimming, plan, Layout(), opts)
     run_pass(LocalBackend(copy), plan, Layout(), opts)
     mine, theirs = _whole(inited.workbook), _whole(copy)
@@ -386,6 +387,23 @@ def test_a_write_that_does_not_replace_the_shortened_tab_keeps_it_whole(inited):
     assert after[DASH] == before[DASH] and after[TRACK] == before[TRACK]
 
 
+def test_a_users_tab_named_like_the_dashboard_is_read_whole_and_kept(inited):
+    """"Tong hop" beside "Tổng hợp" folds to the same name: the pass replaces one tab only, so neither is read
+    shortened, and the user's tab keeps every row and merged range (found attacking the shortened read)."""
+    inited.run_json()
+    wb = openpyxl.load_workbook(inited.workbook)
+    mine = wb.create_sheet("Tong hop")
+    for r in range(1, 61):
+        mine.cell(row=r, column=1, value=f"ghi chép {r}")
+    mine.merge_cells("C30:E32")
+    wb.save(inited.workbook)
+    before = _whole(inited.workbook)["Tong hop"]
+    inited.run_json()
+    after = _whole(inited.workbook)
+    assert after["Tong hop"] == before and len(before[0]) == 60 and before[1] == ["C30:E32"]
+    assert len(after[DASH][1]) > 3  # the job's dashboard was still replaced
+
+
 def test_shortened_keeps_the_first_rows_and_the_protection():
     from sync.backends.xlsx_read import shortened
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 30))
@@ -398,6 +416,15 @@ def test_shortened_keeps_the_first_rows_and_the_protection():
     assert shortened(xml, 100).count(b"<row ") == 29
     odd = xml.replace(b"sheetData", b"x:sheetData")  # laid out as another program does: parsed whole
     assert shortened(odd, 3) == odd
+    # found attacking it: a protection element with a closing tag, a root element with a prefix
+    closed = xml.replace(b'<sheetProtection sheet="1"/>', b'<sheetProtection sheet="1"></sheetProtection>')
+    assert shortened(closed, 3).endswith(b'</sheetData><sheetProtection sheet="1"></sheetProtection></worksheet>')
+    prefixed = xml.replace(b'<worksheet xmlns="x">', b'<x:worksheet xmlns:x="x" xmlns="x">').replace(
+        b"</worksheet>", b"</x:worksheet>")
+    assert shortened(prefixed, 3).endswith(b"</x:worksheet>") and shortened(prefixed, 3).count(b"<row ") == 3
+    # text holding "<row" in a CDATA section: the cut would fall inside it, not well-formed: the XML as it was
+    cdata = xml.replace(b'<c r="A2"><v>2</v></c>', b'<c r="A2" t="inlineStr"><is><t><![CDATA[<row]]></t></is></c>')
+    assert shortened(cdata, 3) == cdata
 
 
 def test_a_read_only_backend_lets_the_workbook_go_and_never_writes(inited):

@@ -21,7 +21,6 @@ from sync.backends.xlsx_file import fingerprint
 from sync.backends.xlsx_read import EMPTY_GAP, read_sheet
 from sync.backends.xlsx_write import DATE_FORMAT, apply_changes, apply_format, put
 from sync.core.errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
-from sync.core.text import fold
 from sync.core.workbook import Snapshot, WriteSet
 
 __all__ = ["DATE_FORMAT", "EMPTY_GAP", "LocalBackend", "apply_changes", "apply_format", "put"]
@@ -126,9 +125,8 @@ class LocalBackend:
         if self.path.exists():
             if fingerprint(self.path) != snapshot.token:
                 raise StaleSnapshot(f"{self.describe()} vừa được lưu bởi người khác")
-            replaced = {fold(name) for name in changes.replace}
             if (snapshot.token != self._token or self._wb is None
-                    or any(fold(title) not in replaced for title in self._skimmed)):
+                    or not set(self._skimmed) <= set(changes.replace)):  # exact titles: a look-alike is not replaced
                 self._wb, self._token, self._skimmed = self._load(changes.replace)
             return self._wb
         if snapshot.token is None:

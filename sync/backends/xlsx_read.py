@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Literal, cast
+from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.reader.excel import ExcelReader
@@ -44,10 +45,11 @@ def load(path: Path, skim: Collection[str] = ()) -> tuple[openpyxl.Workbook, fro
 
 
 def shortened(xml: bytes, rows: int = SKIM_ROWS) -> bytes:
-    """A worksheet's XML cut to its first `rows` rows and its protection (the same XML when it is not laid out as
-    expected)."""
+    """A worksheet's XML cut to its first `rows` rows and its protection; the same XML whenever the cut is not
+    well-formed XML (laid out otherwise than expected: parsed whole, slower, never wrong)."""
     start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
-    if start < 0 or end < start:
+    close = xml.rfind(b"</")
+    if start < 0 or end < start or close < end:
         return xml
     at = start
     for _ in range(rows + 1):  # the start of the row after the kept ones, or the end of the data
@@ -56,11 +58,26 @@ def shortened(xml: bytes, rows: int = SKIM_ROWS) -> bytes:
             at = end
             break
         at = found
-    protection = b""
-    first = xml.find(b"<sheetProtection", end)
-    if first >= 0:
-        protection = xml[first:xml.index(b">", first) + 1]
-    return xml[:at] + b"</sheetData>" + protection + b"</worksheet>"
+    cut = xml[:at] + b"</sheetData>" + _protection(xml, end) + xml[close:]
+    try:
+        ElementTree.fromstring(cut)  # a few rows: cheap
+    except ElementTree.ParseError:
+        return xml
+    return cut
+
+
+def _protection(xml: bytes, after: int) -> bytes:
+    """The tab's <sheetProtection> element, written empty (`<… />`) or with a closing tag."""
+    first = xml.find(b"<sheetProtection", after)
+    if first < 0:
+        return b""
+    head_end = xml.find(b">", first)
+    if head_end < 0:
+        return b""
+    if xml[head_end - 1:head_end] == b"/":
+        return xml[first:head_end + 1]
+    closing = xml.find(b"</sheetProtection>", head_end)
+    return xml[first:closing + len(b"</sheetProtection>")] if closing >= 0 else b""
 
 
 class _Archive(zipfile.ZipFile):
@@ -90,10 +107,13 @@ class _Reader(ExcelReader):
         self.skimmed: set[str] = set()
 
     def read_worksheets(self) -> None:
-        parts = {}
+        found: dict[str, list[tuple[str, str]]] = {}
         for sheet, rel in self.parser.find_sheets():
             if fold(sheet.name) in self.skim:
-                parts[rel.target] = sheet.name
+                found.setdefault(fold(sheet.name), []).append((rel.target, sheet.name))
+        # only a name one tab alone answers to: two tabs that fold alike ("Tong hop" beside "Tổng hợp") are both
+        # read whole, since the pass replaces one of them and the other is a user's
+        parts = {target: name for tabs in found.values() if len(tabs) == 1 for target, name in tabs}
         archive = self.archive
         if isinstance(archive, _Archive):
             archive.parts = frozenset(parts)
