@@ -423,7 +423,7 @@ def test_shortened_keeps_the_first_rows_and_the_protection():
         b"</worksheet>", b"</x:worksheet>")
     assert shortened(prefixed, 3).endswith(b"</x:worksheet>") and shortened(prefixed, 3).count(b"<row ") == 3
     # text holding "<row" in a CDATA section: the cut would fall inside it, not well-formed: the XML as it was
-    cdata = xml.replace(b'<c r="A2"><v>2</v></c>', b'<c r="A2" t="inlineStr"><is><t><![CDATA[<row]]></t></is></c>')
+    cdata = xml.replace(b'<c r="A3"><v>3</v></c>', b'<c r="A3" t="inlineStr"><is><t><![CDATA[<row]]></t></is></c>')
     assert shortened(cdata, 3) == cdata
 
 
