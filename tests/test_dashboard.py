@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from sync.core.flags import Rules
 from sync.core.schema import Layout
-from sync.core.summary import KPI_LABELS, STATUS_LINES, evaluate, summarize
+from sync.core.summary import KPI_LABELS, STATUS_LINES, summarize
 from sync.core.tables import Entry
+from sync.core.tasks import evaluate
 from sync.core.validation import check_all
 from sync.sheet.dashboard import UNIT_HEADERS, render
 

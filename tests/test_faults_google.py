@@ -16,7 +16,8 @@ import threading
 import openpyxl
 import pytest
 
-from sync.backends.google import GoogleBackend, load_credentials, warn_if_shared
+from sync.backends.google import GoogleBackend
+from sync.backends.google_credentials import load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
 from sync.core.asof import AsOf
 from sync.core.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout

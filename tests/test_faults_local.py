@@ -23,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from sync import files
 from sync.backends import owner_files, xlsx_file
 from sync.backends.local import LocalBackend
 from sync.core.asof import AsOf
@@ -101,7 +102,7 @@ def unit_cells(path: Path) -> dict:
 
 
 def temps(path: Path) -> list[str]:
-    return sorted(p.name for p in path.parent.iterdir() if p.name.startswith(xlsx_file.temp_prefix(path)))
+    return sorted(p.name for p in path.parent.iterdir() if p.name.startswith(files.temp_prefix(path)))
 
 
 @pytest.fixture
@@ -521,7 +522,7 @@ def test_temp_file_of_a_killed_pass_is_removed_by_the_next(typed):
     others = [path.with_name(".wb.xlsx.abc.tmp"), path.with_name("ghi-chu.tmp"), path.with_name("~$khac.xlsx")]
     for other in others:
         other.write_text("không phải của chương trình", encoding="utf-8")
-    newer = path.with_name(f"{xlsx_file.temp_prefix(path)}1-00000000{xlsx_file.TEMP_SUFFIX}")
+    newer = path.with_name(f"{files.temp_prefix(path)}1-00000000{files.TEMP_SUFFIX}")
     newer.write_bytes(b"")  # ours by name, but written after the next pass took the lock: not touched
     os.utime(newer, (time.time() + 3600,) * 2)
     others.append(newer)

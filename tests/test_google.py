@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from sync.backends.google import GoogleBackend, load_credentials
+from sync.backends.google import GoogleBackend
+from sync.backends.google_credentials import load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
 from sync.core.asof import AsOf
@@ -72,7 +73,7 @@ def backend(api, key, waits: Waits | None = None, **kw) -> GoogleBackend:
 
 def unit_client(api, key) -> gspread.Spreadsheet:
     """A unit typing in the sheet: plain gspread, pointed at the stand-in."""
-    from sync.backends.google import BoundedHTTPClient
+    from sync.backends.google_http import BoundedHTTPClient
     creds = load_credentials(key)
     client = gspread.Client(creds)
     client.http_client = BoundedHTTPClient(creds, api.base_url, 2, 5)

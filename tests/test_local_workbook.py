@@ -279,7 +279,7 @@ def test_one_row_height_formula_for_a_pass_init_and_the_dashboard():
     program's default."""
     from openpyxl.styles import Alignment
 
-    from sync.backends.local import apply_changes
+    from sync.backends.xlsx_write import apply_changes
     from sync.core.workbook import TabFormat, WriteSet
     from sync.sheet.grid import Grid, row_height, wrapped_lines
 

@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 from sync.backends.memory import MemoryBackend, apply
 from sync.core import deadlines
 from sync.core.asof import AsOf
-from sync.core.flags import Rules
+from sync.core.flags import RowResult, Rules
 from sync.core.history import tracking_table
 from sync.core.plan import load_plan
 from sync.core.schema import TRACKING_COLUMNS, Layout
-from sync.core.summary import STATUS_LINES, RowResult, evaluate, summarize
+from sync.core.summary import STATUS_LINES, summarize
 from sync.core.tables import Entry, read_entries
+from sync.core.tasks import evaluate
 from sync.core.validation import check_all, resolve_schedule
 from sync.sheet.layout import build_init
 from sync.sheet.sync_pass import PassOptions, compute

@@ -6,8 +6,9 @@ import pytest
 from sync.core.deadlines import day_over
 from sync.core.flags import Rules
 from sync.core.schema import Status
-from sync.core.summary import evaluate, summarize
+from sync.core.summary import summarize
 from sync.core.tables import Entry
+from sync.core.tasks import evaluate
 from sync.core.validation import check_all
 
 D = dt.date

@@ -43,8 +43,6 @@ from sync.backends.google_http import AmbiguousWrite, BoundedHTTPClient, message
 from sync.core.errors import StaleSnapshot, WriteUnknown
 from sync.core.workbook import Snapshot, Tab, WriteSet
 
-__all__ = ["BoundedHTTPClient", "GoogleBackend", "load_credentials", "warn_if_shared"]
-
 
 class GoogleBackend:
     name = "google"

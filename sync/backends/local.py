@@ -16,14 +16,13 @@ from pathlib import Path
 import openpyxl
 from filelock import FileLock, Timeout
 
+from sync import files
 from sync.backends import owner_files, xlsx_file, xlsx_read
 from sync.backends.xlsx_file import fingerprint
-from sync.backends.xlsx_read import EMPTY_GAP, read_sheet
-from sync.backends.xlsx_write import DATE_FORMAT, apply_changes, apply_format, put
+from sync.backends.xlsx_read import read_sheet
+from sync.backends.xlsx_write import apply_changes
 from sync.core.errors import StaleSnapshot, Unreachable, UserError, WorkbookHeld
 from sync.core.workbook import Snapshot, WriteSet
-
-__all__ = ["DATE_FORMAT", "EMPTY_GAP", "LocalBackend", "apply_changes", "apply_format", "put"]
 
 LOCK_TIMEOUT_S = 60
 
@@ -110,7 +109,7 @@ class LocalBackend:
     def _write_locked(self, snapshot: Snapshot, changes: WriteSet) -> None:
         locked_at = time.time()
         self._refuse_if_held()
-        for left in xlsx_file.remove_leftovers(self.path, locked_at):
+        for left in files.remove_leftovers(self.path, locked_at):
             self.notes.append(f"Đã xóa tệp tạm '{left.name}' do một lượt chạy bị ngắt trước đó để lại.")
         self._remove_old_lock()
         wb = self._workbook_for(snapshot, changes)

@@ -24,10 +24,6 @@ from pathlib import Path
 
 from sync import files
 from sync.core.errors import Unreachable, UserError
-from sync.files import TEMP_SUFFIX, remove_leftovers, temp_prefix
-
-__all__ = ["TEMP_SUFFIX", "Fingerprint", "check_readable", "check_writable", "damaged_part", "fingerprint",
-           "os_error", "remove_leftovers", "replace_atomically", "temp_prefix", "where"]
 
 KEY = "local.path"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -16,7 +16,7 @@ from sync.core.flags import RowResult
 from sync.core.plan import Plan
 from sync.core.products import DEFAULT_KINDS, Kind, Products, of_checked
 from sync.core.schema import FLAG_FILLS, FLAG_PREFIXES, ROLES, STATUSES, FlagKind, Status
-from sync.core.tasks import TaskState, evaluate, judge_all, year_over
+from sync.core.tasks import TaskState, judge_all, year_over
 from sync.core.text import vn_number
 from sync.core.validation import Checked, Issue
 
@@ -174,7 +174,6 @@ class Summary:
     tasks: list[TaskState] = field(default_factory=list)  # every task's state, in plan order (sync.core.tasks)
 
 
-__all__ = ["RowResult", "evaluate"]  # evaluated rows: sync.core.tasks evaluates, sync.core.flags holds the rule
 
 
 def _counts(rows: Sequence[RowResult]) -> Counter[str]:

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 
 from sync.core.asof import SOURCE_SENTENCE
 from sync.core.deadlines import ScheduleKind, format_date
+from sync.core.flags import RowResult
 from sync.core.periods import ROMAN, Period
 from sync.core.plan import Plan, Task
 from sync.core.products import Products
 from sync.core.schema import STATUSES, FlagKind, Status
-from sync.core.summary import Kpis, OverdueLine, RowResult, Summary, UnitLine
+from sync.core.summary import Kpis, OverdueLine, Summary, UnitLine
 from sync.core.tasks import TaskState
 from sync.core.text import nfc, shorten, vn_number
 from sync.core.trends import Progress

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sync.core.deadlines import ScheduleKind
+from sync.core.flags import RowResult
 from sync.core.plan import Plan, Task
 from sync.core.schema import FlagKind, Status
-from sync.core.summary import RowResult
 from sync.core.tasks import TaskState
 from sync.core.text import nfc
 from sync.reports.content import Report, text_date, valid_result

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from sync.core import merges, office_texts, trends
 from sync.core import summary as summaries
 from sync.core.asof import AsOf
-from sync.core.flags import Rules, result_deadline
+from sync.core.flags import RowResult, Rules, result_deadline
 from sync.core.plan import Plan
 from sync.core.products import DEFAULT_KINDS, Kind
 from sync.core.schema import JOB_COLUMNS, JOB_NOTE_PREFIX, JOB_TABS, REQUIRED_TRACKING, FlagKind, Layout, Status
 from sync.core.tables import Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
-from sync.core.tasks import year_over
+from sync.core.tasks import evaluate, year_over
 from sync.core.text import fold, nfc
 from sync.core.validation import Checked, check_all, missing_rows, plan_issues
 from sync.core.workbook import Snapshot, WriteSet
@@ -96,7 +96,7 @@ class _Read:
 
     tracking: Table
     plan_table: Table
-    rows: list[summaries.RowResult]
+    rows: list[RowResult]
     office: office_texts.OfficeTexts
     summary: summaries.Summary
     rows_read: int
@@ -138,7 +138,7 @@ def _judge(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, wh
     day = opts.as_of.day
     checked = check_all(entries, plan, overrides, day)
     rules = opts.rules(plan)
-    rows = summaries.evaluate(checked, rules)
+    rows = evaluate(checked, rules)
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
     office, office_warnings = office_texts.read(snapshot, layout, plan.year, opts.report_cycle, opts.report_third,
                                                 where)
@@ -180,7 +180,7 @@ def day_end_figures(summary: summaries.Summary, plan: Plan, opts: PassOptions) -
     else:
         again = {_task_of(r.checked) for r in rows if _due_on(r.checked, ended)}
     if again:
-        judged = iter(summaries.evaluate([r.checked for r in rows if _task_of(r.checked) in again], ended))
+        judged = iter(evaluate([r.checked for r in rows if _task_of(r.checked) in again], ended))
         rows = [next(judged) if _task_of(r.checked) in again else r for r in rows]
     return _per_unit(rows, plan)
 
@@ -198,7 +198,7 @@ def _due_on(c: Checked, rules: Rules) -> bool:
     return any(q in results and not results[q] and result_deadline(c, q, rules) == rules.as_of for q in (1, 2, 3, 4))
 
 
-def _per_unit(rows: list[summaries.RowResult], plan: Plan) -> Figures:
+def _per_unit(rows: list[RowResult], plan: Plan) -> Figures:
     """Done, overdue and missing of the counted rows, per unit of the plan (as the summary's by_unit counts)."""
     out = {u.code: (0, 0, 0) for u in plan.registry.units}
     for r in rows:
@@ -214,7 +214,7 @@ def _per_unit(rows: list[summaries.RowResult], plan: Plan) -> Figures:
 
 # --- the job's cells ------------------------------------------------------------------------------------------
 
-def _job_cells(writes: WriteSet, table: Table, rows: list[summaries.RowResult],
+def _job_cells(writes: WriteSet, table: Table, rows: list[RowResult],
                layout: Layout) -> list[merges.Withheld]:
     """Kiểm tra and Cảnh báo where they differ from what the sheet shows; stale text on emptied rows cleared.
 
@@ -278,7 +278,7 @@ def _with_column(header: str, message: str) -> str:
     return message if fold(header) in fold(message) else f"{header}: {message}"
 
 
-def _job_notes(writes: WriteSet, table: Table, rows: list[summaries.RowResult], layout: Layout) -> None:
+def _job_notes(writes: WriteSet, table: Table, rows: list[RowResult], layout: Layout) -> None:
     """A note on each offending cell; our old notes removed; other people's notes left alone."""
     wanted: dict[tuple[int, int], str] = {}
     for r in rows:

@@ -18,7 +18,8 @@ from sync.usecases.common import Line, Lines, guard_state, write_output
 from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
-    from sync.core.summary import RowResult, Summary
+    from sync.core.flags import RowResult
+    from sync.core.summary import Summary
     from sync.core.tasks import TaskState
 
 EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn vị", "unit": "Đơn vị", "role": "Vai trò",

@@ -193,7 +193,7 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
     import openpyxl
 
-    from sync.backends.local import apply_changes
+    from sync.backends.xlsx_write import apply_changes
     from sync.sheet.layout import build_init
     from sync.sheet.safe_cells import save_workbook, text_cell
     name = layout.tabs["tracking"]
