@@ -5,6 +5,12 @@ Vietnamese date format. sync.backends.local saves the result atomically.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import gc
+import io
+import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 import openpyxl
 from openpyxl.comments import Comment
@@ -23,6 +29,7 @@ from sync.backends.xlsx_read import read_sheet
 from sync.core.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from sync.core.tables import append_row
 from sync.core.workbook import Cell, Pos, Styled, TabFormat, WriteSet
+from sync.sheet.safe_cells import put_text_safe
 
 DATE_FORMAT = "DD/MM/YYYY"
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
@@ -165,3 +172,45 @@ def _row_colours(ws: Worksheet, fmt: TabFormat) -> None:
                     stopIfTrue=True)  # what openpyxl's FormulaRule makes, typed
         rule.dxf = DifferentialStyle(fill=PatternFill(bgColor=rgb, fill_type="solid"))
         ws.conditional_formatting.add(area, rule)
+
+
+# --- workbooks the job writes for people (the export, history's tab as it stood) ----------------------
+
+def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[Cell]], sheet: str) -> None:
+    """One tab: a bold header row, then the rows, every text a string cell (see `put_text_safe`)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None  # a new workbook has its one tab
+    ws.title = sheet
+    for c, name in enumerate(header, start=1):
+        put_text_safe(ws.cell(row=1, column=c), name)
+        ws.cell(row=1, column=c).font = Font(bold=True)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                put_text_safe(ws.cell(row=r, column=c), value)
+    ws.freeze_panes = "A2"
+    save_workbook(wb, path)
+
+
+def save_workbook(wb: openpyxl.Workbook, path: Path) -> None:
+    """Save an openpyxl workbook to `path` through memory. openpyxl writes each sheet through a temporary file
+    first: on a full disk (there or at `path`) the failure is one OSError, never lxml's own error nor the
+    traceback its half-closed writers print when they are collected."""
+    from lxml.etree import SerialisationError
+    buffer = io.BytesIO()
+    failure: tuple[int, str] | None = None
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None  # the failed save's writers fail again as they are collected: said once
+    try:
+        try:
+            wb.save(buffer)
+        except (OSError, SerialisationError) as exc:
+            failure = (getattr(exc, "errno", None) or errno.ENOSPC,
+                       getattr(exc, "strerror", None) or f"không ghi được tệp tạm ({exc})")
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    if failure is not None:
+        raise OSError(*failure)
+    Path(path).write_bytes(buffer.getvalue())

@@ -11,24 +11,19 @@ list of input errors): whatever a unit typed stays inert text there.
 * A number too long to be anyone's figure (Python refuses to print an int of more than 4,300 digits) is
   written as a sentence saying how long it is.
 
-The sheet itself is written RAW by the backends (text stays text there); this module is for the files only.
+The sheet itself is written RAW by the backends (text stays text there); this module is for the files only,
+which sync/backends/xlsx_write.py (write_xlsx, save_workbook) and the reports save.
 """
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import gc
-import io
 import re
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sync.core.workbook import Cell
 
 if TYPE_CHECKING:  # openpyxl is imported where a file is written
-    from openpyxl import Workbook
     from openpyxl.cell import Cell as XlsxCell
     from openpyxl.cell import MergedCell
 
@@ -87,45 +82,3 @@ def put_text_safe(cell: XlsxCell | MergedCell, value: Cell) -> None:
         cell.data_type = "s"
     elif isinstance(value, (dt.date, dt.datetime)):
         cell.number_format = "dd/mm/yyyy"
-
-
-def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[Cell]], sheet: str) -> None:
-    """One tab: a bold header row, then the rows, every text a string cell (see `put_text_safe`)."""
-    import openpyxl
-    from openpyxl.styles import Font
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None  # a new workbook has its one tab
-    ws.title = sheet
-    for c, name in enumerate(header, start=1):
-        put_text_safe(ws.cell(row=1, column=c), name)
-        ws.cell(row=1, column=c).font = Font(bold=True)
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(row, start=1):
-            if value is not None:
-                put_text_safe(ws.cell(row=r, column=c), value)
-    ws.freeze_panes = "A2"
-    save_workbook(wb, path)
-
-
-def save_workbook(wb: Workbook, path: Path) -> None:
-    """Save an openpyxl workbook to `path` through memory. openpyxl writes each sheet through a temporary file
-    first: on a full disk (there or at `path`) the failure is one OSError, never lxml's own error nor the
-    traceback its half-closed writers print when they are collected."""
-    from lxml.etree import SerialisationError
-    buffer = io.BytesIO()
-    failure: tuple[int, str] | None = None
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda _: None  # the failed save's writers fail again as they are collected: said once
-    try:
-        try:
-            wb.save(buffer)
-        except (OSError, SerialisationError) as exc:
-            failure = (getattr(exc, "errno", None) or errno.ENOSPC,
-                       getattr(exc, "strerror", None) or f"không ghi được tệp tạm ({exc})")
-        gc.collect()
-    finally:
-        sys.unraisablehook = hook
-    if failure is not None:
-        raise OSError(*failure)
-    Path(path).write_bytes(buffer.getvalue())

@@ -121,7 +121,8 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRe
     frame = frame.rename(columns=EXPORT_COLUMNS)
     frame = with_products(frame, computed.summary)
     # what units typed stays inert text in the file, whatever opens it (sync/sheet/safe_cells.py)
-    from sync.sheet.safe_cells import csv_field, write_xlsx
+    from sync.backends.xlsx_write import write_xlsx
+    from sync.sheet.safe_cells import csv_field
     inert = frame.astype(object).map(csv_field)
     if output is None:
         return ExportResult(len(frame), as_of, inert.to_csv(index=False), None, lines.all())

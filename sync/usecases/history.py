@@ -193,9 +193,9 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
     import openpyxl
 
-    from sync.backends.xlsx_write import apply_changes
+    from sync.backends.xlsx_write import apply_changes, save_workbook
     from sync.sheet.layout import build_init
-    from sync.sheet.safe_cells import save_workbook, text_cell
+    from sync.sheet.safe_cells import text_cell
     name = layout.tabs["tracking"]
     init = build_init(plan, Snapshot({}), layout)
     changes = WriteSet(new_tabs=[name], formats=[f for f in init.formats if f.tab == name])
