@@ -323,7 +323,7 @@ def test_reminders_at_most_once_per_interval(demo_project, inbox, tmp_path):
     first = len(box.messages)
     assert first > 0
     code, out, _ = demo_project.cli("remind", "--as-of", "2024-09-26", "--send")
-    assert code == 0 and len(box.messages) == first and "đã nhắc ngày 2024-09-20" in out
+    assert code == 0 and len(box.messages) == first and "đã nhắc ngày 20/09/2024" in out
     demo_project.cli("remind", "--as-of", "2024-09-27", "--send")  # 7 days later
     assert len(box.messages) == 2 * first
 

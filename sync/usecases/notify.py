@@ -120,7 +120,7 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
         last = last_reminded(state, d.unit.code)
         if last and 0 <= (as_of - last).days < interval:
             item["skipped"] = f"reminded {last.isoformat()}"
-            say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last.isoformat()} (mỗi {interval} ngày một lần).")
+            say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last:%d/%m/%Y} (mỗi {interval} ngày một lần).")
             continue
         letters = [Letter(to, d.subject, body) for to in d.unit.email]
         assert mailer is not None  # opened above when sending
