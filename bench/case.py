@@ -26,6 +26,7 @@ from sync.core.config import PROJECT_DIR, ReportSettings, Settings
 from sync.core.plan import Plan, load_plan
 from sync.core.schema import Layout
 from sync.entry.demo import seed, synthetic_plan
+from sync.reports.paths import report_path
 from sync.sheet.sync_pass import PassOptions, compute
 from sync.usecases.pipeline import run_pass
 
@@ -111,7 +112,7 @@ def report(rows: int, path: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         cutoff = period.cutoff()
         built = build.gather(settings, plan, LocalBackend(path), period, cutoff, now.date(), now)
-        saved = build.write(built, settings, build.report_path(settings, period))
+        saved = build.write(built, settings, report_path(settings, period))
         tag = "" if period.kind == "H1" else "_year"
         out[f"report{tag}_s"] = round(time.perf_counter() - t0, 3)
         out[f"report{tag}_kb"] = saved.stat().st_size // 1024

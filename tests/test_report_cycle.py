@@ -21,6 +21,7 @@ from sync.core.tables import Entry
 from sync.entry.demo import seed, synthetic_plan
 from sync.mail.letters import report_body
 from sync.reports.outline import count
+from sync.reports.paths import annex_path, report_path
 from sync.sheet.sync_pass import PassOptions
 from sync.usecases import report_build as build
 from sync.usecases.pipeline import run_pass
@@ -87,13 +88,13 @@ def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, p
     assert f"Quá hạn: {report.kpis.overdue}\n" in body
     assert f"còn thiếu: {report.kpis.missing_quarterly}" in body
 
-    path = build.write(report, settings, build.report_path(settings, period))
+    path = build.write(report, settings, report_path(settings, period))
     doc = Document(path)
     text = "\n".join(p.text for p in doc.paragraphs)
     # the document counts tasks; the rows' figures and lists live in the Office's internal companion file
     assert f"hoàn thành {count(report.kpis.tasks_done)}/{count(report.kpis.tasks)} nhiệm vụ" in text
     assert not re.search(r"lượt (thực hiện|phân công|quá hạn)|×|chưa rõ tình trạng|lượt chạy", text)
-    book = openpyxl.load_workbook(build.annex_path(path))
+    book = openpyxl.load_workbook(annex_path(path))
     assert book["Kết quả còn thiếu"].max_row - 2 == report.kpis.missing_quarterly
     assert book["Quá hạn theo dòng"].max_row - 2 == report.kpis.overdue
     figures = {r[0]: r[1] for r in book["Số liệu theo dòng"].iter_rows(min_row=3, values_only=True)}

@@ -68,7 +68,7 @@ def site(tmp_path) -> Settings:
 
 @pytest.fixture
 def docx(site) -> Path:
-    from sync.usecases.report_build import report_path
+    from sync.reports.paths import report_path
     path = report_path(site, Q3)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"PK not really a document")  # the sender is fake: only its name and bytes travel

@@ -20,7 +20,6 @@ from sync.core.deadlines import format_date
 from sync.core.periods import ROMAN
 from sync.reports.content import Report
 
-SUFFIX = ".noi-bo.xlsx"
 TITLE = "Tài liệu nội bộ của Văn phòng Sở, không gửi kèm báo cáo"
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from sync.core.config import Settings
 from sync.core.errors import SyncError, Unreachable, UserError
-from sync.core.periods import Period
 from sync.core.plan import Plan
 from sync.core.summary import Summary
 from sync.mail.delivery import Letter, Sender, deliver
@@ -40,25 +39,6 @@ def mail_scope(settings: Settings) -> str:
     """The workbook the configuration reports on, in each Message-ID: two configurations never share one."""
     from sync.state.identity import mail_scope as scope
     return scope(settings.backend, settings.google.spreadsheet_id, settings.local.path)
-
-
-def report_witness(settings: Settings, period: Period) -> Witness:
-    """The witness beside the period's report file (sync.state.identity.Witness)."""
-    from sync.usecases.report_build import report_path
-    return Witness(report_path(settings, period), period.key)
-
-
-def report_received_by(settings: Settings, state: State, period: Period) -> set[str]:
-    """Who has the period's report (lower case), by the send ledger or by the witness beside the report:
-    the one answer to "already sent?" for the CLI and the daemon."""
-    have = {r.lower() for r in state.sent_to("report", period.key)}
-    return have | set(report_witness(settings, period).sent())
-
-
-def report_all_sent(settings: Settings, state: State, period: Period) -> bool:
-    """Every configured recipient has the period's report."""
-    wanted = {r.lower() for r in settings.mail.report_to}
-    return bool(wanted) and wanted <= report_received_by(settings, state, period)
 
 
 NO_RECIPIENTS = "Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'."

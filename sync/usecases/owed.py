@@ -19,6 +19,7 @@ from sync.core.periods import Period
 
 if TYPE_CHECKING:
     from sync.core.deadlines import WorkCalendar
+    from sync.state.identity import Witness
     from sync.state.store import State
 
 
@@ -96,7 +97,6 @@ def report_owed(settings: Settings, plan_year: int, day: dt.date, state: State |
 def all_sent(settings: Settings, period: Period, state: State | None = None) -> bool:
     """Every configured recipient has `period`'s report, by the send ledger or the witness beside the report."""
     from sync.state.store import State
-    from sync.usecases.notify import report_all_sent
     return report_all_sent(settings, state or State(settings.state), period)
 
 
@@ -129,3 +129,23 @@ def cutoff_days(settings: Settings, plan_year: int) -> set[dt.date]:
     the week it is (a period's figures are those of the end of its cut-off day)."""
     cutoff_day, rs = settings.deadlines.quarter_cutoff_day, settings.report
     return {p.cutoff(cutoff_day) for p in periods.cycle(plan_year, rs.cycle, rs.third)}
+
+
+def report_witness(settings: Settings, period: Period) -> Witness:
+    """The witness beside the period's report file (sync.state.identity.Witness)."""
+    from sync.reports.paths import report_path
+    from sync.state.identity import Witness
+    return Witness(report_path(settings, period), period.key)
+
+
+def report_received_by(settings: Settings, state: State, period: Period) -> set[str]:
+    """Who has the period's report (lower case), by the send ledger or by the witness beside the report:
+    the one answer to "already sent?" for the CLI and the daemon."""
+    have = {r.lower() for r in state.sent_to("report", period.key)}
+    return have | set(report_witness(settings, period).sent())
+
+
+def report_all_sent(settings: Settings, state: State, period: Period) -> bool:
+    """Every configured recipient has the period's report."""
+    wanted = {r.lower() for r in settings.mail.report_to}
+    return bool(wanted) and wanted <= report_received_by(settings, state, period)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sync.core import periods
 from sync.core.config import Settings
 from sync.core.errors import UserError
+from sync.reports.paths import annex_path, excerpt_path, report_path
 from sync.usecases.common import Line, Lines, SenderFactory, StateGuard, guard_state
 from sync.usecases.ports import Ports
 from sync.usecases.report_send import Recipients, audience, deliver
@@ -154,7 +155,7 @@ def _target(settings: Settings, request: ReportRequest, period: periods.Period, 
     if pdf:
         build.require_soffice()  # say so before anything is written
     check_folder(settings.report.out_dir, "report.out_dir", "thư mục báo cáo")  # read-only: exit 2 before building
-    path = build.report_path(settings, period)
+    path = report_path(settings, period)
     preview = as_of != cutoff  # figures of another day: never the period's official file
     if preview:
         path = path.with_name(f"{path.stem}.xem-truoc-{as_of:%Y%m%d}{path.suffix}")
@@ -234,14 +235,14 @@ def _built(settings: Settings, state: State, target: _Target, built: Report, sen
     except OSError as exc:  # a full or read-only report folder: said, naming it (exit 3 or 2)
         from sync.files import folder_error
         raise folder_error(exc, path.parent, "report.out_dir", "thư mục báo cáo") from None
-    annex = build.annex_path(path)
+    annex = annex_path(path)
     out.update(as_of=built.as_of.isoformat(), has_data=built.has_data, **built.kpis.to_json(),
                missing_listed=built.missing_count, annex=str(annex) if annex.exists() else None)
     say(f"Đã tạo báo cáo {period.name} (ban hành {vn_date(target.issued)}, số liệu tính đến {built.as_of:%d/%m/%Y}): "
         f"'{path}'." + ("" if built.has_data else " Kỳ này chưa có số liệu; báo cáo ghi rõ điều đó."))
     if out["annex"]:
         say(f"Tệp nội bộ của Văn phòng ({len(built.errors)} lỗi nhập liệu, kết quả còn thiếu; không gửi kèm): "
-            f"'{annex}'. Đoạn trích cho báo cáo CCHC của Sở: '{build.excerpt_path(path)}'.")
+            f"'{annex}'. Đoạn trích cho báo cáo CCHC của Sở: '{excerpt_path(path)}'.")
     out.update(office=sorted(built.office), computed_sections=_office_lines(built, settings, say))
     if (listed := evidence.path_for(path)).exists() and period.kind == "Y":
         out["evidence"] = str(listed)

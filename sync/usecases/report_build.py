@@ -7,7 +7,6 @@ next morning when nothing was typed in between. Nothing is written to the sheet.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from sync.core.schema import Status
 from sync.core.summary import Kpis, Summary
 from sync.core.workbook import Backend
 from sync.reports import chart, companion, content, document, evidence
+from sync.reports.paths import FIGURES_SUFFIX, annex_path, excerpt_path
 from sync.sheet.sync_pass import PassOptions, compute
 from sync.state import past
 
@@ -33,34 +33,7 @@ if TYPE_CHECKING:
     from sync.core.trends import Progress
     from sync.state.store import State
 
-FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
-ANNEX_SUFFIX = companion.SUFFIX
-EXCERPT_SUFFIX = ".trich-doan.docx"
-FIGURES_SUFFIX = ".so-lieu.json"
 PDF_TIMEOUT_S = 180
-
-
-def identity(settings: Settings) -> str:
-    """Six hex digits naming the plan file and the workbook: two configurations sharing `report.out_dir`
-    never write the same file. Names, never absolute paths: a project folder moved or copied elsewhere keeps
-    its reports and the witnesses of their sends (sync.state.identity.Witness)."""
-    where = settings.google.spreadsheet_id if settings.backend == "google" else settings.local.path.name
-    key = f"{settings.plan_path().name}|{settings.backend}|{where}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
-
-
-def report_path(settings: Settings, period: Period) -> Path:
-    return settings.report.out_dir / FILE_NAME.format(key=period.key, identity=identity(settings))
-
-
-def annex_path(path: Path) -> Path:
-    """The Office's internal companion file (sync.reports.companion): never attached to the report's e-mail."""
-    return path.with_name(path.stem + ANNEX_SUFFIX)
-
-
-def excerpt_path(path: Path) -> Path:
-    """The section for the Sở's own periodic CCHC report, ready to paste (document.render_excerpt)."""
-    return path.with_name(path.stem + EXCERPT_SUFFIX)
 
 
 def figures_path(path: Path) -> Path:

@@ -49,8 +49,8 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
     """E-mail a built report (`files`: the .docx first, then its PDF) to each recipient of `mail.report_to` once:
     the send ledger in the state file and the witness beside the report both say who has it (a lost state file
     sends nobody twice); `force` sends to everyone again. The number of messages sent."""
+    from sync.reports.paths import report_path
     from sync.state.identity import Witness
-    from sync.usecases.report_build import report_path
     lines = lines or Lines()
     witness = Witness(report_path(settings, figures.period), figures.period.key)
     recipients = audience(settings, state, figures.period, witness, force, lines.say)
