@@ -131,7 +131,8 @@ def test_a_passs_day_end_figures_are_those_of_its_rows_judged_again_at_the_end_o
     snapshot = backend.read()
     first = compute(snapshot, plan, Layout(), OPTS, "test").summary
     judged_again: list[int] = []
-    evaluate = summaries.evaluate
+    from sync.core.tasks import evaluate
+    from sync.sheet import sync_pass
     changed = 0
     for day in sorted(_days_with_something_due(first, plan)):
         opts = PassOptions(AsOf(day), dt.datetime.combine(day, dt.time(8)))
@@ -139,10 +140,10 @@ def test_a_passs_day_end_figures_are_those_of_its_rows_judged_again_at_the_end_o
         ended = opts.rules(plan, ended=True)
         expected = unit_figures(summaries.summarize(evaluate([r.checked for r in summary.results], ended), plan,
                                                     day, judged_on=ended.today))
-        monkeypatch.setattr(summaries, "evaluate", lambda rows, rules: judged_again.append(len(rows)) or
+        monkeypatch.setattr(sync_pass, "evaluate", lambda rows, rules: judged_again.append(len(rows)) or
                             evaluate(rows, rules))
         assert day_end_figures(summary, plan, opts) == expected, day
-        monkeypatch.setattr(summaries, "evaluate", evaluate)
+        monkeypatch.setattr(sync_pass, "evaluate", evaluate)
         changed += expected != unit_figures(summary)
         if typed == dt.date(plan.year, 12, 31) and day != typed:  # most results typed: few rows still owe that day
             assert not judged_again or judged_again[-1] < len(summary.results), day

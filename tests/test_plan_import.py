@@ -192,7 +192,7 @@ def test_bad_inputs_are_exit_2(project, plan, tmp_path):
     code, _, err = project.cli("plan", "import", str(scanned))
     assert code == 2 and "PDF" in err and "gõ bảng phụ lục vào Word" in err
     code, _, err = project.cli("plan", "import", str(tmp_path))  # a folder (was exit 1: found attacking it)
-    assert code == 2 and "không phải là một tệp" in err and "Traceback" not in err
+    assert code == 2 and "là một thư mục" in err and "Traceback" not in err
     source = write_plan_docx(plan, tmp_path / "kh2.docx")
     existing = tmp_path / "co-roi.yaml"
     existing.write_text("giữ nguyên", encoding="utf-8")

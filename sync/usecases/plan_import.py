@@ -39,8 +39,8 @@ def plan_import(settings: Settings, now: dt.datetime, request: PlanImportRequest
     source, output = request.source, request.output
     if not source.exists():
         raise UserError(f"Không tìm thấy tệp '{source}'.")
-    if not source.is_file():
-        raise UserError(f"'{source}' không phải là một tệp: chỉ tới tệp .docx của kế hoạch đã ký.")
+    if source.is_dir():
+        raise UserError(f"'{source}' là một thư mục, không phải một tệp: chỉ tới tệp .docx của kế hoạch đã ký.")
     if output is not None and output.exists() and not request.force:
         raise UserError(f"Tệp '{output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
     imported = import_plan(source, open_plan(settings))
