@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import pickle
 import resource
 import time
 from pathlib import Path
@@ -49,6 +50,14 @@ def prepare(rows: int, path: Path) -> None:
     path.unlink(missing_ok=True)
     seed(LocalBackend(path), plan_for(rows), AS_OF, mistakes=7)
     run_pass(backend(path), plan_for(rows), Layout(), PassOptions(AsOf(AS_OF), dt.datetime(2024, 9, 20, 7)))
+    grid = LocalBackend(path).read().tabs[Layout().tabs["tracking"]].rows
+    grid_path(path).write_bytes(pickle.dumps(grid))
+
+
+def grid_path(path: Path) -> Path:
+    """The tracking rows as history hands them to `history --at -o` (read from the state file in milliseconds:
+    the bench's `history` figures), kept beside the workbook so that the case measures the writer alone."""
+    return path.with_name(path.stem + ".grid.pickle")
 
 
 def measure(rows: int, path: Path) -> dict[str, Any]:
@@ -85,10 +94,10 @@ def init(rows: int, path: Path) -> None:
 
 def history_at_o(rows: int, source: Path, out: Path) -> None:
     """`history --at D -o FILE.xlsx`'s work: the tracking tab's rows as they stood, laid out like `Theo dõi`
-    (the source's rows stand in for history's: the writer is what is measured)."""
+    (the source's rows, kept by `prepare`, stand in for history's: the writer is what is measured)."""
     from sync.usecases.history import write_workbook
     layout = Layout()
-    grid = LocalBackend(source).read().tabs[layout.tabs["tracking"]].rows
+    grid = pickle.loads(grid_path(source).read_bytes())  # written by this bench's own `prepare`
     out.unlink(missing_ok=True)
     write_workbook(out, grid, plan_for(rows), layout)
 

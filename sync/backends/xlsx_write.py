@@ -36,14 +36,20 @@ HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
 
 
 def apply_changes(wb: openpyxl.Workbook, changes: WriteSet) -> None:
-    changes.apply_to(Sheets(wb))
+    changes.apply_to(Sheets(wb, {fmt.tab: fmt.header_row for fmt in changes.formats}))
 
 
 class Sheets:
-    """The workbook's tabs as a WriteSet's target."""
+    """The workbook's tabs as a WriteSet's target.
 
-    def __init__(self, wb: openpyxl.Workbook):
+    `formatted`: the tabs the same WriteSet formats, by their header row. Formatting sets every data row's
+    alignment and height itself, so the cells written there are fitted then, once, not twice (`init` and
+    `history --at -o` at 10,000 rows spent a third of their time fitting rows twice)."""
+
+    def __init__(self, wb: openpyxl.Workbook, formatted: dict[str, int] | None = None):
         self.wb = wb
+        self.formatted = formatted or {}
+        self.deferred: dict[str, list[Pos]] = {}
 
     def add_tab(self, name: str) -> None:
         if name not in self.wb.sheetnames:
@@ -53,7 +59,12 @@ class Sheets:
         ws = self.wb[tab]
         for (r, c), value in cells.items():
             put(ws, r, c, value)
-        fit_rows(ws, cells)
+        header = self.formatted.get(tab)
+        if header is None:
+            fit_rows(ws, cells)
+            return
+        fit_rows(ws, [p for p in cells if p[0] <= header])
+        self.deferred.setdefault(tab, []).extend(p for p in cells if p[0] > header)
 
     def set_notes(self, tab: str, notes: dict[Pos, str | None]) -> None:
         ws = self.wb[tab]
@@ -83,7 +94,9 @@ class Sheets:
                 put(ws, start + offset, c, value)
 
     def apply_format(self, fmt: TabFormat) -> None:
-        apply_format(self.wb[fmt.tab], fmt)
+        ws = self.wb[fmt.tab]
+        last = apply_format(ws, fmt)
+        fit_rows(ws, [p for p in self.deferred.pop(fmt.tab, []) if p[0] > last])  # below the data: not formatted
 
 
 def put(ws: Worksheet, row: int, col: int, value: Cell) -> None:
@@ -107,7 +120,8 @@ def _print_landscape(ws: Worksheet) -> None:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
-def apply_format(ws: Worksheet, fmt: TabFormat) -> None:
+def apply_format(ws: Worksheet, fmt: TabFormat) -> int:
+    """Format the tab as `init` lays it out; the data's last row (the rows below it are not formatted)."""
     ws.freeze_panes = f"A{fmt.frozen_rows + 1}" if fmt.frozen_rows else None
     for c, width in fmt.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
@@ -125,6 +139,7 @@ def apply_format(ws: Worksheet, fmt: TabFormat) -> None:
         for c in fmt.editable_columns:
             for r in range(fmt.header_row + 1, last + 1):
                 ws.cell(row=r, column=c).protection = Protection(locked=False)
+    return last
 
 
 def _headers_and_alignment(ws: Worksheet, fmt: TabFormat, last: int) -> None:
