@@ -44,7 +44,7 @@ def mail_scope(settings: Settings) -> str:
 NO_RECIPIENTS = "Chưa có người nhận báo cáo: thêm địa chỉ vào khóa cấu hình 'mail.report_to'."
 
 
-def send_report(settings: Settings, state: State, report: Report | Figures, files: list[Path], now: dt.datetime,
+def mail_report(settings: Settings, state: State, report: Report | Figures, files: list[Path], now: dt.datetime,
                 force: bool, say: Say, witness: Witness | None = None, recipients: list[str] | None = None,
                 sender: Sender | None = None) -> int:
     """`report`: the built report, or the figures saved with a kept one; its figures go in the cover note.

@@ -79,7 +79,7 @@ def audience(settings: Settings, state: State, period: periods.Period, witness: 
 def deliver(settings: Settings, state: State, figures: Figures | Report, files: list[Path], now: dt.datetime,
             force: bool, witness: Witness, recipients: Recipients, sender: SenderFactory | None,
             say: Callable[[str], None]) -> int:
-    """Send to `recipients` (sync.usecases.notify.send_report); the number of messages sent."""
-    from sync.usecases.notify import send_report as send
+    """Send to `recipients` (sync.usecases.notify.mail_report: the letters and the ledger); the number sent."""
+    from sync.usecases.notify import mail_report as send
     return send(settings, state, figures, files, now, force, say, witness, recipients.to,
                 sender=sender(settings.mail) if sender else None)
