@@ -605,3 +605,20 @@ def test_a_split_write_re_reads_the_row_keys_before_a_later_part_and_logs_once(a
     assert sum(result.pass_id in line for line in log) == 1
     again = run_pass(http_backend(api, key, budget=60), plan, Layout(), PassOptions(AsOf(AS_OF), NOW, dry_run=True))
     assert again.writes.cells == {}  # every Kiểm tra / Cảnh báo is where a fresh pass puts it
+
+
+def test_a_format_whose_header_row_lies_below_a_new_tab_grows_the_grid_first():
+    """The guide's format names the empty row under the guide as its header: with a plan of many tasks that row
+    lies past a new tab's 1,000 rows, and Google refuses a range outside the grid (found by the bench at 10,000
+    rows: HTTP 400 "exceeds grid limits")."""
+    from sync.core.workbook import TabFormat
+    snap = Snapshot({})
+    changes = WriteSet(new_tabs=["Hướng dẫn"], formats=[TabFormat("Hướng dẫn", frozen_rows=0, header_row=2301)])
+    out = bodies.build({}, snap, changes, ACCOUNT, sheet_id=iter(range(500, 600)).__next__)
+    grown = [r["updateSheetProperties"]["properties"]["gridProperties"].get("rowCount") for r in out
+             if "updateSheetProperties" in r]
+    header = [r["repeatCell"]["range"] for r in out if "repeatCell" in r][0]
+    assert header["endRowIndex"] == 2301 and max(g for g in grown if g) >= 2301
+    assert out.index(next(r for r in out if "repeatCell" in r)) > out.index(
+        next(r for r in out if "rowCount" in r.get("updateSheetProperties", {}).get("properties", {}).get(
+            "gridProperties", {})))

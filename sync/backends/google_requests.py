@@ -219,12 +219,14 @@ class _Builder:
     # --- formats `init` applies ---
     def _format(self, fmt: TabFormat) -> list[Json]:
         sid = self.ids[fmt.tab]
+        header = self.snapshot.tabs.get(fmt.tab)
+        header_cols = max(len(header.rows[0]) if header and header.rows else 0, max(fmt.widths, default=1))
+        # the header row may lie below the tab's grid (the guide's "header" is the empty row under it)
+        self._need(fmt.tab, fmt.header_row, header_cols)
         rows_n = self.size[fmt.tab][0]
         out: list[Json] = [{"updateSheetProperties": {"properties": {"sheetId": sid, "gridProperties": {
             "frozenRowCount": fmt.frozen_rows}}, "fields": "gridProperties.frozenRowCount"}}]
         out += [render.width_request(sid, c, w) for c, w in fmt.widths.items()]
-        header = self.snapshot.tabs.get(fmt.tab)
-        header_cols = max(len(header.rows[0]) if header and header.rows else 0, max(fmt.widths, default=1))
         out.append({"repeatCell": {"range": {"sheetId": sid, "startRowIndex": fmt.header_row - 1,
                                              "endRowIndex": fmt.header_row, "startColumnIndex": 0,
                                              "endColumnIndex": header_cols},
