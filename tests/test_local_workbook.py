@@ -404,6 +404,23 @@ def test_a_users_tab_named_like_the_dashboard_is_read_whole_and_kept(inited):
     assert len(after[DASH][1]) > 3  # the job's dashboard was still replaced
 
 
+def test_a_look_alike_tab_before_the_dashboard_is_never_taken_for_it(inited):
+    """"Tổng hợp " (a trailing space) placed before the job's "Tổng hợp": the pass replaces the job's own tab, the
+    user's keeps every cell (found attacking the merge; an older bug: the first folded match was taken)."""
+    inited.run_json()
+    wb = openpyxl.load_workbook(inited.workbook)
+    mine = wb.create_sheet("Tổng hợp ", 0)
+    for r in range(1, 40):
+        mine.cell(row=r, column=1, value=f"ghi chép {r}")
+    mine.merge_cells("C2:E4")
+    wb.save(inited.workbook)
+    before = _whole(inited.workbook)["Tổng hợp "]
+    inited.run_json()
+    after = _whole(inited.workbook)
+    assert after["Tổng hợp "] == before and len(before[0]) == 39
+    assert len(after[DASH][1]) > 3  # the job's dashboard was replaced
+
+
 def test_shortened_keeps_the_first_rows_and_the_protection():
     from sync.backends.xlsx_read import shortened
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 30))
