@@ -387,37 +387,30 @@ def test_a_write_that_does_not_replace_the_shortened_tab_keeps_it_whole(inited):
     assert after[DASH] == before[DASH] and after[TRACK] == before[TRACK]
 
 
-def test_a_users_tab_named_like_the_dashboard_is_read_whole_and_kept(inited):
-    """"Tong hop" beside "Tổng hợp" folds to the same name: the pass replaces one tab only, so neither is read
-    shortened, and the user's tab keeps every row and merged range (found attacking the shortened read)."""
+def _users_tab_through_a_pass(inited, title: str, index: int | None, rows: int, merged: str):
+    """A user's tab of `rows` rows and one merged range added after a first pass, then a pass: the tab as it was
+    before the pass, and every tab after it."""
     inited.run_json()
     wb = openpyxl.load_workbook(inited.workbook)
-    mine = wb.create_sheet("Tong hop")
-    for r in range(1, 61):
+    mine = wb.create_sheet(title, index)
+    for r in range(1, rows + 1):
         mine.cell(row=r, column=1, value=f"ghi chép {r}")
-    mine.merge_cells("C30:E32")
+    mine.merge_cells(merged)
     wb.save(inited.workbook)
-    before = _whole(inited.workbook)["Tong hop"]
+    before = _whole(inited.workbook)[title]
     inited.run_json()
-    after = _whole(inited.workbook)
-    assert after["Tong hop"] == before and len(before[0]) == 60 and before[1] == ["C30:E32"]
-    assert len(after[DASH][1]) > 3  # the job's dashboard was still replaced
+    return before, _whole(inited.workbook)
 
 
-def test_a_look_alike_tab_before_the_dashboard_is_never_taken_for_it(inited):
-    """"Tổng hợp " (a trailing space) placed before the job's "Tổng hợp": the pass replaces the job's own tab, the
-    user's keeps every cell (found attacking the merge; an older bug: the first folded match was taken)."""
-    inited.run_json()
-    wb = openpyxl.load_workbook(inited.workbook)
-    mine = wb.create_sheet("Tổng hợp ", 0)
-    for r in range(1, 40):
-        mine.cell(row=r, column=1, value=f"ghi chép {r}")
-    mine.merge_cells("C2:E4")
-    wb.save(inited.workbook)
-    before = _whole(inited.workbook)["Tổng hợp "]
-    inited.run_json()
-    after = _whole(inited.workbook)
-    assert after["Tổng hợp "] == before and len(before[0]) == 39
+@pytest.mark.parametrize("title, index", [
+    ("Tong hop", None),  # beside "Tổng hợp", folds to the same name: neither is read shortened
+    ("Tổng hợp ", 0),  # a trailing space, before the job's tab: never taken for it (the first folded match was)
+])
+def test_a_users_tab_named_like_the_dashboard_keeps_every_cell(inited, title, index):
+    """The pass replaces the job's own dashboard only; the user's look-alike keeps every row and merged range
+    (both found attacking the merge)."""
+    before, after = _users_tab_through_a_pass(inited, title, index, 60, "C30:E32")
+    assert after[title] == before and len(before[0]) == 60 and before[1] == ["C30:E32"]
     assert len(after[DASH][1]) > 3  # the job's dashboard was replaced
 
 
