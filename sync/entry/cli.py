@@ -27,16 +27,7 @@ from sync.core import deadlines
 from sync.core.config import Settings, load_settings
 from sync.core.errors import UserError
 from sync.usecases.common import LOCKED, Line, Lines, failure, job_lock, now_in
-from sync.usecases.deadline import DeadlineRequest, deadline
-from sync.usecases.export import ExportRequest, export
-from sync.usecases.history import HistoryQuery, history_of
-from sync.usecases.plan_import import PlanImportRequest, plan_import
 from sync.usecases.ports import open_ports, open_state
-from sync.usecases.remind import RemindRequest, remind
-from sync.usecases.report import ReportRequest, report
-from sync.usecases.restore import RestoreRequest, restore
-from sync.usecases.run import InitRequest, RunRequest, init, run
-from sync.usecases.status import status
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):  # the epilog's example keeps its lines
@@ -335,12 +326,14 @@ def _json(data: object) -> None:
 
 
 def cmd_deadline(args: argparse.Namespace) -> int:
+    from sync.usecases.deadline import DeadlineRequest, deadline
     result = deadline(lambda: _settings(args), DeadlineRequest(args.phrase, args.year))
     print(json.dumps(result.data, ensure_ascii=False))
     return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from sync.usecases.run import InitRequest, init
     settings = _settings(args)
     init(settings, open_ports(settings), now_in(settings), InitRequest(args.if_missing, args.new_state),
          _lines(args))
@@ -348,6 +341,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sync.usecases.run import RunRequest, run
     settings = _settings(args)
     result = run(settings, lambda: open_ports(settings, read_only=args.dry_run), now_in(settings),
                  RunRequest(args.as_of, args.dry_run, args.new_state), _lines(args))
@@ -362,6 +356,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from sync.usecases.status import status
     settings = _settings(args)
     result = status(settings, open_state(settings), now_in(settings))
     if args.json:
@@ -375,6 +370,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from sync.usecases.report import ReportRequest, report
     settings = _settings(args)
     request = ReportRequest(args.period, args.date, args.as_of, args.send, args.force, args.pdf,
                                      args.new_state)
@@ -385,6 +381,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
+    from sync.usecases.remind import RemindRequest, remind
     settings = _settings(args)
     request = RemindRequest(args.as_of, args.send, args.new_state)
     result = remind(settings, open_ports(settings, read_only=True), now_in(settings), request, lines=_lines(args))
@@ -394,6 +391,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 
 def cmd_plan_import(args: argparse.Namespace) -> int:
+    from sync.usecases.plan_import import PlanImportRequest, plan_import
     settings = _settings(args)
     request = PlanImportRequest(Path(args.file), Path(args.output) if args.output else None, args.force)
     result = plan_import(settings, now_in(settings), request, _lines(args))
@@ -410,6 +408,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from sync.usecases.history import HistoryQuery, history_of
     settings = _settings(args)
     query = HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
                          Path(args.output) if args.output else None)
@@ -423,6 +422,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from sync.usecases.restore import RestoreRequest, restore
     settings = _settings(args)
     request = RestoreRequest(args.task, args.unit, args.at, args.column, args.dry_run, args.yes, args.force)
     restore(settings, open_ports(settings, read_only=request.dry_run or not request.yes), now_in(settings), request,
@@ -431,6 +431,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from sync.usecases.export import ExportRequest, export
     settings = _settings(args)
     request = ExportRequest(args.at, Path(args.output) if args.output else None)
     result = export(settings, open_ports(settings, read_only=True), now_in(settings), request, _lines(args))
