@@ -3,8 +3,8 @@
 gspread lets a client bring its own HTTP layer by subclassing `HTTPClient` and overriding `request` (its own
 `BackOffHTTPClient` does so, but retries forever); this one retries 429, 5xx, resets, timeouts and answers cut
 mid-body with exponential backoff and jitter (tenacity), honouring Retry-After, within `google.retry_budget_s`
-— one budget for the whole command (sync.core.budget.Deadline), not one per request: a Retry-After longer than what
-is left gives up at once, and every request's timeout is capped at what is left.
+— one budget for the whole command (`Deadline`, below), not one per request: a Retry-After longer than what is
+left gives up at once, and every request's timeout is capped at what is left.
 
 A write whose outcome is unknown (timeout, dropped or cut answer, 5xx on spreadsheets.batchUpdate) is not
 resent here: it raises `AmbiguousWrite` (after a server error, once a growing, jittered wait is taken) and the
@@ -13,6 +13,14 @@ pass re-reads and recomputes (sync.usecases.pipeline), which is safe because eve
 Outcomes, each with its exit code: given up after retries → `Unreachable` (3) saying what Google last
 answered; any other refusal → gspread's `APIError`, which `refusal` turns into the message the Office reads
 (403/404/401 and other 4xx → `UserError`, 2, saying what to check; 408/409 → `Unreachable`, 3).
+
+The time budget (`Deadline`) is shared by every request of one command (`google.retry_budget_s`). Each request may wait
+and retry only while the command as a whole is within its budget: four requests answered 429 three times each share one
+budget, they do not get one each. Each request's own timeout is also capped at what is left (`cap`), so a slow server
+cannot stretch the command past its budget.
+
+Time spent is measured on the clock only; a test that fakes `sleep` fakes the clock with it (a clock that
+moves by the waits it took), so production code has one notion of time.
 """
 from __future__ import annotations
 
@@ -33,8 +41,37 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from sync.backends import google_credentials
 from sync.backends.google_requests import body_bytes
-from sync.core.budget import Deadline
 from sync.core.errors import SyncError, Unreachable, UserError, WriteGaveUp
+
+#: The least time a request is given, even when the budget is (nearly) spent: one last try can still answer.
+MIN_REQUEST_S = 1.0
+
+
+class Deadline:
+    def __init__(self, budget_s: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.budget_s = budget_s
+        self.clock = clock
+        self._sleep = sleep
+        self.started = clock()
+
+    def spent(self) -> float:
+        return self.clock() - self.started
+
+    def left(self) -> float:
+        return max(self.budget_s - self.spent(), 0.0)
+
+    def allows(self, wait_s: float) -> bool:
+        """True if waiting `wait_s` seconds still ends within the budget."""
+        return wait_s <= self.left()
+
+    def cap(self, timeout_s: float) -> float:
+        """A request's timeout: `timeout_s`, but no longer than what is left (and at least MIN_REQUEST_S)."""
+        return min(timeout_s, max(self.left(), MIN_REQUEST_S))
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+
 
 GOOGLE_ROOT = SPREADSHEETS_API_V4_BASE_URL.rsplit("/v4/", 1)[0]  # https://sheets.googleapis.com
 #: The longest backoff between two tries, before jitter.
