@@ -31,8 +31,7 @@ from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
 from bench.case import AS_OF, plan_for
 from sync.backends.google import GoogleBackend
-from sync.backends.google_credentials import load_credentials
-from sync.backends.google_http import BoundedHTTPClient
+from sync.backends.google_http import BoundedHTTPClient, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.core.asof import AsOf
 from sync.core.plan import Plan

@@ -75,8 +75,8 @@ def answer_late_quickly(api, monkeypatch) -> None:
     hung up, so it always lands after the client gave up. Only
     the Sheets requests' transport is wrapped: google-auth fetches its token through a session of its own, with
     the configured timeout."""
-    from sync.backends import google_credentials
-    real = google_credentials.authorized_session
+    from sync.backends import google_http
+    real = google_http.authorized_session
 
     def session_for(credentials, api_base_url=None):
         session = real(credentials, api_base_url)
@@ -84,7 +84,7 @@ def answer_late_quickly(api, monkeypatch) -> None:
             monkeypatch.setattr(adapter, "send", _late_quickly(api, adapter.send))
         return session
 
-    monkeypatch.setattr(google_credentials, "authorized_session", session_for)
+    monkeypatch.setattr(google_http, "authorized_session", session_for)
 
 
 def _late_quickly(api, send):

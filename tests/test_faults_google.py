@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from sync.backends.google import GoogleBackend
-from sync.backends.google_credentials import load_credentials, warn_if_shared
+from sync.backends.google_http import load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
 from sync.core.asof import AsOf
 from sync.core.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
@@ -412,8 +412,8 @@ def test_a_slow_server_cannot_stretch_the_command_past_its_budget(google, api, k
 
 def _read_timeouts(monkeypatch) -> list[float]:
     """The read timeout of each Sheets request, as the transport hands it to urllib3."""
-    from sync.backends import google_credentials
-    real, given = google_credentials.authorized_session, []
+    from sync.backends import google_http
+    real, given = google_http.authorized_session, []
 
     def session_for(credentials, api_base_url=None):
         session = real(credentials, api_base_url)
@@ -425,7 +425,7 @@ def _read_timeouts(monkeypatch) -> list[float]:
             monkeypatch.setattr(adapter, "send", send)
         return session
 
-    monkeypatch.setattr(google_credentials, "authorized_session", session_for)
+    monkeypatch.setattr(google_http, "authorized_session", session_for)
     return given
 
 

@@ -12,7 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from sync.backends.google import GoogleBackend
-from sync.backends.google_credentials import load_credentials
+from sync.backends.google_http import load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
 from sync.core.asof import AsOf

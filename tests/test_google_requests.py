@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from sync.backends import google_requests as bodies
 from sync.backends.google import GoogleBackend
-from sync.backends.google_credentials import authorized_session, confined_session, load_credentials
+from sync.backends.google_http import authorized_session, confined_session, load_credentials
 from sync.backends.memory import MemoryBackend
 from sync.core.asof import AsOf
 from sync.core.deadlines import EXCEL_EPOCH

@@ -1,8 +1,8 @@
-"""The shared Google Sheet, behind the same Backend interface as the .xlsx: the glue of four layers.
+"""The shared Google Sheet, behind the same Backend interface as the .xlsx: the glue of three layers.
 
 As gspread keeps its own (client, spreadsheet, worksheet, HTTP apart), the adapter is in layers:
-  google_credentials — the service-account key file, checked, and the authorized session;
-  google_http        — gspread's HTTPClient with timeouts and one retry budget for the command;
+  google_http        — the service-account key file, checked, and the authorized session; gspread's
+                       HTTPClient with timeouts and one retry budget for the command;
   google_requests    — the request bodies of a pass, pure (google_render draws the dashboard's);
   google (this)      — the backend: read, check the row keys, write, and what a refusal means.
 
@@ -38,8 +38,15 @@ from gspread.utils import absolute_range_name
 
 from sync.backends import google_protect as protect
 from sync.backends import google_requests as bodies
-from sync.backends.google_credentials import key_path, load_credentials, warn_if_shared
-from sync.backends.google_http import AmbiguousWrite, BoundedHTTPClient, message_of, refusal
+from sync.backends.google_http import (
+    AmbiguousWrite,
+    BoundedHTTPClient,
+    key_path,
+    load_credentials,
+    message_of,
+    refusal,
+    warn_if_shared,
+)
 from sync.core.errors import StaleSnapshot, WriteUnknown
 from sync.core.workbook import Snapshot, Tab, WriteSet
 
