@@ -244,7 +244,7 @@ def test_list_rows_carry_no_cell_borders_so_merged_ranges_stay_cheap_to_open(dem
 
 
 def test_google_draws_the_same_bands(plan):
-    from sync.backends.google_render import cell_format
+    from sync.backends.google_requests import cell_format
     summary = pipeline(plan, [])
     styled = render(summary, plan, Layout(), NOW, trends=[])
     band = min(styled.bands)

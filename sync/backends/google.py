@@ -3,7 +3,7 @@
 As gspread keeps its own (client, spreadsheet, worksheet, HTTP apart), the adapter is in layers:
   google_http        — the service-account key file, checked, and the authorized session; gspread's
                        HTTPClient with timeouts and one retry budget for the command;
-  google_requests    — the request bodies of a pass, pure (google_render draws the dashboard's);
+  google_requests    — the request bodies of a pass, the dashboard's drawing among them, pure;
   google (this)      — the backend: read, check the row keys, write, and what a refusal means.
 
 A pass is at most four HTTP requests whatever the sheet's size:
