@@ -9,7 +9,7 @@ import openpyxl
 import yaml
 
 from sync.backends.google_protect import ROW_TAG
-from sync.backends.local_inputs import MARK
+from sync.backends.local_render import MARK
 from sync.backends.memory import MemoryBackend
 from sync.core.asof import AsOf
 from sync.core.schema import STATUSES, TRACKING_COLUMNS, Layout

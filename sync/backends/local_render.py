@@ -1,4 +1,5 @@
-"""Rendering a job-owned `Styled` grid (the dashboard) into an openpyxl worksheet.
+"""What the job draws on the local workbook beyond cell values: a job-owned `Styled` grid (the dashboard) rendered
+into an openpyxl worksheet, and typed input.
 
 Widths, merges, wrapping, alignment (headers centred, numbers right, all vertically centred), row
 heights for wrapped text (spreadsheet programs do not grow rows that openpyxl wrote), banded list rows and the
@@ -8,6 +9,10 @@ A table's header and total rows are boxed with thin borders; its list rows are b
 borders on a merged range are what makes openpyxl slow to open a file: for each range it re-derives the border
 of every edge cell (`MergedCellRange.format`), which on a dashboard of thousands of overdue lines doubled the
 time to read the workbook, on every pass.
+
+Typed input on the local workbook: Excel data validations that warn (never reject) with a help message.
+`apply_inputs` replaces the validations it made before (known by their
+error title) and adds one per rule, so running `init` again never stacks them.
 """
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sync.core.workbook import Cell, Chart, Styled
+from sync.core.workbook import Cell, Chart, InputRule, Styled, TabFormat
 from sync.sheet.grid import row_height, wrapped_lines
 
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
@@ -167,3 +173,35 @@ def fit_heights(ws: Worksheet, rows: Iterable[int]) -> None:
             if cell.alignment.wrap_text:
                 lines = max(lines, wrapped_lines(value, widths[c]))
         ws.row_dimensions[r].height = row_height(lines)
+
+
+#: The error title of every validation made here: how they are found again (and the title of the warning box).
+MARK = "Kiểm tra nhập liệu"
+#: Excel's limits on a validation's texts (characters); longer texts make the file unreadable to Excel.
+TITLE_MAX, PROMPT_MAX, ERROR_MAX = 32, 255, 225
+
+
+def apply_inputs(ws: Worksheet, fmt: TabFormat) -> None:
+    ws.data_validations.dataValidation = [v for v in ws.data_validations.dataValidation if v.errorTitle != MARK]
+    for rule in fmt.inputs:
+        validation = _validation(rule)
+        col = get_column_letter(rule.column)
+        validation.add(f"{col}{rule.first_row}:{col}{rule.last_row}")
+        ws.add_data_validation(validation)
+
+
+def _validation(rule: InputRule) -> DataValidation:
+    if rule.kind == "date":
+        validation = DataValidation(type="date", operator="between", formula1="DATE(1990,1,1)",
+                                    formula2="DATE(2100,12,31)")
+    elif rule.kind == "whole":
+        validation = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
+    else:
+        validation = DataValidation()  # any value: the help message alone
+    validation.allow_blank = True
+    validation.showInputMessage = True
+    validation.promptTitle, validation.prompt = rule.title[:TITLE_MAX], rule.message[:PROMPT_MAX]
+    validation.errorTitle, validation.error = MARK, rule.warning[:ERROR_MAX]
+    validation.errorStyle = "warning"  # the value stays; the pass's Kiểm tra says what to fix
+    validation.showErrorMessage = bool(rule.warning)
+    return validation

@@ -23,8 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sync.backends.local_inputs import apply_inputs
-from sync.backends.local_render import fit_heights, fit_rows, render_styled
+from sync.backends.local_render import apply_inputs, fit_heights, fit_rows, render_styled
 from sync.backends.xlsx_read import read_sheet
 from sync.core.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from sync.core.tables import append_row
