@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR, ReportSettings, Settings
+from sync.core.history import AsOf
 from sync.core.plan import Plan, load_plan
 from sync.core.schema import Layout
 from sync.entry.demo import seed, synthetic_plan

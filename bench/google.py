@@ -33,7 +33,7 @@ from bench.case import AS_OF, plan_for
 from sync.backends.google import GoogleBackend
 from sync.backends.google_http import BoundedHTTPClient, load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, Tab

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bench.case import AS_OF, PLAN, plan_for, prepare
 from sync.backends.local import LocalBackend
 from sync.core import history
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.periods import cycle
 from sync.core.schema import Layout
 from sync.core.tables import Table, locate

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.schema import Layout
 from sync.entry.demo import seed
 from sync.sheet.layout import build_init

@@ -252,9 +252,9 @@ def test_recurring_day_31_is_the_months_last_day_not_dropped():
 
 
 def test_a_past_date_reads_a_result_as_due_on_the_rows_own_day(plan):
-    """sync.core.asof: a result typed for a quarter counts on a past date when its due day (the task's own, as the
+    """sync.core.history: a result typed for a quarter counts on a past date when its due day (the task's own, as the
     flags use) is on or before that date; here the 10th, not the ND 09/2019 cut-off (the 14th)."""
-    from sync.core.asof import entries_as_of
+    from sync.core.history import entries_as_of
     from sync.core.tables import Entry
     typed = Entry(row=2, stt=2, unit="Văn phòng Sở", status="Đang thực hiện", results={1: "Đã đăng 3 tin", 2: "",
                                                                                       3: "", 4: ""})

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 
 from sync.backends.memory import MemoryBackend
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.schema import STATUSES, Layout, Status
 from sync.entry.demo import fill_values, sample_row, seed
 from sync.sheet.sync_pass import PassOptions

@@ -19,7 +19,7 @@ import pytest
 from sync.backends.google import GoogleBackend
 from sync.backends.google_http import load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
 from sync.entry.demo import seed
 from sync.sheet.sync_pass import PassOptions

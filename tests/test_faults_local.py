@@ -26,9 +26,9 @@ import pytest
 from sync import files
 from sync.backends import owner_files, xlsx_file
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR
 from sync.core.errors import StaleSnapshot
+from sync.core.history import AsOf
 from sync.core.plan import Plan, load_plan
 from sync.core.schema import Layout
 from sync.sheet.layout import build_init

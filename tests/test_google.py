@@ -15,7 +15,7 @@ from sync.backends.google import GoogleBackend
 from sync.backends.google_http import load_credentials
 from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.schema import Layout
 from sync.entry.demo import seed
 from sync.sheet.layout import build_init

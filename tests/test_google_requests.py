@@ -23,9 +23,9 @@ from sync.backends import google_requests as bodies
 from sync.backends.google import GoogleBackend
 from sync.backends.google_http import authorized_session, confined_session, load_credentials
 from sync.backends.memory import MemoryBackend
-from sync.core.asof import AsOf
 from sync.core.deadlines import EXCEL_EPOCH
 from sync.core.errors import StaleSnapshot, SyncError, Unreachable, UserError, WriteGaveUp, WriteUnknown
+from sync.core.history import AsOf
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import Chart, Snapshot, Styled, Tab, WriteSet
 from sync.entry.demo import seed

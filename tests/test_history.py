@@ -16,7 +16,7 @@ import pytest
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
 from sync.core import history
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import WriteSet
 from sync.entry.demo import seed

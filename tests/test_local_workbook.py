@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf
 from sync.core.errors import StaleSnapshot
+from sync.core.history import AsOf
 from sync.core.schema import JOB_NOTE_PREFIX, TRACKING_COLUMNS
 
 from .conftest import AS_OF, PLAN_PATH

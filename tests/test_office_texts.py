@@ -8,7 +8,7 @@ import openpyxl
 
 from sync.backends.memory import MemoryBackend
 from sync.core import office_texts
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.office_texts import MAX_CHARS, check, section_key
 from sync.core.periods import Period
 from sync.core.schema import OFFICE_COLUMNS, Layout

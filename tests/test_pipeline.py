@@ -8,8 +8,8 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.backends.memory import MemoryBackend
-from sync.core.asof import AsOf
 from sync.core.errors import Unreachable
+from sync.core.history import AsOf
 from sync.core.schema import Layout
 from sync.sheet.layout import build_init
 from sync.sheet.sync_pass import PassOptions

@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 
 from sync.backends.memory import MemoryBackend, apply
 from sync.core import deadlines
-from sync.core.asof import AsOf
 from sync.core.flags import RowResult, Rules
-from sync.core.history import tracking_table
+from sync.core.history import AsOf, tracking_table
 from sync.core.plan import load_plan
 from sync.core.schema import TRACKING_COLUMNS, Layout
 from sync.core.summary import STATUS_LINES, summarize

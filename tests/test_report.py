@@ -20,8 +20,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from sync.core import periods
-from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR
+from sync.core.history import AsOf
 from sync.core.summary import UnitLine
 from sync.core.text import nfc
 from sync.entry.cli import main

@@ -12,8 +12,8 @@ import pytest
 from docx import Document
 
 from sync.backends.local import LocalBackend
-from sync.core.asof import AsOf, entries_as_of
 from sync.core.config import Settings
+from sync.core.history import AsOf, entries_as_of
 from sync.core.periods import Period
 from sync.core.schema import Layout
 from sync.core.summary import KPI_LABELS

@@ -11,7 +11,7 @@ import yaml
 from sync.backends.google_protect import ROW_TAG
 from sync.backends.local_render import MARK
 from sync.backends.memory import MemoryBackend
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.schema import STATUSES, TRACKING_COLUMNS, Layout
 from sync.sheet.aids import OPEN_VIEW, PRODUCT_EXAMPLES, GuideFacts, render_guide
 from sync.sheet.layout import build_init

@@ -25,8 +25,7 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.core import history
-from sync.core.asof import AsOf
-from sync.core.history import HISTORY_KEYS
+from sync.core.history import HISTORY_KEYS, AsOf
 from sync.core.plan import load_plan
 from sync.core.schema import JOB_COLUMNS, STATUSES, Layout
 from sync.sheet.sync_pass import PassOptions, compute

@@ -18,8 +18,8 @@ from docx import Document
 from sync.backends.local import LocalBackend
 from sync.core import periods, trends
 from sync.core import summary as summaries
-from sync.core.asof import AsOf
 from sync.core.config import PROJECT_DIR, load_settings
+from sync.core.history import AsOf
 from sync.core.plan import load_plan
 from sync.core.schema import Layout
 from sync.core.trends import Point

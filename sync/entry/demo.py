@@ -121,7 +121,7 @@ def seed(backend: Backend, plan: Plan, as_of: dt.date, mistakes: int = 6) -> Non
 
 def build_demo(out: Path, plan_path: Path, as_of: dt.date) -> dict[str, object]:
     from sync.backends.local import LocalBackend
-    from sync.core.asof import AsOf
+    from sync.core.history import AsOf
     from sync.core.schema import Layout
     from sync.sheet.sync_pass import PassOptions
     from sync.usecases.pipeline import run_pass

@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from sync.core.asof import SOURCE_SENTENCE
 from sync.core.deadlines import ScheduleKind, format_date
 from sync.core.flags import RowResult
+from sync.core.history import SOURCE_SENTENCE
 from sync.core.periods import ROMAN, Period
 from sync.core.plan import Plan, Task
 from sync.core.products import Products

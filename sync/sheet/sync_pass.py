@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from sync.core import merges, office_texts, trends
 from sync.core import summary as summaries
-from sync.core.asof import AsOf
 from sync.core.flags import RowResult, Rules, result_deadline
+from sync.core.history import AsOf
 from sync.core.plan import Plan
 from sync.core.products import DEFAULT_KINDS, Kind
 from sync.core.schema import JOB_COLUMNS, JOB_NOTE_PREFIX, JOB_TABS, REQUIRED_TRACKING, FlagKind, Layout, Status

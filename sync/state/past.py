@@ -4,7 +4,7 @@ A figure for a date must come out the same whenever it is computed. When the sta
 covers the date (a pass at or before it), the entries are those history recorded at that pass: what
 units had typed then, whatever they typed, corrected or cleared since. When it does not (no pass that
 early, e.g. a state file started mid-year), today's entries are read with as-of semantics
-(`sync.core.asof`): a completion dated after the date counts as in progress, a quarterly result whose
+(`sync.core.history`): a completion dated after the date counts as in progress, a quarterly result whose
 cut-off is after the date is not counted. A date that is today needs neither.
 
 The plan tab's Hạn hoàn thành (the Office's per-task deadline) is taken from history too, as it stood at
@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync.core.asof import AsOf
+from sync.core.history import AsOf
 from sync.core.plan import Plan
 from sync.core.tables import Entry
 from sync.core.workbook import Cell
@@ -46,7 +46,7 @@ class Source:
         return f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay."
 
     def to_as_of(self) -> AsOf:
-        """The as-of value a computation takes for this source (sync.core.asof.AsOf). A past date is a day that is
+        """The as-of value a computation takes for this source (sync.core.history.AsOf). A past date is a day that is
         over: its figures are judged at its end (flags.Rules.as_of_ended), whoever asks (dry run, export, report)."""
         ended = self.kind != "today"
         if self.kind == "history":

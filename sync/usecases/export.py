@@ -96,7 +96,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRe
     """Every tracking row flat, with its computed deadline, flags and errors, as of today or of `at`."""
     import pandas as pd  # only here: the pass does not pay for it
 
-    from sync.core.asof import AsOf
+    from sync.core.history import AsOf
     from sync.sheet.sync_pass import PassOptions, compute
     lines = lines or Lines()
     at, output = request.at, request.output

@@ -35,7 +35,7 @@ class RemindResult:
 def remind(settings: Settings, ports: Ports, now: dt.datetime, request: RemindRequest,
            sender: SenderFactory | None = None, lines: Lines | None = None) -> RemindResult:
     """Each unit's digest of `request.as_of`, shown or sent; only a sending writes the state file (its ledger)."""
-    from sync.core.asof import AsOf
+    from sync.core.history import AsOf
     from sync.sheet.sync_pass import PassOptions, compute
     from sync.usecases.notify import remind as remind_units
     lines = lines or Lines()

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sync.core import history, periods
-from sync.core.asof import AsOf
 from sync.core.config import Settings
 from sync.core.errors import StaleSnapshot, Unreachable, UserError
+from sync.core.history import AsOf
 from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Snapshot, WriteSet
