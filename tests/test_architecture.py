@@ -254,7 +254,7 @@ def measures(edges: dict[str, set[str]]) -> dict[str, object]:
 
 def test_the_measures_count_what_they_say():
     edges = {"sync.entry.cli": {"sync.usecases.run"}, "sync.usecases.run": {"sync.core.plan"},
-             "sync.core.plan": set(), "sync.core.text": {"sync.usecases.run"}}
+             "sync.core.plan": set(), "sync.core.schema": {"sync.usecases.run"}}
     m = measures(edges)
     assert (m["modules"], m["import edges"], m["longest chain"], m["outward imports"]) == (4, 3, 3, 1)
 

@@ -2,7 +2,7 @@ import pytest
 
 from sync.core.errors import UserError
 from sync.core.plan import load_plan
-from sync.core.text import fold
+from sync.core.schema import fold
 
 
 def test_seventeen_tasks_every_column(plan):

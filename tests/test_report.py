@@ -22,8 +22,8 @@ from docx.shared import Pt
 from sync.core import periods
 from sync.core.config import PROJECT_DIR
 from sync.core.history import AsOf
+from sync.core.schema import nfc
 from sync.core.summary import UnitLine
-from sync.core.text import nfc
 from sync.entry.cli import main
 from sync.reports import chart
 from sync.reports.content import vn_date

@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from sync.core.schema import fold
 from sync.core.tables import letters
-from sync.core.text import fold
 from sync.core.workbook import InputRule, RowOwners, TabFormat, ViewSpec, WriteSet
 
 Json = dict[str, Any]

@@ -23,8 +23,8 @@ import openpyxl
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sync.core.schema import fold
 from sync.core.tables import HEADER_SEARCH_ROWS
-from sync.core.text import fold
 from sync.core.workbook import Cell, Pos, Tab
 
 #: The rows of a skimmed tab that are parsed: what a pass reads of a tab it replaces.

@@ -19,8 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from sync.core.errors import UserError, load_yaml, validation_problems
 from sync.core.products import Kind, with_settings
-from sync.core.schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout
-from sync.core.text import closest, fold, is_address
+from sync.core.schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout, closest, fold, is_address
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ENV_VAR = "CCHC_CONFIG"

@@ -34,7 +34,7 @@ from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sync.core.text import fold, nfc
+from sync.core.schema import fold, nfc
 
 if TYPE_CHECKING:
     import holidays

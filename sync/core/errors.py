@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from sync.core.text import closest
+from sync.core.schema import closest
 
 
 class SyncError(Exception):

@@ -35,9 +35,8 @@ from typing import Any
 from sync.core.deadlines import EXCEL_EPOCH, DateError, Schedule, ScheduleKind, parse_date, quarter_result_due
 from sync.core.errors import UserError
 from sync.core.plan import Plan
-from sync.core.schema import JOB_COLUMNS, STATUSES, TRACKING_COLUMNS, UNIT_COLUMNS, Layout, Status, status_key
+from sync.core.schema import JOB_COLUMNS, STATUSES, TRACKING_COLUMNS, UNIT_COLUMNS, Layout, Status, nfc, status_key
 from sync.core.tables import Entry, Table, as_stt, locate
-from sync.core.text import nfc
 from sync.core.validation import plan_schedules, row_schedule
 from sync.core.workbook import Cell, Snapshot
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from sync.core.schema import shorten
 from sync.core.tables import UNMERGE_HOWTO, Merge, a1, merge_a1, merge_index
-from sync.core.text import shorten
 from sync.core.workbook import Cell, Snapshot, Styled, WriteSet
 
 SECTION_TITLE = "VI. Ô KHÔNG GHI ĐƯỢC VÌ NẰM TRONG VÙNG Ô GỘP"

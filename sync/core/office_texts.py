@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from sync.core import periods
 from sync.core.errors import UserError
 from sync.core.periods import Period
-from sync.core.schema import OFFICE_SECTIONS, Layout
+from sync.core.schema import OFFICE_SECTIONS, Layout, closest, fold, nfc, vn_number
 from sync.core.tables import Table, find_tab, locate
-from sync.core.text import closest, fold, nfc, vn_number
 from sync.core.validation import FORMULA_START, Issue
 from sync.core.workbook import Snapshot
 

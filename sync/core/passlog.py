@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sync.core.errors import Unreachable, WorkbookHeld, WriteGaveUp, WriteUnknown
-from sync.core.text import fold
+from sync.core.schema import fold
 from sync.core.workbook import Cell, Tab, WriteSet
 
 T = TypeVar("T")

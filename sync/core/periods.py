@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sync.core.deadlines import result_period
 from sync.core.errors import UserError
-from sync.core.text import fold
+from sync.core.schema import fold
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _FROM_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}

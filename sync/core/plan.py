@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from sync.core import deadlines
 from sync.core.errors import MAX_YAML_BYTES, UserError, load_yaml, read_bounded, validation_problems
-from sync.core.text import closest, fold, nfc
+from sync.core.schema import closest, fold, nfc
 
 
 @dataclass(frozen=True)

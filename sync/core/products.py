@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sync.core.schema import TRACKING_COLUMNS
-from sync.core.text import fold, nfc, shorten, whole_number
+from sync.core.schema import TRACKING_COLUMNS, fold, nfc, shorten, whole_number
 
 if TYPE_CHECKING:
     from sync.core.validation import Checked

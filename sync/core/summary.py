@@ -15,9 +15,8 @@ from sync.core.deadlines import ScheduleKind, day_over
 from sync.core.flags import RowResult
 from sync.core.plan import Plan
 from sync.core.products import DEFAULT_KINDS, Kind, Products, of_checked
-from sync.core.schema import FLAG_FILLS, FLAG_PREFIXES, ROLES, STATUSES, FlagKind, Status
+from sync.core.schema import FLAG_FILLS, FLAG_PREFIXES, ROLES, STATUSES, FlagKind, Status, vn_number
 from sync.core.tasks import TaskState, judge_all, year_over
-from sync.core.text import vn_number
 from sync.core.validation import Checked, Issue
 
 KPI_LABELS = {

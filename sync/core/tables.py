@@ -23,9 +23,11 @@ from sync.core.schema import (
     PLAN_COLUMNS,
     QUARTER_KEYS,
     TRACKING_COLUMNS,
+    closest,
+    fold,
+    nfc,
 )
 from sync.core.schema import TABS as _DEFAULT_TABS
-from sync.core.text import closest, fold, nfc
 from sync.core.workbook import Cell, Pos, Snapshot, Tab
 
 Merge = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based, inclusive)

@@ -18,8 +18,7 @@ from dataclasses import dataclass, replace
 from sync.core.deadlines import ScheduleKind, format_date
 from sync.core.flags import Closure, RowResult, Rules, flags_for, owed_quarters
 from sync.core.plan import Task
-from sync.core.schema import STATUSES, FlagKind, Status
-from sync.core.text import nfc
+from sync.core.schema import STATUSES, FlagKind, Status, nfc
 from sync.core.validation import Checked
 
 #: What an open task is waiting on, in the words of the task's state ("Đang thực hiện (thường xuyên)").

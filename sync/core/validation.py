@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 from sync.core import deadlines
 from sync.core.deadlines import DateError, Schedule, ScheduleKind, format_date
 from sync.core.plan import Plan, Task, Unit
-from sync.core.schema import ROMAN, STATUS_SYNONYMS, STATUSES, Status, status_key
+from sync.core.schema import ROMAN, STATUS_SYNONYMS, STATUSES, Status, closest, fold, nfc, status_key, whole_number
 from sync.core.tables import Entry, as_stt
-from sync.core.text import closest, fold, nfc, whole_number
 from sync.core.workbook import Cell
 
 #: What a spreadsheet would evaluate (docs/workbook.md, "bullets are text"): "=" anything; "+", "-" or "@" followed

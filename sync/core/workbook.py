@@ -42,7 +42,7 @@ class Snapshot:
     def find_tab(self, name: str) -> Tab | None:
         """The tab of that exact title, else the first whose title folds to it ("TỔNG HỢP", "Tong hop"): a user's
         look-alike tab placed before the job's own is never taken for it."""
-        from sync.core.text import fold
+        from sync.core.schema import fold
         if name in self.tabs:
             return self.tabs[name]
         return next((t for n, t in self.tabs.items() if fold(n) == fold(name)), None)

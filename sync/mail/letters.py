@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 from sync.core.deadlines import format_date
 from sync.core.plan import Plan, Unit
-from sync.core.schema import ROMAN, FlagKind, Layout
+from sync.core.schema import ROMAN, FlagKind, Layout, shorten, vn_number
 from sync.core.summary import Kpis, Summary
-from sync.core.text import shorten, vn_number
 
 SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
              "nếu có sai sót, xin liên hệ Văn phòng Sở.")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from sync.core.deadlines import parse_date
-from sync.core.text import fold
+from sync.core.schema import fold
 
 #: how many first lines are read for the facts
 HEAD_LINES = 60

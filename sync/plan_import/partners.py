@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from sync.core.text import fold, nfc
+from sync.core.schema import fold, nfc
 from sync.plan_import.rows import Draft
 from sync.plan_import.units import UnitReader
 

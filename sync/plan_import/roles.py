@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from sync.core.plan import Unit
-from sync.core.text import fold, nfc
+from sync.core.schema import fold, nfc
 from sync.plan_import.partners import partners_in
 from sync.plan_import.units import UnitReader, raw_at
 

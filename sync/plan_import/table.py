@@ -10,8 +10,7 @@ import re
 from pathlib import Path
 
 from sync.core.errors import UserError
-from sync.core.schema import HEADER_SYNONYMS, PLAN_COLUMNS
-from sync.core.text import fold
+from sync.core.schema import HEADER_SYNONYMS, PLAN_COLUMNS, fold
 from sync.plan_import.word import Cell, Rows
 
 # The plan's columns are named once, in `schema` (PLAN_COLUMNS and HEADER_SYNONYMS: what the sheet's

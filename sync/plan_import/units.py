@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from sync.core.plan import Unit
-from sync.core.text import closest, fold, nfc
+from sync.core.schema import closest, fold, nfc
 
 # how a plan names every unit of the department at once
 ALL_UNITS = ("cac phong, don vi thuoc so", "cac phong, don vi", "cac phong don vi", "cac don vi thuoc so",

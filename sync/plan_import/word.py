@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sync import files
 from sync.core.errors import UserError
-from sync.core.text import nfc
+from sync.core.schema import nfc
 
 if TYPE_CHECKING:
     from docx.table import Table, _Cell, _Row

@@ -16,10 +16,9 @@ from sync.core.history import SOURCE_SENTENCE
 from sync.core.periods import ROMAN, Period
 from sync.core.plan import Plan, Task
 from sync.core.products import Products
-from sync.core.schema import STATUSES, FlagKind, Status
+from sync.core.schema import STATUSES, FlagKind, Status, nfc, shorten, vn_number
 from sync.core.summary import Kpis, OverdueLine, Summary, UnitLine
 from sync.core.tasks import TaskState
-from sync.core.text import nfc, shorten, vn_number
 from sync.core.trends import Progress
 from sync.core.validation import Issue
 from sync.reports.evidence import Evidence

@@ -30,7 +30,7 @@ from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
 from sync.core.config import ReportSettings
-from sync.core.text import fold, shorten, vn_number
+from sync.core.schema import fold, shorten, vn_number
 from sync.reports import measure, outline
 from sync.reports.chart import PROGRESS_CAPTION
 from sync.reports.content import Report, text_date, valid_result, vn_date

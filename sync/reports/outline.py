@@ -16,9 +16,8 @@ from collections.abc import Iterable, Sequence
 from sync.core.deadlines import ScheduleKind
 from sync.core.flags import RowResult
 from sync.core.plan import Plan, Task
-from sync.core.schema import FlagKind, Status
+from sync.core.schema import FlagKind, Status, nfc
 from sync.core.tasks import TaskState
-from sync.core.text import nfc
 from sync.reports.content import Report, text_date, valid_result
 
 BODY_TASK_NAME = 110      # a task's name in the body: whole up to this, else cut at a clause

@@ -20,9 +20,21 @@ from typing import TYPE_CHECKING
 
 from sync.core.deadlines import ScheduleKind, format_date, result_period
 from sync.core.plan import Plan
-from sync.core.schema import FLAG_PREFIXES, JOB_TAB_TITLES, QUARTER_KEYS, ROMAN, STATUSES, FlagKind, Layout, Status
+from sync.core.schema import (
+    FLAG_PREFIXES,
+    JOB_TAB_TITLES,
+    QUARTER_KEYS,
+    ROMAN,
+    STATUSES,
+    FlagKind,
+    Layout,
+    Status,
+    bare_address,
+    is_address,
+    nfc,
+    shorten,
+)
 from sync.core.tables import Table
-from sync.core.text import bare_address, is_address, nfc, shorten
 from sync.core.workbook import (
     Cell,
     InputRule,

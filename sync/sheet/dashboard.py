@@ -5,9 +5,8 @@ import datetime as dt
 
 from sync.core.deadlines import format_date
 from sync.core.plan import Plan
-from sync.core.schema import FLAG_PREFIXES, JOB_TAB_TITLES, FlagKind, Layout, Status
+from sync.core.schema import FLAG_PREFIXES, JOB_TAB_TITLES, FlagKind, Layout, Status, shorten
 from sync.core.summary import KPI_LABELS, KPI_ORDER, STATUS_LINES, TASK_FILLS, Kpis, Summary, UnitLine, task_headline
-from sync.core.text import shorten
 from sync.core.trends import TrendRow
 from sync.core.workbook import Cell, Chart, Styled
 from sync.sheet.grid import Grid

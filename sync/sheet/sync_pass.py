@@ -21,10 +21,19 @@ from sync.core.flags import RowResult, Rules, result_deadline
 from sync.core.history import AsOf
 from sync.core.plan import Plan
 from sync.core.products import DEFAULT_KINDS, Kind
-from sync.core.schema import JOB_COLUMNS, JOB_NOTE_PREFIX, JOB_TABS, REQUIRED_TRACKING, FlagKind, Layout, Status
+from sync.core.schema import (
+    JOB_COLUMNS,
+    JOB_NOTE_PREFIX,
+    JOB_TABS,
+    REQUIRED_TRACKING,
+    FlagKind,
+    Layout,
+    Status,
+    fold,
+    nfc,
+)
 from sync.core.tables import Table, a1, as_stt, locate, plan_deadlines, read_entries, refuse_overwrite
 from sync.core.tasks import evaluate, year_over
-from sync.core.text import fold, nfc
 from sync.core.validation import Checked, check_all, missing_rows, plan_issues
 from sync.core.workbook import Snapshot, WriteSet
 from sync.sheet import aids as sheet_aids

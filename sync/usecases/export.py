@@ -34,8 +34,7 @@ EXPORT_COLUMNS = {"stt": "STT", "task": "Nhiệm vụ", "unit_code": "Mã đơn 
 def export_rows(results: list[RowResult], as_of: dt.date, tasks: Sequence[TaskState] = ()) -> list[dict[str, Any]]:
     """One flat row per tracking row, from the rows a pass computed (the same flags as the dashboard's), with
     its task's state (sync.core.tasks: the one rule the dashboard and the report use)."""
-    from sync.core.schema import ROLES, ROMAN, STATUSES, FlagKind
-    from sync.core.text import nfc
+    from sync.core.schema import ROLES, ROMAN, STATUSES, FlagKind, nfc
     task_states = {t.stt: t.label for t in tasks}
     out = []
     for r in results:

@@ -62,7 +62,7 @@ def unit_of(text: str | None, plan: Plan, store: HistoryStore) -> str | None:
 
 
 def column_of(text: str | None, layout: Layout, allowed: tuple[str, ...]) -> str | None:
-    from sync.core.text import fold
+    from sync.core.schema import fold
     if text is None:
         return None
     if text in allowed:
