@@ -21,7 +21,7 @@ line in the last; before each later part that addresses rows of `Theo dõi`, its
 A write whose outcome is unknown (timeout, dropped or cut answer, 5xx on batchUpdate) is not blindly resent
 (google_http): the pass re-reads and recomputes, which is safe because every write is idempotent: cells are
 set, never added to, and the log line goes to a fixed row (the one below the last the read showed) and
-carries the pass id (sync.core.passlog), so a write landing after its redo's re-read overwrites the same cells.
+carries the pass id (sync.core.workbook), so a write landing after its redo's re-read overwrites the same cells.
 The row-key re-read also re-reads the log's id column, and an addSheet refused because the tab now exists is
 a moved workbook.
 """

@@ -27,9 +27,8 @@ from typing import TypedDict
 
 from sync import files
 from sync.core.errors import UserError
-from sync.core.passlog import id_column
 from sync.core.schema import Layout
-from sync.core.workbook import Snapshot
+from sync.core.workbook import Snapshot, id_column
 from sync.state.faults import KEY, NEW_STATE
 
 WORKBOOK, PLAN = "workbook", "plan"

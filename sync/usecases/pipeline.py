@@ -14,10 +14,19 @@ from typing import Any
 from sync.core import merges
 from sync.core import summary as summaries
 from sync.core.errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
-from sync.core.passlog import Outcome, add_line, id_column, logged_already, new_pass_id
 from sync.core.plan import Plan
 from sync.core.schema import LOG_COLUMNS, Layout
-from sync.core.workbook import Backend, Cell, Snapshot, WriteSet
+from sync.core.workbook import (
+    Backend,
+    Cell,
+    Outcome,
+    Snapshot,
+    WriteSet,
+    add_line,
+    id_column,
+    logged_already,
+    new_pass_id,
+)
 from sync.sheet.sync_pass import Computed, PassOptions, TrendsRead, compute, tab_name
 
 MAX_ATTEMPTS = 3

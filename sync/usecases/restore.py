@@ -153,9 +153,9 @@ def _refuse_merged(settings: Settings, row: _Row, changes: list[Change]) -> None
 def _writes(settings: Settings, now: dt.datetime, row: _Row, changes: list[Change], text: str,
             where: str) -> WriteSet:
     """The cells to put back, and the restore's line in `Nhật ký` (when the tab is there)."""
-    from sync.core.passlog import new_pass_id
     from sync.core.schema import LOG_COLUMNS
     from sync.core.tables import refuse_overwrite
+    from sync.core.workbook import new_pass_id
     layout, table = settings.layout, row.table
     writes = WriteSet(unit_cells=True)
     writes.keys[table.tab.name] = (table.columns["stt"], table.columns["unit"])
