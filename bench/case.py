@@ -27,7 +27,7 @@ from sync.core.history import AsOf
 from sync.core.plan import Plan, load_plan
 from sync.core.schema import Layout
 from sync.entry.demo import seed, synthetic_plan
-from sync.reports.paths import report_path
+from sync.reports.build import report_path
 from sync.sheet.sync_pass import PassOptions, compute
 from sync.usecases.pipeline import run_pass
 
@@ -112,7 +112,8 @@ def report(rows: int, path: Path) -> dict[str, Any]:
     """The 6-month and annual reports end to end: read, compute as of the cut-off, chart, .docx (with its
     landscape appendix) saved. The annual one is built a year later, so it reads the entries as of its date."""
     from sync.core.periods import Period
-    from sync.usecases import report_build as build
+    from sync.reports import build
+    from sync.usecases.report_build import gather
     plan = plan_for(rows)
     settings = Settings(report=ReportSettings(out_dir=path.parent / f"reports-{rows}"))
     out: dict[str, float] = {}
@@ -120,7 +121,7 @@ def report(rows: int, path: Path) -> dict[str, Any]:
                         (Period(2024, "Y"), dt.datetime(2025, 1, 6, 8))):
         t0 = time.perf_counter()
         cutoff = period.cutoff()
-        built = build.gather(settings, plan, LocalBackend(path), period, cutoff, now.date(), now)
+        built = gather(settings, plan, LocalBackend(path), period, cutoff, now.date(), now)
         saved = build.write(built, settings, report_path(settings, period))
         tag = "" if period.kind == "H1" else "_year"
         out[f"report{tag}_s"] = round(time.perf_counter() - t0, 3)

@@ -21,7 +21,10 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import stat
+import subprocess
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -224,3 +227,39 @@ def require_small_zip(path: Path, max_unpacked: int, label: str) -> None:
         raise UserError(f"{label} khi giải nén lớn {total / 1024 / 1024:,.0f} MB trong {len(parts)} phần, quá giới "
                         f"hạn {max_unpacked // (1024 * 1024)} MB (tệp hỏng, hoặc cố ý làm quá tải). Mở bằng chương "
                         "trình văn phòng và lưu lại thành tệp mới, hoặc dùng bản sao lưu.")
+
+
+PDF_TIMEOUT_S = 180
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice() -> str:
+    exe = soffice()
+    if exe is None:
+        raise UserError("Không tìm thấy LibreOffice (lệnh 'soffice') để chuyển sang PDF. Cài gói "
+                        "libreoffice-writer-nogui (Debian/Ubuntu: sudo apt-get install libreoffice-writer-nogui "
+                        "fonts-liberation2) hoặc bỏ tùy chọn --pdf; tệp .docx vẫn dùng được.")
+    return exe
+
+
+def to_pdf(docx: Path) -> Path:
+    """Convert with LibreOffice in a throw-away profile (a user's open LibreOffice must not block us), into a
+    temporary folder first: the PDF beside the .docx is replaced whole, or left as it was on failure."""
+    exe = require_soffice()
+    pdf = docx.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix="cchc-lo-") as work:
+        profile, out = Path(work) / "profile", Path(work) / "out"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+               "--outdir", str(out), str(docx)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=PDF_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise UserError(f"LibreOffice không chuyển xong '{docx}' sang PDF sau {PDF_TIMEOUT_S} giây.") from None
+        made = out / pdf.name
+        if done.returncode != 0 or not made.exists():
+            raise UserError(f"LibreOffice không chuyển được '{docx}' sang PDF: {(done.stderr or done.stdout).strip()}")
+        write_bytes(pdf, made.read_bytes())
+    return pdf

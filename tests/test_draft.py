@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sync.usecases import report_build as build
+from sync.reports import build
 
 from .test_report_cycle import _build, _outbox, fake_pdf
 from .test_sending import LEADERS, configure

@@ -207,7 +207,7 @@ def test_local_init_adds_the_tab_to_an_older_workbook_and_a_pass_checks_it(demo_
 
 
 def test_gather_gives_the_report_the_periods_valid_paragraphs(demo_project, monkeypatch):
-    from sync.usecases import report_build as build
+    from sync.reports import build
 
     _type_xlsx(demo_project.workbook, [["Quý III/2024", "Chỉ đạo, điều hành", "Sở ban hành Công văn số 1."],
                                        ["2024Q3", "Kiến nghị", "=1+1"],

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from sync.core.config import Settings
-from sync.reports.paths import report_path
+from sync.reports.build import report_path
 from sync.state.identity import Witness
 from sync.usecases.owed import Ask, Timetable, cutoff_days, next_report, report_owed
 

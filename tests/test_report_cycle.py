@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from docx import Document
 
+from sync import files
 from sync.backends.local import LocalBackend
 from sync.core.config import Settings
 from sync.core.history import AsOf, entries_as_of
@@ -20,11 +21,12 @@ from sync.core.summary import KPI_LABELS
 from sync.core.tables import Entry
 from sync.entry.demo import seed, synthetic_plan
 from sync.mail.letters import report_body
+from sync.reports import build
+from sync.reports.build import annex_path, report_path
 from sync.reports.outline import count
-from sync.reports.paths import annex_path, report_path
 from sync.sheet.sync_pass import PassOptions
-from sync.usecases import report_build as build
 from sync.usecases.pipeline import run_pass
+from sync.usecases.report_build import gather
 
 from .test_sending import LEADERS, configure
 from .workbooks import values
@@ -72,14 +74,14 @@ def test_every_total_equals_its_list_and_the_dashboard_and_the_email(tmp_path, p
     run_pass(backend, the_plan, Layout(), PassOptions(AsOf(morning), dt.datetime.combine(morning, dt.time(7))))
     settings = Settings(report={"out_dir": tmp_path / "out"}, local={"path": path})
     on_the_day = dt.datetime.combine(cutoff, dt.time(17, 30))
-    report = build.gather(settings, the_plan, backend, period, cutoff, cutoff, on_the_day)
+    report = gather(settings, the_plan, backend, period, cutoff, cutoff, on_the_day)
     shown = _dashboard(path)
     for key, label in KPI_LABELS.items():
         expected = report.kpis.to_json()[key]
         assert shown[label] == expected or (shown[label] in ("", None) and expected is None), label
     # built days later, today's entries are read as they stood on the cut-off: the same identities hold
     later = dt.datetime.combine(cutoff + dt.timedelta(days=9), dt.time(8))
-    for built in (report, build.gather(settings, the_plan, backend, period, cutoff, later.date(), later)):
+    for built in (report, gather(settings, the_plan, backend, period, cutoff, later.date(), later)):
         for name, (total, listed) in built.identities().items():
             assert total == listed, name
 
@@ -268,8 +270,8 @@ def fake_pdf(monkeypatch) -> list:
         pdf.write_bytes(b"%PDF-1.4 " + docx.read_bytes()[:16])
         made.append(pdf)
         return pdf
-    monkeypatch.setattr(build, "to_pdf", to_pdf)
-    monkeypatch.setattr(build, "require_soffice", lambda: "soffice")
+    monkeypatch.setattr(files, "to_pdf", to_pdf)
+    monkeypatch.setattr(files, "require_soffice", lambda: "soffice")
     return made
 
 
@@ -339,7 +341,7 @@ def test_the_charts_bars_add_up_to_every_counted_row_an_unknown_status_counted_a
     from sync.sheet.dashboard import STATUS_COLOURS
     settings = Settings(report={"out_dir": demo_project.root / "out"}, local={"path": demo_project.workbook})
     now = dt.datetime(2024, 9, 20, 8, 0)
-    report = build.gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),
+    report = gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),
                           dt.date(2024, 9, 14), now.date(), now)
     assert report.kpis.unknown_status, "the demo should carry one unreadable status"
     bars = chart.series(report.by_unit)

@@ -13,12 +13,12 @@ from sync.core.config import Settings
 from sync.core.errors import StaleSnapshot, Unreachable, UserError
 from sync.core.periods import Period
 from sync.core.summary import Kpis
+from sync.reports.build import Figures
 from sync.state.store import State
 from sync.usecases.common import Lines
 from sync.usecases.jobs import Job, perform
 from sync.usecases.ports import Ports, open_ports
 from sync.usecases.report import report
-from sync.usecases.report_build import Figures
 from sync.usecases.report_send import report_recipients, send_report
 from sync.usecases.run import InitRequest, RunRequest, init, run
 from sync.usecases.status import status
@@ -68,7 +68,7 @@ def site(tmp_path) -> Settings:
 
 @pytest.fixture
 def docx(site) -> Path:
-    from sync.reports.paths import report_path
+    from sync.reports.build import report_path
     path = report_path(site, Q3)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"PK not really a document")  # the sender is fake: only its name and bytes travel

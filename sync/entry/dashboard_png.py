@@ -23,7 +23,7 @@ TIMEOUT_S = 180
 
 def render(out: Path, plan_path: Path, as_of: dt.date, dashboard: str = "Tổng hợp") -> Path:
     from sync.entry.demo import build_demo
-    from sync.usecases.report_build import to_pdf
+    from sync.files import to_pdf
     if shutil.which("pdftoppm") is None:
         raise UserError("Không tìm thấy lệnh 'pdftoppm' (gói poppler-utils): sudo apt-get install poppler-utils.")
     with tempfile.TemporaryDirectory(prefix="cchc-dash-") as tmp:

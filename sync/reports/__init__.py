@@ -6,5 +6,6 @@ content.py    what the report says (pure: Summary + plan → Report)
 outline.py    its words, section by section (pure)
 chart.py      the status-per-unit chart (matplotlib → PNG)
 document.py   the .docx in the form of ND 30/2020 (python-docx)
-companion.py  the Office's internal workbook beside it; evidence.py the annual evidence list
+build.py      the files written: names, the figures beside the .docx, the Office's internal workbook;
+              evidence.py the annual evidence list
 """

@@ -22,8 +22,8 @@ from sync.state.identity import Witness
 from sync.state.store import State
 
 if TYPE_CHECKING:
+    from sync.reports.build import Figures
     from sync.reports.content import Report
-    from sync.usecases.report_build import Figures
 
 Say = Callable[[str], None]
 

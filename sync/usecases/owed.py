@@ -133,7 +133,7 @@ def cutoff_days(settings: Settings, plan_year: int) -> set[dt.date]:
 
 def report_witness(settings: Settings, period: Period) -> Witness:
     """The witness beside the period's report file (sync.state.identity.Witness)."""
-    from sync.reports.paths import report_path
+    from sync.reports.build import report_path
     from sync.state.identity import Witness
     return Witness(report_path(settings, period), period.key)
 

@@ -4,7 +4,8 @@ A report goes up to the Sở's leaders and to the province: what was sent is nev
 (a kept file goes again with the figures it prints), figures of a day other than the cut-off are only a
 preview beside the official file, and nothing is sent before the cut-off day is over. Which period `auto`
 names is sync/usecases/owed.py's answer, the daemon's too; whom a sending reaches is
-sync/usecases/report_send.py's; building the documents is sync/usecases/report_build.py's.
+sync/usecases/report_send.py's; gathering its content is sync/usecases/report_build.py's, writing the documents
+sync/reports/build.py's.
 """
 from __future__ import annotations
 
@@ -17,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 from sync.core import periods
 from sync.core.config import Settings
 from sync.core.errors import UserError
-from sync.reports.paths import annex_path, excerpt_path, report_path
+from sync.reports.build import annex_path, excerpt_path, report_path
 from sync.usecases.common import Line, Lines, SenderFactory, StateGuard, guard_state
 from sync.usecases.ports import Ports
 from sync.usecases.report_send import Recipients, audience, deliver
 
 if TYPE_CHECKING:
+    from sync.reports.build import Figures
     from sync.reports.content import Report
     from sync.state.identity import Witness
     from sync.state.store import State
-    from sync.usecases.report_build import Figures
 
 Say = Callable[[str], None]
 
@@ -70,7 +71,8 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
            sender: SenderFactory | None = None, lines: Lines | None = None) -> ReportResult:
     """Build the period's report (never overwriting one already sent, unless forced) and send it once to each
     recipient."""
-    from sync.usecases import report_build as build
+    from sync.reports import build
+    from sync.usecases.report_build import gather
     lines = lines or Lines()
     state = ports.state
     # only a sending writes the state file (its ledger); any report reads it (the ledger, history's figures)
@@ -92,7 +94,7 @@ def report(settings: Settings, ports: Ports, now: dt.datetime, request: ReportRe
              else None)
     keep = keep or draft is not None
     # a kept report is e-mailed with the figures it prints (saved beside it), never today's sheet's
-    built = None if keep else build.gather(settings, ports.plan, ports.backend, period, target.as_of, issued, now,
+    built = None if keep else gather(settings, ports.plan, ports.backend, period, target.as_of, issued, now,
                                            state)
     out: dict[str, Any] = {"period": period.key, "quarter": period.key, "path": str(target.path), "built": not keep,
                            "pdf": None, "issued": issued.isoformat(), "annex": None}
@@ -145,15 +147,14 @@ def _period(settings: Settings, ports: Ports, request: ReportRequest, issued: dt
 def _target(settings: Settings, request: ReportRequest, period: periods.Period, issued: dt.date, now: dt.datetime,
             say: Say) -> _Target:
     """The data date, checked against the period and the issue date, and the file it goes to."""
-    from sync.files import check_folder
+    from sync.files import check_folder, require_soffice
     from sync.state.identity import Witness
-    from sync.usecases import report_build as build
     cutoff = period.cutoff(settings.deadlines.quarter_cutoff_day)
     as_of = request.as_of or cutoff
     _check_as_of(settings, request, period, as_of, issued, now)
     pdf = request.pdf or settings.report.pdf
     if pdf:
-        build.require_soffice()  # say so before anything is written
+        require_soffice()  # say so before anything is written
     check_folder(settings.report.out_dir, "report.out_dir", "thư mục báo cáo")  # read-only: exit 2 before building
     path = report_path(settings, period)
     preview = as_of != cutoff  # figures of another day: never the period's official file
@@ -201,7 +202,7 @@ def _before_sending(settings: Settings, ports: Ports, request: ReportRequest, ta
 
 def _kept(settings: Settings, target: _Target, draft: Figures | None, out: dict[str, Any], say: Say) -> None:
     """A file not built again (sent, or a draft to send): the JSON tells its dates and figures."""
-    from sync.usecases.report_build import saved_figures
+    from sync.reports.build import saved_figures
     period, path = target.period, target.path
     kept = draft
     if kept is None:
@@ -223,9 +224,8 @@ def _kept(settings: Settings, target: _Target, draft: Figures | None, out: dict[
 def _built(settings: Settings, state: State, target: _Target, built: Report, sent: bool, now: dt.datetime,
            out: dict[str, Any], lines: Lines) -> None:
     """Write the documents (keeping a copy of what was sent before) and say what was made."""
-    from sync.reports import evidence
+    from sync.reports import build, evidence
     from sync.reports.content import vn_date
-    from sync.usecases import report_build as build
     period, path, say = target.period, target.path, lines.say
     try:
         if sent and (copy := build.keep_sent_copy(path, now)):
@@ -257,7 +257,7 @@ def _built(settings: Settings, state: State, target: _Target, built: Report, sen
 
 def _pdf(target: _Target, keep: bool, out: dict[str, Any], say: Say) -> None:
     """The PDF when wanted: made again unless a kept file's is as new as its .docx."""
-    from sync.usecases.report_build import to_pdf
+    from sync.files import to_pdf
     pdf, path = target.pdf_path, target.path
     if target.pdf and (not keep or not pdf.exists() or pdf.stat().st_mtime < path.stat().st_mtime):
         out["pdf"] = str(to_pdf(path))

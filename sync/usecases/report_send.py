@@ -19,10 +19,10 @@ from sync.core.errors import UserError
 from sync.usecases.common import Lines, SenderFactory
 
 if TYPE_CHECKING:
+    from sync.reports.build import Figures
     from sync.reports.content import Report
     from sync.state.identity import Witness
     from sync.state.store import State
-    from sync.usecases.report_build import Figures
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
     """E-mail a built report (`files`: the .docx first, then its PDF) to each recipient of `mail.report_to` once:
     the send ledger in the state file and the witness beside the report both say who has it (a lost state file
     sends nobody twice); `force` sends to everyone again. The number of messages sent."""
-    from sync.reports.paths import report_path
+    from sync.reports.build import report_path
     from sync.state.identity import Witness
     lines = lines or Lines()
     witness = Witness(report_path(settings, figures.period), figures.period.key)
