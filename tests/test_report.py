@@ -409,7 +409,8 @@ def test_a_chart_is_drawn_once_per_data_and_title():
 def test_naming_a_report_file_never_loads_matplotlib():
     """The daemon's "already sent?" checks and the sending of a report kept as sent need the report's file name
     only: matplotlib (half a second of CPU to import) is loaded by the first chart drawn."""
-    code = "import sys, sync.usecases.report_build, sync.usecases.notify; print('matplotlib' in sys.modules)"
+    code = ("import sys, sync.reports.build, sync.usecases.report_build, sync.mail.letters; "
+            "print('matplotlib' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
     assert done.stdout.strip() == "False"
 

@@ -220,10 +220,10 @@ def test_a_forced_rebuild_without_send_leaves_the_witness_naming_the_file_that_w
 
 
 def test_the_witness_is_written_after_each_recipient(demo_project, monkeypatch):
-    import sync.usecases.notify
+    import sync.mail.letters
     from sync.core.errors import Unreachable
     configure(demo_project)
-    real = sync.usecases.notify.open_sender
+    real = sync.mail.letters.open_sender
 
     def second_fails(settings):
         sender = real(settings)
@@ -237,12 +237,12 @@ def test_the_witness_is_written_after_each_recipient(demo_project, monkeypatch):
                 return sender.send(msg)
         return Sender()
 
-    monkeypatch.setattr(sync.usecases.notify, "open_sender", second_fails)
+    monkeypatch.setattr(sync.mail.letters, "open_sender", second_fails)
     code, _, _ = demo_project.cli("report", "--period", "2024Q3", "--send", "--date", "2024-09-16")
     assert code == 3
     [witness] = (demo_project.root / "reports/out").glob("*.da-gui.json")
     assert list(json.loads(witness.read_text(encoding="utf-8"))["sent"]) == [LEADERS[0]]
-    monkeypatch.setattr(sync.usecases.notify, "open_sender", real)
+    monkeypatch.setattr(sync.mail.letters, "open_sender", real)
     code, _, err = demo_project.cli("report", "--period", "2024Q3", "--send", "--date", "2024-09-16")
     assert code == 0, err  # the ledger knows the first one: only the second goes now
     assert sorted(m["To"] for m in _outbox(demo_project)) == sorted(LEADERS)

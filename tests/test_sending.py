@@ -9,8 +9,8 @@ import pytest
 import yaml
 from filelock import FileLock
 
+import sync.mail.letters
 import sync.mail.mailer
-import sync.usecases.notify
 from sync.core.schema import LOG_COLUMNS
 from sync.mail.mailer import DOCX
 from sync.state.store import State
@@ -119,13 +119,13 @@ def test_crash_between_recipients_then_rerun_gives_each_one_copy(demo_project, i
         sender.send = send_then_die
         return sender
 
-    monkeypatch.setattr(sync.usecases.notify, "open_sender", crashing)
+    monkeypatch.setattr(sync.mail.letters, "open_sender", crashing)
     with pytest.raises(Crash):
         demo_project.cli("report", "--quarter", "2024Q3", "--send")
     state = State(demo_project.root / "state.sqlite")
     assert state.sent_to("report", "2024Q3") == [LEADERS[0]]
     assert state.send_status("report", "2024Q3", LEADERS[1]) == "sending"  # never marked sent
-    monkeypatch.setattr(sync.usecases.notify, "open_sender", real)
+    monkeypatch.setattr(sync.mail.letters, "open_sender", real)
     assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
     assert [box.count_for(a) for a in LEADERS] == [1, 1]
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 LOCKED = frozenset({"init", "run", "report", "remind", "restore"})
 
 
-#: Opens the mail sender for the mail settings; None in a use case: the configured one (notify.open_sender).
+#: Opens the mail sender for the mail settings; None in a use case: the configured one (sync.mail.mailer.open_sender).
 SenderFactory = Callable[[MailSettings], "Sender"]
 
 

@@ -1,6 +1,6 @@
 """`remind`: one reminder digest per unit of what is overdue, due soon, missing or mistyped.
 
-A unit hears of its own rows only, once per `remind.interval_days` at most (sync/usecases/notify.py keeps the
+A unit hears of its own rows only, once per `remind.interval_days` at most (sync/mail/letters.py keeps the
 ledger); without `send` the digests are only shown, so the Office can read what units would receive.
 """
 from __future__ import annotations
@@ -36,8 +36,8 @@ def remind(settings: Settings, ports: Ports, now: dt.datetime, request: RemindRe
            sender: SenderFactory | None = None, lines: Lines | None = None) -> RemindResult:
     """Each unit's digest of `request.as_of`, shown or sent; only a sending writes the state file (its ledger)."""
     from sync.core.history import AsOf
+    from sync.mail.letters import remind as remind_units
     from sync.sheet.sync_pass import PassOptions, compute
-    from sync.usecases.notify import remind as remind_units
     lines = lines or Lines()
     backend = ports.backend
     send = request.send

@@ -60,7 +60,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
 def audience(settings: Settings, state: State, period: periods.Period, witness: Witness, force: bool,
              say: Callable[[str], None]) -> Recipients:
     """Who a sending of the period's report may go to: refused (exit 2) when all left have it by the witness."""
-    from sync.usecases.notify import NO_RECIPIENTS
+    from sync.mail.letters import NO_RECIPIENTS
     if not settings.mail.report_to:
         raise UserError(NO_RECIPIENTS)
     ledger = state.sent_to("report", period.key)
@@ -79,7 +79,7 @@ def audience(settings: Settings, state: State, period: periods.Period, witness: 
 def deliver(settings: Settings, state: State, figures: Figures | Report, files: list[Path], now: dt.datetime,
             force: bool, witness: Witness, recipients: Recipients, sender: SenderFactory | None,
             say: Callable[[str], None]) -> int:
-    """Send to `recipients` (sync.usecases.notify.mail_report: the letters and the ledger); the number sent."""
-    from sync.usecases.notify import mail_report as send
+    """Send to `recipients` (sync.mail.letters.mail_report: the letters and the ledger); the number sent."""
+    from sync.mail.letters import mail_report as send
     return send(settings, state, figures, files, now, force, say, witness, recipients.to,
                 sender=sender(settings.mail) if sender else None)

@@ -57,7 +57,7 @@ class _Records:
 
 def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
     """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
-    from sync.usecases.notify import no_email_sentence, units_without_email
+    from sync.mail.letters import no_email_sentence, units_without_email
     rec = _records(settings, state, now)
     stale = rec.age_h is None or rec.age_h > settings.status.max_age_hours
     unsent = [x for x in rec.sends if x["status"] != "sent"]
