@@ -17,9 +17,9 @@ from sync.reports.build import Figures
 from sync.state.store import State
 from sync.usecases.common import Lines
 from sync.usecases.jobs import Job, perform
+from sync.usecases.owed import report_recipients, send_report
 from sync.usecases.ports import Ports, open_ports
 from sync.usecases.report import report
-from sync.usecases.report_send import report_recipients, send_report
 from sync.usecases.run import InitRequest, RunRequest, init, run
 from sync.usecases.status import status
 

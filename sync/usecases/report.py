@@ -4,7 +4,7 @@ A report goes up to the Sở's leaders and to the province: what was sent is nev
 (a kept file goes again with the figures it prints), figures of a day other than the cut-off are only a
 preview beside the official file, and nothing is sent before the cut-off day is over. Which period `auto`
 names is sync/usecases/owed.py's answer, the daemon's too; whom a sending reaches is
-sync/usecases/report_send.py's; gathering its content is sync/usecases/report_build.py's, writing the documents
+sync/usecases/owed.py's; gathering its content is sync/usecases/report_build.py's, writing the documents
 sync/reports/build.py's.
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sync.core.config import Settings
 from sync.core.errors import UserError
 from sync.reports.build import annex_path, excerpt_path, report_path
 from sync.usecases.common import Line, Lines, SenderFactory, StateGuard, guard_state
+from sync.usecases.owed import Recipients, audience, deliver
 from sync.usecases.ports import Ports
-from sync.usecases.report_send import Recipients, audience, deliver
 
 if TYPE_CHECKING:
     from sync.reports.build import Figures
