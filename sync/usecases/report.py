@@ -3,9 +3,8 @@
 A report goes up to the Sở's leaders and to the province: what was sent is never rebuilt behind their back
 (a kept file goes again with the figures it prints), figures of a day other than the cut-off are only a
 preview beside the official file, and nothing is sent before the cut-off day is over. Which period `auto`
-names is sync/usecases/owed.py's answer, the daemon's too; whom a sending reaches is
-sync/usecases/owed.py's; gathering its content is sync/usecases/report_build.py's, writing the documents
-sync/reports/build.py's.
+names is sync/usecases/owed.py's answer, the daemon's too, and so is whom a sending reaches; gathering its
+content is sync/usecases/report_build.py's, writing the documents sync/reports/build.py's.
 """
 from __future__ import annotations
 
