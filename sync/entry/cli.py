@@ -326,7 +326,7 @@ def _json(data: object) -> None:
 
 
 def cmd_deadline(args: argparse.Namespace) -> int:
-    from sync.usecases.deadline import DeadlineRequest, deadline
+    from sync.usecases.plan_import import DeadlineRequest, deadline
     result = deadline(lambda: _settings(args), DeadlineRequest(args.phrase, args.year))
     print(json.dumps(result.data, ensure_ascii=False))
     return 0

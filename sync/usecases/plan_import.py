@@ -1,18 +1,27 @@
-"""`plan import`: a new year's plan from its signed Word file, as a draft plan YAML.
+"""The plan commands: `plan import` (a new year's plan from its signed Word file, as a draft plan YAML) and
+`deadline` (how the job reads one Tiến độ phrase).
 
 The Office types nothing twice: tasks, deadlines and units come from the annex table the leader signed
 (the package sync/plan_import/ reads it), the units' codes and addresses from the configured plan. The result is a
 draft to review (what could not be read surely is listed as "Cần xem lại"), never the configured plan itself.
+
+`deadline`: how the job reads one Tiến độ phrase, for the Office to check a plan's wording before a year
+starts. A phrase without a year is read in the plan's year, not the calendar's: in January the plan being
+read is often last year's.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sync.core import deadlines
 from sync.core.config import Settings
 from sync.core.errors import UserError
 from sync.usecases.common import Line, Lines, write_output
+from sync.usecases.ports import open_plan
 
 
 @dataclass(frozen=True)
@@ -54,3 +63,29 @@ def plan_import(settings: Settings, now: dt.datetime, request: PlanImportRequest
     for line in review(draft, drafts, imported):
         lines.warn(f"Cần xem lại: {line}")
     return PlanImportResult(text, output, len(drafts), lines.all())
+
+
+@dataclass(frozen=True)
+class DeadlineRequest:
+    phrase: str  # a Tiến độ phrase as the plan writes it ("Quý I/2024", "hằng tháng", "trước 30/6")
+    year: int | None = None  # the year of a phrase naming none; default the plan's
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    year: int  # the year a phrase naming none is read in
+    data: dict[str, Any]  # the JSON output: the phrase, its year and the schedule read from it
+
+
+def deadline(settings: Callable[[], Settings], request: DeadlineRequest) -> DeadlineResult:
+    """The schedule the phrase says, in the request's year (2000–2100) or, when None, the configured plan's year
+    (`settings` is read only then: a phrase with --year needs no configuration)."""
+    phrase, year = request.phrase, request.year
+    if year is not None and not 2000 <= year <= 2100:
+        raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
+    if year is None:
+        try:
+            year = open_plan(settings()).year
+        except UserError as exc:
+            raise UserError(f"{exc} Cần năm của kế hoạch để hiểu cụm từ; hoặc ghi rõ --year.") from None
+    return DeadlineResult(year, deadlines.parse(phrase, year).to_json(phrase, year))
