@@ -111,8 +111,8 @@ def test_a_crash_between_recipients_resends_the_interrupted_one_with_the_same_id
     sender = FakeSender()
     assert _send(site, docx, sender) == 2
     assert sender.to() == LEADERS[1:]
-    from sync.mail.delivery import message_id
     from sync.mail.letters import mail_scope
+    from sync.mail.mailer import message_id
     # the retry carries the id the lost attempt had: a mail store drops it if that one did arrive
     assert sender.sent[0][1] == message_id("Văn phòng Sở <vp@sotttt.example.invalid>", "report", Q3.key, LEADERS[1],
                                            scope=mail_scope(site))

@@ -5,7 +5,7 @@ quarterly report's cover note (figures from the same Summary as the report), and
 listing what that unit has to fix in the sheet.
 
 The two e-mail jobs send them: the quarterly report to its recipients (`mail_report`), and one reminder digest per unit
-(`remind`). Both go through `sync.mail.delivery.deliver`, so each message leaves once per ledger key: (report, 2024Q3,
+(`remind`). Both go through `sync.mail.mailer.deliver`, so each message leaves once per ledger key: (report, 2024Q3,
 recipient) and (reminder, VP/2024-09-20, address): a pass run again, a crash between two messages or the daemon and cron
 both at work never mail anyone twice. `say` tells the Office each step; nothing is printed here.
 """
@@ -24,8 +24,7 @@ from sync.core.periods import Period
 from sync.core.plan import Plan, Unit
 from sync.core.schema import ROMAN, FlagKind, Layout, shorten, vn_number
 from sync.core.summary import Kpis, Summary
-from sync.mail.delivery import Letter, Sender, deliver
-from sync.mail.mailer import Attachment, open_sender
+from sync.mail.mailer import Attachment, Letter, Sender, deliver, open_sender
 from sync.state.identity import Witness
 from sync.state.store import State
 

@@ -25,7 +25,7 @@ from sync.core.schema import Layout
 from sync.core.workbook import Snapshot
 
 if TYPE_CHECKING:
-    from sync.mail.delivery import Sender
+    from sync.mail.mailer import Sender
     from sync.state.store import State
 
 #: The use cases that take the job lock: one of them at a time per state file, whoever started it.

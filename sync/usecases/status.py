@@ -167,7 +167,7 @@ def _health_lines(settings: Settings, rec: _Records, stale: bool) -> list[str]:
 
 def _refused(sends: list[SendRow], out: list[str]) -> list[SendRow]:
     """The sends the mail server refused for good (a wrong address): the Office's to fix, said in `out`."""
-    from sync.mail.delivery import REFUSED
+    from sync.mail.mailer import REFUSED
     refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
