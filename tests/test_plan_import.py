@@ -238,7 +238,7 @@ def test_word_numbered_stt_and_a_task_merged_over_two_rows(project, plan, tmp_pa
     ("Cơ quan thực hiện", "assignment"), ("Phân công thực hiện", "assignment"), ("Đơn vị chủ trì", "lead"),
     ("Đơn vị phối hợp", "support"), ("Ghi chú", "note"), ("Kinh phí", None)])
 def test_header_words_departments_use(words, key):
-    from sync.plan_import.table import header_key
+    from sync.plan_import.word import header_key
     assert header_key(words) == key
     assert header_key(words.upper()) == key
 
@@ -446,7 +446,7 @@ def test_the_import_reads_every_header_the_sheet_knows_for_the_same_column():
     adds words Word plans use. "Thời hạn" differs on purpose: in a Word plan it heads the Tiến độ phrase
     (schedule), in the sheet it is a renamed `Hạn hoàn thành` (a date, `deadline`, which the import has not)."""
     from sync.core.schema import HEADER_SYNONYMS, PLAN_COLUMNS
-    from sync.plan_import.table import header_key
+    from sync.plan_import.word import header_key
     for key in ("stt", "task", "results", "schedule", "assignment", "lead", "support", "note"):
         for words in (PLAN_COLUMNS[key], *HEADER_SYNONYMS[key]):
             assert header_key(words) == key, (words, key)

@@ -4,19 +4,17 @@ Plans come in several shapes, and the importer reads them as a person would. Its
 goes through them (each imports only those above it, the core and `sync.files`):
 
 * `word` reads the Word file: the first page's lines and every table (nested ones too) as rows of cells, a
-  cell merged across given once, bullets and Word's list numbering kept as lines;
-* `table` finds the task table by its content wherever it is (not the first table: a letterhead or a
-  signature table may come before it; the appendix may run over several tables), its columns by the header
-  words departments use (`STT`/`TT`, `Nhiệm vụ`/`Nội dung…`, `Kết quả/sản phẩm`/`Sản phẩm…`, `Tiến độ`/`Thời
-  gian…`, `Phân công`/`Đơn vị thực hiện`/`Cơ quan thực hiện`, and a two-row header `Phân công thực hiện`
-  over `Đơn vị chủ trì | Đơn vị phối hợp`, which then gives lead and support directly);
+  cell merged across given once, bullets and Word's list numbering kept as lines; and it finds the task table by its
+  content wherever it is (not the first table: a letterhead or a signature table may come before it; the appendix may
+  run over several tables), its columns by the header words departments use (`STT`/`TT`, `Nhiệm vụ`/`Nội dung…`, `Kết
+  quả/sản phẩm`/`Sản phẩm…`, `Tiến độ`/`Thời gian…`, `Phân công`/`Đơn vị thực hiện`/`Cơ quan thực hiện`, and a two-row
+  header `Phân công thực hiện` over `Đơn vị chủ trì | Đơn vị phối hợp`, which then gives lead and support directly);
 * `rows` merges the rows into task drafts: section rows (`I.`, `A.`, a bold row spanning the table) become
   task groups; rows split by page breaks (no STT) are merged back into the task above, mid-sentence joins
   with a space; bulleted and multi-paragraph cells keep their lines; numbering such as `1.1` or `a)` is kept
   beside the running STT;
 * `units` matches unit names to the registry (aliases, OCR damage); a name that matches no unit becomes a
-  proposed unit the Office confirms;
-* `partners` reads the bodies outside the department, which are partners, not units;
+  proposed unit the Office confirms; and it reads the bodies outside the department, which are partners, not units;
 * `roles` reads who leads and who supports from the assignment sentence (`read_roles`; a unit name broken
   over two lines joined first). It is a reading of free text: the draft lists what to check;
 * `first_page` reads the plan's number, date, title, issuer and year from its first page;

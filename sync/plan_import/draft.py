@@ -14,12 +14,10 @@ from sync.core.deadlines import ScheduleKind, parse
 from sync.core.errors import UserError
 from sync.core.plan import Plan, Unit, proposed_message, unassigned_message
 from sync.plan_import.first_page import FirstPage, header_facts
-from sync.plan_import.partners import partners_in, unread_bodies
 from sync.plan_import.roles import read_roles, role_doubts
 from sync.plan_import.rows import Draft, merge_rows
-from sync.plan_import.table import find_header, task_rows
-from sync.plan_import.units import Proposal, UnitReader
-from sync.plan_import.word import Rows, read_docx
+from sync.plan_import.units import Proposal, UnitReader, partners_in, unread_bodies
+from sync.plan_import.word import Rows, find_header, read_docx, task_rows
 
 #: The draft plan as it goes to YAML: the keys and values of a plan file.
 PlanData = dict[str, Any]

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from sync.core.plan import Unit
 from sync.core.schema import fold, nfc
-from sync.plan_import.partners import partners_in
-from sync.plan_import.units import UnitReader, raw_at
+from sync.plan_import.units import UnitReader, partners_in, raw_at
 
 # verbs of publishing what others produced: a unit that only does this supports, unless nobody else acts
 PUBLISH = ("cap nhat", "dang")

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sync.plan_import.table import is_column_numbers, is_header_again
-from sync.plan_import.word import Cell, Rows
+from sync.plan_import.word import Cell, Rows, is_column_numbers, is_header_again
 
 TEXT_KEYS = ("task", "results", "schedule", "assignment", "lead", "support", "note")
 #: the columns that hold more than a task's name: a row with none of them may be a section's title

@@ -1,7 +1,11 @@
-"""Unit names in assignment text → unit codes of the registry, or units the Office is asked to confirm.
+"""Names in assignment text → unit codes of the registry, units the Office is asked to confirm, or partners.
 
 Names are matched as written and folded (aliases, OCR damage the aliases do not list); a name that reads as
 one of the department's own units but matches none is proposed as a new unit.
+
+Bodies outside the department named in a task's assignment are partners, not units. The bodies plans name most are known
+by their names (PARTNERS); any other name that begins like one (OUTSIDE_NAME: "Hội Nhà báo tỉnh", "Cục Thống kê") is not
+dropped in silence but goes to the review list.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sync.core.plan import Unit
 from sync.core.schema import closest, fold, nfc
+from sync.plan_import.rows import Draft
 
 # how a plan names every unit of the department at once
 ALL_UNITS = ("cac phong, don vi thuoc so", "cac phong, don vi", "cac phong don vi", "cac don vi thuoc so",
@@ -183,3 +188,39 @@ def raw_at(raw: str, folded_tail: str) -> str:
         if raw[start].isalnum() and (start == 0 or not raw[start - 1].isalnum()) and fold(raw[start:]) == folded_tail:
             return raw[start:]
     return folded_tail
+
+
+# the outside bodies plans name most, as written
+PARTNERS = re.compile(
+    r"(UBND (?:tỉnh|cấp huyện|cấp xã|các huyện[^,;.]*)|Ủy ban nhân dân tỉnh|Công an tỉnh|Ban Tuyên giáo Tỉnh ủy|"
+    r"Ban Chỉ đạo CCHC của Chính phủ|Bộ [A-ZĐ][^\s,;.()]*(?: [a-zđà-ỹ]+| và [A-ZĐ][^\s,;.()]*| [A-ZĐ][^\s,;.()]*){0,3}|"
+    r"Sở (?:Nội vụ|Tư pháp|Tài chính|Y tế|Xây dựng|Công Thương|Ngoại vụ|Kế hoạch và Đầu tư|Khoa học và Công nghệ|"
+    r"Giáo dục và Đào tạo|Lao động - Thương binh và Xã hội|Văn hóa và Thể thao|Du lịch|Tài nguyên và Môi trường|"
+    r"Giao thông vận tải|Nông nghiệp và Phát triển nông thôn|Thông tin và Truyền thông|Dân tộc)|"
+    r"(?:Báo|Tạp chí) [A-ZĐ][^\s,;.()]*(?: [A-ZĐ][^\s,;.()]*)*|"
+    r"Đài Phát thanh (?:và|-|–) Truyền hình(?: [A-ZĐ][^\s,;.()]*)*)")
+# what begins the name of a body outside the department that PARTNERS may not know ("Hội Nhà báo tỉnh", "Cục
+# Thống kê"): such a name is not dropped in silence, it goes to the review list
+OUTSIDE_NAME = re.compile(r"(?<![\w-])(?<!phòng )(?<!thuộc )(?<!của )"
+                          r"(?:Sở|Bộ|Báo|Đài|Tạp chí|Cục|Tổng cục|Viện|Hội|Liên đoàn|Hiệp hội|Trường|"
+                          r"Bệnh viện|Ngân hàng|Kho bạc|Tòa án|Viện kiểm sát|Công an)"
+                          r"(?: [A-ZĐ][^\s,;.()]*| (?:và|thanh|hình|nhà|báo)(?= \S)| (?:tỉnh|huyện)(?!\w))+")
+
+
+def partners_in(text: str) -> list[str]:
+    """The outside bodies PARTNERS knows, in the order named."""
+    return list(dict.fromkeys(m.group(1).strip() for m in PARTNERS.finditer(nfc(text).replace("\n", " "))))
+
+
+def unread_bodies(d: Draft, reader: UnitReader) -> list[str]:
+    """Names of outside bodies in a task's assignment that are neither partners read nor units of the
+    registry (nor proposed): the importer does not drop them in silence."""
+    lines = nfc("\n".join((d.assignment, d.lead_text, d.support_text))).splitlines()
+    out: list[str] = []
+    for match in (m for line in lines for m in OUTSIDE_NAME.finditer(line)):
+        name = match.group(0).strip()
+        if any(name in p or p in name for p in d.partners) or reader.known_at(fold(name), 0) \
+                or fold(name) in {fold(p.name) for p in reader.proposals.values()} or len(name.split()) < 2:
+            continue
+        out.append(name)
+    return list(dict.fromkeys(out))
