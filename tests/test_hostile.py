@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from sync.core.schema import Layout
-from sync.sheet.safe_cells import csv_field, text_cell
+from sync.files import csv_field, text_cell
 from sync.state.store import State
 from sync.usecases.common import failure
 from sync.usecases.history import write_workbook

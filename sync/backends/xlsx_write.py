@@ -28,7 +28,7 @@ from sync.backends.xlsx_read import read_sheet
 from sync.core.schema import FLAG_COLOURS, HEADER_COLOUR, JOB_AUTHOR
 from sync.core.tables import append_row
 from sync.core.workbook import Cell, Pos, Styled, TabFormat, WriteSet
-from sync.sheet.safe_cells import put_text_safe
+from sync.files import put_text_safe
 
 DATE_FORMAT = "DD/MM/YYYY"
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)

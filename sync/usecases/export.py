@@ -2,7 +2,7 @@
 
 The rows carry what a pass computed (deadlines, flags, errors, the task's state), by the same computation as
 `run --dry-run` of that date, so a spreadsheet made from the export never disagrees with the dashboard. What
-units typed stays text in the file whatever program opens it (sync/sheet/safe_cells.py).
+units typed stays text in the file whatever program opens it (sync/files.py).
 """
 from __future__ import annotations
 
@@ -119,9 +119,9 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRe
         frame[key] = frame[key].astype("Int64")  # whole numbers stay whole where some rows are empty
     frame = frame.rename(columns=EXPORT_COLUMNS)
     frame = with_products(frame, computed.summary)
-    # what units typed stays inert text in the file, whatever opens it (sync/sheet/safe_cells.py)
+    # what units typed stays inert text in the file, whatever opens it (sync/files.py)
     from sync.backends.xlsx_write import write_xlsx
-    from sync.sheet.safe_cells import csv_field
+    from sync.files import csv_field
     inert = frame.astype(object).map(csv_field)
     if output is None:
         return ExportResult(len(frame), as_of, inert.to_csv(index=False), None, lines.all())

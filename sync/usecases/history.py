@@ -194,8 +194,8 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
     import openpyxl
 
     from sync.backends.xlsx_write import apply_changes, save_workbook
+    from sync.files import text_cell
     from sync.sheet.layout import build_init
-    from sync.sheet.safe_cells import text_cell
     name = layout.tabs["tracking"]
     init = build_init(plan, Snapshot({}), layout)
     changes = WriteSet(new_tabs=[name], formats=[f for f in init.formats if f.tab == name])
