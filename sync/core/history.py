@@ -386,7 +386,7 @@ class AsOf:
     A pass during `day` (the usual one, and every writing pass) judges deadlines during it; figures "tính đến"
     `day` (a report's data date, a past date) judge them at its end (`ended`, flags.Rules.as_of_ended). For a
     past date, the entries are those history recorded for it (`entries`, with the plan tab's deadlines as they
-    stood then, `plan_overrides`; sync.state.past), or today's seen as they stood on it (`view`, entries_as_of).
+    stood then, `plan_overrides`; sync.state.history), or today's seen as they stood on it (`view`, entries_as_of).
     """
 
     day: dt.date

@@ -10,7 +10,7 @@ A period is named by its key (`2024Q1`, `2024H1`, `2024Q3`, `2024M9`, `2024Y`, a
 in the quarterly cycle): the send ledger, the file names and the daemon all use it.
 
 A report counts what units typed to the end of its data date (the cut-off day), as recorded by the last pass
-dated on or before it (sync.state.past). When that pass is older than the date (no pass ran on a Saturday
+dated on or before it (sync.state.history). When that pass is older than the date (no pass ran on a Saturday
 cut-off), what units typed in between is not in the figures: `gap_warning` says so in the command's output, for
 the Office, never in the document.
 """

@@ -86,7 +86,7 @@ class Report:
     by_unit: list[UnitLine]
     has_data: bool
     texts: dict[str, str] = field(default_factory=dict)  # subject, opening, closing: filled from settings
-    source: str = ""  # which entries the figures come from (sync.state.past), said under the figures
+    source: str = ""  # which entries the figures come from (sync.state.history), said under the figures
     progress: list[Progress] = field(default_factory=list)  # one per cut-off, for the progress chart
     #: What the Office typed for this period in `Báo cáo`, by OFFICE_SECTIONS key; absent or empty: not typed
     office: dict[str, str] = field(default_factory=dict)

@@ -19,6 +19,20 @@ now, are dated today or the last recorded date if that is later (`record_date`).
 the replay of every pass up to the last one dated D or earlier, one rule for `--at`, the timeline and
 every figure of a past date. A state file written before this rule may hold a pass dated back; it is
 read as dated at the latest date recorded before it (`_DATED`), never as rewriting the past.
+
+Which entries a figure of a past date is computed from (`source_for`), and the sentence that says so: A figure for a
+date must come out the same whenever it is computed. When the state file's history covers the date (a pass at or before
+it), the entries are those history recorded at that pass: what units had typed then, whatever they typed, corrected or
+cleared since. When it does not (no pass that early, e.g. a state file started mid-year), today's entries are read with
+as-of semantics (`sync.core.history`): a completion dated after the date counts as in progress, a quarterly result whose
+cut-off is after the date is not counted. A date that is today needs neither.
+
+The plan tab's Hạn hoàn thành (the Office's per-task deadline) is taken from history too, as it stood at
+the same pass (`plan_overrides`): a deadline the Office moves later changes no figure of an earlier date.
+A state file from before history recorded them has none for such a date (None): the live ones are used.
+
+Used by `run --as-of D --dry-run`, `report` and `export --at`; they print `Source.sentence()` so the reader
+knows which.
 """
 from __future__ import annotations
 
@@ -28,17 +42,19 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sync.core import history
-from sync.core.history import HistoryRow, RowKey
+from sync.core.history import AsOf, HistoryRow, RowKey
+from sync.core.plan import Plan
+from sync.core.tables import Entry
 from sync.core.workbook import Cell
 from sync.state.store import State
 
-if TYPE_CHECKING:  # trends and tables are imported where they are used: the usual pass needs neither's imports
-    from sync.core.plan import Plan
-    from sync.core.tables import Entry
+if TYPE_CHECKING:
     from sync.core.trends import Point, TrendRow
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_passes (
@@ -442,3 +458,42 @@ def _read_cache(cached: sqlite3.Row | None, key: dict[str, object], as_of: dt.da
             for kind, label, day, totals, units in json.loads(cached[1])]
     return rows if [r.point for r in rows] == past[:len(rows)] else None
 
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # "today" | "history" | "as_of"
+    as_of: dt.date
+    pass_date: dt.date | None = None  # the history pass the entries come from
+    entries: tuple[Entry, ...] | None = None
+    #: The plan tab's deadlines (STT → typed value) at that pass; None: history does not know them (use the live)
+    plan_overrides: dict[int, Cell] | None = None
+
+    def sentence(self) -> str:
+        day = f"{self.as_of:%d/%m/%Y}"
+        if self.kind == "history":
+            return (f"Số liệu tính đến ngày {day}, từ các mục các đơn vị đã nhập như lưu trong lịch sử tại lượt "
+                    f"chạy ngày {self.pass_date:%d/%m/%Y}.")
+        if self.kind == "as_of":
+            return (f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay (lịch sử chưa có lượt chạy nào "
+                    "đến ngày đó): việc hoàn thành sau ngày này được tính là đang thực hiện.")
+        return f"Số liệu tính đến ngày {day}, từ bảng theo dõi hiện nay."
+
+    def to_as_of(self) -> AsOf:
+        """The as-of value a computation takes for this source (sync.core.history.AsOf). A past date is a day that is
+        over: its figures are judged at its end (flags.Rules.as_of_ended), whoever asks (dry run, export, report)."""
+        ended = self.kind != "today"
+        if self.kind == "history":
+            return AsOf(self.as_of, ended, entries=self.entries, plan_overrides=self.plan_overrides)
+        return AsOf(self.as_of, ended, view=self.kind == "as_of")
+
+
+def source_for(state_path: Path, plan: Plan, as_of: dt.date, today: dt.date) -> Source:
+    """History when it covers `as_of` (a date before today), else today's entries seen as of the date."""
+    if as_of >= today:
+        return Source("today", as_of)
+    from sync.state.store import State
+    store = HistoryStore(State(state_path))
+    found = store.pass_at(as_of)
+    if found is None:
+        return Source("as_of", as_of)
+    return Source("history", as_of, found.as_of, tuple(store.entries_at(as_of, plan)), store.plan_at(as_of))

@@ -104,8 +104,8 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRe
     as_of, source = at or today, None
     if as_of > today:
         raise UserError(f"--at {as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).")
-    if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/state/past.py)
-        from sync.state.past import source_for
+    if at is not None:  # the entries `run --as-of D --dry-run` and `report` compute from (sync/state/history.py)
+        from sync.state.history import source_for
         guard_state(settings, ports.state, plan, write=False)
         source = source_for(settings.state, plan, as_of, today)
     # the same computation as a dry run of that date (past.Source: a past day is judged at its end)

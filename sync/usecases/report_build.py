@@ -19,7 +19,7 @@ from sync.core.summary import Summary
 from sync.core.workbook import Backend
 from sync.reports import content, evidence
 from sync.sheet.sync_pass import PassOptions, compute
-from sync.state import past
+from sync.state import history
 
 if TYPE_CHECKING:
     from sync.core.trends import Progress
@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 
 def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_of: dt.date, issued: dt.date,
            now: dt.datetime, state: State | None = None) -> content.Report:
-    """The report's content, every figure of `as_of`; a past date from history when it covers it (sync.state.past).
+    """The report's content, every figure of `as_of`; a past date from history when it covers it (sync.state.history).
     `state`: the use case's state file (by default the configured one), whose passes draw the progress chart."""
     from sync.state.store import State
     cutoff = settings.deadlines.quarter_cutoff_day
-    source = past.source_for(settings.state, plan, as_of, now.date())
+    source = history.source_for(settings.state, plan, as_of, now.date())
     # "tính đến" the data date: at its end, even when that day is today (a report is then only a preview)
     opts = PassOptions.from_settings(settings, source.to_as_of().at_end(), now, dry_run=True)
     computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())

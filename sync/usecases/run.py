@@ -22,7 +22,7 @@ from sync.usecases.pipeline import PassResult, run_pass
 from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
-    from sync.state.past import Source
+    from sync.state.history import Source
     from sync.state.store import State
 
 
@@ -109,7 +109,7 @@ class _Pass:
     """What a pass did, for its record and its output."""
 
     guard: StateGuard
-    source: Source | None  # a dry run's entries: from history, or today's seen as of the date (sync.state.past)
+    source: Source | None  # a dry run's entries: from history, or today's seen as of the date (sync.state.history)
     opts: PassOptions
     result: PassResult
 
@@ -175,7 +175,7 @@ def _pass(settings: Settings, ports: Ports, now: dt.datetime, request: RunReques
             raise UserError(refused)
     source = None
     if dry_run:  # a past date, computed and not written: from history when it covers the date
-        from sync.state.past import source_for
+        from sync.state.history import source_for
         source = source_for(settings.state, plan, day, now.date())
     # a dry run of a past date gives that date's figures, at its end (past.Source); a pass during today,
     # or a writing pass dated D, judges deadlines during the day
