@@ -11,7 +11,7 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from sync.reports import measure
+from sync.reports import document
 from sync.reports.document import HEADING_STYLE, LANDSCAPE_WIDTH_CM, TABLE_STYLE, TEXT_WIDTH_CM
 
 from .cli_helpers import in_process
@@ -49,7 +49,7 @@ def _size_bold(paragraph) -> tuple[float, bool]:
 
 def _line_width(paragraph) -> float:
     size, bold = _size_bold(paragraph)
-    return measure.width_cm(paragraph.text.replace("\u00a0", " "), size, bold)
+    return document.width_cm(paragraph.text.replace("\u00a0", " "), size, bold)
 
 
 def test_letterhead_stays_inside_the_text_area_and_its_rules_have_nd30_lengths(demo_project):
@@ -84,10 +84,10 @@ def test_subject_rule_and_last_line(demo_project, subject):
     i = next(k for k, p in enumerate(paragraphs) if p.text == "BÁO CÁO")
     title, rule = paragraphs[i + 1], paragraphs[i + 2]
     assert _rule(rule)
-    lines = measure.wrap(title.text, 14, True, TEXT_WIDTH_CM)  # "words" here are joined by no-break spaces
+    lines = document.wrap(title.text, 14, True, TEXT_WIDTH_CM)  # "words" here are joined by no-break spaces
     last = lines[-1].replace("\u00a0", " ").split()
     assert len(last) >= 2 and not re.fullmatch(r"(năm )?\d{4}", " ".join(last))
-    longest = max(measure.width_cm(line.replace("\u00a0", " "), 14, True) for line in lines)
+    longest = max(document.width_cm(line.replace("\u00a0", " "), 14, True) for line in lines)
     assert 1 / 3 <= _rule_width(rule, TEXT_WIDTH_CM) / longest <= 1 / 2
 
 
@@ -122,7 +122,7 @@ def test_task_table_is_an_appendix_in_landscape_numbered_on_its_own(demo_project
     # each header word fits its column: no word broken letter by letter
     for cell, width in zip(table.rows[0].cells, widths, strict=True):
         for word in cell.text.split():
-            assert measure.width_cm(word, 11, True) <= width - 0.4, word  # cell margins: 2 × 0.19 cm
+            assert document.width_cm(word, 11, True) <= width - 0.4, word  # cell margins: 2 × 0.19 cm
     body = [p.text for p in doc.paragraphs]
     assert body[body.index("Phụ lục I") + 1] == "KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ 6 THÁNG ĐẦU NĂM 2024"
     assert body[body.index("Phụ lục II") + 1] == "KẾT QUẢ THỰC HIỆN CỦA CÁC PHÒNG, ĐƠN VỊ 6 THÁNG ĐẦU NĂM 2024"
@@ -189,7 +189,7 @@ def test_pdf_letterhead_subject_appendix_and_page_numbers(letter_pdf):
                              ("Độc lập - Tự do - Hạnh phúc", 13, True),
                              ("Khánh Hòa, ngày 16 tháng 9 năm 2024", 14, False)):
         [x] = [x for x, _, t in first["chunks"] if t == text]
-        assert x + measure.width_cm(text, size, bold) / 2.54 * 72 <= right_edge + 1, text
+        assert x + document.width_cm(text, size, bold) / 2.54 * 72 <= right_edge + 1, text
     lines = first["lines"]
     start, end = lines.index("BÁO CÁO"), next(k for k, t in enumerate(lines) if t.startswith("Kính gửi"))
     subject = lines[start + 1:end]

@@ -24,7 +24,7 @@ from sync.core.plan import load_plan
 from sync.core.schema import Layout
 from sync.core.trends import Point
 from sync.entry.demo import seed
-from sync.reports.chart import PROGRESS_CAPTION
+from sync.reports.document import PROGRESS_CAPTION
 from sync.sheet import dashboard
 from sync.sheet.sync_pass import PassOptions, compute, unit_figures
 from sync.state.store import State

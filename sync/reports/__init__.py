@@ -4,8 +4,7 @@
 
 content.py    what the report says (pure: Summary + plan → Report)
 outline.py    its words, section by section (pure)
-chart.py      the status-per-unit chart (matplotlib → PNG)
-document.py   the .docx in the form of ND 30/2020 (python-docx)
+document.py   the .docx in the form of ND 30/2020 (python-docx), its charts (matplotlib → PNG)
 build.py      the files written: names, the figures beside the .docx, the Office's internal workbook;
               evidence.py the annual evidence list
 """

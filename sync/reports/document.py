@@ -1,15 +1,35 @@
-"""The quarterly report as a .docx in the form of Nghị định 30/2020/NĐ-CP, Phụ lục I.
+"""The quarterly report as a .docx in the form of Nghị định 30/2020/NĐ-CP, Phụ lục I, with its charts and the
+widths of its lines.
 
 The form's measurements live in the constants below, so a reviewer can hold them against the decree:
 A4, margins 20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1 cm first-line indent and
 6 pt between paragraphs, the two-column letterhead, page numbers centred in the header from page 2,
 "Nơi nhận" bold italic 12 pt with 11 pt items, and the signer's title and name in bold.
+
+How wide Times New Roman sets a line, for the form's rules (short rules, subject lines): Liberation Serif has Times New
+Roman's metrics (it was made for that), so its advance widths are the ones Word and LibreOffice use. Without it, a
+conservative average per character is used.
+
+The report's charts: status of each unit's assignments and progress through the year, as PNGs for
+python-docx to embed. matplotlib draws with its bundled DejaVu fonts, which carry every Vietnamese glyph (Times-metric
+Liberation fonts are not guaranteed on the Office's machines, and a missing glyph would print boxes).
+
+Size: figures 6.3 in wide at 200 dpi, cropped to what they draw and printed 15.5 cm wide: 180-250 dots per
+inch on paper, so 8-9 pt labels print sharp on A4 (less would show in print; more only costs time).
+
+matplotlib is imported on the first chart drawn, not with this module: the daemon's "already sent?" checks
+and the sending of a report kept as sent use the report's file name (sync.reports.build) and never draw. A
+chart is drawn once per data and title: a long-running daemon, or a rebuilt report of the same figures, reuses it.
 """
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -30,10 +50,156 @@ from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
 from sync.core.config import ReportSettings
-from sync.core.schema import fold, shorten, vn_number
-from sync.reports import measure, outline
-from sync.reports.chart import PROGRESS_CAPTION
+from sync.core.schema import STATUSES, Status, fold, shorten, vn_number
+from sync.core.summary import UnitLine
+from sync.reports import outline
 from sync.reports.content import Report, text_date, valid_result, vn_date
+from sync.sheet.dashboard import STATUS_COLOURS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from PIL.ImageFont import FreeTypeFont
+
+    from sync.core.trends import Progress
+
+
+#: One picture language: the dashboard's colour for each status (sync.sheet.dashboard.STATUS_COLOURS), in this order.
+SERIES = tuple((status, f"#{STATUS_COLOURS[status.value]}")
+               for status in (Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.CANCELLED))
+CHART_FONT = "DejaVu Sans"
+WIDTH_IN, DPI = 6.3, 200
+CACHED = 16  # charts kept (~100 kB each)
+
+
+def series(by_unit: list[UnitLine]) -> list[tuple[str, str, list[int]]]:
+    """(legend, colour, one value per unit) for each stacked part; a unit's parts add up to its tasks. A status
+    that cannot be read is counted as not started, as the task rule does (sync.core.tasks): the report says nothing
+    internal; the dashboard shows those rows apart."""
+    return [(STATUSES[key], colour, [u.status_count(key) + (u.unknown_status if key == Status.NOT_STARTED else 0)
+                                     for u in by_unit]) for key, colour in SERIES]
+
+
+def status_by_unit(by_unit: list[UnitLine], title: str) -> bytes:
+    """A horizontal stacked bar per unit; the overdue count is written at the end of each bar."""
+    return _status_by_unit(tuple(by_unit), title)
+
+
+@lru_cache(maxsize=CACHED)
+def _status_by_unit(by_unit: tuple[UnitLine, ...], title: str) -> bytes:
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [u.label for u in by_unit][::-1]
+    rows = list(by_unit[::-1])
+    with _drawing(0.45 * len(rows) + 1.4) as (fig, ax):
+        left = [0] * len(rows)
+        for name, colour, values in series(rows):
+            ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        for y, (total, u) in enumerate(zip(left, rows, strict=True)):
+            if u.overdue:
+                ax.text(total + 0.2, y, f"{u.overdue} quá hạn", va="center", color="#c62828", fontsize=8)
+        ax.set_xlabel("Số nhiệm vụ được giao")
+        ax.set_title(title, fontsize=10, fontweight="bold")
+        ax.set_xlim(0, max(left + [1]) * 1.25)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        columns = 3 if len(ax.get_legend_handles_labels()[1]) > 4 else 4
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(rows) > 3 else -0.4), ncol=columns,
+                  frameon=False, fontsize=8)
+        return _png(fig)
+
+
+#: Under the progress chart: one line.
+PROGRESS_CAPTION = "Biểu đồ 2. Tiến độ hoàn thành so với Kế hoạch đến từng kỳ báo cáo năm {year}"
+PLANNED, DONE = ("Kế hoạch dự kiến hoàn thành", "#90a4ae"), ("Đã hoàn thành", f"#{STATUS_COLOURS[Status.DONE.value]}")
+
+
+def progress(points: list[Progress], title: str) -> bytes:
+    """Grouped bars per cut-off (sync.core.trends.Progress): expected beside done, each bar with its figure; a cut-off
+    without a done figure (after the date, or before history) shows the plan's bar alone."""
+    return _progress(tuple(points), title)
+
+
+@lru_cache(maxsize=CACHED)
+def _progress(points: tuple[Progress, ...], title: str) -> bytes:
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [f"{p.label}\n({p.day:%d/%m})" for p in points]
+    x = list(range(len(points)))
+    with _drawing(3.2) as (fig, ax):
+        planned = ax.bar([i - 0.2 for i in x], [p.expected for p in points], width=0.38, color=PLANNED[1],
+                         label=PLANNED[0])
+        done_x = [i + 0.2 for i, p in zip(x, points, strict=True) if p.done is not None]
+        done = ax.bar(done_x, [p.done for p in points if p.done is not None], width=0.38, color=DONE[1],
+                      label=DONE[0])
+        for bars in (planned, done):
+            ax.bar_label(bars, padding=2, fontsize=8)
+        ax.set_xticks(x, labels)
+        ax.set_ylabel("Số nhiệm vụ của các phòng, đơn vị")
+        ax.set_title(title, fontsize=10, fontweight="bold")
+        top = max([p.expected for p in points] + [p.done or 0 for p in points] + [1])
+        ax.set_ylim(0, top * 1.18)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        return _png(fig)
+
+
+@contextmanager
+def _drawing(height_in: float) -> Iterator[tuple[Figure, Axes]]:
+    """A figure of the report's width with one set of axes, in the report's font, drawn off-screen by the Agg
+    backend (matplotlib.figure, not pyplot: no global figure list to fill and close). Save it inside."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    with rc_context({"font.family": CHART_FONT, "font.size": 9}):
+        fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
+        yield fig, fig.subplots()
+
+
+def _png(fig: Figure) -> bytes:
+    """The figure cropped to what it draws (its legend below the axes included), 0.1 in around."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
+    return buf.getvalue()
+
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/liberation"),
+             Path("/usr/share/fonts/liberation-serif"), Path("/usr/share/fonts/truetype/msttcorefonts"))
+FILES = {False: ("LiberationSerif-Regular.ttf", "Times_New_Roman.ttf", "times.ttf"),
+         True: ("LiberationSerif-Bold.ttf", "Times_New_Roman_Bold.ttf", "timesbd.ttf")}
+PT_PER_CM = 72 / 2.54
+
+
+@lru_cache(maxsize=4)
+def _font(bold: bool) -> FreeTypeFont | None:
+    from PIL import ImageFont
+    for folder in FONT_DIRS:
+        for name in FILES[bold]:
+            if (folder / name).exists():
+                return ImageFont.truetype(str(folder / name), 1000)
+    return None
+
+
+def width_cm(text: str, size_pt: float, bold: bool = False) -> float:
+    font = _font(bold)
+    if font is None:  # no metrics here: capitals are wide, lower case about half an em
+        ems = sum(0.72 if ch.isupper() else 0.25 if ch == " " else 0.5 for ch in text)
+    else:
+        ems = font.getlength(text) / 1000
+    return ems * size_pt / PT_PER_CM
+
+
+def wrap(text: str, size_pt: float, bold: bool, line_cm: float) -> list[str]:
+    """Greedy line breaking at spaces, as a word processor does it."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and width_cm(f"{lines[-1]} {word}", size_pt, bold) <= line_cm:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -249,15 +415,15 @@ NATION_CM = 8.9  # the national title at 12 pt bold (8.8 cm) on one line
 def letterhead_widths(s: ReportSettings) -> tuple[float, float]:
     """The two letterhead columns, inside the text area: the left one as wide as the agency's name needs
     (a longer name wraps onto a second line), the right one the rest, never narrower than the nation's title."""
-    needed = max(measure.width_cm(s.issuer.upper(), LETTERHEAD_PT, True),
-                 measure.width_cm(s.governing_body.upper(), LETTERHEAD_PT)) + 0.3
+    needed = max(width_cm(s.issuer.upper(), LETTERHEAD_PT, True),
+                 width_cm(s.governing_body.upper(), LETTERHEAD_PT)) + 0.3
     left = round(min(max(needed, 6.0), TEXT_WIDTH_CM - NATION_CM), 2)
     return left, round(TEXT_WIDTH_CM - left, 2)
 
 
 def rule_width(text: str, size_pt: float, bold: bool) -> float:
     """A short rule under a line: 2/5 of the line's width as Times New Roman sets it."""
-    return round(RULE_SHARE * measure.width_cm(text, size_pt, bold), 2)
+    return round(RULE_SHARE * width_cm(text, size_pt, bold), 2)
 
 
 def _letterhead(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
@@ -275,7 +441,7 @@ def _letterhead(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     motto = "Độc lập - Tự do - Hạnh phúc"
     _plain(right, NATION, 12, bold=True)
     _plain(right, motto, 13, bold=True)
-    _rule(right, round(measure.width_cm(motto, 13, True), 2), right_cm)  # ND 30: as long as the motto
+    _rule(right, round(width_cm(motto, 13, True), 2), right_cm)  # ND 30: as long as the motto
     _plain(right, f"{s.place}, {issue_date(report)}", 14, italic=True, space_before=6)
 
 
@@ -310,7 +476,7 @@ def _title(doc: DocxDocument, report: Report, s: ReportSettings) -> None:
     _plain(doc, "BÁO CÁO", 14, bold=True, space_before=18)
     name = report.period.name
     _plain(doc, bind_tail(subject, len(name.split()) if subject.endswith(name) else 4), 14, bold=True)
-    longest = max(measure.wrap(subject, 14, True, TEXT_WIDTH_CM), key=lambda line: measure.width_cm(line, 14, True))
+    longest = max(wrap(subject, 14, True, TEXT_WIDTH_CM), key=lambda line: width_cm(line, 14, True))
     _rule(doc, rule_width(longest, 14, True), TEXT_WIDTH_CM)
     _addressees(doc, s.addressees)
 
