@@ -50,7 +50,7 @@ demo: $(VENV)/.installed
 
 # docs/dashboard.png: the demo's Tổng hợp tab as LibreOffice Calc draws it (needs soffice and pdftoppm)
 dashboard-png: $(VENV)/.installed
-	$(PY) -m sync.entry.dashboard_png --out docs/dashboard.png
+	$(PY) -m sync.entry.demo --png docs/dashboard.png
 
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench
