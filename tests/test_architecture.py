@@ -137,7 +137,7 @@ def test_the_graph_is_read_from_the_source():
     edges = graph()
     assert "sync.core.plan" in edges["sync.usecases.run"]  # module level
     assert "sync.backends" in edges["sync.usecases.ports"]  # inside a function
-    assert "sync.usecases.jobs" in edges["sync.entry.daemon"]
+    assert "sync.usecases.owed" in edges["sync.entry.daemon"]
     assert "sync.core.periods" in edges["sync.reports.content"]  # across folders
 
 
@@ -188,7 +188,7 @@ def test_the_daemon_never_goes_through_the_command_line():
 
 def test_the_daemon_calls_only_use_cases():
     """No state file, workbook, plan file or mail opened by the daemon itself: each goes through a use case
-    (sync/usecases/jobs.py, sync/usecases/owed.py), as a command would."""
+    (`perform` in sync/entry/daemon.py calls them; sync/usecases/owed.py), as a command would."""
     assert sorted(t for t in graph()["sync.entry.daemon"] if layer_of(t) == 2 or t == "sync.core.plan") == []
 
 

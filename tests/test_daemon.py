@@ -15,8 +15,7 @@ from docx import Document
 
 from sync.core.config import PROJECT_DIR, load_settings
 from sync.core.deadlines import WorkCalendar
-from sync.entry.daemon import Daemon
-from sync.usecases.jobs import Job, Outcome
+from sync.entry.daemon import Daemon, Job, Outcome
 
 from .test_sending import LEADERS, configure, plan_with_emails
 

@@ -13,10 +13,10 @@ from sync.core.config import Settings
 from sync.core.errors import StaleSnapshot, Unreachable, UserError
 from sync.core.periods import Period
 from sync.core.summary import Kpis
+from sync.entry.daemon import Job, perform
 from sync.reports.build import Figures
 from sync.state.store import State
 from sync.usecases.common import Lines
-from sync.usecases.jobs import Job, perform
 from sync.usecases.owed import report_recipients, send_report
 from sync.usecases.ports import Ports, open_ports
 from sync.usecases.report import report
@@ -230,7 +230,7 @@ def test_perform_turns_a_failure_into_its_exit_code_and_message(site):
     # a bug is named by its type and place, never by its arguments (they may hold a secret)
     assert bug.exit_code == 1 and len(bug.lines) == 2 and "disk full" not in "".join(bug.lines)
     assert bug.lines[0].startswith("Lỗi trong chương trình (xin báo cho người phát triển): RuntimeError "
-                                   "(sync/usecases/jobs.py, dòng ")
+                                   "(sync/entry/daemon.py, dòng ")
     assert bug.lines[1] == "Chạy lại với biến môi trường CCHC_DEBUG=1 để xem chi tiết."
 
 

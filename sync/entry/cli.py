@@ -402,7 +402,7 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
 
 def cmd_daemon(args: argparse.Namespace) -> int:
     from sync.entry import daemon
-    from sync.usecases.jobs import plan_year
+    from sync.entry.daemon import plan_year
     settings = _settings(args)
     return daemon.main(settings, plan_year(settings), lambda: now_in(settings))
 
