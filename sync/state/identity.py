@@ -29,7 +29,7 @@ from sync import files
 from sync.core.errors import UserError
 from sync.core.schema import Layout
 from sync.core.workbook import Snapshot, id_column
-from sync.state.faults import KEY, NEW_STATE
+from sync.state.store import KEY, NEW_STATE
 
 WORKBOOK, PLAN = "workbook", "plan"
 
