@@ -8,7 +8,7 @@ import datetime as dt
 import openpyxl
 import yaml
 
-from sync.backends.google_protect import ROW_TAG
+from sync.backends.google_requests import ROW_TAG
 from sync.backends.local_render import MARK
 from sync.backends.memory import MemoryBackend
 from sync.core.history import AsOf
@@ -248,7 +248,7 @@ def test_a_bad_office_editor_is_exit_2_naming_the_key(project):
 # --- the request bodies, pure -------------------------------------------------------------------------------------
 
 def test_row_ranges_still_right_are_kept_others_deleted_missing_added():
-    from sync.backends.google_protect import row_description, row_requests
+    from sync.backends.google_requests import row_description, row_requests
     from sync.core.workbook import RowOwners, UnitRows
     owners = RowOwners("Theo dõi", (UnitRows("VP", "Văn phòng Sở", ("vp@khanhhoa.gov.vn",), ((2, 3), (7, 7))),), 16)
     given = sorted(["vp@khanhhoa.gov.vn", ACCOUNT])
@@ -267,7 +267,7 @@ def test_row_ranges_still_right_are_kept_others_deleted_missing_added():
 
 
 def test_a_refusal_of_one_of_the_appended_requests_is_told_apart_from_others():
-    from sync.backends.google_protect import without_extras
+    from sync.backends.google_requests import without_extras
     extras = [{"addProtectedRange": {}}, {"addFilterView": {}}]
     assert without_extras("Invalid requests[5].addProtectedRange: The user x@gmail.com …", 5, extras)
     assert without_extras("Invalid requests[4].updateCells: …", 5, extras) is None

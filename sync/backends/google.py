@@ -3,7 +3,8 @@
 As gspread keeps its own (client, spreadsheet, worksheet, HTTP apart), the adapter is in layers:
   google_http        — the service-account key file, checked, and the authorized session; gspread's
                        HTTPClient with timeouts and one retry budget for the command;
-  google_requests    — the request bodies of a pass, the dashboard's drawing among them, pure;
+  google_requests    — the request bodies of a pass, the dashboard's drawing and the units' row
+                       protection among them, pure;
   google (this)      — the backend: read, check the row keys, write, and what a refusal means.
 
 A pass is at most four HTTP requests whatever the sheet's size:
@@ -36,7 +37,6 @@ from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.utils import absolute_range_name
 
-from sync.backends import google_protect as protect
 from sync.backends import google_requests as bodies
 from sync.backends.google_http import (
     AmbiguousWrite,
@@ -135,7 +135,7 @@ class GoogleBackend:
             return
         self._check_keys(snapshot, changes)
         requests_ = bodies.build(self._meta, snapshot, changes, self.account)
-        extras, self.notes = protect.extra(self._meta, requests_, changes, self.account)
+        extras, self.notes = bodies.extra(self._meta, requests_, changes, self.account)
         if not (requests_ or extras):
             return
         # the typed input, units' protected rows and filter views ride in the last part (google_protect)
@@ -169,7 +169,7 @@ class GoogleBackend:
         try:
             self.http.batch_update(self.spreadsheet_id, {"requests": requests_ + extras})
         except APIError as exc:
-            said = protect.without_extras(message_of(exc.response), len(requests_), extras) \
+            said = bodies.without_extras(message_of(exc.response), len(requests_), extras) \
                 if exc.response.status_code == 400 else None
             if said is None:
                 raise

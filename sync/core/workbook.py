@@ -215,7 +215,7 @@ class WriteSet:
     #: recorded after showing the change and being told `--yes`.
     unit_columns: dict[str, tuple[int, ...]] = field(default_factory=dict)
     unit_cells: bool = False
-    #: Row protection by unit and saved views (Google only; sync/backends/google_protect.py).
+    #: Row protection by unit and saved views (Google only; sync/backends/google_requests.py).
     row_owners: RowOwners | None = None
     views: tuple[ViewSpec, ...] = ()
 

@@ -3,7 +3,7 @@
 Pure: plain data in, additions to a WriteSet out. `init` lays out the guide, the typed input of the tracking tab
 and the views (`for_init`); every pass keeps the guide current and, on Google with `google.protect_rows`,
 restates which rows each unit may edit as of this pass's read (`for_pass`), since sorting or inserting rows
-moves them. The backends turn these into requests of the pass's one write (sync/backends/google_protect.py);
+moves them. The backends turn these into requests of the pass's one write (sync/backends/google_requests.py);
 the local workbook takes the guide and the typed input only.
 
 The `Hướng dẫn` tab (`render_guide`) says how units fill the tracking tab, in plain Vietnamese, generated from the
