@@ -138,7 +138,7 @@ class GoogleBackend:
         extras, self.notes = bodies.extra(self._meta, requests_, changes, self.account)
         if not (requests_ or extras):
             return
-        # the typed input, units' protected rows and filter views ride in the last part (google_protect)
+        # the typed input, units' protected rows and filter views ride in the last part (google_requests.extra)
         room = self.max_write_bytes - (len(bodies.body_bytes({"requests": extras})) if extras else 0)
         parts = bodies.split(requests_, max(room, self.max_write_bytes // 2)) or [[]]
         steady = bodies.steady_key_tabs(changes)
