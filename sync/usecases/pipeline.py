@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.core import merges
 from sync.core import summary as summaries
+from sync.core import tables as merges
 from sync.core.errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from sync.core.plan import Plan
 from sync.core.schema import LOG_COLUMNS, Layout

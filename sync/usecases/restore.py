@@ -138,8 +138,7 @@ def _changes(row: _Row, seen: dict[str, str]) -> tuple[list[Change], list[Change
 
 def _refuse_merged(settings: Settings, row: _Row, changes: list[Change]) -> None:
     """A merged cell holds one value for several rows: not one unit's to restore."""
-    from sync.core.merges import FIX
-    from sync.core.tables import merge_a1
+    from sync.core.tables import FIX, merge_a1
     table, live = row.table, row.live
     for k, _old, _new in changes:
         col = table.columns[k]

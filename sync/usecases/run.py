@@ -43,7 +43,7 @@ class InitResult:
 def init(settings: Settings, ports: Ports, now: dt.datetime, request: InitRequest = InitRequest(),
          lines: Lines | None = None) -> InitResult:
     """Lay out the workbook: its tabs, headers, the plan's rows, formats and lists; recorded in the state file."""
-    from sync.core.merges import message, withhold
+    from sync.core.tables import message, withhold
     from sync.sheet.aids import Aids
     from sync.sheet.layout import build_init
     lines = lines or Lines()
