@@ -47,7 +47,7 @@ from sync.core.workbook import (
     ViewSpec,
     WriteSet,
 )
-from sync.sheet.grid import Grid
+from sync.sheet.dashboard import Grid
 
 if TYPE_CHECKING:
     from sync.core.config import Settings
