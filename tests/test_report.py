@@ -26,8 +26,7 @@ from sync.core.schema import nfc
 from sync.core.summary import UnitLine
 from sync.entry.cli import main
 from sync.reports import document
-from sync.reports.content import vn_date
-from sync.reports.outline import count
+from sync.reports.content import count, vn_date
 from sync.state.store import State
 
 from .conftest import Project

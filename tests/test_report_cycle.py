@@ -23,7 +23,7 @@ from sync.entry.demo import seed, synthetic_plan
 from sync.mail.letters import report_body
 from sync.reports import build
 from sync.reports.build import annex_path, report_path
-from sync.reports.outline import count
+from sync.reports.content import count
 from sync.sheet.sync_pass import PassOptions
 from sync.usecases.pipeline import run_pass
 from sync.usecases.report_build import gather

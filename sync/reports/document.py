@@ -52,7 +52,7 @@ from docx.text.run import Run
 from sync.core.config import ReportSettings
 from sync.core.schema import STATUSES, Status, fold, shorten, vn_number
 from sync.core.summary import UnitLine
-from sync.reports import outline
+from sync.reports import content
 from sync.reports.content import Report, text_date, valid_result, vn_date
 from sync.sheet.dashboard import STATUS_COLOURS
 
@@ -236,7 +236,7 @@ def render(report: Report, settings: ReportSettings, chart_png: bytes, progress_
     _page(doc.sections[0])
     _styles(doc)
     report.note_computed()
-    names = outline.Names(report.plan)
+    names = content.Names(report.plan)
     _mark(doc, report, settings)
     _letterhead(doc, report, settings)
     _title(doc, report, settings)
@@ -594,30 +594,30 @@ def _paras(doc: DocxDocument, texts: Iterable[str]) -> None:
             anchor.addprevious(p) if anchor is not None else doc.element.body.append(p)
 
 
-def _body(doc: DocxDocument, r: Report, names: outline.Names, chart_png: bytes,
+def _body(doc: DocxDocument, r: Report, names: content.Names, chart_png: bytes,
           progress_png: bytes | None = None) -> None:
-    """Sections I–V of a CCHC period report (docs/reports.md); the words come from sync.reports.outline."""
+    """Sections I–V of a CCHC period report (docs/reports.md); the words come from sync.reports.content."""
     p = r.period
-    _para(doc, outline.opening(r))
-    _section(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", outline.direction(r, names))
+    _para(doc, content.opening(r))
+    _section(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", content.direction(r, names))
     _para(doc, f"II. KẾT QUẢ THỰC HIỆN {p.name.upper()}", HEADING_STYLE_ID)
     if not r.has_data:
         _para(doc, f"Tính đến ngày {text_date(r.as_of)}, các phòng, đơn vị chưa báo cáo kết quả {p.name}.")
-    _section(doc, "1. Kết quả chung", [outline.task_figures(r)] + [t for t in [outline.products_sentence(r)] if t])
+    _section(doc, "1. Kết quả chung", [content.task_figures(r)] + [t for t in [content.products_sentence(r)] if t])
     _picture(doc, chart_png)
     _caption(doc, f"Biểu đồ 1. Tình trạng thực hiện nhiệm vụ của các phòng, đơn vị đến ngày {text_date(r.as_of)}")
     if progress_png is not None:
         _picture(doc, progress_png)
         _caption(doc, PROGRESS_CAPTION.format(year=p.year))
-    done = outline.done_by_task(r, names)
+    done = content.done_by_task(r, names)
     _section(doc, "2. Kết quả thực hiện các nhiệm vụ",
              done + ["Kết quả chi tiết của từng nhiệm vụ tại Phụ lục I, kết quả của từng phòng, đơn vị tại Phụ lục "
                      "II kèm theo Báo cáo này."])
     _para(doc, "III. ĐÁNH GIÁ CHUNG", HEADING_STYLE_ID)
-    _section(doc, "1. Ưu điểm", outline.strengths(r))
-    _section(doc, "2. Tồn tại, hạn chế và nguyên nhân", outline.shortcomings(r, names))
-    _section(doc, f"IV. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}", outline.next_steps(r, names))
-    _section(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ", outline.proposals(r))
+    _section(doc, "1. Ưu điểm", content.strengths(r))
+    _section(doc, "2. Tồn tại, hạn chế và nguyên nhân", content.shortcomings(r, names))
+    _section(doc, f"IV. PHƯƠNG HƯỚNG, NHIỆM VỤ {p.next_name.upper()}", content.next_steps(r, names))
+    _section(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ", content.proposals(r))
     _para(doc, r.texts["closing"])
 
 
@@ -635,7 +635,7 @@ def _picture(doc: DocxDocument, png: bytes) -> None:
 
 # --- the appendices: landscape, numbered on their own (ND 30) ----------------------------------------------
 
-def _appendix(doc: DocxDocument, r: Report, s: ReportSettings, names: outline.Names) -> None:
+def _appendix(doc: DocxDocument, r: Report, s: ReportSettings, names: content.Names) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
@@ -649,8 +649,8 @@ def _appendix(doc: DocxDocument, r: Report, s: ReportSettings, names: outline.Na
     _appendix_heading(doc, r, s, "Phụ lục I", f"KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ {r.period.name.upper()}")
     _grid(doc, ["STT", "Nhiệm vụ, đơn vị chủ trì", "Tình trạng", f"Kết quả {r.period.name}", "Sản phẩm",
                 "Minh chứng"],
-          [[t.stt, f"{outline.task_name(t.task, outline.TABLE_TASK_NAME)}\nChủ trì: "
-                   f"{names.lead(r.plan.by_stt[t.stt])}", outline.state_text(state),
+          [[t.stt, f"{content.task_name(t.task, content.TABLE_TASK_NAME)}\nChủ trì: "
+                   f"{names.lead(r.plan.by_stt[t.stt])}", content.state_text(state),
             "\n".join(_results(r, t.stt, names)), "\n".join(_products(r, t.stt)), "\n".join(_evidence(r, t.stt))]
            for t, state in zip(r.tasks, r.states, strict=True)],
           list(TASK_COLUMNS_CM))
@@ -658,7 +658,7 @@ def _appendix(doc: DocxDocument, r: Report, s: ReportSettings, names: outline.Na
                                 f"KẾT QUẢ THỰC HIỆN CỦA CÁC PHÒNG, ĐƠN VỊ {r.period.name.upper()}")
     heading.paragraph_format.page_break_before = True
     rows = [[i, names.plan.registry.by_code(code).name, *(str(n) for n in figures), vn_number(rate)]
-            for i, (code, figures, rate) in enumerate(outline.unit_rows(r), 1)]
+            for i, (code, figures, rate) in enumerate(content.unit_rows(r), 1)]
     _grid(doc, ["STT", "Phòng, đơn vị", "Nhiệm vụ được giao", "Hoàn thành", "Hoàn thành đúng hạn",
                 "Chậm, trễ hạn", "Kết quả quý phải báo cáo", "Kết quả quý đã báo cáo", "Tỷ lệ đúng hạn (%)"],
           rows, list(UNIT_COLUMNS_CM), keep_rows=True)
@@ -677,28 +677,28 @@ def _appendix_heading(doc: DocxDocument, r: Report, s: ReportSettings, name: str
     return first
 
 
-def _results(r: Report, stt: int, names: outline.Names) -> list[str]:
+def _results(r: Report, stt: int, names: content.Names) -> list[str]:
     """Each unit's results of the period, summarised: its products by kind when they can be counted, else its
     first result cut at a clause (cells flagged in `Kiểm tra` left out)."""
     by_unit: dict[str, list[str]] = {}
     for row in r.rows_of(stt):
         if row.checked.unit:
             for q in r.period.quarters:
-                if text := outline.clean_result(valid_result(row, q)):
+                if text := content.clean_result(valid_result(row, q)):
                     by_unit.setdefault(row.checked.unit.code, []).append(text)
     if not by_unit:
         return ["Chưa có kết quả trong kỳ."]
     out = []
     for code, texts in by_unit.items():
         counts = r.products_of(stt, code)
-        said = outline.products_phrase(counts) or outline.task_name(texts[0], RESULT_CHARS)
+        said = content.products_phrase(counts) or content.task_name(texts[0], RESULT_CHARS)
         out.append(f"- {names(code)}: {said}")
     return out
 
 
 def _products(r: Report, stt: int) -> list[str]:
     counts = r.products_of(stt)
-    return [f"{outline.count(n)} {label}" for label, n in counts.items() if n]
+    return [f"{content.count(n)} {label}" for label, n in counts.items() if n]
 
 
 _LINK = re.compile(r'HYPERLINK\(\s*"([^"]+)"', re.IGNORECASE)
@@ -716,7 +716,7 @@ def _evidence(r: Report, stt: int) -> list[str]:
             out.append(shorten(link.group(1) if link else text.lstrip("=+@"), EVIDENCE_CHARS))
     out = list(dict.fromkeys(out))
     more = len(out) - EVIDENCE_ITEMS
-    return out[:EVIDENCE_ITEMS] + ([f"và {outline.count(more)} minh chứng khác"] if more > 0 else [])
+    return out[:EVIDENCE_ITEMS] + ([f"và {content.count(more)} minh chứng khác"] if more > 0 else [])
 
 
 # --- the excerpt for the Sở's own periodic CCHC report ---------------------------------------------------
@@ -730,10 +730,10 @@ def render_excerpt(report: Report) -> DocxDocument:
     doc = Document()
     _page(doc.sections[0])
     _styles(doc)
-    names = outline.Names(report.plan)
+    names = content.Names(report.plan)
     _para(doc, EXCERPT_HEADING, HEADING_STYLE_ID)
-    _para(doc, f"{report.plan.issuer} triển khai {outline.plan_cited(report)} về tuyên truyền cải cách hành chính "
-               f"năm {report.plan.year} với {outline.count(len(report.plan.tasks))} nhiệm vụ. "
-               + outline.task_figures(report))
-    _paras(doc, [t for t in [outline.products_sentence(report)] if t] + outline.done_by_task(report, names))
+    _para(doc, f"{report.plan.issuer} triển khai {content.plan_cited(report)} về tuyên truyền cải cách hành chính "
+               f"năm {report.plan.year} với {content.count(len(report.plan.tasks))} nhiệm vụ. "
+               + content.task_figures(report))
+    _paras(doc, [t for t in [content.products_sentence(report)] if t] + content.done_by_task(report, names))
     return doc
