@@ -13,8 +13,7 @@ from sync.backends.local_render import MARK
 from sync.backends.memory import MemoryBackend
 from sync.core.history import AsOf
 from sync.core.schema import STATUSES, TRACKING_COLUMNS, Layout
-from sync.sheet.aids import OPEN_VIEW, PRODUCT_EXAMPLES, GuideFacts, render_guide
-from sync.sheet.layout import build_init
+from sync.sheet.layout import OPEN_VIEW, PRODUCT_EXAMPLES, GuideFacts, build_init, render_guide
 from sync.sheet.sync_pass import PassOptions, compute
 
 from .conftest import AS_OF, PLAN_PATH

@@ -113,7 +113,7 @@ TABS = {
     "tracking": "Theo dõi",
     "dashboard": "Tổng hợp",
     "log": "Nhật ký",
-    "guide": "Hướng dẫn",  # job-owned: how units fill the sheet (sync/sheet/aids.py)
+    "guide": "Hướng dẫn",  # job-owned: how units fill the sheet (sync/sheet/layout.py)
     "office": "Báo cáo",
 }
 #: The tabs the job rewrites or appends to: never one that holds the units' or the plan's rows (tables.refuse_overwrite)

@@ -37,9 +37,9 @@ from sync.core.tables import Table, a1, as_stt, locate, plan_deadlines, read_ent
 from sync.core.tasks import evaluate, year_over
 from sync.core.validation import Checked, check_all, missing_rows, plan_issues
 from sync.core.workbook import Snapshot, WriteSet
-from sync.sheet import aids as sheet_aids
 from sync.sheet import dashboard
-from sync.sheet.aids import Aids
+from sync.sheet import layout as sheet_aids
+from sync.sheet.layout import Aids
 
 if TYPE_CHECKING:
     from sync.core.config import Settings
@@ -59,7 +59,7 @@ class PassOptions:
     pass_id: str | None = None  # None: run_pass gives the pass a new id
     #: The kinds of products counted (sync.core.products: the defaults and the settings' `products:`)
     products: tuple[Kind, ...] = DEFAULT_KINDS
-    #: The guide tab's facts and who edits which rows (sync.sheet.aids); None: the defaults, no row protection.
+    #: The guide tab's facts and who edits which rows (sync.sheet.layout); None: the defaults, no row protection.
     aids: Aids | None = None
     #: The reporting cycle (`report.cycle`, `report.third`): how the Báo cáo tab's Kỳ báo cáo are read
     report_cycle: str = "cchc"

@@ -44,8 +44,7 @@ def init(settings: Settings, ports: Ports, now: dt.datetime, request: InitReques
          lines: Lines | None = None) -> InitResult:
     """Lay out the workbook: its tabs, headers, the plan's rows, formats and lists; recorded in the state file."""
     from sync.core.tables import message, withhold
-    from sync.sheet.aids import Aids
-    from sync.sheet.layout import build_init
+    from sync.sheet.layout import Aids, build_init
     lines = lines or Lines()
     plan, backend, state = ports.plan, ports.backend, ports.state
     guard = guard_state(settings, state, plan, write=True, accept_new=request.new_state)
