@@ -8,7 +8,7 @@ import pytest
 
 from sync.core.config import Settings
 from sync.reports.build import report_path
-from sync.state.identity import Witness
+from sync.state.store import Witness
 from sync.usecases.owed import Ask, Timetable, cutoff_days, next_report, report_owed
 
 from .conftest import PLAN_PATH

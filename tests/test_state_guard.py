@@ -1,4 +1,4 @@
-"""One state file per workbook, and every command checks its state file first (sync/state/identity.py,
+"""One state file per workbook, and every command checks its state file first (sync/state/store.py,
 guard_state): a state file of another workbook, one lost or emptied while `Nhật ký` holds passes,
 a damaged or read-only one, a row that cannot be read, or one that fails once the workbook was written, are
 each named in Vietnamese with exit 2 or 3, before any workbook cell, mail or ledger is touched."""

@@ -25,8 +25,7 @@ from sync.core.plan import Plan, Unit
 from sync.core.schema import ROMAN, FlagKind, Layout, shorten, vn_number
 from sync.core.summary import Kpis, Summary
 from sync.mail.mailer import Attachment, Letter, Sender, deliver, open_sender
-from sync.state.identity import Witness
-from sync.state.store import State
+from sync.state.store import State, Witness
 
 SIGNATURE = ("Thư này do công cụ theo dõi Kế hoạch tuyên truyền CCHC của Văn phòng Sở gửi tự động; "
              "nếu có sai sót, xin liên hệ Văn phòng Sở.")
@@ -138,7 +137,7 @@ def public_where(settings: Settings) -> str:
 
 def mail_scope(settings: Settings) -> str:
     """The workbook the configuration reports on, in each Message-ID: two configurations never share one."""
-    from sync.state.identity import mail_scope as scope
+    from sync.state.store import mail_scope as scope
     return scope(settings.backend, settings.google.spreadsheet_id, settings.local.path)
 
 

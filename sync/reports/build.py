@@ -54,7 +54,7 @@ FIGURES_SUFFIX = ".so-lieu.json"
 def identity(settings: Settings) -> str:
     """Six hex digits naming the plan file and the workbook: two configurations sharing `report.out_dir`
     never write the same file. Names, never absolute paths: a project folder moved or copied elsewhere keeps
-    its reports and the witnesses of their sends (sync.state.identity.Witness)."""
+    its reports and the witnesses of their sends (sync.state.store.Witness)."""
     where = settings.google.spreadsheet_id if settings.backend == "google" else settings.local.path.name
     key = f"{settings.plan_path().name}|{settings.backend}|{where}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]

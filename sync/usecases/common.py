@@ -128,7 +128,7 @@ def record_failure(state: State, command: str, started: dt.datetime, row: int | 
 class StateGuard:
     """What a use case learnt of its state file before touching anything: it is whole (and writable when the
     command writes), it belongs to the configuration's workbook and plan, and whether it knows nothing (new,
-    empty or 0 bytes), in which case the workbook's `Nhật ký` must hold no pass (sync/state/identity.py)."""
+    empty or 0 bytes), in which case the workbook's `Nhật ký` must hold no pass (sync/state/store.py)."""
 
     state: State
     identity: dict[str, str]
@@ -137,7 +137,7 @@ class StateGuard:
 
     def witness(self, snapshot: Snapshot, layout: Layout, where: str) -> None:
         """Refuse (exit 2) a state file that knows nothing of a workbook whose `Nhật ký` holds passes."""
-        from sync.state.identity import witness
+        from sync.state.store import witness
         if self.fresh and not self.accept_new:
             witness(snapshot, layout, self.state.path, where)
 
@@ -148,7 +148,7 @@ class StateGuard:
 
 def state_identity(settings: Settings, plan: Plan) -> dict[str, str]:
     """The workbook and plan of the configuration, as a state file records them."""
-    from sync.state.identity import PLAN, WORKBOOK, plan_of, workbook_of
+    from sync.state.store import PLAN, WORKBOOK, plan_of, workbook_of
     return {WORKBOOK: workbook_of(settings.backend, settings.google.spreadsheet_id, settings.local.path,
                                   settings.state),
             PLAN: plan_of(plan.number, plan.year)}
@@ -160,7 +160,7 @@ def guard_state(settings: Settings, state: State, plan: Plan, write: bool, accep
     the command writes) or on a failing disk stops it (exit 2 or 3) before any workbook cell, mail or ledger
     is touched; so does a state file of another workbook or plan (`checked`: the file's own checks were just
     made, by begin_pass)."""
-    from sync.state.identity import check
+    from sync.state.store import check
     if not checked:
         state.check(write=write, accept_new=accept_new)
     current = state_identity(settings, plan)

@@ -7,7 +7,7 @@ type). The timetable sends it on the first working day after that cut-off, and c
 the plan year's first cut-off, and nothing after its last report went: next year's plan is needed then.
 
 A period's report goes once per recipient. Two records say who has a report: the send ledger in the state file and the
-witness beside the report file (sync/state/identity.py). A state file lost or replaced forgets its ledger; the witness
+witness beside the report file (sync/state/store.py). A state file lost or replaced forgets its ledger; the witness
 does not, so a recipient it lists is never sent the report again without `--force`. Who a sending goes to is settled
 before anything is built, so that a refusal leaves the files as they were.
 """
@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from sync.core.deadlines import WorkCalendar
     from sync.reports.build import Figures
     from sync.reports.content import Report
-    from sync.state.identity import Witness
-    from sync.state.store import State
+    from sync.state.store import State, Witness
 
 
 class Ask(Enum):
@@ -143,9 +142,9 @@ def cutoff_days(settings: Settings, plan_year: int) -> set[dt.date]:
 
 
 def report_witness(settings: Settings, period: Period) -> Witness:
-    """The witness beside the period's report file (sync.state.identity.Witness)."""
+    """The witness beside the period's report file (sync.state.store.Witness)."""
     from sync.reports.build import report_path
-    from sync.state.identity import Witness
+    from sync.state.store import Witness
     return Witness(report_path(settings, period), period.key)
 
 
@@ -187,7 +186,7 @@ def send_report(settings: Settings, state: State, figures: Figures, files: list[
     the send ledger in the state file and the witness beside the report both say who has it (a lost state file
     sends nobody twice); `force` sends to everyone again. The number of messages sent."""
     from sync.reports.build import report_path
-    from sync.state.identity import Witness
+    from sync.state.store import Witness
     lines = lines or Lines()
     witness = Witness(report_path(settings, figures.period), figures.period.key)
     recipients = audience(settings, state, figures.period, witness, force, lines.say)

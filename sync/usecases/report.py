@@ -25,8 +25,7 @@ from sync.usecases.ports import Ports
 if TYPE_CHECKING:
     from sync.reports.build import Figures
     from sync.reports.content import Report
-    from sync.state.identity import Witness
-    from sync.state.store import State
+    from sync.state.store import State, Witness
 
 Say = Callable[[str], None]
 
@@ -147,7 +146,7 @@ def _target(settings: Settings, request: ReportRequest, period: periods.Period, 
             say: Say) -> _Target:
     """The data date, checked against the period and the issue date, and the file it goes to."""
     from sync.files import check_folder, require_soffice
-    from sync.state.identity import Witness
+    from sync.state.store import Witness
     cutoff = period.cutoff(settings.deadlines.quarter_cutoff_day)
     as_of = request.as_of or cutoff
     _check_as_of(settings, request, period, as_of, issued, now)
