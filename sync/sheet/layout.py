@@ -70,7 +70,7 @@ from sync.core.workbook import (
     ViewSpec,
     WriteSet,
 )
-from sync.sheet.dashboard import Grid
+from sync.sheet.grid import Grid
 
 if TYPE_CHECKING:
     from sync.core.config import Settings
