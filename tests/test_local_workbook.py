@@ -281,7 +281,7 @@ def test_one_row_height_formula_for_a_pass_init_and_the_dashboard():
 
     from sync.backends.xlsx_write import apply_changes
     from sync.core.workbook import TabFormat, WriteSet
-    from sync.sheet.grid import Grid, row_height, wrapped_lines
+    from sync.sheet.layout import Grid, row_height, wrapped_lines
 
     width = 30.0
     text = ("Thiếu minh chứng: ghi số văn bản hoặc đường dẫn tới sản phẩm.\n"

@@ -29,7 +29,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sync.core.workbook import Cell, Chart, InputRule, Styled, TabFormat
-from sync.sheet.grid import row_height, wrapped_lines
+from sync.sheet.layout import row_height, wrapped_lines
 
 STYLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(italic=True),
                "section": Font(bold=True, size=12), "header": Font(bold=True), "total": Font(bold=True)}
@@ -157,7 +157,7 @@ def fit_rows(ws: Worksheet, positions: Iterable[tuple[int, int]]) -> None:
 
 def fit_heights(ws: Worksheet, rows: Iterable[int]) -> None:
     """Each of `rows` as tall as its longest wrapping cell (spreadsheet programs do not grow rows that openpyxl
-    wrote), by the one formula of sync.sheet.grid; a row of one-line cells gets the program's own height."""
+    wrote), by the one formula of sync.sheet.layout; a row of one-line cells gets the program's own height."""
     last_col = ws.max_column  # computed over every cell: once, not per row
     widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1)}
     cells = ws._cells  # looked up, not ws.cell(): that would create an empty cell at every position

@@ -9,7 +9,7 @@ from sync.core.schema import FLAG_PREFIXES, JOB_TAB_TITLES, FlagKind, Layout, St
 from sync.core.summary import KPI_LABELS, KPI_ORDER, STATUS_LINES, TASK_FILLS, Kpis, Summary, UnitLine, task_headline
 from sync.core.trends import TrendRow
 from sync.core.workbook import Cell, Chart, Styled
-from sync.sheet.grid import Grid
+from sync.sheet.layout import Grid
 
 # --- the Tổng hợp tab --------------------------------------------------------------------------------
 #
