@@ -7,12 +7,12 @@ import json
 import openpyxl
 
 from sync.backends.memory import MemoryBackend
-from sync.core import office_texts
+from sync.core import validation
 from sync.core.history import AsOf
-from sync.core.office_texts import MAX_CHARS, check, section_key
 from sync.core.periods import Period
 from sync.core.schema import OFFICE_COLUMNS, Layout
 from sync.core.tables import locate
+from sync.core.validation import MAX_CHARS, check, section_key
 from sync.core.workbook import Snapshot, Tab
 from sync.sheet.layout import build_init
 from sync.sheet.sync_pass import PassOptions, compute
@@ -234,7 +234,7 @@ def test_gather_gives_the_report_the_periods_valid_paragraphs(demo_project, monk
 
 
 def test_read_without_the_tab_is_empty():
-    texts, warnings = office_texts.read(Snapshot({}), Layout(), 2024)
+    texts, warnings = validation.read(Snapshot({}), Layout(), 2024)
     assert texts.texts == [] and texts.issues == [] and warnings == []
 
 

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING
 
 from sync import files
 from sync.core.deadlines import format_date
-from sync.core.office_texts import clean
 from sync.core.periods import Period
 from sync.core.plan import Plan
 from sync.core.schema import HEADER_COLOUR, ROLES
 from sync.core.summary import Summary
-from sync.core.validation import URL_LIKE
+from sync.core.validation import URL_LIKE, clean
 
 if TYPE_CHECKING:
     from openpyxl.cell import Cell, MergedCell

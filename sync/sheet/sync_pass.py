@@ -15,9 +15,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sync.core import office_texts, trends
 from sync.core import summary as summaries
 from sync.core import tables as merges
+from sync.core import trends
+from sync.core import validation as office_texts
 from sync.core.flags import RowResult, Rules, result_deadline
 from sync.core.history import AsOf
 from sync.core.plan import Plan
