@@ -34,15 +34,15 @@ from sync.core.config import Settings
 from sync.core.deadlines import format_date
 from sync.core.errors import UserError
 from sync.core.periods import ROMAN, Period
-from sync.core.summary import Kpis
-from sync.reports import evidence
-from sync.reports.content import Report
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.cell import Cell
     from openpyxl.styles import Font
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    from sync.core.summary import Kpis
+    from sync.reports.content import Report
 
 FILE_NAME = "{key}-bao-cao-tuyen-truyen-cchc-{identity}.docx"
 #: The Office's internal companion (sync.reports.build): never attached to the report's e-mail.
@@ -92,6 +92,7 @@ class Figures:
 
 def saved_figures(path: Path, period: Period) -> Figures:
     """The figures of the report file at `path`, as written with it."""
+    from sync.core.summary import Kpis
     where = figures_path(path)
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
@@ -127,7 +128,7 @@ def write(report: Report, settings: Settings, path: Path, built: dt.datetime | N
     files a killed build left beside these files (an hour old or more: no build takes that long) are removed.
     `built` (when the build ran) is saved with the figures: `report --send` sends a draft built after its data
     date instead of rebuilding it."""
-    from sync.reports import document  # python-docx: loaded by a report written, not by its file names
+    from sync.reports import document, evidence  # python-docx: loaded by a report written, not by its file names
     for target in (path, figures_path(path), annex_path(path), excerpt_path(path), path.with_suffix(".pdf"),
                    evidence.path_for(path)):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)

@@ -596,7 +596,7 @@ def build_init(plan: Plan, snapshot: Snapshot, layout: Layout, where: str = "ini
     _append(ws, track_tab, track_cols, tracking_rows(plan, skip=have_pairs))
 
     log_cols = _ensure_headers(ws, log_tab, layout.log_columns)
-    office_tab = _ensure(ws, snapshot, tabs["office"])  # the Office's own words for each report (office_texts)
+    office_tab = _ensure(ws, snapshot, tabs["office"])  # the Office's own words for each report (OfficeTexts)
     office_cols = _ensure_headers(ws, office_tab, layout.office_columns, where)
     if not dash_tab.rows:
         ws.set(dash_tab.name, 1, 1, "Chưa có số liệu: chạy 'python -m sync run' để tổng hợp.")
