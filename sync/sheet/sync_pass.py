@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sync.core import summary as summaries
-from sync.core import tables as merges
-from sync.core import trends
-from sync.core import validation as office_texts
+from sync.core import tables, trends, validation
 from sync.core.flags import RowResult, Rules, result_deadline
 from sync.core.history import AsOf
 from sync.core.plan import Plan
@@ -39,8 +37,7 @@ from sync.core.tasks import evaluate, year_over
 from sync.core.validation import Checked, check_all, missing_rows, plan_issues
 from sync.core.workbook import Snapshot, WriteSet
 from sync.sheet import dashboard
-from sync.sheet import layout as sheet_aids
-from sync.sheet.layout import Aids
+from sync.sheet.layout import Aids, for_pass
 
 if TYPE_CHECKING:
     from sync.core.config import Settings
@@ -96,9 +93,9 @@ class Computed:
     summary: summaries.Summary
     writes: WriteSet
     rows_read: int
-    withheld: list[merges.Withheld] = field(default_factory=list)  # cells a merged range hides
+    withheld: list[tables.Withheld] = field(default_factory=list)  # cells a merged range hides
     warnings: list[str] = field(default_factory=list)  # for the output (an empty twin of a column)
-    office: office_texts.OfficeTexts = field(default_factory=office_texts.OfficeTexts)  # the Báo cáo tab
+    office: validation.OfficeTexts = field(default_factory=validation.OfficeTexts)  # the Báo cáo tab
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,7 @@ class _Read:
     tracking: Table
     plan_table: Table
     rows: list[RowResult]
-    office: office_texts.OfficeTexts
+    office: validation.OfficeTexts
     summary: summaries.Summary
     rows_read: int
     warnings: list[str]
@@ -129,13 +126,13 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
     withheld = _job_cells(writes, tracking, read.rows, layout)
     _job_notes(writes, tracking, read.rows, layout)
     withheld += _office_cells(writes, read.office, layout)
-    withheld += merges.withhold(writes, snapshot)
-    said = sheet_aids.for_pass(writes, snapshot, tracking, plan, layout, opts.aids or Aids())
+    withheld += tables.withhold(writes, snapshot)
+    said = for_pass(writes, snapshot, tracking, plan, layout, opts.aids or Aids())
     for name in (layout.tabs["dashboard"], layout.tabs["log"]):
         if snapshot.find_tab(name) is None:
             writes.new_tabs.append(name)
     shown = trend_rows.rows(unit_figures(read.summary)) if trend_rows is not None else None
-    writes.replace[tab_name(snapshot, layout.tabs["dashboard"])] = merges.with_section(
+    writes.replace[tab_name(snapshot, layout.tabs["dashboard"])] = tables.with_section(
         dashboard.render(read.summary, plan, layout, opts.now, shown), withheld)
     return Computed(read.summary, writes, read.rows_read, withheld,
                     read.warnings + ([] if opts.dry_run else said), read.office)
@@ -151,7 +148,7 @@ def _judge(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, wh
     rules = opts.rules(plan)
     rows = evaluate(checked, rules)
     plan_rows = {stt: r for r in plan_table.rows() if (stt := as_stt(plan_table.value(r, "stt"))) is not None}
-    office, office_warnings = office_texts.read(snapshot, layout, plan.year, opts.report_cycle, opts.report_third,
+    office, office_warnings = validation.read(snapshot, layout, plan.year, opts.report_cycle, opts.report_third,
                                                 where)
     summary = summaries.summarize(rows, plan, day,
                                   plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked)
@@ -226,7 +223,7 @@ def _per_unit(rows: list[RowResult], plan: Plan) -> Figures:
 # --- the job's cells ------------------------------------------------------------------------------------------
 
 def _job_cells(writes: WriteSet, table: Table, rows: list[RowResult],
-               layout: Layout) -> list[merges.Withheld]:
+               layout: Layout) -> list[tables.Withheld]:
     """Kiểm tra and Cảnh báo where they differ from what the sheet shows; stale text on emptied rows cleared.
 
     A cell hidden by a merged range is not written: it is returned, and a hidden Cảnh báo is said in the
@@ -245,18 +242,18 @@ def _job_cells(writes: WriteSet, table: Table, rows: list[RowResult],
             col = table.columns["flags"]
             merge = table.covered[(row, col)]
             if table.writable(row, "check"):
-                check = "\n".join(filter(None, [check, merges.row_note(headers["flags"], a1(row, col), merge, flags)]))
+                check = "\n".join(filter(None, [check, tables.row_note(headers["flags"], a1(row, col), merge, flags)]))
         for key, value in (("check", check), ("flags", flags)):
             if nfc(table.value(row, key)) != value:
                 if table.writable(row, key):
                     writes.set(name, row, table.columns[key], value)
                 else:
                     col = table.columns[key]
-                    withheld.append(merges.Withheld(name, row, col, table.covered[(row, col)], value))
+                    withheld.append(tables.Withheld(name, row, col, table.covered[(row, col)], value))
     return withheld
 
 
-def _office_cells(writes: WriteSet, office: office_texts.OfficeTexts, layout: Layout) -> list[merges.Withheld]:
+def _office_cells(writes: WriteSet, office: validation.OfficeTexts, layout: Layout) -> list[tables.Withheld]:
     """The Báo cáo tab's Kiểm tra, the one column of it the job writes: each row's problems, stale text cleared.
     The Office's columns are declared its own (no backend writes them) and keyed, so a row moved while the pass
     ran is caught before writing."""
@@ -281,7 +278,7 @@ def _office_cells(writes: WriteSet, office: office_texts.OfficeTexts, layout: La
             writes.set(name, row, table.columns["check"], value)
         else:
             col = table.columns["check"]
-            withheld.append(merges.Withheld(name, row, col, table.covered[(row, col)], value))
+            withheld.append(tables.Withheld(name, row, col, table.covered[(row, col)], value))
     return withheld
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.core import summary as summaries
-from sync.core import tables as merges
+from sync.core import tables
 from sync.core.errors import StaleSnapshot, Unreachable, WorkbookHeld, WriteUnknown
 from sync.core.plan import Plan
 from sync.core.schema import LOG_COLUMNS, Layout
@@ -114,7 +114,7 @@ def run_pass(backend: Backend, plan: Plan, layout: Layout, opts: PassOptions,
     timings["duration_s"] = clock() - started
     messages += computed.warnings
     if computed.withheld:
-        messages.append(merges.message(computed.withheld, tab_name(snapshot, layout.tabs["dashboard"])))
+        messages.append(tables.message(computed.withheld, tab_name(snapshot, layout.tabs["dashboard"])))
     messages.extend(backend.notes)
     return PassResult(computed.summary, computed.writes, attempt, timings, messages, len(computed.withheld),
                       snapshot, pass_id, held)
