@@ -188,6 +188,19 @@ def test_missing_tab_on_google_is_exit_2_like_local(google):
     assert code == 2 and "Theo dõi" in err
 
 
+def test_a_chart_sheet_named_like_the_dashboard_is_refused_on_google_like_local(google, api, google_template):
+    """An "object" sheet (one chart, no cells) is never read as a tab nor taken for the dashboard: exit 2, and
+    nothing is written; before, the pass asked for its values (the real API refuses that range)."""
+    _ready(api, google_template)
+    book = api.store.books[SPREADSHEET_ID]
+    dash = book.sheet(title="Tổng hợp")
+    dash.sheet_type, dash.cells = "OBJECT", {}
+    before = freeze(book)
+    code, _, err = google.cli("run", "--as-of", "2024-09-20")
+    assert code == 2 and "Tab 'Tổng hợp' là một trang biểu đồ" in err
+    assert freeze(api.store.books[SPREADSHEET_ID]) == before
+
+
 # --- retries ----------------------------------------------------------------------------------------------
 
 def _ready(api, google_template) -> None:

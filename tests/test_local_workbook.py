@@ -446,3 +446,50 @@ def test_a_read_only_backend_lets_the_workbook_go_and_never_writes(inited):
     with pytest.raises(RuntimeError, match="read-only"):
         backend.write(snapshot, WriteSet(cells={LOG: {(1, 20): "x"}}))
     assert inited.workbook.read_bytes() == before
+
+
+def _refused(inited, *commands: tuple[str, ...]) -> list[str]:
+    """Each command exits 2 with a message and leaves the file byte for byte as it was: the messages."""
+    before = inited.workbook.read_bytes()
+    said = []
+    for args in commands:
+        code, out, err = inited.cli(*args)
+        assert code == 2 and "Traceback" not in err, (args, out, err)
+        said.append(err)
+    assert inited.workbook.read_bytes() == before
+    return said
+
+
+def test_two_look_alikes_of_the_dashboard_and_no_exact_title_are_refused_naming_both(inited):
+    """Neither is the job's: which one a pass may replace is the Office's call, not a guess (the first was taken)."""
+    inited.run_json()
+    wb = openpyxl.load_workbook(inited.workbook)
+    wb[DASH].title = "TỔNG HỢP "  # openpyxl would make "TỔNG HỢP" "TỔNG HỢP1": it compares titles case-blind
+    wb.create_sheet("Tong hop").cell(row=1, column=1, value="ghi chép của Văn phòng")
+    wb.save(inited.workbook)
+    assert {"TỔNG HỢP ", "Tong hop"} <= set(openpyxl.load_workbook(inited.workbook).sheetnames)
+    for err in _refused(inited, ("run", "--as-of", AS_OF.isoformat()), ("init",)):
+        assert "'TỔNG HỢP '" in err and "'Tong hop'" in err and "đổi tên" in err
+
+
+def test_a_chart_sheet_named_like_a_job_tab_is_refused_and_one_named_otherwise_is_kept(inited):
+    """A chart sheet holds no cells: it is never taken for the dashboard (run and init crashed, exit 1), and a
+    chart sheet of its own name goes through a pass untouched."""
+    from openpyxl.chart import BarChart, Reference
+    inited.run_json()
+
+    def add_chart_sheet(title: str) -> None:
+        wb = openpyxl.load_workbook(inited.workbook)
+        if title == DASH:
+            del wb[DASH]
+        chart = BarChart()
+        chart.add_data(Reference(wb[TRACK], min_col=1, min_row=1, max_row=5))
+        wb.create_chartsheet(title).add_chart(chart)
+        wb.save(inited.workbook)
+
+    add_chart_sheet("Biểu đồ riêng")
+    inited.run_json()
+    assert "Biểu đồ riêng" in openpyxl.load_workbook(inited.workbook).chartsheets[0].title
+    add_chart_sheet(DASH)
+    for err in _refused(inited, ("run", "--as-of", AS_OF.isoformat()), ("init",)):
+        assert f"Tab '{DASH}' là một trang biểu đồ" in err

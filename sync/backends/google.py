@@ -104,7 +104,9 @@ class GoogleBackend:
         one = self.one_read
         meta = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id,
                           params=dict(bodies.ONE_READ_PARAMS if one else bodies.META_PARAMS))
-        sheets = sorted(meta.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
+        every = sorted(meta.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
+        sheets = [s for s in every if s["properties"].get("sheetType", "GRID") == "GRID"]
+        others = tuple(s["properties"]["title"] for s in every if s not in sheets)  # an object (chart) sheet
         titles = [s["properties"]["title"] for s in sheets]
         if one:
             grids = [_values(sheet) for sheet in sheets]
@@ -118,7 +120,8 @@ class GoogleBackend:
             tabs[title] = Tab(title, rows, _notes(sheet), _merges(sheet))
             sheet.pop("data", None)  # the cells now live in the Tab: not kept twice through the write
         self._meta = {s["properties"]["title"]: s for s in sheets}
-        return Snapshot(tabs, token=tuple(titles))  # staleness is judged by the row keys (see _check_keys)
+        # staleness is judged by the row keys (see _check_keys)
+        return Snapshot(tabs, token=tuple(titles), others=others)
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:

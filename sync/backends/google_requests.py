@@ -303,7 +303,7 @@ def chart_requests(sid: int, chart: Chart | None, existing: list[Json]) -> list[
 
 PROTECTION_TAG = "[CCHC] "
 #: spreadsheets.get of a pass: tabs, their sizes, what formatting we own, merges, notes and charts.
-META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,gridProperties),"
+META_FIELDS = ("spreadsheetId,properties.title,sheets(properties(sheetId,title,index,sheetType,gridProperties),"
                "conditionalFormats,protectedRanges,merges,data.rowData.values.note,charts(chartId,spec.title),"
                f"{VIEW_FIELDS})")
 META_PARAMS = {"includeGridData": "true", "fields": META_FIELDS}

@@ -70,7 +70,7 @@ class LocalBackend:
         wb, self._token, self._skimmed = self._load(self.replaced)
         tabs = {ws.title: read_sheet(ws, self.notes) for ws in wb.worksheets}
         self._wb = None if self.read_only else wb  # kept for the write, which then need not load it again
-        return Snapshot(tabs, token=self._token)
+        return Snapshot(tabs, token=self._token, others=tuple(cs.title for cs in wb.chartsheets))
 
     def _load(self, skim: Collection[str] = ()) -> tuple[openpyxl.Workbook, xlsx_file.Fingerprint, frozenset[str]]:
         """The workbook, its fingerprint, and the tabs read shortened (of `skim`: tabs the write will replace)."""

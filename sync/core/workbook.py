@@ -53,14 +53,29 @@ class Tab:
 class Snapshot:
     tabs: dict[str, Tab]
     token: Any = None  # the backend's notion of "version read", checked before writing
+    #: Sheets that hold no cells (an Excel chart sheet, a Google "object" sheet): never read, never written, and
+    #: never taken for one of the job's tabs.
+    others: tuple[str, ...] = ()
 
     def find_tab(self, name: str) -> Tab | None:
-        """The tab of that exact title, else the first whose title folds to it ("TỔNG HỢP", "Tong hop"): a user's
-        look-alike tab placed before the job's own is never taken for it."""
+        """The tab of that exact title, else the one whose title folds to it ("TỔNG HỢP", "Tong hop"): a user's
+        look-alike tab placed before the job's own is never taken for it. Two look-alikes and no exact title, or
+        a chart sheet of that name, are refused (exit 2): which one the job may write is then the Office's call."""
+        from sync.core.errors import UserError
         from sync.core.schema import fold
-        if name in self.tabs:
+        if name in self.tabs and name not in self.others:
             return self.tabs[name]
-        return next((t for n, t in self.tabs.items() if fold(n) == fold(name)), None)
+        charts = [n for n in self.others if fold(n) == fold(name)]
+        if charts:
+            raise UserError(f"Tab '{charts[0]}' là một trang biểu đồ, không phải trang tính có ô: không dùng được làm "
+                            f"tab '{name}' của chương trình. Đổi tên (hoặc xóa) trang biểu đồ đó rồi chạy lại; nếu "
+                            "cần, 'python -m sync init' tạo lại tab còn thiếu.")
+        alike = [n for n in self.tabs if fold(n) == fold(name)]
+        if len(alike) > 1:
+            raise UserError(f"Có {len(alike)} tab cùng được hiểu là tab '{name}' (tên chỉ khác dấu, chữ hoa hay "
+                            f"khoảng trắng): {', '.join(repr(n) for n in alike)}. Chương trình không đoán tab nào là "
+                            f"của mình: đặt lại đúng tên '{name}' cho một tab và đổi tên các tab kia, rồi chạy lại.")
+        return self.tabs[alike[0]] if alike else None
 
 
 @dataclass(frozen=True)

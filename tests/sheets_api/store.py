@@ -41,6 +41,7 @@ class Sheet:
     merges: list[dict] = field(default_factory=list)  # GridRanges (0-based, end exclusive), as the API lists them
     charts: list[dict] = field(default_factory=list)  # EmbeddedChart objects
     filter_views: list[dict] = field(default_factory=list)  # FilterView objects
+    sheet_type: str = "GRID"  # "OBJECT": a sheet holding one chart (no cells, no gridProperties)
 
     def properties(self) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
@@ -48,6 +49,8 @@ class Sheet:
             grid["frozenRowCount"] = self.frozen_rows
         if self.frozen_cols:
             grid["frozenColumnCount"] = self.frozen_cols
+        if self.sheet_type != "GRID":
+            return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": self.sheet_type}
         return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
                 "gridProperties": grid}
 
@@ -302,7 +305,7 @@ def _clone(sheet: Sheet) -> Sheet:
     return Sheet(sheet.sheet_id, sheet.title, sheet.index, sheet.row_count, sheet.column_count, sheet.frozen_rows,
                  sheet.frozen_cols, dict(sheet.cells), list(sheet.conditional_formats), list(sheet.protected_ranges),
                  dict(sheet.column_sizes), [dict(m) for m in sheet.merges], list(sheet.charts),
-                 list(sheet.filter_views))
+                 list(sheet.filter_views), sheet.sheet_type)
 
 
 # --- the store ---------------------------------------------------------------------------------------------
