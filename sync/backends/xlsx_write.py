@@ -207,6 +207,15 @@ def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[Cell]], sh
     save_workbook(wb, path)
 
 
+def save_new(changes: WriteSet, path: Path) -> None:
+    """A new workbook holding only what `changes` lays out (history's `--at -o` copy of `Theo dõi`), saved."""
+    wb = openpyxl.Workbook()
+    if wb.active is not None:
+        wb.remove(wb.active)
+    apply_changes(wb, changes)
+    save_workbook(wb, path)
+
+
 def save_workbook(wb: openpyxl.Workbook, path: Path) -> None:
     """Save an openpyxl workbook to `path` through memory. openpyxl writes each sheet through a temporary file
     first: on a full disk (there or at `path`) the failure is one OSError, never lxml's own error nor the

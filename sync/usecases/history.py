@@ -191,9 +191,7 @@ def _history_at(settings: Settings, plan: Plan, store: HistoryStore, today: dt.d
 
 def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout) -> None:
     """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
-    import openpyxl
-
-    from sync.backends.xlsx_write import apply_changes, save_workbook
+    from sync.backends.xlsx_write import save_new
     from sync.files import text_cell
     from sync.sheet.layout import build_init
     name = layout.tabs["tracking"]
@@ -203,8 +201,4 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
         for c, value in enumerate(line, start=1):
             if value is not None:  # a control character or an endless number: shown, never a failed save
                 changes.set(name, r, c, text_cell(value))
-    wb = openpyxl.Workbook()
-    if wb.active is not None:
-        wb.remove(wb.active)
-    apply_changes(wb, changes)
-    write_output(out, lambda tmp: save_workbook(wb, tmp))
+    write_output(out, lambda tmp: save_new(changes, tmp))
