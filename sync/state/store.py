@@ -62,6 +62,12 @@ class StateFileBusy(Unreachable):
     """The state file is locked by another program or its disk failed. Exit 3."""
 
 
+#: One transaction of the state file, handed to a use case's record callback (it writes through the store).
+Transaction = sqlite3.Connection
+#: What reading the state file may raise: its faults told (StateFileError, StateFileBusy) or not (sqlite3's).
+FAULTS: tuple[type[Exception], ...] = (StateFileError, StateFileBusy, sqlite3.Error)
+
+
 def _where(path: Path) -> str:
     return f"Tệp trạng thái '{path}' (khóa cấu hình {KEY})"
 

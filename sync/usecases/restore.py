@@ -9,7 +9,6 @@ put what back.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from sync.usecases.run import after
 if TYPE_CHECKING:
     from sync.core.tables import Table
     from sync.state.history import HistoryStore
+    from sync.state.store import Transaction
 
 #: One cell to put back: its column key, the value now, the value of the day (encoded as history keeps them).
 Change = tuple[str, str | None, str | None]
@@ -193,7 +193,7 @@ def _write(settings: Settings, ports: Ports, now: dt.datetime, request: RestoreR
     before = history.rows_of(row.table, ports.plan)
     restored = history.snapshot_rows(after(row.snapshot, writes), ports.plan, layout, backend.describe())
 
-    def record(db: sqlite3.Connection, pass_id: int) -> None:  # what units changed since the last pass first
+    def record(db: Transaction, pass_id: int) -> None:  # what units changed since the last pass first
         store.record_in(db, pass_id, day, before)
         store.record_in(db, pass_id, day, restored, kind="restore")
 

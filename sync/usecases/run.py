@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
     from sync.state.history import Source
-    from sync.state.store import State
+    from sync.state.store import State, Transaction
 
 
 @dataclass(frozen=True)
@@ -200,7 +199,7 @@ def _record(settings: Settings, ports: Ports, now: dt.datetime, row: int | None,
         record = recorder(state, passed.opts.as_of.day, read, plan, settings.layout, where,
                           day_end_figures(result.summary, plan, passed.opts))
 
-        def then(db: sqlite3.Connection, pass_row: int) -> None:
+        def then(db: Transaction, pass_row: int) -> None:
             record(db, pass_row)
             state.mark_logged(db)
         state.record_pass("run", now, True, summary, "\n".join(result.messages), then=then, started_row=row)
@@ -227,12 +226,12 @@ def _text(settings: Settings, passed: _Pass, where: str, dry_run: bool) -> list[
 
 
 def recorder(state: State, as_of: dt.date, snapshot: Snapshot, plan: Plan, layout: Layout,
-             where: str, figures: Figures | None = None) -> Callable[[sqlite3.Connection, int], object]:
+             where: str, figures: Figures | None = None) -> Callable[[Transaction, int], object]:
     """What State.record_pass(then=…) calls: the unit cells of the snapshot a pass read (and wrote on),
     recorded as that pass, of date `as_of`, in the pass's own transaction; with the pass's `figures` per unit,
     also those (the trends)."""
     from sync.state.history import HistoryStore
-    record: Callable[[sqlite3.Connection, int], object] = HistoryStore(state).recorder(
+    record: Callable[[Transaction, int], object] = HistoryStore(state).recorder(
         as_of, history.snapshot_rows(snapshot, plan, layout, where), figures=figures,
         plan=history.plan_values(snapshot, layout, where))
     return record

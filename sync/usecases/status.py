@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +79,7 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
 
 def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
     """The last passes and sends, the last good pass and its age; a state file's fault kept as the problem."""
-    from sync.state.store import StateFileBusy, StateFileError
+    from sync.state.store import FAULTS, StateFileBusy
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
     passes: list[PassRow] | None
     sends: list[SendRow]
@@ -89,7 +88,7 @@ def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
         if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
             raise problem
         passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
-    except (StateFileError, StateFileBusy, sqlite3.Error) as exc:
+    except FAULTS as exc:
         if problem is None and not isinstance(exc, SyncError):
             raise
         passes, sends, last, problem = None, [], None, problem or exc
