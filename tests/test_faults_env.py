@@ -673,6 +673,6 @@ def test_a_settings_file_that_cannot_be_read_as_text(tmp_path, case):
     "argument command: invalid choice: 'rn' (choose from init, run, status)",         # Python 3.12.8+
 ])
 def test_argparse_wordings_of_other_python_versions(message):
-    from sync.core.errors import argparse_message
+    from sync.core.problems import argparse_message
     text = argparse_message(message)
     assert text.startswith("tham số LỆNH: lựa chọn 'rn' không có") and "có phải 'run'?" in text

@@ -17,7 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from sync.core.errors import UserError, load_yaml, validation_problems
+from sync.core.errors import UserError
+from sync.core.problems import load_yaml, validation_problems
 from sync.core.products import Kind, with_settings
 from sync.core.schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout, closest, fold, is_address
 

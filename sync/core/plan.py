@@ -15,7 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 from pydantic_core import PydanticCustomError
 
 from sync.core import deadlines
-from sync.core.errors import MAX_YAML_BYTES, UserError, load_yaml, read_bounded, validation_problems
+from sync.core.errors import UserError
+from sync.core.problems import MAX_YAML_BYTES, load_yaml, read_bounded, validation_problems
 from sync.core.schema import closest, fold, nfc
 
 

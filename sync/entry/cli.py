@@ -44,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
             self._option_string_actions["-h"].help = "in hướng dẫn này rồi thoát"
 
     def error(self, message: str) -> NoReturn:  # usage errors: exit 2 with the message, like every bad input
-        from sync.core.errors import argparse_message
+        from sync.core.problems import argparse_message
         self.print_usage(sys.stderr)
         raise UserError(f"{self.prog}: {argparse_message(message)}")
 
