@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 
 from sync import files
-from sync.backends import owner_files, xlsx_file
+from sync.backends import xlsx_file
 from sync.backends.local import LocalBackend
 from sync.core.config import PROJECT_DIR
 from sync.core.errors import StaleSnapshot
@@ -299,7 +299,7 @@ def test_fingerprint_sees_a_same_size_same_mtime_rewrite(tmp_path):
 # --- item 3: a workbook open in an office program is not replaced under it -------------------------------
 
 def excel_owner_file(user: str) -> bytes:
-    """An Excel owner file as Excel writes it (165 bytes; see sync/backends/owner_files.py)."""
+    """An Excel owner file as Excel writes it (165 bytes; see sync/backends/xlsx_file.py)."""
     acp = unicodedata.normalize("NFD", user).encode("cp1258", errors="replace")[:52]  # tone marks apart
     data = bytes([len(acp)]) + acp
     data += b" " * (55 - len(data))
@@ -315,18 +315,18 @@ def libreoffice_lock(name: str, login: str = "lan", host: str = "VP-PC07", when:
 
 
 def test_excel_owner_file_parses():
-    assert owner_files.parse_excel_owner(excel_owner_file("Nguyễn Thị Lan")) == "Nguyễn Thị Lan"
-    assert owner_files.parse_excel_owner(excel_owner_file("lan")) == "lan"
-    assert owner_files.parse_excel_owner(b"") is None and owner_files.parse_excel_owner(b"\x00" * 165) is None
+    assert xlsx_file.parse_excel_owner(excel_owner_file("Nguyễn Thị Lan")) == "Nguyễn Thị Lan"
+    assert xlsx_file.parse_excel_owner(excel_owner_file("lan")) == "lan"
+    assert xlsx_file.parse_excel_owner(b"") is None and xlsx_file.parse_excel_owner(b"\x00" * 165) is None
     word = bytes([3]) + b"lan" + b"\x00" * 50 + (3).to_bytes(2, "little") + "Lan".encode("utf-16-le")
-    assert owner_files.parse_excel_owner(word + b"\x00" * (162 - len(word))) == "Lan"  # Word's layout
-    assert owner_files.parse_excel_owner(bytes([3]) + b"lan" + b" " * 51) == "lan"  # no UTF-16 copy
+    assert xlsx_file.parse_excel_owner(word + b"\x00" * (162 - len(word))) == "Lan"  # Word's layout
+    assert xlsx_file.parse_excel_owner(bytes([3]) + b"lan" + b" " * 51) == "lan"  # no UTF-16 copy
 
 
 def test_libreoffice_lock_parses():
-    assert owner_files.parse_libreoffice_lock(libreoffice_lock("Lê, Hoa; VP")) == ("Lê, Hoa; VP", "VP-PC07",
+    assert xlsx_file.parse_libreoffice_lock(libreoffice_lock("Lê, Hoa; VP")) == ("Lê, Hoa; VP", "VP-PC07",
                                                                                      "28.11.2026 09:15")
-    assert owner_files.parse_libreoffice_lock(b",binh,PC2,01.12.2026 08:00,file:///x;")[0] == "binh"
+    assert xlsx_file.parse_libreoffice_lock(b",binh,PC2,01.12.2026 08:00,file:///x;")[0] == "binh"
 
 
 @pytest.mark.parametrize("program", ["Excel", "LibreOffice"])

@@ -5,7 +5,7 @@ it with os.replace, so a crash mid-write leaves the old file whole (xlsx_file.py
 our own writers (cron and the daemon), and the file's fingerprint taken at read time is checked again
 under the lock and once more after the new file is fully written, just before the replace: if someone
 saved the workbook in between, we raise StaleSnapshot and the pass re-reads. While Excel or LibreOffice
-has the workbook open (owner_files.py), nothing is written: WorkbookHeld, exit 3.
+has the workbook open (xlsx_file.py), nothing is written: WorkbookHeld, exit 3.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import openpyxl
 from filelock import FileLock, Timeout
 
 from sync import files
-from sync.backends import owner_files, xlsx_file, xlsx_read
+from sync.backends import xlsx_file, xlsx_read
 from sync.backends.xlsx_file import fingerprint
 from sync.backends.xlsx_read import read_sheet
 from sync.backends.xlsx_write import apply_changes
@@ -167,7 +167,7 @@ class LocalBackend:
 
     def _refuse_if_held(self) -> None:
         """Exit 3 while Excel or LibreOffice has the workbook open; stale owner files only get a note."""
-        for owner in owner_files.find_owners(self.path):
+        for owner in xlsx_file.find_owners(self.path):
             if owner.age_hours < self.owner_file_max_age_hours:
                 raise WorkbookHeld(
                     f"{xlsx_file.where(self.path)} đang được mở trong {owner.program} bởi {owner.who()} "
