@@ -44,10 +44,9 @@ import re
 import secrets
 import shutil
 import stat
-import subprocess
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -276,6 +275,7 @@ def require_soffice() -> str:
 def to_pdf(docx: Path) -> Path:
     """Convert with LibreOffice in a throw-away profile (a user's open LibreOffice must not block us), into a
     temporary folder first: the PDF beside the .docx is replaced whole, or left as it was on failure."""
+    import subprocess  # here: every command imports this module, few convert a report
     exe = require_soffice()
     pdf = docx.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="cchc-lo-") as work:
@@ -332,10 +332,6 @@ def csv_field(value: object) -> object:
     if isinstance(value, str) and value.startswith(_RISKY_START) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
-
-
-def csv_rows(rows: Iterable[Iterable[object]]) -> list[list[object]]:
-    return [[csv_field(v) for v in row] for row in rows]
 
 
 def put_text_safe(cell: XlsxCell | MergedCell, value: Cell) -> None:

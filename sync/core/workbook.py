@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sync.core.errors import Unreachable, WorkbookHeld, WriteGaveUp, WriteUnknown
+from sync.core.errors import Unreachable, UserError, WorkbookHeld, WriteGaveUp, WriteUnknown
 from sync.core.schema import BAND_COLOUR, HEADER_COLOUR, fold
 
 Cell = str | int | float | bool | dt.date | dt.datetime | None
@@ -61,9 +61,7 @@ class Snapshot:
         """The tab of that exact title, else the one whose title folds to it ("TỔNG HỢP", "Tong hop"): a user's
         look-alike tab placed before the job's own is never taken for it. Two look-alikes and no exact title, or
         a chart sheet of that name, are refused (exit 2): which one the job may write is then the Office's call."""
-        from sync.core.errors import UserError
-        from sync.core.schema import fold
-        if name in self.tabs and name not in self.others:
+        if name in self.tabs:
             return self.tabs[name]
         charts = [n for n in self.others if fold(n) == fold(name)]
         if charts:

@@ -16,11 +16,10 @@ process's local clock, so the daemon sets TZ to the configured zone at start; te
 with a fake clock instead of sleeping.
 
 A command as the daemon runs it: settings loaded afresh, the use case called, a failure turned into its exit
-code and message. The daemon never goes through the command line (tests/test_architecture.py), yet each of its
-actions must
-behave exactly as the command cron would run: the same job lock, state file and ledger, the same exit code
-and lines. `perform` is that command without argparse; `reload` reads the config and the plan's year as cron
-would before each command, so the year's turn needs no restart.
+code and message (tests/test_architecture.py checks the daemon imports no CLI), each action behaving exactly as
+the command cron would run: the same job lock, state file and ledger, the same exit code and lines. `perform`
+is that command without argparse; `reload` reads the config and the plan's year as cron would before each
+command, so the year's turn needs no restart.
 """
 from __future__ import annotations
 

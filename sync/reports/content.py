@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from sync.core.deadlines import ScheduleKind, format_date
 from sync.core.flags import RowResult
 from sync.core.history import SOURCE_SENTENCE
-from sync.core.periods import ROMAN, Period
+from sync.core.periods import Period
 from sync.core.plan import Plan, Task
 from sync.core.products import Products
 from sync.core.schema import STATUSES, FlagKind, Status, nfc, shorten, vn_number
@@ -258,12 +258,6 @@ def _valid_products(products: Products | None, rows: list[RowResult]) -> Product
     return replace(products, cells=cells)
 
 
-def end_sentence(text: str) -> str:
-    """A task's name as a sentence: one full stop, never after ':' or ';' nor after a shortening's '…'."""
-    text = text.rstrip().rstrip(".:;,").rstrip()
-    return text if text.endswith("…") else text + "."
-
-
 def _labels(plan: Plan, codes: Iterable[str]) -> str:
     return ", ".join(plan.registry.by_code(code).label for code in codes)
 
@@ -326,14 +320,6 @@ def _open_tasks(plan: Plan, by_task: dict[int, list[RowResult]], states: list[Ta
                             lead=lead_units(plan, task),
                             units=", ".join(dict.fromkeys(units)) or _labels(plan, task.lead + task.support)))
     return out
-
-
-def results_text(t: TaskLine, single_quarter: bool) -> list[str]:
-    if not t.results:
-        return ["(Chưa có đơn vị báo cáo)"]
-    if single_quarter:
-        return [f"- {unit}: {text}" for unit, _, text in t.results]
-    return [f"- {unit} (quý {ROMAN[q]}): {text}" for unit, q, text in t.results]
 
 
 def _fill_texts(texts: dict[str, str], report: Report) -> dict[str, str]:

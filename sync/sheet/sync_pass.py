@@ -99,7 +99,7 @@ class Computed:
 
 
 @dataclass(frozen=True)
-class _Read:
+class Judged:
     """What the pass read of the snapshot and judged: the tables, the rows, the Báo cáo tab, the summary."""
 
     tracking: Table
@@ -115,7 +115,7 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
             trend_rows: TrendsRead | None = None) -> Computed:
     """The pass's summary and the writes that bring the sheet to it. `trend_rows`: the "Diễn biến" section's rows
     already read (None: the dashboard has no such section)."""
-    read = _judge(snapshot, plan, layout, opts, where)
+    read = judge(snapshot, plan, layout, opts, where)
     for key in JOB_TABS:  # the tabs a pass rewrites or appends to hold no one's rows
         refuse_overwrite(snapshot, layout.tabs[key], key,
                          {"tracking": layout.tracking_columns, "plan": layout.plan_columns}, where)
@@ -138,8 +138,9 @@ def compute(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, w
                     read.warnings + ([] if opts.dry_run else said), read.office)
 
 
-def _judge(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, where: str) -> _Read:
-    """The tables read, every row checked and evaluated once, the summary."""
+def judge(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, where: str) -> Judged:
+    """The tables read, every row checked and evaluated once, the summary: the half of a pass that reads, all
+    that export, remind and the report need (the tabs a pass writes are not looked for)."""
     tracking = locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, REQUIRED_TRACKING, where)
     plan_table = locate(snapshot, layout.tabs["plan"], layout.plan_columns, ("stt",), where)
     entries, overrides = opts.as_of.seen(read_entries(tracking), plan, plan_deadlines(plan_table), opts.cutoff_day)
@@ -154,7 +155,7 @@ def _judge(snapshot: Snapshot, plan: Plan, layout: Layout, opts: PassOptions, wh
                                   plan_issues(plan, overrides, plan_rows) + missing_rows(plan, checked)
                                   + office.issues,
                                   judged_on=rules.today, kinds=opts.products, cutoff_day=opts.cutoff_day)
-    return _Read(tracking, plan_table, rows, office, summary, len(entries),
+    return Judged(tracking, plan_table, rows, office, summary, len(entries),
                  tracking.warnings + plan_table.warnings + office_warnings)
 
 

@@ -96,7 +96,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRe
     import pandas as pd  # only here: the pass does not pay for it
 
     from sync.core.history import AsOf
-    from sync.sheet.sync_pass import PassOptions, compute
+    from sync.sheet.sync_pass import PassOptions, judge
     lines = lines or Lines()
     at, output = request.at, request.output
     plan, backend = ports.plan, ports.backend
@@ -110,7 +110,7 @@ def export(settings: Settings, ports: Ports, now: dt.datetime, request: ExportRe
         source = source_for(settings.state, plan, as_of, today)
     # the same computation as a dry run of that date (past.Source: a past day is judged at its end)
     opts = PassOptions.from_settings(settings, source.to_as_of() if source else AsOf(as_of), now, dry_run=True)
-    computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
+    computed = judge(backend.read(), plan, settings.layout, opts, backend.describe())
     if source is not None:
         (lines.say if output else lines.warn)(source.sentence())
     frame = pd.DataFrame(export_rows(computed.summary.results, as_of, computed.summary.tasks),

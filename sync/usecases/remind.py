@@ -37,7 +37,7 @@ def remind(settings: Settings, ports: Ports, now: dt.datetime, request: RemindRe
     """Each unit's digest of `request.as_of`, shown or sent; only a sending writes the state file (its ledger)."""
     from sync.core.history import AsOf
     from sync.mail.letters import remind as remind_units
-    from sync.sheet.sync_pass import PassOptions, compute
+    from sync.sheet.sync_pass import PassOptions, judge
     lines = lines or Lines()
     backend = ports.backend
     send = request.send
@@ -45,7 +45,7 @@ def remind(settings: Settings, ports: Ports, now: dt.datetime, request: RemindRe
     opts = PassOptions.from_settings(settings, AsOf(request.as_of or now.date()), now, dry_run=True)
     snapshot = backend.read()
     guard.witness(snapshot, settings.layout, backend.describe())
-    summary = compute(snapshot, ports.plan, settings.layout, opts, backend.describe()).summary
+    summary = judge(snapshot, ports.plan, settings.layout, opts, backend.describe()).summary
     if send:
         guard.adopt()
     units = remind_units(settings, ports.plan, summary, ports.state, now, send, lines.say,

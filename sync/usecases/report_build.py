@@ -18,8 +18,8 @@ from sync.core.schema import Status
 from sync.core.summary import Summary
 from sync.core.workbook import Backend
 from sync.reports import content, evidence
-from sync.sheet.sync_pass import PassOptions, compute
-from sync.state import history
+from sync.sheet.sync_pass import PassOptions, judge
+from sync.state.history import source_for
 
 if TYPE_CHECKING:
     from sync.core.trends import Progress
@@ -32,10 +32,10 @@ def gather(settings: Settings, plan: Plan, backend: Backend, period: Period, as_
     `state`: the use case's state file (by default the configured one), whose passes draw the progress chart."""
     from sync.state.store import State
     cutoff = settings.deadlines.quarter_cutoff_day
-    source = history.source_for(settings.state, plan, as_of, now.date())
+    source = source_for(settings.state, plan, as_of, now.date())
     # "tính đến" the data date: at its end, even when that day is today (a report is then only a preview)
     opts = PassOptions.from_settings(settings, source.to_as_of().at_end(), now, dry_run=True)
-    computed = compute(backend.read(), plan, settings.layout, opts, backend.describe())
+    computed = judge(backend.read(), plan, settings.layout, opts, backend.describe())
     report = content.build(computed.summary, plan, period, issued, cutoff, settings.report.texts)
     report.source = source.sentence()
     report.progress = _progress(settings, plan, computed.summary, as_of, state or State(settings.state))
