@@ -489,12 +489,15 @@ def test_a_chart_sheet_named_like_a_job_tab_is_refused_and_one_named_otherwise_i
             del wb[DASH]
         chart = BarChart()
         chart.add_data(Reference(wb[TRACK], min_col=1, min_row=1, max_row=5))
-        wb.create_chartsheet(title).add_chart(chart)
+        wb.create_chartsheet(title, 0).add_chart(chart)  # first: tabs after it keep their places
         wb.save(inited.workbook)
 
     add_chart_sheet("Biểu đồ riêng")
+    order = openpyxl.load_workbook(inited.workbook).sheetnames
     inited.run_json()
-    assert "Biểu đồ riêng" in openpyxl.load_workbook(inited.workbook).chartsheets[0].title
+    inited.run_json()
+    wb = openpyxl.load_workbook(inited.workbook)
+    assert wb.chartsheets[0].title == "Biểu đồ riêng" and wb.sheetnames == order  # the dashboard kept its place
     add_chart_sheet(DASH)
     for err in _refused(inited, ("run", "--as-of", AS_OF.isoformat()), ("init",)):
         assert f"Tab '{DASH}' là một trang biểu đồ" in err

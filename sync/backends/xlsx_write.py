@@ -78,7 +78,8 @@ class Sheets:
 
     def replace_tab(self, tab: str, styled: Styled) -> None:
         old = self.wb[tab]
-        index, protection = self.wb.index(old), old.protection
+        # its place among every sheet (Workbook.index counts worksheets only: a chart sheet before it moved it)
+        index, protection = self.wb.sheetnames.index(old.title), old.protection
         self.wb.remove(old)
         ws = self.wb.create_sheet(tab, index)
         ws.protection = protection
