@@ -5,6 +5,8 @@ import datetime as dt
 import random
 from collections import Counter
 
+import pytest
+
 from sync.backends.memory import MemoryBackend
 from sync.core.history import AsOf
 from sync.core.schema import STATUSES, Layout, Status
@@ -62,3 +64,24 @@ def test_results_are_typed_only_where_work_happened():
         seen[row["status"] in idle, bool(results)] += 1
     assert seen[True, True] == 0
     assert seen[True, False] > 0 and seen[False, True] > 0  # both kinds of row are drawn
+
+
+def test_the_demos_own_command_line_says_what_is_wrong_without_a_traceback(monkeypatch, capsys, tmp_path):
+    """`python -m sync.entry.demo` (make demo, make dashboard-png): a bad date or picture name is exit 2 from
+    argparse, and drawing without LibreOffice names the Calc package, not the report's --pdf advice."""
+    from sync import files
+    from sync.entry import demo
+    cases = [(["--as-of", "bogus"], "không phải ngày"), (["--png", str(tmp_path / "x.txt")], "đuôi .png")]
+    for argv, says in cases:
+        monkeypatch.setattr("sys.argv", ["demo", *argv])
+        with pytest.raises(SystemExit) as exit_:
+            demo.main()
+        assert exit_.value.code == 2 and says in capsys.readouterr().err
+    monkeypatch.setattr(files, "soffice", lambda: None)
+    monkeypatch.setattr(demo.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr("sys.argv", ["demo", "--png", str(tmp_path / "x.png")])
+    with pytest.raises(SystemExit) as exit_:
+        demo.main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "libreoffice-calc-nogui" in err and "--pdf" not in err
+    assert not (tmp_path / "x.png").exists()

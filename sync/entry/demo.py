@@ -163,9 +163,13 @@ TIMEOUT_S = 180
 
 
 def render(out: Path, plan_path: Path, as_of: dt.date, dashboard: str = "Tổng hợp") -> Path:
-    from sync.files import to_pdf
+    from sync.files import soffice, to_pdf
     if shutil.which("pdftoppm") is None:
         raise UserError("Không tìm thấy lệnh 'pdftoppm' (gói poppler-utils): sudo apt-get install poppler-utils.")
+    if soffice() is None:
+        raise UserError("Không tìm thấy LibreOffice (lệnh 'soffice') để vẽ tab 'Tổng hợp': cài gói "
+                        "libreoffice-calc-nogui (Debian/Ubuntu: sudo apt-get install libreoffice-calc-nogui "
+                        "fonts-liberation2).")
     with tempfile.TemporaryDirectory(prefix="cchc-dash-") as tmp:
         book = Path(tmp) / "demo.xlsx"
         build_demo(book, plan_path, as_of)
@@ -206,6 +210,13 @@ def _stack(pages: list[Path], out: Path) -> None:
     sheet.save(out, optimize=True)
 
 
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' không phải ngày dạng YYYY-MM-DD") from None
+
+
 def main() -> None:
     from sync.core.config import PROJECT_DIR
     parser = argparse.ArgumentParser(description="Build a demo workbook with sample unit entries (--png: draw its "
@@ -213,17 +224,19 @@ def main() -> None:
     parser.add_argument("--out", default="data/demo.xlsx")
     parser.add_argument("--png", help="draw the demo's dashboard tab into this PNG (make dashboard-png)")
     parser.add_argument("--plan", default=str(PROJECT_DIR / "config/plans/ke-hoach-tuyen-truyen-cchc-2024.yaml"))
-    parser.add_argument("--as-of", default="2024-09-20")
+    parser.add_argument("--as-of", default="2024-09-20", type=_day, help="the demo's date (YYYY-MM-DD)")
     args = parser.parse_args()
+    if args.png and Path(args.png).suffix.lower() != ".png":
+        parser.error(f"--png {args.png}: tên tệp phải có đuôi .png")
     if args.png:
         try:
-            path = render(Path(args.png), Path(args.plan), dt.date.fromisoformat(args.as_of))
+            path = render(Path(args.png), Path(args.plan), args.as_of)
         except UserError as exc:
             print(exc, file=sys.stderr)
             raise SystemExit(2) from None
         print(f"Đã vẽ tab 'Tổng hợp' của bản mẫu vào '{path}'.")
         return
-    summary = build_demo(Path(args.out), Path(args.plan), dt.date.fromisoformat(args.as_of))
+    summary = build_demo(Path(args.out), Path(args.plan), args.as_of)
     print(f"Đã tạo {args.out}: {summary['rows']} dòng, {summary['done']} hoàn thành, {summary['overdue']} quá hạn, "
           f"{summary['missing_quarterly']} kết quả quý còn thiếu, {summary['errors']} lỗi nhập liệu.")
 
