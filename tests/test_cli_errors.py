@@ -159,6 +159,14 @@ def test_unknown_header_key_is_named(project):
     assert code == 2 and "headers.statuz" in err
 
 
+@pytest.mark.parametrize("header", ["", "   "])
+def test_an_empty_header_name_is_the_configs_fault_not_the_workbooks(project, header):
+    """It was blamed on the workbook ("thiếu cột ''" in Theo dõi); found by the hostile tester."""
+    project.write_config({"headers": {"status": header}})
+    code, _, err = project.cli("run")
+    assert code == 2 and "headers.status" in err and "để trống" in err and "Theo dõi" not in err
+
+
 def test_the_example_config_documents_every_key():
     """settings.example.yaml is the Office's reference: every key the program reads appears in it."""
     from pydantic import BaseModel
@@ -239,3 +247,12 @@ def test_a_recipient_that_is_not_an_address_is_said_at_config_time(project):
     project.write_config({"mail": {"report_to": ["Lãnh đạo Sở <lanhdao@example.invalid>", "not an address"]}})
     code, _, err = project.cli("status")
     assert code == 2 and "mail.report_to" in err and "not an address" in err
+
+
+@pytest.mark.parametrize("name", ["wb.csv", "wb.xlsm", "wb"])
+def test_a_workbook_path_that_is_no_xlsx_is_refused_naming_the_key(project, name):
+    """An .xlsx was written under any name (found by the hostile tester); a macro workbook would lose its macros."""
+    project.write_config({"local": {"path": str(project.root / name)}})
+    code, _, err = project.cli("init")
+    assert code == 2 and "local.path" in err and ".xlsx" in err
+    assert not (project.root / name).exists()

@@ -35,6 +35,16 @@ class LocalSettings(_Strict):
     path: Path = Path("data/theo-doi-cchc-2024.xlsx")
     owner_file_max_age_hours: float = Field(default=12, gt=0)  # an Excel/LibreOffice owner file older is stale
 
+    @field_validator("path")
+    @classmethod
+    def _an_xlsx(cls, value: Path) -> Path:
+        """The job writes Excel workbooks (.xlsx): under another name Excel warns the file is not what it says,
+        and a macro workbook (.xlsm) would lose its macros on the first save."""
+        if value.name and value.suffix.lower() != ".xlsx":
+            raise ValueError(f"'{value}' không phải tệp .xlsx: bảng tính của chương trình là một tệp Excel .xlsx "
+                             "(ví dụ data/theo-doi-cchc-2024.xlsx)")
+        return value
+
 
 class GoogleSettings(_Strict):
     spreadsheet_id: str | None = None
@@ -253,6 +263,9 @@ class Settings(_Strict):
     @classmethod
     def _headers_honoured(cls, value: dict[str, str]) -> dict[str, str]:
         problems = [(("headers", key), msg) for key in value if (msg := header_key_problem(key))]
+        problems += [(("headers", key), f"tên cột '{key}' không được để trống: ghi đúng tiêu đề cột trong bảng "
+                                        "tính, hoặc xóa dòng này")
+                     for key, header in value.items() if key in HEADER_KEYS and not str(header).strip()]
         if problems:
             raise PydanticCustomError("cchc_located", "{summary}",
                                       {"summary": "; ".join(msg for _, msg in problems), "problems": problems})
