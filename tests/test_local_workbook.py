@@ -498,6 +498,11 @@ def test_a_chart_sheet_named_like_a_job_tab_is_refused_and_one_named_otherwise_i
     inited.run_json()
     wb = openpyxl.load_workbook(inited.workbook)
     assert wb.chartsheets[0].title == "Biểu đồ riêng" and wb.sheetnames == order  # the dashboard kept its place
+    add_chart_sheet("tong hop")  # folds like the dashboard, which is still read shortened (no cells to mistake)
+    backend = LocalBackend(inited.workbook, replaced=(DASH,))
+    backend.read()
+    assert backend._skimmed == {DASH}
+    inited.run_json()
     add_chart_sheet(DASH)
     for err in _refused(inited, ("run", "--as-of", AS_OF.isoformat()), ("init",)):
         assert f"Tab '{DASH}' là một trang biểu đồ" in err

@@ -109,6 +109,8 @@ class _Reader(ExcelReader):
     def read_worksheets(self) -> None:
         found: dict[str, list[tuple[str, str]]] = {}
         for sheet, rel in self.parser.find_sheets():
+            if rel.Type.endswith("/chartsheet"):
+                continue  # holds no cells: never a tab the pass replaces, nor a reason to read one whole
             if fold(sheet.name) in self.skim:
                 found.setdefault(fold(sheet.name), []).append((rel.target, sheet.name))
         # only a name one tab alone answers to: two tabs that fold alike ("Tong hop" beside "Tổng hợp") are both
