@@ -368,7 +368,10 @@ def _python_m_sync(project, *args, stdout=None, file_limit: int | None = None):
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
     from sync.core.config import PROJECT_DIR
-    env = {**{k: v for k, v in os.environ.items() if k != "CCHC_DEBUG"}, "PYTHONPATH": str(PROJECT_DIR)}
+    # No bytecode written: under the file size limit the first process to import a module would leave a truncated
+    # .pyc that every later import fails on ("marshal data too short"; seen in a fresh clone's `make test`)
+    env = {**{k: v for k, v in os.environ.items() if k != "CCHC_DEBUG"}, "PYTHONPATH": str(PROJECT_DIR),
+           "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-m", "sync", *args, "--config", str(project.config)], cwd=project.root,
                           stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                           preexec_fn=limits, check=False, timeout=300)
