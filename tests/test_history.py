@@ -26,6 +26,7 @@ from sync.state.store import State
 from .conftest import AS_OF
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)
 from .workbooks import grid
+from .workbooks import values as tab_values
 
 D1, D2, D3 = dt.date(2024, 9, 20), dt.date(2024, 9, 27), dt.date(2024, 10, 4)
 assert D1 == AS_OF  # demo_ran_project: the demo after `run --as-of D1`
@@ -616,6 +617,30 @@ def test_an_output_named_like_the_units_workbook_or_a_folder_is_refused_not_writ
     folder.mkdir()
     code, _, err = p.cli(*command, "-o", str(folder))
     assert code == 2 and str(folder) in err and "Lỗi trong chương trình" not in err
+
+
+@pytest.mark.parametrize("command", [("export",), ("history", "--at", D1.isoformat())])
+def test_an_output_over_a_copy_of_a_units_workbook_is_refused_and_over_its_own_output_is_written(demo_ran_project,
+                                                                                               command):
+    """`-o` naming last year's workbook or a copy of the units' one (not the configured one) replaced it; the file
+    an earlier `-o` wrote is replaced as before, and so is a workbook holding no one's table."""
+    import shutil
+    p = demo_ran_project
+    copy = p.root / "ban-sao.xlsx"
+    shutil.copy(p.workbook, copy)
+    before = copy.read_bytes()
+    code, _, err = p.cli(*command, "-o", str(copy))
+    assert code == 2 and "ban-sao.xlsx" in err and "-o" in err and "chứa bảng của các đơn vị" in err
+    assert copy.read_bytes() == before
+    out = p.root / "xuat.xlsx"
+    for _ in range(2):  # the second replaces the first: the job's own output
+        code, _, err = p.cli(*command, "-o", str(out))
+        assert code == 0, err
+    other = p.root / "khac.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.cell(row=1, column=1, value="ghi chép")
+    wb.save(other)
+    assert p.cli(*command, "-o", str(other))[0] == 0 and "ghi chép" not in str(tab_values(other))
 
 
 # --- the plan tab's deadlines of a past date: from history too (issue 11, items 4 and 5) ---------------------

@@ -136,14 +136,25 @@ def refuse_overwrite(snapshot: Snapshot, tab_name: str, key: str, tables: dict[s
                         "ghi (tab của Văn phòng hoặc của người khác); chương trình không ghi đè tab này. Sửa khóa "
                         f"cấu hình 'tabs.{key}' thành tên một tab chưa có (mặc định '{_DEFAULT_TABS[key]}'), hoặc đổi "
                         "tên tab đó.")
+    kind = units_table_in(tab, tables)
+    if kind is not None:
+        headers, keys = tables[kind], UNITS_TABLE_KEYS[kind]
+        what = "các dòng của đơn vị" if kind == "tracking" else "các nhiệm vụ của kế hoạch"
+        raise UserError(f"{where}: tab '{tab.name}' (khóa cấu hình 'tabs.{key}') có dòng tiêu đề của {what} "
+                        f"({', '.join(repr(headers[k]) for k in keys)}); chương trình không ghi đè tab này. "
+                        f"Sửa khóa cấu hình 'tabs.{key}' thành tên một tab riêng (mặc định "
+                        f"'{_DEFAULT_TABS[key]}'), hoặc đổi tên tab đó.")
+
+
+def units_table_in(tab: Tab, tables: dict[str, dict[str, str]]) -> str | None:
+    """The kind of units' table whose header row `tab` holds ("tracking" or "plan"; `tables`: kind → its
+    headers), or None."""
     for kind, keys in UNITS_TABLE_KEYS.items():
         headers = tables[kind]
         if all(k in scan_headers(tab, {k: headers[k] for k in keys}).columns for k in keys):
-            what = "các dòng của đơn vị" if kind == "tracking" else "các nhiệm vụ của kế hoạch"
-            raise UserError(f"{where}: tab '{tab.name}' (khóa cấu hình 'tabs.{key}') có dòng tiêu đề của {what} "
-                            f"({', '.join(repr(headers[k]) for k in keys)}); chương trình không ghi đè tab này. "
-                            f"Sửa khóa cấu hình 'tabs.{key}' thành tên một tab riêng (mặc định "
-                            f"'{_DEFAULT_TABS[key]}'), hoặc đổi tên tab đó.")
+            return kind
+    return None
+
 
 def _ours(tab: Tab, key: str) -> bool:
     """Whether a job tab of that name is empty or the job's own: it begins with its title (dashboard, guide), or

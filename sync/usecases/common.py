@@ -192,6 +192,8 @@ def write_output(output: Path, write: Callable[[Path], object], settings: Settin
     from sync import files
     if settings is not None:
         refuse_own_file(output, settings)
+    if settings is not None and output.suffix.lower() == ".xlsx" and output.is_file():
+        refuse_someones_workbook(output, settings)
     if output.is_symlink():  # it would replace the file the link points to, perhaps another workbook
         raise UserError(f"Không ghi ra '{output}': đó là một liên kết (symlink) tới '{os.path.realpath(output)}'; "
                         "ghi qua liên kết sẽ thay tệp đó. Chọn một tên tệp khác cho tùy chọn -o.")
@@ -218,3 +220,20 @@ def refuse_own_file(output: Path, settings: Settings) -> None:
         if path is not None and Path(path).resolve() == target:
             raise UserError(f"Không ghi ra '{output}': đó là {what} của chương trình, ghi đè sẽ mất dữ liệu. "
                             "Chọn một tên tệp khác cho tùy chọn -o.")
+
+
+def refuse_someones_workbook(output: Path, settings: Settings) -> None:
+    """An existing workbook holding the units' rows or a plan (a copy of the units' workbook, last year's) is
+    never replaced by `-o`, unless the job wrote it as an output itself (its keywords say so)."""
+    from sync.backends.xlsx_read import first_rows
+    from sync.backends.xlsx_write import OUTPUT_MARK
+    from sync.core.tables import units_table_in
+    found = first_rows(output)
+    if found is None or found[0] == OUTPUT_MARK:
+        return
+    layout = settings.layout
+    tables = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
+    for tab in found[1]:
+        if units_table_in(tab, tables):
+            raise UserError(f"Không ghi ra '{output}': tệp này là một bảng tính có tab '{tab.name}' chứa bảng của các "
+                            "đơn vị hoặc kế hoạch; ghi đè sẽ mất dữ liệu. Chọn một tên tệp khác cho tùy chọn -o.")

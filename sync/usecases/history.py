@@ -18,7 +18,7 @@ from sync.core.history import HISTORY_KEYS
 from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, WriteSet
-from sync.usecases.common import Line, Lines, guard_state, refuse_own_file, write_output
+from sync.usecases.common import Line, Lines, guard_state, refuse_own_file, refuse_someones_workbook, write_output
 
 if TYPE_CHECKING:
     from sync.state.history import HistoryStore
@@ -172,6 +172,8 @@ def _history_at(settings: Settings, plan: Plan, store: HistoryStore, today: dt.d
         if output.suffix.lower() != ".xlsx":
             raise UserError(f"Tệp '{output}': --at ghi tệp .xlsx (đặt tên kết thúc bằng .xlsx).")
         refuse_own_file(output, settings)
+        if output.is_file():
+            refuse_someones_workbook(output, settings)
         write_workbook(output, history.grid(rows, plan, layout), plan, layout)
         lines.say(f"Đã ghi {len(rows)} dòng như tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}) "
                   f"vào '{output}'.")
