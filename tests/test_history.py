@@ -623,14 +623,14 @@ def test_an_output_named_like_the_units_workbook_or_a_folder_is_refused_not_writ
 def test_an_output_over_a_copy_of_a_units_workbook_is_refused_and_over_its_own_output_is_written(demo_ran_project,
                                                                                                command):
     """`-o` naming last year's workbook or a copy of the units' one (not the configured one) replaced it; the file
-    an earlier `-o` wrote is replaced as before, and so is a workbook holding no one's table."""
+    an earlier `-o` wrote (one tab, never the plan's) is replaced as before, and so is a workbook of no tables."""
     import shutil
     p = demo_ran_project
     copy = p.root / "ban-sao.xlsx"
     shutil.copy(p.workbook, copy)
     before = copy.read_bytes()
     code, _, err = p.cli(*command, "-o", str(copy))
-    assert code == 2 and "ban-sao.xlsx" in err and "-o" in err and "chứa bảng của các đơn vị" in err
+    assert code == 2 and "ban-sao.xlsx" in err and "-o" in err and "bảng tính theo dõi" in err
     assert copy.read_bytes() == before
     out = p.root / "xuat.xlsx"
     for _ in range(2):  # the second replaces the first: the job's own output

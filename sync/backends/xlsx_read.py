@@ -159,18 +159,17 @@ def read_sheet(ws: Worksheet, said: list[str] | None = None) -> Tab:
     return Tab(ws.title, rows, notes, merged, text_cells)
 
 
-def first_rows(path: Path) -> tuple[str, list[Tab]] | None:
-    """An existing workbook's keywords and each tab's first rows (read-only mode, cheap at any size), or None
-    for a file that is no readable workbook: enough to tell whether it holds someone's table."""
+def first_rows(path: Path) -> list[Tab] | None:
+    """An existing workbook's tabs, each with its first rows only (read-only mode, cheap at any size), or None
+    for a file that is no readable workbook: enough to tell whose tables it holds."""
     try:
         wb = openpyxl.load_workbook(path, read_only=True)
     except Exception:  # not a workbook, or a damaged one: nothing to protect that we could recognise
         return None
     try:
-        tabs = [Tab(ws.title, [[v if isinstance(v, str | int | float) else None for v in row]
+        return [Tab(ws.title, [[v if isinstance(v, str | int | float) else None for v in row]
                                for row in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)])
                 for ws in wb.worksheets]  # headers are text: other values are not looked at
-        return wb.properties.keywords or "", tabs
     except Exception:
         return None
     finally:

@@ -191,11 +191,6 @@ def _row_colours(ws: Worksheet, fmt: TabFormat) -> None:
 
 # --- workbooks the job writes for people (the export, history's tab as it stood) ----------------------
 
-#: The keywords (document properties) of a workbook the job writes for people (`-o`): such a file may be written
-#: over by the next `-o`; a workbook holding units' rows without it never is (sync/usecases/common.py).
-OUTPUT_MARK = "cchc-xuat"
-
-
 def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[Cell]], sheet: str) -> None:
     """One tab: a bold header row, then the rows, every text a string cell (see `put_text_safe`)."""
     wb = openpyxl.Workbook()
@@ -210,7 +205,6 @@ def write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[Cell]], sh
             if value is not None:
                 put_text_safe(ws.cell(row=r, column=c), value)
     ws.freeze_panes = "A2"
-    wb.properties.keywords = OUTPUT_MARK
     save_workbook(wb, path)
 
 
@@ -220,7 +214,6 @@ def save_new(changes: WriteSet, path: Path) -> None:
     if wb.active is not None:
         wb.remove(wb.active)
     apply_changes(wb, changes)
-    wb.properties.keywords = OUTPUT_MARK
     save_workbook(wb, path)
 
 

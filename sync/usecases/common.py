@@ -223,17 +223,18 @@ def refuse_own_file(output: Path, settings: Settings) -> None:
 
 
 def refuse_someones_workbook(output: Path, settings: Settings) -> None:
-    """An existing workbook holding the units' rows or a plan (a copy of the units' workbook, last year's) is
-    never replaced by `-o`, unless the job wrote it as an output itself (its keywords say so)."""
+    """An existing tracking workbook (one holding both the plan's and the units' tables: a copy of the units'
+    workbook, last year's) is never replaced by `-o`. The job's outputs never hold both, so an earlier `-o`'s
+    file is replaced as before."""
     from sync.backends.xlsx_read import first_rows
-    from sync.backends.xlsx_write import OUTPUT_MARK
     from sync.core.tables import units_table_in
-    found = first_rows(output)
-    if found is None or found[0] == OUTPUT_MARK:
+    tabs = first_rows(output)
+    if tabs is None:
         return
     layout = settings.layout
     tables = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
-    for tab in found[1]:
-        if units_table_in(tab, tables):
-            raise UserError(f"Không ghi ra '{output}': tệp này là một bảng tính có tab '{tab.name}' chứa bảng của các "
-                            "đơn vị hoặc kế hoạch; ghi đè sẽ mất dữ liệu. Chọn một tên tệp khác cho tùy chọn -o.")
+    kinds = {kind: tab.name for tab in tabs if (kind := units_table_in(tab, tables))}
+    if {"tracking", "plan"} <= set(kinds):
+        raise UserError(f"Không ghi ra '{output}': tệp này là một bảng tính theo dõi (tab '{kinds['plan']}' và "
+                        f"'{kinds['tracking']}' chứa kế hoạch và các dòng của đơn vị); ghi đè sẽ mất dữ liệu. Chọn "
+                        "một tên tệp khác cho tùy chọn -o.")
