@@ -254,5 +254,12 @@ def test_a_workbook_path_that_is_no_xlsx_is_refused_naming_the_key(project, name
     """An .xlsx was written under any name (found by the hostile tester); a macro workbook would lose its macros."""
     project.write_config({"local": {"path": str(project.root / name)}})
     code, _, err = project.cli("init")
-    assert code == 2 and "local.path" in err and ".xlsx" in err
+    assert code == 2 and "local.path" in err and ".xlsx" in err and name in err
     assert not (project.root / name).exists()
+
+
+def test_a_google_users_unused_local_path_is_not_checked(project):
+    from sync.core.config import load_settings
+    project.write_config({"backend": "google", "local": {"path": "data/cu.xls"},
+                          "google": {"spreadsheet_id": "1abc"}})
+    assert load_settings(str(project.config)).local.path.name == "cu.xls"

@@ -641,6 +641,17 @@ def test_an_output_over_a_copy_of_a_units_workbook_is_refused_and_over_its_own_o
     wb.active.cell(row=1, column=1, value="ghi chép")
     wb.save(other)
     assert p.cli(*command, "-o", str(other))[0] == 0 and "ghi chép" not in str(tab_values(other))
+    # a copy it cannot read (a password, damage) may be someone's rescue: refused; an empty file is written
+    from sync.backends.xlsx_file import ENCRYPTED_STREAM, OLE2_MAGIC
+    locked, cut, empty = p.root / "mat-khau.xlsx", p.root / "hong.xlsx", p.root / "rong.xlsx"
+    locked.write_bytes(OLE2_MAGIC + b"\0" * 504 + ENCRYPTED_STREAM + b"\0" * 64)
+    cut.write_bytes(before[: len(before) // 3])
+    empty.write_bytes(b"")
+    for unreadable in (locked, cut):
+        kept = unreadable.read_bytes()
+        code, _, err = p.cli(*command, "-o", str(unreadable))
+        assert code == 2 and "không đọc được" in err and unreadable.read_bytes() == kept
+    assert p.cli(*command, "-o", str(empty))[0] == 0 and empty.stat().st_size > 0
 
 
 # --- the plan tab's deadlines of a past date: from history too (issue 11, items 4 and 5) ---------------------

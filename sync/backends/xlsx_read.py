@@ -160,8 +160,9 @@ def read_sheet(ws: Worksheet, said: list[str] | None = None) -> Tab:
 
 
 def first_rows(path: Path) -> list[Tab] | None:
-    """An existing workbook's tabs, each with its first rows only (read-only mode, cheap at any size), or None
-    for a file that is no readable workbook: enough to tell whose tables it holds."""
+    """An existing workbook's tabs, each with its first rows only (read-only mode: the rows below are not parsed,
+    the shared strings are), or None for a file that is no readable workbook: enough to tell whose tables it
+    holds. Callers check its size first (xlsx_file.check_readable)."""
     try:
         wb = openpyxl.load_workbook(path, read_only=True)
     except Exception:  # not a workbook, or a damaged one: nothing to protect that we could recognise

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from sync.core.errors import UserError
@@ -35,15 +35,6 @@ class LocalSettings(_Strict):
     path: Path = Path("data/theo-doi-cchc-2024.xlsx")
     owner_file_max_age_hours: float = Field(default=12, gt=0)  # an Excel/LibreOffice owner file older is stale
 
-    @field_validator("path")
-    @classmethod
-    def _an_xlsx(cls, value: Path) -> Path:
-        """The job writes Excel workbooks (.xlsx): under another name Excel warns the file is not what it says,
-        and a macro workbook (.xlsm) would lose its macros on the first save."""
-        if value.name and value.suffix.lower() != ".xlsx":
-            raise ValueError(f"'{value}' không phải tệp .xlsx: bảng tính của chương trình là một tệp Excel .xlsx "
-                             "(ví dụ data/theo-doi-cchc-2024.xlsx)")
-        return value
 
 
 class GoogleSettings(_Strict):
@@ -258,6 +249,18 @@ class Settings(_Strict):
     def product_kinds(self) -> tuple[Kind, ...]:
         """The kinds of products counted: the defaults with this file's words and kinds (sync.core.products)."""
         return with_settings(self.products)
+
+    @model_validator(mode="after")
+    def _local_workbook_is_an_xlsx(self) -> Settings:
+        """The local workbook is an Excel .xlsx: under another name Excel warns the file is not what it says, and a
+        macro workbook (.xlsm) would lose its macros on the first save. A Google user's `local.path` is unused."""
+        path = self.local.path
+        if self.backend == "local" and path.name and path.suffix.lower() != ".xlsx":
+            msg = (f"'{path}' không phải tệp .xlsx: bảng tính của chương trình là một tệp Excel .xlsx (ví dụ "
+                   "data/theo-doi-cchc-2024.xlsx)")
+            raise PydanticCustomError("cchc_located", "{summary}",
+                                      {"summary": msg, "problems": [(("local", "path"), msg)]})
+        return self
 
     @field_validator("headers")
     @classmethod

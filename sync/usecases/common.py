@@ -192,11 +192,11 @@ def write_output(output: Path, write: Callable[[Path], object], settings: Settin
     from sync import files
     if settings is not None:
         refuse_own_file(output, settings)
-    if settings is not None and output.suffix.lower() == ".xlsx" and output.is_file():
-        refuse_someones_workbook(output, settings)
     if output.is_symlink():  # it would replace the file the link points to, perhaps another workbook
         raise UserError(f"Không ghi ra '{output}': đó là một liên kết (symlink) tới '{os.path.realpath(output)}'; "
                         "ghi qua liên kết sẽ thay tệp đó. Chọn một tên tệp khác cho tùy chọn -o.")
+    if settings is not None and output.suffix.lower() == ".xlsx" and output.is_file():
+        refuse_someones_workbook(output, settings)
     if output.exists() and not files.writable(output):
         raise UserError(f"Không ghi ra '{output}': tệp chỉ đọc (đã được khóa ghi). Chọn một tên tệp khác cho tùy "
                         "chọn -o, hoặc mở khóa ghi tệp đó nếu muốn thay nó.")
@@ -226,11 +226,20 @@ def refuse_someones_workbook(output: Path, settings: Settings) -> None:
     """An existing tracking workbook (one holding both the plan's and the units' tables: a copy of the units'
     workbook, last year's) is never replaced by `-o`. The job's outputs never hold both, so an earlier `-o`'s
     file is replaced as before."""
+    from sync.backends.xlsx_file import check_readable
     from sync.backends.xlsx_read import first_rows
     from sync.core.tables import units_table_in
-    tabs = first_rows(output)
-    if tabs is None:
+    if output.stat().st_size == 0:
         return
+    try:
+        check_readable(output)  # a workbook with a password, an old .xls, a zip too large to look into: not ours
+        tabs = first_rows(output)
+    except UserError:
+        tabs = None
+    if tabs is None:  # every workbook the job writes opens: one that does not is someone's, perhaps a rescue
+        raise UserError(f"Không ghi ra '{output}': đã có tệp này nhưng chương trình không đọc được (bảng tính được "
+                        "đặt mật khẩu, bị hỏng hoặc quá lớn), nên không biết ghi đè có làm mất dữ liệu không. Chọn "
+                        "một tên tệp khác cho tùy chọn -o, hoặc xóa tệp đó nếu chắc chắn không cần.")
     layout = settings.layout
     tables = {"tracking": layout.tracking_columns, "plan": layout.plan_columns}
     kinds = {kind: tab.name for tab in tabs if (kind := units_table_in(tab, tables))}

@@ -1,9 +1,9 @@
 """A period's report gathered: the sheet read and computed as of the data date, the figures of a past date from
 history, the progress chart's figures from the state file. sync/reports/build.py writes it out.
 
-The figures come from `sync.sheet.sync_pass.compute`, the same function a `run` pass uses, judged at the end of the
-data date ("tính đến"): the report equals a dry run or export of that (past) date, and the dashboard of the
-next morning when nothing was typed in between. Nothing is written to the sheet.
+The figures come from `sync.sheet.sync_pass.judge`, the reading half of the `compute` a `run` pass uses, judged
+at the end of the data date ("tính đến"): the report equals a dry run or export of that (past) date, and the
+dashboard of the next morning when nothing was typed in between. Nothing is written to the sheet.
 """
 from __future__ import annotations
 
