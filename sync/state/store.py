@@ -146,15 +146,23 @@ def check_readable(path: Path) -> None:
         raise unreadable(path)
 
 
+def _file_fault(path: Path) -> StateFileError | None:
+    """What is wrong with the state file itself, as the Office fixes it: a folder, unreadable, read-only."""
+    if path.is_dir():
+        return directory(path)
+    if path.exists() and not _may_read(path):
+        return unreadable(path)
+    if path.exists() and not writable(path):
+        return read_only_file(path)
+    return None
+
+
 def check_writable(path: Path) -> None:
     """Raise StateFileError unless the state file (or, before its first pass, its folder) can be written."""
     path = Path(path)
-    if path.is_dir():
-        raise directory(path)
-    if path.exists() and not _may_read(path):
-        raise unreadable(path)
-    if path.exists() and not writable(path):
-        raise read_only_file(path)
+    fault = _file_fault(path)
+    if fault is not None:
+        raise fault
     folder = _folder(path)
     if not folder.is_dir():
         raise a_file_not_a_folder(path, folder)
@@ -228,12 +236,9 @@ def _sqlite_fault(name: str, path: Path, timeout_s: float) -> SyncError | None:
 
 def _cannot_open(name: str, path: Path) -> SyncError:
     """SQLite could not open or write the file: the first reason the file system shows."""
-    if path.is_dir():
-        return directory(path)
-    if path.exists() and not _may_read(path):
-        return unreadable(path)
-    if path.exists() and not writable(path):
-        return read_only_file(path)
+    fault = _file_fault(path)
+    if fault is not None:
+        return fault
     folder = _folder(path)
     if name == "SQLITE_READONLY_DIRECTORY" or not writable(folder):
         return read_only_folder(path, folder)
