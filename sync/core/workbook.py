@@ -63,12 +63,13 @@ class Snapshot:
         a chart sheet of that name, are refused (exit 2): which one the job may write is then the Office's call."""
         if name in self.tabs:
             return self.tabs[name]
-        charts = [n for n in self.others if fold(n) == fold(name)]
+        key = fold(name)
+        charts = [n for n in self.others if fold(n) == key]
         if charts:
             raise UserError(f"Tab '{charts[0]}' là một trang biểu đồ, không phải trang tính có ô: không dùng được làm "
                             f"tab '{name}' của chương trình. Đổi tên (hoặc xóa) trang biểu đồ đó rồi chạy lại; nếu "
                             "cần, 'python -m sync init' tạo lại tab còn thiếu.")
-        alike = [n for n in self.tabs if fold(n) == fold(name)]
+        alike = [n for n in self.tabs if fold(n) == key]
         if len(alike) > 1:
             raise UserError(f"Có {len(alike)} tab cùng được hiểu là tab '{name}' (tên chỉ khác dấu, chữ hoa hay "
                             f"khoảng trắng): {', '.join(repr(n) for n in alike)}. Chương trình không đoán tab nào là "

@@ -18,7 +18,7 @@ from sync.core.history import HISTORY_KEYS
 from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, WriteSet
-from sync.usecases.common import Line, Lines, guard_state, refuse_own_file, refuse_someones_workbook, write_output
+from sync.usecases.common import Line, Lines, guard_state, write_output
 
 if TYPE_CHECKING:
     from sync.state.history import HistoryStore
@@ -171,10 +171,7 @@ def _history_at(settings: Settings, plan: Plan, store: HistoryStore, today: dt.d
     if output is not None:
         if output.suffix.lower() != ".xlsx":
             raise UserError(f"Tệp '{output}': --at ghi tệp .xlsx (đặt tên kết thúc bằng .xlsx).")
-        refuse_own_file(output, settings)
-        if output.is_file():
-            refuse_someones_workbook(output, settings)
-        write_workbook(output, history.grid(rows, plan, layout), plan, layout)
+        write_workbook(output, history.grid(rows, plan, layout), plan, layout, settings)
         lines.say(f"Đã ghi {len(rows)} dòng như tại {at:%d/%m/%Y} (lượt chạy ngày {found.as_of:%d/%m/%Y}) "
                   f"vào '{output}'.")
     data = {"at": at.isoformat(), "pass": {"id": found.pass_id, "as_of": found.as_of.isoformat()},
@@ -191,8 +188,10 @@ def _history_at(settings: Settings, plan: Plan, store: HistoryStore, today: dt.d
     return HistoryResult(data, tuple(text), lines.all())
 
 
-def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout) -> None:
-    """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically."""
+def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout,
+                   settings: Settings | None = None) -> None:
+    """A workbook with one tab laid out like `Theo dõi` (the formatting `init` gives it), saved atomically;
+    `settings`: never over the job's own files nor someone's tracking workbook (write_output)."""
     from sync.backends.xlsx_write import save_new
     from sync.files import text_cell
     from sync.sheet.layout import build_init
@@ -203,4 +202,4 @@ def write_workbook(out: Path, grid: list[list[Cell]], plan: Plan, layout: Layout
         for c, value in enumerate(line, start=1):
             if value is not None:  # a control character or an endless number: shown, never a failed save
                 changes.set(name, r, c, text_cell(value))
-    write_output(out, lambda tmp: save_new(changes, tmp))
+    write_output(out, lambda tmp: save_new(changes, tmp), settings)
