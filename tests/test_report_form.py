@@ -14,12 +14,22 @@ from docx.oxml.ns import qn
 from sync.reports import document
 from sync.reports.document import HEADING_STYLE, LANDSCAPE_WIDTH_CM, TABLE_STYLE, TEXT_WIDTH_CM
 
+from . import font_widths
 from .cli_helpers import in_process
 from .conftest import Project
 
 PT_PER_MM = 72 / 25.4
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
                                    reason="LibreOffice (soffice) is not installed here; .ci/run installs it on Debian")
+
+
+@pytest.mark.skipif(not all(path.exists() for path in font_widths.FILES.values()),
+                    reason="Liberation Serif is not installed here; .ci/run installs fonts-liberation2 on Debian")
+def test_the_shipped_line_widths_are_those_of_times_new_roman():
+    """The report measures its lines by a table shipped with it (the same layout on every machine); the table must
+    be the font's: measured again from Liberation Serif (Times New Roman's metrics) it comes out the same."""
+    shipped = Path(document.__file__).with_name("font_widths.py").read_text(encoding="utf-8")
+    assert shipped == font_widths.module_text()
 
 
 def _build(project, *args: str) -> tuple[dict, Document]:

@@ -6,9 +6,9 @@ A4, margins 20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1 cm fi
 6 pt between paragraphs, the two-column letterhead, page numbers centred in the header from page 2,
 "Nơi nhận" bold italic 12 pt with 11 pt items, and the signer's title and name in bold.
 
-How wide Times New Roman sets a line, for the form's rules (short rules, subject lines): Liberation Serif has Times New
-Roman's metrics (it was made for that), so its advance widths are the ones Word and LibreOffice use. Without it, a
-conservative average per character is used.
+How wide Times New Roman sets a line, for the form's rules (short rules, subject lines): by the font's advance widths,
+shipped in sync/reports/font_widths.py so the layout is the same on every machine (Word, like the table, does not kern
+by default). A character outside the table counts a conservative average.
 
 The report's charts: status of each unit's assignments and progress through the year, as PNGs for
 python-docx to embed. matplotlib draws with its bundled DejaVu fonts, which carry every Vietnamese glyph (Times-metric
@@ -28,7 +28,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
@@ -52,14 +51,13 @@ from docx.text.run import Run
 from sync.core.config import ReportSettings
 from sync.core.schema import STATUSES, Status, fold, shorten, vn_number
 from sync.core.summary import UnitLine
-from sync.reports import content
+from sync.reports import content, font_widths
 from sync.reports.content import Report, text_date, valid_result, vn_date
 from sync.sheet.dashboard import STATUS_COLOURS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from PIL.ImageFont import FreeTypeFont
 
     from sync.core.trends import Progress
 
@@ -164,29 +162,22 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/liberation"),
-             Path("/usr/share/fonts/liberation-serif"), Path("/usr/share/fonts/truetype/msttcorefonts"))
-FILES = {False: ("LiberationSerif-Regular.ttf", "Times_New_Roman.ttf", "times.ttf"),
-         True: ("LiberationSerif-Bold.ttf", "Times_New_Roman_Bold.ttf", "timesbd.ttf")}
 PT_PER_CM = 72 / 2.54
 
 
-@lru_cache(maxsize=4)
-def _font(bold: bool) -> FreeTypeFont | None:
-    from PIL import ImageFont
-    for folder in FONT_DIRS:
-        for name in FILES[bold]:
-            if (folder / name).exists():
-                return ImageFont.truetype(str(folder / name), 1000)
-    return None
+def _advances(runs: tuple[tuple[int, str], ...]) -> dict[str, float]:
+    """font_widths' runs as ems per character."""
+    return {chr(first + i): int(w) / font_widths.UNITS_PER_EM
+            for first, widths in runs for i, w in enumerate(widths.split())}
+
+
+EMS = {False: _advances(font_widths.REGULAR), True: _advances(font_widths.BOLD)}
 
 
 def width_cm(text: str, size_pt: float, bold: bool = False) -> float:
-    font = _font(bold)
-    if font is None:  # no metrics here: capitals are wide, lower case about half an em
-        ems = sum(0.72 if ch.isupper() else 0.25 if ch == " " else 0.5 for ch in text)
-    else:
-        ems = font.getlength(text) / 1000
+    ems, known = 0.0, EMS[bold]
+    for ch in text:  # outside the table: capitals are wide, lower case about half an em
+        ems += known.get(ch) or (0.72 if ch.isupper() else 0.5)
     return ems * size_pt / PT_PER_CM
 
 
