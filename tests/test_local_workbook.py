@@ -105,6 +105,22 @@ def test_a_pass_leaves_nothing_the_units_see_beside_the_workbook(inited):
     assert LocalBackend(inited.workbook).lock_path.name.startswith(".")
 
 
+def test_a_page_pasted_into_cells_is_quoted_by_its_start_in_notes_and_the_check_column(inited):
+    """Excel keeps at most 32,767 characters in a cell or a note: the job's messages quote a value's start,
+    so three full cells on one row still give a note and a Kiểm tra cell far below that."""
+    pasted = ("Đã xong việc " * 3000)[:32_767]
+    cols = {h: col(inited.workbook, TRACK, h) for h in ("Tình trạng", "Số lượng sản phẩm", "Ngày hoàn thành",
+                                                        "Kiểm tra")}
+    edit(inited.workbook, TRACK, {(3, cols[h]): pasted for h in ("Tình trạng", "Số lượng sản phẩm",
+                                                                 "Ngày hoàn thành")})
+    assert inited.run_json()["errors"] >= 1
+    ws = openpyxl.load_workbook(inited.workbook)[TRACK]
+    written = [ws.cell(row=3, column=c).comment.text for h, c in cols.items() if h != "Kiểm tra"]
+    written.append(ws.cell(row=3, column=cols["Kiểm tra"]).value)
+    for text in written:
+        assert "'Đã xong việc Đã xong việc" in text and "…'" in text and len(text) < 1_000, text[:200]
+
+
 def test_validation_lands_in_the_sheet_with_notes(inited):
     status, evidence = col(inited.workbook, TRACK, "Tình trạng"), col(inited.workbook, TRACK, "Minh chứng")
     check = col(inited.workbook, TRACK, "Kiểm tra")

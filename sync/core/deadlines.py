@@ -34,7 +34,7 @@ from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sync.core.schema import fold, nfc
+from sync.core.schema import fold, quoted
 
 if TYPE_CHECKING:
     import holidays
@@ -133,7 +133,7 @@ def parse_date(value: object) -> dt.date | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if 20000 < value < 80000:  # a date serial number (1954–2119), as Sheets and Excel store dates
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
-        raise DateError(f"'{value}' không phải là ngày; nhập theo dạng dd/mm/yyyy")
+        raise DateError(f"{quoted(value)} không phải là ngày; nhập theo dạng dd/mm/yyyy")
     text = fold(value)
     if not text:
         return None
@@ -145,14 +145,14 @@ def parse_date(value: object) -> dt.date | None:
             if len(match.group(3 if order == "dmy" else 1)) == 2:  # "05/03/24": this century
                 year += 2000
             if not 2000 <= year <= 2100:  # "01/01/1900", "0001-01-01": a slip, not a date of the plan
-                raise DateError(f"'{nfc(value)}': năm {year} không hợp lý cho kế hoạch này; nhập theo dạng "
+                raise DateError(f"{quoted(value)}: năm {year} không hợp lý cho kế hoạch này; nhập theo dạng "
                                 "dd/mm/yyyy, ví dụ 05/03/2024")
             try:
                 return dt.date(year, month, day)
             except ValueError:
-                raise DateError(f"'{nfc(value)}' không phải là ngày có thật "
+                raise DateError(f"{quoted(value)} không phải là ngày có thật "
                                 f"(kiểm tra lại ngày và tháng, dạng dd/mm/yyyy)") from None
-    raise DateError(f"Không đọc được ngày '{nfc(value)}'; nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2024")
+    raise DateError(f"Không đọc được ngày {quoted(value)}; nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2024")
 
 
 def format_date(day: dt.date | None) -> str:
@@ -349,7 +349,7 @@ def parse(phrase: object, year: int | None = None) -> Schedule:
         return Schedule(ScheduleKind.UNKNOWN, note=problem)
     if aside and _EVENT.search(aside):
         return Schedule(ScheduleKind.EVENT)
-    return Schedule(ScheduleKind.UNKNOWN, note=f"Không hiểu tiến độ '{nfc(phrase)}'")
+    return Schedule(ScheduleKind.UNKNOWN, note=f"Không hiểu tiến độ {quoted(phrase)}")
 
 
 # --- working days ---------------------------------------------------------------------------------------------

@@ -60,6 +60,18 @@ def shorten(text: str, limit: int = 90) -> str:
     return cut + "…"
 
 
+#: How much of a user's value a message quotes back.
+QUOTE_LIMIT = 80
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A value someone typed, quoted in a message ('…'), cut to its first `limit` characters: a message says what
+    is wrong and where, it does not copy a pasted page back (an Excel cell or note holds at most 32,767)."""
+    text = nfc(str(value)).strip()
+    line = shorten(text, limit)
+    return f"'{line}…'" if line != text and not line.endswith("…") else f"'{line}'"
+
+
 #: A whole number written with thousands dots, as Vietnamese write them: "1.200", "12.500.000".
 THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")
 #: More digits than any count has: read as TOO_MANY (int() refuses thousands of digits).

@@ -35,6 +35,7 @@ from sync.core.schema import (
     closest,
     fold,
     nfc,
+    quoted,
     status_key,
     vn_number,
     whole_number,
@@ -177,7 +178,7 @@ def row_schedule(entry: Entry, schedules: dict[int, Schedule], year: int) -> Sch
 
 
 def _bad_deadline(value: Cell) -> str:
-    return (f"Không hiểu hạn hoàn thành '{nfc(value)}'; ghi ngày dạng dd/mm/yyyy (ví dụ 30/06/2024) "
+    return (f"Không hiểu hạn hoàn thành {quoted(value)}; ghi ngày dạng dd/mm/yyyy (ví dụ 30/06/2024) "
             "hoặc một tiến độ như 'Quý II/2024', hoặc để trống để dùng tiến độ của kế hoạch.")
 
 
@@ -205,7 +206,7 @@ def _check_identity(c: Checked, plan: Plan) -> None:
     stt = as_stt(entry.stt)
     if stt is None:
         if nfc(entry.stt):
-            c.add("stt", f"STT '{nfc(entry.stt)}' không phải số thứ tự nhiệm vụ; ghi số như ở tab Kế hoạch "
+            c.add("stt", f"STT {quoted(entry.stt)} không phải số thứ tự nhiệm vụ; ghi số như ở tab Kế hoạch "
                          f"(1–{len(plan.tasks)}).")
         else:
             c.add("stt", "Thiếu STT nhiệm vụ; ghi số thứ tự như ở tab Kế hoạch.")
@@ -220,7 +221,7 @@ def _check_identity(c: Checked, plan: Plan) -> None:
             c.add("unit", f"Thiếu tên đơn vị; ghi một trong: {names}.")
         else:
             hint = plan.registry.suggest(entry.unit)
-            c.add("unit", f"Không nhận ra đơn vị '{entry.unit}'"
+            c.add("unit", f"Không nhận ra đơn vị {quoted(entry.unit)}"
                           + (f"; có phải '{hint.name}'?" if hint else ".")
                           + f" Ghi đúng tên một đơn vị thuộc Sở: {names}.")
     if c.task and c.unit:
@@ -238,7 +239,7 @@ def _check_status(c: Checked) -> None:
     if c.status is None:
         synonym = STATUS_SYNONYMS.get(fold(text))
         hint = STATUSES[synonym] if synonym else closest(text, list(STATUSES.values()), cutoff=0.5)
-        c.add("status", f"Tình trạng '{text}' không hợp lệ"
+        c.add("status", f"Tình trạng {quoted(text)} không hợp lệ"
                         + (f"; có phải '{hint}'?" if hint else ".")
                         + f" Chọn một trong: {', '.join(STATUSES.values())}.")
     elif c.status == Status.CANCELLED and not c.entry.note:
@@ -291,10 +292,10 @@ def _check_quantity(c: Checked) -> None:
         return
     value = whole_number(raw)
     if value is None or value < 0:
-        c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' phải là số nguyên không âm (ví dụ: 12); "
+        c.add("quantity", f"Số lượng sản phẩm {quoted(raw)} phải là số nguyên không âm (ví dụ: 12); "
                           "ghi chú thích vào cột Ghi chú.")
     elif value > MAX_QUANTITY:  # 1e308 typed by a slip: not a count of news items or meetings
-        c.add("quantity", f"Số lượng sản phẩm '{nfc(raw)}' lớn bất thường (quá {MAX_QUANTITY:,}".replace(",", ".")
+        c.add("quantity", f"Số lượng sản phẩm {quoted(raw)} lớn bất thường (quá {MAX_QUANTITY:,}".replace(",", ".")
               + "); kiểm tra lại số đã nhập.")
     else:
         c.quantity = value
@@ -310,7 +311,7 @@ def bad_link(token: str) -> bool:
 def _check_evidence(c: Checked) -> None:
     for token in URL_LIKE.findall(c.entry.evidence):
         if bad_link(token):
-            c.add("evidence", f"Đường dẫn '{token}' không hợp lệ; ghi đầy đủ dạng https://ten-mien.vn/... "
+            c.add("evidence", f"Đường dẫn {quoted(token)} không hợp lệ; ghi đầy đủ dạng https://ten-mien.vn/... "
                               "(sao chép từ thanh địa chỉ của trình duyệt).")
             return
 
@@ -429,7 +430,7 @@ def check(table: Table, headers: dict[str, str], year: int, cycle: str = "cchc",
                 problems.append(("section", f"Thiếu {headers['section']}: ghi một trong {_names()}."))
         elif section is None:
             hint = closest(raw_section, list(OFFICE_SECTIONS.values()))
-            problems.append(("section", f"{headers['section']} '{raw_section}' không có trong báo cáo"
+            problems.append(("section", f"{headers['section']} {quoted(raw_section)} không có trong báo cáo"
                              + (f" (có phải '{hint}'?)" if hint else "") + f"; ghi một trong {_names()}."))
         if text and FORMULA_START.match(text) and not table.stored_as_text(row, "text"):
             problems.append(("text", f"{headers['text']} bắt đầu như một công thức bảng tính ('{text[:20]}…'), "
