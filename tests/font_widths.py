@@ -1,11 +1,12 @@
 """Measures Times New Roman's advance widths from Liberation Serif (made with Times New Roman's metrics) for
-`sync/reports/font_widths.py`, and checks that table against the font where the font is installed.
+`sync/reports/times-new-roman.json`, and checks that table against the font where the font is installed.
 
 Write the table again (after `apt-get install fonts-liberation2`):
-    .venv/bin/python -m tests.font_widths > sync/reports/font_widths.py
+    .venv/bin/python -m tests.font_widths > sync/reports/times-new-roman.json
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
@@ -34,34 +35,17 @@ def _runs(widths: dict[str, int]) -> list[tuple[int, list[int]]]:
     return runs
 
 
-def _literal(name: str, widths: dict[str, int]) -> list[str]:
-    lines = [f"{name}: tuple[tuple[int, str], ...] = ("]
-    for first, run in _runs(widths):
-        numbers = [str(w) for w in run]
-        chunks = [" ".join(numbers[i:i + 20]) for i in range(0, len(numbers), 20)]
-        text = "\n     ".join(f'"{c}{" " if i < len(chunks) - 1 else ""}"' for i, c in enumerate(chunks))
-        lines.append(f"    ({first:#06x},\n     {text}),")
-    return [*lines, ")"]
-
-
-def module_text() -> str:
+def table_text() -> str:
+    """The table as sync/reports/times-new-roman.json holds it: for each weight, runs of consecutive code points
+    (the first, in hex, and the widths of it and those after it)."""
     from fontTools.ttLib import TTFont
-    units = TTFont(FILES[False])["head"].unitsPerEm
-    head = f'''"""Advance widths of Times New Roman, regular and bold, in font units ({units:,} to the em),
-for the report's rules, letterhead column and line breaks (sync/reports/document.py): the same widths on every
-machine, whether or not a Times-metric font is installed there, so a report's layout does not depend on the server
-that built it.
-
-Measured from Liberation Serif, made with Times New Roman's metrics, by tests/font_widths.py (which also checks
-this table against the font where it is installed); written by it, not by hand. Each run: its first code point and
-the widths of it and the code points after it.
-"""
-
-UNITS_PER_EM = {units}
-'''
-    body = [*_literal("REGULAR", measured(False)), "", *_literal("BOLD", measured(True))]
-    return head + "\n".join(body) + "\n"
+    table = {"about": "Advance widths of Times New Roman (measured from Liberation Serif, made with its metrics) "
+                      "in font units; written by tests/font_widths.py, not by hand.",
+             "units_per_em": TTFont(FILES[False])["head"].unitsPerEm,
+             **{weight: {f"{first:04X}": " ".join(map(str, run)) for first, run in _runs(measured(bold))}
+                for weight, bold in (("regular", False), ("bold", True))}}
+    return json.dumps(table, ensure_ascii=False, indent=1) + "\n"
 
 
 if __name__ == "__main__":
-    print(module_text(), end="")
+    print(table_text(), end="")

@@ -28,8 +28,8 @@ needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
 def test_the_shipped_line_widths_are_those_of_times_new_roman():
     """The report measures its lines by a table shipped with it (the same layout on every machine); the table must
     be the font's: measured again from Liberation Serif (Times New Roman's metrics) it comes out the same."""
-    shipped = Path(document.__file__).with_name("font_widths.py").read_text(encoding="utf-8")
-    assert shipped == font_widths.module_text()
+    shipped = Path(document.__file__).with_name("times-new-roman.json").read_text(encoding="utf-8")
+    assert shipped == font_widths.table_text()
 
 
 def _build(project, *args: str) -> tuple[dict, Document]:

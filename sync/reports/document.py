@@ -6,9 +6,9 @@ A4, margins 20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1 cm fi
 6 pt between paragraphs, the two-column letterhead, page numbers centred in the header from page 2,
 "Nơi nhận" bold italic 12 pt with 11 pt items, and the signer's title and name in bold.
 
-How wide Times New Roman sets a line, for the form's rules (short rules, subject lines): by the font's advance widths,
-shipped in sync/reports/font_widths.py so the layout is the same on every machine (Word, like the table, does not kern
-by default). A character outside the table counts a conservative average.
+How wide Times New Roman sets a line, for the form's rules (short rules, subject lines): by the font's advance
+widths, shipped in sync/reports/times-new-roman.json so the layout is the same on every machine (Word, like the
+table, does not kern by default). A character outside the table counts a conservative average.
 
 The report's charts: status of each unit's assignments and progress through the year, as PNGs for
 python-docx to embed. matplotlib draws with its bundled DejaVu fonts, which carry every Vietnamese glyph (Times-metric
@@ -24,10 +24,12 @@ chart is drawn once per data and title: a long-running daemon, or a rebuilt repo
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
@@ -51,7 +53,7 @@ from docx.text.run import Run
 from sync.core.config import ReportSettings
 from sync.core.schema import STATUSES, Status, fold, shorten, vn_number
 from sync.core.summary import UnitLine
-from sync.reports import content, font_widths
+from sync.reports import content
 from sync.reports.content import Report, text_date, valid_result, vn_date
 from sync.sheet.dashboard import STATUS_COLOURS
 
@@ -165,13 +167,16 @@ def _png(fig: Figure) -> bytes:
 PT_PER_CM = 72 / 2.54
 
 
-def _advances(runs: tuple[tuple[int, str], ...]) -> dict[str, float]:
-    """font_widths' runs as ems per character."""
-    return {chr(first + i): int(w) / font_widths.UNITS_PER_EM
-            for first, widths in runs for i, w in enumerate(widths.split())}
+def _advances() -> dict[bool, dict[str, float]]:
+    """times-new-roman.json as ems per character, by weight (True: bold)."""
+    table = json.loads(Path(__file__).with_name("times-new-roman.json").read_text(encoding="utf-8"))
+    per_em = table["units_per_em"]
+    return {bold: {chr(int(first, 16) + i): int(w) / per_em for first, run in table[weight].items()
+                   for i, w in enumerate(run.split())}
+            for weight, bold in (("regular", False), ("bold", True))}
 
 
-EMS = {False: _advances(font_widths.REGULAR), True: _advances(font_widths.BOLD)}
+EMS = _advances()
 
 
 def width_cm(text: str, size_pt: float, bold: bool = False) -> float:
