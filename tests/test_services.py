@@ -17,7 +17,7 @@ from sync.entry.daemon import Job, perform
 from sync.reports.build import Figures
 from sync.state.store import State
 from sync.usecases.common import Lines
-from sync.usecases.owed import report_recipients, send_report
+from sync.usecases.owed import audience, deliver, report_recipients
 from sync.usecases.ports import Ports, open_ports
 from sync.usecases.report import report
 from sync.usecases.run import InitRequest, RunRequest, init, run
@@ -76,8 +76,14 @@ def docx(site) -> Path:
 
 
 def _send(site, docx, sender, force=False, state=None, lines=None) -> int:
-    return send_report(site, state or State(site.state), Figures(Q3, dt.date(2024, 9, 14), KPIS, 3),
-                                [docx], NOW, force, lambda _mail: sender, lines)
+    """Sending a built report as `report --send` does (its `audience`, then `deliver`), with a fake sender."""
+    from sync.reports.build import report_path
+    from sync.state.store import Witness
+    state, say = state or State(site.state), (lines or Lines()).say
+    witness = Witness(report_path(site, Q3), Q3.key)
+    recipients = audience(site, state, Q3, witness, force, say)
+    return deliver(site, state, Figures(Q3, dt.date(2024, 9, 14), KPIS, 3), [docx], NOW, force, witness, recipients,
+                   lambda _mail: sender, say)
 
 
 # --- the ledger: each recipient once ---------------------------------------------------------------------

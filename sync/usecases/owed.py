@@ -24,7 +24,7 @@ from sync.core import periods
 from sync.core.config import Settings
 from sync.core.errors import UserError
 from sync.core.periods import Period
-from sync.usecases.common import Lines, SenderFactory
+from sync.usecases.common import SenderFactory
 
 if TYPE_CHECKING:
     from sync.core.deadlines import WorkCalendar
@@ -178,19 +178,6 @@ def report_recipients(report_to: list[str], ledger: list[str], lost: list[str], 
     to = [r for r in report_to if r.lower() not in lost_set]
     known = {r.lower() for r in ledger}
     return Recipients(to, lost, not any(r.lower() not in known for r in to))
-
-
-def send_report(settings: Settings, state: State, figures: Figures, files: list[Path], now: dt.datetime,
-                force: bool = False, sender: SenderFactory | None = None, lines: Lines | None = None) -> int:
-    """E-mail a built report (`files`: the .docx first, then its PDF) to each recipient of `mail.report_to` once:
-    the send ledger in the state file and the witness beside the report both say who has it (a lost state file
-    sends nobody twice); `force` sends to everyone again. The number of messages sent."""
-    from sync.reports.build import report_path
-    from sync.state.store import Witness
-    lines = lines or Lines()
-    witness = Witness(report_path(settings, figures.period), figures.period.key)
-    recipients = audience(settings, state, figures.period, witness, force, lines.say)
-    return deliver(settings, state, figures, files, now, force, witness, recipients, sender, lines.say)
 
 
 def audience(settings: Settings, state: State, period: periods.Period, witness: Witness, force: bool,
