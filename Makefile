@@ -16,7 +16,10 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The job's own bytecode is written here, on a `make run` after each upgrade, not by the first cron pass: Python writes
+# a .pyc with one unchecked write, and a pass on a nearly full disk could leave a cut one that breaks every import.
 run: $(VENV)/.installed
+	$(PY) -m compileall -q sync
 	$(PY) -m sync init --if-missing $(CONFIG_ARG)
 	$(PY) -m sync run $(CONFIG_ARG)
 
