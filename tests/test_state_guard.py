@@ -17,7 +17,8 @@ import yaml
 from sync.backends.local import LocalBackend
 from sync.core.config import load_settings
 from sync.core.plan import load_plan
-from sync.state.store import State, StateFileError
+from sync.state.faults import StateFileError
+from sync.state.store import State
 from sync.usecases.ports import Ports
 from sync.usecases.run import RunRequest, run
 

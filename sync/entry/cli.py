@@ -67,7 +67,7 @@ def parse_day(text: str) -> dt.date:
 # --- the commands' arguments -------------------------------------------------------------------------------
 
 def _new_state_arg(p: argparse.ArgumentParser) -> None:
-    from sync.state.store import NEW_STATE
+    from sync.state.faults import NEW_STATE
     p.add_argument(NEW_STATE, action="store_true", help="chấp nhận tệp trạng thái mới (trống) cho bảng tính đã có lượt "
                                                         "chạy trong tab Nhật ký: lịch sử và sổ gửi thư cũ không còn")
 

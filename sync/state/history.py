@@ -198,7 +198,7 @@ class HistoryStore:
     def _date(self, text: object, table: str, row: str) -> dt.date:
         """A date the state file holds; one edited by hand or damaged is the Office's message (exit 2), naming
         its table and row, never a bug."""
-        from sync.state.store import bad_value
+        from sync.state.faults import bad_value
         try:
             return dt.date.fromisoformat(str(text))
         except ValueError:

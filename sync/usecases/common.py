@@ -84,7 +84,7 @@ def job_lock(settings: Settings) -> Iterator[None]:
         raise Busy(f"Bỏ qua: một lượt khác vẫn đang chạy sau {settings.lock_wait_s:g} giây chờ (khóa '{path}'). "
                    "Nếu không có lượt nào đang chạy, kiểm tra tiến trình treo bằng 'python -m sync status'.") from None
     except OSError as exc:  # a read-only folder refuses the lock file: the state file's fix, exit 2
-        from sync.state.store import lock_error
+        from sync.state.faults import lock_error
         raise lock_error(exc, path, settings.state) from None
     try:
         yield
@@ -117,7 +117,7 @@ def failure(exc: BaseException, debug: bool = False) -> tuple[int, list[str]]:
 def record_failure(state: State, command: str, started: dt.datetime, row: int | None, summary: dict[str, Any],
                     exc: Exception) -> None:
     """A failed pass is recorded with its message, for `status` (unless the state file itself failed)."""
-    from sync.state.store import StateFileBusy, StateFileError
+    from sync.state.faults import StateFileBusy, StateFileError
     if isinstance(exc, (StateFileError, StateFileBusy)):
         return
     message = str(exc) if isinstance(exc, SyncError) else f"Lỗi trong chương trình: {bug_text(exc)}"
@@ -173,7 +173,7 @@ def recorded_after_write(command: str, where: str, layout: Layout, pass_id: str 
     """A state file that fails once the workbook was written (a disk filling, a file damaged meanwhile): the
     message says exactly that the workbook was written, that nothing needs to run again for it, and what
     `status` shows, instead of a bare "chạy lại" that reads as if nothing had happened."""
-    from sync.state.store import StateFileBusy, StateFileError
+    from sync.state.faults import StateFileBusy, StateFileError
     try:
         yield
     except (StateFileError, StateFileBusy) as exc:

@@ -79,7 +79,7 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
 
 def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
     """The last passes and sends, the last good pass and its age; a state file's fault kept as the problem."""
-    from sync.state.store import FAULTS, StateFileBusy
+    from sync.state.faults import FAULTS, StateFileBusy
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
     passes: list[PassRow] | None
     sends: list[SendRow]
@@ -99,7 +99,7 @@ def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
 def _age(settings: Settings, last: PassRow | None, now: dt.datetime,
          problem: Exception | None) -> tuple[float | None, Exception | None]:
     """The last good pass's age in hours; a time that cannot be read, or lies ahead, is a problem (stale)."""
-    from sync.state.store import StateFileError
+    from sync.state.faults import StateFileError
     if not last:
         return None, problem
     age_h = None
