@@ -25,7 +25,7 @@ from sync.core.history import AsOf
 from sync.core.schema import nfc
 from sync.core.summary import UnitLine
 from sync.entry.cli import main
-from sync.reports import document
+from sync.reports import charts
 from sync.reports.content import count, vn_date
 from sync.state.store import State
 
@@ -391,18 +391,18 @@ def test_chart_is_embedded_and_its_labels_have_every_glyph(built_demo):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font" for a box
         # drawn now, whatever an earlier test or run of this one left in the cache (a cached picture warns of nothing)
-        png = document._status_by_unit.__wrapped__(tuple(units), "Tình trạng thực hiện theo đơn vị - Quý III/2024 ữẵỹ")
+        png = charts._status_by_unit.__wrapped__(tuple(units), "Tình trạng thực hiện theo đơn vị - Quý III/2024 ữẵỹ")
     assert png[:4] == b"\x89PNG"
 
 
 def test_a_chart_is_drawn_once_per_data_and_title():
     units = [UnitLine(unit=n, code=n, label=n, rows=3, done=1, in_progress=1, not_started=1, cancelled=0,
                       unknown_status=0, overdue=0, due_soon=0, missing=0, errors=0) for n in ("VP Sở", "Ban Biên tập")]
-    first = document.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm")
-    assert document.status_by_unit(list(units), "Tình trạng - kiểm tra bộ nhớ đệm") is first
+    first = charts.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm")
+    assert charts.status_by_unit(list(units), "Tình trạng - kiểm tra bộ nhớ đệm") is first
     other = [units[0], dataclasses.replace(units[1], done=2, rows=4)]
-    assert document.status_by_unit(other, "Tình trạng - kiểm tra bộ nhớ đệm") != first
-    assert document.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm, tiêu đề khác") != first
+    assert charts.status_by_unit(other, "Tình trạng - kiểm tra bộ nhớ đệm") != first
+    assert charts.status_by_unit(units, "Tình trạng - kiểm tra bộ nhớ đệm, tiêu đề khác") != first
 
 
 def test_naming_a_report_file_never_loads_matplotlib():

@@ -337,14 +337,14 @@ def test_the_charts_bars_add_up_to_every_counted_row_an_unknown_status_counted_a
     """The demo has a status no one can read: the report's chart counts it as not started, as the task rule does
     (nothing internal in the document), so each unit's bar is its tasks and all bars together the counted rows; the
     colours are the dashboard's."""
-    from sync.reports import document
+    from sync.reports import charts
     from sync.sheet.dashboard import STATUS_COLOURS
     settings = Settings(report={"out_dir": demo_project.root / "out"}, local={"path": demo_project.workbook})
     now = dt.datetime(2024, 9, 20, 8, 0)
     report = gather(settings, plan, LocalBackend(demo_project.workbook), Period(2024, "Q3"),
                           dt.date(2024, 9, 14), now.date(), now)
     assert report.kpis.unknown_status, "the demo should carry one unreadable status"
-    bars = document.series(report.by_unit)
+    bars = charts.series(report.by_unit)
     assert "Chưa rõ tình trạng" not in [name for name, _, _ in bars]
     assert [colour for _, colour, _ in bars] == [f"#{STATUS_COLOURS[s]}" for s in
                                                  ("done", "in_progress", "not_started", "cancelled")]

@@ -128,12 +128,16 @@ def write(report: Report, settings: Settings, path: Path, built: dt.datetime | N
     files a killed build left beside these files (an hour old or more: no build takes that long) are removed.
     `built` (when the build ran) is saved with the figures: `report --send` sends a draft built after its data
     date instead of rebuilding it."""
-    from sync.reports import document, evidence  # python-docx: loaded by a report written, not by its file names
+    from sync.reports import (  # python-docx: loaded by a report written, not by its file names
+        charts,
+        document,
+        evidence,
+    )
     for target in (path, figures_path(path), annex_path(path), excerpt_path(path), path.with_suffix(".pdf"),
                    evidence.path_for(path)):
         files.remove_leftovers(target, time.time() - files.LEFTOVER_AGE_S)
-    png = document.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
-    progress = (document.progress(report.progress, f"Tiến độ thực hiện năm {report.period.year}")
+    png = charts.status_by_unit(report.by_unit, f"Tình trạng thực hiện theo đơn vị - {report.period.title}")
+    progress = (charts.progress(report.progress, f"Tiến độ thực hiện năm {report.period.year}")
                 if report.progress else None)
     files.write_bytes(path, document.to_bytes(document.render(report, settings.report, png, progress)))
     files.write_bytes(excerpt_path(path), document.to_bytes(document.render_excerpt(report)))
