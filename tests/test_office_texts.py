@@ -72,6 +72,15 @@ def test_an_unknown_section_or_period_is_named_with_what_to_type():
     assert texts.texts == []
 
 
+def test_a_page_pasted_as_a_period_or_section_is_quoted_by_its_start():
+    """A message lands in a cell (Excel keeps 32,767 characters): it quotes what was typed, not all of it."""
+    pasted = "Quý I năm 2024 và những việc khác " * 1000
+    problems = _problems(_read([pasted, "Ưu điểm", "x"], ["2024H1", pasted, "y"]))
+    assert len(problems) == 2
+    for problem in problems.values():
+        assert "'Quý I năm 2024 và những việc khác" in problem and "…'" in problem and len(problem) < 1_000
+
+
 def test_a_section_typed_twice_for_a_period_is_used_from_neither_row():
     texts = _read(["2024H1", "Ưu điểm", "Một."], ["6 tháng đầu năm 2024", "ưu điểm", "Hai."],
                   ["2024H1", "Ưu điểm", ""],  # an empty row is not a second paragraph

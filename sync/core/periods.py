@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sync.core.deadlines import result_period
 from sync.core.errors import UserError
-from sync.core.schema import fold
+from sync.core.schema import fold, quoted
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _FROM_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -144,7 +144,7 @@ def parse(text: str, kind_of_cycle: str = "cchc", third: str = "quarter") -> Per
         year, number = (groups[0], groups[1]) if groups[0].isdigit() and len(groups[0]) == 4 else (groups[1], groups[0])
         number = _FROM_ROMAN.get(number) or int(number)
         return in_cycle(Period(int(year), f"Q{number}"), kind_of_cycle, third)
-    raise UserError(f"Kỳ báo cáo '{text}' không hợp lệ; dùng một trong các dạng: {FORMS}.")
+    raise UserError(f"Kỳ báo cáo {quoted(text)} không hợp lệ; dùng một trong các dạng: {FORMS}.")
 
 
 def is_auto(text: str | None) -> bool:

@@ -34,6 +34,7 @@ from sync.core.schema import (
     closest,
     fold,
     nfc,
+    quoted,
     shorten,
 )
 from sync.core.schema import TABS as _DEFAULT_TABS
@@ -245,9 +246,9 @@ def _twins(tab: Tab, scan: HeaderScan, headers: dict[str, str], free: dict[int, 
             if filled:
                 raise UserError(twin_message(tab, key, name, ours, col, text, filled, scan, where))
             warnings.append(
-                f"Lưu ý: {where}, tab '{tab.name}': cột {letters(col)} ('{text}') còn trống và có tiêu đề gần giống "
-                f"cột {letters(ours)} ('{scan.cells[ours]}'); công cụ chỉ đọc cột {letters(ours)}. Xóa cột "
-                f"{letters(col)} hoặc đổi tiêu đề của nó cho khác hẳn, để đơn vị không gõ nhầm vào đó.")
+                f"Lưu ý: {where}, tab '{tab.name}': cột {letters(col)} ({quoted(text)}) còn trống và có tiêu đề "
+                f"gần giống cột {letters(ours)} ({quoted(scan.cells[ours])}); công cụ chỉ đọc cột {letters(ours)}. "
+                f"Xóa cột {letters(col)} hoặc đổi tiêu đề của nó cho khác hẳn, để đơn vị không gõ nhầm vào đó.")
     return warnings
 
 
@@ -255,14 +256,14 @@ def twin_message(tab: Tab, key: str, name: str, ours: int, col: int, text: str, 
                  scan: HeaderScan, where: str) -> str:
     r, v = filled[0]
     mine, theirs = letters(ours), letters(col)
-    return (f"{where}, tab '{tab.name}': cột {mine} ('{scan.cells[ours]}') và cột {theirs} ('{text}') có tiêu đề "
-            f"cùng nghĩa, và cột {theirs} có dữ liệu ({len(filled)} ô, ví dụ {theirs}{r}: '{nfc(v)[:60]}'). Công "
-            f"cụ chỉ đọc cột {mine} làm cột '{name}', nên những gì gõ ở cột {theirs} sẽ bị bỏ qua và số liệu sai; "
-            f"công cụ dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
+    return (f"{where}, tab '{tab.name}': cột {mine} ({quoted(scan.cells[ours])}) và cột {theirs} ({quoted(text)}) "
+            f"có tiêu đề cùng nghĩa, và cột {theirs} có dữ liệu ({len(filled)} ô, ví dụ {theirs}{r}: "
+            f"{quoted(v, 60)}). Công cụ chỉ đọc cột {mine} làm cột '{name}', nên những gì gõ ở cột {theirs} sẽ bị "
+            f"bỏ qua và số liệu sai; công cụ dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
             + (f"  1) cột {mine} do công cụ ghi: chép nội dung cột {theirs} sang nơi khác nếu cần, rồi xóa cột "
                f"{theirs}; hoặc\n" if key in JOB_COLUMNS else
                f"  1) chuyển dữ liệu của cột {theirs} sang cột {mine} rồi xóa cột {theirs}; hoặc\n")
-            + f"  2) nếu cột {theirs} ghi nội dung khác, đổi tiêu đề '{text}' thành một tên khác hẳn "
+            + f"  2) nếu cột {theirs} ghi nội dung khác, đổi tiêu đề {quoted(text)} thành một tên khác hẳn "
             f"(không giống '{name}').\nRồi chạy lại lệnh.")
 
 
@@ -320,9 +321,9 @@ def renamed_message(tab: Tab, row: int, key: str, name: str, col: int, text: str
     line = f"{key}: {json.dumps(text, ensure_ascii=False)}"
     shared = key in PLAN_COLUMNS and key in TRACKING_COLUMNS
     return (f"{where}, tab '{tab.name}': thiếu cột '{name}' ở dòng tiêu đề (dòng {row}), nhưng cột "
-            f"{letters(col)} có tiêu đề gần giống: '{text}'. Công cụ không tự thêm một cột '{name}' trống (mọi số "
-            f"liệu sau đó sẽ sai) nên dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
-            f"  1) đổi tên cột {letters(col)} ('{text}') trở lại thành '{name}'; hoặc\n"
+            f"{letters(col)} có tiêu đề gần giống: {quoted(text)}. Công cụ không tự thêm một cột '{name}' trống "
+            f"(mọi số liệu sau đó sẽ sai) nên dừng lại, chưa ghi gì. Sửa theo một trong hai cách:\n"
+            f"  1) đổi tên cột {letters(col)} ({quoted(text)}) trở lại thành '{name}'; hoặc\n"
             f"  2) giữ tên '{text}' và khai báo trong tệp cấu hình, mục 'headers:':\n"
             f"       headers:\n"
             f"         {line}\n"

@@ -470,10 +470,11 @@ def _period(raw: str, headers: dict[str, str], year: int, cycle: str, third: str
             problems.append(("period", str(exc)))
             return None
         forms = periods.FORMS.replace("2024", str(year)).replace("; hoặc auto", "")
-        problems.append(("period", f"{headers['period']} '{raw}' không đọc được; ghi một trong các dạng: {forms}."))
+        problems.append(("period", f"{headers['period']} {quoted(raw)} không đọc được; ghi một trong các dạng: "
+                         f"{forms}."))
         return None
     if period.year != year:
-        problems.append(("period", f"{headers['period']} '{raw}' ({period.name}) không thuộc năm của Kế hoạch "
+        problems.append(("period", f"{headers['period']} {quoted(raw)} ({period.name}) không thuộc năm của Kế hoạch "
                          f"({year}); sửa năm, hoặc xóa dòng của năm cũ."))
         return None
     return period
