@@ -32,6 +32,14 @@ def test_the_shipped_line_widths_are_those_of_times_new_roman():
     assert shipped == font_widths.table_text()
 
 
+def test_a_line_is_as_wide_typed_composed_or_as_letters_and_accents():
+    """Settings typed on a Mac come decomposed (NFD): the same name must get the same letterhead and rules."""
+    import unicodedata
+    name = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG tỉnh Khánh Hòa"
+    assert document.width_cm(unicodedata.normalize("NFD", name), 12, True) == document.width_cm(name, 12, True)
+    assert document.width_cm("\u202aHội nghị\u202c", 14) == document.width_cm("Hội nghị", 14) > 0
+
+
 def _build(project, *args: str) -> tuple[dict, Document]:
     code, out, err = project.cli("report", "--json", *args)
     assert code == 0, err

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -38,10 +39,9 @@ from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
 from sync.core.config import ReportSettings
-from sync.core.schema import fold, shorten, vn_number
+from sync.core.schema import fold, nfc, shorten, vn_number
 from sync.reports import content
 from sync.reports.content import Report, text_date, valid_result, vn_date
-
 
 PROGRESS_CAPTION = "Biểu đồ 2. Tiến độ hoàn thành so với Kế hoạch đến từng kỳ báo cáo năm {year}"
 
@@ -62,9 +62,16 @@ EMS = _advances()
 
 
 def width_cm(text: str, size_pt: float, bold: bool = False) -> float:
+    """How wide Word sets `text` in Times New Roman, composed first (NFC): a letter typed as a base and its accents
+    is one letter wide. Outside the table a combining mark or a format character takes no room; any other
+    character counts a wide capital or half an em."""
     ems, known = 0.0, EMS[bold]
-    for ch in text:  # outside the table: capitals are wide, lower case about half an em
-        ems += known.get(ch) or (0.72 if ch.isupper() else 0.5)
+    for ch in nfc(text):
+        width = known.get(ch)
+        if width is None:
+            width = 0.0 if unicodedata.combining(ch) or unicodedata.category(ch) == "Cf" else \
+                0.72 if ch.isupper() else 0.5
+        ems += width
     return ems * size_pt / PT_PER_CM
 
 
