@@ -293,6 +293,45 @@ def to_pdf(docx: Path) -> Path:
     return pdf
 
 
+def pdftoppm() -> str | None:
+    return shutil.which("pdftoppm")
+
+
+def pdf_to_png(pdf: Path, out: Path, dpi: int) -> Path:
+    """The PDF's pages as one PNG (pdftoppm, then the pages stacked without their margins by Pillow), written
+    whole to `out`."""
+    import subprocess
+    with tempfile.TemporaryDirectory(prefix="cchc-png-") as tmp:
+        prefix = Path(tmp) / "page"
+        exe = pdftoppm() or "pdftoppm"
+        done = subprocess.run([exe, "-r", str(dpi), "-png", str(pdf), str(prefix)], capture_output=True, text=True,
+                              timeout=PDF_TIMEOUT_S)
+        if done.returncode != 0:
+            raise UserError(f"pdftoppm không chuyển được '{pdf}': {done.stderr.strip()}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        replace(out, lambda tmp_png: _stack(sorted(Path(tmp).glob("page*.png")), tmp_png))
+    return out
+
+
+def _stack(pages: list[Path], out: Path) -> None:
+    from PIL import Image, ImageChops
+    images = [Image.open(p).convert("RGB") for p in pages]
+    cropped = []
+    for im in images:  # drop the page margins: one continuous tab
+        box = ImageChops.difference(im, Image.new("RGB", im.size, "white")).getbbox()
+        cropped.append(im.crop((0, box[1], im.width, box[3])) if box else im)
+    width = max(im.width for im in cropped)
+    sheet = Image.new("RGB", (width, sum(im.height for im in cropped)), "white")
+    y = 0
+    for im in cropped:
+        sheet.paste(im, (0, y))
+        y += im.height
+    box = ImageChops.difference(sheet, Image.new("RGB", sheet.size, "white")).getbbox()
+    if box:
+        sheet = sheet.crop((max(box[0] - 12, 0), 0, min(box[2] + 12, sheet.width), sheet.height))
+    sheet.save(out, format="PNG", optimize=True)
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")

@@ -101,7 +101,7 @@ def project(tmp_path, capsys, monkeypatch):
 @pytest.fixture(scope="session")
 def demo_workbook(tmp_path_factory) -> Path:
     """The demo workbook, built once per test process (seed and a pass); tests get their own copy."""
-    from sync.entry.demo import build_demo
+    from sync.usecases.demo import build_demo
     path = tmp_path_factory.mktemp("demo-template") / "wb.xlsx"
     build_demo(path, PLAN_PATH, AS_OF)
     return path

@@ -182,6 +182,32 @@ def test_a_deliberate_violation_is_caught(tmp_path):
                               "sync.usecases.run → sync.entry.cli"]
 
 
+#: The one module that may put entry points together: `python -m sync` plugs the daemon into the command line.
+COMPOSITION_ROOT = "sync.__main__"
+
+
+def entry_shortcuts(edges: dict[str, set[str]]) -> list[str]:
+    """Every import by an entry point of an adapter or of another entry point: entry points call use cases
+    (and read the core's types); only COMPOSITION_ROOT joins them."""
+    return sorted(f"{name} → {target}" for name, targets in edges.items()
+                  if layer_of(name) == 0 and name != COMPOSITION_ROOT
+                  for target in targets if layer_of(target) in (0, 2) and not name.startswith(target + "."))
+
+
+def test_entry_points_call_only_use_cases():
+    """DESIGN §7: the CLI and the daemon call the use cases, neither calls the other; no entry point opens a
+    state file, a workbook or a mailer itself (the adapters are plugged in by the use cases)."""
+    assert entry_shortcuts(graph()) == []
+
+
+def test_an_entry_point_reaching_past_the_use_cases_is_caught():
+    edges = {"sync.entry.cli": {"sync.usecases.run", "sync.state.store", "sync.entry.daemon", "sync.core.plan"},
+             "sync.entry.daemon": {"sync.usecases.run"}, "sync.entry.demo": {"sync.backends.local"},
+             "sync.__main__": {"sync.entry.cli", "sync.entry.daemon"}}
+    assert entry_shortcuts(edges) == ["sync.entry.cli → sync.entry.daemon", "sync.entry.cli → sync.state.store",
+                                      "sync.entry.demo → sync.backends.local"]
+
+
 def test_the_daemon_never_goes_through_the_command_line():
     assert "sync.entry.cli" not in graph()["sync.entry.daemon"]
 

@@ -17,9 +17,9 @@ import pytest
 from sync.backends.local import LocalBackend
 from sync.core.history import AsOf
 from sync.core.schema import Layout
-from sync.entry.demo import seed
 from sync.sheet.layout import build_init
 from sync.sheet.sync_pass import PassOptions
+from sync.usecases.demo import seed
 from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF

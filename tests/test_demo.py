@@ -10,8 +10,8 @@ import pytest
 from sync.backends.memory import MemoryBackend
 from sync.core.history import AsOf
 from sync.core.schema import STATUSES, Layout, Status
-from sync.entry.demo import fill_values, sample_row, seed
 from sync.sheet.sync_pass import PassOptions
+from sync.usecases.demo import fill_values, sample_row, seed
 from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
@@ -78,7 +78,7 @@ def test_the_demos_own_command_line_says_what_is_wrong_without_a_traceback(monke
             demo.main()
         assert exit_.value.code == 2 and says in capsys.readouterr().err
     monkeypatch.setattr(files, "soffice", lambda: None)
-    monkeypatch.setattr(demo.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(files, "pdftoppm", lambda: "/usr/bin/pdftoppm")
     monkeypatch.setattr("sys.argv", ["demo", "--png", str(tmp_path / "x.png")])
     with pytest.raises(SystemExit) as exit_:
         demo.main()

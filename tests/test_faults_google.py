@@ -21,8 +21,8 @@ from sync.backends.google_http import load_credentials, warn_if_shared
 from sync.backends.local import LocalBackend
 from sync.core.history import AsOf
 from sync.core.schema import LOG_COLUMNS, TRACKING_COLUMNS, UNIT_COLUMNS, Layout
-from sync.entry.demo import seed
 from sync.sheet.sync_pass import PassOptions
+from sync.usecases.demo import seed
 from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF

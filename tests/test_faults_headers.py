@@ -20,7 +20,7 @@ import yaml
 from sync.backends.memory import MemoryBackend
 from sync.core.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
 from sync.core.tables import is_close, letters
-from sync.entry.demo import seed
+from sync.usecases.demo import seed
 from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF

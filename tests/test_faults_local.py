@@ -224,12 +224,12 @@ def test_a_save_between_read_and_write_is_not_lost_to_the_kept_workbook(typed, m
 
 
 def build_big_workbook(path: Path, plan) -> None:
-    """The bench's 10,000-row workbook (`init` and the sample entries, sync.entry.demo.seed) in a few seconds: the
+    """The bench's 10,000-row workbook (`init` and the sample entries, sync.usecases.demo.seed) in a few seconds: the
     seed runs on the memory backend, the reference for what a backend holds, and its values are streamed
     to the file in openpyxl's write-only mode. Formatting (widths, dropdowns, colours) is left out: the race
     is about a unit's save surviving our write of a large file, and our pass writes the formats it needs."""
     from sync.backends.memory import MemoryBackend
-    from sync.entry.demo import seed
+    from sync.usecases.demo import seed
     memory = MemoryBackend()
     seed(memory, plan, AS_OF, mistakes=7)
     write_fast(path, {name: [[None if v == "" else v for v in row] for row in tab.rows]
@@ -243,9 +243,9 @@ def _big_workbook(request, tmp_path_factory) -> tuple[Path, Plan]:
     from filelock import FileLock
 
     from sync.core.plan import load_plan
-    from sync.entry.demo import synthetic_plan
+    from sync.usecases.demo import synthetic_plan
     plan = synthetic_plan(load_plan(PLAN_PATH), 10000)
-    sources = ("sync/entry/demo.py", "sync/sheet/layout.py", "sync/core/schema.py", "sync/backends/memory.py",
+    sources = ("sync/usecases/demo.py", "sync/sheet/layout.py", "sync/core/schema.py", "sync/backends/memory.py",
                str(PLAN_PATH),
                "tests/workbooks.py", "tests/test_faults_local.py")
     key = hashlib.sha256(b"".join((PROJECT_DIR / f).read_bytes() for f in sources)).hexdigest()[:16]

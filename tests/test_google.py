@@ -17,9 +17,9 @@ from sync.backends.google_requests import ONE_READ_MAX_ROWS
 from sync.backends.local import LocalBackend
 from sync.core.history import AsOf
 from sync.core.schema import Layout
-from sync.entry.demo import seed
 from sync.sheet.layout import build_init
 from sync.sheet.sync_pass import PassOptions
+from sync.usecases.demo import seed
 from sync.usecases.pipeline import run_pass
 
 from .conftest import AS_OF
@@ -108,7 +108,7 @@ def test_init_then_run_in_three_requests_with_the_spreadsheets_scope_only(google
     pytest.param(1500, 1500, 3, marks=pytest.mark.scale),
     pytest.param(1500, ONE_READ_MAX_ROWS + 1, 4, marks=pytest.mark.scale)])
 def test_three_requests_below_the_threshold_four_above_whatever_the_rows(api, key, plan, rows, hint, requests):
-    from sync.entry.demo import synthetic_plan
+    from sync.usecases.demo import synthetic_plan
     big = plan if rows == 76 else synthetic_plan(plan, rows)
     b = backend(api, key, rows_hint=hint, budget=60)  # 1,500 rows of HTTP under two parallel suites
     snap = b.read()

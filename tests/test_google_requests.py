@@ -28,8 +28,8 @@ from sync.core.errors import StaleSnapshot, SyncError, Unreachable, UserError, W
 from sync.core.history import AsOf
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import Chart, Snapshot, Styled, Tab, WriteSet
-from sync.entry.demo import seed
 from sync.sheet.sync_pass import PassOptions, compute
+from sync.usecases.demo import seed
 
 from .conftest import AS_OF
 from .google_helpers import ACCOUNT, SPREADSHEET_ID

@@ -19,9 +19,9 @@ from sync.core import history
 from sync.core.history import AsOf
 from sync.core.schema import LOG_COLUMNS, Layout
 from sync.core.workbook import WriteSet
-from sync.entry.demo import seed
 from sync.state.history import HistoryStore
 from sync.state.store import State
+from sync.usecases.demo import seed
 
 from .conftest import AS_OF
 from .test_google import api, backend, google, key, unit_client  # noqa: F401  (fixtures and helpers)

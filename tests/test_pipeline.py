@@ -124,8 +124,8 @@ def test_a_passs_day_end_figures_are_those_of_its_rows_judged_again_at_the_end_o
     again at the end of the pass's date, on every day something is due (the days the day's end changes) and the
     year's last day; only the rows the day's end can change (with their task's) are judged again."""
     from sync.core import summary as summaries
-    from sync.entry.demo import seed
     from sync.sheet.sync_pass import compute, day_end_figures, unit_figures
+    from sync.usecases.demo import seed
     backend = MemoryBackend()
     seed(backend, plan, typed)  # the entries units had typed by then
     snapshot = backend.read()

@@ -19,12 +19,12 @@ from sync.core.periods import Period
 from sync.core.schema import Layout
 from sync.core.summary import KPI_LABELS
 from sync.core.tables import Entry
-from sync.entry.demo import seed, synthetic_plan
 from sync.mail.letters import report_body
 from sync.reports import build
 from sync.reports.build import annex_path, report_path
 from sync.reports.content import count
 from sync.sheet.sync_pass import PassOptions
+from sync.usecases.demo import seed, synthetic_plan
 from sync.usecases.pipeline import run_pass
 from sync.usecases.report_build import gather
 

@@ -16,8 +16,8 @@ import pytest
 
 from sync.backends.local import LocalBackend
 from sync.core.schema import Layout
-from sync.entry.demo import synthetic_plan
 from sync.sheet.layout import build_init
+from sync.usecases.demo import synthetic_plan
 from sync.usecases.history import write_workbook
 
 pytestmark = pytest.mark.scale

@@ -188,7 +188,7 @@ class MovingBackend(MemoryBackend):
 def test_a_workbook_moved_under_init_is_exit_3_and_recorded(site, plan):
     state = State(site.state)
     with pytest.raises(Unreachable) as caught:
-        init(site, Ports(plan, MovingBackend(), state), NOW)
+        init(site, Ports.of(plan, MovingBackend(), state), NOW)
     assert caught.value.exit_code == 3 and "init" in str(caught.value)
     [failed] = state.passes(5)
     assert failed["command"] == "init" and not failed["ok"] and "bảng tính vừa được sửa" in failed["message"]
@@ -196,31 +196,32 @@ def test_a_workbook_moved_under_init_is_exit_3_and_recorded(site, plan):
 
 def test_init_then_a_pass_on_the_memory_backend(site, plan):
     state, backend = State(site.state), MemoryBackend()
-    done = init(site, Ports(plan, backend, state), NOW)
+    done = init(site, Ports.of(plan, backend, state), NOW)
     assert not done.skipped and done.cells_written > 0 and "Đã khởi tạo" in done.lines[-1].text
-    again = init(site, Ports(plan, backend, state), NOW, InitRequest(if_missing=True))
+    again = init(site, Ports.of(plan, backend, state), NOW, InitRequest(if_missing=True))
     assert again.skipped and "bỏ qua khởi tạo" in again.lines[0].text
-    ran = run(site, lambda: Ports(plan, backend, state), NOW)
+    ran = run(site, Ports.of(plan, backend, state), NOW)
     assert ran.exit_code == 0 and ran.summary["written"] and ran.summary["as_of"] == "2024-09-16"
     assert ran.text[0].startswith("Tính đến 16/09/2024:")
 
 
 def test_a_pass_dated_in_the_future_is_refused_before_the_state_file_is_touched(site, plan):
     with pytest.raises(UserError) as caught:
-        run(site, lambda: open_ports(site), NOW, RunRequest(as_of=dt.date(2024, 9, 17)))
+        run(site, open_ports(site), NOW, RunRequest(as_of=dt.date(2024, 9, 17)))
     assert caught.value.exit_code == 2 and "tương lai" in str(caught.value)
     assert not Path(site.state).exists()
 
 
 def test_status_is_stale_without_a_good_pass_and_fresh_after_one(site, plan):
     state = State(site.state)
-    assert status(site, state, NOW).exit_code == 4
     backend = MemoryBackend()
-    init(site, Ports(plan, backend, state), NOW)
-    run(site, lambda: Ports(plan, backend, state), NOW)
-    fresh = status(site, state, NOW + dt.timedelta(hours=1))
+    ports = Ports.of(plan, backend, state)
+    assert status(site, ports, NOW).exit_code == 4
+    init(site, ports, NOW)
+    run(site, ports, NOW)
+    fresh = status(site, ports, NOW + dt.timedelta(hours=1))
     assert fresh.exit_code == 0 and not fresh.stale and fresh.age_hours == pytest.approx(1.0)
-    late = status(site, state, NOW + dt.timedelta(hours=site.status.max_age_hours + 1))
+    late = status(site, ports, NOW + dt.timedelta(hours=site.status.max_age_hours + 1))
     assert late.exit_code == 4 and late.stale and any("CẢNH BÁO" in t for t in late.text)
 
 
@@ -251,10 +252,10 @@ def test_a_report_is_not_sent_on_its_own_cut_off_day(site, plan):
     sent, and the message says from when it can go."""
     from sync.usecases.report import ReportRequest
     state, backend = State(site.state), MemoryBackend()
-    init(site, Ports(plan, backend, state), NOW)
+    init(site, Ports.of(plan, backend, state), NOW)
     cutoff_day = dt.datetime(2024, 9, 14, 16, 0)
     with pytest.raises(UserError) as caught:
-        report(site, Ports(plan, backend, state), cutoff_day, ReportRequest("2024Q3", send=True))
+        report(site, Ports.of(plan, backend, state), cutoff_day, ReportRequest("2024Q3", send=True))
     assert caught.value.exit_code == 2 and "15/09/2024" in str(caught.value)
     out = Path(site.report.out_dir)
     assert not out.exists() or not list(out.glob("*.docx"))

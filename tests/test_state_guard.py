@@ -238,7 +238,7 @@ def test_a_pass_whose_state_file_fails_after_the_write_says_what_it_wrote(demo_r
     state = State(state_path)
     now = dt.datetime(2024, 9, 21, 9, 0)
     with pytest.raises(StateFileError) as raised:
-        run(settings, lambda: Ports(plan, backend, state), now, RunRequest(dt.date(2024, 9, 21)))
+        run(settings, Ports.of(plan, backend, state), now, RunRequest(dt.date(2024, 9, 21)))
     text = str(raised.value)
     log = values(p.workbook)["Nhật ký"]
     pass_id = log[-1][log[0].index("Mã lượt chạy")]

@@ -23,11 +23,11 @@ from sync.core.history import AsOf
 from sync.core.plan import load_plan
 from sync.core.schema import Layout
 from sync.core.trends import Point
-from sync.entry.demo import seed
 from sync.reports.document import PROGRESS_CAPTION
 from sync.sheet import dashboard
 from sync.sheet.sync_pass import PassOptions, compute, unit_figures
 from sync.state.store import State
+from sync.usecases.demo import seed
 from sync.usecases.report_build import gather
 from sync.usecases.run import trend_rows
 

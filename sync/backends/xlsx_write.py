@@ -238,3 +238,22 @@ def save_workbook(wb: openpyxl.Workbook, path: Path) -> None:
     if failure is not None:
         raise OSError(*failure)
     Path(path).write_bytes(buffer.getvalue())
+
+
+def clear_rows(path: Path, tab: str) -> None:
+    """Delete every row of `tab` below its header (the demo's log: it is no state file's workbook)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[tab]
+    if ws.max_row > 1:
+        ws.delete_rows(2, ws.max_row - 1)
+    wb.save(path)
+
+
+def keep_only(path: Path, tab: str, out: Path) -> Path:
+    """A copy of the workbook at `path` holding only `tab`, saved as `out` (the dashboard's picture)."""
+    wb = openpyxl.load_workbook(path)
+    for ws in list(wb.worksheets):
+        if ws.title != tab:
+            wb.remove(ws)
+    wb.save(out)
+    return out

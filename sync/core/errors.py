@@ -4,6 +4,9 @@ Messages are for the Office's staff: they name the file, tab, header or config k
 """
 from __future__ import annotations
 
+#: The option that accepts a new, empty state file for a workbook that has passes (messages name it).
+NEW_STATE = "--new-state"
+
 
 class SyncError(Exception):
     exit_code = 1

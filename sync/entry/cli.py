@@ -27,7 +27,7 @@ from sync.core import deadlines
 from sync.core.config import Settings, load_settings
 from sync.core.errors import UserError
 from sync.usecases.common import LOCKED, Line, Lines, failure, job_lock, now_in
-from sync.usecases.ports import open_ports, open_state
+from sync.usecases.ports import open_ports, plan_ports
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):  # the epilog's example keeps its lines
@@ -67,7 +67,7 @@ def parse_day(text: str) -> dt.date:
 # --- the commands' arguments -------------------------------------------------------------------------------
 
 def _new_state_arg(p: argparse.ArgumentParser) -> None:
-    from sync.state.faults import NEW_STATE
+    from sync.core.errors import NEW_STATE
     p.add_argument(NEW_STATE, action="store_true", help="chấp nhận tệp trạng thái mới (trống) cho bảng tính đã có lượt "
                                                         "chạy trong tab Nhật ký: lịch sử và sổ gửi thư cũ không còn")
 
@@ -253,8 +253,9 @@ class _Output:
         return getattr(self._stream, name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The command's exit code (docs/operations.md). Output to a pipe its reader closed is dropped (see _Output)."""
+def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
+    """The command's exit code (docs/operations.md). Output to a pipe its reader closed is dropped (see _Output).
+    `serve` runs the daemon for `daemon` (given by sync/__main__.py)."""
     stdout = sys.stdout
     if not isinstance(stdout, _Output) and hasattr(stdout, "fileno"):
         try:
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError):  # captured by a test harness: no file to redirect
             pass
     try:
-        code = _main(argv)
+        code = _main(argv, serve)
         sys.stdout.flush()  # a closed pipe shows here, not as a message at the interpreter's exit
         failed = getattr(sys.stdout, "failed", None)
         if failed is not None:
@@ -286,9 +287,10 @@ def _name(args: argparse.Namespace) -> str:
     return f"{args.command} {group}" if group else args.command
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, serve: Serve | None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        args.serve = serve
         name = _name(args)
         if name not in LOCKED:
             return COMMANDS[name].handler(args)
@@ -327,7 +329,7 @@ def _json(data: object) -> None:
 
 def cmd_deadline(args: argparse.Namespace) -> int:
     from sync.usecases.plan_import import DeadlineRequest, deadline
-    result = deadline(lambda: _settings(args), DeadlineRequest(args.phrase, args.year))
+    result = deadline(plan_ports(lambda: _settings(args)), DeadlineRequest(args.phrase, args.year))
     print(json.dumps(result.data, ensure_ascii=False))
     return 0
 
@@ -343,7 +345,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from sync.usecases.run import RunRequest, run
     settings = _settings(args)
-    result = run(settings, lambda: open_ports(settings, read_only=args.dry_run), now_in(settings),
+    result = run(settings, open_ports(settings, read_only=args.dry_run), now_in(settings),
                  RunRequest(args.as_of, args.dry_run, args.new_state), _lines(args))
     if args.json:
         _json(result.summary)
@@ -358,7 +360,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from sync.usecases.status import status
     settings = _settings(args)
-    result = status(settings, open_state(settings), now_in(settings))
+    result = status(settings, open_ports(settings, read_only=True), now_in(settings))
     if args.json:
         _json(result.to_json())
         return result.exit_code
@@ -394,17 +396,22 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     from sync.usecases.plan_import import PlanImportRequest, plan_import
     settings = _settings(args)
     request = PlanImportRequest(Path(args.file), Path(args.output) if args.output else None, args.force)
-    result = plan_import(settings, now_in(settings), request, _lines(args))
+    result = plan_import(settings, open_ports(settings, read_only=True), now_in(settings), request, _lines(args))
     if result.output is None:
         print(result.yaml, end="")
     return 0
 
 
+#: Runs the daemon on the settings until it is stopped; its exit code. The daemon is the other entry point
+#: (sync/entry/daemon.py): `python -m sync` plugs it in (sync/__main__.py), the command line never imports it.
+Serve = Callable[[Settings], int]
+
+
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from sync.entry import daemon
-    from sync.entry.daemon import plan_year
-    settings = _settings(args)
-    return daemon.main(settings, plan_year(settings), lambda: now_in(settings))
+    serve: Serve | None = args.serve
+    if serve is None:
+        raise UserError("Lệnh 'daemon' chạy thường trực bằng: python -m sync daemon --config ĐƯỜNG_DẪN.")
+    return serve(_settings(args))
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -412,7 +419,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     settings = _settings(args)
     query = HistoryQuery(args.task, args.unit, args.column, args.since, args.until, args.at,
                          Path(args.output) if args.output else None)
-    result = history_of(settings, open_state(settings), now_in(settings), query, _lines(args))
+    result = history_of(settings, open_ports(settings, read_only=True), now_in(settings), query, _lines(args))
     if args.json:
         _json(result.data)
     else:

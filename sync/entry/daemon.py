@@ -85,7 +85,7 @@ def perform(load: Callable[[], Settings], job: Job, clock: Callable[[], dt.datet
         with locked_if(settings, job.command):
             now = clock()
             if job.command == "run":
-                ran = run(settings, lambda: open_ports(settings), now, RunRequest(job.as_of), lines)
+                ran = run(settings, open_ports(settings), now, RunRequest(job.as_of), lines)
                 text = [line.text for line in lines.all()] + list(ran.text)
                 if ran.error:
                     text.append(f"Lỗi: {ran.error}")
@@ -305,6 +305,13 @@ def use_zone(zone: str) -> None:
     """`schedule` works in the process's local time: make that the Office's zone."""
     os.environ["TZ"] = zone
     time.tzset()
+
+
+def serve(settings: Settings) -> int:
+    """`python -m sync daemon`: runs until SIGTERM or Ctrl-C, on the configured plan's year and the settings'
+    time zone."""
+    from sync.usecases.common import now_in
+    return main(settings, plan_year(settings), lambda: now_in(settings))
 
 
 def main(settings: Settings, plan_year: int, clock: Callable[[], dt.datetime]) -> int:

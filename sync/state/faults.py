@@ -15,7 +15,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sync.core.errors import SyncError, Unreachable, UserError
+from sync.core.errors import NEW_STATE, SyncError, Unreachable, UserError
 from sync.files import writable
 
 KEY = "'state'"
@@ -87,8 +87,6 @@ def damaged(path: Path, what: str) -> StateFileError:
                           "cũ không còn trong tệp mới, hãy kiểm tra trước khi gửi lại báo cáo.")
 
 
-#: The command-line option that accepts a state file knowing nothing of a workbook that has passes.
-NEW_STATE = "--new-state"
 
 
 def emptied(path: Path) -> StateFileError:

@@ -36,13 +36,12 @@ from pathlib import Path
 from typing import TypedDict, cast
 
 from sync import files
-from sync.core.errors import SyncError, UserError
+from sync.core.errors import NEW_STATE, SyncError, UserError
 from sync.core.products import DEFAULT_KINDS
 from sync.core.schema import Layout
 from sync.core.workbook import Snapshot, id_column
 from sync.state.faults import (
     KEY,
-    NEW_STATE,
     StateFileBusy,
     StateFileError,
     check_intact,

@@ -19,6 +19,7 @@ from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, WriteSet
 from sync.usecases.common import Line, Lines, guard_state, write_output
+from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
     from sync.state.history import HistoryStore
@@ -111,13 +112,13 @@ class HistoryResult:
     lines: tuple[Line, ...]
 
 
-def history_of(settings: Settings, state: State, now: dt.datetime, query: HistoryQuery,
+def history_of(settings: Settings, ports: Ports, now: dt.datetime, query: HistoryQuery,
                lines: Lines | None = None) -> HistoryResult:
-    """What units typed in the tracking tab: the changes that match `query`, or the rows at a day."""
-    from sync.usecases.ports import open_plan
+    """What units typed in the tracking tab: the changes that match `query`, or the rows at a day. Reads the state
+    file and the plan, never the workbook."""
     lines = lines or Lines()
-    layout, today = settings.layout, now.date()
-    plan = open_plan(settings)
+    layout, today, state = settings.layout, now.date(), ports.state
+    plan = ports.plan
     guard_state(settings, state, plan, write=False)
     store = history_store(state)
     stt, unit = task_of(query.task, plan, store), unit_of(query.unit, plan, store)

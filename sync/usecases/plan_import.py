@@ -12,7 +12,6 @@ read is often last year's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from sync.core import deadlines
 from sync.core.config import Settings
 from sync.core.errors import UserError
 from sync.usecases.common import Line, Lines, write_output
-from sync.usecases.ports import open_plan
+from sync.usecases.ports import Ports
 
 
 @dataclass(frozen=True)
@@ -39,11 +38,11 @@ class PlanImportResult:
     lines: tuple[Line, ...]
 
 
-def plan_import(settings: Settings, now: dt.datetime, request: PlanImportRequest,
+def plan_import(settings: Settings, ports: Ports, now: dt.datetime, request: PlanImportRequest,
                 lines: Lines | None = None) -> PlanImportResult:
-    """Read the plan's annex table (.docx) into a draft plan YAML, atomically into `output` when given."""
+    """Read the plan's annex table (.docx) into a draft plan YAML, atomically into `output` when given; the units'
+    codes and addresses come from the configured plan (`ports.plan`)."""
     from sync.plan_import.draft import import_plan, review, to_yaml
-    from sync.usecases.ports import open_plan
     lines = lines or Lines()
     source, output = request.source, request.output
     if not source.exists():
@@ -52,7 +51,7 @@ def plan_import(settings: Settings, now: dt.datetime, request: PlanImportRequest
         raise UserError(f"'{source}' là một thư mục, không phải một tệp: chỉ tới tệp .docx của kế hoạch đã ký.")
     if output is not None and output.exists() and not request.force:
         raise UserError(f"Tệp '{output}' đã có; chọn tên khác hoặc thêm --force để ghi đè.")
-    imported = import_plan(source, open_plan(settings))
+    imported = import_plan(source, ports.plan)
     draft, drafts = imported.plan, imported.drafts
     text = to_yaml(draft, source, drafts, now.date())
     if output is not None:
@@ -77,15 +76,16 @@ class DeadlineResult:
     data: dict[str, Any]  # the JSON output: the phrase, its year and the schedule read from it
 
 
-def deadline(settings: Callable[[], Settings], request: DeadlineRequest) -> DeadlineResult:
+def deadline(ports: Ports, request: DeadlineRequest) -> DeadlineResult:
     """The schedule the phrase says, in the request's year (2000–2100) or, when None, the configured plan's year
-    (`settings` is read only then: a phrase with --year needs no configuration)."""
+    (the plan is opened only then, and with it the settings: sync.usecases.ports.plan_ports; a phrase with --year
+    needs no configuration). No settings, workbook, state file or clock of its own: the phrase alone decides."""
     phrase, year = request.phrase, request.year
     if year is not None and not 2000 <= year <= 2100:
         raise UserError(f"--year {year}: năm phải trong khoảng 2000–2100 (ví dụ --year 2025).")
     if year is None:
         try:
-            year = open_plan(settings()).year
+            year = ports.plan.year
         except UserError as exc:
             raise UserError(f"{exc} Cần năm của kế hoạch để hiểu cụm từ; hoặc ghi rõ --year.") from None
     return DeadlineResult(year, deadlines.parse(phrase, year).to_json(phrase, year))

@@ -112,11 +112,11 @@ class _Pass:
     result: PassResult
 
 
-def run(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, request: RunRequest = RunRequest(),
+def run(settings: Settings, ports: Ports, now: dt.datetime, request: RunRequest = RunRequest(),
         lines: Lines | None = None) -> RunResult:
-    """One pass: the workbook read, computed, written and recorded. `ports` opens the plan, the workbook and the
-    state file of the settings (sync.usecases.ports.open_ports), once the state file has taken the pass's record:
-    a broken one is named first, and any later failure is recorded with its message."""
+    """One pass: the workbook read, computed, written and recorded. The state file takes the pass's record before
+    the plan and the workbook are opened (ports open when first used): a broken one is named first, and any later
+    failure is recorded with its message."""
     lines = lines or Lines()
     if request.as_of and request.as_of > now.date() and not request.dry_run:  # a typo would stop history for years
         raise UserError(f"--as-of {request.as_of:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y}): một "
@@ -124,13 +124,13 @@ def run(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, reques
                         "để chỉ tính thử.")
     day = request.as_of or now.date()
     failed = {"backend": settings.backend, "as_of": day.isoformat(), "dry_run": request.dry_run}
-    opened, row = _begin(settings, ports, now, request, failed)
+    row = _begin(ports, now, request, failed)
     try:
-        passed = _pass(settings, opened, now, request, day)
+        passed = _pass(settings, ports, now, request, day)
     except Exception as exc:
-        record_failure(opened.state, "run", now, row, failed, exc)
+        record_failure(ports.state, "run", now, row, failed, exc)
         raise
-    result, backend, held = passed.result, opened.backend, passed.result.held
+    result, backend, held = passed.result, ports.backend, passed.result.held
     summary: dict[str, Any] = {**result.to_json(backend, request.dry_run), "emails_sent": passed.opts.emails_sent}
     if passed.source is not None:
         summary["source"] = passed.source.kind
@@ -139,28 +139,27 @@ def run(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, reques
     if held:  # computed, not written: the figures still go out, the exit code says "try later"
         summary["cells_written"] = 0
         summary["not_written_reason"] = str(held)
-        opened.state.record_pass("run", now, False, summary, str(held), started_row=row)
+        ports.state.record_pass("run", now, False, summary, str(held), started_row=row)
     elif not request.dry_run:
-        _record(settings, opened, now, row, summary, passed)
+        _record(settings, ports, now, row, summary, passed)
     for message in result.messages:
         lines.warn(message)
     return RunResult(summary, tuple(_text(settings, passed, backend.describe(), request.dry_run)),
                      str(held) if held else None, held.exit_code if held else 0, lines.all())
 
 
-def _begin(settings: Settings, ports: Callable[[], Ports], now: dt.datetime, request: RunRequest,
-           failed: dict[str, Any]) -> tuple[Ports, int | None]:
-    """The pass's record taken in the state file of the settings (unless a dry run), then the ports opened: a broken
+def _begin(ports: Ports, now: dt.datetime, request: RunRequest, failed: dict[str, Any]) -> int | None:
+    """The pass's record taken in the state file (unless a dry run), then the plan and the workbook opened: a broken
     state file stops the pass (exit 2) before anything else, and a plan or a workbook that cannot be opened is
     recorded as the pass's failure, with its message, as every later one."""
-    from sync.state.store import State
-    state = State(settings.state)
+    state = ports.state
     row = None if request.dry_run else state.begin_pass("run", now, request.new_state)
     try:
-        return ports(), row
+        _ = ports.backend  # opened here, the plan with it: a failure to open either is this pass's
     except Exception as exc:
         record_failure(state, "run", now, row, failed, exc)
         raise
+    return row
 
 
 def _pass(settings: Settings, ports: Ports, now: dt.datetime, request: RunRequest, day: dt.date) -> _Pass:

@@ -15,10 +15,15 @@ from sync.core import periods
 from sync.core.config import Settings
 from sync.core.errors import SyncError
 from sync.core.plan import Plan
+from sync.usecases.ports import Ports
 
 if TYPE_CHECKING:
     from sync.state.store import PassRow, SendRow, State
 
+
+@dataclass(frozen=True)
+class StatusRequest:
+    recent: int = 10  # how many of the last passes and sends to list
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,15 @@ class _Records:
     age_h: float | None
 
 
-def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
-    """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors."""
+def status(settings: Settings, ports: Ports, now: dt.datetime, request: StatusRequest = StatusRequest()
+           ) -> StatusResult:
+    """Exit 4 when the last good pass is older than status.max_age_hours (or there is none): for monitors. Reads
+    the state file and the plan, never the workbook."""
     from sync.mail.letters import no_email_sentence, units_without_email
-    rec = _records(settings, state, now)
+    rec = _records(settings, ports.state, now, request.recent)
     stale = rec.age_h is None or rec.age_h > settings.status.max_age_hours
     unsent = [x for x in rec.sends if x["status"] != "sent"]
-    plan = _plan(settings)
+    plan = _plan(ports)
     needed = _new_plan_needed(settings, plan, now.date())
     out = _pass_lines(rec.passes) + _send_lines(rec.sends, unsent)
     out += _health_lines(settings, rec, stale)
@@ -77,7 +84,7 @@ def status(settings: Settings, state: State, now: dt.datetime) -> StatusResult:
                         problem, needed, tuple(out), code, tuple(x["recipient"] for x in refused), tuple(no_email))
 
 
-def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
+def _records(settings: Settings, state: State, now: dt.datetime, recent: int) -> _Records:
     """The last passes and sends, the last good pass and its age; a state file's fault kept as the problem."""
     from sync.state.faults import FAULTS, StateFileBusy
     problem = state.problem()  # what would stop the next pass (damaged, read-only, foreign): said, exit 2
@@ -87,7 +94,7 @@ def _records(settings: Settings, state: State, now: dt.datetime) -> _Records:
     try:
         if isinstance(problem, StateFileBusy):  # already waited the busy timeout once: do not wait it again
             raise problem
-        passes, sends, last = state.passes(10), state.sends(10), state.last_good_pass()
+        passes, sends, last = state.passes(recent), state.sends(recent), state.last_good_pass()
     except FAULTS as exc:
         if problem is None and not isinstance(exc, SyncError):
             raise
@@ -175,12 +182,11 @@ def _refused(sends: list[SendRow], out: list[str]) -> list[SendRow]:
     return refused
 
 
-def _plan(settings: Settings) -> Plan | None:
+def _plan(ports: Ports) -> Plan | None:
     """The configured plan, or None when it does not load: its own problem is reported by the commands that
     read it, and `status` must still answer."""
-    from sync.usecases.ports import open_plan
     try:
-        return open_plan(settings)
+        return ports.plan
     except SyncError:
         return None
 
