@@ -22,3 +22,18 @@ goes through them (each imports only those above it, the core and `sync.files`):
   (`review`): a draft with an unconfirmed unit or a task without units does not load until the Office has
   filled it in.
 """
+
+from importlib import import_module
+
+#: The names the single module `sync.plan_import` had, found in the part that holds each now: code written against
+#: that module keeps working, and importing a part does not load the others.
+MOVED = {"Cell": "word", "read_docx": "word", "task_rows": "word", "Draft": "rows", "merge_rows": "rows",
+         "Proposal": "units", "UnitReader": "units", "partners_in": "units", "unread_bodies": "units",
+         "read_roles": "roles", "role_doubts": "roles", "infer_roles": "roles", "header_facts": "first_page",
+         "Imported": "draft", "import_plan": "draft", "to_yaml": "draft", "review": "draft"}
+
+
+def __getattr__(name: str) -> object:
+    if name in MOVED:
+        return getattr(import_module(f"{__name__}.{MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

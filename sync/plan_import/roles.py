@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sync.core.plan import Unit
 from sync.core.schema import fold, nfc
 from sync.plan_import.units import UnitReader, partners_in, raw_at
 
@@ -221,3 +222,13 @@ def role_doubts(assignment: str, reader: UnitReader, lead: list[str], support: l
     if re.search(r"\bchu tri\b", text) and not lead and not partners_in(assignment) and (lead or support):
         doubts.append("câu phân công có 'chủ trì' nhưng không đọc được đơn vị chủ trì: điền 'lead'")
     return doubts
+
+
+def infer_roles(assignment: str, units: tuple[Unit, ...]) -> tuple[list[str], list[str], bool]:
+    """`read_roles` against a registry alone (names it does not know are left out): the lead's and the supporting
+    units' codes, and whether none was found."""
+    reader = UnitReader(units)
+    lead, support, _ = read_roles(assignment, reader)
+    known = set(reader.codes)
+    lead, support = [c for c in lead if c in known], [c for c in support if c in known]
+    return lead, support, not (lead or support)
