@@ -26,9 +26,9 @@ from sync.core.config import PROJECT_DIR, ReportSettings, Settings
 from sync.core.history import AsOf
 from sync.core.plan import Plan, load_plan
 from sync.core.schema import Layout
-from sync.entry.demo import seed, synthetic_plan
 from sync.reports.build import report_path
 from sync.sheet.sync_pass import PassOptions, compute
+from sync.usecases.demo import seed, synthetic_plan
 from sync.usecases.pipeline import run_pass
 
 AS_OF = dt.date(2024, 9, 20)

@@ -37,8 +37,8 @@ from sync.core.history import AsOf
 from sync.core.plan import Plan
 from sync.core.schema import Layout
 from sync.core.workbook import Cell, Snapshot, Tab
-from sync.entry.demo import seed
 from sync.sheet.sync_pass import PassOptions, compute
+from sync.usecases.demo import seed
 from sync.usecases.pipeline import run_pass
 from tests.google_helpers import SPREADSHEET_ID, write_key
 
