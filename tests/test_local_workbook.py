@@ -121,6 +121,25 @@ def test_a_page_pasted_into_cells_is_quoted_by_its_start_in_notes_and_the_check_
         assert "'Đã xong việc Đã xong việc" in text and "…'" in text and len(text) < 1_000, text[:200]
 
 
+def test_a_stray_cell_in_the_last_column_costs_one_cell_not_a_grid(inited):
+    """A tab is read from the cells it stores: a value left in column XFD (16,384) on row 500 made a grid of
+    8 million cells (gigabytes, minutes); each row now goes as far as its own last cell."""
+    edit(inited.workbook, TRACK, {(500, 16384): "x"})
+    assert inited.run_json()["errors"] >= 1  # a row of the tab holding something: named in Kiểm tra, not a crash
+    tab = LocalBackend(inited.workbook).read().tabs[TRACK]
+    assert tab.cell(500, 16384) == "x" and sum(len(row) for row in tab.rows) < 16384 + 100 * 30
+
+
+def test_a_merge_down_to_the_last_row_is_looked_through_not_listed():
+    from sync.core.tables import MergeIndex
+    whole = (300, 1, 1_048_576, 16)  # A300:P1048576: 16.7 million cells
+    index = MergeIndex([whole, (2, 3, 2, 4)])
+    assert index.large == [whole] and list(index.cells) == [(2, 4)]
+    assert index[(900_000, 16)] == whole and (300, 1) not in index and (299, 2) not in index
+    assert index[(2, 4)] == (2, 3, 2, 4) and len(index) == 16 * (1_048_576 - 299) - 1 + 1
+    assert list(index.within(range(299, 302), 2)) == [(300, 2), (301, 1), (301, 2)]
+
+
 def test_validation_lands_in_the_sheet_with_notes(inited):
     status, evidence = col(inited.workbook, TRACK, "Tình trạng"), col(inited.workbook, TRACK, "Minh chứng")
     check = col(inited.workbook, TRACK, "Kiểm tra")

@@ -20,7 +20,10 @@ from typing import IO, Literal, cast
 from xml.etree import ElementTree
 
 import openpyxl
+from openpyxl.cell.cell import Cell as XlsxCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sync.core.schema import fold
@@ -131,32 +134,47 @@ def _relations_of(part: str) -> str:
 
 
 def read_sheet(ws: Worksheet, said: list[str] | None = None) -> Tab:
-    """A tab's values, notes, text cells and merged ranges; stops after EMPTY_GAP empty rows (said in `said`)."""
+    """A tab's values, notes, text cells and merged ranges; stops after EMPTY_GAP empty rows (said in `said`).
+
+    Read from the cells the sheet stores, not its rectangle: each row as far as its last stored cell (as Google
+    answers), so one stray cell in column XFD or row 900,000 costs one cell, not a grid of millions."""
+    stored: dict[int, dict[int, XlsxCell | MergedCell]] = {}
+    for (r, c), cell in ws._cells.items():  # openpyxl's own sparse store (typed in its stubs)
+        if cell.value is not None or cell.comment is not None:
+            stored.setdefault(r, {})[c] = cell
+    last = _last_row(ws.title, sorted(stored), said)
     rows: list[list[Cell]] = []
     notes: dict[Pos, str] = {}
     text_cells: set[Pos] = set()
-    empty = 0
-    for r, row in enumerate(ws.iter_rows(), start=1):
-        values: list[Cell] = []
-        noted = False
-        for c, cell in enumerate(row, start=1):
-            values.append(cast(Cell, cell.value))  # also a time, a Decimal, an array formula: kept as read
+    for r in range(1, last + 1):
+        cells = stored.get(r, {})
+        values: list[Cell] = [None] * max(cells, default=0)
+        for c, cell in cells.items():
+            values[c - 1] = cast(Cell, cell.value)  # also a time, a Decimal: kept as read
+            if isinstance(cell.value, ArrayFormula):  # Excel 365's formulas over ranges: their text, as typed
+                values[c - 1] = cell.value.text
             if cell.data_type == "s" and cell.has_style and cell.quotePrefix:
                 text_cells.add((r, c))
             if cell.comment is not None:
                 notes[(r, c)] = cell.comment.text
-                noted = True
         rows.append(values)
-        empty = empty + 1 if not noted and all(v is None for v in values) else 0
-        if empty >= EMPTY_GAP:
-            del rows[len(rows) - empty:]
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    return Tab(ws.title, rows, notes, merged, text_cells)
+
+
+def _last_row(title: str, live: list[int], said: list[str] | None) -> int:
+    """The last row read: the last holding a value or a note before a gap of EMPTY_GAP empty rows (what lies
+    further down is said in `said`, not read)."""
+    last = 0
+    for r in live:
+        if r - last > EMPTY_GAP:
             if said is not None:
-                said.append(f"Tab '{ws.title}' có ô đã dùng ở tận dòng {ws.max_row} (cách phần có dữ liệu hơn "
+                said.append(f"Tab '{title}' có ô đã dùng ở tận dòng {live[-1]} (cách phần có dữ liệu hơn "
                             f"{EMPTY_GAP} dòng trống); chương trình không đọc phần đó. Xóa các ô ở xa đó (Ctrl+End "
                             "để tìm) rồi lưu lại.")
             break
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-    return Tab(ws.title, rows, notes, merged, text_cells)
+        last = r
+    return last
 
 
 def first_rows(path: Path) -> list[Tab] | None:

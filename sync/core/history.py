@@ -178,6 +178,13 @@ def tracking_table(snapshot: Snapshot, layout: Layout, where: str) -> Table:
     return locate(snapshot, layout.tabs["tracking"], layout.tracking_columns, ("stt", "unit"), where)
 
 
+def _hidden(table: Table) -> Iterable[tuple[int, int]]:
+    """The cells merged ranges hide in the table's rows, as far right as the table's columns or a row's cells go."""
+    rows = table.rows()
+    last_col = max([*table.columns.values(), *(len(table.tab.rows[r - 1]) for r in rows)])
+    return table.covered.within(rows, last_col)
+
+
 def rows_of(table: Table, plan: Plan) -> list[HistoryRow]:
     """Every row with something typed in it (the rows a pass reads as entries), keyed by identity.
 
@@ -188,7 +195,7 @@ def rows_of(table: Table, plan: Plan) -> list[HistoryRow]:
     out: list[HistoryRow] = []
     seen: dict[tuple[str, str], int] = {}
     hidden: dict[int, list[int]] = {}  # row → columns a merged range hides (what the pass reads via Table.value)
-    for row, col in table.covered:
+    for row, col in _hidden(table):
         hidden.setdefault(row, []).append(col)
     for r in table.rows():
         line = table.tab.rows[r - 1]

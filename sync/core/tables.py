@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import json
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sync.core.errors import UserError
@@ -50,7 +51,7 @@ class Table:
     tab: Tab
     header_row: int
     columns: dict[str, int]  # column key → 1-based column
-    covered: dict[Pos, Merge] = field(default_factory=dict)  # cells a merge hides → that merge
+    covered: MergeIndex = field(default_factory=lambda: MergeIndex([]))  # cells a merge hides → that merge
     where: str = ""  # the workbook, for messages
     warnings: list[str] = field(default_factory=list)  # said in the output, nothing stopped (an empty twin)
 
@@ -408,16 +409,55 @@ def merge_a1(merge: Merge) -> str:
     return f"{a1(merge[0], merge[1])}:{a1(merge[2], merge[3])}"
 
 
-def merge_index(tab: Tab) -> dict[Pos, Merge]:
-    """Every cell a merged range hides (all but its top-left cell) → that range."""
-    covered: dict[Pos, Merge] = {}
-    for merge in tab.merged:
-        r1, c1, r2, c2 = merge
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                if (r, c) != (r1, c1):
-                    covered[(r, c)] = merge
-    return covered
+class MergeIndex(Mapping[Pos, Merge]):
+    """Every cell a merged range hides (all but its top-left cell) → that range. A range of up to SMALL cells is
+    listed cell by cell (the lookups of a pass are then a dict's); a larger one (a whole column merged, a range
+    down to row 1,048,576) is kept as a range and looked through, so it costs nothing until asked."""
+
+    SMALL = 10_000
+
+    def __init__(self, merged: list[Merge]):
+        self.cells: dict[Pos, Merge] = {}
+        self.large: list[Merge] = []
+        for merge in merged:
+            r1, c1, r2, c2 = merge
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > self.SMALL:
+                self.large.append(merge)
+                continue
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    if (r, c) != (r1, c1):
+                        self.cells[(r, c)] = merge
+
+    def __getitem__(self, pos: Pos) -> Merge:
+        found = self.cells.get(pos)
+        if found is not None:
+            return found
+        r, c = pos
+        for merge in self.large:
+            if merge[0] <= r <= merge[2] and merge[1] <= c <= merge[3] and (r, c) != (merge[0], merge[1]):
+                return merge
+        raise KeyError(pos)
+
+    def __iter__(self) -> Iterator[Pos]:
+        """Every hidden cell: the large ranges' too (callers that may meet one use `within`)."""
+        yield from self.cells
+        for r1, c1, r2, c2 in self.large:
+            yield from ((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1) if (r, c) != (r1, c1))
+
+    def __len__(self) -> int:
+        return len(self.cells) + sum((m[2] - m[0] + 1) * (m[3] - m[1] + 1) - 1 for m in self.large)
+
+    def within(self, rows: range, last_col: int) -> Iterator[Pos]:
+        """The hidden cells in `rows`, up to column `last_col`."""
+        yield from (pos for pos in self.cells if pos[0] in rows and pos[1] <= last_col)
+        for r1, c1, r2, c2 in self.large:
+            for r in range(max(r1, rows.start), min(r2 + 1, rows.stop)):
+                yield from ((r, c) for c in range(c1, min(c2, last_col) + 1) if (r, c) != (r1, c1))
+
+
+def merge_index(tab: Tab) -> MergeIndex:
+    return MergeIndex(tab.merged)
 
 
 def last_used_row(tab: Tab) -> int:
@@ -575,12 +615,12 @@ def withhold(writes: WriteSet, snapshot: Snapshot) -> list[Withheld]:
     out: list[Withheld] = []
     for name, cells in writes.cells.items():
         tab = snapshot.tabs.get(name)
-        covered = merge_index(tab) if tab is not None and tab.merged else {}
+        covered = MergeIndex(tab.merged if tab is not None else [])
         for pos in [p for p in cells if p in covered]:
             out.append(Withheld(name, pos[0], pos[1], covered[pos], cells.pop(pos)))
     for name, notes in writes.notes.items():
         tab = snapshot.tabs.get(name)
-        covered = merge_index(tab) if tab is not None and tab.merged else {}
+        covered = MergeIndex(tab.merged if tab is not None else [])
         for pos in [p for p in notes if p in covered]:
             del notes[pos]
     return out

@@ -341,8 +341,8 @@ def add_line(writes: WriteSet, tab: Tab | None, tab_name: str, headers: dict[str
         writes.append[tab_name] = [names, line]
         return
     head = tab.rows[0]
-    hidden = {(r, c) for r1, c1, r2, c2 in tab.merged for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
-              if (r, c) != (r1, c1)}  # a merged range's hidden cells cannot take a header
+    hidden = {(1, c) for r1, c1, r2, c2 in tab.merged if r1 <= 1 <= r2 for c in range(c1, c2 + 1)
+              if (1, c) != (r1, c1)}  # a merged range's hidden cells in the header row cannot take a header
     for col, name in enumerate(names[len(names) - _NEWER:], start=len(names) - _NEWER + 1):
         if not any(fold(v) == fold(name) for v in head if isinstance(v, str)) \
                 and (len(head) < col or head[col - 1] in (None, "")) and (1, col) not in hidden:
