@@ -130,6 +130,18 @@ def test_a_stray_cell_in_the_last_column_costs_one_cell_not_a_grid(inited):
     assert tab.cell(500, 16384) == "x" and sum(len(row) for row in tab.rows) < 16384 + 100 * 30
 
 
+def test_an_array_formula_a_unit_typed_is_quoted_as_its_text_and_stays_put(inited):
+    """Excel 365 saves some formulas as array formulas: read as the formula's text (an object's address would
+    change on every pass, rewriting the row's check cells and history each time)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.formula import ArrayFormula
+    status, check = col(inited.workbook, TRACK, "Tình trạng"), col(inited.workbook, TRACK, "Kiểm tra")
+    edit(inited.workbook, TRACK, {(3, status): ArrayFormula(f"{get_column_letter(status)}3", "=UPPER(A1:A2)")})
+    inited.run_json()
+    assert inited.run_json()["cells_written"] == 0
+    assert "'=UPPER(A1:A2)'" in openpyxl.load_workbook(inited.workbook)[TRACK].cell(row=3, column=check).value
+
+
 def test_a_merge_down_to_the_last_row_is_looked_through_not_listed():
     from sync.core.tables import MergeIndex
     whole = (300, 1, 1_048_576, 16)  # A300:P1048576: 16.7 million cells

@@ -53,6 +53,12 @@ def test_unknown_status_suggests(plan, status, suggestion):
     assert col == "status" and f"'{suggestion}'" in msg and status in msg
 
 
+def test_a_value_typed_over_two_lines_is_quoted_whole_on_one(plan):
+    """A message quotes what the unit typed: its second line too, or a valid first line looks refused."""
+    found = dict(messages(check(plan, entry(status="Hoàn thành\n(chờ duyệt)", quantity="12\n(tin, bài)"))))
+    assert "'Hoàn thành (chờ duyệt)'" in found["status"] and "'12 (tin, bài)'" in found["quantity"]
+
+
 @pytest.mark.parametrize("status", ["hoàn thành", "HOAN THANH", "Đang  thực hiện", "", "khong thuc hien"])
 def test_status_matches_accent_and_case_insensitively(plan, status):
     assert [c for c, _ in messages(check(plan, entry(status=status, note="x")))] in ([], ["done_date", "evidence"])

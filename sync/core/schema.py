@@ -65,11 +65,10 @@ QUOTE_LIMIT = 80
 
 
 def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """A value someone typed, quoted in a message ('…'), cut to its first `limit` characters: a message says what
-    is wrong and where, it does not copy a pasted page back (an Excel cell or note holds at most 32,767)."""
-    text = nfc(str(value)).strip()
-    line = shorten(text, limit)
-    return f"'{line}…'" if line != text and not line.endswith("…") else f"'{line}'"
+    """A value someone typed, quoted in a message ('…') on one line (its line breaks and runs of spaces as one
+    space), cut to its first `limit` characters: a message says what is wrong and where, it does not copy a
+    pasted page back (an Excel cell or note holds at most 32,767)."""
+    return f"'{shorten(' '.join(nfc(str(value)).split()), limit)}'"
 
 
 #: A whole number written with thousands dots, as Vietnamese write them: "1.200", "12.500.000".
