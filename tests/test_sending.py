@@ -143,6 +143,26 @@ def test_outbox_mode_writes_one_eml_per_recipient_once(demo_project):
     assert len(list((demo_project.root / "outbox").glob("*.eml"))) == 2
 
 
+def test_the_sender_is_one_address_and_a_name_with_a_comma_is_quoted_not_split(demo_project):
+    """`mail.from` is checked at load like the recipients (a slip crashed the first sending, exit 1); a name
+    holding a comma, as the Office may write it, reaches the recipient whole."""
+    import email
+    from email import policy
+    configure(demo_project)
+    settings = yaml.safe_load(demo_project.config.read_text(encoding="utf-8"))
+    settings["mail"]["from"] = "Văn phòng, Sở TT&TT <vp@sotttt.example.invalid>"
+    demo_project.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    eml = next((demo_project.root / "outbox").glob("*.eml"))
+    [sender] = email.message_from_bytes(eml.read_bytes(), policy=policy.default)["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Văn phòng, Sở TT&TT", "vp@sotttt.example.invalid")
+    for bad in ("không phải địa chỉ", "", "Văn phòng <vp@sở.vn>"):
+        settings["mail"]["from"] = bad
+        demo_project.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        code, _, err = demo_project.cli("status")
+        assert code == 2 and "mail.from" in err, (bad, err)
+
+
 def _mail_and_attachment(eml) -> tuple[str, bytes]:
     """The e-mail's text and the .docx attached to that same message."""
     import email

@@ -20,7 +20,17 @@ from pydantic_core import PydanticCustomError
 from sync.core.errors import UserError
 from sync.core.problems import load_yaml, validation_problems
 from sync.core.products import Kind, with_settings
-from sync.core.schema import LOG_COLUMNS, PLAN_COLUMNS, TABS, TRACKING_COLUMNS, Layout, closest, fold, is_address
+from sync.core.schema import (
+    LOG_COLUMNS,
+    PLAN_COLUMNS,
+    TABS,
+    TRACKING_COLUMNS,
+    Layout,
+    closest,
+    fold,
+    is_address,
+    mailbox,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ENV_VAR = "CCHC_CONFIG"
@@ -173,6 +183,15 @@ class MailSettings(_Strict):
     from_: str = Field(default="Văn phòng Sở TT&TT Khánh Hòa <vanphong@example.invalid>", alias="from")
     report_to: list[str] = []
     smtp: SmtpSettings = SmtpSettings()
+
+    @field_validator("from_")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        """The sender the letters carry: one address, said at load (a slip made the first sending crash)."""
+        if mailbox(value) is None:
+            raise ValueError(f"'{value}' không phải là địa chỉ người gửi: ghi dạng \"Văn phòng Sở TT&TT Khánh Hòa "
+                             "<vanphong@khanhhoa.gov.vn>\" hoặc chỉ địa chỉ (không dấu, không khoảng trắng)")
+        return value
 
     @field_validator("report_to")
     @classmethod

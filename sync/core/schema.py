@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import email.utils
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -105,17 +104,26 @@ def vn_number(value: float | int | None) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+def mailbox(item: str) -> tuple[str, str] | None:
+    """The name and the address of "Tên <a@b.vn>" or "a@b.vn", or None when it is not one address the mail can
+    carry (ASCII, no spaces). The name may hold a comma or quotes ("Văn phòng, Sở TT&TT"): it is quoted when sent."""
+    found = re.fullmatch(r"(.*?)\s*<([^<>]*)>", item.strip())
+    name, address = (found.group(1).strip().strip('"').strip(), found.group(2).strip()) if found else ("", item.strip())
+    local, at, domain = address.partition("@")
+    bad = any(ch.isspace() or ch in '<>,;:"()[]\\' for ch in address) or not address.isascii() or "\n" in item
+    return (name, address) if at and local and "." in domain.strip(".") and not bad else None
+
+
 def is_address(item: str) -> bool:
     """Whether `item` is one e-mail address ("Tên <a@b.vn>" or "a@b.vn"): the one check of an address the Office
-    typed (report recipients, the units' and the Office's editors of the shared sheet)."""
-    _, address = email.utils.parseaddr(item)
-    local, at, domain = address.partition("@")
-    return bool(at and local and "." in domain) and not any(ch.isspace() for ch in address) and "\n" not in item
+    typed (the sender, report recipients, the units' and the Office's editors of the shared sheet)."""
+    return mailbox(item) is not None
 
 
 def bare_address(item: str) -> str:
     """The address of "Tên <a@b.vn>", lower case (Google compares editors' addresses so)."""
-    return email.utils.parseaddr(item)[1].lower()
+    box = mailbox(item)
+    return (box[1] if box else item.strip()).lower()
 
 
 # --- tabs -------------------------------------------------------------------------------------------

@@ -25,9 +25,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
 
@@ -36,9 +37,17 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from sync import files
 from sync.core.config import MailSettings, SmtpSettings
 from sync.core.errors import SyncError, Unreachable, UserError
+from sync.core.schema import mailbox
 from sync.state.store import State
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _mailbox(item: str, what: str) -> Address | str:
+    """An address header: "Tên <a@b.vn>" as one mailbox (a name holding a comma is quoted, not split in two).
+    Addresses are checked at load (sync.core.config); what is not one goes as it was typed."""
+    box = mailbox(item)
+    return Address(display_name=_header(box[0], what), addr_spec=box[1]) if box else _header(item, what)
 
 
 def _header(value: str, what: str) -> str:
@@ -66,8 +75,8 @@ class Attachment:
 def build_message(sender: str, recipient: str, subject: str, body: str,
                   attachments: tuple[Attachment, ...] = (), message_id: str | None = None) -> EmailMessage:
     msg = EmailMessage(policy=SMTP_POLICY)
-    msg["From"] = _header(sender, "Khóa cấu hình 'mail.from'")
-    msg["To"] = _header(recipient, f"Địa chỉ người nhận '{recipient.strip()}'")
+    msg["From"] = _mailbox(sender, "Khóa cấu hình 'mail.from'")
+    msg["To"] = _mailbox(recipient, f"Địa chỉ người nhận '{recipient.strip()}'")
     msg["Subject"] = _header(subject, "Tiêu đề thư")
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id or make_msgid(domain="cchc.local")
@@ -271,7 +280,8 @@ class Delivery:
 
 def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: str = "", scope: str = "") -> str:
     """`scope`: the configuration's workbook, so two configurations never share an id (nor an outbox file name)."""
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "cchc.local"
+    box = mailbox(mail_from)
+    domain = box[1].rpartition("@")[2] if box else "cchc.local"
     digest = hashlib.sha256(f"{kind}|{period}|{recipient.lower()}|{nonce}|{scope}".encode()).hexdigest()[:32]
     return f"<cchc.{kind}.{digest}@{domain}>"
 
