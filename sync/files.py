@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sync.core.errors import SyncError, Unreachable, UserError
+from sync.core.schema import NOT_IN_DOCUMENTS
 from sync.core.workbook import Cell
 
 if TYPE_CHECKING:
@@ -340,8 +341,10 @@ MAX_DIGITS = 1000
 
 
 def visible(text: str) -> str:
-    """`text` with each control character (tab and line breaks excepted) replaced by its visible symbol."""
-    return _CONTROL.sub(lambda m: chr(0x2421) if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
+    """`text` with each control character (tab and line breaks excepted) replaced by its visible symbol, and the
+    other characters a document cannot hold (U+FFFE, U+FFFF, a lone surrogate) by U+FFFD."""
+    shown = _CONTROL.sub(lambda m: chr(0x2421) if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
+    return NOT_IN_DOCUMENTS.sub("\ufffd", shown)
 
 
 def number_text(value: int) -> str | None:

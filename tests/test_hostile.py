@@ -195,6 +195,7 @@ def test_control_characters_and_endless_numbers_are_shown_not_a_failed_file(demo
     assert "chữ số" in ws["B3"].value and ws["C3"].value == "␛[31m"
     assert csv_field("\x07=x") == "␇=x" and csv_field("\t=1+2") == "'\t=1+2" and csv_field("-5") == "-5"
     assert text_cell(10 ** 5000).startswith("(số quá dài")
+    assert text_cell("a\ufffeb\ud800") == "a\ufffdb\ufffd"  # a Google cell may hold them; an .xlsx cannot
 
 
 def test_a_number_of_4301_digits_typed_in_a_cell_is_an_input_error_not_a_failed_pass(demo_ran_project):
@@ -389,11 +390,29 @@ def test_output_onto_a_full_disk_is_exit_3_without_a_traceback(demo_ran_project)
     assert proc.returncode == 3 and "đầu ra chuẩn" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("key, value", [("subject", "Kết quả\rthực hiện {period}"), ("issuer", "SỞ\x07TT&TT")])
+@pytest.mark.parametrize("key, value", [("subject", "Kết quả\rthực hiện {period}"), ("issuer", "SỞ\x07TT&TT"),
+                                        ("issuer", "SỞ \ufffe TT"), ("governing_body", "UBND \ud800")])
 def test_a_control_character_in_a_report_text_is_exit_2_naming_the_key(project, key, value):
     project.write_config({"report": {key: value}})
     code, _, err = project.cli("status")
     assert code == 2 and f"report.{key}" in err and "ký tự điều khiển" in err
+
+
+@pytest.mark.parametrize("field, value", [("title", "Kế hoạch \\v tuyên truyền"), ("title", "Kế hoạch \\uFFFE"),
+                                          ("task", "Tuyên truyền \\x0b CCHC")])
+def test_a_character_no_document_can_hold_in_the_plan_is_exit_2_naming_where(project, tmp_path, field, value):
+    """A YAML escape ("\\v", "\\uFFFE") makes a character the workbook and the report cannot hold: refused
+    when the plan is read, naming the entry, not an exit 1 when the workbook is written."""
+    text = PLAN_PATH.read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    target = raw if field == "title" else raw["tasks"][2]
+    target[field] = "PLACEHOLDER"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(raw, allow_unicode=True).replace("PLACEHOLDER", f'"{value}"'), encoding="utf-8")
+    project.write_config({"plan": str(plan)})
+    code, _, err = project.cli("init")
+    where = "title" if field == "title" else "tasks.3.task"
+    assert code == 2 and f"'{where}'" in err and "Traceback" not in err and not project.workbook.exists()
 
 
 def test_an_opening_written_over_several_lines_is_one_paragraph(project):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sync.core.errors import UserError
-from sync.core.schema import closest
+from sync.core.schema import NOT_IN_DOCUMENTS, closest
 
 #: Keys whose value is never repeated in a message (a password may have been pasted there).
 SECRET_KEYS = frozenset({"mail.smtp.password_env"})
@@ -182,7 +182,7 @@ def load_yaml(path: Path, what: str, key: str | None = None) -> tuple[object, st
         raise UserError(f"{_label(path, what, key)} không phải văn bản UTF-8 (byte thứ {exc.start + 1}). Sửa: mở "
                         "tệp bằng trình soạn thảo và lưu lại với bảng mã UTF-8.") from None
     try:
-        return _bounded_load(text, _label(path, what, key)), text
+        data = _bounded_load(text, _label(path, what, key))
     except DuplicateKey as exc:
         raise UserError(f"{_label(path, what, key)}: khóa '{exc.key}' được viết hai lần, ở dòng {exc.first} và dòng "
                         f"{exc.second} (chỉ được viết một lần; không rõ giá trị nào là đúng). Sửa: giữ một dòng, xóa "
@@ -193,6 +193,25 @@ def load_yaml(path: Path, what: str, key: str | None = None) -> tuple[object, st
         line = _bad_date_line(text)
         raise UserError(f"{_label(path, what, key)}{f' ở dòng {line}' if line else ''}: ngày không có thật trên lịch. "
                         "Sửa: viết một ngày có thật, dạng YYYY-MM-DD (ví dụ 2024-02-29).") from None
+    _refuse_undocumentable(data, _label(path, what, key))
+    return data, text
+
+
+def _refuse_undocumentable(data: object, label: str, where: tuple[str, ...] = ()) -> None:
+    """A text the workbook or the report could not hold (a control character pasted in, a YAML escape such as
+    "\\v" or "\\uFFFE"), refused here with its key rather than as a failed write later."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _refuse_undocumentable(k, label, where)
+            _refuse_undocumentable(v, label, (*where, str(k)))
+    elif isinstance(data, list):
+        for i, v in enumerate(data, start=1):
+            _refuse_undocumentable(v, label, (*where, str(i)))
+    elif isinstance(data, str) and (found := NOT_IN_DOCUMENTS.search(data)):
+        at = f" (mục '{'.'.join(where)}')" if where else ""
+        raise UserError(f"{label}{at}: có ký tự không ghi được vào bảng tính hay báo cáo (mã "
+                        f"U+{ord(found.group()):04X}, vị trí {found.start() + 1}: thường là ký tự điều khiển dán "
+                        "nhầm). Sửa: xóa ký tự đó.")
 
 
 def _bad_date_line(text: str) -> int | None:

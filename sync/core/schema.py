@@ -59,6 +59,10 @@ def shorten(text: str, limit: int = 90) -> str:
     return cut + "…"
 
 
+#: Characters an .xlsx or a .docx (XML 1.0) cannot hold: control characters but tab and line breaks, lone
+#: surrogates, U+FFFE and U+FFFF. Settings and plans are refused with them; cells show them (sync.files.visible).
+NOT_IN_DOCUMENTS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 #: How much of a user's value a message quotes back.
 QUOTE_LIMIT = 80
 
