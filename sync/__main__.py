@@ -11,4 +11,5 @@ def serve(settings: Settings) -> int:
     return daemon(settings)
 
 
-sys.exit(main(serve=serve))
+if __name__ == "__main__":
+    sys.exit(main(serve=serve))

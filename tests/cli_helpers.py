@@ -3,11 +3,11 @@ code, its messages, what it leaves on disk. Starting an interpreter costs ~0.3 s
 a real process shows (the interpreter's exit status, signals, pipes, dropped capabilities, a lock between two
 processes) is tested with real processes, in the few tests that are about that.
 
-The stand-in does what `python -m sync` does (sync/__main__.py: `sys.exit(main())`) in the command's folder,
-with CCHC_DEBUG unset as cron has it, and returns a `subprocess.CompletedProcess`, so that the same assertions
-read a real process and this one alike. An exception other than SystemExit is not caught: it fails the test,
-as it would have printed a traceback and exited 1. A warning the command raises is added to stderr as the
-interpreter would print it, so that a check for a clean stderr sees it.
+The stand-in does what `python -m sync` does (sync/__main__.py: the command line, the daemon plugged in) in the
+command's folder, with CCHC_DEBUG unset as cron has it, and returns a `subprocess.CompletedProcess`, so that the
+same assertions read a real process and this one alike. An exception other than SystemExit is not caught: it
+fails the test, as it would have printed a traceback and exited 1. A warning the command raises is added to
+stderr as the interpreter would print it, so that a check for a clean stderr sees it.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from sync.__main__ import serve
 from sync.entry.cli import main
 
 
@@ -34,7 +35,7 @@ def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         if "COLUMNS" not in os.environ:  # help text wrapped as for a pipe (80 columns), not for pytest's terminal
             mp.setenv("COLUMNS", "80")
         try:
-            code = main(list(args))
+            code = main(list(args), serve=serve)
         except SystemExit as exc:  # argparse's --help ends this way; the interpreter exits with its code
             assert exc.code is None or isinstance(exc.code, int), exc.code
             code = exc.code or 0

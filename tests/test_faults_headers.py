@@ -18,12 +18,13 @@ import pytest
 import yaml
 
 from sync.backends.memory import MemoryBackend
+from sync.core.plan import load_plan
 from sync.core.schema import PLAN_COLUMNS, TRACKING_COLUMNS, Layout
 from sync.core.tables import is_close, letters
 from sync.usecases.demo import seed
 from sync.usecases.pipeline import run_pass
 
-from .conftest import AS_OF
+from .conftest import AS_OF, PLAN_PATH
 from .google_helpers import SPREADSHEET_ID
 from .test_faults_google import seeded, seeded_book  # noqa: F401  (fixture)
 from .test_google import OPTS, api, backend, google, key, unit_client  # noqa: F401  (fixtures)
@@ -386,6 +387,15 @@ def test_an_stt_merged_across_tasks_in_the_plan_tab_stops_run_and_init(demo_proj
         assert "tab 'Kế hoạch': vùng ô gộp A2:A4 gộp cột 'STT' của 3 dòng (dòng 2–4)" in err, err
         assert "Hủy gộp vùng A2:A4" in err and "gõ lại STT vào các ô A3:A4" in err and "chưa ghi gì" in err
         assert sha(path) == before
+
+
+def test_the_last_tasks_stt_merged_down_over_empty_rows_is_harmless(demo_project, demo_summary):
+    """A tab is read as far as its last filled row: a merge reaching below it covers rows that were never read
+    (blank), so no task is lost and the pass runs as before (it once stopped with a bug, exit 1)."""
+    path = demo_project.workbook
+    last = 1 + len(load_plan(PLAN_PATH).tasks)
+    edit_xlsx(path, lambda wb: wb[PLAN].merge_cells(f"A{last}:A{last + 2}"))
+    assert demo_project.run_json()["overdue"] == demo_summary["overdue"]
 
 
 def test_google_stt_merged_across_tasks_in_the_plan_tab_is_exit_2(google, api, key, plan, seeded_book):

@@ -92,6 +92,26 @@ def test_no_header_injection(tmp_path):
         build_message("vp@example.invalid", "a@example.invalid", "Quý I\r\nBcc: x@evil.invalid", "y")
 
 
+@pytest.mark.parametrize("typed, box", [
+    ("Văn phòng, Sở TT&TT <vp@sotttt.example.invalid>", ("Văn phòng, Sở TT&TT", "vp@sotttt.example.invalid")),
+    ('"Văn phòng, Sở" <vp@x.vn>', ("Văn phòng, Sở", "vp@x.vn")),
+    ("vanphong@khanhhoa.gov.vn (Văn phòng Sở)", ("Văn phòng Sở", "vanphong@khanhhoa.gov.vn")),
+    ("Văn phòng <vanphong@khanhhoa.gov.vn>;", ("Văn phòng", "vanphong@khanhhoa.gov.vn")),
+    ("vp@x.vn", ("", "vp@x.vn")),
+    ("nguyen..van@x.vn", None), (".a@x.vn", None), ("a@b@c.vn", None), ("Tên <đ@c.vn>", None), ("", None),
+    ("không phải địa chỉ", None), ("a@b", None), ("Tên <a b@c.vn>", None)])
+def test_an_address_is_one_the_mail_headers_carry(tmp_path, typed, box):
+    """What the settings' check accepts is what a message can be built with (a check laxer than the headers let a
+    bad sender through to crash the first sending); the forms the Office writes are accepted."""
+    from sync.core.schema import mailbox
+    assert mailbox(typed) == box
+    if box:
+        msg = build_message(typed, typed, "Báo cáo quý III năm 2024", "Kính gửi")
+        parsed = email.message_from_bytes(msg.as_bytes(), policy=DEFAULT_POLICY)
+        assert [(a.display_name, a.addr_spec) for a in parsed["From"].addresses] == [box]
+        assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [box]
+
+
 def test_outbox_writes_eml(tmp_path):
     msg, _ = _message(tmp_path)
     path = Path(Outbox(tmp_path / "outbox").send(msg))

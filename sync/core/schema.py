@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import email.utils
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -109,13 +110,30 @@ def vn_number(value: float | int | None) -> str:
 
 
 def mailbox(item: str) -> tuple[str, str] | None:
-    """The name and the address of "Tên <a@b.vn>" or "a@b.vn", or None when it is not one address the mail can
-    carry (ASCII, no spaces). The name may hold a comma or quotes ("Văn phòng, Sở TT&TT"): it is quoted when sent."""
-    found = re.fullmatch(r"(.*?)\s*<([^<>]*)>", item.strip())
-    name, address = (found.group(1).strip().strip('"').strip(), found.group(2).strip()) if found else ("", item.strip())
+    """The name and the address of one e-mail address as the Office writes it ("Tên <a@b.vn>", "a@b.vn",
+    "a@b.vn (Tên)"), or None when it is not one the mail can carry: one "@", ASCII, no spaces, a form the e-mail
+    headers accept. The name may hold a comma or quotes ("Văn phòng, Sở TT&TT"): it is quoted when sent."""
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+    text = item.strip()
+    if "\n" in item or "\r" in item:
+        return None
+    found = re.fullmatch(r"(.*?)\s*<([^<>]*)>[\s;,]*", text)
+    if found:
+        name, address = found.group(1).strip(), found.group(2).strip()
+        if len(name) > 1 and name[0] == name[-1] == '"':
+            name = name[1:-1].strip()
+    else:
+        name, address = email.utils.parseaddr(text)  # "a@b.vn", "a@b.vn (Tên)"
     local, at, domain = address.partition("@")
-    bad = any(ch.isspace() or ch in '<>,;:"()[]\\' for ch in address) or not address.isascii() or "\n" in item
-    return (name, address) if at and local and "." in domain.strip(".") and not bad else None
+    if not (at and local and "." in domain.strip(".") and "@" not in domain and address.isascii()
+            and not any(ch.isspace() or ch in '<>,;:"()[]\\' for ch in address)):
+        return None
+    try:
+        Address(display_name=name, addr_spec=address)  # what build_message will make of it: refused there = here
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    return name, address
 
 
 def is_address(item: str) -> bool:

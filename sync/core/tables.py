@@ -82,7 +82,8 @@ class Table:
     def is_blank(self, row: int, ignore: tuple[str, ...] = ()) -> bool:
         """No typed content in the row (columns in `ignore`, such as the job's own, not looked at)."""
         skip = {self.columns[k] for k in ignore if k in self.columns}
-        return all(nfc(v) == "" for c, v in enumerate(self.tab.rows[row - 1], start=1) if c not in skip)
+        line = self.tab.rows[row - 1] if row <= len(self.tab.rows) else []  # below the last row read: blank
+        return all(nfc(v) == "" for c, v in enumerate(line, start=1) if c not in skip)
 
 
 def find_tab(snapshot: Snapshot, name: str, where: str) -> Tab:
@@ -540,7 +541,7 @@ def one_row_per_task(table: Table) -> None:
         r1, c1, r2, c2 = merge
         if not col or not (c1 <= col <= c2) or r2 <= r1 or r2 <= table.header_row:
             continue
-        if all(table.is_blank(r) for r in range(max(r1 + 1, table.header_row + 1), r2 + 1)):
+        if all(table.is_blank(r) for r in range(max(r1 + 1, table.header_row + 1), min(r2, len(table.tab.rows)) + 1)):
             continue  # nothing under the merge: no task lost
         rng, name = merge_a1(merge), table.tab.name
         header = nfc(table.tab.cell(table.header_row, col)) or "STT"

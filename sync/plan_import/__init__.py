@@ -30,7 +30,10 @@ from importlib import import_module
 MOVED = {"Cell": "word", "read_docx": "word", "task_rows": "word", "Draft": "rows", "merge_rows": "rows",
          "Proposal": "units", "UnitReader": "units", "partners_in": "units", "unread_bodies": "units",
          "read_roles": "roles", "role_doubts": "roles", "infer_roles": "roles", "header_facts": "first_page",
-         "Imported": "draft", "import_plan": "draft", "to_yaml": "draft", "review": "draft"}
+         "Imported": "draft", "import_plan": "draft", "to_yaml": "draft", "review": "draft",
+         "WORD_HEADERS": "word", "HEADERS": "word", "TEXT_KEYS": "rows", "ALL_UNITS": "units", "VERBS": "units",
+         "PUBLISH": "roles", "INTERNAL": "units", "OUTSIDE_HEADS": "units", "OUTSIDE_TAILS": "units",
+         "PARTNERS": "units", "OUTSIDE_NAME": "units"}
 
 
 def __getattr__(name: str) -> object:
