@@ -157,22 +157,23 @@ def fit_rows(ws: Worksheet, positions: Iterable[tuple[int, int]]) -> None:
 
 def fit_heights(ws: Worksheet, rows: Iterable[int]) -> None:
     """Each of `rows` as tall as its longest wrapping cell (spreadsheet programs do not grow rows that openpyxl
-    wrote), by the one formula of sync.sheet.layout; a row of one-line cells gets the program's own height."""
-    last_col = ws.max_column  # computed over every cell: once, not per row
-    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1)}
-    cells = ws._cells  # looked up, not ws.cell(): that would create an empty cell at every position
-    for r in rows:
-        lines = 1
-        for c in range(1, last_col + 1):
-            cell = cells.get((r, c))
-            if cell is None:
-                continue
-            value = cell.value
-            if not isinstance(value, str) or not value or (len(value) + 2 < widths[c] and "\n" not in value):
-                continue  # empty, or short enough for one line whatever the font
-            if cell.alignment.wrap_text:
-                lines = max(lines, wrapped_lines(value, widths[c]))
-        ws.row_dimensions[r].height = row_height(lines)
+    wrote), by the one formula of sync.sheet.layout; a row of one-line cells gets the program's own height.
+    Only the cells the sheet stores are looked at (ws._cells; ws.cell() would create one at every position, and a
+    stray cell in column XFD would make that 16,384 a row)."""
+    lines = dict.fromkeys(rows, 1)
+    widths: dict[int, float] = {}
+    for (r, c), cell in ws._cells.items():
+        value = cell.value
+        if r not in lines or not isinstance(value, str) or not value or not cell.alignment.wrap_text:
+            continue
+        if c not in widths:
+            dim = ws.column_dimensions.get(get_column_letter(c))  # .get: no empty column entry made
+            widths[c] = (dim.width if dim is not None else None) or 8.43
+        if len(value) + 2 < widths[c] and "\n" not in value:
+            continue  # short enough for one line whatever the font
+        lines[r] = max(lines[r], wrapped_lines(value, widths[c]))
+    for r, count in lines.items():
+        ws.row_dimensions[r].height = row_height(count)
 
 
 #: The error title of every validation made here: how they are found again (and the title of the warning box).

@@ -143,12 +143,12 @@ def apply_format(ws: Worksheet, fmt: TabFormat) -> int:
 
 
 def _headers_and_alignment(ws: Worksheet, fmt: TabFormat, last: int) -> None:
-    width = ws.max_column  # a scan of every cell: read once, never per row (that made `init` quadratic)
-    for c in range(1, width + 1):
-        head = ws.cell(row=fmt.header_row, column=c)
-        if head.value not in (None, ""):
-            head.font, head.fill = Font(bold=True), HEADER_FILL
-            head.alignment = Alignment(wrap_text=True, vertical="center")
+    # as wide as the table's headers, not ws.max_column: a stray cell in column XFD would style 16,384 cells a row
+    heads = {c: cell for (r, c), cell in ws._cells.items() if r == fmt.header_row and cell.value not in (None, "")}
+    width = max([*heads, *fmt.widths, *fmt.wrap_columns], default=0)
+    for head in heads.values():
+        head.font, head.fill = Font(bold=True), HEADER_FILL
+        head.alignment = Alignment(wrap_text=True, vertical="center")
     wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for r in range(fmt.header_row + 1, last + 1):
         for c in range(1, width + 1):
