@@ -163,6 +163,22 @@ def test_the_sender_is_one_address_and_a_name_with_a_comma_is_quoted_not_split(d
         assert code == 2 and "mail.from" in err, (bad, err)
 
 
+def test_one_report_per_address_however_the_address_is_written(demo_project):
+    """The ledger and the witness know a recipient by the address, not by how report_to writes it: a name added,
+    capitals, or the address listed twice never sends the report to one person again."""
+    configure(demo_project)
+    outbox = demo_project.root / "outbox"
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert len(list(outbox.glob("*.eml"))) == 2
+    settings = yaml.safe_load(demo_project.config.read_text(encoding="utf-8"))
+    settings["mail"]["report_to"] = ["Lãnh đạo Sở <lanhdao@example.invalid>", "SoNoiVu@Example.Invalid",
+                                     "Sở Nội vụ <sonoivu@example.invalid>", "vanthu@example.invalid",
+                                     "Văn thư <VANTHU@example.invalid>"]
+    demo_project.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
+    assert len(list(outbox.glob("*.eml"))) == 3  # the new recipient alone, once
+
+
 def _mail_and_attachment(eml) -> tuple[str, bytes]:
     """The e-mail's text and the .docx attached to that same message."""
     import email

@@ -37,7 +37,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from sync import files
 from sync.core.config import MailSettings, SmtpSettings
 from sync.core.errors import SyncError, Unreachable, UserError
-from sync.core.schema import mailbox
+from sync.core.schema import bare_address, mailbox
 from sync.state.store import State
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -282,7 +282,7 @@ def message_id(mail_from: str, kind: str, period: str, recipient: str, nonce: st
     """`scope`: the configuration's workbook, so two configurations never share an id (nor an outbox file name)."""
     box = mailbox(mail_from)
     domain = box[1].rpartition("@")[2] if box else "cchc.local"
-    digest = hashlib.sha256(f"{kind}|{period}|{recipient.lower()}|{nonce}|{scope}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{kind}|{period}|{bare_address(recipient)}|{nonce}|{scope}".encode()).hexdigest()[:32]
     return f"<cchc.{kind}.{digest}@{domain}>"
 
 
@@ -296,10 +296,13 @@ def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str
     (message_id).
     `on_sent(recipient, message_id)` runs after each accepted message (the report's second witness)."""
     result = Delivery()
+    # one letter per address however it is written ("Lãnh đạo <a@b.vn>", "A@B.vn"): by the ledger, and in this call
+    done = set() if force else {bare_address(r) for r in state.sent_to(kind, period)}
     for letter in letters:
-        if not force and state.send_status(kind, period, letter.recipient) == "sent":
+        if bare_address(letter.recipient) in done:
             result.skipped.append(letter.recipient)
             continue
+        done.add(bare_address(letter.recipient))
         nonce = now.isoformat() if force else ""
         msg = build_message(mail_from, letter.recipient, letter.subject, letter.body, letter.attachments,
                             message_id(mail_from, kind, period, letter.recipient, nonce, scope))

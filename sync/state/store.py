@@ -38,7 +38,7 @@ from typing import TypedDict, cast
 from sync import files
 from sync.core.errors import NEW_STATE, SyncError, UserError
 from sync.core.products import DEFAULT_KINDS
-from sync.core.schema import Layout
+from sync.core.schema import Layout, bare_address
 from sync.core.workbook import Snapshot, id_column
 from sync.state.faults import (
     KEY,
@@ -561,7 +561,7 @@ class Witness:
         """Called after each accepted message; atomic, so a crash leaves the previous record or this one."""
         data, sent = self._load()
         entry: SentEntry = {"at": at.isoformat(), "message_id": message_id, "file": self.report.name}
-        sent[recipient.lower()] = entry
+        sent[bare_address(recipient)] = entry
         self._save(data)
 
     def moved_to(self, copy: Path) -> None:
@@ -585,5 +585,5 @@ class Witness:
 
     def unknown_to(self, ledger: list[str]) -> list[str]:
         """Recipients the witness shows as sent and the ledger does not: the state file lost them."""
-        known = {r.lower() for r in ledger}
-        return [r for r in self.sent() if r not in known]
+        known = {bare_address(r) for r in ledger}
+        return [r for r in self.sent() if bare_address(r) not in known]

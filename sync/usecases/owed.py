@@ -24,6 +24,7 @@ from sync.core import periods
 from sync.core.config import Settings
 from sync.core.errors import UserError
 from sync.core.periods import Period
+from sync.core.schema import bare_address
 from sync.usecases.common import SenderFactory
 
 if TYPE_CHECKING:
@@ -151,13 +152,13 @@ def report_witness(settings: Settings, period: Period) -> Witness:
 def report_received_by(settings: Settings, state: State, period: Period) -> set[str]:
     """Who has the period's report (lower case), by the send ledger or by the witness beside the report:
     the one answer to "already sent?" for the CLI and the daemon."""
-    have = {r.lower() for r in state.sent_to("report", period.key)}
-    return have | set(report_witness(settings, period).sent())
+    have = {bare_address(r) for r in state.sent_to("report", period.key)}
+    return have | {bare_address(r) for r in report_witness(settings, period).sent()}
 
 
 def report_all_sent(settings: Settings, state: State, period: Period) -> bool:
     """Every configured recipient has the period's report."""
-    wanted = {r.lower() for r in settings.mail.report_to}
+    wanted = {bare_address(r) for r in settings.mail.report_to}
     return bool(wanted) and wanted <= report_received_by(settings, state, period)
 
 
@@ -174,10 +175,10 @@ def report_recipients(report_to: list[str], ledger: list[str], lost: list[str], 
     """The witness is per recipient: refuse only those it lists, send to the others. With `force`, everyone."""
     if not lost or force:
         return Recipients(None, lost, False)
-    lost_set = set(lost)
-    to = [r for r in report_to if r.lower() not in lost_set]
-    known = {r.lower() for r in ledger}
-    return Recipients(to, lost, not any(r.lower() not in known for r in to))
+    lost_set = {bare_address(r) for r in lost}
+    to = [r for r in report_to if bare_address(r) not in lost_set]
+    known = {bare_address(r) for r in ledger}
+    return Recipients(to, lost, not any(bare_address(r) not in known for r in to))
 
 
 def audience(settings: Settings, state: State, period: periods.Period, witness: Witness, force: bool,
