@@ -373,6 +373,19 @@ def test_a_unit_without_address_is_skipped_with_a_message(demo_project, tmp_path
     assert len(list((demo_project.root / "outbox").glob("*.eml"))) > 0  # the other units still get theirs
 
 
+def test_a_unit_address_that_is_not_one_is_named_and_not_written_to(demo_project, tmp_path):
+    """A slip in a unit's `email` (the plan file) is said by `remind`, never "sent" to a To: that reaches no one;
+    the unit's good addresses still get the digest."""
+    configure(demo_project, plan=plan_with_emails(tmp_path, VP={"email": ["khong-phai-dia-chi", "vp@x..vn"]},
+                                                   CNTT={"email": ["sai dia chi", "cntt@sotttt.example.invalid"]}))
+    code, out, _ = demo_project.cli("remind", "--as-of", "2024-09-20", "--send")
+    assert code == 0 and "Không gửi tới 'khong-phai-dia-chi' (Văn phòng Sở)" in out
+    assert "Bỏ qua Văn phòng Sở: chưa có địa chỉ e-mail dùng được" in out and "Không gửi tới 'sai dia chi'" in out
+    recipients = [eml.read_text(errors="replace") for eml in (demo_project.root / "outbox").glob("*.eml")]
+    assert any("cntt@sotttt.example.invalid" in text for text in recipients)
+    assert not any("khong-phai-dia-chi" in text or "sai dia chi" in text for text in recipients)
+
+
 def test_no_header_injection_through_a_unit_name(demo_project, inbox, tmp_path):
     controller, box = inbox
     evil = {code: {"short": "Ban Biên tập\nBcc: everyone@evil.invalid"} for code in UNIT_MAIL}

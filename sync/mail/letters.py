@@ -22,7 +22,7 @@ from sync.core.deadlines import format_date
 from sync.core.errors import SyncError, Unreachable, UserError
 from sync.core.periods import Period
 from sync.core.plan import Plan, Unit
-from sync.core.schema import ROMAN, FlagKind, Layout, shorten, vn_number
+from sync.core.schema import ROMAN, FlagKind, Layout, is_address, shorten, vn_number
 from sync.core.summary import Kpis, Summary
 from sync.mail.mailer import Attachment, Letter, Sender, deliver, open_sender
 from sync.state.store import State, Witness
@@ -206,17 +206,21 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
         if not send:
             say(f"--- {d.subject}\nGửi tới: {', '.join(d.unit.email) or '(chưa có địa chỉ)'}\n\n{body}")
             continue
-        if not d.unit.email:
+        to = [a for a in d.unit.email if is_address(a)]
+        for bad in (a for a in d.unit.email if not is_address(a)):
+            say(f"Không gửi tới '{bad}' ({d.unit.label}): không phải một địa chỉ e-mail. Sửa khóa 'email' của đơn vị "
+                f"{d.unit.code} trong tệp kế hoạch {settings.plan_path()}.")
+        if not to:
             item["skipped"] = "no address"
-            say(f"Bỏ qua {d.unit.label}: chưa có địa chỉ e-mail (khóa 'email' của đơn vị {d.unit.code} trong "
-                f"tệp kế hoạch {settings.plan_path()}).")
+            say(f"Bỏ qua {d.unit.label}: chưa có địa chỉ e-mail dùng được (khóa 'email' của đơn vị {d.unit.code} "
+                f"trong tệp kế hoạch {settings.plan_path()}).")
             continue
         last = last_reminded(state, d.unit.code)
         if last and 0 <= (as_of - last).days < interval:
             item["skipped"] = f"reminded {last.isoformat()}"
             say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last:%d/%m/%Y} (mỗi {interval} ngày một lần).")
             continue
-        letters = [Letter(to, d.subject, body) for to in d.unit.email]
+        letters = [Letter(address, d.subject, body) for address in to]
         assert mailer is not None  # opened above when sending
         result = deliver(state, mailer, settings.mail.from_, "reminder", f"{d.unit.code}/{as_of.isoformat()}",
                          letters, now, scope=mail_scope(settings))
@@ -237,8 +241,9 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
 
 
 def units_without_email(plan: Plan) -> list[str]:
-    """The codes of the plan's units that have no e-mail address: they can never be reminded."""
-    return [u.code for u in plan.registry.units if not u.email]
+    """The codes of the plan's units that have no e-mail address (none written, or none that is one): they can
+    never be reminded."""
+    return [u.code for u in plan.registry.units if not any(is_address(a) for a in u.email)]
 
 
 def no_email_sentence(codes: list[str], settings: Settings) -> str:
