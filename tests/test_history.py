@@ -770,6 +770,23 @@ def test_restore_into_a_merged_cell_shared_by_two_units_is_refused_naming_the_ra
     assert p.workbook.read_bytes() == before
 
 
+def test_restore_into_a_cell_a_merge_on_its_own_row_hides_is_refused_naming_the_range(demo_project):
+    """A merge within the unit's own row hides all but its first cell: restoring the hidden one was a bug
+    (exit 1); it is named (exit 2) and nothing is written."""
+    p = demo_project
+    type_cells(p.workbook, 2, "Văn phòng", **{"Ghi chú": "cũ", "Số lượng sản phẩm": 5})
+    assert p.cli("run", "--as-of", D1.isoformat())[0] == 0
+    wb, ws, cols = _sheet(p.workbook)
+    row, left, right = _row_of(ws, cols, 2, "Văn phòng"), cols["Số lượng sản phẩm"], cols["Ghi chú"]
+    ws.merge_cells(start_row=row, start_column=left, end_row=row, end_column=right)  # keeps 5, hides the note
+    wb.save(p.workbook)
+    assert p.cli("run", "--as-of", D2.isoformat())[0] == 0
+    before = p.workbook.read_bytes()
+    code, _, err = p.cli("restore", "--task", "2", "--unit", "VP", "--at", D1.isoformat(), "--yes")
+    assert code == 2 and "che" in err and "Lỗi trong chương trình" not in err, err
+    assert p.workbook.read_bytes() == before
+
+
 OLD_RECORD = ('[17,76,13,57,3,2,1,0,4,0,3,5,29,7,69.2,"19073153f4b6",0,0,1,0.5217,0.0637,0.4582,true]')
 
 

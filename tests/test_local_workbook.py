@@ -151,6 +151,19 @@ def test_init_styles_the_table_not_every_column_up_to_a_stray_cell(inited):
     assert ws["XFD77"].value == "x" and len(ws._cells) < 100 * 40
 
 
+def test_a_merge_down_to_the_last_row_leaves_no_room_for_new_rows_and_says_so():
+    """init adds the plan's missing rows below every merge reaching that far: past row 1,048,576 there is none
+    (it was a ValueError from openpyxl, exit 1)."""
+    from sync.core.errors import UserError
+    from sync.core.tables import below_merges
+    from sync.core.workbook import Tab
+    tab = Tab(TRACK, [["STT"], [1]], merged=[(5, 20, 1_048_576, 20)])
+    assert below_merges(Tab(TRACK, [["STT"]], merged=[(5, 20, 9, 20)]), 3, 2) == 10
+    with pytest.raises(UserError) as caught:
+        below_merges(tab, 3, 2)
+    assert caught.value.exit_code == 2 and "T5:T1048576" in str(caught.value) and "1.048.576" in str(caught.value)
+
+
 def test_a_merge_down_to_the_last_row_is_looked_through_not_listed():
     from sync.core.tables import MergeIndex
     whole = (300, 1, 1_048_576, 16)  # A300:P1048576: 16.7 million cells

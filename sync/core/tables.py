@@ -37,6 +37,7 @@ from sync.core.schema import (
     nfc,
     quoted,
     shorten,
+    vn_number,
 )
 from sync.core.schema import TABS as _DEFAULT_TABS
 from sync.core.workbook import Cell, Pos, Snapshot, Styled, Tab, WriteSet
@@ -470,10 +471,22 @@ def last_used_row(tab: Tab) -> int:
     return 0
 
 
-def below_merges(tab: Tab, start: int) -> int:
+#: The last row a sheet has (Excel and Google alike).
+LAST_ROW = 1_048_576
+
+
+def below_merges(tab: Tab, start: int, rows: int = 1) -> int:
     """The first row at or after `start` below every merged range that reaches `start` or further down: where
-    whole new rows can go without a cell of theirs hidden by a merge."""
-    return max([start] + [m[2] + 1 for m in tab.merged if m[2] >= start])
+    `rows` whole new rows can go without a cell of theirs hidden by a merge. A merge reaching the sheet's last
+    rows leaves no room: said (exit 2), naming it."""
+    reaching = [m for m in tab.merged if m[2] >= start]
+    first = max([start] + [m[2] + 1 for m in reaching])
+    if first + rows - 1 > LAST_ROW:
+        merge = max(reaching, key=lambda m: m[2])
+        raise UserError(f"Tab '{tab.name}': vùng ô gộp {merge_a1(merge)} kéo tới gần dòng cuối của trang tính "
+                        f"({vn_number(LAST_ROW)}), nên không còn chỗ thêm {rows} dòng mới bên dưới. Hủy gộp vùng đó "
+                        "(hoặc thu nó lại trong phạm vi các dòng có dữ liệu) rồi chạy lại; chưa ghi gì.")
+    return first
 
 
 def append_row(tab: Tab) -> int:

@@ -656,7 +656,7 @@ def _append(ws: WriteSet, tab: Tab, columns: dict[str, int], rows: list[dict[str
     cells cannot hold a value: a row written into one would be cut in half, its task or unit lost)."""
     if not rows:
         return
-    start = below_merges(tab, max(last_used_row(tab), 1) + 1)
+    start = below_merges(tab, max(last_used_row(tab), 1) + 1, len(rows))
     for offset, row in enumerate(rows):
         for key, value in row.items():
             if key in columns:

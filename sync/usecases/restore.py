@@ -143,10 +143,16 @@ def _refuse_merged(settings: Settings, row: _Row, changes: list[Change]) -> None
     for k, _old, _new in changes:
         col = table.columns[k]
         for m in table.tab.merged:
-            if m[0] <= live.row <= m[2] and m[1] <= col <= m[3] and (m[0], m[2]) != (live.row, live.row):
+            if not (m[0] <= live.row <= m[2] and m[1] <= col <= m[3]):
+                continue
+            if (m[0], m[2]) != (live.row, live.row):
                 raise UserError(f"Không khôi phục '{header_of(settings.layout, k)}': ô nằm trong vùng ô gộp "
                                 f"{merge_a1(m)} của tab '{table.tab.name}', chung cho nhiều dòng (của cả đơn vị khác). "
                                 f"{FIX}, rồi chạy lại.")
+            if col != m[1]:  # a merge on the row itself: only its first cell holds a value
+                raise UserError(f"Không khôi phục '{header_of(settings.layout, k)}': ô bị vùng ô gộp {merge_a1(m)} "
+                                f"của tab '{table.tab.name}' che (chỉ ô đầu của vùng giữ giá trị). {FIX}, rồi chạy "
+                                "lại.")
 
 
 def _writes(settings: Settings, now: dt.datetime, row: _Row, changes: list[Change], text: str,
