@@ -415,6 +415,14 @@ def test_a_character_no_document_can_hold_in_the_plan_is_exit_2_naming_where(pro
     assert code == 2 and f"'{where}'" in err and "Traceback" not in err and not project.workbook.exists()
 
 
+def test_a_control_character_pasted_into_the_settings_is_named_by_its_line(project):
+    """Word's Shift+Enter pasted as is (U+000B): YAML refuses the file; the message says the line and the fix."""
+    project.config.write_text(f"local: {{path: {project.workbook}}}\nreport:\n  issuer: \"SỞ\x0b TT\"\n",
+                              encoding="utf-8")
+    code, _, err = project.cli("status")
+    assert code == 2 and "ở dòng 3" in err and "U+000B" in err and "Traceback" not in err
+
+
 def test_an_opening_written_over_several_lines_is_one_paragraph(project):
     from sync.core.config import load_settings
     project.write_config({"report": {"opening": "Thực hiện {plan_title},\r\n{issuer} báo cáo\nnhư sau:"}})

@@ -66,6 +66,7 @@ def yaml_problem(exc: yaml.YAMLError, path: Path, what: str, key: str | None = N
     where = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
     problem = str(getattr(exc, "problem", "") or "")
     meaning, fix = "cú pháp YAML sai", "so với config/settings.example.yaml hoặc một tệp mẫu"
+
     for start, text, how in _YAML_PROBLEMS:
         if problem.startswith(start):
             meaning, fix = text, how
@@ -187,6 +188,11 @@ def load_yaml(path: Path, what: str, key: str | None = None) -> tuple[object, st
         raise UserError(f"{_label(path, what, key)}: khóa '{exc.key}' được viết hai lần, ở dòng {exc.first} và dòng "
                         f"{exc.second} (chỉ được viết một lần; không rõ giá trị nào là đúng). Sửa: giữ một dòng, xóa "
                         "dòng kia.") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a pasted control character)
+        at = text[:exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else 0
+        raise UserError(f"{_label(path, what, key)} ở dòng {at}: có ký tự không được phép (mã U+{code:04X}, thường "
+                        "là ký tự điều khiển dán nhầm, như Shift+Enter của Word). Sửa: xóa ký tự đó.") from None
     except yaml.YAMLError as exc:
         raise yaml_problem(exc, path, what, key) from None
     except ValueError:  # a date that does not exist (2024-02-30): PyYAML's date constructor refuses it
