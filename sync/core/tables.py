@@ -20,7 +20,7 @@ import dataclasses
 import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sync.core.errors import UserError
@@ -411,7 +411,7 @@ def merge_a1(merge: Merge) -> str:
     return f"{a1(merge[0], merge[1])}:{a1(merge[2], merge[3])}"
 
 
-class MergeIndex(Mapping[Pos, Merge]):
+class MergeIndex:
     """Every cell a merged range hides (all but its top-left cell) → that range. A range of up to SMALL cells is
     listed cell by cell (the lookups of a pass are then a dict's); a larger one (a whole column merged, a range
     down to row 1,048,576) is kept as a range and looked through, so it costs nothing until asked."""
@@ -431,15 +431,25 @@ class MergeIndex(Mapping[Pos, Merge]):
                     if (r, c) != (r1, c1):
                         self.cells[(r, c)] = merge
 
-    def __getitem__(self, pos: Pos) -> Merge:
+    def get(self, pos: Pos, default: Merge | None = None) -> Merge | None:
+        """As dict.get (a pass asks for every cell it reads: no exception made of a miss)."""
         found = self.cells.get(pos)
-        if found is not None:
-            return found
+        if found is not None or not self.large:
+            return found if found is not None else default
         r, c = pos
         for merge in self.large:
             if merge[0] <= r <= merge[2] and merge[1] <= c <= merge[3] and (r, c) != (merge[0], merge[1]):
                 return merge
-        raise KeyError(pos)
+        return default
+
+    def __contains__(self, pos: object) -> bool:
+        return isinstance(pos, tuple) and self.get(pos) is not None
+
+    def __getitem__(self, pos: Pos) -> Merge:
+        found = self.get(pos)
+        if found is None:
+            raise KeyError(pos)
+        return found
 
     def __iter__(self) -> Iterator[Pos]:
         """Every hidden cell: the large ranges' too (callers that may meet one use `within`)."""
