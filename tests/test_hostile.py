@@ -284,9 +284,9 @@ def test_a_report_dated_after_today_is_exit_2_and_nothing_is_sent(demo_project):
 def test_units_without_an_email_are_named_by_remind_and_status(demo_ran_project):
     p = demo_ran_project  # the shipped plan: no unit has an address yet
     code, out, _ = p.cli("remind", "--as-of", AS_OF.isoformat())
-    assert code == 0 and "Chưa có địa chỉ e-mail của 6 đơn vị" in out and str(PLAN_PATH) in out
+    assert code == 0 and "Chưa có địa chỉ e-mail dùng được của 6 đơn vị" in out and str(PLAN_PATH) in out
     code, out, _ = p.cli("status")
-    assert "Chưa có địa chỉ e-mail của 6 đơn vị" in out and "'email'" in out
+    assert "Chưa có địa chỉ e-mail dùng được của 6 đơn vị" in out and "'email'" in out
     assert json.loads(p.cli("status", "--json")[1])["units_without_email"] == ["VP", "CNTT", "TTBCXB", "TTDV",
                                                                                 "CONG", "BBT"]
 

@@ -162,6 +162,8 @@ def test_a_merge_down_to_the_last_row_leaves_no_room_for_new_rows_and_says_so():
     with pytest.raises(UserError) as caught:
         below_merges(tab, 3, 2)
     assert caught.value.exit_code == 2 and "T5:T1048576" in str(caught.value) and "1.048.576" in str(caught.value)
+    with pytest.raises(UserError):  # no merge to blame: the rows themselves reach the end
+        below_merges(Tab(TRACK, [["STT"]], merged=[(1, 5, 3, 5)]), 1_048_570, 10)
 
 
 def test_a_merge_down_to_the_last_row_is_looked_through_not_listed():

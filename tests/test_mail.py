@@ -99,7 +99,9 @@ def test_no_header_injection(tmp_path):
     ("Văn phòng <vanphong@khanhhoa.gov.vn>;", ("Văn phòng", "vanphong@khanhhoa.gov.vn")),
     ("vp@x.vn", ("", "vp@x.vn")),
     ("nguyen..van@x.vn", None), (".a@x.vn", None), ("a@b@c.vn", None), ("Tên <đ@c.vn>", None), ("", None),
-    ("không phải địa chỉ", None), ("a@b", None), ("Tên <a b@c.vn>", None)])
+    ("không phải địa chỉ", None), ("a@b", None), ("Tên <a b@c.vn>", None),
+    ("Lãnh đạo <lanhdao@x.vn>, Văn thư <vanthu@x.vn>", None), ("a@x.vn, b@x.vn", None), ("a@x.vn; b@x.vn", None),
+    ("a@x.vn (Văn phòng, Sở)", ("Văn phòng, Sở", "a@x.vn"))])
 def test_an_address_is_one_the_mail_headers_carry(tmp_path, typed, box):
     """What the settings' check accepts is what a message can be built with (a check laxer than the headers let a
     bad sender through to crash the first sending); the forms the Office writes are accepted."""

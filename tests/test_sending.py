@@ -448,6 +448,18 @@ def test_status_lists_sends_and_failures(demo_project, inbox):
     assert json.loads(demo_project.cli("status", "--json")[1])["unsent"] == 0
 
 
+def test_a_digest_one_address_did_not_get_is_finished_the_same_day_not_skipped(demo_project, inbox, tmp_path):
+    """A unit with two addresses, the second's server busy: the next call that day tries that address again (the
+    weekly interval counts from a digest sent, not from one half sent); the first is not sent a second copy."""
+    controller, box = inbox
+    configure(demo_project, controller.port,
+              plan=plan_with_emails(tmp_path, VP={"email": ["vp1@example.invalid", "busy@example.invalid"]}))
+    assert demo_project.cli("remind", "--as-of", "2024-09-20", "--send")[0] == 3
+    code, out, err = demo_project.cli("remind", "--as-of", "2024-09-20", "--send")
+    assert code == 3 and "Văn phòng Sở" in err and "Bỏ qua Văn phòng Sở: đã nhắc" not in out  # tried again
+    assert box.count_for("vp1@example.invalid") == 1 and box.count_for("cntt@example.invalid") == 1
+
+
 def test_one_unit_refused_for_now_does_not_stop_the_others(demo_project, inbox, tmp_path):
     controller, box = inbox
     configure(demo_project, controller.port, plan=plan_with_emails(tmp_path, VP={"email": "busy@example.invalid"}))

@@ -212,6 +212,24 @@ def test_a_pass_dated_in_the_future_is_refused_before_the_state_file_is_touched(
     assert not Path(site.state).exists()
 
 
+def test_status_counts_an_address_refused_then_sent_retyped_as_done(site, plan):
+    """The ledger keeps an address as typed: refused as "LĐ <LanhDao@…>", then sent once the Office retyped it
+    as "lanhdao@…", it is neither unsent nor refused any more."""
+    from sync.mail.mailer import REFUSED
+    state = State(site.state)
+    state.begin_send("report", Q3.key, "LĐ <LanhDao@example.invalid>", NOW)
+    state.end_send("report", Q3.key, "LĐ <LanhDao@example.invalid>", NOW, error=f"{REFUSED}: 550 No such user")
+    state.begin_send("report", Q3.key, "sonoivu@example.invalid", NOW)
+    state.end_send("report", Q3.key, "sonoivu@example.invalid", NOW, error=f"{REFUSED}: 550 No such user")
+    ports = Ports.of(plan, MemoryBackend(), state)
+    before = status(site, ports, NOW)
+    assert before.unsent == 2 and len(before.refused) == 2
+    state.begin_send("report", Q3.key, "lanhdao@example.invalid", NOW)
+    state.end_send("report", Q3.key, "lanhdao@example.invalid", NOW, message_id="<x@example.invalid>")
+    after = status(site, ports, NOW)
+    assert after.unsent == 1 and after.refused == ("sonoivu@example.invalid",)
+
+
 def test_status_is_stale_without_a_good_pass_and_fresh_after_one(site, plan):
     state = State(site.state)
     backend = MemoryBackend()

@@ -121,9 +121,14 @@ def mailbox(item: str) -> tuple[str, str] | None:
     found = re.fullmatch(r"(.*?)\s*<([^<>]*)>[\s;,]*", text)
     if found:
         name, address = found.group(1).strip(), found.group(2).strip()
+        if any(ch in name for ch in "@<>"):  # "A <a@x.vn>, B <b@x.vn>": two addresses in one entry
+            return None
         if len(name) > 1 and name[0] == name[-1] == '"':
             name = name[1:-1].strip()
     else:
+        text = text.rstrip(" ;,")
+        if re.search(r"[,;]", re.sub(r"\([^()]*\)", "", text)):  # "a@x.vn, b@x.vn": two (a comment may hold one)
+            return None
         name, address = email.utils.parseaddr(text)  # "a@b.vn", "a@b.vn (Tên)"
     local, at, domain = address.partition("@")
     if not (at and local and "." in domain.strip(".") and "@" not in domain and address.isascii()

@@ -481,7 +481,7 @@ def last_used_row(tab: Tab) -> int:
     return 0
 
 
-#: The last row a sheet has (Excel and Google alike).
+#: The last row an Excel sheet has (openpyxl refuses a cell below it).
 LAST_ROW = 1_048_576
 
 
@@ -492,10 +492,13 @@ def below_merges(tab: Tab, start: int, rows: int = 1) -> int:
     reaching = [m for m in tab.merged if m[2] >= start]
     first = max([start] + [m[2] + 1 for m in reaching])
     if first + rows - 1 > LAST_ROW:
-        merge = max(reaching, key=lambda m: m[2])
-        raise UserError(f"Tab '{tab.name}': vùng ô gộp {merge_a1(merge)} kéo tới gần dòng cuối của trang tính "
-                        f"({vn_number(LAST_ROW)}), nên không còn chỗ thêm {rows} dòng mới bên dưới. Hủy gộp vùng đó "
-                        "(hoặc thu nó lại trong phạm vi các dòng có dữ liệu) rồi chạy lại; chưa ghi gì.")
+        merge = max(reaching, key=lambda m: m[2], default=None)
+        cause = (f"vùng ô gộp {merge_a1(merge)} kéo tới gần dòng cuối của trang tính" if merge else
+                 "dữ liệu đã tới gần dòng cuối của trang tính")
+        fix = ("Hủy gộp vùng đó (hoặc thu nó lại trong phạm vi các dòng có dữ liệu)" if merge else
+               "Xóa các dòng thừa ở cuối tab")
+        raise UserError(f"Tab '{tab.name}': {cause} ({vn_number(LAST_ROW)}), nên không còn chỗ thêm {rows} dòng mới "
+                        f"bên dưới. {fix} rồi chạy lại; chưa ghi gì.")
     return first
 
 

@@ -204,7 +204,8 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
             continue
         body = d.body(as_of, public_where(settings), settings.layout.tabs["tracking"], interval)
         if not send:
-            say(f"--- {d.subject}\nGửi tới: {', '.join(d.unit.email) or '(chưa có địa chỉ)'}\n\n{body}")
+            good = [a for a in d.unit.email if is_address(a)]
+            say(f"--- {d.subject}\nGửi tới: {', '.join(good) or '(chưa có địa chỉ dùng được)'}\n\n{body}")
             continue
         to = [a for a in d.unit.email if is_address(a)]
         for bad in (a for a in d.unit.email if not is_address(a)):
@@ -216,7 +217,9 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
                 f"trong tệp kế hoạch {settings.plan_path()}).")
             continue
         last = last_reminded(state, d.unit.code)
-        if last and 0 <= (as_of - last).days < interval:
+        # the same day's digest is finished, not skipped: an address it did not reach (a server down, a kill)
+        # gets it on the next call, the ledger skipping those it reached
+        if last and last != as_of and 0 <= (as_of - last).days < interval:
             item["skipped"] = f"reminded {last.isoformat()}"
             say(f"Bỏ qua {d.unit.label}: đã nhắc ngày {last:%d/%m/%Y} (mỗi {interval} ngày một lần).")
             continue
@@ -247,8 +250,8 @@ def units_without_email(plan: Plan) -> list[str]:
 
 
 def no_email_sentence(codes: list[str], settings: Settings) -> str:
-    return (f"Chưa có địa chỉ e-mail của {len(codes)} đơn vị ({', '.join(codes)}): không gửi được thư nhắc cho "
-            f"các đơn vị này. Điền khóa 'email' của từng đơn vị (mục 'units') trong tệp kế hoạch "
+    return (f"Chưa có địa chỉ e-mail dùng được của {len(codes)} đơn vị ({', '.join(codes)}): không gửi được thư nhắc "
+            f"cho các đơn vị này. Điền (hoặc sửa) khóa 'email' của từng đơn vị (mục 'units') trong tệp kế hoạch "
             f"'{settings.plan_path()}'.")
 
 

@@ -66,7 +66,7 @@ def status(settings: Settings, ports: Ports, now: dt.datetime, request: StatusRe
     from sync.mail.letters import no_email_sentence, units_without_email
     rec = _records(settings, ports.state, now, request.recent)
     stale = rec.age_h is None or rec.age_h > settings.status.max_age_hours
-    unsent = [x for x in rec.sends if x["status"] != "sent"]
+    unsent = _unsettled(rec.sends)
     plan = _plan(ports)
     needed = _new_plan_needed(settings, plan, now.date())
     out = _pass_lines(rec.passes) + _send_lines(rec.sends, unsent)
@@ -171,10 +171,19 @@ def _health_lines(settings: Settings, rec: _Records, stale: bool) -> list[str]:
     return out
 
 
+def _unsettled(sends: list[SendRow]) -> list[SendRow]:
+    """The sends not done: not sent, and no message of the same kind and period reached that address since
+    (the ledger keeps an address as it was typed: "LĐ <LanhDao@…>" refused, then "lanhdao@…" sent, is done)."""
+    from sync.core.schema import bare_address
+    done = {(x["kind"], x["period"], bare_address(x["recipient"])) for x in sends if x["status"] == "sent"}
+    return [x for x in sends if x["status"] != "sent" and (x["kind"], x["period"], bare_address(x["recipient"]))
+            not in done]
+
+
 def _refused(sends: list[SendRow], out: list[str]) -> list[SendRow]:
     """The sends the mail server refused for good (a wrong address): the Office's to fix, said in `out`."""
     from sync.mail.mailer import REFUSED
-    refused = [x for x in sends if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
+    refused = [x for x in _unsettled(sends) if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
                    + "; ".join(f"{x['recipient']} ({(x['error'] or '')[len(REFUSED):].lstrip(': ')})"
