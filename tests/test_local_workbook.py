@@ -166,6 +166,17 @@ def test_a_merge_down_to_the_last_row_leaves_no_room_for_new_rows_and_says_so():
         below_merges(Tab(TRACK, [["STT"]], merged=[(1, 5, 3, 5)]), 1_048_570, 10)
 
 
+def test_init_leaves_the_dashboards_own_title_and_row_heights_alone(demo_ran_project):
+    """The dashboard draws its own title, styles and heights; `init` once restyled its title as a table header
+    and measured its merged cells at one column's width (rows three times as tall until the next pass)."""
+    def looks(path):
+        ws = openpyxl.load_workbook(path)[DASH]
+        return ws["A1"].font.sz, ws["A1"].font.b, {r: ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)}
+    before = looks(demo_ran_project.workbook)
+    assert demo_ran_project.cli("init")[0] == 0
+    assert looks(demo_ran_project.workbook) == before
+
+
 def test_a_merge_down_to_the_last_row_is_looked_through_not_listed():
     from sync.core.tables import MergeIndex
     whole = (300, 1, 1_048_576, 16)  # A300:P1048576: 16.7 million cells

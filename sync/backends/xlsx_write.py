@@ -126,8 +126,9 @@ def apply_format(ws: Worksheet, fmt: TabFormat) -> int:
     for c, width in fmt.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
     last = len(read_sheet(ws).rows)  # the data's last row as a pass reads it (not ws.max_row: a stray far cell)
-    _headers_and_alignment(ws, fmt, last)
-    fit_heights(ws, range(fmt.header_row + 1, last + 1))
+    if fmt.widths:  # a table's tab; the dashboard draws its own title, styles and heights (local_render)
+        _headers_and_alignment(ws, fmt, last)
+        fit_heights(ws, range(fmt.header_row + 1, last + 1))
     _print_landscape(ws)
     ws.print_title_rows = f"{fmt.header_row}:{fmt.header_row}" if fmt.frozen_rows else None
     _dropdowns(ws, fmt)
