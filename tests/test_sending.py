@@ -175,8 +175,14 @@ def test_one_report_per_address_however_the_address_is_written(demo_project):
                                      "Sở Nội vụ <sonoivu@example.invalid>", "vanthu@example.invalid",
                                      "Văn thư <VANTHU@example.invalid>"]
     demo_project.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    assert demo_project.cli("report", "--quarter", "2024Q3", "--send")[0] == 0
-    assert len(list(outbox.glob("*.eml"))) == 3  # the new recipient alone, once
+    code, out, _ = demo_project.cli("report", "--quarter", "2024Q3", "--send")
+    assert code == 0 and len(list(outbox.glob("*.eml"))) == 3  # the new recipient alone, once
+    assert "Bỏ qua Sở Nội vụ <sonoivu@example.invalid>, Văn thư <VANTHU@example.invalid>: địa chỉ đã có" in out
+    before = {e.name for e in outbox.glob("*.eml")}
+    code, out, _ = demo_project.cli("report", "--quarter", "2024Q3", "--send", "--force")
+    assert code == 0 and "dùng --force" not in out
+    again = [e for e in outbox.glob("*.eml") if e.name not in before]
+    assert len(again) == 3  # --force: everyone again, each address once
 
 
 def _mail_and_attachment(eml) -> tuple[str, bytes]:

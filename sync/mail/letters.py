@@ -181,6 +181,9 @@ def mail_report(settings: Settings, state: State, report: ReportFigures, files: 
         say(f"Đã gửi báo cáo {p.name} tới {', '.join(result.sent)} ({where}).")
     if result.skipped:
         say(f"Không gửi lại cho {', '.join(result.skipped)}: đã nhận báo cáo kỳ này (dùng --force để gửi lại).")
+    if result.repeated:
+        say(f"Bỏ qua {', '.join(result.repeated)}: địa chỉ đã có ở mục khác của 'mail.report_to', chỉ gửi một thư; "
+            "xóa mục lặp lại.")
     if (problem := result.problem()) is not None:
         raise problem
     return len(result.sent)

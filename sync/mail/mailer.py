@@ -256,6 +256,7 @@ REFUSED = "Máy chủ thư từ chối"
 class Delivery:
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already sent before
+    repeated: list[str] = field(default_factory=list)  # an address listed again in the same call: sent once
     failed: list[tuple[str, str]] = field(default_factory=list)  # the server unreachable: the next call retries
     refused: list[tuple[str, str, int]] = field(default_factory=list)  # refused for good: recipient, answer, exit
 
@@ -298,11 +299,16 @@ def deliver(state: State, sender: Sender, mail_from: str, kind: str, period: str
     result = Delivery()
     # one letter per address however it is written ("Lãnh đạo <a@b.vn>", "A@B.vn"): by the ledger, and in this call
     done = set() if force else {bare_address(r) for r in state.sent_to(kind, period)}
+    listed: set[str] = set()
     for letter in letters:
-        if bare_address(letter.recipient) in done:
+        address = bare_address(letter.recipient)
+        if address in listed:  # the same address twice in this call: one letter
+            result.repeated.append(letter.recipient)
+            continue
+        listed.add(address)
+        if address in done:
             result.skipped.append(letter.recipient)
             continue
-        done.add(bare_address(letter.recipient))
         nonce = now.isoformat() if force else ""
         msg = build_message(mail_from, letter.recipient, letter.subject, letter.body, letter.attachments,
                             message_id(mail_from, kind, period, letter.recipient, nonce, scope))
