@@ -206,12 +206,11 @@ def remind(settings: Settings, plan: Plan, summary: Summary, state: State, now: 
             item["skipped"] = "nothing to fix"
             continue
         body = d.body(as_of, public_where(settings), settings.layout.tabs["tracking"], interval)
-        if not send:
-            good = [a for a in d.unit.email if is_address(a)]
-            say(f"--- {d.subject}\nGửi tới: {', '.join(good) or '(chưa có địa chỉ dùng được)'}\n\n{body}")
-            continue
         to = [a for a in d.unit.email if is_address(a)]
-        for bad in (a for a in d.unit.email if not is_address(a)):
+        if not send:
+            say(f"--- {d.subject}\nGửi tới: {', '.join(to) or '(chưa có địa chỉ dùng được)'}\n\n{body}")
+            continue
+        for bad in (a for a in d.unit.email if a not in to):
             say(f"Không gửi tới '{bad}' ({d.unit.label}): không phải một địa chỉ e-mail. Sửa khóa 'email' của đơn vị "
                 f"{d.unit.code} trong tệp kế hoạch {settings.plan_path()}.")
         if not to:

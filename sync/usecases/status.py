@@ -73,7 +73,7 @@ def status(settings: Settings, ports: Ports, now: dt.datetime, request: StatusRe
     out += _health_lines(settings, rec, stale)
     if needed:
         out.append(needed)
-    refused = _refused(rec.sends, out)
+    refused = _refused(unsent, out)
     no_email = units_without_email(plan) if plan is not None else []
     if no_email:
         out.append(no_email_sentence(no_email, settings))
@@ -180,10 +180,11 @@ def _unsettled(sends: list[SendRow]) -> list[SendRow]:
             not in done]
 
 
-def _refused(sends: list[SendRow], out: list[str]) -> list[SendRow]:
-    """The sends the mail server refused for good (a wrong address): the Office's to fix, said in `out`."""
+def _refused(unsent: list[SendRow], out: list[str]) -> list[SendRow]:
+    """The sends not done that the mail server refused for good (a wrong address): the Office's to fix, said in
+    `out`."""
     from sync.mail.mailer import REFUSED
-    refused = [x for x in _unsettled(sends) if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
+    refused = [x for x in unsent if x["status"] == "failed" and (x["error"] or "").startswith(REFUSED)]
     if refused:
         out.append("Địa chỉ bị máy chủ thư từ chối (sửa địa chỉ rồi gửi lại): "
                    + "; ".join(f"{x['recipient']} ({(x['error'] or '')[len(REFUSED):].lstrip(': ')})"
